@@ -1,0 +1,48 @@
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace bulwark::crds {
+
+// Every control ID of API.md section 3, the names users write in exemptions and read in reports.
+// The Pod Security Standards ones are spelled exactly as upstream Pod Security Admission's check
+// IDs.
+inline constexpr std::array<std::string_view, 27> kControlIds = {
+    "privileged",
+    "hostNamespaces",
+    "hostPorts",
+    "hostPathVolumes",
+    "hostProbesAndHostLifecycle",
+    "capabilities_baseline",
+    "capabilities_restricted",
+    "allowPrivilegeEscalation",
+    "runAsNonRoot",
+    "runAsUser",
+    "seccompProfile_baseline",
+    "seccompProfile_restricted",
+    "seLinuxOptions",
+    "procMount",
+    "procMount_restricted",
+    "sysctls",
+    "appArmorProfile",
+    "windowsHostProcess",
+    "restrictedVolumes",
+    "imageRegistry",
+    "imageLatestTag",
+    "imageDigest",
+    "imageVulnerabilities",
+    "resourceLimits",
+    "resourceRequests",
+    "automountServiceAccountToken",
+    "networkDefaultDeny",
+};
+
+constexpr bool is_known_control(std::string_view id) {
+  for (auto known : kControlIds) {
+    if (known == id) return true;
+  }
+  return false;
+}
+
+}  // namespace bulwark::crds

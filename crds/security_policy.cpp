@@ -1,0 +1,412 @@
+#include "crds/security_policy.h"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <set>
+
+#include "crds/control_ids.h"
+#include "document/value.h"
+
+namespace bulwark::crds {
+
+using document::Value;
+
+std::optional<PssVersion> PssVersion::parse(std::string_view text) {
+  if (text == "latest" || text.empty()) return PssVersion{};
+  if (text.size() < 4 || text.substr(0, 3) != "v1.") return std::nullopt;
+  int minor = 0;
+  auto digits = text.substr(3);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), minor);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || minor < 0 || minor > 999) {
+    return std::nullopt;
+  }
+  return PssVersion{minor};
+}
+
+std::string PssVersion::str() const { return latest() ? "latest" : "v1." + std::to_string(minor); }
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::kCritical:
+      return "critical";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kLow:
+      return "low";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PssLevel l) {
+  switch (l) {
+    case PssLevel::kPrivileged:
+      return "privileged";
+    case PssLevel::kBaseline:
+      return "baseline";
+    case PssLevel::kRestricted:
+      return "restricted";
+  }
+  return "unknown";
+}
+
+std::optional<PssLevel> parse_level(std::string_view text) {
+  if (text == "privileged") return PssLevel::kPrivileged;
+  if (text == "baseline") return PssLevel::kBaseline;
+  if (text == "restricted") return PssLevel::kRestricted;
+  return std::nullopt;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  auto num = [&](std::size_t pos, std::size_t len, int& out) {
+    if (pos + len > text.size()) return false;
+    auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
+    return ec == std::errc() && ptr == text.data() + pos + len;
+  };
+  int year, mon, day, hour, min, sec;
+  if (text.size() < 20 || !num(0, 4, year) || text[4] != '-' || !num(5, 2, mon) || text[7] != '-' ||
+      !num(8, 2, day) || (text[10] != 'T' && text[10] != 't') || !num(11, 2, hour) ||
+      text[13] != ':' || !num(14, 2, min) || text[16] != ':' || !num(17, 2, sec)) {
+    return std::nullopt;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+  }
+  long offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (!num(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !num(pos + 4, 2, om)) {
+      return std::nullopt;
+    }
+    offset_seconds = (text[pos] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  const std::time_t t = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(t - offset_seconds);
+}
+
+namespace {
+
+// Walks a mapping field by field, recording errors under the field's full path, and flags any
+// key nobody asked for once the walk is over.
+class Fields {
+ public:
+  Fields(const Value* node, std::string path, std::vector<FieldError>& errors)
+      : node_(node), path_(std::move(path)), errors_(errors) {
+    if (node_ != nullptr && !node_->is_null() && !node_->is_mapping()) {
+      error(path_, "must be an object");
+      node_ = nullptr;
+    }
+  }
+  ~Fields() {
+    if (node_ == nullptr) return;
+    for (const auto& [key, value] : node_->members) {
+      if (seen_.count(key) == 0) error(child(key), "unknown field");
+    }
+  }
+  Fields(const Fields&) = delete;
+  Fields& operator=(const Fields&) = delete;
+
+  std::string child(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  void error(std::string field, std::string message) {
+    errors_.push_back({std::move(field), std::move(message)});
+  }
+  std::vector<FieldError>& errors() { return errors_; }
+
+  // The member, marked as known; nullptr when absent or null.
+  const Value* get(std::string_view key) {
+    seen_.emplace(key);
+    if (node_ == nullptr) return nullptr;
+    const Value* v = node_->find(key);
+    return v != nullptr && !v->is_null() ? v : nullptr;
+  }
+
+  void read_bool(std::string_view key, bool& out) {
+    if (const Value* v = get(key)) {
+      auto b = v->as_bool();
+      if (b.has_value()) {
+        out = *b;
+      } else {
+        error(child(key), "must be true or false, not \"" + v->text + "\"");
+      }
+    }
+  }
+
+  void read_string(std::string_view key, std::string& out) {
+    if (const Value* v = get(key)) {
+      if (v->is_scalar()) {
+        out = v->text;
+      } else {
+        error(child(key), "must be a string");
+      }
+    }
+  }
+
+  void read_strings(std::string_view key, std::vector<std::string>& out) {
+    if (const Value* v = get(key)) {
+      if (!v->is_sequence()) {
+        error(child(key), "must be a list of strings");
+        return;
+      }
+      out.clear();
+      for (std::size_t i = 0; i < v->items.size(); ++i) {
+        if (!v->items[i].is_scalar()) {
+          error(child(key) + "[" + std::to_string(i) + "]", "must be a string");
+          continue;
+        }
+        out.push_back(v->items[i].text);
+      }
+    }
+  }
+
+  // A string that must be one of `allowed`; returns it, or nullopt (with an error) otherwise.
+  std::optional<std::string> read_enum(std::string_view key,
+                                       std::initializer_list<std::string_view> allowed) {
+    std::string value;
+    if (get(key) == nullptr) return std::nullopt;
+    read_string(key, value);
+    for (auto a : allowed) {
+      if (a == value) return value;
+    }
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    error(child(key), "must be one of " + list + ", not \"" + value + "\"");
+    return std::nullopt;
+  }
+
+ private:
+  const Value* node_;
+  std::string path_;
+  std::vector<FieldError>& errors_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+void read_selector(const Value* node, const std::string& path, LabelSelector& out,
+                   std::vector<FieldError>& errors) {
+  Fields f(node, path, errors);
+  if (const Value* labels = f.get("matchLabels")) {
+    if (!labels->is_mapping()) {
+      f.error(f.child("matchLabels"), "must be an object of label keys to values");
+    } else {
+      for (const auto& [k, v] : labels->members) {
+        if (!v.is_scalar()) {
+          f.error(f.child("matchLabels") + "." + k, "must be a string");
+        } else {
+          out.match_labels[k] = v.text;
+        }
+      }
+    }
+  }
+  if (const Value* exprs = f.get("matchExpressions")) {
+    if (!exprs->is_sequence()) {
+      f.error(f.child("matchExpressions"), "must be a list");
+      return;
+    }
+    for (std::size_t i = 0; i < exprs->items.size(); ++i) {
+      const std::string epath = f.child("matchExpressions") + "[" + std::to_string(i) + "]";
+      Fields e(&exprs->items[i], epath, errors);
+      LabelSelector::Requirement req;
+      e.read_string("key", req.key);
+      if (req.key.empty()) e.error(e.child("key"), "is required");
+      e.read_strings("values", req.values);
+      auto op = e.read_enum("operator", {"In", "NotIn", "Exists", "DoesNotExist"});
+      if (e.get("operator") == nullptr) e.error(e.child("operator"), "is required");
+      if (!op) continue;
+      using Op = LabelSelector::Requirement::Operator;
+      req.op = *op == "In"       ? Op::kIn
+               : *op == "NotIn"  ? Op::kNotIn
+               : *op == "Exists" ? Op::kExists
+                                 : Op::kDoesNotExist;
+      const bool needs_values = req.op == Op::kIn || req.op == Op::kNotIn;
+      if (needs_values && req.values.empty()) {
+        e.error(e.child("values"), "must be non-empty for operator " + *op);
+      } else if (!needs_values && !req.values.empty()) {
+        e.error(e.child("values"), "must be empty for operator " + *op);
+      }
+      out.match_expressions.push_back(std::move(req));
+    }
+  }
+}
+
+void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldError>& errors) {
+  Fields f(node, "spec", errors);
+
+  {
+    Fields m(f.get("match"), "spec.match", errors);
+    read_selector(m.get("namespaceSelector"), "spec.match.namespaceSelector",
+                  spec.match.namespace_selector, errors);
+    m.read_strings("excludeNamespaces", spec.match.exclude_namespaces);
+    read_selector(m.get("workloadSelector"), "spec.match.workloadSelector",
+                  spec.match.workload_selector, errors);
+    m.read_strings("kinds", spec.match.kinds);
+    static constexpr std::string_view kKinds[] = {
+        "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"};
+    for (std::size_t i = 0; i < spec.match.kinds.size(); ++i) {
+      if (std::find(std::begin(kKinds), std::end(kKinds), spec.match.kinds[i]) ==
+          std::end(kKinds)) {
+        m.error("spec.match.kinds[" + std::to_string(i) + "]",
+                "unsupported kind \"" + spec.match.kinds[i] +
+                    "\" (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)");
+      }
+    }
+  }
+  {
+    Fields p(f.get("podSecurity"), "spec.podSecurity", errors);
+    if (auto level = p.read_enum("level", {"privileged", "baseline", "restricted"})) {
+      spec.pod_security.level = *parse_level(*level);
+    }
+    std::string version;
+    p.read_string("version", version);
+    if (!version.empty()) {
+      if (auto v = PssVersion::parse(version)) {
+        spec.pod_security.version = *v;
+      } else {
+        p.error("spec.podSecurity.version",
+                "must be \"latest\" or \"v1.N\", not \"" + version + "\"");
+      }
+    }
+  }
+  {
+    Fields i(f.get("images"), "spec.images", errors);
+    i.read_strings("allowedRegistries", spec.images.allowed_registries);
+    i.read_bool("forbidLatestTag", spec.images.forbid_latest_tag);
+    i.read_bool("requireDigest", spec.images.require_digest);
+    if (const Value* sev = i.get("maxSeverity"); sev != nullptr && !sev->str().empty()) {
+      if (auto s = i.read_enum("maxSeverity", {"Critical", "High", "Medium", "Low"})) {
+        spec.images.max_severity = *s == "Critical" ? Severity::kCritical
+                                   : *s == "High"   ? Severity::kHigh
+                                   : *s == "Medium" ? Severity::kMedium
+                                                    : Severity::kLow;
+      }
+    }
+  }
+  {
+    Fields r(f.get("resources"), "spec.resources", errors);
+    r.read_bool("requireLimits", spec.resources.require_limits);
+    r.read_bool("requireRequests", spec.resources.require_requests);
+  }
+  {
+    Fields s(f.get("serviceAccount"), "spec.serviceAccount", errors);
+    s.read_bool("forbidAutomountToken", spec.service_account.forbid_automount_token);
+  }
+  {
+    Fields n(f.get("network"), "spec.network", errors);
+    n.read_bool("defaultDeny", spec.network.default_deny);
+    n.read_bool("allowDNSEgress", spec.network.allow_dns_egress);
+  }
+  {
+    Fields e(f.get("enforcement"), "spec.enforcement", errors);
+    if (auto mode = e.read_enum("mode", {"Audit", "Enforce"})) {
+      spec.enforcement.mode =
+          *mode == "Audit" ? EnforcementMode::kAudit : EnforcementMode::kEnforce;
+    }
+    std::vector<std::string> actions;
+    e.read_strings("actions", actions);
+    if (e.get("actions") != nullptr) spec.enforcement.actions.clear();
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+      const auto& a = actions[i];
+      if (a == "Annotate") {
+        spec.enforcement.actions.push_back(EnforcementAction::kAnnotate);
+      } else if (a == "Quarantine") {
+        spec.enforcement.actions.push_back(EnforcementAction::kQuarantine);
+      } else if (a == "ScaleToZero") {
+        spec.enforcement.actions.push_back(EnforcementAction::kScaleToZero);
+      } else {
+        e.error("spec.enforcement.actions[" + std::to_string(i) + "]",
+                "must be one of Annotate, Quarantine, ScaleToZero, not \"" + a + "\"");
+      }
+    }
+  }
+  if (const Value* list = f.get("exemptions")) {
+    if (!list->is_sequence()) {
+      f.error("spec.exemptions", "must be a list");
+      return;
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      const std::string path = "spec.exemptions[" + std::to_string(i) + "]";
+      Fields x(&list->items[i], path, errors);
+      Exemption ex;
+      x.read_string("name", ex.name);
+      if (ex.name.empty()) {
+        x.error(path + ".name", "is required");
+      } else if (!names.insert(ex.name).second) {
+        x.error(path + ".name", "\"" + ex.name + "\" is used by another exemption");
+      }
+      x.read_strings("namespaces", ex.namespaces);
+      read_selector(x.get("workloadSelector"), path + ".workloadSelector", ex.workload_selector,
+                    errors);
+      x.read_strings("controls", ex.controls);
+      for (std::size_t c = 0; c < ex.controls.size(); ++c) {
+        if (!is_known_control(ex.controls[c])) {
+          x.error(path + ".controls[" + std::to_string(c) + "]",
+                  "unknown control \"" + ex.controls[c] + "\"");
+        }
+      }
+      std::string expires;
+      x.read_string("expires", expires);
+      if (!expires.empty()) {
+        ex.expires = parse_rfc3339(expires);
+        if (!ex.expires) {
+          x.error(path + ".expires",
+                  "must be an RFC 3339 time such as 2027-03-01T00:00:00Z, not \"" + expires + "\"");
+        }
+      }
+      x.read_string("reason", ex.reason);
+      spec.exemptions.push_back(std::move(ex));
+    }
+  }
+}
+
+}  // namespace
+
+PolicyParseResult parse_security_policy(const Value& doc) {
+  PolicyParseResult result;
+  auto& errors = result.errors;
+  if (!doc.is_mapping()) {
+    errors.push_back({"", "a SecurityPolicy must be an object"});
+    return result;
+  }
+  Fields top(&doc, "", errors);
+  std::string api_version, kind;
+  top.read_string("apiVersion", api_version);
+  top.read_string("kind", kind);
+  if (api_version != "bulwark.dev/v1alpha1") {
+    top.error("apiVersion", "must be bulwark.dev/v1alpha1, not \"" + api_version + "\"");
+  }
+  if (kind != "SecurityPolicy") top.error("kind", "must be SecurityPolicy, not \"" + kind + "\"");
+  if (const Value* meta = top.get("metadata")) {
+    if (const Value* name = meta->find("name")) result.policy.name = std::string(name->str());
+    if (const Value* gen = meta->find("generation")) {
+      result.policy.generation = gen->as_int().value_or(0);
+    }
+  }
+  top.get("status");  // written by the operator; never an input
+  read_spec(top.get("spec"), result.policy.spec, errors);
+  return result;
+}
+
+}  // namespace bulwark::crds

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crds/label_selector.h"
+
+namespace bulwark::document {
+struct Value;
+}
+
+namespace bulwark::crds {
+
+// The SecurityPolicy resource of API.md section 1 as typed C++, with the schema's defaults.
+// Plain data; parse_security_policy() is the only way in from YAML or JSON.
+
+enum class PssLevel { kPrivileged, kBaseline, kRestricted };
+
+// A Pod Security Standards release: "latest" or "v1.N".
+struct PssVersion {
+  static constexpr int kLatestKnownMinor = 37;  // the newest release whose semantics we implement
+  int minor = -1;                               // -1 means latest
+
+  bool latest() const { return minor < 0; }
+  // The minor whose semantics apply: releases newer than we know behave as the newest we know,
+  // as upstream Pod Security Admission does.
+  int effective_minor() const { return latest() ? kLatestKnownMinor : minor; }
+  static std::optional<PssVersion> parse(std::string_view text);
+  std::string str() const;
+};
+
+enum class Severity { kCritical, kHigh, kMedium, kLow };
+std::string_view to_string(Severity s);
+std::string_view to_string(PssLevel l);
+std::optional<PssLevel> parse_level(std::string_view text);
+
+struct MatchSpec {
+  LabelSelector namespace_selector;
+  std::vector<std::string> exclude_namespaces{"kube-system", "kube-public", "kube-node-lease"};
+  LabelSelector workload_selector;
+  std::vector<std::string> kinds{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                                 "Job",        "CronJob",     "Pod"};
+};
+
+struct PodSecuritySpec {
+  PssLevel level = PssLevel::kRestricted;
+  PssVersion version;
+};
+
+struct ImagesSpec {
+  std::vector<std::string> allowed_registries;  // empty: any registry
+  bool forbid_latest_tag = true;
+  bool require_digest = false;
+  std::optional<Severity> max_severity;  // unset: vulnerability reports are not consulted
+};
+
+struct ResourcesSpec {
+  bool require_limits = false;
+  bool require_requests = false;
+};
+
+struct ServiceAccountSpec {
+  bool forbid_automount_token = false;
+};
+
+struct NetworkSpec {
+  bool default_deny = true;
+  bool allow_dns_egress = true;
+};
+
+enum class EnforcementMode { kAudit, kEnforce };
+enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero };
+
+struct EnforcementSpec {
+  EnforcementMode mode = EnforcementMode::kAudit;
+  std::vector<EnforcementAction> actions{EnforcementAction::kAnnotate};
+};
+
+struct Exemption {
+  std::string name;
+  std::vector<std::string> namespaces;  // empty: every namespace
+  LabelSelector workload_selector;
+  std::vector<std::string> controls;  // empty: every control
+  std::optional<std::chrono::system_clock::time_point> expires;
+  std::string reason;
+};
+
+struct SecurityPolicySpec {
+  MatchSpec match;
+  PodSecuritySpec pod_security;
+  ImagesSpec images;
+  ResourcesSpec resources;
+  ServiceAccountSpec service_account;
+  NetworkSpec network;
+  EnforcementSpec enforcement;
+  std::vector<Exemption> exemptions;
+};
+
+struct SecurityPolicy {
+  std::string name;
+  std::int64_t generation = 0;
+  SecurityPolicySpec spec;
+};
+
+// What is wrong with a policy, and where: `field` is a path such as "spec.podSecurity.level".
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+struct PolicyParseResult {
+  SecurityPolicy policy;
+  std::vector<FieldError> errors;  // empty when the policy is valid
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads a SecurityPolicy document. Collects every problem rather than stopping at the first,
+// so a user fixes a policy in one round. Unknown fields are errors: they are typos more often
+// than not, and the CRD's structural schema would drop them silently.
+PolicyParseResult parse_security_policy(const document::Value& doc);
+
+// RFC 3339 timestamps as Kubernetes writes them ("2027-03-01T00:00:00Z", offsets allowed).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+
+}  // namespace bulwark::crds

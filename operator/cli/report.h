@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "posture/engine.h"
+
+namespace bulwark::cli {
+
+// One judged workload, as a report shows it.
+struct ScanResult {
+  std::string file;
+  std::size_t document = 0;  // 0-based index of the document in its file
+  std::string kind;
+  std::string namespace_name;
+  std::string name;
+  posture::Verdict verdict;
+  std::vector<int> lines;  // source line of each violation in verdict.violations, 0 if unknown
+};
+
+struct ScanSummary {
+  std::size_t files = 0;
+  std::size_t documents = 0;
+  std::size_t workloads = 0;
+  std::size_t compliant = 0;
+  std::size_t violating = 0;
+  std::size_t exempt = 0;
+  std::size_t violations = 0;
+  std::size_t skipped = 0;       // documents whose kind carries no pod template
+  std::size_t not_selected = 0;  // workloads the policy's match does not select
+  std::size_t errors = 0;
+};
+
+// Writes results as they come, so memory does not grow with the input. Not thread-safe.
+class ReportWriter {
+ public:
+  virtual ~ReportWriter() = default;
+  virtual void result(const ScanResult& r) = 0;
+  virtual void finish(const ScanSummary& s) = 0;
+};
+
+enum class OutputFormat { kTable, kJson, kSarif };
+
+std::unique_ptr<ReportWriter> make_report_writer(OutputFormat format, std::ostream& out,
+                                                 bool color);
+
+// JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
+}  // namespace bulwark::cli

@@ -1,0 +1,341 @@
+#include "cli/scan.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <ostream>
+
+#include "document/reader.h"
+#include "posture/engine.h"
+#include "posture/workload.h"
+
+namespace bulwark::cli {
+
+namespace fs = std::filesystem;
+using document::Value;
+
+const char* const kScanUsage =
+    "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
+    "                    [--pss-version latest|v1.N] [-o table|json|sarif] [PATH]...\n"
+    "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
+    "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
+
+namespace {
+
+// JSON is parsed whole, so it gets a tighter bound than streamed YAML.
+constexpr std::uintmax_t kMaxJsonBytes = 32ull << 20;
+constexpr std::uintmax_t kMaxYamlBytes = 1ull << 30;
+
+// The line of the deepest node that exists along a reported field path. Keys may contain dots
+// (annotation keys do), so at each mapping the longest key that fits the path wins.
+int line_for(const Value& root, std::string_view path) {
+  const Value* cur = &root;
+  int line = root.line;
+  while (!path.empty() && cur != nullptr) {
+    if (path.front() == '.') path.remove_prefix(1);
+    if (!path.empty() && path.front() == '[') {
+      auto close = path.find(']');
+      if (close == std::string_view::npos || !cur->is_sequence()) break;
+      std::size_t index = std::stoul(std::string(path.substr(1, close - 1)));
+      if (index >= cur->items.size()) break;
+      cur = &cur->items[index];
+      path.remove_prefix(close + 1);
+    } else if (cur->is_mapping()) {
+      const Value::Member* best = nullptr;
+      for (const auto& m : cur->members) {
+        if (path.substr(0, m.first.size()) == m.first &&
+            (path.size() == m.first.size() || path[m.first.size()] == '.' ||
+             path[m.first.size()] == '[') &&
+            (best == nullptr || m.first.size() > best->first.size())) {
+          best = &m;
+        }
+      }
+      if (best == nullptr) break;
+      cur = &best->second;
+      path.remove_prefix(best->first.size());
+    } else {
+      break;
+    }
+    if (cur->line > 0) line = cur->line;
+  }
+  return line;
+}
+
+class Scanner {
+ public:
+  Scanner(const ScanOptions& options, posture::PolicyEvaluator evaluator, bool apply_match,
+          std::ostream& out, std::ostream& err, std::chrono::system_clock::time_point now)
+      : evaluator_(std::move(evaluator)),
+        apply_match_(apply_match),
+        writer_(make_report_writer(options.format, out, options.color)),
+        err_(err),
+        context_{now} {}
+
+  void scan_path(const std::string& path, std::istream& stdin_stream) {
+    if (path == "-") {
+      stdin_stream >> std::ws;
+      const int first = stdin_stream.peek();
+      scan_stream("<stdin>", stdin_stream, first == '{' || first == '[');
+      return;
+    }
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      error(path, "no such file or folder");
+      return;
+    }
+    if (fs::is_directory(status)) {
+      std::vector<fs::path> files;
+      for (auto it = fs::recursive_directory_iterator(
+               path, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const auto ext = it->path().extension();
+        if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+          files.push_back(it->path());
+        }
+      }
+      if (ec) error(path, "cannot read folder: " + ec.message());
+      std::sort(files.begin(), files.end());
+      if (files.empty()) err_ << "bulwark scan: " << path << ": no .yaml, .yml or .json files\n";
+      for (const auto& f : files) scan_file(f.string());
+      return;
+    }
+    scan_file(path);
+  }
+
+  int finish() {
+    writer_->finish(summary_);
+    if (summary_.errors > 0) return kExitBadInput;
+    return summary_.violating > 0 ? kExitViolations : kExitClean;
+  }
+
+ private:
+  void scan_file(const std::string& path) {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec) {
+      error(path, "cannot read: " + ec.message());
+      return;
+    }
+    const bool json = fs::path(path).extension() == ".json";
+    if (size > (json ? kMaxJsonBytes : kMaxYamlBytes)) {
+      error(path, "file is too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
+                      std::to_string((json ? kMaxJsonBytes : kMaxYamlBytes) >> 20) + " MiB for " +
+                      (json ? "JSON" : "YAML") + ")");
+      return;
+    }
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      error(path, "cannot open");
+      return;
+    }
+    if (size == 0) {
+      ++summary_.files;
+      err_ << "bulwark scan: " << path << ": empty file, nothing to scan\n";
+      return;
+    }
+    char head[8192];
+    file.read(head, sizeof head);
+    if (std::find(head, head + file.gcount(), '\0') != head + file.gcount()) {
+      error(path, "binary file, not YAML or JSON");
+      return;
+    }
+    file.clear();
+    file.seekg(0);
+    scan_stream(path, file, json);
+  }
+
+  void scan_stream(const std::string& name, std::istream& in, bool json) {
+    ++summary_.files;
+    auto reader = json ? document::make_json_reader(in) : document::make_yaml_reader(in);
+    std::size_t index = 0;
+    Value doc;
+    try {
+      for (; reader->next(doc); ++index) {
+        if (doc.is_null()) continue;  // an empty document between separators
+        ++summary_.documents;
+        scan_document(name, index, doc);
+      }
+    } catch (const document::ParseError& e) {
+      std::string where = "document " + std::to_string(index);
+      if (e.line() > 0) where += ", line " + std::to_string(e.line());
+      if (e.column() > 0) where += ", column " + std::to_string(e.column());
+      error(name, where + ": " + e.what());
+    }
+  }
+
+  void scan_document(const std::string& name, std::size_t index, const Value& doc) {
+    const Value* kind = doc.find("kind");
+    if (kind != nullptr && kind->str() == "List") {
+      for (const auto& item : document::items_of(doc.find("items"))) {
+        scan_object(name, index, item);
+      }
+      return;
+    }
+    scan_object(name, index, doc);
+  }
+
+  void scan_object(const std::string& name, std::size_t index, const Value& object) {
+    auto workload = posture::workload_from(object);
+    if (!workload) {
+      ++summary_.skipped;
+      return;
+    }
+    if (apply_match_ && !evaluator_.selects(*workload, nullptr)) {
+      ++summary_.not_selected;
+      return;
+    }
+    ScanResult r;
+    r.file = name;
+    r.document = index;
+    r.kind = workload->kind;
+    r.namespace_name = workload->namespace_name;
+    r.name = workload->name;
+    r.verdict = evaluator_.evaluate(*workload, context_);
+    r.lines.reserve(r.verdict.violations.size());
+    for (const auto& v : r.verdict.violations) r.lines.push_back(line_for(object, v.path));
+
+    ++summary_.workloads;
+    summary_.violations += r.verdict.violations.size();
+    switch (r.verdict.posture) {
+      case posture::Posture::kCompliant:
+        ++summary_.compliant;
+        break;
+      case posture::Posture::kViolating:
+        ++summary_.violating;
+        break;
+      case posture::Posture::kExempt:
+        ++summary_.exempt;
+        break;
+    }
+    writer_->result(r);
+  }
+
+  void error(const std::string& file, const std::string& message) {
+    ++summary_.errors;
+    err_ << "bulwark scan: " << file << ": " << message << "\n";
+  }
+
+  posture::PolicyEvaluator evaluator_;
+  bool apply_match_;
+  std::unique_ptr<ReportWriter> writer_;
+  std::ostream& err_;
+  posture::EvaluationContext context_;
+  ScanSummary summary_;
+};
+
+}  // namespace
+
+std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
+                                           std::ostream& err) {
+  ScanOptions o;
+  auto usage = [&](const std::string& message) -> std::optional<ScanOptions> {
+    err << "bulwark scan: " << message << "\n" << kScanUsage;
+    return std::nullopt;
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_inline = false;
+    if (flag.size() > 2 && flag.rfind("--", 0) == 0) {
+      if (auto eq = flag.find('='); eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    auto take = [&]() -> bool {
+      if (has_inline) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    if (flag == "-f" || flag == "--filename") {
+      if (!take()) return usage(flag + " needs a path");
+      o.paths.push_back(value);
+    } else if (flag == "--policy") {
+      if (!take()) return usage("--policy needs a file");
+      o.policy_file = value;
+    } else if (flag == "--level") {
+      if (!take()) return usage("--level needs baseline or restricted");
+      auto level = crds::parse_level(value);
+      if (!level || *level == crds::PssLevel::kPrivileged) {
+        return usage("--level must be baseline or restricted, not \"" + value + "\"");
+      }
+      o.level = level;
+    } else if (flag == "--pss-version") {
+      if (!take()) return usage("--pss-version needs latest or v1.N");
+      auto v = crds::PssVersion::parse(value);
+      if (!v || value.empty()) {
+        return usage("--pss-version must be latest or v1.N, not \"" + value + "\"");
+      }
+      o.pss_version = v;
+    } else if (flag == "-o" || flag == "--output") {
+      if (!take()) return usage(flag + " needs table, json or sarif");
+      if (value == "table") {
+        o.format = OutputFormat::kTable;
+      } else if (value == "json") {
+        o.format = OutputFormat::kJson;
+      } else if (value == "sarif") {
+        o.format = OutputFormat::kSarif;
+      } else {
+        return usage("-o must be table, json or sarif, not \"" + value + "\"");
+      }
+    } else if (flag == "-h" || flag == "--help") {
+      return usage("help");
+    } else if (flag.size() > 1 && flag[0] == '-') {
+      return usage("unknown flag " + flag);
+    } else {
+      o.paths.push_back(flag);
+    }
+  }
+  if (o.paths.empty()) return usage("no input: give -f PATH (a file, a folder, or - for stdin)");
+  return o;
+}
+
+int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, std::ostream& err,
+             std::chrono::system_clock::time_point now) {
+  crds::SecurityPolicySpec spec;
+  // Without a policy only the Pod Security level is checked.
+  spec.images.forbid_latest_tag = false;
+  spec.match.exclude_namespaces.clear();
+  const bool with_policy = !options.policy_file.empty();
+  if (with_policy) {
+    std::ifstream file(options.policy_file, std::ios::binary);
+    if (!file) {
+      err << "bulwark scan: " << options.policy_file << ": cannot open policy file\n";
+      return kExitBadInput;
+    }
+    const bool json = fs::path(options.policy_file).extension() == ".json";
+    auto reader = json ? document::make_json_reader(file) : document::make_yaml_reader(file);
+    Value doc;
+    try {
+      if (!reader->next(doc) || doc.is_null()) {
+        err << "bulwark scan: " << options.policy_file << ": policy file is empty\n";
+        return kExitBadInput;
+      }
+    } catch (const document::ParseError& e) {
+      err << "bulwark scan: " << options.policy_file << ": line " << e.line() << ": " << e.what()
+          << "\n";
+      return kExitBadInput;
+    }
+    auto parsed = crds::parse_security_policy(doc);
+    if (!parsed.ok()) {
+      for (const auto& e : parsed.errors) {
+        err << "bulwark scan: " << options.policy_file << ": " << e.field << ": " << e.message
+            << "\n";
+      }
+      return kExitBadInput;
+    }
+    spec = std::move(parsed.policy.spec);
+  }
+  if (options.level) spec.pod_security.level = *options.level;
+  if (options.pss_version) spec.pod_security.version = *options.pss_version;
+
+  Scanner scanner(options, posture::PolicyEvaluator(std::move(spec)), with_policy, out, err, now);
+  for (const auto& path : options.paths) scanner.scan_path(path, in);
+  return scanner.finish();
+}
+
+}  // namespace bulwark::cli

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/report.h"
+#include "crds/security_policy.h"
+
+namespace bulwark::cli {
+
+// `bulwark scan`'s exit statuses (API.md section 4).
+inline constexpr int kExitClean = 0;
+inline constexpr int kExitViolations = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct ScanOptions {
+  std::vector<std::string> paths;  // files, folders, or "-" for standard input
+  std::string policy_file;         // empty: Pod Security level only
+  std::optional<crds::PssLevel> level;
+  std::optional<crds::PssVersion> pss_version;
+  OutputFormat format = OutputFormat::kTable;
+  bool color = false;
+};
+
+// Parses the words after "scan". On a usage error writes it to `err` and returns nullopt.
+std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args, std::ostream& err);
+
+// Runs a scan and returns its exit status. Reads files itself, standard input from `in`; writes
+// the report to `out` and errors and warnings to `err`. `now` decides which exemptions have
+// expired.
+int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, std::ostream& err,
+             std::chrono::system_clock::time_point now);
+
+extern const char* const kScanUsage;
+
+}  // namespace bulwark::cli

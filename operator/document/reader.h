@@ -1,0 +1,46 @@
+#pragma once
+
+#include <istream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "document/value.h"
+
+namespace bulwark::document {
+
+// A document the input could not be read as: says where (1-based line and column, 0 if unknown).
+class ParseError : public std::runtime_error {
+ public:
+  ParseError(const std::string& what, int line, int column)
+      : std::runtime_error(what), line_(line), column_(column) {}
+  int line() const { return line_; }
+  int column() const { return column_; }
+
+ private:
+  int line_;
+  int column_;
+};
+
+// Limits that keep a hostile or broken input from exhausting memory or the stack.
+struct ReadLimits {
+  std::size_t max_nodes_per_document = 2'000'000;  // also bounds alias ("billion laughs") expansion
+  std::size_t max_depth = 256;
+};
+
+// Reads the documents of one stream one at a time, so memory follows the largest document rather
+// than the whole stream. Not thread-safe; the stream must outlive the reader.
+class DocumentReader {
+ public:
+  virtual ~DocumentReader() = default;
+  // Fills `out` with the next document and returns true; false at the end of the stream.
+  // Throws ParseError for malformed input; the reader is unusable after that.
+  virtual bool next(Value& out) = 0;
+};
+
+// Multi-document YAML ("---" separated).
+std::unique_ptr<DocumentReader> make_yaml_reader(std::istream& in, ReadLimits limits = {});
+// A single JSON value; parsed with the JSON parser, far faster than YAML's for the same bytes.
+std::unique_ptr<DocumentReader> make_json_reader(std::istream& in, ReadLimits limits = {});
+
+}  // namespace bulwark::document

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bulwark::document {
+
+// One node of a parsed YAML or JSON document. Plain data with value semantics. Mappings keep
+// their members in a vector and are searched linearly: Kubernetes objects have a handful of keys
+// per level, where a scan beats hashing and costs far less memory.
+struct Value {
+  enum class Type : std::uint8_t { kNull, kScalar, kSequence, kMapping };
+  using Member = std::pair<std::string, Value>;
+
+  Type type = Type::kNull;
+  // Scalars keep their source text. `quoted` is true for quoted YAML scalars and JSON strings:
+  // they are strings even when the text reads "true" or "0".
+  bool quoted = false;
+  int line = 0;  // 1-based line in the source, 0 where unknown (JSON)
+  std::string text;
+  std::vector<Value> items;     // kSequence
+  std::vector<Member> members;  // kMapping
+
+  bool is_null() const { return type == Type::kNull; }
+  bool is_scalar() const { return type == Type::kScalar; }
+  bool is_sequence() const { return type == Type::kSequence; }
+  bool is_mapping() const { return type == Type::kMapping; }
+
+  // The member named `key` of a mapping; nullptr when absent or when this is not a mapping.
+  const Value* find(std::string_view key) const;
+  // Walks nested mappings: find({"spec", "template"}).
+  const Value* find(std::initializer_list<std::string_view> keys) const;
+
+  // A scalar's text, or `fallback` for anything else.
+  std::string_view str(std::string_view fallback = {}) const;
+  // Booleans as Kubernetes' YAML reads them (true/false, and YAML 1.1's yes/no/on/off unquoted).
+  std::optional<bool> as_bool() const;
+  std::optional<std::int64_t> as_int() const;
+};
+
+// Convenience for optional members: an absent or null member reads as empty.
+inline const std::vector<Value>& items_of(const Value* v) {
+  static const std::vector<Value> kEmpty;
+  return v != nullptr && v->is_sequence() ? v->items : kEmpty;
+}
+inline const std::vector<Value::Member>& members_of(const Value* v) {
+  static const std::vector<Value::Member> kEmpty;
+  return v != nullptr && v->is_mapping() ? v->members : kEmpty;
+}
+
+}  // namespace bulwark::document

@@ -1,0 +1,50 @@
+// The bulwark binary: one program, subcommands run, scan and version (API.md section 4).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/scan.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bulwark <command> [flags]\n"
+    "commands:\n"
+    "  scan      evaluate manifests offline against Pod Security Standards or a SecurityPolicy\n"
+    "  run       run the operator (not yet available in this build)\n"
+    "  version   print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout) << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "version" || command == "--version") {
+    std::cout << "bulwark " << BULWARK_VERSION << "\n";
+    return 0;
+  }
+  if (command == "scan") {
+    auto options = bulwark::cli::parse_scan_args(args, std::cerr);
+    if (!options) return bulwark::cli::kExitBadInput;
+    // Colour only for a person at a terminal, and never when NO_COLOR is set.
+    options->color = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    return bulwark::cli::run_scan(*options, std::cin, std::cout, std::cerr,
+                                  std::chrono::system_clock::now());
+  }
+  if (command == "run") {
+    std::cerr << "bulwark run: the operator is not part of this build yet; use bulwark scan\n";
+    return 2;
+  }
+  std::cerr << "bulwark: unknown command \"" << command << "\"\n" << kUsage;
+  return 2;
+}

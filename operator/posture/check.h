@@ -1,0 +1,134 @@
+#pragma once
+
+// Internal to the posture engine: how a check sees a pod and reports what it finds.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crds/security_policy.h"
+#include "document/value.h"
+#include "posture/violation.h"
+
+namespace bulwark::posture::detail {
+
+using document::Value;
+
+// A pod template, and the field paths its parts are reported under.
+struct PodView {
+  const Value* meta;  // may be null
+  const Value& spec;
+  std::string meta_path;  // "spec.template.metadata"
+  std::string spec_path;  // "spec.template.spec"
+
+  bool is_windows() const {
+    const Value* os = spec.find({"os", "name"});
+    return os != nullptr && os->str() == "windows";
+  }
+  // KEP-127: a pod in its own user namespace (hostUsers: false) gets relaxations from 1.35.
+  bool in_user_namespace() const {
+    const Value* host_users = spec.find("hostUsers");
+    return host_users != nullptr && host_users->as_bool() == false;
+  }
+};
+
+// One container of any of the three lists, with its path built only when a finding needs it.
+struct ContainerRef {
+  const Value& node;
+  std::string_view list;  // "containers", "initContainers", "ephemeralContainers"
+  std::size_t index;
+  const PodView& pod;
+
+  std::string_view name() const {
+    const Value* n = node.find("name");
+    return n != nullptr ? n->str() : std::string_view{};
+  }
+  const Value* security_context(std::string_view key) const {
+    return node.find({"securityContext", key});
+  }
+  std::string path(std::string_view suffix = {}) const {
+    std::string p = pod.spec_path + "." + std::string(list) + "[" + std::to_string(index) + "]";
+    if (!suffix.empty()) p += "." + std::string(suffix);
+    return p;
+  }
+  // `container "app"`, the way messages name containers.
+  std::string label() const { return "container \"" + std::string(name()) + "\""; }
+};
+
+// Visits init containers, containers and ephemeral containers, in that order, as upstream does.
+template <class Fn>
+void visit_containers(const PodView& pod, Fn&& fn) {
+  for (std::string_view list : {"initContainers", "containers", "ephemeralContainers"}) {
+    const auto& items = document::items_of(pod.spec.find(list));
+    for (std::size_t i = 0; i < items.size(); ++i) fn(ContainerRef{items[i], list, i, pod});
+  }
+}
+
+// Collects the findings of one control.
+class Findings {
+ public:
+  Findings(std::string_view control, crds::Severity severity, std::vector<Violation>& out)
+      : control_(control), severity_(severity), out_(out) {}
+  void add(std::string message, std::string path) {
+    out_.push_back(Violation{control_, severity_, std::move(message), std::move(path)});
+  }
+
+ private:
+  std::string_view control_;
+  crds::Severity severity_;
+  std::vector<Violation>& out_;
+};
+
+using CheckFn = void (*)(const PodView&, Findings&);
+
+// A Pod Security Standards check as upstream defines it: the behaviour in force from each
+// minimum release on, and the baseline checks a restricted one replaces.
+struct PssCheck {
+  struct Version {
+    int min_minor;
+    CheckFn fn;
+    std::vector<std::string_view> overrides;
+  };
+  std::string_view id;
+  crds::PssLevel level;
+  crds::Severity severity;
+  std::vector<Version> versions;  // ascending by min_minor
+
+  // The behaviour for release 1.`minor`, or null when the check did not exist yet.
+  const Version* at(int minor) const {
+    const Version* found = nullptr;
+    for (const auto& v : versions) {
+      if (v.min_minor <= minor) found = &v;
+    }
+    return found;
+  }
+};
+
+// The nineteen Pod Security Standards checks, in upstream's order of IDs.
+const std::vector<PssCheck>& pss_checks();
+
+}  // namespace bulwark::posture::detail
+
+namespace bulwark::posture::detail {
+
+// An image reference split as the container runtime reads it. `registry` is the explicit one;
+// `normalized` adds Docker Hub's implicit "docker.io/" (and "library/") so allow-lists can name
+// either.
+struct ImageRef {
+  std::string registry;  // empty when the reference names none
+  std::string tag;       // empty when none
+  std::string digest;    // "sha256:..." or empty
+  std::string normalized;
+};
+ImageRef parse_image(std::string_view image);
+
+// Bulwark's own controls that need no cluster.
+void check_image_registry(const PodView& pod, const std::vector<std::string>& allowed,
+                          Findings& out);
+void check_image_latest_tag(const PodView& pod, Findings& out);
+void check_image_digest(const PodView& pod, Findings& out);
+// `field` is "limits" or "requests"; cpu and memory are both required.
+void check_resources(const PodView& pod, std::string_view field, Findings& out);
+void check_automount_token(const PodView& pod, Findings& out);
+
+}  // namespace bulwark::posture::detail

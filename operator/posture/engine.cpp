@@ -1,0 +1,154 @@
+#include "posture/engine.h"
+
+#include <algorithm>
+
+#include "posture/check.h"
+
+namespace bulwark::posture {
+
+using crds::Severity;
+using detail::Findings;
+using detail::PodView;
+
+std::string_view to_string(Posture p) {
+  switch (p) {
+    case Posture::kCompliant:
+      return "compliant";
+    case Posture::kViolating:
+      return "violating";
+    case Posture::kExempt:
+      return "exempt";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct OwnControl {
+  std::string_view id;
+  Severity severity;
+};
+constexpr OwnControl kOwnControls[] = {
+    {"imageRegistry", Severity::kHigh},
+    {"imageLatestTag", Severity::kMedium},
+    {"imageDigest", Severity::kLow},
+    {"imageVulnerabilities", Severity::kHigh},
+    {"resourceLimits", Severity::kMedium},
+    {"resourceRequests", Severity::kLow},
+    {"automountServiceAccountToken", Severity::kMedium},
+    {"networkDefaultDeny", Severity::kHigh},
+};
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+Severity severity_of(std::string_view control) {
+  for (const auto& c : detail::pss_checks()) {
+    if (c.id == control) return c.severity;
+  }
+  for (const auto& c : kOwnControls) {
+    if (c.id == control) return c.severity;
+  }
+  return Severity::kLow;
+}
+
+PolicyEvaluator::PolicyEvaluator(crds::SecurityPolicySpec spec) : spec_(std::move(spec)) {
+  const auto level = spec_.pod_security.level;
+  if (level == crds::PssLevel::kPrivileged) return;
+  const int minor = spec_.pod_security.version.effective_minor();
+  const auto& checks = detail::pss_checks();
+  // Restricted checks replace the baseline checks they override, for the release asked for.
+  std::vector<std::string_view> overridden;
+  for (const auto& check : checks) {
+    if (check.level == crds::PssLevel::kRestricted && level == crds::PssLevel::kRestricted) {
+      if (const auto* v = check.at(minor)) {
+        overridden.insert(overridden.end(), v->overrides.begin(), v->overrides.end());
+      }
+    }
+  }
+  for (const auto& check : checks) {
+    if (check.level == crds::PssLevel::kRestricted && level != crds::PssLevel::kRestricted) {
+      continue;
+    }
+    if (std::find(overridden.begin(), overridden.end(), check.id) != overridden.end()) continue;
+    const auto* v = check.at(minor);
+    if (v == nullptr) continue;
+    pss_.emplace_back(&check, static_cast<std::size_t>(v - check.versions.data()));
+  }
+}
+
+std::vector<std::string_view> PolicyEvaluator::pss_controls() const {
+  std::vector<std::string_view> ids;
+  for (const auto& [check, version] : pss_) ids.push_back(check->id);
+  return ids;
+}
+
+bool PolicyEvaluator::selects(const Workload& workload,
+                              const crds::Labels* namespace_labels) const {
+  const auto& m = spec_.match;
+  if (!contains(m.kinds, workload.kind)) return false;
+  if (contains(m.exclude_namespaces, workload.namespace_name)) return false;
+  if (namespace_labels != nullptr && !m.namespace_selector.matches(*namespace_labels)) return false;
+  return m.workload_selector.matches(workload.labels);
+}
+
+Verdict PolicyEvaluator::evaluate(const Workload& workload,
+                                  const EvaluationContext& context) const {
+  Verdict verdict;
+  auto& out = verdict.violations;
+  const PodView pod{workload.pod_metadata, *workload.pod_spec,
+                    workload.pod_path.empty() ? "metadata" : workload.pod_path + ".metadata",
+                    workload.pod_path.empty() ? "spec" : workload.pod_path + ".spec"};
+
+  for (const auto& [check, version] : pss_) {
+    Findings findings(check->id, check->severity, out);
+    check->versions[version].fn(pod, findings);
+  }
+  auto own = [&](std::string_view id) { return Findings(id, severity_of(id), out); };
+  const auto& images = spec_.images;
+  if (!images.allowed_registries.empty()) {
+    auto f = own("imageRegistry");
+    detail::check_image_registry(pod, images.allowed_registries, f);
+  }
+  if (images.forbid_latest_tag) {
+    auto f = own("imageLatestTag");
+    detail::check_image_latest_tag(pod, f);
+  }
+  if (images.require_digest) {
+    auto f = own("imageDigest");
+    detail::check_image_digest(pod, f);
+  }
+  if (spec_.resources.require_limits) {
+    auto f = own("resourceLimits");
+    detail::check_resources(pod, "limits", f);
+  }
+  if (spec_.resources.require_requests) {
+    auto f = own("resourceRequests");
+    detail::check_resources(pod, "requests", f);
+  }
+  if (spec_.service_account.forbid_automount_token) {
+    auto f = own("automountServiceAccountToken");
+    detail::check_automount_token(pod, f);
+  }
+
+  // Exemptions move what they excuse aside; expired ones no longer apply.
+  for (const auto& ex : spec_.exemptions) {
+    if (ex.expires && *ex.expires <= context.now) continue;
+    if (!ex.namespaces.empty() && !contains(ex.namespaces, workload.namespace_name)) continue;
+    if (!ex.workload_selector.matches(workload.labels)) continue;
+    auto excused = std::stable_partition(out.begin(), out.end(), [&](const Violation& v) {
+      return !ex.controls.empty() && !contains(ex.controls, v.control);
+    });
+    std::move(excused, out.end(), std::back_inserter(verdict.exempted));
+    out.erase(excused, out.end());
+  }
+  verdict.posture = !out.empty()                ? Posture::kViolating
+                    : !verdict.exempted.empty() ? Posture::kExempt
+                                                : Posture::kCompliant;
+  return verdict;
+}
+
+}  // namespace bulwark::posture

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "crds/security_policy.h"
+#include "posture/violation.h"
+#include "posture/workload.h"
+
+namespace bulwark::posture {
+
+namespace detail {
+struct PssCheck;
+}
+
+// What the engine needs beyond the policy and the workload. The engine reads no clock itself.
+struct EvaluationContext {
+  std::chrono::system_clock::time_point now;
+};
+
+enum class Posture { kCompliant, kViolating, kExempt };
+std::string_view to_string(Posture p);
+
+struct Verdict {
+  Posture posture = Posture::kCompliant;
+  std::vector<Violation> violations;  // what still counts against the workload
+  std::vector<Violation> exempted;    // what an active exemption excuses
+};
+
+// The posture engine for one policy: pure, no I/O, no clock, no globals. Construction picks the
+// checks that the policy's level and version call for, once, so evaluating many workloads does no
+// repeated set-up. Immutable after construction and so safe to share between threads.
+class PolicyEvaluator {
+ public:
+  explicit PolicyEvaluator(crds::SecurityPolicySpec spec);
+
+  // Whether the policy governs the workload. `namespace_labels` is null when they are unknown
+  // (offline scans): the namespace selector is then not applied.
+  bool selects(const Workload& workload, const crds::Labels* namespace_labels) const;
+
+  Verdict evaluate(const Workload& workload, const EvaluationContext& context) const;
+
+  // The IDs of the Pod Security Standards checks in force, in evaluation order.
+  std::vector<std::string_view> pss_controls() const;
+
+  const crds::SecurityPolicySpec& spec() const { return spec_; }
+
+ private:
+  crds::SecurityPolicySpec spec_;
+  std::vector<std::pair<const detail::PssCheck*, std::size_t>> pss_;  // check, version index
+};
+
+// The severity of any control ID; Low for an unknown one.
+crds::Severity severity_of(std::string_view control);
+
+}  // namespace bulwark::posture

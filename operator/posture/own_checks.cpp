@@ -1,0 +1,127 @@
+// Bulwark's own workload controls (API.md section 3) that read only the manifest.
+#include <algorithm>
+
+#include "posture/check.h"
+
+namespace bulwark::posture::detail {
+
+ImageRef parse_image(std::string_view image) {
+  ImageRef ref;
+  std::string_view rest = image;
+  if (auto at = rest.find('@'); at != std::string_view::npos) {
+    ref.digest = std::string(rest.substr(at + 1));
+    rest = rest.substr(0, at);
+  }
+  const auto last_slash = rest.rfind('/');
+  const auto colon = rest.rfind(':');
+  if (colon != std::string_view::npos &&
+      (last_slash == std::string_view::npos || colon > last_slash)) {
+    ref.tag = std::string(rest.substr(colon + 1));
+    rest = rest.substr(0, colon);
+  }
+  // The first component names a registry only if it looks like a host, as the runtime decides.
+  const auto first_slash = rest.find('/');
+  if (first_slash != std::string_view::npos) {
+    auto first = rest.substr(0, first_slash);
+    if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+        first == "localhost") {
+      ref.registry = std::string(first);
+    }
+  }
+  if (!ref.registry.empty()) {
+    ref.normalized = std::string(image);
+  } else if (first_slash == std::string_view::npos) {
+    ref.normalized = "docker.io/library/" + std::string(image);
+  } else {
+    ref.normalized = "docker.io/" + std::string(image);
+  }
+  return ref;
+}
+
+namespace {
+
+// Calls fn(container, image) for each container that names an image.
+template <class Fn>
+void visit_images(const PodView& pod, Fn&& fn) {
+  visit_containers(pod, [&](const ContainerRef& c) {
+    const Value* image = c.node.find("image");
+    fn(c, image != nullptr ? image->str() : std::string_view{});
+  });
+}
+
+bool is_sha256_digest(std::string_view digest) {
+  constexpr std::string_view kPrefix = "sha256:";
+  if (digest.size() != kPrefix.size() + 64 || digest.substr(0, kPrefix.size()) != kPrefix) {
+    return false;
+  }
+  return std::all_of(digest.begin() + kPrefix.size(), digest.end(),
+                     [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+}
+
+}  // namespace
+
+void check_image_registry(const PodView& pod, const std::vector<std::string>& allowed,
+                          Findings& out) {
+  if (allowed.empty()) return;
+  visit_images(pod, [&](const ContainerRef& c, std::string_view image) {
+    const ImageRef ref = parse_image(image);
+    const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& prefix) {
+      return image.substr(0, prefix.size()) == prefix ||
+             std::string_view(ref.normalized).substr(0, prefix.size()) == prefix;
+    });
+    if (!ok) {
+      out.add(c.label() + " uses image \"" + std::string(image) +
+                  "\" from a registry outside spec.images.allowedRegistries",
+              c.path("image"));
+    }
+  });
+}
+
+void check_image_latest_tag(const PodView& pod, Findings& out) {
+  visit_images(pod, [&](const ContainerRef& c, std::string_view image) {
+    const ImageRef ref = parse_image(image);
+    if (ref.tag == "latest") {
+      out.add(c.label() + " uses image \"" + std::string(image) + "\" with the :latest tag",
+              c.path("image"));
+    } else if (ref.tag.empty() && ref.digest.empty()) {
+      out.add(
+          c.label() + " uses image \"" + std::string(image) + "\" with no tag, which means :latest",
+          c.path("image"));
+    }
+  });
+}
+
+void check_image_digest(const PodView& pod, Findings& out) {
+  visit_images(pod, [&](const ContainerRef& c, std::string_view image) {
+    if (!is_sha256_digest(parse_image(image).digest)) {
+      out.add(c.label() + " uses image \"" + std::string(image) +
+                  "\" not pinned by digest (@sha256:...)",
+              c.path("image"));
+    }
+  });
+}
+
+void check_resources(const PodView& pod, std::string_view field, Findings& out) {
+  visit_containers(pod, [&](const ContainerRef& c) {
+    // Ephemeral containers cannot declare resources, so they cannot be held to this.
+    if (c.list == "ephemeralContainers") return;
+    const Value* declared = c.node.find({"resources", field});
+    for (std::string_view resource : {"cpu", "memory"}) {
+      const Value* v = declared != nullptr ? declared->find(resource) : nullptr;
+      if (v == nullptr || v->str().empty()) {
+        const std::string f = "resources." + std::string(field) + "." + std::string(resource);
+        out.add(c.label() + " must set " + f, c.path(f));
+      }
+    }
+  });
+}
+
+void check_automount_token(const PodView& pod, Findings& out) {
+  const Value* v = pod.spec.find("automountServiceAccountToken");
+  if (v == nullptr || v->as_bool() != false) {
+    out.add("pod must set automountServiceAccountToken=false",
+            pod.spec_path + ".automountServiceAccountToken");
+  }
+}
+
+}  // namespace bulwark::posture::detail
