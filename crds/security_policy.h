@@ -28,7 +28,9 @@ struct PssVersion {
   bool latest() const { return minor < 0; }
   // The minor whose semantics apply: releases newer than we know behave as the newest we know,
   // as upstream Pod Security Admission does.
-  int effective_minor() const { return latest() ? kLatestKnownMinor : minor; }
+  int effective_minor() const {
+    return latest() || minor > kLatestKnownMinor ? kLatestKnownMinor : minor;
+  }
   static std::optional<PssVersion> parse(std::string_view text);
   std::string str() const;
 };

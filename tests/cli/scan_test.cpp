@@ -1,1 +1,272 @@
+// bulwark scan end to end: the real binary for exit codes and streams, run_scan() for formats.
+#include "cli/scan.h"
+
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace bulwark::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `bulwark` with the given arguments through the shell; stdin from `input` when given.
+Run run_binary(const std::string& args, const std::string& input = "") {
+  const fs::path dir = fs::temp_directory_path() / ("bulwark-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  std::ofstream(in) << input;
+  const std::string cmd = std::string("cd ") + BULWARK_SOURCE_DIR + " && " + BULWARK_BINARY + " " +
+                          args + " <" + in.string() + " >" + out.string() + " 2>" + err.string();
+  Run r;
+  const int raw = std::system(cmd.c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::stringstream o, e;
+  o << std::ifstream(out).rdbuf();
+  e << std::ifstream(err).rdbuf();
+  r.out = o.str();
+  r.err = e.str();
+  fs::remove_all(dir);
+  return r;
+}
+
+class TempDir {
+ public:
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("bulwark-scan-" + std::to_string(++counter_) + "-" + std::to_string(::getpid()))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& content) const {
+    const auto p = path_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+const char* const kBadPod =
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: bad, namespace: ns}\n"
+    "spec:\n  containers:\n  - name: a\n    image: i:1\n"
+    "    securityContext: {privileged: true}\n";
+const char* const kGoodPod =
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n"
+    "  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n"
+    "  containers:\n  - name: a\n    image: i:1\n"
+    "    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+
+// The posture the JSON report gives the workload named `name`.
+std::string posture_of(const std::string& json, const std::string& name) {
+  const auto at = json.find("\"name\":\"" + name + "\"");
+  if (at == std::string::npos) return "(absent)";
+  const auto p = json.find("\"posture\":\"", at) + 11;
+  return json.substr(p, json.find('"', p) - p);
+}
+
+TEST(ScanBinary, SamplesFlagExactlyTheViolatingWorkloads) {
+  auto r = run_binary("scan -f deploy/samples/workloads -o json");
+  EXPECT_EQ(r.status, 1) << r.err;
+  for (const char* name : {"db-migrate", "cache", "debug", "node-agent"}) {
+    EXPECT_EQ(posture_of(r.out, name), "violating") << name;
+  }
+  for (const char* name : {"web", "nightly-report"}) {
+    EXPECT_EQ(posture_of(r.out, name), "compliant") << name;
+  }
+  EXPECT_NE(r.out.find("\"workloads\":6,\"compliant\":2,\"violating\":4"), std::string::npos);
+  EXPECT_NE(r.out.find("\"skipped\":2"), std::string::npos);
+}
+
+TEST(ScanBinary, ExitZeroWhenClean) {
+  TempDir d;
+  auto r = run_binary("scan -f " + d.write("good.yaml", kGoodPod));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("PASS  Pod good"), std::string::npos);
+  EXPECT_EQ(r.out.find("\033["), std::string::npos);  // no colour when not a terminal
+}
+
+TEST(ScanBinary, ReadsStandardInput) {
+  auto r = run_binary("scan -f - -o json", kBadPod);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("\"file\":\"<stdin>\""), std::string::npos);
+  auto j =
+      run_binary("scan -", R"({"kind":"Pod","metadata":{"name":"j"},"spec":{"hostPID":true}})");
+  EXPECT_EQ(j.status, 1);
+  EXPECT_NE(j.out.find("hostPID"), std::string::npos);
+}
+
+TEST(ScanBinary, MalformedYamlIsExitTwoWithFileDocumentAndLine) {
+  TempDir d;
+  const auto bad = d.write("bad.yaml", std::string(kGoodPod) + "---\nkind: Pod\nspec: [oops\n");
+  auto r = run_binary("scan -f " + bad);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(bad + ": document 1, line "), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("PASS  Pod good"), std::string::npos);  // what parsed is still reported
+}
+
+TEST(ScanBinary, BinaryEmptyAndMissingFiles) {
+  TempDir d;
+  const auto bin = d.write("blob.yaml", std::string("\x7f"
+                                                    "ELF\0\0\0",
+                                                    7));
+  auto r = run_binary("scan -f " + bin);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("binary file"), std::string::npos);
+  const auto empty = d.write("empty.yaml", "");
+  auto e = run_binary("scan -f " + empty);
+  EXPECT_EQ(e.status, 0);
+  EXPECT_NE(e.err.find("empty file"), std::string::npos);
+  auto m = run_binary("scan -f /nonexistent/x.yaml");
+  EXPECT_EQ(m.status, 2);
+  EXPECT_NE(m.err.find("/nonexistent/x.yaml: no such file"), std::string::npos);
+}
+
+TEST(ScanBinary, TooLargeJsonIsRefusedClearly) {
+  TempDir d;
+  const auto big = d.path() + "/big.json";
+  {
+    std::ofstream f(big);
+    f << "[";
+    const std::string chunk(1 << 20, ' ');
+    for (int i = 0; i < 40; ++i) f << chunk;
+    f << "]";
+  }
+  auto r = run_binary("scan -f " + big);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("file is too large"), std::string::npos) << r.err;
+}
+
+TEST(ScanBinary, UsageErrorsAreExitTwo) {
+  EXPECT_EQ(run_binary("scan").status, 2);
+  EXPECT_EQ(run_binary("scan -f x --level privileged").status, 2);
+  EXPECT_EQ(run_binary("scan -f x --pss-version 1.2").status, 2);
+  EXPECT_EQ(run_binary("scan -f x -o xml").status, 2);
+  EXPECT_EQ(run_binary("scan --bogus").status, 2);
+  EXPECT_EQ(run_binary("frobnicate").status, 2);
+  auto v = run_binary("version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("bulwark ", 0), 0u);
+}
+
+TEST(ScanBinary, InvalidPolicyIsExitTwoNamingTheField) {
+  TempDir d;
+  const auto policy = d.write("p.yaml",
+                              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\n"
+                              "metadata: {name: p}\nspec: {podSecurity: {level: strict}}\n");
+  auto r = run_binary("scan -f deploy/samples/workloads --policy " + policy);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("spec.podSecurity.level: must be one of"), std::string::npos) << r.err;
+}
+
+int scan(ScanOptions o, const std::string& stdin_text, std::string& out, std::string& err) {
+  std::istringstream in(stdin_text);
+  std::ostringstream o_out, o_err;
+  const int status = run_scan(o, in, o_out, o_err, *crds::parse_rfc3339("2026-11-28T10:00:00Z"));
+  out = o_out.str();
+  err = o_err.str();
+  return status;
+}
+
+TEST(ScanFormats, LevelAndVersionFlags) {
+  ScanOptions o;
+  o.paths = {"-"};
+  const std::string pod = "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n";
+  std::string out, err;
+  EXPECT_EQ(scan(o, pod, out, err), kExitViolations);
+  o.level = crds::PssLevel::kBaseline;
+  EXPECT_EQ(scan(o, pod, out, err), kExitClean);
+  const std::string sysctl =
+      "kind: Pod\nmetadata: {name: p}\nspec: {securityContext: {sysctls: "
+      "[{name: net.ipv4.tcp_rmem}]}, containers: [{name: a}]}\n";
+  EXPECT_EQ(scan(o, sysctl, out, err), kExitClean);
+  o.pss_version = crds::PssVersion::parse("v1.31");
+  EXPECT_EQ(scan(o, sysctl, out, err), kExitViolations);
+}
+
+TEST(ScanFormats, KindListAndMultiDocument) {
+  ScanOptions o;
+  o.paths = {"-"};
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  const std::string input =
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- {kind: Pod, metadata: {name: one}, spec: {hostIPC: true}}\n"
+      "- {kind: Service, metadata: {name: svc}}\n"
+      "---\n" +
+      std::string(kGoodPod);
+  EXPECT_EQ(scan(o, input, out, err), kExitViolations) << err;
+  EXPECT_NE(out.find("\"name\":\"one\""), std::string::npos);
+  EXPECT_NE(out.find("\"document\":1,\"kind\":\"Pod\",\"namespace\":\"\",\"name\":\"good\""),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"workloads\":2"), std::string::npos);
+  EXPECT_NE(out.find("\"skipped\":1"), std::string::npos);
+}
+
+TEST(ScanFormats, JsonCarriesControlSeverityMessagePathAndLine) {
+  ScanOptions o;
+  o.paths = {"-"};
+  o.format = OutputFormat::kJson;
+  o.level = crds::PssLevel::kBaseline;
+  std::string out, err;
+  scan(o, kBadPod, out, err);
+  EXPECT_NE(out.find("{\"control\":\"privileged\",\"severity\":\"critical\",\"message\":"
+                     "\"container \\\"a\\\" must not set securityContext.privileged=true\","
+                     "\"path\":\"spec.containers[0].securityContext.privileged\",\"line\":8}"),
+            std::string::npos)
+      << out;
+}
+
+TEST(ScanFormats, SarifIsVersion2_1_0WithRulesAndRegions) {
+  ScanOptions o;
+  o.paths = {"-"};
+  o.format = OutputFormat::kSarif;
+  o.level = crds::PssLevel::kBaseline;
+  std::string out, err;
+  scan(o, kBadPod, out, err);
+  EXPECT_NE(out.find("\"version\":\"2.1.0\""), std::string::npos);
+  EXPECT_NE(out.find("\"ruleId\":\"privileged\",\"level\":\"error\""), std::string::npos);
+  EXPECT_NE(out.find("\"region\":{\"startLine\":8}"), std::string::npos);
+  EXPECT_NE(out.find("{\"id\":\"runAsNonRoot\""), std::string::npos);
+  EXPECT_NE(out.find("\"security-severity\":\"9.5\""), std::string::npos);
+}
+
+TEST(ScanFormats, PolicyMatchAndExemptionsApply) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  match: {kinds: [Pod]}\n  podSecurity: {level: baseline}\n"
+              "  images: {forbidLatestTag: false}\n"
+              "  exemptions:\n  - {name: ns, namespaces: [ns], controls: [privileged]}\n");
+  ScanOptions o;
+  o.paths = {"-"};
+  o.policy_file = policy;
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  EXPECT_EQ(
+      scan(o, std::string(kBadPod) + "---\nkind: Deployment\nmetadata: {name: d}\n", out, err),
+      kExitClean)
+      << err;
+  EXPECT_NE(out.find("\"posture\":\"exempt\""), std::string::npos);
+  EXPECT_NE(out.find("\"notSelected\":1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bulwark::cli

@@ -1,1 +1,120 @@
+// Bulwark's own manifest controls: image registry, tag, digest, resources, service-account token.
 #include <gtest/gtest.h>
+
+#include "posture/check.h"
+#include "posture/eval_helpers.h"
+
+namespace bulwark::testing {
+namespace {
+
+std::vector<posture::Violation> eval_with(const std::string& spec,
+                                          const crds::SecurityPolicySpec& policy) {
+  const auto doc = parse_yaml("kind: Pod\nmetadata: {name: p}\nspec: " + spec);
+  auto workload = posture::workload_from(doc);
+  return posture::PolicyEvaluator(policy).evaluate(*workload, {}).violations;
+}
+
+// A policy with no Pod Security checks, so only the control under test can fire.
+crds::SecurityPolicySpec own_only() {
+  crds::SecurityPolicySpec p;
+  p.pod_security.level = crds::PssLevel::kPrivileged;
+  p.images.forbid_latest_tag = false;
+  return p;
+}
+
+TEST(ParseImage, SplitsRegistryTagAndDigest) {
+  using posture::detail::parse_image;
+  auto a = parse_image("registry.example.com:5000/team/app:1.2@sha256:abc");
+  EXPECT_EQ(a.registry, "registry.example.com:5000");
+  EXPECT_EQ(a.tag, "1.2");
+  EXPECT_EQ(a.digest, "sha256:abc");
+  auto b = parse_image("nginx");
+  EXPECT_EQ(b.registry, "");
+  EXPECT_EQ(b.tag, "");
+  EXPECT_EQ(b.normalized, "docker.io/library/nginx");
+  EXPECT_EQ(parse_image("bitnami/redis:7").normalized, "docker.io/bitnami/redis:7");
+  auto d = parse_image("localhost:5000/app");
+  EXPECT_EQ(d.registry, "localhost:5000");
+  EXPECT_EQ(d.tag, "");
+}
+
+TEST(ImageRegistry, PrefixesMatchWrittenOrNormalizedReference) {
+  auto p = own_only();
+  p.images.allowed_registries = {"registry.example.com/", "docker.io/library/"};
+  EXPECT_TRUE(eval_with("{containers: [{name: a, image: registry.example.com/x:1}, {name: b, "
+                        "image: 'nginx:1.25'}]}",
+                        p)
+                  .empty());
+  auto vs = eval_with(
+      "{initContainers: [{name: i, image: evil.io/x:1}], containers: [{name: a, "
+      "image: bitnami/redis:7}]}",
+      p);
+  ASSERT_EQ(vs.size(), 2u);
+  EXPECT_EQ(vs[0].control, "imageRegistry");
+  EXPECT_EQ(vs[0].path, "spec.initContainers[0].image");
+  EXPECT_NE(vs[1].message.find("bitnami/redis:7"), std::string::npos);
+}
+
+TEST(ImageRegistry, EmptyAllowListAllowsAny) {
+  EXPECT_TRUE(eval_with("{containers: [{name: a, image: evil.io/x:1}]}", own_only()).empty());
+}
+
+TEST(ImageLatestTag, LatestOrNoTagViolatesDigestPinnedDoesNot) {
+  auto p = own_only();
+  p.images.forbid_latest_tag = true;
+  auto vs = eval_with(
+      "{containers: [{name: a, image: 'app:latest'}, {name: b, image: app}, "
+      "{name: c, image: 'app:1.0'}, {name: d, image: 'app@sha256:" +
+          std::string(64, 'a') + "'}, {name: e, image: 'localhost:5000/app'}]}",
+      p);
+  ASSERT_EQ(vs.size(), 3u);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].image");
+  EXPECT_NE(vs[0].message.find(":latest tag"), std::string::npos);
+  EXPECT_EQ(vs[1].path, "spec.containers[1].image");
+  EXPECT_NE(vs[1].message.find("no tag"), std::string::npos);
+  EXPECT_EQ(vs[2].path, "spec.containers[4].image");
+}
+
+TEST(ImageDigest, RequiresAFullSha256Digest) {
+  auto p = own_only();
+  p.images.require_digest = true;
+  auto vs = eval_with("{containers: [{name: a, image: 'app:1@sha256:" + std::string(64, 'f') +
+                          "'}, {name: b, image: 'app:1'}, {name: c, image: 'app@sha256:short'}]}",
+                      p);
+  ASSERT_EQ(vs.size(), 2u);
+  EXPECT_EQ(vs[0].control, "imageDigest");
+  EXPECT_EQ(vs[0].path, "spec.containers[1].image");
+  EXPECT_EQ(vs[1].path, "spec.containers[2].image");
+}
+
+TEST(Resources, LimitsAndRequestsNeedCpuAndMemory) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  p.resources.require_requests = true;
+  auto vs = eval_with(
+      "{containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}, "
+      "requests: {cpu: 100m}}}], ephemeralContainers: [{name: dbg}]}",
+      p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].control, "resourceRequests");
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.memory");
+  auto init = eval_with("{initContainers: [{name: i}], containers: []}", p);
+  EXPECT_EQ(controls(init), (std::set<std::string>{"resourceLimits", "resourceRequests"}));
+  EXPECT_EQ(init.size(), 4u);
+}
+
+TEST(AutomountToken, MustBeExplicitlyFalse) {
+  auto p = own_only();
+  p.service_account.forbid_automount_token = true;
+  auto vs = eval_with("{containers: [{name: a}]}", p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].control, "automountServiceAccountToken");
+  EXPECT_EQ(vs[0].path, "spec.automountServiceAccountToken");
+  EXPECT_TRUE(
+      eval_with("{automountServiceAccountToken: false, containers: [{name: a}]}", p).empty());
+  EXPECT_FALSE(
+      eval_with("{automountServiceAccountToken: true, containers: [{name: a}]}", p).empty());
+}
+
+}  // namespace
+}  // namespace bulwark::testing

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Stops exactly the processes e2e/cluster/up.sh started in DIR (their pids are recorded there)
+# and removes DIR's state.
+#   usage: e2e/cluster/down.sh [DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dir=${1:-$root/.cluster}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+[ -d "$dir" ] || exit 0
+stop_recorded "$dir"
+rm -rf "$dir"
+echo "cluster stopped"

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Starts a real control plane on loopback: etcd, kube-apiserver (TLS, RBAC, service-account tokens)
+# and kube-controller-manager. State, logs, pids and an admin kubeconfig go to DIR (default
+# .cluster/ at the repo root). Idempotent: on a running cluster it returns at once.
+#   usage: e2e/cluster/up.sh [DIR]
+#   BULWARK_CLUSTER_TIMEOUT  seconds each component may take to become ready (default 60)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dir=${1:-$root/.cluster}
+timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+if [ -f "$dir/kubeconfig" ] && [ -f "$dir/env" ]; then
+  # shellcheck disable=SC1091
+  . "$dir/env"
+  if curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" \
+       --key "$dir/pki/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; then
+    echo "cluster already running: KUBECONFIG=$dir/kubeconfig"
+    exit 0
+  fi
+fi
+# Whatever a killed run left behind: stop its processes (only those it recorded) and start clean.
+stop_recorded "$dir"
+rm -rf "${dir:?}"/*
+
+bin=$("$here/build.sh")
+mkdir -p "$dir/pki" "$dir/logs" "$dir/pids" "$dir/etcd"
+started_ok=0
+cleanup_on_failure() { [ "$started_ok" = 1 ] || stop_recorded "$dir"; }
+trap cleanup_on_failure EXIT
+
+# --- certificates: a serving CA, a client CA and a service-account key pair, as envtest makes ---
+pki=$dir/pki
+ossl() { openssl "$@" >/dev/null 2>&1; }
+ossl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bulwark-test-serving-ca" \
+  -keyout "$pki/ca.key" -out "$pki/ca.crt"
+ossl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bulwark-test-client-ca" \
+  -keyout "$pki/client-ca.key" -out "$pki/client-ca.crt"
+ossl genrsa -out "$pki/sa.key" 2048
+ossl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
+cat >"$pki/serving.ext" <<EXT
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+extendedKeyUsage=serverAuth
+EXT
+ossl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$pki/apiserver.key" \
+  -out "$pki/apiserver.csr"
+ossl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 3650 -extfile "$pki/serving.ext" -out "$pki/apiserver.crt"
+echo "extendedKeyUsage=clientAuth" >"$pki/client.ext"
+ossl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=admin" -keyout "$pki/admin.key" \
+  -out "$pki/admin.csr"
+ossl x509 -req -in "$pki/admin.csr" -CA "$pki/client-ca.crt" -CAkey "$pki/client-ca.key" \
+  -CAcreateserial -days 3650 -extfile "$pki/client.ext" -out "$pki/admin.crt"
+
+# start NAME BINARY ARGS...: run in the background, record pid and binary.
+start() {
+  local name=$1 bin_path=$2; shift 1
+  nohup "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$dir/pids/$name.pid"
+  echo "$bin_path" >"$dir/pids/$name.exe"
+}
+
+# wait_ready NAME URL [curl args]: poll until URL answers 200, or fail with the log's tail.
+wait_ready() {
+  local name=$1 url=$2; shift 2
+  local deadline=$(( $(date +%s) + timeout ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1; then return 0; fi
+    if ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
+      echo "$name exited before becoming ready; last lines of $dir/logs/$name.log:" >&2
+      tail -n 30 "$dir/logs/$name.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$name not ready within ${timeout}s; last lines of $dir/logs/$name.log:" >&2
+  tail -n 30 "$dir/logs/$name.log" >&2
+  return 1
+}
+
+# port_clash NAME: the component died because its port was taken (another process got there
+# between free_port and the bind).
+port_clash() { grep -qiE 'address already in use|bind: ' "$dir/logs/$1.log" 2>/dev/null; }
+
+# --- etcd ---
+for attempt in 1 2 3; do
+  etcd_port=$(free_port); peer_port=$(free_port)
+  start etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "default=http://127.0.0.1:$peer_port" \
+    --unsafe-no-fsync=true --log-level warn
+  if wait_ready etcd "http://127.0.0.1:$etcd_port/health"; then break; fi
+  port_clash etcd && [ "$attempt" -lt 3 ] || exit 1
+  stop_recorded "$dir"; rm -rf "$dir/etcd"; mkdir -p "$dir/etcd"
+done
+
+# --- kube-apiserver ---
+admin_curl=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
+for attempt in 1 2 3; do
+  api_port=$(free_port)
+  start kube-apiserver "$bin/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+    --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+    --client-ca-file "$pki/client-ca.crt" \
+    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
+    --authorization-mode RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+    --endpoint-reconciler-type none
+  if wait_ready kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
+  port_clash kube-apiserver && [ "$attempt" -lt 3 ] || exit 1
+  kill -TERM "$(cat "$dir/pids/kube-apiserver.pid")" 2>/dev/null || true
+done
+
+# --- kubeconfigs ---
+write_kubeconfig() {  # FILE CERT KEY
+  cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: bulwark-test
+  cluster:
+    server: https://127.0.0.1:$api_port
+    certificate-authority: $pki/ca.crt
+users:
+- name: admin
+  user:
+    client-certificate: $2
+    client-key: $3
+contexts:
+- name: bulwark-test
+  context: {cluster: bulwark-test, user: admin}
+current-context: bulwark-test
+KC
+}
+write_kubeconfig "$dir/kubeconfig" "$pki/admin.crt" "$pki/admin.key"
+
+# --- kube-controller-manager: Deployments get ReplicaSets and Pods, namespaces finalize, GC runs ---
+for attempt in 1 2 3; do
+  kcm_port=$(free_port)
+  start kube-controller-manager "$bin/kube-controller-manager" \
+    --kubeconfig "$dir/kubeconfig" \
+    --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
+    --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
+    --use-service-account-credentials=false --leader-elect=false \
+    --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$dir/kcm-certs" \
+    --controllers namespace,garbage-collector,serviceaccount,serviceaccount-token,deployment,replicaset,job,cronjob,root-ca-certificate-publisher
+  if wait_ready kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi
+  port_clash kube-controller-manager && [ "$attempt" -lt 3 ] || exit 1
+  kill -TERM "$(cat "$dir/pids/kube-controller-manager.pid")" 2>/dev/null || true
+done
+
+cat >"$dir/env" <<ENV
+APISERVER_PORT=$api_port
+ETCD_PORT=$etcd_port
+KCM_PORT=$kcm_port
+BIN=$bin
+ENV
+started_ok=1
+echo "cluster ready: KUBECONFIG=$dir/kubeconfig (kube-apiserver https://127.0.0.1:$api_port)"
