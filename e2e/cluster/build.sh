@@ -8,8 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 
 kube_version=v1.37.2
+# Bump when the build recipe below changes in a way that changes the binaries.
+recipe=1
 key=$(cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/etcd/go.mod" \
-          "$here/tools/etcd/go.sum" "$0" <(go version) | sha256sum | cut -c1-16)
+          "$here/tools/etcd/go.sum" <(go version) <(echo "$kube_version $recipe") |
+        sha256sum | cut -c1-16)
 cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/control-plane/$key
 bins=(etcd kube-apiserver kube-controller-manager kubectl)
 

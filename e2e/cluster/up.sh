@@ -4,6 +4,7 @@
 # .cluster/ at the repo root). Idempotent: on a running cluster it returns at once.
 #   usage: e2e/cluster/up.sh [DIR]
 #   BULWARK_CLUSTER_TIMEOUT  seconds each component may take to become ready (default 60)
+#   BULWARK_APISERVER_PORT   preferred kube-apiserver port; if it is taken, a free one is used
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -57,7 +58,7 @@ ossl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=admin" -keyout "$pk
 ossl x509 -req -in "$pki/admin.csr" -CA "$pki/client-ca.crt" -CAkey "$pki/client-ca.key" \
   -CAcreateserial -days 3650 -extfile "$pki/client.ext" -out "$pki/admin.crt"
 
-# start NAME BINARY ARGS...: run in the background, record pid and binary.
+# start N-NAME BINARY ARGS...: run in the background, record pid and binary; N is the start order.
 start() {
   local name=$1 bin_path=$2; shift 1
   nohup "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
@@ -90,15 +91,15 @@ port_clash() { grep -qiE 'address already in use|bind: ' "$dir/logs/$1.log" 2>/d
 # --- etcd ---
 for attempt in 1 2 3; do
   etcd_port=$(free_port); peer_port=$(free_port)
-  start etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
+  start 1-etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "default=http://127.0.0.1:$peer_port" \
     --unsafe-no-fsync=true --log-level warn
-  if wait_ready etcd "http://127.0.0.1:$etcd_port/health"; then break; fi
-  port_clash etcd && [ "$attempt" -lt 3 ] || exit 1
+  if wait_ready 1-etcd "http://127.0.0.1:$etcd_port/health"; then break; fi
+  port_clash 1-etcd && [ "$attempt" -lt 3 ] || exit 1
   stop_recorded "$dir"; rm -rf "$dir/etcd"; mkdir -p "$dir/etcd"
 done
 
@@ -106,7 +107,8 @@ done
 admin_curl=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
 for attempt in 1 2 3; do
   api_port=$(free_port)
-  start kube-apiserver "$bin/kube-apiserver" \
+  if [ "$attempt" = 1 ] && [ -n "${BULWARK_APISERVER_PORT:-}" ]; then api_port=$BULWARK_APISERVER_PORT; fi
+  start 2-kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
@@ -116,9 +118,10 @@ for attempt in 1 2 3; do
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --endpoint-reconciler-type none
-  if wait_ready kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
-  port_clash kube-apiserver && [ "$attempt" -lt 3 ] || exit 1
-  kill -TERM "$(cat "$dir/pids/kube-apiserver.pid")" 2>/dev/null || true
+  if wait_ready 2-kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
+  port_clash 2-kube-apiserver && [ "$attempt" -lt 3 ] || exit 1
+  echo "kube-apiserver: port $api_port is taken; trying another" >&2
+  kill -TERM "$(cat "$dir/pids/2-kube-apiserver.pid")" 2>/dev/null || true
 done
 
 # --- kubeconfigs ---
@@ -147,16 +150,16 @@ write_kubeconfig "$dir/kubeconfig" "$pki/admin.crt" "$pki/admin.key"
 # --- kube-controller-manager: Deployments get ReplicaSets and Pods, namespaces finalize, GC runs ---
 for attempt in 1 2 3; do
   kcm_port=$(free_port)
-  start kube-controller-manager "$bin/kube-controller-manager" \
+  start 3-kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig "$dir/kubeconfig" \
     --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$dir/kcm-certs" \
-    --controllers namespace,garbage-collector,serviceaccount,serviceaccount-token,deployment,replicaset,job,cronjob,root-ca-certificate-publisher
-  if wait_ready kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi
-  port_clash kube-controller-manager && [ "$attempt" -lt 3 ] || exit 1
-  kill -TERM "$(cat "$dir/pids/kube-controller-manager.pid")" 2>/dev/null || true
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,statefulset-controller,daemonset-controller,job-controller,cronjob-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
+  if wait_ready 3-kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi
+  port_clash 3-kube-controller-manager && [ "$attempt" -lt 3 ] || exit 1
+  kill -TERM "$(cat "$dir/pids/3-kube-controller-manager.pid")" 2>/dev/null || true
 done
 
 cat >"$dir/env" <<ENV

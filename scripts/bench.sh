@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds Bulwark and prints the benchmark figures (not a test).
+#   usage: scripts/bench.sh [N]   (N manifests, default 10000)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$("$root/scripts/build.sh" release)
+"$build/bench/scan_bench" "$build/operator/bulwark" "${1:-10000}"

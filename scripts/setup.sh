@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Bulwark's build and tests need. Idempotent: installs only what is
+# missing, and runs apt-get update only then.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git curl openssl python3 iproute2 clang-format
+  libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libssl-dev
+  libgtest-dev libgmock-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Quick start, second command: set up, build, and run every test: unit tests, the control-plane
+# end-to-end tests against a real kube-apiserver, then the unit tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/setup.sh
+command -v go >/dev/null || { echo "Go 1.26 or newer is needed to build the test control plane" >&2; exit 2; }
+
+build=$(scripts/build.sh release)
+e2e/cluster/build.sh >/dev/null  # the pinned control plane; cached after the first build
+ctest --test-dir "$build" --output-on-failure --no-tests=error
+
+asan=$(scripts/build.sh asan)
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$asan" --output-on-failure --no-tests=error -L unit
