@@ -86,19 +86,9 @@ class Scanner {
       return;
     }
     if (fs::is_directory(status)) {
-      std::vector<fs::path> files;
-      for (auto it = fs::recursive_directory_iterator(
-               path, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        const auto ext = it->path().extension();
-        if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
-          files.push_back(it->path());
-        }
+      if (scan_folder(path) == 0) {
+        err_ << "bulwark scan: " << path << ": no .yaml, .yml or .json files\n";
       }
-      if (ec) error(path, "cannot read folder: " + ec.message());
-      std::sort(files.begin(), files.end());
-      if (files.empty()) err_ << "bulwark scan: " << path << ": no .yaml, .yml or .json files\n";
-      for (const auto& f : files) scan_file(f.string());
       return;
     }
     scan_file(path);
@@ -111,6 +101,36 @@ class Scanner {
   }
 
  private:
+  // Scans a folder's manifests in name order, recursively, and returns how many files it read.
+  // Each level is listed and sorted on its own, so memory follows the largest folder, not the
+  // whole tree.
+  std::size_t scan_folder(const fs::path& folder) {
+    std::error_code ec;
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      entries.push_back(*it);
+    }
+    if (ec) error(folder.string(), "cannot read folder: " + ec.message());
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.path() < b.path(); });
+    std::size_t count = 0;
+    for (const auto& entry : entries) {
+      std::error_code type_ec;
+      if (entry.is_directory(type_ec)) {
+        // Symlinked folders are not followed: a link loop must not hang the scan.
+        if (!entry.is_symlink(type_ec)) count += scan_folder(entry.path());
+        continue;
+      }
+      const auto ext = entry.path().extension();
+      if (entry.is_regular_file(type_ec) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+        scan_file(entry.path().string());
+        ++count;
+      }
+    }
+    return count;
+  }
+
   void scan_file(const std::string& path) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
@@ -149,19 +169,21 @@ class Scanner {
   void scan_stream(const std::string& name, std::istream& in, bool json) {
     ++summary_.files;
     auto reader = json ? document::make_json_reader(in) : document::make_yaml_reader(in);
-    std::size_t index = 0;
     Value doc;
-    try {
-      for (; reader->next(doc); ++index) {
-        if (doc.is_null()) continue;  // an empty document between separators
-        ++summary_.documents;
-        scan_document(name, index, doc);
+    // A malformed document is reported and the YAML reader goes on with the next one.
+    for (std::size_t index = 0;; ++index) {
+      try {
+        if (!reader->next(doc)) break;
+      } catch (const document::ParseError& e) {
+        std::string where = "document " + std::to_string(index);
+        if (e.line() > 0) where += ", line " + std::to_string(e.line());
+        if (e.column() > 0) where += ", column " + std::to_string(e.column());
+        error(name, where + ": " + e.what());
+        continue;
       }
-    } catch (const document::ParseError& e) {
-      std::string where = "document " + std::to_string(index);
-      if (e.line() > 0) where += ", line " + std::to_string(e.line());
-      if (e.column() > 0) where += ", column " + std::to_string(e.column());
-      error(name, where + ": " + e.what());
+      if (doc.is_null()) continue;  // an empty document between separators
+      ++summary_.documents;
+      scan_document(name, index, doc);
     }
   }
 

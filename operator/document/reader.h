@@ -26,6 +26,7 @@ class ParseError : public std::runtime_error {
 struct ReadLimits {
   std::size_t max_nodes_per_document = 2'000'000;  // also bounds alias ("billion laughs") expansion
   std::size_t max_depth = 256;
+  std::size_t max_document_bytes = 64u << 20;  // YAML: one document's text
 };
 
 // Reads the documents of one stream one at a time, so memory follows the largest document rather
@@ -34,7 +35,8 @@ class DocumentReader {
  public:
   virtual ~DocumentReader() = default;
   // Fills `out` with the next document and returns true; false at the end of the stream.
-  // Throws ParseError for malformed input; the reader is unusable after that.
+  // Throws ParseError for a malformed document. A YAML reader then goes on with the next
+  // document on the next call; a JSON reader, which holds one document, is done.
   virtual bool next(Value& out) = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <algorithm>
+#include <sstream>
 #include <unordered_map>
 
 #include "document/reader.h"
@@ -15,6 +16,11 @@ namespace {
 class TreeBuilder : public YAML::EventHandler {
  public:
   explicit TreeBuilder(ReadLimits limits) : limits_(limits) {}
+
+  // Lines are reported relative to the stream; the parser sees one document's text that starts
+  // `offset` lines into it.
+  void set_line_offset(int offset) { line_offset_ = offset; }
+  int line_of(const YAML::Mark& mark) const { return mark.line + 1 + line_offset_; }
 
   void reset() {
     frames_.clear();
@@ -29,13 +35,13 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Value v;
-    v.line = mark.line + 1;
+    v.line = line_of(mark);
     complete(std::move(v), anchor, mark);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) throw ParseError("alias to an unknown anchor", mark.line + 1, 0);
+    if (it == anchors_.end()) throw ParseError("alias to an unknown anchor", line_of(mark), 0);
     count(count_nodes(it->second), mark);
     Value copy = it->second;
     complete(std::move(copy), 0, mark);
@@ -47,7 +53,7 @@ class TreeBuilder : public YAML::EventHandler {
     v.type = Value::Type::kScalar;
     // yaml-cpp tags plain scalars "?" and quoted ones "!"; an explicit tag also means "not plain".
     v.quoted = tag != "?";
-    v.line = mark.line + 1;
+    v.line = line_of(mark);
     v.text = value;
     complete(std::move(v), anchor, mark);
   }
@@ -85,7 +91,7 @@ class TreeBuilder : public YAML::EventHandler {
     if (nodes_ > limits_.max_nodes_per_document) {
       throw ParseError("document has more than " + std::to_string(limits_.max_nodes_per_document) +
                            " nodes (aliases included)",
-                       mark.line + 1, mark.column + 1);
+                       line_of(mark), mark.column + 1);
     }
   }
 
@@ -93,12 +99,12 @@ class TreeBuilder : public YAML::EventHandler {
     if (frames_.size() >= limits_.max_depth) {
       throw ParseError(
           "document nests deeper than " + std::to_string(limits_.max_depth) + " levels",
-          mark.line + 1, mark.column + 1);
+          line_of(mark), mark.column + 1);
     }
     count(1, mark);
     Frame f;
     f.node.type = type;
-    f.node.line = mark.line + 1;
+    f.node.line = line_of(mark);
     f.anchor = anchor;
     frames_.push_back(std::move(f));
   }
@@ -108,7 +114,7 @@ class TreeBuilder : public YAML::EventHandler {
     frames_.pop_back();
     if (f.node.is_mapping()) finish_mapping(f.node);
     YAML::Mark mark;
-    mark.line = f.node.line - 1;
+    mark.line = f.node.line - 1 - line_offset_;
     attach(std::move(f.node), f.anchor, mark);
   }
 
@@ -128,7 +134,7 @@ class TreeBuilder : public YAML::EventHandler {
       top.node.items.push_back(std::move(v));
     } else if (!top.has_key) {
       if (!v.is_scalar() && !v.is_null()) {
-        throw ParseError("a mapping key must be a scalar", mark.line + 1, mark.column + 1);
+        throw ParseError("a mapping key must be a scalar", line_of(mark), mark.column + 1);
       }
       top.key = std::move(v.text);
       top.key_mark = mark;
@@ -199,26 +205,126 @@ class TreeBuilder : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, Value> anchors_;
   Value root_;
   std::size_t nodes_ = 0;
+  int line_offset_ = 0;
 };
 
+// yaml-cpp's Scanner keeps an indent marker for every indentation it meets until the whole
+// stream is done, so one parser over a long multi-document stream grows without bound. The reader
+// therefore cuts the stream at document markers ("---" and "..." at the start of a line, which
+// YAML forbids inside content) and gives each document a fresh parser. Memory then follows the
+// largest document, and a malformed document does not hide the ones after it.
 class YamlReader : public DocumentReader {
  public:
-  YamlReader(std::istream& in, ReadLimits limits) : parser_(in), builder_(limits) {}
+  YamlReader(std::istream& in, ReadLimits limits) : in_(in), limits_(limits), builder_(limits) {}
 
   bool next(Value& out) override {
-    builder_.reset();
-    try {
-      if (!parser_.HandleNextDocument(builder_)) return false;
-    } catch (const YAML::Exception& e) {
-      throw ParseError(e.msg, e.mark.line + 1, e.mark.column + 1);
+    for (;;) {
+      if (parser_ != nullptr) {
+        builder_.reset();
+        builder_.set_line_offset(chunk_first_line_ - 1);
+        bool got = false;
+        try {
+          got = parser_->HandleNextDocument(builder_);
+        } catch (const YAML::Exception& e) {
+          parser_.reset();
+          throw ParseError(e.msg, chunk_first_line_ + e.mark.line, e.mark.column + 1);
+        } catch (const ParseError&) {
+          parser_.reset();
+          throw;
+        }
+        if (got) {
+          out = builder_.take_root();
+          return true;
+        }
+        parser_.reset();
+      }
+      if (!read_chunk()) return false;
+      chunk_stream_.clear();
+      chunk_stream_.str(chunk_);
+      parser_ = std::make_unique<YAML::Parser>(chunk_stream_);
     }
-    out = builder_.take_root();
-    return true;
   }
 
  private:
-  YAML::Parser parser_;
+  static bool starts_marker(const std::string& line, const char* marker) {
+    return line.compare(0, 3, marker) == 0 &&
+           (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+  }
+  static bool is_content(const std::string& line) {
+    for (char ch : line) {
+      if (ch == ' ' || ch == '\t' || ch == '\r') continue;
+      return ch != '#' && ch != '%';
+    }
+    return false;
+  }
+
+  // Reads the next document's text into chunk_: up to, not including, the next "---" line, or
+  // through a "..." line. Lines that hold no content (comments, directives) go with the
+  // document that follows them.
+  bool read_chunk() {
+    chunk_.clear();
+    bool content = false;  // the chunk holds a document, if only an empty one after "---"
+    bool any = false;
+    if (has_pending_) {
+      chunk_first_line_ = pending_line_;
+      chunk_ = std::move(pending_);
+      chunk_ += '\n';
+      content = any = true;
+      has_pending_ = false;
+    } else {
+      chunk_first_line_ = next_line_;
+    }
+    std::string line;
+    while (std::getline(in_, line)) {
+      const int number = next_line_++;
+      const bool opens = starts_marker(line, "---");
+      if (opens && content) {
+        pending_ = std::move(line);
+        pending_line_ = number;
+        has_pending_ = true;
+        return true;
+      }
+      any = true;
+      chunk_ += line;
+      chunk_ += '\n';
+      if (chunk_.size() > limits_.max_document_bytes) {
+        skip_to_next_marker();
+        throw ParseError(
+            "document is larger than " + std::to_string(limits_.max_document_bytes >> 20) + " MiB",
+            chunk_first_line_, 0);
+      }
+      if (starts_marker(line, "...")) return true;
+      content = content || opens || is_content(line);
+    }
+    return any;
+  }
+
+  // Drops the rest of an oversized document, so the next call starts at the following one.
+  void skip_to_next_marker() {
+    chunk_.clear();
+    std::string line;
+    while (std::getline(in_, line)) {
+      const int number = next_line_++;
+      if (starts_marker(line, "---")) {
+        pending_ = std::move(line);
+        pending_line_ = number;
+        has_pending_ = true;
+        return;
+      }
+    }
+  }
+
+  std::istream& in_;
+  ReadLimits limits_;
   TreeBuilder builder_;
+  std::unique_ptr<YAML::Parser> parser_;
+  std::istringstream chunk_stream_;
+  std::string chunk_;
+  int chunk_first_line_ = 1;  // stream line of the chunk's first line
+  int next_line_ = 1;         // stream line of the next line to read
+  std::string pending_;       // a "---" line read ahead, which opens the next chunk
+  int pending_line_ = 0;
+  bool has_pending_ = false;
 };
 
 }  // namespace

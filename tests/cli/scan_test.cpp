@@ -120,6 +120,16 @@ TEST(ScanBinary, MalformedYamlIsExitTwoWithFileDocumentAndLine) {
   EXPECT_NE(r.out.find("PASS  Pod good"), std::string::npos);  // what parsed is still reported
 }
 
+TEST(ScanBinary, DocumentsAfterAMalformedOneAreStillScanned) {
+  TempDir d;
+  const auto f = d.write("mixed.yaml", std::string("kind: Pod\nspec: {a: [1\n---\n") + kBadPod);
+  auto r = run_binary("scan -f " + f + " -o json");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(f + ": document 0, line "), std::string::npos) << r.err;
+  EXPECT_EQ(posture_of(r.out, "bad"), "violating");
+  EXPECT_NE(r.out.find("\"document\":1"), std::string::npos);
+}
+
 TEST(ScanBinary, BinaryEmptyAndMissingFiles) {
   TempDir d;
   const auto bin = d.write("blob.yaml", std::string("\x7f"
@@ -135,6 +145,21 @@ TEST(ScanBinary, BinaryEmptyAndMissingFiles) {
   auto m = run_binary("scan -f /nonexistent/x.yaml");
   EXPECT_EQ(m.status, 2);
   EXPECT_NE(m.err.find("/nonexistent/x.yaml: no such file"), std::string::npos);
+}
+
+TEST(ScanBinary, FoldersAreReadRecursivelyInNameOrderWithoutFollowingLinks) {
+  TempDir d;
+  d.write("b/deep/two.yml", kBadPod);
+  d.write("a.yaml", kGoodPod);
+  d.write("notes.txt", "not a manifest");
+  fs::create_directory_symlink(d.path(), d.path() + "/b/loop");
+  auto r = run_binary("scan -f " + d.path() + " -o json");
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto good = r.out.find("\"name\":\"good\""), bad = r.out.find("\"name\":\"bad\"");
+  ASSERT_NE(good, std::string::npos);
+  ASSERT_NE(bad, std::string::npos);
+  EXPECT_LT(good, bad);
+  EXPECT_NE(r.out.find("\"files\":2,"), std::string::npos) << r.out;
 }
 
 TEST(ScanBinary, TooLargeJsonIsRefusedClearly) {

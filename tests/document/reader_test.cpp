@@ -90,6 +90,57 @@ TEST(YamlReader, MalformedYamlSaysWhere) {
   }
 }
 
+TEST(YamlReader, GoesOnAfterAMalformedDocumentWithStreamLines) {
+  std::istringstream in("a: 1\n---\nb: [unclosed\n---\n# note\nc: 3\n");
+  auto reader = make_yaml_reader(in);
+  Value v;
+  ASSERT_TRUE(reader->next(v));
+  try {
+    reader->next(v);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_GE(e.line(), 3);
+    EXPECT_LE(e.line(), 4);
+  }
+  ASSERT_TRUE(reader->next(v));
+  EXPECT_EQ(v.find("c")->str(), "3");
+  EXPECT_EQ(v.find("c")->line, 6);
+  EXPECT_FALSE(reader->next(v));
+}
+
+TEST(YamlReader, DocumentMarkersDirectivesAndBlockScalars) {
+  auto docs = read_all_yaml(
+      "%YAML 1.2\n---\na: 1\n...\n--- {b: 2}\n--- |\n  text\n  --- not a marker\n"
+      "---\nkey: |\n  line\n  ---\nafter: x\n");
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0].find("a")->str(), "1");
+  EXPECT_EQ(docs[1].find("b")->str(), "2");
+  EXPECT_EQ(docs[1].find("b")->line, 5);
+  EXPECT_EQ(docs[2].text, "text\n--- not a marker\n");
+  EXPECT_EQ(docs[3].find("key")->str(), "line\n---\n");
+  EXPECT_EQ(docs[3].find("after")->line, 13);
+}
+
+TEST(YamlReader, CommentsOnlyStreamHasNoDocument) {
+  EXPECT_TRUE(read_all_yaml("# nothing here\n\n").empty());
+  EXPECT_TRUE(read_all_yaml("").empty());
+}
+
+TEST(YamlReader, OversizedDocumentIsSkippedAndTheNextIsRead) {
+  std::string big = "a: [";
+  for (int i = 0; i < 2000; ++i) big += "xxxxxxxxxx,\n";
+  big += "]\n---\nb: 2\n";
+  std::istringstream in(big);
+  ReadLimits limits;
+  limits.max_document_bytes = 4096;
+  auto reader = make_yaml_reader(in, limits);
+  Value v;
+  EXPECT_THROW(reader->next(v), ParseError);
+  ASSERT_TRUE(reader->next(v));
+  EXPECT_EQ(v.find("b")->str(), "2");
+  EXPECT_FALSE(reader->next(v));
+}
+
 TEST(JsonReader, ReadsOneDocument) {
   std::istringstream in(R"({"kind":"Pod","spec":{"hostNetwork":true,"n":3,"s":"true","x":null}})");
   auto reader = make_json_reader(in);
