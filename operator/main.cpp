@@ -34,6 +34,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "scan") {
+    for (const auto& a : args) {
+      if (a == "-h" || a == "--help") {
+        std::cout << bulwark::cli::kScanUsage;
+        return 0;
+      }
+    }
     auto options = bulwark::cli::parse_scan_args(args, std::cerr);
     if (!options) return bulwark::cli::kExitBadInput;
     // Colour only for a person at a terminal, and never when NO_COLOR is set.

@@ -15,7 +15,7 @@ echo
 echo "== bulwark scan -f deploy/samples/workloads   (Pod Security Standards, restricted)"
 scan -f deploy/samples/workloads
 echo
-echo "== bulwark scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml -o json | summary"
-scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml -o json | tail -n 1
+echo "== bulwark scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml   (summary)"
+scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml | tail -n 1
 echo
 echo "The binary is $bulwark; try: $bulwark scan --help"

@@ -304,8 +304,6 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
       } else {
         return usage("-o must be table, json or sarif, not \"" + value + "\"");
       }
-    } else if (flag == "-h" || flag == "--help") {
-      return usage("help");
     } else if (flag.size() > 1 && flag[0] == '-') {
       return usage("unknown flag " + flag);
     } else {

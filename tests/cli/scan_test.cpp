@@ -184,6 +184,9 @@ TEST(ScanBinary, UsageErrorsAreExitTwo) {
   EXPECT_EQ(run_binary("scan -f x -o xml").status, 2);
   EXPECT_EQ(run_binary("scan --bogus").status, 2);
   EXPECT_EQ(run_binary("frobnicate").status, 2);
+  auto help = run_binary("scan --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_EQ(help.out.rfind("usage: bulwark scan", 0), 0u);
   auto v = run_binary("version");
   EXPECT_EQ(v.status, 0);
   EXPECT_EQ(v.out.rfind("bulwark ", 0), 0u);
