@@ -1,0 +1,193 @@
+#include "kube/client.h"
+
+#include <sstream>
+
+#include "document/reader.h"
+
+namespace bulwark::kube {
+
+using document::Value;
+
+std::string url_encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+std::string ResourceType::path(const std::string& ns, const std::string& name) const {
+  std::string p = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+  if (namespaced && !ns.empty()) p += "/namespaces/" + ns;
+  p += "/" + resource;
+  if (!name.empty()) p += "/" + name;
+  return p;
+}
+
+namespace {
+
+Value parse_json(const std::string& body, const std::string& request) {
+  std::istringstream in(body);
+  Value v;
+  try {
+    document::make_json_reader(in)->next(v);
+  } catch (const document::ParseError& e) {
+    throw ApiError(0, "InvalidResponse",
+                   request + ": the API server sent invalid JSON: " + e.what());
+  }
+  return v;
+}
+
+std::string query(const ListOptions& o) {
+  std::string q;
+  auto add = [&](const std::string& k, const std::string& v) {
+    q += (q.empty() ? "?" : "&") + k + "=" + url_encode(v);
+  };
+  if (o.limit > 0) add("limit", std::to_string(o.limit));
+  if (!o.label_selector.empty()) add("labelSelector", o.label_selector);
+  if (!o.field_selector.empty()) add("fieldSelector", o.field_selector);
+  return q;
+}
+
+}  // namespace
+
+KubeClient::KubeClient(std::unique_ptr<HttpTransport> transport, Options options,
+                       runtime::Clock& clock)
+    : transport_(std::move(transport)),
+      clock_(clock),
+      limiter_(options.qps, options.burst, clock) {}
+
+HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
+  if (auto delay = limiter_.reserve(); delay > runtime::Clock::Duration::zero()) {
+    clock_.sleep_for(delay);
+  }
+  const std::string what = request.method + " " + request.path;
+  HttpResponse response;
+  try {
+    response = transport_->send(request);
+  } catch (const TransportError& e) {
+    if (observer_) observer_(verb, 0);
+    throw ApiError(0, "ConnectionFailed", what + ": " + e.what());
+  }
+  if (observer_) observer_(verb, response.status);
+  if (response.status < 200 || response.status >= 300) {
+    throw ApiError::from_response(response.status, response.body, what);
+  }
+  return response;
+}
+
+Value KubeClient::call_json(const std::string& verb, HttpRequest request) {
+  const std::string what = request.method + " " + request.path;
+  return parse_json(call(verb, std::move(request)).body, what);
+}
+
+Value KubeClient::get(const ResourceType& type, const std::string& ns, const std::string& name) {
+  return call_json("get", {"GET", type.path(ns, name), "", "", {}});
+}
+
+std::string KubeClient::list(const ResourceType& type, const std::string& ns,
+                             const ListOptions& options,
+                             const std::function<void(Value&& item)>& on_item) {
+  std::string continue_token;
+  std::string resource_version;
+  do {
+    std::string path = type.path(ns) + query(options);
+    if (!continue_token.empty()) {
+      path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("continue=") +
+              url_encode(continue_token);
+    }
+    Value page = call_json("list", {"GET", path, "", "", {}});
+    if (const Value* meta = page.find("metadata")) {
+      if (const Value* rv = meta->find("resourceVersion"))
+        resource_version = std::string(rv->str());
+      const Value* cont = meta->find("continue");
+      continue_token = cont != nullptr ? std::string(cont->str()) : std::string();
+    } else {
+      continue_token.clear();
+    }
+    if (Value* items = const_cast<Value*>(page.find("items")); items != nullptr) {
+      for (auto& item : items->items) on_item(std::move(item));
+    }
+  } while (!continue_token.empty());
+  return resource_version;
+}
+
+Value KubeClient::create(const ResourceType& type, const std::string& ns, const std::string& json) {
+  return call_json("create", {"POST", type.path(ns), json, "application/json", {}});
+}
+
+Value KubeClient::merge_patch(const ResourceType& type, const std::string& ns,
+                              const std::string& name, const std::string& json) {
+  return call_json("patch",
+                   {"PATCH", type.path(ns, name), json, "application/merge-patch+json", {}});
+}
+
+Value KubeClient::apply(const ResourceType& type, const std::string& ns, const std::string& name,
+                        const std::string& body, const std::string& field_manager, bool force) {
+  std::string path = type.path(ns, name) + "?fieldManager=" + url_encode(field_manager);
+  if (force) path += "&force=true";
+  return call_json("apply", {"PATCH", path, body, "application/apply-patch+yaml", {}});
+}
+
+Value KubeClient::update_status(const ResourceType& type, const std::string& ns,
+                                const std::string& name, const std::string& json) {
+  return call_json("update_status",
+                   {"PUT", type.path(ns, name) + "/status", json, "application/json", {}});
+}
+
+void KubeClient::remove(const ResourceType& type, const std::string& ns, const std::string& name,
+                        const std::optional<std::string>& uid,
+                        const std::optional<std::string>& resource_version) {
+  std::string body;
+  if (uid || resource_version) {
+    body = R"({"kind":"DeleteOptions","apiVersion":"v1","preconditions":{)";
+    if (uid) body += "\"uid\":\"" + *uid + "\"";
+    if (uid && resource_version) body += ",";
+    if (resource_version) body += "\"resourceVersion\":\"" + *resource_version + "\"";
+    body += "}}";
+  }
+  call("delete", {"DELETE", type.path(ns, name), body, body.empty() ? "" : "application/json", {}});
+}
+
+std::unique_ptr<ResponseStream> KubeClient::watch(const ResourceType& type, const std::string& ns,
+                                                  const std::string& resource_version,
+                                                  int timeout_seconds, const ListOptions& options) {
+  ListOptions o = options;
+  o.limit = 0;
+  std::string path = type.path(ns) + query(o);
+  path += (path.find('?') == std::string::npos ? "?" : "&") +
+          std::string("watch=true&allowWatchBookmarks=true&timeoutSeconds=") +
+          std::to_string(timeout_seconds) + "&resourceVersion=" + url_encode(resource_version);
+  if (auto delay = limiter_.reserve(); delay > runtime::Clock::Duration::zero()) {
+    clock_.sleep_for(delay);
+  }
+  const std::string what = "WATCH " + path;
+  std::unique_ptr<ResponseStream> stream;
+  try {
+    stream = transport_->open_stream({"GET", path, "", "", {}});
+  } catch (const TransportError& e) {
+    if (observer_) observer_("watch", 0);
+    throw ApiError(0, "ConnectionFailed", what + ": " + e.what());
+  }
+  if (observer_) observer_("watch", stream->status());
+  if (stream->status() != 200) {
+    std::string body;
+    try {
+      while (body.size() < 4096 && stream->read(body)) {
+      }
+    } catch (const TransportError&) {
+      // The error body is best effort.
+    }
+    throw ApiError::from_response(stream->status(), body, what);
+  }
+  return stream;
+}
+
+}  // namespace bulwark::kube

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "document/value.h"
+#include "kube/api_error.h"
+#include "kube/http.h"
+#include "runtime/clock.h"
+#include "runtime/rate_limiter.h"
+
+namespace bulwark::kube {
+
+// A kind of resource, as the REST paths name it.
+struct ResourceType {
+  std::string group;  // "" for the core group
+  std::string version;
+  std::string resource;  // the plural: "pods"
+  bool namespaced = true;
+
+  // "/api/v1/namespaces/ns/pods/name" and the like; empty ns means all namespaces.
+  std::string path(const std::string& ns = "", const std::string& name = "") const;
+};
+
+namespace resources {
+inline const ResourceType kPods{"", "v1", "pods", true};
+inline const ResourceType kNamespaces{"", "v1", "namespaces", false};
+inline const ResourceType kEvents{"", "v1", "events", true};
+inline const ResourceType kConfigMaps{"", "v1", "configmaps", true};
+inline const ResourceType kDeployments{"apps", "v1", "deployments", true};
+inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
+inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
+}  // namespace resources
+
+struct ListOptions {
+  int limit = 500;  // page size: keeps the memory of one response bounded
+  std::string label_selector;
+  std::string field_selector;
+};
+
+// The REST verbs Bulwark uses, over an HttpTransport, with a client-side rate limit so Bulwark
+// never floods an API server. Every failure is an ApiError (code 0 when the connection failed).
+// Thread-safe.
+class KubeClient {
+ public:
+  struct Options {
+    double qps = 20;
+    int burst = 30;
+  };
+  KubeClient(std::unique_ptr<HttpTransport> transport, Options options, runtime::Clock& clock);
+
+  document::Value get(const ResourceType& type, const std::string& ns, const std::string& name);
+  // Lists every page, handing each item to `on_item`; returns the list's resourceVersion.
+  std::string list(const ResourceType& type, const std::string& ns, const ListOptions& options,
+                   const std::function<void(document::Value&& item)>& on_item);
+  document::Value create(const ResourceType& type, const std::string& ns, const std::string& json);
+  document::Value merge_patch(const ResourceType& type, const std::string& ns,
+                              const std::string& name, const std::string& json);
+  // Server-side apply: the body is the whole intent of `field_manager` for the object.
+  document::Value apply(const ResourceType& type, const std::string& ns, const std::string& name,
+                        const std::string& body, const std::string& field_manager, bool force);
+  // PUT to the status subresource.
+  document::Value update_status(const ResourceType& type, const std::string& ns,
+                                const std::string& name, const std::string& json);
+  // Deletes, only if the object still has this uid / resourceVersion when given.
+  void remove(const ResourceType& type, const std::string& ns, const std::string& name,
+              const std::optional<std::string>& uid = std::nullopt,
+              const std::optional<std::string>& resource_version = std::nullopt);
+  // Opens a watch from `resource_version` with bookmarks; the server ends it after `timeout`.
+  std::unique_ptr<ResponseStream> watch(const ResourceType& type, const std::string& ns,
+                                        const std::string& resource_version, int timeout_seconds,
+                                        const ListOptions& options = {});
+
+  // Counts requests by verb and result code, for metrics; called after every request.
+  void set_observer(std::function<void(std::string_view verb, int code)> observer) {
+    observer_ = std::move(observer);
+  }
+
+ private:
+  HttpResponse call(const std::string& verb, HttpRequest request);
+  document::Value call_json(const std::string& verb, HttpRequest request);
+
+  std::unique_ptr<HttpTransport> transport_;
+  runtime::Clock& clock_;
+  runtime::TokenBucket limiter_;
+  std::function<void(std::string_view, int)> observer_;
+};
+
+// Percent-encodes a query parameter value.
+std::string url_encode(std::string_view s);
+
+}  // namespace bulwark::kube

@@ -1,0 +1,187 @@
+#include "kube/cluster_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "document/reader.h"
+
+namespace bulwark::kube {
+
+namespace fs = std::filesystem;
+using document::Value;
+
+std::string base64_decode(const std::string& in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int bits = 0;
+  unsigned value = 0;
+  for (char ch : in) {
+    if (ch == '=' || ch == '\n' || ch == '\r' || ch == ' ') continue;
+    const auto pos = kAlphabet.find(ch);
+    if (pos == std::string::npos) throw ConfigError("invalid base64 data");
+    value = (value << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((value >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read " + what + " " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The entry named `name` of a kubeconfig list (clusters, users, contexts), or nullptr.
+const Value* named(const Value& root, std::string_view list, const std::string& name,
+                   std::string_view inner) {
+  for (const auto& item : document::items_of(root.find(list))) {
+    const Value* n = item.find("name");
+    if (n != nullptr && n->str() == name) return item.find(inner);
+  }
+  return nullptr;
+}
+
+std::string str_of(const Value* node, std::string_view key) {
+  const Value* v = node != nullptr ? node->find(key) : nullptr;
+  return v != nullptr ? std::string(v->str()) : std::string();
+}
+
+}  // namespace
+
+ClusterConfig load_kubeconfig(const std::string& path, const std::string& context_name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read kubeconfig " + path);
+  Value root;
+  try {
+    if (!document::make_yaml_reader(in)->next(root) || !root.is_mapping()) {
+      throw ConfigError("kubeconfig " + path + " is empty");
+    }
+  } catch (const document::ParseError& e) {
+    throw ConfigError("kubeconfig " + path + ": line " + std::to_string(e.line()) + ": " +
+                      e.what());
+  }
+  const std::string where = "kubeconfig " + path;
+  std::string ctx = context_name.empty() ? str_of(&root, "current-context") : context_name;
+  if (ctx.empty()) throw ConfigError(where + ": no current-context and no context given");
+  const Value* context = named(root, "contexts", ctx, "context");
+  if (context == nullptr) throw ConfigError(where + ": context \"" + ctx + "\" not found");
+  const std::string cluster_name = str_of(context, "cluster");
+  const std::string user_name = str_of(context, "user");
+  const Value* cluster = named(root, "clusters", cluster_name, "cluster");
+  if (cluster == nullptr) {
+    throw ConfigError(where + ": cluster \"" + cluster_name + "\" of context \"" + ctx +
+                      "\" not found");
+  }
+  const Value* user = named(root, "users", user_name, "user");  // may be absent: anonymous
+
+  const fs::path base = fs::path(path).parent_path();
+  auto resolve = [&](const std::string& p) {
+    return p.empty() || fs::path(p).is_absolute() ? p : (base / p).string();
+  };
+  // "x-data" (base64) wins over "x" (a file), as client-go has it.
+  auto pem = [&](const Value* node, const std::string& key) -> std::string {
+    const std::string data = str_of(node, key + "-data");
+    if (!data.empty()) {
+      try {
+        return base64_decode(data);
+      } catch (const ConfigError&) {
+        throw ConfigError(where + ": " + key + "-data is not valid base64");
+      }
+    }
+    const std::string file = str_of(node, key);
+    return file.empty() ? std::string() : read_file(resolve(file), where + ": " + key);
+  };
+
+  ClusterConfig c;
+  c.source = where + " (context " + ctx + ")";
+  c.server = str_of(cluster, "server");
+  if (c.server.empty())
+    throw ConfigError(where + ": cluster \"" + cluster_name + "\" has no server");
+  while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
+  c.ca_pem = pem(cluster, "certificate-authority");
+  if (const Value* skip = cluster->find("insecure-skip-tls-verify")) {
+    c.insecure_skip_tls_verify = skip->as_bool().value_or(false);
+  }
+  if (user != nullptr) {
+    c.client_cert_pem = pem(user, "client-certificate");
+    c.client_key_pem = pem(user, "client-key");
+    if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
+      throw ConfigError(where + ": user \"" + user_name +
+                        "\" needs both client-certificate and client-key");
+    }
+    c.token = str_of(user, "token");
+    c.token_file = resolve(str_of(user, "tokenFile"));
+  }
+  return c;
+}
+
+ClusterConfig in_cluster_config(const std::function<const char*(const char*)>& getenv,
+                                const std::string& dir) {
+  const char* host = getenv("KUBERNETES_SERVICE_HOST");
+  const char* port = getenv("KUBERNETES_SERVICE_PORT");
+  if (host == nullptr || port == nullptr || *host == '\0' || *port == '\0') {
+    throw ConfigError(
+        "not in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset");
+  }
+  ClusterConfig c;
+  c.source = "in-cluster";
+  const std::string h = host;
+  // An IPv6 service address needs brackets in a URL.
+  c.server = "https://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + port;
+  c.ca_pem = read_file(dir + "/ca.crt", "in-cluster CA");
+  c.token_file = dir + "/token";
+  read_file(c.token_file, "in-cluster token");  // fail now, not at the first request
+  return c;
+}
+
+ClusterConfig resolve_cluster_config(const std::string& kubeconfig_flag,
+                                     const std::function<const char*(const char*)>& getenv) {
+  if (!kubeconfig_flag.empty()) return load_kubeconfig(kubeconfig_flag);
+  if (getenv("KUBERNETES_SERVICE_HOST") != nullptr) return in_cluster_config(getenv);
+  if (const char* env = getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
+    // $KUBECONFIG may list several files; like kubectl we take the first that exists.
+    std::stringstream list(env);
+    std::string item;
+    while (std::getline(list, item, ':')) {
+      if (!item.empty() && fs::exists(item)) return load_kubeconfig(item);
+    }
+    throw ConfigError("none of the files in $KUBECONFIG exists: " + std::string(env));
+  }
+  const char* home = getenv("HOME");
+  const std::string fallback = std::string(home != nullptr ? home : "") + "/.kube/config";
+  if (!fs::exists(fallback)) {
+    throw ConfigError(
+        "no cluster configuration: give --kubeconfig, set $KUBECONFIG, or run in a "
+        "pod (looked for " +
+        fallback + ")");
+  }
+  return load_kubeconfig(fallback);
+}
+
+std::string TokenFile::token(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (!at_ || now - *at_ >= std::chrono::minutes(1)) {
+    std::ifstream in(path_, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string t = ss.str();
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+      cached_ = std::move(t);
+    }  // unreadable: keep the last token we had, the next read may succeed
+    at_ = now;
+  }
+  return cached_;
+}
+
+}  // namespace bulwark::kube

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace bulwark::kube {
+
+// Where the API server is and how to authenticate to it.
+struct ClusterConfig {
+  std::string server;  // "https://host:port"
+  std::string ca_pem;  // empty: the system's trust store
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  std::string token;       // a static bearer token
+  std::string token_file;  // a bearer token re-read when it changes (service-account rotation)
+  bool insecure_skip_tls_verify = false;  // honoured only when the kubeconfig sets it
+  std::string source;  // for logs and errors: "kubeconfig /path (context ctx)" or "in-cluster"
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a kubeconfig: the named context, or the current one. Paths in it are relative to the
+// file's folder; *-data fields are base64. Throws ConfigError naming the file and the key.
+ClusterConfig load_kubeconfig(const std::string& path, const std::string& context = "");
+
+// The pod's service account: KUBERNETES_SERVICE_HOST/PORT, the mounted CA and token.
+// `getenv` is injected for tests; `dir` holds ca.crt and token.
+ClusterConfig in_cluster_config(
+    const std::function<const char*(const char*)>& getenv,
+    const std::string& dir = "/var/run/secrets/kubernetes.io/serviceaccount");
+
+// API.md section 4's order: --kubeconfig, else in-cluster inside a pod, else $KUBECONFIG,
+// else ~/.kube/config.
+ClusterConfig resolve_cluster_config(const std::string& kubeconfig_flag,
+                                     const std::function<const char*(const char*)>& getenv);
+
+// The bearer token of a token file, re-read at most once a minute (as client-go does) so a
+// rotated service-account token is picked up. Thread-safe.
+class TokenFile {
+ public:
+  explicit TokenFile(std::string path) : path_(std::move(path)) {}
+  std::string token(std::chrono::steady_clock::time_point now);
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::string cached_;                                       // guarded by mu_
+  std::optional<std::chrono::steady_clock::time_point> at_;  // guarded by mu_
+};
+
+std::string base64_decode(const std::string& in);
+
+}  // namespace bulwark::kube

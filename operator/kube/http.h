@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bulwark::kube {
+
+// The project's own narrow HTTP interface. cpprestsdk lives behind it in one adapter file
+// (cpprest_transport.cpp); tests substitute a fake transport.
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path;  // path and query, e.g. "/api/v1/pods?limit=500"
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+// The connection failed (refused, reset, timed out, TLS), as opposed to an HTTP error status.
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A response whose body is read as it arrives (watch streams). Not thread-safe, except cancel().
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  virtual int status() const = 0;
+  // Appends the next bytes of the body to `out`; false at the end of the body.
+  // Throws TransportError when the connection breaks.
+  virtual bool read(std::string& out) = 0;
+  // Ends the stream from another thread: a blocked read() returns false or throws soon after.
+  virtual void cancel() = 0;
+};
+
+// Thread-safe: requests may be sent from several threads at once.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual HttpResponse send(const HttpRequest& request) = 0;
+  virtual std::unique_ptr<ResponseStream> open_stream(const HttpRequest& request) = 0;
+};
+
+struct ClusterConfig;
+// The cpprestsdk adapter: TLS verification on unless the config says insecure, client
+// certificates, bearer tokens (re-read from a token file when it rotates).
+std::unique_ptr<HttpTransport> make_cpprest_transport(const ClusterConfig& config);
+
+}  // namespace bulwark::kube

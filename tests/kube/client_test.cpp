@@ -1,0 +1,226 @@
+// The Kubernetes client over a fake transport: paths, paging, verbs, errors, rate limit, watch.
+#include "kube/client.h"
+
+#include <gtest/gtest.h>
+
+#include "document/reader.h"
+#include "kube/fake_transport.h"
+#include "kube/watch_decoder.h"
+#include "runtime/fake_clock.h"
+
+namespace bulwark::kube {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeClock;
+using testing::FakeTransport;
+
+class ClientTest : public ::testing::Test {
+ protected:
+  ClientTest() {
+    auto t = std::make_unique<FakeTransport>();
+    transport_ = t.get();
+    client_ = std::make_unique<KubeClient>(std::move(t), KubeClient::Options{1000, 1000}, clock_);
+  }
+  FakeClock clock_;
+  FakeTransport* transport_;
+  std::unique_ptr<KubeClient> client_;
+};
+
+TEST(ResourceType, Paths) {
+  EXPECT_EQ(resources::kPods.path(), "/api/v1/pods");
+  EXPECT_EQ(resources::kPods.path("ns", "p"), "/api/v1/namespaces/ns/pods/p");
+  EXPECT_EQ(resources::kNamespaces.path("ignored", "shop"), "/api/v1/namespaces/shop");
+  EXPECT_EQ(resources::kDeployments.path("ns"), "/apis/apps/v1/namespaces/ns/deployments");
+  EXPECT_EQ(url_encode("app in (a,b)"), "app%20in%20%28a%2Cb%29");
+}
+
+TEST_F(ClientTest, ListFollowsContinueTokensAndReturnsTheResourceVersion) {
+  transport_->respond(
+      200,
+      R"({"metadata":{"resourceVersion":"10","continue":"tok 1"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+  transport_->respond(
+      200, R"({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"c"}}]})");
+  std::vector<std::string> names;
+  ListOptions o;
+  o.limit = 2;
+  o.label_selector = "app=web";
+  const auto rv = client_->list(resources::kPods, "", o, [&](document::Value&& item) {
+    names.emplace_back(item.find({"metadata", "name"})->str());
+  });
+  EXPECT_EQ(rv, "10");
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(transport_->requests.size(), 2u);
+  EXPECT_EQ(transport_->requests[0].path, "/api/v1/pods?limit=2&labelSelector=app%3Dweb");
+  EXPECT_EQ(transport_->requests[1].path,
+            "/api/v1/pods?limit=2&labelSelector=app%3Dweb&continue=tok%201");
+}
+
+TEST_F(ClientTest, ErrorsCarryTheStatusReasonAndClass) {
+  transport_->respond(
+      404,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"x\" not found","reason":"NotFound","code":404})");
+  try {
+    client_->get(resources::kPods, "ns", "x");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), 404);
+    EXPECT_EQ(e.reason(), "NotFound");
+    EXPECT_EQ(e.error_class(), ErrorClass::kNotFound);
+    EXPECT_NE(std::string(e.what()).find(
+                  "GET /api/v1/namespaces/ns/pods/x: 404 NotFound: pods \"x\" not found"),
+              std::string::npos)
+        << e.what();
+  }
+  transport_->respond(502, "<html>bad gateway</html>");
+  try {
+    client_->get(resources::kPods, "ns", "x");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.error_class(), ErrorClass::kRetryable);
+    EXPECT_NE(std::string(e.what()).find("bad gateway"), std::string::npos);
+  }
+  transport_->fail("connection refused");
+  try {
+    client_->get(resources::kPods, "ns", "x");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), 0);
+    EXPECT_EQ(e.error_class(), ErrorClass::kRetryable);
+  }
+}
+
+TEST(ErrorClass, OnePlaceClassifies) {
+  EXPECT_EQ(classify_status(409), ErrorClass::kConflict);
+  EXPECT_EQ(classify_status(410), ErrorClass::kGone);
+  EXPECT_EQ(classify_status(429), ErrorClass::kRetryable);
+  EXPECT_EQ(classify_status(500), ErrorClass::kRetryable);
+  EXPECT_EQ(classify_status(503), ErrorClass::kRetryable);
+  EXPECT_EQ(classify_status(403), ErrorClass::kForbidden);
+  EXPECT_EQ(classify_status(422), ErrorClass::kInvalid);
+}
+
+TEST_F(ClientTest, WritesUseTheRightVerbsAndContentTypes) {
+  for (int i = 0; i < 5; ++i) transport_->respond(200, "{}");
+  client_->create(resources::kConfigMaps, "ns", R"({"metadata":{"name":"c"}})");
+  client_->merge_patch(resources::kDeployments, "ns", "d",
+                       R"({"metadata":{"annotations":{"a":"b"}}})");
+  client_->apply(resources::kNetworkPolicies, "ns", "bulwark-default-deny", "kind: NetworkPolicy",
+                 "bulwark", true);
+  client_->update_status(resources::kDeployments, "ns", "d", "{}");
+  client_->remove(resources::kPods, "ns", "p", std::string("uid-1"), std::nullopt);
+  const auto& r = transport_->requests;
+  EXPECT_EQ(r[0].method, "POST");
+  EXPECT_EQ(r[0].path, "/api/v1/namespaces/ns/configmaps");
+  EXPECT_EQ(r[1].method, "PATCH");
+  EXPECT_EQ(r[1].content_type, "application/merge-patch+json");
+  EXPECT_EQ(r[2].path,
+            "/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies/bulwark-default-deny"
+            "?fieldManager=bulwark&force=true");
+  EXPECT_EQ(r[2].content_type, "application/apply-patch+yaml");
+  EXPECT_EQ(r[3].method, "PUT");
+  EXPECT_EQ(r[3].path, "/apis/apps/v1/namespaces/ns/deployments/d/status");
+  EXPECT_EQ(r[4].method, "DELETE");
+  EXPECT_NE(r[4].body.find(R"("preconditions":{"uid":"uid-1"})"), std::string::npos);
+}
+
+TEST(ClientRateLimit, WaitsOutTheBucket) {
+  FakeClock clock;
+  auto t = std::make_unique<FakeTransport>();
+  auto* transport = t.get();
+  KubeClient client(std::move(t), KubeClient::Options{5, 2}, clock);
+  for (int i = 0; i < 6; ++i) transport->respond(200, "{}");
+  const auto start = clock.now();
+  for (int i = 0; i < 6; ++i) client.get(resources::kPods, "ns", "p");
+  // Burst of 2, then 4 more at 5 a second: 0.8 s of waiting.
+  EXPECT_EQ(clock.now() - start, std::chrono::duration_cast<runtime::Clock::Duration>(800ms));
+}
+
+TEST_F(ClientTest, WatchAsksForBookmarksFromTheResourceVersion) {
+  transport_->stream({200, {"{\"type\":\"ADDED\",\"object\":{}}\n"}, false});
+  auto s = client_->watch(resources::kPods, "", "42", 300);
+  EXPECT_EQ(
+      transport_->requests[0].path,
+      "/api/v1/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=42");
+  transport_->stream(
+      {410,
+       {R"({"kind":"Status","reason":"Expired","code":410,"message":"too old resource version"})"},
+       false});
+  try {
+    client_->watch(resources::kPods, "", "1", 300);
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.error_class(), ErrorClass::kGone);
+    EXPECT_EQ(e.reason(), "Expired");
+  }
+}
+
+const std::string kEvents =
+    "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"5\"}}}\n"
+    "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"7\"}}}\n"
+    "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"8\"}}}\n"
+    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}\n";
+
+std::vector<std::string> decode_all(WatchDecoder& d) {
+  std::vector<std::string> out;
+  while (auto e = d.next()) {
+    const auto* rv = e->object.find({"metadata", "resourceVersion"});
+    out.push_back(std::to_string(static_cast<int>(e->type)) + ":" +
+                  std::string(rv ? rv->str() : e->object.find("reason")->str()));
+  }
+  return out;
+}
+
+TEST(WatchDecoder, EventsSurviveEveryChunkBoundary) {
+  const std::vector<std::string> want = {"0:5", "3:7", "2:8", "4:Expired"};
+  for (std::size_t cut = 1; cut < kEvents.size(); ++cut) {
+    WatchDecoder d;
+    d.feed(std::string_view(kEvents).substr(0, cut));
+    auto got = decode_all(d);
+    d.feed(std::string_view(kEvents).substr(cut));
+    auto rest = decode_all(d);
+    got.insert(got.end(), rest.begin(), rest.end());
+    ASSERT_EQ(got, want) << "cut at " << cut;
+    EXPECT_EQ(d.pending(), 0u);
+  }
+}
+
+TEST(WatchDecoder, ByteByByte) {
+  WatchDecoder d;
+  std::vector<std::string> got;
+  for (char ch : kEvents) {
+    d.feed(std::string_view(&ch, 1));
+    auto some = decode_all(d);
+    got.insert(got.end(), some.begin(), some.end());
+  }
+  EXPECT_EQ(got.size(), 4u);
+}
+
+TEST(WatchDecoder, MalformedLineThrowsAndTheNextStillDecodes) {
+  WatchDecoder d;
+  d.feed(
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}}\n{not json\n"
+      "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"resourceVersion\":\"2\"}}}\n");
+  EXPECT_TRUE(d.next().has_value());
+  EXPECT_THROW(d.next(), document::ParseError);
+  auto e = d.next();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, WatchEvent::Type::kModified);
+}
+
+TEST(WatchDecoder, StreamEndingMidLineLeavesBytesPending) {
+  WatchDecoder d;
+  d.feed("{\"type\":\"ADDED\",\"obj");
+  EXPECT_FALSE(d.next().has_value());
+  EXPECT_GT(d.pending(), 0u);
+}
+
+TEST(WatchDecoder, UnknownTypeOrMissingObjectIsAnError) {
+  WatchDecoder d;
+  d.feed("{\"type\":\"RENAMED\",\"object\":{}}\n{\"type\":\"ADDED\"}\n");
+  EXPECT_THROW(d.next(), document::ParseError);
+  EXPECT_THROW(d.next(), document::ParseError);
+}
+
+}  // namespace
+}  // namespace bulwark::kube

@@ -1,0 +1,142 @@
+// Reading kubeconfigs and the in-cluster service account.
+#include "kube/cluster_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace bulwark::kube {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  ConfigTest()
+      : dir_(fs::temp_directory_path() / ("bulwark-kubeconfig-" + std::to_string(getpid()))) {
+    fs::create_directories(dir_ / "certs");
+  }
+  ~ConfigTest() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  std::function<const char*(const char*)> env(std::map<std::string, std::string> vars) {
+    env_ = std::move(vars);
+    return [this](const char* k) -> const char* {
+      auto it = env_.find(k);
+      return it == env_.end() ? nullptr : it->second.c_str();
+    };
+  }
+  fs::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+const char* const kTwoContexts = R"(apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: dev
+  cluster:
+    server: https://127.0.0.1:6443/
+    certificate-authority-data: Q0EgUEVN
+- name: prod
+  cluster: {server: "https://prod:443", certificate-authority: certs/ca.crt, insecure-skip-tls-verify: true}
+users:
+- name: dev-admin
+  user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ}
+- name: prod-bot
+  user: {tokenFile: certs/token}
+contexts:
+- name: dev
+  context: {cluster: dev, user: dev-admin}
+- name: prod
+  context: {cluster: prod, user: prod-bot}
+)";
+
+TEST_F(ConfigTest, CurrentContextWithInlineData) {
+  auto c = load_kubeconfig(write("config", kTwoContexts));
+  EXPECT_EQ(c.server, "https://127.0.0.1:6443");
+  EXPECT_EQ(c.ca_pem, "CA PEM");
+  EXPECT_EQ(c.client_cert_pem, "CERT");
+  EXPECT_EQ(c.client_key_pem, "KEY");
+  EXPECT_FALSE(c.insecure_skip_tls_verify);
+  EXPECT_NE(c.source.find("(context dev)"), std::string::npos);
+}
+
+TEST_F(ConfigTest, NamedContextWithFilesRelativeToTheKubeconfig) {
+  write("certs/ca.crt", "FILE CA");
+  auto c = load_kubeconfig(write("config", kTwoContexts), "prod");
+  EXPECT_EQ(c.ca_pem, "FILE CA");
+  EXPECT_EQ(c.token_file, (dir_ / "certs/token").string());
+  EXPECT_TRUE(c.insecure_skip_tls_verify);
+}
+
+TEST_F(ConfigTest, ErrorsNameTheFileAndTheMissingPiece) {
+  const auto path = write("config", kTwoContexts);
+  try {
+    load_kubeconfig(path, "staging");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "kubeconfig " + path + ": context \"staging\" not found");
+  }
+  EXPECT_THROW(load_kubeconfig(path, "prod"), ConfigError);  // certs/ca.crt does not exist
+  EXPECT_THROW(load_kubeconfig((dir_ / "absent").string()), ConfigError);
+  EXPECT_THROW(load_kubeconfig(write("bad", "clusters: [unclosed\n")), ConfigError);
+  EXPECT_THROW(load_kubeconfig(write("nocert",
+                                     "current-context: c\ncontexts: [{name: c, context: "
+                                     "{cluster: c, user: u}}]\nclusters: [{name: c, "
+                                     "cluster: {server: 'https://x'}}]\nusers: [{name: "
+                                     "u, user: {client-certificate-data: QQ==}}]\n")),
+               ConfigError);
+}
+
+TEST_F(ConfigTest, InClusterReadsTheServiceAccountMount) {
+  write("ca.crt", "SA CA");
+  write("token", "tok\n");
+  auto c = in_cluster_config(
+      env({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
+      dir_.string());
+  EXPECT_EQ(c.server, "https://10.0.0.1:443");
+  EXPECT_EQ(c.ca_pem, "SA CA");
+  EXPECT_EQ(c.token_file, (dir_ / "token").string());
+  auto v6 = in_cluster_config(
+      env({{"KUBERNETES_SERVICE_HOST", "fd00::1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
+      dir_.string());
+  EXPECT_EQ(v6.server, "https://[fd00::1]:443");
+  EXPECT_THROW(in_cluster_config(env({}), dir_.string()), ConfigError);
+}
+
+TEST_F(ConfigTest, ResolveOrder) {
+  const auto path = write("config", kTwoContexts);
+  EXPECT_EQ(resolve_cluster_config(path, env({})).server, "https://127.0.0.1:6443");
+  EXPECT_EQ(resolve_cluster_config("", env({{"KUBECONFIG", "/nope:" + path}})).server,
+            "https://127.0.0.1:6443");
+  fs::create_directories(dir_ / "home/.kube");
+  fs::copy_file(path, dir_ / "home/.kube/config");
+  EXPECT_EQ(resolve_cluster_config("", env({{"HOME", (dir_ / "home").string()}})).server,
+            "https://127.0.0.1:6443");
+  EXPECT_THROW(resolve_cluster_config("", env({{"HOME", "/nonexistent"}})), ConfigError);
+}
+
+TEST_F(ConfigTest, TokenFileIsReReadAfterAMinute) {
+  const auto path = write("token", "one\n");
+  TokenFile t(path);
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  EXPECT_EQ(t.token(t0), "one");
+  write("token", "two");
+  EXPECT_EQ(t.token(t0 + std::chrono::seconds(59)), "one");
+  EXPECT_EQ(t.token(t0 + std::chrono::seconds(60)), "two");
+}
+
+TEST(Base64, Decodes) {
+  EXPECT_EQ(base64_decode("aGVsbG8gd29ybGQ="), "hello world");
+  EXPECT_EQ(base64_decode("YQ=="), "a");
+  EXPECT_THROW(base64_decode("a$b"), ConfigError);
+}
+
+}  // namespace
+}  // namespace bulwark::kube
