@@ -1,0 +1,73 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "document/value.h"
+
+namespace bulwark::runtime {
+
+// "namespace/name", or "name" for cluster-scoped objects: the key of the cache and the workqueue.
+std::string object_key(const document::Value& object);
+
+// What a reflector writes into. Not for reconcilers, which read through the Informer.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // A full list: everything in `objects` is present, everything else is gone.
+  virtual void replace(std::vector<document::Value> objects) = 0;
+  virtual void upsert(document::Value object) = 0;
+  virtual void remove(const document::Value& object) = 0;
+};
+
+// Keeps only what checks and reconcilers read of an object (see projection.h), so the cache of
+// 10,000 pods stays small.
+using Projection = std::function<document::Value(document::Value&&)>;
+
+// A cache of one resource kind, fed by a Reflector, indexed by namespace and by owner uid.
+// Handlers are called with the key of every object that was added, changed or removed; they must
+// only enqueue (they run on the reflector's thread). Reads are thread-safe and return shared,
+// immutable snapshots of objects.
+class Informer : public Store {
+ public:
+  using Handler = std::function<void(const std::string& key)>;
+  using Object = std::shared_ptr<const document::Value>;
+
+  explicit Informer(Projection projection);
+
+  void add_handler(Handler handler);
+
+  void replace(std::vector<document::Value> objects) override;
+  void upsert(document::Value object) override;
+  void remove(const document::Value& object) override;
+
+  Object get(const std::string& key) const;
+  std::vector<std::string> keys() const;
+  std::vector<std::string> keys_in_namespace(const std::string& ns) const;
+  std::vector<std::string> keys_owned_by(const std::string& owner_uid) const;
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    Object object;
+    std::string resource_version;
+  };
+  void index_locked(const std::string& key, const document::Value& object, bool add);
+  void notify(const std::vector<std::string>& keys);
+
+  Projection projection_;
+  std::vector<Handler> handlers_;  // set before the reflector starts
+  mutable std::shared_mutex mu_;
+  // Guarded by mu_.
+  std::map<std::string, Entry> objects_;
+  std::map<std::string, std::set<std::string>> by_namespace_;
+  std::map<std::string, std::set<std::string>> by_owner_;
+};
+
+}  // namespace bulwark::runtime

@@ -1,0 +1,187 @@
+#include "runtime/reflector.h"
+
+#include <algorithm>
+
+#include "document/reader.h"
+#include "kube/watch_decoder.h"
+
+namespace bulwark::runtime {
+
+using document::Value;
+using kube::ApiError;
+using kube::ErrorClass;
+
+Reflector::Reflector(kube::KubeClient& client, Store& store, Options options, Clock& clock,
+                     std::function<double()> random)
+    : client_(client),
+      store_(store),
+      options_(std::move(options)),
+      clock_(clock),
+      random_(std::move(random)),
+      next_backoff_(options_.backoff_initial) {}
+
+std::string Reflector::resource_version() const {
+  std::lock_guard lock(mu_);
+  return resource_version_;
+}
+
+void Reflector::stop() {
+  stopping_ = true;
+  std::lock_guard lock(mu_);
+  if (stream_) stream_->cancel();
+}
+
+void Reflector::drop_stream() {
+  std::lock_guard lock(mu_);
+  stream_.reset();
+}
+
+void Reflector::restarted(Restart reason, const std::string& detail) {
+  if (observer_) observer_(reason, detail);
+}
+
+void Reflector::sleep_interruptibly(Clock::Duration d) {
+  const auto slice = std::chrono::duration_cast<Clock::Duration>(std::chrono::milliseconds(100));
+  while (d > Clock::Duration::zero() && !stopping_) {
+    const auto step = std::min(d, slice);
+    clock_.sleep_for(step);
+    d -= step;
+  }
+}
+
+// Exponential backoff with full jitter on top: delay * (1 + random), capped.
+void Reflector::backoff() {
+  const auto jittered = std::chrono::duration_cast<Clock::Duration>(
+      std::chrono::duration<double>(next_backoff_) * (1.0 + random_()));
+  sleep_interruptibly(std::min(jittered, options_.backoff_max));
+  next_backoff_ = std::min(next_backoff_ * 2, options_.backoff_max);
+}
+
+bool Reflector::list() {
+  std::vector<Value> objects;
+  try {
+    const std::string rv = client_.list(options_.type, options_.namespace_name, options_.list,
+                                        [&](Value&& item) { objects.push_back(std::move(item)); });
+    store_.replace(std::move(objects));
+    {
+      std::lock_guard lock(mu_);
+      resource_version_ = rv;
+    }
+    synced_ = true;
+    return true;
+  } catch (const ApiError& e) {
+    restarted(Restart::kError, e.what());
+    backoff();
+    return false;
+  }
+}
+
+Reflector::WatchEnd Reflector::watch() {
+  std::string rv;
+  {
+    std::lock_guard lock(mu_);
+    rv = resource_version_;
+  }
+  const int timeout =
+      options_.min_watch_timeout_seconds +
+      static_cast<int>(random_() * static_cast<double>(options_.min_watch_timeout_seconds));
+  try {
+    auto stream = client_.watch(options_.type, options_.namespace_name, rv, timeout, options_.list);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return WatchEnd::kRewatch;
+      stream_ = std::move(stream);
+    }
+    kube::WatchDecoder decoder;
+    std::string chunk;
+    bool healthy = false;
+    for (;;) {
+      chunk.clear();
+      // Only this thread replaces stream_, so it reads it without the lock; stop() may cancel
+      // the stream concurrently, which ResponseStream allows.
+      if (!stream_->read(chunk)) break;
+      decoder.feed(chunk);
+      for (;;) {
+        std::optional<kube::WatchEvent> event;
+        try {
+          event = decoder.next();
+        } catch (const document::ParseError& e) {
+          restarted(Restart::kError, std::string("skipped a malformed watch event: ") + e.what());
+          continue;
+        }
+        if (!event) break;
+        if (event->type == kube::WatchEvent::Type::kError) {
+          const Value* code = event->object.find("code");
+          const Value* message = event->object.find("message");
+          const std::string detail(message != nullptr ? message->str() : "watch error");
+          drop_stream();
+          if (code != nullptr && code->as_int() == 410) {
+            restarted(Restart::kExpired, detail);
+            return WatchEnd::kRelist;
+          }
+          restarted(Restart::kError, detail);
+          return WatchEnd::kBackoff;
+        }
+        const Value* erv = event->object.find({"metadata", "resourceVersion"});
+        const std::string event_rv(erv != nullptr ? erv->str() : "");
+        switch (event->type) {
+          case kube::WatchEvent::Type::kAdded:
+          case kube::WatchEvent::Type::kModified:
+            store_.upsert(std::move(event->object));
+            break;
+          case kube::WatchEvent::Type::kDeleted:
+            store_.remove(event->object);
+            break;
+          default:  // a bookmark only moves the resourceVersion on
+            break;
+        }
+        if (!event_rv.empty()) {
+          std::lock_guard lock(mu_);
+          resource_version_ = event_rv;
+        }
+        if (!healthy) {
+          healthy = true;
+          next_backoff_ = options_.backoff_initial;  // the connection works again
+        }
+      }
+    }
+    drop_stream();
+    if (stopping_) return WatchEnd::kRewatch;
+    restarted(Restart::kServerClosed, decoder.pending() > 0 ? "stream ended mid-event" : "");
+    return WatchEnd::kRewatch;
+  } catch (const ApiError& e) {
+    drop_stream();
+    if (e.error_class() == ErrorClass::kGone) {
+      restarted(Restart::kExpired, e.what());
+      return WatchEnd::kRelist;
+    }
+    restarted(e.code() == 0 ? Restart::kConnection : Restart::kError, e.what());
+    return WatchEnd::kBackoff;
+  } catch (const kube::TransportError& e) {
+    drop_stream();
+    restarted(Restart::kConnection, e.what());
+    return WatchEnd::kBackoff;
+  }
+}
+
+void Reflector::run() {
+  bool need_list = true;
+  while (!stopping_) {
+    if (need_list) {
+      if (!list()) continue;
+      need_list = false;
+    }
+    switch (watch()) {
+      case WatchEnd::kRewatch:
+        break;
+      case WatchEnd::kRelist:
+        need_list = true;
+        break;
+      case WatchEnd::kBackoff:
+        backoff();
+        break;
+    }
+  }
+}
+
+}  // namespace bulwark::runtime
