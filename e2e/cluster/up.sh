@@ -110,17 +110,20 @@ admin_curl=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key
 for attempt in 1 2 3; do
   api_port=$(free_port)
   if [ "$attempt" = 1 ] && [ -n "${BULWARK_APISERVER_PORT:-}" ]; then api_port=$BULWARK_APISERVER_PORT; fi
-  start 2-kube-apiserver "$bin/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --client-ca-file "$pki/client-ca.crt" \
-    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
-    --authorization-mode RBAC \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --endpoint-reconciler-type none \
-    --watch-cache-sizes configmaps#0
+  apiserver_args=("$bin/kube-apiserver"
+    --etcd-servers "http://127.0.0.1:$etcd_port"
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port"
+    --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key"
+    --client-ca-file "$pki/client-ca.crt"
+    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true
+    --authorization-mode RBAC
+    --service-account-issuer https://kubernetes.default.svc.cluster.local
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
+    --endpoint-reconciler-type none
+    --watch-cache-sizes 'configmaps#0')
+  # Recorded so e2e/cluster/apiserver.sh can restart it as it was.
+  printf '%s\0' "${apiserver_args[@]}" >"$dir/apiserver.args"
+  start 2-kube-apiserver "${apiserver_args[@]}"
   if wait_ready 2-kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
   port_clash 2-kube-apiserver && [ "$attempt" -lt 3 ] || exit 1
   echo "kube-apiserver: port $api_port is taken; trying another" >&2
