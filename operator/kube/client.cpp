@@ -136,6 +136,11 @@ Value KubeClient::apply(const ResourceType& type, const std::string& ns, const s
   return call_json("apply", {"PATCH", path, body, "application/apply-patch+yaml", {}});
 }
 
+Value KubeClient::replace(const ResourceType& type, const std::string& ns, const std::string& name,
+                          const std::string& json) {
+  return call_json("update", {"PUT", type.path(ns, name), json, "application/json", {}});
+}
+
 Value KubeClient::update_status(const ResourceType& type, const std::string& ns,
                                 const std::string& name, const std::string& json) {
   return call_json("update_status",

@@ -61,6 +61,10 @@ class KubeClient {
   // Server-side apply: the body is the whole intent of `field_manager` for the object.
   document::Value apply(const ResourceType& type, const std::string& ns, const std::string& name,
                         const std::string& body, const std::string& field_manager, bool force);
+  // PUT of the whole object; its metadata.resourceVersion makes it fail with 409 if the object
+  // changed since it was read (optimistic concurrency).
+  document::Value replace(const ResourceType& type, const std::string& ns, const std::string& name,
+                          const std::string& json);
   // PUT to the status subresource.
   document::Value update_status(const ResourceType& type, const std::string& ns,
                                 const std::string& name, const std::string& json);

@@ -214,3 +214,16 @@ TEST(Informer, IndexesByNamespaceAndOwnerAndAppliesTheProjection) {
 
 }  // namespace
 }  // namespace bulwark::runtime
+
+#include "runtime/leader_election.h"
+
+namespace bulwark::runtime {
+namespace {
+
+TEST(LeaderElection, MicroTimeIsRfc3339WithMicroseconds) {
+  const auto t = std::chrono::system_clock::from_time_t(1803859200) + std::chrono::microseconds(42);
+  EXPECT_EQ(micro_time(t), "2027-03-01T00:00:00.000042Z");
+}
+
+}  // namespace
+}  // namespace bulwark::runtime
