@@ -1,0 +1,225 @@
+#include "config/operator_config.h"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+
+#include "document/reader.h"
+
+namespace bulwark::config {
+
+using document::Value;
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::chrono::milliseconds total{0};
+  while (!text.empty()) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0) return std::nullopt;
+    long long n = 0;
+    std::from_chars(text.data(), text.data() + digits, n);
+    text.remove_prefix(digits);
+    if (text.substr(0, 2) == "ms") {
+      total += std::chrono::milliseconds(n);
+      text.remove_prefix(2);
+    } else if (!text.empty() && text[0] == 's') {
+      total += std::chrono::seconds(n);
+      text.remove_prefix(1);
+    } else if (!text.empty() && text[0] == 'm') {
+      total += std::chrono::minutes(n);
+      text.remove_prefix(1);
+    } else if (!text.empty() && text[0] == 'h') {
+      total += std::chrono::hours(n);
+      text.remove_prefix(1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return total;
+}
+
+namespace {
+
+class Reader {
+ public:
+  Reader(std::vector<ConfigError>& errors) : errors_(errors) {}
+
+  // Walks a mapping: each known key is read by `fn`; the rest are errors.
+  template <class Fn>
+  void mapping(const Value* node, const std::string& prefix, std::set<std::string> known, Fn&& fn) {
+    if (node == nullptr || node->is_null()) return;
+    if (!node->is_mapping()) {
+      error(prefix.empty() ? "(top level)" : prefix, "must be a mapping");
+      return;
+    }
+    for (const auto& [key, value] : node->members) {
+      const std::string full = prefix.empty() ? key : prefix + "." + key;
+      if (known.count(key) == 0) {
+        error(full, "unknown key");
+      } else if (!value.is_null()) {
+        fn(key, value, full);
+      }
+    }
+  }
+
+  void error(const std::string& key, const std::string& message) {
+    errors_.push_back({key, message});
+  }
+
+  void str(const Value& v, const std::string& key, std::string& out) {
+    if (v.is_scalar()) {
+      out = v.text;
+    } else {
+      error(key, "must be a string");
+    }
+  }
+  void boolean(const Value& v, const std::string& key, bool& out) {
+    if (auto b = v.as_bool()) {
+      out = *b;
+    } else {
+      error(key, "must be true or false, not \"" + v.text + "\"");
+    }
+  }
+  void integer(const Value& v, const std::string& key, int& out, int min, int max) {
+    auto n = v.as_int();
+    if (!n || *n < min || *n > max) {
+      error(key, "must be a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", not \"" + v.text + "\"");
+      return;
+    }
+    out = static_cast<int>(*n);
+  }
+  void number(const Value& v, const std::string& key, double& out) {
+    double d = 0;
+    auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
+    if (!v.is_scalar() || ec != std::errc() || ptr != v.text.data() + v.text.size() || d <= 0) {
+      error(key, "must be a number above 0, not \"" + v.text + "\"");
+      return;
+    }
+    out = d;
+  }
+  void duration(const Value& v, const std::string& key, std::chrono::seconds& out) {
+    auto d = parse_duration(v.str());
+    if (!d || *d < std::chrono::seconds(1)) {
+      error(key,
+            "must be a duration of at least 1s such as 15s, 2m or 1h30m, not \"" + v.text + "\"");
+      return;
+    }
+    out = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+  void one_of(const Value& v, const std::string& key, std::string& out,
+              const std::set<std::string>& allowed) {
+    if (!v.is_scalar() || allowed.count(v.text) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      error(key, "must be one of " + list + ", not \"" + v.text + "\"");
+      return;
+    }
+    out = v.text;
+  }
+
+ private:
+  std::vector<ConfigError>& errors_;
+};
+
+bool valid_address(const std::string& a) {
+  if (a == "0") return true;
+  const auto colon = a.rfind(':');
+  if (colon == std::string::npos) return false;
+  int port = 0;
+  const auto digits = a.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  return ec == std::errc() && ptr == digits.data() + digits.size() && port >= 0 && port <= 65535;
+}
+
+}  // namespace
+
+ConfigLoad load_operator_config(const std::string& path) {
+  ConfigLoad load;
+  auto& c = load.config;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    load.errors.push_back({"", "cannot read config file " + path});
+    return load;
+  }
+  Value root;
+  try {
+    if (!document::make_yaml_reader(in)->next(root)) return load;  // empty: all defaults
+  } catch (const document::ParseError& e) {
+    load.errors.push_back({"", path + ": line " + std::to_string(e.line()) + ": " + e.what()});
+    return load;
+  }
+  Reader r(load.errors);
+  r.mapping(&root, "",
+            {"metricsBindAddress", "healthProbeBindAddress", "leaderElection", "client", "workers",
+             "resyncPeriod", "log", "neverTouchNamespaces"},
+            [&](const std::string& key, const Value& v, const std::string& full) {
+              if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
+              if (key == "healthProbeBindAddress") r.str(v, full, c.health_probe_bind_address);
+              if (key == "workers") r.integer(v, full, c.workers, 1, 64);
+              if (key == "resyncPeriod") r.duration(v, full, c.resync_period);
+              if (key == "leaderElection") {
+                r.mapping(&v, full,
+                          {"enabled", "namespace", "leaseDuration", "renewDeadline", "retryPeriod"},
+                          [&](const std::string& k, const Value& x, const std::string& f) {
+                            auto& le = c.leader_election;
+                            if (k == "enabled") r.boolean(x, f, le.enabled);
+                            if (k == "namespace") r.str(x, f, le.namespace_name);
+                            if (k == "leaseDuration") r.duration(x, f, le.lease_duration);
+                            if (k == "renewDeadline") r.duration(x, f, le.renew_deadline);
+                            if (k == "retryPeriod") r.duration(x, f, le.retry_period);
+                          });
+              }
+              if (key == "client") {
+                r.mapping(&v, full, {"qps", "burst"},
+                          [&](const std::string& k, const Value& x, const std::string& f) {
+                            if (k == "qps") r.number(x, f, c.client.qps);
+                            if (k == "burst") r.integer(x, f, c.client.burst, 1, 10000);
+                          });
+              }
+              if (key == "log") {
+                r.mapping(
+                    &v, full, {"level", "format"},
+                    [&](const std::string& k, const Value& x, const std::string& f) {
+                      if (k == "level") {
+                        r.one_of(x, f, c.log.level, {"trace", "debug", "info", "warn", "error"});
+                      }
+                      if (k == "format") r.one_of(x, f, c.log.format, {"text", "json"});
+                    });
+              }
+              if (key == "neverTouchNamespaces") {
+                if (!v.is_sequence()) {
+                  r.error(full, "must be a list of namespace names");
+                  return;
+                }
+                c.never_touch_namespaces.clear();
+                for (const auto& item : v.items) c.never_touch_namespaces.push_back(item.text);
+              }
+            });
+  auto more = validate(c);
+  load.errors.insert(load.errors.end(), more.begin(), more.end());
+  return load;
+}
+
+std::vector<ConfigError> validate(const OperatorConfig& c) {
+  std::vector<ConfigError> errors;
+  if (!valid_address(c.metrics_bind_address)) {
+    errors.push_back({"metricsBindAddress",
+                      "must be HOST:PORT, :PORT or 0, not \"" + c.metrics_bind_address + "\""});
+  }
+  if (!valid_address(c.health_probe_bind_address)) {
+    errors.push_back({"healthProbeBindAddress", "must be HOST:PORT, :PORT or 0, not \"" +
+                                                    c.health_probe_bind_address + "\""});
+  }
+  const auto& le = c.leader_election;
+  if (le.renew_deadline >= le.lease_duration) {
+    errors.push_back({"leaderElection.renewDeadline", "must be shorter than leaseDuration"});
+  }
+  if (le.retry_period >= le.renew_deadline) {
+    errors.push_back({"leaderElection.retryPeriod", "must be shorter than renewDeadline"});
+  }
+  return errors;
+}
+
+}  // namespace bulwark::config

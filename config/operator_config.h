@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark::config {
+
+// The operator's settings (bulwark run --config FILE). Every field has the default documented in
+// config/bulwark.yaml; flags override the file.
+struct OperatorConfig {
+  std::string metrics_bind_address = ":8080";       // "0" turns the endpoint off
+  std::string health_probe_bind_address = ":8081";  // "0" turns the endpoint off
+  struct LeaderElection {
+    bool enabled = false;
+    std::string namespace_name;  // empty: the pod's namespace in a cluster, else bulwark-system
+    std::chrono::seconds lease_duration{15};
+    std::chrono::seconds renew_deadline{10};
+    std::chrono::seconds retry_period{2};
+  } leader_election;
+  struct Client {
+    double qps = 20;
+    int burst = 30;
+  } client;
+  int workers = 2;
+  std::chrono::seconds resync_period{600};
+  struct Log {
+    std::string level = "info";   // trace, debug, info, warn, error
+    std::string format = "text";  // text, json
+  } log;
+  // Namespaces Bulwark never writes to, whatever a policy selects.
+  std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
+};
+
+struct ConfigError {
+  std::string key;  // "leaderElection.leaseDuration"
+  std::string message;
+};
+
+struct ConfigLoad {
+  OperatorConfig config;
+  std::vector<ConfigError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads a config file over the defaults. Unknown keys and bad values are errors naming the key.
+ConfigLoad load_operator_config(const std::string& path);
+// Checks values that depend on each other (renewDeadline < leaseDuration, ...); call after flags
+// are applied.
+std::vector<ConfigError> validate(const OperatorConfig& config);
+
+// "15s", "2m", "1h30m", "500ms" (rounded down to seconds here); nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace bulwark::config

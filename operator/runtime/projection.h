@@ -1,0 +1,13 @@
+#pragma once
+
+#include "document/value.h"
+
+namespace bulwark::runtime {
+
+// The compact projection the informers cache for workloads and pods: identity, labels,
+// annotations, owners, and the pod-template fields the posture checks and reconcilers read.
+// managedFields, env, commands, mounts, scheduling and most of status are dropped: they are
+// most of an object's size and nothing here reads them.
+document::Value project_workload(document::Value&& object);
+
+}  // namespace bulwark::runtime

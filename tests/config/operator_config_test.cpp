@@ -1,0 +1,87 @@
+// The operator's config file: defaults, the sample, and errors naming the key.
+#include "config/operator_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace bulwark::config {
+namespace {
+
+std::string write(const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() /
+                 ("bulwark-config-" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+std::vector<std::string> keys(const ConfigLoad& l) {
+  std::vector<std::string> out;
+  for (const auto& e : l.errors) out.push_back(e.key);
+  return out;
+}
+
+TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
+  auto l = load_operator_config(std::string(BULWARK_SOURCE_DIR) + "/config/bulwark.yaml");
+  ASSERT_TRUE(l.ok()) << l.errors[0].key << ": " << l.errors[0].message;
+  const OperatorConfig d;
+  const auto& c = l.config;
+  EXPECT_EQ(c.metrics_bind_address, d.metrics_bind_address);
+  EXPECT_EQ(c.health_probe_bind_address, d.health_probe_bind_address);
+  EXPECT_EQ(c.leader_election.enabled, d.leader_election.enabled);
+  EXPECT_EQ(c.leader_election.lease_duration, d.leader_election.lease_duration);
+  EXPECT_EQ(c.leader_election.renew_deadline, d.leader_election.renew_deadline);
+  EXPECT_EQ(c.leader_election.retry_period, d.leader_election.retry_period);
+  EXPECT_EQ(c.client.qps, d.client.qps);
+  EXPECT_EQ(c.client.burst, d.client.burst);
+  EXPECT_EQ(c.workers, d.workers);
+  EXPECT_EQ(c.resync_period, d.resync_period);
+  EXPECT_EQ(c.log.level, d.log.level);
+  EXPECT_EQ(c.log.format, d.log.format);
+  EXPECT_EQ(c.never_touch_namespaces, d.never_touch_namespaces);
+}
+
+TEST(OperatorConfig, ReadsValues) {
+  auto l = load_operator_config(write(
+      "metricsBindAddress: 127.0.0.1:9090\nleaderElection: {enabled: true, namespace: ops, "
+      "leaseDuration: 1m, renewDeadline: 45s, retryPeriod: 5s}\nclient: {qps: 50.5, burst: 100}\n"
+      "workers: 8\nresyncPeriod: 1h30m\nlog: {level: debug, format: json}\nneverTouchNamespaces: "
+      "[a]\n"));
+  ASSERT_TRUE(l.ok()) << l.errors[0].key;
+  EXPECT_EQ(l.config.metrics_bind_address, "127.0.0.1:9090");
+  EXPECT_TRUE(l.config.leader_election.enabled);
+  EXPECT_EQ(l.config.leader_election.lease_duration, std::chrono::seconds(60));
+  EXPECT_EQ(l.config.client.qps, 50.5);
+  EXPECT_EQ(l.config.resync_period, std::chrono::seconds(5400));
+  EXPECT_EQ(l.config.log.format, "json");
+  EXPECT_EQ(l.config.never_touch_namespaces, std::vector<std::string>{"a"});
+}
+
+TEST(OperatorConfig, ErrorsNameTheKey) {
+  auto l = load_operator_config(write(
+      "metricsBindAddress: nowhere\nworkers: 0\nresyncPeriod: soon\nclient: {qps: -1, burts: 3}\n"
+      "log: {level: loud}\nleaderElection: {leaseDuration: 5s, renewDeadline: 10s}\nextra: 1\n"));
+  EXPECT_EQ(keys(l), (std::vector<std::string>{
+                         "workers", "resyncPeriod", "client.qps", "client.burts", "log.level",
+                         "extra", "metricsBindAddress", "leaderElection.renewDeadline"}));
+}
+
+TEST(OperatorConfig, MissingOrMalformedFile) {
+  EXPECT_FALSE(load_operator_config("/nonexistent/bulwark.yaml").ok());
+  EXPECT_FALSE(load_operator_config(write("workers: [1\n")).ok());
+  EXPECT_TRUE(load_operator_config(write("")).ok());
+}
+
+TEST(ParseDuration, GoStyle) {
+  EXPECT_EQ(parse_duration("15s"), std::chrono::milliseconds(15000));
+  EXPECT_EQ(parse_duration("1h30m"), std::chrono::milliseconds(5400000));
+  EXPECT_EQ(parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_FALSE(parse_duration("15"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration("1d"));
+}
+
+}  // namespace
+}  // namespace bulwark::config
