@@ -35,7 +35,10 @@ inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
 }  // namespace resources
 
 struct ListOptions {
-  int limit = 500;  // page size: keeps the memory of one response bounded
+  // Page size. Each page is parsed whole, and its short-lived nodes interleave on the heap with
+  // the cache entries made from it; 100 kept a 10,000-pod informer at about half the resident
+  // memory of 500, for a sync about 20% slower (README, benchmarks).
+  int limit = 100;
   std::string label_selector;
   std::string field_selector;
 };

@@ -1,5 +1,10 @@
 #include "runtime/informer.h"
 
+#include <sstream>
+
+#include "document/json_writer.h"
+#include "document/reader.h"
+
 namespace bulwark::runtime {
 
 using document::Value;
@@ -26,57 +31,69 @@ Informer::Informer(Projection projection) : projection_(std::move(projection)) {
 
 void Informer::add_handler(Handler handler) { handlers_.push_back(std::move(handler)); }
 
-void Informer::index_locked(const std::string& key, const Value& object, bool add) {
-  const Value* ns = object.find({"metadata", "namespace"});
-  const std::string n(ns != nullptr ? ns->str() : "");
-  auto& in_ns = by_namespace_[n];
+Informer::Entry Informer::make_entry(const Value& compacted) {
+  Entry e;
+  e.json = document::to_json(compacted);
+  e.json.shrink_to_fit();
+  e.resource_version = resource_version(compacted);
+  if (const Value* ns = compacted.find({"metadata", "namespace"})) {
+    e.namespace_name = std::string(ns->str());
+  }
+  for (const auto& ref : document::items_of(compacted.find({"metadata", "ownerReferences"}))) {
+    if (const Value* uid = ref.find("uid")) e.owners.emplace_back(uid->str());
+  }
+  return e;
+}
+
+void Informer::index_locked(const std::string& key, const Entry& entry, bool add) {
+  auto& in_ns = by_namespace_[entry.namespace_name];
   if (add) {
     in_ns.insert(key);
   } else if (in_ns.erase(key) > 0 && in_ns.empty()) {
-    by_namespace_.erase(n);
+    by_namespace_.erase(entry.namespace_name);
   }
-  for (const auto& ref : document::items_of(object.find({"metadata", "ownerReferences"}))) {
-    const Value* uid = ref.find("uid");
-    if (uid == nullptr) continue;
-    const std::string u(uid->str());
-    auto& owned = by_owner_[u];
+  for (const auto& uid : entry.owners) {
+    auto& owned = by_owner_[uid];
     if (add) {
       owned.insert(key);
     } else if (owned.erase(key) > 0 && owned.empty()) {
-      by_owner_.erase(u);
+      by_owner_.erase(uid);
     }
   }
 }
 
-void Informer::replace(std::vector<Value> objects) {
+void Informer::begin_list() { listing_.clear(); }
+
+void Informer::list_item(Value&& raw) {
+  std::string key = object_key(raw);
+  listing_[std::move(key)] = make_entry(projection_(std::move(raw)));
+}
+
+void Informer::end_list() {
   std::vector<std::string> changed;
   {
     std::unique_lock lock(mu_);
-    std::map<std::string, Entry> next;
-    for (auto& raw : objects) {
-      const std::string key = object_key(raw);
-      const std::string rv = resource_version(raw);
+    for (auto& [key, entry] : listing_) {
       auto old = objects_.find(key);
-      if (old != objects_.end() && old->second.resource_version == rv) {
-        next.emplace(key, std::move(old->second));  // unchanged: keep, do not notify
-        objects_.erase(old);
+      if (old != objects_.end() && old->second.resource_version == entry.resource_version) {
+        objects_.erase(old);  // unchanged: no event
+        index_locked(key, entry, true);
         continue;
       }
       if (old != objects_.end()) {
-        index_locked(key, *old->second.object, false);
+        index_locked(key, old->second, false);
         objects_.erase(old);
       }
-      auto object = std::make_shared<const Value>(projection_(std::move(raw)));
-      index_locked(key, *object, true);
-      next.emplace(key, Entry{std::move(object), rv});
+      index_locked(key, entry, true);
       changed.push_back(key);
     }
-    // Whatever is left vanished while we were not watching: emit its deletion.
+    // Whatever is left vanished while we were not watching: announce its deletion.
     for (auto& [key, entry] : objects_) {
-      index_locked(key, *entry.object, false);
+      index_locked(key, entry, false);
       changed.push_back(key);
     }
-    objects_ = std::move(next);
+    objects_ = std::move(listing_);
+    listing_ = {};
   }
   notify(changed);
 }
@@ -84,16 +101,21 @@ void Informer::replace(std::vector<Value> objects) {
 void Informer::upsert(Value raw) {
   const std::string key = object_key(raw);
   const std::string rv = resource_version(raw);
-  auto object = std::make_shared<const Value>(projection_(std::move(raw)));
+  {
+    std::shared_lock lock(mu_);
+    auto it = objects_.find(key);
+    if (it != objects_.end() && it->second.resource_version == rv) return;
+  }
+  Entry entry = make_entry(projection_(std::move(raw)));
   {
     std::unique_lock lock(mu_);
     auto it = objects_.find(key);
     if (it != objects_.end()) {
       if (it->second.resource_version == rv) return;
-      index_locked(key, *it->second.object, false);
+      index_locked(key, it->second, false);
     }
-    index_locked(key, *object, true);
-    objects_[key] = Entry{std::move(object), rv};
+    index_locked(key, entry, true);
+    objects_[key] = std::move(entry);
   }
   notify({key});
 }
@@ -104,7 +126,7 @@ void Informer::remove(const Value& raw) {
     std::unique_lock lock(mu_);
     auto it = objects_.find(key);
     if (it == objects_.end()) return;
-    index_locked(key, *it->second.object, false);
+    index_locked(key, it->second, false);
     objects_.erase(it);
   }
   notify({key});
@@ -117,9 +139,17 @@ void Informer::notify(const std::vector<std::string>& keys) {
 }
 
 Informer::Object Informer::get(const std::string& key) const {
-  std::shared_lock lock(mu_);
-  auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : it->second.object;
+  std::string json;
+  {
+    std::shared_lock lock(mu_);
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return nullptr;
+    json = it->second.json;
+  }
+  std::istringstream in(json);
+  auto object = std::make_shared<Value>();
+  document::make_json_reader(in)->next(*object);  // our own output: well-formed
+  return object;
 }
 
 std::vector<std::string> Informer::keys() const {
@@ -147,6 +177,17 @@ std::vector<std::string> Informer::keys_owned_by(const std::string& owner_uid) c
 std::size_t Informer::size() const {
   std::shared_lock lock(mu_);
   return objects_.size();
+}
+
+}  // namespace bulwark::runtime
+
+namespace bulwark::runtime {
+
+std::size_t Informer::cached_bytes() const {
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [key, entry] : objects_) n += entry.json.size();
+  return n;
 }
 
 }  // namespace bulwark::runtime

@@ -20,8 +20,11 @@ std::string object_key(const document::Value& object);
 class Store {
  public:
   virtual ~Store() = default;
-  // A full list: everything in `objects` is present, everything else is gone.
-  virtual void replace(std::vector<document::Value> objects) = 0;
+  // A full list, delivered item by item as the pages arrive, so 10,000 raw objects are never held
+  // at once: after end_list() the store holds exactly the items given since begin_list().
+  virtual void begin_list() = 0;
+  virtual void list_item(document::Value&& raw) = 0;
+  virtual void end_list() = 0;
   virtual void upsert(document::Value object) = 0;
   virtual void remove(const document::Value& object) = 0;
 };
@@ -32,8 +35,9 @@ using Projection = std::function<document::Value(document::Value&&)>;
 
 // A cache of one resource kind, fed by a Reflector, indexed by namespace and by owner uid.
 // Handlers are called with the key of every object that was added, changed or removed; they must
-// only enqueue (they run on the reflector's thread). Reads are thread-safe and return shared,
-// immutable snapshots of objects.
+// only enqueue (they run on the reflector's thread). Reads are thread-safe and return immutable
+// snapshots. Objects are kept as minified JSON of their projection, about a tenth of the memory
+// of a parsed tree, and parsed again on get(): a cache is read far less often than it is held.
 class Informer : public Store {
  public:
   using Handler = std::function<void(const std::string& key)>;
@@ -43,7 +47,9 @@ class Informer : public Store {
 
   void add_handler(Handler handler);
 
-  void replace(std::vector<document::Value> objects) override;
+  void begin_list() override;
+  void list_item(document::Value&& raw) override;
+  void end_list() override;
   void upsert(document::Value object) override;
   void remove(const document::Value& object) override;
 
@@ -52,18 +58,23 @@ class Informer : public Store {
   std::vector<std::string> keys_in_namespace(const std::string& ns) const;
   std::vector<std::string> keys_owned_by(const std::string& owner_uid) const;
   std::size_t size() const;
+  std::size_t cached_bytes() const;  // the projected JSON held, for metrics and benchmarks
 
  private:
   struct Entry {
-    Object object;
+    std::string json;  // the projected object
     std::string resource_version;
+    std::string namespace_name;
+    std::vector<std::string> owners;  // ownerReferences' uids
   };
-  void index_locked(const std::string& key, const document::Value& object, bool add);
+  static Entry make_entry(const document::Value& compacted);
+  void index_locked(const std::string& key, const Entry& entry, bool add);
   void notify(const std::vector<std::string>& keys);
 
   Projection projection_;
   std::vector<Handler> handlers_;  // set before the reflector starts
   mutable std::shared_mutex mu_;
+  std::map<std::string, Entry> listing_;  // the list in progress; the reflector's thread only
   // Guarded by mu_.
   std::map<std::string, Entry> objects_;
   std::map<std::string, std::set<std::string>> by_namespace_;

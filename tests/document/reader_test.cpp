@@ -163,3 +163,26 @@ TEST(JsonReader, MalformedJsonThrows) {
 
 }  // namespace
 }  // namespace bulwark::document
+
+#include "document/json_writer.h"
+
+namespace bulwark::document {
+namespace {
+
+TEST(JsonWriter, RoundTripsThroughTheJsonReader) {
+  std::istringstream in(R"({"a":[1,-2.5e3,true,null,"x\"y\n"],"b":{"c":"0","d":{}},"e":[]})");
+  Value v;
+  make_json_reader(in)->next(v);
+  // web::json reads -2.5e3 as the number -2500; the writer keeps what the reader made of it.
+  EXPECT_EQ(to_json(v), R"({"a":[1,-2500,true,null,"x\"y\n"],"b":{"c":"0","d":{}},"e":[]})");
+}
+
+TEST(JsonWriter, YamlPlainScalarsThatAreNotJsonLiteralsBecomeStrings) {
+  std::istringstream in("a: yes\nb: 1.0\nc: 01\nd: hello\ne: ~\n");
+  Value v;
+  make_yaml_reader(in)->next(v);
+  EXPECT_EQ(to_json(v), R"({"a":"yes","b":1.0,"c":"01","d":"hello","e":null})");
+}
+
+}  // namespace
+}  // namespace bulwark::document
