@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/run.h"
 #include "cli/scan.h"
 
 namespace {
@@ -15,7 +16,7 @@ constexpr const char* kUsage =
     "usage: bulwark <command> [flags]\n"
     "commands:\n"
     "  scan      evaluate manifests offline against Pod Security Standards or a SecurityPolicy\n"
-    "  run       run the operator (not yet available in this build)\n"
+    "  run       run the operator (caches, probes, leader election; reconcilers to come)\n"
     "  version   print the version\n";
 
 }  // namespace
@@ -48,8 +49,15 @@ int main(int argc, char** argv) {
                                   std::chrono::system_clock::now());
   }
   if (command == "run") {
-    std::cerr << "bulwark run: the operator is not part of this build yet; use bulwark scan\n";
-    return 2;
+    for (const auto& a : args) {
+      if (a == "-h" || a == "--help") {
+        std::cout << bulwark::cli::kRunUsage;
+        return 0;
+      }
+    }
+    auto flags = bulwark::cli::parse_run_args(args, std::cerr);
+    if (!flags) return 2;
+    return bulwark::cli::run_operator(*flags, std::cerr);
   }
   std::cerr << "bulwark: unknown command \"" << command << "\"\n" << kUsage;
   return 2;

@@ -61,17 +61,19 @@ int sync_child() {
   c->get(kube::resources::kNamespaces, "", "bench");
   const long baseline = status_kib("VmRSS:");
   runtime::Informer informer(runtime::project_workload);
-  runtime::Reflector::Options o{kube::resources::kPods, "", {}, 300, std::chrono::milliseconds(800),
-                                std::chrono::seconds(30)};
+  runtime::Reflector::Options o{
+      kube::resources::kPods,  "", {}, 300, std::chrono::milliseconds(800),
+      std::chrono::seconds(30)};
   runtime::Reflector reflector(*c, informer, o, clock, [] { return 0.5; });
   const auto start = Clock::now();
   std::thread t([&] { reflector.run(); });
   while (!reflector.has_synced()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("informer sync:  %6.2f s  %zu pods cached (%.1f MiB of projected JSON)  resident "
-              "%.1f MiB (peak %.1f MiB; %.1f MiB before the cache)\n",
-              secs, informer.size(), informer.cached_bytes() / 1048576.0,
-              status_kib("VmRSS:") / 1024.0, status_kib("VmHWM:") / 1024.0, baseline / 1024.0);
+  std::printf(
+      "informer sync:  %6.2f s  %zu pods cached (%.1f MiB of projected JSON)  resident "
+      "%.1f MiB (peak %.1f MiB; %.1f MiB before the cache)\n",
+      secs, informer.size(), informer.cached_bytes() / 1048576.0, status_kib("VmRSS:") / 1024.0,
+      status_kib("VmHWM:") / 1024.0, baseline / 1024.0);
   std::fflush(stdout);
   reflector.stop();
   t.join();
@@ -108,10 +110,12 @@ int main(int argc, char** argv) {
       runtime::RealClock c;
       auto k = client(c, 1000);
       for (int i; (i = next++) < n;) {
-        // A realistic pod: two containers, env, probes, resources (about 2.5 KB with server fields).
-        k->create(kube::resources::kPods, "bench",
-                  R"({"metadata":{"name":"app-)" + std::to_string(i) +
-                      R"(","labels":{"app":"app","tier":"backend"}},"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.example.com/app:1.0","args":["--port=8080","--log-level=info"],"env":[{"name":"MODE","value":"production"},{"name":"REGION","value":"eu-west-1"}],"ports":[{"containerPort":8080,"name":"http"}],"resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":"500m","memory":"256Mi"}},"readinessProbe":{"httpGet":{"path":"/healthz","port":8080}},"securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}},{"name":"proxy","image":"registry.example.com/proxy:1.2","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}})");
+        // A realistic pod: two containers, env, probes, resources (about 2.5 KB with server
+        // fields).
+        k->create(
+            kube::resources::kPods, "bench",
+            R"({"metadata":{"name":"app-)" + std::to_string(i) +
+                R"(","labels":{"app":"app","tier":"backend"}},"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.example.com/app:1.0","args":["--port=8080","--log-level=info"],"env":[{"name":"MODE","value":"production"},{"name":"REGION","value":"eu-west-1"}],"ports":[{"containerPort":8080,"name":"http"}],"resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":"500m","memory":"256Mi"}},"readinessProbe":{"httpGet":{"path":"/healthz","port":8080}},"securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}},{"name":"proxy","image":"registry.example.com/proxy:1.2","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}})");
       }
     });
   }

@@ -30,6 +30,11 @@ inline const ResourceType kNamespaces{"", "v1", "namespaces", false};
 inline const ResourceType kEvents{"", "v1", "events", true};
 inline const ResourceType kConfigMaps{"", "v1", "configmaps", true};
 inline const ResourceType kDeployments{"apps", "v1", "deployments", true};
+inline const ResourceType kStatefulSets{"apps", "v1", "statefulsets", true};
+inline const ResourceType kDaemonSets{"apps", "v1", "daemonsets", true};
+inline const ResourceType kReplicaSets{"apps", "v1", "replicasets", true};
+inline const ResourceType kJobs{"batch", "v1", "jobs", true};
+inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
 }  // namespace resources

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end tests of the bulwark run process against a real control plane (run it through
+# e2e/with_cluster.sh): probes, leader election, JSON logs, configuration errors, SIGTERM.
+#   usage: e2e/operator/run_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+. "$BULWARK_E2E_CLUSTER/env"
+kubectl="$BIN/kubectl"
+work=$(mktemp -d /tmp/bulwark-run-e2e.XXXXXX)
+passed=0 failed=0
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); for f in "$work"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; }
+eventually() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+$kubectl create namespace bulwark-system >/dev/null
+port=$(free_port)
+cat >"$work/config.yaml" <<CFG
+healthProbeBindAddress: "127.0.0.1:$port"
+metricsBindAddress: "0"
+leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 6s, renewDeadline: 4s, retryPeriod: 1s}
+log: {level: info, format: json}
+CFG
+"$bulwark" run --config "$work/config.yaml" 2>"$work/run.log" &
+pid=$!; pids+=("$pid")
+
+eventually 30 curl -sf "http://127.0.0.1:$port/readyz" && ok "/readyz answers 200 once the caches have synced" || fail "/readyz answers 200"
+[ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] && ok "/healthz answers ok" || fail "/healthz answers ok"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")" = 404 ] && ok "other paths are 404" || fail "other paths are 404"
+holder() { $kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+eventually 20 bash -c "[ \"\$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)\" = \"$(hostname)_$pid\" ]" \
+  && ok "the operator holds the Lease bulwark-system/bulwark-leader" || fail "the operator holds the Lease (holder: $(holder))"
+
+start=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"; status=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$status" = 0 ] && [ "$ms" -lt 15000 ] && ok "SIGTERM drains and exits 0 in ${ms} ms" || fail "SIGTERM exits 0 within 15 s (status $status, ${ms} ms)"
+[ -z "$(holder)" ] && ok "shutdown released the Lease" || fail "shutdown released the Lease (holder: $(holder))"
+python3 - "$work/run.log" <<'PY' && ok "every log line is a JSON object with time, level and msg" || fail "JSON log lines"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines:
+    o = json.loads(l)
+    assert {"time", "level", "msg"} <= set(o), l
+PY
+
+echo "workers: 0" >"$work/bad.yaml"
+out=$("$bulwark" run --config "$work/bad.yaml" 2>&1); status=$?
+[ "$status" = 2 ] && [[ "$out" == *"workers: must be a whole number from 1 to 64"* ]] \
+  && ok "a bad config value exits 2 naming the key" || fail "bad config exits 2 naming the key: $status $out"
+out=$("$bulwark" run --kubeconfig "$work/absent" 2>&1); status=$?
+[ "$status" = 2 ] && [[ "$out" == *"cannot read kubeconfig $work/absent"* ]] \
+  && ok "a missing kubeconfig exits 2 saying so" || fail "missing kubeconfig: $status $out"
+out=$("$bulwark" run --leader-elect --frobnicate 2>&1); status=$?
+[ "$status" = 2 ] && [[ "$out" == *"unknown flag --frobnicate"* ]] && ok "an unknown flag exits 2" || fail "unknown flag: $status $out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,271 @@
+#include "cli/run.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <ostream>
+#include <thread>
+
+#include "config/operator_config.h"
+#include "kube/client.h"
+#include "kube/cluster_config.h"
+#include "runtime/allocator.h"
+#include "runtime/clock.h"
+#include "runtime/informer.h"
+#include "runtime/leader_election.h"
+#include "runtime/projection.h"
+#include "runtime/reflector.h"
+#include "server/http_server.h"
+#include "server/logging.h"
+
+namespace bulwark::cli {
+
+const char* const kRunUsage =
+    "usage: bulwark run [--config FILE] [--kubeconfig FILE] [--metrics-bind-address ADDR]\n"
+    "                   [--health-probe-bind-address ADDR] [--leader-elect]\n"
+    "                   [--leader-election-namespace NS]\n"
+    "Runs the operator until SIGTERM. Flags override the config file (see config/bulwark.yaml).\n";
+
+std::optional<RunFlags> parse_run_args(const std::vector<std::string>& args, std::ostream& err) {
+  RunFlags f;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    bool inline_value = false;
+    if (auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      inline_value = true;
+    }
+    auto take = [&]() {
+      if (inline_value) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    auto missing = [&]() -> std::optional<RunFlags> {
+      err << "bulwark run: " << flag << " needs a value\n" << kRunUsage;
+      return std::nullopt;
+    };
+    if (flag == "--config") {
+      if (!take()) return missing();
+      f.config_file = value;
+    } else if (flag == "--kubeconfig") {
+      if (!take()) return missing();
+      f.kubeconfig = value;
+    } else if (flag == "--metrics-bind-address") {
+      if (!take()) return missing();
+      f.metrics_bind_address = value;
+    } else if (flag == "--health-probe-bind-address") {
+      if (!take()) return missing();
+      f.health_probe_bind_address = value;
+    } else if (flag == "--leader-elect") {
+      f.leader_elect = !inline_value || value == "true";
+    } else if (flag == "--leader-election-namespace") {
+      if (!take()) return missing();
+      f.leader_election_namespace = value;
+    } else {
+      err << "bulwark run: unknown flag " << flag << "\n" << kRunUsage;
+      return std::nullopt;
+    }
+  }
+  return f;
+}
+
+namespace {
+
+// The namespace this pod runs in, when it runs in one.
+std::string pod_namespace() {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns != '\0') return ns;
+  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  std::getline(in, ns);
+  return ns;
+}
+
+struct Watched {
+  std::string name;
+  kube::ResourceType type;
+};
+
+const std::vector<Watched>& watched_resources() {
+  static const std::vector<Watched> w = {
+      {"pods", kube::resources::kPods},
+      {"namespaces", kube::resources::kNamespaces},
+      {"deployments", kube::resources::kDeployments},
+      {"statefulsets", kube::resources::kStatefulSets},
+      {"daemonsets", kube::resources::kDaemonSets},
+      {"replicasets", kube::resources::kReplicaSets},
+      {"jobs", kube::resources::kJobs},
+      {"cronjobs", kube::resources::kCronJobs},
+      {"networkpolicies", kube::resources::kNetworkPolicies},
+  };
+  return w;
+}
+
+std::string_view restart_name(runtime::Reflector::Restart r) {
+  switch (r) {
+    case runtime::Reflector::Restart::kExpired:
+      return "expired";
+    case runtime::Reflector::Restart::kConnection:
+      return "connection";
+    case runtime::Reflector::Restart::kServerClosed:
+      return "closed";
+    case runtime::Reflector::Restart::kError:
+      return "error";
+  }
+  return "error";
+}
+
+}  // namespace
+
+int run_operator(const RunFlags& flags, std::ostream& err) {
+  runtime::limit_malloc_arenas();
+  // Signals are taken by one thread with sigwait(); every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  config::OperatorConfig cfg;
+  if (!flags.config_file.empty()) {
+    auto load = config::load_operator_config(flags.config_file);
+    if (!load.ok()) {
+      for (const auto& e : load.errors) {
+        err << "bulwark run: " << flags.config_file << ": " << (e.key.empty() ? "" : e.key + ": ")
+            << e.message << "\n";
+      }
+      return 2;
+    }
+    cfg = load.config;
+  }
+  if (flags.metrics_bind_address) cfg.metrics_bind_address = *flags.metrics_bind_address;
+  if (flags.health_probe_bind_address) {
+    cfg.health_probe_bind_address = *flags.health_probe_bind_address;
+  }
+  if (flags.leader_elect) cfg.leader_election.enabled = true;
+  if (flags.leader_election_namespace) {
+    cfg.leader_election.namespace_name = *flags.leader_election_namespace;
+  }
+  if (auto errors = config::validate(cfg); !errors.empty()) {
+    for (const auto& e : errors) err << "bulwark run: " << e.key << ": " << e.message << "\n";
+    return 2;
+  }
+  logging::setup(cfg.log.level, cfg.log.format);
+
+  kube::ClusterConfig cluster;
+  try {
+    cluster = kube::resolve_cluster_config(flags.kubeconfig, std::getenv);
+  } catch (const kube::ConfigError& e) {
+    err << "bulwark run: " << e.what() << "\n";
+    return 2;
+  }
+  logging::info("bulwark " BULWARK_VERSION " starting; API server " + cluster.server + " from " +
+                cluster.source);
+
+  runtime::RealClock clock;
+  kube::KubeClient client(kube::make_cpprest_transport(cluster), {cfg.client.qps, cfg.client.burst},
+                          clock);
+
+  // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
+  // starts with synced caches.
+  struct Cache {
+    std::string name;
+    std::unique_ptr<runtime::Informer> informer;
+    std::unique_ptr<runtime::Reflector> reflector;
+    std::thread thread;
+  };
+  std::vector<Cache> caches;
+  for (const auto& w : watched_resources()) {
+    Cache c;
+    c.name = w.name;
+    c.informer = std::make_unique<runtime::Informer>(runtime::project_workload);
+    runtime::Reflector::Options o;
+    o.type = w.type;
+    c.reflector = std::make_unique<runtime::Reflector>(
+        client, *c.informer, o, clock, [] { return static_cast<double>(std::rand()) / RAND_MAX; });
+    c.reflector->set_restart_observer(
+        [name = w.name](runtime::Reflector::Restart r, const std::string& detail) {
+          if (r == runtime::Reflector::Restart::kServerClosed && detail.empty()) return;
+          logging::warn("watch " + name + " restarted (" + std::string(restart_name(r)) +
+                        "): " + detail);
+        });
+    caches.push_back(std::move(c));
+  }
+  for (auto& c : caches) c.thread = std::thread([r = c.reflector.get()] { r->run(); });
+
+  std::unique_ptr<server::HttpServer> probes;
+  if (cfg.health_probe_bind_address != "0") {
+    probes = server::make_http_server();
+    probes->handle("/healthz", [] { return server::Reply{200, "text/plain", "ok\n"}; });
+    probes->handle("/readyz", [&caches] {
+      std::string waiting;
+      for (const auto& c : caches) {
+        if (!c.reflector->has_synced()) waiting += (waiting.empty() ? "" : ", ") + c.name;
+      }
+      if (waiting.empty()) return server::Reply{200, "text/plain", "ok\n"};
+      return server::Reply{503, "text/plain", "caches not synced: " + waiting + "\n"};
+    });
+    try {
+      probes->start(cfg.health_probe_bind_address);
+    } catch (const server::ServerError& e) {
+      logging::error(e.what());
+      for (auto& c : caches) c.reflector->stop();
+      for (auto& c : caches) c.thread.join();
+      return 1;
+    }
+    logging::info("health probes on " + cfg.health_probe_bind_address + " (/healthz, /readyz)");
+  }
+  if (cfg.metrics_bind_address != "0") {
+    logging::info("metrics: the /metrics endpoint is not part of this build yet");
+  }
+
+  std::unique_ptr<runtime::LeaderElector> elector;
+  std::thread election;
+  if (cfg.leader_election.enabled) {
+    runtime::LeaderElector::Options o;
+    o.namespace_name = cfg.leader_election.namespace_name;
+    if (o.namespace_name.empty()) o.namespace_name = pod_namespace();
+    if (o.namespace_name.empty()) o.namespace_name = "bulwark-system";
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    o.identity = std::string(host) + "_" + std::to_string(getpid());
+    o.lease_duration = cfg.leader_election.lease_duration;
+    o.renew_deadline = cfg.leader_election.renew_deadline;
+    o.retry_period = cfg.leader_election.retry_period;
+    logging::info("leader election on Lease " + o.namespace_name + "/" + o.name + " as " +
+                  o.identity);
+    elector = std::make_unique<runtime::LeaderElector>(client, o, clock);
+    election = std::thread([&elector] {
+      elector->run([] { logging::info("became the leader"); },
+                   [] { logging::info("no longer the leader"); });
+    });
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logging::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                "; shutting down");
+  // Draining must not hang the pod's termination: give up after 15 seconds.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(15));
+    logging::error("shutdown took longer than 15s; exiting");
+    std::_Exit(1);
+  }).detach();
+
+  if (elector) {
+    elector->stop();  // releases the lease so another replica leads at once
+    election.join();
+  }
+  for (auto& c : caches) c.reflector->stop();
+  for (auto& c : caches) c.thread.join();
+  if (probes) probes->stop();
+  logging::info("stopped");
+  return 0;
+}
+
+}  // namespace bulwark::cli

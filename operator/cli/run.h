@@ -1,0 +1,27 @@
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark::cli {
+
+// `bulwark run`'s flags (API.md section 4). Set flags override the config file.
+struct RunFlags {
+  std::string config_file;
+  std::string kubeconfig;
+  std::optional<std::string> metrics_bind_address;
+  std::optional<std::string> health_probe_bind_address;
+  bool leader_elect = false;
+  std::optional<std::string> leader_election_namespace;
+};
+
+std::optional<RunFlags> parse_run_args(const std::vector<std::string>& args, std::ostream& err);
+
+// Runs the operator until SIGTERM or SIGINT; returns the exit status (2 for bad configuration).
+int run_operator(const RunFlags& flags, std::ostream& err);
+
+extern const char* const kRunUsage;
+
+}  // namespace bulwark::cli

@@ -1,0 +1,79 @@
+#include "server/logging.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+
+namespace bulwark::logging {
+namespace {
+
+std::atomic<bool> g_json{false};
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+          out += buf;
+        } else {
+          out += static_cast<char>(ch);
+        }
+    }
+  }
+  return out;
+}
+
+void log(spdlog::level::level_enum level, std::string_view message) {
+  if (!spdlog::should_log(level)) return;
+  if (g_json) {
+    spdlog::log(level, "{}", escape(message));
+  } else {
+    spdlog::log(level, "{}", message);
+  }
+}
+
+}  // namespace
+
+bool setup(const std::string& level, const std::string& format) {
+  const auto lvl = spdlog::level::from_str(level);
+  if ((lvl == spdlog::level::off && level != "off") || (format != "text" && format != "json")) {
+    return false;
+  }
+  auto logger = spdlog::stderr_logger_mt("bulwark");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(lvl);
+  g_json = format == "json";
+  if (g_json) {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %L %v", spdlog::pattern_time_type::utc);
+  }
+  spdlog::flush_on(spdlog::level::info);
+  return true;
+}
+
+void debug(std::string_view m) { log(spdlog::level::debug, m); }
+void info(std::string_view m) { log(spdlog::level::info, m); }
+void warn(std::string_view m) { log(spdlog::level::warn, m); }
+void error(std::string_view m) { log(spdlog::level::err, m); }
+
+}  // namespace bulwark::logging
