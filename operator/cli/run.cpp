@@ -226,6 +226,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
 
   std::unique_ptr<runtime::LeaderElector> elector;
   std::thread election;
+  std::atomic<bool> shutting_down{false};
+  std::atomic<bool> lost_leadership{false};
   if (cfg.leader_election.enabled) {
     runtime::LeaderElector::Options o;
     o.namespace_name = cfg.leader_election.namespace_name;
@@ -240,14 +242,22 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     logging::info("leader election on Lease " + o.namespace_name + "/" + o.name + " as " +
                   o.identity);
     elector = std::make_unique<runtime::LeaderElector>(client, o, clock);
-    election = std::thread([&elector] {
+    election = std::thread([&elector, &shutting_down, &lost_leadership] {
       elector->run([] { logging::info("became the leader"); },
-                   [] { logging::info("no longer the leader"); });
+                   [&] {
+                     if (shutting_down) return;
+                     // As controller-runtime does: a replica that lost the lease exits and comes
+                     // back clean rather than risk acting beside the new leader.
+                     logging::error("lost the leader lease; exiting");
+                     lost_leadership = true;
+                     kill(getpid(), SIGTERM);
+                   });
     });
   }
 
   int sig = 0;
   sigwait(&signals, &sig);
+  shutting_down = !lost_leadership;
   logging::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
                 "; shutting down");
   // Draining must not hang the pod's termination: give up after 15 seconds.
@@ -265,7 +275,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   for (auto& c : caches) c.thread.join();
   if (probes) probes->stop();
   logging::info("stopped");
-  return 0;
+  return lost_leadership ? 1 : 0;
 }
 
 }  // namespace bulwark::cli

@@ -1,0 +1,47 @@
+#include "runtime/controller.h"
+
+namespace bulwark::runtime {
+
+Controller::Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
+                       const Clock& clock)
+    : name_(std::move(name)),
+      reconciler_(reconciler),
+      queue_(queue),
+      workers_(workers),
+      clock_(clock) {}
+
+Controller::~Controller() { stop(); }
+
+void Controller::process(const std::string& key) {
+  const auto start = clock_.now();
+  std::string error;
+  try {
+    const Result r = reconciler_.reconcile(key);
+    queue_.forget(key);
+    if (r.requeue_after) queue_.add_after(key, *r.requeue_after);
+  } catch (const std::exception& e) {
+    error = e.what();
+    queue_.add_rate_limited(key);
+  }
+  if (observer_) observer_(key, clock_.now() - start, error);
+}
+
+void Controller::start() {
+  for (int i = 0; i < workers_; ++i) {
+    threads_.emplace_back([this] {
+      while (auto key = queue_.get()) {
+        process(*key);
+        queue_.done(*key);
+      }
+    });
+  }
+}
+
+void Controller::stop() {
+  if (threads_.empty()) return;
+  queue_.shutdown();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace bulwark::runtime

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/clock.h"
+#include "runtime/workqueue.h"
+
+namespace bulwark::runtime {
+
+// What a reconcile asks for next (controller-runtime's contract): nothing, or to run again after
+// a delay (an exemption that expires, say). Failure is an exception: the key is retried with
+// per-key backoff.
+struct Result {
+  std::optional<Clock::Duration> requeue_after;
+};
+
+// Level-based and idempotent: given a key, read the current state, write only the difference.
+// Never told whether the key was added, changed or deleted. Called from several workers at once,
+// but never for the same key at the same time.
+class Reconciler {
+ public:
+  virtual ~Reconciler() = default;
+  virtual Result reconcile(const std::string& key) = 0;
+};
+
+// Runs workers that take keys from a queue and reconcile them: get -> reconcile -> forget on
+// success, requeue with backoff on failure, add-after on requeue_after -> done. start() and
+// stop() are called from one thread; stop() lets the workers finish the key in hand.
+class Controller {
+ public:
+  // Told of every reconcile, for metrics and logs: key, duration, and the error (empty on success).
+  using Observer =
+      std::function<void(const std::string& key, Clock::Duration took, const std::string& error)>;
+
+  Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
+             const Clock& clock);
+  ~Controller();
+
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+  void start();
+  void stop();  // shuts the queue down, waits for the workers
+  const std::string& name() const { return name_; }
+
+  // One key through the reconcile cycle; the workers call it, tests may too.
+  void process(const std::string& key);
+
+ private:
+  std::string name_;
+  Reconciler& reconciler_;
+  WorkQueue& queue_;
+  int workers_;
+  const Clock& clock_;
+  Observer observer_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace bulwark::runtime

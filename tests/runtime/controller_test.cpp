@@ -1,0 +1,110 @@
+// The controller's reconcile cycle: success forgets, failure backs off, requeue_after delays.
+#include "runtime/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "runtime/fake_clock.h"
+
+namespace bulwark::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeClock;
+
+class ScriptedReconciler : public Reconciler {
+ public:
+  Result reconcile(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    ++calls[key];
+    if (failures[key] > 0) {
+      --failures[key];
+      throw std::runtime_error("API server said 500");
+    }
+    if (auto it = requeue.find(key); it != requeue.end()) return Result{it->second};
+    return {};
+  }
+  std::mutex mu_;
+  std::map<std::string, int> calls, failures;
+  std::map<std::string, Clock::Duration> requeue;
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  WorkQueue queue_{{5ms, 1s, 1e6, 1000000}, clock_};
+  ScriptedReconciler reconciler_;
+  Controller controller_{"test", reconciler_, queue_, 1, clock_};
+
+  // Runs the queue dry, one key at a time, as a worker would.
+  void drain() {
+    while (auto key = queue_.try_get()) {
+      controller_.process(*key);
+      queue_.done(*key);
+    }
+  }
+};
+
+TEST_F(ControllerTest, SuccessForgetsTheKey) {
+  queue_.add("ns/a");
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/a"], 1);
+  EXPECT_EQ(queue_.num_requeues("ns/a"), 0);
+  EXPECT_EQ(queue_.depth() + queue_.delayed(), 0u);
+}
+
+TEST_F(ControllerTest, FailureRetriesWithBackoffUntilItSucceeds) {
+  reconciler_.failures["ns/a"] = 2;
+  std::vector<std::string> errors;
+  controller_.set_observer(
+      [&](const std::string&, Clock::Duration, const std::string& e) { errors.push_back(e); });
+  queue_.add("ns/a");
+  drain();
+  EXPECT_EQ(queue_.num_requeues("ns/a"), 1);
+  EXPECT_EQ(queue_.delayed(), 1u);
+  clock_.advance(5ms);
+  drain();
+  EXPECT_EQ(queue_.num_requeues("ns/a"), 2);
+  clock_.advance(9ms);
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/a"], 2);  // the second backoff is 10 ms
+  clock_.advance(1ms);
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/a"], 3);
+  EXPECT_EQ(queue_.num_requeues("ns/a"), 0);  // forgotten on success
+  EXPECT_EQ(errors, (std::vector<std::string>{"API server said 500", "API server said 500", ""}));
+}
+
+TEST_F(ControllerTest, RequeueAfterRunsTheKeyAgainAtThatTime) {
+  reconciler_.requeue["ns/exempt"] = 1h;
+  queue_.add("ns/exempt");
+  drain();
+  clock_.advance(59min);
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/exempt"], 1);
+  clock_.advance(1min);
+  reconciler_.requeue.clear();
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/exempt"], 2);
+}
+
+TEST(ControllerWorkers, StartAndStopWithRealThreads) {
+  RealClock clock;
+  WorkQueue queue({1ms, 10ms, 1e6, 1000000}, clock);
+  ScriptedReconciler reconciler;
+  Controller controller("test", reconciler, queue, 3, clock);
+  std::atomic<int> seen{0};
+  controller.set_observer([&](const std::string&, Clock::Duration, const std::string&) { ++seen; });
+  controller.start();
+  for (int i = 0; i < 100; ++i) queue.add("ns/k" + std::to_string(i));
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (seen < 100 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  controller.stop();
+  EXPECT_EQ(seen.load(), 100);
+}
+
+}  // namespace
+}  // namespace bulwark::runtime
