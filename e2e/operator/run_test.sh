@@ -19,7 +19,8 @@ eventually() {
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-$kubectl create namespace bulwark-system >/dev/null
+root=$(cd "$(dirname "$0")/../.." && pwd)
+$kubectl apply -f "$root/deploy/operator/namespace.yaml" -f "$root/deploy/operator/rbac.yaml" >/dev/null
 port=$(free_port)
 cat >"$work/config.yaml" <<CFG
 healthProbeBindAddress: "127.0.0.1:$port"
@@ -51,6 +52,33 @@ for l in lines:
     o = json.loads(l)
     assert {"time", "level", "msg"} <= set(o), l
 PY
+
+# --- the operator on its own least-privilege RBAC (deploy/operator/rbac.yaml) ---
+token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
+cat >"$work/sa.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
+users: [{name: bulwark, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: bulwark}}]
+current-context: c
+KC
+port2=$(free_port)
+"$bulwark" run --kubeconfig "$work/sa.kubeconfig" --leader-elect --leader-election-namespace bulwark-system \
+  --health-probe-bind-address "127.0.0.1:$port2" --metrics-bind-address 0 2>"$work/rbac-run.log" &
+pid2=$!; pids+=("$pid2")
+eventually 30 curl -sf "http://127.0.0.1:$port2/readyz" \
+  && ok "with its own RBAC, every cache syncs (/readyz 200)" || fail "with its own RBAC, /readyz 200"
+eventually 20 bash -c "[ \"\$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}')\" = \"$(hostname)_$pid2\" ]" \
+  && ok "with its own RBAC, it takes the lease" || fail "with its own RBAC, it takes the lease (holder: $(holder))"
+grep -qiE 'forbidden|403' "$work/rbac-run.log" && fail "the operator was refused something: $(grep -iE 'forbidden|403' "$work/rbac-run.log" | head -2)" \
+  || ok "the operator was refused nothing"
+as_sa() { $kubectl auth can-i --as=system:serviceaccount:bulwark-system:bulwark "$@" 2>/dev/null; }
+[ "$(as_sa delete pods -A)" = no ] && [ "$(as_sa get secrets -A)" = no ] && [ "$(as_sa patch deployments -A)" = no ] \
+  && [ "$(as_sa update leases -n default)" = no ] \
+  && ok "its RBAC grants nothing it does not use (no delete pods, get secrets, patch deployments, leases elsewhere)" \
+  || fail "its RBAC grants more than it uses"
+kill -TERM "$pid2"; wait "$pid2" && ok "and exits 0 on SIGTERM" || fail "exits 0 on SIGTERM"
 
 echo "workers: 0" >"$work/bad.yaml"
 out=$("$bulwark" run --config "$work/bad.yaml" 2>&1); status=$?
