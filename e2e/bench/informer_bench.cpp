@@ -17,6 +17,7 @@
 
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "kube/e2e_support.h"
 #include "runtime/allocator.h"
 #include "runtime/clock.h"
 #include "runtime/informer.h"
@@ -35,15 +36,6 @@ long status_kib(const char* field) {
     if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::string(field).size());
   }
   return -1;
-}
-
-std::string env_value(const std::string& key) {
-  std::ifstream in(std::string(std::getenv("BULWARK_E2E_CLUSTER")) + "/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
-  }
-  return "";
 }
 
 std::unique_ptr<kube::KubeClient> client(runtime::Clock& clock, double qps) {
@@ -123,7 +115,7 @@ int main(int argc, char** argv) {
   std::printf("%d pods created in %.1f s\n", n,
               std::chrono::duration<double>(Clock::now() - made).count());
 
-  const std::string kubectl = env_value("BIN") + "/kubectl get pods -A -o json > /dev/null";
+  const std::string kubectl = e2e::cluster_env("BIN") + "/kubectl get pods -A -o json > /dev/null";
   const auto k0 = Clock::now();
   if (std::system(kubectl.c_str()) != 0) return 1;
   const double kubectl_s = std::chrono::duration<double>(Clock::now() - k0).count();

@@ -11,6 +11,7 @@
 
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "kube/e2e_support.h"
 #include "kube/watch_decoder.h"
 #include "runtime/clock.h"
 
@@ -19,19 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string cluster_dir() {
-  const char* d = std::getenv("BULWARK_E2E_CLUSTER");
-  return d != nullptr ? d : "";
-}
-
-std::string env_value(const std::string& key) {
-  std::ifstream in(cluster_dir() + "/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
-  }
-  return "";
-}
+using e2e::cluster_dir;
 
 class ClientE2E : public ::testing::Test {
  protected:
@@ -171,7 +160,7 @@ TEST_F(ClientE2E, WatchFromACompactedResourceVersionIsGone) {
   for (int i = 0; i < 5; ++i) create_configmap("after-" + std::to_string(i));
   const std::string latest = create_configmap("latest");
   // Compact etcd past the old revision through its HTTP gateway.
-  const std::string cmd = "curl -sf -X POST http://127.0.0.1:" + env_value("ETCD_PORT") +
+  const std::string cmd = "curl -sf -X POST http://127.0.0.1:" + e2e::cluster_env("ETCD_PORT") +
                           "/v3/kv/compaction -d '{\"revision\": \"" + latest +
                           "\", \"physical\": true}' >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);

@@ -13,6 +13,7 @@
 
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "kube/e2e_support.h"
 #include "runtime/clock.h"
 
 namespace bulwark::runtime {
@@ -64,15 +65,7 @@ class Candidate {
   pid_t pid_ = -1;
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);  // polling interval
-  }
-  return pred();
-}
+using e2e::eventually;
 
 long long now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -11,6 +11,7 @@
 
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "kube/e2e_support.h"
 #include "runtime/clock.h"
 #include "runtime/reflector.h"
 
@@ -19,20 +20,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string cluster_dir() {
-  const char* d = std::getenv("BULWARK_E2E_CLUSTER");
-  return d != nullptr ? d : "";
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);  // polling interval, not a wait for state
-  }
-  return pred();
-}
+using e2e::cluster_dir;
+using e2e::eventually;
 
 class ReflectorE2E : public ::testing::Test {
  protected:
@@ -178,14 +167,7 @@ TEST_F(ReflectorE2E, CompactionForcesACleanRelist) {
                              R"({"metadata":{"name":"other-)" + std::to_string(i) + R"("}})");
     latest = std::string(v.find({"metadata", "resourceVersion"})->str());
   }
-  std::string etcd_port;
-  {
-    std::ifstream env(cluster_dir() + "/env");
-    std::string line;
-    while (std::getline(env, line)) {
-      if (line.rfind("ETCD_PORT=", 0) == 0) etcd_port = line.substr(10);
-    }
-  }
+  const std::string etcd_port = e2e::cluster_env("ETCD_PORT");
   const std::string compact = "curl -sf -X POST http://127.0.0.1:" + etcd_port +
                               "/v3/kv/compaction -d '{\"revision\": \"" + latest +
                               "\", \"physical\": true}' >/dev/null";

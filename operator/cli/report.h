@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "document/json_writer.h"
 #include "posture/engine.h"
 
 namespace bulwark::cli {
@@ -46,7 +47,6 @@ enum class OutputFormat { kTable, kJson, kSarif };
 std::unique_ptr<ReportWriter> make_report_writer(OutputFormat format, std::ostream& out,
                                                  bool color);
 
-// JSON string literal, quotes included.
-std::string json_quote(std::string_view s);
+using document::json_quote;
 
 }  // namespace bulwark::cli

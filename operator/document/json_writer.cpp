@@ -4,10 +4,7 @@
 
 namespace bulwark::document {
 
-namespace {
-
-void write_string(std::string_view s, std::string& out) {
-  out += '"';
+void append_json_escaped(std::string_view s, std::string& out) {
   for (unsigned char ch : s) {
     switch (ch) {
       case '"':
@@ -35,6 +32,22 @@ void write_string(std::string_view s, std::string& out) {
         }
     }
   }
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  append_json_escaped(s, out);
+  out += '"';
+  return out;
+}
+
+namespace {
+
+void write_string(std::string_view s, std::string& out) {
+  out += '"';
+  append_json_escaped(s, out);
   out += '"';
 }
 

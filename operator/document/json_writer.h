@@ -11,4 +11,9 @@ namespace bulwark::document {
 void write_json(const Value& v, std::string& out);
 std::string to_json(const Value& v);
 
+// Appends `s` escaped for the inside of a JSON string (no quotes added).
+void append_json_escaped(std::string_view s, std::string& out);
+// `s` as a JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
 }  // namespace bulwark::document

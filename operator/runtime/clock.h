@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -26,5 +28,16 @@ class RealClock : public Clock {
   }
   void sleep_for(Duration d) override { std::this_thread::sleep_for(d); }
 };
+
+// Sleeps `d` on `clock` in slices, returning early once `stop` is set, so a long backoff never
+// delays shutdown by more than a slice.
+inline void sleep_unless_stopped(Clock& clock, Clock::Duration d, const std::atomic<bool>& stop,
+                                 Clock::Duration slice = std::chrono::milliseconds(50)) {
+  while (d > Clock::Duration::zero() && !stop) {
+    const auto step = std::min(d, slice);
+    clock.sleep_for(step);
+    d -= step;
+  }
+}
 
 }  // namespace bulwark::runtime

@@ -24,15 +24,6 @@ std::string micro_time(std::chrono::system_clock::time_point t) {
 LeaderElector::LeaderElector(kube::KubeClient& client, Options options, Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock) {}
 
-void LeaderElector::sleep_interruptibly(Clock::Duration d) {
-  const auto slice = std::chrono::duration_cast<Clock::Duration>(std::chrono::milliseconds(50));
-  while (d > Clock::Duration::zero() && !stopping_) {
-    const auto step = std::min(d, slice);
-    clock_.sleep_for(step);
-    d -= step;
-  }
-}
-
 std::string LeaderElector::lease_json(const std::string& holder, int duration_seconds,
                                       const std::string& acquire_time, int transitions,
                                       const std::string& resource_version) const {
@@ -117,14 +108,15 @@ void LeaderElector::run(const std::function<void()>& on_started,
                         const std::function<void()>& on_stopped) {
   while (!stopping_) {
     // Campaign.
-    while (!stopping_ && !try_acquire_or_renew()) sleep_interruptibly(options_.retry_period);
+    while (!stopping_ && !try_acquire_or_renew())
+      sleep_unless_stopped(clock_, options_.retry_period, stopping_);
     if (stopping_) break;
     leader_ = true;
     on_started();
     // Lead: renew every retry period; give up when renewals fail for the renew deadline.
     auto last_renew = clock_.now();
     while (!stopping_) {
-      sleep_interruptibly(options_.retry_period);
+      sleep_unless_stopped(clock_, options_.retry_period, stopping_);
       if (stopping_) break;
       if (try_acquire_or_renew()) {
         last_renew = clock_.now();

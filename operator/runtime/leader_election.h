@@ -39,7 +39,6 @@ class LeaderElector {
   std::string lease_json(const std::string& holder, int duration_seconds,
                          const std::string& acquire_time, int transitions,
                          const std::string& resource_version) const;
-  void sleep_interruptibly(Clock::Duration d);
 
   kube::KubeClient& client_;
   Options options_;

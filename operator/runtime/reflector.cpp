@@ -42,20 +42,12 @@ void Reflector::restarted(Restart reason, const std::string& detail) {
   if (observer_) observer_(reason, detail);
 }
 
-void Reflector::sleep_interruptibly(Clock::Duration d) {
-  const auto slice = std::chrono::duration_cast<Clock::Duration>(std::chrono::milliseconds(100));
-  while (d > Clock::Duration::zero() && !stopping_) {
-    const auto step = std::min(d, slice);
-    clock_.sleep_for(step);
-    d -= step;
-  }
-}
-
 // Exponential backoff with full jitter on top: delay * (1 + random), capped.
 void Reflector::backoff() {
   const auto jittered = std::chrono::duration_cast<Clock::Duration>(
       std::chrono::duration<double>(next_backoff_) * (1.0 + random_()));
-  sleep_interruptibly(std::min(jittered, options_.backoff_max));
+  sleep_unless_stopped(clock_, std::min(jittered, options_.backoff_max), stopping_,
+                       std::chrono::milliseconds(100));
   next_backoff_ = std::min(next_backoff_ * 2, options_.backoff_max);
 }
 

@@ -50,7 +50,6 @@ class Reflector {
   enum class WatchEnd { kRewatch, kRelist, kBackoff };
   WatchEnd watch();
   void backoff();
-  void sleep_interruptibly(Clock::Duration d);
   void restarted(Restart reason, const std::string& detail);  // never called under mu_
   void drop_stream();
 

@@ -4,7 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <cstdio>
+
+#include "document/json_writer.h"
 
 namespace bulwark::logging {
 namespace {
@@ -14,30 +15,7 @@ std::atomic<bool> g_json{false};
 std::string escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
+  document::append_json_escaped(s, out);
   return out;
 }
 
