@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
+#include <random>
 #include <thread>
 
 #include "config/operator_config.h"
@@ -186,8 +187,11 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     c.informer = std::make_unique<runtime::Informer>(runtime::project_workload);
     runtime::Reflector::Options o;
     o.type = w.type;
-    c.reflector = std::make_unique<runtime::Reflector>(
-        client, *c.informer, o, clock, [] { return static_cast<double>(std::rand()) / RAND_MAX; });
+    // Each reflector draws its jitter from its own generator: they run on separate threads.
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    c.reflector = std::make_unique<runtime::Reflector>(client, *c.informer, o, clock, [rng] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+    });
     c.reflector->set_restart_observer(
         [name = w.name](runtime::Reflector::Restart r, const std::string& detail) {
           if (r == runtime::Reflector::Restart::kServerClosed && detail.empty()) return;
