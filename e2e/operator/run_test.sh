@@ -20,7 +20,9 @@ eventually() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-$kubectl apply -f "$root/deploy/operator/namespace.yaml" -f "$root/deploy/operator/rbac.yaml" >/dev/null
+$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
+  -f "$root/deploy/operator/rbac.yaml" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
 port=$(free_port)
 cat >"$work/config.yaml" <<CFG
 healthProbeBindAddress: "127.0.0.1:$port"
@@ -71,11 +73,11 @@ eventually 30 curl -sf "http://127.0.0.1:$port2/readyz" \
   && ok "with its own RBAC, every cache syncs (/readyz 200)" || fail "with its own RBAC, /readyz 200"
 eventually 20 bash -c "[ \"\$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}')\" = \"$(hostname)_$pid2\" ]" \
   && ok "with its own RBAC, it takes the lease" || fail "with its own RBAC, it takes the lease (holder: $(holder))"
-grep -qiE 'forbidden|403' "$work/rbac-run.log" && fail "the operator was refused something: $(grep -iE 'forbidden|403' "$work/rbac-run.log" | head -2)" \
+grep -qiE 'forbidden|: 403 ' "$work/rbac-run.log" && fail "the operator was refused something: $(grep -iE 'forbidden|: 403 ' "$work/rbac-run.log" | head -2)" \
   || ok "the operator was refused nothing"
 as_sa() { $kubectl auth can-i --as=system:serviceaccount:bulwark-system:bulwark "$@" 2>/dev/null; }
 [ "$(as_sa delete pods -A)" = no ] && [ "$(as_sa get secrets -A)" = no ] && [ "$(as_sa patch deployments -A)" = no ] \
-  && [ "$(as_sa update leases -n default)" = no ] \
+  && [ "$(as_sa update leases -n default)" = no ] && [ "$(as_sa update securitypolicies)" = no ] \
   && ok "its RBAC grants nothing it does not use (no delete pods, get secrets, patch deployments, leases elsewhere)" \
   || fail "its RBAC grants more than it uses"
 kill -TERM "$pid2"; wait "$pid2" && ok "and exits 0 on SIGTERM" || fail "exits 0 on SIGTERM"

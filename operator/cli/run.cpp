@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -14,12 +15,15 @@
 #include "config/operator_config.h"
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "reconcilers/default_deny.h"
 #include "runtime/allocator.h"
 #include "runtime/clock.h"
+#include "runtime/controller.h"
 #include "runtime/informer.h"
 #include "runtime/leader_election.h"
 #include "runtime/projection.h"
 #include "runtime/reflector.h"
+#include "runtime/workqueue.h"
 #include "server/http_server.h"
 #include "server/logging.h"
 
@@ -90,19 +94,21 @@ std::string pod_namespace() {
 struct Watched {
   std::string name;
   kube::ResourceType type;
+  runtime::Projection projection;
 };
 
 const std::vector<Watched>& watched_resources() {
   static const std::vector<Watched> w = {
-      {"pods", kube::resources::kPods},
-      {"namespaces", kube::resources::kNamespaces},
-      {"deployments", kube::resources::kDeployments},
-      {"statefulsets", kube::resources::kStatefulSets},
-      {"daemonsets", kube::resources::kDaemonSets},
-      {"replicasets", kube::resources::kReplicaSets},
-      {"jobs", kube::resources::kJobs},
-      {"cronjobs", kube::resources::kCronJobs},
-      {"networkpolicies", kube::resources::kNetworkPolicies},
+      {"securitypolicies", kube::resources::kSecurityPolicies, runtime::project_spec},
+      {"pods", kube::resources::kPods, runtime::project_workload},
+      {"namespaces", kube::resources::kNamespaces, runtime::project_workload},
+      {"deployments", kube::resources::kDeployments, runtime::project_workload},
+      {"statefulsets", kube::resources::kStatefulSets, runtime::project_workload},
+      {"daemonsets", kube::resources::kDaemonSets, runtime::project_workload},
+      {"replicasets", kube::resources::kReplicaSets, runtime::project_workload},
+      {"jobs", kube::resources::kJobs, runtime::project_workload},
+      {"cronjobs", kube::resources::kCronJobs, runtime::project_workload},
+      {"networkpolicies", kube::resources::kNetworkPolicies, runtime::project_spec},
   };
   return w;
 }
@@ -184,7 +190,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   for (const auto& w : watched_resources()) {
     Cache c;
     c.name = w.name;
-    c.informer = std::make_unique<runtime::Informer>(runtime::project_workload);
+    c.informer = std::make_unique<runtime::Informer>(w.projection);
     runtime::Reflector::Options o;
     o.type = w.type;
     // Each reflector draws its jitter from its own generator: they run on separate threads.
@@ -200,6 +206,40 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
         });
     caches.push_back(std::move(c));
   }
+  auto cache = [&caches](const std::string& name) -> runtime::Informer& {
+    for (auto& c : caches) {
+      if (c.name == name) return *c.informer;
+    }
+    std::abort();  // a name from watched_resources()
+  };
+  auto synced = [&caches] {
+    return std::all_of(caches.begin(), caches.end(),
+                       [](const Cache& c) { return c.reflector->has_synced(); });
+  };
+
+  // Default-deny NetworkPolicies, keyed by namespace. Handlers only enqueue.
+  runtime::WorkQueue default_deny_queue({}, clock);
+  reconcilers::DefaultDenyReconciler default_deny(
+      client, {cache("namespaces"), cache("networkpolicies"), cache("securitypolicies")},
+      cfg.never_touch_namespaces);
+  runtime::Controller default_deny_controller("default-deny", default_deny, default_deny_queue,
+                                              cfg.workers, clock);
+  default_deny_controller.set_observer(
+      [](const std::string& key, runtime::Clock::Duration, const std::string& error) {
+        if (!error.empty()) logging::warn("default-deny " + key + ": " + error);
+      });
+  cache("namespaces").add_handler([&](const std::string& key) { default_deny_queue.add(key); });
+  cache("networkpolicies").add_handler([&](const std::string& key) {
+    const auto slash = key.find('/');
+    if (key.substr(slash + 1) == reconcilers::kDefaultDenyName) {
+      default_deny_queue.add(key.substr(0, slash));
+    }
+  });
+  runtime::Informer& namespaces = cache("namespaces");
+  cache("securitypolicies").add_handler([&](const std::string&) {
+    for (const auto& ns : namespaces.keys()) default_deny_queue.add(ns);
+  });
+
   for (auto& c : caches) c.thread = std::thread([r = c.reflector.get()] { r->run(); });
 
   std::unique_ptr<server::HttpServer> probes;
@@ -259,6 +299,20 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     });
   }
 
+  // Controllers start once every cache has synced (an unsynced policy cache would look like "no
+  // policy" and remove what policies want), and, with leader election, only on the leader.
+  std::atomic<bool> stop_starter{false};
+  std::thread starter([&] {
+    while (!stop_starter) {
+      if (synced() && (!elector || elector->is_leader())) {
+        default_deny_controller.start();
+        logging::info("controllers started");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+
   int sig = 0;
   sigwait(&signals, &sig);
   shutting_down = !lost_leadership;
@@ -271,6 +325,9 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     std::_Exit(1);
   }).detach();
 
+  stop_starter = true;
+  starter.join();
+  default_deny_controller.stop();  // finishes the keys in hand
   if (elector) {
     elector->stop();  // releases the lease so another replica leads at once
     election.join();

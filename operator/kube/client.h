@@ -37,6 +37,7 @@ inline const ResourceType kJobs{"batch", "v1", "jobs", true};
 inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
+inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
 }  // namespace resources
 
 struct ListOptions {

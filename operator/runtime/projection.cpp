@@ -96,6 +96,13 @@ void project_template(Value* tmpl) {
 
 }  // namespace
 
+Value project_spec(Value&& object) {
+  Value out = std::move(object);
+  keep(out, std::array<std::string_view, 4>{"apiVersion", "kind", "metadata", "spec"});
+  project_metadata(const_cast<Value*>(out.find("metadata")));
+  return out;
+}
+
 Value project_workload(Value&& object) {
   Value out = std::move(object);
   keep(out, std::array<std::string_view, 5>{"apiVersion", "kind", "metadata", "spec", "status"});

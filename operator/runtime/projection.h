@@ -10,4 +10,8 @@ namespace bulwark::runtime {
 // most of an object's size and nothing here reads them.
 document::Value project_workload(document::Value&& object);
 
+// For objects whose whole spec matters (NetworkPolicies, SecurityPolicies): the same trimmed
+// metadata, the spec as it is, no status.
+document::Value project_spec(document::Value&& object);
+
 }  // namespace bulwark::runtime

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The default-deny reconciler end to end (run through e2e/with_cluster.sh), with the operator on
+# its own RBAC: created in selected namespaces only; restored when deleted or edited; removed
+# when the namespace leaves the policy's scope or the policy goes; a user's own NetworkPolicy of
+# the same name left alone; no write in steady state. Every wait polls with a deadline.
+#   usage: e2e/operator/default_deny_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$BULWARK_E2E_CLUSTER/env"
+kubectl="$BIN/kubectl"
+work=$(mktemp -d /tmp/bulwark-dd-e2e.XXXXXX)
+passed=0 failed=0 pid=""
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL: $1"; failed=$((failed + 1))
+  echo "--- operator log"; tail -n 30 "$work/operator.log"
+  $kubectl get networkpolicies -A 2>&1 | head -20
+}
+eventually() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
+}
+np() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o json 2>/dev/null; }
+has_np() { np "$1" >/dev/null; }
+no_np() { ! has_np "$1"; }
+rv() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
+
+$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
+  -f "$root/deploy/operator/rbac.yaml" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+for ns in dd-prod dd-dev dd-mine; do $kubectl create namespace "$ns" >/dev/null; done
+$kubectl label namespace dd-prod env=prod >/dev/null
+$kubectl label namespace dd-mine env=prod >/dev/null
+$kubectl label namespace dd-dev env=dev >/dev/null
+# A user's own NetworkPolicy that happens to carry the name: Bulwark must not touch it.
+cat <<'NP' | $kubectl apply -f - >/dev/null
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: bulwark-default-deny, namespace: dd-mine}
+spec: {podSelector: {matchLabels: {app: mine}}, policyTypes: [Ingress]}
+NP
+
+token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
+cat >"$work/sa.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
+users: [{name: bulwark, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: bulwark}}]
+current-context: c
+KC
+echo "log: {level: debug}" >"$work/config.yaml"
+"$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0 2>"$work/operator.log" &
+pid=$!
+
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: prod-deny}
+spec:
+  match: {namespaceSelector: {matchLabels: {env: prod}}}
+  network: {defaultDeny: true, allowDNSEgress: true}
+P
+
+eventually 30 has_np dd-prod && ok "created in the selected namespace" || fail "created in the selected namespace"
+spec=$(np dd-prod | python3 -c 'import json,sys; o=json.load(sys.stdin); s=o["spec"]; print(s.get("podSelector"), sorted(s["policyTypes"]), s.get("ingress", []), sorted((p["protocol"], p["port"]) for p in s["egress"][0]["ports"]), o["metadata"]["labels"]["app.kubernetes.io/managed-by"], [r["name"] for r in o["metadata"]["ownerReferences"]])')
+[ "$spec" = "{} ['Egress', 'Ingress'] [] [('TCP', 53), ('UDP', 53)] bulwark ['prod-deny']" ] \
+  && ok "it selects every pod, denies ingress and egress but DNS, and is owned by the policy" || fail "its content: $spec"
+no_np dd-dev && ok "not created where the policy does not select" || fail "not created in dd-dev"
+[ "$($kubectl -n dd-mine get networkpolicy bulwark-default-deny -o jsonpath='{.spec.podSelector.matchLabels.app}')" = mine ] \
+  && ok "a user's NetworkPolicy of the same name is left alone" || fail "the user's NetworkPolicy was changed"
+
+# Steady state: touching the policy re-enqueues every namespace; once the operator has judged
+# dd-prod again (its debug line says so), nothing may have been written.
+before=$(rv dd-prod)
+mark=$(wc -l <"$work/operator.log")
+$kubectl annotate securitypolicy prod-deny touched=yes >/dev/null
+eventually 20 bash -c "tail -n +$((mark + 1)) '$work/operator.log' | grep -q 'dd-prod/bulwark-default-deny is up to date'" \
+  && [ "$(rv dd-prod)" = "$before" ] && ! tail -n +$((mark + 1)) "$work/operator.log" | grep -q 'repaired dd-prod' \
+  && ok "steady state sends no write" || fail "steady state wrote or was not judged again ($before -> $(rv dd-prod))"
+
+$kubectl -n dd-prod delete networkpolicy bulwark-default-deny >/dev/null
+eventually 10 has_np dd-prod && ok "restored after a user deletes it" || fail "restored after delete"
+$kubectl -n dd-prod patch networkpolicy bulwark-default-deny --type merge \
+  -p '{"spec":{"ingress":[{}],"podSelector":{"matchLabels":{"app":"x"}}}}' >/dev/null
+eventually 10 bash -c "[ \"\$($kubectl -n dd-prod get networkpolicy bulwark-default-deny -o jsonpath='{.spec.ingress}{.spec.podSelector.matchLabels}')\" = '' ]" \
+  && ok "restored after a user edits it (ingress rule and selector taken back)" || fail "restored after edit: $(np dd-prod | head -c 400)"
+
+$kubectl label namespace dd-dev env=prod --overwrite >/dev/null
+eventually 10 has_np dd-dev && ok "created when a namespace moves into scope" || fail "created when moved into scope"
+$kubectl label namespace dd-dev env=dev --overwrite >/dev/null
+eventually 10 no_np dd-dev && ok "removed when a namespace moves out of scope" || fail "removed when moved out of scope"
+
+$kubectl delete securitypolicy prod-deny >/dev/null
+eventually 30 no_np dd-prod && ok "removed when the policy is deleted" || fail "removed when the policy is deleted"
+[ "$($kubectl -n dd-mine get networkpolicy bulwark-default-deny -o jsonpath='{.spec.podSelector.matchLabels.app}')" = mine ] \
+  && ok "the user's NetworkPolicy survives it all" || fail "the user's NetworkPolicy did not survive"
+grep -qiE 'forbidden' "$work/operator.log" && fail "the operator was refused: $(grep -i forbidden "$work/operator.log" | head -2)" \
+  || ok "its own RBAC was enough"
+
+kill -TERM "$pid"; wait "$pid"; pid=""
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
