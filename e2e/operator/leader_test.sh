@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Only the leader reconciles (run through e2e/with_cluster.sh): two operators with leader
+# election on their own RBAC; exactly one starts its controllers and writes; after kill -9 of the
+# leader the other takes the lease, starts its controllers and repairs what changed meanwhile.
+#   usage: e2e/operator/leader_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$BULWARK_E2E_CLUSTER/env"
+kubectl="$BIN/kubectl"
+work=$(mktemp -d /tmp/bulwark-leader-e2e.XXXXXX)
+passed=0 failed=0 pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); for f in "$work"/*.log; do echo "--- $f"; tail -n 15 "$f"; done; }
+eventually() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
+}
+has_np() { $kubectl -n le-prod get networkpolicy bulwark-default-deny >/dev/null 2>&1; }
+
+$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
+  -f "$root/deploy/operator/rbac.yaml" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+$kubectl create namespace le-prod >/dev/null && $kubectl label namespace le-prod env=prod >/dev/null
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: le-prod}
+spec: {match: {namespaceSelector: {matchLabels: {env: prod}}}}
+P
+token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
+cat >"$work/sa.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
+users: [{name: bulwark, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: bulwark}}]
+current-context: c
+KC
+cat >"$work/config.yaml" <<CFG
+healthProbeBindAddress: "0"
+metricsBindAddress: "0"
+leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}
+CFG
+for name in a b; do
+  "$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" 2>"$work/$name.log" &
+  pids+=("$!"); eval "pid_$name=$!"
+done
+
+eventually 30 has_np && ok "the policy is enforced by one of the two" || fail "the policy is enforced"
+started() { grep -l 'controllers started' "$work/a.log" "$work/b.log" 2>/dev/null | wc -l; }
+[ "$(started)" = 1 ] && ok "exactly one replica started its controllers" || fail "replicas with controllers: $(started)"
+if grep -q 'controllers started' "$work/a.log"; then leader=a follower=b; else leader=b follower=a; fi
+leader_pid=$(eval echo "\$pid_$leader"); follower_pid=$(eval echo "\$pid_$follower")
+holder=$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}')
+[ "$holder" = "$(hostname)_$leader_pid" ] && ok "the one with controllers holds the lease" || fail "lease holder $holder, leader pid $leader_pid"
+! grep -qE 'created |repaired |removed ' "$work/$follower.log" && ok "the follower wrote nothing" || fail "the follower wrote"
+
+kill -KILL "$leader_pid"
+eventually 15 grep -q 'controllers started' "$work/$follower.log" \
+  && ok "after kill -9 of the leader the other starts its controllers" || fail "takeover"
+$kubectl -n le-prod delete networkpolicy bulwark-default-deny >/dev/null
+eventually 15 has_np && grep -q 'created le-prod/bulwark-default-deny' "$work/$follower.log" \
+  && ok "and the new leader repairs what changed" || fail "the new leader repairs"
+
+kill -TERM "$follower_pid"; wait "$follower_pid"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
