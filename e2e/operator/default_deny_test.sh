@@ -6,31 +6,18 @@
 #   usage: e2e/operator/default_deny_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$BULWARK_E2E_CLUSTER/env"
-kubectl="$BIN/kubectl"
 work=$(mktemp -d /tmp/bulwark-dd-e2e.XXXXXX)
-passed=0 failed=0 pid=""
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+pid=""
 cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"; failed=$((failed + 1))
-  echo "--- operator log"; tail -n 30 "$work/operator.log"
-  $kubectl get networkpolicies -A 2>&1 | head -20
-}
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
-}
 np() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o json 2>/dev/null; }
 has_np() { np "$1" >/dev/null; }
 no_np() { ! has_np "$1"; }
 rv() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
 
-$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
-  -f "$root/deploy/operator/rbac.yaml" >/dev/null
-$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+install_prerequisites
 for ns in dd-prod dd-dev dd-mine; do $kubectl create namespace "$ns" >/dev/null; done
 $kubectl label namespace dd-prod env=prod >/dev/null
 $kubectl label namespace dd-mine env=prod >/dev/null
@@ -43,15 +30,7 @@ metadata: {name: bulwark-default-deny, namespace: dd-mine}
 spec: {podSelector: {matchLabels: {app: mine}}, policyTypes: [Ingress]}
 NP
 
-token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
-cat >"$work/sa.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
-users: [{name: bulwark, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: bulwark}}]
-current-context: c
-KC
+sa_kubeconfig "$work/sa.kubeconfig"
 echo "log: {level: debug}" >"$work/config.yaml"
 "$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
   --health-probe-bind-address 0 --metrics-bind-address 0 2>"$work/operator.log" &
@@ -103,5 +82,4 @@ grep -qiE 'forbidden' "$work/operator.log" && fail "the operator was refused: $(
   || ok "its own RBAC was enough"
 
 kill -TERM "$pid"; wait "$pid"; pid=""
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,24 +5,15 @@
 #   usage: e2e/operator/leader_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$BULWARK_E2E_CLUSTER/env"
-kubectl="$BIN/kubectl"
 work=$(mktemp -d /tmp/bulwark-leader-e2e.XXXXXX)
-passed=0 failed=0 pids=()
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); for f in "$work"/*.log; do echo "--- $f"; tail -n 15 "$f"; done; }
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
-}
 has_np() { $kubectl -n le-prod get networkpolicy bulwark-default-deny >/dev/null 2>&1; }
 
-$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
-  -f "$root/deploy/operator/rbac.yaml" >/dev/null
-$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+install_prerequisites
 $kubectl create namespace le-prod >/dev/null && $kubectl label namespace le-prod env=prod >/dev/null
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
@@ -30,15 +21,7 @@ kind: SecurityPolicy
 metadata: {name: le-prod}
 spec: {match: {namespaceSelector: {matchLabels: {env: prod}}}}
 P
-token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
-cat >"$work/sa.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
-users: [{name: bulwark, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: bulwark}}]
-current-context: c
-KC
+sa_kubeconfig "$work/sa.kubeconfig"
 cat >"$work/config.yaml" <<CFG
 healthProbeBindAddress: "0"
 metricsBindAddress: "0"
@@ -66,5 +49,4 @@ eventually 15 has_np && grep -q 'created le-prod/bulwark-default-deny' "$work/$f
   && ok "and the new leader repairs what changed" || fail "the new leader repairs"
 
 kill -TERM "$follower_pid"; wait "$follower_pid"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

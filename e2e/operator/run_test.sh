@@ -4,25 +4,14 @@
 #   usage: e2e/operator/run_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-. "$BULWARK_E2E_CLUSTER/env"
-kubectl="$BIN/kubectl"
 work=$(mktemp -d /tmp/bulwark-run-e2e.XXXXXX)
-passed=0 failed=0
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); for f in "$work"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; }
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-$kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
-  -f "$root/deploy/operator/rbac.yaml" >/dev/null
-$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+install_prerequisites
 port=$(free_port)
 cat >"$work/config.yaml" <<CFG
 healthProbeBindAddress: "127.0.0.1:$port"
@@ -56,15 +45,7 @@ for l in lines:
 PY
 
 # --- the operator on its own least-privilege RBAC (deploy/operator/rbac.yaml) ---
-token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
-cat >"$work/sa.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
-users: [{name: bulwark, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: bulwark}}]
-current-context: c
-KC
+sa_kubeconfig "$work/sa.kubeconfig"
 port2=$(free_port)
 "$bulwark" run --kubeconfig "$work/sa.kubeconfig" --leader-elect --leader-election-namespace bulwark-system \
   --health-probe-bind-address "127.0.0.1:$port2" --metrics-bind-address 0 2>"$work/rbac-run.log" &
@@ -92,5 +73,4 @@ out=$("$bulwark" run --kubeconfig "$work/absent" 2>&1); status=$?
 out=$("$bulwark" run --leader-elect --frobnicate 2>&1); status=$?
 [ "$status" = 2 ] && [[ "$out" == *"unknown flag --frobnicate"* ]] && ok "an unknown flag exits 2" || fail "unknown flag: $status $out"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
