@@ -204,6 +204,41 @@ class Fields {
   std::set<std::string, std::less<>> seen_;
 };
 
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A label name or value: at most 63 characters, alphanumeric at both ends, "-_." inside.
+bool valid_label_name(std::string_view s, bool may_be_empty) {
+  if (s.empty()) return may_be_empty;
+  if (s.size() > 63 || !alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+// A label key: an optional DNS-subdomain prefix and "/", then a name. The schema cannot say this,
+// so the operator does (Ready=False naming the field).
+std::string label_key_problem(std::string_view key) {
+  const auto slash = key.find('/');
+  if (slash != std::string_view::npos) {
+    const auto prefix = key.substr(0, slash);
+    const bool prefix_ok =
+        !prefix.empty() && prefix.size() <= 253 && alnum(prefix.front()) && alnum(prefix.back()) &&
+        std::all_of(prefix.begin(), prefix.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        });
+    if (!prefix_ok)
+      return "label key prefix \"" + std::string(prefix) + "\" is not a DNS subdomain";
+    key = key.substr(slash + 1);
+  }
+  if (!valid_label_name(key, false)) {
+    return "\"" + std::string(key) +
+           "\" is not a valid label name (at most 63 characters: letters, digits, '-', '_', '.', "
+           "starting and ending with a letter or digit)";
+  }
+  return "";
+}
+
 void read_selector(const Value* node, const std::string& path, LabelSelector& out,
                    std::vector<FieldError>& errors) {
   Fields f(node, path, errors);
@@ -212,8 +247,13 @@ void read_selector(const Value* node, const std::string& path, LabelSelector& ou
       f.error(f.child("matchLabels"), "must be an object of label keys to values");
     } else {
       for (const auto& [k, v] : labels->members) {
-        if (!v.is_scalar()) {
-          f.error(f.child("matchLabels") + "." + k, "must be a string");
+        const std::string field = f.child("matchLabels") + "." + k;
+        if (auto problem = label_key_problem(k); !problem.empty()) {
+          f.error(field, problem);
+        } else if (!v.is_scalar()) {
+          f.error(field, "must be a string");
+        } else if (!valid_label_name(v.text, true)) {
+          f.error(field, "\"" + v.text + "\" is not a valid label value");
         } else {
           out.match_labels[k] = v.text;
         }
@@ -230,7 +270,11 @@ void read_selector(const Value* node, const std::string& path, LabelSelector& ou
       Fields e(&exprs->items[i], epath, errors);
       LabelSelector::Requirement req;
       e.read_string("key", req.key);
-      if (req.key.empty()) e.error(e.child("key"), "is required");
+      if (req.key.empty()) {
+        e.error(e.child("key"), "is required");
+      } else if (auto problem = label_key_problem(req.key); !problem.empty()) {
+        e.error(e.child("key"), problem);
+      }
       e.read_strings("values", req.values);
       auto op = e.read_enum("operator", {"In", "NotIn", "Exists", "DoesNotExist"});
       if (e.get("operator") == nullptr) e.error(e.child("operator"), "is required");

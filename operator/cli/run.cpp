@@ -16,6 +16,7 @@
 #include "kube/client.h"
 #include "kube/cluster_config.h"
 #include "reconcilers/default_deny.h"
+#include "reconcilers/policy_status.h"
 #include "runtime/allocator.h"
 #include "runtime/clock.h"
 #include "runtime/controller.h"
@@ -236,7 +237,18 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     }
   });
   runtime::Informer& namespaces = cache("namespaces");
-  cache("securitypolicies").add_handler([&](const std::string&) {
+
+  // Each policy's Ready condition, keyed by policy name.
+  runtime::WorkQueue policy_status_queue({}, clock);
+  reconcilers::PolicyStatusReconciler policy_status(client, cache("securitypolicies"), clock);
+  runtime::Controller policy_status_controller("policy-status", policy_status, policy_status_queue,
+                                               cfg.workers, clock);
+  policy_status_controller.set_observer(
+      [](const std::string& key, runtime::Clock::Duration, const std::string& error) {
+        if (!error.empty()) logging::warn("policy-status " + key + ": " + error);
+      });
+  cache("securitypolicies").add_handler([&](const std::string& key) {
+    policy_status_queue.add(key);
     for (const auto& ns : namespaces.keys()) default_deny_queue.add(ns);
   });
 
@@ -306,6 +318,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     while (!stop_starter) {
       if (synced() && (!elector || elector->is_leader())) {
         default_deny_controller.start();
+        policy_status_controller.start();
         logging::info("controllers started");
         return;
       }
@@ -328,6 +341,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   stop_starter = true;
   starter.join();
   default_deny_controller.stop();  // finishes the keys in hand
+  policy_status_controller.stop();
   if (elector) {
     elector->stop();  // releases the lease so another replica leads at once
     election.join();

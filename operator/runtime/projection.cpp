@@ -98,7 +98,7 @@ void project_template(Value* tmpl) {
 
 Value project_spec(Value&& object) {
   Value out = std::move(object);
-  keep(out, std::array<std::string_view, 4>{"apiVersion", "kind", "metadata", "spec"});
+  keep(out, std::array<std::string_view, 5>{"apiVersion", "kind", "metadata", "spec", "status"});
   project_metadata(const_cast<Value*>(out.find("metadata")));
   return out;
 }

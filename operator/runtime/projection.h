@@ -11,7 +11,7 @@ namespace bulwark::runtime {
 document::Value project_workload(document::Value&& object);
 
 // For objects whose whole spec matters (NetworkPolicies, SecurityPolicies): the same trimmed
-// metadata, the spec as it is, no status.
+// metadata, spec and status as they are.
 document::Value project_spec(document::Value&& object);
 
 }  // namespace bulwark::runtime

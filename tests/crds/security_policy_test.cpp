@@ -101,6 +101,21 @@ TEST(SecurityPolicy, ErrorsNameTheField) {
   EXPECT_NE(r.errors[2].message.find("strict"), std::string::npos);
 }
 
+TEST(SecurityPolicy, LabelKeysAndValuesTheSchemaCannotCheck) {
+  auto r = parse(kHeader + R"(spec:
+  match:
+    namespaceSelector: {matchLabels: {"bad key!": x, "example.com/team": "ok", env: "no spaces"}}
+    workloadSelector: {matchExpressions: [{key: "Bad_Prefix.io/app", operator: Exists}]}
+)");
+  EXPECT_EQ(fields(r),
+            (std::vector<std::string>{"spec.match.namespaceSelector.matchLabels.bad key!",
+                                      "spec.match.namespaceSelector.matchLabels.env",
+                                      "spec.match.workloadSelector.matchExpressions[0].key"}));
+  EXPECT_TRUE(parse(kHeader + "spec: {match: {namespaceSelector: {matchLabels: "
+                              "{app.kubernetes.io/name: web-1, tier: ''}}}}\n")
+                  .ok());
+}
+
 TEST(SecurityPolicy, WrongKindOrVersion) {
   auto r = parse("apiVersion: v1\nkind: Pod\nspec: {}\n");
   EXPECT_EQ(fields(r), (std::vector<std::string>{"apiVersion", "kind"}));

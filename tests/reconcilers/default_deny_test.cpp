@@ -60,3 +60,23 @@ TEST(DefaultDeny, NamespaceSelection) {
 
 }  // namespace
 }  // namespace bulwark::reconcilers
+
+#include "reconcilers/policy_status.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+TEST(PolicyStatus, ReadyConditionNamesEveryFieldAtFault) {
+  auto ok = PolicyStatusReconciler::ready_condition({});
+  EXPECT_EQ(ok.status, "True");
+  EXPECT_EQ(ok.reason, "Reconciled");
+  EXPECT_EQ(ok.message, "");
+  auto bad =
+      PolicyStatusReconciler::ready_condition({{"spec.a", "is wrong"}, {"spec.b", "is worse"}});
+  EXPECT_EQ(bad.status, "False");
+  EXPECT_EQ(bad.reason, "InvalidSpec");
+  EXPECT_EQ(bad.message, "spec.a: is wrong; spec.b: is worse");
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers
