@@ -6,12 +6,8 @@
 #   usage: e2e/operator/default_deny_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-work=$(mktemp -d /tmp/bulwark-dd-e2e.XXXXXX)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 np() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o json 2>/dev/null; }
 has_np() { np "$1" >/dev/null; }
 no_np() { ! has_np "$1"; }
@@ -32,9 +28,9 @@ NP
 
 sa_kubeconfig "$work/sa.kubeconfig"
 echo "log: {level: debug}" >"$work/config.yaml"
-"$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
-  --health-probe-bind-address 0 --metrics-bind-address 0 2>"$work/operator.log" &
-pid=$!
+start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0
+pid=$started_pid
 
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
@@ -81,5 +77,5 @@ eventually 30 no_np dd-prod && ok "removed when the policy is deleted" || fail "
 grep -qiE 'forbidden' "$work/operator.log" && fail "the operator was refused: $(grep -i forbidden "$work/operator.log" | head -2)" \
   || ok "its own RBAC was enough"
 
-kill -TERM "$pid"; wait "$pid"; pid=""
+stop_operator "$pid"
 finish

@@ -5,12 +5,8 @@
 #   usage: e2e/operator/leader_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-work=$(mktemp -d /tmp/bulwark-leader-e2e.XXXXXX)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
 has_np() { $kubectl -n le-prod get networkpolicy bulwark-default-deny >/dev/null 2>&1; }
 
 install_prerequisites
@@ -28,8 +24,8 @@ metricsBindAddress: "0"
 leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}
 CFG
 for name in a b; do
-  "$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" 2>"$work/$name.log" &
-  pids+=("$!"); eval "pid_$name=$!"
+  start_operator "$name" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig"
+  eval "pid_$name=$started_pid"
 done
 
 eventually 30 has_np && ok "the policy is enforced by one of the two" || fail "the policy is enforced"
@@ -41,12 +37,12 @@ holder=$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec
 [ "$holder" = "$(hostname)_$leader_pid" ] && ok "the one with controllers holds the lease" || fail "lease holder $holder, leader pid $leader_pid"
 ! grep -qE 'created |repaired |removed ' "$work/$follower.log" && ok "the follower wrote nothing" || fail "the follower wrote"
 
-kill -KILL "$leader_pid"
+stop_operator "$leader_pid" KILL
 eventually 15 grep -q 'controllers started' "$work/$follower.log" \
   && ok "after kill -9 of the leader the other starts its controllers" || fail "takeover"
 $kubectl -n le-prod delete networkpolicy bulwark-default-deny >/dev/null
 eventually 15 has_np && grep -q 'created le-prod/bulwark-default-deny' "$work/$follower.log" \
   && ok "and the new leader repairs what changed" || fail "the new leader repairs"
 
-kill -TERM "$follower_pid"; wait "$follower_pid"
+stop_operator "$follower_pid"
 finish

@@ -1,6 +1,31 @@
 # Shared by the operator e2e scripts, which run through e2e/with_cluster.sh. Sourcing scripts set
-# `work` (their temporary folder) first; fail() prints the tails of the *.log files there.
+# `bulwark` (the binary) first. This file makes the temporary folder `work` (fail() prints the
+# tails of its *.log files) and stops, on exit, the operators it started and did not stop.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+work=$(mktemp -d /tmp/bulwark-operator-e2e.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+# start_operator NAME ARGS...: `bulwark run ARGS` in the background, standard error to
+# $work/NAME.log; its pid is left in started_pid.
+start_operator() {
+  local name=$1; shift
+  "$bulwark" run "$@" 2>"$work/$name.log" &
+  started_pid=$!
+  pids+=("$started_pid")
+}
+
+# stop_operator PID [SIGNAL]: signal it (TERM by default), wait for it, and return its status.
+# Once reaped, the pid is dropped from the cleanup list so no reused pid is ever signalled.
+stop_operator() {
+  local pid=$1 status keep=() p
+  kill "-${2:-TERM}" "$pid"
+  wait "$pid"; status=$?
+  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+  return "$status"
+}
 . "$BULWARK_E2E_CLUSTER/env"
 kubectl="$BIN/kubectl"
 passed=0 failed=0

@@ -6,12 +6,8 @@
 #   usage: e2e/operator/policy_status_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-work=$(mktemp -d /tmp/bulwark-status-e2e.XXXXXX)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 ready() { $kubectl get secpol "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null; }
 cond() { $kubectl get secpol "$1" -o jsonpath="{.status.conditions[?(@.type==\"Ready\")].$2}" 2>/dev/null; }
 
@@ -19,9 +15,9 @@ install_prerequisites
 $kubectl create namespace ps-a >/dev/null && $kubectl label namespace ps-a env=a >/dev/null
 sa_kubeconfig "$work/sa.kubeconfig"
 echo "log: {level: debug}" >"$work/config.yaml"
-"$bulwark" run --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
-  --health-probe-bind-address 0 --metrics-bind-address 0 2>"$work/operator.log" &
-pid=$!
+start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0
+pid=$started_pid
 
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
@@ -69,5 +65,5 @@ eventually 30 bash -c "[ \"\$($kubectl get secpol bad -o jsonpath='{.status.cond
 grep -qi 'forbidden' "$work/operator.log" && fail "refused: $(grep -i forbidden "$work/operator.log" | head -2)" \
   || ok "its own RBAC was enough"
 
-kill -TERM "$pid"; wait "$pid"; pid=""
+stop_operator "$pid"
 finish

@@ -4,12 +4,8 @@
 #   usage: e2e/operator/run_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-work=$(mktemp -d /tmp/bulwark-run-e2e.XXXXXX)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
 
 install_prerequisites
 port=$(free_port)
@@ -19,8 +15,8 @@ metricsBindAddress: "0"
 leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 6s, renewDeadline: 4s, retryPeriod: 1s}
 log: {level: info, format: json}
 CFG
-"$bulwark" run --config "$work/config.yaml" 2>"$work/run.log" &
-pid=$!; pids+=("$pid")
+start_operator run --config "$work/config.yaml"
+pid=$started_pid
 
 eventually 30 curl -sf "http://127.0.0.1:$port/readyz" && ok "/readyz answers 200 once the caches have synced" || fail "/readyz answers 200"
 [ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] && ok "/healthz answers ok" || fail "/healthz answers ok"
@@ -30,8 +26,7 @@ eventually 20 bash -c "[ \"\$($kubectl -n bulwark-system get lease bulwark-leade
   && ok "the operator holds the Lease bulwark-system/bulwark-leader" || fail "the operator holds the Lease (holder: $(holder))"
 
 start=$(date +%s%N)
-kill -TERM "$pid"
-wait "$pid"; status=$?
+stop_operator "$pid"; status=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$status" = 0 ] && [ "$ms" -lt 15000 ] && ok "SIGTERM drains and exits 0 in ${ms} ms" || fail "SIGTERM exits 0 within 15 s (status $status, ${ms} ms)"
 [ -z "$(holder)" ] && ok "shutdown released the Lease" || fail "shutdown released the Lease (holder: $(holder))"
@@ -47,9 +42,10 @@ PY
 # --- the operator on its own least-privilege RBAC (deploy/operator/rbac.yaml) ---
 sa_kubeconfig "$work/sa.kubeconfig"
 port2=$(free_port)
-"$bulwark" run --kubeconfig "$work/sa.kubeconfig" --leader-elect --leader-election-namespace bulwark-system \
-  --health-probe-bind-address "127.0.0.1:$port2" --metrics-bind-address 0 2>"$work/rbac-run.log" &
-pid2=$!; pids+=("$pid2")
+start_operator rbac-run --kubeconfig "$work/sa.kubeconfig" --leader-elect \
+  --leader-election-namespace bulwark-system --health-probe-bind-address "127.0.0.1:$port2" \
+  --metrics-bind-address 0
+pid2=$started_pid
 eventually 30 curl -sf "http://127.0.0.1:$port2/readyz" \
   && ok "with its own RBAC, every cache syncs (/readyz 200)" || fail "with its own RBAC, /readyz 200"
 eventually 20 bash -c "[ \"\$($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}')\" = \"$(hostname)_$pid2\" ]" \
@@ -61,7 +57,7 @@ as_sa() { $kubectl auth can-i --as=system:serviceaccount:bulwark-system:bulwark 
   && [ "$(as_sa update leases -n default)" = no ] && [ "$(as_sa update securitypolicies)" = no ] \
   && ok "its RBAC grants nothing it does not use (no delete pods, get secrets, patch deployments, leases elsewhere)" \
   || fail "its RBAC grants more than it uses"
-kill -TERM "$pid2"; wait "$pid2" && ok "and exits 0 on SIGTERM" || fail "exits 0 on SIGTERM"
+stop_operator "$pid2" && ok "and exits 0 on SIGTERM" || fail "exits 0 on SIGTERM"
 
 echo "workers: 0" >"$work/bad.yaml"
 out=$("$bulwark" run --config "$work/bad.yaml" 2>&1); status=$?
