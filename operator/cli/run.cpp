@@ -15,8 +15,12 @@
 #include "config/operator_config.h"
 #include "kube/client.h"
 #include "kube/cluster_config.h"
-#include "reconcilers/default_deny.h"
-#include "reconcilers/policy_status.h"
+#include "reconcilers/events.h"
+#include "reconcilers/managed_network_policy.h"
+#include "reconcilers/policy_set.h"
+#include "reconcilers/posture_book.h"
+#include "reconcilers/security_policy_reconciler.h"
+#include "reconcilers/workload_posture.h"
 #include "runtime/allocator.h"
 #include "runtime/clock.h"
 #include "runtime/controller.h"
@@ -188,7 +192,23 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     std::thread thread;
   };
   std::vector<Cache> caches;
-  for (const auto& w : watched_resources()) {
+  std::vector<Watched> watched = watched_resources();
+  // Trivy Operator's VulnerabilityReports are read when the cluster serves them. The check is
+  // made once: installing Trivy Operator later takes a restart of Bulwark (README).
+  bool reports_served = false;
+  try {
+    reports_served = client.serves(kube::resources::kVulnerabilityReports);
+  } catch (const std::exception& e) {
+    logging::warn(std::string("could not discover VulnerabilityReports: ") + e.what());
+  }
+  logging::info(reports_served ? "VulnerabilityReports are served: images.maxSeverity is judged"
+                               : "VulnerabilityReports are not served: images.maxSeverity is not "
+                                 "judged (the policies' status says so)");
+  if (reports_served) {
+    watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,
+                       runtime::project_vulnerability_report});
+  }
+  for (const auto& w : watched) {
     Cache c;
     c.name = w.name;
     c.informer = std::make_unique<runtime::Informer>(w.projection);
@@ -213,44 +233,134 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     }
     std::abort();  // a name from watched_resources()
   };
+  runtime::Informer* reports = reports_served ? &cache("vulnerabilityreports") : nullptr;
   auto synced = [&caches] {
     return std::all_of(caches.begin(), caches.end(),
                        [](const Cache& c) { return c.reflector->has_synced(); });
   };
 
-  // Default-deny NetworkPolicies, keyed by namespace. Handlers only enqueue.
-  runtime::WorkQueue default_deny_queue({}, clock);
-  reconcilers::DefaultDenyReconciler default_deny(
-      client, {cache("namespaces"), cache("networkpolicies"), cache("securitypolicies")},
-      cfg.never_touch_namespaces);
-  runtime::Controller default_deny_controller("default-deny", default_deny, default_deny_queue,
-                                              cfg.workers, clock);
-  default_deny_controller.set_observer(
-      [](const std::string& key, runtime::Clock::Duration, const std::string& error) {
-        if (!error.empty()) logging::warn("default-deny " + key + ": " + error);
-      });
-  cache("namespaces").add_handler([&](const std::string& key) { default_deny_queue.add(key); });
+  // The reconcilers. Handlers only enqueue; the fan-out controller turns "everything may have
+  // changed" (a policy edit, a resync) into keys, off the reflectors' threads.
+  reconcilers::PolicySet policy_set(cache("securitypolicies"));
+  reconcilers::PostureBook book;
+  reconcilers::ApiEventRecorder events(client, clock);
+  const reconcilers::WorkloadCaches workloads{
+      cache("pods"),        cache("deployments"), cache("statefulsets"), cache("daemonsets"),
+      cache("replicasets"), cache("jobs"),        cache("cronjobs")};
+  std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities;
+  if (reports != nullptr) {
+    vulnerabilities = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
+  }
+  runtime::Informer& namespaces = cache("namespaces");
+  runtime::Informer& policies = cache("securitypolicies");
+
+  struct Loop {
+    std::unique_ptr<runtime::WorkQueue> queue;
+    std::unique_ptr<runtime::Reconciler> reconciler;
+    std::unique_ptr<runtime::Controller> controller;
+  };
+  std::vector<Loop> loops;
+  auto add_loop = [&](const std::string& name, std::unique_ptr<runtime::Reconciler> reconciler,
+                      int workers) -> runtime::WorkQueue& {
+    Loop l;
+    l.queue = std::make_unique<runtime::WorkQueue>(runtime::ItemRateLimiter::Options{}, clock);
+    l.reconciler = std::move(reconciler);
+    l.controller =
+        std::make_unique<runtime::Controller>(name, *l.reconciler, *l.queue, workers, clock);
+    l.controller->set_observer(
+        [name](const std::string& key, runtime::Clock::Duration, const std::string& error) {
+          if (!error.empty()) logging::warn(name + " " + key + ": " + error);
+        });
+    loops.push_back(std::move(l));
+    return *loops.back().queue;
+  };
+
+  auto posture_reconciler = std::make_unique<reconcilers::WorkloadPostureReconciler>(
+      client,
+      reconcilers::WorkloadPostureReconciler::Sources{workloads, namespaces, policy_set,
+                                                      vulnerabilities.get()},
+      book, events, clock, cfg.never_touch_namespaces);
+  auto& posture = *posture_reconciler;
+  runtime::WorkQueue& posture_queue =
+      add_loop("posture", std::move(posture_reconciler), cfg.workers);
+  auto network_policy_reconciler = [&](reconcilers::ManagedPolicyKind kind) {
+    return std::make_unique<reconcilers::ManagedNetworkPolicyReconciler>(
+        kind, client,
+        reconcilers::ManagedNetworkPolicyReconciler::Sources{namespaces, cache("networkpolicies"),
+                                                             policy_set},
+        events, cfg.never_touch_namespaces);
+  };
+  runtime::WorkQueue& default_deny_queue = add_loop(
+      "default-deny", network_policy_reconciler(reconcilers::ManagedPolicyKind::kDefaultDeny), 1);
+  runtime::WorkQueue& quarantine_queue =
+      add_loop("quarantine-policy",
+               network_policy_reconciler(reconcilers::ManagedPolicyKind::kQuarantine), 1);
+  runtime::WorkQueue& policy_queue = add_loop(
+      "securitypolicy",
+      std::make_unique<reconcilers::SecurityPolicyReconciler>(
+          client, reconcilers::SecurityPolicyReconciler::Sources{policies, namespaces, workloads},
+          book, clock, vulnerabilities != nullptr),
+      1);
+  runtime::WorkQueue& fanout_queue =
+      add_loop("fan-out", std::make_unique<runtime::FunctionReconciler>([&](const std::string&) {
+                 for (const auto& key : posture.all_keys()) posture_queue.add(key);
+                 for (const auto& ns : namespaces.keys()) {
+                   default_deny_queue.add(ns);
+                   quarantine_queue.add(ns);
+                 }
+                 for (const auto& name : policies.keys()) policy_queue.add(name);
+                 return runtime::Result{};
+               }),
+               1);
+
+  // A changed verdict may change each policy's status; a short delay folds a burst of changes
+  // into one status write.
+  book.set_listener([&policy_queue](const std::vector<std::string>& names) {
+    for (const auto& n : names) policy_queue.add_after(n, std::chrono::milliseconds(500));
+  });
+  for (const auto& [kind, cache_name] :
+       std::vector<std::pair<std::string, std::string>>{{"Pod", "pods"},
+                                                        {"Deployment", "deployments"},
+                                                        {"StatefulSet", "statefulsets"},
+                                                        {"DaemonSet", "daemonsets"},
+                                                        {"ReplicaSet", "replicasets"},
+                                                        {"Job", "jobs"},
+                                                        {"CronJob", "cronjobs"}}) {
+    cache(cache_name).add_handler([&posture, &posture_queue, kind](const std::string& key) {
+      for (const auto& k : posture.keys_for(kind, key)) posture_queue.add(k);
+    });
+  }
+  namespaces.add_handler([&](const std::string& ns) {
+    default_deny_queue.add(ns);
+    quarantine_queue.add(ns);
+    for (const auto& k : posture.keys_for("Namespace", ns)) posture_queue.add(k);
+    for (const auto& name : policies.keys()) policy_queue.add(name);  // namespace counts
+  });
   cache("networkpolicies").add_handler([&](const std::string& key) {
     const auto slash = key.find('/');
-    if (key.substr(slash + 1) == reconcilers::kDefaultDenyName) {
-      default_deny_queue.add(key.substr(0, slash));
-    }
+    const std::string name = key.substr(slash + 1);
+    if (name == reconcilers::kDefaultDenyName) default_deny_queue.add(key.substr(0, slash));
+    if (name == reconcilers::kQuarantinePolicyName) quarantine_queue.add(key.substr(0, slash));
   });
-  runtime::Informer& namespaces = cache("namespaces");
-
-  // Each policy's Ready condition, keyed by policy name.
-  runtime::WorkQueue policy_status_queue({}, clock);
-  reconcilers::PolicyStatusReconciler policy_status(client, cache("securitypolicies"), clock);
-  runtime::Controller policy_status_controller("policy-status", policy_status, policy_status_queue,
-                                               cfg.workers, clock);
-  policy_status_controller.set_observer(
-      [](const std::string& key, runtime::Clock::Duration, const std::string& error) {
-        if (!error.empty()) logging::warn("policy-status " + key + ": " + error);
-      });
-  cache("securitypolicies").add_handler([&](const std::string& key) {
-    policy_status_queue.add(key);
-    for (const auto& ns : namespaces.keys()) default_deny_queue.add(ns);
+  policies.add_handler([&](const std::string& name) {
+    policy_set.invalidate();
+    policy_queue.add(name);
+    fanout_queue.add("all");
   });
+  if (reports != nullptr) {
+    reports->add_handler([&posture, &posture_queue, reports](const std::string& key) {
+      auto report = reports->get(key);
+      if (report == nullptr) return;  // the next resync judges without it
+      const auto* kind = report->find({"metadata", "labels", "trivy-operator.resource.kind"});
+      const auto* name = report->find({"metadata", "labels", "trivy-operator.resource.name"});
+      if (kind == nullptr || name == nullptr) return;
+      const std::string ns = key.substr(0, key.find('/'));
+      for (const auto& k :
+           posture.keys_for(std::string(kind->str()), ns + "/" + std::string(name->str()))) {
+        posture_queue.add(k);
+      }
+    });
+  }
 
   for (auto& c : caches) c.thread = std::thread([r = c.reflector.get()] { r->run(); });
 
@@ -314,15 +424,25 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   // Controllers start once every cache has synced (an unsynced policy cache would look like "no
   // policy" and remove what policies want), and, with leader election, only on the leader.
   std::atomic<bool> stop_starter{false};
+  std::atomic<bool> started{false};
   std::thread starter([&] {
     while (!stop_starter) {
       if (synced() && (!elector || elector->is_leader())) {
-        default_deny_controller.start();
-        policy_status_controller.start();
+        for (auto& l : loops) l.controller->start();
         logging::info("controllers started");
+        started = true;
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+
+  // Every resyncPeriod, judge everything again: a check whose inputs changed without an event
+  // (an exemption's clock, a report) is caught, and a converged cluster still costs no write.
+  std::thread resync([&] {
+    while (!stop_starter) {
+      runtime::sleep_unless_stopped(clock, cfg.resync_period, stop_starter);
+      if (!stop_starter && started) fanout_queue.add("all");
     }
   });
 
@@ -340,8 +460,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
 
   stop_starter = true;
   starter.join();
-  default_deny_controller.stop();  // finishes the keys in hand
-  policy_status_controller.stop();
+  resync.join();
+  for (auto& l : loops) l.controller->stop();  // finishes the keys in hand
   if (elector) {
     elector->stop();  // releases the lease so another replica leads at once
     election.join();

@@ -76,4 +76,11 @@ std::unique_ptr<DocumentReader> make_json_reader(std::istream& in, ReadLimits li
   return std::make_unique<JsonReader>(in, limits);
 }
 
+Value parse_json(const std::string& text) {
+  std::istringstream in(text);
+  Value v;
+  make_json_reader(in)->next(v);
+  return v;
+}
+
 }  // namespace bulwark::document

@@ -44,5 +44,7 @@ class DocumentReader {
 std::unique_ptr<DocumentReader> make_yaml_reader(std::istream& in, ReadLimits limits = {});
 // A single JSON value; parsed with the JSON parser, far faster than YAML's for the same bytes.
 std::unique_ptr<DocumentReader> make_json_reader(std::istream& in, ReadLimits limits = {});
+// One JSON document from a string; throws ParseError.
+Value parse_json(const std::string& text);
 
 }  // namespace bulwark::document

@@ -92,6 +92,22 @@ Value KubeClient::get(const ResourceType& type, const std::string& ns, const std
   return call_json("get", {"GET", type.path(ns, name), "", "", {}});
 }
 
+bool KubeClient::serves(const ResourceType& type) {
+  const std::string path =
+      type.group.empty() ? "/api/" + type.version : "/apis/" + type.group + "/" + type.version;
+  try {
+    const Value discovery = call_json("get", {"GET", path, "", "", {}});
+    for (const auto& r : document::items_of(discovery.find("resources"))) {
+      const Value* name = r.find("name");
+      if (name != nullptr && name->str() == type.resource) return true;
+    }
+    return false;
+  } catch (const ApiError& e) {
+    if (e.error_class() == ErrorClass::kNotFound) return false;
+    throw;
+  }
+}
+
 std::string KubeClient::list(const ResourceType& type, const std::string& ns,
                              const ListOptions& options,
                              const std::function<void(Value&& item)>& on_item) {

@@ -38,6 +38,9 @@ inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
+// Trivy Operator's, read when its CRD is installed.
+inline const ResourceType kVulnerabilityReports{"aquasecurity.github.io", "v1alpha1",
+                                                "vulnerabilityreports", true};
 }  // namespace resources
 
 struct ListOptions {
@@ -61,6 +64,9 @@ class KubeClient {
   KubeClient(std::unique_ptr<HttpTransport> transport, Options options, runtime::Clock& clock);
 
   document::Value get(const ResourceType& type, const std::string& ns, const std::string& name);
+  // Whether the API server serves the resource (API discovery of its group and version), for
+  // optional CRDs such as Trivy Operator's.
+  bool serves(const ResourceType& type);
   // Lists every page, handing each item to `on_item`; returns the list's resourceVersion.
   std::string list(const ResourceType& type, const std::string& ns, const ListOptions& options,
                    const std::function<void(document::Value&& item)>& on_item);

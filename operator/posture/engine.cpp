@@ -134,6 +134,28 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     detail::check_automount_token(pod, f);
   }
 
+  if (images.max_severity && context.vulnerabilities != nullptr) {
+    const auto& v = *context.vulnerabilities;
+    const std::pair<Severity, int> counts[] = {{Severity::kCritical, v.critical},
+                                               {Severity::kHigh, v.high},
+                                               {Severity::kMedium, v.medium},
+                                               {Severity::kLow, v.low}};
+    std::string found;
+    for (const auto& [severity, n] : counts) {
+      // Severity orders worst first: anything worse than the maximum allowed violates.
+      if (severity >= *images.max_severity || n <= 0) continue;
+      found += (found.empty() ? "" : ", ") + std::to_string(n) + " " +
+               std::string(crds::to_string(severity));
+    }
+    if (!found.empty()) {
+      out.push_back({"imageVulnerabilities", severity_of("imageVulnerabilities"),
+                     "images have vulnerabilities above " +
+                         std::string(crds::to_string(*images.max_severity)) + ": " + found +
+                         (v.source.empty() ? "" : " (" + v.source + ")"),
+                     pod.spec_path + ".containers"});
+    }
+  }
+
   // Exemptions move what they excuse aside; expired ones no longer apply.
   for (const auto& ex : spec_.exemptions) {
     if (ex.expires && *ex.expires <= context.now) continue;

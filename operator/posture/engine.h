@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -15,9 +16,22 @@ namespace detail {
 struct PssCheck;
 }
 
-// What the engine needs beyond the policy and the workload. The engine reads no clock itself.
+// Known vulnerabilities of a workload's images, counted by severity (from Trivy Operator's
+// VulnerabilityReports in a cluster).
+struct VulnerabilityCounts {
+  int critical = 0;
+  int high = 0;
+  int medium = 0;
+  int low = 0;
+  std::string source;  // where the counts come from, for the message
+};
+
+// What the engine needs beyond the policy and the workload. The engine reads no clock and no
+// cluster itself.
 struct EvaluationContext {
   std::chrono::system_clock::time_point now;
+  // Null when unknown (offline scans, or no report yet): images.maxSeverity is then not judged.
+  const VulnerabilityCounts* vulnerabilities = nullptr;
 };
 
 enum class Posture { kCompliant, kViolating, kExempt };

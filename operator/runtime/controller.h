@@ -29,6 +29,16 @@ class Reconciler {
   virtual Result reconcile(const std::string& key) = 0;
 };
 
+// A reconciler made of a function, for small loops that need no class of their own.
+class FunctionReconciler : public Reconciler {
+ public:
+  explicit FunctionReconciler(std::function<Result(const std::string&)> fn) : fn_(std::move(fn)) {}
+  Result reconcile(const std::string& key) override { return fn_(key); }
+
+ private:
+  std::function<Result(const std::string&)> fn_;
+};
+
 // Runs workers that take keys from a queue and reconcile them: get -> reconcile -> forget on
 // success, requeue with backoff on failure, add-after on requeue_after -> done. start() and
 // stop() are called from one thread; stop() lets the workers finish the key in hand.

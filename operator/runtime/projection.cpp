@@ -103,6 +103,16 @@ Value project_spec(Value&& object) {
   return out;
 }
 
+Value project_vulnerability_report(Value&& object) {
+  Value out = std::move(object);
+  keep(out, std::array<std::string_view, 4>{"apiVersion", "kind", "metadata", "report"});
+  project_metadata(const_cast<Value*>(out.find("metadata")));
+  if (Value* report = const_cast<Value*>(out.find("report"))) {
+    keep(*report, std::array<std::string_view, 1>{"summary"});
+  }
+  return out;
+}
+
 Value project_workload(Value&& object) {
   Value out = std::move(object);
   keep(out, std::array<std::string_view, 5>{"apiVersion", "kind", "metadata", "spec", "status"});

@@ -14,4 +14,8 @@ document::Value project_workload(document::Value&& object);
 // metadata, spec and status as they are.
 document::Value project_spec(document::Value&& object);
 
+// Trivy Operator's VulnerabilityReports: the trimmed metadata and report.summary (the counts by
+// severity); the per-vulnerability list, nearly all of a report's size, is dropped.
+document::Value project_vulnerability_report(document::Value&& object);
+
 }  // namespace bulwark::runtime

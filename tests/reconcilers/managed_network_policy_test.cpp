@@ -1,5 +1,5 @@
 // The default-deny reconciler's pure parts: what it applies, and when it leaves things alone.
-#include "reconcilers/default_deny.h"
+#include "reconcilers/managed_network_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -19,25 +19,27 @@ document::Value parse(const std::string& json) {
 }
 
 const std::vector<std::pair<std::string, std::string>> kOwners = {{"prod", "uid-1"}};
+constexpr auto kDeny = ManagedPolicyKind::kDefaultDeny;
+constexpr auto kQuarantine = ManagedPolicyKind::kQuarantine;
 
-TEST(DefaultDeny, DesiredIsUpToDateWithItself) {
+TEST(ManagedNetworkPolicy, DesiredIsUpToDateWithItself) {
   for (bool dns : {true, false}) {
-    const auto v = parse(DefaultDenyReconciler::desired("shop", dns, kOwners));
-    EXPECT_TRUE(DefaultDenyReconciler::up_to_date(v, dns, kOwners)) << dns;
-    EXPECT_FALSE(DefaultDenyReconciler::up_to_date(v, !dns, kOwners)) << dns;
+    const auto v = parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", dns, kOwners));
+    EXPECT_TRUE(ManagedNetworkPolicyReconciler::up_to_date(kDeny, v, dns, kOwners)) << dns;
+    EXPECT_FALSE(ManagedNetworkPolicyReconciler::up_to_date(kDeny, v, !dns, kOwners)) << dns;
     EXPECT_EQ(v.find({"metadata", "namespace"})->str(), "shop");
     EXPECT_EQ(v.find({"metadata", "ownerReferences"})->items[0].find("uid")->str(), "uid-1");
   }
 }
 
-TEST(DefaultDeny, AnyDriftIsNotUpToDate) {
-  const std::string base = DefaultDenyReconciler::desired("shop", true, kOwners);
+TEST(ManagedNetworkPolicy, AnyDriftIsNotUpToDate) {
+  const std::string base = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, kOwners);
   auto drifted = [&](const std::string& from, const std::string& to) {
     std::string s = base;
     const auto at = s.find(from);
     EXPECT_NE(at, std::string::npos) << from;
     s.replace(at, from.size(), to);
-    return !DefaultDenyReconciler::up_to_date(parse(s), true, kOwners);
+    return !ManagedNetworkPolicyReconciler::up_to_date(kDeny, parse(s), true, kOwners);
   };
   EXPECT_TRUE(drifted(R"("podSelector":{})", R"("podSelector":{"matchLabels":{"a":"b"}})"));
   EXPECT_TRUE(drifted(R"("ingress":[])", R"("ingress":[{}])"));
@@ -50,7 +52,19 @@ TEST(DefaultDeny, AnyDriftIsNotUpToDate) {
       drifted(R"("policyTypes":["Ingress","Egress"])", R"("policyTypes":["Egress","Ingress"])"));
 }
 
-TEST(DefaultDeny, NamespaceSelection) {
+TEST(ManagedNetworkPolicy, QuarantineSelectsLabelledPodsAndDeniesEverything) {
+  const auto v = parse(ManagedNetworkPolicyReconciler::desired(kQuarantine, "shop", true, kOwners));
+  EXPECT_EQ(v.find({"metadata", "name"})->str(), "bulwark-quarantine");
+  EXPECT_EQ(v.find({"spec", "podSelector", "matchLabels", "bulwark.dev/quarantine"})->str(),
+            "true");
+  EXPECT_TRUE(v.find({"spec", "egress"})->items.empty());  // no DNS for quarantined pods
+  EXPECT_TRUE(ManagedNetworkPolicyReconciler::up_to_date(kQuarantine, v, true, kOwners));
+  EXPECT_FALSE(ManagedNetworkPolicyReconciler::up_to_date(kDeny, v, true, kOwners));
+  const auto deny = parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, kOwners));
+  EXPECT_FALSE(ManagedNetworkPolicyReconciler::up_to_date(kQuarantine, deny, true, kOwners));
+}
+
+TEST(ManagedNetworkPolicy, NamespaceSelection) {
   crds::SecurityPolicySpec spec;
   spec.match.namespace_selector.match_labels = {{"env", "prod"}};
   EXPECT_TRUE(selects_namespace(spec, "shop", {{"env", "prod"}}));
@@ -61,18 +75,18 @@ TEST(DefaultDeny, NamespaceSelection) {
 }  // namespace
 }  // namespace bulwark::reconcilers
 
-#include "reconcilers/policy_status.h"
+#include "reconcilers/security_policy_reconciler.h"
 
 namespace bulwark::reconcilers {
 namespace {
 
-TEST(PolicyStatus, ReadyConditionNamesEveryFieldAtFault) {
-  auto ok = PolicyStatusReconciler::ready_condition({});
+TEST(SecurityPolicyStatus, ReadyConditionNamesEveryFieldAtFault) {
+  auto ok = SecurityPolicyReconciler::ready_condition({});
   EXPECT_EQ(ok.status, "True");
   EXPECT_EQ(ok.reason, "Reconciled");
   EXPECT_EQ(ok.message, "");
   auto bad =
-      PolicyStatusReconciler::ready_condition({{"spec.a", "is wrong"}, {"spec.b", "is worse"}});
+      SecurityPolicyReconciler::ready_condition({{"spec.a", "is wrong"}, {"spec.b", "is worse"}});
   EXPECT_EQ(bad.status, "False");
   EXPECT_EQ(bad.reason, "InvalidSpec");
   EXPECT_EQ(bad.message, "spec.a: is wrong; spec.b: is worse");

@@ -1,0 +1,182 @@
+#include "reconcilers/managed_network_policy.h"
+
+#include <algorithm>
+#include <set>
+
+#include "document/json_writer.h"
+#include "server/logging.h"
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+namespace {
+
+bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
+  if (kind == ManagedPolicyKind::kDefaultDeny) return spec.network.default_deny;
+  const auto& actions = spec.enforcement.actions;
+  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
+         std::find(actions.begin(), actions.end(), crds::EnforcementAction::kQuarantine) !=
+             actions.end();
+}
+
+}  // namespace
+
+ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(ManagedPolicyKind kind,
+                                                               kube::KubeClient& client,
+                                                               Sources sources,
+                                                               EventRecorder& events,
+                                                               std::vector<std::string> never_touch)
+    : kind_(kind),
+      client_(client),
+      sources_(sources),
+      events_(events),
+      never_touch_(std::move(never_touch)) {}
+
+const char* ManagedNetworkPolicyReconciler::name_of(ManagedPolicyKind kind) {
+  return kind == ManagedPolicyKind::kDefaultDeny ? kDefaultDenyName : kQuarantinePolicyName;
+}
+
+std::string ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std::string& ns,
+                                                    bool allow_dns, const Owners& owners) {
+  using document::json_quote;
+  std::string refs;
+  for (const auto& [name, uid] : owners) {
+    refs += std::string(refs.empty() ? "" : ",") +
+            R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","name":)" +
+            json_quote(name) + R"(,"uid":)" + json_quote(uid) + "}";
+  }
+  const bool dns = kind == ManagedPolicyKind::kDefaultDeny && allow_dns;
+  const std::string selector =
+      kind == ManagedPolicyKind::kDefaultDeny
+          ? "{}"
+          : R"({"matchLabels":{")" + std::string(kQuarantineLabel) + R"(":"true"}})";
+  // ingress: [] and the whole podSelector are set explicitly: both are atomic, so a forced apply
+  // also takes back rules a user added, not only fields Bulwark set before.
+  return R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":")" +
+         std::string(name_of(kind)) + R"(","namespace":)" + json_quote(ns) + R"(,"labels":{")" +
+         kManagedByLabel + R"(":"bulwark"},"ownerReferences":[)" + refs +
+         R"(]},"spec":{"podSelector":)" + selector +
+         R"(,"policyTypes":["Ingress","Egress"],"ingress":[],"egress":)" +
+         (dns ? R"([{"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}])"
+              : "[]") +
+         "}}";
+}
+
+bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Value& current,
+                                                bool allow_dns, const Owners& owners) {
+  const Value* managed = current.find({"metadata", "labels", kManagedByLabel});
+  if (managed == nullptr || managed->str() != "bulwark") return false;
+  std::set<std::string> want, have;
+  for (const auto& o : owners) want.insert(o.second);
+  for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
+    if (const Value* uid = ref.find("uid")) have.emplace(uid->str());
+  }
+  if (want != have) return false;
+  const Value* spec = current.find("spec");
+  if (spec == nullptr) return false;
+  const Value* selector = spec->find("podSelector");
+  if (kind == ManagedPolicyKind::kDefaultDeny) {
+    if (selector != nullptr && !document::members_of(selector).empty()) return false;
+  } else {
+    if (selector == nullptr || selector->find("matchExpressions") != nullptr) return false;
+    const auto& labels = document::members_of(selector->find("matchLabels"));
+    if (labels.size() != 1 || labels[0].first != kQuarantineLabel ||
+        labels[0].second.str() != "true") {
+      return false;
+    }
+  }
+  std::set<std::string> types;
+  for (const auto& t : document::items_of(spec->find("policyTypes"))) types.emplace(t.str());
+  if (types != std::set<std::string>{"Ingress", "Egress"}) return false;
+  if (!document::items_of(spec->find("ingress")).empty()) return false;
+  const auto& egress = document::items_of(spec->find("egress"));
+  if (kind == ManagedPolicyKind::kQuarantine || !allow_dns) return egress.empty();
+  if (egress.size() != 1 || egress[0].find("to") != nullptr) return false;
+  std::set<std::string> ports;
+  for (const auto& p : document::items_of(egress[0].find("ports"))) {
+    const Value* proto = p.find("protocol");
+    const Value* port = p.find("port");
+    ports.insert(std::string(proto ? proto->str() : "TCP") + "/" +
+                 std::string(port ? port->str() : ""));
+  }
+  return ports == std::set<std::string>{"UDP/53", "TCP/53"};
+}
+
+runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns) {
+  if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
+  const std::string name = name_of(kind_);
+  auto namespace_object = sources_.namespaces.get(ns);
+  const bool live = namespace_object != nullptr &&
+                    namespace_object->find({"metadata", "deletionTimestamp"}) == nullptr;
+
+  Owners owners;
+  bool allow_dns = true;  // the strictest selecting policy wins
+  if (live) {
+    const auto labels = labels_of(*namespace_object);
+    for (const auto& p : *sources_.policies.current()) {
+      if (!p.active() || !wants(kind_, p.policy.spec)) continue;
+      if (!selects_namespace(p.policy.spec, ns, labels)) continue;
+      owners.emplace_back(p.policy.name, p.uid);
+      allow_dns = allow_dns && p.policy.spec.network.allow_dns_egress;
+    }
+    std::sort(owners.begin(), owners.end());
+  }
+
+  auto current = sources_.network_policies.get(ns + "/" + name);
+  if (current != nullptr) {
+    const Value* managed = current->find({"metadata", "labels", kManagedByLabel});
+    if (managed == nullptr || managed->str() != "bulwark") {
+      // Someone else's object that happens to have our name: never rewrite or delete it.
+      logging::warn("namespace " + ns + " has a NetworkPolicy " + name +
+                    " that Bulwark did not create; leaving it alone");
+      return {};
+    }
+  }
+  if (owners.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      held_.erase(ns);
+    }
+    if (current == nullptr) return {};
+    const Value* uid = current->find({"metadata", "uid"});
+    try {
+      client_.remove(kube::resources::kNetworkPolicies, ns, name,
+                     uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt);
+      logging::info("removed " + ns + "/" + name + ": no policy selects the namespace");
+      if (on_write_) on_write_(kind_, "delete");
+    } catch (const kube::ApiError& e) {
+      if (e.error_class() != kube::ErrorClass::kNotFound) throw;
+    }
+    return {};
+  }
+  if (current != nullptr) {
+    std::lock_guard lock(mu_);
+    held_.insert(ns);
+  }
+  if (current != nullptr && up_to_date(kind_, *current, allow_dns, owners)) {
+    logging::debug(ns + "/" + name + " is up to date");  // no write
+    return {};
+  }
+  // A managed object that exists but differs, or one this process saw and a user then deleted,
+  // is drift; the first creation is not.
+  bool repair = current != nullptr;
+  {
+    std::lock_guard lock(mu_);
+    repair = repair || held_.count(ns) > 0;
+  }
+  const Value applied = client_.apply(kube::resources::kNetworkPolicies, ns, name,
+                                      desired(kind_, ns, allow_dns, owners), "bulwark", true);
+  logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
+  if (on_write_) on_write_(kind_, repair ? "repair" : "create");
+  if (repair) {
+    const Value* uid = applied.find({"metadata", "uid"});
+    events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name,
+                    uid != nullptr ? std::string(uid->str()) : ""},
+                   "Normal", "DriftRepaired",
+                   "Bulwark restored " + name + " to what its SecurityPolicies require");
+  }
+  return {};
+}
+
+}  // namespace bulwark::reconcilers

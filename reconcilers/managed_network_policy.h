@@ -1,0 +1,71 @@
+#pragma once
+
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kube/client.h"
+#include "reconcilers/events.h"
+#include "reconcilers/policy_set.h"
+#include "runtime/controller.h"
+#include "runtime/informer.h"
+
+namespace bulwark::reconcilers {
+
+inline constexpr const char* kDefaultDenyName = "bulwark-default-deny";
+inline constexpr const char* kQuarantinePolicyName = "bulwark-quarantine";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kQuarantineLabel = "bulwark.dev/quarantine";
+
+// The NetworkPolicies Bulwark keeps in namespaces (API.md section 2):
+// - kDefaultDeny, bulwark-default-deny: every pod, all ingress and egress denied, cluster DNS
+//   allowed unless a selecting policy forbids it; wanted by policies with network.defaultDeny.
+// - kQuarantine, bulwark-quarantine: pods labelled bulwark.dev/quarantine=true, all ingress and
+//   egress denied; wanted by policies in Enforce mode with the Quarantine action.
+enum class ManagedPolicyKind { kDefaultDeny, kQuarantine };
+
+// Keeps one managed NetworkPolicy in every namespace that an active SecurityPolicy wanting it
+// selects, and only there. Restores it when a user deletes or edits it (an Event DriftRepaired
+// says so); removes it when no policy selects the namespace any more. Writes with server-side
+// apply and only when the object differs from what it should be; owner references to the
+// selecting policies let garbage collection remove it with them. Never touches a NetworkPolicy
+// of that name that Bulwark did not create. Keys are namespace names.
+class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
+ public:
+  struct Sources {
+    const runtime::Informer& namespaces;
+    const runtime::Informer& network_policies;
+    const PolicySet& policies;
+  };
+  using Owners = std::vector<std::pair<std::string, std::string>>;  // (name, uid), sorted
+  // Called after each write: the action ("create", "repair", "delete"), for metrics.
+  using WriteObserver = std::function<void(ManagedPolicyKind, const std::string& action)>;
+
+  ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::KubeClient& client, Sources sources,
+                                 EventRecorder& events, std::vector<std::string> never_touch);
+  void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
+
+  runtime::Result reconcile(const std::string& ns) override;
+
+  static const char* name_of(ManagedPolicyKind kind);
+  // The NetworkPolicy document to apply.
+  static std::string desired(ManagedPolicyKind kind, const std::string& ns, bool allow_dns,
+                             const Owners& owners);
+  // Whether an existing NetworkPolicy already is what desired() describes.
+  static bool up_to_date(ManagedPolicyKind kind, const document::Value& current, bool allow_dns,
+                         const Owners& owners);
+
+ private:
+  ManagedPolicyKind kind_;
+  kube::KubeClient& client_;
+  Sources sources_;
+  EventRecorder& events_;
+  std::vector<std::string> never_touch_;
+  WriteObserver on_write_;
+  std::mutex mu_;
+  std::set<std::string> held_;  // guarded by mu_: namespaces where the object was seen
+};
+
+}  // namespace bulwark::reconcilers

@@ -1,0 +1,100 @@
+#include "reconcilers/posture_book.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace bulwark::reconcilers {
+
+namespace {
+
+bool same(const WorkloadRecord& a, const WorkloadRecord& b) {
+  if (a.outcomes.size() != b.outcomes.size()) return false;
+  for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+    const auto &x = a.outcomes[i], &y = b.outcomes[i];
+    if (x.policy != y.policy || x.posture != y.posture || x.controls != y.controls ||
+        x.enforced != y.enforced) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void add_policies(const WorkloadRecord& r, std::set<std::string>& out) {
+  for (const auto& o : r.outcomes) out.insert(o.policy);
+}
+
+}  // namespace
+
+bool PostureBook::put(const std::string& key, WorkloadRecord record) {
+  std::set<std::string> touched;
+  {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(key);
+    if (it != records_.end() && same(it->second, record)) return false;
+    if (it != records_.end()) add_policies(it->second, touched);
+    add_policies(record, touched);
+    records_[key] = std::move(record);
+  }
+  if (listener_ && !touched.empty()) listener_({touched.begin(), touched.end()});
+  return true;
+}
+
+void PostureBook::erase(const std::string& key) {
+  std::set<std::string> touched;
+  {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(key);
+    if (it == records_.end()) return;
+    add_policies(it->second, touched);
+    records_.erase(it);
+  }
+  if (listener_ && !touched.empty()) listener_({touched.begin(), touched.end()});
+}
+
+PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_violations) const {
+  PolicySummary s;
+  std::lock_guard lock(mu_);
+  for (const auto& [key, r] : records_) {
+    for (const auto& o : r.outcomes) {
+      if (o.policy != policy) continue;
+      ++s.workloads;
+      switch (o.posture) {
+        case posture::Posture::kCompliant:
+          ++s.compliant;
+          break;
+        case posture::Posture::kExempt:
+          ++s.exempt;
+          break;
+        case posture::Posture::kViolating:
+          ++s.violating;
+          s.violations.push_back({r.namespace_name, r.kind, r.name, o.controls, o.worst});
+          break;
+      }
+      if (o.enforced) ++s.quarantined;
+    }
+  }
+  if (s.workloads > 0) s.score = (s.compliant + s.exempt) * 100 / s.workloads;
+  // Worst first: the most severe control, then the most controls, then by name for a stable list.
+  std::sort(s.violations.begin(), s.violations.end(), [](const auto& a, const auto& b) {
+    return std::tuple(static_cast<int>(a.worst), -static_cast<long>(a.controls.size()),
+                      a.namespace_name, a.kind, a.name) <
+           std::tuple(static_cast<int>(b.worst), -static_cast<long>(b.controls.size()),
+                      b.namespace_name, b.kind, b.name);
+  });
+  if (s.violations.size() > max_violations) s.violations.resize(max_violations);
+  return s;
+}
+
+void PostureBook::for_each(
+    const std::function<void(const std::string&, const WorkloadRecord&)>& fn) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, r] : records_) fn(key, r);
+}
+
+std::size_t PostureBook::size() const {
+  std::lock_guard lock(mu_);
+  return records_.size();
+}
+
+}  // namespace bulwark::reconcilers

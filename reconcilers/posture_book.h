@@ -1,0 +1,70 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "crds/security_policy.h"
+#include "posture/engine.h"
+
+namespace bulwark::reconcilers {
+
+// What one policy found on one workload.
+struct PolicyOutcome {
+  std::string policy;
+  posture::Posture posture = posture::Posture::kCompliant;
+  std::vector<std::string> controls;            // violated control IDs, sorted, unique
+  crds::Severity worst = crds::Severity::kLow;  // of those controls; meaningless when none
+  bool enforced = false;  // this policy quarantined the workload or scaled it to zero
+};
+
+// The last verdict written for one top-level workload.
+struct WorkloadRecord {
+  std::string namespace_name;
+  std::string kind;
+  std::string name;
+  std::vector<PolicyOutcome> outcomes;  // one per selecting policy, sorted by policy
+};
+
+// A policy's standing, as its status reports it.
+struct PolicySummary {
+  int workloads = 0;
+  int compliant = 0;
+  int violating = 0;
+  int exempt = 0;
+  int quarantined = 0;
+  int score = 100;  // share of workloads compliant or exempt, rounded down; 100 with none
+  struct Entry {
+    std::string namespace_name, kind, name;
+    std::vector<std::string> controls;
+    crds::Severity worst;
+  };
+  std::vector<Entry> violations;  // worst first, at most the limit asked for
+};
+
+// The verdicts of every workload the posture reconciler has judged, keyed by workload key. It is
+// what policy status and metrics aggregate, so neither evaluates anything again. Thread-safe.
+class PostureBook {
+ public:
+  // Told the names of policies whose standing may have changed, after each change.
+  using Listener = std::function<void(const std::vector<std::string>& policies)>;
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+
+  // Stores the record; returns whether it differs from the one held.
+  bool put(const std::string& key, WorkloadRecord record);
+  void erase(const std::string& key);
+
+  PolicySummary summarize(const std::string& policy, std::size_t max_violations) const;
+  // Calls `fn` with every record under the lock; `fn` must not call back into the book.
+  void for_each(const std::function<void(const std::string&, const WorkloadRecord&)>& fn) const;
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, WorkloadRecord> records_;  // guarded by mu_
+  Listener listener_;                              // set before use
+};
+
+}  // namespace bulwark::reconcilers

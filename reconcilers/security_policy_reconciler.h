@@ -1,0 +1,61 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kube/client.h"
+#include "reconcilers/policy_set.h"
+#include "reconcilers/posture_book.h"
+#include "reconcilers/workload_posture.h"
+#include "runtime/clock.h"
+#include "runtime/controller.h"
+#include "runtime/informer.h"
+
+namespace bulwark::reconcilers {
+
+// Held on every SecurityPolicy so that deleting one waits until Bulwark has taken back what it
+// did to users' objects (quarantine labels, replica counts, annotations).
+inline constexpr const char* kCleanupFinalizer = "bulwark.dev/cleanup";
+inline constexpr std::size_t kMaxStatusViolations = 100;
+
+// Keeps each SecurityPolicy's own object right (API.md section 1):
+// - the cleanup finalizer: added to a live policy; on deletion, removed once no workload still
+//   carries the policy's annotations, i.e. once the posture reconciler has released everything;
+// - status: Ready (True/Reconciled, or False/InvalidSpec naming every field at fault), Compliant
+//   (from the PostureBook), VulnerabilityReports when images.maxSeverity is set, the summary, at
+//   most 100 violations worst first, lastEvaluated and observedGeneration. lastTransitionTime
+//   moves only when a condition flips; nothing is written when the status is already right, and
+//   lastEvaluated is only refreshed with a real change, so a converged cluster costs no write.
+// Status writes carry the resourceVersion read, so a concurrent change makes it retry. Keys are
+// policy names.
+class SecurityPolicyReconciler : public runtime::Reconciler {
+ public:
+  struct Sources {
+    const runtime::Informer& policies;
+    const runtime::Informer& namespaces;
+    WorkloadCaches workloads;
+  };
+  SecurityPolicyReconciler(kube::KubeClient& client, Sources sources, const PostureBook& book,
+                           const runtime::Clock& clock, bool vulnerability_reports_served);
+  runtime::Result reconcile(const std::string& name) override;
+
+  struct Condition {
+    std::string type;
+    std::string status;  // "True", "False" or "Unknown"
+    std::string reason;
+    std::string message;
+  };
+  static Condition ready_condition(const std::vector<crds::FieldError>& errors);
+  static Condition compliant_condition(bool valid, const PolicySummary& summary);
+
+ private:
+  bool still_marked(const std::string& policy) const;
+
+  kube::KubeClient& client_;
+  Sources sources_;
+  const PostureBook& book_;
+  const runtime::Clock& clock_;
+  bool reports_served_;
+};
+
+}  // namespace bulwark::reconcilers

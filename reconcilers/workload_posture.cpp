@@ -1,0 +1,430 @@
+#include "reconcilers/workload_posture.h"
+
+#include <algorithm>
+#include <set>
+
+#include "document/json_writer.h"
+#include "reconcilers/managed_network_policy.h"
+#include "server/logging.h"
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+namespace {
+
+struct KindInfo {
+  std::string_view kind;
+  std::string_view api_version;
+  const kube::ResourceType* type;
+};
+
+const KindInfo* kind_info(std::string_view kind) {
+  static const KindInfo kinds[] = {
+      {"Pod", "v1", &kube::resources::kPods},
+      {"Deployment", "apps/v1", &kube::resources::kDeployments},
+      {"StatefulSet", "apps/v1", &kube::resources::kStatefulSets},
+      {"DaemonSet", "apps/v1", &kube::resources::kDaemonSets},
+      {"ReplicaSet", "apps/v1", &kube::resources::kReplicaSets},
+      {"Job", "batch/v1", &kube::resources::kJobs},
+      {"CronJob", "batch/v1", &kube::resources::kCronJobs},
+  };
+  for (const auto& k : kinds) {
+    if (k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+std::string str_at(const Value& v, std::initializer_list<std::string_view> path) {
+  const Value* found = v.find(path);
+  return found != nullptr ? std::string(found->str()) : std::string();
+}
+
+// The ownerReference with controller: true.
+const Value* controller_of(const Value& object) {
+  for (const auto& ref : document::items_of(object.find({"metadata", "ownerReferences"}))) {
+    const Value* c = ref.find("controller");
+    if (c != nullptr && c->str() == "true") return &ref;
+  }
+  return nullptr;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+bool has_action(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action) {
+  const auto& a = spec.enforcement.actions;
+  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
+         std::find(a.begin(), a.end(), action) != a.end();
+}
+
+std::optional<long> parse_count(const std::string& text) {
+  if (text.empty() || text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stol(text);
+}
+
+}  // namespace
+
+const runtime::Informer* WorkloadCaches::of(std::string_view kind) const {
+  if (kind == "Pod") return &pods;
+  if (kind == "Deployment") return &deployments;
+  if (kind == "StatefulSet") return &statefulsets;
+  if (kind == "DaemonSet") return &daemonsets;
+  if (kind == "ReplicaSet") return &replicasets;
+  if (kind == "Job") return &jobs;
+  if (kind == "CronJob") return &cronjobs;
+  return nullptr;
+}
+
+std::string workload_key(std::string_view kind, std::string_view ns, std::string_view name) {
+  return std::string(kind) + "/" + std::string(ns) + "/" + std::string(name);
+}
+
+std::string top_owner_key(std::string_view kind, const Value& object,
+                          const WorkloadCaches& caches) {
+  const std::string ns = str_at(object, {"metadata", "namespace"});
+  std::string current_kind(kind);
+  std::string name = str_at(object, {"metadata", "name"});
+  const Value* owner = controller_of(object);
+  // At most two steps: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
+  for (int step = 0; step < 2 && owner != nullptr; ++step) {
+    const std::string owner_kind = str_at(*owner, {"kind"});
+    const std::string owner_name = str_at(*owner, {"name"});
+    const bool known =
+        (current_kind == "Pod" && (owner_kind == "ReplicaSet" || owner_kind == "Job" ||
+                                   owner_kind == "StatefulSet" || owner_kind == "DaemonSet")) ||
+        (current_kind == "ReplicaSet" && owner_kind == "Deployment") ||
+        (current_kind == "Job" && owner_kind == "CronJob");
+    if (!known) break;
+    current_kind = owner_kind;
+    name = owner_name;
+    owner = nullptr;
+    if (current_kind == "ReplicaSet" || current_kind == "Job") {
+      auto parent = caches.of(current_kind)->get(ns + "/" + name);
+      if (parent != nullptr) {
+        // Resolve the owner's owner while the parent snapshot is alive.
+        const Value* next = controller_of(*parent);
+        if (next != nullptr) {
+          const std::string next_kind = str_at(*next, {"kind"});
+          if ((current_kind == "ReplicaSet" && next_kind == "Deployment") ||
+              (current_kind == "Job" && next_kind == "CronJob")) {
+            return workload_key(next_kind, ns, str_at(*next, {"name"}));
+          }
+        }
+      }
+    }
+  }
+  return workload_key(current_kind, ns, name);
+}
+
+std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
+    const std::string& ns, const std::vector<std::pair<std::string, std::string>>& subjects) const {
+  std::optional<posture::VulnerabilityCounts> out;
+  for (const auto& key : reports_.keys_in_namespace(ns)) {
+    auto report = reports_.get(key);
+    if (report == nullptr) continue;
+    const std::pair<std::string, std::string> about{
+        str_at(*report, {"metadata", "labels", "trivy-operator.resource.kind"}),
+        str_at(*report, {"metadata", "labels", "trivy-operator.resource.name"})};
+    if (std::find(subjects.begin(), subjects.end(), about) == subjects.end()) continue;
+    if (!out) out.emplace();
+    auto count = [&](std::string_view field) {
+      return static_cast<int>(
+          parse_count(str_at(*report, {"report", "summary", field})).value_or(0));
+    };
+    out->critical += count("criticalCount");
+    out->high += count("highCount");
+    out->medium += count("mediumCount");
+    out->low += count("lowCount");
+    out->source += (out->source.empty() ? "VulnerabilityReport " : ", ") + key;
+  }
+  return out;
+}
+
+WorkloadPostureReconciler::WorkloadPostureReconciler(kube::KubeClient& client, Sources sources,
+                                                     PostureBook& book, EventRecorder& events,
+                                                     const runtime::Clock& clock,
+                                                     std::vector<std::string> never_touch)
+    : client_(client),
+      sources_(sources),
+      book_(book),
+      events_(events),
+      clock_(clock),
+      never_touch_(std::move(never_touch)) {}
+
+std::vector<std::string> WorkloadPostureReconciler::keys_for(std::string_view kind,
+                                                             const std::string& object_key) const {
+  if (kind == "Namespace") {
+    std::set<std::string> keys;
+    for (const char* k :
+         {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}) {
+      const auto* cache = sources_.workloads.of(k);
+      for (const auto& key : cache->keys_in_namespace(object_key)) {
+        if (auto o = cache->get(key)) keys.insert(top_owner_key(k, *o, sources_.workloads));
+      }
+    }
+    return {keys.begin(), keys.end()};
+  }
+  const auto slash = object_key.find('/');
+  const std::string ns = object_key.substr(0, slash);
+  const std::string name = object_key.substr(slash + 1);
+  const auto* cache = sources_.workloads.of(kind);
+  if (cache == nullptr) return {};
+  auto object = cache->get(object_key);
+  // A vanished object is reconciled under its own key so its record is dropped; what it belonged
+  // to hears of the change through its own cache.
+  if (object == nullptr) return {workload_key(kind, ns, name)};
+  return {top_owner_key(kind, *object, sources_.workloads)};
+}
+
+std::vector<std::string> WorkloadPostureReconciler::all_keys() const {
+  std::set<std::string> keys;
+  for (const char* k :
+       {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}) {
+    const auto* cache = sources_.workloads.of(k);
+    for (const auto& key : cache->keys()) {
+      if (auto o = cache->get(key)) keys.insert(top_owner_key(k, *o, sources_.workloads));
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
+std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view kind,
+                                                                const Value& object) const {
+  const std::string uid = str_at(object, {"metadata", "uid"});
+  if (kind == "Pod")
+    return {str_at(object, {"metadata", "namespace"}) + "/" + str_at(object, {"metadata", "name"})};
+  std::vector<std::string> pods;
+  auto owned_pods = [&](const std::string& owner_uid) {
+    for (const auto& key : sources_.workloads.pods.keys_owned_by(owner_uid)) pods.push_back(key);
+  };
+  auto via = [&](const runtime::Informer& middle) {
+    for (const auto& key : middle.keys_owned_by(uid)) {
+      if (auto m = middle.get(key)) owned_pods(str_at(*m, {"metadata", "uid"}));
+    }
+  };
+  if (kind == "Deployment") {
+    via(sources_.workloads.replicasets);
+  } else if (kind == "CronJob") {
+    via(sources_.workloads.jobs);
+  } else {
+    owned_pods(uid);
+  }
+  return pods;
+}
+
+runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
+  const auto first = key.find('/');
+  const auto second = key.find('/', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return {};
+  const std::string kind = key.substr(0, first);
+  const std::string ns = key.substr(first + 1, second - first - 1);
+  const std::string name = key.substr(second + 1);
+  const KindInfo* info = kind_info(kind);
+  if (info == nullptr) return {};
+  if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
+
+  auto object = sources_.workloads.of(kind)->get(ns + "/" + name);
+  if (object == nullptr || object->find({"metadata", "deletionTimestamp"}) != nullptr ||
+      top_owner_key(kind, *object, sources_.workloads) != key) {
+    book_.erase(key);  // gone, going, or judged as part of its owner
+    return {};
+  }
+  const auto workload = posture::workload_from(*object);
+  if (!workload) return {};
+
+  crds::Labels namespace_labels;
+  if (auto n = sources_.namespaces.get(ns)) namespace_labels = labels_of(*n);
+
+  std::optional<posture::VulnerabilityCounts> vulnerabilities;
+  const auto policies = sources_.policies.current();
+  const bool wants_reports = std::any_of(policies->begin(), policies->end(), [](const auto& p) {
+    return p.active() && p.policy.spec.images.max_severity.has_value();
+  });
+  if (wants_reports && sources_.vulnerabilities != nullptr) {
+    std::vector<std::pair<std::string, std::string>> subjects{{kind, name}};
+    if (kind == "Deployment") {
+      for (const auto& rs :
+           sources_.workloads.replicasets.keys_owned_by(str_at(*object, {"metadata", "uid"}))) {
+        subjects.emplace_back("ReplicaSet", rs.substr(rs.find('/') + 1));
+      }
+    }
+    vulnerabilities = sources_.vulnerabilities->counts(ns, subjects);
+  }
+
+  const auto now = clock_.wall_now();
+  posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr};
+  WorkloadRecord record{ns, kind, name, {}};
+  std::set<std::string> controls;
+  bool violating = false, exempt = false, quarantine = false, scale_to_zero = false;
+  std::optional<std::chrono::system_clock::time_point> next_expiry;
+  std::vector<std::string> selecting;
+  for (const auto& p : *policies) {
+    if (!p.active()) continue;
+    const auto& spec = p.policy.spec;
+    if (!selects_namespace(spec, ns, namespace_labels)) continue;
+    if (!p.evaluator->selects(*workload, &namespace_labels)) continue;
+    const auto verdict = p.evaluator->evaluate(*workload, context);
+    PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false};
+    std::set<std::string> mine;
+    for (const auto& v : verdict.violations) {
+      mine.emplace(v.control);
+      outcome.worst = std::min(outcome.worst, v.severity);
+    }
+    outcome.controls.assign(mine.begin(), mine.end());
+    controls.insert(mine.begin(), mine.end());
+    if (verdict.posture == posture::Posture::kViolating) {
+      violating = true;
+      const bool q = has_action(spec, crds::EnforcementAction::kQuarantine);
+      const bool s = has_action(spec, crds::EnforcementAction::kScaleToZero) &&
+                     (kind == "Deployment" || kind == "StatefulSet");
+      quarantine = quarantine || q;
+      scale_to_zero = scale_to_zero || s;
+      outcome.enforced = q || s;
+    }
+    exempt = exempt || verdict.posture == posture::Posture::kExempt;
+    for (const auto& ex : spec.exemptions) {
+      // An exemption that still applies: judge again the moment it expires.
+      if (!ex.expires || *ex.expires <= now) continue;
+      if (!ex.namespaces.empty() &&
+          std::find(ex.namespaces.begin(), ex.namespaces.end(), ns) == ex.namespaces.end()) {
+        continue;
+      }
+      if (!next_expiry || *ex.expires < *next_expiry) next_expiry = ex.expires;
+    }
+    selecting.push_back(p.policy.name);
+    record.outcomes.push_back(std::move(outcome));
+  }
+  const std::string posture = record.outcomes.empty() ? ""
+                              : violating             ? "violating"
+                              : exempt                ? "exempt"
+                                                      : "compliant";
+  const ObjectRef ref{std::string(info->api_version), kind, ns, name,
+                      str_at(*object, {"metadata", "uid"})};
+  auto act = [&](std::string_view action, bool ok) {
+    if (on_action_) on_action_(action, ok);
+  };
+
+  // Pods first: once the workload's annotations say it is released, its pods are too, which is
+  // what the policy finalizer relies on.
+  int labelled = 0, released = 0;
+  for (const auto& pod_key : pod_keys_of(kind, *object)) {
+    auto pod = sources_.workloads.pods.get(pod_key);
+    if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
+    const bool has = str_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true";
+    if (has == quarantine) continue;
+    const std::string pod_name = pod_key.substr(pod_key.find('/') + 1);
+    const std::string patch = std::string(R"({"metadata":{"labels":{")") + kQuarantineLabel +
+                              "\":" + (quarantine ? "\"true\"" : "null") + "}}}";
+    try {
+      client_.merge_patch(kube::resources::kPods, ns, pod_name, patch);
+      act(quarantine ? "quarantine" : "release", true);
+    } catch (const kube::ApiError& e) {
+      if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
+      act(quarantine ? "quarantine" : "release", false);
+      throw;
+    }
+    (quarantine ? labelled : released)++;
+  }
+
+  // Then the workload: annotations and, for ScaleToZero, replicas, in one merge patch.
+  const Value* annotations = object->find({"metadata", "annotations"});
+  auto annotation = [&](const char* k) {
+    const Value* v = annotations != nullptr ? annotations->find(k) : nullptr;
+    return v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt;
+  };
+  std::string changes;
+  auto set = [&](const char* k, const std::optional<std::string>& want) {
+    if (annotation(k) == want) return;
+    changes += std::string(changes.empty() ? "" : ",") + document::json_quote(k) + ":" +
+               (want ? document::json_quote(*want) : "null");
+  };
+  const std::string violations_text = join({controls.begin(), controls.end()});
+  set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
+  set(kViolationsAnnotation,
+      violations_text.empty() ? std::nullopt : std::optional(violations_text));
+  set(kPoliciesAnnotation, selecting.empty() ? std::nullopt : std::optional(join(selecting)));
+  const bool annotations_changed = !changes.empty();
+
+  std::string replicas_patch;
+  std::string_view replica_action;
+  const auto recorded = annotation(kRecordedReplicasAnnotation);
+  if (kind == "Deployment" || kind == "StatefulSet") {
+    const std::string replicas_text = str_at(*object, {"spec", "replicas"});
+    const long replicas = parse_count(replicas_text).value_or(replicas_text.empty() ? 1 : 0);
+    if (scale_to_zero && replicas > 0) {
+      set(kRecordedReplicasAnnotation, std::to_string(replicas));
+      replicas_patch = R"(,"spec":{"replicas":0})";
+      replica_action = "scale_to_zero";
+    } else if (!scale_to_zero && recorded) {
+      set(kRecordedReplicasAnnotation, std::nullopt);
+      // Give back what was taken, unless someone has set a count since: theirs stands.
+      if (replicas == 0 && parse_count(*recorded)) {
+        replicas_patch = R"(,"spec":{"replicas":)" + *recorded + "}";
+        replica_action = "restore_replicas";
+      }
+    }
+  }
+  if (!changes.empty()) {
+    try {
+      client_.merge_patch(
+          *info->type, ns, name,
+          R"({"metadata":{"annotations":{)" + changes + "}}" + replicas_patch + "}");
+      if (annotations_changed) act("annotate", true);
+      if (!replica_action.empty()) act(replica_action, true);
+    } catch (const kube::ApiError& e) {
+      if (e.error_class() == kube::ErrorClass::kNotFound) return {};
+      act(replica_action.empty() ? "annotate" : replica_action, false);
+      throw;
+    }
+    logging::info(key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
+                  (violations_text.empty() ? "" : " [" + violations_text + "]") +
+                  (replica_action.empty() ? "" : ", " + std::string(replica_action)));
+  } else {
+    logging::debug(key + " is up to date");
+  }
+
+  // Events: one per change.
+  const std::string before = annotation(kPostureAnnotation).value_or("");
+  if (posture == "violating" && (before != "violating" || annotation(kViolationsAnnotation) !=
+                                                              std::optional(violations_text))) {
+    events_.record(ref, "Warning", "PolicyViolation",
+                   "violates " + violations_text + " (policies " + join(selecting) + ")");
+  }
+  if (labelled > 0 || replica_action == "scale_to_zero") {
+    events_.record(ref, "Warning", "Quarantined",
+                   replica_action == "scale_to_zero"
+                       ? "scaled to zero by SecurityPolicy enforcement"
+                       : "labelled " + std::to_string(labelled) + " pod(s) " + kQuarantineLabel +
+                             "=true; the namespace's " + kQuarantinePolicyName +
+                             " NetworkPolicy isolates them");
+  }
+  if (released > 0 || replica_action == "restore_replicas") {
+    events_.record(ref, "Normal", "Released",
+                   replica_action == "restore_replicas"
+                       ? "replicas restored to " + recorded.value_or("")
+                       : "released " + std::to_string(released) + " pod(s) from quarantine");
+  }
+
+  if (record.outcomes.empty()) {
+    book_.erase(key);
+  } else {
+    book_.put(key, std::move(record));
+  }
+  if (annotations_changed && on_verdict_) on_verdict_(key);
+
+  if (next_expiry) {
+    // A second past the instant, so the exemption has surely lapsed when it runs.
+    return {std::chrono::duration_cast<runtime::Clock::Duration>(*next_expiry - now) +
+            std::chrono::seconds(1)};
+  }
+  return {};
+}
+
+}  // namespace bulwark::reconcilers

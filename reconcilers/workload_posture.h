@@ -1,0 +1,120 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/client.h"
+#include "posture/engine.h"
+#include "reconcilers/events.h"
+#include "reconcilers/policy_set.h"
+#include "reconcilers/posture_book.h"
+#include "runtime/clock.h"
+#include "runtime/controller.h"
+#include "runtime/informer.h"
+
+namespace bulwark::reconcilers {
+
+inline constexpr const char* kPostureAnnotation = "bulwark.dev/posture";
+inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
+inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
+// ScaleToZero keeps the replica count it took away here, to give it back on release.
+inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
+
+// The caches of the workload kinds, by kind name ("Deployment").
+struct WorkloadCaches {
+  const runtime::Informer& pods;
+  const runtime::Informer& deployments;
+  const runtime::Informer& statefulsets;
+  const runtime::Informer& daemonsets;
+  const runtime::Informer& replicasets;
+  const runtime::Informer& jobs;
+  const runtime::Informer& cronjobs;
+  const runtime::Informer* of(std::string_view kind) const;  // null for another kind
+};
+
+// Workload keys are "Kind/namespace/name" ("Deployment/shop/cart").
+std::string workload_key(std::string_view kind, std::string_view ns, std::string_view name);
+
+// The workload whose template made this object: a Pod of a ReplicaSet of a Deployment resolves to
+// the Deployment, a Job of a CronJob to the CronJob; bare Pods, and Pods of controllers Bulwark
+// does not know, are their own workload.
+std::string top_owner_key(std::string_view kind, const document::Value& object,
+                          const WorkloadCaches& caches);
+
+// Where the vulnerability counts of a workload's images come from (Trivy Operator's
+// VulnerabilityReports in a cluster).
+class VulnerabilitySource {
+ public:
+  virtual ~VulnerabilitySource() = default;
+  // The counts over the reports about any of `subjects` (kind, name) in the namespace; nullopt
+  // when there is no report.
+  virtual std::optional<posture::VulnerabilityCounts> counts(
+      const std::string& ns,
+      const std::vector<std::pair<std::string, std::string>>& subjects) const = 0;
+};
+
+// Reads VulnerabilityReports (aquasecurity.github.io/v1alpha1) from a cache: a report is about
+// the workload its trivy-operator.resource.kind/name labels name, and its report.summary counts.
+class ReportCacheVulnerabilities : public VulnerabilitySource {
+ public:
+  explicit ReportCacheVulnerabilities(const runtime::Informer& reports) : reports_(reports) {}
+  std::optional<posture::VulnerabilityCounts> counts(
+      const std::string& ns,
+      const std::vector<std::pair<std::string, std::string>>& subjects) const override;
+
+ private:
+  const runtime::Informer& reports_;
+};
+
+// Judges every top-level workload against the SecurityPolicies that select it and writes the
+// result (API.md section 2): the posture annotations on the workload; in Enforce mode the
+// quarantine label on its pods and, for Deployments and StatefulSets, a scale to zero with the
+// replica count recorded; and the release of all of that when the workload complies, is exempt,
+// or no enforcing policy selects it any more. Writes are merge patches of exactly the fields
+// that differ; a converged workload costs no write. Events mark each change. Asks to run again
+// when an exemption that applies expires. Records each verdict in the PostureBook. Keys are
+// workload keys (see workload_key).
+class WorkloadPostureReconciler : public runtime::Reconciler {
+ public:
+  struct Sources {
+    WorkloadCaches workloads;
+    const runtime::Informer& namespaces;
+    const PolicySet& policies;
+    const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
+  };
+  // Told of each remediation: action (API.md section 5) and whether it succeeded.
+  using ActionObserver = std::function<void(std::string_view action, bool ok)>;
+  // Told when a changed verdict has been written for a workload key.
+  using VerdictObserver = std::function<void(const std::string& key)>;
+
+  WorkloadPostureReconciler(kube::KubeClient& client, Sources sources, PostureBook& book,
+                            EventRecorder& events, const runtime::Clock& clock,
+                            std::vector<std::string> never_touch);
+  void set_action_observer(ActionObserver o) { on_action_ = std::move(o); }
+  void set_verdict_observer(VerdictObserver o) { on_verdict_ = std::move(o); }
+
+  runtime::Result reconcile(const std::string& key) override;
+
+  // The workload keys an object change may affect: its top owner (for a Pod, ReplicaSet or Job),
+  // or every workload of a namespace when the namespace changed. `kind` names the cache.
+  std::vector<std::string> keys_for(std::string_view kind, const std::string& object_key) const;
+  // Every top-level workload in the caches.
+  std::vector<std::string> all_keys() const;
+
+ private:
+  std::vector<std::string> pod_keys_of(std::string_view kind, const document::Value& object) const;
+
+  kube::KubeClient& client_;
+  Sources sources_;
+  PostureBook& book_;
+  EventRecorder& events_;
+  const runtime::Clock& clock_;
+  std::vector<std::string> never_touch_;
+  ActionObserver on_action_;
+  VerdictObserver on_verdict_;
+};
+
+}  // namespace bulwark::reconcilers

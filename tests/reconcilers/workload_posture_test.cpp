@@ -1,0 +1,376 @@
+// The posture reconciler against in-memory caches and a scripted API server: what it writes, and
+// that a converged workload costs no write.
+#include "reconcilers/workload_posture.h"
+
+#include <gtest/gtest.h>
+
+#include "document/reader.h"
+#include "kube/fake_transport.h"
+#include "reconcilers/managed_network_policy.h"
+#include "reconcilers/security_policy_reconciler.h"
+#include "runtime/fake_clock.h"
+#include "runtime/projection.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+using document::parse_json;
+
+class RecordedEvents : public EventRecorder {
+ public:
+  void record(const ObjectRef& about, const std::string&, const std::string& reason,
+              const std::string&) override {
+    reasons.push_back(about.kind + "/" + about.name + ":" + reason);
+  }
+  std::vector<std::string> reasons;
+};
+
+class FixedVulnerabilities : public VulnerabilitySource {
+ public:
+  std::optional<posture::VulnerabilityCounts> counts(
+      const std::string&, const std::vector<std::pair<std::string, std::string>>&) const override {
+    return value;
+  }
+  std::optional<posture::VulnerabilityCounts> value;
+};
+
+const char* kInsecurePodSpec =
+    R"({"containers":[{"name":"app","image":"nginx:1.27","securityContext":{"privileged":true}}]})";
+const char* kSecurePodSpec =
+    R"({"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},)"
+    R"("containers":[{"name":"app","image":"nginx:1.27","securityContext":{)"
+    R"("allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]})";
+
+class PostureTest : public ::testing::Test {
+ protected:
+  PostureTest()
+      : pods_(runtime::project_workload),
+        deployments_(runtime::project_workload),
+        statefulsets_(runtime::project_workload),
+        daemonsets_(runtime::project_workload),
+        replicasets_(runtime::project_workload),
+        jobs_(runtime::project_workload),
+        cronjobs_(runtime::project_workload),
+        namespaces_(runtime::project_workload),
+        policies_(runtime::project_spec),
+        policy_set_(policies_) {
+    auto transport = std::make_unique<testing::FakeTransport>();
+    transport_ = transport.get();
+    client_ = std::make_unique<kube::KubeClient>(std::move(transport), kube::KubeClient::Options{},
+                                                 clock_);
+    reconciler_ = std::make_unique<WorkloadPostureReconciler>(
+        *client_,
+        WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_},
+        book_, events_, clock_, std::vector<std::string>{"kube-system"});
+    namespaces_.upsert(parse_json(
+        R"({"kind":"Namespace","metadata":{"name":"shop","resourceVersion":"1","labels":{"env":"prod"}}})"));
+  }
+
+  WorkloadCaches caches() {
+    return {pods_, deployments_, statefulsets_, daemonsets_, replicasets_, jobs_, cronjobs_};
+  }
+
+  void policy(const std::string& name, const std::string& spec, const std::string& rv = "1") {
+    policies_.upsert(parse_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
+                                R"("metadata":{"name":")" +
+                                name + R"(","uid":"uid-)" + name + R"(","resourceVersion":")" + rv +
+                                R"("},"spec":)" + spec + "}"));
+    policy_set_.invalidate();
+  }
+
+  // A Deployment with one ReplicaSet and `pods` pods, as the controllers would make them.
+  void deployment(const std::string& name, const std::string& pod_spec, int pods = 2,
+                  const std::string& extra_annotations = "", const std::string& replicas = "2",
+                  const std::string& rv = "1") {
+    deployments_.upsert(parse_json(R"({"kind":"Deployment","metadata":{"name":")" + name +
+                                   R"(","namespace":"shop","uid":"d-)" + name +
+                                   R"(","resourceVersion":")" + rv + R"(","annotations":{)" +
+                                   extra_annotations + R"(}},"spec":{"replicas":)" + replicas +
+                                   R"(,"template":{"metadata":{"labels":{"app":")" + name +
+                                   R"("}},"spec":)" + pod_spec + "}}}"));
+    replicasets_.upsert(parse_json(
+        R"({"kind":"ReplicaSet","metadata":{"name":")" + name +
+        R"(-rs","namespace":"shop","uid":"rs-)" + name +
+        R"(","resourceVersion":"1","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":")" +
+        name + R"(","uid":"d-)" + name + R"(","controller":true}]},"spec":{"template":{"spec":)" +
+        pod_spec + "}}}"));
+    for (int i = 0; i < pods; ++i) {
+      pod(name + "-rs-" + std::to_string(i), pod_spec,
+          R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":")" + name +
+              R"(-rs","uid":"rs-)" + name + R"(","controller":true}])");
+    }
+  }
+
+  void pod(const std::string& name, const std::string& pod_spec, const std::string& meta = "",
+           const std::string& labels = "{}") {
+    pods_.upsert(parse_json(R"({"kind":"Pod","metadata":{"name":")" + name +
+                            R"(","namespace":"shop","uid":"p-)" + name +
+                            R"(","resourceVersion":"1","labels":)" + labels +
+                            (meta.empty() ? "" : "," + meta) + R"(},"spec":)" + pod_spec + "}"));
+  }
+
+  // Scripts `n` successful writes and returns the requests made by one reconcile.
+  std::vector<kube::HttpRequest> reconcile(const std::string& key,
+                                           runtime::Result* result = nullptr, int n = 10) {
+    transport_->requests.clear();
+    for (int i = 0; i < n; ++i) transport_->respond(200, "{}");
+    auto r = reconciler_->reconcile(key);
+    if (result != nullptr) *result = r;
+    return transport_->requests;
+  }
+
+  testing::FakeClock clock_;
+  testing::FakeTransport* transport_;
+  std::unique_ptr<kube::KubeClient> client_;
+  runtime::Informer pods_, deployments_, statefulsets_, daemonsets_, replicasets_, jobs_, cronjobs_,
+      namespaces_, policies_;
+  PolicySet policy_set_;
+  PostureBook book_;
+  RecordedEvents events_;
+  FixedVulnerabilities vulnerabilities_;
+  std::unique_ptr<WorkloadPostureReconciler> reconciler_;
+};
+
+TEST_F(PostureTest, PodsResolveToTheirTopOwner) {
+  deployment("cart", kInsecurePodSpec, 1);
+  auto p = pods_.get("shop/cart-rs-0");
+  EXPECT_EQ(top_owner_key("Pod", *p, caches()), "Deployment/shop/cart");
+  EXPECT_EQ(top_owner_key("ReplicaSet", *replicasets_.get("shop/cart-rs"), caches()),
+            "Deployment/shop/cart");
+  jobs_.upsert(parse_json(
+      R"({"kind":"Job","metadata":{"name":"nightly-1","namespace":"shop","uid":"j1","resourceVersion":"1",)"
+      R"("ownerReferences":[{"kind":"CronJob","name":"nightly","uid":"c1","controller":true}]},"spec":{}})"));
+  pod("nightly-1-x", kSecurePodSpec,
+      R"("ownerReferences":[{"kind":"Job","name":"nightly-1","uid":"j1","controller":true}])");
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/nightly-1-x"), caches()), "CronJob/shop/nightly");
+  pod("bare", kSecurePodSpec);
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/bare"), caches()), "Pod/shop/bare");
+  // An owner the cache has not seen yet: the pod waits on the ReplicaSet's key.
+  pod("orphan", kSecurePodSpec,
+      R"("ownerReferences":[{"kind":"ReplicaSet","name":"unseen","uid":"u","controller":true}])");
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/orphan"), caches()), "ReplicaSet/shop/unseen");
+  EXPECT_EQ(reconciler_->keys_for("Pod", "shop/cart-rs-0"),
+            std::vector<std::string>{"Deployment/shop/cart"});
+  EXPECT_EQ(reconciler_->keys_for("Pod", "shop/gone"), std::vector<std::string>{"Pod/shop/gone"});
+}
+
+TEST_F(PostureTest, AuditAnnotatesTheWorkloadAndTouchesNoPod) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  deployment("cart", kInsecurePodSpec);
+  const auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "PATCH");
+  EXPECT_EQ(requests[0].path, "/apis/apps/v1/namespaces/shop/deployments/cart");
+  const auto body = parse_json(requests[0].body);
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/violations"})->str(), "privileged");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/policies"})->str(), "audit");
+  EXPECT_EQ(body.find("spec"), nullptr);
+  EXPECT_EQ(events_.reasons, std::vector<std::string>{"Deployment/cart:PolicyViolation"});
+  const auto s = book_.summarize("audit", 100);
+  EXPECT_EQ(s.workloads, 1);
+  EXPECT_EQ(s.violating, 1);
+  EXPECT_EQ(s.score, 0);
+}
+
+TEST_F(PostureTest, AConvergedWorkloadCostsNoWrite) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  deployment("cart", kInsecurePodSpec, 2,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
+             R"("bulwark.dev/policies":"audit")");
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());
+  EXPECT_TRUE(events_.reasons.empty());
+}
+
+TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  deployment("cart", kInsecurePodSpec, 2);
+  auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 3u);  // two pods, then the Deployment
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(requests[i].path, "/api/v1/namespaces/shop/pods/cart-rs-" + std::to_string(i));
+    EXPECT_EQ(
+        parse_json(requests[i].body).find({"metadata", "labels", "bulwark.dev/quarantine"})->str(),
+        "true");
+  }
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+  EXPECT_EQ(events_.reasons, (std::vector<std::string>{"Deployment/cart:PolicyViolation",
+                                                       "Deployment/cart:Quarantined"}));
+
+  // The pods carry the label now; the policy goes back to Audit: release.
+  for (const char* name : {"cart-rs-0", "cart-rs-1"}) {
+    pods_.upsert(parse_json(
+        R"({"kind":"Pod","metadata":{"name":")" + std::string(name) +
+        R"(","namespace":"shop","uid":"p","resourceVersion":"2",)"
+        R"("labels":{"bulwark.dev/quarantine":"true"},"ownerReferences":[{"kind":"ReplicaSet",)"
+        R"("name":"cart-rs","uid":"rs-cart","controller":true}]},"spec":{"containers":[]}})"));
+  }
+  policy("enforce",
+         R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+         R"("enforcement":{"mode":"Audit"}})",
+         "2");
+  events_.reasons.clear();
+  requests = reconcile("Deployment/shop/cart");
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests[0].body, R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
+  EXPECT_EQ(requests[1].body, R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
+  EXPECT_EQ(events_.reasons.back(), "Deployment/cart:Released");
+}
+
+TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
+  policy("scale", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                  R"("enforcement":{"mode":"Enforce","actions":["ScaleToZero"]}})");
+  deployment("cart", kInsecurePodSpec, 0, "", "3");
+  auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  auto body = parse_json(requests[0].body);
+  EXPECT_EQ(body.find({"spec", "replicas"})->str(), "0");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->str(), "3");
+
+  // Scaled down and fixed: the three replicas come back and the record goes.
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
+             R"("bulwark.dev/policies":"scale","bulwark.dev/recorded-replicas":"3")",
+             "0", "2");
+  requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  body = parse_json(requests[0].body);
+  EXPECT_EQ(body.find({"spec", "replicas"})->str(), "3");
+  EXPECT_TRUE(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->is_null());
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "compliant");
+  EXPECT_EQ(events_.reasons.back(), "Deployment/cart:Released");
+}
+
+TEST_F(PostureTest, AUserScaleWhileHeldAtZeroStands) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"audit",)"
+             R"("bulwark.dev/recorded-replicas":"3")",
+             "5");
+  const auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body,
+            R"({"metadata":{"annotations":{"bulwark.dev/recorded-replicas":null}}})");
+}
+
+TEST_F(PostureTest, AnExemptionAsksToRunAgainWhenItExpires) {
+  const auto expires = clock_.wall_now() + std::chrono::minutes(10);
+  const std::time_t t = std::chrono::system_clock::to_time_t(expires);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+  policy("exempting", std::string(R"({"podSecurity":{"level":"baseline"},)"
+                                  R"("images":{"forbidLatestTag":false},"exemptions":[)"
+                                  R"({"name":"legacy","controls":["privileged"],"expires":")") +
+                          text + R"("}]})");
+  deployment("cart", kInsecurePodSpec, 0);
+  runtime::Result result;
+  const auto requests = reconcile("Deployment/shop/cart", &result);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(
+      parse_json(requests[0].body).find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+      "exempt");
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_GT(*result.requeue_after, std::chrono::minutes(9));
+  EXPECT_LE(*result.requeue_after, std::chrono::minutes(10) + std::chrono::seconds(1));
+
+  // Once the instant has passed, the same workload is violating.
+  clock_.advance(std::chrono::minutes(10) + std::chrono::seconds(1));
+  const auto later = reconcile("Deployment/shop/cart", &result);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(
+      parse_json(later[0].body).find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+      "violating");
+  EXPECT_FALSE(result.requeue_after.has_value());
+}
+
+TEST_F(PostureTest, NoSelectingPolicyTakesTheAnnotationsAway) {
+  policy("other-ns", R"({"match":{"namespaceSelector":{"matchLabels":{"env":"dev"}}}})");
+  deployment("cart", kInsecurePodSpec, 0,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
+             R"("bulwark.dev/policies":"gone")");
+  const auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body, R"({"metadata":{"annotations":{"bulwark.dev/posture":null,)"
+                              R"("bulwark.dev/violations":null,"bulwark.dev/policies":null}}})");
+  EXPECT_EQ(book_.size(), 0u);
+}
+
+TEST_F(PostureTest, InvalidAndDeletingPoliciesActOnNothing) {
+  policy("bad",
+         R"({"podSecurity":{"level":"baseline"},"exemptions":[{"name":"x","controls":["nope"]}]})");
+  policies_.upsert(parse_json(
+      R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"going",)"
+      R"("uid":"u","resourceVersion":"1","deletionTimestamp":"2026-11-28T00:00:00Z"},"spec":{}})"));
+  policy_set_.invalidate();
+  deployment("cart", kInsecurePodSpec, 0);
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());
+}
+
+TEST_F(PostureTest, VulnerabilityReportsAboveTheMaximumViolate) {
+  policy("vulns", R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false,)"
+                  R"("maxSeverity":"High"}})");
+  deployment("cart", kSecurePodSpec, 0);
+  EXPECT_EQ(parse_json(reconcile("Deployment/shop/cart")[0].body)
+                .find({"metadata", "annotations", "bulwark.dev/posture"})
+                ->str(),
+            "compliant");  // no report: not judged
+  vulnerabilities_.value = posture::VulnerabilityCounts{0, 4, 9, 0, "VulnerabilityReport x"};
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"vulns")", "2", "2");
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());  // High is allowed
+  vulnerabilities_.value->critical = 1;
+  const auto body = parse_json(reconcile("Deployment/shop/cart")[0].body);
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/violations"})->str(),
+            "imageVulnerabilities");
+}
+
+TEST_F(PostureTest, SeveralPoliciesMustAllBeSatisfied) {
+  policy("a-lenient",
+         R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false}})");
+  policy("b-strict", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  deployment("cart", kInsecurePodSpec, 0);
+  const auto body = parse_json(reconcile("Deployment/shop/cart")[0].body);
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/policies"})->str(),
+            "a-lenient,b-strict");
+  EXPECT_EQ(book_.summarize("a-lenient", 100).score, 100);
+  EXPECT_EQ(book_.summarize("b-strict", 100).score, 0);
+}
+
+TEST(PostureBook, SummaryIsWorstFirstAndBounded) {
+  PostureBook book;
+  std::vector<std::string> told;
+  book.set_listener(
+      [&](const std::vector<std::string>& p) { told.insert(told.end(), p.begin(), p.end()); });
+  using posture::Posture;
+  book.put("a", {"ns",
+                 "Deployment",
+                 "a",
+                 {{"p", Posture::kViolating, {"imageLatestTag"}, crds::Severity::kMedium, false}}});
+  book.put("b", {"ns",
+                 "Deployment",
+                 "b",
+                 {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kCritical, true}}});
+  book.put(
+      "c",
+      {"ns", "Deployment", "c", {{"p", Posture::kCompliant, {}, crds::Severity::kLow, false}}});
+  book.put("d",
+           {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false}}});
+  EXPECT_EQ(told.size(), 4u);
+  EXPECT_FALSE(book.put(
+      "d", {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false}}}));
+  EXPECT_EQ(told.size(), 4u);  // no change, no news
+  const auto s = book.summarize("p", 1);
+  EXPECT_EQ(s.workloads, 4);
+  EXPECT_EQ(s.violating, 2);
+  EXPECT_EQ(s.quarantined, 1);
+  EXPECT_EQ(s.score, 50);
+  ASSERT_EQ(s.violations.size(), 1u);
+  EXPECT_EQ(s.violations[0].name, "b");
+  EXPECT_EQ(SecurityPolicyReconciler::compliant_condition(true, s).reason, "ViolationsFound");
+  EXPECT_EQ(SecurityPolicyReconciler::compliant_condition(true, s).message, "2 workloads violate");
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers
