@@ -137,6 +137,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     {
       std::lock_guard lock(mu_);
       held_.erase(ns);
+      applied_.erase(ns);
     }
     if (current == nullptr) return {};
     const Value* uid = current->find({"metadata", "uid"});
@@ -150,9 +151,16 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     }
     return {};
   }
-  if (current != nullptr) {
+  {
     std::lock_guard lock(mu_);
-    held_.insert(ns);
+    if (current != nullptr) {
+      held_.insert(ns);
+      applied_.erase(ns);
+    } else if (applied_.count(ns) > 0) {
+      // This process created it and the watch has not brought it back yet: applying again
+      // would be a second write and, after a user's delete, a second DriftRepaired.
+      return {};
+    }
   }
   if (current != nullptr && up_to_date(kind_, *current, allow_dns, owners)) {
     logging::debug(ns + "/" + name + " is up to date");  // no write
@@ -168,6 +176,10 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
   const Value applied = client_.apply(kube::resources::kNetworkPolicies, ns, name,
                                       desired(kind_, ns, allow_dns, owners), "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
+  if (current == nullptr) {
+    std::lock_guard lock(mu_);
+    applied_.insert(ns);
+  }
   if (on_write_) on_write_(kind_, repair ? "repair" : "create");
   if (repair) {
     const Value* uid = applied.find({"metadata", "uid"});

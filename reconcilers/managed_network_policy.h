@@ -65,7 +65,10 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   std::vector<std::string> never_touch_;
   WriteObserver on_write_;
   std::mutex mu_;
-  std::set<std::string> held_;  // guarded by mu_: namespaces where the object was seen
+  // Guarded by mu_: namespaces where the object was seen in the cache; namespaces where this
+  // process created it and the cache does not show it yet.
+  std::set<std::string> held_;
+  std::set<std::string> applied_;
 };
 
 }  // namespace bulwark::reconcilers

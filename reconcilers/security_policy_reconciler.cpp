@@ -70,12 +70,14 @@ std::string comparable(const Value* status) {
 SecurityPolicyReconciler::SecurityPolicyReconciler(kube::KubeClient& client, Sources sources,
                                                    const PostureBook& book,
                                                    const runtime::Clock& clock,
-                                                   bool vulnerability_reports_served)
+                                                   bool vulnerability_reports_served,
+                                                   std::function<bool()> book_complete)
     : client_(client),
       sources_(sources),
       book_(book),
       clock_(clock),
-      reports_served_(vulnerability_reports_served) {}
+      reports_served_(vulnerability_reports_served),
+      book_complete_(std::move(book_complete)) {}
 
 SecurityPolicyReconciler::Condition SecurityPolicyReconciler::ready_condition(
     const std::vector<crds::FieldError>& errors) {
@@ -118,6 +120,11 @@ bool SecurityPolicyReconciler::still_marked(const std::string& policy) const {
     for (const auto& key : cache->keys()) {
       auto o = cache->get(key);
       if (o == nullptr) continue;
+      // ReplicaSets inherit their Deployment's annotations; only top-level workloads count.
+      if (top_owner_key(kind, *o, sources_.workloads) !=
+          workload_key(kind, key.substr(0, key.find('/')), key.substr(key.find('/') + 1))) {
+        continue;
+      }
       const Value* names = o->find({"metadata", "annotations", kPoliciesAnnotation});
       if (names == nullptr) continue;
       const std::string list = "," + std::string(names->str()) + ",";
@@ -168,6 +175,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     return {};
   }
 
+  if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
   const auto parsed = crds::parse_security_policy(*object);
   const bool valid = parsed.errors.empty();
   const std::string generation =

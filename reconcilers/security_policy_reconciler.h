@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,12 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
     const runtime::Informer& namespaces;
     WorkloadCaches workloads;
   };
+  // `book_complete` says whether the PostureBook holds a verdict for every workload (after a
+  // start, once the posture reconciler has been through them all); until then status is not
+  // written, so a restart does not publish a partial summary and then the right one.
   SecurityPolicyReconciler(kube::KubeClient& client, Sources sources, const PostureBook& book,
-                           const runtime::Clock& clock, bool vulnerability_reports_served);
+                           const runtime::Clock& clock, bool vulnerability_reports_served,
+                           std::function<bool()> book_complete);
   runtime::Result reconcile(const std::string& name) override;
 
   struct Condition {
@@ -56,6 +61,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const PostureBook& book_;
   const runtime::Clock& clock_;
   bool reports_served_;
+  std::function<bool()> book_complete_;
 };
 
 }  // namespace bulwark::reconcilers

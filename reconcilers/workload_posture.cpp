@@ -219,6 +219,29 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
+std::optional<std::string> WorkloadPostureReconciler::seen(
+    const std::string& object, const std::string& resource_version, const std::string& field,
+    std::optional<std::string> cached) const {
+  std::lock_guard lock(mu_);
+  auto it = expected_.find(object);
+  if (it == expected_.end()) return cached;
+  if (it->second.based_on != resource_version) {
+    expected_.erase(it);  // the cache has caught up with the write, or moved past it
+    return cached;
+  }
+  auto f = it->second.fields.find(field);
+  return f != it->second.fields.end() ? f->second : cached;
+}
+
+void WorkloadPostureReconciler::expect(const std::string& object,
+                                       const std::string& resource_version,
+                                       std::map<std::string, std::optional<std::string>> fields) {
+  std::lock_guard lock(mu_);
+  auto& e = expected_[object];
+  if (e.based_on != resource_version) e = Expected{resource_version, {}};
+  for (auto& [k, v] : fields) e.fields[k] = std::move(v);
+}
+
 runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const auto first = key.find('/');
   const auto second = key.find('/', first + 1);
@@ -236,7 +259,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     book_.erase(key);  // gone, going, or judged as part of its owner
     return {};
   }
-  const auto workload = posture::workload_from(*object);
+  const auto workload = posture::workload_from(*object, kind);
   if (!workload) return {};
 
   crds::Labels namespace_labels;
@@ -317,13 +340,20 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   for (const auto& pod_key : pod_keys_of(kind, *object)) {
     auto pod = sources_.workloads.pods.get(pod_key);
     if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
-    const bool has = str_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true";
+    const std::string pod_object = "Pod/" + pod_key;
+    const std::string pod_rv = str_at(*pod, {"metadata", "resourceVersion"});
+    const Value* label = pod->find({"metadata", "labels", kQuarantineLabel});
+    const bool has = seen(pod_object, pod_rv, kQuarantineLabel,
+                          label != nullptr ? std::optional<std::string>(label->str())
+                                           : std::nullopt) == std::optional<std::string>("true");
     if (has == quarantine) continue;
     const std::string pod_name = pod_key.substr(pod_key.find('/') + 1);
     const std::string patch = std::string(R"({"metadata":{"labels":{")") + kQuarantineLabel +
                               "\":" + (quarantine ? "\"true\"" : "null") + "}}}";
     try {
       client_.merge_patch(kube::resources::kPods, ns, pod_name, patch);
+      expect(pod_object, pod_rv,
+             {{kQuarantineLabel, quarantine ? std::optional<std::string>("true") : std::nullopt}});
       act(quarantine ? "quarantine" : "release", true);
     } catch (const kube::ApiError& e) {
       if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
@@ -334,18 +364,23 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   }
 
   // Then the workload: annotations and, for ScaleToZero, replicas, in one merge patch.
+  const std::string rv = str_at(*object, {"metadata", "resourceVersion"});
   const Value* annotations = object->find({"metadata", "annotations"});
   auto annotation = [&](const char* k) {
     const Value* v = annotations != nullptr ? annotations->find(k) : nullptr;
-    return v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt;
+    return seen(key, rv, k, v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
   };
   std::string changes;
+  std::map<std::string, std::optional<std::string>> written;
   auto set = [&](const char* k, const std::optional<std::string>& want) {
     if (annotation(k) == want) return;
     changes += std::string(changes.empty() ? "" : ",") + document::json_quote(k) + ":" +
                (want ? document::json_quote(*want) : "null");
+    written[k] = want;
   };
   const std::string violations_text = join({controls.begin(), controls.end()});
+  const std::string posture_before = annotation(kPostureAnnotation).value_or("");
+  const auto violations_before = annotation(kViolationsAnnotation);
   set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
   set(kViolationsAnnotation,
       violations_text.empty() ? std::nullopt : std::optional(violations_text));
@@ -356,18 +391,25 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   std::string_view replica_action;
   const auto recorded = annotation(kRecordedReplicasAnnotation);
   if (kind == "Deployment" || kind == "StatefulSet") {
-    const std::string replicas_text = str_at(*object, {"spec", "replicas"});
+    const Value* replicas_value = object->find({"spec", "replicas"});
+    const std::string replicas_text =
+        seen(key, rv, "spec.replicas",
+             replicas_value != nullptr ? std::optional<std::string>(replicas_value->str())
+                                       : std::nullopt)
+            .value_or("");
     const long replicas = parse_count(replicas_text).value_or(replicas_text.empty() ? 1 : 0);
     if (scale_to_zero && replicas > 0) {
       set(kRecordedReplicasAnnotation, std::to_string(replicas));
       replicas_patch = R"(,"spec":{"replicas":0})";
       replica_action = "scale_to_zero";
+      written["spec.replicas"] = "0";
     } else if (!scale_to_zero && recorded) {
       set(kRecordedReplicasAnnotation, std::nullopt);
       // Give back what was taken, unless someone has set a count since: theirs stands.
       if (replicas == 0 && parse_count(*recorded)) {
         replicas_patch = R"(,"spec":{"replicas":)" + *recorded + "}";
         replica_action = "restore_replicas";
+        written["spec.replicas"] = *recorded;
       }
     }
   }
@@ -376,6 +418,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
       client_.merge_patch(
           *info->type, ns, name,
           R"({"metadata":{"annotations":{)" + changes + "}}" + replicas_patch + "}");
+      expect(key, rv, written);
       if (annotations_changed) act("annotate", true);
       if (!replica_action.empty()) act(replica_action, true);
     } catch (const kube::ApiError& e) {
@@ -391,9 +434,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   }
 
   // Events: one per change.
-  const std::string before = annotation(kPostureAnnotation).value_or("");
-  if (posture == "violating" && (before != "violating" || annotation(kViolationsAnnotation) !=
-                                                              std::optional(violations_text))) {
+  if (posture == "violating" &&
+      (posture_before != "violating" || violations_before != std::optional(violations_text))) {
     events_.record(ref, "Warning", "PolicyViolation",
                    "violates " + violations_text + " (policies " + join(selecting) + ")");
   }

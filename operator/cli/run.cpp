@@ -253,6 +253,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   }
   runtime::Informer& namespaces = cache("namespaces");
   runtime::Informer& policies = cache("securitypolicies");
+  std::atomic<bool> book_complete{false};
 
   struct Loop {
     std::unique_ptr<runtime::WorkQueue> queue;
@@ -269,7 +270,13 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
         std::make_unique<runtime::Controller>(name, *l.reconciler, *l.queue, workers, clock);
     l.controller->set_observer(
         [name](const std::string& key, runtime::Clock::Duration, const std::string& error) {
-          if (!error.empty()) logging::warn(name + " " + key + ": " + error);
+          if (error.empty()) return;
+          // A conflict means the cache was a write behind; the retry reads the newer object.
+          if (error.find(": 409 ") != std::string::npos) {
+            logging::debug(name + " " + key + ": " + error);
+          } else {
+            logging::warn(name + " " + key + ": " + error);
+          }
         });
     loops.push_back(std::move(l));
     return *loops.back().queue;
@@ -299,7 +306,12 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
       "securitypolicy",
       std::make_unique<reconcilers::SecurityPolicyReconciler>(
           client, reconcilers::SecurityPolicyReconciler::Sources{policies, namespaces, workloads},
-          book, clock, vulnerabilities != nullptr),
+          book, clock, vulnerabilities != nullptr,
+          [&posture_queue, &book_complete] {
+            // Latched: the first time the posture queue runs dry after the start.
+            if (!book_complete && posture_queue.idle()) book_complete = true;
+            return book_complete.load();
+          }),
       1);
   runtime::WorkQueue& fanout_queue =
       add_loop("fan-out", std::make_unique<runtime::FunctionReconciler>([&](const std::string&) {

@@ -35,11 +35,16 @@ std::optional<Workload> workload_from(const Value& doc) {
   if (!doc.is_mapping()) return std::nullopt;
   const Value* kind = doc.find("kind");
   if (kind == nullptr) return std::nullopt;
-  auto path = template_path(kind->str());
+  return workload_from(doc, kind->str());
+}
+
+std::optional<Workload> workload_from(const Value& doc, std::string_view kind) {
+  if (!doc.is_mapping()) return std::nullopt;
+  auto path = template_path(kind);
   if (!path) return std::nullopt;
 
   Workload w;
-  w.kind = std::string(kind->str());
+  w.kind = std::string(kind);
   if (const Value* v = doc.find("apiVersion")) w.api_version = std::string(v->str());
   if (const Value* meta = doc.find("metadata")) {
     if (const Value* v = meta->find("name")) w.name = std::string(v->str());

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "crds/label_selector.h"
 #include "document/value.h"
@@ -25,5 +26,8 @@ struct Workload {
 // (ConfigMap, Service, ...). Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
 // ReplicationController, Job and CronJob are read.
 std::optional<Workload> workload_from(const document::Value& doc);
+// As above, for a document whose kind is known from elsewhere: items of a Kubernetes list carry
+// no kind of their own.
+std::optional<Workload> workload_from(const document::Value& doc, std::string_view kind);
 
 }  // namespace bulwark::posture

@@ -115,6 +115,11 @@ void WorkQueue::shutdown_with_drain() {
   cv_.wait(lock, [&] { return processing_.empty(); });
 }
 
+bool WorkQueue::idle() const {
+  std::lock_guard lock(mu_);
+  return queue_.empty() && processing_.empty();
+}
+
 std::size_t WorkQueue::depth() const {
   std::lock_guard lock(mu_);
   return queue_.size();

@@ -47,6 +47,7 @@ class WorkQueue {
   void shutdown_with_drain();
 
   std::size_t depth() const;    // keys ready to be handed out
+  bool idle() const;            // nothing ready and nothing being processed (delayed keys aside)
   std::size_t delayed() const;  // keys waiting for their time
 
  private:

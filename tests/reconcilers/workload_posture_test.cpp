@@ -167,6 +167,9 @@ TEST_F(PostureTest, AuditAnnotatesTheWorkloadAndTouchesNoPod) {
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/policies"})->str(), "audit");
   EXPECT_EQ(body.find("spec"), nullptr);
   EXPECT_EQ(events_.reasons, std::vector<std::string>{"Deployment/cart:PolicyViolation"});
+  // Run again before the watch has brought the write back: nothing is written or told twice.
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());
+  EXPECT_EQ(events_.reasons.size(), 1u);
   const auto s = book_.summarize("audit", 100);
   EXPECT_EQ(s.workloads, 1);
   EXPECT_EQ(s.violating, 1);
@@ -195,6 +198,7 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
         "true");
   }
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());  // the cache is behind: no relabelling
   EXPECT_EQ(events_.reasons, (std::vector<std::string>{"Deployment/cart:PolicyViolation",
                                                        "Deployment/cart:Quarantined"}));
 

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# The posture reconcilers end to end (run through e2e/with_cluster.sh), the operator on its own
+# RBAC, each scenario in its own namespace (issue 5's numbering):
+#   1 Audit: violating workloads annotated and counted in status; nothing quarantined.
+#   2 Enforce + Quarantine: violating pods labelled, the quarantine NetworkPolicy in place.
+#   4 Fixing a Deployment: annotation compliant, no pod left quarantined.
+#   5 ScaleToZero, then restore on a fix.
+#   6 An exemption that expires during the test.
+#   8 Deleting a policy: labels removed, replicas restored, managed NetworkPolicy gone.
+#   9 Operator restart: no duplicate action, no write in steady state.
+#   and imageVulnerabilities: a condition when VulnerabilityReports are not served, a verdict
+#   from a report when they are.
+# Every wait polls with a deadline; a failure prints the operator log, events and objects.
+#   usage: e2e/operator/posture_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+annotation() { $kubectl -n "$1" get "$2" -o jsonpath="{.metadata.annotations.bulwark\.dev/$3}" 2>/dev/null; }
+quarantined_pods() { $kubectl -n "$1" get pods -l bulwark.dev/quarantine=true -o name 2>/dev/null | grep -c . ; }
+pods_of() { $kubectl -n "$1" get pods -l "app=$2" -o name 2>/dev/null | grep -c . ; }
+replicas() { $kubectl -n "$1" get "$2" -o jsonpath='{.spec.replicas}' 2>/dev/null; }
+status_of() { $kubectl get secpol "$1" -o jsonpath="$2" 2>/dev/null; }
+condition() { status_of "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+# is NS RESOURCE KEY VALUE: the annotation has the value.
+is() { [ "$(annotation "$1" "$2" "$3")" = "$4" ]; }
+dump() {
+  echo "--- events"; $kubectl get events -A --sort-by=.lastTimestamp 2>/dev/null | tail -n 15
+  echo "--- objects"; $kubectl get deploy,pods,networkpolicies -A -o wide 2>/dev/null | grep -E '^(NAMESPACE|p-)' | head -n 40
+  $kubectl get secpol -o yaml 2>/dev/null | grep -A12 'status:' | head -n 60
+}
+check() {  # check NAME CMD...: ok or fail with the dump
+  local name=$1; shift
+  if "$@"; then ok "$name"; else fail "$name"; dump; fi
+}
+
+deployment() {  # deployment NS NAME REPLICAS PRIVILEGED
+  cat <<D | $kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $2, namespace: $1}
+spec:
+  replicas: $3
+  selector: {matchLabels: {app: $2}}
+  template:
+    metadata: {labels: {app: $2}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+        securityContext: {privileged: $4}
+D
+}
+
+install_prerequisites
+for ns in p-audit p-quar p-scale p-exempt; do
+  $kubectl create namespace "$ns" >/dev/null
+  $kubectl label namespace "$ns" "posture=${ns#p-}" >/dev/null
+done
+deployment p-audit bad 1 true
+deployment p-audit good 1 false
+deployment p-quar bad 2 true
+deployment p-scale bad 3 true
+deployment p-exempt legacy 1 true
+expires=$(date -u -d '+25 seconds' +%Y-%m-%dT%H:%M:%SZ)
+
+sa_kubeconfig "$work/sa.kubeconfig"
+echo "log: {level: debug}" >"$work/config.yaml"
+start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0
+pid=$started_pid
+
+policy() {  # policy NAME NAMESPACE-LABEL ENFORCEMENT [EXTRA-SPEC-YAML]
+  cat <<P | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: $1}
+spec:
+  match: {namespaceSelector: {matchLabels: {posture: $2}}}
+  podSecurity: {level: baseline}
+  network: {defaultDeny: false}
+  enforcement: $3
+${4:-}
+P
+}
+policy audit-pol audit '{mode: Audit}' '  images: {maxSeverity: High}'
+policy quarantine-pol quar '{mode: Enforce, actions: [Annotate, Quarantine]}'
+policy scale-pol scale '{mode: Enforce, actions: [ScaleToZero]}'
+policy exempt-pol exempt '{mode: Audit}' "  exemptions: [{name: temporary, controls: [privileged], expires: \"$expires\", reason: e2e}]"
+
+# 1. Audit.
+check "1 audit: the violating Deployment is annotated violating, privileged, audit-pol" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/bad violations privileged && is p-audit deploy/bad policies audit-pol"
+check "1 audit: the compliant one is annotated compliant" eventually 10 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/good posture compliant"
+check "1 audit: nothing is quarantined and the pods carry no annotation" \
+  bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-audit) -eq 0 ] && [ -z \"\$($kubectl -n p-audit get pods -o jsonpath='{.items[*].metadata.annotations.bulwark\.dev/posture}')\" ]"
+check "1 audit: status counts 2 workloads, 1 violating, score 50, Compliant=False" \
+  eventually 20 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.summary.workloads}/{.status.summary.violating}/{.status.summary.score}/{.status.conditions[?(@.type==\"Compliant\")].status}')\" = 2/1/50/False ]"
+check "1 audit: the violation is listed in status" \
+  bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.violations[0].namespace}/{.status.violations[0].kind}/{.status.violations[0].name}/{.status.violations[0].controls[0]}')\" = p-audit/Deployment/bad/privileged ]"
+check "1 audit: a PolicyViolation event names the control" \
+  eventually 10 bash -c "$kubectl -n p-audit get events --field-selector reason=PolicyViolation,involvedObject.name=bad -o jsonpath='{.items[*].message}' | grep -q privileged"
+check "no VulnerabilityReports served: the policy's condition says so" \
+  eventually 10 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.conditions[?(@.type==\"VulnerabilityReports\")].reason}')\" = ReportsNotServed ]"
+check "policies carry the cleanup finalizer" \
+  bash -c "[ \"\$($kubectl get secpol quarantine-pol -o jsonpath='{.metadata.finalizers[*]}')\" = bulwark.dev/cleanup ]"
+
+# 2. Enforce + Quarantine.
+check "2 quarantine: both pods of the violating Deployment are labelled" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-quar) -eq 2 ]"
+check "2 quarantine: bulwark-quarantine selects them and denies all traffic" \
+  eventually 10 bash -c "[ \"\$($kubectl -n p-quar get networkpolicy bulwark-quarantine -o jsonpath='{.spec.podSelector.matchLabels.bulwark\.dev/quarantine}/{.spec.policyTypes[*]}/{.spec.ingress}{.spec.egress}/{.metadata.ownerReferences[0].name}')\" = 'true/Ingress Egress//quarantine-pol' ]"
+check "2 quarantine: a Quarantined event" \
+  eventually 10 bash -c "$kubectl -n p-quar get events --field-selector reason=Quarantined -o name | grep -q ."
+check "2 quarantine: status counts it quarantined" \
+  eventually 10 bash -c "[ \"\$($kubectl get secpol quarantine-pol -o jsonpath='{.status.summary.quarantined}')\" = 1 ]"
+
+# 4. Fixing the Deployment.
+deployment p-quar bad 2 false
+check "4 fix: the Deployment becomes compliant" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-quar deploy/bad posture compliant"
+check "4 fix: no pod is left quarantined" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-quar) -eq 0 ]"
+
+# 5. ScaleToZero.
+check "5 scale: the violating Deployment is scaled to zero, its 3 replicas recorded" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-scale get deploy bad -o jsonpath='{.spec.replicas}')\" = 0 ] && is p-scale deploy/bad recorded-replicas 3"
+deployment p-scale bad 0 false   # the fix keeps replicas at 0 as found; Bulwark gives back 3
+check "5 scale: fixed, it is restored to 3 replicas and the record goes" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-scale get deploy bad -o jsonpath='{.spec.replicas}')\" = 3 ] && is p-scale deploy/bad recorded-replicas '' && is p-scale deploy/bad posture compliant"
+check "5 scale: Quarantined and Released events" \
+  eventually 10 bash -c "$kubectl -n p-scale get events --field-selector reason=Released -o name | grep -q . && $kubectl -n p-scale get events --field-selector reason=Quarantined -o name | grep -q ."
+
+# 6. The exemption expires at $expires.
+check "6 exemption: exempt while it holds" \
+  bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture exempt && [ \$(date -u +%s) -lt $(date -u -d "$expires" +%s) ]"
+check "6 exemption: violating once it expires (judged again at the instant, not by polling)" \
+  eventually 45 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture violating"
+grep -q "requeue" "$work/operator.log" || true
+
+# 8. Deleting policies cleans up what they caused.
+deployment p-quar worse 2 true
+deployment p-scale worse 2 true
+check "8 setup: new offenders quarantined and scaled" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-quar) -eq 2 ] && [ \"\$($kubectl -n p-scale get deploy worse -o jsonpath='{.spec.replicas}')\" = 0 ]"
+$kubectl delete secpol quarantine-pol scale-pol --wait=false >/dev/null
+check "8 delete: quarantine labels removed" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-quar) -eq 0 ]"
+check "8 delete: replicas restored" \
+  eventually 30 bash -c "[ \"\$($kubectl -n p-scale get deploy worse -o jsonpath='{.spec.replicas}')\" = 2 ]"
+check "8 delete: annotations removed" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-quar deploy/worse posture '' && is p-scale deploy/worse posture '' && is p-scale deploy/worse recorded-replicas ''"
+check "8 delete: the quarantine NetworkPolicy is gone" \
+  eventually 30 bash -c "! $kubectl -n p-quar get networkpolicy bulwark-quarantine >/dev/null 2>&1"
+check "8 delete: the policies are gone (finalizer released)" \
+  eventually 30 bash -c "[ -z \"\$($kubectl get secpol quarantine-pol scale-pol -o name --ignore-not-found)\" ]"
+
+# 9. Restart: same verdicts, nothing written again.
+fingerprint() {
+  { $kubectl get deploy,pods -n p-audit -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}'
+    $kubectl get deploy -n p-exempt -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}'
+    $kubectl get secpol -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}'
+    $kubectl get events -A -o name | wc -l; }
+}
+before=$(fingerprint)
+stop_operator "$pid" && ok "9 restart: the operator stops cleanly" || fail "9 restart: stop"
+start_operator restarted --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0
+pid=$started_pid
+check "9 restart: every workload judged again" \
+  eventually 30 bash -c "grep -q 'Deployment/p-audit/bad is up to date' '$work/restarted.log' && grep -q 'Deployment/p-exempt/legacy is up to date' '$work/restarted.log' && grep -q 'policy audit-pol: status is up to date' '$work/restarted.log'"
+after=$(fingerprint)
+check "9 restart: no write and no new event (resourceVersions and event count unchanged)" [ "$before" = "$after" ]
+[ "$before" = "$after" ] || echo "before: $before"$'\n'"after:  $after"
+
+# imageVulnerabilities with VulnerabilityReports served (Trivy Operator's CRD, minimal schema).
+stop_operator "$pid" >/dev/null
+cat <<'CRD' | $kubectl apply -f - >/dev/null
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: vulnerabilityreports.aquasecurity.github.io}
+spec:
+  group: aquasecurity.github.io
+  names: {kind: VulnerabilityReport, plural: vulnerabilityreports, singular: vulnerabilityreport}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+CRD
+$kubectl wait --for condition=established --timeout=30s crd/vulnerabilityreports.aquasecurity.github.io >/dev/null
+rs=$($kubectl -n p-audit get rs -l app=good -o jsonpath='{.items[0].metadata.name}')
+cat <<R | $kubectl apply -f - >/dev/null
+apiVersion: aquasecurity.github.io/v1alpha1
+kind: VulnerabilityReport
+metadata:
+  name: replicaset-$rs-app
+  namespace: p-audit
+  labels: {trivy-operator.resource.kind: ReplicaSet, trivy-operator.resource.name: $rs, trivy-operator.container.name: app}
+report:
+  summary: {criticalCount: 2, highCount: 5, mediumCount: 0, lowCount: 0}
+  vulnerabilities: []
+R
+start_operator with-reports --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+  --health-probe-bind-address 0 --metrics-bind-address 0
+pid=$started_pid
+check "vulnerabilities: a report above maxSeverity makes the workload violate imageVulnerabilities" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/good violations imageVulnerabilities"
+check "vulnerabilities: the policy's condition says reports are read" \
+  eventually 10 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.conditions[?(@.type==\"VulnerabilityReports\")].status}')\" = True ]"
+
+for log in "$work"/*.log; do
+  grep -qiE 'forbidden|: 403 ' "$log" && fail "the operator was refused: $(grep -iE 'forbidden|: 403 ' "$log" | head -2)"
+done
+ok "its own RBAC was enough"
+stop_operator "$pid" >/dev/null
+finish
