@@ -41,7 +41,7 @@ stop_operator "$leader_pid" KILL
 eventually 15 grep -q 'controllers started' "$work/$follower.log" \
   && ok "after kill -9 of the leader the other starts its controllers" || fail "takeover"
 $kubectl -n le-prod delete networkpolicy bulwark-default-deny >/dev/null
-eventually 15 has_np && grep -q 'created le-prod/bulwark-default-deny' "$work/$follower.log" \
+eventually 15 has_np && grep -qE '(created|repaired) le-prod/bulwark-default-deny' "$work/$follower.log" \
   && ok "and the new leader repairs what changed" || fail "the new leader repairs"
 
 stop_operator "$follower_pid"

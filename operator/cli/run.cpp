@@ -15,6 +15,7 @@
 #include "config/operator_config.h"
 #include "kube/client.h"
 #include "kube/cluster_config.h"
+#include "metrics/operator_metrics.h"
 #include "reconcilers/events.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/policy_set.h"
@@ -132,6 +133,25 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
   return "error";
 }
 
+// What the posture gauges show, from the verdicts the posture reconciler recorded.
+metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
+                                          const reconcilers::PolicySet& policies) {
+  metrics::PostureSnapshot s;
+  book.for_each([&s](const std::string&, const reconcilers::WorkloadRecord& r) {
+    bool good = true;
+    for (const auto& o : r.outcomes) {
+      good = good && o.posture != posture::Posture::kViolating;
+      s.outcomes.push_back({r.namespace_name, o.policy, std::string(posture::to_string(o.posture)),
+                            o.enforced, o.controls});
+    }
+    s.workloads.push_back({r.namespace_name, good});
+  });
+  for (const auto& p : *policies.current()) {
+    if (!p.deleting) s.policy_ready[p.policy.name] = p.valid();
+  }
+  return s;
+}
+
 }  // namespace
 
 int run_operator(const RunFlags& flags, std::ostream& err) {
@@ -208,6 +228,15 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,
                        runtime::project_vulnerability_report});
   }
+  std::vector<std::string> resource_names;
+  for (const auto& w : watched) resource_names.push_back(w.name);
+  metrics::OperatorMetrics metrics(
+      BULWARK_VERSION,
+      {"posture", "default-deny", "quarantine-policy", "securitypolicy", "fan-out"}, resource_names,
+      clock);
+  client.set_observer([&metrics](std::string_view verb, int code, runtime::Clock::Duration took) {
+    metrics.api_request(verb, code, took);
+  });
   for (const auto& w : watched) {
     Cache c;
     c.name = w.name;
@@ -220,7 +249,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
       return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
     });
     c.reflector->set_restart_observer(
-        [name = w.name](runtime::Reflector::Restart r, const std::string& detail) {
+        [name = w.name, &metrics](runtime::Reflector::Restart r, const std::string& detail) {
+          metrics.watch_restarted(name, restart_name(r));
           if (r == runtime::Reflector::Restart::kServerClosed && detail.empty()) return;
           logging::warn("watch " + name + " restarted (" + std::string(restart_name(r)) +
                         "): " + detail);
@@ -268,16 +298,18 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     l.reconciler = std::move(reconciler);
     l.controller =
         std::make_unique<runtime::Controller>(name, *l.reconciler, *l.queue, workers, clock);
-    l.controller->set_observer(
-        [name](const std::string& key, runtime::Clock::Duration, const std::string& error) {
-          if (error.empty()) return;
-          // A conflict means the cache was a write behind; the retry reads the newer object.
-          if (error.find(": 409 ") != std::string::npos) {
-            logging::debug(name + " " + key + ": " + error);
-          } else {
-            logging::warn(name + " " + key + ": " + error);
-          }
-        });
+    l.controller->set_observer([name, &metrics](const std::string& key,
+                                                runtime::Clock::Duration took,
+                                                const std::string& error) {
+      metrics.reconciled(name, took, error.empty());
+      if (error.empty()) return;
+      // A conflict means the cache was a write behind; the retry reads the newer object.
+      if (error.find(": 409 ") != std::string::npos) {
+        logging::debug(name + " " + key + ": " + error);
+      } else {
+        logging::warn(name + " " + key + ": " + error);
+      }
+    });
     loops.push_back(std::move(l));
     return *loops.back().queue;
   };
@@ -288,14 +320,28 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
                                                       vulnerabilities.get()},
       book, events, clock, cfg.never_touch_namespaces);
   auto& posture = *posture_reconciler;
+  posture.set_action_observer(
+      [&metrics](std::string_view action, bool ok) { metrics.remediation(action, ok); });
+  posture.set_verdict_observer(
+      [&metrics](const std::string& key) { metrics.verdict_written(key); });
   runtime::WorkQueue& posture_queue =
       add_loop("posture", std::move(posture_reconciler), cfg.workers);
   auto network_policy_reconciler = [&](reconcilers::ManagedPolicyKind kind) {
-    return std::make_unique<reconcilers::ManagedNetworkPolicyReconciler>(
+    auto r = std::make_unique<reconcilers::ManagedNetworkPolicyReconciler>(
         kind, client,
         reconcilers::ManagedNetworkPolicyReconciler::Sources{namespaces, cache("networkpolicies"),
                                                              policy_set},
         events, cfg.never_touch_namespaces);
+    r->set_write_observer([&metrics](reconcilers::ManagedPolicyKind k, const std::string& action) {
+      if (action == "repair") metrics.remediation("drift_repair", true);
+      if (action == "create") {
+        metrics.remediation(k == reconcilers::ManagedPolicyKind::kDefaultDeny
+                                ? "default_deny_create"
+                                : "quarantine",
+                            true);
+      }
+    });
+    return r;
   };
   runtime::WorkQueue& default_deny_queue = add_loop(
       "default-deny", network_policy_reconciler(reconcilers::ManagedPolicyKind::kDefaultDeny), 1);
@@ -338,9 +384,13 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
                                                         {"ReplicaSet", "replicasets"},
                                                         {"Job", "jobs"},
                                                         {"CronJob", "cronjobs"}}) {
-    cache(cache_name).add_handler([&posture, &posture_queue, kind](const std::string& key) {
-      for (const auto& k : posture.keys_for(kind, key)) posture_queue.add(k);
-    });
+    cache(cache_name)
+        .add_handler([&posture, &posture_queue, &metrics, kind](const std::string& key) {
+          for (const auto& k : posture.keys_for(kind, key)) {
+            metrics.event_seen(k);
+            posture_queue.add(k);
+          }
+        });
   }
   namespaces.add_handler([&](const std::string& ns) {
     default_deny_queue.add(ns);
@@ -398,8 +448,25 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     }
     logging::info("health probes on " + cfg.health_probe_bind_address + " (/healthz, /readyz)");
   }
+  std::unique_ptr<server::HttpServer> metrics_server;
   if (cfg.metrics_bind_address != "0") {
-    logging::info("metrics: the /metrics endpoint is not part of this build yet");
+    metrics_server = server::make_http_server();
+    metrics_server->handle("/metrics", [&] {
+      std::map<std::string, std::size_t> depths;
+      for (const auto& l : loops) depths[l.controller->name()] = l.queue->depth();
+      return server::Reply{200, "text/plain; version=0.0.4; charset=utf-8",
+                           metrics.scrape(depths, posture_snapshot(book, policy_set))};
+    });
+    try {
+      metrics_server->start(cfg.metrics_bind_address);
+    } catch (const server::ServerError& e) {
+      logging::error(e.what());
+      if (probes) probes->stop();
+      for (auto& c : caches) c.reflector->stop();
+      for (auto& c : caches) c.thread.join();
+      return 1;
+    }
+    logging::info("metrics on " + cfg.metrics_bind_address + " (/metrics)");
   }
 
   std::unique_ptr<runtime::LeaderElector> elector;
@@ -441,6 +508,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     while (!stop_starter) {
       if (synced() && (!elector || elector->is_leader())) {
         for (auto& l : loops) l.controller->start();
+        metrics.set_leader(true);
         logging::info("controllers started");
         started = true;
         return;
@@ -481,6 +549,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   for (auto& c : caches) c.reflector->stop();
   for (auto& c : caches) c.thread.join();
   if (probes) probes->stop();
+  if (metrics_server) metrics_server->stop();
   logging::info("stopped");
   return lost_leadership ? 1 : 0;
 }

@@ -70,13 +70,14 @@ HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
   }
   const std::string what = request.method + " " + request.path;
   HttpResponse response;
+  const auto start = clock_.now();
   try {
     response = transport_->send(request);
   } catch (const TransportError& e) {
-    if (observer_) observer_(verb, 0);
+    if (observer_) observer_(verb, 0, clock_.now() - start);
     throw ApiError(0, "ConnectionFailed", what + ": " + e.what());
   }
-  if (observer_) observer_(verb, response.status);
+  if (observer_) observer_(verb, response.status, clock_.now() - start);
   if (response.status < 200 || response.status >= 300) {
     throw ApiError::from_response(response.status, response.body, what);
   }
@@ -191,13 +192,14 @@ std::unique_ptr<ResponseStream> KubeClient::watch(const ResourceType& type, cons
   }
   const std::string what = "WATCH " + path;
   std::unique_ptr<ResponseStream> stream;
+  const auto start = clock_.now();
   try {
     stream = transport_->open_stream({"GET", path, "", "", {}});
   } catch (const TransportError& e) {
-    if (observer_) observer_("watch", 0);
+    if (observer_) observer_("watch", 0, clock_.now() - start);
     throw ApiError(0, "ConnectionFailed", what + ": " + e.what());
   }
-  if (observer_) observer_("watch", stream->status());
+  if (observer_) observer_("watch", stream->status(), clock_.now() - start);
   if (stream->status() != 200) {
     std::string body;
     try {

@@ -92,10 +92,11 @@ class KubeClient {
                                         const std::string& resource_version, int timeout_seconds,
                                         const ListOptions& options = {});
 
-  // Counts requests by verb and result code, for metrics; called after every request.
-  void set_observer(std::function<void(std::string_view verb, int code)> observer) {
-    observer_ = std::move(observer);
-  }
+  // Told of every request, for metrics: verb, result code (0 when the connection failed), and
+  // how long it took (for a watch, until the response headers arrived).
+  using Observer =
+      std::function<void(std::string_view verb, int code, runtime::Clock::Duration took)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
   HttpResponse call(const std::string& verb, HttpRequest request);
@@ -104,7 +105,7 @@ class KubeClient {
   std::unique_ptr<HttpTransport> transport_;
   runtime::Clock& clock_;
   runtime::TokenBucket limiter_;
-  std::function<void(std::string_view, int)> observer_;
+  Observer observer_;
 };
 
 // Percent-encodes a query parameter value.

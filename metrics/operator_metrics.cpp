@@ -1,0 +1,291 @@
+// The one file that uses prometheus-cpp: families, label sets and the text exposition.
+#include "metrics/operator_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <set>
+
+#include "crds/control_ids.h"
+#include "posture/engine.h"
+
+namespace bulwark::metrics {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::Labels;
+
+namespace {
+
+double seconds(runtime::Clock::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+const Histogram::BucketBoundaries kFastBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                  0.1,   0.25,   0.5,   1,    2.5,   5};
+const Histogram::BucketBoundaries kDetectionBuckets = {0.05, 0.1, 0.25, 0.5, 1,  2,
+                                                       3,    5,   10,   30,  60, 300};
+constexpr std::string_view kActions[] = {"annotate",      "quarantine",       "release",
+                                         "scale_to_zero", "restore_replicas", "default_deny_create",
+                                         "drift_repair"};
+constexpr std::string_view kVerbs[] = {"get",   "list",  "watch",  "create",
+                                       "patch", "apply", "update", "delete"};
+constexpr std::string_view kRestartReasons[] = {"expired", "connection", "closed", "error"};
+constexpr std::string_view kStates[] = {"compliant", "violating", "exempt", "quarantined"};
+
+// Keeps a gauge family's label sets equal to `want`: sets those wanted, removes the rest.
+void sync(Family<Gauge>& family, std::map<Labels, Gauge*>& held,
+          const std::map<Labels, double>& want) {
+  for (auto it = held.begin(); it != held.end();) {
+    if (want.count(it->first) == 0) {
+      family.Remove(it->second);
+      it = held.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [labels, value] : want) {
+    auto it = held.find(labels);
+    if (it == held.end()) it = held.emplace(labels, &family.Add(labels)).first;
+    it->second->Set(value);
+  }
+}
+
+}  // namespace
+
+struct OperatorMetrics::Families {
+  explicit Families(prometheus::Registry& r)
+      : posture_score(prometheus::BuildGauge()
+                          .Name("bulwark_posture_score")
+                          .Help("Share of a namespace's selected workloads that are compliant or "
+                                "exempt under every policy, 0..100")
+                          .Register(r)),
+        cluster_score(prometheus::BuildGauge()
+                          .Name("bulwark_cluster_posture_score")
+                          .Help("Share of all selected workloads that are compliant or exempt, "
+                                "0..100")
+                          .Register(r)
+                          .Add({})),
+        workloads(prometheus::BuildGauge()
+                      .Name("bulwark_workloads")
+                      .Help("Workloads a policy selects, by state (quarantined counts workloads "
+                            "held by Quarantine or ScaleToZero)")
+                      .Register(r)),
+        violations(prometheus::BuildGauge()
+                       .Name("bulwark_violations")
+                       .Help("Workloads violating a control now")
+                       .Register(r)),
+        remediations(prometheus::BuildCounter()
+                         .Name("bulwark_remediations_total")
+                         .Help("Writes Bulwark made to bring the cluster in line, by action and "
+                               "result")
+                         .Register(r)),
+        detection_latency(prometheus::BuildHistogram()
+                              .Name("bulwark_detection_latency_seconds")
+                              .Help("From the watch event about a workload to its changed verdict "
+                                    "being written")
+                              .Register(r)
+                              .Add({}, kDetectionBuckets)),
+        reconcile_total(prometheus::BuildCounter()
+                            .Name("bulwark_reconcile_total")
+                            .Help("Reconciles by controller and result (success, error, requeue)")
+                            .Register(r)),
+        reconcile_duration(prometheus::BuildHistogram()
+                               .Name("bulwark_reconcile_duration_seconds")
+                               .Help("Time one reconcile took")
+                               .Register(r)),
+        workqueue_depth(prometheus::BuildGauge()
+                            .Name("bulwark_workqueue_depth")
+                            .Help("Keys waiting in a controller's queue")
+                            .Register(r)),
+        workqueue_retries(prometheus::BuildCounter()
+                              .Name("bulwark_workqueue_retries_total")
+                              .Help("Keys put back with backoff after a failed reconcile")
+                              .Register(r)),
+        watch_restarts(prometheus::BuildCounter()
+                           .Name("bulwark_watch_restarts_total")
+                           .Help("Watches restarted, by resource and reason (expired = 410 Gone "
+                                 "and a relist)")
+                           .Register(r)),
+        api_requests(prometheus::BuildCounter()
+                         .Name("bulwark_api_requests_total")
+                         .Help("Requests to the Kubernetes API server by verb and code (0 = no "
+                               "connection)")
+                         .Register(r)),
+        api_duration(prometheus::BuildHistogram()
+                         .Name("bulwark_api_request_duration_seconds")
+                         .Help("Kubernetes API request latency by verb")
+                         .Register(r)),
+        leader(prometheus::BuildGauge()
+                   .Name("bulwark_leader")
+                   .Help("1 on the replica that holds the leader lease (or runs without "
+                         "election)")
+                   .Register(r)
+                   .Add({})),
+        build_info(prometheus::BuildGauge()
+                       .Name("bulwark_build_info")
+                       .Help("Always 1; the version label says which build runs")
+                       .Register(r)),
+        policy_ready(prometheus::BuildGauge()
+                         .Name("bulwark_policy_ready")
+                         .Help("1 when the SecurityPolicy is Ready=True")
+                         .Register(r)) {}
+
+  Family<Gauge>& posture_score;
+  Gauge& cluster_score;
+  Family<Gauge>& workloads;
+  Family<Gauge>& violations;
+  Family<Counter>& remediations;
+  Histogram& detection_latency;
+  Family<Counter>& reconcile_total;
+  Family<Histogram>& reconcile_duration;
+  Family<Gauge>& workqueue_depth;
+  Family<Counter>& workqueue_retries;
+  Family<Counter>& watch_restarts;
+  Family<Counter>& api_requests;
+  Family<Histogram>& api_duration;
+  Gauge& leader;
+  Family<Gauge>& build_info;
+  Family<Gauge>& policy_ready;
+
+  // The label sets of the gauges rebuilt at each scrape.
+  std::map<Labels, Gauge*> held_scores, held_workloads, held_violations, held_ready, held_depth;
+};
+
+OperatorMetrics::OperatorMetrics(const std::string& version,
+                                 const std::vector<std::string>& controllers,
+                                 const std::vector<std::string>& resources,
+                                 const runtime::Clock& clock)
+    : clock_(clock),
+      registry_(std::make_shared<prometheus::Registry>()),
+      f_(std::make_unique<Families>(*registry_)) {
+  f_->build_info.Add({{"version", version}}).Set(1);
+  for (const auto& a : kActions) {
+    for (const char* result : {"success", "error"}) {
+      f_->remediations.Add({{"action", std::string(a)}, {"result", result}});
+    }
+  }
+  for (const auto& c : controllers) {
+    for (const char* result : {"success", "error"}) {
+      f_->reconcile_total.Add({{"controller", c}, {"result", result}});
+    }
+    f_->reconcile_duration.Add({{"controller", c}}, kFastBuckets);
+    f_->workqueue_retries.Add({{"queue", c}});
+  }
+  for (const auto& r : resources) {
+    for (const auto& reason : kRestartReasons) {
+      f_->watch_restarts.Add({{"resource", r}, {"reason", std::string(reason)}});
+    }
+  }
+  for (const auto& v : kVerbs) f_->api_duration.Add({{"verb", std::string(v)}}, kFastBuckets);
+}
+
+OperatorMetrics::~OperatorMetrics() = default;
+
+void OperatorMetrics::set_leader(bool leader) { f_->leader.Set(leader ? 1 : 0); }
+
+void OperatorMetrics::reconciled(const std::string& controller, Duration took, bool ok) {
+  // Family::Add returns the series already registered for these labels.
+  f_->reconcile_total.Add({{"controller", controller}, {"result", ok ? "success" : "error"}})
+      .Increment();
+  f_->reconcile_duration.Add({{"controller", controller}}, kFastBuckets).Observe(seconds(took));
+  if (!ok) f_->workqueue_retries.Add({{"queue", controller}}).Increment();
+}
+
+void OperatorMetrics::api_request(std::string_view verb, int code, Duration took) {
+  f_->api_requests.Add({{"verb", std::string(verb)}, {"code", std::to_string(code)}}).Increment();
+  f_->api_duration.Add({{"verb", std::string(verb)}}, kFastBuckets).Observe(seconds(took));
+}
+
+void OperatorMetrics::watch_restarted(const std::string& resource, std::string_view reason) {
+  f_->watch_restarts.Add({{"resource", resource}, {"reason", std::string(reason)}}).Increment();
+}
+
+void OperatorMetrics::remediation(std::string_view action, bool ok) {
+  f_->remediations.Add({{"action", std::string(action)}, {"result", ok ? "success" : "error"}})
+      .Increment();
+}
+
+void OperatorMetrics::event_seen(const std::string& key) {
+  std::lock_guard lock(mu_);
+  // Bounded: a workload whose events never lead to a changed verdict leaves its entry until the
+  // next verdict or until the table is full, when the oldest notes are dropped wholesale.
+  if (pending_.size() >= 100000) pending_.clear();
+  pending_.emplace(key, clock_.now());  // the first unjudged event counts
+}
+
+void OperatorMetrics::verdict_written(const std::string& key) {
+  runtime::Clock::TimePoint seen;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return;
+    seen = it->second;
+    pending_.erase(it);
+  }
+  f_->detection_latency.Observe(seconds(clock_.now() - seen));
+}
+
+std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& queue_depths,
+                                    const PostureSnapshot& posture) {
+  std::map<Labels, double> scores, workloads, violations, ready, depth;
+  for (const auto& [queue, n] : queue_depths) depth[{{"queue", queue}}] = static_cast<double>(n);
+
+  std::map<std::string, std::pair<int, int>> per_namespace;  // good, all
+  int good = 0;
+  for (const auto& w : posture.workloads) {
+    auto& [g, all] = per_namespace[w.namespace_name];
+    ++all;
+    if (w.compliant_or_exempt) ++g, ++good;
+  }
+  for (const auto& [ns, counts] : per_namespace) {
+    scores[{{"namespace", ns}}] = counts.first * 100 / counts.second;
+  }
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& o : posture.outcomes) pairs.emplace(o.namespace_name, o.policy);
+  for (const auto& [ns, policy] : pairs) {
+    // Every control and state starts at zero for a namespace a policy governs, so a query or an
+    // alert never sees its series vanish when the last violation is fixed.
+    for (const auto& s : kStates) {
+      workloads[{{"namespace", ns}, {"policy", policy}, {"state", std::string(s)}}] = 0;
+    }
+    for (const auto& c : crds::kControlIds) {
+      violations[{{"namespace", ns},
+                  {"policy", policy},
+                  {"control", std::string(c)},
+                  {"severity", std::string(crds::to_string(posture::severity_of(c)))}}] = 0;
+    }
+  }
+  for (const auto& o : posture.outcomes) {
+    workloads[{{"namespace", o.namespace_name}, {"policy", o.policy}, {"state", o.state}}] += 1;
+    if (o.quarantined) {
+      workloads[{
+          {"namespace", o.namespace_name}, {"policy", o.policy}, {"state", "quarantined"}}] += 1;
+    }
+    for (const auto& c : o.controls) {
+      violations[{{"namespace", o.namespace_name},
+                  {"policy", o.policy},
+                  {"control", c},
+                  {"severity", std::string(crds::to_string(posture::severity_of(c)))}}] += 1;
+    }
+  }
+  for (const auto& [policy, is_ready] : posture.policy_ready) {
+    ready[{{"policy", policy}}] = is_ready ? 1 : 0;
+  }
+
+  std::lock_guard lock(mu_);
+  f_->cluster_score.Set(
+      posture.workloads.empty() ? 100 : good * 100 / static_cast<int>(posture.workloads.size()));
+  sync(f_->posture_score, f_->held_scores, scores);
+  sync(f_->workloads, f_->held_workloads, workloads);
+  sync(f_->violations, f_->held_violations, violations);
+  sync(f_->policy_ready, f_->held_ready, ready);
+  sync(f_->workqueue_depth, f_->held_depth, depth);
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace bulwark::metrics

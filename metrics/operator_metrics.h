@@ -1,0 +1,78 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/clock.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace bulwark::metrics {
+
+// The posture of the cluster as the gauges show it, computed by the caller at scrape time (from
+// the PostureBook and the policies); plain data so this library knows nothing of reconcilers.
+struct PostureSnapshot {
+  struct Workload {
+    std::string namespace_name;
+    bool compliant_or_exempt = true;  // against every policy that selects it
+  };
+  struct Outcome {
+    std::string namespace_name;
+    std::string policy;
+    std::string state;  // compliant | violating | exempt
+    bool quarantined = false;
+    std::vector<std::string> controls;  // violated
+  };
+  std::vector<Workload> workloads;
+  std::vector<Outcome> outcomes;
+  std::map<std::string, bool> policy_ready;  // policy -> Ready=True
+};
+
+// Every metric family of API.md section 5, registered once at construction. Label values are
+// bounded: namespaces, policies, controls and fixed enumerations, never a pod or workload name.
+// Fixed label sets (actions, results, verbs, reasons) start at zero so that rates and alerts have
+// a series from the first scrape. Thread-safe: prometheus-cpp metrics are atomic, and the posture
+// gauges are rebuilt under a lock at scrape time.
+class OperatorMetrics {
+ public:
+  using Duration = runtime::Clock::Duration;
+
+  // `controllers` and `queues` and `resources` name the fixed label values to start at zero.
+  OperatorMetrics(const std::string& version, const std::vector<std::string>& controllers,
+                  const std::vector<std::string>& resources, const runtime::Clock& clock);
+  ~OperatorMetrics();
+
+  void set_leader(bool leader);
+  void reconciled(const std::string& controller, Duration took, bool ok);
+  void api_request(std::string_view verb, int code, Duration took);
+  void watch_restarted(const std::string& resource, std::string_view reason);
+  void remediation(std::string_view action, bool ok);
+
+  // Detection latency: a watch event about workload `key` arrived (the first one since its last
+  // verdict counts) ... and its verdict was written.
+  void event_seen(const std::string& key);
+  void verdict_written(const std::string& key);
+
+  // The Prometheus text exposition of everything, after refreshing the sampled gauges:
+  // `queue_depths` (queue -> depth) and the posture from `posture`.
+  std::string scrape(const std::map<std::string, std::size_t>& queue_depths,
+                     const PostureSnapshot& posture);
+
+ private:
+  struct Families;
+  const runtime::Clock& clock_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Families> f_;
+  std::mutex mu_;  // guards the two members below and the posture gauges' rebuild
+  std::map<std::string, runtime::Clock::TimePoint> pending_;  // key -> first unjudged event
+};
+
+}  // namespace bulwark::metrics
