@@ -10,7 +10,6 @@
 
 #include <set>
 
-#include "crds/control_ids.h"
 #include "posture/engine.h"
 
 namespace bulwark::metrics {
@@ -248,12 +247,15 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   std::set<std::pair<std::string, std::string>> pairs;
   for (const auto& o : posture.outcomes) pairs.emplace(o.namespace_name, o.policy);
   for (const auto& [ns, policy] : pairs) {
-    // Every control and state starts at zero for a namespace a policy governs, so a query or an
-    // alert never sees its series vanish when the last violation is fixed.
+    // Every state, and every control the policy judges, starts at zero for a namespace the policy
+    // governs, so a query or an alert never sees its series vanish when the last violation is
+    // fixed; controls the policy does not judge get no series.
     for (const auto& s : kStates) {
       workloads[{{"namespace", ns}, {"policy", policy}, {"state", std::string(s)}}] = 0;
     }
-    for (const auto& c : crds::kControlIds) {
+    auto judged = posture.controls.find(policy);
+    if (judged == posture.controls.end()) continue;
+    for (const auto& c : judged->second) {
       violations[{{"namespace", ns},
                   {"policy", policy},
                   {"control", std::string(c)},

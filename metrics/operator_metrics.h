@@ -33,7 +33,8 @@ struct PostureSnapshot {
   };
   std::vector<Workload> workloads;
   std::vector<Outcome> outcomes;
-  std::map<std::string, bool> policy_ready;  // policy -> Ready=True
+  std::map<std::string, bool> policy_ready;                  // policy -> Ready=True
+  std::map<std::string, std::vector<std::string>> controls;  // policy -> the controls it judges
 };
 
 // Every metric family of API.md section 5, registered once at construction. Label values are

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl openssl python3 iproute2 clang-format
   libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev
+  prometheus  # the real Prometheus server and promtool, for the metrics tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -147,7 +147,12 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
     s.workloads.push_back({r.namespace_name, good});
   });
   for (const auto& p : *policies.current()) {
-    if (!p.deleting) s.policy_ready[p.policy.name] = p.valid();
+    if (p.deleting) continue;
+    s.policy_ready[p.policy.name] = p.valid();
+    if (p.evaluator) {
+      auto& controls = s.controls[p.policy.name];
+      for (auto c : p.evaluator->controls()) controls.emplace_back(c);
+    }
   }
   return s;
 }

@@ -86,6 +86,19 @@ std::vector<std::string_view> PolicyEvaluator::pss_controls() const {
   return ids;
 }
 
+std::vector<std::string_view> PolicyEvaluator::controls() const {
+  auto ids = pss_controls();
+  const auto& images = spec_.images;
+  if (!images.allowed_registries.empty()) ids.push_back("imageRegistry");
+  if (images.forbid_latest_tag) ids.push_back("imageLatestTag");
+  if (images.require_digest) ids.push_back("imageDigest");
+  if (images.max_severity) ids.push_back("imageVulnerabilities");
+  if (spec_.resources.require_limits) ids.push_back("resourceLimits");
+  if (spec_.resources.require_requests) ids.push_back("resourceRequests");
+  if (spec_.service_account.forbid_automount_token) ids.push_back("automountServiceAccountToken");
+  return ids;
+}
+
 bool PolicyEvaluator::selects(const Workload& workload,
                               const crds::Labels* namespace_labels) const {
   const auto& m = spec_.match;

@@ -58,6 +58,8 @@ class PolicyEvaluator {
 
   // The IDs of the Pod Security Standards checks in force, in evaluation order.
   std::vector<std::string_view> pss_controls() const;
+  // Every control the policy judges workloads on: those above and Bulwark's own that it enables.
+  std::vector<std::string_view> controls() const;
 
   const crds::SecurityPolicySpec& spec() const { return spec_; }
 

@@ -1,0 +1,139 @@
+// The metrics registry: label sets stay bounded, start at zero, and follow the posture.
+#include "metrics/operator_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "crds/control_ids.h"
+#include "posture/engine.h"
+#include "runtime/fake_clock.h"
+
+namespace bulwark::metrics {
+namespace {
+
+std::size_t series(const std::string& text) {
+  std::size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += !line.empty() && line[0] != '#';
+  return n;
+}
+
+bool has(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+// The controls a default policy (restricted, latest, no tag "latest") judges.
+std::vector<std::string> default_controls() {
+  std::vector<std::string> out;
+  for (auto c : posture::PolicyEvaluator(crds::SecurityPolicySpec{}).controls())
+    out.emplace_back(c);
+  return out;
+}
+
+PostureSnapshot cluster(int namespaces, int workloads, const std::vector<std::string>& policies,
+                        const std::vector<std::string>& controls) {
+  PostureSnapshot s;
+  for (int i = 0; i < workloads; ++i) {
+    const std::string ns = "ns-" + std::to_string(i % namespaces);
+    const bool bad = i % 3 == 0;
+    s.workloads.push_back({ns, !bad});
+    for (const auto& p : policies) {
+      s.outcomes.push_back({ns, p, bad ? "violating" : "compliant", bad && i % 2 == 0,
+                            bad ? std::vector<std::string>{"privileged", "runAsNonRoot"}
+                                : std::vector<std::string>{}});
+    }
+  }
+  for (const auto& p : policies) {
+    s.policy_ready[p] = true;
+    s.controls[p] = controls;
+  }
+  return s;
+}
+
+class MetricsTest : public ::testing::Test {
+ protected:
+  testing::FakeClock clock_;
+  OperatorMetrics metrics_{"1.2.3", {"posture", "default-deny"}, {"pods", "namespaces"}, clock_};
+};
+
+TEST_F(MetricsTest, FixedLabelSetsStartAtZero) {
+  const auto text = metrics_.scrape({{"posture", 0}}, {});
+  EXPECT_TRUE(has(text, R"(bulwark_build_info{version="1.2.3"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_remediations_total{action="drift_repair",result="error"} 0)"));
+  EXPECT_TRUE(has(text, R"(bulwark_reconcile_total{controller="default-deny",result="error"} 0)"));
+  EXPECT_TRUE(has(text, R"(bulwark_watch_restarts_total{reason="expired",resource="pods"} 0)"));
+  EXPECT_TRUE(has(text, R"(bulwark_workqueue_depth{queue="posture"} 0)"));
+  EXPECT_TRUE(has(text, "bulwark_cluster_posture_score 100"));
+  EXPECT_TRUE(has(text, "bulwark_leader 0"));
+}
+
+TEST_F(MetricsTest, CardinalityStaysWithinNamespacesTimesControlsTimesPolicies) {
+  const std::vector<std::string> policies = {"prod", "baseline"};
+  const int namespaces = 200;
+  const auto controls = default_controls();
+  const auto text =
+      metrics_.scrape({{"posture", 3}}, cluster(namespaces, 5000, policies, controls));
+  const std::size_t constant = series(metrics_.scrape({{"posture", 3}}, {}));
+  // Per namespace and policy: a violations series for each judged control and a workloads
+  // series for each of 4 states; per namespace a score; per policy its readiness. Nothing grows
+  // with the 5,000 workloads.
+  const std::size_t expected = namespaces * policies.size() * (controls.size() + 4) + namespaces +
+                               policies.size() + constant;
+  EXPECT_EQ(series(text), expected);
+  EXPECT_LE(series(text), namespaces * crds::kControlIds.size() * policies.size() + constant)
+      << controls.size() << " controls judged";
+  EXPECT_EQ(text.find("ns-0/"), std::string::npos);
+  EXPECT_EQ(text.find("name=\""), std::string::npos);  // never a workload or pod name
+}
+
+TEST_F(MetricsTest, PostureGaugesFollowTheBookAndGoWithIt) {
+  auto text = metrics_.scrape({}, cluster(2, 6, {"prod"}, default_controls()));
+  // Workloads 0 and 3 violate (both in ns-0 and ns-1 respectively); 0 is quarantined.
+  EXPECT_TRUE(has(text, R"(bulwark_posture_score{namespace="ns-0"} 66)"));
+  EXPECT_TRUE(has(text, R"(bulwark_cluster_posture_score 66)"));
+  EXPECT_TRUE(has(
+      text,
+      R"(bulwark_violations{control="privileged",namespace="ns-0",policy="prod",severity="critical"} 1)"));
+  EXPECT_TRUE(
+      has(text, R"(bulwark_workloads{namespace="ns-0",policy="prod",state="quarantined"} 1)"));
+  EXPECT_TRUE(
+      has(text, R"(bulwark_workloads{namespace="ns-1",policy="prod",state="quarantined"} 0)"));
+  EXPECT_TRUE(has(text, R"(bulwark_policy_ready{policy="prod"} 1)"));
+  text = metrics_.scrape({}, {});
+  EXPECT_EQ(text.find("ns-0"), std::string::npos);  // a namespace with nothing selected goes
+  EXPECT_EQ(text.find("policy=\"prod\""), std::string::npos);
+}
+
+TEST_F(MetricsTest, DetectionLatencyRunsFromTheFirstEventToTheVerdict) {
+  metrics_.event_seen("Deployment/shop/cart");
+  clock_.advance(std::chrono::milliseconds(300));
+  metrics_.event_seen("Deployment/shop/cart");  // a later event does not restart the clock
+  clock_.advance(std::chrono::milliseconds(400));
+  metrics_.verdict_written("Deployment/shop/cart");
+  metrics_.verdict_written("Deployment/shop/other");  // no event seen: nothing observed
+  const auto text = metrics_.scrape({}, {});
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_count 1"));
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_sum 0.7"));
+  EXPECT_TRUE(has(text, R"(bulwark_detection_latency_seconds_bucket{le="0.5"} 0)"));
+  EXPECT_TRUE(has(text, R"(bulwark_detection_latency_seconds_bucket{le="1"} 1)"));
+}
+
+TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
+  metrics_.api_request("patch", 200, std::chrono::milliseconds(3));
+  metrics_.api_request("patch", 409, std::chrono::milliseconds(3));
+  metrics_.reconciled("posture", std::chrono::milliseconds(2), false);
+  metrics_.remediation("quarantine", true);
+  metrics_.watch_restarted("pods", "expired");
+  metrics_.set_leader(true);
+  const auto text = metrics_.scrape({}, {});
+  EXPECT_TRUE(has(text, R"(bulwark_api_requests_total{code="409",verb="patch"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_reconcile_total{controller="posture",result="error"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_workqueue_retries_total{queue="posture"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_remediations_total{action="quarantine",result="success"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_watch_restarts_total{reason="expired",resource="pods"} 1)"));
+  EXPECT_TRUE(has(text, "bulwark_leader 1"));
+}
+
+}  // namespace
+}  // namespace bulwark::metrics
