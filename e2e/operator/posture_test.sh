@@ -7,7 +7,8 @@
 #   5 ScaleToZero, then restore on a fix.
 #   6 An exemption that expires during the test.
 #   8 Deleting a policy: labels removed, replicas restored, managed NetworkPolicy gone.
-#   9 Operator restart: no duplicate action, no write in steady state.
+#   9 Operator restart and resyncs: no duplicate action, no write in steady state.
+#   10 A namespace relabelled out of scope and back; a policy edited.
 #   and imageVulnerabilities: a condition when VulnerabilityReports are not served, a verdict
 #   from a report when they are.
 # Every wait polls with a deadline; a failure prints the operator log, events and objects.
@@ -65,7 +66,8 @@ deployment p-exempt legacy 1 true
 expires=$(date -u -d '+25 seconds' +%Y-%m-%dT%H:%M:%SZ)
 
 sa_kubeconfig "$work/sa.kubeconfig"
-echo "log: {level: debug}" >"$work/config.yaml"
+# A short resync, so the restart check below also covers "a resync sends zero writes".
+printf 'log: {level: debug}\nresyncPeriod: 2s\n' >"$work/config.yaml"
 start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
   --health-probe-bind-address 0 --metrics-bind-address 0
 pid=$started_pid
@@ -155,6 +157,19 @@ check "8 delete: the quarantine NetworkPolicy is gone" \
 check "8 delete: the policies are gone (finalizer released)" \
   eventually 30 bash -c "[ -z \"\$($kubectl get secpol quarantine-pol scale-pol -o name --ignore-not-found)\" ]"
 
+# 10. A namespace moved out of scope and back; a policy edited.
+$kubectl label namespace p-audit posture=elsewhere --overwrite >/dev/null
+check "10 scope: out of scope, the annotations go" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture '' && is p-audit deploy/good policies ''"
+$kubectl label namespace p-audit posture=audit --overwrite >/dev/null
+check "10 scope: back in scope, they come back" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/good posture compliant"
+$kubectl patch secpol exempt-pol --type merge -p '{"spec":{"podSecurity":{"level":"privileged"}}}' >/dev/null
+check "policy edited: at level privileged the legacy Deployment complies" \
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture compliant"
+check "policy edited: observedGeneration follows" \
+  eventually 30 bash -c "[ \"\$($kubectl get secpol exempt-pol -o jsonpath='{.status.observedGeneration}')\" = \"\$($kubectl get secpol exempt-pol -o jsonpath='{.metadata.generation}')\" ]"
+
 # 9. Restart: same verdicts, nothing written again.
 fingerprint() {
   { $kubectl get deploy,pods -n p-audit -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}'
@@ -167,10 +182,10 @@ stop_operator "$pid" && ok "9 restart: the operator stops cleanly" || fail "9 re
 start_operator restarted --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
   --health-probe-bind-address 0 --metrics-bind-address 0
 pid=$started_pid
-check "9 restart: every workload judged again" \
-  eventually 30 bash -c "grep -q 'Deployment/p-audit/bad is up to date' '$work/restarted.log' && grep -q 'Deployment/p-exempt/legacy is up to date' '$work/restarted.log' && grep -q 'policy audit-pol: status is up to date' '$work/restarted.log'"
+check "9 restart: every workload judged again, and again after two resyncs" \
+  eventually 30 bash -c "grep -q 'Deployment/p-audit/bad is up to date' '$work/restarted.log' && grep -q 'Deployment/p-exempt/legacy is up to date' '$work/restarted.log' && grep -q 'policy audit-pol: status is up to date' '$work/restarted.log' && [ \$(grep -c 'resync: judging everything again' '$work/restarted.log') -ge 2 ] && [ \$(grep -c 'Deployment/p-audit/bad is up to date' '$work/restarted.log') -ge 3 ]"
 after=$(fingerprint)
-check "9 restart: no write and no new event (resourceVersions and event count unchanged)" [ "$before" = "$after" ]
+check "9 restart and resync: no write and no new event (resourceVersions and event count unchanged)" [ "$before" = "$after" ]
 [ "$before" = "$after" ] || echo "before: $before"$'\n'"after:  $after"
 
 # imageVulnerabilities with VulnerabilityReports served (Trivy Operator's CRD, minimal schema).

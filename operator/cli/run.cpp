@@ -527,7 +527,10 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   std::thread resync([&] {
     while (!stop_starter) {
       runtime::sleep_unless_stopped(clock, cfg.resync_period, stop_starter);
-      if (!stop_starter && started) fanout_queue.add("all");
+      if (!stop_starter && started) {
+        logging::debug("resync: judging everything again");
+        fanout_queue.add("all");
+      }
     }
   });
 
