@@ -43,15 +43,7 @@ $kubectl label namespace monitoring bulwark.dev/enforce=quarantine >/dev/null
 $kubectl apply -f deploy/samples/policies/ >/dev/null
 $kubectl apply -f deploy/samples/workloads/ >/dev/null
 
-token=$($kubectl -n bulwark-system create token bulwark --duration=24h)
-cat >"$cluster/bulwark.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: demo, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$cluster/pki/ca.crt"}}]
-users: [{name: bulwark, user: {token: "$token"}}]
-contexts: [{name: demo, context: {cluster: demo, user: bulwark}}]
-current-context: demo
-KC
+e2e/cluster/sa-kubeconfig.sh "$cluster" "$cluster/bulwark.kubeconfig" 24h
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics=127.0.0.1:$(port) probes=127.0.0.1:$(port)
 "$bulwark" run --kubeconfig "$cluster/bulwark.kubeconfig" --metrics-bind-address "$metrics" \

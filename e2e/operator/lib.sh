@@ -50,18 +50,7 @@ install_prerequisites() {
 }
 
 # sa_kubeconfig FILE: a kubeconfig that authenticates as the operator's ServiceAccount.
-sa_kubeconfig() {
-  local token
-  token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
-  cat >"$1" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
-users: [{name: bulwark, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: bulwark}}]
-current-context: c
-KC
-}
+sa_kubeconfig() { "$root/e2e/cluster/sa-kubeconfig.sh" "$BULWARK_E2E_CLUSTER" "$1"; }
 
 # Prints the plain closing line and sets the exit status.
 finish() {
