@@ -12,7 +12,8 @@ crds::Labels labels_of(const document::Value& object) {
   return labels;
 }
 
-std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies) {
+std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
+                                        std::chrono::system_clock::time_point now) {
   std::vector<LoadedPolicy> out;
   for (const auto& key : policies.keys()) {  // keys() is sorted
     auto object = policies.get(key);
@@ -21,10 +22,51 @@ std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies) {
     LoadedPolicy p{std::move(parsed.policy), "", std::move(parsed.errors), false, nullptr};
     if (const auto* uid = object->find({"metadata", "uid"})) p.uid = std::string(uid->str());
     p.deleting = object->find({"metadata", "deletionTimestamp"}) != nullptr;
+    if (p.valid() && expired_when_written(*object)) {
+      p.errors.push_back(
+          {"spec.exemptions", "an exemption had expired when the policy was written"});
+    }
+    const auto* generation = object->find({"metadata", "generation"});
+    const auto* observed = object->find({"status", "observedGeneration"});
+    if (p.valid() &&
+        (generation == nullptr || observed == nullptr || generation->str() != observed->str())) {
+      // Not judged yet: do not act on it in the moment before its status says it is invalid.
+      for (auto& e : expired_exemptions(p.policy.spec, now)) p.errors.push_back(std::move(e));
+    }
     if (p.valid()) p.evaluator = std::make_shared<posture::PolicyEvaluator>(p.policy.spec);
     out.push_back(std::move(p));
   }
   return out;
+}
+
+std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec& spec,
+                                                 std::chrono::system_clock::time_point now) {
+  std::vector<crds::FieldError> out;
+  for (std::size_t i = 0; i < spec.exemptions.size(); ++i) {
+    const auto& e = spec.exemptions[i];
+    if (e.expires && *e.expires <= now) {
+      out.push_back({"spec.exemptions[" + std::to_string(i) + "].expires",
+                     "exemption " + e.name +
+                         " had already expired when the policy was written; "
+                         "remove it or give it a future time"});
+    }
+  }
+  return out;
+}
+
+bool expired_when_written(const document::Value& policy) {
+  const document::Value* generation = policy.find({"metadata", "generation"});
+  for (const auto& c : document::items_of(policy.find({"status", "conditions"}))) {
+    const document::Value* type = c.find("type");
+    const document::Value* reason = c.find("reason");
+    const document::Value* observed = c.find("observedGeneration");
+    if (type != nullptr && type->str() == "Ready" && reason != nullptr &&
+        reason->str() == kExpiredExemptionReason && observed != nullptr && generation != nullptr &&
+        observed->str() == generation->str()) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void PolicySet::invalidate() {
@@ -37,7 +79,8 @@ PolicySet::Snapshot PolicySet::current() const {
   // Rebuilt under the lock: a change lands while one thread rebuilds, the others wait for it
   // rather than all parsing at once.
   if (!snapshot_)
-    snapshot_ = std::make_shared<const std::vector<LoadedPolicy>>(load_policies(policies_));
+    snapshot_ = std::make_shared<const std::vector<LoadedPolicy>>(
+        load_policies(policies_, clock_.wall_now()));
   return snapshot_;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "crds/security_policy.h"
 #include "posture/engine.h"
+#include "runtime/clock.h"
 #include "runtime/informer.h"
 
 namespace bulwark::reconcilers {
@@ -24,8 +26,11 @@ struct LoadedPolicy {
   bool active() const { return valid() && !deleting; }
 };
 
-// Reads every SecurityPolicy in the cache, sorted by name.
-std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies);
+// Reads every SecurityPolicy in the cache, sorted by name. A generation whose status is not written
+// yet and that holds an exemption already expired at `now` is invalid (see
+// kExpiredExemptionReason).
+std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
+                                        std::chrono::system_clock::time_point now);
 
 // The parsed policies, shared by every reconciler and rebuilt only after the policy cache
 // changed: parsing and building evaluators once per change, not once per workload, is what lets
@@ -33,16 +38,29 @@ std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies);
 class PolicySet {
  public:
   using Snapshot = std::shared_ptr<const std::vector<LoadedPolicy>>;
-  explicit PolicySet(const runtime::Informer& policies) : policies_(policies) {}
+  PolicySet(const runtime::Informer& policies, const runtime::Clock& clock)
+      : policies_(policies), clock_(clock) {}
   // Called from the policy cache's handler: the next current() rebuilds.
   void invalidate();
   Snapshot current() const;
 
  private:
   const runtime::Informer& policies_;
+  const runtime::Clock& clock_;
   mutable std::mutex mu_;
   mutable Snapshot snapshot_;  // guarded by mu_; null when stale
 };
+
+// API.md: an `expires` already past when a policy is written makes it Ready=False with this
+// reason, and the policy acts on nothing until its spec changes. An exemption that lapses while
+// the policy runs is different: it simply stops applying (the workload is judged again then).
+inline constexpr const char* kExpiredExemptionReason = "ExpiredExemption";
+
+// The exemptions of `spec` whose `expires` is not after `now`, as field errors.
+std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec& spec,
+                                                 std::chrono::system_clock::time_point now);
+// Whether the policy's status says its current generation had an expired exemption when written.
+bool expired_when_written(const document::Value& policy);
 
 // Whether the policy governs the namespace: not excluded, and its namespace selector matches.
 bool selects_namespace(const crds::SecurityPolicySpec& spec, const std::string& name,

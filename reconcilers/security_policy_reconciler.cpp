@@ -177,9 +177,26 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
 
   if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
   const auto parsed = crds::parse_security_policy(*object);
-  const bool valid = parsed.errors.empty();
   const std::string generation =
       field(meta, "generation").empty() ? "0" : field(meta, "generation");
+  const Value* status = object->find("status");
+  Condition ready = ready_condition(parsed.errors);
+  if (parsed.errors.empty()) {
+    // An expired exemption is judged once, when a generation is first seen: later it has simply
+    // lapsed, which is no fault of the policy.
+    std::vector<crds::FieldError> expired;
+    if (field(status, "observedGeneration") != generation) {
+      expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
+    } else if (expired_when_written(*object)) {
+      expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
+      if (expired.empty()) expired.push_back({"spec.exemptions", "had expired when written"});
+    }
+    if (!expired.empty()) {
+      ready = ready_condition(expired);
+      ready.reason = kExpiredExemptionReason;
+    }
+  }
+  const bool valid = ready.status == "True";
   PolicySummary summary;
   int namespaces = 0;
   if (valid) {
@@ -191,7 +208,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
       }
     }
   }
-  std::vector<Condition> want{ready_condition(parsed.errors), compliant_condition(valid, summary)};
+  std::vector<Condition> want{ready, compliant_condition(valid, summary)};
   if (valid && parsed.policy.spec.images.max_severity) {
     want.push_back(reports_served_
                        ? Condition{"VulnerabilityReports", "True", "ReportsServed",
@@ -203,7 +220,6 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
                                    "install Trivy Operator and restart Bulwark"});
   }
 
-  const Value* status = object->find("status");
   std::string conditions;
   for (const auto& c : want) {
     std::string transition = rfc3339_seconds(clock_.wall_now());

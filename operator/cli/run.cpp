@@ -276,7 +276,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
 
   // The reconcilers. Handlers only enqueue; the fan-out controller turns "everything may have
   // changed" (a policy edit, a resync) into keys, off the reflectors' threads.
-  reconcilers::PolicySet policy_set(cache("securitypolicies"));
+  reconcilers::PolicySet policy_set(cache("securitypolicies"), clock);
   reconcilers::PostureBook book;
   reconcilers::ApiEventRecorder events(client, clock);
   const reconcilers::WorkloadCaches workloads{

@@ -7,6 +7,7 @@
 
 #include "document/reader.h"
 #include "reconcilers/policy_set.h"
+#include "runtime/projection.h"
 
 namespace bulwark::reconcilers {
 namespace {
@@ -90,6 +91,41 @@ TEST(SecurityPolicyStatus, ReadyConditionNamesEveryFieldAtFault) {
   EXPECT_EQ(bad.status, "False");
   EXPECT_EQ(bad.reason, "InvalidSpec");
   EXPECT_EQ(bad.message, "spec.a: is wrong; spec.b: is worse");
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers
+
+namespace bulwark::reconcilers {
+namespace {
+
+TEST(ExpiredExemptions, OnlyThoseNotAfterNowAreNamed) {
+  crds::SecurityPolicySpec spec;
+  const auto now = std::chrono::system_clock::from_time_t(1800000000);
+  spec.exemptions.push_back({"open-ended", {}, {}, {}, std::nullopt, ""});
+  spec.exemptions.push_back({"past", {}, {}, {}, now - std::chrono::seconds(1), ""});
+  spec.exemptions.push_back({"future", {}, {}, {}, now + std::chrono::hours(1), ""});
+  const auto errors = expired_exemptions(spec, now);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "spec.exemptions[1].expires");
+  EXPECT_NE(errors[0].message.find("past"), std::string::npos);
+}
+
+TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
+  runtime::Informer policies(runtime::project_spec);
+  policies.upsert(document::parse_json(
+      R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"late",)"
+      R"("uid":"u","resourceVersion":"2","generation":3},"spec":{},"status":{"conditions":[)"
+      R"({"type":"Ready","status":"False","reason":"ExpiredExemption","observedGeneration":3}]}})"));
+  auto loaded = load_policies(policies, std::chrono::system_clock::now());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_FALSE(loaded[0].active());
+  // A new generation is judged afresh.
+  policies.upsert(document::parse_json(
+      R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"late",)"
+      R"("uid":"u","resourceVersion":"3","generation":4},"spec":{},"status":{"conditions":[)"
+      R"({"type":"Ready","status":"False","reason":"ExpiredExemption","observedGeneration":3}]}})"));
+  EXPECT_TRUE(load_policies(policies, std::chrono::system_clock::now())[0].active());
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ class PostureTest : public ::testing::Test {
         cronjobs_(runtime::project_workload),
         namespaces_(runtime::project_workload),
         policies_(runtime::project_spec),
-        policy_set_(policies_) {
+        policy_set_(policies_, clock_) {
     auto transport = std::make_unique<testing::FakeTransport>();
     transport_ = transport.get();
     client_ = std::make_unique<kube::KubeClient>(std::move(transport), kube::KubeClient::Options{},
@@ -74,7 +74,8 @@ class PostureTest : public ::testing::Test {
     policies_.upsert(parse_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
                                 R"("metadata":{"name":")" +
                                 name + R"(","uid":"uid-)" + name + R"(","resourceVersion":")" + rv +
-                                R"("},"spec":)" + spec + "}"));
+                                R"(","generation":1},"spec":)" + spec +
+                                R"(,"status":{"observedGeneration":1}})"));
     policy_set_.invalidate();
   }
 
