@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds Bulwark and prints the benchmark figures (not a test).
-#   usage: scripts/bench.sh [N]   (N manifests, default 10000)
+#   usage: scripts/bench.sh [N]   (N manifests for the scan benchmark, default 10000; then the
+#   posture reconciler over 10,000 pods)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$("$root/scripts/build.sh" release)
 "$build/bench/scan_bench" "$build/operator/bulwark" "${1:-10000}"
+echo
+"$build/bench/posture_bench"
