@@ -10,12 +10,21 @@
 namespace bulwark::config {
 namespace {
 
-std::string write(const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() /
-                 ("bulwark-config-" + std::to_string(getpid()) + ".yaml");
-  std::ofstream(p) << text;
-  return p.string();
-}
+// A config file that exists for one full expression: load_operator_config(Written("...")).
+class Written {
+ public:
+  explicit Written(const std::string& text)
+      : path_((std::filesystem::temp_directory_path() /
+               ("bulwark-config-" + std::to_string(getpid()) + ".yaml"))
+                  .string()) {
+    std::ofstream(path_) << text;
+  }
+  ~Written() { std::filesystem::remove(path_); }
+  operator const std::string&() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 std::vector<std::string> keys(const ConfigLoad& l) {
   std::vector<std::string> out;
@@ -44,7 +53,7 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
 }
 
 TEST(OperatorConfig, ReadsValues) {
-  auto l = load_operator_config(write(
+  auto l = load_operator_config(Written(
       "metricsBindAddress: 127.0.0.1:9090\nleaderElection: {enabled: true, namespace: ops, "
       "leaseDuration: 1m, renewDeadline: 45s, retryPeriod: 5s}\nclient: {qps: 50.5, burst: 100}\n"
       "workers: 8\nresyncPeriod: 1h30m\nlog: {level: debug, format: json}\nneverTouchNamespaces: "
@@ -60,7 +69,7 @@ TEST(OperatorConfig, ReadsValues) {
 }
 
 TEST(OperatorConfig, ErrorsNameTheKey) {
-  auto l = load_operator_config(write(
+  auto l = load_operator_config(Written(
       "metricsBindAddress: nowhere\nworkers: 0\nresyncPeriod: soon\nclient: {qps: -1, burts: 3}\n"
       "log: {level: loud}\nleaderElection: {leaseDuration: 5s, renewDeadline: 10s}\nextra: 1\n"));
   EXPECT_EQ(keys(l), (std::vector<std::string>{
@@ -70,8 +79,8 @@ TEST(OperatorConfig, ErrorsNameTheKey) {
 
 TEST(OperatorConfig, MissingOrMalformedFile) {
   EXPECT_FALSE(load_operator_config("/nonexistent/bulwark.yaml").ok());
-  EXPECT_FALSE(load_operator_config(write("workers: [1\n")).ok());
-  EXPECT_TRUE(load_operator_config(write("")).ok());
+  EXPECT_FALSE(load_operator_config(Written("workers: [1\n")).ok());
+  EXPECT_TRUE(load_operator_config(Written("")).ok());
 }
 
 TEST(ParseDuration, GoStyle) {
