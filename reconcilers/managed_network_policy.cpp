@@ -22,15 +22,14 @@ bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
 
 }  // namespace
 
-ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(ManagedPolicyKind kind,
-                                                               kube::KubeClient& client,
-                                                               Sources sources,
-                                                               EventRecorder& events,
-                                                               std::vector<std::string> never_touch)
+ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(
+    ManagedPolicyKind kind, kube::KubeClient& client, Sources sources, EventRecorder& events,
+    const runtime::Clock& clock, std::vector<std::string> never_touch)
     : kind_(kind),
       client_(client),
       sources_(sources),
       events_(events),
+      clock_(clock),
       never_touch_(std::move(never_touch)) {}
 
 const char* ManagedNetworkPolicyReconciler::name_of(ManagedPolicyKind kind) {
@@ -156,10 +155,14 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     if (current != nullptr) {
       held_.insert(ns);
       applied_.erase(ns);
-    } else if (applied_.count(ns) > 0) {
+    } else if (auto it = applied_.find(ns); it != applied_.end()) {
       // This process created it and the watch has not brought it back yet: applying again
-      // would be a second write and, after a user's delete, a second DriftRepaired.
-      return {};
+      // would be a second write and, after a user's delete, a second DriftRepaired. The watch
+      // normally answers in milliseconds; past the window, the object is judged afresh.
+      constexpr auto kWindow = std::chrono::seconds(10);
+      const auto waited = clock_.now() - it->second;
+      if (waited < kWindow) return {kWindow - waited};
+      applied_.erase(it);
     }
   }
   if (current != nullptr && up_to_date(kind_, *current, allow_dns, owners)) {
@@ -178,7 +181,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
   if (current == nullptr) {
     std::lock_guard lock(mu_);
-    applied_.insert(ns);
+    applied_[ns] = clock_.now();
   }
   if (on_write_) on_write_(kind_, repair ? "repair" : "create");
   if (repair) {

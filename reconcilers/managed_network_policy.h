@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 #include "kube/client.h"
 #include "reconcilers/events.h"
 #include "reconcilers/policy_set.h"
+#include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "runtime/informer.h"
 
@@ -44,7 +46,8 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   using WriteObserver = std::function<void(ManagedPolicyKind, const std::string& action)>;
 
   ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::KubeClient& client, Sources sources,
-                                 EventRecorder& events, std::vector<std::string> never_touch);
+                                 EventRecorder& events, const runtime::Clock& clock,
+                                 std::vector<std::string> never_touch);
   void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
 
   runtime::Result reconcile(const std::string& ns) override;
@@ -62,13 +65,14 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   kube::KubeClient& client_;
   Sources sources_;
   EventRecorder& events_;
+  const runtime::Clock& clock_;
   std::vector<std::string> never_touch_;
   WriteObserver on_write_;
   std::mutex mu_;
   // Guarded by mu_: namespaces where the object was seen in the cache; namespaces where this
-  // process created it and the cache does not show it yet.
+  // process created it, and when, while the cache does not show it yet.
   std::set<std::string> held_;
-  std::set<std::string> applied_;
+  std::map<std::string, runtime::Clock::TimePoint> applied_;
 };
 
 }  // namespace bulwark::reconcilers

@@ -336,7 +336,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
         kind, client,
         reconcilers::ManagedNetworkPolicyReconciler::Sources{namespaces, cache("networkpolicies"),
                                                              policy_set},
-        events, cfg.never_touch_namespaces);
+        events, clock, cfg.never_touch_namespaces);
     r->set_write_observer([&metrics](reconcilers::ManagedPolicyKind k, const std::string& action) {
       if (action == "repair") metrics.remediation("drift_repair", true);
       if (action == "create") {

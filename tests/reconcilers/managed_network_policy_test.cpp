@@ -130,3 +130,61 @@ TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
 
 }  // namespace
 }  // namespace bulwark::reconcilers
+
+#include "kube/fake_transport.h"
+#include "runtime/fake_clock.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+class CountedEvents : public EventRecorder {
+ public:
+  void record(const ObjectRef&, const std::string&, const std::string& reason,
+              const std::string&) override {
+    reasons.push_back(reason);
+  }
+  std::vector<std::string> reasons;
+};
+
+TEST(ManagedNetworkPolicy, ACacheBehindItsOwnWriteGetsNoSecondApplyUntilTheWindowEnds) {
+  testing::FakeClock clock;
+  auto transport = std::make_unique<testing::FakeTransport>();
+  auto& api = *transport;
+  kube::KubeClient client(std::move(transport), {}, clock);
+  runtime::Informer namespaces(runtime::project_workload), nps(runtime::project_spec),
+      policies(runtime::project_spec);
+  namespaces.upsert(parse(R"({"metadata":{"name":"shop","resourceVersion":"1"}})"));
+  policies.upsert(parse(
+      R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"
+      R"("uid":"u","resourceVersion":"1","generation":1},"spec":{},"status":{"observedGeneration":1}})"));
+  PolicySet set(policies, clock);
+  CountedEvents events;
+  ManagedNetworkPolicyReconciler r(kDeny, client, {namespaces, nps, set}, events, clock, {});
+
+  api.respond(200, R"({"metadata":{"uid":"np-1"}})");
+  EXPECT_FALSE(r.reconcile("shop").requeue_after.has_value());
+  ASSERT_EQ(api.requests.size(), 1u);
+  EXPECT_EQ(api.requests[0].method, "PATCH");  // server-side apply
+  // The watch has not delivered the object yet: no second apply, a look again later instead.
+  const auto again = r.reconcile("shop");
+  EXPECT_EQ(api.requests.size(), 1u);
+  ASSERT_TRUE(again.requeue_after.has_value());
+  // Past the window with the cache still empty (the event was lost), it is applied again.
+  clock.advance(*again.requeue_after);
+  api.respond(200, R"({"metadata":{"uid":"np-1"}})");
+  r.reconcile("shop");
+  EXPECT_EQ(api.requests.size(), 2u);
+  // Seen in the cache, then deleted by a user: restored, with one DriftRepaired.
+  nps.upsert(parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}})));
+  EXPECT_FALSE(r.reconcile("shop").requeue_after.has_value());  // up to date: no write
+  EXPECT_EQ(api.requests.size(), 2u);
+  nps.remove(parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}})));
+  api.respond(200, R"({"metadata":{"uid":"np-2"}})");
+  r.reconcile("shop");
+  r.reconcile("shop");
+  EXPECT_EQ(api.requests.size(), 3u);
+  EXPECT_EQ(events.reasons, std::vector<std::string>{"DriftRepaired"});
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers
