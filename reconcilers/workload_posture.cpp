@@ -337,6 +337,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   // Pods first: once the workload's annotations say it is released, its pods are too, which is
   // what the policy finalizer relies on.
   int labelled = 0, released = 0;
+  std::optional<std::string> own_label;
+  bool own_label_changes = false;
   for (const auto& pod_key : pod_keys_of(kind, *object)) {
     auto pod = sources_.workloads.pods.get(pod_key);
     if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
@@ -347,6 +349,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
                           label != nullptr ? std::optional<std::string>(label->str())
                                            : std::nullopt) == std::optional<std::string>("true");
     if (has == quarantine) continue;
+    if (kind == "Pod") {
+      // A bare pod is its own workload: its label goes in the one patch below with its
+      // annotations, so the cache never sees one write without the other.
+      own_label = quarantine ? std::optional<std::string>("true") : std::nullopt;
+      own_label_changes = true;
+      continue;
+    }
     const std::string pod_name = pod_key.substr(pod_key.find('/') + 1);
     const std::string patch = std::string(R"({"metadata":{"labels":{")") + kQuarantineLabel +
                               "\":" + (quarantine ? "\"true\"" : "null") + "}}}";
@@ -413,12 +422,22 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
       }
     }
   }
-  if (!changes.empty()) {
+  if (!changes.empty() || own_label_changes) {
+    std::string metadata;
+    if (!changes.empty()) metadata = R"("annotations":{)" + changes + "}";
+    if (own_label_changes) {
+      metadata += std::string(metadata.empty() ? "" : ",") + R"("labels":{")" + kQuarantineLabel +
+                  "\":" + (own_label ? "\"true\"" : "null") + "}";
+      written[kQuarantineLabel] = own_label;
+    }
     try {
-      client_.merge_patch(
-          *info->type, ns, name,
-          R"({"metadata":{"annotations":{)" + changes + "}}" + replicas_patch + "}");
+      client_.merge_patch(*info->type, ns, name,
+                          R"({"metadata":{)" + metadata + "}" + replicas_patch + "}");
       expect(key, rv, written);
+      if (own_label_changes) {
+        act(own_label ? "quarantine" : "release", true);
+        (own_label ? labelled : released)++;
+      }
       if (annotations_changed) act("annotate", true);
       if (!replica_action.empty()) act(replica_action, true);
     } catch (const kube::ApiError& e) {

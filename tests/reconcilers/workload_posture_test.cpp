@@ -223,6 +223,20 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
   EXPECT_EQ(events_.reasons.back(), "Deployment/cart:Released");
 }
 
+TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Quarantine"]}})");
+  pod("debug", kInsecurePodSpec);
+  auto requests = reconcile("Pod/shop/debug");
+  ASSERT_EQ(requests.size(), 1u);
+  const auto body = parse_json(requests[0].body);
+  EXPECT_EQ(body.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
+  EXPECT_TRUE(reconcile("Pod/shop/debug").empty());  // the cache is behind: nothing again
+  EXPECT_EQ(events_.reasons,
+            (std::vector<std::string>{"Pod/debug:PolicyViolation", "Pod/debug:Quarantined"}));
+}
+
 TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
   policy("scale", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
                   R"("enforcement":{"mode":"Enforce","actions":["ScaleToZero"]}})");
