@@ -217,6 +217,17 @@ void OperatorMetrics::event_seen(const std::string& key) {
   pending_.emplace(key, clock_.now());  // the first unjudged event counts
 }
 
+void OperatorMetrics::event_routed(const std::string& from, const std::string& to) {
+  if (from == to) return;
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(from);
+  if (it == pending_.end()) return;
+  const auto seen = it->second;
+  pending_.erase(it);
+  auto [target, added] = pending_.emplace(to, seen);
+  if (!added && seen < target->second) target->second = seen;
+}
+
 void OperatorMetrics::verdict_written(const std::string& key) {
   runtime::Clock::TimePoint seen;
   {

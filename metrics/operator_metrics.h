@@ -60,6 +60,8 @@ class OperatorMetrics {
   // Detection latency: a watch event about workload `key` arrived (the first one since its last
   // verdict counts) ... and its verdict was written.
   void event_seen(const std::string& key);
+  // The event noted under `from` (an object) concerns workload `to`: the earlier time counts.
+  void event_routed(const std::string& from, const std::string& to);
   void verdict_written(const std::string& key);
 
   // The Prometheus text exposition of everything, after refreshing the sampled gauges:

@@ -114,21 +114,21 @@ bool SecurityPolicyReconciler::still_marked(const std::string& policy) const {
   });
   if (in_book) return true;
   // The book starts empty after a restart; the annotations on the workloads are the truth.
-  for (const char* kind :
-       {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}) {
-    const auto* cache = sources_.workloads.of(kind);
+  for (const auto& w : kWorkloadKinds) {
+    const auto* cache = sources_.workloads.of(w.kind);
     for (const auto& key : cache->keys()) {
       auto o = cache->get(key);
       if (o == nullptr) continue;
-      // ReplicaSets inherit their Deployment's annotations; only top-level workloads count.
-      if (top_owner_key(kind, *o, sources_.workloads) !=
-          workload_key(kind, key.substr(0, key.find('/')), key.substr(key.find('/') + 1))) {
-        continue;
-      }
       const Value* names = o->find({"metadata", "annotations", kPoliciesAnnotation});
       if (names == nullptr) continue;
       const std::string list = "," + std::string(names->str()) + ",";
-      if (list.find("," + policy + ",") != std::string::npos) return true;
+      if (list.find("," + policy + ",") == std::string::npos) continue;
+      // ReplicaSets inherit their Deployment's annotations; only top-level workloads count.
+      const auto slash = key.find('/');
+      if (top_owner_key(w.kind, *o, sources_.workloads) ==
+          workload_key(w.kind, key.substr(0, slash), key.substr(slash + 1))) {
+        return true;
+      }
     }
   }
   return false;

@@ -135,8 +135,8 @@ std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
     if (std::find(subjects.begin(), subjects.end(), about) == subjects.end()) continue;
     if (!out) out.emplace();
     auto count = [&](std::string_view field) {
-      return static_cast<int>(
-          parse_count(str_at(*report, {"report", "summary", field})).value_or(0));
+      const Value* n = report->find({"report", "summary", field});
+      return static_cast<int>(n != nullptr ? n->as_int().value_or(0) : 0);
     };
     out->critical += count("criticalCount");
     out->high += count("highCount");
@@ -162,11 +162,10 @@ std::vector<std::string> WorkloadPostureReconciler::keys_for(std::string_view ki
                                                              const std::string& object_key) const {
   if (kind == "Namespace") {
     std::set<std::string> keys;
-    for (const char* k :
-         {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}) {
-      const auto* cache = sources_.workloads.of(k);
+    for (const auto& w : kWorkloadKinds) {
+      const auto* cache = sources_.workloads.of(w.kind);
       for (const auto& key : cache->keys_in_namespace(object_key)) {
-        if (auto o = cache->get(key)) keys.insert(top_owner_key(k, *o, sources_.workloads));
+        if (auto o = cache->get(key)) keys.insert(top_owner_key(w.kind, *o, sources_.workloads));
       }
     }
     return {keys.begin(), keys.end()};
@@ -185,11 +184,10 @@ std::vector<std::string> WorkloadPostureReconciler::keys_for(std::string_view ki
 
 std::vector<std::string> WorkloadPostureReconciler::all_keys() const {
   std::set<std::string> keys;
-  for (const char* k :
-       {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}) {
-    const auto* cache = sources_.workloads.of(k);
+  for (const auto& w : kWorkloadKinds) {
+    const auto* cache = sources_.workloads.of(w.kind);
     for (const auto& key : cache->keys()) {
-      if (auto o = cache->get(key)) keys.insert(top_owner_key(k, *o, sources_.workloads));
+      if (auto o = cache->get(key)) keys.insert(top_owner_key(w.kind, *o, sources_.workloads));
     }
   }
   return {keys.begin(), keys.end()};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,6 +25,19 @@ inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
 inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
 // ScaleToZero keeps the replica count it took away here, to give it back on release.
 inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
+
+// The workload kinds Bulwark judges, each with the name of its cache (and resource).
+struct WorkloadKind {
+  std::string_view kind;
+  std::string_view cache;
+};
+inline constexpr std::array<WorkloadKind, 7> kWorkloadKinds = {{{"Pod", "pods"},
+                                                                {"Deployment", "deployments"},
+                                                                {"StatefulSet", "statefulsets"},
+                                                                {"DaemonSet", "daemonsets"},
+                                                                {"ReplicaSet", "replicasets"},
+                                                                {"Job", "jobs"},
+                                                                {"CronJob", "cronjobs"}}};
 
 // The caches of the workload kinds, by kind name ("Deployment").
 struct WorkloadCaches {

@@ -44,13 +44,11 @@ for c in "${creators[@]}"; do wait "$c" || created=false; done
 $created && ok "created $workloads pods in $namespaces namespaces ($(( $(date +%s) - start )) s)" \
   || fail "create the pods"
 
-sa_kubeconfig "$work/sa.kubeconfig"
 # The first pass writes an annotation on each of the 5,000 workloads; at the default client rate
 # (20 requests a second) that alone takes four minutes. This test is about series, not rate.
 printf 'client: {qps: 2000, burst: 4000}\n' >"$work/config.yaml"
 metrics_port=$(free_port)
-start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" --metrics-bind-address "127.0.0.1:$metrics_port" \
-  --health-probe-bind-address 0
+start_own_operator operator --metrics-bind-address "127.0.0.1:$metrics_port"
 pid=$started_pid
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1

@@ -52,9 +52,8 @@ spec:
       - {name: app, image: registry.example.com/app:1.0}
 W
 
-sa_kubeconfig "$work/sa.kubeconfig"
 metrics_port=$(free_port) probe_port=$(free_port)
-start_operator operator --kubeconfig "$work/sa.kubeconfig" \
+start_own_operator operator \
   --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$probe_port"
 pid=$started_pid
 eventually 30 curl -sf "http://127.0.0.1:$probe_port/readyz" || fail "the operator became ready"

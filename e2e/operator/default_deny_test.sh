@@ -26,10 +26,7 @@ metadata: {name: bulwark-default-deny, namespace: dd-mine}
 spec: {podSelector: {matchLabels: {app: mine}}, policyTypes: [Ingress]}
 NP
 
-sa_kubeconfig "$work/sa.kubeconfig"
-echo "log: {level: debug}" >"$work/config.yaml"
-start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
-  --health-probe-bind-address 0 --metrics-bind-address 0
+start_own_operator operator
 pid=$started_pid
 
 cat <<'P' | $kubectl apply -f - >/dev/null

@@ -52,6 +52,17 @@ install_prerequisites() {
 # sa_kubeconfig FILE: a kubeconfig that authenticates as the operator's ServiceAccount.
 sa_kubeconfig() { "$root/e2e/cluster/sa-kubeconfig.sh" "$BULWARK_E2E_CLUSTER" "$1"; }
 
+# start_own_operator NAME [ARGS...]: start_operator as the operator's own ServiceAccount, with
+# $work/config.yaml (debug logging unless the script wrote that file first) and probes and
+# metrics off; later ARGS override, e.g. --metrics-bind-address 127.0.0.1:PORT.
+start_own_operator() {
+  local name=$1; shift
+  [ -f "$work/sa.kubeconfig" ] || sa_kubeconfig "$work/sa.kubeconfig"
+  [ -f "$work/config.yaml" ] || echo "log: {level: debug}" >"$work/config.yaml"
+  start_operator "$name" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
+    --health-probe-bind-address 0 --metrics-bind-address 0 "$@"
+}
+
 # Prints the plain closing line and sets the exit status.
 finish() {
   echo "$passed passed, $failed failed"

@@ -13,10 +13,7 @@ cond() { $kubectl get secpol "$1" -o jsonpath="{.status.conditions[?(@.type==\"R
 
 install_prerequisites
 $kubectl create namespace ps-a >/dev/null && $kubectl label namespace ps-a env=a >/dev/null
-sa_kubeconfig "$work/sa.kubeconfig"
-echo "log: {level: debug}" >"$work/config.yaml"
-start_operator operator --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
-  --health-probe-bind-address 0 --metrics-bind-address 0
+start_own_operator operator
 pid=$started_pid
 
 cat <<'P' | $kubectl apply -f - >/dev/null

@@ -274,8 +274,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
                        [](const Cache& c) { return c.reflector->has_synced(); });
   };
 
-  // The reconcilers. Handlers only enqueue; the fan-out controller turns "everything may have
-  // changed" (a policy edit, a resync) into keys, off the reflectors' threads.
+  // The reconcilers. Handlers only enqueue; the fan-out loop below does the rest.
   reconcilers::PolicySet policy_set(cache("securitypolicies"), clock);
   reconcilers::PostureBook book;
   reconcilers::ApiEventRecorder events(client, clock);
@@ -289,6 +288,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   runtime::Informer& namespaces = cache("namespaces");
   runtime::Informer& policies = cache("securitypolicies");
   std::atomic<bool> book_complete{false};
+  runtime::WorkQueue* fanout = nullptr;  // the fan-out loop's queue, made below
 
   struct Loop {
     std::unique_ptr<runtime::WorkQueue> queue;
@@ -358,49 +358,71 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
       std::make_unique<reconcilers::SecurityPolicyReconciler>(
           client, reconcilers::SecurityPolicyReconciler::Sources{policies, namespaces, workloads},
           book, clock, vulnerabilities != nullptr,
-          [&posture_queue, &book_complete] {
-            // Latched: the first time the posture queue runs dry after the start.
-            if (!book_complete && posture_queue.idle()) book_complete = true;
+          [&posture_queue, &fanout, &book_complete] {
+            // Latched: the first time, after the start, that the fan-out loop has routed every
+            // event and the posture loop has judged every workload (checked in that order, as
+            // one feeds the other).
+            if (!book_complete && fanout->idle() && posture_queue.idle()) book_complete = true;
             return book_complete.load();
           }),
       1);
-  runtime::WorkQueue& fanout_queue =
-      add_loop("fan-out", std::make_unique<runtime::FunctionReconciler>([&](const std::string&) {
-                 for (const auto& key : posture.all_keys()) posture_queue.add(key);
-                 for (const auto& ns : namespaces.keys()) {
-                   default_deny_queue.add(ns);
-                   quarantine_queue.add(ns);
-                 }
-                 for (const auto& name : policies.keys()) policy_queue.add(name);
-                 return runtime::Result{};
-               }),
-               1);
+  // The fan-out loop turns what informers saw into the keys of the loops that act on it, so the
+  // handlers on the reflectors' threads only enqueue and all reading and parsing of cached
+  // objects happens on workers. Its keys:
+  // - "all" (a policy changed, a resync): every workload, namespace and policy;
+  // - "Namespace/NS": the namespace's workloads;
+  // - "VulnerabilityReport/NS/NAME": the workload the report is about;
+  // - "KIND/NS/NAME" (a workload kind): the object's top-level workload.
+  runtime::WorkQueue& fanout_queue = add_loop(
+      "fan-out", std::make_unique<runtime::FunctionReconciler>([&](const std::string& key) {
+        if (key == "all") {
+          for (const auto& k : posture.all_keys()) posture_queue.add(k);
+          for (const auto& ns : namespaces.keys()) {
+            default_deny_queue.add(ns);
+            quarantine_queue.add(ns);
+          }
+          for (const auto& name : policies.keys()) policy_queue.add(name);
+          return runtime::Result{};
+        }
+        const auto slash = key.find('/');
+        std::string kind = key.substr(0, slash), object = key.substr(slash + 1);
+        if (kind == "VulnerabilityReport") {
+          auto report = reports != nullptr ? reports->get(object) : nullptr;
+          if (report == nullptr) return runtime::Result{};  // the next resync judges without it
+          const auto* about_kind =
+              report->find({"metadata", "labels", "trivy-operator.resource.kind"});
+          const auto* about_name =
+              report->find({"metadata", "labels", "trivy-operator.resource.name"});
+          if (about_kind == nullptr || about_name == nullptr) return runtime::Result{};
+          kind = std::string(about_kind->str());
+          object = object.substr(0, object.find('/') + 1) + std::string(about_name->str());
+        }
+        for (const auto& k : posture.keys_for(kind, object)) {
+          metrics.event_routed(key, k);
+          posture_queue.add(k);
+        }
+        return runtime::Result{};
+      }),
+      1);
+  fanout = &fanout_queue;
 
   // A changed verdict may change each policy's status; a short delay folds a burst of changes
   // into one status write.
   book.set_listener([&policy_queue](const std::vector<std::string>& names) {
     for (const auto& n : names) policy_queue.add_after(n, std::chrono::milliseconds(500));
   });
-  for (const auto& [kind, cache_name] :
-       std::vector<std::pair<std::string, std::string>>{{"Pod", "pods"},
-                                                        {"Deployment", "deployments"},
-                                                        {"StatefulSet", "statefulsets"},
-                                                        {"DaemonSet", "daemonsets"},
-                                                        {"ReplicaSet", "replicasets"},
-                                                        {"Job", "jobs"},
-                                                        {"CronJob", "cronjobs"}}) {
-    cache(cache_name)
-        .add_handler([&posture, &posture_queue, &metrics, kind](const std::string& key) {
-          for (const auto& k : posture.keys_for(kind, key)) {
-            metrics.event_seen(k);
-            posture_queue.add(k);
-          }
+  for (const auto& w : reconcilers::kWorkloadKinds) {
+    cache(std::string(w.cache))
+        .add_handler([&fanout_queue, &metrics, kind = std::string(w.kind)](const std::string& key) {
+          const std::string event = kind + "/" + key;
+          metrics.event_seen(event);
+          fanout_queue.add(event);
         });
   }
   namespaces.add_handler([&](const std::string& ns) {
     default_deny_queue.add(ns);
     quarantine_queue.add(ns);
-    for (const auto& k : posture.keys_for("Namespace", ns)) posture_queue.add(k);
+    fanout_queue.add("Namespace/" + ns);
     for (const auto& name : policies.keys()) policy_queue.add(name);  // namespace counts
   });
   cache("networkpolicies").add_handler([&](const std::string& key) {
@@ -415,17 +437,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     fanout_queue.add("all");
   });
   if (reports != nullptr) {
-    reports->add_handler([&posture, &posture_queue, reports](const std::string& key) {
-      auto report = reports->get(key);
-      if (report == nullptr) return;  // the next resync judges without it
-      const auto* kind = report->find({"metadata", "labels", "trivy-operator.resource.kind"});
-      const auto* name = report->find({"metadata", "labels", "trivy-operator.resource.name"});
-      if (kind == nullptr || name == nullptr) return;
-      const std::string ns = key.substr(0, key.find('/'));
-      for (const auto& k :
-           posture.keys_for(std::string(kind->str()), ns + "/" + std::string(name->str()))) {
-        posture_queue.add(k);
-      }
+    reports->add_handler([&fanout_queue](const std::string& key) {
+      fanout_queue.add("VulnerabilityReport/" + key);
     });
   }
 

@@ -122,6 +122,19 @@ TEST_F(MetricsTest, DetectionLatencyRunsFromTheFirstEventToTheVerdict) {
   EXPECT_TRUE(has(text, R"(bulwark_detection_latency_seconds_bucket{le="1"} 1)"));
 }
 
+TEST_F(MetricsTest, AnEventAboutAPodCountsForItsWorkload) {
+  metrics_.event_seen("Pod/shop/cart-1");  // seen on the reflector's thread
+  clock_.advance(std::chrono::milliseconds(200));
+  metrics_.event_seen("Deployment/shop/cart");
+  metrics_.event_routed("Pod/shop/cart-1", "Deployment/shop/cart");  // the earlier time wins
+  clock_.advance(std::chrono::milliseconds(100));
+  metrics_.verdict_written("Deployment/shop/cart");
+  metrics_.verdict_written("Pod/shop/cart-1");  // moved: nothing left under the pod
+  const auto text = metrics_.scrape({}, {});
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_count 1"));
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_sum 0.3"));
+}
+
 TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
   metrics_.api_request("patch", 200, std::chrono::milliseconds(3));
   metrics_.api_request("patch", 409, std::chrono::milliseconds(3));
