@@ -95,15 +95,28 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  const std::time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset_seconds);
+  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(mon),
+                                         std::chrono::day(day)};
+  if (!date.ok()) return std::nullopt;
+  const std::int64_t seconds = std::chrono::sys_days(date).time_since_epoch().count() * 86400LL +
+                               hour * 3600LL + min * 60LL + sec - offset_seconds;
+  return clamped_time(seconds);
+}
+
+// system_clock counts nanoseconds in 64 bits, which end in April 2262: a later time (a year up
+// to 9999 is valid RFC 3339) is held as the clock's last instant rather than overflowing into
+// the past, which would expire an exemption meant to last.
+std::chrono::system_clock::time_point clamped_time(std::int64_t seconds_since_epoch) {
+  using std::chrono::system_clock;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::seconds>(
+                                    system_clock::time_point::max().time_since_epoch())
+                                    .count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::seconds>(
+                                    system_clock::time_point::min().time_since_epoch())
+                                    .count();
+  if (seconds_since_epoch >= kMax) return system_clock::time_point::max();
+  if (seconds_since_epoch <= kMin) return system_clock::time_point::min();
+  return system_clock::time_point(std::chrono::seconds(seconds_since_epoch));
 }
 
 namespace {

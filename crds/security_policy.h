@@ -127,5 +127,7 @@ PolicyParseResult parse_security_policy(const document::Value& doc);
 
 // RFC 3339 timestamps as Kubernetes writes them ("2027-03-01T00:00:00Z", offsets allowed).
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+// Seconds since the epoch as a time_point, saturating at the clock's ends instead of overflowing.
+std::chrono::system_clock::time_point clamped_time(std::int64_t seconds_since_epoch);
 
 }  // namespace bulwark::crds

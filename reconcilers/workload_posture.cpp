@@ -479,9 +479,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   if (annotations_changed && on_verdict_) on_verdict_(key);
 
   if (next_expiry) {
-    // A second past the instant, so the exemption has surely lapsed when it runs.
-    return {std::chrono::duration_cast<runtime::Clock::Duration>(*next_expiry - now) +
-            std::chrono::seconds(1)};
+    // A second past the instant, so the exemption has surely lapsed when it runs; never more than
+    // a day out, so a far expiry (up to the year 9999) holds no huge timer.
+    constexpr auto kMaxWait = std::chrono::hours(24);
+    const auto wait = *next_expiry - now;
+    return {wait >= kMaxWait ? std::chrono::duration_cast<runtime::Clock::Duration>(kMaxWait)
+                             : std::chrono::duration_cast<runtime::Clock::Duration>(wait) +
+                                   std::chrono::seconds(1)};
   }
   return {};
 }

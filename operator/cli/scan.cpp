@@ -94,7 +94,15 @@ class Scanner {
     scan_file(path);
   }
 
-  int finish() {
+  int finish(const std::vector<std::string>& paths) {
+    if (summary_.documents == 0 && summary_.errors == 0) {
+      // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
+      std::string names;
+      for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+      error(names,
+            "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
+            "(lower case); name other files directly, or use - for standard input");
+    }
     writer_->finish(summary_);
     if (summary_.errors > 0) return kExitBadInput;
     return summary_.violating > 0 ? kExitViolations : kExitClean;
@@ -180,6 +188,12 @@ class Scanner {
         if (e.column() > 0) where += ", column " + std::to_string(e.column());
         error(name, where + ": " + e.what());
         continue;
+      } catch (const std::exception& e) {
+        // The readers' limits should make this unreachable; if memory still runs out, this file
+        // is lost but not the others.
+        error(name, "document " + std::to_string(index) + ": " + e.what() +
+                        "; the rest of this file is not read");
+        break;
       }
       if (doc.is_null()) continue;  // an empty document between separators
       ++summary_.documents;
@@ -355,7 +369,7 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
 
   Scanner scanner(options, posture::PolicyEvaluator(std::move(spec)), with_policy, out, err, now);
   for (const auto& path : options.paths) scanner.scan_path(path, in);
-  return scanner.finish();
+  return scanner.finish(options.paths);
 }
 
 }  // namespace bulwark::cli

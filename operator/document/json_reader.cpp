@@ -3,6 +3,8 @@
 #include <cpprest/json.h>
 
 #include <sstream>
+#include <string_view>
+#include <unordered_set>
 
 #include "document/reader.h"
 
@@ -16,16 +18,62 @@ class JsonReader : public DocumentReader {
   bool next(Value& out) override {
     if (done_) return false;
     done_ = true;
+    const std::string text = read_bounded();
+    check_depth(text);
     std::error_code ec;
-    web::json::value parsed = web::json::value::parse(in_, ec);
+    web::json::value parsed = web::json::value::parse(text, ec);
     if (ec) throw ParseError("invalid JSON: " + ec.message(), 0, 0);
     std::size_t nodes = 0;
-    out = convert(parsed, 0, nodes);
+    std::string path;
+    out = convert(parsed, 0, nodes, path);
     return true;
   }
 
  private:
-  Value convert(const web::json::value& j, std::size_t depth, std::size_t& nodes) const {
+  // The whole input, read at most one byte past the limit: standard input has no size to check
+  // up front, and a JSON document is parsed whole.
+  std::string read_bounded() {
+    std::string text;
+    char buf[1 << 16];
+    while (in_.read(buf, sizeof buf) || in_.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(in_.gcount()));
+      if (text.size() > limits_.max_json_bytes) {
+        throw ParseError(
+            "JSON input is larger than " + std::to_string(limits_.max_json_bytes >> 20) + " MiB", 0,
+            0);
+      }
+    }
+    return text;
+  }
+
+  // cpprestsdk's parser recurses once per level with no bound of its own, so the nesting is
+  // measured before it runs: brackets outside strings.
+  void check_depth(const std::string& text) const {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (in_string) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > limits_.max_depth) {
+          throw ParseError(
+              "document nests deeper than " + std::to_string(limits_.max_depth) + " levels", 0, 0);
+        }
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+    }
+  }
+
+  Value convert(const web::json::value& j, std::size_t depth, std::size_t& nodes,
+                std::string& path) const {
     if (depth > limits_.max_depth) {
       throw ParseError(
           "document nests deeper than " + std::to_string(limits_.max_depth) + " levels", 0, 0);
@@ -52,17 +100,38 @@ class JsonReader : public DocumentReader {
       case web::json::value::Array:
         v.type = Value::Type::kSequence;
         v.items.reserve(j.as_array().size());
-        for (const auto& item : j.as_array()) v.items.push_back(convert(item, depth + 1, nodes));
+        for (const auto& item : j.as_array()) {
+          const std::size_t mark = path.size();
+          path += "[" + std::to_string(v.items.size()) + "]";
+          v.items.push_back(convert(item, depth + 1, nodes, path));
+          path.resize(mark);
+        }
         break;
       case web::json::value::Object:
         v.type = Value::Type::kMapping;
         v.members.reserve(j.as_object().size());
         for (const auto& [key, member] : j.as_object()) {
-          v.members.emplace_back(key, convert(member, depth + 1, nodes));
+          const std::size_t mark = path.size();
+          path += (path.empty() ? "" : ".") + key;
+          v.members.emplace_back(key, convert(member, depth + 1, nodes, path));
+          path.resize(mark);
         }
+        reject_duplicates(v, path);
         break;
     }
     return v;
+  }
+
+  // cpprestsdk keeps both members of {"a": 1, "a": 2}, and a lookup finds the first, while the
+  // API server's decoder keeps the last: refused, as kubectl's strict validation does.
+  static void reject_duplicates(const Value& object, const std::string& path) {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(object.members.size());
+    for (const auto& [key, member] : object.members) {
+      if (!seen.insert(key).second) {
+        throw ParseError((path.empty() ? "" : path + ".") + key + ": duplicate member name", 0, 0);
+      }
+    }
   }
 
   std::istream& in_;

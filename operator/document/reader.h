@@ -23,10 +23,16 @@ class ParseError : public std::runtime_error {
 };
 
 // Limits that keep a hostile or broken input from exhausting memory or the stack.
+// Aliases count at the size they expand to, so a "billion laughs" document stops at the bound
+// however few bytes it has. Kubernetes itself refuses request bodies over 3 MiB; these leave room
+// for `kubectl get -o yaml` dumps of whole clusters.
 struct ReadLimits {
-  std::size_t max_nodes_per_document = 2'000'000;  // also bounds alias ("billion laughs") expansion
+  std::size_t max_nodes_per_document = 2'000'000;
   std::size_t max_depth = 256;
-  std::size_t max_document_bytes = 64u << 20;  // YAML: one document's text
+  std::size_t max_document_bytes = 32u << 20;  // YAML: one document's text, and one line
+  // A document's parsed size: each node at sizeof(Value) plus its text and key.
+  std::size_t max_expanded_bytes = 256u << 20;
+  std::size_t max_json_bytes = 32u << 20;  // JSON is parsed whole, standard input included
 };
 
 // Reads the documents of one stream one at a time, so memory follows the largest document rather

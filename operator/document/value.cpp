@@ -1,6 +1,7 @@
 #include "document/value.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace bulwark::document {
 
@@ -25,27 +26,33 @@ std::string_view Value::str(std::string_view fallback) const {
   return type == Type::kScalar ? std::string_view(text) : fallback;
 }
 
+// The readers resolve scalars as Kubernetes does (yaml_scalar.h), so a boolean is the unquoted
+// text true or false whatever its spelling was. A string is never a boolean or a number: the API
+// server refuses "true" for a bool field.
 std::optional<bool> Value::as_bool() const {
-  if (type != Type::kScalar) return std::nullopt;
-  const std::string_view t = text;
-  if (t == "true" || t == "True" || t == "TRUE") return true;
-  if (t == "false" || t == "False" || t == "FALSE") return false;
-  if (!quoted) {
-    if (t == "yes" || t == "Yes" || t == "YES" || t == "on" || t == "On" || t == "ON") return true;
-    if (t == "no" || t == "No" || t == "NO" || t == "off" || t == "Off" || t == "OFF") return false;
-  }
+  if (type != Type::kScalar || quoted) return std::nullopt;
+  if (text == "true") return true;
+  if (text == "false") return false;
   return std::nullopt;
 }
 
+// Integers, and floats with an integral value: Kubernetes' decoders turn 0.0 and 1e3 into 0 and
+// 1000 for an integer field.
 std::optional<std::int64_t> Value::as_int() const {
-  if (type != Type::kScalar || text.empty()) return std::nullopt;
+  if (type != Type::kScalar || quoted || text.empty()) return std::nullopt;
   std::int64_t out = 0;
   const char* begin = text.data();
   const char* end = begin + text.size();
-  if (*begin == '+') ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, out);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return out;
+  if (ec == std::errc() && ptr == end) return out;
+  double d = 0;
+  auto [fptr, fec] = std::from_chars(begin, end, d);
+  // 2^63 is the first double beyond int64.
+  if (fec != std::errc() || fptr != end || !std::isfinite(d) || d != std::trunc(d) ||
+      d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(d);
 }
 
 }  // namespace bulwark::document

@@ -37,8 +37,9 @@ struct Value {
 
   // A scalar's text, or `fallback` for anything else.
   std::string_view str(std::string_view fallback = {}) const;
-  // Booleans as Kubernetes' YAML reads them (true/false, and YAML 1.1's yes/no/on/off unquoted).
+  // An unquoted true or false (the YAML reader has already resolved y, on, !!bool yes...).
   std::optional<bool> as_bool() const;
+  // An unquoted integer, or a float with an integral value in int64's range.
   std::optional<std::int64_t> as_int() const;
 };
 

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "document/reader.h"
+#include "document/yaml_scalar.h"
 
 namespace bulwark::document {
 namespace {
@@ -26,7 +28,7 @@ class TreeBuilder : public YAML::EventHandler {
     frames_.clear();
     anchors_.clear();
     root_ = Value{};
-    nodes_ = 0;
+    cost_ = {};
   }
   Value take_root() { return std::move(root_); }
 
@@ -34,6 +36,9 @@ class TreeBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (in_key_position()) {
+      fail("a null mapping key cannot become a JSON member name", mark);
+    }
     Value v;
     v.line = line_of(mark);
     complete(std::move(v), anchor, mark);
@@ -41,21 +46,30 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) throw ParseError("alias to an unknown anchor", line_of(mark), 0);
-    count(count_nodes(it->second), mark);
-    Value copy = it->second;
-    complete(std::move(copy), 0, mark);
+    if (it == anchors_.end()) fail("alias to an unknown anchor", mark);
+    // Charged at the size it expands to, before the copy is made.
+    charge(it->second.cost, mark);
+    Value copy = it->second.value;
+    if (in_key_position()) {
+      if (!copy.is_scalar()) fail("a mapping key must be a scalar", mark);
+      set_key(std::move(copy.text), false, mark);
+      return;
+    }
+    attach(std::move(copy), 0, mark);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Value v;
-    v.type = Value::Type::kScalar;
-    // yaml-cpp tags plain scalars "?" and quoted ones "!"; an explicit tag also means "not plain".
-    v.quoted = tag != "?";
-    v.line = line_of(mark);
-    v.text = value;
-    complete(std::move(v), anchor, mark);
+                const std::string& text) override {
+    charge({1, sizeof(Value) + text.size()}, mark);
+    if (in_key_position()) {
+      // go-yaml's isMerge: a plain "<<" or one tagged !!merge; a quoted "<<" is a literal key.
+      const bool merge = text == "<<" && (tag == "?" || tag == "tag:yaml.org,2002:merge");
+      set_key(merge ? text : key_name(tag, text, mark), merge, mark);
+      if (anchor != 0) remember(anchor, scalar_value(tag, text, mark), {1, sizeof(Value)});
+      return;
+    }
+    Value v = scalar_value(tag, text, mark);
+    attach(std::move(v), anchor, mark);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -71,60 +85,117 @@ class TreeBuilder : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  // What a subtree costs: its nodes, and the bytes they hold (each node at sizeof(Value) plus
+  // its text and key), counted again for every alias that repeats it.
+  struct Cost {
+    std::size_t nodes = 0;
+    std::size_t bytes = 0;
+  };
   struct Frame {
     Value node;
     YAML::anchor_t anchor = 0;
+    Cost cost_at_open;
     bool has_key = false;  // mappings: a key is waiting for its value
+    bool key_is_merge = false;
     std::string key;
-    YAML::Mark key_mark;
+    std::vector<std::size_t> merges;  // mappings: the members that are "<<" merges
+  };
+  struct Anchored {
+    Value value;
+    Cost cost;
   };
 
-  static std::size_t count_nodes(const Value& v) {
-    std::size_t n = 1;
-    for (const auto& item : v.items) n += count_nodes(item);
-    for (const auto& [k, m] : v.members) n += count_nodes(m);
-    return n;
+  [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) const {
+    throw ParseError(message, line_of(mark), mark.column + 1);
   }
 
-  void count(std::size_t n, const YAML::Mark& mark) {
-    nodes_ += n;
-    if (nodes_ > limits_.max_nodes_per_document) {
-      throw ParseError("document has more than " + std::to_string(limits_.max_nodes_per_document) +
-                           " nodes (aliases included)",
-                       line_of(mark), mark.column + 1);
+  bool in_key_position() const {
+    return !frames_.empty() && frames_.back().node.is_mapping() && !frames_.back().has_key;
+  }
+
+  std::string key_name(const std::string& tag, const std::string& text, const YAML::Mark& mark) {
+    try {
+      return yaml_key_name(tag, text);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what(), mark);
+    }
+  }
+
+  Value scalar_value(const std::string& tag, const std::string& text, const YAML::Mark& mark) {
+    YamlScalar resolved;
+    try {
+      resolved = resolve_yaml_scalar(tag, text);
+    } catch (const std::invalid_argument& e) {
+      fail(at_path(e.what()), mark);
+    }
+    Value v;
+    v.line = line_of(mark);
+    if (resolved.kind == YamlScalar::Kind::kNull) return v;
+    v.type = Value::Type::kScalar;
+    v.quoted = resolved.kind == YamlScalar::Kind::kString;
+    v.text = std::move(resolved.text);
+    return v;
+  }
+
+  void charge(Cost c, const YAML::Mark& mark) {
+    cost_.nodes += c.nodes;
+    cost_.bytes += c.bytes;
+    if (cost_.nodes > limits_.max_nodes_per_document) {
+      fail("document has more than " + std::to_string(limits_.max_nodes_per_document) +
+               " nodes (aliases counted at the size they expand to)",
+           mark);
+    }
+    if (cost_.bytes > limits_.max_expanded_bytes) {
+      fail("document takes more than " + std::to_string(limits_.max_expanded_bytes >> 20) +
+               " MiB once aliases are expanded",
+           mark);
     }
   }
 
   void open(Value::Type type, YAML::anchor_t anchor, const YAML::Mark& mark) {
     if (frames_.size() >= limits_.max_depth) {
-      throw ParseError(
-          "document nests deeper than " + std::to_string(limits_.max_depth) + " levels",
-          line_of(mark), mark.column + 1);
+      fail("document nests deeper than " + std::to_string(limits_.max_depth) + " levels", mark);
     }
-    count(1, mark);
+    if (in_key_position()) fail("a mapping key must be a scalar", mark);
+    charge({1, sizeof(Value)}, mark);
     Frame f;
     f.node.type = type;
     f.node.line = line_of(mark);
     f.anchor = anchor;
+    f.cost_at_open = cost_;
+    f.cost_at_open.nodes -= 1;
+    f.cost_at_open.bytes -= sizeof(Value);
     frames_.push_back(std::move(f));
   }
 
   void close() {
     Frame f = std::move(frames_.back());
     frames_.pop_back();
-    if (f.node.is_mapping()) finish_mapping(f.node);
-    YAML::Mark mark;
-    mark.line = f.node.line - 1 - line_offset_;
-    attach(std::move(f.node), f.anchor, mark);
+    if (f.node.is_mapping()) finish_mapping(f.node, f.merges);
+    const Cost cost{cost_.nodes - f.cost_at_open.nodes, cost_.bytes - f.cost_at_open.bytes};
+    if (f.anchor != 0) remember(f.anchor, f.node, cost);
+    attach(std::move(f.node), 0, {});
   }
 
   void complete(Value&& v, YAML::anchor_t anchor, const YAML::Mark& mark) {
-    if (v.type != Value::Type::kSequence && v.type != Value::Type::kMapping) count(1, mark);
+    charge({1, sizeof(Value)}, mark);
     attach(std::move(v), anchor, mark);
   }
 
-  void attach(Value&& v, YAML::anchor_t anchor, const YAML::Mark& mark) {
-    if (anchor != 0) anchors_[anchor] = v;
+  void remember(YAML::anchor_t anchor, const Value& v, Cost cost) {
+    anchors_[anchor] = Anchored{v, cost};
+  }
+
+  void set_key(std::string key, bool merge, const YAML::Mark& mark) {
+    charge({0, key.size()}, mark);
+    Frame& top = frames_.back();
+    top.key = std::move(key);
+    top.key_is_merge = merge;
+    top.has_key = true;
+  }
+
+  void attach(Value&& v, YAML::anchor_t anchor, const YAML::Mark&) {
+    if (anchor != 0) remember(anchor, v, {1, sizeof(Value) + v.text.size()});
     if (frames_.empty()) {
       root_ = std::move(v);
       return;
@@ -132,79 +203,91 @@ class TreeBuilder : public YAML::EventHandler {
     Frame& top = frames_.back();
     if (top.node.is_sequence()) {
       top.node.items.push_back(std::move(v));
-    } else if (!top.has_key) {
-      if (!v.is_scalar() && !v.is_null()) {
-        throw ParseError("a mapping key must be a scalar", line_of(mark), mark.column + 1);
-      }
-      top.key = std::move(v.text);
-      top.key_mark = mark;
-      top.has_key = true;
-    } else {
-      top.node.members.emplace_back(std::move(top.key), std::move(v));
-      top.has_key = false;
+      return;
     }
+    if (top.key_is_merge) top.merges.push_back(top.node.members.size());
+    top.node.members.emplace_back(std::move(top.key), std::move(v));
+    top.has_key = false;
+    top.key_is_merge = false;
   }
 
-  // Rejects duplicate keys as Kubernetes' YAML decoder does (a second "privileged: true" must not
-  // hide behind a first "privileged: false"), and resolves "<<" merge keys.
-  static void finish_mapping(Value& map) {
-    auto& m = map.members;
-    bool has_merge = false;
-    if (m.size() <= 16) {
-      for (std::size_t i = 0; i < m.size(); ++i) {
-        has_merge = has_merge || m[i].first == "<<";
-        for (std::size_t j = i + 1; j < m.size(); ++j) {
-          if (m[i].first == m[j].first) duplicate(m[j]);
+  // The path of the node being built, "spec.containers[0]", for messages.
+  std::string path() const {
+    std::string out;
+    for (const auto& f : frames_) {
+      if (f.node.is_sequence()) {
+        out += "[" + std::to_string(f.node.items.size()) + "]";
+      } else if (f.has_key) {
+        out += (out.empty() ? "" : ".") + f.key;
+      }
+    }
+    return out;
+  }
+  std::string at_path(const std::string& message) const {
+    const std::string p = path();
+    return p.empty() ? message : p + ": " + message;
+  }
+
+  // Refuses duplicate keys, as kubectl's strict field validation does, so that a second
+  // "privileged: true" cannot hide behind a first "privileged: false"; then applies "<<" merges
+  // the way go-yaml v2 does: in document order, each merge and each later key overwriting what
+  // came before, and within one merge list the earlier mapping winning.
+  void finish_mapping(Value& map, const std::vector<std::size_t>& merges) const {
+    std::vector<bool> is_merge(map.members.size(), false);
+    for (std::size_t m : merges) is_merge[m] = true;
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(map.members.size());
+    for (std::size_t i = 0; i < map.members.size(); ++i) {
+      if (is_merge[i]) continue;
+      if (!seen.insert(map.members[i].first).second) {
+        const std::string p = path();
+        throw ParseError(
+            (p.empty() ? "" : p + ".") + map.members[i].first + ": duplicate mapping key",
+            map.members[i].second.line, 0);
+      }
+    }
+    if (!merges.empty()) resolve_merges(map, is_merge);
+  }
+
+  static void merge_from(Value& source, std::vector<Value::Member>& out,
+                         std::unordered_map<std::string, std::size_t>& index) {
+    if (!source.is_mapping()) throw ParseError("merge key \"<<\" needs a mapping", source.line, 0);
+    for (auto& member : source.members) merge_from_one(std::move(member), out, index);
+  }
+
+  static void resolve_merges(Value& map, const std::vector<bool>& is_merge) {
+    std::vector<Value::Member> out;
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < map.members.size(); ++i) {
+      Value& value = map.members[i].second;
+      if (!is_merge[i]) {
+        merge_from_one(std::move(map.members[i]), out, index);
+      } else if (value.is_sequence()) {
+        for (auto it = value.items.rbegin(); it != value.items.rend(); ++it) {
+          merge_from(*it, out, index);
         }
-      }
-    } else {
-      std::vector<const Value::Member*> sorted;
-      sorted.reserve(m.size());
-      for (const auto& member : m) sorted.push_back(&member);
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto* a, const auto* b) { return a->first < b->first; });
-      for (std::size_t i = 0; i + 1 < sorted.size(); ++i) {
-        if (sorted[i]->first == sorted[i + 1]->first) duplicate(*sorted[i + 1]);
-        has_merge = has_merge || sorted[i]->first == "<<";
-      }
-      has_merge = has_merge || (!sorted.empty() && sorted.back()->first == "<<");
-    }
-    if (has_merge) resolve_merge(map);
-  }
-
-  [[noreturn]] static void duplicate(const Value::Member& member) {
-    throw ParseError("mapping key \"" + member.first + "\" already set", member.second.line, 0);
-  }
-
-  static void resolve_merge(Value& map) {
-    std::vector<Value::Member> own;
-    std::vector<Value> sources;
-    for (auto& member : map.members) {
-      if (member.first != "<<") {
-        own.push_back(std::move(member));
-      } else if (member.second.is_sequence()) {
-        for (auto& s : member.second.items) sources.push_back(std::move(s));
       } else {
-        sources.push_back(std::move(member.second));
+        merge_from(value, out, index);
       }
     }
-    for (auto& source : sources) {
-      if (!source.is_mapping())
-        throw ParseError("merge key \"<<\" needs a mapping", source.line, 0);
-      for (auto& member : source.members) {
-        bool present = std::any_of(own.begin(), own.end(),
-                                   [&](const auto& o) { return o.first == member.first; });
-        if (!present) own.push_back(std::move(member));
-      }
+    map.members = std::move(out);
+  }
+
+  static void merge_from_one(Value::Member&& member, std::vector<Value::Member>& out,
+                             std::unordered_map<std::string, std::size_t>& index) {
+    auto [it, inserted] = index.emplace(member.first, out.size());
+    if (inserted) {
+      out.push_back(std::move(member));
+    } else {
+      out[it->second].second = std::move(member.second);
     }
-    map.members = std::move(own);
   }
 
   ReadLimits limits_;
   std::vector<Frame> frames_;
-  std::unordered_map<YAML::anchor_t, Value> anchors_;
+  std::unordered_map<YAML::anchor_t, Anchored> anchors_;
   Value root_;
-  std::size_t nodes_ = 0;
+  Cost cost_;
   int line_offset_ = 0;
 };
 
@@ -275,7 +358,7 @@ class YamlReader : public DocumentReader {
       chunk_first_line_ = next_line_;
     }
     std::string line;
-    while (std::getline(in_, line)) {
+    while (read_line(line)) {
       const int number = next_line_++;
       const bool opens = starts_marker(line, "---");
       if (opens && content) {
@@ -287,7 +370,7 @@ class YamlReader : public DocumentReader {
       any = true;
       chunk_ += line;
       chunk_ += '\n';
-      if (chunk_.size() > limits_.max_document_bytes) {
+      if (chunk_.size() > limits_.max_document_bytes || line_too_long_) {
         skip_to_next_marker();
         throw ParseError(
             "document is larger than " + std::to_string(limits_.max_document_bytes >> 20) + " MiB",
@@ -299,11 +382,32 @@ class YamlReader : public DocumentReader {
     return any;
   }
 
+  // std::getline with a bound: a line is kept up to max_document_bytes and the rest of it
+  // dropped (line_too_long_ says so), so a 200 MiB single line is never held whole.
+  bool read_line(std::string& line) {
+    line.clear();
+    line_too_long_ = false;
+    std::streambuf* buf = in_.rdbuf();
+    bool any = false;
+    for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+      any = true;
+      if (c == '\n') return true;
+      if (line.size() < limits_.max_document_bytes) {
+        line += static_cast<char>(c);
+      } else {
+        line_too_long_ = true;
+      }
+    }
+    in_.setstate(std::ios::eofbit);
+    return any;
+  }
+
   // Drops the rest of an oversized document, so the next call starts at the following one.
   void skip_to_next_marker() {
     chunk_.clear();
+    chunk_.shrink_to_fit();
     std::string line;
-    while (std::getline(in_, line)) {
+    while (read_line(line)) {
       const int number = next_line_++;
       if (starts_marker(line, "---")) {
         pending_ = std::move(line);
@@ -325,6 +429,7 @@ class YamlReader : public DocumentReader {
   std::string pending_;       // a "---" line read ahead, which opens the next chunk
   int pending_line_ = 0;
   bool has_pending_ = false;
+  bool line_too_long_ = false;  // the last line read was cut at max_document_bytes
 };
 
 }  // namespace

@@ -58,16 +58,38 @@ bool is_sha256_digest(std::string_view digest) {
                      [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
 }
 
+// The reference without its tag and digest: "registry/path/name".
+std::string repository_of(const ImageRef& ref) {
+  std::string_view n = ref.normalized;
+  if (!ref.digest.empty()) n = n.substr(0, n.size() - ref.digest.size() - 1);
+  if (!ref.tag.empty()) n = n.substr(0, n.size() - ref.tag.size() - 1);
+  return std::string(n);
+}
+
+// An allowedRegistries entry names a registry ("registry.example.com", "localhost:5000") or a
+// repository path under one ("registry.example.com/team", "docker.io/library"), and matches
+// whole components only: "registry.example.com" does not admit
+// "registry.example.com.evil.io/miner", nor "registry.example.com/team"
+// "registry.example.com/teamx". An entry without a registry host ("bitnami") is on Docker Hub, as
+// an image name would be.
+bool registry_allows(std::string_view entry, std::string_view repository) {
+  while (!entry.empty() && entry.back() == '/') entry.remove_suffix(1);
+  if (entry.empty()) return false;
+  const std::string prefix = repository_of(parse_image(std::string(entry) + "/x"));
+  const std::string_view p = std::string_view(prefix).substr(0, prefix.size() - 2);  // drop "/x"
+  return repository.size() > p.size() && repository.substr(0, p.size()) == p &&
+         repository[p.size()] == '/';
+}
+
 }  // namespace
 
 void check_image_registry(const PodView& pod, const std::vector<std::string>& allowed,
                           Findings& out) {
   if (allowed.empty()) return;
   visit_images(pod, [&](const ContainerRef& c, std::string_view image) {
-    const ImageRef ref = parse_image(image);
-    const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& prefix) {
-      return image.substr(0, prefix.size()) == prefix ||
-             std::string_view(ref.normalized).substr(0, prefix.size()) == prefix;
+    const std::string name = repository_of(parse_image(image));
+    const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
+      return registry_allows(entry, name);
     });
     if (!ok) {
       out.add(c.label() + " uses image \"" + std::string(image) +

@@ -32,7 +32,9 @@ void WorkQueue::add_after(const std::string& key, Clock::Duration delay) {
   {
     std::lock_guard lock(mu_);
     if (shutting_down_) return;
-    const auto at = clock_.now() + delay;
+    // Saturates rather than overflowing into the past.
+    const auto now = clock_.now();
+    const auto at = delay >= Clock::TimePoint::max() - now ? Clock::TimePoint::max() : now + delay;
     auto [it, inserted] = waiting_.emplace(key, at);
     if (!inserted) it->second = std::min(it->second, at);
   }

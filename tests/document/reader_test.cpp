@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <sstream>
 
 namespace bulwark::document {
@@ -31,23 +32,91 @@ TEST(YamlReader, QuotedScalarsAreStrings) {
   auto doc = read_all_yaml("a: true\nb: 'true'\nc: \"0\"\nd: 0\ne: ~\nf:\n")[0];
   EXPECT_EQ(doc.find("a")->as_bool(), true);
   EXPECT_TRUE(doc.find("b")->quoted);
-  EXPECT_EQ(doc.find("b")->as_bool(), true);  // the text still reads true ...
+  EXPECT_EQ(doc.find("b")->as_bool(), std::nullopt);  // the API server refuses "true" for a bool
+  EXPECT_EQ(doc.find("c")->as_int(), std::nullopt);
   EXPECT_EQ(doc.find("d")->as_int(), 0);
   EXPECT_TRUE(doc.find("e")->is_null());
   EXPECT_TRUE(doc.find("f")->is_null());
 }
 
-TEST(YamlReader, DuplicateKeysAreRejected) {
-  std::istringstream in("securityContext:\n  privileged: false\n  privileged: true\n");
-  auto reader = make_yaml_reader(in);
-  Value v;
+std::string parse_error(const std::string& yaml) {
   try {
-    reader->next(v);
-    FAIL() << "expected a ParseError";
+    read_all_yaml(yaml);
   } catch (const ParseError& e) {
-    EXPECT_NE(std::string(e.what()).find("\"privileged\" already set"), std::string::npos);
-    EXPECT_EQ(e.line(), 3);
+    return std::to_string(e.line()) + ": " + e.what();
   }
+  return "no error";
+}
+
+TEST(YamlReader, DuplicateKeysAreRejectedNamingThePath) {
+  EXPECT_EQ(parse_error("spec:\n  containers:\n  - securityContext:\n      privileged: false\n"
+                        "      privileged: true\n"),
+            "5: spec.containers[0].securityContext.privileged: duplicate mapping key");
+  // y and true are one key to Kubernetes.
+  EXPECT_EQ(parse_error("m: {y: 1, true: 2}\n"), "1: m.true: duplicate mapping key");
+}
+
+// Item 1 of the evasion issue: every spelling go-yaml v2 reads as a boolean or a number.
+TEST(YamlReader, ScalarsResolveAsKubernetesReadsThem) {
+  auto doc = read_all_yaml(
+      "a: y\nb: Y\nc: on\nd: !!bool yes\ne: NO\nf: 0x0\ng: 0.0\nh: 0o17\ni: 010\nj: 1_000\n"
+      "k: -0b101\nl: +7\nm: 08\nnn: 1e3\no: !!str true\np: !!float 1\nq: .5\nr: tRUE\n"
+      "s: 2001-12-14\nt: !custom 5\nu: ! yes\nv: !!int \"0x10\"\nw: 0b1_1\nx: .0_0\n")[0];
+  EXPECT_EQ(doc.find("a")->as_bool(), true);
+  EXPECT_EQ(doc.find("b")->as_bool(), true);
+  EXPECT_EQ(doc.find("c")->as_bool(), true);
+  EXPECT_EQ(doc.find("d")->as_bool(), true);
+  EXPECT_EQ(doc.find("e")->as_bool(), false);
+  EXPECT_EQ(doc.find("f")->as_int(), 0);
+  EXPECT_EQ(doc.find("g")->as_int(), 0);
+  EXPECT_EQ(doc.find("h")->as_int(), 15);
+  EXPECT_EQ(doc.find("i")->as_int(), 8);  // Go's ParseInt base 0: a leading 0 is octal
+  EXPECT_EQ(doc.find("j")->as_int(), 1000);
+  EXPECT_EQ(doc.find("k")->as_int(), -5);
+  EXPECT_EQ(doc.find("l")->as_int(), 7);
+  EXPECT_EQ(doc.find("m")->as_int(), 8);      // not octal, so a float
+  EXPECT_EQ(doc.find("nn")->as_int(), 1000);  // a key "n" would be false
+  EXPECT_TRUE(doc.find("o")->quoted);
+  EXPECT_EQ(doc.find("p")->as_int(), 1);
+  EXPECT_FALSE(doc.find("q")->quoted);
+  EXPECT_EQ(doc.find("q")->as_int(), std::nullopt);
+  EXPECT_TRUE(doc.find("r")->quoted);
+  EXPECT_EQ(doc.find("s")->str(), "2001-12-14");
+  EXPECT_TRUE(doc.find("s")->quoted);
+  EXPECT_TRUE(doc.find("t")->quoted);
+  EXPECT_TRUE(doc.find("u")->quoted);
+  EXPECT_EQ(doc.find("v")->as_int(), 16);
+  EXPECT_EQ(doc.find("w")->as_int(), 3);
+  EXPECT_EQ(doc.find("x")->as_int(), 0);
+}
+
+TEST(YamlReader, ScalarsKubernetesRefusesAreErrors) {
+  EXPECT_EQ(parse_error("a: !!bool 1\n"), "1: a: cannot decode !!int `1` as a !!bool");
+  EXPECT_EQ(parse_error("a: !!int 1.5\n"), "1: a: cannot decode !!float `1.5` as a !!int");
+  EXPECT_NE(parse_error("a: .inf\n").find("JSON cannot carry"), std::string::npos);
+  EXPECT_NE(parse_error("~: 1\n").find("null mapping key"), std::string::npos);
+}
+
+TEST(YamlReader, KeysBecomeJsonMemberNamesAsKubernetesMakesThem) {
+  auto doc = read_all_yaml("y: 1\n0x1f: 2\n'on': 3\n")[0];
+  EXPECT_NE(doc.find("true"), nullptr);
+  EXPECT_NE(doc.find("31"), nullptr);
+  EXPECT_NE(doc.find("on"), nullptr);
+}
+
+// go-yaml v2 applies a merge where it stands: a key before "<<" is overwritten by it, a key after
+// it wins, and in a merge list the first mapping wins. A quoted "<<" is a plain key.
+TEST(YamlReader, MergeKeysFollowGoYamlOrder) {
+  auto doc = read_all_yaml(
+      "a: &a {privileged: true, x: 1}\nb: &b {privileged: false, y: 2}\n"
+      "before: {privileged: false, <<: *a}\nafter: {<<: *a, privileged: false}\n"
+      "list: {<<: [*b, *a]}\nquoted: {\"<<\": *a}\n")[0];
+  EXPECT_EQ(doc.find({"before", "privileged"})->as_bool(), true);
+  EXPECT_EQ(doc.find({"after", "privileged"})->as_bool(), false);
+  EXPECT_EQ(doc.find({"list", "privileged"})->as_bool(), false);
+  EXPECT_EQ(doc.find({"list", "x"})->as_int(), 1);
+  EXPECT_EQ(doc.find({"quoted", "privileged"}), nullptr);
+  EXPECT_NE(doc.find({"quoted", "<<"}), nullptr);
 }
 
 TEST(YamlReader, AnchorsAliasesAndMergeKeys) {
@@ -70,6 +139,95 @@ TEST(YamlReader, AliasExpansionIsBounded) {
     bomb += "]\n";
   }
   EXPECT_THROW(read_all_yaml(bomb, ReadLimits{100000, 256}), ParseError);
+}
+
+// Item 4 of the evasion issue: a few bytes of aliases must not become gigabytes.
+TEST(YamlReader, AliasesCountAtTheBytesTheyExpandTo) {
+  std::string doc = "big: &big " + std::string(60000, 'x') + "\nrefs: [";
+  for (int i = 0; i < 3000; ++i) doc += i ? ", *big" : "*big";
+  doc += "]\n";  // 78 KB of text, 180 MB expanded
+  ReadLimits limits;
+  limits.max_expanded_bytes = 16u << 20;
+  try {
+    read_all_yaml(doc, limits);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("once aliases are expanded"), std::string::npos);
+  }
+}
+
+TEST(YamlReader, NestedAnchorsStopAtTheBoundAtOnce) {
+  std::string doc = "a0: &a0 [x, x]\n";
+  for (int i = 1; i < 250; ++i) {
+    doc += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
+           ", *a" + std::to_string(i - 1) + "]\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(read_all_yaml(doc), ParseError);
+  // Stopped by the byte count before the copies are made: far under the 26 s it took unbounded.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(YamlReader, MergesAreLinearInTheKeys) {
+  std::string doc = "base: &base\n";
+  for (int i = 0; i < 30000; ++i) doc += "  k" + std::to_string(i) + ": v\n";
+  doc += "copy:\n  <<: *base\n";
+  for (int i = 0; i < 30000; i += 2) doc += "  k" + std::to_string(i) + ": w\n";
+  const auto start = std::chrono::steady_clock::now();
+  auto docs = read_all_yaml(doc);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].find("copy")->members.size(), 30000u);
+  EXPECT_EQ(docs[0].find({"copy", "k0"})->str(), "w");
+  EXPECT_EQ(docs[0].find({"copy", "k1"})->str(), "v");
+}
+
+TEST(YamlReader, ALongLineIsNotHeldWhole) {
+  ReadLimits limits;
+  limits.max_document_bytes = 1u << 20;
+  std::string text = "a: " + std::string(8u << 20, 'x') + "\n---\nb: 1\n";
+  std::istringstream in(text);
+  auto reader = make_yaml_reader(in, limits);
+  Value v;
+  EXPECT_THROW(reader->next(v), ParseError);
+  ASSERT_TRUE(reader->next(v));
+  EXPECT_EQ(v.find("b")->as_int(), 1);
+}
+
+TEST(JsonReader, DuplicateMembersAreRejectedNamingThePath) {
+  std::istringstream in(R"({"spec":{"containers":[{"securityContext":)"
+                        R"({"privileged":false,"privileged":true}}]}})");
+  Value v;
+  try {
+    make_json_reader(in)->next(v);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "spec.containers[0].securityContext.privileged: duplicate member name");
+  }
+}
+
+TEST(JsonReader, SizeAndNestingAreBounded) {
+  ReadLimits limits;
+  limits.max_json_bytes = 1024;
+  std::istringstream big("[\"" + std::string(4096, 'x') + "\"]");
+  Value v;
+  EXPECT_THROW(make_json_reader(big, limits)->next(v), ParseError);
+  std::istringstream deep(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_THROW(make_json_reader(deep)->next(v), ParseError);
+  std::istringstream strings(R"({"a":"[[[[\"]]"})");
+  ASSERT_TRUE(make_json_reader(strings, ReadLimits{100, 2})->next(v));
+  EXPECT_EQ(v.find("a")->str(), "[[[[\"]]");
+}
+
+TEST(JsonReader, IntegralFloatsAreIntegers) {
+  std::istringstream in(R"({"a":0.0,"b":1e3,"c":1.5,"d":"0"})");
+  Value v;
+  make_json_reader(in)->next(v);
+  EXPECT_EQ(v.find("a")->as_int(), 0);
+  EXPECT_EQ(v.find("b")->as_int(), 1000);
+  EXPECT_EQ(v.find("c")->as_int(), std::nullopt);
+  EXPECT_EQ(v.find("d")->as_int(), std::nullopt);
 }
 
 TEST(YamlReader, DeepNestingIsBounded) {
@@ -177,11 +335,11 @@ TEST(JsonWriter, RoundTripsThroughTheJsonReader) {
   EXPECT_EQ(to_json(v), R"({"a":[1,-2500,true,null,"x\"y\n"],"b":{"c":"0","d":{}},"e":[]})");
 }
 
-TEST(JsonWriter, YamlPlainScalarsThatAreNotJsonLiteralsBecomeStrings) {
-  std::istringstream in("a: yes\nb: 1.0\nc: 01\nd: hello\ne: ~\n");
+TEST(JsonWriter, YamlScalarsBecomeWhatKubernetesSends) {
+  std::istringstream in("a: yes\nb: 1.0\nc: 01\nd: hello\ne: ~\nf: '1'\n");
   Value v;
   make_yaml_reader(in)->next(v);
-  EXPECT_EQ(to_json(v), R"({"a":"yes","b":1.0,"c":"01","d":"hello","e":null})");
+  EXPECT_EQ(to_json(v), R"({"a":true,"b":1,"c":1,"d":"hello","e":null,"f":"1"})");
 }
 
 }  // namespace

@@ -55,6 +55,28 @@ TEST(ImageRegistry, PrefixesMatchWrittenOrNormalizedReference) {
   EXPECT_NE(vs[1].message.find("bitnami/redis:7"), std::string::npos);
 }
 
+// Item 5 of the evasion issue: an entry matches the registry name, never a string prefix.
+TEST(ImageRegistry, EntriesMatchWholeRegistryAndPathComponents) {
+  auto p = own_only();
+  p.images.allowed_registries = {"registry.example.com", "ghcr.io/acme/", "bitnami",
+                                 "localhost:5000"};
+  auto violations = [&](const std::string& image) {
+    return eval_with("{containers: [{name: a, image: '" + image + "'}]}", p).size();
+  };
+  EXPECT_EQ(violations("registry.example.com/app:1"), 0u);
+  EXPECT_EQ(violations("registry.example.com/team/app@sha256:" + std::string(64, 'a')), 0u);
+  EXPECT_EQ(violations("ghcr.io/acme/app:1"), 0u);
+  EXPECT_EQ(violations("bitnami/redis:7"), 0u);  // Docker Hub's bitnami
+  EXPECT_EQ(violations("docker.io/bitnami/redis:7"), 0u);
+  EXPECT_EQ(violations("localhost:5000/app"), 0u);
+  EXPECT_EQ(violations("registry.example.com.evil.io/miner"), 1u);
+  EXPECT_EQ(violations("registry.example.com:5000/app"), 1u);  // another registry
+  EXPECT_EQ(violations("ghcr.io/acmecorp/app:1"), 1u);
+  EXPECT_EQ(violations("ghcr.io/acme"), 1u);
+  EXPECT_EQ(violations("bitnamievil/redis"), 1u);
+  EXPECT_EQ(violations("localhost:50000/app"), 1u);
+}
+
 TEST(ImageRegistry, EmptyAllowListAllowsAny) {
   EXPECT_TRUE(eval_with("{containers: [{name: a, image: evil.io/x:1}]}", own_only()).empty());
 }
