@@ -10,7 +10,10 @@ namespace bulwark::config {
 
 using document::Value;
 
+// Found by fuzz_operator_config: "4099276460824344802s" overflowed the conversion to milliseconds.
+// No setting needs more than a year, so every part and the sum are held under one.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  constexpr std::chrono::milliseconds kMax = std::chrono::hours(24 * 366);
   if (text.empty()) return std::nullopt;
   std::chrono::milliseconds total{0};
   while (!text.empty()) {
@@ -18,7 +21,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     if (digits == 0) return std::nullopt;
     long long n = 0;
-    std::from_chars(text.data(), text.data() + digits, n);
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, n);
+    if (ec != std::errc() || n > kMax.count()) return std::nullopt;
     text.remove_prefix(digits);
     if (text.substr(0, 2) == "ms") {
       total += std::chrono::milliseconds(n);
@@ -35,6 +39,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     } else {
       return std::nullopt;
     }
+    if (total > kMax) return std::nullopt;
   }
   return total;
 }
@@ -136,13 +141,18 @@ bool valid_address(const std::string& a) {
 }  // namespace
 
 ConfigLoad load_operator_config(const std::string& path) {
-  ConfigLoad load;
-  auto& c = load.config;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
+    ConfigLoad load;
     load.errors.push_back({"", "cannot read config file " + path});
     return load;
   }
+  return parse_operator_config(in, path);
+}
+
+ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
+  ConfigLoad load;
+  auto& c = load.config;
   Value root;
   try {
     if (!document::make_yaml_reader(in)->next(root)) return load;  // empty: all defaults

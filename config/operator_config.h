@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct ConfigLoad {
 
 // Reads a config file over the defaults. Unknown keys and bad values are errors naming the key.
 ConfigLoad load_operator_config(const std::string& path);
+// The same over a stream; `path` names it in messages.
+ConfigLoad parse_operator_config(std::istream& in, const std::string& path);
 // Checks values that depend on each other (renewDeadline < leaseDuration, ...); call after flags
 // are applied.
 std::vector<ConfigError> validate(const OperatorConfig& config);

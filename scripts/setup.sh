@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl openssl python3 iproute2 clang-format
   libcpprest-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers it runs under (scripts/fuzz.sh)
   prometheus  # the real Prometheus server and promtool, for the metrics tests
 )
 missing=()

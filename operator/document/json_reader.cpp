@@ -2,14 +2,28 @@
 // (see ARCHITECTURE.md: faster than the alternatives here). Converts to Value.
 #include <cpprest/json.h>
 
+#include <charconv>
 #include <sstream>
 #include <string_view>
 #include <unordered_set>
 
 #include "document/reader.h"
+#include "document/utf8.h"
 
 namespace bulwark::document {
 namespace {
+
+// One text per number, so that what is written reads back the same: integers in decimal, other
+// numbers in shortest round-trip form, and -0 as 0 (as an integer field takes it).
+std::string number_text(const web::json::number& n) {
+  if (n.is_int64()) return std::to_string(n.to_int64());
+  if (n.is_uint64()) return std::to_string(n.to_uint64());
+  const double d = n.to_double();
+  if (d == 0) return "0";
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, ec == std::errc() ? ptr : buf);
+}
 
 class JsonReader : public DocumentReader {
  public:
@@ -19,6 +33,7 @@ class JsonReader : public DocumentReader {
     if (done_) return false;
     done_ = true;
     const std::string text = read_bounded();
+    check_utf8(text);
     check_depth(text);
     std::error_code ec;
     web::json::value parsed = web::json::value::parse(text, ec);
@@ -44,6 +59,16 @@ class JsonReader : public DocumentReader {
       }
     }
     return text;
+  }
+
+  // JSON is UTF-8; cpprestsdk passes other bytes through, where Go's decoder would change them.
+  static void check_utf8(const std::string& text) {
+    std::uint32_t cp = 0;
+    for (std::size_t i = 0; i < text.size();) {
+      if (!next_code_point(text, i, cp)) {
+        throw ParseError("invalid UTF-8 at byte " + std::to_string(i), 0, 0);
+      }
+    }
   }
 
   // cpprestsdk's parser recurses once per level with no bound of its own, so the nesting is
@@ -92,10 +117,13 @@ class JsonReader : public DocumentReader {
         v.text = j.as_bool() ? "true" : "false";
         break;
       case web::json::value::Number:
+        v.type = Value::Type::kScalar;
+        v.text = number_text(j.as_number());
+        break;
       case web::json::value::String:
         v.type = Value::Type::kScalar;
-        v.quoted = j.is_string();
-        v.text = j.is_string() ? j.as_string() : j.serialize();
+        v.quoted = true;
+        v.text = j.as_string();
         break;
       case web::json::value::Array:
         v.type = Value::Type::kSequence;

@@ -14,7 +14,7 @@ namespace bulwark::document {
 // per level, where a scan beats hashing and costs far less memory.
 struct Value {
   enum class Type : std::uint8_t { kNull, kScalar, kSequence, kMapping };
-  using Member = std::pair<std::string, Value>;
+  struct Member;  // a key and its value, defined below: Value is not complete here
 
   Type type = Type::kNull;
   // Scalars keep their source text. `quoted` is true for quoted YAML scalars and JSON strings:
@@ -41,6 +41,15 @@ struct Value {
   std::optional<bool> as_bool() const;
   // An unquoted integer, or a float with an integral value in int64's range.
   std::optional<std::int64_t> as_int() const;
+};
+
+// Shaped like std::pair (first, second) but a struct of its own: a std::pair of the still
+// incomplete Value inside Value's own definition is something clang refuses.
+struct Value::Member {
+  Member() = default;
+  Member(std::string key, Value value) : first(std::move(key)), second(std::move(value)) {}
+  std::string first;
+  Value second;
 };
 
 // Convenience for optional members: an absent or null member reads as empty.

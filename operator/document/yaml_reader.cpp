@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "document/reader.h"
+#include "document/utf8.h"
 #include "document/yaml_scalar.h"
 
 namespace bulwark::document {
@@ -291,6 +292,22 @@ class TreeBuilder : public YAML::EventHandler {
   int line_offset_ = 0;
 };
 
+// The characters go-yaml v2 (and so kubectl) accepts: well-formed UTF-8 of printable characters
+// (yaml_parser_update_buffer in readerc.go). yaml-cpp takes any byte; kubectl refuses such a
+// document, so the reader does too rather than judge something the cluster never sees.
+void check_characters(const std::string& text, int first_line) {
+  int line = first_line;
+  std::uint32_t cp = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!next_code_point(text, i, cp)) throw ParseError("invalid UTF-8", line, 0);
+    const bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+                           cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+                           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!printable) throw ParseError("control characters are not allowed", line, 0);
+    if (cp == '\n') ++line;
+  }
+}
+
 // yaml-cpp's Scanner keeps an indent marker for every indentation it meets until the whole
 // stream is done, so one parser over a long multi-document stream grows without bound. The reader
 // therefore cuts the stream at document markers ("---" and "..." at the start of a line, which
@@ -322,6 +339,7 @@ class YamlReader : public DocumentReader {
         parser_.reset();
       }
       if (!read_chunk()) return false;
+      check_characters(chunk_, chunk_first_line_);
       chunk_stream_.clear();
       chunk_stream_.str(chunk_);
       parser_ = std::make_unique<YAML::Parser>(chunk_stream_);

@@ -90,6 +90,11 @@ TEST(ParseDuration, GoStyle) {
   EXPECT_FALSE(parse_duration("15"));
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration("1d"));
+  // Found by fuzz_operator_config: overflowed to a negative duration.
+  EXPECT_FALSE(parse_duration("4099276460824344802s"));
+  EXPECT_FALSE(parse_duration("99999999999999999999999h"));
+  EXPECT_FALSE(parse_duration("8785h"));  // over a year
+  EXPECT_EQ(parse_duration("8784h"), std::chrono::hours(8784));
 }
 
 }  // namespace

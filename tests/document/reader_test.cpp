@@ -6,6 +6,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "document/json_writer.h"
+
 namespace bulwark::document {
 namespace {
 
@@ -194,6 +196,18 @@ TEST(YamlReader, ALongLineIsNotHeldWhole) {
   EXPECT_EQ(v.find("b")->as_int(), 1);
 }
 
+// Found by fuzz_yaml_reader: yaml-cpp took 0xFF bytes into a name, which the JSON written from it
+// could not carry. go-yaml (kubectl) refuses invalid UTF-8 and control characters.
+TEST(YamlReader, InvalidUtf8AndControlCharactersAreRefusedAsKubectlDoes) {
+  EXPECT_EQ(parse_error("metadata:\n  n\xff\xff: x\n"), "2: invalid UTF-8");
+  EXPECT_EQ(parse_error("a: \xc0\xaf\n"), "1: invalid UTF-8");      // overlong "/"
+  EXPECT_EQ(parse_error("a: \xed\xa0\x80\n"), "1: invalid UTF-8");  // a surrogate
+  EXPECT_EQ(parse_error("a: b\x7f\n"), "1: control characters are not allowed");
+  EXPECT_EQ(parse_error("# \x01\na: b\n"), "1: control characters are not allowed");
+  auto ok = read_all_yaml("a: \"caf\xc3\xa9 \xf0\x9f\x94\x92\"\n");
+  EXPECT_EQ(ok[0].find("a")->str(), "caf\xc3\xa9 \xf0\x9f\x94\x92");
+}
+
 TEST(JsonReader, DuplicateMembersAreRejectedNamingThePath) {
   std::istringstream in(R"({"spec":{"containers":[{"securityContext":)"
                         R"({"privileged":false,"privileged":true}}]}})");
@@ -218,6 +232,17 @@ TEST(JsonReader, SizeAndNestingAreBounded) {
   std::istringstream strings(R"({"a":"[[[[\"]]"})");
   ASSERT_TRUE(make_json_reader(strings, ReadLimits{100, 2})->next(v));
   EXPECT_EQ(v.find("a")->str(), "[[[[\"]]");
+}
+
+// Found by fuzz_json_reader: invalid UTF-8 went through (Go's decoder would have changed it), and
+// -0 was written as -0 but read back as 0.
+TEST(JsonReader, InvalidUtf8IsRefusedAndNumbersHaveOneText) {
+  std::istringstream bad("{\"a\":\"\xe5\xe5\"}");
+  Value v;
+  EXPECT_THROW(make_json_reader(bad)->next(v), ParseError);
+  std::istringstream numbers(R"([-0, -0.0, 1.50, 1e2, 18446744073709551615])");
+  make_json_reader(numbers)->next(v);
+  EXPECT_EQ(to_json(v), "[0,0,1.5,100,18446744073709551615]");
 }
 
 TEST(JsonReader, IntegralFloatsAreIntegers) {
@@ -321,8 +346,6 @@ TEST(JsonReader, MalformedJsonThrows) {
 
 }  // namespace
 }  // namespace bulwark::document
-
-#include "document/json_writer.h"
 
 namespace bulwark::document {
 namespace {
