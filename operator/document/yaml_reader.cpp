@@ -30,6 +30,7 @@ class TreeBuilder : public YAML::EventHandler {
     anchors_.clear();
     root_ = Value{};
     cost_ = {};
+    alias_bytes_ = 0;
   }
   Value take_root() { return std::move(root_); }
 
@@ -49,6 +50,12 @@ class TreeBuilder : public YAML::EventHandler {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) fail("alias to an unknown anchor", mark);
     // Charged at the size it expands to, before the copy is made.
+    alias_bytes_ += it->second.cost.bytes;
+    if (alias_bytes_ > limits_.max_alias_bytes) {
+      fail("aliases expand to more than " + std::to_string(limits_.max_alias_bytes >> 20) +
+               " MiB in this document",
+           mark);
+    }
     charge(it->second.cost, mark);
     Value copy = it->second.value;
     if (in_key_position()) {
@@ -234,20 +241,29 @@ class TreeBuilder : public YAML::EventHandler {
   // the way go-yaml v2 does: in document order, each merge and each later key overwriting what
   // came before, and within one merge list the earlier mapping winning.
   void finish_mapping(Value& map, const std::vector<std::size_t>& merges) const {
-    std::vector<bool> is_merge(map.members.size(), false);
-    for (std::size_t m : merges) is_merge[m] = true;
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(map.members.size());
-    for (std::size_t i = 0; i < map.members.size(); ++i) {
-      if (is_merge[i]) continue;
-      if (!seen.insert(map.members[i].first).second) {
-        const std::string p = path();
-        throw ParseError(
-            (p.empty() ? "" : p + ".") + map.members[i].first + ": duplicate mapping key",
-            map.members[i].second.line, 0);
+    const auto& m = map.members;
+    auto is_merge = [&](std::size_t i) {
+      return !merges.empty() && std::find(merges.begin(), merges.end(), i) != merges.end();
+    };
+    auto duplicate = [&](std::size_t i) {
+      const std::string p = path();
+      throw ParseError((p.empty() ? "" : p + ".") + m[i].first + ": duplicate mapping key",
+                       m[i].second.line, 0);
+    };
+    if (m.size() <= 16) {  // Kubernetes objects: a few keys a level, where a scan beats hashing
+      for (std::size_t i = 1; i < m.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (m[i].first == m[j].first && !is_merge(i) && !is_merge(j)) duplicate(i);
+        }
+      }
+    } else {
+      std::unordered_set<std::string_view> seen;
+      seen.reserve(m.size());
+      for (std::size_t i = 0; i < m.size(); ++i) {
+        if (!seen.insert(m[i].first).second && !is_merge(i)) duplicate(i);
       }
     }
-    if (!merges.empty()) resolve_merges(map, is_merge);
+    if (!merges.empty()) resolve_merges(map, merges);
   }
 
   static void merge_from(Value& source, std::vector<Value::Member>& out,
@@ -256,12 +272,12 @@ class TreeBuilder : public YAML::EventHandler {
     for (auto& member : source.members) merge_from_one(std::move(member), out, index);
   }
 
-  static void resolve_merges(Value& map, const std::vector<bool>& is_merge) {
+  static void resolve_merges(Value& map, const std::vector<std::size_t>& merges) {
     std::vector<Value::Member> out;
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < map.members.size(); ++i) {
       Value& value = map.members[i].second;
-      if (!is_merge[i]) {
+      if (std::find(merges.begin(), merges.end(), i) == merges.end()) {
         merge_from_one(std::move(map.members[i]), out, index);
       } else if (value.is_sequence()) {
         for (auto it = value.items.rbegin(); it != value.items.rend(); ++it) {
@@ -289,6 +305,7 @@ class TreeBuilder : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, Anchored> anchors_;
   Value root_;
   Cost cost_;
+  std::size_t alias_bytes_ = 0;
   int line_offset_ = 0;
 };
 
@@ -305,6 +322,47 @@ void check_characters(const std::string& text, int first_line) {
                            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
     if (!printable) throw ParseError("control characters are not allowed", line, 0);
     if (cp == '\n') ++line;
+  }
+}
+
+// yaml-cpp's scanner holds every token of an unclosed flow collection in memory before its parser
+// sees one event (3 MB of "[" took 710 MB), so the depth guard in TreeBuilder comes too late for
+// flow style. This lexical pass measures flow nesting first: a "[" or "{" that can open a
+// collection (at a token's start) counts, quoted scalars and comments are skipped, and a closer
+// gives one level back. It can only over-count, and only text deeper than the limit is refused.
+void check_flow_depth(const std::string& text, int first_line, std::size_t max_depth) {
+  std::size_t depth = 0;
+  int line = first_line;
+  auto starts_token = [&](std::size_t i) {
+    if (i == 0) return true;
+    const char p = text[i - 1];
+    return p == ' ' || p == '\t' || p == '\n' || p == '[' || p == '{' || p == ',' || p == ':';
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if ((c == '"' || c == '\'') && starts_token(i)) {
+      for (++i; i < text.size(); ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\') {
+          ++i;
+        } else if (text[i] == c && !(c == '\'' && i + 1 < text.size() && text[i + 1] == '\'')) {
+          break;
+        } else if (c == '\'' && text[i] == '\'') {
+          ++i;  // '' inside a single-quoted scalar
+        }
+      }
+    } else if (c == '#' && starts_token(i)) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if ((c == '[' || c == '{') && starts_token(i)) {
+      if (++depth > max_depth) {
+        throw ParseError("document nests deeper than " + std::to_string(max_depth) + " levels",
+                         line, 0);
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
   }
 }
 
@@ -340,6 +398,7 @@ class YamlReader : public DocumentReader {
       }
       if (!read_chunk()) return false;
       check_characters(chunk_, chunk_first_line_);
+      check_flow_depth(chunk_, chunk_first_line_, limits_.max_depth);
       chunk_stream_.clear();
       chunk_stream_.str(chunk_);
       parser_ = std::make_unique<YAML::Parser>(chunk_stream_);
@@ -405,19 +464,28 @@ class YamlReader : public DocumentReader {
   bool read_line(std::string& line) {
     line.clear();
     line_too_long_ = false;
-    std::streambuf* buf = in_.rdbuf();
     bool any = false;
-    for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
-      any = true;
-      if (c == '\n') return true;
-      if (line.size() < limits_.max_document_bytes) {
-        line += static_cast<char>(c);
+    char block[1 << 14];
+    for (;;) {
+      // istream::get stops before the newline or when the block is full, and sets failbit when
+      // it extracts nothing (an empty line).
+      in_.get(block, sizeof block, '\n');
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      any = any || got > 0;
+      if (line.size() + got <= limits_.max_document_bytes) {
+        line.append(block, got);
       } else {
         line_too_long_ = true;
       }
+      if (in_.eof()) return any;
+      if (got == 0) in_.clear(in_.rdstate() & ~std::ios::failbit);
+      const int next = in_.peek();
+      if (next == '\n') {
+        in_.ignore();
+        return true;
+      }
+      if (next == std::char_traits<char>::eof()) return any;
     }
-    in_.setstate(std::ios::eofbit);
-    return any;
   }
 
   // Drops the rest of an oversized document, so the next call starts at the following one.

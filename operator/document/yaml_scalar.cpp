@@ -190,7 +190,8 @@ bool resolve_from_map(std::string_view in, YamlScalar& out) {
 
 // The 'D' and 'S' branch of resolve(): integers, then floats, then 0b binary.
 bool resolve_number(std::string_view in, YamlScalar& out) {
-  const std::string plain = without_underscores(in);
+  const std::string plain =
+      in.find('_') == std::string_view::npos ? std::string(in) : without_underscores(in);
   long long i = 0;
   unsigned long long u = 0;
   double d = 0;
@@ -221,7 +222,12 @@ YamlScalar resolve_plain(std::string_view in, bool as_string) {
   YamlScalar out;
   const char hint = in.empty() ? 'N' : in[0];
   if (!as_string) {
-    if (resolve_from_map(in, out)) return out;
+    // Only texts that start like a resolveMap entry are looked up (most scalars are names).
+    constexpr std::string_view kMapHints = "yYnNtTfFoO~.+-";
+    if ((in.empty() || kMapHints.find(hint) != std::string_view::npos) &&
+        resolve_from_map(in, out)) {
+      return out;
+    }
     if (hint == '.') {
       double d = 0;
       if (go_parse_float(in, d)) return scalar(YamlScalar::Kind::kFloat, float_text(d));
