@@ -61,6 +61,31 @@ bool has_action(const crds::SecurityPolicySpec& spec, crds::EnforcementAction ac
          std::find(a.begin(), a.end(), action) != a.end();
 }
 
+// kScaledByAnnotation's value: "<workload uid>:<policy uid>,<policy uid>...".
+std::string scaled_by_text(const std::string& workload_uid,
+                           const std::vector<std::string>& policies) {
+  return workload_uid + ":" + join(policies);
+}
+
+bool scaled_by_us(const std::optional<std::string>& value, const std::string& workload_uid,
+                  const std::vector<LoadedPolicy>& policies) {
+  if (!value || workload_uid.empty()) return false;
+  const auto colon = value->find(':');
+  if (colon == std::string::npos || value->substr(0, colon) != workload_uid) return false;
+  std::string_view rest = std::string_view(*value).substr(colon + 1);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view uid = rest.substr(0, comma);
+    // Any state counts, a policy being deleted most of all: its finalizer waits on this release.
+    if (std::any_of(policies.begin(), policies.end(),
+                    [&](const LoadedPolicy& p) { return !p.uid.empty() && p.uid == uid; })) {
+      return true;
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return false;
+}
+
 std::optional<long> parse_count(const std::string& text) {
   if (text.empty() || text.size() > 9 ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -286,6 +311,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   bool violating = false, exempt = false, quarantine = false, scale_to_zero = false;
   std::optional<std::chrono::system_clock::time_point> next_expiry;
   std::vector<std::string> selecting;
+  std::vector<std::string> scalers;  // UIDs of the policies that scale this workload to zero
   for (const auto& p : *policies) {
     if (!p.active()) continue;
     const auto& spec = p.policy.spec;
@@ -307,6 +333,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
                      (kind == "Deployment" || kind == "StatefulSet");
       quarantine = quarantine || q;
       scale_to_zero = scale_to_zero || s;
+      if (s) scalers.push_back(p.uid);
       outcome.enforced = q || s;
     }
     exempt = exempt || verdict.posture == posture::Posture::kExempt;
@@ -407,11 +434,16 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     const long replicas = parse_count(replicas_text).value_or(replicas_text.empty() ? 1 : 0);
     if (scale_to_zero && replicas > 0) {
       set(kRecordedReplicasAnnotation, std::to_string(replicas));
+      set(kScaledByAnnotation, scaled_by_text(ref.uid, scalers));
       replicas_patch = R"(,"spec":{"replicas":0})";
       replica_action = "scale_to_zero";
       written["spec.replicas"] = "0";
-    } else if (!scale_to_zero && recorded) {
+    } else if (!scale_to_zero && recorded &&
+               scaled_by_us(annotation(kScaledByAnnotation), ref.uid, *policies)) {
+      // Only what Bulwark took from this very object, under a policy that still exists: a
+      // standby copied from an exported manifest carries the annotations but not the UIDs.
       set(kRecordedReplicasAnnotation, std::nullopt);
+      set(kScaledByAnnotation, std::nullopt);
       // Give back what was taken, unless someone has set a count since: theirs stands.
       if (replicas == 0 && parse_count(*recorded)) {
         replicas_patch = R"(,"spec":{"replicas":)" + *recorded + "}";

@@ -25,6 +25,9 @@ inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
 inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
 // ScaleToZero keeps the replica count it took away here, to give it back on release.
 inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
+// Who took them: the workload's UID and the UIDs of the policies that scaled it. Replicas are
+// given back only to that object, and only while one of those policies exists.
+inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
 
 // The workload kinds Bulwark judges, each with the name of its cache (and resource).
 struct WorkloadKind {

@@ -4,7 +4,8 @@
 #   1 Audit: violating workloads annotated and counted in status; nothing quarantined.
 #   2 Enforce + Quarantine: violating pods labelled, the quarantine NetworkPolicy in place.
 #   4 Fixing a Deployment: annotation compliant, no pod left quarantined.
-#   5 ScaleToZero, then restore on a fix.
+#   5 ScaleToZero, then restore on a fix; never in the operator's own namespace; never restoring
+#     replicas Bulwark did not take (a standby copied from an exported manifest).
 #   6 An exemption that expires during the test.
 #   8 Deleting a policy: labels removed, replicas restored, managed NetworkPolicy gone.
 #   9 Operator restart and resyncs: no duplicate action, no write in steady state.
@@ -63,6 +64,25 @@ deployment p-audit good 1 false
 deployment p-quar bad 2 true
 deployment p-scale bad 3 true
 deployment p-exempt legacy 1 true
+# The operator's own namespace, selected by the ScaleToZero policy below (issue 11 item 4), and a
+# standby copied from an exported manifest that no policy selects (item 5).
+$kubectl label namespace bulwark-system posture=scale --overwrite >/dev/null
+deployment bulwark-system lookalike 2 true
+$kubectl create namespace p-standby >/dev/null
+cat <<D | $kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: standby
+  namespace: p-standby
+  annotations: {bulwark.dev/recorded-replicas: "3", bulwark.dev/scaled-by: "0c5e2d8a-0000-4000-8000-000000000000:0c5e2d8a-0000-4000-8000-000000000001"}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: standby}}
+  template:
+    metadata: {labels: {app: standby}}
+    spec: {containers: [{name: app, image: registry.example.com/app:1.0}]}
+D
 expires=$(date -u -d '+25 seconds' +%Y-%m-%dT%H:%M:%SZ)
 
 # A short resync, so the restart check below also covers "a resync sends zero writes".
@@ -128,6 +148,13 @@ check "5 scale: the violating Deployment is scaled to zero, its 3 replicas recor
 deployment p-scale bad 0 false   # the fix keeps replicas at 0 as found; Bulwark gives back 3
 check "5 scale: fixed, it is restored to 3 replicas and the record goes" \
   eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-scale get deploy bad -o jsonpath='{.spec.replicas}')\" = 3 ] && is p-scale deploy/bad recorded-replicas '' && is p-scale deploy/bad posture compliant"
+# Two resyncs after the scale above, everything has been judged at least twice.
+resyncs_now=$(grep -c 'resync: judging everything again' "$work/operator.log")
+eventually 20 bash -c "[ \$(grep -c 'resync: judging everything again' '$work/operator.log') -ge $((resyncs_now + 2)) ]"
+check "5 scale: the operator's own namespace is never acted on: its Deployment keeps 2 replicas, unannotated" \
+  bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n bulwark-system get deploy lookalike -o jsonpath='{.spec.replicas}')\" = 2 ] && is bulwark-system deploy/lookalike posture '' && is bulwark-system deploy/lookalike recorded-replicas ''"
+check "5 scale: a standby with replicas 0 and another object's recorded-replicas stays at 0, annotations untouched" \
+  bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-standby get deploy standby -o jsonpath='{.spec.replicas}')\" = 0 ] && is p-standby deploy/standby recorded-replicas 3"
 check "5 scale: Quarantined and Released events" \
   eventually 10 bash -c "$kubectl -n p-scale get events --field-selector reason=Released -o name | grep -q . && $kubectl -n p-scale get events --field-selector reason=Quarantined -o name | grep -q ."
 

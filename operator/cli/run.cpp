@@ -97,6 +97,14 @@ std::string pod_namespace() {
   return ns;
 }
 
+// The namespace the operator runs in: the pod's, else the leader election namespace it was
+// given, else the one deploy/operator installs it in.
+std::string operator_namespace(const config::OperatorConfig& cfg) {
+  std::string ns = pod_namespace();
+  if (ns.empty()) ns = cfg.leader_election.namespace_name;
+  return ns.empty() ? "bulwark-system" : ns;
+}
+
 struct Watched {
   std::string name;
   kube::ResourceType type;
@@ -193,6 +201,14 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     return 2;
   }
   logging::setup(cfg.log.level, cfg.log.format);
+  // API.md section 6: Bulwark's own namespace is never acted on, whatever a policy selects: an
+  // Enforce + ScaleToZero policy must not scale the operator itself to zero.
+  const std::string own_namespace = operator_namespace(cfg);
+  if (std::find(cfg.never_touch_namespaces.begin(), cfg.never_touch_namespaces.end(),
+                own_namespace) == cfg.never_touch_namespaces.end()) {
+    cfg.never_touch_namespaces.push_back(own_namespace);
+  }
+  logging::info("never acting on namespace " + own_namespace + " (the operator's own)");
 
   kube::ClusterConfig cluster;
   try {

@@ -246,17 +246,21 @@ TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
   auto body = parse_json(requests[0].body);
   EXPECT_EQ(body.find({"spec", "replicas"})->str(), "0");
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->str(), "3");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/scaled-by"})->str(),
+            "d-cart:uid-scale");
 
   // Scaled down and fixed: the three replicas come back and the record goes.
   deployment("cart", kSecurePodSpec, 0,
              R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
-             R"("bulwark.dev/policies":"scale","bulwark.dev/recorded-replicas":"3")",
+             R"("bulwark.dev/policies":"scale","bulwark.dev/recorded-replicas":"3",)"
+             R"("bulwark.dev/scaled-by":"d-cart:uid-scale")",
              "0", "2");
   requests = reconcile("Deployment/shop/cart");
   ASSERT_EQ(requests.size(), 1u);
   body = parse_json(requests[0].body);
   EXPECT_EQ(body.find({"spec", "replicas"})->str(), "3");
   EXPECT_TRUE(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->is_null());
+  EXPECT_TRUE(body.find({"metadata", "annotations", "bulwark.dev/scaled-by"})->is_null());
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "compliant");
   EXPECT_EQ(events_.reasons.back(), "Deployment/cart:Released");
 }
@@ -265,12 +269,27 @@ TEST_F(PostureTest, AUserScaleWhileHeldAtZeroStands) {
   policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
   deployment("cart", kSecurePodSpec, 0,
              R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"audit",)"
-             R"("bulwark.dev/recorded-replicas":"3")",
+             R"("bulwark.dev/recorded-replicas":"3","bulwark.dev/scaled-by":"d-cart:uid-audit")",
              "5");
   const auto requests = reconcile("Deployment/shop/cart");
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].body,
-            R"({"metadata":{"annotations":{"bulwark.dev/recorded-replicas":null}}})");
+  EXPECT_EQ(requests[0].body, R"({"metadata":{"annotations":{"bulwark.dev/recorded-replicas":null,)"
+                              R"("bulwark.dev/scaled-by":null}}})");
+}
+
+// Issue 11 item 5: replicas come back only to the object Bulwark scaled, under a policy that
+// still exists. A standby applied from an exported manifest carries the annotations too.
+TEST_F(PostureTest, RecordedReplicasThatAreNotOursAreLeftAlone) {
+  policy("scale", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                  R"("match":{"excludeNamespaces":["shop"]},)"
+                  R"("enforcement":{"mode":"Enforce","actions":["ScaleToZero"]}})");
+  for (const std::string& scaled_by :
+       {std::string(), std::string(R"(,"bulwark.dev/scaled-by":"d-original:uid-scale")"),
+        std::string(R"(,"bulwark.dev/scaled-by":"d-cart:uid-gone")")}) {
+    deployment("cart", kSecurePodSpec, 0, R"("bulwark.dev/recorded-replicas":"3")" + scaled_by,
+               "0");
+    EXPECT_TRUE(reconcile("Deployment/shop/cart").empty()) << scaled_by;
+  }
 }
 
 TEST_F(PostureTest, AnExemptionAsksToRunAgainWhenItExpires) {
