@@ -132,7 +132,13 @@ struct OperatorMetrics::Families {
         policy_ready(prometheus::BuildGauge()
                          .Name("bulwark_policy_ready")
                          .Help("1 when the SecurityPolicy is Ready=True")
-                         .Register(r)) {}
+                         .Register(r)),
+        namespace_violations(
+            prometheus::BuildGauge()
+                .Name("bulwark_namespace_violations")
+                .Help("Namespaces with a namespace finding now (networkDefaultDeny: "
+                      "an Audit policy's namespace that no NetworkPolicy isolates)")
+                .Register(r)) {}
 
   Family<Gauge>& posture_score;
   Gauge& cluster_score;
@@ -150,9 +156,11 @@ struct OperatorMetrics::Families {
   Gauge& leader;
   Family<Gauge>& build_info;
   Family<Gauge>& policy_ready;
+  Family<Gauge>& namespace_violations;
 
   // The label sets of the gauges rebuilt at each scrape.
-  std::map<Labels, Gauge*> held_scores, held_workloads, held_violations, held_ready, held_depth;
+  std::map<Labels, Gauge*> held_scores, held_workloads, held_violations, held_ready, held_depth,
+      held_namespace_violations;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -289,6 +297,11 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   for (const auto& [policy, is_ready] : posture.policy_ready) {
     ready[{{"policy", policy}}] = is_ready ? 1 : 0;
   }
+  std::map<Labels, double> namespace_violations;
+  for (const auto& [policy_control, n] : posture.namespace_violations) {
+    namespace_violations[{{"policy", policy_control.first}, {"control", policy_control.second}}] =
+        n;
+  }
 
   std::lock_guard lock(mu_);
   f_->cluster_score.Set(
@@ -298,6 +311,7 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   sync(f_->violations, f_->held_violations, violations);
   sync(f_->policy_ready, f_->held_ready, ready);
   sync(f_->workqueue_depth, f_->held_depth, depth);
+  sync(f_->namespace_violations, f_->held_namespace_violations, namespace_violations);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

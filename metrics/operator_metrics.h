@@ -35,6 +35,8 @@ struct PostureSnapshot {
   std::vector<Outcome> outcomes;
   std::map<std::string, bool> policy_ready;                  // policy -> Ready=True
   std::map<std::string, std::vector<std::string>> controls;  // policy -> the controls it judges
+  // (policy, control) -> namespaces with that finding; every policy that looks starts at 0.
+  std::map<std::pair<std::string, std::string>, int> namespace_violations;
 };
 
 // Every metric family of API.md section 5, registered once at construction. Label values are

@@ -12,12 +12,14 @@ using document::Value;
 
 namespace {
 
+// API.md section 6: Audit changes nothing in the cluster, so both are kept in Enforce only; in
+// Audit, a namespace without default-deny is a finding (namespace_findings.h) instead.
 bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
+  if (spec.enforcement.mode != crds::EnforcementMode::kEnforce) return false;
   if (kind == ManagedPolicyKind::kDefaultDeny) return spec.network.default_deny;
   const auto& actions = spec.enforcement.actions;
-  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
-         std::find(actions.begin(), actions.end(), crds::EnforcementAction::kQuarantine) !=
-             actions.end();
+  return std::find(actions.begin(), actions.end(), crds::EnforcementAction::kQuarantine) !=
+         actions.end();
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ inline constexpr const char* kQuarantineLabel = "bulwark.dev/quarantine";
 
 // The NetworkPolicies Bulwark keeps in namespaces (API.md section 2):
 // - kDefaultDeny, bulwark-default-deny: every pod, all ingress and egress denied, cluster DNS
-//   allowed unless a selecting policy forbids it; wanted by policies with network.defaultDeny.
+//   allowed unless a selecting policy forbids it; wanted by policies in Enforce mode with
+//   network.defaultDeny (in Audit a namespace without one is only reported).
 // - kQuarantine, bulwark-quarantine: pods labelled bulwark.dev/quarantine=true, all ingress and
 //   egress denied; wanted by policies in Enforce mode with the Quarantine action.
 enum class ManagedPolicyKind { kDefaultDeny, kQuarantine };

@@ -4,6 +4,7 @@
 
 #include "document/json_writer.h"
 #include "document/reader.h"
+#include "reconcilers/namespace_findings.h"
 #include "reconcilers/time_format.h"
 #include "server/logging.h"
 
@@ -63,6 +64,19 @@ std::string comparable(const Value* status) {
     out += ";";
   }
   return out;
+}
+
+// Namespace findings go first in the list (API.md section 6); they are not workloads and do not
+// count in the summary or the score.
+void add_namespace_findings(PolicySummary& summary, const std::vector<std::string>& namespaces) {
+  std::vector<PolicySummary::Entry> entries;
+  for (const auto& ns : namespaces) {
+    entries.push_back({ns, "Namespace", ns, {kNetworkDefaultDenyControl}, crds::Severity::kHigh});
+  }
+  summary.violations.insert(summary.violations.begin(), entries.begin(), entries.end());
+  if (summary.violations.size() > kMaxStatusViolations) {
+    summary.violations.resize(kMaxStatusViolations);
+  }
 }
 
 }  // namespace
@@ -201,6 +215,9 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   int namespaces = 0;
   if (valid) {
     summary = book_.summarize(name, kMaxStatusViolations);
+    add_namespace_findings(summary,
+                           namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
+                                                           sources_.network_policies));
     for (const auto& ns : sources_.namespaces.keys()) {
       if (auto n = sources_.namespaces.get(ns);
           n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {

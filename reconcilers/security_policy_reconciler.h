@@ -24,7 +24,8 @@ inline constexpr std::size_t kMaxStatusViolations = 100;
 //   carries the policy's annotations, i.e. once the posture reconciler has released everything;
 // - status: Ready (True/Reconciled, or False/InvalidSpec naming every field at fault), Compliant
 //   (from the PostureBook), VulnerabilityReports when images.maxSeverity is set, the summary, at
-//   most 100 violations worst first, lastEvaluated and observedGeneration. lastTransitionTime
+//   most 100 violations (namespace findings first, as `kind: Namespace`, then workloads worst
+//   first), lastEvaluated and observedGeneration. lastTransitionTime
 //   moves only when a condition flips; nothing is written when the status is already right, and
 //   lastEvaluated is only refreshed with a real change, so a converged cluster costs no write.
 // Status writes carry the resourceVersion read, so a concurrent change makes it retry. Keys are
@@ -35,6 +36,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
     const runtime::Informer& policies;
     const runtime::Informer& namespaces;
     WorkloadCaches workloads;
+    const runtime::Informer& network_policies;  // for namespace findings
   };
   // `book_complete` says whether the PostureBook holds a verdict for every workload (after a
   // start, once the posture reconciler has been through them all); until then status is not

@@ -75,8 +75,11 @@ echo
 echo "== quarantined pods (a DaemonSet has pods only on nodes, and this control plane has none)"
 $kubectl get pods -A -l bulwark.dev/quarantine=true 2>&1
 echo
-echo "== the NetworkPolicies Bulwark keeps"
+echo "== the NetworkPolicies Bulwark keeps (Enforce policies only; Audit changes nothing)"
 $kubectl get networkpolicies -A -l app.kubernetes.io/managed-by=bulwark
+echo
+echo "== namespaces an Audit policy reports for want of a default-deny NetworkPolicy"
+$kubectl get secpol -o jsonpath='{range .items[*]}{range .status.violations[?(@.kind=="Namespace")]}{.namespace}{"\t"}{.controls[*]}{"\n"}{end}{end}' | sort -u
 echo
 echo "== metrics at http://$metrics/metrics (a sample)"
 curl -sf "http://$metrics/metrics" | grep -E '^bulwark_(cluster_posture_score|posture_score|workloads\{.*state="(violating|quarantined)")' | grep -v ' 0$' | head -n 12

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The default-deny reconciler end to end (run through e2e/with_cluster.sh), with the operator on
-# its own RBAC: created in selected namespaces only; restored when deleted or edited; removed
-# when the namespace leaves the policy's scope or the policy goes; a user's own NetworkPolicy of
-# the same name left alone; no write in steady state. Every wait polls with a deadline.
+# its own RBAC: created in selected namespaces only, and only in Enforce; restored when deleted or
+# edited; removed when the namespace leaves the policy's scope, the policy returns to Audit or goes;
+# a user's own NetworkPolicy of the same name left alone; no write in steady state. In Audit a
+# selected namespace without a default-deny is a namespace finding (status and metric) and nothing
+# is written. Every wait polls with a deadline.
 #   usage: e2e/operator/default_deny_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -14,7 +16,8 @@ no_np() { ! has_np "$1"; }
 rv() { $kubectl -n "$1" get networkpolicy bulwark-default-deny -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
 
 install_prerequisites
-for ns in dd-prod dd-dev dd-mine; do $kubectl create namespace "$ns" >/dev/null; done
+for ns in dd-prod dd-dev dd-mine dd-audit; do $kubectl create namespace "$ns" >/dev/null; done
+$kubectl label namespace dd-audit env=audit >/dev/null
 $kubectl label namespace dd-prod env=prod >/dev/null
 $kubectl label namespace dd-mine env=prod >/dev/null
 $kubectl label namespace dd-dev env=dev >/dev/null
@@ -26,8 +29,13 @@ metadata: {name: bulwark-default-deny, namespace: dd-mine}
 spec: {podSelector: {matchLabels: {app: mine}}, policyTypes: [Ingress]}
 NP
 
-start_own_operator operator
+metrics_port=$(free_port)
+start_own_operator operator --metrics-bind-address "127.0.0.1:$metrics_port"
 pid=$started_pid
+metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -F "$1"; }
+finding() {  # finding POLICY: the namespace findings in its status, "ns:kind:name:controls ..."
+  $kubectl get secpol "$1" -o jsonpath='{range .status.violations[?(@.kind=="Namespace")]}{.namespace}:{.kind}:{.name}:{.controls[*]} {end}' 2>/dev/null
+}
 
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
@@ -36,6 +44,15 @@ metadata: {name: prod-deny}
 spec:
   match: {namespaceSelector: {matchLabels: {env: prod}}}
   network: {defaultDeny: true, allowDNSEgress: true}
+  enforcement: {mode: Enforce}
+P
+# Issue 11 item 1: a policy in Audit (the default mode) with defaultDeny (the default) observes only.
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: audit-watch}
+spec:
+  match: {namespaceSelector: {matchLabels: {env: audit}}}
 P
 
 eventually 30 has_np dd-prod && ok "created in the selected namespace" || fail "created in the selected namespace"
@@ -66,6 +83,30 @@ $kubectl label namespace dd-dev env=prod --overwrite >/dev/null
 eventually 10 has_np dd-dev && ok "created when a namespace moves into scope" || fail "created when moved into scope"
 $kubectl label namespace dd-dev env=dev --overwrite >/dev/null
 eventually 10 no_np dd-dev && ok "removed when a namespace moves out of scope" || fail "removed when moved out of scope"
+
+# Audit: a finding, and nothing written.
+eventually 30 bash -c "[ \"\$($(declare -f finding); kubectl=$kubectl; finding audit-watch)\" = 'dd-audit:Namespace:dd-audit:networkDefaultDeny ' ]" \
+  && ok "audit: the unisolated namespace is a finding in status (kind Namespace, networkDefaultDeny)" \
+  || fail "audit: finding in status: '$(finding audit-watch)'"
+no_np dd-audit && ok "audit: no NetworkPolicy is created" || fail "audit: a NetworkPolicy was created in dd-audit"
+[ "$($kubectl get secpol audit-watch -o jsonpath='{.status.summary.workloads}/{.status.summary.score}')" = 0/100 ] \
+  && ok "audit: the finding is not a workload and leaves the score alone" || fail "audit: summary $($kubectl get secpol audit-watch -o jsonpath='{.status.summary}')"
+eventually 10 bash -c "curl -s http://127.0.0.1:$metrics_port/metrics | grep -qF 'bulwark_namespace_violations{control=\"networkDefaultDeny\",policy=\"audit-watch\"} 1'" \
+  && ok "audit: bulwark_namespace_violations counts the namespace" || fail "audit: metric: $(metric bulwark_namespace_violations)"
+cat <<'NP' | $kubectl apply -f - >/dev/null
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: team-deny-all, namespace: dd-audit}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+NP
+eventually 30 bash -c "[ -z \"\$($(declare -f finding); kubectl=$kubectl; finding audit-watch)\" ]" \
+  && ok "audit: a team's own deny-all NetworkPolicy clears the finding" || fail "audit: finding stays: '$(finding audit-watch)'"
+eventually 10 bash -c "curl -s http://127.0.0.1:$metrics_port/metrics | grep -qF 'bulwark_namespace_violations{control=\"networkDefaultDeny\",policy=\"audit-watch\"} 0'" \
+  && ok "audit: the metric goes to 0" || fail "audit: metric: $(metric bulwark_namespace_violations)"
+$kubectl patch secpol prod-deny --type merge -p '{"spec":{"enforcement":{"mode":"Audit"}}}' >/dev/null
+eventually 30 no_np dd-prod && ok "Enforce back to Audit: the default-deny it created is removed" || fail "Enforce back to Audit: still there"
+eventually 30 bash -c "[ \"\$($(declare -f finding); kubectl=$kubectl; finding prod-deny)\" = 'dd-mine:Namespace:dd-mine:networkDefaultDeny dd-prod:Namespace:dd-prod:networkDefaultDeny ' ]" \
+  && ok "Enforce back to Audit: its namespaces are now findings (dd-mine's own bulwark-default-deny isolates only app=mine)" || fail "Enforce back to Audit: finding '$(finding prod-deny)'"
 
 $kubectl delete securitypolicy prod-deny >/dev/null
 eventually 30 no_np dd-prod && ok "removed when the policy is deleted" || fail "removed when the policy is deleted"

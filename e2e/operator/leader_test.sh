@@ -15,7 +15,7 @@ cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
 kind: SecurityPolicy
 metadata: {name: le-prod}
-spec: {match: {namespaceSelector: {matchLabels: {env: prod}}}}
+spec: {match: {namespaceSelector: {matchLabels: {env: prod}}}, enforcement: {mode: Enforce}}
 P
 sa_kubeconfig "$work/sa.kubeconfig"
 cat >"$work/config.yaml" <<CFG

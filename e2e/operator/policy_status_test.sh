@@ -20,7 +20,7 @@ cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
 kind: SecurityPolicy
 metadata: {name: good}
-spec: {match: {namespaceSelector: {matchLabels: {env: a}}}}
+spec: {match: {namespaceSelector: {matchLabels: {env: a}}}, enforcement: {mode: Enforce}}
 ---
 apiVersion: bulwark.dev/v1alpha1
 kind: SecurityPolicy
@@ -69,6 +69,7 @@ kind: SecurityPolicy
 metadata: {name: late}
 spec:
   match: {namespaceSelector: {matchLabels: {env: late}}}
+  enforcement: {mode: Enforce}
   exemptions: [{name: too-late, controls: [privileged], expires: "$1"}]
 P
 }

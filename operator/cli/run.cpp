@@ -18,6 +18,7 @@
 #include "metrics/operator_metrics.h"
 #include "reconcilers/events.h"
 #include "reconcilers/managed_network_policy.h"
+#include "reconcilers/namespace_findings.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/security_policy_reconciler.h"
@@ -143,7 +144,9 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
 
 // What the posture gauges show, from the verdicts the posture reconciler recorded.
 metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
-                                          const reconcilers::PolicySet& policies) {
+                                          const reconcilers::PolicySet& policies,
+                                          const runtime::Informer& namespaces,
+                                          const runtime::Informer& network_policies) {
   metrics::PostureSnapshot s;
   book.for_each([&s](const std::string&, const reconcilers::WorkloadRecord& r) {
     bool good = true;
@@ -160,6 +163,14 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
     if (p.evaluator) {
       auto& controls = s.controls[p.policy.name];
       for (auto c : p.evaluator->controls()) controls.emplace_back(c);
+    }
+    const auto& spec = p.policy.spec;
+    if (p.active() && spec.network.default_deny &&
+        spec.enforcement.mode == crds::EnforcementMode::kAudit) {
+      s.namespace_violations[{p.policy.name, reconcilers::kNetworkDefaultDenyControl}] =
+          static_cast<int>(
+              reconcilers::namespaces_without_default_deny(spec, namespaces, network_policies)
+                  .size());
     }
   }
   return s;
@@ -369,19 +380,22 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   runtime::WorkQueue& quarantine_queue =
       add_loop("quarantine-policy",
                network_policy_reconciler(reconcilers::ManagedPolicyKind::kQuarantine), 1);
-  runtime::WorkQueue& policy_queue = add_loop(
-      "securitypolicy",
-      std::make_unique<reconcilers::SecurityPolicyReconciler>(
-          client, reconcilers::SecurityPolicyReconciler::Sources{policies, namespaces, workloads},
-          book, clock, vulnerabilities != nullptr,
-          [&posture_queue, &fanout, &book_complete] {
-            // Latched: the first time, after the start, that the fan-out loop has routed every
-            // event and the posture loop has judged every workload (checked in that order, as
-            // one feeds the other).
-            if (!book_complete && fanout->idle() && posture_queue.idle()) book_complete = true;
-            return book_complete.load();
-          }),
-      1);
+  runtime::WorkQueue& policy_queue =
+      add_loop("securitypolicy",
+               std::make_unique<reconcilers::SecurityPolicyReconciler>(
+                   client,
+                   reconcilers::SecurityPolicyReconciler::Sources{policies, namespaces, workloads,
+                                                                  cache("networkpolicies")},
+                   book, clock, vulnerabilities != nullptr,
+                   [&posture_queue, &fanout, &book_complete] {
+                     // Latched: the first time, after the start, that the fan-out loop has routed
+                     // every event and the posture loop has judged every workload (checked in that
+                     // order, as one feeds the other).
+                     if (!book_complete && fanout->idle() && posture_queue.idle())
+                       book_complete = true;
+                     return book_complete.load();
+                   }),
+               1);
   // The fan-out loop turns what informers saw into the keys of the loops that act on it, so the
   // handlers on the reflectors' threads only enqueue and all reading and parsing of cached
   // objects happens on workers. Its keys:
@@ -446,6 +460,9 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     const std::string name = key.substr(slash + 1);
     if (name == reconcilers::kDefaultDenyName) default_deny_queue.add(key.substr(0, slash));
     if (name == reconcilers::kQuarantinePolicyName) quarantine_queue.add(key.substr(0, slash));
+    // Namespace findings (networkDefaultDeny in Audit) follow the namespace's NetworkPolicies;
+    // the delay folds a burst into one status write per policy.
+    for (const auto& p : policies.keys()) policy_queue.add_after(p, std::chrono::milliseconds(500));
   });
   policies.add_handler([&](const std::string& name) {
     policy_set.invalidate();
@@ -489,7 +506,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
       std::map<std::string, std::size_t> depths;
       for (const auto& l : loops) depths[l.controller->name()] = l.queue->depth();
       return server::Reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                           metrics.scrape(depths, posture_snapshot(book, policy_set))};
+                           metrics.scrape(depths, posture_snapshot(book, policy_set, namespaces,
+                                                                   cache("networkpolicies")))};
     });
     try {
       metrics_server->start(cfg.metrics_bind_address);

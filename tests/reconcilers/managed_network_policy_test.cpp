@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <tuple>
 
 #include "document/reader.h"
 #include "reconcilers/policy_set.h"
@@ -132,6 +133,7 @@ TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
 }  // namespace bulwark::reconcilers
 
 #include "kube/fake_transport.h"
+#include "reconcilers/namespace_findings.h"
 #include "runtime/fake_clock.h"
 
 namespace bulwark::reconcilers {
@@ -146,20 +148,35 @@ class CountedEvents : public EventRecorder {
   std::vector<std::string> reasons;
 };
 
-TEST(ManagedNetworkPolicy, ACacheBehindItsOwnWriteGetsNoSecondApplyUntilTheWindowEnds) {
+// One namespace "shop", one policy "p" (uid "u") in the given mode, and the default-deny
+// reconciler over them with a scripted API server.
+struct DenyFixture {
+  explicit DenyFixture(const std::string& mode)
+      : transport_owner(std::make_unique<testing::FakeTransport>()),
+        transport(*transport_owner),
+        client(std::move(transport_owner), {}, clock),
+        set(policies, clock),
+        reconciler(kDeny, client, {namespaces, nps, set}, events, clock, {}) {
+    namespaces.upsert(parse(R"({"metadata":{"name":"shop","resourceVersion":"1"}})"));
+    policies.upsert(parse(
+        R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"
+        R"("uid":"u","resourceVersion":"1","generation":1},"spec":{"enforcement":{"mode":")" +
+        mode + R"("}},"status":{"observedGeneration":1}})"));
+  }
   testing::FakeClock clock;
-  auto transport = std::make_unique<testing::FakeTransport>();
-  auto& api = *transport;
-  kube::KubeClient client(std::move(transport), {}, clock);
-  runtime::Informer namespaces(runtime::project_workload), nps(runtime::project_spec),
-      policies(runtime::project_spec);
-  namespaces.upsert(parse(R"({"metadata":{"name":"shop","resourceVersion":"1"}})"));
-  policies.upsert(parse(
-      R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"
-      R"("uid":"u","resourceVersion":"1","generation":1},"spec":{},"status":{"observedGeneration":1}})"));
-  PolicySet set(policies, clock);
+  std::unique_ptr<testing::FakeTransport> transport_owner;
+  testing::FakeTransport& transport;
+  kube::KubeClient client;
+  runtime::Informer namespaces{runtime::project_workload}, nps{runtime::project_spec},
+      policies{runtime::project_spec};
+  PolicySet set;
   CountedEvents events;
-  ManagedNetworkPolicyReconciler r(kDeny, client, {namespaces, nps, set}, events, clock, {});
+  ManagedNetworkPolicyReconciler reconciler;
+};
+
+TEST(ManagedNetworkPolicy, ACacheBehindItsOwnWriteGetsNoSecondApplyUntilTheWindowEnds) {
+  DenyFixture f("Enforce");
+  auto [clock, api, nps, events, r] = std::tie(f.clock, f.transport, f.nps, f.events, f.reconciler);
 
   api.respond(200, R"({"metadata":{"uid":"np-1"}})");
   EXPECT_FALSE(r.reconcile("shop").requeue_after.has_value());
@@ -184,6 +201,44 @@ TEST(ManagedNetworkPolicy, ACacheBehindItsOwnWriteGetsNoSecondApplyUntilTheWindo
   r.reconcile("shop");
   EXPECT_EQ(api.requests.size(), 3u);
   EXPECT_EQ(events.reasons, std::vector<std::string>{"DriftRepaired"});
+}
+
+// Issue 11 item 1: Audit changes nothing. A policy in Audit wants no default-deny (and one it
+// created in Enforce goes when it returns to Audit); the namespace is reported instead.
+TEST(ManagedNetworkPolicy, AuditCreatesNothingAndRemovesWhatEnforceCreated) {
+  DenyFixture f("Audit");
+  auto [api, namespaces, nps, set, r] =
+      std::tie(f.transport, f.namespaces, f.nps, f.set, f.reconciler);
+  r.reconcile("shop");
+  EXPECT_TRUE(api.requests.empty());
+  EXPECT_EQ(namespaces_without_default_deny(set.current()->at(0).policy.spec, namespaces, nps),
+            std::vector<std::string>{"shop"});
+  // What an Enforce generation left behind is removed.
+  nps.upsert(parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}})));
+  api.respond(200, "{}");
+  r.reconcile("shop");
+  ASSERT_EQ(api.requests.size(), 1u);
+  EXPECT_EQ(api.requests[0].method, "DELETE");
+}
+
+TEST(NamespaceFindings, WhatIsolatesEveryPod) {
+  auto np = [](const std::string& spec) {
+    return parse(R"({"metadata":{"name":"x","namespace":"shop"},"spec":)" + spec + "}");
+  };
+  EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")));
+  EXPECT_TRUE(isolates_every_pod(
+      parse(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}}))));
+  EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Egress","Ingress"],)"
+                                    R"("egress":[{"ports":[{"port":53,"protocol":"UDP"}]}]})")));
+  EXPECT_FALSE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress"]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{"matchLabels":{"app":"a"}},"policyTypes":["Ingress","Egress"]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})")));
+  EXPECT_FALSE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],)"
+                                     R"("egress":[{"ports":[{"port":443}]}]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"egress":[{}]})")));
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#include "reconcilers/namespace_findings.h"
+
+#include <algorithm>
+
+#include "reconcilers/managed_network_policy.h"
+#include "reconcilers/policy_set.h"
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+namespace {
+
+bool selects_every_pod(const Value* selector) {
+  if (selector == nullptr || selector->is_null()) return true;
+  const auto& labels = document::members_of(selector->find("matchLabels"));
+  const auto& expressions = document::items_of(selector->find("matchExpressions"));
+  if (labels.empty() && expressions.empty()) return true;
+  // bulwark-default-deny: every pod without the quarantine label.
+  if (!labels.empty() || expressions.size() != 1) return false;
+  const Value& e = expressions[0];
+  const Value* key = e.find("key");
+  const Value* op = e.find("operator");
+  return key != nullptr && key->str() == kQuarantineLabel && op != nullptr &&
+         op->str() == "DoesNotExist";
+}
+
+bool only_dns(const Value& rule) {
+  const auto& ports = document::items_of(rule.find("ports"));
+  if (ports.empty()) return false;  // no ports: every port
+  return std::all_of(ports.begin(), ports.end(), [](const Value& p) {
+    const Value* port = p.find("port");
+    return port != nullptr && port->as_int() == 53 && p.find("endPort") == nullptr;
+  });
+}
+
+}  // namespace
+
+bool isolates_every_pod(const Value& np) {
+  const Value* spec = np.find("spec");
+  if (spec == nullptr || !selects_every_pod(spec->find("podSelector"))) return false;
+  bool ingress = false, egress = false;
+  for (const auto& t : document::items_of(spec->find("policyTypes"))) {
+    ingress = ingress || t.str() == "Ingress";
+    egress = egress || t.str() == "Egress";
+  }
+  if (!ingress || !egress) return false;
+  if (!document::items_of(spec->find("ingress")).empty()) return false;
+  const auto& rules = document::items_of(spec->find("egress"));
+  return std::all_of(rules.begin(), rules.end(), only_dns);
+}
+
+std::vector<std::string> namespaces_without_default_deny(
+    const crds::SecurityPolicySpec& spec, const runtime::Informer& namespaces,
+    const runtime::Informer& network_policies) {
+  std::vector<std::string> out;
+  if (!spec.network.default_deny || spec.enforcement.mode != crds::EnforcementMode::kAudit) {
+    return out;
+  }
+  for (const auto& ns : namespaces.keys()) {  // sorted
+    auto n = namespaces.get(ns);
+    if (n == nullptr || !selects_namespace(spec, ns, labels_of(*n))) continue;
+    bool isolated = false;
+    for (const auto& key : network_policies.keys_in_namespace(ns)) {
+      auto np = network_policies.get(key);
+      if (np != nullptr && isolates_every_pod(*np)) {
+        isolated = true;
+        break;
+      }
+    }
+    if (!isolated) out.push_back(ns);
+  }
+  return out;
+}
+
+}  // namespace bulwark::reconcilers
