@@ -104,6 +104,20 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   return ports == std::set<std::string>{"UDP/53", "TCP/53"};
 }
 
+ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::held_by_unreadable(
+    const Value& current) const {
+  Owners held;
+  const auto snapshot = sources_.policies.current();
+  for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
+    const Value* uid = ref.find("uid");
+    if (uid == nullptr) continue;
+    for (const auto& p : *snapshot) {
+      if (!p.valid() && !p.deleting && p.uid == uid->str()) held.emplace_back(p.policy.name, p.uid);
+    }
+  }
+  return held;
+}
+
 runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns) {
   if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
   const std::string name = name_of(kind_);
@@ -133,6 +147,19 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
                     " that Bulwark did not create; leaving it alone");
       return {};
     }
+  }
+  // API.md section 6: a policy that cannot be read keeps what it holds. Its owner reference on
+  // the object says it holds it; the object is then neither removed nor loosened (its owners
+  // stay, and DNS stays closed if it is closed), whatever the readable policies want.
+  const Owners held = current != nullptr ? held_by_unreadable(*current) : Owners{};
+  if (!held.empty()) {
+    if (owners.empty()) {
+      logging::debug(ns + "/" + name + " is held by an unreadable policy; left as it is");
+      return {};
+    }
+    owners.insert(owners.end(), held.begin(), held.end());
+    std::sort(owners.begin(), owners.end());
+    allow_dns = allow_dns && !document::items_of(current->find({"spec", "egress"})).empty();
   }
   if (owners.empty()) {
     {

@@ -62,6 +62,9 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
                          const Owners& owners);
 
  private:
+  // The owners of `current` that are policies which cannot be read now (and are not going).
+  Owners held_by_unreadable(const document::Value& current) const;
+
   ManagedPolicyKind kind_;
   kube::KubeClient& client_;
   Sources sources_;

@@ -67,23 +67,32 @@ std::string scaled_by_text(const std::string& workload_uid,
   return workload_uid + ":" + join(policies);
 }
 
+std::vector<std::string> split(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    out.emplace_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+// The policy UIDs of a kScaledByAnnotation value, when it is about this very workload.
+std::vector<std::string> scaling_policies(const std::optional<std::string>& value,
+                                          const std::string& workload_uid) {
+  if (!value || workload_uid.empty()) return {};
+  const auto colon = value->find(':');
+  if (colon == std::string::npos || value->substr(0, colon) != workload_uid) return {};
+  return split(std::string_view(*value).substr(colon + 1));
+}
+
 bool scaled_by_us(const std::optional<std::string>& value, const std::string& workload_uid,
                   const std::vector<LoadedPolicy>& policies) {
-  if (!value || workload_uid.empty()) return false;
-  const auto colon = value->find(':');
-  if (colon == std::string::npos || value->substr(0, colon) != workload_uid) return false;
-  std::string_view rest = std::string_view(*value).substr(colon + 1);
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    const std::string_view uid = rest.substr(0, comma);
-    // Any state counts, a policy being deleted most of all: its finalizer waits on this release.
-    if (std::any_of(policies.begin(), policies.end(),
-                    [&](const LoadedPolicy& p) { return !p.uid.empty() && p.uid == uid; })) {
-      return true;
-    }
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  return false;
+  const auto uids = scaling_policies(value, workload_uid);
+  // Any state counts, a policy being deleted most of all: its finalizer waits on this release.
+  return std::any_of(policies.begin(), policies.end(), [&](const LoadedPolicy& p) {
+    return !p.uid.empty() && std::find(uids.begin(), uids.end(), p.uid) != uids.end();
+  });
 }
 
 std::optional<long> parse_count(const std::string& text) {
@@ -242,6 +251,34 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
+WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
+    const std::vector<LoadedPolicy>& policies, std::string_view kind, const Value& object) const {
+  Holds holds;
+  const std::string listed = str_at(object, {"metadata", "annotations", kPoliciesAnnotation});
+  if (listed.empty()) return holds;
+  const auto names = split(listed);
+  const Value* scaled_by = object.find({"metadata", "annotations", kScaledByAnnotation});
+  const auto scaling = scaling_policies(
+      scaled_by != nullptr ? std::optional<std::string>(scaled_by->str()) : std::nullopt,
+      str_at(object, {"metadata", "uid"}));
+  for (const auto& p : policies) {
+    if (p.valid() || p.deleting) continue;
+    if (std::find(names.begin(), names.end(), p.policy.name) == names.end()) continue;
+    holds.policies.push_back(p.policy.name);
+    if (std::find(scaling.begin(), scaling.end(), p.uid) != scaling.end()) {
+      holds.scalers.push_back(p.uid);
+    }
+  }
+  if (holds.policies.empty()) return holds;
+  for (const auto& pod_key : pod_keys_of(kind, object)) {
+    auto pod = sources_.workloads.pods.get(pod_key);
+    if (pod != nullptr && str_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true") {
+      holds.quarantine = true;
+    }
+  }
+  return holds;
+}
+
 std::optional<std::string> WorkloadPostureReconciler::seen(
     const std::string& object, const std::string& resource_version, const std::string& field,
     std::optional<std::string> cached) const {
@@ -349,6 +386,17 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     selecting.push_back(p.policy.name);
     record.outcomes.push_back(std::move(outcome));
   }
+  // Unreadable policies the workload is listed under keep what they hold, and nothing more.
+  const Holds holds = holds_of(*policies, kind, *object);
+  const bool holding = !holds.policies.empty();
+  if (holding) {
+    quarantine = quarantine || holds.quarantine;
+    scale_to_zero = scale_to_zero || !holds.scalers.empty();
+    scalers.insert(scalers.end(), holds.scalers.begin(), holds.scalers.end());
+    selecting.insert(selecting.end(), holds.policies.begin(), holds.policies.end());
+    std::sort(selecting.begin(), selecting.end());
+    logging::debug(key + ": held by unreadable policies " + join(holds.policies));
+  }
   const std::string posture = record.outcomes.empty() ? ""
                               : violating             ? "violating"
                               : exempt                ? "exempt"
@@ -415,9 +463,11 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const std::string violations_text = join({controls.begin(), controls.end()});
   const std::string posture_before = annotation(kPostureAnnotation).value_or("");
   const auto violations_before = annotation(kViolationsAnnotation);
-  set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
-  set(kViolationsAnnotation,
-      violations_text.empty() ? std::nullopt : std::optional(violations_text));
+  if (!holding) {  // an unreadable policy's verdict is unknown: what was written stands
+    set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
+    set(kViolationsAnnotation,
+        violations_text.empty() ? std::nullopt : std::optional(violations_text));
+  }
   set(kPoliciesAnnotation, selecting.empty() ? std::nullopt : std::optional(join(selecting)));
   const bool annotations_changed = !changes.empty();
 

@@ -126,6 +126,18 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
  private:
   std::vector<std::string> pod_keys_of(std::string_view kind, const document::Value& object) const;
 
+  // API.md section 6: a policy that cannot be read acts on nothing new and keeps what it holds
+  // until it is readable again or deleted. What it holds is read from the cluster, so a restart
+  // keeps it too: the workload still lists the policy in bulwark.dev/policies; its pods carry the
+  // quarantine label; bulwark.dev/scaled-by names the policy's UID.
+  struct Holds {
+    std::vector<std::string> policies;  // names of the unreadable policies the workload lists
+    bool quarantine = false;            // its pods are quarantined now
+    std::vector<std::string> scalers;   // UIDs of those that scaled it to zero
+  };
+  Holds holds_of(const std::vector<LoadedPolicy>& policies, std::string_view kind,
+                 const document::Value& object) const;
+
   // Writes this process made that the cache may not show yet ("expectations", as client-go's
   // ReplicaSet controller keeps them). A reconcile that runs before the watch delivers its own
   // write would otherwise write, and record an Event, twice. Keyed by object ("Pod/ns/name" or a

@@ -7,6 +7,8 @@
 #   5 ScaleToZero, then restore on a fix; never in the operator's own namespace; never restoring
 #     replicas Bulwark did not take (a standby copied from an exported manifest).
 #   6 An exemption that expires during the test.
+#   7 A policy that cannot be read keeps its quarantine, scale-to-zero and default-deny, acts on
+#     nothing new, and releases all of it once readable and deleted.
 #   8 Deleting a policy: labels removed, replicas restored, managed NetworkPolicy gone.
 #   9 Operator restart and resyncs: no duplicate action, no write in steady state.
 #   10 A namespace relabelled out of scope and back; a policy edited.
@@ -55,7 +57,7 @@ D
 }
 
 install_prerequisites
-for ns in p-audit p-quar p-scale p-exempt; do
+for ns in p-audit p-quar p-scale p-exempt p-holdq p-holds; do
   $kubectl create namespace "$ns" >/dev/null
   $kubectl label namespace "$ns" "posture=${ns#p-}" >/dev/null
 done
@@ -64,6 +66,8 @@ deployment p-audit good 1 false
 deployment p-quar bad 2 true
 deployment p-scale bad 3 true
 deployment p-exempt legacy 1 true
+deployment p-holdq bad 1 true
+deployment p-holds bad 2 true
 # The operator's own namespace, selected by the ScaleToZero policy below (issue 11 item 4), and a
 # standby copied from an exported manifest that no policy selects (item 5).
 $kubectl label namespace bulwark-system posture=scale --overwrite >/dev/null
@@ -106,6 +110,8 @@ P
 policy audit-pol audit '{mode: Audit}' '  images: {maxSeverity: High}'
 policy quarantine-pol quar '{mode: Enforce, actions: [Annotate, Quarantine]}'
 policy scale-pol scale '{mode: Enforce, actions: [ScaleToZero]}'
+policy holdq-pol holdq '{mode: Enforce, actions: [Annotate, Quarantine]}' '  network: {defaultDeny: true}'
+policy holds-pol holds '{mode: Enforce, actions: [ScaleToZero]}'
 policy exempt-pol exempt '{mode: Audit}' "  exemptions: [{name: temporary, controls: [privileged], expires: \"$expires\", reason: e2e}]"
 
 # 1. Audit.
@@ -157,6 +163,34 @@ check "5 scale: a standby with replicas 0 and another object's recorded-replicas
   bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-standby get deploy standby -o jsonpath='{.spec.replicas}')\" = 0 ] && is p-standby deploy/standby recorded-replicas 3"
 check "5 scale: Quarantined and Released events" \
   eventually 10 bash -c "$kubectl -n p-scale get events --field-selector reason=Released -o name | grep -q . && $kubectl -n p-scale get events --field-selector reason=Quarantined -o name | grep -q ."
+
+# 7. A policy that cannot be read keeps what it holds and acts on nothing new (issue 11 item 2).
+check "7 unreadable, setup: quarantined, default-deny kept, scaled to zero" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-holdq) -eq 1 ] && $kubectl -n p-holdq get networkpolicy bulwark-default-deny && [ \"\$($kubectl -n p-holds get deploy bad -o jsonpath='{.spec.replicas}')\" = 0 ]"
+for p in holdq-pol holds-pol; do
+  # A label key the API server's schema lets through and Bulwark's parser refuses.
+  $kubectl patch secpol "$p" --type merge -p '{"spec":{"match":{"namespaceSelector":{"matchLabels":{"bad key!":"x"}}}}}' >/dev/null
+done
+check "7 unreadable: both policies are Ready=False" \
+  eventually 30 bash -c "[ \"\$($kubectl get secpol holdq-pol holds-pol -o jsonpath='{.items[*].status.conditions[?(@.type==\"Ready\")].status}')\" = 'False False' ]"
+deployment p-holdq late 1 true
+resyncs_now=$(grep -c 'resync: judging everything again' "$work/operator.log")
+eventually 20 bash -c "[ \$(grep -c 'resync: judging everything again' '$work/operator.log') -ge $((resyncs_now + 2)) ] && [ \$($kubectl -n p-holdq get pods -l app=late -o name | grep -c .) -ge 1 ]"
+check "7 unreadable: the quarantine it holds stays" \
+  bash -c "[ \"\$($kubectl -n p-holdq get pods -l app=bad -o jsonpath='{.items[*].metadata.labels.bulwark\.dev/quarantine}')\" = true ]"
+check "7 unreadable: its default-deny stays" $kubectl -n p-holdq get networkpolicy bulwark-default-deny
+check "7 unreadable: the Deployment it scaled stays at zero, its record kept" \
+  bash -c "$(declare -f annotation is); kubectl=$kubectl; [ \"\$($kubectl -n p-holds get deploy bad -o jsonpath='{.spec.replicas}')\" = 0 ] && is p-holds deploy/bad recorded-replicas 2"
+check "7 unreadable: nothing new is acted on (a new violating Deployment is neither quarantined nor annotated)" \
+  bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-holdq deploy/late posture '' && [ -z \"\$($kubectl -n p-holdq get pods -l app=late -o jsonpath='{.items[*].metadata.labels.bulwark\.dev/quarantine}')\" ]"
+for p in holdq-pol holds-pol; do
+  $kubectl patch secpol "$p" --type merge -p '{"spec":{"match":{"namespaceSelector":{"matchLabels":{"bad key!":null}}}}}' >/dev/null
+done
+check "7 readable again: it acts on the new workload too" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-holdq) -eq 2 ]"
+$kubectl delete secpol holdq-pol holds-pol --wait=false >/dev/null
+check "7 deleted: everything it held is released" \
+  eventually 30 bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-holdq) -eq 0 ] && [ \"\$($kubectl -n p-holds get deploy bad -o jsonpath='{.spec.replicas}')\" = 2 ] && ! $kubectl -n p-holdq get networkpolicy bulwark-default-deny"
 
 # 6. The exemption expires at $expires.
 check "6 exemption: exempt while it holds" \
