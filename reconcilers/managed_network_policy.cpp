@@ -104,6 +104,25 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   return ports == std::set<std::string>{"UDP/53", "TCP/53"};
 }
 
+ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::wanted_by(
+    const std::string& ns, bool& allow_dns) const {
+  Owners owners;
+  auto namespace_object = sources_.namespaces.get(ns);
+  if (namespace_object == nullptr ||
+      namespace_object->find({"metadata", "deletionTimestamp"}) != nullptr) {
+    return owners;
+  }
+  const auto labels = labels_of(*namespace_object);
+  for (const auto& p : *sources_.policies.current()) {
+    if (!p.active() || !wants(kind_, p.policy.spec)) continue;
+    if (!selects_namespace(p.policy.spec, ns, labels)) continue;
+    owners.emplace_back(p.policy.name, p.uid);
+    allow_dns = allow_dns && p.policy.spec.network.allow_dns_egress;  // the strictest wins
+  }
+  std::sort(owners.begin(), owners.end());
+  return owners;
+}
+
 ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::held_by_unreadable(
     const Value& current) const {
   Owners held;
@@ -121,22 +140,8 @@ ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::held_by_u
 runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns) {
   if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
   const std::string name = name_of(kind_);
-  auto namespace_object = sources_.namespaces.get(ns);
-  const bool live = namespace_object != nullptr &&
-                    namespace_object->find({"metadata", "deletionTimestamp"}) == nullptr;
-
-  Owners owners;
-  bool allow_dns = true;  // the strictest selecting policy wins
-  if (live) {
-    const auto labels = labels_of(*namespace_object);
-    for (const auto& p : *sources_.policies.current()) {
-      if (!p.active() || !wants(kind_, p.policy.spec)) continue;
-      if (!selects_namespace(p.policy.spec, ns, labels)) continue;
-      owners.emplace_back(p.policy.name, p.uid);
-      allow_dns = allow_dns && p.policy.spec.network.allow_dns_egress;
-    }
-    std::sort(owners.begin(), owners.end());
-  }
+  bool allow_dns = true;
+  Owners owners = wanted_by(ns, allow_dns);
 
   auto current = sources_.network_policies.get(ns + "/" + name);
   if (current != nullptr) {

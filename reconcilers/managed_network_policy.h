@@ -62,6 +62,9 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
                          const Owners& owners);
 
  private:
+  // The active policies that want the object in namespace `ns` (none when it is going), and
+  // whether all of them allow DNS egress.
+  Owners wanted_by(const std::string& ns, bool& allow_dns) const;
   // The owners of `current` that are policies which cannot be read now (and are not going).
   Owners held_by_unreadable(const document::Value& current) const;
 

@@ -125,9 +125,12 @@ std::string top_owner_key(std::string_view kind, const Value& object,
   const std::string ns = str_at(object, {"metadata", "namespace"});
   std::string current_kind(kind);
   std::string name = str_at(object, {"metadata", "name"});
-  const Value* owner = controller_of(object);
+  runtime::Informer::Object parent;  // keeps the object `current` points into alive
+  const Value* current = &object;
   // At most two steps: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
-  for (int step = 0; step < 2 && owner != nullptr; ++step) {
+  for (int step = 0; step < 2; ++step) {
+    const Value* owner = controller_of(*current);
+    if (owner == nullptr) break;
     const std::string owner_kind = str_at(*owner, {"kind"});
     const std::string owner_name = str_at(*owner, {"name"});
     const bool known =
@@ -136,25 +139,30 @@ std::string top_owner_key(std::string_view kind, const Value& object,
         (current_kind == "ReplicaSet" && owner_kind == "Deployment") ||
         (current_kind == "Job" && owner_kind == "CronJob");
     if (!known) break;
+    // The owner is the object with that UID, not whatever now has that kind and name: a pod
+    // whose controller reference names a compliant Job it does not belong to is judged itself.
+    auto found = caches.of(owner_kind)->get(ns + "/" + owner_name);
+    if (found == nullptr || str_at(*found, {"metadata", "uid"}) != str_at(*owner, {"uid"})) break;
+    parent = std::move(found);
+    current = parent.get();
     current_kind = owner_kind;
     name = owner_name;
-    owner = nullptr;
-    if (current_kind == "ReplicaSet" || current_kind == "Job") {
-      auto parent = caches.of(current_kind)->get(ns + "/" + name);
-      if (parent != nullptr) {
-        // Resolve the owner's owner while the parent snapshot is alive.
-        const Value* next = controller_of(*parent);
-        if (next != nullptr) {
-          const std::string next_kind = str_at(*next, {"kind"});
-          if ((current_kind == "ReplicaSet" && next_kind == "Deployment") ||
-              (current_kind == "Job" && next_kind == "CronJob")) {
-            return workload_key(next_kind, ns, str_at(*next, {"name"}));
-          }
-        }
-      }
-    }
   }
   return workload_key(current_kind, ns, name);
+}
+
+bool awaiting_owner(const Value& pod, const WorkloadCaches& caches,
+                    std::chrono::system_clock::time_point now) {
+  const Value* owner = controller_of(pod);
+  if (owner == nullptr) return false;
+  const std::string kind = str_at(*owner, {"kind"});
+  if (kind != "ReplicaSet" && kind != "Job" && kind != "StatefulSet" && kind != "DaemonSet") {
+    return false;
+  }
+  const std::string key = str_at(pod, {"metadata", "namespace"}) + "/" + str_at(*owner, {"name"});
+  if (caches.of(kind)->get(key) != nullptr) return false;  // there, with another UID: forged
+  const auto created = crds::parse_rfc3339(str_at(pod, {"metadata", "creationTimestamp"}));
+  return created && now - *created < std::chrono::seconds(30);
 }
 
 std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
@@ -251,6 +259,98 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
+WorkloadPostureReconciler::PodVerdict WorkloadPostureReconciler::judge_pod(
+    const Value& pod, const std::vector<Judged>& judged,
+    const posture::EvaluationContext& context) {
+  PodVerdict out;
+  const auto workload = posture::workload_from(pod, "Pod");
+  if (!workload) return out;
+  std::set<std::string> controls;
+  for (const auto& [policy, owner_controls] : judged) {
+    const auto verdict = policy->evaluator->evaluate(*workload, context);
+    bool beyond = false;
+    for (const auto& v : verdict.violations) {
+      controls.emplace(v.control);
+      beyond = beyond || owner_controls.count(std::string(v.control)) == 0;
+    }
+    if (!beyond) continue;
+    out.policies.push_back(policy->policy.name);
+    out.quarantine =
+        out.quarantine || has_action(policy->policy.spec, crds::EnforcementAction::kQuarantine);
+  }
+  if (!out.policies.empty()) out.violations = join({controls.begin(), controls.end()});
+  return out;
+}
+
+std::pair<int, int> WorkloadPostureReconciler::write_pods(
+    const std::string& ns, const std::vector<std::string>& pod_keys, bool quarantine,
+    const std::vector<Judged>& judged, const posture::EvaluationContext& context) {
+  int labelled = 0, released = 0;
+  for (const auto& pod_key : pod_keys) {
+    auto pod = sources_.workloads.pods.get(pod_key);
+    if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
+    const std::string pod_object = "Pod/" + pod_key;
+    const std::string pod_rv = str_at(*pod, {"metadata", "resourceVersion"});
+    auto cached = [&](std::string_view section, const char* field) {
+      const Value* v = pod->find({"metadata", section, field});
+      return seen(pod_object, pod_rv, field,
+                  v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
+    };
+    // API.md section 6: pods are judged as they are. One that violates what its owner's template
+    // does not (an ephemeral container, a spec changed since) carries the annotations itself and
+    // is quarantined itself under Enforce + Quarantine; the owner's verdict does not change.
+    const PodVerdict own = judge_pod(*pod, judged, context);
+    const bool beyond = !own.policies.empty();
+    const auto want_label =
+        quarantine || own.quarantine ? std::optional<std::string>("true") : std::nullopt;
+    const std::map<std::string, std::optional<std::string>> want_annotations{
+        {kPostureAnnotation, beyond ? std::optional<std::string>("violating") : std::nullopt},
+        {kViolationsAnnotation, beyond ? std::optional(own.violations) : std::nullopt},
+        {kPoliciesAnnotation, beyond ? std::optional(join(own.policies)) : std::nullopt}};
+    std::string labels, annotations;
+    std::map<std::string, std::optional<std::string>> written;
+    auto add = [&](std::string& out, const std::string& k, const std::optional<std::string>& v) {
+      out += std::string(out.empty() ? "" : ",") + document::json_quote(k) + ":" +
+             (v ? document::json_quote(*v) : "null");
+      written[k] = v;
+    };
+    const bool label_changes = cached("labels", kQuarantineLabel) != want_label;
+    if (label_changes) add(labels, kQuarantineLabel, want_label);
+    for (const auto& [k, v] : want_annotations) {
+      if (cached("annotations", k.c_str()) != v) add(annotations, k, v);
+    }
+    if (written.empty()) continue;
+    std::string metadata;
+    if (!labels.empty()) metadata = R"("labels":{)" + labels + "}";
+    if (!annotations.empty()) {
+      metadata +=
+          std::string(metadata.empty() ? "" : ",") + R"("annotations":{)" + annotations + "}";
+    }
+    const std::string action = !label_changes ? "annotate" : want_label ? "quarantine" : "release";
+    try {
+      client_.merge_patch(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1),
+                          R"({"metadata":{)" + metadata + "}}");
+      expect(pod_object, pod_rv, written);
+      if (on_action_) on_action_(action, true);
+    } catch (const kube::ApiError& e) {
+      if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
+      if (on_action_) on_action_(action, false);
+      throw;
+    }
+    if (label_changes) (want_label ? labelled : released)++;
+    if (beyond && cached("annotations", kViolationsAnnotation) != std::optional(own.violations)) {
+      events_.record({"v1", "Pod", ns, pod_key.substr(pod_key.find('/') + 1),
+                      str_at(*pod, {"metadata", "uid"})},
+                     "Warning", "PolicyViolation",
+                     "the pod itself violates " + own.violations +
+                         ", beyond its owner's template "
+                         "(policies " +
+                         join(own.policies) + ")");
+    }
+  }
+  return {labelled, released};
+}
+
 WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
     const std::vector<LoadedPolicy>& policies, std::string_view kind, const Value& object) const {
   Holds holds;
@@ -319,6 +419,9 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     book_.erase(key);  // gone, going, or judged as part of its owner
     return {};
   }
+  if (kind == "Pod" && awaiting_owner(*object, sources_.workloads, clock_.wall_now())) {
+    return {std::chrono::seconds(2)};  // its owner's watch event is on its way
+  }
   const auto workload = posture::workload_from(*object, kind);
   if (!workload) return {};
 
@@ -349,6 +452,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   std::optional<std::chrono::system_clock::time_point> next_expiry;
   std::vector<std::string> selecting;
   std::vector<std::string> scalers;  // UIDs of the policies that scale this workload to zero
+  std::vector<Judged> judged;        // the selecting policies, with what each found
   for (const auto& p : *policies) {
     if (!p.active()) continue;
     const auto& spec = p.policy.spec;
@@ -384,6 +488,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
       if (!next_expiry || *ex.expires < *next_expiry) next_expiry = ex.expires;
     }
     selecting.push_back(p.policy.name);
+    judged.push_back({&p, std::move(mine)});
     record.outcomes.push_back(std::move(outcome));
   }
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
@@ -412,37 +517,21 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   int labelled = 0, released = 0;
   std::optional<std::string> own_label;
   bool own_label_changes = false;
-  for (const auto& pod_key : pod_keys_of(kind, *object)) {
-    auto pod = sources_.workloads.pods.get(pod_key);
-    if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
-    const std::string pod_object = "Pod/" + pod_key;
-    const std::string pod_rv = str_at(*pod, {"metadata", "resourceVersion"});
-    const Value* label = pod->find({"metadata", "labels", kQuarantineLabel});
-    const bool has = seen(pod_object, pod_rv, kQuarantineLabel,
+  if (kind == "Pod") {
+    // A bare pod is its own workload: its label goes in the one patch below with its
+    // annotations, so the cache never sees one write without the other.
+    const Value* label = object->find({"metadata", "labels", kQuarantineLabel});
+    const bool has = seen("Pod/" + ns + "/" + name,
+                          str_at(*object, {"metadata", "resourceVersion"}), kQuarantineLabel,
                           label != nullptr ? std::optional<std::string>(label->str())
                                            : std::nullopt) == std::optional<std::string>("true");
-    if (has == quarantine) continue;
-    if (kind == "Pod") {
-      // A bare pod is its own workload: its label goes in the one patch below with its
-      // annotations, so the cache never sees one write without the other.
+    if (has != quarantine) {
       own_label = quarantine ? std::optional<std::string>("true") : std::nullopt;
       own_label_changes = true;
-      continue;
     }
-    const std::string pod_name = pod_key.substr(pod_key.find('/') + 1);
-    const std::string patch = std::string(R"({"metadata":{"labels":{")") + kQuarantineLabel +
-                              "\":" + (quarantine ? "\"true\"" : "null") + "}}}";
-    try {
-      client_.merge_patch(kube::resources::kPods, ns, pod_name, patch);
-      expect(pod_object, pod_rv,
-             {{kQuarantineLabel, quarantine ? std::optional<std::string>("true") : std::nullopt}});
-      act(quarantine ? "quarantine" : "release", true);
-    } catch (const kube::ApiError& e) {
-      if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
-      act(quarantine ? "quarantine" : "release", false);
-      throw;
-    }
-    (quarantine ? labelled : released)++;
+  } else {
+    std::tie(labelled, released) =
+        write_pods(ns, pod_keys_of(kind, *object), quarantine, judged, context);
   }
 
   // Then the workload: annotations and, for ScaleToZero, replicas, in one merge patch.

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,13 @@ std::string workload_key(std::string_view kind, std::string_view ns, std::string
 // does not know, are their own workload.
 std::string top_owner_key(std::string_view kind, const document::Value& object,
                           const WorkloadCaches& caches);
+
+// Whether a pod that top_owner_key judges as itself is only waiting for its controller to reach
+// the cache: the owner it names is missing (not there with another UID) and the pod is less than
+// 30 seconds old. Watches of different resources deliver independently, so a new pod can arrive
+// before its new ReplicaSet; past that, a pod whose owner does not exist is judged itself.
+bool awaiting_owner(const document::Value& pod, const WorkloadCaches& caches,
+                    std::chrono::system_clock::time_point now);
 
 // Where the vulnerability counts of a workload's images come from (Trivy Operator's
 // VulnerabilityReports in a cluster).
@@ -130,6 +138,25 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // until it is readable again or deleted. What it holds is read from the cluster, so a restart
   // keeps it too: the workload still lists the policy in bulwark.dev/policies; its pods carry the
   // quarantine label; bulwark.dev/scaled-by names the policy's UID.
+  // A selecting policy and the controls the workload's own verdict under it violates.
+  struct Judged {
+    const LoadedPolicy* policy;
+    std::set<std::string> controls;
+  };
+  // A pod judged on its own spec: the policies under which it violates more than its owner.
+  struct PodVerdict {
+    std::vector<std::string> policies;
+    std::string violations;   // all it violates, sorted, comma-separated (when policies is set)
+    bool quarantine = false;  // one of those policies is Enforce + Quarantine
+  };
+  static PodVerdict judge_pod(const document::Value& pod, const std::vector<Judged>& judged,
+                              const posture::EvaluationContext& context);
+  // Labels and annotates the pods of a workload as the workload's verdict (`quarantine`) and their
+  // own verdicts ask; returns how many were labelled and released.
+  std::pair<int, int> write_pods(const std::string& ns, const std::vector<std::string>& pod_keys,
+                                 bool quarantine, const std::vector<Judged>& judged,
+                                 const posture::EvaluationContext& context);
+
   struct Holds {
     std::vector<std::string> policies;  // names of the unreadable policies the workload lists
     bool quarantine = false;            // its pods are quarantined now

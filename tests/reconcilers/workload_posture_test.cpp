@@ -143,16 +143,87 @@ TEST_F(PostureTest, PodsResolveToTheirTopOwner) {
       R"("ownerReferences":[{"kind":"CronJob","name":"nightly","uid":"c1","controller":true}]},"spec":{}})"));
   pod("nightly-1-x", kSecurePodSpec,
       R"("ownerReferences":[{"kind":"Job","name":"nightly-1","uid":"j1","controller":true}])");
+  // Owners are resolved by UID: without the CronJob in the cache the Job is the top owner.
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/nightly-1-x"), caches()), "Job/shop/nightly-1");
+  cronjobs_.upsert(parse_json(
+      R"({"kind":"CronJob","metadata":{"name":"nightly","namespace":"shop","uid":"c1","resourceVersion":"1"},"spec":{}})"));
   EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/nightly-1-x"), caches()), "CronJob/shop/nightly");
   pod("bare", kSecurePodSpec);
   EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/bare"), caches()), "Pod/shop/bare");
-  // An owner the cache has not seen yet: the pod waits on the ReplicaSet's key.
+  // Issue 11 item 3: a controller reference by kind and name to a Job it does not belong to (the
+  // UID differs), or to an owner that does not exist, is no owner: the pod is judged itself.
+  pod("forged", kInsecurePodSpec,
+      R"("ownerReferences":[{"kind":"Job","name":"nightly-1","uid":"not-j1","controller":true}])");
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/forged"), caches()), "Pod/shop/forged");
   pod("orphan", kSecurePodSpec,
       R"("ownerReferences":[{"kind":"ReplicaSet","name":"unseen","uid":"u","controller":true}])");
-  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/orphan"), caches()), "ReplicaSet/shop/unseen");
+  EXPECT_EQ(top_owner_key("Pod", *pods_.get("shop/orphan"), caches()), "Pod/shop/orphan");
   EXPECT_EQ(reconciler_->keys_for("Pod", "shop/cart-rs-0"),
             std::vector<std::string>{"Deployment/shop/cart"});
   EXPECT_EQ(reconciler_->keys_for("Pod", "shop/gone"), std::vector<std::string>{"Pod/shop/gone"});
+}
+
+// Issue 11 item 3: pods are judged as they are. A pod whose own spec violates what its owner's
+// template does not (here a privileged ephemeral container, as `kubectl debug --profile=sysadmin`
+// adds) carries the annotations itself and is quarantined itself; its owner stays compliant.
+TEST_F(PostureTest, APodViolatingBeyondItsTemplateIsAnnotatedAndQuarantinedItself) {
+  policy("q", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+              R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  deployment("cart", kSecurePodSpec, 1);
+  std::string debugged = kSecurePodSpec;
+  debugged.insert(debugged.size() - 1,
+                  R"(,"ephemeralContainers":[{"name":"debugger",)"
+                  R"("image":"busybox:1.36","securityContext":{"privileged":true}}])");
+  pod("cart-rs-1", debugged,
+      R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"cart-rs",)"
+      R"("uid":"rs-cart","controller":true}])");
+  const auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].path, "/api/v1/namespaces/shop/pods/cart-rs-1");
+  const auto pod_patch = parse_json(requests[0].body);
+  EXPECT_EQ(pod_patch.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
+  EXPECT_EQ(pod_patch.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
+  EXPECT_EQ(pod_patch.find({"metadata", "annotations", "bulwark.dev/violations"})->str(),
+            "privileged");
+  EXPECT_EQ(pod_patch.find({"metadata", "annotations", "bulwark.dev/policies"})->str(), "q");
+  EXPECT_EQ(requests[1].path, "/apis/apps/v1/namespaces/shop/deployments/cart");
+  EXPECT_EQ(
+      parse_json(requests[1].body).find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+      "compliant");
+
+  // The debugger gone (a new pod), the pod's own annotations and label go too.
+  pods_.remove(*pods_.get("shop/cart-rs-1"));
+  pod("cart-rs-1", kSecurePodSpec,
+      R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"cart-rs",)"
+      R"("uid":"rs-cart","controller":true}],"annotations":{"bulwark.dev/posture":"violating",)"
+      R"("bulwark.dev/violations":"privileged","bulwark.dev/policies":"q"})",
+      R"({"bulwark.dev/quarantine":"true"})");
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"q")");
+  const auto cleared = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(
+      cleared[0].body,
+      R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"annotations":{)"
+      R"("bulwark.dev/policies":null,"bulwark.dev/posture":null,"bulwark.dev/violations":null}}})");
+}
+
+// A pod that claims an existing, compliant Job by kind and name but not by UID is judged itself.
+TEST_F(PostureTest, APodWithAForgedControllerReferenceIsJudgedItself) {
+  policy("q", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+              R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  jobs_.upsert(parse_json(
+      R"({"kind":"Job","metadata":{"name":"report","namespace":"shop","uid":"j1","resourceVersion":"1"},)"
+      R"("spec":{"template":{"spec":)" +
+      std::string(kSecurePodSpec) + "}}}"));
+  pod("miner", kInsecurePodSpec,
+      R"("ownerReferences":[{"kind":"Job","name":"report","uid":"forged","controller":true}])");
+  EXPECT_EQ(reconciler_->keys_for("Pod", "shop/miner"), std::vector<std::string>{"Pod/shop/miner"});
+  const auto requests = reconcile("Pod/shop/miner");
+  ASSERT_EQ(requests.size(), 1u);
+  const auto body = parse_json(requests[0].body);
+  EXPECT_EQ(body.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
 }
 
 TEST_F(PostureTest, AuditAnnotatesTheWorkloadAndTouchesNoPod) {
