@@ -293,8 +293,8 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     const std::string pod_rv = str_at(*pod, {"metadata", "resourceVersion"});
     auto cached = [&](std::string_view section, const char* field) {
       const Value* v = pod->find({"metadata", section, field});
-      return seen(pod_object, pod_rv, field,
-                  v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
+      return expectations_.seen(pod_object, pod_rv, field,
+                                v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
     };
     // API.md section 6: pods are judged as they are. One that violates what its owner's template
     // does not (an ephemeral container, a spec changed since) carries the annotations itself and
@@ -330,7 +330,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     try {
       client_.merge_patch(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1),
                           R"({"metadata":{)" + metadata + "}}");
-      expect(pod_object, pod_rv, written);
+      expectations_.expect(pod_object, pod_rv, written);
       if (on_action_) on_action_(action, true);
     } catch (const kube::ApiError& e) {
       if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
@@ -377,29 +377,6 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
     }
   }
   return holds;
-}
-
-std::optional<std::string> WorkloadPostureReconciler::seen(
-    const std::string& object, const std::string& resource_version, const std::string& field,
-    std::optional<std::string> cached) const {
-  std::lock_guard lock(mu_);
-  auto it = expected_.find(object);
-  if (it == expected_.end()) return cached;
-  if (it->second.based_on != resource_version) {
-    expected_.erase(it);  // the cache has caught up with the write, or moved past it
-    return cached;
-  }
-  auto f = it->second.fields.find(field);
-  return f != it->second.fields.end() ? f->second : cached;
-}
-
-void WorkloadPostureReconciler::expect(const std::string& object,
-                                       const std::string& resource_version,
-                                       std::map<std::string, std::optional<std::string>> fields) {
-  std::lock_guard lock(mu_);
-  auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}};
-  for (auto& [k, v] : fields) e.fields[k] = std::move(v);
 }
 
 runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
@@ -521,10 +498,11 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     // A bare pod is its own workload: its label goes in the one patch below with its
     // annotations, so the cache never sees one write without the other.
     const Value* label = object->find({"metadata", "labels", kQuarantineLabel});
-    const bool has = seen("Pod/" + ns + "/" + name,
-                          str_at(*object, {"metadata", "resourceVersion"}), kQuarantineLabel,
-                          label != nullptr ? std::optional<std::string>(label->str())
-                                           : std::nullopt) == std::optional<std::string>("true");
+    const bool has =
+        expectations_.seen("Pod/" + ns + "/" + name,
+                           str_at(*object, {"metadata", "resourceVersion"}), kQuarantineLabel,
+                           label != nullptr ? std::optional<std::string>(label->str())
+                                            : std::nullopt) == std::optional<std::string>("true");
     if (has != quarantine) {
       own_label = quarantine ? std::optional<std::string>("true") : std::nullopt;
       own_label_changes = true;
@@ -539,7 +517,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const Value* annotations = object->find({"metadata", "annotations"});
   auto annotation = [&](const char* k) {
     const Value* v = annotations != nullptr ? annotations->find(k) : nullptr;
-    return seen(key, rv, k, v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
+    return expectations_.seen(key, rv, k,
+                              v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
   };
   std::string changes;
   std::map<std::string, std::optional<std::string>> written;
@@ -566,9 +545,10 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   if (kind == "Deployment" || kind == "StatefulSet") {
     const Value* replicas_value = object->find({"spec", "replicas"});
     const std::string replicas_text =
-        seen(key, rv, "spec.replicas",
-             replicas_value != nullptr ? std::optional<std::string>(replicas_value->str())
-                                       : std::nullopt)
+        expectations_
+            .seen(key, rv, "spec.replicas",
+                  replicas_value != nullptr ? std::optional<std::string>(replicas_value->str())
+                                            : std::nullopt)
             .value_or("");
     const long replicas = parse_count(replicas_text).value_or(replicas_text.empty() ? 1 : 0);
     if (scale_to_zero && replicas > 0) {
@@ -602,7 +582,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     try {
       client_.merge_patch(*info->type, ns, name,
                           R"({"metadata":{)" + metadata + "}" + replicas_patch + "}");
-      expect(key, rv, written);
+      expectations_.expect(key, rv, written);
       if (own_label_changes) {
         act(own_label ? "quarantine" : "release", true);
         (own_label ? labelled : released)++;

@@ -13,6 +13,7 @@
 #include "kube/client.h"
 #include "posture/engine.h"
 #include "reconcilers/events.h"
+#include "reconcilers/expectations.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "runtime/clock.h"
@@ -165,21 +166,6 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   Holds holds_of(const std::vector<LoadedPolicy>& policies, std::string_view kind,
                  const document::Value& object) const;
 
-  // Writes this process made that the cache may not show yet ("expectations", as client-go's
-  // ReplicaSet controller keeps them). A reconcile that runs before the watch delivers its own
-  // write would otherwise write, and record an Event, twice. Keyed by object ("Pod/ns/name" or a
-  // workload key); valid while the cached object still has the resourceVersion the write was
-  // based on, and dropped as soon as the cache moves past it.
-  struct Expected {
-    std::string based_on;  // the cached resourceVersion the write was computed from
-    std::map<std::string, std::optional<std::string>> fields;
-  };
-  std::optional<std::string> seen(const std::string& object, const std::string& resource_version,
-                                  const std::string& field,
-                                  std::optional<std::string> cached) const;
-  void expect(const std::string& object, const std::string& resource_version,
-              std::map<std::string, std::optional<std::string>> fields);
-
   kube::KubeClient& client_;
   Sources sources_;
   PostureBook& book_;
@@ -188,8 +174,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   std::vector<std::string> never_touch_;
   ActionObserver on_action_;
   VerdictObserver on_verdict_;
-  mutable std::mutex mu_;
-  mutable std::map<std::string, Expected> expected_;  // guarded by mu_
+  mutable Expectations expectations_;  // our writes the cache may not show yet
 };
 
 }  // namespace bulwark::reconcilers
