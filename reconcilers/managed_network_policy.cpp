@@ -15,11 +15,10 @@ namespace {
 // API.md section 6: Audit changes nothing in the cluster, so both are kept in Enforce only; in
 // Audit, a namespace without default-deny is a finding (namespace_findings.h) instead.
 bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
-  if (spec.enforcement.mode != crds::EnforcementMode::kEnforce) return false;
-  if (kind == ManagedPolicyKind::kDefaultDeny) return spec.network.default_deny;
-  const auto& actions = spec.enforcement.actions;
-  return std::find(actions.begin(), actions.end(), crds::EnforcementAction::kQuarantine) !=
-         actions.end();
+  if (kind == ManagedPolicyKind::kQuarantine) {
+    return enforces(spec, crds::EnforcementAction::kQuarantine);
+  }
+  return spec.enforcement.mode == crds::EnforcementMode::kEnforce && spec.network.default_deny;
 }
 
 }  // namespace

@@ -84,6 +84,12 @@ PolicySet::Snapshot PolicySet::current() const {
   return snapshot_;
 }
 
+bool enforces(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action) {
+  const auto& a = spec.enforcement.actions;
+  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
+         std::find(a.begin(), a.end(), action) != a.end();
+}
+
 bool selects_namespace(const crds::SecurityPolicySpec& spec, const std::string& name,
                        const crds::Labels& labels) {
   const auto& excluded = spec.match.exclude_namespaces;

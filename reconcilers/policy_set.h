@@ -68,4 +68,7 @@ bool selects_namespace(const crds::SecurityPolicySpec& spec, const std::string& 
 
 crds::Labels labels_of(const document::Value& object);
 
+// Whether the policy is in Enforce mode and lists the action.
+bool enforces(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action);
+
 }  // namespace bulwark::reconcilers

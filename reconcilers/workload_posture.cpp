@@ -5,6 +5,7 @@
 
 #include "document/json_writer.h"
 #include "reconcilers/managed_network_policy.h"
+#include "reconcilers/workload_judgement.h"
 #include "server/logging.h"
 
 namespace bulwark::reconcilers {
@@ -53,12 +54,6 @@ std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
   return out;
-}
-
-bool has_action(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action) {
-  const auto& a = spec.enforcement.actions;
-  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
-         std::find(a.begin(), a.end(), action) != a.end();
 }
 
 // kScaledByAnnotation's value: "<workload uid>:<policy uid>,<policy uid>...".
@@ -276,7 +271,7 @@ WorkloadPostureReconciler::PodVerdict WorkloadPostureReconciler::judge_pod(
     if (!beyond) continue;
     out.policies.push_back(policy->policy.name);
     out.quarantine =
-        out.quarantine || has_action(policy->policy.spec, crds::EnforcementAction::kQuarantine);
+        out.quarantine || enforces(policy->policy.spec, crds::EnforcementAction::kQuarantine);
   }
   if (!out.policies.empty()) out.violations = join({controls.begin(), controls.end()});
   return out;
@@ -423,51 +418,16 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
 
   const auto now = clock_.wall_now();
   posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr};
-  WorkloadRecord record{ns, kind, name, {}};
-  std::set<std::string> controls;
-  bool violating = false, exempt = false, quarantine = false, scale_to_zero = false;
-  std::optional<std::chrono::system_clock::time_point> next_expiry;
-  std::vector<std::string> selecting;
-  std::vector<std::string> scalers;  // UIDs of the policies that scale this workload to zero
-  std::vector<Judged> judged;        // the selecting policies, with what each found
-  for (const auto& p : *policies) {
-    if (!p.active()) continue;
-    const auto& spec = p.policy.spec;
-    if (!selects_namespace(spec, ns, namespace_labels)) continue;
-    if (!p.evaluator->selects(*workload, &namespace_labels)) continue;
-    const auto verdict = p.evaluator->evaluate(*workload, context);
-    PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false};
-    std::set<std::string> mine;
-    for (const auto& v : verdict.violations) {
-      mine.emplace(v.control);
-      outcome.worst = std::min(outcome.worst, v.severity);
-    }
-    outcome.controls.assign(mine.begin(), mine.end());
-    controls.insert(mine.begin(), mine.end());
-    if (verdict.posture == posture::Posture::kViolating) {
-      violating = true;
-      const bool q = has_action(spec, crds::EnforcementAction::kQuarantine);
-      const bool s = has_action(spec, crds::EnforcementAction::kScaleToZero) &&
-                     (kind == "Deployment" || kind == "StatefulSet");
-      quarantine = quarantine || q;
-      scale_to_zero = scale_to_zero || s;
-      if (s) scalers.push_back(p.uid);
-      outcome.enforced = q || s;
-    }
-    exempt = exempt || verdict.posture == posture::Posture::kExempt;
-    for (const auto& ex : spec.exemptions) {
-      // An exemption that still applies: judge again the moment it expires.
-      if (!ex.expires || *ex.expires <= now) continue;
-      if (!ex.namespaces.empty() &&
-          std::find(ex.namespaces.begin(), ex.namespaces.end(), ns) == ex.namespaces.end()) {
-        continue;
-      }
-      if (!next_expiry || *ex.expires < *next_expiry) next_expiry = ex.expires;
-    }
-    selecting.push_back(p.policy.name);
-    judged.push_back({&p, std::move(mine)});
-    record.outcomes.push_back(std::move(outcome));
-  }
+  WorkloadJudgement judgement =
+      judge_workload(*workload, kind, ns, namespace_labels, *policies, context);
+  WorkloadRecord record{ns, kind, name, std::move(judgement.outcomes)};
+  const auto& controls = judgement.controls;
+  const auto& judged = judgement.judged;
+  const auto next_expiry = judgement.next_expiry;
+  auto& selecting = judgement.selecting;
+  auto& scalers = judgement.scalers;
+  bool quarantine = judgement.quarantine;
+  bool scale_to_zero = !scalers.empty();
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
   const Holds holds = holds_of(*policies, kind, *object);
   const bool holding = !holds.policies.empty();
@@ -479,10 +439,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     std::sort(selecting.begin(), selecting.end());
     logging::debug(key + ": held by unreadable policies " + join(holds.policies));
   }
-  const std::string posture = record.outcomes.empty() ? ""
-                              : violating             ? "violating"
-                              : exempt                ? "exempt"
-                                                      : "compliant";
+  const std::string posture =
+      judgement.posture ? std::string(posture::to_string(*judgement.posture)) : "";
   const ObjectRef ref{std::string(info->api_version), kind, ns, name,
                       str_at(*object, {"metadata", "uid"})};
   auto act = [&](std::string_view action, bool ok) {

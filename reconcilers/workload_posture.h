@@ -16,6 +16,7 @@
 #include "reconcilers/expectations.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
+#include "reconcilers/workload_judgement.h"
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "runtime/informer.h"
@@ -139,11 +140,6 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // until it is readable again or deleted. What it holds is read from the cluster, so a restart
   // keeps it too: the workload still lists the policy in bulwark.dev/policies; its pods carry the
   // quarantine label; bulwark.dev/scaled-by names the policy's UID.
-  // A selecting policy and the controls the workload's own verdict under it violates.
-  struct Judged {
-    const LoadedPolicy* policy;
-    std::set<std::string> controls;
-  };
   // A pod judged on its own spec: the policies under which it violates more than its owner.
   struct PodVerdict {
     std::vector<std::string> policies;

@@ -1,0 +1,71 @@
+#include "reconcilers/workload_judgement.h"
+
+#include <algorithm>
+
+namespace bulwark::reconcilers {
+
+namespace {
+
+// The earliest expiry, after `now`, of an exemption of `spec` that covers namespace `ns`.
+std::optional<std::chrono::system_clock::time_point> next_lapse(
+    const crds::SecurityPolicySpec& spec, const std::string& ns,
+    std::chrono::system_clock::time_point now) {
+  std::optional<std::chrono::system_clock::time_point> next;
+  for (const auto& ex : spec.exemptions) {
+    if (!ex.expires || *ex.expires <= now) continue;
+    if (!ex.namespaces.empty() &&
+        std::find(ex.namespaces.begin(), ex.namespaces.end(), ns) == ex.namespaces.end()) {
+      continue;
+    }
+    if (!next || *ex.expires < *next) next = ex.expires;
+  }
+  return next;
+}
+
+}  // namespace
+
+WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
+                                 const std::string& ns, const crds::Labels& namespace_labels,
+                                 const std::vector<LoadedPolicy>& policies,
+                                 const posture::EvaluationContext& context) {
+  WorkloadJudgement j;
+  bool violating = false, exempt = false;
+  const bool scalable = kind == "Deployment" || kind == "StatefulSet";
+  for (const auto& p : policies) {
+    if (!p.active()) continue;
+    const auto& spec = p.policy.spec;
+    if (!selects_namespace(spec, ns, namespace_labels)) continue;
+    if (!p.evaluator->selects(workload, &namespace_labels)) continue;
+    const auto verdict = p.evaluator->evaluate(workload, context);
+    PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false};
+    std::set<std::string> mine;
+    for (const auto& v : verdict.violations) {
+      mine.emplace(v.control);
+      outcome.worst = std::min(outcome.worst, v.severity);
+    }
+    outcome.controls.assign(mine.begin(), mine.end());
+    j.controls.insert(mine.begin(), mine.end());
+    if (verdict.posture == posture::Posture::kViolating) {
+      violating = true;
+      const bool q = enforces(spec, crds::EnforcementAction::kQuarantine);
+      const bool s = scalable && enforces(spec, crds::EnforcementAction::kScaleToZero);
+      j.quarantine = j.quarantine || q;
+      if (s) j.scalers.push_back(p.uid);
+      outcome.enforced = q || s;
+    }
+    exempt = exempt || verdict.posture == posture::Posture::kExempt;
+    const auto lapse = next_lapse(spec, ns, context.now);
+    if (lapse && (!j.next_expiry || *lapse < *j.next_expiry)) j.next_expiry = lapse;
+    j.selecting.push_back(p.policy.name);
+    j.judged.push_back({&p, std::move(mine)});
+    j.outcomes.push_back(std::move(outcome));
+  }
+  if (!j.outcomes.empty()) {
+    j.posture = violating ? posture::Posture::kViolating
+                : exempt  ? posture::Posture::kExempt
+                          : posture::Posture::kCompliant;
+  }
+  return j;
+}
+
+}  // namespace bulwark::reconcilers

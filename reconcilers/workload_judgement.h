@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "posture/engine.h"
+#include "posture/workload.h"
+#include "reconcilers/policy_set.h"
+#include "reconcilers/posture_book.h"
+
+namespace bulwark::reconcilers {
+
+// A selecting policy and the controls the workload's own verdict under it violates.
+struct Judged {
+  const LoadedPolicy* policy;
+  std::set<std::string> controls;
+};
+
+// What the active policies make of one top-level workload, before anything is written: the pure
+// half of the posture reconciler.
+struct WorkloadJudgement {
+  std::optional<posture::Posture> posture;  // nullopt: no policy selects it
+  std::set<std::string> controls;           // violated under any policy
+  std::vector<std::string> selecting;       // names of the selecting policies, in policy order
+  bool quarantine = false;                  // an Enforce + Quarantine policy finds a violation
+  std::vector<std::string> scalers;         // UIDs of the Enforce + ScaleToZero ones that do
+  // The first instant an exemption that applies now lapses: judge again then.
+  std::optional<std::chrono::system_clock::time_point> next_expiry;
+  std::vector<PolicyOutcome> outcomes;  // one per selecting policy, for the PostureBook
+  std::vector<Judged> judged;           // the same, for judging the workload's pods
+};
+
+// Judges `workload` (of `kind`, in namespace `ns` labelled `namespace_labels`) against every
+// active policy that selects it. ScaleToZero applies to Deployments and StatefulSets only.
+WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
+                                 const std::string& ns, const crds::Labels& namespace_labels,
+                                 const std::vector<LoadedPolicy>& policies,
+                                 const posture::EvaluationContext& context);
+
+}  // namespace bulwark::reconcilers
