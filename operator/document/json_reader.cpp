@@ -71,6 +71,18 @@ class JsonReader : public DocumentReader {
     }
   }
 
+  // Found by fuzz_json_reader: cpprestsdk turns a lone surrogate escape ("\udddd") into bytes that
+  // are not UTF-8, which Go's decoder would make U+FFFD. Refused, as is any byte Bulwark cannot
+  // write back.
+  static void check_decoded(const std::string& text, const std::string& path) {
+    std::uint32_t cp = 0;
+    for (std::size_t i = 0; i < text.size();) {
+      if (!next_code_point(text, i, cp)) {
+        throw ParseError(path + ": a \\u escape that is not a character (a lone surrogate)", 0, 0);
+      }
+    }
+  }
+
   // cpprestsdk's parser recurses once per level with no bound of its own, so the nesting is
   // measured before it runs: brackets outside strings.
   void check_depth(const std::string& text) const {
@@ -124,6 +136,7 @@ class JsonReader : public DocumentReader {
         v.type = Value::Type::kScalar;
         v.quoted = true;
         v.text = j.as_string();
+        check_decoded(v.text, path);
         break;
       case web::json::value::Array:
         v.type = Value::Type::kSequence;
@@ -141,6 +154,7 @@ class JsonReader : public DocumentReader {
         for (const auto& [key, member] : j.as_object()) {
           const std::size_t mark = path.size();
           path += (path.empty() ? "" : ".") + key;
+          check_decoded(key, path);
           v.members.emplace_back(key, convert(member, depth + 1, nodes, path));
           path.resize(mark);
         }

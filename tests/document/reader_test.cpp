@@ -254,12 +254,24 @@ TEST(JsonReader, SizeAndNestingAreBounded) {
   EXPECT_EQ(v.find("a")->str(), "[[[[\"]]");
 }
 
-// Found by fuzz_json_reader: invalid UTF-8 went through (Go's decoder would have changed it), and
-// -0 was written as -0 but read back as 0.
+// Found by fuzz_json_reader: invalid UTF-8 went through (Go's decoder would have changed it), a
+// lone surrogate escape decoded to bytes that are not UTF-8, and -0 was written as -0 but read
+// back as 0.
 TEST(JsonReader, InvalidUtf8IsRefusedAndNumbersHaveOneText) {
   std::istringstream bad("{\"a\":\"\xe5\xe5\"}");
   Value v;
   EXPECT_THROW(make_json_reader(bad)->next(v), ParseError);
+  std::istringstream surrogate(R"({"a":{"b":"x\udddd"}})");
+  try {
+    make_json_reader(surrogate)->next(v);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "a.b: a \\u escape that is not a character (a lone surrogate)");
+  }
+  std::istringstream pair(R"(["\ud83d\udd12"])");  // a surrogate pair is one character
+  make_json_reader(pair)->next(v);
+  EXPECT_EQ(v.items[0].str(), "\xf0\x9f\x94\x92");
   std::istringstream numbers(R"([-0, -0.0, 1.50, 1e2, 18446744073709551615])");
   make_json_reader(numbers)->next(v);
   EXPECT_EQ(to_json(v), "[0,0,1.5,100,18446744073709551615]");
