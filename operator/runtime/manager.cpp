@@ -1,0 +1,227 @@
+#include "runtime/manager.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+
+#include "server/http_server.h"
+#include "server/logging.h"
+
+namespace bulwark::runtime {
+
+struct Manager::Cache {
+  std::string name;
+  std::unique_ptr<Informer> informer;
+  std::unique_ptr<Reflector> reflector;
+  std::thread thread;
+};
+
+struct Manager::Loop {
+  std::unique_ptr<WorkQueue> queue;
+  std::unique_ptr<Reconciler> reconciler;
+  std::unique_ptr<Controller> controller;
+};
+
+Manager::Manager(kube::KubeClient& client, Clock& clock, Options options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+Manager::~Manager() = default;
+
+Informer& Manager::add_cache(const std::string& name, const kube::ResourceType& type,
+                             Projection projection) {
+  auto c = std::make_unique<Cache>();
+  c->name = name;
+  c->informer = std::make_unique<Informer>(projection);
+  Reflector::Options o;
+  o.type = type;
+  // Each reflector draws its jitter from its own generator: they run on separate threads.
+  auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+  c->reflector = std::make_unique<Reflector>(client_, *c->informer, o, clock_, [rng] {
+    return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+  });
+  c->reflector->set_restart_observer([this, name](Reflector::Restart r, const std::string& d) {
+    if (observers_.watch_restarted) observers_.watch_restarted(name, r, d);
+  });
+  caches_.push_back(std::move(c));
+  return *caches_.back()->informer;
+}
+
+Informer* Manager::find_cache(const std::string& name) const {
+  for (const auto& c : caches_) {
+    if (c->name == name) return c->informer.get();
+  }
+  return nullptr;
+}
+
+Informer& Manager::cache(const std::string& name) const {
+  Informer* found = find_cache(name);
+  if (found == nullptr) std::abort();  // a name the wiring never registered
+  return *found;
+}
+
+std::vector<std::string> Manager::cache_names() const {
+  std::vector<std::string> names;
+  for (const auto& c : caches_) names.push_back(c->name);
+  return names;
+}
+
+WorkQueue& Manager::add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
+                                   int workers) {
+  auto l = std::make_unique<Loop>();
+  l->queue = std::make_unique<WorkQueue>(ItemRateLimiter::Options{}, clock_);
+  l->reconciler = std::move(reconciler);
+  l->controller = std::make_unique<Controller>(name, *l->reconciler, *l->queue, workers, clock_);
+  l->controller->set_observer(
+      [this, name](const std::string& key, Clock::Duration took, const std::string& error) {
+        if (observers_.reconciled) observers_.reconciled(name, took, error);
+        if (error.empty()) return;
+        // A conflict means the cache was a write behind; the retry reads the newer object.
+        if (error.find(": 409 ") != std::string::npos) {
+          logging::debug(name + " " + key + ": " + error);
+        } else {
+          logging::warn(name + " " + key + ": " + error);
+        }
+      });
+  loops_.push_back(std::move(l));
+  return *loops_.back()->queue;
+}
+
+std::map<std::string, std::size_t> Manager::queue_depths() const {
+  std::map<std::string, std::size_t> depths;
+  for (const auto& l : loops_) depths[l->controller->name()] = l->queue->depth();
+  return depths;
+}
+
+bool Manager::synced() const {
+  return std::all_of(caches_.begin(), caches_.end(),
+                     [](const auto& c) { return c->reflector->has_synced(); });
+}
+
+bool Manager::start_servers() {
+  if (options_.health_probe_bind_address != "0") {
+    probes_ = server::make_http_server();
+    probes_->handle("/healthz", [] { return server::Reply{200, "text/plain", "ok\n"}; });
+    probes_->handle("/readyz", [this] {
+      std::string waiting;
+      for (const auto& c : caches_) {
+        if (!c->reflector->has_synced()) waiting += (waiting.empty() ? "" : ", ") + c->name;
+      }
+      if (waiting.empty()) return server::Reply{200, "text/plain", "ok\n"};
+      return server::Reply{503, "text/plain", "caches not synced: " + waiting + "\n"};
+    });
+  }
+  if (options_.metrics_bind_address != "0" && scrape_) {
+    metrics_ = server::make_http_server();
+    metrics_->handle("/metrics", [this] {
+      return server::Reply{200, "text/plain; version=0.0.4; charset=utf-8", scrape_()};
+    });
+  }
+  try {
+    if (probes_) probes_->start(options_.health_probe_bind_address);
+    if (probes_) {
+      logging::info("health probes on " + options_.health_probe_bind_address +
+                    " (/healthz, /readyz)");
+    }
+    if (metrics_) metrics_->start(options_.metrics_bind_address);
+    if (metrics_) logging::info("metrics on " + options_.metrics_bind_address + " (/metrics)");
+  } catch (const server::ServerError& e) {
+    logging::error(e.what());
+    return false;
+  }
+  return true;
+}
+
+void Manager::start_election() {
+  if (!options_.leader_election) return;
+  const auto& o = *options_.leader_election;
+  logging::info("leader election on Lease " + o.namespace_name + "/" + o.name + " as " +
+                o.identity);
+  elector_ = std::make_unique<LeaderElector>(client_, o, clock_);
+  election_ = std::thread([this] {
+    elector_->run([] { logging::info("became the leader"); },
+                  [this] {
+                    if (stopping_) return;
+                    // As controller-runtime does: a replica that lost the lease exits and comes
+                    // back clean rather than risk acting beside the new leader.
+                    logging::error("lost the leader lease; exiting");
+                    lost_leadership_ = true;
+                    kill(getpid(), SIGTERM);
+                  });
+  });
+}
+
+void Manager::start_gate_and_resync() {
+  starter_ = std::thread([this] {
+    while (!stopping_) {
+      if (synced() && (!elector_ || elector_->is_leader())) {
+        for (auto& l : loops_) l->controller->start();
+        if (observers_.started) observers_.started();
+        logging::info("controllers started");
+        started_ = true;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  // Every resync period, judge everything again: a check whose inputs changed without an event
+  // (an exemption's clock, a report) is caught, and a converged cluster still costs no write.
+  resync_thread_ = std::thread([this] {
+    while (!stopping_) {
+      sleep_unless_stopped(clock_, options_.resync_period, stopping_);
+      if (!stopping_ && started_ && resync_) {
+        logging::debug("resync: judging everything again");
+        resync_();
+      }
+    }
+  });
+}
+
+void Manager::shut_down() {
+  // Draining must not hang the pod's termination: give up after 15 seconds.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(15));
+    logging::error("shutdown took longer than 15s; exiting");
+    std::_Exit(1);
+  }).detach();
+  stopping_ = true;
+  if (starter_.joinable()) starter_.join();
+  if (resync_thread_.joinable()) resync_thread_.join();
+  for (auto& l : loops_) l->controller->stop();  // finishes the keys in hand
+  if (elector_) {
+    elector_->stop();  // releases the lease so another replica leads at once
+    election_.join();
+  }
+  for (auto& c : caches_) c->reflector->stop();
+  for (auto& c : caches_) {
+    if (c->thread.joinable()) c->thread.join();
+  }
+  if (probes_) probes_->stop();
+  if (metrics_) metrics_->stop();
+  logging::info("stopped");
+}
+
+int Manager::run(const sigset_t& signals) {
+  for (auto& c : caches_) c->thread = std::thread([r = c->reflector.get()] { r->run(); });
+  if (!start_servers()) {
+    stopping_ = true;
+    for (auto& c : caches_) c->reflector->stop();
+    for (auto& c : caches_) c->thread.join();
+    if (probes_) probes_->stop();
+    return 1;
+  }
+  start_election();
+  start_gate_and_resync();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logging::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                "; shutting down");
+  const bool lost = lost_leadership_;
+  shut_down();
+  return lost ? 1 : 0;
+}
+
+}  // namespace bulwark::runtime

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <signal.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+#include "runtime/clock.h"
+#include "runtime/controller.h"
+#include "runtime/informer.h"
+#include "runtime/leader_election.h"
+#include "runtime/projection.h"
+#include "runtime/reflector.h"
+#include "runtime/workqueue.h"
+
+namespace bulwark::server {
+class HttpServer;
+}
+
+namespace bulwark::runtime {
+
+// controller-runtime's Manager, in small. It owns what every controller shares:
+// - caches: one informer and reflector per watched resource, kept warm on every replica;
+// - controllers: a queue, a reconciler and its workers each, started only once every cache has
+//   synced (an unsynced policy cache would read as "no policy" and undo what policies want) and,
+//   with leader election, only on the leader;
+// - the resync ticker, which hands every resync period to on_resync();
+// - the probe server (/healthz; /readyz once every cache synced) and the metrics server;
+// - the shutdown order on SIGTERM or SIGINT: controllers finish the keys in hand, the lease is
+//   released (another replica leads at once), watches stop, servers stop; a watchdog ends the
+//   process after 15 seconds whatever happens.
+// Register caches and controllers, wire handlers, then run(). Not copyable.
+class Manager {
+ public:
+  struct Options {
+    std::string health_probe_bind_address = ":8081";  // "0" turns it off
+    std::string metrics_bind_address = ":8080";       // "0" turns it off
+    Clock::Duration resync_period = std::chrono::minutes(10);
+    std::optional<LeaderElector::Options> leader_election;  // none: always leading
+  };
+  // Told of what metrics count; each is optional.
+  struct Observers {
+    std::function<void(const std::string& cache, Reflector::Restart, const std::string& detail)>
+        watch_restarted;
+    std::function<void(const std::string& controller, Clock::Duration took,
+                       const std::string& error)>
+        reconciled;
+    std::function<void()> started;  // the controllers started (this replica leads)
+  };
+
+  Manager(kube::KubeClient& client, Clock& clock, Options options);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // Registers a watched resource. Before run().
+  Informer& add_cache(const std::string& name, const kube::ResourceType& type,
+                      Projection projection);
+  // A registered cache; nullptr for a name never registered.
+  Informer* find_cache(const std::string& name) const;
+  // A registered cache; a name never registered is a programming error and aborts.
+  Informer& cache(const std::string& name) const;
+  std::vector<std::string> cache_names() const;
+
+  // Registers a controller and returns its queue, for handlers to feed. Before run().
+  WorkQueue& add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
+                            int workers);
+  std::map<std::string, std::size_t> queue_depths() const;
+
+  void set_observers(Observers observers) { observers_ = std::move(observers); }
+  // Called every resync period once the controllers run.
+  void on_resync(std::function<void()> fn) { resync_ = std::move(fn); }
+  // The /metrics body; without it, or with metrics_bind_address "0", nothing is served.
+  void serve_metrics(std::function<std::string()> scrape) { scrape_ = std::move(scrape); }
+
+  // Runs until one of `signals` (blocked in every thread) arrives, then shuts down in order.
+  // Returns 0, or 1 when a server could not start or the lease was lost (the replica exits and
+  // comes back clean rather than act beside the new leader).
+  int run(const sigset_t& signals);
+
+ private:
+  struct Cache;
+  struct Loop;
+  bool synced() const;
+  bool start_servers();
+  void start_election();
+  void start_gate_and_resync();
+  void shut_down();
+
+  kube::KubeClient& client_;
+  Clock& clock_;
+  Options options_;
+  Observers observers_;
+  std::function<void()> resync_;
+  std::function<std::string()> scrape_;
+  std::vector<std::unique_ptr<Cache>> caches_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::unique_ptr<server::HttpServer> probes_, metrics_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::thread election_, starter_, resync_thread_;
+  std::atomic<bool> stopping_{false}, started_{false}, lost_leadership_{false};
+};
+
+}  // namespace bulwark::runtime
