@@ -374,229 +374,251 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
   return holds;
 }
 
-runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
+std::optional<posture::VulnerabilityCounts> WorkloadPostureReconciler::vulnerabilities_for(
+    const Target& t, const std::vector<LoadedPolicy>& policies) const {
+  const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
+    return p.active() && p.policy.spec.images.max_severity.has_value();
+  });
+  if (!wanted || sources_.vulnerabilities == nullptr) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> subjects{{t.kind, t.name}};
+  if (t.kind == "Deployment") {  // a Deployment's reports are about its ReplicaSets
+    for (const auto& rs : sources_.workloads.replicasets.keys_owned_by(t.ref.uid)) {
+      subjects.emplace_back("ReplicaSet", rs.substr(rs.find('/') + 1));
+    }
+  }
+  return sources_.vulnerabilities->counts(t.ns, subjects);
+}
+
+namespace {
+
+// A second past the instant, so the exemption has surely lapsed when it runs; never more than a
+// day out, so a far expiry (up to the year 9999) holds no huge timer.
+runtime::Result requeue_at(std::optional<std::chrono::system_clock::time_point> instant,
+                           std::chrono::system_clock::time_point now) {
+  if (!instant) return {};
+  constexpr auto kMaxWait = std::chrono::hours(24);
+  const auto wait = *instant - now;
+  return {wait >= kMaxWait ? std::chrono::duration_cast<runtime::Clock::Duration>(kMaxWait)
+                           : std::chrono::duration_cast<runtime::Clock::Duration>(wait) +
+                                 std::chrono::seconds(1)};
+}
+
+}  // namespace
+
+std::optional<WorkloadPostureReconciler::Target> WorkloadPostureReconciler::target_of(
+    const std::string& key) const {
   const auto first = key.find('/');
   const auto second = key.find('/', first + 1);
-  if (first == std::string::npos || second == std::string::npos) return {};
-  const std::string kind = key.substr(0, first);
-  const std::string ns = key.substr(first + 1, second - first - 1);
-  const std::string name = key.substr(second + 1);
-  const KindInfo* info = kind_info(kind);
-  if (info == nullptr) return {};
-  if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
+  if (first == std::string::npos || second == std::string::npos) return std::nullopt;
+  Target t;
+  t.key = key;
+  t.kind = key.substr(0, first);
+  t.ns = key.substr(first + 1, second - first - 1);
+  t.name = key.substr(second + 1);
+  const KindInfo* info = kind_info(t.kind);
+  if (info == nullptr) return std::nullopt;
+  t.type = info->type;
+  t.object = sources_.workloads.of(t.kind)->get(t.ns + "/" + t.name);
+  t.ref = {std::string(info->api_version), t.kind, t.ns, t.name,
+           t.object != nullptr ? str_at(*t.object, {"metadata", "uid"}) : ""};
+  return t;
+}
 
-  auto object = sources_.workloads.of(kind)->get(ns + "/" + name);
-  if (object == nullptr || object->find({"metadata", "deletionTimestamp"}) != nullptr ||
-      top_owner_key(kind, *object, sources_.workloads) != key) {
+runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
+  const auto target = target_of(key);
+  if (!target) return {};
+  const Target& t = *target;
+  if (std::find(never_touch_.begin(), never_touch_.end(), t.ns) != never_touch_.end()) return {};
+  if (t.object == nullptr || t.object->find({"metadata", "deletionTimestamp"}) != nullptr ||
+      top_owner_key(t.kind, *t.object, sources_.workloads) != key) {
     book_.erase(key);  // gone, going, or judged as part of its owner
     return {};
   }
-  if (kind == "Pod" && awaiting_owner(*object, sources_.workloads, clock_.wall_now())) {
+  if (t.kind == "Pod" && awaiting_owner(*t.object, sources_.workloads, clock_.wall_now())) {
     return {std::chrono::seconds(2)};  // its owner's watch event is on its way
   }
-  const auto workload = posture::workload_from(*object, kind);
+  const auto workload = posture::workload_from(*t.object, t.kind);
   if (!workload) return {};
 
   crds::Labels namespace_labels;
-  if (auto n = sources_.namespaces.get(ns)) namespace_labels = labels_of(*n);
-
-  std::optional<posture::VulnerabilityCounts> vulnerabilities;
+  if (auto n = sources_.namespaces.get(t.ns)) namespace_labels = labels_of(*n);
   const auto policies = sources_.policies.current();
-  const bool wants_reports = std::any_of(policies->begin(), policies->end(), [](const auto& p) {
-    return p.active() && p.policy.spec.images.max_severity.has_value();
-  });
-  if (wants_reports && sources_.vulnerabilities != nullptr) {
-    std::vector<std::pair<std::string, std::string>> subjects{{kind, name}};
-    if (kind == "Deployment") {
-      for (const auto& rs :
-           sources_.workloads.replicasets.keys_owned_by(str_at(*object, {"metadata", "uid"}))) {
-        subjects.emplace_back("ReplicaSet", rs.substr(rs.find('/') + 1));
-      }
-    }
-    vulnerabilities = sources_.vulnerabilities->counts(ns, subjects);
-  }
-
+  const auto vulnerabilities = vulnerabilities_for(t, *policies);
   const auto now = clock_.wall_now();
-  posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr};
+  const posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr};
   WorkloadJudgement judgement =
-      judge_workload(*workload, kind, ns, namespace_labels, *policies, context);
-  WorkloadRecord record{ns, kind, name, std::move(judgement.outcomes)};
-  const auto& controls = judgement.controls;
-  const auto& judged = judgement.judged;
-  const auto next_expiry = judgement.next_expiry;
-  auto& selecting = judgement.selecting;
-  auto& scalers = judgement.scalers;
-  bool quarantine = judgement.quarantine;
-  bool scale_to_zero = !scalers.empty();
+      judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context);
+  WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
-  const Holds holds = holds_of(*policies, kind, *object);
-  const bool holding = !holds.policies.empty();
-  if (holding) {
-    quarantine = quarantine || holds.quarantine;
-    scale_to_zero = scale_to_zero || !holds.scalers.empty();
-    scalers.insert(scalers.end(), holds.scalers.begin(), holds.scalers.end());
-    selecting.insert(selecting.end(), holds.policies.begin(), holds.policies.end());
-    std::sort(selecting.begin(), selecting.end());
+  const Holds holds = holds_of(*policies, t.kind, *t.object);
+  if (!holds.policies.empty()) {
+    judgement.quarantine = judgement.quarantine || holds.quarantine;
+    judgement.scalers.insert(judgement.scalers.end(), holds.scalers.begin(), holds.scalers.end());
+    judgement.selecting.insert(judgement.selecting.end(), holds.policies.begin(),
+                               holds.policies.end());
+    std::sort(judgement.selecting.begin(), judgement.selecting.end());
     logging::debug(key + ": held by unreadable policies " + join(holds.policies));
   }
-  const std::string posture =
-      judgement.posture ? std::string(posture::to_string(*judgement.posture)) : "";
-  const ObjectRef ref{std::string(info->api_version), kind, ns, name,
-                      str_at(*object, {"metadata", "uid"})};
-  auto act = [&](std::string_view action, bool ok) {
-    if (on_action_) on_action_(action, ok);
-  };
 
   // Pods first: once the workload's annotations say it is released, its pods are too, which is
   // what the policy finalizer relies on.
-  int labelled = 0, released = 0;
-  std::optional<std::string> own_label;
-  bool own_label_changes = false;
-  if (kind == "Pod") {
-    // A bare pod is its own workload: its label goes in the one patch below with its
-    // annotations, so the cache never sees one write without the other.
-    const Value* label = object->find({"metadata", "labels", kQuarantineLabel});
-    const bool has =
-        expectations_.seen("Pod/" + ns + "/" + name,
-                           str_at(*object, {"metadata", "resourceVersion"}), kQuarantineLabel,
-                           label != nullptr ? std::optional<std::string>(label->str())
-                                            : std::nullopt) == std::optional<std::string>("true");
-    if (has != quarantine) {
-      own_label = quarantine ? std::optional<std::string>("true") : std::nullopt;
-      own_label_changes = true;
-    }
-  } else {
-    std::tie(labelled, released) =
-        write_pods(ns, pod_keys_of(kind, *object), quarantine, judged, context);
+  Written w;
+  if (t.kind != "Pod") {
+    std::tie(w.labelled, w.released) = write_pods(t.ns, pod_keys_of(t.kind, *t.object),
+                                                  judgement.quarantine, judgement.judged, context);
   }
-
-  // Then the workload: annotations and, for ScaleToZero, replicas, in one merge patch.
-  const std::string rv = str_at(*object, {"metadata", "resourceVersion"});
-  const Value* annotations = object->find({"metadata", "annotations"});
-  auto annotation = [&](const char* k) {
-    const Value* v = annotations != nullptr ? annotations->find(k) : nullptr;
-    return expectations_.seen(key, rv, k,
-                              v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
-  };
-  std::string changes;
-  std::map<std::string, std::optional<std::string>> written;
-  auto set = [&](const char* k, const std::optional<std::string>& want) {
-    if (annotation(k) == want) return;
-    changes += std::string(changes.empty() ? "" : ",") + document::json_quote(k) + ":" +
-               (want ? document::json_quote(*want) : "null");
-    written[k] = want;
-  };
-  const std::string violations_text = join({controls.begin(), controls.end()});
-  const std::string posture_before = annotation(kPostureAnnotation).value_or("");
-  const auto violations_before = annotation(kViolationsAnnotation);
-  if (!holding) {  // an unreadable policy's verdict is unknown: what was written stands
-    set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
-    set(kViolationsAnnotation,
-        violations_text.empty() ? std::nullopt : std::optional(violations_text));
-  }
-  set(kPoliciesAnnotation, selecting.empty() ? std::nullopt : std::optional(join(selecting)));
-  const bool annotations_changed = !changes.empty();
-
-  std::string replicas_patch;
-  std::string_view replica_action;
-  const auto recorded = annotation(kRecordedReplicasAnnotation);
-  if (kind == "Deployment" || kind == "StatefulSet") {
-    const Value* replicas_value = object->find({"spec", "replicas"});
-    const std::string replicas_text =
-        expectations_
-            .seen(key, rv, "spec.replicas",
-                  replicas_value != nullptr ? std::optional<std::string>(replicas_value->str())
-                                            : std::nullopt)
-            .value_or("");
-    const long replicas = parse_count(replicas_text).value_or(replicas_text.empty() ? 1 : 0);
-    if (scale_to_zero && replicas > 0) {
-      set(kRecordedReplicasAnnotation, std::to_string(replicas));
-      set(kScaledByAnnotation, scaled_by_text(ref.uid, scalers));
-      replicas_patch = R"(,"spec":{"replicas":0})";
-      replica_action = "scale_to_zero";
-      written["spec.replicas"] = "0";
-    } else if (!scale_to_zero && recorded &&
-               scaled_by_us(annotation(kScaledByAnnotation), ref.uid, *policies)) {
-      // Only what Bulwark took from this very object, under a policy that still exists: a
-      // standby copied from an exported manifest carries the annotations but not the UIDs.
-      set(kRecordedReplicasAnnotation, std::nullopt);
-      set(kScaledByAnnotation, std::nullopt);
-      // Give back what was taken, unless someone has set a count since: theirs stands.
-      if (replicas == 0 && parse_count(*recorded)) {
-        replicas_patch = R"(,"spec":{"replicas":)" + *recorded + "}";
-        replica_action = "restore_replicas";
-        written["spec.replicas"] = *recorded;
-      }
-    }
-  }
-  if (!changes.empty() || own_label_changes) {
-    std::string metadata;
-    if (!changes.empty()) metadata = R"("annotations":{)" + changes + "}";
-    if (own_label_changes) {
-      metadata += std::string(metadata.empty() ? "" : ",") + R"("labels":{")" + kQuarantineLabel +
-                  "\":" + (own_label ? "\"true\"" : "null") + "}";
-      written[kQuarantineLabel] = own_label;
-    }
-    try {
-      client_.merge_patch(*info->type, ns, name,
-                          R"({"metadata":{)" + metadata + "}" + replicas_patch + "}");
-      expectations_.expect(key, rv, written);
-      if (own_label_changes) {
-        act(own_label ? "quarantine" : "release", true);
-        (own_label ? labelled : released)++;
-      }
-      if (annotations_changed) act("annotate", true);
-      if (!replica_action.empty()) act(replica_action, true);
-    } catch (const kube::ApiError& e) {
-      if (e.error_class() == kube::ErrorClass::kNotFound) return {};
-      act(replica_action.empty() ? "annotate" : replica_action, false);
-      throw;
-    }
-    logging::info(key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
-                  (violations_text.empty() ? "" : " [" + violations_text + "]") +
-                  (replica_action.empty() ? "" : ", " + std::string(replica_action)));
-  } else {
-    logging::debug(key + " is up to date");
-  }
-
-  // Events: one per change.
-  if (posture == "violating" &&
-      (posture_before != "violating" || violations_before != std::optional(violations_text))) {
-    events_.record(ref, "Warning", "PolicyViolation",
-                   "violates " + violations_text + " (policies " + join(selecting) + ")");
-  }
-  if (labelled > 0 || replica_action == "scale_to_zero") {
-    events_.record(ref, "Warning", "Quarantined",
-                   replica_action == "scale_to_zero"
-                       ? "scaled to zero by SecurityPolicy enforcement"
-                       : "labelled " + std::to_string(labelled) + " pod(s) " + kQuarantineLabel +
-                             "=true; the namespace's " + kQuarantinePolicyName +
-                             " NetworkPolicy isolates them");
-  }
-  if (released > 0 || replica_action == "restore_replicas") {
-    events_.record(ref, "Normal", "Released",
-                   replica_action == "restore_replicas"
-                       ? "replicas restored to " + recorded.value_or("")
-                       : "released " + std::to_string(released) + " pod(s) from quarantine");
-  }
+  if (!write_workload(t, judgement, !holds.policies.empty(), *policies, w)) return {};
+  record_events(t, judgement, w);
 
   if (record.outcomes.empty()) {
     book_.erase(key);
   } else {
     book_.put(key, std::move(record));
   }
-  if (annotations_changed && on_verdict_) on_verdict_(key);
+  if (w.annotations_changed && on_verdict_) on_verdict_(key);
+  return requeue_at(judgement.next_expiry, now);
+}
 
-  if (next_expiry) {
-    // A second past the instant, so the exemption has surely lapsed when it runs; never more than
-    // a day out, so a far expiry (up to the year 9999) holds no huge timer.
-    constexpr auto kMaxWait = std::chrono::hours(24);
-    const auto wait = *next_expiry - now;
-    return {wait >= kMaxWait ? std::chrono::duration_cast<runtime::Clock::Duration>(kMaxWait)
-                             : std::chrono::duration_cast<runtime::Clock::Duration>(wait) +
-                                   std::chrono::seconds(1)};
+void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJudgement& j,
+                                              const Written& w) {
+  const std::string violations = join({j.controls.begin(), j.controls.end()});
+  if (j.posture == posture::Posture::kViolating &&
+      (w.posture_before != "violating" || w.violations_before != std::optional(violations))) {
+    events_.record(t.ref, "Warning", "PolicyViolation",
+                   "violates " + violations + " (policies " + join(j.selecting) + ")");
   }
-  return {};
+  if (w.labelled > 0 || w.replica_action == "scale_to_zero") {
+    events_.record(t.ref, "Warning", "Quarantined",
+                   w.replica_action == "scale_to_zero"
+                       ? "scaled to zero by SecurityPolicy enforcement"
+                       : "labelled " + std::to_string(w.labelled) + " pod(s) " + kQuarantineLabel +
+                             "=true; the namespace's " + kQuarantinePolicyName +
+                             " NetworkPolicy isolates them");
+  }
+  if (w.released > 0 || w.replica_action == "restore_replicas") {
+    events_.record(t.ref, "Normal", "Released",
+                   w.replica_action == "restore_replicas"
+                       ? "replicas restored to " + w.recorded.value_or("")
+                       : "released " + std::to_string(w.released) + " pod(s) from quarantine");
+  }
+}
+
+// The workload's replica change under ScaleToZero, into `patch` (annotations through `set`).
+void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJudgement& j,
+                                               const std::vector<LoadedPolicy>& policies,
+                                               const Annotate& annotation, const Set& set,
+                                               Written& w, std::string& patch,
+                                               Expectations::Fields& written) {
+  w.recorded = annotation(kRecordedReplicasAnnotation);
+  if (t.kind != "Deployment" && t.kind != "StatefulSet") return;
+  const Value* value = t.object->find({"spec", "replicas"});
+  const std::string text =
+      expectations_
+          .seen(t.key, str_at(*t.object, {"metadata", "resourceVersion"}), "spec.replicas",
+                value != nullptr ? std::optional<std::string>(value->str()) : std::nullopt)
+          .value_or("");
+  const long replicas = parse_count(text).value_or(text.empty() ? 1 : 0);
+  const bool scale_to_zero = !j.scalers.empty();
+  if (scale_to_zero && replicas > 0) {
+    set(kRecordedReplicasAnnotation, std::to_string(replicas));
+    set(kScaledByAnnotation, scaled_by_text(t.ref.uid, j.scalers));
+    patch = R"(,"spec":{"replicas":0})";
+    w.replica_action = "scale_to_zero";
+    written["spec.replicas"] = "0";
+  } else if (!scale_to_zero && w.recorded &&
+             scaled_by_us(annotation(kScaledByAnnotation), t.ref.uid, policies)) {
+    // Only what Bulwark took from this very object, under a policy that still exists: a
+    // standby copied from an exported manifest carries the annotations but not the UIDs.
+    set(kRecordedReplicasAnnotation, std::nullopt);
+    set(kScaledByAnnotation, std::nullopt);
+    // Give back what was taken, unless someone has set a count since: theirs stands.
+    if (replicas == 0 && parse_count(*w.recorded)) {
+      patch = R"(,"spec":{"replicas":)" + *w.recorded + "}";
+      w.replica_action = "restore_replicas";
+      written["spec.replicas"] = *w.recorded;
+    }
+  }
+}
+
+bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJudgement& j,
+                                               bool holding,
+                                               const std::vector<LoadedPolicy>& policies,
+                                               Written& w) {
+  const std::string rv = str_at(*t.object, {"metadata", "resourceVersion"});
+  const Annotate annotation = [&](const char* k) {
+    const Value* v = t.object->find({"metadata", "annotations", k});
+    return expectations_.seen(t.key, rv, k,
+                              v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
+  };
+  std::string annotations;
+  Expectations::Fields written;
+  const Set set = [&](const char* k, const std::optional<std::string>& want) {
+    if (annotation(k) == want) return;
+    annotations += std::string(annotations.empty() ? "" : ",") + document::json_quote(k) + ":" +
+                   (want ? document::json_quote(*want) : "null");
+    written[k] = want;
+  };
+  const std::string posture = j.posture ? std::string(posture::to_string(*j.posture)) : "";
+  const std::string violations = join({j.controls.begin(), j.controls.end()});
+  w.posture_before = annotation(kPostureAnnotation).value_or("");
+  w.violations_before = annotation(kViolationsAnnotation);
+  if (!holding) {  // an unreadable policy's verdict is unknown: what was written stands
+    set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
+    set(kViolationsAnnotation, violations.empty() ? std::nullopt : std::optional(violations));
+  }
+  set(kPoliciesAnnotation, j.selecting.empty() ? std::nullopt : std::optional(join(j.selecting)));
+  w.annotations_changed = !annotations.empty();
+  std::string replicas_patch;
+  replica_change(t, j, policies, annotation, set, w, replicas_patch, written);
+  // A bare pod is its own workload: its label goes in this one patch with its annotations, so the
+  // cache never sees one write without the other.
+  std::string label;
+  if (t.kind == "Pod") {
+    const auto want = j.quarantine ? std::optional<std::string>("true") : std::nullopt;
+    const Value* v = t.object->find({"metadata", "labels", kQuarantineLabel});
+    if (expectations_.seen("Pod/" + t.ns + "/" + t.name, rv, kQuarantineLabel,
+                           v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt) !=
+        want) {
+      label = R"("labels":{)" + document::json_quote(kQuarantineLabel) + ":" +
+              (want ? "\"true\"" : "null") + "}";
+      written[kQuarantineLabel] = want;
+      (want ? w.labelled : w.released)++;
+    }
+  }
+  if (annotations.empty() && label.empty()) {
+    logging::debug(t.key + " is up to date");
+    return true;
+  }
+  std::string metadata = annotations.empty() ? "" : R"("annotations":{)" + annotations + "}";
+  if (!label.empty()) metadata += (metadata.empty() ? "" : ",") + label;
+  return patch_workload(t, R"({"metadata":{)" + metadata + "}" + replicas_patch + "}", rv,
+                        std::move(written), w, posture, violations);
+}
+
+bool WorkloadPostureReconciler::patch_workload(const Target& t, const std::string& patch,
+                                               const std::string& rv, Expectations::Fields written,
+                                               const Written& w, const std::string& posture,
+                                               const std::string& violations) {
+  auto act = [&](std::string_view action, bool ok) {
+    if (on_action_) on_action_(action, ok);
+  };
+  const bool label_changed = written.count(kQuarantineLabel) > 0;
+  const bool labelled = label_changed && written[kQuarantineLabel].has_value();
+  try {
+    client_.merge_patch(*t.type, t.ns, t.name, patch);
+    expectations_.expect(t.key, rv, std::move(written));
+    if (label_changed) act(labelled ? "quarantine" : "release", true);
+    if (w.annotations_changed) act("annotate", true);
+    if (!w.replica_action.empty()) act(w.replica_action, true);
+  } catch (const kube::ApiError& e) {
+    if (e.error_class() == kube::ErrorClass::kNotFound) return false;
+    act(w.replica_action.empty() ? "annotate" : w.replica_action, false);
+    throw;
+  }
+  logging::info(t.key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
+                (violations.empty() ? "" : " [" + violations + "]") +
+                (w.replica_action.empty() ? "" : ", " + std::string(w.replica_action)));
+  return true;
 }
 
 }  // namespace bulwark::reconcilers

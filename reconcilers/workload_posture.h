@@ -154,6 +154,41 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                                  bool quarantine, const std::vector<Judged>& judged,
                                  const posture::EvaluationContext& context);
 
+  // The workload a key names, as the cache has it (object null when it is not there).
+  struct Target {
+    std::string key, kind, ns, name;
+    const kube::ResourceType* type = nullptr;
+    runtime::Informer::Object object;
+    ObjectRef ref;
+  };
+  std::optional<Target> target_of(const std::string& key) const;
+  std::optional<posture::VulnerabilityCounts> vulnerabilities_for(
+      const Target& t, const std::vector<LoadedPolicy>& policies) const;
+
+  // What writing a workload did, for its Events.
+  struct Written {
+    int labelled = 0, released = 0;
+    bool annotations_changed = false;
+    std::string_view replica_action;      // "", "scale_to_zero" or "restore_replicas"
+    std::optional<std::string> recorded;  // bulwark.dev/recorded-replicas before the write
+    std::string posture_before;
+    std::optional<std::string> violations_before;
+  };
+  using Annotate = std::function<std::optional<std::string>(const char*)>;
+  using Set = std::function<void(const char*, const std::optional<std::string>&)>;
+  // The workload's own merge patch: annotations, replicas (ScaleToZero) and, for a bare pod, its
+  // quarantine label. False when the workload went meanwhile.
+  bool write_workload(const Target& t, const WorkloadJudgement& j, bool holding,
+                      const std::vector<LoadedPolicy>& policies, Written& w);
+  void replica_change(const Target& t, const WorkloadJudgement& j,
+                      const std::vector<LoadedPolicy>& policies, const Annotate& annotation,
+                      const Set& set, Written& w, std::string& patch,
+                      Expectations::Fields& written);
+  bool patch_workload(const Target& t, const std::string& patch, const std::string& rv,
+                      Expectations::Fields written, const Written& w, const std::string& posture,
+                      const std::string& violations);
+  void record_events(const Target& t, const WorkloadJudgement& j, const Written& w);
+
   struct Holds {
     std::vector<std::string> policies;  // names of the unreadable policies the workload lists
     bool quarantine = false;            // its pods are quarantined now
