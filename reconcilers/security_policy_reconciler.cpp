@@ -148,10 +148,9 @@ bool SecurityPolicyReconciler::still_marked(const std::string& policy) const {
   return false;
 }
 
-runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
-  auto object = sources_.policies.get(name);
-  if (object == nullptr) return {};  // deleted: nothing to report on
-  const Value* meta = object->find("metadata");
+std::optional<runtime::Result> SecurityPolicyReconciler::keep_finalizer(const std::string& name,
+                                                                        const Value& object) {
+  const Value* meta = object.find("metadata");
   const std::string resource_version = field(meta, "resourceVersion");
   std::vector<std::string> finalizers;
   for (const auto& f : document::items_of(meta != nullptr ? meta->find("finalizers") : nullptr)) {
@@ -166,13 +165,12 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
                         R"({"metadata":{"resourceVersion":)" + json_quote(resource_version) +
                             R"(,"finalizers":[)" + items + "]}}");
   };
-
   if (meta != nullptr && meta->find("deletionTimestamp") != nullptr) {
-    if (!has_finalizer) return {};
+    if (!has_finalizer) return runtime::Result{};
     if (still_marked(name)) {
       // The posture reconciler is releasing the policy's workloads; each change re-enqueues this
       // policy, and the delay is only a backstop.
-      return {std::chrono::seconds(2)};
+      return runtime::Result{std::chrono::seconds(2)};
     }
     std::vector<std::string> rest;
     for (const auto& f : finalizers) {
@@ -180,63 +178,40 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     }
     patch_finalizers(rest);
     logging::info("policy " + name + ": cleanup done, finalizer removed");
-    return {};
+    return runtime::Result{};
   }
   if (!has_finalizer) {
     finalizers.emplace_back(kCleanupFinalizer);
     patch_finalizers(finalizers);  // the update comes back through the cache for the status
     logging::info("policy " + name + ": added finalizer " + kCleanupFinalizer);
-    return {};
+    return runtime::Result{};
   }
+  return std::nullopt;
+}
 
-  if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
-  const auto parsed = crds::parse_security_policy(*object);
-  const std::string generation =
-      field(meta, "generation").empty() ? "0" : field(meta, "generation");
-  const Value* status = object->find("status");
+SecurityPolicyReconciler::Condition SecurityPolicyReconciler::readiness(
+    const Value& object, const crds::PolicyParseResult& parsed, const std::string& generation) {
   Condition ready = ready_condition(parsed.errors);
-  if (parsed.errors.empty()) {
-    // An expired exemption is judged once, when a generation is first seen: later it has simply
-    // lapsed, which is no fault of the policy.
-    std::vector<crds::FieldError> expired;
-    if (field(status, "observedGeneration") != generation) {
-      expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
-    } else if (expired_when_written(*object)) {
-      expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
-      if (expired.empty()) expired.push_back({"spec.exemptions", "had expired when written"});
-    }
-    if (!expired.empty()) {
-      ready = ready_condition(expired);
-      ready.reason = kExpiredExemptionReason;
-    }
+  if (!parsed.errors.empty()) return ready;
+  // An expired exemption is judged once, when a generation is first seen: later it has simply
+  // lapsed, which is no fault of the policy.
+  std::vector<crds::FieldError> expired;
+  if (field(object.find("status"), "observedGeneration") != generation) {
+    expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
+  } else if (expired_when_written(object)) {
+    expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
+    if (expired.empty()) expired.push_back({"spec.exemptions", "had expired when written"});
   }
-  const bool valid = ready.status == "True";
-  PolicySummary summary;
-  int namespaces = 0;
-  if (valid) {
-    summary = book_.summarize(name, kMaxStatusViolations);
-    add_namespace_findings(summary,
-                           namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
-                                                           sources_.network_policies));
-    for (const auto& ns : sources_.namespaces.keys()) {
-      if (auto n = sources_.namespaces.get(ns);
-          n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {
-        ++namespaces;
-      }
-    }
+  if (!expired.empty()) {
+    ready = ready_condition(expired);
+    ready.reason = kExpiredExemptionReason;
   }
-  std::vector<Condition> want{ready, compliant_condition(valid, summary)};
-  if (valid && parsed.policy.spec.images.max_severity) {
-    want.push_back(reports_served_
-                       ? Condition{"VulnerabilityReports", "True", "ReportsServed",
-                                   "images.maxSeverity is judged from Trivy Operator's "
-                                   "VulnerabilityReports"}
-                       : Condition{"VulnerabilityReports", "False", "ReportsNotServed",
-                                   "aquasecurity.github.io/v1alpha1 VulnerabilityReports are not "
-                                   "served in this cluster, so images.maxSeverity is not checked; "
-                                   "install Trivy Operator and restart Bulwark"});
-  }
+  return ready;
+}
 
+std::string SecurityPolicyReconciler::conditions_json(const std::vector<Condition>& want,
+                                                      const Value* status,
+                                                      const std::string& generation) const {
   std::string conditions;
   for (const auto& c : want) {
     std::string transition = rfc3339_seconds(clock_.wall_now());
@@ -252,9 +227,59 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
                   R"(,"message":)" + json_quote(c.message) + R"(,"observedGeneration":)" +
                   generation + R"(,"lastTransitionTime":)" + json_quote(transition) + "}";
   }
+  return conditions;
+}
+
+std::vector<SecurityPolicyReconciler::Condition> SecurityPolicyReconciler::wanted_conditions(
+    const Condition& ready, const crds::SecurityPolicySpec& spec,
+    const PolicySummary& summary) const {
+  const bool valid = ready.status == "True";
+  std::vector<Condition> want{ready, compliant_condition(valid, summary)};
+  if (valid && spec.images.max_severity) {
+    want.push_back(reports_served_
+                       ? Condition{"VulnerabilityReports", "True", "ReportsServed",
+                                   "images.maxSeverity is judged from Trivy Operator's "
+                                   "VulnerabilityReports"}
+                       : Condition{"VulnerabilityReports", "False", "ReportsNotServed",
+                                   "aquasecurity.github.io/v1alpha1 VulnerabilityReports are not "
+                                   "served in this cluster, so images.maxSeverity is not checked; "
+                                   "install Trivy Operator and restart Bulwark"});
+  }
+  return want;
+}
+
+runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
+  auto object = sources_.policies.get(name);
+  if (object == nullptr) return {};  // deleted: nothing to report on
+  if (auto done = keep_finalizer(name, *object)) return *done;
+  if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
+
+  const Value* meta = object->find("metadata");
+  const auto parsed = crds::parse_security_policy(*object);
+  const std::string generation =
+      field(meta, "generation").empty() ? "0" : field(meta, "generation");
+  const Value* status = object->find("status");
+  const Condition ready = readiness(*object, parsed, generation);
+  const bool valid = ready.status == "True";
+  PolicySummary summary;
+  int namespaces = 0;
+  if (valid) {
+    summary = book_.summarize(name, kMaxStatusViolations);
+    add_namespace_findings(summary,
+                           namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
+                                                           sources_.network_policies));
+    for (const auto& ns : sources_.namespaces.keys()) {
+      if (auto n = sources_.namespaces.get(ns);
+          n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {
+        ++namespaces;
+      }
+    }
+  }
+  const auto want = wanted_conditions(ready, parsed.policy.spec, summary);
   const std::string body = R"({"observedGeneration":)" + generation + R"(,"conditions":[)" +
-                           conditions + R"(],"summary":)" + summary_json(summary, namespaces) +
-                           R"(,"violations":)" + violations_json(summary) + R"(,"lastEvaluated":)" +
+                           conditions_json(want, status, generation) + R"(],"summary":)" +
+                           summary_json(summary, namespaces) + R"(,"violations":)" +
+                           violations_json(summary) + R"(,"lastEvaluated":)" +
                            json_quote(rfc3339_seconds(clock_.wall_now())) + "}";
   const auto desired = document::parse_json(body);
   if (comparable(status) == comparable(&desired)) {
@@ -265,7 +290,8 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
                         R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
                         R"("metadata":{"name":)" +
                             json_quote(name) + R"(,"resourceVersion":)" +
-                            json_quote(resource_version) + R"(},"status":)" + body + "}");
+                            json_quote(field(meta, "resourceVersion")) + R"(},"status":)" + body +
+                            "}");
   logging::info("wrote status of policy " + name + ": Ready=" + want[0].status + " " +
                 want[0].reason + (want[0].message.empty() ? "" : ": " + want[0].message) +
                 ", score " + std::to_string(summary.score) + ", " +

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,18 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
 
  private:
   bool still_marked(const std::string& policy) const;
+  // Keeps the cleanup finalizer: added to a live policy, removed once a deleted one has released
+  // everything. A result when that was all this reconcile had to do.
+  std::optional<runtime::Result> keep_finalizer(const std::string& name,
+                                                const document::Value& object);
+  Condition readiness(const document::Value& object, const crds::PolicyParseResult& parsed,
+                      const std::string& generation);
+  std::vector<Condition> wanted_conditions(const Condition& ready,
+                                           const crds::SecurityPolicySpec& spec,
+                                           const PolicySummary& summary) const;
+  // The conditions as JSON, each keeping its lastTransitionTime unless its status flips.
+  std::string conditions_json(const std::vector<Condition>& want, const document::Value* status,
+                              const std::string& generation) const;
 
   kube::KubeClient& client_;
   Sources sources_;
