@@ -103,6 +103,30 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   return ports == std::set<std::string>{"UDP/53", "TCP/53"};
 }
 
+bool ManagedNetworkPolicyReconciler::managed_by_us(const Value& current) {
+  const Value* managed = current.find({"metadata", "labels", kManagedByLabel});
+  return managed != nullptr && managed->str() == "bulwark";
+}
+
+void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* current) {
+  {
+    std::lock_guard lock(mu_);
+    held_.erase(ns);
+    applied_.erase(ns);
+  }
+  if (current == nullptr) return;
+  const std::string name = name_of(kind_);
+  const Value* uid = current->find({"metadata", "uid"});
+  try {
+    client_.remove(kube::resources::kNetworkPolicies, ns, name,
+                   uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt);
+    logging::info("removed " + ns + "/" + name + ": no policy selects the namespace");
+    if (on_write_) on_write_(kind_, "delete");
+  } catch (const kube::ApiError& e) {
+    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
+  }
+}
+
 ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::wanted_by(
     const std::string& ns, bool& allow_dns) const {
   Owners owners;
@@ -143,14 +167,11 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
   Owners owners = wanted_by(ns, allow_dns);
 
   auto current = sources_.network_policies.get(ns + "/" + name);
-  if (current != nullptr) {
-    const Value* managed = current->find({"metadata", "labels", kManagedByLabel});
-    if (managed == nullptr || managed->str() != "bulwark") {
-      // Someone else's object that happens to have our name: never rewrite or delete it.
-      logging::warn("namespace " + ns + " has a NetworkPolicy " + name +
-                    " that Bulwark did not create; leaving it alone");
-      return {};
-    }
+  if (current != nullptr && !managed_by_us(*current)) {
+    // Someone else's object that happens to have our name: never rewrite or delete it.
+    logging::warn("namespace " + ns + " has a NetworkPolicy " + name +
+                  " that Bulwark did not create; leaving it alone");
+    return {};
   }
   // API.md section 6: a policy that cannot be read keeps what it holds. Its owner reference on
   // the object says it holds it; the object is then neither removed nor loosened (its owners
@@ -166,21 +187,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     allow_dns = allow_dns && !document::items_of(current->find({"spec", "egress"})).empty();
   }
   if (owners.empty()) {
-    {
-      std::lock_guard lock(mu_);
-      held_.erase(ns);
-      applied_.erase(ns);
-    }
-    if (current == nullptr) return {};
-    const Value* uid = current->find({"metadata", "uid"});
-    try {
-      client_.remove(kube::resources::kNetworkPolicies, ns, name,
-                     uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt);
-      logging::info("removed " + ns + "/" + name + ": no policy selects the namespace");
-      if (on_write_) on_write_(kind_, "delete");
-    } catch (const kube::ApiError& e) {
-      if (e.error_class() != kube::ErrorClass::kNotFound) throw;
-    }
+    remove(ns, current.get());
     return {};
   }
   {

@@ -65,6 +65,9 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // The active policies that want the object in namespace `ns` (none when it is going), and
   // whether all of them allow DNS egress.
   Owners wanted_by(const std::string& ns, bool& allow_dns) const;
+  static bool managed_by_us(const document::Value& current);
+  // Deletes the object (when there is one) and forgets the namespace.
+  void remove(const std::string& ns, const document::Value* current);
   // The owners of `current` that are policies which cannot be read now (and are not going).
   Owners held_by_unreadable(const document::Value& current) const;
 
