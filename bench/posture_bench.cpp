@@ -5,6 +5,7 @@
 //   usage: posture_bench [DEPLOYMENTS]
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "document/reader.h"
@@ -64,8 +65,8 @@ int main(int argc, char** argv) {
   runtime::Informer pods(runtime::project_workload), deploys(runtime::project_workload),
       statefulsets(runtime::project_workload), daemonsets(runtime::project_workload),
       replicasets(runtime::project_workload), jobs(runtime::project_workload),
-      cronjobs(runtime::project_workload), namespaces(runtime::project_workload),
-      policies(runtime::project_spec);
+      cronjobs(runtime::project_workload), replicationcontrollers(runtime::project_workload),
+      namespaces(runtime::project_workload), policies(runtime::project_spec);
   for (int n = 0; n < 20; ++n) {
     namespaces.upsert(document::parse_json(R"({"metadata":{"name":"ns-)" + std::to_string(n) +
                                            R"(","resourceVersion":"1","labels":{"env":"prod"}}})"));
@@ -107,10 +108,19 @@ int main(int argc, char** argv) {
   reconcilers::NoEvents events;
   reconcilers::WorkloadPostureReconciler posture(
       client,
-      {{pods, deploys, statefulsets, daemonsets, replicasets, jobs, cronjobs},
-       namespaces,
-       policy_set,
-       nullptr},
+      {reconcilers::WorkloadCaches([&](std::string_view resource) -> const runtime::Informer& {
+         const std::map<std::string_view, const runtime::Informer*> by_resource{
+             {"pods", &pods},
+             {"deployments", &deploys},
+             {"statefulsets", &statefulsets},
+             {"daemonsets", &daemonsets},
+             {"replicasets", &replicasets},
+             {"replicationcontrollers", &replicationcontrollers},
+             {"jobs", &jobs},
+             {"cronjobs", &cronjobs}};
+         return *by_resource.at(resource);
+       }),
+       namespaces, policy_set, nullptr},
       book, events, clock, {});
 
   auto start = Steady::now();

@@ -7,6 +7,7 @@
 
 #include "crds/control_ids.h"
 #include "document/value.h"
+#include "posture/workload_kinds.h"
 
 namespace bulwark::crds {
 
@@ -319,14 +320,14 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
     read_selector(m.get("workloadSelector"), "spec.match.workloadSelector",
                   spec.match.workload_selector, errors);
     m.read_strings("kinds", spec.match.kinds);
-    static constexpr std::string_view kKinds[] = {
-        "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"};
     for (std::size_t i = 0; i < spec.match.kinds.size(); ++i) {
-      if (std::find(std::begin(kKinds), std::end(kKinds), spec.match.kinds[i]) ==
-          std::end(kKinds)) {
+      if (posture::find_workload_kind(spec.match.kinds[i]) == nullptr) {
+        std::string known;
+        for (const auto& k : posture::kWorkloadKinds) {
+          known += (known.empty() ? "" : ", ") + std::string(k.kind);
+        }
         m.error("spec.match.kinds[" + std::to_string(i) + "]",
-                "unsupported kind \"" + spec.match.kinds[i] +
-                    "\" (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)");
+                "unsupported kind \"" + spec.match.kinds[i] + "\" (" + known + ")");
       }
     }
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crds/label_selector.h"
+#include "posture/workload_kinds.h"
 
 namespace bulwark::document {
 struct Value;
@@ -44,8 +45,11 @@ struct MatchSpec {
   LabelSelector namespace_selector;
   std::vector<std::string> exclude_namespaces{"kube-system", "kube-public", "kube-node-lease"};
   LabelSelector workload_selector;
-  std::vector<std::string> kinds{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                                 "Job",        "CronJob",     "Pod"};
+  std::vector<std::string> kinds = [] {  // default: every kind posture/workload_kinds.h lists
+    std::vector<std::string> all;
+    for (const auto& k : posture::kWorkloadKinds) all.emplace_back(k.kind);
+    return all;
+  }();
 };
 
 struct PodSecuritySpec {

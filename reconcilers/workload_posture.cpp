@@ -14,28 +14,6 @@ using document::Value;
 
 namespace {
 
-struct KindInfo {
-  std::string_view kind;
-  std::string_view api_version;
-  const kube::ResourceType* type;
-};
-
-const KindInfo* kind_info(std::string_view kind) {
-  static const KindInfo kinds[] = {
-      {"Pod", "v1", &kube::resources::kPods},
-      {"Deployment", "apps/v1", &kube::resources::kDeployments},
-      {"StatefulSet", "apps/v1", &kube::resources::kStatefulSets},
-      {"DaemonSet", "apps/v1", &kube::resources::kDaemonSets},
-      {"ReplicaSet", "apps/v1", &kube::resources::kReplicaSets},
-      {"Job", "batch/v1", &kube::resources::kJobs},
-      {"CronJob", "batch/v1", &kube::resources::kCronJobs},
-  };
-  for (const auto& k : kinds) {
-    if (k.kind == kind) return &k;
-  }
-  return nullptr;
-}
-
 std::string str_at(const Value& v, std::initializer_list<std::string_view> path) {
   const Value* found = v.find(path);
   return found != nullptr ? std::string(found->str()) : std::string();
@@ -100,14 +78,18 @@ std::optional<long> parse_count(const std::string& text) {
 
 }  // namespace
 
+WorkloadCaches::WorkloadCaches(
+    const std::function<const runtime::Informer&(std::string_view)>& cache)
+    : pods(cache("pods")), replicasets(cache("replicasets")), jobs(cache("jobs")) {
+  for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
+    by_row_[i] = &cache(kWorkloadKinds[i].resource);
+  }
+}
+
 const runtime::Informer* WorkloadCaches::of(std::string_view kind) const {
-  if (kind == "Pod") return &pods;
-  if (kind == "Deployment") return &deployments;
-  if (kind == "StatefulSet") return &statefulsets;
-  if (kind == "DaemonSet") return &daemonsets;
-  if (kind == "ReplicaSet") return &replicasets;
-  if (kind == "Job") return &jobs;
-  if (kind == "CronJob") return &cronjobs;
+  for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
+    if (kWorkloadKinds[i].kind == kind) return by_row_[i];
+  }
   return nullptr;
 }
 
@@ -128,11 +110,11 @@ std::string top_owner_key(std::string_view kind, const Value& object,
     if (owner == nullptr) break;
     const std::string owner_kind = str_at(*owner, {"kind"});
     const std::string owner_name = str_at(*owner, {"name"});
+    const posture::WorkloadKind* owner_row = posture::find_workload_kind(owner_kind);
+    const posture::WorkloadKind* current_row = posture::find_workload_kind(current_kind);
     const bool known =
-        (current_kind == "Pod" && (owner_kind == "ReplicaSet" || owner_kind == "Job" ||
-                                   owner_kind == "StatefulSet" || owner_kind == "DaemonSet")) ||
-        (current_kind == "ReplicaSet" && owner_kind == "Deployment") ||
-        (current_kind == "Job" && owner_kind == "CronJob");
+        owner_row != nullptr && current_row != nullptr &&
+        (current_kind == "Pod" ? owner_row->owns_pods : current_row->controlled_by == owner_kind);
     if (!known) break;
     // The owner is the object with that UID, not whatever now has that kind and name: a pod
     // whose controller reference names a compliant Job it does not belong to is judged itself.
@@ -151,9 +133,8 @@ bool awaiting_owner(const Value& pod, const WorkloadCaches& caches,
   const Value* owner = controller_of(pod);
   if (owner == nullptr) return false;
   const std::string kind = str_at(*owner, {"kind"});
-  if (kind != "ReplicaSet" && kind != "Job" && kind != "StatefulSet" && kind != "DaemonSet") {
-    return false;
-  }
+  const posture::WorkloadKind* row = posture::find_workload_kind(kind);
+  if (row == nullptr || !row->owns_pods) return false;
   const std::string key = str_at(pod, {"metadata", "namespace"}) + "/" + str_at(*owner, {"name"});
   if (caches.of(kind)->get(key) != nullptr) return false;  // there, with another UID: forged
   const auto created = crds::parse_rfc3339(str_at(pod, {"metadata", "creationTimestamp"}));
@@ -244,13 +225,14 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
       if (auto m = middle.get(key)) owned_pods(str_at(*m, {"metadata", "uid"}));
     }
   };
-  if (kind == "Deployment") {
-    via(sources_.workloads.replicasets);
-  } else if (kind == "CronJob") {
-    via(sources_.workloads.jobs);
-  } else {
-    owned_pods(uid);
+  // Through the kind this one controls (ReplicaSets of a Deployment, Jobs of a CronJob), if any.
+  for (const auto& row : kWorkloadKinds) {
+    if (row.controlled_by == kind) {
+      via(*sources_.workloads.of(row.kind));
+      return pods;
+    }
   }
+  owned_pods(uid);
   return pods;
 }
 
@@ -415,12 +397,12 @@ std::optional<WorkloadPostureReconciler::Target> WorkloadPostureReconciler::targ
   t.kind = key.substr(0, first);
   t.ns = key.substr(first + 1, second - first - 1);
   t.name = key.substr(second + 1);
-  const KindInfo* info = kind_info(t.kind);
-  if (info == nullptr) return std::nullopt;
-  t.type = info->type;
+  const posture::WorkloadKind* row = posture::find_workload_kind(t.kind);
+  if (row == nullptr) return std::nullopt;
+  t.type = {std::string(row->group), std::string(row->version), std::string(row->resource), true};
   t.object = sources_.workloads.of(t.kind)->get(t.ns + "/" + t.name);
-  t.ref = {std::string(info->api_version), t.kind, t.ns, t.name,
-           t.object != nullptr ? str_at(*t.object, {"metadata", "uid"}) : ""};
+  t.ref = {(row->group.empty() ? "" : std::string(row->group) + "/") + std::string(row->version),
+           t.kind, t.ns, t.name, t.object != nullptr ? str_at(*t.object, {"metadata", "uid"}) : ""};
   return t;
 }
 
@@ -605,7 +587,7 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const std::strin
   const bool label_changed = written.count(kQuarantineLabel) > 0;
   const bool labelled = label_changed && written[kQuarantineLabel].has_value();
   try {
-    client_.merge_patch(*t.type, t.ns, t.name, patch);
+    client_.merge_patch(t.type, t.ns, t.name, patch);
     expectations_.expect(t.key, rv, std::move(written));
     if (label_changed) act(labelled ? "quarantine" : "release", true);
     if (w.annotations_changed) act("annotate", true);

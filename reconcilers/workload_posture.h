@@ -12,6 +12,7 @@
 
 #include "kube/client.h"
 #include "posture/engine.h"
+#include "posture/workload_kinds.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
 #include "reconcilers/policy_set.h"
@@ -32,29 +33,19 @@ inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded
 // given back only to that object, and only while one of those policies exists.
 inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
 
-// The workload kinds Bulwark judges, each with the name of its cache (and resource).
-struct WorkloadKind {
-  std::string_view kind;
-  std::string_view cache;
-};
-inline constexpr std::array<WorkloadKind, 7> kWorkloadKinds = {{{"Pod", "pods"},
-                                                                {"Deployment", "deployments"},
-                                                                {"StatefulSet", "statefulsets"},
-                                                                {"DaemonSet", "daemonsets"},
-                                                                {"ReplicaSet", "replicasets"},
-                                                                {"Job", "jobs"},
-                                                                {"CronJob", "cronjobs"}}};
+using posture::kWorkloadKinds;  // the one table of workload kinds (posture/workload_kinds.h)
 
-// The caches of the workload kinds, by kind name ("Deployment").
+// The caches of the workload kinds, one per row of kWorkloadKinds, found by kind name.
 struct WorkloadCaches {
+  // `cache` gives the cache of a table row's resource ("deployments").
+  explicit WorkloadCaches(const std::function<const runtime::Informer&(std::string_view)>& cache);
+  const runtime::Informer* of(std::string_view kind) const;  // null for another kind
   const runtime::Informer& pods;
-  const runtime::Informer& deployments;
-  const runtime::Informer& statefulsets;
-  const runtime::Informer& daemonsets;
   const runtime::Informer& replicasets;
   const runtime::Informer& jobs;
-  const runtime::Informer& cronjobs;
-  const runtime::Informer* of(std::string_view kind) const;  // null for another kind
+
+ private:
+  std::array<const runtime::Informer*, kWorkloadKinds.size()> by_row_;
 };
 
 // Workload keys are "Kind/namespace/name" ("Deployment/shop/cart").
@@ -157,7 +148,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // The workload a key names, as the cache has it (object null when it is not there).
   struct Target {
     std::string key, kind, ns, name;
-    const kube::ResourceType* type = nullptr;
+    kube::ResourceType type;
     runtime::Informer::Object object;
     ObjectRef ref;
   };

@@ -72,6 +72,17 @@ deployment p-holdq bad 1 true
 deployment p-holds bad 2 true
 deployment p-pods web 1 false
 deployment p-pods rolling 1 true
+cat <<'RC' | $kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy-rc, namespace: p-pods}
+spec:
+  replicas: 1
+  selector: {app: legacy-rc}
+  template:
+    metadata: {labels: {app: legacy-rc}}
+    spec: {containers: [{name: app, image: registry.example.com/app:1.0, securityContext: {privileged: true}}]}
+RC
 # The operator's own namespace, selected by the ScaleToZero policy below (issue 11 item 4), and a
 # standby copied from an exported manifest that no policy selects (item 5).
 $kubectl label namespace bulwark-system posture=scale --overwrite >/dev/null
@@ -212,6 +223,8 @@ pod_annotation() { $kubectl -n p-pods get "$1" -o jsonpath="{.metadata.annotatio
 pod_label() { $kubectl -n p-pods get "$1" -o jsonpath='{.metadata.labels.bulwark\.dev/quarantine}' 2>/dev/null; }
 check "3b setup: web compliant, rolling's pod quarantined" \
   eventually 30 bash -c "$(declare -f annotation is pod_of pod_label); kubectl=$kubectl; is p-pods deploy/web posture compliant && [ -n \"\$(pod_of web)\" ] && [ \"\$(pod_label \$(pod_of rolling))\" = true ]"
+check "3b a ReplicationController is judged as a workload: annotated violating, its pod quarantined" \
+  eventually 30 bash -c "$(declare -f annotation is pod_of pod_label); kubectl=$kubectl; is p-pods rc/legacy-rc posture violating && [ \"\$(pod_label \$(pod_of legacy-rc))\" = true ]"
 web_pod=$(pod_of web)
 $kubectl -n p-pods debug "$web_pod" --image=busybox:1.36 --profile=sysadmin -c debugger >/dev/null 2>&1
 check "3b a privileged ephemeral container (kubectl debug --profile=sysadmin): the pod is annotated violating and quarantined itself" \

@@ -114,19 +114,19 @@ struct Watched {
   runtime::Projection projection;
 };
 
-const std::vector<Watched>& watched_resources() {
-  static const std::vector<Watched> w = {
+// Every cache the operator keeps: the policies, namespaces and NetworkPolicies, and one per row
+// of the workload kinds table.
+std::vector<Watched> watched_resources() {
+  std::vector<Watched> w = {
       {"securitypolicies", kube::resources::kSecurityPolicies, runtime::project_spec},
-      {"pods", kube::resources::kPods, runtime::project_workload},
       {"namespaces", kube::resources::kNamespaces, runtime::project_workload},
-      {"deployments", kube::resources::kDeployments, runtime::project_workload},
-      {"statefulsets", kube::resources::kStatefulSets, runtime::project_workload},
-      {"daemonsets", kube::resources::kDaemonSets, runtime::project_workload},
-      {"replicasets", kube::resources::kReplicaSets, runtime::project_workload},
-      {"jobs", kube::resources::kJobs, runtime::project_workload},
-      {"cronjobs", kube::resources::kCronJobs, runtime::project_workload},
       {"networkpolicies", kube::resources::kNetworkPolicies, runtime::project_spec},
   };
+  for (const auto& k : posture::kWorkloadKinds) {
+    w.push_back({std::string(k.resource),
+                 {std::string(k.group), std::string(k.version), std::string(k.resource), true},
+                 runtime::project_workload});
+  }
   return w;
 }
 
@@ -201,9 +201,9 @@ class OperatorControllers {
         metrics_(metrics),
         policy_set_(m_.cache("securitypolicies"), clock),
         events_(client, clock),
-        workloads_{m_.cache("pods"),       m_.cache("deployments"), m_.cache("statefulsets"),
-                   m_.cache("daemonsets"), m_.cache("replicasets"), m_.cache("jobs"),
-                   m_.cache("cronjobs")},
+        workloads_([this](std::string_view resource) -> const runtime::Informer& {
+          return m_.cache(std::string(resource));
+        }),
         reports_(m_.find_cache("vulnerabilityreports")) {
     if (reports_ != nullptr) {
       vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports_);
@@ -324,7 +324,7 @@ class OperatorControllers {
 
   void add_handlers() {
     for (const auto& w : reconcilers::kWorkloadKinds) {
-      m_.cache(std::string(w.cache))
+      m_.cache(std::string(w.resource))
           .add_handler([this, kind = std::string(w.kind)](const std::string& key) {
             const std::string event = kind + "/" + key;
             metrics_.event_seen(event);

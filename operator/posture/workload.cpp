@@ -1,5 +1,7 @@
 #include "posture/workload.h"
 
+#include "posture/workload_kinds.h"
+
 #include <string_view>
 
 namespace bulwark::posture {
@@ -10,13 +12,9 @@ namespace {
 
 // Where each kind keeps its pod template, relative to the object.
 std::optional<std::string_view> template_path(std::string_view kind) {
-  if (kind == "Pod") return "";
-  if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" ||
-      kind == "ReplicaSet" || kind == "ReplicationController" || kind == "Job") {
-    return "spec.template";
-  }
-  if (kind == "CronJob") return "spec.jobTemplate.spec.template";
-  return std::nullopt;
+  const WorkloadKind* k = find_workload_kind(kind);
+  if (k == nullptr) return std::nullopt;
+  return k->template_path;
 }
 
 const Value* walk(const Value& root, std::string_view dotted) {

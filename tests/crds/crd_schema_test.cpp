@@ -48,6 +48,13 @@ TEST_F(CrdSchema, ExemptionControlsAreExactlyTheKnownControlIds) {
   EXPECT_EQ(ids, std::vector<std::string>(kControlIds.begin(), kControlIds.end()));
 }
 
+TEST_F(CrdSchema, KindsAreExactlyTheWorkloadKindsTable) {
+  std::vector<std::string> table;
+  for (const auto& k : posture::kWorkloadKinds) table.emplace_back(k.kind);
+  EXPECT_EQ(strings(field({"match", "kinds"})->find({"items", "enum"})), table);
+  EXPECT_EQ(strings(field({"match", "kinds"})->find("default")), table);
+}
+
 TEST_F(CrdSchema, DefaultsMatchTheModel) {
   const SecurityPolicySpec d;
   EXPECT_EQ(field({"podSecurity", "level"})->find("default")->str(),

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "document/reader.h"
 #include "kube/fake_transport.h"
 #include "reconcilers/managed_network_policy.h"
@@ -51,6 +53,7 @@ class PostureTest : public ::testing::Test {
         replicasets_(runtime::project_workload),
         jobs_(runtime::project_workload),
         cronjobs_(runtime::project_workload),
+        replicationcontrollers_(runtime::project_workload),
         namespaces_(runtime::project_workload),
         policies_(runtime::project_spec),
         policy_set_(policies_, clock_) {
@@ -67,7 +70,18 @@ class PostureTest : public ::testing::Test {
   }
 
   WorkloadCaches caches() {
-    return {pods_, deployments_, statefulsets_, daemonsets_, replicasets_, jobs_, cronjobs_};
+    return WorkloadCaches([this](std::string_view resource) -> const runtime::Informer& {
+      const std::map<std::string_view, const runtime::Informer*> by_resource{
+          {"pods", &pods_},
+          {"deployments", &deployments_},
+          {"statefulsets", &statefulsets_},
+          {"daemonsets", &daemonsets_},
+          {"replicasets", &replicasets_},
+          {"replicationcontrollers", &replicationcontrollers_},
+          {"jobs", &jobs_},
+          {"cronjobs", &cronjobs_}};
+      return *by_resource.at(resource);
+    });
   }
 
   void policy(const std::string& name, const std::string& spec, const std::string& rv = "1") {
@@ -124,7 +138,7 @@ class PostureTest : public ::testing::Test {
   testing::FakeTransport* transport_;
   std::unique_ptr<kube::KubeClient> client_;
   runtime::Informer pods_, deployments_, statefulsets_, daemonsets_, replicasets_, jobs_, cronjobs_,
-      namespaces_, policies_;
+      replicationcontrollers_, namespaces_, policies_;
   PolicySet policy_set_;
   PostureBook book_;
   RecordedEvents events_;

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace bulwark::posture {
+
+// The workload kinds Bulwark judges: one table for the engine's template lookup, the
+// SecurityPolicy's match.kinds (and the CRD's enum, held equal by a unit test), the operator's
+// caches and its owner resolution.
+struct WorkloadKind {
+  std::string_view kind;           // "Deployment"
+  std::string_view group;          // "apps"; "" for the core group
+  std::string_view version;        // "v1"
+  std::string_view resource;       // "deployments": the REST resource and the cache's name
+  std::string_view template_path;  // the pod template: "" for a Pod itself
+  std::string_view controlled_by;  // the kind whose controller makes these ("Deployment" for
+                                   // ReplicaSets); "" when none
+  bool owns_pods = false;          // its controller makes pods
+};
+
+inline constexpr std::array<WorkloadKind, 8> kWorkloadKinds = {{
+    {"Deployment", "apps", "v1", "deployments", "spec.template", "", false},
+    {"StatefulSet", "apps", "v1", "statefulsets", "spec.template", "", true},
+    {"DaemonSet", "apps", "v1", "daemonsets", "spec.template", "", true},
+    {"ReplicaSet", "apps", "v1", "replicasets", "spec.template", "Deployment", true},
+    {"ReplicationController", "", "v1", "replicationcontrollers", "spec.template", "", true},
+    {"Job", "batch", "v1", "jobs", "spec.template", "CronJob", true},
+    {"CronJob", "batch", "v1", "cronjobs", "spec.jobTemplate.spec.template", "", false},
+    {"Pod", "", "v1", "pods", "", "", false},
+}};
+
+// The table's row for `kind`; nullptr for a kind Bulwark does not judge.
+constexpr const WorkloadKind* find_workload_kind(std::string_view kind) {
+  for (const auto& k : kWorkloadKinds) {
+    if (k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace bulwark::posture
