@@ -161,7 +161,7 @@ ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::held_by_u
 }
 
 runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns) {
-  if (std::find(never_touch_.begin(), never_touch_.end(), ns) != never_touch_.end()) return {};
+  if (never_touched(never_touch_, ns)) return {};
   const std::string name = name_of(kind_);
   bool allow_dns = true;
   Owners owners = wanted_by(ns, allow_dns);

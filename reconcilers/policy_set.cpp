@@ -84,6 +84,10 @@ PolicySet::Snapshot PolicySet::current() const {
   return snapshot_;
 }
 
+bool never_touched(const std::vector<std::string>& never_touch, const std::string& ns) {
+  return std::find(never_touch.begin(), never_touch.end(), ns) != never_touch.end();
+}
+
 bool enforces(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action) {
   const auto& a = spec.enforcement.actions;
   return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&

@@ -68,6 +68,9 @@ bool selects_namespace(const crds::SecurityPolicySpec& spec, const std::string& 
 
 crds::Labels labels_of(const document::Value& object);
 
+// Whether `ns` is one Bulwark never acts on (neverTouchNamespaces, its own namespace included).
+bool never_touched(const std::vector<std::string>& never_touch, const std::string& ns);
+
 // Whether the policy is in Enforce mode and lists the action.
 bool enforces(const crds::SecurityPolicySpec& spec, crds::EnforcementAction action);
 

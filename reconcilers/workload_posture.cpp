@@ -141,16 +141,21 @@ bool awaiting_owner(const Value& pod, const WorkloadCaches& caches,
   return created && now - *created < std::chrono::seconds(30);
 }
 
+std::optional<std::pair<std::string, std::string>> report_subject(const Value& report) {
+  const Value* kind = report.find({"metadata", "labels", "trivy-operator.resource.kind"});
+  const Value* name = report.find({"metadata", "labels", "trivy-operator.resource.name"});
+  if (kind == nullptr || name == nullptr) return std::nullopt;
+  return std::pair<std::string, std::string>{std::string(kind->str()), std::string(name->str())};
+}
+
 std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
     const std::string& ns, const std::vector<std::pair<std::string, std::string>>& subjects) const {
   std::optional<posture::VulnerabilityCounts> out;
   for (const auto& key : reports_.keys_in_namespace(ns)) {
     auto report = reports_.get(key);
     if (report == nullptr) continue;
-    const std::pair<std::string, std::string> about{
-        str_at(*report, {"metadata", "labels", "trivy-operator.resource.kind"}),
-        str_at(*report, {"metadata", "labels", "trivy-operator.resource.name"})};
-    if (std::find(subjects.begin(), subjects.end(), about) == subjects.end()) continue;
+    const auto about = report_subject(*report);
+    if (!about || std::find(subjects.begin(), subjects.end(), *about) == subjects.end()) continue;
     if (!out) out.emplace();
     auto count = [&](std::string_view field) {
       const Value* n = report->find({"report", "summary", field});
@@ -410,7 +415,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const auto target = target_of(key);
   if (!target) return {};
   const Target& t = *target;
-  if (std::find(never_touch_.begin(), never_touch_.end(), t.ns) != never_touch_.end()) return {};
+  if (never_touched(never_touch_, t.ns)) return {};
   if (t.object == nullptr || t.object->find({"metadata", "deletionTimestamp"}) != nullptr ||
       top_owner_key(t.kind, *t.object, sources_.workloads) != key) {
     book_.erase(key);  // gone, going, or judged as part of its owner

@@ -76,6 +76,10 @@ class VulnerabilitySource {
       const std::vector<std::pair<std::string, std::string>>& subjects) const = 0;
 };
 
+// The workload (kind, name) a VulnerabilityReport is about, from Trivy Operator's
+// trivy-operator.resource.kind/name labels; nullopt when it does not say.
+std::optional<std::pair<std::string, std::string>> report_subject(const document::Value& report);
+
 // Reads VulnerabilityReports (aquasecurity.github.io/v1alpha1) from a cache: a report is about
 // the workload its trivy-operator.resource.kind/name labels name, and its report.summary counts.
 class ReportCacheVulnerabilities : public VulnerabilitySource {

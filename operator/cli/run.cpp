@@ -18,6 +18,7 @@
 #include "kube/cluster_config.h"
 #include "metrics/operator_metrics.h"
 #include "reconcilers/events.h"
+#include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/policy_set.h"
@@ -184,11 +185,8 @@ constexpr std::array<std::string_view, 5> kControllers = {
 
 // The reconcilers of `bulwark run`, registered with the Manager, and the routing of cache events
 // to their queues. Handlers run on the reflectors' threads and only enqueue; the fan-out loop
-// turns what the caches saw into the keys of the loops that act on it, on a worker. Its keys:
-// - "all" (a policy changed, a resync): every workload, namespace and policy;
-// - "Namespace/NS": the namespace's workloads;
-// - "VulnerabilityReport/NS/NAME": the workload the report is about;
-// - "KIND/NS/NAME" (a workload kind): the object's top-level workload.
+// turns what the caches saw (a typed FanoutEvent) into the keys of the loops that act on it, on a
+// worker.
 class OperatorControllers {
  public:
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client,
@@ -213,7 +211,7 @@ class OperatorControllers {
     add_status();
     add_fanout();
     add_handlers();
-    m_.on_resync([this] { fanout_->add("all"); });
+    m_.on_resync([this] { fan_out(reconcilers::FanoutEvent::everything()); });
     m_.serve_metrics([this] {
       return metrics_.scrape(m_.queue_depths(),
                              posture_snapshot(book_, policy_set_, m_.cache("namespaces"),
@@ -294,21 +292,22 @@ class OperatorControllers {
     for (const auto& name : m_.cache("securitypolicies").keys()) policy_queue_->add(name);
   }
 
-  void route(const std::string& key) {
-    if (key == "all") return route_all();
-    const auto slash = key.find('/');
-    std::string kind = key.substr(0, slash), object = key.substr(slash + 1);
-    if (kind == "VulnerabilityReport") {
-      auto report = reports_ != nullptr ? reports_->get(object) : nullptr;
+  void fan_out(const reconcilers::FanoutEvent& e) { fanout_->add(e.key()); }
+
+  void route(const reconcilers::FanoutEvent& e) {
+    using Type = reconcilers::FanoutEvent::Type;
+    if (e.type == Type::kEverything) return route_all();
+    std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
+    if (e.type == Type::kVulnerabilityReport) {
+      auto report = reports_ != nullptr ? reports_->get(e.object) : nullptr;
       if (report == nullptr) return;  // the next resync judges without it
-      const auto* about_kind = report->find({"metadata", "labels", "trivy-operator.resource.kind"});
-      const auto* about_name = report->find({"metadata", "labels", "trivy-operator.resource.name"});
-      if (about_kind == nullptr || about_name == nullptr) return;
-      kind = std::string(about_kind->str());
-      object = object.substr(0, object.find('/') + 1) + std::string(about_name->str());
+      const auto about = reconcilers::report_subject(*report);
+      if (!about) return;
+      kind = about->first;
+      object = object.substr(0, object.find('/') + 1) + about->second;
     }
     for (const auto& k : posture_->keys_for(kind, object)) {
-      metrics_.event_routed(key, k);
+      metrics_.event_routed(e.key(), k);
       posture_queue_->add(k);
     }
   }
@@ -316,7 +315,7 @@ class OperatorControllers {
   void add_fanout() {
     fanout_ = &m_.add_controller(
         "fan-out", std::make_unique<runtime::FunctionReconciler>([this](const std::string& key) {
-          route(key);
+          if (auto e = reconcilers::FanoutEvent::parse(key)) route(*e);
           return runtime::Result{};
         }),
         1);
@@ -326,15 +325,15 @@ class OperatorControllers {
     for (const auto& w : reconcilers::kWorkloadKinds) {
       m_.cache(std::string(w.resource))
           .add_handler([this, kind = std::string(w.kind)](const std::string& key) {
-            const std::string event = kind + "/" + key;
-            metrics_.event_seen(event);
-            fanout_->add(event);
+            const auto event = reconcilers::FanoutEvent::of_workload(kind, key);
+            metrics_.event_seen(event.key());
+            fan_out(event);
           });
     }
     m_.cache("namespaces").add_handler([this](const std::string& ns) {
       default_deny_queue_->add(ns);
       quarantine_queue_->add(ns);
-      fanout_->add("Namespace/" + ns);
+      fan_out(reconcilers::FanoutEvent::of_namespace(ns));
       for (const auto& name : m_.cache("securitypolicies").keys()) policy_queue_->add(name);
     });
     m_.cache("networkpolicies").add_handler([this](const std::string& key) {
@@ -351,11 +350,11 @@ class OperatorControllers {
     m_.cache("securitypolicies").add_handler([this](const std::string& name) {
       policy_set_.invalidate();
       policy_queue_->add(name);
-      fanout_->add("all");
+      fan_out(reconcilers::FanoutEvent::everything());
     });
     if (reports_ != nullptr) {
       reports_->add_handler(
-          [this](const std::string& key) { fanout_->add("VulnerabilityReport/" + key); });
+          [this](const std::string& key) { fan_out(reconcilers::FanoutEvent::of_report(key)); });
     }
   }
 

@@ -1,0 +1,39 @@
+#include "reconcilers/fanout_event.h"
+
+namespace bulwark::reconcilers {
+
+namespace {
+// Kubernetes kinds and names never hold a '|', so it separates the parts unambiguously.
+constexpr char kSeparator = '|';
+}  // namespace
+
+std::string FanoutEvent::key() const {
+  switch (type) {
+    case Type::kEverything:
+      return "everything";
+    case Type::kNamespace:
+      return std::string("namespace") + kSeparator + object;
+    case Type::kWorkload:
+      return std::string("workload") + kSeparator + kind + kSeparator + object;
+    case Type::kVulnerabilityReport:
+      return std::string("report") + kSeparator + object;
+  }
+  return "everything";
+}
+
+std::optional<FanoutEvent> FanoutEvent::parse(std::string_view key) {
+  if (key == "everything") return everything();
+  const auto bar = key.find(kSeparator);
+  if (bar == std::string_view::npos) return std::nullopt;
+  const std::string_view type = key.substr(0, bar), rest = key.substr(bar + 1);
+  if (type == "namespace") return of_namespace(std::string(rest));
+  if (type == "report") return of_report(std::string(rest));
+  if (type == "workload") {
+    const auto second = rest.find(kSeparator);
+    if (second == std::string_view::npos) return std::nullopt;
+    return of_workload(std::string(rest.substr(0, second)), std::string(rest.substr(second + 1)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace bulwark::reconcilers

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bulwark::reconcilers {
+
+// What the fan-out loop routes to the loops that act: an event the caches saw, typed. It travels
+// through the work queue as its key() (the queue de-duplicates equal events) and is read back
+// with parse(); nothing else spells or reads those keys.
+struct FanoutEvent {
+  enum class Type {
+    kEverything,           // a policy changed or a resync: every workload, namespace and policy
+    kNamespace,            // a namespace changed: its workloads
+    kWorkload,             // a workload object (of `kind`) changed: its top-level workload
+    kVulnerabilityReport,  // a report changed: the workload it is about
+  };
+  Type type = Type::kEverything;
+  std::string kind;    // kWorkload: the object's kind ("Pod")
+  std::string object;  // "ns/name", or the namespace's name for kNamespace
+
+  static FanoutEvent everything() { return {Type::kEverything, "", ""}; }
+  static FanoutEvent of_namespace(std::string name) { return {Type::kNamespace, "", name}; }
+  static FanoutEvent of_workload(std::string kind, std::string key) {
+    return {Type::kWorkload, std::move(kind), std::move(key)};
+  }
+  static FanoutEvent of_report(std::string key) {
+    return {Type::kVulnerabilityReport, "", std::move(key)};
+  }
+
+  std::string key() const;
+  static std::optional<FanoutEvent> parse(std::string_view key);
+  bool operator==(const FanoutEvent&) const = default;
+};
+
+}  // namespace bulwark::reconcilers
