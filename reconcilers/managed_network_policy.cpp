@@ -234,4 +234,37 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
   return {};
 }
 
+void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
+                                    const PolicySet& policies, EventRecorder& events,
+                                    const runtime::Clock& clock,
+                                    const std::vector<std::string>& never_touch,
+                                    ManagedNetworkPolicyReconciler::WriteObserver on_write) {
+  const runtime::Informer& namespaces = manager.cache("namespaces");
+  runtime::Informer& network_policies = manager.cache("networkpolicies");
+  for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
+    auto r = std::make_unique<ManagedNetworkPolicyReconciler>(
+        kind, client,
+        ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, events,
+        clock, never_touch);
+    r->set_write_observer(on_write);
+    runtime::WorkQueue& queue = manager.add_controller(
+        kind == ManagedPolicyKind::kDefaultDeny ? "default-deny" : "quarantine-policy",
+        std::move(r), 1);
+    auto every_namespace = [&queue, &namespaces] {
+      for (const auto& ns : namespaces.keys()) queue.add(ns);
+    };
+    manager.cache("namespaces").add_handler([&queue](const std::string& ns) { queue.add(ns); });
+    network_policies.add_handler(
+        [&queue, name = std::string(ManagedNetworkPolicyReconciler::name_of(kind))](
+            const std::string& key) {
+          const auto slash = key.find('/');
+          if (key.substr(slash + 1) == name) queue.add(key.substr(0, slash));
+        });
+    manager.cache("securitypolicies").add_handler([every_namespace](const std::string&) {
+      every_namespace();
+    });
+    manager.on_resync(every_namespace);
+  }
+}
+
 }  // namespace bulwark::reconcilers

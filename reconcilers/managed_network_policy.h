@@ -13,6 +13,7 @@
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "runtime/informer.h"
+#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -84,5 +85,15 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   std::set<std::string> held_;
   std::map<std::string, runtime::Clock::TimePoint> applied_;
 };
+
+// Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
+// events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,
+// any policy change and every resync (every namespace). Reads the caches "namespaces",
+// "networkpolicies" and "securitypolicies".
+void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
+                                    const PolicySet& policies, EventRecorder& events,
+                                    const runtime::Clock& clock,
+                                    const std::vector<std::string>& never_touch,
+                                    ManagedNetworkPolicyReconciler::WriteObserver on_write);
 
 }  // namespace bulwark::reconcilers

@@ -299,4 +299,41 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   return {};
 }
 
+void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
+                                  const WorkloadCaches& workloads, PostureBook& book,
+                                  const runtime::Clock& clock, bool vulnerability_reports_served,
+                                  std::function<bool()> book_complete) {
+  runtime::Informer& policies = manager.cache("securitypolicies");
+  runtime::WorkQueue& queue = manager.add_controller(
+      "securitypolicy",
+      std::make_unique<SecurityPolicyReconciler>(
+          client,
+          SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
+                                            manager.cache("networkpolicies")},
+          book, clock, vulnerability_reports_served, std::move(book_complete)),
+      1);
+  constexpr auto kFold = std::chrono::milliseconds(500);
+  auto every_policy = [&queue, &policies](std::optional<runtime::Clock::Duration> delay) {
+    for (const auto& name : policies.keys()) {
+      if (delay) {
+        queue.add_after(name, *delay);
+      } else {
+        queue.add(name);
+      }
+    }
+  };
+  policies.add_handler([every_policy](const std::string&) { every_policy(std::nullopt); });
+  manager.cache("namespaces").add_handler([every_policy](const std::string&) {
+    every_policy(std::nullopt);  // namespace counts
+  });
+  manager.cache("networkpolicies").add_handler([every_policy, kFold](const std::string&) {
+    every_policy(kFold);  // namespace findings follow the namespaces' NetworkPolicies
+  });
+  // A changed verdict may change each policy's status.
+  book.set_listener([&queue, kFold](const std::vector<std::string>& names) {
+    for (const auto& n : names) queue.add_after(n, kFold);
+  });
+  manager.on_resync([every_policy] { every_policy(std::nullopt); });
+}
+
 }  // namespace bulwark::reconcilers

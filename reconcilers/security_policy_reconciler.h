@@ -12,6 +12,7 @@
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "runtime/informer.h"
+#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -78,5 +79,15 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   bool reports_served_;
   std::function<bool()> book_complete_;
 };
+
+// Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
+// policy's own changes; any namespace or NetworkPolicy change (counts and namespace findings; the
+// latter after half a second, to fold a burst); a changed verdict in the book (also delayed);
+// every resync. Reads the caches "securitypolicies", "namespaces", "networkpolicies" and the
+// workload caches.
+void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
+                                  const WorkloadCaches& workloads, PostureBook& book,
+                                  const runtime::Clock& clock, bool vulnerability_reports_served,
+                                  std::function<bool()> book_complete);
 
 }  // namespace bulwark::reconcilers

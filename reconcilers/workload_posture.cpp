@@ -4,6 +4,7 @@
 #include <set>
 
 #include "document/json_writer.h"
+#include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/workload_judgement.h"
 #include "server/logging.h"
@@ -606,6 +607,78 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const std::strin
                 (violations.empty() ? "" : " [" + violations + "]") +
                 (w.replica_action.empty() ? "" : ", " + std::string(w.replica_action)));
   return true;
+}
+
+namespace {
+
+// The fan-out loop's worker: routes one typed event to posture keys.
+void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
+           const runtime::Informer* reports, runtime::WorkQueue& posture_queue,
+           const PostureHooks& hooks) {
+  using Type = FanoutEvent::Type;
+  if (e.type == Type::kEverything) {
+    for (const auto& k : posture.all_keys()) posture_queue.add(k);
+    return;
+  }
+  std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
+  if (e.type == Type::kVulnerabilityReport) {
+    auto report = reports != nullptr ? reports->get(e.object) : nullptr;
+    if (report == nullptr) return;  // the next resync judges without it
+    const auto about = report_subject(*report);
+    if (!about) return;
+    kind = about->first;
+    object = object.substr(0, object.find('/') + 1) + about->second;
+  }
+  for (const auto& k : posture.keys_for(kind, object)) {
+    if (hooks.event_routed) hooks.event_routed(e.key(), k);
+    posture_queue.add(k);
+  }
+}
+
+}  // namespace
+
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
+                                             WorkloadPostureReconciler::Sources sources,
+                                             PostureBook& book, EventRecorder& events,
+                                             const runtime::Clock& clock,
+                                             std::vector<std::string> never_touch, int workers,
+                                             PostureHooks hooks) {
+  auto r = std::make_unique<WorkloadPostureReconciler>(client, sources, book, events, clock,
+                                                       std::move(never_touch));
+  const WorkloadPostureReconciler& posture = *r;
+  r->set_action_observer(hooks.on_action);
+  r->set_verdict_observer(hooks.on_verdict);
+  runtime::WorkQueue& posture_queue = manager.add_controller("posture", std::move(r), workers);
+  const runtime::Informer* reports = manager.find_cache("vulnerabilityreports");
+  runtime::WorkQueue& fanout = manager.add_controller(
+      "fan-out",
+      std::make_unique<runtime::FunctionReconciler>(
+          [&posture, reports, &posture_queue, hooks](const std::string& key) {
+            if (auto e = FanoutEvent::parse(key)) route(*e, posture, reports, posture_queue, hooks);
+            return runtime::Result{};
+          }),
+      1);
+  for (const auto& w : kWorkloadKinds) {
+    manager.cache(std::string(w.resource))
+        .add_handler([&fanout, hooks, kind = std::string(w.kind)](const std::string& key) {
+          const auto event = FanoutEvent::of_workload(kind, key);
+          if (hooks.event_seen) hooks.event_seen(event.key());
+          fanout.add(event.key());
+        });
+  }
+  manager.cache("namespaces").add_handler([&fanout](const std::string& ns) {
+    fanout.add(FanoutEvent::of_namespace(ns).key());
+  });
+  manager.cache("securitypolicies").add_handler([&fanout](const std::string&) {
+    fanout.add(FanoutEvent::everything().key());
+  });
+  if (auto* served = manager.find_cache("vulnerabilityreports")) {
+    served->add_handler(
+        [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });
+  }
+  manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
+  // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
+  return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };
 }
 
 }  // namespace bulwark::reconcilers

@@ -21,6 +21,7 @@
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "runtime/informer.h"
+#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -202,5 +203,27 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   VerdictObserver on_verdict_;
   mutable Expectations expectations_;  // our writes the cache may not show yet
 };
+
+// What the posture controller tells metrics.
+struct PostureHooks {
+  WorkloadPostureReconciler::ActionObserver on_action;
+  WorkloadPostureReconciler::VerdictObserver on_verdict;
+  std::function<void(const std::string& event)> event_seen;  // a watch event about a workload
+  std::function<void(const std::string& event, const std::string& key)> event_routed;
+};
+
+// Registers the "posture" controller and its "fan-out" loop. Handlers on the reflectors' threads
+// only enqueue typed FanoutEvents; the fan-out worker turns each into workload keys (which reads
+// and parses cached objects): a workload object's change into its top-level workload; a
+// namespace's into its workloads; a VulnerabilityReport's into the workload it is about; a policy
+// change or a resync into every workload. Reads the workload caches, "namespaces",
+// "securitypolicies" and, when served, "vulnerabilityreports". Returns whether posture has caught
+// up (both loops idle), which policy status waits for after a start.
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
+                                             WorkloadPostureReconciler::Sources sources,
+                                             PostureBook& book, EventRecorder& events,
+                                             const runtime::Clock& clock,
+                                             std::vector<std::string> never_touch, int workers,
+                                             PostureHooks hooks);
 
 }  // namespace bulwark::reconcilers

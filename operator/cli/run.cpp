@@ -18,7 +18,6 @@
 #include "kube/cluster_config.h"
 #include "metrics/operator_metrics.h"
 #include "reconcilers/events.h"
-#include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/policy_set.h"
@@ -183,198 +182,69 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
 constexpr std::array<std::string_view, 5> kControllers = {
     "posture", "default-deny", "quarantine-policy", "securitypolicy", "fan-out"};
 
-// The reconcilers of `bulwark run`, registered with the Manager, and the routing of cache events
-// to their queues. Handlers run on the reflectors' threads and only enqueue; the fan-out loop
-// turns what the caches saw (a typed FanoutEvent) into the keys of the loops that act on it, on a
-// worker.
+// The reconcilers of `bulwark run` and what they share (the parsed policies, the book of
+// verdicts, the event recorder), each registered with the Manager by its own setup function.
 class OperatorControllers {
  public:
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client,
                       runtime::RealClock& clock, const config::OperatorConfig& cfg,
                       metrics::OperatorMetrics& metrics)
-      : m_(manager),
-        client_(client),
-        clock_(clock),
-        cfg_(cfg),
-        metrics_(metrics),
-        policy_set_(m_.cache("securitypolicies"), clock),
+      : policy_set_(manager.cache("securitypolicies"), clock),
         events_(client, clock),
-        workloads_([this](std::string_view resource) -> const runtime::Informer& {
-          return m_.cache(std::string(resource));
-        }),
-        reports_(m_.find_cache("vulnerabilityreports")) {
-    if (reports_ != nullptr) {
-      vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports_);
+        workloads_([&manager](std::string_view resource) -> const runtime::Informer& {
+          return manager.cache(std::string(resource));
+        }) {
+    // First of the policy cache's handlers: a reconcile that a later handler enqueues must not
+    // read the policies from before the change.
+    manager.cache("securitypolicies").add_handler([this](const std::string&) {
+      policy_set_.invalidate();
+    });
+    if (auto* reports = manager.find_cache("vulnerabilityreports")) {
+      vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
     }
-    add_posture();
-    add_network_policies();
-    add_status();
-    add_fanout();
-    add_handlers();
-    m_.on_resync([this] { fan_out(reconcilers::FanoutEvent::everything()); });
-    m_.serve_metrics([this] {
-      return metrics_.scrape(m_.queue_depths(),
-                             posture_snapshot(book_, policy_set_, m_.cache("namespaces"),
-                                              m_.cache("networkpolicies")));
+    const auto posture_caught_up = reconcilers::setup_workload_posture(
+        manager, client,
+        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get()}, book_,
+        events_, clock, cfg.never_touch_namespaces, cfg.workers,
+        {[&metrics](std::string_view action, bool ok) { metrics.remediation(action, ok); },
+         [&metrics](const std::string& key) { metrics.verdict_written(key); },
+         [&metrics](const std::string& event) { metrics.event_seen(event); },
+         [&metrics](const std::string& event, const std::string& key) {
+           metrics.event_routed(event, key);
+         }});
+    reconcilers::setup_managed_network_policies(
+        manager, client, policy_set_, events_, clock, cfg.never_touch_namespaces,
+        [&metrics](reconcilers::ManagedPolicyKind k, const std::string& action) {
+          if (action == "repair") metrics.remediation("drift_repair", true);
+          if (action == "create") {
+            metrics.remediation(k == reconcilers::ManagedPolicyKind::kDefaultDeny
+                                    ? "default_deny_create"
+                                    : "quarantine",
+                                true);
+          }
+        });
+    // Latched: the first time, after the start, that posture has judged every workload; until
+    // then status is not written, so a restart publishes no partial summary.
+    reconcilers::setup_security_policy_status(manager, client, workloads_, book_, clock,
+                                              vulnerabilities_ != nullptr,
+                                              [this, posture_caught_up] {
+                                                if (!book_complete_ && posture_caught_up())
+                                                  book_complete_ = true;
+                                                return book_complete_.load();
+                                              });
+    manager.serve_metrics([this, &manager, &metrics] {
+      return metrics.scrape(manager.queue_depths(),
+                            posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
+                                             manager.cache("networkpolicies")));
     });
   }
 
  private:
-  void add_posture() {
-    auto r = std::make_unique<reconcilers::WorkloadPostureReconciler>(
-        client_,
-        reconcilers::WorkloadPostureReconciler::Sources{workloads_, m_.cache("namespaces"),
-                                                        policy_set_, vulnerabilities_.get()},
-        book_, events_, clock_, cfg_.never_touch_namespaces);
-    posture_ = r.get();
-    r->set_action_observer(
-        [this](std::string_view action, bool ok) { metrics_.remediation(action, ok); });
-    r->set_verdict_observer([this](const std::string& key) { metrics_.verdict_written(key); });
-    posture_queue_ = &m_.add_controller("posture", std::move(r), cfg_.workers);
-  }
-
-  void add_network_policies() {
-    auto make = [&](reconcilers::ManagedPolicyKind kind) {
-      auto r = std::make_unique<reconcilers::ManagedNetworkPolicyReconciler>(
-          kind, client_,
-          reconcilers::ManagedNetworkPolicyReconciler::Sources{
-              m_.cache("namespaces"), m_.cache("networkpolicies"), policy_set_},
-          events_, clock_, cfg_.never_touch_namespaces);
-      r->set_write_observer([this](reconcilers::ManagedPolicyKind k, const std::string& action) {
-        if (action == "repair") metrics_.remediation("drift_repair", true);
-        if (action == "create") {
-          metrics_.remediation(k == reconcilers::ManagedPolicyKind::kDefaultDeny
-                                   ? "default_deny_create"
-                                   : "quarantine",
-                               true);
-        }
-      });
-      return r;
-    };
-    default_deny_queue_ =
-        &m_.add_controller("default-deny", make(reconcilers::ManagedPolicyKind::kDefaultDeny), 1);
-    quarantine_queue_ = &m_.add_controller("quarantine-policy",
-                                           make(reconcilers::ManagedPolicyKind::kQuarantine), 1);
-  }
-
-  void add_status() {
-    policy_queue_ =
-        &m_.add_controller("securitypolicy",
-                           std::make_unique<reconcilers::SecurityPolicyReconciler>(
-                               client_,
-                               reconcilers::SecurityPolicyReconciler::Sources{
-                                   m_.cache("securitypolicies"), m_.cache("namespaces"), workloads_,
-                                   m_.cache("networkpolicies")},
-                               book_, clock_, reports_ != nullptr,
-                               [this] {
-                                 // Latched: the first time, after the start, that the fan-out loop
-                                 // has routed every event and the posture loop has judged every
-                                 // workload (checked in that order, as one feeds the other).
-                                 if (!book_complete_ && fanout_->idle() && posture_queue_->idle()) {
-                                   book_complete_ = true;
-                                 }
-                                 return book_complete_.load();
-                               }),
-                           1);
-    // A changed verdict may change each policy's status; a short delay folds a burst of changes
-    // into one status write.
-    book_.set_listener([this](const std::vector<std::string>& names) {
-      for (const auto& n : names) policy_queue_->add_after(n, std::chrono::milliseconds(500));
-    });
-  }
-
-  void route_all() {
-    for (const auto& k : posture_->all_keys()) posture_queue_->add(k);
-    for (const auto& ns : m_.cache("namespaces").keys()) {
-      default_deny_queue_->add(ns);
-      quarantine_queue_->add(ns);
-    }
-    for (const auto& name : m_.cache("securitypolicies").keys()) policy_queue_->add(name);
-  }
-
-  void fan_out(const reconcilers::FanoutEvent& e) { fanout_->add(e.key()); }
-
-  void route(const reconcilers::FanoutEvent& e) {
-    using Type = reconcilers::FanoutEvent::Type;
-    if (e.type == Type::kEverything) return route_all();
-    std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
-    if (e.type == Type::kVulnerabilityReport) {
-      auto report = reports_ != nullptr ? reports_->get(e.object) : nullptr;
-      if (report == nullptr) return;  // the next resync judges without it
-      const auto about = reconcilers::report_subject(*report);
-      if (!about) return;
-      kind = about->first;
-      object = object.substr(0, object.find('/') + 1) + about->second;
-    }
-    for (const auto& k : posture_->keys_for(kind, object)) {
-      metrics_.event_routed(e.key(), k);
-      posture_queue_->add(k);
-    }
-  }
-
-  void add_fanout() {
-    fanout_ = &m_.add_controller(
-        "fan-out", std::make_unique<runtime::FunctionReconciler>([this](const std::string& key) {
-          if (auto e = reconcilers::FanoutEvent::parse(key)) route(*e);
-          return runtime::Result{};
-        }),
-        1);
-  }
-
-  void add_handlers() {
-    for (const auto& w : reconcilers::kWorkloadKinds) {
-      m_.cache(std::string(w.resource))
-          .add_handler([this, kind = std::string(w.kind)](const std::string& key) {
-            const auto event = reconcilers::FanoutEvent::of_workload(kind, key);
-            metrics_.event_seen(event.key());
-            fan_out(event);
-          });
-    }
-    m_.cache("namespaces").add_handler([this](const std::string& ns) {
-      default_deny_queue_->add(ns);
-      quarantine_queue_->add(ns);
-      fan_out(reconcilers::FanoutEvent::of_namespace(ns));
-      for (const auto& name : m_.cache("securitypolicies").keys()) policy_queue_->add(name);
-    });
-    m_.cache("networkpolicies").add_handler([this](const std::string& key) {
-      const auto slash = key.find('/');
-      const std::string name = key.substr(slash + 1);
-      if (name == reconcilers::kDefaultDenyName) default_deny_queue_->add(key.substr(0, slash));
-      if (name == reconcilers::kQuarantinePolicyName) quarantine_queue_->add(key.substr(0, slash));
-      // Namespace findings (networkDefaultDeny in Audit) follow the namespace's NetworkPolicies;
-      // the delay folds a burst into one status write per policy.
-      for (const auto& p : m_.cache("securitypolicies").keys()) {
-        policy_queue_->add_after(p, std::chrono::milliseconds(500));
-      }
-    });
-    m_.cache("securitypolicies").add_handler([this](const std::string& name) {
-      policy_set_.invalidate();
-      policy_queue_->add(name);
-      fan_out(reconcilers::FanoutEvent::everything());
-    });
-    if (reports_ != nullptr) {
-      reports_->add_handler(
-          [this](const std::string& key) { fan_out(reconcilers::FanoutEvent::of_report(key)); });
-    }
-  }
-
-  runtime::Manager& m_;
-  kube::KubeClient& client_;
-  runtime::RealClock& clock_;
-  const config::OperatorConfig& cfg_;
-  metrics::OperatorMetrics& metrics_;
   reconcilers::PolicySet policy_set_;
   reconcilers::PostureBook book_;
   reconcilers::ApiEventRecorder events_;
   const reconcilers::WorkloadCaches workloads_;
-  runtime::Informer* reports_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
-  reconcilers::WorkloadPostureReconciler* posture_ = nullptr;
-  runtime::WorkQueue* posture_queue_ = nullptr;
-  runtime::WorkQueue* default_deny_queue_ = nullptr;
-  runtime::WorkQueue* quarantine_queue_ = nullptr;
-  runtime::WorkQueue* policy_queue_ = nullptr;
-  runtime::WorkQueue* fanout_ = nullptr;
   std::atomic<bool> book_complete_{false};
 };
 

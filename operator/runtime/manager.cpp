@@ -171,9 +171,9 @@ void Manager::start_gate_and_resync() {
   resync_thread_ = std::thread([this] {
     while (!stopping_) {
       sleep_unless_stopped(clock_, options_.resync_period, stopping_);
-      if (!stopping_ && started_ && resync_) {
+      if (!stopping_ && started_) {
         logging::debug("resync: judging everything again");
-        resync_();
+        for (const auto& fn : resync_) fn();
       }
     }
   });

@@ -75,8 +75,8 @@ class Manager {
   std::map<std::string, std::size_t> queue_depths() const;
 
   void set_observers(Observers observers) { observers_ = std::move(observers); }
-  // Called every resync period once the controllers run.
-  void on_resync(std::function<void()> fn) { resync_ = std::move(fn); }
+  // Called every resync period once the controllers run (each controller adds its own).
+  void on_resync(std::function<void()> fn) { resync_.push_back(std::move(fn)); }
   // The /metrics body; without it, or with metrics_bind_address "0", nothing is served.
   void serve_metrics(std::function<std::string()> scrape) { scrape_ = std::move(scrape); }
 
@@ -98,7 +98,7 @@ class Manager {
   Clock& clock_;
   Options options_;
   Observers observers_;
-  std::function<void()> resync_;
+  std::vector<std::function<void()>> resync_;
   std::function<std::string()> scrape_;
   std::vector<std::unique_ptr<Cache>> caches_;
   std::vector<std::unique_ptr<Loop>> loops_;
