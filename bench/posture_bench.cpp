@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "document/reader.h"
 #include "kube/client.h"
@@ -59,6 +60,30 @@ std::string deployment_json(int d, const std::string& annotations, const std::st
          name + R"("}},"spec":)" + pod_spec(d % 4 == 0) + "}}}";
 }
 
+// `n` Deployments in 20 namespaces, each with a ReplicaSet and 5 pods; a quarter privileged.
+void add_deployments(int n, runtime::Informer& deploys, runtime::Informer& replicasets,
+                     runtime::Informer& pods) {
+  for (int d = 0; d < n; ++d) {
+    const std::string ns = "ns-" + std::to_string(d % 20), name = "app-" + std::to_string(d);
+    const std::string spec = pod_spec(d % 4 == 0);
+    deploys.upsert(document::parse_json(deployment_json(d, "", "1")));
+    replicasets.upsert(document::parse_json(
+        R"({"metadata":{"name":")" + name + R"(-rs","namespace":")" + ns + R"(","uid":"r)" +
+        std::to_string(d) +
+        R"(","resourceVersion":"1","ownerReferences":[{"kind":"Deployment","name":")" + name +
+        R"(","uid":"d)" + std::to_string(d) +
+        R"(","controller":true}]},"spec":{"template":{"spec":)" + spec + "}}}"));
+    for (int p = 0; p < 5; ++p) {
+      pods.upsert(document::parse_json(
+          R"({"metadata":{"name":")" + name + "-" + std::to_string(p) + R"(","namespace":")" + ns +
+          R"(","uid":"p)" + std::to_string(d * 5 + p) +
+          R"(","resourceVersion":"1","ownerReferences":[{"kind":"ReplicaSet","name":")" + name +
+          R"(-rs","uid":"r)" + std::to_string(d) + R"(","controller":true}]},"spec":)" + spec +
+          "}"));
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   const int deployments = argc > 1 ? std::stoi(argv[1]) : 2000;
   logging::setup("warn", "text");
@@ -80,25 +105,8 @@ int main(int argc, char** argv) {
         R"("},"match":{"namespaceSelector":{"matchLabels":{"env":"prod"}}}},)"
         R"("status":{"observedGeneration":1}})"));
   }
-  for (int d = 0; d < deployments; ++d) {
-    const std::string ns = "ns-" + std::to_string(d % 20), name = "app-" + std::to_string(d);
-    const std::string spec = pod_spec(d % 4 == 0);
-    deploys.upsert(document::parse_json(deployment_json(d, "", "1")));
-    replicasets.upsert(document::parse_json(
-        R"({"metadata":{"name":")" + name + R"(-rs","namespace":")" + ns + R"(","uid":"r)" +
-        std::to_string(d) +
-        R"(","resourceVersion":"1","ownerReferences":[{"kind":"Deployment","name":")" + name +
-        R"(","uid":"d)" + std::to_string(d) +
-        R"(","controller":true}]},"spec":{"template":{"spec":)" + spec + "}}}"));
-    for (int p = 0; p < 5; ++p) {
-      pods.upsert(document::parse_json(
-          R"({"metadata":{"name":")" + name + "-" + std::to_string(p) + R"(","namespace":")" + ns +
-          R"(","uid":"p)" + std::to_string(d * 5 + p) +
-          R"(","resourceVersion":"1","ownerReferences":[{"kind":"ReplicaSet","name":")" + name +
-          R"(-rs","uid":"r)" + std::to_string(d) + R"(","controller":true}]},"spec":)" + spec +
-          "}"));
-    }
-  }
+  add_deployments(deployments, deploys, replicasets, pods);
+
   runtime::RealClock clock;
   auto transport = std::make_unique<InstantApi>();
   InstantApi& api = *transport;
@@ -108,18 +116,15 @@ int main(int argc, char** argv) {
   reconcilers::NoEvents events;
   reconcilers::WorkloadPostureReconciler posture(
       client,
-      {reconcilers::WorkloadCaches([&](std::string_view resource) -> const runtime::Informer& {
-         const std::map<std::string_view, const runtime::Informer*> by_resource{
-             {"pods", &pods},
-             {"deployments", &deploys},
-             {"statefulsets", &statefulsets},
-             {"daemonsets", &daemonsets},
-             {"replicasets", &replicasets},
-             {"replicationcontrollers", &replicationcontrollers},
-             {"jobs", &jobs},
-             {"cronjobs", &cronjobs}};
-         return *by_resource.at(resource);
-       }),
+      {reconcilers::WorkloadCaches(std::map<std::string_view, const runtime::Informer*>{
+           {"pods", &pods},
+           {"deployments", &deploys},
+           {"statefulsets", &statefulsets},
+           {"daemonsets", &daemonsets},
+           {"replicasets", &replicasets},
+           {"replicationcontrollers", &replicationcontrollers},
+           {"jobs", &jobs},
+           {"cronjobs", &cronjobs}}),
        namespaces, policy_set, nullptr},
       book, events, clock, {});
 

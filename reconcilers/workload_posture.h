@@ -40,6 +40,11 @@ using posture::kWorkloadKinds;  // the one table of workload kinds (posture/work
 struct WorkloadCaches {
   // `cache` gives the cache of a table row's resource ("deployments").
   explicit WorkloadCaches(const std::function<const runtime::Informer&(std::string_view)>& cache);
+  // From caches by resource name ("deployments"), one for every row (tests and benchmarks).
+  explicit WorkloadCaches(const std::map<std::string_view, const runtime::Informer*>& by_resource)
+      : WorkloadCaches([&by_resource](std::string_view resource) -> const runtime::Informer& {
+          return *by_resource.at(resource);
+        }) {}
   const runtime::Informer* of(std::string_view kind) const;  // null for another kind
   const runtime::Informer& pods;
   const runtime::Informer& replicasets;

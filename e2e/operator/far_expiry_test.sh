@@ -10,23 +10,6 @@ bulwark=$1
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-deployment() {  # deployment NS NAME
-  cat <<D | $kubectl apply -f - >/dev/null
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $2, namespace: $1}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $2}}
-  template:
-    metadata: {labels: {app: $2}}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/app:1.0
-        securityContext: {privileged: true}
-D
-}
 policy() {  # policy EXPIRES: prints the manifest
   cat <<P
 apiVersion: bulwark.dev/v1alpha1
@@ -48,8 +31,8 @@ for ns in far-shop far-legacy; do
   $kubectl create namespace "$ns" >/dev/null
   $kubectl label namespace "$ns" posture=far >/dev/null
 done
-deployment far-shop bad
-deployment far-legacy legacy
+deployment far-shop bad 1 true
+deployment far-legacy legacy 1 true
 
 for bad in "10000-01-01T00:00:00Z" "2300-01-01" "2300-01-01 00:00:00Z"; do
   out=$(policy "$bad" | $kubectl apply -f - 2>&1)

@@ -68,3 +68,22 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# deployment NS NAME REPLICAS PRIVILEGED: applies a one-container Deployment.
+deployment() {  # deployment NS NAME REPLICAS PRIVILEGED
+  cat <<D | $kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $2, namespace: $1}
+spec:
+  replicas: $3
+  selector: {matchLabels: {app: $2}}
+  template:
+    metadata: {labels: {app: $2}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+        securityContext: {privileged: $4}
+D
+}

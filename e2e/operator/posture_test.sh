@@ -40,23 +40,6 @@ check() {  # check NAME CMD...: ok or fail with the dump
   if "$@"; then ok "$name"; else fail "$name"; dump; fi
 }
 
-deployment() {  # deployment NS NAME REPLICAS PRIVILEGED
-  cat <<D | $kubectl apply -f - >/dev/null
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $2, namespace: $1}
-spec:
-  replicas: $3
-  selector: {matchLabels: {app: $2}}
-  template:
-    metadata: {labels: {app: $2}}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/app:1.0
-        securityContext: {privileged: $4}
-D
-}
 
 install_prerequisites
 for ns in p-audit p-quar p-scale p-exempt p-holdq p-holds p-pods; do

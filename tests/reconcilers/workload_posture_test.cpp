@@ -70,18 +70,15 @@ class PostureTest : public ::testing::Test {
   }
 
   WorkloadCaches caches() {
-    return WorkloadCaches([this](std::string_view resource) -> const runtime::Informer& {
-      const std::map<std::string_view, const runtime::Informer*> by_resource{
-          {"pods", &pods_},
-          {"deployments", &deployments_},
-          {"statefulsets", &statefulsets_},
-          {"daemonsets", &daemonsets_},
-          {"replicasets", &replicasets_},
-          {"replicationcontrollers", &replicationcontrollers_},
-          {"jobs", &jobs_},
-          {"cronjobs", &cronjobs_}};
-      return *by_resource.at(resource);
-    });
+    return WorkloadCaches(std::map<std::string_view, const runtime::Informer*>{
+        {"pods", &pods_},
+        {"deployments", &deployments_},
+        {"statefulsets", &statefulsets_},
+        {"daemonsets", &daemonsets_},
+        {"replicasets", &replicasets_},
+        {"replicationcontrollers", &replicationcontrollers_},
+        {"jobs", &jobs_},
+        {"cronjobs", &cronjobs_}});
   }
 
   void policy(const std::string& name, const std::string& spec, const std::string& rv = "1") {
