@@ -9,15 +9,15 @@
 #include <string>
 #include <string_view>
 
-#include "document/reader.h"
-#include "kube/client.h"
-#include "kube/http.h"
+#include "operator/base/clock.h"
+#include "operator/document/reader.h"
+#include "operator/kube/client.h"
+#include "operator/kube/http.h"
+#include "operator/logging/logging.h"
+#include "operator/runtime/projection.h"
 #include "reconcilers/events.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/workload_posture.h"
-#include "runtime/clock.h"
-#include "runtime/projection.h"
-#include "server/logging.h"
 
 namespace {
 
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   }
   add_deployments(deployments, deploys, replicasets, pods);
 
-  runtime::RealClock clock;
+  base::RealClock clock;
   auto transport = std::make_unique<InstantApi>();
   InstantApi& api = *transport;
   kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);

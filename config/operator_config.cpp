@@ -4,7 +4,7 @@
 #include <fstream>
 #include <set>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::config {
 

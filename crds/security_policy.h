@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "crds/label_selector.h"
-#include "posture/workload_kinds.h"
+#include "operator/posture/workload_kinds.h"
 
 namespace bulwark::document {
 struct Value;

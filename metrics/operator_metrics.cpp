@@ -10,7 +10,7 @@
 
 #include <set>
 
-#include "posture/engine.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::metrics {
 
@@ -22,7 +22,7 @@ using prometheus::Labels;
 
 namespace {
 
-double seconds(runtime::Clock::Duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(base::Clock::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 const Histogram::BucketBoundaries kFastBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                   0.1,   0.25,   0.5,   1,    2.5,   5};
@@ -166,7 +166,7 @@ struct OperatorMetrics::Families {
 OperatorMetrics::OperatorMetrics(const std::string& version,
                                  const std::vector<std::string>& controllers,
                                  const std::vector<std::string>& resources,
-                                 const runtime::Clock& clock)
+                                 const base::Clock& clock)
     : clock_(clock),
       registry_(std::make_shared<prometheus::Registry>()),
       f_(std::make_unique<Families>(*registry_)) {
@@ -237,7 +237,7 @@ void OperatorMetrics::event_routed(const std::string& from, const std::string& t
 }
 
 void OperatorMetrics::verdict_written(const std::string& key) {
-  runtime::Clock::TimePoint seen;
+  base::Clock::TimePoint seen;
   {
     std::lock_guard lock(mu_);
     auto it = pending_.find(key);

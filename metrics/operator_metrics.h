@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/clock.h"
+#include "operator/base/clock.h"
 
 namespace prometheus {
 class Registry;
@@ -46,11 +46,11 @@ struct PostureSnapshot {
 // gauges are rebuilt under a lock at scrape time.
 class OperatorMetrics {
  public:
-  using Duration = runtime::Clock::Duration;
+  using Duration = base::Clock::Duration;
 
   // `controllers` and `queues` and `resources` name the fixed label values to start at zero.
   OperatorMetrics(const std::string& version, const std::vector<std::string>& controllers,
-                  const std::vector<std::string>& resources, const runtime::Clock& clock);
+                  const std::vector<std::string>& resources, const base::Clock& clock);
   ~OperatorMetrics();
 
   void set_leader(bool leader);
@@ -73,11 +73,11 @@ class OperatorMetrics {
 
  private:
   struct Families;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> f_;
   std::mutex mu_;  // guards the two members below and the posture gauges' rebuild
-  std::map<std::string, runtime::Clock::TimePoint> pending_;  // key -> first unjudged event
+  std::map<std::string, base::Clock::TimePoint> pending_;  // key -> first unjudged event
 };
 
 }  // namespace bulwark::metrics

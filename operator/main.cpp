@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/run.h"
-#include "cli/scan.h"
+#include "operator/cli/run.h"
+#include "operator/cli/scan.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
 #include "reconcilers/events.h"
 
-#include "document/json_writer.h"
-#include "kube/client.h"
+#include "operator/base/clock.h"
+#include "operator/document/json_writer.h"
+#include "operator/kube/client.h"
+#include "operator/logging/logging.h"
 #include "reconcilers/time_format.h"
-#include "runtime/clock.h"
-#include "server/logging.h"
 
 namespace bulwark::reconcilers {
 

@@ -5,7 +5,7 @@
 namespace bulwark::kube {
 class KubeClient;
 }
-namespace bulwark::runtime {
+namespace bulwark::base {
 class Clock;
 }
 
@@ -34,14 +34,14 @@ class EventRecorder {
 // Writes core/v1 Events through the client, as reporting component "bulwark".
 class ApiEventRecorder : public EventRecorder {
  public:
-  ApiEventRecorder(kube::KubeClient& client, const runtime::Clock& clock)
+  ApiEventRecorder(kube::KubeClient& client, const base::Clock& clock)
       : client_(client), clock_(clock) {}
   void record(const ObjectRef& about, const std::string& type, const std::string& reason,
               const std::string& message) override;
 
  private:
   kube::KubeClient& client_;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
 };
 
 // Records nothing: for callers that do not want Events.

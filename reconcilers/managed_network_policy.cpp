@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "document/json_writer.h"
-#include "server/logging.h"
+#include "operator/document/json_writer.h"
+#include "operator/logging/logging.h"
 
 namespace bulwark::reconcilers {
 
@@ -25,7 +25,7 @@ bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
 
 ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(
     ManagedPolicyKind kind, kube::KubeClient& client, Sources sources, EventRecorder& events,
-    const runtime::Clock& clock, std::vector<std::string> never_touch)
+    const base::Clock& clock, std::vector<std::string> never_touch)
     : kind_(kind),
       client_(client),
       sources_(sources),
@@ -236,7 +236,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
 
 void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
                                     const PolicySet& policies, EventRecorder& events,
-                                    const runtime::Clock& clock,
+                                    const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
                                     ManagedNetworkPolicyReconciler::WriteObserver on_write) {
   const runtime::Informer& namespaces = manager.cache("namespaces");

@@ -7,13 +7,13 @@
 #include <utility>
 #include <vector>
 
-#include "kube/client.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
 #include "reconcilers/policy_set.h"
-#include "runtime/clock.h"
-#include "runtime/controller.h"
-#include "runtime/informer.h"
-#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -48,7 +48,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   using WriteObserver = std::function<void(ManagedPolicyKind, const std::string& action)>;
 
   ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::KubeClient& client, Sources sources,
-                                 EventRecorder& events, const runtime::Clock& clock,
+                                 EventRecorder& events, const base::Clock& clock,
                                  std::vector<std::string> never_touch);
   void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
 
@@ -76,14 +76,14 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   kube::KubeClient& client_;
   Sources sources_;
   EventRecorder& events_;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
   std::vector<std::string> never_touch_;
   WriteObserver on_write_;
   std::mutex mu_;
   // Guarded by mu_: namespaces where the object was seen in the cache; namespaces where this
   // process created it, and when, while the cache does not show it yet.
   std::set<std::string> held_;
-  std::map<std::string, runtime::Clock::TimePoint> applied_;
+  std::map<std::string, base::Clock::TimePoint> applied_;
 };
 
 // Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
@@ -92,7 +92,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
 // "networkpolicies" and "securitypolicies".
 void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
                                     const PolicySet& policies, EventRecorder& events,
-                                    const runtime::Clock& clock,
+                                    const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
                                     ManagedNetworkPolicyReconciler::WriteObserver on_write);
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "document/value.h"
-#include "runtime/informer.h"
+#include "operator/document/value.h"
+#include "operator/runtime/informer.h"
 
 namespace bulwark::reconcilers {
 

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "posture/engine.h"
-#include "runtime/clock.h"
-#include "runtime/informer.h"
+#include "operator/base/clock.h"
+#include "operator/posture/engine.h"
+#include "operator/runtime/informer.h"
 
 namespace bulwark::reconcilers {
 
@@ -38,7 +38,7 @@ std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
 class PolicySet {
  public:
   using Snapshot = std::shared_ptr<const std::vector<LoadedPolicy>>;
-  PolicySet(const runtime::Informer& policies, const runtime::Clock& clock)
+  PolicySet(const runtime::Informer& policies, const base::Clock& clock)
       : policies_(policies), clock_(clock) {}
   // Called from the policy cache's handler: the next current() rebuilds.
   void invalidate();
@@ -46,7 +46,7 @@ class PolicySet {
 
  private:
   const runtime::Informer& policies_;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
   mutable std::mutex mu_;
   mutable Snapshot snapshot_;  // guarded by mu_; null when stale
 };

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "posture/engine.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::reconcilers {
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "document/json_writer.h"
-#include "document/reader.h"
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
+#include "operator/logging/logging.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/time_format.h"
-#include "server/logging.h"
 
 namespace bulwark::reconcilers {
 
@@ -83,7 +83,7 @@ void add_namespace_findings(PolicySummary& summary, const std::vector<std::strin
 
 SecurityPolicyReconciler::SecurityPolicyReconciler(kube::KubeClient& client, Sources sources,
                                                    const PostureBook& book,
-                                                   const runtime::Clock& clock,
+                                                   const base::Clock& clock,
                                                    bool vulnerability_reports_served,
                                                    std::function<bool()> book_complete)
     : client_(client),
@@ -301,7 +301,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
 
 void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
                                   const WorkloadCaches& workloads, PostureBook& book,
-                                  const runtime::Clock& clock, bool vulnerability_reports_served,
+                                  const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> book_complete) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   runtime::WorkQueue& queue = manager.add_controller(
@@ -313,7 +313,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& c
           book, clock, vulnerability_reports_served, std::move(book_complete)),
       1);
   constexpr auto kFold = std::chrono::milliseconds(500);
-  auto every_policy = [&queue, &policies](std::optional<runtime::Clock::Duration> delay) {
+  auto every_policy = [&queue, &policies](std::optional<base::Clock::Duration> delay) {
     for (const auto& name : policies.keys()) {
       if (delay) {
         queue.add_after(name, *delay);

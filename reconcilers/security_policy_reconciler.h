@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "kube/client.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/manager.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/workload_posture.h"
-#include "runtime/clock.h"
-#include "runtime/controller.h"
-#include "runtime/informer.h"
-#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -44,7 +44,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // start, once the posture reconciler has been through them all); until then status is not
   // written, so a restart does not publish a partial summary and then the right one.
   SecurityPolicyReconciler(kube::KubeClient& client, Sources sources, const PostureBook& book,
-                           const runtime::Clock& clock, bool vulnerability_reports_served,
+                           const base::Clock& clock, bool vulnerability_reports_served,
                            std::function<bool()> book_complete);
   runtime::Result reconcile(const std::string& name) override;
 
@@ -75,7 +75,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   kube::KubeClient& client_;
   Sources sources_;
   const PostureBook& book_;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
   bool reports_served_;
   std::function<bool()> book_complete_;
 };
@@ -87,7 +87,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
 // workload caches.
 void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
                                   const WorkloadCaches& workloads, PostureBook& book,
-                                  const runtime::Clock& clock, bool vulnerability_reports_served,
+                                  const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> book_complete);
 
 }  // namespace bulwark::reconcilers

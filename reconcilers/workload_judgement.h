@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "posture/engine.h"
-#include "posture/workload.h"
+#include "operator/posture/engine.h"
+#include "operator/posture/workload.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <set>
 
-#include "document/json_writer.h"
+#include "operator/document/json_writer.h"
+#include "operator/logging/logging.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/workload_judgement.h"
-#include "server/logging.h"
 
 namespace bulwark::reconcilers {
 
@@ -173,7 +173,7 @@ std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
 
 WorkloadPostureReconciler::WorkloadPostureReconciler(kube::KubeClient& client, Sources sources,
                                                      PostureBook& book, EventRecorder& events,
-                                                     const runtime::Clock& clock,
+                                                     const base::Clock& clock,
                                                      std::vector<std::string> never_touch)
     : client_(client),
       sources_(sources),
@@ -386,9 +386,9 @@ runtime::Result requeue_at(std::optional<std::chrono::system_clock::time_point> 
   if (!instant) return {};
   constexpr auto kMaxWait = std::chrono::hours(24);
   const auto wait = *instant - now;
-  return {wait >= kMaxWait ? std::chrono::duration_cast<runtime::Clock::Duration>(kMaxWait)
-                           : std::chrono::duration_cast<runtime::Clock::Duration>(wait) +
-                                 std::chrono::seconds(1)};
+  return {wait >= kMaxWait
+              ? std::chrono::duration_cast<base::Clock::Duration>(kMaxWait)
+              : std::chrono::duration_cast<base::Clock::Duration>(wait) + std::chrono::seconds(1)};
 }
 
 }  // namespace
@@ -640,7 +640,7 @@ void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
 std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
                                              WorkloadPostureReconciler::Sources sources,
                                              PostureBook& book, EventRecorder& events,
-                                             const runtime::Clock& clock,
+                                             const base::Clock& clock,
                                              std::vector<std::string> never_touch, int workers,
                                              PostureHooks hooks) {
   auto r = std::make_unique<WorkloadPostureReconciler>(client, sources, book, events, clock,

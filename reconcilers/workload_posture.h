@@ -10,18 +10,18 @@
 #include <string_view>
 #include <vector>
 
-#include "kube/client.h"
-#include "posture/engine.h"
-#include "posture/workload_kinds.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/posture/engine.h"
+#include "operator/posture/workload_kinds.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/workload_judgement.h"
-#include "runtime/clock.h"
-#include "runtime/controller.h"
-#include "runtime/informer.h"
-#include "runtime/manager.h"
 
 namespace bulwark::reconcilers {
 
@@ -121,7 +121,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   using VerdictObserver = std::function<void(const std::string& key)>;
 
   WorkloadPostureReconciler(kube::KubeClient& client, Sources sources, PostureBook& book,
-                            EventRecorder& events, const runtime::Clock& clock,
+                            EventRecorder& events, const base::Clock& clock,
                             std::vector<std::string> never_touch);
   void set_action_observer(ActionObserver o) { on_action_ = std::move(o); }
   void set_verdict_observer(VerdictObserver o) { on_verdict_ = std::move(o); }
@@ -202,7 +202,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   Sources sources_;
   PostureBook& book_;
   EventRecorder& events_;
-  const runtime::Clock& clock_;
+  const base::Clock& clock_;
   std::vector<std::string> never_touch_;
   ActionObserver on_action_;
   VerdictObserver on_verdict_;
@@ -227,7 +227,7 @@ struct PostureHooks {
 std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
                                              WorkloadPostureReconciler::Sources sources,
                                              PostureBook& book, EventRecorder& events,
-                                             const runtime::Clock& clock,
+                                             const base::Clock& clock,
                                              std::vector<std::string> never_touch, int workers,
                                              PostureHooks hooks);
 

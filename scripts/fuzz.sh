@@ -11,10 +11,8 @@ build_root=${BULWARK_BUILD_ROOT:-$HOME/.cache/bulwark}
 build=$build_root/build-fuzz-$(echo "$root" | sha256sum | cut -c1-8)
 artifacts=$build_root/fuzz-artifacts
 targets=(yaml_reader json_reader security_policy operator_config watch_decoder)
-if [ ! -f "$build/build.ninja" ]; then
-  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBULWARK_BUILD_TESTS=OFF -DBULWARK_FUZZ=ON >&2
-fi
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DBULWARK_BUILD_TESTS=OFF -DBULWARK_FUZZ=ON -DBULWARK_WERROR=ON >/dev/null
 ninja -C "$build" "${targets[@]/#/fuzz_}" >&2
 mkdir -p "$artifacts"
 status=0

@@ -15,14 +15,14 @@
 #include <thread>
 #include <vector>
 
-#include "kube/client.h"
-#include "kube/cluster_config.h"
-#include "kube/e2e_support.h"
-#include "runtime/allocator.h"
-#include "runtime/clock.h"
-#include "runtime/informer.h"
-#include "runtime/projection.h"
-#include "runtime/reflector.h"
+#include "e2e/kube/e2e_support.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/runtime/allocator.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/projection.h"
+#include "operator/runtime/reflector.h"
 
 using namespace bulwark;
 using Clock = std::chrono::steady_clock;
@@ -38,7 +38,7 @@ long status_kib(const char* field) {
   return -1;
 }
 
-std::unique_ptr<kube::KubeClient> client(runtime::Clock& clock, double qps) {
+std::unique_ptr<kube::KubeClient> client(base::Clock& clock, double qps) {
   return std::make_unique<kube::KubeClient>(
       kube::make_cpprest_transport(kube::resolve_cluster_config("", std::getenv)),
       kube::KubeClient::Options{qps, static_cast<int>(qps)}, clock);
@@ -46,7 +46,7 @@ std::unique_ptr<kube::KubeClient> client(runtime::Clock& clock, double qps) {
 
 int sync_child() {
   runtime::limit_malloc_arenas();  // as bulwark run does
-  runtime::RealClock clock;
+  base::RealClock clock;
   auto c = client(clock, 100);
   // What the process holds before the cache: libraries, cpprestsdk's thread pool, a first TLS
   // connection.
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "sync") return sync_child();
   const int n = argc > 1 ? std::atoi(argv[1]) : 10000;
 
-  runtime::RealClock clock;
+  base::RealClock clock;
   auto admin = client(clock, 1000);
   admin->create(kube::resources::kNamespaces, "", R"({"metadata":{"name":"bench"}})");
   // Pods need the namespace's default ServiceAccount, which the controller-manager creates.
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> creators;
   for (int w = 0; w < 4; ++w) {
     creators.emplace_back([&] {
-      runtime::RealClock c;
+      base::RealClock c;
       auto k = client(c, 1000);
       for (int i; (i = next++) < n;) {
         // A realistic pod: two containers, env, probes, resources (about 2.5 KB with server

@@ -9,11 +9,11 @@
 #include <sstream>
 #include <thread>
 
-#include "kube/client.h"
-#include "kube/cluster_config.h"
-#include "kube/e2e_support.h"
-#include "kube/watch_decoder.h"
-#include "runtime/clock.h"
+#include "e2e/kube/e2e_support.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/kube/watch_decoder.h"
 
 namespace bulwark::kube {
 namespace {
@@ -42,7 +42,7 @@ class ClientE2E : public ::testing::Test {
     return std::string(v.find({"metadata", "resourceVersion"})->str());
   }
 
-  runtime::RealClock clock_;
+  base::RealClock clock_;
   ClusterConfig config_;
   std::unique_ptr<KubeClient> client_;
   std::string ns_;

@@ -12,10 +12,10 @@
 #include <sstream>
 #include <thread>
 
-#include "kube/client.h"
-#include "kube/cluster_config.h"
-#include "kube/e2e_support.h"
-#include "runtime/clock.h"
+#include "e2e/kube/e2e_support.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
 
 namespace bulwark::runtime {
 namespace {
@@ -77,7 +77,7 @@ long long now_ms() {
 TEST(LeaderElectionE2E, ExactlyOneLeadsAndAKilledLeaderIsReplacedWithinTheLease) {
   if (std::getenv("BULWARK_E2E_CLUSTER") == nullptr)
     GTEST_SKIP() << "run through e2e/with_cluster.sh";
-  RealClock clock;
+  base::RealClock clock;
   kube::KubeClient client(
       kube::make_cpprest_transport(kube::resolve_cluster_config("", std::getenv)), {20, 30}, clock);
   const std::string ns = "e2e-lease";

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "kube/client.h"
-#include "kube/cluster_config.h"
-#include "runtime/leader_election.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/runtime/leader_election.h"
 
 namespace {
 bulwark::runtime::LeaderElector* g_elector = nullptr;
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: lease_candidate NAMESPACE IDENTITY\n");
     return 2;
   }
-  bulwark::runtime::RealClock clock;
+  bulwark::base::RealClock clock;
   bulwark::kube::KubeClient client(
       bulwark::kube::make_cpprest_transport(bulwark::kube::resolve_cluster_config("", std::getenv)),
       {20, 30}, clock);

@@ -9,11 +9,11 @@
 #include <set>
 #include <thread>
 
-#include "kube/client.h"
-#include "kube/cluster_config.h"
-#include "kube/e2e_support.h"
-#include "runtime/clock.h"
-#include "runtime/reflector.h"
+#include "e2e/kube/e2e_support.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/runtime/reflector.h"
 
 namespace bulwark::runtime {
 namespace {
@@ -88,7 +88,7 @@ class ReflectorE2E : public ::testing::Test {
     return std::system(("../cluster/apiserver.sh " + cluster_dir() + " " + action).c_str());
   }
 
-  RealClock clock_;
+  base::RealClock clock_;
   std::unique_ptr<kube::KubeClient> client_;
   std::string ns_;
   std::unique_ptr<Informer> informer_;

@@ -1,7 +1,7 @@
-#include "cli/report.h"
+#include "operator/cli/report.h"
 
 #include "crds/control_ids.h"
-#include "document/json_writer.h"
+#include "operator/document/json_writer.h"
 
 namespace bulwark::cli {
 

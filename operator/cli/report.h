@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "document/json_writer.h"
-#include "posture/engine.h"
+#include "operator/document/json_writer.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/run.h"
+#include "operator/cli/run.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -14,9 +14,20 @@
 #include <thread>
 
 #include "config/operator_config.h"
-#include "kube/client.h"
-#include "kube/cluster_config.h"
 #include "metrics/operator_metrics.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/logging/logging.h"
+#include "operator/runtime/allocator.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/leader_election.h"
+#include "operator/runtime/manager.h"
+#include "operator/runtime/projection.h"
+#include "operator/runtime/reflector.h"
+#include "operator/runtime/workqueue.h"
+#include "operator/server/http_server.h"
 #include "reconcilers/events.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
@@ -24,17 +35,6 @@
 #include "reconcilers/posture_book.h"
 #include "reconcilers/security_policy_reconciler.h"
 #include "reconcilers/workload_posture.h"
-#include "runtime/allocator.h"
-#include "runtime/clock.h"
-#include "runtime/controller.h"
-#include "runtime/informer.h"
-#include "runtime/leader_election.h"
-#include "runtime/manager.h"
-#include "runtime/projection.h"
-#include "runtime/reflector.h"
-#include "runtime/workqueue.h"
-#include "server/http_server.h"
-#include "server/logging.h"
 
 namespace bulwark::cli {
 
@@ -186,9 +186,8 @@ constexpr std::array<std::string_view, 5> kControllers = {
 // verdicts, the event recorder), each registered with the Manager by its own setup function.
 class OperatorControllers {
  public:
-  OperatorControllers(runtime::Manager& manager, kube::KubeClient& client,
-                      runtime::RealClock& clock, const config::OperatorConfig& cfg,
-                      metrics::OperatorMetrics& metrics)
+  OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
+                      const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
       : policy_set_(manager.cache("securitypolicies"), clock),
         events_(client, clock),
         workloads_([&manager](std::string_view resource) -> const runtime::Informer& {
@@ -316,7 +315,7 @@ bool discover_reports(kube::KubeClient& client) {
 // What metrics count, from the client and the Manager.
 void observe(runtime::Manager& manager, kube::KubeClient& client,
              metrics::OperatorMetrics& metrics) {
-  client.set_observer([&metrics](std::string_view verb, int code, runtime::Clock::Duration took) {
+  client.set_observer([&metrics](std::string_view verb, int code, base::Clock::Duration took) {
     metrics.api_request(verb, code, took);
   });
   runtime::Manager::Observers o;
@@ -326,7 +325,7 @@ void observe(runtime::Manager& manager, kube::KubeClient& client,
     if (r == runtime::Reflector::Restart::kServerClosed && detail.empty()) return;
     logging::warn("watch " + name + " restarted (" + std::string(restart_name(r)) + "): " + detail);
   };
-  o.reconciled = [&metrics](const std::string& name, runtime::Clock::Duration took,
+  o.reconciled = [&metrics](const std::string& name, base::Clock::Duration took,
                             const std::string& error) {
     metrics.reconciled(name, took, error.empty());
   };
@@ -367,7 +366,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   logging::info("bulwark " BULWARK_VERSION " starting; API server " + cluster.server + " from " +
                 cluster.source);
 
-  runtime::RealClock clock;
+  base::RealClock clock;
   kube::KubeClient client(kube::make_cpprest_transport(cluster),
                           {cfg->client.qps, cfg->client.burst}, clock);
   runtime::Manager manager(client, clock, manager_options(*cfg));

@@ -1,4 +1,4 @@
-#include "cli/scan.h"
+#include "operator/cli/scan.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,9 +6,9 @@
 #include <istream>
 #include <ostream>
 
-#include "document/reader.h"
-#include "posture/engine.h"
-#include "posture/workload.h"
+#include "operator/document/reader.h"
+#include "operator/posture/engine.h"
+#include "operator/posture/workload.h"
 
 namespace bulwark::cli {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/report.h"
 #include "crds/security_policy.h"
+#include "operator/cli/report.h"
 
 namespace bulwark::cli {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "document/reader.h"
-#include "document/utf8.h"
+#include "operator/document/reader.h"
+#include "operator/document/utf8.h"
 
 namespace bulwark::document {
 namespace {

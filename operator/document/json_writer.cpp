@@ -1,4 +1,4 @@
-#include "document/json_writer.h"
+#include "operator/document/json_writer.h"
 
 #include <cstdio>
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::document {
 

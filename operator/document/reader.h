@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::document {
 

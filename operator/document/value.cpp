@@ -1,4 +1,4 @@
-#include "document/value.h"
+#include "operator/document/value.h"
 
 #include <charconv>
 #include <cmath>

@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "document/reader.h"
-#include "document/utf8.h"
-#include "document/yaml_scalar.h"
+#include "operator/document/reader.h"
+#include "operator/document/utf8.h"
+#include "operator/document/yaml_scalar.h"
 
 namespace bulwark::document {
 namespace {

@@ -1,6 +1,6 @@
 // Mirrors go.yaml.in/yaml/v2 v2.4.4 resolve.go (resolve, resolveTable, resolveMap) and the parts
 // of Go's strconv it calls. Kept apart from yaml_reader.cpp so it can be tested and fuzzed alone.
-#include "document/yaml_scalar.h"
+#include "operator/document/yaml_scalar.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,8 +1,8 @@
-#include "kube/api_error.h"
+#include "operator/kube/api_error.h"
 
 #include <sstream>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::kube {
 

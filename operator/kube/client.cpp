@@ -1,8 +1,8 @@
-#include "kube/client.h"
+#include "operator/kube/client.h"
 
 #include <sstream>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::kube {
 
@@ -59,13 +59,13 @@ std::string query(const ListOptions& o) {
 }  // namespace
 
 KubeClient::KubeClient(std::unique_ptr<HttpTransport> transport, Options options,
-                       runtime::Clock& clock)
+                       base::Clock& clock)
     : transport_(std::move(transport)),
       clock_(clock),
       limiter_(options.qps, options.burst, clock) {}
 
 HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
-  if (auto delay = limiter_.reserve(); delay > runtime::Clock::Duration::zero()) {
+  if (auto delay = limiter_.reserve(); delay > base::Clock::Duration::zero()) {
     clock_.sleep_for(delay);
   }
   const std::string what = request.method + " " + request.path;
@@ -187,7 +187,7 @@ std::unique_ptr<ResponseStream> KubeClient::watch(const ResourceType& type, cons
   path += (path.find('?') == std::string::npos ? "?" : "&") +
           std::string("watch=true&allowWatchBookmarks=true&timeoutSeconds=") +
           std::to_string(timeout_seconds) + "&resourceVersion=" + url_encode(resource_version);
-  if (auto delay = limiter_.reserve(); delay > runtime::Clock::Duration::zero()) {
+  if (auto delay = limiter_.reserve(); delay > base::Clock::Duration::zero()) {
     clock_.sleep_for(delay);
   }
   const std::string what = "WATCH " + path;

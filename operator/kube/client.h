@@ -5,11 +5,11 @@
 #include <optional>
 #include <string>
 
-#include "document/value.h"
-#include "kube/api_error.h"
-#include "kube/http.h"
-#include "runtime/clock.h"
-#include "runtime/rate_limiter.h"
+#include "operator/base/clock.h"
+#include "operator/base/rate_limiter.h"
+#include "operator/document/value.h"
+#include "operator/kube/api_error.h"
+#include "operator/kube/http.h"
 
 namespace bulwark::kube {
 
@@ -61,7 +61,7 @@ class KubeClient {
     double qps = 20;
     int burst = 30;
   };
-  KubeClient(std::unique_ptr<HttpTransport> transport, Options options, runtime::Clock& clock);
+  KubeClient(std::unique_ptr<HttpTransport> transport, Options options, base::Clock& clock);
 
   document::Value get(const ResourceType& type, const std::string& ns, const std::string& name);
   // Whether the API server serves the resource (API discovery of its group and version), for
@@ -94,8 +94,7 @@ class KubeClient {
 
   // Told of every request, for metrics: verb, result code (0 when the connection failed), and
   // how long it took (for a watch, until the response headers arrived).
-  using Observer =
-      std::function<void(std::string_view verb, int code, runtime::Clock::Duration took)>;
+  using Observer = std::function<void(std::string_view verb, int code, base::Clock::Duration took)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
@@ -103,8 +102,8 @@ class KubeClient {
   document::Value call_json(const std::string& verb, HttpRequest request);
 
   std::unique_ptr<HttpTransport> transport_;
-  runtime::Clock& clock_;
-  runtime::TokenBucket limiter_;
+  base::Clock& clock_;
+  base::TokenBucket limiter_;
   Observer observer_;
 };
 

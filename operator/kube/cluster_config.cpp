@@ -1,10 +1,10 @@
-#include "kube/cluster_config.h"
+#include "operator/kube/cluster_config.h"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::kube {
 

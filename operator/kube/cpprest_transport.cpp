@@ -4,8 +4,8 @@
 
 #include <atomic>
 
-#include "kube/cluster_config.h"
-#include "kube/http.h"
+#include "operator/kube/cluster_config.h"
+#include "operator/kube/http.h"
 
 namespace bulwark::kube {
 namespace {

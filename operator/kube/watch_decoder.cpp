@@ -1,8 +1,8 @@
-#include "kube/watch_decoder.h"
+#include "operator/kube/watch_decoder.h"
 
 #include <sstream>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::kube {
 

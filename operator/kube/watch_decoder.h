@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::kube {
 

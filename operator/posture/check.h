@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "document/value.h"
-#include "posture/violation.h"
+#include "operator/document/value.h"
+#include "operator/posture/violation.h"
 
 namespace bulwark::posture::detail {
 

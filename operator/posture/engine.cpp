@@ -1,8 +1,8 @@
-#include "posture/engine.h"
+#include "operator/posture/engine.h"
 
 #include <algorithm>
 
-#include "posture/check.h"
+#include "operator/posture/check.h"
 
 namespace bulwark::posture {
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "posture/violation.h"
-#include "posture/workload.h"
+#include "operator/posture/violation.h"
+#include "operator/posture/workload.h"
 
 namespace bulwark::posture {
 

@@ -1,7 +1,7 @@
 // Bulwark's own workload controls (API.md section 3) that read only the manifest.
 #include <algorithm>
 
-#include "posture/check.h"
+#include "operator/posture/check.h"
 
 namespace bulwark::posture::detail {
 

@@ -6,7 +6,7 @@
 #include <array>
 #include <string>
 
-#include "posture/check.h"
+#include "operator/posture/check.h"
 
 namespace bulwark::posture::detail {
 namespace {

@@ -1,8 +1,8 @@
-#include "posture/workload.h"
-
-#include "posture/workload_kinds.h"
+#include "operator/posture/workload.h"
 
 #include <string_view>
+
+#include "operator/posture/workload_kinds.h"
 
 namespace bulwark::posture {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "crds/label_selector.h"
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::posture {
 

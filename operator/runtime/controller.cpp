@@ -1,9 +1,9 @@
-#include "runtime/controller.h"
+#include "operator/runtime/controller.h"
 
 namespace bulwark::runtime {
 
 Controller::Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
-                       const Clock& clock)
+                       const base::Clock& clock)
     : name_(std::move(name)),
       reconciler_(reconciler),
       queue_(queue),

@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/clock.h"
-#include "runtime/workqueue.h"
+#include "operator/base/clock.h"
+#include "operator/runtime/workqueue.h"
 
 namespace bulwark::runtime {
 
@@ -17,7 +17,7 @@ namespace bulwark::runtime {
 // a delay (an exemption that expires, say). Failure is an exception: the key is retried with
 // per-key backoff.
 struct Result {
-  std::optional<Clock::Duration> requeue_after;
+  std::optional<base::Clock::Duration> requeue_after;
 };
 
 // Level-based and idempotent: given a key, read the current state, write only the difference.
@@ -45,11 +45,11 @@ class FunctionReconciler : public Reconciler {
 class Controller {
  public:
   // Told of every reconcile, for metrics and logs: key, duration, and the error (empty on success).
-  using Observer =
-      std::function<void(const std::string& key, Clock::Duration took, const std::string& error)>;
+  using Observer = std::function<void(const std::string& key, base::Clock::Duration took,
+                                      const std::string& error)>;
 
   Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
-             const Clock& clock);
+             const base::Clock& clock);
   ~Controller();
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
@@ -65,7 +65,7 @@ class Controller {
   Reconciler& reconciler_;
   WorkQueue& queue_;
   int workers_;
-  const Clock& clock_;
+  const base::Clock& clock_;
   Observer observer_;
   std::vector<std::thread> threads_;
 };

@@ -1,9 +1,9 @@
-#include "runtime/informer.h"
+#include "operator/runtime/informer.h"
 
 #include <sstream>
 
-#include "document/json_writer.h"
-#include "document/reader.h"
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::runtime {
 

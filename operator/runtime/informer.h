@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::runtime {
 

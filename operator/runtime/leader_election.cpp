@@ -1,4 +1,4 @@
-#include "runtime/leader_election.h"
+#include "operator/runtime/leader_election.h"
 
 #include <ctime>
 
@@ -21,7 +21,7 @@ std::string micro_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-LeaderElector::LeaderElector(kube::KubeClient& client, Options options, Clock& clock)
+LeaderElector::LeaderElector(kube::KubeClient& client, Options options, base::Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock) {}
 
 std::string LeaderElector::lease_json(const std::string& holder, int duration_seconds,
@@ -109,14 +109,14 @@ void LeaderElector::run(const std::function<void()>& on_started,
   while (!stopping_) {
     // Campaign.
     while (!stopping_ && !try_acquire_or_renew())
-      sleep_unless_stopped(clock_, options_.retry_period, stopping_);
+      base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
     if (stopping_) break;
     leader_ = true;
     on_started();
     // Lead: renew every retry period; give up when renewals fail for the renew deadline.
     auto last_renew = clock_.now();
     while (!stopping_) {
-      sleep_unless_stopped(clock_, options_.retry_period, stopping_);
+      base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
       if (stopping_) break;
       if (try_acquire_or_renew()) {
         last_renew = clock_.now();

@@ -4,8 +4,8 @@
 #include <functional>
 #include <string>
 
-#include "kube/client.h"
-#include "runtime/clock.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
 
 namespace bulwark::runtime {
 
@@ -21,11 +21,11 @@ class LeaderElector {
     std::string namespace_name = "bulwark-system";
     std::string name = "bulwark-leader";
     std::string identity;  // unique per replica: the pod name, or host and pid
-    Clock::Duration lease_duration = std::chrono::seconds(15);
-    Clock::Duration renew_deadline = std::chrono::seconds(10);
-    Clock::Duration retry_period = std::chrono::seconds(2);
+    base::Clock::Duration lease_duration = std::chrono::seconds(15);
+    base::Clock::Duration renew_deadline = std::chrono::seconds(10);
+    base::Clock::Duration retry_period = std::chrono::seconds(2);
   };
-  LeaderElector(kube::KubeClient& client, Options options, Clock& clock);
+  LeaderElector(kube::KubeClient& client, Options options, base::Clock& clock);
 
   // Campaigns until stop(). Calls on_started when it becomes leader and on_stopped when it stops
   // being leader (lost, or released by stop()). It may lead more than once.
@@ -42,12 +42,12 @@ class LeaderElector {
 
   kube::KubeClient& client_;
   Options options_;
-  Clock& clock_;
+  base::Clock& clock_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> leader_{false};
   // Only the run() thread touches these.
   std::string observed_record_;  // holder + renewTime as last read
-  Clock::TimePoint observed_at_;
+  base::Clock::TimePoint observed_at_;
   std::string acquire_time_;
   int transitions_ = 0;
 };

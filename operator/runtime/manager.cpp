@@ -1,4 +1,4 @@
-#include "runtime/manager.h"
+#include "operator/runtime/manager.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <random>
 
-#include "server/http_server.h"
-#include "server/logging.h"
+#include "operator/logging/logging.h"
+#include "operator/server/http_server.h"
 
 namespace bulwark::runtime {
 
@@ -25,7 +25,7 @@ struct Manager::Loop {
   std::unique_ptr<Controller> controller;
 };
 
-Manager::Manager(kube::KubeClient& client, Clock& clock, Options options)
+Manager::Manager(kube::KubeClient& client, base::Clock& clock, Options options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
 Manager::~Manager() = default;
@@ -71,11 +71,11 @@ std::vector<std::string> Manager::cache_names() const {
 WorkQueue& Manager::add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
                                    int workers) {
   auto l = std::make_unique<Loop>();
-  l->queue = std::make_unique<WorkQueue>(ItemRateLimiter::Options{}, clock_);
+  l->queue = std::make_unique<WorkQueue>(base::ItemRateLimiter::Options{}, clock_);
   l->reconciler = std::move(reconciler);
   l->controller = std::make_unique<Controller>(name, *l->reconciler, *l->queue, workers, clock_);
   l->controller->set_observer(
-      [this, name](const std::string& key, Clock::Duration took, const std::string& error) {
+      [this, name](const std::string& key, base::Clock::Duration took, const std::string& error) {
         if (observers_.reconciled) observers_.reconciled(name, took, error);
         if (error.empty()) return;
         // A conflict means the cache was a write behind; the retry reads the newer object.
@@ -170,7 +170,7 @@ void Manager::start_gate_and_resync() {
   // (an exemption's clock, a report) is caught, and a converged cluster still costs no write.
   resync_thread_ = std::thread([this] {
     while (!stopping_) {
-      sleep_unless_stopped(clock_, options_.resync_period, stopping_);
+      base::sleep_unless_stopped(clock_, options_.resync_period, stopping_);
       if (!stopping_ && started_) {
         logging::debug("resync: judging everything again");
         for (const auto& fn : resync_) fn();

@@ -11,14 +11,14 @@
 #include <thread>
 #include <vector>
 
-#include "kube/client.h"
-#include "runtime/clock.h"
-#include "runtime/controller.h"
-#include "runtime/informer.h"
-#include "runtime/leader_election.h"
-#include "runtime/projection.h"
-#include "runtime/reflector.h"
-#include "runtime/workqueue.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/controller.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/leader_election.h"
+#include "operator/runtime/projection.h"
+#include "operator/runtime/reflector.h"
+#include "operator/runtime/workqueue.h"
 
 namespace bulwark::server {
 class HttpServer;
@@ -42,20 +42,20 @@ class Manager {
   struct Options {
     std::string health_probe_bind_address = ":8081";  // "0" turns it off
     std::string metrics_bind_address = ":8080";       // "0" turns it off
-    Clock::Duration resync_period = std::chrono::minutes(10);
+    base::Clock::Duration resync_period = std::chrono::minutes(10);
     std::optional<LeaderElector::Options> leader_election;  // none: always leading
   };
   // Told of what metrics count; each is optional.
   struct Observers {
     std::function<void(const std::string& cache, Reflector::Restart, const std::string& detail)>
         watch_restarted;
-    std::function<void(const std::string& controller, Clock::Duration took,
+    std::function<void(const std::string& controller, base::Clock::Duration took,
                        const std::string& error)>
         reconciled;
     std::function<void()> started;  // the controllers started (this replica leads)
   };
 
-  Manager(kube::KubeClient& client, Clock& clock, Options options);
+  Manager(kube::KubeClient& client, base::Clock& clock, Options options);
   ~Manager();
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
@@ -95,7 +95,7 @@ class Manager {
   void shut_down();
 
   kube::KubeClient& client_;
-  Clock& clock_;
+  base::Clock& clock_;
   Options options_;
   Observers observers_;
   std::vector<std::function<void()>> resync_;

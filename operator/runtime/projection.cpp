@@ -1,4 +1,4 @@
-#include "runtime/projection.h"
+#include "operator/runtime/projection.h"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "document/value.h"
+#include "operator/document/value.h"
 
 namespace bulwark::runtime {
 

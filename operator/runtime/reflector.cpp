@@ -1,11 +1,11 @@
-#include "runtime/reflector.h"
+#include "operator/runtime/reflector.h"
 
 #include <malloc.h>
 
 #include <algorithm>
 
-#include "document/reader.h"
-#include "kube/watch_decoder.h"
+#include "operator/document/reader.h"
+#include "operator/kube/watch_decoder.h"
 
 namespace bulwark::runtime {
 
@@ -13,7 +13,7 @@ using document::Value;
 using kube::ApiError;
 using kube::ErrorClass;
 
-Reflector::Reflector(kube::KubeClient& client, Store& store, Options options, Clock& clock,
+Reflector::Reflector(kube::KubeClient& client, Store& store, Options options, base::Clock& clock,
                      std::function<double()> random)
     : client_(client),
       store_(store),
@@ -44,10 +44,10 @@ void Reflector::restarted(Restart reason, const std::string& detail) {
 
 // Exponential backoff with full jitter on top: delay * (1 + random), capped.
 void Reflector::backoff() {
-  const auto jittered = std::chrono::duration_cast<Clock::Duration>(
+  const auto jittered = std::chrono::duration_cast<base::Clock::Duration>(
       std::chrono::duration<double>(next_backoff_) * (1.0 + random_()));
-  sleep_unless_stopped(clock_, std::min(jittered, options_.backoff_max), stopping_,
-                       std::chrono::milliseconds(100));
+  base::sleep_unless_stopped(clock_, std::min(jittered, options_.backoff_max), stopping_,
+                             std::chrono::milliseconds(100));
   next_backoff_ = std::min(next_backoff_ * 2, options_.backoff_max);
 }
 

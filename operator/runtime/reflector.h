@@ -6,9 +6,9 @@
 #include <mutex>
 #include <string>
 
-#include "kube/client.h"
-#include "runtime/clock.h"
-#include "runtime/informer.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/informer.h"
 
 namespace bulwark::runtime {
 
@@ -28,15 +28,15 @@ class Reflector {
     std::string namespace_name;  // empty: all namespaces
     kube::ListOptions list;
     int min_watch_timeout_seconds = 300;  // the timeout is drawn from [min, 2*min)
-    Clock::Duration backoff_initial = std::chrono::milliseconds(800);
-    Clock::Duration backoff_max = std::chrono::seconds(30);
+    base::Clock::Duration backoff_initial = std::chrono::milliseconds(800);
+    base::Clock::Duration backoff_max = std::chrono::seconds(30);
   };
   // Why the reflector had to restart its watch; for metrics and logs.
   enum class Restart { kExpired, kConnection, kServerClosed, kError };
   using RestartObserver = std::function<void(Restart reason, const std::string& detail)>;
 
   // `random` returns uniform numbers in [0, 1) (injected for tests).
-  Reflector(kube::KubeClient& client, Store& store, Options options, Clock& clock,
+  Reflector(kube::KubeClient& client, Store& store, Options options, base::Clock& clock,
             std::function<double()> random);
 
   void run();
@@ -56,12 +56,12 @@ class Reflector {
   kube::KubeClient& client_;
   Store& store_;
   Options options_;
-  Clock& clock_;
+  base::Clock& clock_;
   std::function<double()> random_;
   RestartObserver observer_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
-  Clock::Duration next_backoff_;
+  base::Clock::Duration next_backoff_;
   mutable std::mutex mu_;
   std::string resource_version_;                  // guarded by mu_
   std::unique_ptr<kube::ResponseStream> stream_;  // guarded by mu_; cancelled by stop()

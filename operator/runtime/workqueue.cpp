@@ -1,10 +1,10 @@
-#include "runtime/workqueue.h"
+#include "operator/runtime/workqueue.h"
 
 #include <algorithm>
 
 namespace bulwark::runtime {
 
-WorkQueue::WorkQueue(ItemRateLimiter::Options limits, const Clock& clock)
+WorkQueue::WorkQueue(base::ItemRateLimiter::Options limits, const base::Clock& clock)
     : clock_(clock), limiter_(limits, clock) {}
 
 WorkQueue::~WorkQueue() { shutdown(); }
@@ -24,8 +24,8 @@ void WorkQueue::add_locked(const std::string& key) {
   queue_.push_back(key);
 }
 
-void WorkQueue::add_after(const std::string& key, Clock::Duration delay) {
-  if (delay <= Clock::Duration::zero()) {
+void WorkQueue::add_after(const std::string& key, base::Clock::Duration delay) {
+  if (delay <= base::Clock::Duration::zero()) {
     add(key);
     return;
   }
@@ -34,7 +34,8 @@ void WorkQueue::add_after(const std::string& key, Clock::Duration delay) {
     if (shutting_down_) return;
     // Saturates rather than overflowing into the past.
     const auto now = clock_.now();
-    const auto at = delay >= Clock::TimePoint::max() - now ? Clock::TimePoint::max() : now + delay;
+    const auto at =
+        delay >= base::Clock::TimePoint::max() - now ? base::Clock::TimePoint::max() : now + delay;
     auto [it, inserted] = waiting_.emplace(key, at);
     if (!inserted) it->second = std::min(it->second, at);
   }
@@ -47,9 +48,9 @@ void WorkQueue::forget(const std::string& key) { limiter_.forget(key); }
 
 int WorkQueue::num_requeues(const std::string& key) const { return limiter_.num_requeues(key); }
 
-std::optional<Clock::TimePoint> WorkQueue::promote_locked() {
+std::optional<base::Clock::TimePoint> WorkQueue::promote_locked() {
   const auto now = clock_.now();
-  std::optional<Clock::TimePoint> next;
+  std::optional<base::Clock::TimePoint> next;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (it->second <= now) {
       add_locked(it->first);
@@ -79,9 +80,9 @@ std::optional<std::string> WorkQueue::get() {
     if (shutting_down_) return std::nullopt;
     // Wake for the next delayed key, and at least every second in case the clock is not the
     // steady clock the condition variable waits on.
-    auto wait = std::chrono::duration_cast<Clock::Duration>(std::chrono::seconds(1));
+    auto wait = std::chrono::duration_cast<base::Clock::Duration>(std::chrono::seconds(1));
     if (next) wait = std::min(wait, *next - clock_.now());
-    cv_.wait_for(lock, std::max(wait, Clock::Duration::zero()));
+    cv_.wait_for(lock, std::max(wait, base::Clock::Duration::zero()));
   }
 }
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <string>
 
-#include "runtime/clock.h"
-#include "runtime/rate_limiter.h"
+#include "operator/base/clock.h"
+#include "operator/base/rate_limiter.h"
 
 namespace bulwark::runtime {
 
@@ -23,14 +23,14 @@ namespace bulwark::runtime {
 // Thread-safe. Keys are "namespace/name" strings.
 class WorkQueue {
  public:
-  WorkQueue(ItemRateLimiter::Options limits, const Clock& clock);
+  WorkQueue(base::ItemRateLimiter::Options limits, const base::Clock& clock);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   void add(const std::string& key);
   // Adds the key once `delay` has passed; an earlier pending time for the same key wins.
-  void add_after(const std::string& key, Clock::Duration delay);
+  void add_after(const std::string& key, base::Clock::Duration delay);
   void add_rate_limited(const std::string& key);
   void forget(const std::string& key);
   int num_requeues(const std::string& key) const;
@@ -53,18 +53,18 @@ class WorkQueue {
  private:
   void add_locked(const std::string& key);
   // Moves delayed keys whose time has come into the queue; returns the next pending time.
-  std::optional<Clock::TimePoint> promote_locked();
+  std::optional<base::Clock::TimePoint> promote_locked();
   std::optional<std::string> pop_locked();
 
-  const Clock& clock_;
-  ItemRateLimiter limiter_;
+  const base::Clock& clock_;
+  base::ItemRateLimiter limiter_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // All guarded by mu_.
   std::deque<std::string> queue_;
   std::set<std::string> dirty_;       // queued or to be queued after processing
   std::set<std::string> processing_;  // handed out, not yet done()
-  std::map<std::string, Clock::TimePoint> waiting_;
+  std::map<std::string, base::Clock::TimePoint> waiting_;
   bool shutting_down_ = false;
 };
 

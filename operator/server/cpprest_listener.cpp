@@ -4,7 +4,7 @@
 #include <map>
 #include <mutex>
 
-#include "server/http_server.h"
+#include "operator/server/http_server.h"
 
 namespace bulwark::server {
 namespace {

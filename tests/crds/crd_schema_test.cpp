@@ -5,7 +5,7 @@
 
 #include "crds/control_ids.h"
 #include "crds/security_policy.h"
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::crds {
 namespace {

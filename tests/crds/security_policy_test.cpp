@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::crds {
 namespace {
@@ -40,7 +40,8 @@ TEST(SecurityPolicy, DefaultsFromTheApi) {
   EXPECT_TRUE(s.network.allow_dns_egress);
   EXPECT_EQ(s.enforcement.mode, EnforcementMode::kAudit);
   ASSERT_EQ(s.enforcement.actions.size(), 1u);
-  EXPECT_EQ(s.match.kinds.size(), 8u);  // every row of posture/workload_kinds.h, ReplicationController too
+  EXPECT_EQ(s.match.kinds.size(),
+            8u);  // every row of posture/workload_kinds.h, ReplicationController too
   EXPECT_EQ(s.match.exclude_namespaces,
             (std::vector<std::string>{"kube-system", "kube-public", "kube-node-lease"}));
 }

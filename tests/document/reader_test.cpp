@@ -1,12 +1,12 @@
 // The YAML and JSON readers: streaming, scalars, duplicate keys, merge keys, limits, errors.
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <sstream>
 
-#include "document/json_writer.h"
+#include "operator/document/json_writer.h"
 
 namespace bulwark::document {
 namespace {

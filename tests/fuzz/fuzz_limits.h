@@ -1,6 +1,6 @@
 #pragma once
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::fuzz {
 

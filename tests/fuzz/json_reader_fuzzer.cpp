@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "document/json_writer.h"
-#include "fuzz_limits.h"
+#include "operator/document/json_writer.h"
+#include "tests/fuzz/fuzz_limits.h"
 
 using bulwark::document::ParseError;
 using bulwark::document::Value;

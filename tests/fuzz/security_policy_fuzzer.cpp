@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "crds/security_policy.h"
-#include "fuzz_limits.h"
+#include "tests/fuzz/fuzz_limits.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

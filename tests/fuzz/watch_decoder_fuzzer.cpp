@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "document/json_writer.h"
-#include "document/reader.h"
-#include "kube/watch_decoder.h"
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
+#include "operator/kube/watch_decoder.h"
 
 namespace {
 

@@ -1,12 +1,12 @@
 // The Kubernetes client over a fake transport: paths, paging, verbs, errors, rate limit, watch.
-#include "kube/client.h"
+#include "operator/kube/client.h"
 
 #include <gtest/gtest.h>
 
-#include "document/reader.h"
-#include "kube/fake_transport.h"
-#include "kube/watch_decoder.h"
-#include "runtime/fake_clock.h"
+#include "operator/document/reader.h"
+#include "operator/kube/watch_decoder.h"
+#include "tests/base/fake_clock.h"
+#include "tests/kube/fake_transport.h"
 
 namespace bulwark::kube {
 namespace {
@@ -133,7 +133,7 @@ TEST(ClientRateLimit, WaitsOutTheBucket) {
   const auto start = clock.now();
   for (int i = 0; i < 6; ++i) client.get(resources::kPods, "ns", "p");
   // Burst of 2, then 4 more at 5 a second: 0.8 s of waiting.
-  EXPECT_EQ(clock.now() - start, std::chrono::duration_cast<runtime::Clock::Duration>(800ms));
+  EXPECT_EQ(clock.now() - start, std::chrono::duration_cast<base::Clock::Duration>(800ms));
 }
 
 TEST_F(ClientTest, WatchAsksForBookmarksFromTheResourceVersion) {

@@ -1,5 +1,5 @@
 // Reading kubeconfigs and the in-cluster service account.
-#include "kube/cluster_config.h"
+#include "operator/kube/cluster_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <vector>
 
-#include "kube/http.h"
+#include "operator/kube/http.h"
 
 namespace bulwark::testing {
 

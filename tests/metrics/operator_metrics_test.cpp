@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "crds/control_ids.h"
-#include "posture/engine.h"
-#include "runtime/fake_clock.h"
+#include "operator/posture/engine.h"
+#include "tests/base/fake_clock.h"
 
 namespace bulwark::metrics {
 namespace {

@@ -1,7 +1,7 @@
 // The engine as a whole: which kinds it reads, selection, exemptions and their expiry.
 #include <gtest/gtest.h>
 
-#include "posture/eval_helpers.h"
+#include "tests/posture/eval_helpers.h"
 
 namespace bulwark::testing {
 namespace {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "document/reader.h"
-#include "posture/engine.h"
+#include "operator/document/reader.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::testing {
 

@@ -1,8 +1,8 @@
 // Bulwark's own manifest controls: image registry, tag, digest, resources, service-account token.
 #include <gtest/gtest.h>
 
-#include "posture/check.h"
-#include "posture/eval_helpers.h"
+#include "operator/posture/check.h"
+#include "tests/posture/eval_helpers.h"
 
 namespace bulwark::testing {
 namespace {

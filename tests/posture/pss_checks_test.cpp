@@ -3,7 +3,7 @@
 // ephemeral containers, Windows pods, user namespaces, legacy annotations).
 #include <gtest/gtest.h>
 
-#include "posture/eval_helpers.h"
+#include "tests/posture/eval_helpers.h"
 
 namespace bulwark::testing {
 namespace {

@@ -6,9 +6,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
+#include "operator/runtime/projection.h"
 #include "reconcilers/policy_set.h"
-#include "runtime/projection.h"
 
 namespace bulwark::reconcilers {
 namespace {
@@ -132,9 +132,9 @@ TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
 }  // namespace
 }  // namespace bulwark::reconcilers
 
-#include "kube/fake_transport.h"
 #include "reconcilers/namespace_findings.h"
-#include "runtime/fake_clock.h"
+#include "tests/base/fake_clock.h"
+#include "tests/kube/fake_transport.h"
 
 namespace bulwark::reconcilers {
 namespace {

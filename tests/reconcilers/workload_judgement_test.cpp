@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "document/reader.h"
+#include "operator/document/reader.h"
 
 namespace bulwark::reconcilers {
 namespace {

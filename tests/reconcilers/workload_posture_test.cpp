@@ -6,12 +6,12 @@
 
 #include <map>
 
-#include "document/reader.h"
-#include "kube/fake_transport.h"
+#include "operator/document/reader.h"
+#include "operator/runtime/projection.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/security_policy_reconciler.h"
-#include "runtime/fake_clock.h"
-#include "runtime/projection.h"
+#include "tests/base/fake_clock.h"
+#include "tests/kube/fake_transport.h"
 
 namespace bulwark::reconcilers {
 namespace {

@@ -1,5 +1,5 @@
 // The controller's reconcile cycle: success forgets, failure backs off, requeue_after delays.
-#include "runtime/controller.h"
+#include "operator/runtime/controller.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "runtime/fake_clock.h"
+#include "tests/base/fake_clock.h"
 
 namespace bulwark::runtime {
 namespace {
@@ -29,7 +29,7 @@ class ScriptedReconciler : public Reconciler {
   }
   std::mutex mu_;
   std::map<std::string, int> calls, failures;
-  std::map<std::string, Clock::Duration> requeue;
+  std::map<std::string, base::Clock::Duration> requeue;
 };
 
 class ControllerTest : public ::testing::Test {
@@ -59,8 +59,9 @@ TEST_F(ControllerTest, SuccessForgetsTheKey) {
 TEST_F(ControllerTest, FailureRetriesWithBackoffUntilItSucceeds) {
   reconciler_.failures["ns/a"] = 2;
   std::vector<std::string> errors;
-  controller_.set_observer(
-      [&](const std::string&, Clock::Duration, const std::string& e) { errors.push_back(e); });
+  controller_.set_observer([&](const std::string&, base::Clock::Duration, const std::string& e) {
+    errors.push_back(e);
+  });
   queue_.add("ns/a");
   drain();
   EXPECT_EQ(queue_.num_requeues("ns/a"), 1);
@@ -92,12 +93,13 @@ TEST_F(ControllerTest, RequeueAfterRunsTheKeyAgainAtThatTime) {
 }
 
 TEST(ControllerWorkers, StartAndStopWithRealThreads) {
-  RealClock clock;
+  base::RealClock clock;
   WorkQueue queue({1ms, 10ms, 1e6, 1000000}, clock);
   ScriptedReconciler reconciler;
   Controller controller("test", reconciler, queue, 3, clock);
   std::atomic<int> seen{0};
-  controller.set_observer([&](const std::string&, Clock::Duration, const std::string&) { ++seen; });
+  controller.set_observer(
+      [&](const std::string&, base::Clock::Duration, const std::string&) { ++seen; });
   controller.start();
   for (int i = 0; i < 100; ++i) queue.add("ns/k" + std::to_string(i));
   const auto until = std::chrono::steady_clock::now() + 10s;

@@ -1,6 +1,6 @@
 // The cached projection keeps what the engine reads: verdicts on projected objects equal
 // verdicts on the originals, while the bulk (managedFields, env, commands) is gone.
-#include "runtime/projection.h"
+#include "operator/runtime/projection.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "document/reader.h"
-#include "posture/engine.h"
+#include "operator/document/reader.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::runtime {
 namespace {

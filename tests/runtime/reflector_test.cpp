@@ -1,13 +1,13 @@
 // The reflector's list/watch semantics over a scripted transport, and the informer cache.
-#include "runtime/reflector.h"
+#include "operator/runtime/reflector.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "document/reader.h"
-#include "kube/fake_transport.h"
-#include "runtime/fake_clock.h"
+#include "operator/document/reader.h"
+#include "tests/base/fake_clock.h"
+#include "tests/kube/fake_transport.h"
 
 namespace bulwark::runtime {
 namespace {
@@ -132,14 +132,14 @@ TEST_F(ReflectorTest, BrokenConnectionBacksOffAndRewatchesWithoutRelisting) {
   EXPECT_EQ(restarts_[0], Reflector::Restart::kConnection);
   EXPECT_EQ(request_kinds(), (std::vector<std::string>{"list", "watch", "watch"}));
   EXPECT_NE(transport_->requests[2].path.find("resourceVersion=11"), std::string::npos);
-  EXPECT_GE(clock_.now() - start, std::chrono::duration_cast<Clock::Duration>(800ms));
+  EXPECT_GE(clock_.now() - start, std::chrono::duration_cast<base::Clock::Duration>(800ms));
   EXPECT_EQ(informer_.size(), 2u);
 }
 
 TEST_F(ReflectorTest, BackoffDoublesToThirtySeconds) {
   transport_->respond(200, list_of(10, {}));
   // No scripted streams: every watch is refused.
-  std::vector<Clock::TimePoint> at;
+  std::vector<base::Clock::TimePoint> at;
   reflector_->set_restart_observer([&](Reflector::Restart, const std::string&) {
     at.push_back(clock_.now());
     if (at.size() == 9) reflector_->stop();
@@ -215,7 +215,7 @@ TEST(Informer, IndexesByNamespaceAndOwnerAndAppliesTheProjection) {
 }  // namespace
 }  // namespace bulwark::runtime
 
-#include "runtime/leader_election.h"
+#include "operator/runtime/leader_election.h"
 
 namespace bulwark::runtime {
 namespace {

@@ -5,9 +5,9 @@
 #include <mutex>
 #include <string>
 
-#include "runtime/clock.h"
+#include "operator/base/clock.h"
 
-namespace bulwark::runtime {
+namespace bulwark::base {
 
 // A token bucket: `qps` tokens a second, at most `burst` saved up. reserve() always takes a token
 // and says how long to wait before using it, as golang.org/x/time/rate's Reserve does, so callers
@@ -50,4 +50,4 @@ class ItemRateLimiter {
   std::map<std::string, int> failures_;  // guarded by mu_
 };
 
-}  // namespace bulwark::runtime
+}  // namespace bulwark::base

@@ -2,13 +2,13 @@
 
 #include <mutex>
 
-#include "runtime/clock.h"
+#include "operator/base/clock.h"
 
 namespace bulwark::testing {
 
 // A clock that moves only when told. sleep_for() advances it, so code that waits out a delay
 // returns at once and the test sees the time it would have taken.
-class FakeClock : public runtime::Clock {
+class FakeClock : public base::Clock {
  public:
   TimePoint now() const override {
     std::lock_guard lock(mu_);

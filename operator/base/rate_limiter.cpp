@@ -1,9 +1,9 @@
-#include "runtime/rate_limiter.h"
+#include "operator/base/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace bulwark::runtime {
+namespace bulwark::base {
 
 TokenBucket::TokenBucket(double qps, int burst, const Clock& clock)
     : qps_(qps), burst_(std::max(1, burst)), clock_(clock), tokens_(burst_), last_(clock.now()) {}
@@ -52,4 +52,4 @@ int ItemRateLimiter::num_requeues(const std::string& item) const {
   return it == failures_.end() ? 0 : it->second;
 }
 
-}  // namespace bulwark::runtime
+}  // namespace bulwark::base

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-namespace bulwark::runtime {
+namespace bulwark::base {
 
 // Time as the runtime sees it. Injected everywhere timing matters so tests can use a fake one.
 // Implementations are thread-safe.
@@ -40,4 +40,4 @@ inline void sleep_unless_stopped(Clock& clock, Clock::Duration d, const std::ato
   }
 }
 
-}  // namespace bulwark::runtime
+}  // namespace bulwark::base

@@ -1,11 +1,11 @@
-#include "server/logging.h"
+#include "operator/logging/logging.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 
-#include "document/json_writer.h"
+#include "operator/document/json_writer.h"
 
 namespace bulwark::logging {
 namespace {
