@@ -12,6 +12,7 @@
 #include "operator/base/clock.h"
 #include "operator/document/reader.h"
 #include "operator/kube/client.h"
+#include "operator/kube/client_writer.h"
 #include "operator/kube/http.h"
 #include "operator/logging/logging.h"
 #include "operator/runtime/projection.h"
@@ -111,12 +112,13 @@ int main(int argc, char** argv) {
   auto transport = std::make_unique<InstantApi>();
   InstantApi& api = *transport;
   kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);
+  kube::ClientWriter writer(client);  // the operator's own path: bodies serialized, then sent
   reconcilers::PolicySet policy_set(policies, clock);
   reconcilers::PostureBook book;
   reconcilers::NoEvents events;
   reconcilers::WorkloadPostureReconciler posture(
-      client,
-      {reconcilers::WorkloadCaches(std::map<std::string_view, const runtime::Informer*>{
+      writer,
+      {reconcilers::WorkloadCaches(std::map<std::string_view, const runtime::CacheReader*>{
            {"pods", &pods},
            {"deployments", &deploys},
            {"statefulsets", &statefulsets},

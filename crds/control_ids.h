@@ -5,9 +5,9 @@
 
 namespace bulwark::crds {
 
-// Every control ID of API.md section 3, the names users write in exemptions and read in reports.
-// The Pod Security Standards ones are spelled exactly as upstream Pod Security Admission's check
-// IDs.
+// Every control ID of docs/api.md, Control IDs, the names users write in exemptions and read in
+// reports. The Pod Security Standards ones are spelled exactly as upstream Pod Security Admission's
+// check IDs.
 inline constexpr std::array<std::string_view, 27> kControlIds = {
     "privileged",
     "hostNamespaces",

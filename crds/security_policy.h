@@ -16,8 +16,8 @@ struct Value;
 
 namespace bulwark::crds {
 
-// The SecurityPolicy resource of API.md section 1 as typed C++, with the schema's defaults.
-// Plain data; parse_security_policy() is the only way in from YAML or JSON.
+// The SecurityPolicy resource of docs/api.md, SecurityPolicy as typed C++, with the schema's
+// defaults. Plain data; parse_security_policy() is the only way in from YAML or JSON.
 
 enum class PssLevel { kPrivileged, kBaseline, kRestricted };
 

@@ -89,10 +89,11 @@ struct OperatorMetrics::Families {
                                     "being written")
                               .Register(r)
                               .Add({}, kDetectionBuckets)),
-        reconcile_total(prometheus::BuildCounter()
-                            .Name("bulwark_reconcile_total")
-                            .Help("Reconciles by controller and result (success, error, requeue)")
-                            .Register(r)),
+        reconcile_total(
+            prometheus::BuildCounter()
+                .Name("bulwark_reconcile_total")
+                .Help("Reconciles by controller and result (success, error, terminal_error)")
+                .Register(r)),
         reconcile_duration(prometheus::BuildHistogram()
                                .Name("bulwark_reconcile_duration_seconds")
                                .Help("Time one reconcile took")
@@ -177,7 +178,7 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
     }
   }
   for (const auto& c : controllers) {
-    for (const char* result : {"success", "error"}) {
+    for (const char* result : {"success", "error", "terminal_error"}) {
       f_->reconcile_total.Add({{"controller", c}, {"result", result}});
     }
     f_->reconcile_duration.Add({{"controller", c}}, kFastBuckets);
@@ -195,12 +196,19 @@ OperatorMetrics::~OperatorMetrics() = default;
 
 void OperatorMetrics::set_leader(bool leader) { f_->leader.Set(leader ? 1 : 0); }
 
-void OperatorMetrics::reconciled(const std::string& controller, Duration took, bool ok) {
+void OperatorMetrics::reconciled(const std::string& controller, Duration took,
+                                 runtime::ReconcileResult result) {
+  using runtime::ReconcileResult;
+  // A conflict is retried like any error; a terminal error is not retried at all.
+  const char* label = result == ReconcileResult::kSuccess         ? "success"
+                      : result == ReconcileResult::kTerminalError ? "terminal_error"
+                                                                  : "error";
   // Family::Add returns the series already registered for these labels.
-  f_->reconcile_total.Add({{"controller", controller}, {"result", ok ? "success" : "error"}})
-      .Increment();
+  f_->reconcile_total.Add({{"controller", controller}, {"result", label}}).Increment();
   f_->reconcile_duration.Add({{"controller", controller}}, kFastBuckets).Observe(seconds(took));
-  if (!ok) f_->workqueue_retries.Add({{"queue", controller}}).Increment();
+  if (result == ReconcileResult::kError || result == ReconcileResult::kConflict) {
+    f_->workqueue_retries.Add({{"queue", controller}}).Increment();
+  }
 }
 
 void OperatorMetrics::api_request(std::string_view verb, int code, Duration took) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "operator/base/clock.h"
+#include "operator/runtime/controller.h"
 
 namespace prometheus {
 class Registry;
@@ -39,7 +40,7 @@ struct PostureSnapshot {
   std::map<std::pair<std::string, std::string>, int> namespace_violations;
 };
 
-// Every metric family of API.md section 5, registered once at construction. Label values are
+// Every metric family of docs/api.md, Metrics, registered once at construction. Label values are
 // bounded: namespaces, policies, controls and fixed enumerations, never a pod or workload name.
 // Fixed label sets (actions, results, verbs, reasons) start at zero so that rates and alerts have
 // a series from the first scrape. Thread-safe: prometheus-cpp metrics are atomic, and the posture
@@ -54,7 +55,7 @@ class OperatorMetrics {
   ~OperatorMetrics();
 
   void set_leader(bool leader);
-  void reconciled(const std::string& controller, Duration took, bool ok);
+  void reconciled(const std::string& controller, Duration took, runtime::ReconcileResult result);
   void api_request(std::string_view verb, int code, Duration took);
   void watch_restarted(const std::string& resource, std::string_view reason);
   void remediation(std::string_view action, bool ok);

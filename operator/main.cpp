@@ -1,4 +1,4 @@
-// The bulwark binary: one program, subcommands run, scan and version (API.md section 4).
+// The bulwark binary: one program, subcommands run, scan and version (docs/api.md, Command line).
 #include <unistd.h>
 
 #include <chrono>
@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "usage: bulwark <command> [flags]\n"
     "commands:\n"
     "  scan      evaluate manifests offline against Pod Security Standards or a SecurityPolicy\n"
-    "  run       run the operator (caches, probes, leader election; reconcilers to come)\n"
+    "  run       run the operator: watch policies and workloads, judge, annotate and enforce\n"
     "  version   print the version\n";
 
 }  // namespace

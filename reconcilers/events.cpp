@@ -1,34 +1,53 @@
 #include "reconcilers/events.h"
 
 #include "operator/base/clock.h"
-#include "operator/document/json_writer.h"
-#include "operator/kube/client.h"
+#include "operator/kube/object_writer.h"
 #include "operator/logging/logging.h"
 #include "reconcilers/time_format.h"
 
 namespace bulwark::reconcilers {
 
-void ApiEventRecorder::record(const ObjectRef& about, const std::string& type,
-                              const std::string& reason, const std::string& message) {
-  using document::json_quote;
-  // Events about cluster-scoped objects live in "default", as kubectl looks for them there.
+using document::Value;
+
+std::string_view to_string(EventType type) {
+  return type == EventType::kWarning ? "Warning" : "Normal";
+}
+
+Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
+                 const std::string& message, std::chrono::system_clock::time_point now) {
   const std::string ns = about.namespace_name.empty() ? "default" : about.namespace_name;
-  const std::string now = rfc3339_seconds(clock_.wall_now());
-  const std::string body =
-      R"({"apiVersion":"v1","kind":"Event","metadata":{"generateName":)" +
-      json_quote(about.name + ".") + R"(,"namespace":)" + json_quote(ns) +
-      R"(},"involvedObject":{"apiVersion":)" + json_quote(about.api_version) + R"(,"kind":)" +
-      json_quote(about.kind) + R"(,"namespace":)" + json_quote(about.namespace_name) +
-      R"(,"name":)" + json_quote(about.name) + R"(,"uid":)" + json_quote(about.uid) +
-      R"(},"type":)" + json_quote(type) + R"(,"reason":)" + json_quote(reason) + R"(,"message":)" +
-      json_quote(message) +
-      R"(,"source":{"component":"bulwark"},"reportingComponent":"bulwark","firstTimestamp":)" +
-      json_quote(now) + R"(,"lastTimestamp":)" + json_quote(now) + R"(,"count":1})";
+  const Value time = Value::string(rfc3339_seconds(now));
+  Value event = Value::object();
+  event.set("apiVersion", Value::string("v1")).set("kind", Value::string("Event"));
+  event.child("metadata")
+      .set("generateName", Value::string(about.name + "."))
+      .set("namespace", Value::string(ns));
+  event.child("involvedObject")
+      .set("apiVersion", Value::string(about.api_version))
+      .set("kind", Value::string(about.kind))
+      .set("namespace", Value::string(about.namespace_name))
+      .set("name", Value::string(about.name))
+      .set("uid", Value::string(about.uid));
+  event.set("type", Value::string(to_string(type)))
+      .set("reason", Value::string(reason))
+      .set("message", Value::string(message));
+  event.child("source").set("component", Value::string("bulwark"));
+  event.set("reportingComponent", Value::string("bulwark"))
+      .set("firstTimestamp", time)
+      .set("lastTimestamp", time)
+      .set("count", Value::integer(1));
+  return event;
+}
+
+void ApiEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
+                              const std::string& message) {
+  const Value event = make_event(about, type, reason, message, clock_.wall_now());
+  const std::string ns(event.find({"metadata", "namespace"})->str());
   try {
-    client_.create(kube::resources::kEvents, ns, body);
+    writer_.create(kube::resources::kEvents, ns, event);
   } catch (const std::exception& e) {
-    logging::warn("could not record event " + reason + " on " + about.kind + " " + ns + "/" +
-                  about.name + ": " + e.what());
+    logging::warn("could not record event " + std::string(reason) + " on " + about.kind + " " + ns +
+                  "/" + about.name + ": " + e.what());
   }
 }
 

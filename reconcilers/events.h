@@ -1,9 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <string_view>
+
+#include "operator/document/value.h"
 
 namespace bulwark::kube {
-class KubeClient;
+class ObjectWriter;
 }
 namespace bulwark::base {
 class Clock;
@@ -20,35 +24,50 @@ struct ObjectRef {
   std::string uid;
 };
 
-// Records Kubernetes Events (API.md section 2: one per change, never one per evaluation).
+enum class EventType { kNormal, kWarning };
+std::string_view to_string(EventType type);
+
+// The reasons Bulwark records (docs/api.md, Events): one CamelCase word per kind of change.
+namespace event_reasons {
+inline constexpr std::string_view kPolicyViolation = "PolicyViolation";
+inline constexpr std::string_view kQuarantined = "Quarantined";
+inline constexpr std::string_view kReleased = "Released";
+inline constexpr std::string_view kDriftRepaired = "DriftRepaired";
+}  // namespace event_reasons
+
+// Records Kubernetes Events (docs/api.md: one per change, never one per evaluation).
 // Best effort: an Event that cannot be written is logged and dropped, never retried, so a
-// reconcile does not fail or repeat its real work over one. Thread-safe implementations.
+// reconcile does not fail or repeat its real work over one. Thread-safe implementations; tests
+// use tests/fakes/fake_event_recorder.h.
 class EventRecorder {
  public:
   virtual ~EventRecorder() = default;
-  // type is "Normal" or "Warning"; reason a CamelCase word such as "Quarantined".
-  virtual void record(const ObjectRef& about, const std::string& type, const std::string& reason,
+  virtual void record(const ObjectRef& about, EventType type, std::string_view reason,
                       const std::string& message) = 0;
 };
 
-// Writes core/v1 Events through the client, as reporting component "bulwark".
+// The core/v1 Event about `about`, from reporting component "bulwark". Events about
+// cluster-scoped objects live in "default", where kubectl looks for them.
+document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
+                           const std::string& message, std::chrono::system_clock::time_point now);
+
+// Writes core/v1 Events through an ObjectWriter.
 class ApiEventRecorder : public EventRecorder {
  public:
-  ApiEventRecorder(kube::KubeClient& client, const base::Clock& clock)
-      : client_(client), clock_(clock) {}
-  void record(const ObjectRef& about, const std::string& type, const std::string& reason,
+  ApiEventRecorder(kube::ObjectWriter& writer, const base::Clock& clock)
+      : writer_(writer), clock_(clock) {}
+  void record(const ObjectRef& about, EventType type, std::string_view reason,
               const std::string& message) override;
 
  private:
-  kube::KubeClient& client_;
+  kube::ObjectWriter& writer_;
   const base::Clock& clock_;
 };
 
 // Records nothing: for callers that do not want Events.
 class NoEvents : public EventRecorder {
  public:
-  void record(const ObjectRef&, const std::string&, const std::string&,
-              const std::string&) override {}
+  void record(const ObjectRef&, EventType, std::string_view, const std::string&) override {}
 };
 
 }  // namespace bulwark::reconcilers

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "operator/document/json_writer.h"
 #include "operator/logging/logging.h"
 
 namespace bulwark::reconcilers {
@@ -12,7 +11,7 @@ using document::Value;
 
 namespace {
 
-// API.md section 6: Audit changes nothing in the cluster, so both are kept in Enforce only; in
+// docs/api.md: Audit changes nothing in the cluster, so both are kept in Enforce only; in
 // Audit, a namespace without default-deny is a finding (namespace_findings.h) instead.
 bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
   if (kind == ManagedPolicyKind::kQuarantine) {
@@ -24,10 +23,10 @@ bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
 }  // namespace
 
 ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(
-    ManagedPolicyKind kind, kube::KubeClient& client, Sources sources, EventRecorder& events,
+    ManagedPolicyKind kind, kube::ObjectWriter& writer, Sources sources, EventRecorder& events,
     const base::Clock& clock, std::vector<std::string> never_touch)
     : kind_(kind),
-      client_(client),
+      writer_(writer),
       sources_(sources),
       events_(events),
       clock_(clock),
@@ -37,30 +36,42 @@ const char* ManagedNetworkPolicyReconciler::name_of(ManagedPolicyKind kind) {
   return kind == ManagedPolicyKind::kDefaultDeny ? kDefaultDenyName : kQuarantinePolicyName;
 }
 
-std::string ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std::string& ns,
-                                                    bool allow_dns, const Owners& owners) {
-  using document::json_quote;
-  std::string refs;
+Value ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std::string& ns,
+                                              bool allow_dns, const Owners& owners) {
+  Value object = Value::object();
+  object.set("apiVersion", Value::string("networking.k8s.io/v1"))
+      .set("kind", Value::string("NetworkPolicy"));
+  Value& meta = object.child("metadata");
+  meta.set("name", Value::string(name_of(kind))).set("namespace", Value::string(ns));
+  meta.child("labels").set(kManagedByLabel, Value::string("bulwark"));
+  Value refs = Value::array();
   for (const auto& [name, uid] : owners) {
-    refs += std::string(refs.empty() ? "" : ",") +
-            R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","name":)" +
-            json_quote(name) + R"(,"uid":)" + json_quote(uid) + "}";
+    refs.push(Value::object()
+                  .set("apiVersion", Value::string("bulwark.dev/v1alpha1"))
+                  .set("kind", Value::string("SecurityPolicy"))
+                  .set("name", Value::string(name))
+                  .set("uid", Value::string(uid)));
   }
-  const bool dns = kind == ManagedPolicyKind::kDefaultDeny && allow_dns;
-  const std::string selector =
-      kind == ManagedPolicyKind::kDefaultDeny
-          ? "{}"
-          : R"({"matchLabels":{")" + std::string(kQuarantineLabel) + R"(":"true"}})";
+  meta.set("ownerReferences", std::move(refs));
   // ingress: [] and the whole podSelector are set explicitly: both are atomic, so a forced apply
   // also takes back rules a user added, not only fields Bulwark set before.
-  return R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":")" +
-         std::string(name_of(kind)) + R"(","namespace":)" + json_quote(ns) + R"(,"labels":{")" +
-         kManagedByLabel + R"(":"bulwark"},"ownerReferences":[)" + refs +
-         R"(]},"spec":{"podSelector":)" + selector +
-         R"(,"policyTypes":["Ingress","Egress"],"ingress":[],"egress":)" +
-         (dns ? R"([{"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}])"
-              : "[]") +
-         "}}";
+  Value& spec = object.child("spec");
+  Value& selector = spec.child("podSelector");
+  if (kind == ManagedPolicyKind::kQuarantine) {
+    selector.child("matchLabels").set(kQuarantineLabel, Value::string("true"));
+  }
+  spec.set("policyTypes", Value::array({"Ingress", "Egress"})).set("ingress", Value::array());
+  Value egress = Value::array();
+  if (kind == ManagedPolicyKind::kDefaultDeny && allow_dns) {
+    Value ports = Value::array();
+    for (const char* protocol : {"UDP", "TCP"}) {
+      ports.push(
+          Value::object().set("protocol", Value::string(protocol)).set("port", Value::integer(53)));
+    }
+    egress.push(Value::object().set("ports", std::move(ports)));
+  }
+  spec.set("egress", std::move(egress));
+  return object;
 }
 
 bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Value& current,
@@ -117,13 +128,11 @@ void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* 
   if (current == nullptr) return;
   const std::string name = name_of(kind_);
   const Value* uid = current->find({"metadata", "uid"});
-  try {
-    client_.remove(kube::resources::kNetworkPolicies, ns, name,
-                   uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt);
+  const kube::Preconditions only_this{
+      uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt, std::nullopt};
+  if (writer_.remove(kube::resources::kNetworkPolicies, ns, name, only_this)) {
     logging::info("removed " + ns + "/" + name + ": no policy selects the namespace");
-    if (on_write_) on_write_(kind_, "delete");
-  } catch (const kube::ApiError& e) {
-    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
+    if (on_write_) on_write_(kind_, Write::kDelete);
   }
 }
 
@@ -173,7 +182,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
                   " that Bulwark did not create; leaving it alone");
     return {};
   }
-  // API.md section 6: a policy that cannot be read keeps what it holds. Its owner reference on
+  // docs/api.md: a policy that cannot be read keeps what it holds. Its owner reference on
   // the object says it holds it; the object is then neither removed nor loosened (its owners
   // stay, and DNS stays closed if it is closed), whatever the readable policies want.
   const Owners held = current != nullptr ? held_by_unreadable(*current) : Owners{};
@@ -216,34 +225,34 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     std::lock_guard lock(mu_);
     repair = repair || held_.count(ns) > 0;
   }
-  const Value applied = client_.apply(kube::resources::kNetworkPolicies, ns, name,
+  const Value applied = writer_.apply(kube::resources::kNetworkPolicies, ns, name,
                                       desired(kind_, ns, allow_dns, owners), "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
   if (current == nullptr) {
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();
   }
-  if (on_write_) on_write_(kind_, repair ? "repair" : "create");
+  if (on_write_) on_write_(kind_, repair ? Write::kRepair : Write::kCreate);
   if (repair) {
     const Value* uid = applied.find({"metadata", "uid"});
     events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name,
                     uid != nullptr ? std::string(uid->str()) : ""},
-                   "Normal", "DriftRepaired",
+                   EventType::kNormal, event_reasons::kDriftRepaired,
                    "Bulwark restored " + name + " to what its SecurityPolicies require");
   }
   return {};
 }
 
-void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
+void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
                                     const PolicySet& policies, EventRecorder& events,
                                     const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
                                     ManagedNetworkPolicyReconciler::WriteObserver on_write) {
-  const runtime::Informer& namespaces = manager.cache("namespaces");
+  const runtime::CacheReader& namespaces = manager.cache("namespaces");
   runtime::Informer& network_policies = manager.cache("networkpolicies");
   for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
     auto r = std::make_unique<ManagedNetworkPolicyReconciler>(
-        kind, client,
+        kind, writer,
         ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, events,
         clock, never_touch);
     r->set_write_observer(on_write);

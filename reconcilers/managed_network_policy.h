@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "operator/base/clock.h"
-#include "operator/kube/client.h"
+#include "operator/kube/object_writer.h"
+#include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
-#include "operator/runtime/informer.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
 #include "reconcilers/policy_set.h"
@@ -22,7 +22,7 @@ inline constexpr const char* kQuarantinePolicyName = "bulwark-quarantine";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kQuarantineLabel = "bulwark.dev/quarantine";
 
-// The NetworkPolicies Bulwark keeps in namespaces (API.md section 2):
+// The NetworkPolicies Bulwark keeps in namespaces (docs/api.md, what Bulwark writes):
 // - kDefaultDeny, bulwark-default-deny: every pod, all ingress and egress denied, cluster DNS
 //   allowed unless a selecting policy forbids it; wanted by policies in Enforce mode with
 //   network.defaultDeny (in Audit a namespace without one is only reported).
@@ -39,25 +39,27 @@ enum class ManagedPolicyKind { kDefaultDeny, kQuarantine };
 class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
  public:
   struct Sources {
-    const runtime::Informer& namespaces;
-    const runtime::Informer& network_policies;
+    const runtime::CacheReader& namespaces;
+    const runtime::CacheReader& network_policies;
     const PolicySet& policies;
   };
   using Owners = std::vector<std::pair<std::string, std::string>>;  // (name, uid), sorted
-  // Called after each write: the action ("create", "repair", "delete"), for metrics.
-  using WriteObserver = std::function<void(ManagedPolicyKind, const std::string& action)>;
+  // What a write did.
+  enum class Write { kCreate, kRepair, kDelete };
+  // Called after each write, for metrics.
+  using WriteObserver = std::function<void(ManagedPolicyKind, Write)>;
 
-  ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::KubeClient& client, Sources sources,
-                                 EventRecorder& events, const base::Clock& clock,
+  ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::ObjectWriter& writer,
+                                 Sources sources, EventRecorder& events, const base::Clock& clock,
                                  std::vector<std::string> never_touch);
   void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
 
   runtime::Result reconcile(const std::string& ns) override;
 
   static const char* name_of(ManagedPolicyKind kind);
-  // The NetworkPolicy document to apply.
-  static std::string desired(ManagedPolicyKind kind, const std::string& ns, bool allow_dns,
-                             const Owners& owners);
+  // The NetworkPolicy to apply.
+  static document::Value desired(ManagedPolicyKind kind, const std::string& ns, bool allow_dns,
+                                 const Owners& owners);
   // Whether an existing NetworkPolicy already is what desired() describes.
   static bool up_to_date(ManagedPolicyKind kind, const document::Value& current, bool allow_dns,
                          const Owners& owners);
@@ -73,7 +75,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   Owners held_by_unreadable(const document::Value& current) const;
 
   ManagedPolicyKind kind_;
-  kube::KubeClient& client_;
+  kube::ObjectWriter& writer_;
   Sources sources_;
   EventRecorder& events_;
   const base::Clock& clock_;
@@ -90,7 +92,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
 // events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,
 // any policy change and every resync (every namespace). Reads the caches "namespaces",
 // "networkpolicies" and "securitypolicies".
-void setup_managed_network_policies(runtime::Manager& manager, kube::KubeClient& client,
+void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
                                     const PolicySet& policies, EventRecorder& events,
                                     const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,

@@ -51,8 +51,8 @@ bool isolates_every_pod(const Value& np) {
 }
 
 std::vector<std::string> namespaces_without_default_deny(
-    const crds::SecurityPolicySpec& spec, const runtime::Informer& namespaces,
-    const runtime::Informer& network_policies) {
+    const crds::SecurityPolicySpec& spec, const runtime::CacheReader& namespaces,
+    const runtime::CacheReader& network_policies) {
   std::vector<std::string> out;
   if (!spec.network.default_deny || spec.enforcement.mode != crds::EnforcementMode::kAudit) {
     return out;

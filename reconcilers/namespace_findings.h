@@ -5,11 +5,11 @@
 
 #include "crds/security_policy.h"
 #include "operator/document/value.h"
-#include "operator/runtime/informer.h"
+#include "operator/runtime/cache_reader.h"
 
 namespace bulwark::reconcilers {
 
-// API.md section 6: findings about a namespace rather than a workload. They are reported (policy
+// docs/api.md: findings about a namespace rather than a workload. They are reported (policy
 // status, bulwark_namespace_violations) and never change a workload's posture or the score.
 inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
 
@@ -22,8 +22,8 @@ bool isolates_every_pod(const document::Value& network_policy);
 // In Audit, network.defaultDeny is observed, not enforced: the namespaces the policy selects in
 // which no NetworkPolicy isolates every pod, sorted. Empty for a policy in Enforce (Bulwark keeps
 // bulwark-default-deny there) or without defaultDeny.
-std::vector<std::string> namespaces_without_default_deny(const crds::SecurityPolicySpec& spec,
-                                                         const runtime::Informer& namespaces,
-                                                         const runtime::Informer& network_policies);
+std::vector<std::string> namespaces_without_default_deny(
+    const crds::SecurityPolicySpec& spec, const runtime::CacheReader& namespaces,
+    const runtime::CacheReader& network_policies);
 
 }  // namespace bulwark::reconcilers

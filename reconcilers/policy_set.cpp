@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "reconcilers/policy_status.h"
+
 namespace bulwark::reconcilers {
 
 crds::Labels labels_of(const document::Value& object) {
@@ -12,7 +14,7 @@ crds::Labels labels_of(const document::Value& object) {
   return labels;
 }
 
-std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
+std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
                                         std::chrono::system_clock::time_point now) {
   std::vector<LoadedPolicy> out;
   for (const auto& key : policies.keys()) {  // keys() is sorted
@@ -56,13 +58,11 @@ std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec&
 
 bool expired_when_written(const document::Value& policy) {
   const document::Value* generation = policy.find({"metadata", "generation"});
-  for (const auto& c : document::items_of(policy.find({"status", "conditions"}))) {
-    const document::Value* type = c.find("type");
-    const document::Value* reason = c.find("reason");
-    const document::Value* observed = c.find("observedGeneration");
-    if (type != nullptr && type->str() == "Ready" && reason != nullptr &&
-        reason->str() == kExpiredExemptionReason && observed != nullptr && generation != nullptr &&
-        observed->str() == generation->str()) {
+  const auto written = generation != nullptr ? generation->as_int() : std::nullopt;
+  if (!written) return false;
+  for (const auto& c : kube::conditions_from(policy.find({"status", "conditions"}))) {
+    if (c.type == policy_conditions::kReady && c.reason == policy_reasons::kExpiredExemption &&
+        c.observed_generation == *written) {
       return true;
     }
   }

@@ -9,7 +9,7 @@
 #include "crds/security_policy.h"
 #include "operator/base/clock.h"
 #include "operator/posture/engine.h"
-#include "operator/runtime/informer.h"
+#include "operator/runtime/cache_reader.h"
 
 namespace bulwark::reconcilers {
 
@@ -28,8 +28,8 @@ struct LoadedPolicy {
 
 // Reads every SecurityPolicy in the cache, sorted by name. A generation whose status is not written
 // yet and that holds an exemption already expired at `now` is invalid (see
-// kExpiredExemptionReason).
-std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
+// policy_reasons::kExpiredExemption).
+std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
                                         std::chrono::system_clock::time_point now);
 
 // The parsed policies, shared by every reconciler and rebuilt only after the policy cache
@@ -38,23 +38,23 @@ std::vector<LoadedPolicy> load_policies(const runtime::Informer& policies,
 class PolicySet {
  public:
   using Snapshot = std::shared_ptr<const std::vector<LoadedPolicy>>;
-  PolicySet(const runtime::Informer& policies, const base::Clock& clock)
+  PolicySet(const runtime::CacheReader& policies, const base::Clock& clock)
       : policies_(policies), clock_(clock) {}
   // Called from the policy cache's handler: the next current() rebuilds.
   void invalidate();
   Snapshot current() const;
 
  private:
-  const runtime::Informer& policies_;
+  const runtime::CacheReader& policies_;
   const base::Clock& clock_;
   mutable std::mutex mu_;
   mutable Snapshot snapshot_;  // guarded by mu_; null when stale
 };
 
-// API.md: an `expires` already past when a policy is written makes it Ready=False with this
-// reason, and the policy acts on nothing until its spec changes. An exemption that lapses while
-// the policy runs is different: it simply stops applying (the workload is judged again then).
-inline constexpr const char* kExpiredExemptionReason = "ExpiredExemption";
+// docs/api.md: an `expires` already past when a policy is written makes it Ready=False with reason
+// ExpiredExemption (policy_status.h), and the policy acts on nothing until its spec changes. An
+// exemption that lapses while the policy runs is different: it simply stops applying (the
+// workload is judged again then).
 
 // The exemptions of `spec` whose `expires` is not after `now`, as field errors.
 std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec& spec,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 #include "operator/logging/logging.h"
 #include "reconcilers/namespace_findings.h"
@@ -10,63 +9,25 @@
 
 namespace bulwark::reconcilers {
 
-using document::json_quote;
 using document::Value;
+using kube::Condition;
+using kube::ConditionStatus;
+namespace types = policy_conditions;
+namespace reasons = policy_reasons;
 
 namespace {
+
+Condition condition(std::string_view type, ConditionStatus status, std::string_view reason,
+                    std::string message = "") {
+  return {std::string(type), status, std::string(reason), std::move(message), 0, ""};
+}
 
 std::string field(const Value* node, std::string_view key) {
   const Value* v = node != nullptr ? node->find(key) : nullptr;
   return v != nullptr ? std::string(v->str()) : std::string();
 }
 
-std::string summary_json(const PolicySummary& s, int namespaces) {
-  return R"({"namespaces":)" + std::to_string(namespaces) + R"(,"workloads":)" +
-         std::to_string(s.workloads) + R"(,"compliant":)" + std::to_string(s.compliant) +
-         R"(,"violating":)" + std::to_string(s.violating) + R"(,"exempt":)" +
-         std::to_string(s.exempt) + R"(,"quarantined":)" + std::to_string(s.quarantined) +
-         R"(,"score":)" + std::to_string(s.score) + "}";
-}
-
-std::string violations_json(const PolicySummary& s) {
-  std::string out = "[";
-  for (const auto& v : s.violations) {
-    if (out.size() > 1) out += ",";
-    out += R"({"namespace":)" + json_quote(v.namespace_name) + R"(,"kind":)" + json_quote(v.kind) +
-           R"(,"name":)" + json_quote(v.name) + R"(,"controls":[)";
-    for (std::size_t i = 0; i < v.controls.size(); ++i) {
-      out += (i ? "," : "") + json_quote(v.controls[i]);
-    }
-    out += "]}";
-  }
-  return out + "]";
-}
-
-// What decides whether a status needs writing, in one comparable string: everything but the
-// timestamps.
-std::string comparable(const Value* status) {
-  std::string out;
-  for (const auto& c :
-       document::items_of(status != nullptr ? status->find("conditions") : nullptr)) {
-    out += field(&c, "type") + "|" + field(&c, "status") + "|" + field(&c, "reason") + "|" +
-           field(&c, "message") + "|" + field(&c, "observedGeneration") + ";";
-  }
-  out += "g" + field(status, "observedGeneration") + ";";
-  for (const auto& [k, v] :
-       document::members_of(status != nullptr ? status->find("summary") : nullptr)) {
-    out += k + "=" + std::string(v.str()) + ",";
-  }
-  out += ";";
-  for (const auto& v :
-       document::items_of(status != nullptr ? status->find("violations") : nullptr)) {
-    out += field(&v, "namespace") + "/" + field(&v, "kind") + "/" + field(&v, "name") + ":";
-    for (const auto& c : document::items_of(v.find("controls"))) out += std::string(c.str()) + ",";
-    out += ";";
-  }
-  return out;
-}
-
-// Namespace findings go first in the list (API.md section 6); they are not workloads and do not
+// Namespace findings go first in the list (docs/api.md); they are not workloads and do not
 // count in the summary or the score.
 void add_namespace_findings(PolicySummary& summary, const std::vector<std::string>& namespaces) {
   std::vector<PolicySummary::Entry> entries;
@@ -81,44 +42,48 @@ void add_namespace_findings(PolicySummary& summary, const std::vector<std::strin
 
 }  // namespace
 
-SecurityPolicyReconciler::SecurityPolicyReconciler(kube::KubeClient& client, Sources sources,
-                                                   const PostureBook& book,
+SecurityPolicyReconciler::SecurityPolicyReconciler(kube::ObjectWriter& writer,
+                                                   kube::StatusWriter& status_writer,
+                                                   Sources sources, const PostureBook& book,
                                                    const base::Clock& clock,
                                                    bool vulnerability_reports_served,
                                                    std::function<bool()> book_complete)
-    : client_(client),
+    : writer_(writer),
+      status_writer_(status_writer),
       sources_(sources),
       book_(book),
       clock_(clock),
       reports_served_(vulnerability_reports_served),
       book_complete_(std::move(book_complete)) {}
 
-SecurityPolicyReconciler::Condition SecurityPolicyReconciler::ready_condition(
-    const std::vector<crds::FieldError>& errors) {
-  if (errors.empty()) return {"Ready", "True", "Reconciled", ""};
+Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::FieldError>& errors) {
+  if (errors.empty()) {
+    return condition(types::kReady, ConditionStatus::kTrue, reasons::kReconciled);
+  }
   std::string message;
   for (const auto& e : errors) {
     if (!message.empty()) message += "; ";
     message += e.field + ": " + e.message;
   }
   if (message.size() > 1000) message = message.substr(0, 1000) + "...";
-  return {"Ready", "False", "InvalidSpec", message};
+  return condition(types::kReady, ConditionStatus::kFalse, reasons::kInvalidSpec, message);
 }
 
-SecurityPolicyReconciler::Condition SecurityPolicyReconciler::compliant_condition(
-    bool valid, const PolicySummary& s) {
+Condition SecurityPolicyReconciler::compliant_condition(bool valid, const PolicySummary& s) {
+  const auto type = types::kCompliant;
   if (!valid) {
-    return {"Compliant", "Unknown", "InvalidSpec", "no workload is judged until the spec is fixed"};
+    return condition(type, ConditionStatus::kUnknown, reasons::kInvalidSpec,
+                     "no workload is judged until the spec is fixed");
   }
   if (s.violating > 0) {
-    return {"Compliant", "False", "ViolationsFound",
-            std::to_string(s.violating) +
-                (s.violating == 1 ? " workload violates" : " workloads violate")};
+    return condition(type, ConditionStatus::kFalse, reasons::kViolationsFound,
+                     std::to_string(s.violating) +
+                         (s.violating == 1 ? " workload violates" : " workloads violate"));
   }
-  return {"Compliant", "True", "NoViolations",
-          std::to_string(s.workloads) +
-              (s.workloads == 1 ? " workload complies" : " workloads comply") +
-              (s.exempt > 0 ? " (" + std::to_string(s.exempt) + " exempt)" : "")};
+  return condition(type, ConditionStatus::kTrue, reasons::kNoViolations,
+                   std::to_string(s.workloads) +
+                       (s.workloads == 1 ? " workload complies" : " workloads comply") +
+                       (s.exempt > 0 ? " (" + std::to_string(s.exempt) + " exempt)" : ""));
 }
 
 bool SecurityPolicyReconciler::still_marked(const std::string& policy) const {
@@ -159,11 +124,10 @@ std::optional<runtime::Result> SecurityPolicyReconciler::keep_finalizer(const st
   const bool has_finalizer =
       std::find(finalizers.begin(), finalizers.end(), kCleanupFinalizer) != finalizers.end();
   auto patch_finalizers = [&](const std::vector<std::string>& list) {
-    std::string items;
-    for (const auto& f : list) items += (items.empty() ? "" : ",") + json_quote(f);
-    client_.merge_patch(kube::resources::kSecurityPolicies, "", name,
-                        R"({"metadata":{"resourceVersion":)" + json_quote(resource_version) +
-                            R"(,"finalizers":[)" + items + "]}}");
+    writer_.merge_patch(kube::resources::kSecurityPolicies, "", name,
+                        kube::MergePatch()
+                            .require_resource_version(resource_version)
+                            .set({"metadata", "finalizers"}, Value::array(list)));
   };
   if (meta != nullptr && meta->find("deletionTimestamp") != nullptr) {
     if (!has_finalizer) return runtime::Result{};
@@ -189,14 +153,15 @@ std::optional<runtime::Result> SecurityPolicyReconciler::keep_finalizer(const st
   return std::nullopt;
 }
 
-SecurityPolicyReconciler::Condition SecurityPolicyReconciler::readiness(
-    const Value& object, const crds::PolicyParseResult& parsed, const std::string& generation) {
+Condition SecurityPolicyReconciler::readiness(const Value& object,
+                                              const crds::PolicyParseResult& parsed,
+                                              std::int64_t generation) {
   Condition ready = ready_condition(parsed.errors);
   if (!parsed.errors.empty()) return ready;
   // An expired exemption is judged once, when a generation is first seen: later it has simply
   // lapsed, which is no fault of the policy.
   std::vector<crds::FieldError> expired;
-  if (field(object.find("status"), "observedGeneration") != generation) {
+  if (PolicyStatus::from_value(object.find("status")).observed_generation != generation) {
     expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
   } else if (expired_when_written(object)) {
     expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
@@ -204,46 +169,44 @@ SecurityPolicyReconciler::Condition SecurityPolicyReconciler::readiness(
   }
   if (!expired.empty()) {
     ready = ready_condition(expired);
-    ready.reason = kExpiredExemptionReason;
+    ready.reason = reasons::kExpiredExemption;
   }
   return ready;
 }
 
-std::string SecurityPolicyReconciler::conditions_json(const std::vector<Condition>& want,
-                                                      const Value* status,
-                                                      const std::string& generation) const {
-  std::string conditions;
-  for (const auto& c : want) {
-    std::string transition = rfc3339_seconds(clock_.wall_now());
-    for (const auto& old :
-         document::items_of(status != nullptr ? status->find("conditions") : nullptr)) {
-      if (field(&old, "type") == c.type && field(&old, "status") == c.status &&
-          !field(&old, "lastTransitionTime").empty()) {
-        transition = field(&old, "lastTransitionTime");
-      }
-    }
-    conditions += std::string(conditions.empty() ? "" : ",") + R"({"type":)" + json_quote(c.type) +
-                  R"(,"status":)" + json_quote(c.status) + R"(,"reason":)" + json_quote(c.reason) +
-                  R"(,"message":)" + json_quote(c.message) + R"(,"observedGeneration":)" +
-                  generation + R"(,"lastTransitionTime":)" + json_quote(transition) + "}";
-  }
-  return conditions;
-}
-
-std::vector<SecurityPolicyReconciler::Condition> SecurityPolicyReconciler::wanted_conditions(
+std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
     const Condition& ready, const crds::SecurityPolicySpec& spec,
     const PolicySummary& summary) const {
-  const bool valid = ready.status == "True";
+  const bool valid = ready.status == ConditionStatus::kTrue;
   std::vector<Condition> want{ready, compliant_condition(valid, summary)};
   if (valid && spec.images.max_severity) {
+    const auto type = types::kVulnerabilityReports;
     want.push_back(reports_served_
-                       ? Condition{"VulnerabilityReports", "True", "ReportsServed",
+                       ? condition(type, ConditionStatus::kTrue, reasons::kReportsServed,
                                    "images.maxSeverity is judged from Trivy Operator's "
-                                   "VulnerabilityReports"}
-                       : Condition{"VulnerabilityReports", "False", "ReportsNotServed",
+                                   "VulnerabilityReports")
+                       : condition(type, ConditionStatus::kFalse, reasons::kReportsNotServed,
                                    "aquasecurity.github.io/v1alpha1 VulnerabilityReports are not "
                                    "served in this cluster, so images.maxSeverity is not checked; "
-                                   "install Trivy Operator and restart Bulwark"});
+                                   "install Trivy Operator and restart Bulwark"));
+  }
+  return want;
+}
+
+PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
+                                                     const crds::PolicyParseResult& parsed,
+                                                     const Condition& ready) const {
+  PolicyStatus want;
+  if (ready.status != ConditionStatus::kTrue) return want;
+  want.summary = book_.summarize(name, kMaxStatusViolations);
+  add_namespace_findings(want.summary,
+                         namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
+                                                         sources_.network_policies));
+  for (const auto& ns : sources_.namespaces.keys()) {
+    if (auto n = sources_.namespaces.get(ns);
+        n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {
+      ++want.namespaces;
+    }
   }
   return want;
 }
@@ -254,52 +217,49 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   if (auto done = keep_finalizer(name, *object)) return *done;
   if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
 
-  const Value* meta = object->find("metadata");
+  const Value* generation_value = object->find({"metadata", "generation"});
+  const std::int64_t generation =
+      generation_value != nullptr ? generation_value->as_int().value_or(0) : 0;
   const auto parsed = crds::parse_security_policy(*object);
-  const std::string generation =
-      field(meta, "generation").empty() ? "0" : field(meta, "generation");
-  const Value* status = object->find("status");
   const Condition ready = readiness(*object, parsed, generation);
-  const bool valid = ready.status == "True";
-  PolicySummary summary;
-  int namespaces = 0;
-  if (valid) {
-    summary = book_.summarize(name, kMaxStatusViolations);
-    add_namespace_findings(summary,
-                           namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
-                                                           sources_.network_policies));
-    for (const auto& ns : sources_.namespaces.keys()) {
-      if (auto n = sources_.namespaces.get(ns);
-          n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {
-        ++namespaces;
-      }
-    }
+  const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
+  const std::string now = rfc3339_seconds(clock_.wall_now());
+
+  PolicyStatus want = wanted_status(name, parsed, ready);
+  want.observed_generation = generation;
+  want.conditions = current.conditions;  // their transition times carry over unless they flip
+  const auto wanted = wanted_conditions(ready, parsed.policy.spec, want.summary);
+  std::erase_if(want.conditions, [&](const Condition& c) {
+    return std::none_of(wanted.begin(), wanted.end(),
+                        [&](const Condition& w) { return w.type == c.type; });
+  });
+  for (Condition c : wanted) {
+    c.observed_generation = generation;
+    kube::set_status_condition(want.conditions, std::move(c), now);
   }
-  const auto want = wanted_conditions(ready, parsed.policy.spec, summary);
-  const std::string body = R"({"observedGeneration":)" + generation + R"(,"conditions":[)" +
-                           conditions_json(want, status, generation) + R"(],"summary":)" +
-                           summary_json(summary, namespaces) + R"(,"violations":)" +
-                           violations_json(summary) + R"(,"lastEvaluated":)" +
-                           json_quote(rfc3339_seconds(clock_.wall_now())) + "}";
-  const auto desired = document::parse_json(body);
-  if (comparable(status) == comparable(&desired)) {
+  want.last_evaluated = now;
+  if (want.same_as(current)) {
     logging::debug("policy " + name + ": status is up to date");
     return {};
   }
-  client_.update_status(kube::resources::kSecurityPolicies, "", name,
-                        R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
-                        R"("metadata":{"name":)" +
-                            json_quote(name) + R"(,"resourceVersion":)" +
-                            json_quote(field(meta, "resourceVersion")) + R"(},"status":)" + body +
-                            "}");
-  logging::info("wrote status of policy " + name + ": Ready=" + want[0].status + " " +
-                want[0].reason + (want[0].message.empty() ? "" : ": " + want[0].message) +
-                ", score " + std::to_string(summary.score) + ", " +
-                std::to_string(summary.violating) + " violating");
+  Value body = Value::object();
+  body.set("apiVersion", Value::string("bulwark.dev/v1alpha1"))
+      .set("kind", Value::string("SecurityPolicy"));
+  body.child("metadata")
+      .set("name", Value::string(name))
+      .set("resourceVersion", Value::string(field(object->find("metadata"), "resourceVersion")));
+  body.set("status", want.to_value());
+  if (!status_writer_.update_status(kube::resources::kSecurityPolicies, "", name, body)) return {};
+  logging::info("wrote status of policy " + name +
+                ": Ready=" + std::string(kube::to_string(ready.status)) + " " + ready.reason +
+                (ready.message.empty() ? "" : ": " + ready.message) + ", score " +
+                std::to_string(want.summary.score) + ", " + std::to_string(want.summary.violating) +
+                " violating");
   return {};
 }
 
-void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
+void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter& writer,
+                                  kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> book_complete) {
@@ -307,7 +267,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& c
   runtime::WorkQueue& queue = manager.add_controller(
       "securitypolicy",
       std::make_unique<SecurityPolicyReconciler>(
-          client,
+          writer, status_writer,
           SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
                                             manager.cache("networkpolicies")},
           book, clock, vulnerability_reports_served, std::move(book_complete)),

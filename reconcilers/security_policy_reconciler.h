@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "operator/base/clock.h"
-#include "operator/kube/client.h"
+#include "operator/kube/conditions.h"
+#include "operator/kube/object_writer.h"
+#include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
-#include "operator/runtime/informer.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/policy_set.h"
+#include "reconcilers/policy_status.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/workload_posture.h"
 
@@ -21,7 +23,7 @@ namespace bulwark::reconcilers {
 inline constexpr const char* kCleanupFinalizer = "bulwark.dev/cleanup";
 inline constexpr std::size_t kMaxStatusViolations = 100;
 
-// Keeps each SecurityPolicy's own object right (API.md section 1):
+// Keeps each SecurityPolicy's own object right (docs/api.md, SecurityPolicy):
 // - the cleanup finalizer: added to a live policy; on deletion, removed once no workload still
 //   carries the policy's annotations, i.e. once the posture reconciler has released everything;
 // - status: Ready (True/Reconciled, or False/InvalidSpec naming every field at fault), Compliant
@@ -35,27 +37,21 @@ inline constexpr std::size_t kMaxStatusViolations = 100;
 class SecurityPolicyReconciler : public runtime::Reconciler {
  public:
   struct Sources {
-    const runtime::Informer& policies;
-    const runtime::Informer& namespaces;
+    const runtime::CacheReader& policies;
+    const runtime::CacheReader& namespaces;
     WorkloadCaches workloads;
-    const runtime::Informer& network_policies;  // for namespace findings
+    const runtime::CacheReader& network_policies;  // for namespace findings
   };
   // `book_complete` says whether the PostureBook holds a verdict for every workload (after a
   // start, once the posture reconciler has been through them all); until then status is not
   // written, so a restart does not publish a partial summary and then the right one.
-  SecurityPolicyReconciler(kube::KubeClient& client, Sources sources, const PostureBook& book,
-                           const base::Clock& clock, bool vulnerability_reports_served,
-                           std::function<bool()> book_complete);
+  SecurityPolicyReconciler(kube::ObjectWriter& writer, kube::StatusWriter& status_writer,
+                           Sources sources, const PostureBook& book, const base::Clock& clock,
+                           bool vulnerability_reports_served, std::function<bool()> book_complete);
   runtime::Result reconcile(const std::string& name) override;
 
-  struct Condition {
-    std::string type;
-    std::string status;  // "True", "False" or "Unknown"
-    std::string reason;
-    std::string message;
-  };
-  static Condition ready_condition(const std::vector<crds::FieldError>& errors);
-  static Condition compliant_condition(bool valid, const PolicySummary& summary);
+  static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
+  static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
 
  private:
   bool still_marked(const std::string& policy) const;
@@ -63,16 +59,17 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // everything. A result when that was all this reconcile had to do.
   std::optional<runtime::Result> keep_finalizer(const std::string& name,
                                                 const document::Value& object);
-  Condition readiness(const document::Value& object, const crds::PolicyParseResult& parsed,
-                      const std::string& generation);
-  std::vector<Condition> wanted_conditions(const Condition& ready,
-                                           const crds::SecurityPolicySpec& spec,
-                                           const PolicySummary& summary) const;
-  // The conditions as JSON, each keeping its lastTransitionTime unless its status flips.
-  std::string conditions_json(const std::vector<Condition>& want, const document::Value* status,
-                              const std::string& generation) const;
+  kube::Condition readiness(const document::Value& object, const crds::PolicyParseResult& parsed,
+                            std::int64_t generation);
+  std::vector<kube::Condition> wanted_conditions(const kube::Condition& ready,
+                                                 const crds::SecurityPolicySpec& spec,
+                                                 const PolicySummary& summary) const;
+  // The status this policy should have: the summary from the book, namespace findings first.
+  PolicyStatus wanted_status(const std::string& name, const crds::PolicyParseResult& parsed,
+                             const kube::Condition& ready) const;
 
-  kube::KubeClient& client_;
+  kube::ObjectWriter& writer_;
+  kube::StatusWriter& status_writer_;
   Sources sources_;
   const PostureBook& book_;
   const base::Clock& clock_;
@@ -85,7 +82,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
 // latter after half a second, to fold a burst); a changed verdict in the book (also delayed);
 // every resync. Reads the caches "securitypolicies", "namespaces", "networkpolicies" and the
 // workload caches.
-void setup_security_policy_status(runtime::Manager& manager, kube::KubeClient& client,
+void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter& writer,
+                                  kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> book_complete);

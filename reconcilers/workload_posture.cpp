@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "operator/document/json_writer.h"
 #include "operator/logging/logging.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
@@ -80,14 +79,14 @@ std::optional<long> parse_count(const std::string& text) {
 }  // namespace
 
 WorkloadCaches::WorkloadCaches(
-    const std::function<const runtime::Informer&(std::string_view)>& cache)
+    const std::function<const runtime::CacheReader&(std::string_view)>& cache)
     : pods(cache("pods")), replicasets(cache("replicasets")), jobs(cache("jobs")) {
   for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
     by_row_[i] = &cache(kWorkloadKinds[i].resource);
   }
 }
 
-const runtime::Informer* WorkloadCaches::of(std::string_view kind) const {
+const runtime::CacheReader* WorkloadCaches::of(std::string_view kind) const {
   for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
     if (kWorkloadKinds[i].kind == kind) return by_row_[i];
   }
@@ -103,7 +102,7 @@ std::string top_owner_key(std::string_view kind, const Value& object,
   const std::string ns = str_at(object, {"metadata", "namespace"});
   std::string current_kind(kind);
   std::string name = str_at(object, {"metadata", "name"});
-  runtime::Informer::Object parent;  // keeps the object `current` points into alive
+  runtime::CacheReader::Object parent;  // keeps the object `current` points into alive
   const Value* current = &object;
   // At most two steps: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
   for (int step = 0; step < 2; ++step) {
@@ -171,11 +170,27 @@ std::optional<posture::VulnerabilityCounts> ReportCacheVulnerabilities::counts(
   return out;
 }
 
-WorkloadPostureReconciler::WorkloadPostureReconciler(kube::KubeClient& client, Sources sources,
+std::string_view to_string(Remediation action) {
+  switch (action) {
+    case Remediation::kAnnotate:
+      return "annotate";
+    case Remediation::kQuarantine:
+      return "quarantine";
+    case Remediation::kRelease:
+      return "release";
+    case Remediation::kScaleToZero:
+      return "scale_to_zero";
+    case Remediation::kRestoreReplicas:
+      return "restore_replicas";
+  }
+  return "annotate";
+}
+
+WorkloadPostureReconciler::WorkloadPostureReconciler(kube::ObjectWriter& writer, Sources sources,
                                                      PostureBook& book, EventRecorder& events,
                                                      const base::Clock& clock,
                                                      std::vector<std::string> never_touch)
-    : client_(client),
+    : writer_(writer),
       sources_(sources),
       book_(book),
       events_(events),
@@ -226,7 +241,7 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   auto owned_pods = [&](const std::string& owner_uid) {
     for (const auto& key : sources_.workloads.pods.keys_owned_by(owner_uid)) pods.push_back(key);
   };
-  auto via = [&](const runtime::Informer& middle) {
+  auto via = [&](const runtime::CacheReader& middle) {
     for (const auto& key : middle.keys_owned_by(uid)) {
       if (auto m = middle.get(key)) owned_pods(str_at(*m, {"metadata", "uid"}));
     }
@@ -279,7 +294,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
       return expectations_.seen(pod_object, pod_rv, field,
                                 v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
     };
-    // API.md section 6: pods are judged as they are. One that violates what its owner's template
+    // docs/api.md: pods are judged as they are. One that violates what its owner's template
     // does not (an ephemeral container, a spec changed since) carries the annotations itself and
     // is quarantined itself under Enforce + Quarantine; the owner's verdict does not change.
     const PodVerdict own = judge_pod(*pod, judged, context);
@@ -290,33 +305,30 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
         {kPostureAnnotation, beyond ? std::optional<std::string>("violating") : std::nullopt},
         {kViolationsAnnotation, beyond ? std::optional(own.violations) : std::nullopt},
         {kPoliciesAnnotation, beyond ? std::optional(join(own.policies)) : std::nullopt}};
-    std::string labels, annotations;
+    kube::MergePatch patch;
     std::map<std::string, std::optional<std::string>> written;
-    auto add = [&](std::string& out, const std::string& k, const std::optional<std::string>& v) {
-      out += std::string(out.empty() ? "" : ",") + document::json_quote(k) + ":" +
-             (v ? document::json_quote(*v) : "null");
-      written[k] = v;
-    };
     const bool label_changes = cached("labels", kQuarantineLabel) != want_label;
-    if (label_changes) add(labels, kQuarantineLabel, want_label);
+    if (label_changes) {
+      patch.label(kQuarantineLabel, want_label);
+      written[kQuarantineLabel] = want_label;
+    }
     for (const auto& [k, v] : want_annotations) {
-      if (cached("annotations", k.c_str()) != v) add(annotations, k, v);
+      if (cached("annotations", k.c_str()) == v) continue;
+      patch.annotation(k, v);
+      written[k] = v;
     }
     if (written.empty()) continue;
-    std::string metadata;
-    if (!labels.empty()) metadata = R"("labels":{)" + labels + "}";
-    if (!annotations.empty()) {
-      metadata +=
-          std::string(metadata.empty() ? "" : ",") + R"("annotations":{)" + annotations + "}";
-    }
-    const std::string action = !label_changes ? "annotate" : want_label ? "quarantine" : "release";
+    const Remediation action = !label_changes ? Remediation::kAnnotate
+                               : want_label   ? Remediation::kQuarantine
+                                              : Remediation::kRelease;
     try {
-      client_.merge_patch(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1),
-                          R"({"metadata":{)" + metadata + "}}");
+      if (!writer_.merge_patch(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1),
+                               patch)) {
+        continue;  // the pod went meanwhile
+      }
       expectations_.expect(pod_object, pod_rv, written);
       if (on_action_) on_action_(action, true);
-    } catch (const kube::ApiError& e) {
-      if (e.error_class() == kube::ErrorClass::kNotFound) continue;  // the pod went meanwhile
+    } catch (const kube::ApiError&) {
       if (on_action_) on_action_(action, false);
       throw;
     }
@@ -324,7 +336,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     if (beyond && cached("annotations", kViolationsAnnotation) != std::optional(own.violations)) {
       events_.record({"v1", "Pod", ns, pod_key.substr(pod_key.find('/') + 1),
                       str_at(*pod, {"metadata", "uid"})},
-                     "Warning", "PolicyViolation",
+                     EventType::kWarning, event_reasons::kPolicyViolation,
                      "the pod itself violates " + own.violations +
                          ", beyond its owner's template "
                          "(policies " +
@@ -472,22 +484,22 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
   const std::string violations = join({j.controls.begin(), j.controls.end()});
   if (j.posture == posture::Posture::kViolating &&
       (w.posture_before != "violating" || w.violations_before != std::optional(violations))) {
-    events_.record(t.ref, "Warning", "PolicyViolation",
+    events_.record(t.ref, EventType::kWarning, event_reasons::kPolicyViolation,
                    "violates " + violations + " (policies " + join(j.selecting) + ")");
   }
-  if (w.labelled > 0 || w.replica_action == "scale_to_zero") {
-    events_.record(t.ref, "Warning", "Quarantined",
-                   w.replica_action == "scale_to_zero"
-                       ? "scaled to zero by SecurityPolicy enforcement"
-                       : "labelled " + std::to_string(w.labelled) + " pod(s) " + kQuarantineLabel +
-                             "=true; the namespace's " + kQuarantinePolicyName +
-                             " NetworkPolicy isolates them");
+  const bool scaled = w.replica_action == Remediation::kScaleToZero;
+  if (w.labelled > 0 || scaled) {
+    events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantined,
+                   scaled ? "scaled to zero by SecurityPolicy enforcement"
+                          : "labelled " + std::to_string(w.labelled) + " pod(s) " +
+                                kQuarantineLabel + "=true; the namespace's " +
+                                kQuarantinePolicyName + " NetworkPolicy isolates them");
   }
-  if (w.released > 0 || w.replica_action == "restore_replicas") {
-    events_.record(t.ref, "Normal", "Released",
-                   w.replica_action == "restore_replicas"
-                       ? "replicas restored to " + w.recorded.value_or("")
-                       : "released " + std::to_string(w.released) + " pod(s) from quarantine");
+  const bool restored = w.replica_action == Remediation::kRestoreReplicas;
+  if (w.released > 0 || restored) {
+    events_.record(t.ref, EventType::kNormal, event_reasons::kReleased,
+                   restored ? "replicas restored to " + w.recorded.value_or("")
+                            : "released " + std::to_string(w.released) + " pod(s) from quarantine");
   }
 }
 
@@ -495,7 +507,7 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
 void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJudgement& j,
                                                const std::vector<LoadedPolicy>& policies,
                                                const Annotate& annotation, const Set& set,
-                                               Written& w, std::string& patch,
+                                               Written& w, kube::MergePatch& patch,
                                                Expectations::Fields& written) {
   w.recorded = annotation(kRecordedReplicasAnnotation);
   if (t.kind != "Deployment" && t.kind != "StatefulSet") return;
@@ -510,8 +522,8 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
   if (scale_to_zero && replicas > 0) {
     set(kRecordedReplicasAnnotation, std::to_string(replicas));
     set(kScaledByAnnotation, scaled_by_text(t.ref.uid, j.scalers));
-    patch = R"(,"spec":{"replicas":0})";
-    w.replica_action = "scale_to_zero";
+    patch.set({"spec", "replicas"}, Value::integer(0));
+    w.replica_action = Remediation::kScaleToZero;
     written["spec.replicas"] = "0";
   } else if (!scale_to_zero && w.recorded &&
              scaled_by_us(annotation(kScaledByAnnotation), t.ref.uid, policies)) {
@@ -520,9 +532,9 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
     set(kRecordedReplicasAnnotation, std::nullopt);
     set(kScaledByAnnotation, std::nullopt);
     // Give back what was taken, unless someone has set a count since: theirs stands.
-    if (replicas == 0 && parse_count(*w.recorded)) {
-      patch = R"(,"spec":{"replicas":)" + *w.recorded + "}";
-      w.replica_action = "restore_replicas";
+    if (const auto recorded = parse_count(*w.recorded); replicas == 0 && recorded) {
+      patch.set({"spec", "replicas"}, Value::integer(*recorded));
+      w.replica_action = Remediation::kRestoreReplicas;
       written["spec.replicas"] = *w.recorded;
     }
   }
@@ -538,12 +550,11 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
     return expectations_.seen(t.key, rv, k,
                               v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt);
   };
-  std::string annotations;
+  kube::MergePatch patch;
   Expectations::Fields written;
   const Set set = [&](const char* k, const std::optional<std::string>& want) {
     if (annotation(k) == want) return;
-    annotations += std::string(annotations.empty() ? "" : ",") + document::json_quote(k) + ":" +
-                   (want ? document::json_quote(*want) : "null");
+    patch.annotation(k, want);
     written[k] = want;
   };
   const std::string posture = j.posture ? std::string(posture::to_string(*j.posture)) : "";
@@ -555,57 +566,50 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
     set(kViolationsAnnotation, violations.empty() ? std::nullopt : std::optional(violations));
   }
   set(kPoliciesAnnotation, j.selecting.empty() ? std::nullopt : std::optional(join(j.selecting)));
-  w.annotations_changed = !annotations.empty();
-  std::string replicas_patch;
-  replica_change(t, j, policies, annotation, set, w, replicas_patch, written);
+  w.annotations_changed = !written.empty();
+  replica_change(t, j, policies, annotation, set, w, patch, written);
   // A bare pod is its own workload: its label goes in this one patch with its annotations, so the
   // cache never sees one write without the other.
-  std::string label;
   if (t.kind == "Pod") {
     const auto want = j.quarantine ? std::optional<std::string>("true") : std::nullopt;
     const Value* v = t.object->find({"metadata", "labels", kQuarantineLabel});
     if (expectations_.seen("Pod/" + t.ns + "/" + t.name, rv, kQuarantineLabel,
                            v != nullptr ? std::optional<std::string>(v->str()) : std::nullopt) !=
         want) {
-      label = R"("labels":{)" + document::json_quote(kQuarantineLabel) + ":" +
-              (want ? "\"true\"" : "null") + "}";
+      patch.label(kQuarantineLabel, want);
       written[kQuarantineLabel] = want;
       (want ? w.labelled : w.released)++;
     }
   }
-  if (annotations.empty() && label.empty()) {
+  if (patch.empty()) {
     logging::debug(t.key + " is up to date");
     return true;
   }
-  std::string metadata = annotations.empty() ? "" : R"("annotations":{)" + annotations + "}";
-  if (!label.empty()) metadata += (metadata.empty() ? "" : ",") + label;
-  return patch_workload(t, R"({"metadata":{)" + metadata + "}" + replicas_patch + "}", rv,
-                        std::move(written), w, posture, violations);
+  return patch_workload(t, patch, rv, std::move(written), w, posture, violations);
 }
 
-bool WorkloadPostureReconciler::patch_workload(const Target& t, const std::string& patch,
+bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::MergePatch& patch,
                                                const std::string& rv, Expectations::Fields written,
                                                const Written& w, const std::string& posture,
                                                const std::string& violations) {
-  auto act = [&](std::string_view action, bool ok) {
+  auto act = [&](Remediation action, bool ok) {
     if (on_action_) on_action_(action, ok);
   };
   const bool label_changed = written.count(kQuarantineLabel) > 0;
   const bool labelled = label_changed && written[kQuarantineLabel].has_value();
   try {
-    client_.merge_patch(t.type, t.ns, t.name, patch);
+    if (!writer_.merge_patch(t.type, t.ns, t.name, patch)) return false;  // it went meanwhile
     expectations_.expect(t.key, rv, std::move(written));
-    if (label_changed) act(labelled ? "quarantine" : "release", true);
-    if (w.annotations_changed) act("annotate", true);
-    if (!w.replica_action.empty()) act(w.replica_action, true);
-  } catch (const kube::ApiError& e) {
-    if (e.error_class() == kube::ErrorClass::kNotFound) return false;
-    act(w.replica_action.empty() ? "annotate" : w.replica_action, false);
+    if (label_changed) act(labelled ? Remediation::kQuarantine : Remediation::kRelease, true);
+    if (w.annotations_changed) act(Remediation::kAnnotate, true);
+    if (w.replica_action) act(*w.replica_action, true);
+  } catch (const kube::ApiError&) {
+    act(w.replica_action.value_or(Remediation::kAnnotate), false);
     throw;
   }
   logging::info(t.key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
                 (violations.empty() ? "" : " [" + violations + "]") +
-                (w.replica_action.empty() ? "" : ", " + std::string(w.replica_action)));
+                (w.replica_action ? ", " + std::string(to_string(*w.replica_action)) : ""));
   return true;
 }
 
@@ -613,7 +617,7 @@ namespace {
 
 // The fan-out loop's worker: routes one typed event to posture keys.
 void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
-           const runtime::Informer* reports, runtime::WorkQueue& posture_queue,
+           const runtime::CacheReader* reports, runtime::WorkQueue& posture_queue,
            const PostureHooks& hooks) {
   using Type = FanoutEvent::Type;
   if (e.type == Type::kEverything) {
@@ -637,19 +641,19 @@ void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
 
 }  // namespace
 
-std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::ObjectWriter& writer,
                                              WorkloadPostureReconciler::Sources sources,
                                              PostureBook& book, EventRecorder& events,
                                              const base::Clock& clock,
                                              std::vector<std::string> never_touch, int workers,
                                              PostureHooks hooks) {
-  auto r = std::make_unique<WorkloadPostureReconciler>(client, sources, book, events, clock,
+  auto r = std::make_unique<WorkloadPostureReconciler>(writer, sources, book, events, clock,
                                                        std::move(never_touch));
   const WorkloadPostureReconciler& posture = *r;
   r->set_action_observer(hooks.on_action);
   r->set_verdict_observer(hooks.on_verdict);
   runtime::WorkQueue& posture_queue = manager.add_controller("posture", std::move(r), workers);
-  const runtime::Informer* reports = manager.find_cache("vulnerabilityreports");
+  const runtime::CacheReader* reports = manager.find_cache("vulnerabilityreports");
   runtime::WorkQueue& fanout = manager.add_controller(
       "fan-out",
       std::make_unique<runtime::FunctionReconciler>(

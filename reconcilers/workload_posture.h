@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "operator/base/clock.h"
-#include "operator/kube/client.h"
+#include "operator/kube/object_writer.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload_kinds.h"
+#include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
-#include "operator/runtime/informer.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
@@ -34,24 +34,32 @@ inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded
 // given back only to that object, and only while one of those policies exists.
 inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
 
-using posture::kWorkloadKinds;  // the one table of workload kinds (posture/workload_kinds.h)
+using posture::kWorkloadKinds;
+
+// What the posture reconciler does to a workload or its pods, named as the `action` label of
+// bulwark_remediations_total (docs/api.md, Metrics).
+enum class Remediation { kAnnotate, kQuarantine, kRelease, kScaleToZero, kRestoreReplicas };
+std::string_view to_string(
+    Remediation action);  // the one table of workload kinds (posture/workload_kinds.h)
 
 // The caches of the workload kinds, one per row of kWorkloadKinds, found by kind name.
 struct WorkloadCaches {
   // `cache` gives the cache of a table row's resource ("deployments").
-  explicit WorkloadCaches(const std::function<const runtime::Informer&(std::string_view)>& cache);
+  explicit WorkloadCaches(
+      const std::function<const runtime::CacheReader&(std::string_view)>& cache);
   // From caches by resource name ("deployments"), one for every row (tests and benchmarks).
-  explicit WorkloadCaches(const std::map<std::string_view, const runtime::Informer*>& by_resource)
-      : WorkloadCaches([&by_resource](std::string_view resource) -> const runtime::Informer& {
+  explicit WorkloadCaches(
+      const std::map<std::string_view, const runtime::CacheReader*>& by_resource)
+      : WorkloadCaches([&by_resource](std::string_view resource) -> const runtime::CacheReader& {
           return *by_resource.at(resource);
         }) {}
-  const runtime::Informer* of(std::string_view kind) const;  // null for another kind
-  const runtime::Informer& pods;
-  const runtime::Informer& replicasets;
-  const runtime::Informer& jobs;
+  const runtime::CacheReader* of(std::string_view kind) const;  // null for another kind
+  const runtime::CacheReader& pods;
+  const runtime::CacheReader& replicasets;
+  const runtime::CacheReader& jobs;
 
  private:
-  std::array<const runtime::Informer*, kWorkloadKinds.size()> by_row_;
+  std::array<const runtime::CacheReader*, kWorkloadKinds.size()> by_row_;
 };
 
 // Workload keys are "Kind/namespace/name" ("Deployment/shop/cart").
@@ -90,19 +98,19 @@ std::optional<std::pair<std::string, std::string>> report_subject(const document
 // the workload its trivy-operator.resource.kind/name labels name, and its report.summary counts.
 class ReportCacheVulnerabilities : public VulnerabilitySource {
  public:
-  explicit ReportCacheVulnerabilities(const runtime::Informer& reports) : reports_(reports) {}
+  explicit ReportCacheVulnerabilities(const runtime::CacheReader& reports) : reports_(reports) {}
   std::optional<posture::VulnerabilityCounts> counts(
       const std::string& ns,
       const std::vector<std::pair<std::string, std::string>>& subjects) const override;
 
  private:
-  const runtime::Informer& reports_;
+  const runtime::CacheReader& reports_;
 };
 
 // Judges every top-level workload against the SecurityPolicies that select it and writes the
-// result (API.md section 2): the posture annotations on the workload; in Enforce mode the
-// quarantine label on its pods and, for Deployments and StatefulSets, a scale to zero with the
-// replica count recorded; and the release of all of that when the workload complies, is exempt,
+// result (docs/api.md, what Bulwark writes): the posture annotations on the workload; in Enforce
+// mode the quarantine label on its pods and, for Deployments and StatefulSets, a scale to zero with
+// the replica count recorded; and the release of all of that when the workload complies, is exempt,
 // or no enforcing policy selects it any more. Writes are merge patches of exactly the fields
 // that differ; a converged workload costs no write. Events mark each change. Asks to run again
 // when an exemption that applies expires. Records each verdict in the PostureBook. Keys are
@@ -111,16 +119,16 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
  public:
   struct Sources {
     WorkloadCaches workloads;
-    const runtime::Informer& namespaces;
+    const runtime::CacheReader& namespaces;
     const PolicySet& policies;
     const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
   };
-  // Told of each remediation: action (API.md section 5) and whether it succeeded.
-  using ActionObserver = std::function<void(std::string_view action, bool ok)>;
+  // Told of each remediation and whether it succeeded.
+  using ActionObserver = std::function<void(Remediation action, bool ok)>;
   // Told when a changed verdict has been written for a workload key.
   using VerdictObserver = std::function<void(const std::string& key)>;
 
-  WorkloadPostureReconciler(kube::KubeClient& client, Sources sources, PostureBook& book,
+  WorkloadPostureReconciler(kube::ObjectWriter& writer, Sources sources, PostureBook& book,
                             EventRecorder& events, const base::Clock& clock,
                             std::vector<std::string> never_touch);
   void set_action_observer(ActionObserver o) { on_action_ = std::move(o); }
@@ -137,7 +145,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
  private:
   std::vector<std::string> pod_keys_of(std::string_view kind, const document::Value& object) const;
 
-  // API.md section 6: a policy that cannot be read acts on nothing new and keeps what it holds
+  // docs/api.md: a policy that cannot be read acts on nothing new and keeps what it holds
   // until it is readable again or deleted. What it holds is read from the cluster, so a restart
   // keeps it too: the workload still lists the policy in bulwark.dev/policies; its pods carry the
   // quarantine label; bulwark.dev/scaled-by names the policy's UID.
@@ -159,7 +167,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   struct Target {
     std::string key, kind, ns, name;
     kube::ResourceType type;
-    runtime::Informer::Object object;
+    runtime::CacheReader::Object object;
     ObjectRef ref;
   };
   std::optional<Target> target_of(const std::string& key) const;
@@ -170,8 +178,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   struct Written {
     int labelled = 0, released = 0;
     bool annotations_changed = false;
-    std::string_view replica_action;      // "", "scale_to_zero" or "restore_replicas"
-    std::optional<std::string> recorded;  // bulwark.dev/recorded-replicas before the write
+    std::optional<Remediation> replica_action;  // kScaleToZero or kRestoreReplicas
+    std::optional<std::string> recorded;        // bulwark.dev/recorded-replicas before the write
     std::string posture_before;
     std::optional<std::string> violations_before;
   };
@@ -183,9 +191,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                       const std::vector<LoadedPolicy>& policies, Written& w);
   void replica_change(const Target& t, const WorkloadJudgement& j,
                       const std::vector<LoadedPolicy>& policies, const Annotate& annotation,
-                      const Set& set, Written& w, std::string& patch,
+                      const Set& set, Written& w, kube::MergePatch& patch,
                       Expectations::Fields& written);
-  bool patch_workload(const Target& t, const std::string& patch, const std::string& rv,
+  bool patch_workload(const Target& t, const kube::MergePatch& patch, const std::string& rv,
                       Expectations::Fields written, const Written& w, const std::string& posture,
                       const std::string& violations);
   void record_events(const Target& t, const WorkloadJudgement& j, const Written& w);
@@ -198,7 +206,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   Holds holds_of(const std::vector<LoadedPolicy>& policies, std::string_view kind,
                  const document::Value& object) const;
 
-  kube::KubeClient& client_;
+  kube::ObjectWriter& writer_;
   Sources sources_;
   PostureBook& book_;
   EventRecorder& events_;
@@ -224,7 +232,7 @@ struct PostureHooks {
 // change or a resync into every workload. Reads the workload caches, "namespaces",
 // "securitypolicies" and, when served, "vulnerabilityreports". Returns whether posture has caught
 // up (both loops idle), which policy status waits for after a start.
-std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::KubeClient& client,
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::ObjectWriter& writer,
                                              WorkloadPostureReconciler::Sources sources,
                                              PostureBook& book, EventRecorder& events,
                                              const base::Clock& clock,

@@ -29,7 +29,7 @@ spec: {}
 P
 got=$($kubectl get secpol minimal -o jsonpath='{.spec.podSecurity.level} {.spec.podSecurity.version} {.spec.enforcement.mode} {.spec.enforcement.actions} {.spec.images.forbidLatestTag} {.spec.network.defaultDeny} {.spec.match.excludeNamespaces}')
 [ "$got" = 'restricted latest Audit ["Annotate"] true true ["kube-system","kube-public","kube-node-lease"]' ] \
-  && ok "an empty spec gets API.md's defaults" || fail "defaults: $got"
+  && ok "an empty spec gets docs/api.md defaults" || fail "defaults: $got"
 
 explain=$($kubectl explain secpol.spec.podSecurity 2>&1)
 [[ "$explain" == *"level"* && "$explain" == *"version"* && "$explain" == *"Pod Security Standards"* ]] \

@@ -244,7 +244,7 @@ $kubectl label namespace p-audit posture=audit --overwrite >/dev/null
 check "10 scope: back in scope, they come back" \
   eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/good posture compliant"
 # Editing a policy that still lists the lapsed exemption writes a generation with an expires in
-# the past: refused (API.md), until the exemption is removed.
+# the past: refused (docs/api.md), until the exemption is removed.
 $kubectl patch secpol exempt-pol --type merge -p '{"spec":{"podSecurity":{"level":"privileged"}}}' >/dev/null
 check "policy edited with a lapsed exemption still listed: Ready=False, ExpiredExemption" \
   eventually 30 bash -c "[ \"\$($kubectl get secpol exempt-pol -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" = ExpiredExemption ]"

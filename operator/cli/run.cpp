@@ -17,6 +17,7 @@
 #include "metrics/operator_metrics.h"
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
+#include "operator/kube/client_writer.h"
 #include "operator/kube/cluster_config.h"
 #include "operator/logging/logging.h"
 #include "operator/runtime/allocator.h"
@@ -188,9 +189,10 @@ class OperatorControllers {
  public:
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
-      : policy_set_(manager.cache("securitypolicies"), clock),
-        events_(client, clock),
-        workloads_([&manager](std::string_view resource) -> const runtime::Informer& {
+      : writer_(client),
+        policy_set_(manager.cache("securitypolicies"), clock),
+        events_(writer_, clock),
+        workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
         }) {
     // First of the policy cache's handlers: a reconcile that a later handler enqueues must not
@@ -202,20 +204,24 @@ class OperatorControllers {
       vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
     }
     const auto posture_caught_up = reconcilers::setup_workload_posture(
-        manager, client,
+        manager, writer_,
         {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get()}, book_,
         events_, clock, cfg.never_touch_namespaces, cfg.workers,
-        {[&metrics](std::string_view action, bool ok) { metrics.remediation(action, ok); },
+        {[&metrics](reconcilers::Remediation action, bool ok) {
+           metrics.remediation(reconcilers::to_string(action), ok);
+         },
          [&metrics](const std::string& key) { metrics.verdict_written(key); },
          [&metrics](const std::string& event) { metrics.event_seen(event); },
          [&metrics](const std::string& event, const std::string& key) {
            metrics.event_routed(event, key);
          }});
     reconcilers::setup_managed_network_policies(
-        manager, client, policy_set_, events_, clock, cfg.never_touch_namespaces,
-        [&metrics](reconcilers::ManagedPolicyKind k, const std::string& action) {
-          if (action == "repair") metrics.remediation("drift_repair", true);
-          if (action == "create") {
+        manager, writer_, policy_set_, events_, clock, cfg.never_touch_namespaces,
+        [&metrics](reconcilers::ManagedPolicyKind k,
+                   reconcilers::ManagedNetworkPolicyReconciler::Write write) {
+          using Write = reconcilers::ManagedNetworkPolicyReconciler::Write;
+          if (write == Write::kRepair) metrics.remediation("drift_repair", true);
+          if (write == Write::kCreate) {
             metrics.remediation(k == reconcilers::ManagedPolicyKind::kDefaultDeny
                                     ? "default_deny_create"
                                     : "quarantine",
@@ -224,7 +230,7 @@ class OperatorControllers {
         });
     // Latched: the first time, after the start, that posture has judged every workload; until
     // then status is not written, so a restart publishes no partial summary.
-    reconcilers::setup_security_policy_status(manager, client, workloads_, book_, clock,
+    reconcilers::setup_security_policy_status(manager, writer_, writer_, workloads_, book_, clock,
                                               vulnerabilities_ != nullptr,
                                               [this, posture_caught_up] {
                                                 if (!book_complete_ && posture_caught_up())
@@ -239,6 +245,7 @@ class OperatorControllers {
   }
 
  private:
+  kube::ClientWriter writer_;  // objects, status and Events
   reconcilers::PolicySet policy_set_;
   reconcilers::PostureBook book_;
   reconcilers::ApiEventRecorder events_;
@@ -326,8 +333,8 @@ void observe(runtime::Manager& manager, kube::KubeClient& client,
     logging::warn("watch " + name + " restarted (" + std::string(restart_name(r)) + "): " + detail);
   };
   o.reconciled = [&metrics](const std::string& name, base::Clock::Duration took,
-                            const std::string& error) {
-    metrics.reconciled(name, took, error.empty());
+                            runtime::ReconcileResult result) {
+    metrics.reconciled(name, took, result);
   };
   o.started = [&metrics] { metrics.set_leader(true); };
   manager.set_observers(std::move(o));
@@ -347,7 +354,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   auto cfg = load_config(flags, err);
   if (!cfg) return 2;
   logging::setup(cfg->log.level, cfg->log.format);
-  // API.md section 6: Bulwark's own namespace is never acted on, whatever a policy selects: an
+  // docs/api.md: Bulwark's own namespace is never acted on, whatever a policy selects: an
   // Enforce + ScaleToZero policy must not scale the operator itself to zero.
   const std::string own_namespace = operator_namespace(*cfg);
   if (std::find(cfg->never_touch_namespaces.begin(), cfg->never_touch_namespaces.end(),

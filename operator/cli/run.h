@@ -7,7 +7,7 @@
 
 namespace bulwark::cli {
 
-// `bulwark run`'s flags (API.md section 4). Set flags override the config file.
+// `bulwark run`'s flags (docs/api.md, Command line). Set flags override the config file.
 struct RunFlags {
   std::string config_file;
   std::string kubeconfig;

@@ -11,7 +11,7 @@
 
 namespace bulwark::cli {
 
-// `bulwark scan`'s exit statuses (API.md section 4).
+// `bulwark scan`'s exit statuses (docs/api.md, Command line).
 inline constexpr int kExitClean = 0;
 inline constexpr int kExitViolations = 1;
 inline constexpr int kExitBadInput = 2;

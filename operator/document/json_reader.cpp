@@ -1,5 +1,5 @@
 // The one file that reads documents with cpprestsdk's web::json, the project's JSON library
-// (see ARCHITECTURE.md: faster than the alternatives here). Converts to Value.
+// (see docs/architecture.md: faster than the alternatives here). Converts to Value.
 #include <cpprest/json.h>
 
 #include <charconv>

@@ -55,4 +55,49 @@ std::optional<std::int64_t> Value::as_int() const {
   return static_cast<std::int64_t>(d);
 }
 
+Value Value::string(std::string_view s) {
+  Value v = of_type(Type::kScalar);
+  v.quoted = true;
+  v.text = s;
+  return v;
+}
+
+Value Value::integer(std::int64_t n) {
+  Value v = of_type(Type::kScalar);
+  v.text = std::to_string(n);
+  return v;
+}
+
+Value Value::boolean(bool b) {
+  Value v = of_type(Type::kScalar);
+  v.text = b ? "true" : "false";
+  return v;
+}
+
+Value Value::array(const std::vector<std::string>& strings) {
+  Value v = array();
+  for (const auto& s : strings) v.items.push_back(string(s));
+  return v;
+}
+
+Value& Value::set(std::string_view key, Value v) {
+  child(key) = std::move(v);
+  return *this;
+}
+
+Value& Value::child(std::string_view key) {
+  if (type != Type::kMapping) *this = object();
+  for (auto& m : members) {
+    if (m.first == key) return m.second;
+  }
+  members.emplace_back(std::string(key), object());
+  return members.back().second;
+}
+
+Value& Value::push(Value v) {
+  if (type != Type::kSequence) *this = array();
+  items.push_back(std::move(v));
+  return *this;
+}
+
 }  // namespace bulwark::document

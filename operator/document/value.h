@@ -41,6 +41,30 @@ struct Value {
   std::optional<bool> as_bool() const;
   // An unquoted integer, or a float with an integral value in int64's range.
   std::optional<std::int64_t> as_int() const;
+
+  // Builders: objects, patches and status bodies are built as trees and written by
+  // json_writer.h, never as JSON text by hand.
+  static Value string(std::string_view s);  // a string, whatever its text reads as
+  static Value integer(std::int64_t n);
+  static Value boolean(bool b);
+  static Value null() { return Value{}; }
+  static Value object() { return of_type(Type::kMapping); }
+  static Value array() { return of_type(Type::kSequence); }
+  static Value array(const std::vector<std::string>& strings);
+  // Sets the member `key` of a mapping, replacing a member of that name; a Value that is not a
+  // mapping becomes an empty one first (as assigning a key does in JSON). Returns *this.
+  Value& set(std::string_view key, Value v);
+  // The member `key`, made an empty mapping when absent: object().child("metadata").set(...).
+  Value& child(std::string_view key);
+  // Appends to a sequence (a Value that is not one becomes an empty one first). Returns *this.
+  Value& push(Value v);
+
+ private:
+  static Value of_type(Type t) {
+    Value v;
+    v.type = t;
+    return v;
+  }
 };
 
 // Shaped like std::pair (first, second) but a struct of its own: a std::pair of the still

@@ -7,7 +7,8 @@
 namespace bulwark::kube {
 
 // What a caller should do about a failed request. The one place API errors are classified
-// (ARCHITECTURE.md): 404 ignore, 409 requeue, 410 relist, 429/5xx and broken connections back off.
+// (docs/architecture.md): 404 ignore, 409 requeue, 410 relist, 429/5xx and broken connections back
+// off, 400/422 terminal (the controller forgets the key: operator/runtime/controller.h).
 enum class ErrorClass {
   kNotFound,      // 404: the object is gone; nothing to do
   kConflict,      // 409: stale resourceVersion or already exists; requeue and re-read

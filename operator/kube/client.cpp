@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 
 namespace bulwark::kube {
@@ -21,14 +22,6 @@ std::string url_encode(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string ResourceType::path(const std::string& ns, const std::string& name) const {
-  std::string p = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
-  if (namespaced && !ns.empty()) p += "/namespaces/" + ns;
-  p += "/" + resource;
-  if (!name.empty()) p += "/" + name;
-  return p;
 }
 
 namespace {
@@ -169,11 +162,12 @@ void KubeClient::remove(const ResourceType& type, const std::string& ns, const s
                         const std::optional<std::string>& resource_version) {
   std::string body;
   if (uid || resource_version) {
-    body = R"({"kind":"DeleteOptions","apiVersion":"v1","preconditions":{)";
-    if (uid) body += "\"uid\":\"" + *uid + "\"";
-    if (uid && resource_version) body += ",";
-    if (resource_version) body += "\"resourceVersion\":\"" + *resource_version + "\"";
-    body += "}}";
+    Value options = Value::object();
+    options.set("kind", Value::string("DeleteOptions")).set("apiVersion", Value::string("v1"));
+    Value& preconditions = options.child("preconditions");
+    if (uid) preconditions.set("uid", Value::string(*uid));
+    if (resource_version) preconditions.set("resourceVersion", Value::string(*resource_version));
+    body = document::to_json(options);
   }
   call("delete", {"DELETE", type.path(ns, name), body, body.empty() ? "" : "application/json", {}});
 }

@@ -10,38 +10,9 @@
 #include "operator/document/value.h"
 #include "operator/kube/api_error.h"
 #include "operator/kube/http.h"
+#include "operator/kube/resource_type.h"
 
 namespace bulwark::kube {
-
-// A kind of resource, as the REST paths name it.
-struct ResourceType {
-  std::string group;  // "" for the core group
-  std::string version;
-  std::string resource;  // the plural: "pods"
-  bool namespaced = true;
-
-  // "/api/v1/namespaces/ns/pods/name" and the like; empty ns means all namespaces.
-  std::string path(const std::string& ns = "", const std::string& name = "") const;
-};
-
-namespace resources {
-inline const ResourceType kPods{"", "v1", "pods", true};
-inline const ResourceType kNamespaces{"", "v1", "namespaces", false};
-inline const ResourceType kEvents{"", "v1", "events", true};
-inline const ResourceType kConfigMaps{"", "v1", "configmaps", true};
-inline const ResourceType kDeployments{"apps", "v1", "deployments", true};
-inline const ResourceType kStatefulSets{"apps", "v1", "statefulsets", true};
-inline const ResourceType kDaemonSets{"apps", "v1", "daemonsets", true};
-inline const ResourceType kReplicaSets{"apps", "v1", "replicasets", true};
-inline const ResourceType kJobs{"batch", "v1", "jobs", true};
-inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
-inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
-inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
-inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
-// Trivy Operator's, read when its CRD is installed.
-inline const ResourceType kVulnerabilityReports{"aquasecurity.github.io", "v1alpha1",
-                                                "vulnerabilityreports", true};
-}  // namespace resources
 
 struct ListOptions {
   // Page size. Each page is parsed whole, and its short-lived nodes interleave on the heap with

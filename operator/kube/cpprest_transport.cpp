@@ -29,7 +29,8 @@ client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::se
 }
 
 // Reads a streamed body a line at a time. A fresh buffer per read: cpprestsdk's container_buffer
-// keeps its write position after clear() and would pad the next line (ARCHITECTURE.md pitfalls).
+// keeps its write position after clear() and would pad the next line (docs/architecture.md,
+// pitfalls).
 class CpprestStream : public ResponseStream {
  public:
   CpprestStream(http::http_response response, pplx::cancellation_token_source cancel)

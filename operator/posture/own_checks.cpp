@@ -1,4 +1,4 @@
-// Bulwark's own workload controls (API.md section 3) that read only the manifest.
+// Bulwark's own workload controls (docs/api.md, Control IDs) that read only the manifest.
 #include <algorithm>
 
 #include "operator/posture/check.h"

@@ -1,6 +1,23 @@
 #include "operator/runtime/controller.h"
 
+#include "operator/kube/api_error.h"
+
 namespace bulwark::runtime {
+
+ReconcileResult classify_failure(const std::exception& e) {
+  if (dynamic_cast<const TerminalError*>(&e) != nullptr) return ReconcileResult::kTerminalError;
+  if (const auto* api = dynamic_cast<const kube::ApiError*>(&e)) {
+    switch (api->error_class()) {
+      case kube::ErrorClass::kConflict:
+        return ReconcileResult::kConflict;
+      case kube::ErrorClass::kInvalid:
+        return ReconcileResult::kTerminalError;
+      default:
+        return ReconcileResult::kError;
+    }
+  }
+  return ReconcileResult::kError;
+}
 
 Controller::Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
                        const base::Clock& clock)
@@ -15,15 +32,21 @@ Controller::~Controller() { stop(); }
 void Controller::process(const std::string& key) {
   const auto start = clock_.now();
   std::string error;
+  ReconcileResult result = ReconcileResult::kSuccess;
   try {
     const Result r = reconciler_.reconcile(key);
     queue_.forget(key);
     if (r.requeue_after) queue_.add_after(key, *r.requeue_after);
   } catch (const std::exception& e) {
     error = e.what();
-    queue_.add_rate_limited(key);
+    result = classify_failure(e);
+    if (result == ReconcileResult::kTerminalError) {
+      queue_.forget(key);  // until its next event: the backoff would only repeat the failure
+    } else {
+      queue_.add_rate_limited(key);
+    }
   }
-  if (observer_) observer_(key, clock_.now() - start, error);
+  if (observer_) observer_(key, clock_.now() - start, result, error);
 }
 
 void Controller::start() {

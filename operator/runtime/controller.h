@@ -15,10 +15,27 @@ namespace bulwark::runtime {
 
 // What a reconcile asks for next (controller-runtime's contract): nothing, or to run again after
 // a delay (an exemption that expires, say). Failure is an exception: the key is retried with
-// per-key backoff.
+// per-key backoff, unless the failure is terminal (TerminalError, or an ApiError that
+// api_error.h classes kInvalid: the request is wrong and retrying will not help).
 struct Result {
   std::optional<base::Clock::Duration> requeue_after;
 };
+
+// A failure that retrying will not mend (controller-runtime's reconcile.TerminalError): the
+// controller logs and counts it and forgets the key until its next event.
+class TerminalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// How one reconcile ended, classified once (here) for logs and metrics.
+enum class ReconcileResult {
+  kSuccess,
+  kError,          // retried with backoff
+  kConflict,       // 409: the cache was a write behind; retried, and not worth a warning
+  kTerminalError,  // not retried
+};
+ReconcileResult classify_failure(const std::exception& e);
 
 // Level-based and idempotent: given a key, read the current state, write only the difference.
 // Never told whether the key was added, changed or deleted. Called from several workers at once,
@@ -40,13 +57,15 @@ class FunctionReconciler : public Reconciler {
 };
 
 // Runs workers that take keys from a queue and reconcile them: get -> reconcile -> forget on
-// success, requeue with backoff on failure, add-after on requeue_after -> done. start() and
+// success, requeue with backoff on failure (forget on a terminal one), add-after on
+// requeue_after -> done. start() and
 // stop() are called from one thread; stop() lets the workers finish the key in hand.
 class Controller {
  public:
-  // Told of every reconcile, for metrics and logs: key, duration, and the error (empty on success).
+  // Told of every reconcile, for metrics and logs: key, duration, how it ended, and the error
+  // (empty on success).
   using Observer = std::function<void(const std::string& key, base::Clock::Duration took,
-                                      const std::string& error)>;
+                                      ReconcileResult result, const std::string& error)>;
 
   Controller(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers,
              const base::Clock& clock);

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "operator/document/value.h"
+#include "operator/runtime/cache_reader.h"
 
 namespace bulwark::runtime {
 
 // "namespace/name", or "name" for cluster-scoped objects: the key of the cache and the workqueue.
 std::string object_key(const document::Value& object);
 
-// What a reflector writes into. Not for reconcilers, which read through the Informer.
+// What a reflector writes into. Not for reconcilers, which read through CacheReader.
 class Store {
  public:
   virtual ~Store() = default;
@@ -38,10 +39,9 @@ using Projection = std::function<document::Value(document::Value&&)>;
 // only enqueue (they run on the reflector's thread). Reads are thread-safe and return immutable
 // snapshots. Objects are kept as minified JSON of their projection, about a tenth of the memory
 // of a parsed tree, and parsed again on get(): a cache is read far less often than it is held.
-class Informer : public Store {
+class Informer : public Store, public CacheReader {
  public:
   using Handler = std::function<void(const std::string& key)>;
-  using Object = std::shared_ptr<const document::Value>;
 
   explicit Informer(Projection projection);
 
@@ -53,11 +53,11 @@ class Informer : public Store {
   void upsert(document::Value object) override;
   void remove(const document::Value& object) override;
 
-  Object get(const std::string& key) const;
-  std::vector<std::string> keys() const;
-  std::vector<std::string> keys_in_namespace(const std::string& ns) const;
-  std::vector<std::string> keys_owned_by(const std::string& owner_uid) const;
-  std::size_t size() const;
+  Object get(const std::string& key) const override;
+  std::vector<std::string> keys() const override;
+  std::vector<std::string> keys_in_namespace(const std::string& ns) const override;
+  std::vector<std::string> keys_owned_by(const std::string& owner_uid) const override;
+  std::size_t size() const override;
   std::size_t cached_bytes() const;  // the projected JSON held, for metrics and benchmarks
 
  private:

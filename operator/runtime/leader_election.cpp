@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "operator/document/json_writer.h"
+
 namespace bulwark::runtime {
 
 using document::Value;
@@ -27,14 +29,20 @@ LeaderElector::LeaderElector(kube::KubeClient& client, Options options, base::Cl
 std::string LeaderElector::lease_json(const std::string& holder, int duration_seconds,
                                       const std::string& acquire_time, int transitions,
                                       const std::string& resource_version) const {
-  std::string meta =
-      R"("name":")" + options_.name + R"(","namespace":")" + options_.namespace_name + "\"";
-  if (!resource_version.empty()) meta += R"(,"resourceVersion":")" + resource_version + "\"";
-  return R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{)" + meta +
-         R"(},"spec":{"holderIdentity":")" + holder + R"(","leaseDurationSeconds":)" +
-         std::to_string(duration_seconds) + R"(,"acquireTime":")" + acquire_time +
-         R"(","renewTime":")" + micro_time(clock_.wall_now()) + R"(","leaseTransitions":)" +
-         std::to_string(transitions) + "}}";
+  Value lease = Value::object();
+  lease.set("apiVersion", Value::string("coordination.k8s.io/v1"))
+      .set("kind", Value::string("Lease"));
+  Value& meta = lease.child("metadata");
+  meta.set("name", Value::string(options_.name))
+      .set("namespace", Value::string(options_.namespace_name));
+  if (!resource_version.empty()) meta.set("resourceVersion", Value::string(resource_version));
+  lease.child("spec")
+      .set("holderIdentity", Value::string(holder))
+      .set("leaseDurationSeconds", Value::integer(duration_seconds))
+      .set("acquireTime", Value::string(acquire_time))
+      .set("renewTime", Value::string(micro_time(clock_.wall_now())))
+      .set("leaseTransitions", Value::integer(transitions));
+  return document::to_json(lease);
 }
 
 bool LeaderElector::try_acquire_or_renew() {

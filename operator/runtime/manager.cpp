@@ -74,17 +74,25 @@ WorkQueue& Manager::add_controller(const std::string& name, std::unique_ptr<Reco
   l->queue = std::make_unique<WorkQueue>(base::ItemRateLimiter::Options{}, clock_);
   l->reconciler = std::move(reconciler);
   l->controller = std::make_unique<Controller>(name, *l->reconciler, *l->queue, workers, clock_);
-  l->controller->set_observer(
-      [this, name](const std::string& key, base::Clock::Duration took, const std::string& error) {
-        if (observers_.reconciled) observers_.reconciled(name, took, error);
-        if (error.empty()) return;
-        // A conflict means the cache was a write behind; the retry reads the newer object.
-        if (error.find(": 409 ") != std::string::npos) {
-          logging::debug(name + " " + key + ": " + error);
-        } else {
-          logging::warn(name + " " + key + ": " + error);
-        }
-      });
+  l->controller->set_observer([this, name](const std::string& key, base::Clock::Duration took,
+                                           ReconcileResult result, const std::string& error) {
+    if (observers_.reconciled) observers_.reconciled(name, took, result);
+    switch (result) {
+      case ReconcileResult::kSuccess:
+        return;
+      case ReconcileResult::kConflict:
+        // The cache was a write behind; the retry reads the newer object.
+        logging::debug(name + " " + key + ": " + error);
+        return;
+      case ReconcileResult::kTerminalError:
+        logging::error(name + " " + key + ": " + error +
+                       " (not retried until the object or its policies change)");
+        return;
+      case ReconcileResult::kError:
+        logging::warn(name + " " + key + ": " + error);
+        return;
+    }
+  });
   loops_.push_back(std::move(l));
   return *loops_.back()->queue;
 }

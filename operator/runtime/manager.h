@@ -50,7 +50,7 @@ class Manager {
     std::function<void(const std::string& cache, Reflector::Restart, const std::string& detail)>
         watch_restarted;
     std::function<void(const std::string& controller, base::Clock::Duration took,
-                       const std::string& error)>
+                       ReconcileResult result)>
         reconciled;
     std::function<void()> started;  // the controllers started (this replica leads)
   };

@@ -20,7 +20,8 @@ namespace bulwark::runtime {
 // - retries are delayed by per-key exponential backoff plus a global token bucket
 //   (add_rate_limited), and callers forget() a key when it succeeds;
 // - shutdown() stops new adds; workers finish what is queued, then get() returns nullopt.
-// Thread-safe. Keys are "namespace/name" strings.
+// Thread-safe. Keys are opaque strings: each controller chooses its own (object keys, workload
+// keys "Kind/namespace/name", namespace names, fan-out events).
 class WorkQueue {
  public:
   WorkQueue(base::ItemRateLimiter::Options limits, const base::Clock& clock);

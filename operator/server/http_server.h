@@ -7,8 +7,8 @@
 
 namespace bulwark::server {
 
-// The project's one HTTP server, for /healthz and /readyz now and /metrics next. cpprestsdk's
-// listener sits behind it in cpprest_listener.cpp.
+// The project's one HTTP server, for /healthz, /readyz and /metrics. cpprestsdk's listener sits
+// behind it in cpprest_listener.cpp.
 struct Reply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";

@@ -138,14 +138,18 @@ TEST_F(MetricsTest, AnEventAboutAPodCountsForItsWorkload) {
 TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
   metrics_.api_request("patch", 200, std::chrono::milliseconds(3));
   metrics_.api_request("patch", 409, std::chrono::milliseconds(3));
-  metrics_.reconciled("posture", std::chrono::milliseconds(2), false);
+  metrics_.reconciled("posture", std::chrono::milliseconds(2), runtime::ReconcileResult::kError);
+  metrics_.reconciled("posture", std::chrono::milliseconds(2),
+                      runtime::ReconcileResult::kTerminalError);
   metrics_.remediation("quarantine", true);
   metrics_.watch_restarted("pods", "expired");
   metrics_.set_leader(true);
   const auto text = metrics_.scrape({}, {});
   EXPECT_TRUE(has(text, R"(bulwark_api_requests_total{code="409",verb="patch"} 1)"));
   EXPECT_TRUE(has(text, R"(bulwark_reconcile_total{controller="posture",result="error"} 1)"));
-  EXPECT_TRUE(has(text, R"(bulwark_workqueue_retries_total{queue="posture"} 1)"));
+  EXPECT_TRUE(
+      has(text, R"(bulwark_reconcile_total{controller="posture",result="terminal_error"} 1)"));
+  EXPECT_TRUE(has(text, R"(bulwark_workqueue_retries_total{queue="posture"} 1)"));  // not 2
   EXPECT_TRUE(has(text, R"(bulwark_remediations_total{action="quarantine",result="success"} 1)"));
   EXPECT_TRUE(has(text, R"(bulwark_watch_restarts_total{reason="expired",resource="pods"} 1)"));
   EXPECT_TRUE(has(text, "bulwark_leader 1"));

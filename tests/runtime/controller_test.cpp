@@ -1,12 +1,15 @@
-// The controller's reconcile cycle: success forgets, failure backs off, requeue_after delays.
+// The controller's reconcile cycle: success forgets, failure backs off, a terminal failure is
+// forgotten, requeue_after delays.
 #include "operator/runtime/controller.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 
+#include "operator/kube/api_error.h"
 #include "tests/base/fake_clock.h"
 
 namespace bulwark::runtime {
@@ -24,12 +27,14 @@ class ScriptedReconciler : public Reconciler {
       --failures[key];
       throw std::runtime_error("API server said 500");
     }
+    if (auto it = throws.find(key); it != throws.end()) it->second();
     if (auto it = requeue.find(key); it != requeue.end()) return Result{it->second};
     return {};
   }
   std::mutex mu_;
   std::map<std::string, int> calls, failures;
   std::map<std::string, base::Clock::Duration> requeue;
+  std::map<std::string, std::function<void()>> throws;
 };
 
 class ControllerTest : public ::testing::Test {
@@ -59,9 +64,8 @@ TEST_F(ControllerTest, SuccessForgetsTheKey) {
 TEST_F(ControllerTest, FailureRetriesWithBackoffUntilItSucceeds) {
   reconciler_.failures["ns/a"] = 2;
   std::vector<std::string> errors;
-  controller_.set_observer([&](const std::string&, base::Clock::Duration, const std::string& e) {
-    errors.push_back(e);
-  });
+  controller_.set_observer([&](const std::string&, base::Clock::Duration, ReconcileResult,
+                               const std::string& e) { errors.push_back(e); });
   queue_.add("ns/a");
   drain();
   EXPECT_EQ(queue_.num_requeues("ns/a"), 1);
@@ -77,6 +81,48 @@ TEST_F(ControllerTest, FailureRetriesWithBackoffUntilItSucceeds) {
   EXPECT_EQ(reconciler_.calls["ns/a"], 3);
   EXPECT_EQ(queue_.num_requeues("ns/a"), 0);  // forgotten on success
   EXPECT_EQ(errors, (std::vector<std::string>{"API server said 500", "API server said 500", ""}));
+}
+
+// Retrying will not mend a 422 or a TerminalError: logged, counted, forgotten, never retried.
+TEST_F(ControllerTest, TerminalFailuresAreForgottenNotRetried) {
+  std::vector<ReconcileResult> results;
+  controller_.set_observer(
+      [&](const std::string&, base::Clock::Duration, ReconcileResult r, const std::string& e) {
+        results.push_back(r);
+        EXPECT_FALSE(e.empty());
+      });
+  reconciler_.throws["ns/invalid"] = [] {
+    throw kube::ApiError(422, "Invalid", "PATCH /x: 422 Invalid: spec.replicas: must be >= 0");
+  };
+  reconciler_.throws["ns/terminal"] = [] { throw TerminalError("the object cannot be judged"); };
+  queue_.add("ns/invalid");
+  queue_.add("ns/terminal");
+  drain();
+  EXPECT_EQ(results, (std::vector<ReconcileResult>{ReconcileResult::kTerminalError,
+                                                   ReconcileResult::kTerminalError}));
+  EXPECT_EQ(queue_.num_requeues("ns/invalid"), 0);
+  EXPECT_EQ(queue_.depth() + queue_.delayed(), 0u);
+  clock_.advance(1h);
+  drain();
+  EXPECT_EQ(reconciler_.calls["ns/invalid"], 1);
+  EXPECT_EQ(reconciler_.calls["ns/terminal"], 1);
+}
+
+// A conflict, by its classification (never its message text), is retried like any error.
+TEST_F(ControllerTest, ConflictsAreRetriedAndToldApart) {
+  std::vector<ReconcileResult> results;
+  controller_.set_observer([&](const std::string&, base::Clock::Duration, ReconcileResult r,
+                               const std::string&) { results.push_back(r); });
+  reconciler_.throws["ns/a"] = [] { throw kube::ApiError(409, "Conflict", "stale"); };
+  reconciler_.throws["ns/b"] = [] { throw kube::ApiError(0, "ConnectionFailed", "reset"); };
+  queue_.add("ns/a");
+  queue_.add("ns/b");
+  drain();
+  EXPECT_EQ(results,
+            (std::vector<ReconcileResult>{ReconcileResult::kConflict, ReconcileResult::kError}));
+  EXPECT_EQ(queue_.num_requeues("ns/a"), 1);
+  EXPECT_EQ(queue_.num_requeues("ns/b"), 1);
+  EXPECT_EQ(queue_.delayed(), 2u);
 }
 
 TEST_F(ControllerTest, RequeueAfterRunsTheKeyAgainAtThatTime) {
@@ -98,8 +144,8 @@ TEST(ControllerWorkers, StartAndStopWithRealThreads) {
   ScriptedReconciler reconciler;
   Controller controller("test", reconciler, queue, 3, clock);
   std::atomic<int> seen{0};
-  controller.set_observer(
-      [&](const std::string&, base::Clock::Duration, const std::string&) { ++seen; });
+  controller.set_observer([&](const std::string&, base::Clock::Duration, ReconcileResult,
+                              const std::string&) { ++seen; });
   controller.start();
   for (int i = 0; i < 100; ++i) queue.add("ns/k" + std::to_string(i));
   const auto until = std::chrono::steady_clock::now() + 10s;

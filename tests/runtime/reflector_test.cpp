@@ -1,13 +1,12 @@
-// The reflector's list/watch semantics over a scripted transport, and the informer cache.
+// The reflector's list/watch semantics over a scripted transport.
 #include "operator/runtime/reflector.h"
 
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "operator/document/reader.h"
 #include "tests/base/fake_clock.h"
 #include "tests/kube/fake_transport.h"
+#include "tests/runtime/pod_json.h"
 
 namespace bulwark::runtime {
 namespace {
@@ -17,10 +16,7 @@ using testing::FakeClock;
 using testing::FakeTransport;
 
 std::string pod(const std::string& name, int rv, const std::string& owner = "") {
-  std::string s = R"({"metadata":{"name":")" + name + R"(","namespace":"ns","resourceVersion":")" +
-                  std::to_string(rv) + "\"";
-  if (!owner.empty()) s += R"(,"ownerReferences":[{"uid":")" + owner + R"("}])";
-  return s + R"(},"spec":{"containers":[{"name":"c"}]}})";
+  return testing::pod_json(name, rv, owner);
 }
 std::string list_of(int rv, const std::vector<std::string>& items) {
   std::string s = R"({"metadata":{"resourceVersion":")" + std::to_string(rv) + R"("},"items":[)";
@@ -180,50 +176,11 @@ TEST_F(ReflectorTest, FailedListBacksOffAndRetries) {
   EXPECT_EQ(informer_.size(), 1u);
 }
 
-TEST(Informer, IndexesByNamespaceAndOwnerAndAppliesTheProjection) {
-  Informer informer([](document::Value&& v) {
-    // Keep metadata only, as a projection would drop what nobody reads.
-    document::Value out;
-    out.type = document::Value::Type::kMapping;
-    out.members.emplace_back("metadata", *v.find("metadata"));
-    return out;
-  });
-  std::vector<std::string> keys;
-  informer.add_handler([&](const std::string& k) { keys.push_back(k); });
-  auto parse = [](const std::string& json) {
-    std::istringstream in(json);
-    document::Value v;
-    document::make_json_reader(in)->next(v);
-    return v;
-  };
-  informer.upsert(parse(pod("a", 1, "rs-1")));
-  informer.upsert(parse(pod("b", 1, "rs-1")));
-  informer.upsert(parse(pod("a", 1, "rs-1")));  // same resourceVersion: no change, no event
-  EXPECT_EQ(keys, (std::vector<std::string>{"ns/a", "ns/b"}));
-  EXPECT_EQ(informer.keys_owned_by("rs-1"), (std::vector<std::string>{"ns/a", "ns/b"}));
-  EXPECT_EQ(informer.keys_in_namespace("ns").size(), 2u);
-  EXPECT_EQ(informer.get("ns/a")->find("spec"), nullptr);
-  informer.upsert(parse(pod("a", 2, "rs-2")));  // re-owned
-  EXPECT_EQ(informer.keys_owned_by("rs-1"), (std::vector<std::string>{"ns/b"}));
-  EXPECT_EQ(informer.keys_owned_by("rs-2"), (std::vector<std::string>{"ns/a"}));
-  informer.remove(parse(pod("b", 3)));
-  EXPECT_TRUE(informer.keys_owned_by("rs-1").empty());
-  EXPECT_EQ(informer.keys_in_namespace("ns"), (std::vector<std::string>{"ns/a"}));
-  EXPECT_EQ(informer.get("ns/b"), nullptr);
-}
-
 }  // namespace
 }  // namespace bulwark::runtime
 
 #include "operator/runtime/leader_election.h"
 
 namespace bulwark::runtime {
-namespace {
-
-TEST(LeaderElection, MicroTimeIsRfc3339WithMicroseconds) {
-  const auto t = std::chrono::system_clock::from_time_t(1803859200) + std::chrono::microseconds(42);
-  EXPECT_EQ(micro_time(t), "2027-03-01T00:00:00.000042Z");
-}
-
-}  // namespace
+namespace {}  // namespace
 }  // namespace bulwark::runtime

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "operator/kube/client.h"
+#include "operator/kube/object_writer.h"
+
+namespace bulwark::kube {
+
+// ObjectWriter and StatusWriter over the KubeClient: bodies written as JSON, 404 reported as the
+// interfaces say (the one place a write's not-found is handled).
+class ClientWriter final : public ObjectWriter, public StatusWriter {
+ public:
+  explicit ClientWriter(KubeClient& client) : client_(client) {}
+
+  document::Value create(const ResourceType& type, const std::string& ns,
+                         const document::Value& object) override;
+  std::optional<document::Value> merge_patch(const ResourceType& type, const std::string& ns,
+                                             const std::string& name,
+                                             const MergePatch& patch) override;
+  document::Value apply(const ResourceType& type, const std::string& ns, const std::string& name,
+                        const document::Value& intent, const std::string& field_manager,
+                        bool force) override;
+  bool remove(const ResourceType& type, const std::string& ns, const std::string& name,
+              const Preconditions& preconditions) override;
+  std::optional<document::Value> update_status(const ResourceType& type, const std::string& ns,
+                                               const std::string& name,
+                                               const document::Value& object) override;
+
+ private:
+  KubeClient& client_;
+};
+
+}  // namespace bulwark::kube

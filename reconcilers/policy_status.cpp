@@ -1,0 +1,92 @@
+#include "reconcilers/policy_status.h"
+
+#include <algorithm>
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+namespace {
+
+int count_at(const Value* summary, std::string_view key, int fallback = 0) {
+  const Value* v = summary != nullptr ? summary->find(key) : nullptr;
+  const auto n = v != nullptr ? v->as_int() : std::nullopt;
+  return n ? static_cast<int>(std::clamp<std::int64_t>(*n, -1, 1 << 30)) : fallback;
+}
+
+std::string text_at(const Value& v, std::string_view key) {
+  const Value* f = v.find(key);
+  return f != nullptr ? std::string(f->str()) : std::string();
+}
+
+bool same_entries(const std::vector<PolicySummary::Entry>& a,
+                  const std::vector<PolicySummary::Entry>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.namespace_name == y.namespace_name && x.kind == y.kind && x.name == y.name &&
+           x.controls == y.controls;
+  });
+}
+
+}  // namespace
+
+PolicyStatus PolicyStatus::from_value(const Value* status) {
+  PolicyStatus out;
+  if (status == nullptr) return out;
+  if (const Value* g = status->find("observedGeneration")) {
+    out.observed_generation = g->as_int().value_or(0);
+  }
+  out.conditions = kube::conditions_from(status->find("conditions"));
+  const Value* s = status->find("summary");
+  out.namespaces = count_at(s, "namespaces");
+  out.summary.workloads = count_at(s, "workloads");
+  out.summary.compliant = count_at(s, "compliant");
+  out.summary.violating = count_at(s, "violating");
+  out.summary.exempt = count_at(s, "exempt");
+  out.summary.quarantined = count_at(s, "quarantined");
+  out.summary.score = count_at(s, "score", -1);  // absent differs from any real score
+  for (const auto& v : document::items_of(status->find("violations"))) {
+    PolicySummary::Entry e{
+        text_at(v, "namespace"), text_at(v, "kind"), text_at(v, "name"), {}, crds::Severity::kLow};
+    for (const auto& c : document::items_of(v.find("controls"))) e.controls.emplace_back(c.str());
+    out.summary.violations.push_back(std::move(e));
+  }
+  if (const Value* t = status->find("lastEvaluated")) out.last_evaluated = t->str();
+  return out;
+}
+
+Value PolicyStatus::to_value() const {
+  Value status = Value::object();
+  status.set("observedGeneration", Value::integer(observed_generation))
+      .set("conditions", kube::to_value(conditions));
+  status.child("summary")
+      .set("namespaces", Value::integer(namespaces))
+      .set("workloads", Value::integer(summary.workloads))
+      .set("compliant", Value::integer(summary.compliant))
+      .set("violating", Value::integer(summary.violating))
+      .set("exempt", Value::integer(summary.exempt))
+      .set("quarantined", Value::integer(summary.quarantined))
+      .set("score", Value::integer(summary.score));
+  Value violations = Value::array();
+  for (const auto& v : summary.violations) {
+    violations.push(Value::object()
+                        .set("namespace", Value::string(v.namespace_name))
+                        .set("kind", Value::string(v.kind))
+                        .set("name", Value::string(v.name))
+                        .set("controls", Value::array(v.controls)));
+  }
+  status.set("violations", std::move(violations))
+      .set("lastEvaluated", Value::string(last_evaluated));
+  return status;
+}
+
+bool PolicyStatus::same_as(const PolicyStatus& o) const {
+  const PolicySummary& a = summary;
+  const PolicySummary& b = o.summary;
+  return observed_generation == o.observed_generation &&
+         kube::same_conditions(conditions, o.conditions) && namespaces == o.namespaces &&
+         a.workloads == b.workloads && a.compliant == b.compliant && a.violating == b.violating &&
+         a.exempt == b.exempt && a.quarantined == b.quarantined && a.score == b.score &&
+         same_entries(a.violations, b.violations);
+}
+
+}  // namespace bulwark::reconcilers

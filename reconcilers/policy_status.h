@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/document/value.h"
+#include "operator/kube/conditions.h"
+#include "reconcilers/posture_book.h"
+
+namespace bulwark::reconcilers {
+
+// The condition types and reasons of a SecurityPolicy's status (docs/api.md, SecurityPolicy
+// status).
+namespace policy_conditions {
+inline constexpr std::string_view kReady = "Ready";
+inline constexpr std::string_view kCompliant = "Compliant";
+inline constexpr std::string_view kVulnerabilityReports = "VulnerabilityReports";
+}  // namespace policy_conditions
+namespace policy_reasons {
+inline constexpr std::string_view kReconciled = "Reconciled";
+inline constexpr std::string_view kInvalidSpec = "InvalidSpec";
+inline constexpr std::string_view kExpiredExemption = "ExpiredExemption";
+inline constexpr std::string_view kViolationsFound = "ViolationsFound";
+inline constexpr std::string_view kNoViolations = "NoViolations";
+inline constexpr std::string_view kReportsServed = "ReportsServed";
+inline constexpr std::string_view kReportsNotServed = "ReportsNotServed";
+}  // namespace policy_reasons
+
+// A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,
+// compared as values rather than as text.
+struct PolicyStatus {
+  std::int64_t observed_generation = 0;
+  std::vector<kube::Condition> conditions;
+  int namespaces = 0;     // namespaces the policy selects
+  PolicySummary summary;  // the counts, the score and the violations (their `worst` unwritten)
+  std::string last_evaluated;
+
+  // Reads `status` (null reads as an empty status); what it cannot read stays at its default.
+  static PolicyStatus from_value(const document::Value* status);
+  document::Value to_value() const;
+  // Equal in all but the timestamps (lastEvaluated, lastTransitionTime): whether to write.
+  bool same_as(const PolicyStatus& other) const;
+};
+
+}  // namespace bulwark::reconcilers

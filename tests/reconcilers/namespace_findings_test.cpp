@@ -1,0 +1,56 @@
+// Namespace findings: which NetworkPolicies isolate every pod, and which selected namespaces have
+// none (reported in Audit, where Bulwark creates nothing).
+#include "reconcilers/namespace_findings.h"
+
+#include <gtest/gtest.h>
+
+#include "operator/document/reader.h"
+#include "reconcilers/managed_network_policy.h"
+#include "tests/fakes/fake_cache.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+using document::parse_json;
+
+TEST(NamespaceFindings, WhatIsolatesEveryPod) {
+  auto np = [](const std::string& spec) {
+    return parse_json(R"({"metadata":{"name":"x","namespace":"shop"},"spec":)" + spec + "}");
+  };
+  EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")));
+  EXPECT_TRUE(isolates_every_pod(ManagedNetworkPolicyReconciler::desired(
+      ManagedPolicyKind::kDefaultDeny, "shop", true, {{"p", "u"}})));
+  EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Egress","Ingress"],)"
+                                    R"("egress":[{"ports":[{"port":53,"protocol":"UDP"}]}]})")));
+  EXPECT_FALSE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress"]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{"matchLabels":{"app":"a"}},"policyTypes":["Ingress","Egress"]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})")));
+  EXPECT_FALSE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],)"
+                                     R"("egress":[{"ports":[{"port":443}]}]})")));
+  EXPECT_FALSE(isolates_every_pod(
+      np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"egress":[{}]})")));
+}
+
+TEST(NamespaceFindings, SelectedNamespacesWithoutDefaultDenyAreNamed) {
+  crds::SecurityPolicySpec spec;
+  spec.network.default_deny = true;
+  spec.match.namespace_selector.match_labels = {{"env", "prod"}};
+  testing::FakeCache namespaces, nps;
+  namespaces.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
+  namespaces.put_json(R"({"metadata":{"name":"pay","labels":{"env":"prod"}}})");
+  namespaces.put_json(R"({"metadata":{"name":"lab","labels":{"env":"dev"}}})");
+  EXPECT_EQ(namespaces_without_default_deny(spec, namespaces, nps),
+            (std::vector<std::string>{"pay", "shop"}));
+  // Any NetworkPolicy that isolates every pod counts, not only Bulwark's own.
+  nps.put_json(R"({"metadata":{"name":"mine","namespace":"pay"},)"
+               R"("spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}})");
+  EXPECT_EQ(namespaces_without_default_deny(spec, namespaces, nps),
+            std::vector<std::string>{"shop"});
+  spec.network.default_deny = false;
+  EXPECT_TRUE(namespaces_without_default_deny(spec, namespaces, nps).empty());
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers

@@ -1,0 +1,118 @@
+// PolicySet and the policy helpers every reconciler shares: loading, snapshots, expired
+// exemptions, namespace selection, never-touched namespaces and enforcement.
+#include "reconcilers/policy_set.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/base/fake_clock.h"
+#include "tests/fakes/fake_cache.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+std::string policy_json(const std::string& name, const std::string& spec,
+                        const std::string& meta_extra = "", const std::string& status = "") {
+  return R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":")" +
+         name + R"(","uid":"uid-)" + name + R"(","generation":1)" + meta_extra + R"(},"spec":)" +
+         spec + (status.empty() ? "" : R"(,"status":)" + status) + "}";
+}
+
+TEST(LoadPolicies, SortedByNameWithEvaluatorsForValidOnes) {
+  testing::FakeCache cache;
+  cache.put_json(policy_json("b", R"({"podSecurity":{"level":"baseline"}})"));
+  cache.put_json(policy_json("a", R"({"podSecurity":{"level":"nonsense"}})"));
+  cache.put_json(policy_json("c", "{}", R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+  const auto loaded = load_policies(cache, std::chrono::system_clock::now());
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[0].policy.name, "a");
+  EXPECT_FALSE(loaded[0].valid());
+  EXPECT_EQ(loaded[0].evaluator, nullptr);  // an invalid policy acts on nothing
+  EXPECT_EQ(loaded[1].uid, "uid-b");
+  EXPECT_TRUE(loaded[1].active());
+  EXPECT_NE(loaded[1].evaluator, nullptr);
+  EXPECT_TRUE(loaded[2].valid());
+  EXPECT_TRUE(loaded[2].deleting);
+  EXPECT_FALSE(loaded[2].active());
+}
+
+TEST(PolicySet, RebuildsOnlyAfterInvalidate) {
+  testing::FakeClock clock;
+  testing::FakeCache cache;
+  PolicySet set(cache, clock);
+  cache.put_json(policy_json("a", "{}"));
+  const auto first = set.current();
+  ASSERT_EQ(first->size(), 1u);
+  cache.put_json(policy_json("b", "{}"));
+  EXPECT_EQ(set.current(), first);  // the same snapshot until told the cache changed
+  set.invalidate();
+  const auto second = set.current();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second->size(), 2u);
+  EXPECT_EQ(first->size(), 1u);  // a snapshot held elsewhere never changes under its reader
+}
+
+TEST(ExpiredExemptions, OnlyThoseNotAfterNowAreNamed) {
+  crds::SecurityPolicySpec spec;
+  const auto now = std::chrono::system_clock::from_time_t(1800000000);
+  spec.exemptions.push_back({"open-ended", {}, {}, {}, std::nullopt, ""});
+  spec.exemptions.push_back({"past", {}, {}, {}, now - std::chrono::seconds(1), ""});
+  spec.exemptions.push_back({"future", {}, {}, {}, now + std::chrono::hours(1), ""});
+  const auto errors = expired_exemptions(spec, now);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "spec.exemptions[1].expires");
+  EXPECT_NE(errors[0].message.find("past"), std::string::npos);
+}
+
+TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
+  testing::FakeCache policies;
+  const std::string status =
+      R"({"conditions":[{"type":"Ready","status":"False","reason":"ExpiredExemption",)"
+      R"("observedGeneration":3}]})";
+  policies.put_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
+                    R"("metadata":{"name":"late","uid":"u","generation":3},"spec":{},"status":)" +
+                    status + "}");
+  auto loaded = load_policies(policies, std::chrono::system_clock::now());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_FALSE(loaded[0].active());
+  // A new generation is judged afresh.
+  policies.put_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
+                    R"("metadata":{"name":"late","uid":"u","generation":4},"spec":{},"status":)" +
+                    status + "}");
+  EXPECT_TRUE(load_policies(policies, std::chrono::system_clock::now())[0].active());
+}
+
+TEST(ExpiredExemptions, AnUnjudgedGenerationWithAnExpiredExemptionActsOnNothing) {
+  testing::FakeCache policies;
+  policies.put_json(policy_json("late", R"({"exemptions":[{"name":"x","controls":["privileged"],)"
+                                        R"("expires":"2001-01-01T00:00:00Z","reason":"r"}]})"));
+  auto loaded = load_policies(policies, std::chrono::system_clock::now());
+  ASSERT_EQ(loaded.size(), 1u);
+  ASSERT_EQ(loaded[0].errors.size(), 1u);
+  EXPECT_EQ(loaded[0].errors[0].field, "spec.exemptions[0].expires");
+}
+
+TEST(SelectsNamespace, SelectorAndExclusions) {
+  crds::SecurityPolicySpec spec;
+  spec.match.namespace_selector.match_labels = {{"env", "prod"}};
+  EXPECT_TRUE(selects_namespace(spec, "shop", {{"env", "prod"}}));
+  EXPECT_FALSE(selects_namespace(spec, "shop", {{"env", "dev"}}));
+  EXPECT_FALSE(selects_namespace(spec, "kube-system", {{"env", "prod"}}));  // excluded by default
+}
+
+TEST(Enforces, OnlyInEnforceModeAndOnlyListedActions) {
+  crds::SecurityPolicySpec spec;
+  spec.enforcement.actions = {crds::EnforcementAction::kQuarantine};
+  spec.enforcement.mode = crds::EnforcementMode::kAudit;
+  EXPECT_FALSE(enforces(spec, crds::EnforcementAction::kQuarantine));
+  spec.enforcement.mode = crds::EnforcementMode::kEnforce;
+  EXPECT_TRUE(enforces(spec, crds::EnforcementAction::kQuarantine));
+  EXPECT_FALSE(enforces(spec, crds::EnforcementAction::kScaleToZero));
+}
+
+TEST(NeverTouched, ExactNamesOnly) {
+  EXPECT_TRUE(never_touched({"kube-system", "bulwark-system"}, "bulwark-system"));
+  EXPECT_FALSE(never_touched({"kube-system"}, "kube-system-2"));
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers

@@ -1,0 +1,247 @@
+// The SecurityPolicy reconciler against the shared fakes: the cleanup finalizer, and the status
+// (conditions with meta.SetStatusCondition's semantics, the summary, no write when converged).
+#include "reconcilers/security_policy_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
+#include "tests/base/fake_clock.h"
+#include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_object_writer.h"
+#include "tests/fakes/fake_status_writer.h"
+
+namespace bulwark::reconcilers {
+namespace {
+
+using document::Value;
+using kube::ConditionStatus;
+using posture::Posture;
+using testing::WriteCall;
+
+TEST(SecurityPolicyStatus, ReadyConditionNamesEveryFieldAtFault) {
+  auto ok = SecurityPolicyReconciler::ready_condition({});
+  EXPECT_EQ(ok.status, ConditionStatus::kTrue);
+  EXPECT_EQ(ok.reason, policy_reasons::kReconciled);
+  EXPECT_EQ(ok.message, "");
+  auto bad =
+      SecurityPolicyReconciler::ready_condition({{"spec.a", "is wrong"}, {"spec.b", "is worse"}});
+  EXPECT_EQ(bad.status, ConditionStatus::kFalse);
+  EXPECT_EQ(bad.reason, policy_reasons::kInvalidSpec);
+  EXPECT_EQ(bad.message, "spec.a: is wrong; spec.b: is worse");
+}
+
+TEST(SecurityPolicyStatus, CompliantConditionCountsWorkloads) {
+  PolicySummary s;
+  s.workloads = 4;
+  s.violating = 2;
+  auto c = SecurityPolicyReconciler::compliant_condition(true, s);
+  EXPECT_EQ(c.status, ConditionStatus::kFalse);
+  EXPECT_EQ(c.reason, policy_reasons::kViolationsFound);
+  EXPECT_EQ(c.message, "2 workloads violate");
+  s.violating = 0;
+  s.exempt = 1;
+  c = SecurityPolicyReconciler::compliant_condition(true, s);
+  EXPECT_EQ(c.status, ConditionStatus::kTrue);
+  EXPECT_EQ(c.message, "4 workloads comply (1 exempt)");
+  EXPECT_EQ(SecurityPolicyReconciler::compliant_condition(false, s).status,
+            ConditionStatus::kUnknown);
+}
+
+class PolicyReconcilerTest : public ::testing::Test {
+ protected:
+  PolicyReconcilerTest()
+      : reconciler_(writer_, status_writer_,
+                    {policies_, namespaces_, workload_caches(), network_policies_}, book_, clock_,
+                    false, [this] { return book_complete_; }) {
+    namespaces_.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
+  }
+
+  WorkloadCaches workload_caches() {
+    std::map<std::string_view, const runtime::CacheReader*> by_resource;
+    for (const auto& w : kWorkloadKinds) by_resource[w.resource] = &workloads_[w.resource];
+    return WorkloadCaches(by_resource);
+  }
+
+  // A policy as the cache holds it; `status` is the status JSON already written, if any.
+  void policy(const std::string& spec, const std::string& meta_extra = "",
+              const std::string& status = "", int generation = 1) {
+    policies_.put_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
+                       R"("metadata":{"name":"p","uid":"uid-p","resourceVersion":"7",)"
+                       R"("generation":)" +
+                       std::to_string(generation) + meta_extra + R"(},"spec":)" + spec +
+                       (status.empty() ? "" : R"(,"status":)" + status) + "}");
+  }
+  static constexpr const char* kFinalized = R"(,"finalizers":["bulwark.dev/cleanup"])";
+
+  // The status written by one reconcile, or null when none was.
+  std::optional<Value> reconcile_status() {
+    status_writer_.take_calls();
+    reconciler_.reconcile("p");
+    auto calls = status_writer_.take_calls();
+    if (calls.empty()) return std::nullopt;
+    EXPECT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].name, "p");
+    EXPECT_EQ(calls[0].object.find({"metadata", "resourceVersion"})->str(), "7");
+    return *calls[0].status();
+  }
+
+  static const Value* condition(const Value& status, std::string_view type) {
+    for (const auto& c : document::items_of(status.find("conditions"))) {
+      if (c.find("type")->str() == type) return &c;
+    }
+    return nullptr;
+  }
+
+  testing::FakeClock clock_;
+  testing::FakeObjectWriter writer_;
+  testing::FakeStatusWriter status_writer_;
+  testing::FakeCache policies_, namespaces_, network_policies_;
+  std::map<std::string_view, testing::FakeCache> workloads_;
+  PostureBook book_;
+  bool book_complete_ = true;
+  SecurityPolicyReconciler reconciler_;
+};
+
+TEST_F(PolicyReconcilerTest, ALivePolicyGetsTheFinalizerFirst) {
+  policy("{}");
+  const auto result = reconciler_.reconcile("p");
+  EXPECT_FALSE(result.requeue_after);
+  const auto calls = writer_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].verb, WriteCall::Verb::kMergePatch);
+  EXPECT_EQ(calls[0].target(), "securitypolicies/p");
+  EXPECT_EQ(calls[0].json(),
+            R"({"metadata":{"resourceVersion":"7","finalizers":["bulwark.dev/cleanup"]}})");
+  EXPECT_TRUE(status_writer_.calls().empty());  // the status follows the update through the cache
+}
+
+TEST_F(PolicyReconcilerTest, ADeletedPolicyKeepsItsFinalizerUntilEverythingIsReleased) {
+  policy("{}", std::string(kFinalized) + R"(,"deletionTimestamp":"2026-11-28T00:00:00Z")");
+  book_.put("Deployment/shop/cart",
+            {"shop",
+             "Deployment",
+             "cart",
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, true}}});
+  EXPECT_TRUE(reconciler_.reconcile("p").requeue_after.has_value());
+  EXPECT_TRUE(writer_.calls().empty());
+  // After a restart the book is empty: the workload's annotations still name the policy.
+  book_.erase("Deployment/shop/cart");
+  workloads_["deployments"].put_json(
+      R"({"kind":"Deployment","metadata":{"name":"cart","namespace":"shop","uid":"d",)"
+      R"("annotations":{"bulwark.dev/policies":"other,p"}},"spec":{}})");
+  EXPECT_TRUE(reconciler_.reconcile("p").requeue_after.has_value());
+  EXPECT_TRUE(writer_.calls().empty());
+  // Released: the finalizer goes, other finalizers stay.
+  workloads_["deployments"].erase("shop/cart");
+  policy("{}", R"(,"finalizers":["example.com/keep","bulwark.dev/cleanup"],)"
+               R"("deletionTimestamp":"2026-11-28T00:00:00Z")");
+  EXPECT_FALSE(reconciler_.reconcile("p").requeue_after.has_value());
+  const auto calls = writer_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].json(),
+            R"({"metadata":{"resourceVersion":"7","finalizers":["example.com/keep"]}})");
+  EXPECT_TRUE(status_writer_.calls().empty());
+}
+
+TEST_F(PolicyReconcilerTest, StatusIsWrittenOnceAndTransitionTimesMoveOnlyOnAFlip) {
+  policy("{}", kFinalized);
+  const auto first = reconcile_status();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->find("observedGeneration")->str(), "1");
+  const Value* ready = condition(*first, "Ready");
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->find("status")->str(), "True");
+  EXPECT_EQ(ready->find("reason")->str(), "Reconciled");
+  EXPECT_EQ(ready->find("observedGeneration")->str(), "1");
+  const std::string ready_since(ready->find("lastTransitionTime")->str());
+  EXPECT_EQ(condition(*first, "Compliant")->find("status")->str(), "True");
+  EXPECT_EQ(first->find({"summary", "namespaces"})->str(), "1");
+  EXPECT_EQ(first->find({"summary", "score"})->str(), "100");
+
+  // The cache brings the write back: converged, nothing is written however often it runs.
+  policy("{}", kFinalized, document::to_json(*first));
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_FALSE(reconcile_status().has_value());
+
+  // A violation: Compliant flips and its time moves; Ready's does not.
+  book_.put("Deployment/shop/cart",
+            {"shop",
+             "Deployment",
+             "cart",
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false}}});
+  const auto second = reconcile_status();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(condition(*second, "Ready")->find("lastTransitionTime")->str(), ready_since);
+  const Value* compliant = condition(*second, "Compliant");
+  EXPECT_EQ(compliant->find("status")->str(), "False");
+  EXPECT_EQ(compliant->find("reason")->str(), "ViolationsFound");
+  EXPECT_NE(compliant->find("lastTransitionTime")->str(), ready_since);
+  EXPECT_EQ(second->find({"summary", "violating"})->str(), "1");
+  // The namespace finding first (network.defaultDeny defaults on, and in Audit nothing creates
+  // one), then the workload.
+  const auto& violations = second->find("violations")->items;
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(document::to_json(violations[0]),
+            R"({"namespace":"shop","kind":"Namespace","name":"shop",)"
+            R"("controls":["networkDefaultDeny"]})");
+  EXPECT_EQ(document::to_json(violations[1]),
+            R"({"namespace":"shop","kind":"Deployment","name":"cart","controls":["privileged"]})");
+}
+
+TEST_F(PolicyReconcilerTest, AnInvalidSpecIsReadyFalseAndJudgesNothing) {
+  policy(R"({"podSecurity":{"level":"sometimes"}})", kFinalized);
+  book_.put("Deployment/shop/cart",
+            {"shop",
+             "Deployment",
+             "cart",
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false}}});
+  const auto status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  const Value* ready = condition(*status, "Ready");
+  EXPECT_EQ(ready->find("status")->str(), "False");
+  EXPECT_EQ(ready->find("reason")->str(), "InvalidSpec");
+  EXPECT_NE(ready->find("message")->str().find("spec.podSecurity.level"), std::string_view::npos);
+  EXPECT_EQ(condition(*status, "Compliant")->find("status")->str(), "Unknown");
+  EXPECT_EQ(status->find({"summary", "workloads"})->str(), "0");
+  EXPECT_TRUE(status->find("violations")->items.empty());
+}
+
+TEST_F(PolicyReconcilerTest, NoStatusUntilTheBookIsComplete) {
+  policy("{}", kFinalized);
+  book_complete_ = false;
+  const auto result = reconciler_.reconcile("p");
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_TRUE(status_writer_.calls().empty());
+}
+
+TEST_F(PolicyReconcilerTest, AConditionNoLongerWantedGoes) {
+  policy(R"({"images":{"maxSeverity":"High"}})", kFinalized);
+  const auto first = reconcile_status();
+  ASSERT_TRUE(first.has_value());
+  const Value* reports = condition(*first, "VulnerabilityReports");
+  ASSERT_NE(reports, nullptr);
+  EXPECT_EQ(reports->find("reason")->str(), "ReportsNotServed");
+  policy("{}", kFinalized, document::to_json(*first), 2);
+  const auto second = reconcile_status();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(condition(*second, "VulnerabilityReports"), nullptr);
+  EXPECT_EQ(condition(*second, "Ready")->find("observedGeneration")->str(), "2");
+}
+
+// A stale status write is refused with 409: the reconcile fails, and the controller retries it
+// (classified by api_error.h, not by its message).
+TEST_F(PolicyReconcilerTest, AConflictFailsTheReconcileForARetry) {
+  policy("{}", kFinalized);
+  status_writer_.fail_next(kube::ApiError(409, "Conflict", "the object has been modified"));
+  try {
+    reconciler_.reconcile("p");
+    FAIL() << "expected a conflict";
+  } catch (const kube::ApiError& e) {
+    EXPECT_EQ(e.error_class(), kube::ErrorClass::kConflict);
+    EXPECT_EQ(runtime::classify_failure(e), runtime::ReconcileResult::kConflict);
+  }
+}
+
+}  // namespace
+}  // namespace bulwark::reconcilers
