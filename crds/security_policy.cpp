@@ -241,17 +241,14 @@ std::string label_key_problem(std::string_view key) {
         std::all_of(prefix.begin(), prefix.end(), [](char c) {
           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
         });
-    // Appended rather than joined with operator+: GCC 12 at -O3 raises a false -Wrestrict
-    // inside operator+(const char*, std::string&&).
-    std::string problem = "label key prefix \"";
-    if (!prefix_ok) return problem.append(prefix).append("\" is not a DNS subdomain");
+    if (!prefix_ok)
+      return "label key prefix \"" + std::string(prefix) + "\" is not a DNS subdomain";
     key = key.substr(slash + 1);
   }
   if (!valid_label_name(key, false)) {
-    std::string problem = "\"";
-    return problem.append(key).append(
-        "\" is not a valid label name (at most 63 characters: letters, digits, '-', '_', '.', "
-        "starting and ending with a letter or digit)");
+    return "\"" + std::string(key) +
+           "\" is not a valid label name (at most 63 characters: letters, digits, '-', '_', '.', "
+           "starting and ending with a letter or digit)";
   }
   return "";
 }

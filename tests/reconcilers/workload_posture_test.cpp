@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "operator/document/reader.h"
@@ -12,6 +13,7 @@
 #include "tests/fakes/fake_cache.h"
 #include "tests/fakes/fake_event_recorder.h"
 #include "tests/fakes/fake_object_writer.h"
+#include "tests/fakes/fake_vulnerability_source.h"
 
 namespace bulwark::reconcilers {
 namespace {
@@ -19,15 +21,6 @@ namespace {
 using document::parse_json;
 
 using testing::WriteCall;
-
-class FixedVulnerabilities : public VulnerabilitySource {
- public:
-  std::optional<posture::VulnerabilityCounts> counts(
-      const std::string&, const std::vector<std::pair<std::string, std::string>>&) const override {
-    return value;
-  }
-  std::optional<posture::VulnerabilityCounts> value;
-};
 
 const char* kInsecurePodSpec =
     R"({"containers":[{"name":"app","image":"nginx:1.27","securityContext":{"privileged":true}}]})";
@@ -114,7 +107,7 @@ class PostureTest : public ::testing::Test {
   PolicySet policy_set_;
   PostureBook book_;
   testing::FakeEventRecorder events_;
-  FixedVulnerabilities vulnerabilities_;
+  testing::FakeVulnerabilitySource vulnerabilities_;
   std::unique_ptr<WorkloadPostureReconciler> reconciler_;
 };
 
@@ -411,6 +404,11 @@ TEST_F(PostureTest, VulnerabilityReportsAboveTheMaximumViolate) {
   deployment("cart", kSecurePodSpec, 0,
              R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"vulns")", "2", "2");
   EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());  // High is allowed
+  // Reports are looked up for the workload itself (and what it made).
+  const auto& asked = vulnerabilities_.asked;
+  EXPECT_NE(std::find(asked.begin(), asked.end(),
+                      std::pair<std::string, std::string>("Deployment", "cart")),
+            asked.end());
   vulnerabilities_.value->critical = 1;
   const auto body = reconcile("Deployment/shop/cart")[0].body;
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/violations"})->str(),
