@@ -33,7 +33,7 @@ constexpr std::string_view kActions[] = {"annotate",      "quarantine",       "r
                                          "drift_repair"};
 constexpr std::string_view kVerbs[] = {"get",   "list",  "watch",  "create",
                                        "patch", "apply", "update", "delete"};
-constexpr std::string_view kRestartReasons[] = {"expired", "connection", "closed", "error"};
+constexpr std::string_view kRestartReasons[] = {"expired", "connection", "closed", "error", "idle"};
 constexpr std::string_view kStates[] = {"compliant", "violating", "exempt", "quarantined"};
 
 // Keeps a gauge family's label sets equal to `want`: sets those wanted, removes the rest.
@@ -67,8 +67,7 @@ struct OperatorMetrics::Families {
                           .Name("bulwark_cluster_posture_score")
                           .Help("Share of all selected workloads that are compliant or exempt, "
                                 "0..100")
-                          .Register(r)
-                          .Add({})),
+                          .Register(r)),
         workloads(prometheus::BuildGauge()
                       .Name("bulwark_workloads")
                       .Help("Workloads a policy selects, by state (quarantined counts workloads "
@@ -142,7 +141,7 @@ struct OperatorMetrics::Families {
                 .Register(r)) {}
 
   Family<Gauge>& posture_score;
-  Gauge& cluster_score;
+  Family<Gauge>& cluster_score;  // one series without labels, while there is a posture to show
   Family<Gauge>& workloads;
   Family<Gauge>& violations;
   Family<Counter>& remediations;
@@ -160,8 +159,8 @@ struct OperatorMetrics::Families {
   Family<Gauge>& namespace_violations;
 
   // The label sets of the gauges rebuilt at each scrape.
-  std::map<Labels, Gauge*> held_scores, held_workloads, held_violations, held_ready, held_depth,
-      held_namespace_violations;
+  std::map<Labels, Gauge*> held_scores, held_cluster_score, held_workloads, held_violations,
+      held_ready, held_depth, held_namespace_violations;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -206,7 +205,8 @@ void OperatorMetrics::reconciled(const std::string& controller, Duration took,
   // Family::Add returns the series already registered for these labels.
   f_->reconcile_total.Add({{"controller", controller}, {"result", label}}).Increment();
   f_->reconcile_duration.Add({{"controller", controller}}, kFastBuckets).Observe(seconds(took));
-  if (result == ReconcileResult::kError || result == ReconcileResult::kConflict) {
+  if (result == ReconcileResult::kError || result == ReconcileResult::kConflict ||
+      result == ReconcileResult::kFenced) {
     f_->workqueue_retries.Add({{"queue", controller}}).Increment();
   }
 }
@@ -311,9 +311,18 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
         n;
   }
 
+  std::map<Labels, double> cluster_score;
+  cluster_score[{}] =
+      posture.workloads.empty() ? 100 : good * 100 / static_cast<int>(posture.workloads.size());
+  if (!posture.judged) {
+    // A standby replica, or a leader before its first full pass: its book is empty or partial,
+    // and a score from it would be a guess. No posture series at all rather than a wrong one.
+    for (auto* m : {&cluster_score, &scores, &workloads, &violations, &namespace_violations}) {
+      m->clear();
+    }
+  }
   std::lock_guard lock(mu_);
-  f_->cluster_score.Set(
-      posture.workloads.empty() ? 100 : good * 100 / static_cast<int>(posture.workloads.size()));
+  sync(f_->cluster_score, f_->held_cluster_score, cluster_score);
   sync(f_->posture_score, f_->held_scores, scores);
   sync(f_->workloads, f_->held_workloads, workloads);
   sync(f_->violations, f_->held_violations, violations);

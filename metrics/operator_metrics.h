@@ -38,6 +38,9 @@ struct PostureSnapshot {
   std::map<std::string, std::vector<std::string>> controls;  // policy -> the controls it judges
   // (policy, control) -> namespaces with that finding; every policy that looks starts at 0.
   std::map<std::pair<std::string, std::string>, int> namespace_violations;
+  // False until this replica has judged every workload once (a standby never has): the posture
+  // families (scores, workloads, violations, namespace findings) are then not exported at all.
+  bool judged = true;
 };
 
 // Every metric family of docs/api.md, Metrics, registered once at construction. Label values are

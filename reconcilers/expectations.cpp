@@ -6,11 +6,12 @@ std::optional<std::string> Expectations::seen(const std::string& object,
                                               const std::string& resource_version,
                                               const std::string& field,
                                               std::optional<std::string> cached) {
+  const auto now = clock_.now();
   std::lock_guard lock(mu_);
   auto it = expected_.find(object);
   if (it == expected_.end()) return cached;
-  if (it->second.based_on != resource_version) {
-    expected_.erase(it);  // the cache has caught up with the write, or moved past it
+  if (it->second.based_on != resource_version || now - it->second.at > kTimeout) {
+    expected_.erase(it);  // the cache has caught up with the write or moved past it, or timed out
     return cached;
   }
   auto f = it->second.fields.find(field);
@@ -19,10 +20,24 @@ std::optional<std::string> Expectations::seen(const std::string& object,
 
 void Expectations::expect(const std::string& object, const std::string& resource_version,
                           Fields fields) {
+  const auto now = clock_.now();
   std::lock_guard lock(mu_);
+  sweep_locked(now);
   auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}};
+  if (e.based_on != resource_version) e = Expected{resource_version, {}, now};
   for (auto& [k, v] : fields) e.fields[k] = std::move(v);
+  e.at = now;
+}
+
+std::size_t Expectations::size() const {
+  std::lock_guard lock(mu_);
+  return expected_.size();
+}
+
+void Expectations::sweep_locked(base::Clock::TimePoint now) {
+  if (now - swept_ < kTimeout) return;
+  swept_ = now;
+  std::erase_if(expected_, [&](const auto& entry) { return now - entry.second.at > kTimeout; });
 }
 
 }  // namespace bulwark::reconcilers

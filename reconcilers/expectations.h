@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include "operator/base/clock.h"
 
 namespace bulwark::reconcilers {
 
@@ -11,10 +14,15 @@ namespace bulwark::reconcilers {
 // ReplicaSet controller keeps them). A reconcile that runs before the watch delivers its own write
 // would otherwise write, and record an Event, twice. Keyed by object ("Pod/ns/name" or a workload
 // key); an expectation holds while the cached object still has the resourceVersion the write was
-// based on, and is dropped as soon as the cache moves past it. Thread-safe.
+// based on, and is dropped as soon as the cache moves past it, or after five minutes (client-go's
+// ExpectationsTimeout): an object deleted before the cache showed the write is never looked up
+// again, and its entry must not stay for the life of the process. Thread-safe.
 class Expectations {
  public:
   using Fields = std::map<std::string, std::optional<std::string>>;
+  static constexpr auto kTimeout = std::chrono::minutes(5);
+
+  explicit Expectations(const base::Clock& clock) : clock_(clock) {}
 
   // The value of `field` as this process last wrote it, while the cache still shows the object
   // at `resource_version`; otherwise `cached`, what the cache shows.
@@ -22,14 +30,21 @@ class Expectations {
                                   const std::string& field, std::optional<std::string> cached);
   // Records that `fields` were written to `object`, computed from its cached `resource_version`.
   void expect(const std::string& object, const std::string& resource_version, Fields fields);
+  std::size_t size() const;
 
  private:
   struct Expected {
     std::string based_on;  // the cached resourceVersion the write was computed from
     Fields fields;
+    base::Clock::TimePoint at;  // when the last of `fields` was written
   };
-  std::mutex mu_;
+  // Drops what has timed out, at most once a timeout (callers hold mu_).
+  void sweep_locked(base::Clock::TimePoint now);
+
+  const base::Clock& clock_;
+  mutable std::mutex mu_;
   std::map<std::string, Expected> expected_;  // guarded by mu_
+  base::Clock::TimePoint swept_{};            // guarded by mu_
 };
 
 }  // namespace bulwark::reconcilers

@@ -17,6 +17,8 @@ std::string FanoutEvent::key() const {
       return std::string("workload") + kSeparator + kind + kSeparator + object;
     case Type::kVulnerabilityReport:
       return std::string("report") + kSeparator + object;
+    case Type::kPolicy:
+      return std::string("policy") + kSeparator + object;
   }
   return "everything";
 }
@@ -28,6 +30,7 @@ std::optional<FanoutEvent> FanoutEvent::parse(std::string_view key) {
   const std::string_view type = key.substr(0, bar), rest = key.substr(bar + 1);
   if (type == "namespace") return of_namespace(std::string(rest));
   if (type == "report") return of_report(std::string(rest));
+  if (type == "policy") return of_policy(std::string(rest));
   if (type == "workload") {
     const auto second = rest.find(kSeparator);
     if (second == std::string_view::npos) return std::nullopt;

@@ -11,20 +11,22 @@ namespace bulwark::reconcilers {
 // with parse(); nothing else spells or reads those keys.
 struct FanoutEvent {
   enum class Type {
-    kEverything,           // a policy changed or a resync: every workload, namespace and policy
+    kEverything,           // a resync: every workload, namespace and policy
+    kPolicy,               // a policy object changed: every workload, if how it judges changed
     kNamespace,            // a namespace changed: its workloads
     kWorkload,             // a workload object (of `kind`) changed: its top-level workload
     kVulnerabilityReport,  // a report changed: the workload it is about
   };
   Type type = Type::kEverything;
   std::string kind;    // kWorkload: the object's kind ("Pod")
-  std::string object;  // "ns/name", or the namespace's name for kNamespace
+  std::string object;  // "ns/name"; the namespace's name for kNamespace, the policy's for kPolicy
 
   static FanoutEvent everything() { return {Type::kEverything, "", ""}; }
   static FanoutEvent of_namespace(std::string name) { return {Type::kNamespace, "", name}; }
   static FanoutEvent of_workload(std::string kind, std::string key) {
     return {Type::kWorkload, std::move(kind), std::move(key)};
   }
+  static FanoutEvent of_policy(std::string name) { return {Type::kPolicy, "", std::move(name)}; }
   static FanoutEvent of_report(std::string key) {
     return {Type::kVulnerabilityReport, "", std::move(key)};
   }

@@ -69,6 +69,21 @@ bool expired_when_written(const document::Value& policy) {
   return false;
 }
 
+PolicyJudgingState judging_state(const document::Value& policy) {
+  auto integer = [&](std::initializer_list<std::string_view> path) {
+    const document::Value* v = policy.find(path);
+    return v != nullptr ? v->as_int().value_or(0) : 0;
+  };
+  PolicyJudgingState s;
+  if (const document::Value* uid = policy.find({"metadata", "uid"})) s.uid = uid->str();
+  s.generation = integer({"metadata", "generation"});
+  s.deleting = policy.find({"metadata", "deletionTimestamp"}) != nullptr;
+  s.generation_judged = policy.find({"status", "observedGeneration"}) != nullptr &&
+                        integer({"status", "observedGeneration"}) == s.generation;
+  s.expired_when_written = expired_when_written(policy);
+  return s;
+}
+
 void PolicySet::invalidate() {
   std::lock_guard lock(mu_);
   snapshot_.reset();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,19 @@ std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec&
                                                  std::chrono::system_clock::time_point now);
 // Whether the policy's status says its current generation had an expired exemption when written.
 bool expired_when_written(const document::Value& policy);
+
+// What decides how a policy judges, out of its whole object. The status the operator writes after
+// every change of standing changes none of it (unless it marks an expired exemption), so those
+// writes need not re-judge every workload.
+struct PolicyJudgingState {
+  std::string uid;
+  std::int64_t generation = 0;
+  bool deleting = false;
+  bool generation_judged = false;     // status.observedGeneration is the current generation
+  bool expired_when_written = false;  // see expired_when_written()
+  bool operator==(const PolicyJudgingState&) const = default;
+};
+PolicyJudgingState judging_state(const document::Value& policy);
 
 // Whether the policy governs the namespace: not excluded, and its namespace selector matches.
 bool selects_namespace(const crds::SecurityPolicySpec& spec, const std::string& name,

@@ -42,19 +42,18 @@ void add_namespace_findings(PolicySummary& summary, const std::vector<std::strin
 
 }  // namespace
 
-SecurityPolicyReconciler::SecurityPolicyReconciler(kube::ObjectWriter& writer,
-                                                   kube::StatusWriter& status_writer,
-                                                   Sources sources, const PostureBook& book,
-                                                   const base::Clock& clock,
-                                                   bool vulnerability_reports_served,
-                                                   std::function<bool()> book_complete)
+SecurityPolicyReconciler::SecurityPolicyReconciler(
+    kube::ObjectWriter& writer, kube::StatusWriter& status_writer, Sources sources,
+    const PostureBook& book, const base::Clock& clock, bool vulnerability_reports_served,
+    std::function<bool()> book_complete, std::vector<std::string> never_touch)
     : writer_(writer),
       status_writer_(status_writer),
       sources_(sources),
       book_(book),
       clock_(clock),
       reports_served_(vulnerability_reports_served),
-      book_complete_(std::move(book_complete)) {}
+      book_complete_(std::move(book_complete)),
+      never_touch_(std::move(never_touch)) {}
 
 Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::FieldError>& errors) {
   if (errors.empty()) {
@@ -102,8 +101,11 @@ bool SecurityPolicyReconciler::still_marked(const std::string& policy) const {
       if (names == nullptr) continue;
       const std::string list = "," + std::string(names->str()) + ",";
       if (list.find("," + policy + ",") == std::string::npos) continue;
-      // ReplicaSets inherit their Deployment's annotations; only top-level workloads count.
+      // ReplicaSets inherit their Deployment's annotations; only top-level workloads count, and
+      // only where the posture reconciler acts: it never releases a workload in a never-touched
+      // namespace, so one that carries the annotations there must not hold the finalizer forever.
       const auto slash = key.find('/');
+      if (never_touched(never_touch_, key.substr(0, slash))) continue;
       if (top_owner_key(w.kind, *o, sources_.workloads) ==
           workload_key(w.kind, key.substr(0, slash), key.substr(slash + 1))) {
         return true;
@@ -262,7 +264,8 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::function<bool()> book_complete) {
+                                  std::function<bool()> book_complete,
+                                  std::vector<std::string> never_touch) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   runtime::WorkQueue& queue = manager.add_controller(
       "securitypolicy",
@@ -270,7 +273,8 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
           writer, status_writer,
           SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
                                             manager.cache("networkpolicies")},
-          book, clock, vulnerability_reports_served, std::move(book_complete)),
+          book, clock, vulnerability_reports_served, std::move(book_complete),
+          std::move(never_touch)),
       1);
   constexpr auto kFold = std::chrono::milliseconds(500);
   auto every_policy = [&queue, &policies](std::optional<base::Clock::Duration> delay) {

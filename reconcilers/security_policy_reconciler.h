@@ -47,7 +47,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // written, so a restart does not publish a partial summary and then the right one.
   SecurityPolicyReconciler(kube::ObjectWriter& writer, kube::StatusWriter& status_writer,
                            Sources sources, const PostureBook& book, const base::Clock& clock,
-                           bool vulnerability_reports_served, std::function<bool()> book_complete);
+                           bool vulnerability_reports_served, std::function<bool()> book_complete,
+                           std::vector<std::string> never_touch = {});
   runtime::Result reconcile(const std::string& name) override;
 
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
@@ -75,6 +76,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const base::Clock& clock_;
   bool reports_served_;
   std::function<bool()> book_complete_;
+  std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
 };
 
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
@@ -86,6 +88,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::function<bool()> book_complete);
+                                  std::function<bool()> book_complete,
+                                  std::vector<std::string> never_touch);
 
 }  // namespace bulwark::reconcilers

@@ -195,7 +195,8 @@ WorkloadPostureReconciler::WorkloadPostureReconciler(kube::ObjectWriter& writer,
       book_(book),
       events_(events),
       clock_(clock),
-      never_touch_(std::move(never_touch)) {}
+      never_touch_(std::move(never_touch)),
+      expectations_(clock) {}
 
 std::vector<std::string> WorkloadPostureReconciler::keys_for(std::string_view kind,
                                                              const std::string& object_key) const {
@@ -511,10 +512,13 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
                                                Expectations::Fields& written) {
   w.recorded = annotation(kRecordedReplicasAnnotation);
   if (t.kind != "Deployment" && t.kind != "StatefulSet") return;
+  // A replica count is written only over the very object it was read from: a count the user set
+  // since (which the cache may not show yet) makes the patch fail with 409 and be judged again.
+  const std::string rv = str_at(*t.object, {"metadata", "resourceVersion"});
   const Value* value = t.object->find({"spec", "replicas"});
   const std::string text =
       expectations_
-          .seen(t.key, str_at(*t.object, {"metadata", "resourceVersion"}), "spec.replicas",
+          .seen(t.key, rv, "spec.replicas",
                 value != nullptr ? std::optional<std::string>(value->str()) : std::nullopt)
           .value_or("");
   const long replicas = parse_count(text).value_or(text.empty() ? 1 : 0);
@@ -522,7 +526,7 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
   if (scale_to_zero && replicas > 0) {
     set(kRecordedReplicasAnnotation, std::to_string(replicas));
     set(kScaledByAnnotation, scaled_by_text(t.ref.uid, j.scalers));
-    patch.set({"spec", "replicas"}, Value::integer(0));
+    patch.set({"spec", "replicas"}, Value::integer(0)).require_resource_version(rv);
     w.replica_action = Remediation::kScaleToZero;
     written["spec.replicas"] = "0";
   } else if (!scale_to_zero && w.recorded &&
@@ -533,7 +537,7 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
     set(kScaledByAnnotation, std::nullopt);
     // Give back what was taken, unless someone has set a count since: theirs stands.
     if (const auto recorded = parse_count(*w.recorded); replicas == 0 && recorded) {
-      patch.set({"spec", "replicas"}, Value::integer(*recorded));
+      patch.set({"spec", "replicas"}, Value::integer(*recorded)).require_resource_version(rv);
       w.replica_action = Remediation::kRestoreReplicas;
       written["spec.replicas"] = *w.recorded;
     }
@@ -615,12 +619,40 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
 
 namespace {
 
+// Each policy's judging state as last routed, so that a policy event re-judges every workload
+// only when how the policy judges changed: not for the status writes that follow every change of
+// standing. Used by the fan-out worker; locked all the same.
+class PolicyChanges {
+ public:
+  explicit PolicyChanges(const runtime::CacheReader& policies) : policies_(policies) {}
+  bool changed(const std::string& name) {
+    auto object = policies_.get(name);
+    std::lock_guard lock(mu_);
+    if (object == nullptr) {
+      seen_.erase(name);
+      return true;  // deleted: what it held is released
+    }
+    const PolicyJudgingState state = judging_state(*object);
+    auto [it, added] = seen_.try_emplace(name, state);
+    if (added) return true;
+    if (it->second == state) return false;
+    it->second = state;
+    return true;
+  }
+
+ private:
+  const runtime::CacheReader& policies_;
+  std::mutex mu_;
+  std::map<std::string, PolicyJudgingState> seen_;  // guarded by mu_
+};
+
 // The fan-out loop's worker: routes one typed event to posture keys.
 void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
            const runtime::CacheReader* reports, runtime::WorkQueue& posture_queue,
-           const PostureHooks& hooks) {
+           PolicyChanges& policy_changes, const PostureHooks& hooks) {
   using Type = FanoutEvent::Type;
-  if (e.type == Type::kEverything) {
+  if (e.type == Type::kPolicy && !policy_changes.changed(e.object)) return;
+  if (e.type == Type::kEverything || e.type == Type::kPolicy) {
     for (const auto& k : posture.all_keys()) posture_queue.add(k);
     return;
   }
@@ -654,11 +686,14 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
   r->set_verdict_observer(hooks.on_verdict);
   runtime::WorkQueue& posture_queue = manager.add_controller("posture", std::move(r), workers);
   const runtime::CacheReader* reports = manager.find_cache("vulnerabilityreports");
+  auto policy_changes = std::make_shared<PolicyChanges>(manager.cache("securitypolicies"));
   runtime::WorkQueue& fanout = manager.add_controller(
       "fan-out",
       std::make_unique<runtime::FunctionReconciler>(
-          [&posture, reports, &posture_queue, hooks](const std::string& key) {
-            if (auto e = FanoutEvent::parse(key)) route(*e, posture, reports, posture_queue, hooks);
+          [&posture, reports, &posture_queue, policy_changes, hooks](const std::string& key) {
+            if (auto e = FanoutEvent::parse(key)) {
+              route(*e, posture, reports, posture_queue, *policy_changes, hooks);
+            }
             return runtime::Result{};
           }),
       1);
@@ -673,8 +708,8 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
   manager.cache("namespaces").add_handler([&fanout](const std::string& ns) {
     fanout.add(FanoutEvent::of_namespace(ns).key());
   });
-  manager.cache("securitypolicies").add_handler([&fanout](const std::string&) {
-    fanout.add(FanoutEvent::everything().key());
+  manager.cache("securitypolicies").add_handler([&fanout](const std::string& name) {
+    fanout.add(FanoutEvent::of_policy(name).key());
   });
   if (auto* served = manager.find_cache("vulnerabilityreports")) {
     served->add_handler(

@@ -107,6 +107,17 @@ done
 # ConfigMaps bypass the watch cache, so a test can compact etcd and see a watch answer 410 Gone
 # as it would on a cluster whose cache has moved on; every other resource keeps the cache.
 admin_curl=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
+# Every write, with the user agent that sent it, in logs/audit.log (one JSON object a line): how
+# the fault tests tell which replica wrote what, and when.
+cat >"$dir/audit-policy.yaml" <<'AUDIT'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+AUDIT
 for attempt in 1 2 3; do
   api_port=$(free_port)
   if [ "$attempt" = 1 ] && [ -n "${BULWARK_APISERVER_PORT:-}" ]; then api_port=$BULWARK_APISERVER_PORT; fi
@@ -115,7 +126,9 @@ for attempt in 1 2 3; do
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port"
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key"
     --client-ca-file "$pki/client-ca.crt"
-    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true
+    --service-cluster-ip-range 198.18.0.128/25 --allow-privileged=true
+    --audit-policy-file "$dir/audit-policy.yaml" --audit-log-path "$dir/logs/audit.log"
+    --audit-log-format json
     --authorization-mode RBAC
     --service-account-issuer https://kubernetes.default.svc.cluster.local
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"

@@ -17,16 +17,7 @@ kind: SecurityPolicy
 metadata: {name: le-prod}
 spec: {match: {namespaceSelector: {matchLabels: {env: prod}}}, enforcement: {mode: Enforce}}
 P
-sa_kubeconfig "$work/sa.kubeconfig"
-cat >"$work/config.yaml" <<CFG
-healthProbeBindAddress: "0"
-metricsBindAddress: "0"
-leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}
-CFG
-for name in a b; do
-  start_operator "$name" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig"
-  eval "pid_$name=$started_pid"
-done
+start_two_replicas
 
 eventually 30 has_np && ok "the policy is enforced by one of the two" || fail "the policy is enforced"
 started() { grep -l 'controllers started' "$work/a.log" "$work/b.log" 2>/dev/null | wc -l; }

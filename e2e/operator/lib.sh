@@ -63,6 +63,24 @@ start_own_operator() {
     --health-probe-bind-address 0 --metrics-bind-address 0 "$@"
 }
 
+# start_two_replicas: operators "a" and "b" as the operator's own ServiceAccount, with leader
+# election on short timings (lease 4 s, renew deadline 3 s, retries 1 s), probes and metrics off
+# and debug logs; their pids are left in pid_a and pid_b.
+start_two_replicas() {
+  sa_kubeconfig "$work/sa.kubeconfig"
+  cat >"$work/config.yaml" <<CFG
+healthProbeBindAddress: "0"
+metricsBindAddress: "0"
+log: {level: debug}
+leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}
+CFG
+  local name
+  for name in a b; do
+    start_operator "$name" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig"
+    eval "pid_$name=$started_pid"
+  done
+}
+
 # Prints the plain closing line and sets the exit status.
 finish() {
   echo "$passed passed, $failed failed"

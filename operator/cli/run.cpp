@@ -141,6 +141,8 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
       return "closed";
     case runtime::Reflector::Restart::kError:
       return "error";
+    case runtime::Reflector::Restart::kIdle:
+      return "idle";
   }
   return "error";
 }
@@ -149,8 +151,9 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
 metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
                                           const reconcilers::PolicySet& policies,
                                           const runtime::Informer& namespaces,
-                                          const runtime::Informer& network_policies) {
+                                          const runtime::Informer& network_policies, bool judged) {
   metrics::PostureSnapshot s;
+  s.judged = judged;
   book.for_each([&s](const std::string&, const reconcilers::WorkloadRecord& r) {
     bool good = true;
     for (const auto& o : r.outcomes) {
@@ -189,7 +192,7 @@ class OperatorControllers {
  public:
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
-      : writer_(client),
+      : writer_(client, manager.write_fence()),
         policy_set_(manager.cache("securitypolicies"), clock),
         events_(writer_, clock),
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
@@ -228,20 +231,26 @@ class OperatorControllers {
                                 true);
           }
         });
-    // Latched: the first time, after the start, that posture has judged every workload; until
-    // then status is not written, so a restart publishes no partial summary.
-    reconcilers::setup_security_policy_status(manager, writer_, writer_, workloads_, book_, clock,
-                                              vulnerabilities_ != nullptr,
-                                              [this, posture_caught_up] {
-                                                if (!book_complete_ && posture_caught_up())
-                                                  book_complete_ = true;
-                                                return book_complete_.load();
-                                              });
+    posture_caught_up_ = posture_caught_up;
+    reconcilers::setup_security_policy_status(
+        manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
+        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
     manager.serve_metrics([this, &manager, &metrics] {
-      return metrics.scrape(manager.queue_depths(),
-                            posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
-                                             manager.cache("networkpolicies")));
+      return metrics.scrape(
+          manager.queue_depths(),
+          posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
+                           manager.cache("networkpolicies"), book_complete(manager)));
     });
+  }
+
+  // Latched: the first time, once this replica's controllers run, that posture has judged every
+  // workload. Until then status is not written (a restart publishes no partial summary) and no
+  // posture metrics are exported (a standby's empty book is no score).
+  bool book_complete(const runtime::Manager& manager) {
+    if (!book_complete_ && manager.controllers_started() && posture_caught_up_()) {
+      book_complete_ = true;
+    }
+    return book_complete_.load();
   }
 
  private:
@@ -251,6 +260,7 @@ class OperatorControllers {
   reconcilers::ApiEventRecorder events_;
   const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
+  std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
 };
 
@@ -283,6 +293,14 @@ std::optional<config::OperatorConfig> load_config(const RunFlags& flags, std::os
   return cfg;
 }
 
+// This replica's name: the Lease holder it writes and the user agent the API server's audit log
+// attributes its requests to. In a pod the host name is the pod's name.
+std::string replica_identity() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "_" + std::to_string(getpid());
+}
+
 runtime::Manager::Options manager_options(const config::OperatorConfig& cfg) {
   runtime::Manager::Options m;
   m.health_probe_bind_address = cfg.health_probe_bind_address;
@@ -293,9 +311,7 @@ runtime::Manager::Options manager_options(const config::OperatorConfig& cfg) {
     o.namespace_name = cfg.leader_election.namespace_name;
     if (o.namespace_name.empty()) o.namespace_name = pod_namespace();
     if (o.namespace_name.empty()) o.namespace_name = "bulwark-system";
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    o.identity = std::string(host) + "_" + std::to_string(getpid());
+    o.identity = replica_identity();
     o.lease_duration = cfg.leader_election.lease_duration;
     o.renew_deadline = cfg.leader_election.renew_deadline;
     o.retry_period = cfg.leader_election.retry_period;
@@ -374,8 +390,14 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
                 cluster.source);
 
   base::RealClock clock;
-  kube::KubeClient client(kube::make_cpprest_transport(cluster),
-                          {cfg->client.qps, cfg->client.burst}, clock);
+  cluster.user_agent = "bulwark/" BULWARK_VERSION " (" + replica_identity() + ")";
+  kube::KubeClient::Options client_options{cfg->client.qps, cfg->client.burst};
+  if (cfg->leader_election.enabled) {
+    // No renew or write may outlive the time this replica can prove it leads.
+    client_options.request_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg->leader_election.renew_deadline);
+  }
+  kube::KubeClient client(kube::make_cpprest_transport(cluster), client_options, clock);
   runtime::Manager manager(client, clock, manager_options(*cfg));
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
   // starts with synced caches.

@@ -55,6 +55,16 @@ std::optional<std::int64_t> Value::as_int() const {
   return static_cast<std::int64_t>(d);
 }
 
+Value Value::of_type(Type t) {
+  Value v;
+  v.type = t;
+  return v;
+}
+
+Value Value::null() { return Value{}; }
+Value Value::object() { return of_type(Type::kMapping); }
+Value Value::array() { return of_type(Type::kSequence); }
+
 Value Value::string(std::string_view s) {
   Value v = of_type(Type::kScalar);
   v.quoted = true;

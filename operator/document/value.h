@@ -47,9 +47,9 @@ struct Value {
   static Value string(std::string_view s);  // a string, whatever its text reads as
   static Value integer(std::int64_t n);
   static Value boolean(bool b);
-  static Value null() { return Value{}; }
-  static Value object() { return of_type(Type::kMapping); }
-  static Value array() { return of_type(Type::kSequence); }
+  static Value null();
+  static Value object();
+  static Value array();
   static Value array(const std::vector<std::string>& strings);
   // Sets the member `key` of a mapping, replacing a member of that name; a Value that is not a
   // mapping becomes an empty one first (as assigning a key does in JSON). Returns *this.
@@ -60,11 +60,8 @@ struct Value {
   Value& push(Value v);
 
  private:
-  static Value of_type(Type t) {
-    Value v;
-    v.type = t;
-    return v;
-  }
+  // Defined out of line: Value is not complete inside its own definition (see Member).
+  static Value of_type(Type t);
 };
 
 // Shaped like std::pair (first, second) but a struct of its own: a std::pair of the still

@@ -55,9 +55,11 @@ KubeClient::KubeClient(std::unique_ptr<HttpTransport> transport, Options options
                        base::Clock& clock)
     : transport_(std::move(transport)),
       clock_(clock),
-      limiter_(options.qps, options.burst, clock) {}
+      limiter_(options.qps, options.burst, clock),
+      request_timeout_(options.request_timeout) {}
 
 HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
+  if (request.timeout <= Timeout::zero()) request.timeout = request_timeout_;
   if (auto delay = limiter_.reserve(); delay > base::Clock::Duration::zero()) {
     clock_.sleep_for(delay);
   }
@@ -82,15 +84,16 @@ Value KubeClient::call_json(const std::string& verb, HttpRequest request) {
   return parse_json(call(verb, std::move(request)).body, what);
 }
 
-Value KubeClient::get(const ResourceType& type, const std::string& ns, const std::string& name) {
-  return call_json("get", {"GET", type.path(ns, name), "", "", {}});
+Value KubeClient::get(const ResourceType& type, const std::string& ns, const std::string& name,
+                      Timeout timeout) {
+  return call_json("get", {"GET", type.path(ns, name), "", "", {}, timeout});
 }
 
 bool KubeClient::serves(const ResourceType& type) {
   const std::string path =
       type.group.empty() ? "/api/" + type.version : "/apis/" + type.group + "/" + type.version;
   try {
-    const Value discovery = call_json("get", {"GET", path, "", "", {}});
+    const Value discovery = call_json("get", {"GET", path, "", "", {}, {}});
     for (const auto& r : document::items_of(discovery.find("resources"))) {
       const Value* name = r.find("name");
       if (name != nullptr && name->str() == type.resource) return true;
@@ -113,7 +116,7 @@ std::string KubeClient::list(const ResourceType& type, const std::string& ns,
       path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("continue=") +
               url_encode(continue_token);
     }
-    Value page = call_json("list", {"GET", path, "", "", {}});
+    Value page = call_json("list", {"GET", path, "", "", {}, {}});
     if (const Value* meta = page.find("metadata")) {
       if (const Value* rv = meta->find("resourceVersion"))
         resource_version = std::string(rv->str());
@@ -129,37 +132,39 @@ std::string KubeClient::list(const ResourceType& type, const std::string& ns,
   return resource_version;
 }
 
-Value KubeClient::create(const ResourceType& type, const std::string& ns, const std::string& json) {
-  return call_json("create", {"POST", type.path(ns), json, "application/json", {}});
+Value KubeClient::create(const ResourceType& type, const std::string& ns, const std::string& json,
+                         Timeout timeout) {
+  return call_json("create", {"POST", type.path(ns), json, "application/json", {}, timeout});
 }
 
 Value KubeClient::merge_patch(const ResourceType& type, const std::string& ns,
-                              const std::string& name, const std::string& json) {
-  return call_json("patch",
-                   {"PATCH", type.path(ns, name), json, "application/merge-patch+json", {}});
+                              const std::string& name, const std::string& json, Timeout timeout) {
+  return call_json(
+      "patch", {"PATCH", type.path(ns, name), json, "application/merge-patch+json", {}, timeout});
 }
 
 Value KubeClient::apply(const ResourceType& type, const std::string& ns, const std::string& name,
-                        const std::string& body, const std::string& field_manager, bool force) {
+                        const std::string& body, const std::string& field_manager, bool force,
+                        Timeout timeout) {
   std::string path = type.path(ns, name) + "?fieldManager=" + url_encode(field_manager);
   if (force) path += "&force=true";
-  return call_json("apply", {"PATCH", path, body, "application/apply-patch+yaml", {}});
+  return call_json("apply", {"PATCH", path, body, "application/apply-patch+yaml", {}, timeout});
 }
 
 Value KubeClient::replace(const ResourceType& type, const std::string& ns, const std::string& name,
-                          const std::string& json) {
-  return call_json("update", {"PUT", type.path(ns, name), json, "application/json", {}});
+                          const std::string& json, Timeout timeout) {
+  return call_json("update", {"PUT", type.path(ns, name), json, "application/json", {}, timeout});
 }
 
 Value KubeClient::update_status(const ResourceType& type, const std::string& ns,
-                                const std::string& name, const std::string& json) {
+                                const std::string& name, const std::string& json, Timeout timeout) {
   return call_json("update_status",
-                   {"PUT", type.path(ns, name) + "/status", json, "application/json", {}});
+                   {"PUT", type.path(ns, name) + "/status", json, "application/json", {}, timeout});
 }
 
 void KubeClient::remove(const ResourceType& type, const std::string& ns, const std::string& name,
                         const std::optional<std::string>& uid,
-                        const std::optional<std::string>& resource_version) {
+                        const std::optional<std::string>& resource_version, Timeout timeout) {
   std::string body;
   if (uid || resource_version) {
     Value options = Value::object();
@@ -169,12 +174,14 @@ void KubeClient::remove(const ResourceType& type, const std::string& ns, const s
     if (resource_version) preconditions.set("resourceVersion", Value::string(*resource_version));
     body = document::to_json(options);
   }
-  call("delete", {"DELETE", type.path(ns, name), body, body.empty() ? "" : "application/json", {}});
+  call("delete",
+       {"DELETE", type.path(ns, name), body, body.empty() ? "" : "application/json", {}, timeout});
 }
 
 std::unique_ptr<ResponseStream> KubeClient::watch(const ResourceType& type, const std::string& ns,
                                                   const std::string& resource_version,
-                                                  int timeout_seconds, const ListOptions& options) {
+                                                  int timeout_seconds, const ListOptions& options,
+                                                  Timeout idle_timeout) {
   ListOptions o = options;
   o.limit = 0;
   std::string path = type.path(ns) + query(o);
@@ -188,7 +195,7 @@ std::unique_ptr<ResponseStream> KubeClient::watch(const ResourceType& type, cons
   std::unique_ptr<ResponseStream> stream;
   const auto start = clock_.now();
   try {
-    stream = transport_->open_stream({"GET", path, "", "", {}});
+    stream = transport_->open_stream({"GET", path, "", "", {}, idle_timeout});
   } catch (const TransportError& e) {
     if (observer_) observer_("watch", 0, clock_.now() - start);
     throw ApiError(0, "ConnectionFailed", what + ": " + e.what());

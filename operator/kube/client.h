@@ -31,37 +31,50 @@ class KubeClient {
   struct Options {
     double qps = 20;
     int burst = 30;
+    // Every unary request (not a watch) is cancelled and fails as a connection failure (code 0)
+    // if it has not been answered in this long. With leader election it is the renew deadline,
+    // so no renew or write outlives the time this replica can prove it leads.
+    std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
   };
+  // A request's own bound, shorter than the client's; zero means the client's.
+  using Timeout = std::chrono::milliseconds;
   KubeClient(std::unique_ptr<HttpTransport> transport, Options options, base::Clock& clock);
 
-  document::Value get(const ResourceType& type, const std::string& ns, const std::string& name);
+  document::Value get(const ResourceType& type, const std::string& ns, const std::string& name,
+                      Timeout timeout = {});
   // Whether the API server serves the resource (API discovery of its group and version), for
   // optional CRDs such as Trivy Operator's.
   bool serves(const ResourceType& type);
   // Lists every page, handing each item to `on_item`; returns the list's resourceVersion.
   std::string list(const ResourceType& type, const std::string& ns, const ListOptions& options,
                    const std::function<void(document::Value&& item)>& on_item);
-  document::Value create(const ResourceType& type, const std::string& ns, const std::string& json);
+  document::Value create(const ResourceType& type, const std::string& ns, const std::string& json,
+                         Timeout timeout = {});
   document::Value merge_patch(const ResourceType& type, const std::string& ns,
-                              const std::string& name, const std::string& json);
+                              const std::string& name, const std::string& json,
+                              Timeout timeout = {});
   // Server-side apply: the body is the whole intent of `field_manager` for the object.
   document::Value apply(const ResourceType& type, const std::string& ns, const std::string& name,
-                        const std::string& body, const std::string& field_manager, bool force);
+                        const std::string& body, const std::string& field_manager, bool force,
+                        Timeout timeout = {});
   // PUT of the whole object; its metadata.resourceVersion makes it fail with 409 if the object
   // changed since it was read (optimistic concurrency).
   document::Value replace(const ResourceType& type, const std::string& ns, const std::string& name,
-                          const std::string& json);
+                          const std::string& json, Timeout timeout = {});
   // PUT to the status subresource.
   document::Value update_status(const ResourceType& type, const std::string& ns,
-                                const std::string& name, const std::string& json);
+                                const std::string& name, const std::string& json,
+                                Timeout timeout = {});
   // Deletes, only if the object still has this uid / resourceVersion when given.
   void remove(const ResourceType& type, const std::string& ns, const std::string& name,
               const std::optional<std::string>& uid = std::nullopt,
-              const std::optional<std::string>& resource_version = std::nullopt);
+              const std::optional<std::string>& resource_version = std::nullopt,
+              Timeout timeout = {});
   // Opens a watch from `resource_version` with bookmarks; the server ends it after `timeout`.
+  // With an idle timeout, a read that waits longer than that fails with IdleStreamError.
   std::unique_ptr<ResponseStream> watch(const ResourceType& type, const std::string& ns,
                                         const std::string& resource_version, int timeout_seconds,
-                                        const ListOptions& options = {});
+                                        const ListOptions& options = {}, Timeout idle_timeout = {});
 
   // Told of every request, for metrics: verb, result code (0 when the connection failed), and
   // how long it took (for a watch, until the response headers arrived).
@@ -75,6 +88,7 @@ class KubeClient {
   std::unique_ptr<HttpTransport> transport_;
   base::Clock& clock_;
   base::TokenBucket limiter_;
+  Timeout request_timeout_;
   Observer observer_;
 };
 

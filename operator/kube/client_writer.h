@@ -6,10 +6,12 @@
 namespace bulwark::kube {
 
 // ObjectWriter and StatusWriter over the KubeClient: bodies written as JSON, 404 reported as the
-// interfaces say (the one place a write's not-found is handled).
+// interfaces say (the one place a write's not-found is handled), every write held behind the
+// fence when there is one (leader election), and bounded by the time it has left.
 class ClientWriter final : public ObjectWriter, public StatusWriter {
  public:
-  explicit ClientWriter(KubeClient& client) : client_(client) {}
+  explicit ClientWriter(KubeClient& client, const WriteFence* fence = nullptr)
+      : client_(client), fence_(fence) {}
 
   document::Value create(const ResourceType& type, const std::string& ns,
                          const document::Value& object) override;
@@ -26,7 +28,11 @@ class ClientWriter final : public ObjectWriter, public StatusWriter {
                                                const document::Value& object) override;
 
  private:
+  // The bound for the next write; throws NotLeadingError when the fence is closed.
+  KubeClient::Timeout admit(std::string_view what) const;
+
   KubeClient& client_;
+  const WriteFence* fence_;
 };
 
 }  // namespace bulwark::kube

@@ -19,6 +19,9 @@ struct ClusterConfig {
   std::string token_file;  // a bearer token re-read when it changes (service-account rotation)
   bool insecure_skip_tls_verify = false;  // honoured only when the kubeconfig sets it
   std::string source;  // for logs and errors: "kubeconfig /path (context ctx)" or "in-cluster"
+  // Sent with every request; empty: "bulwark/VERSION". `bulwark run` adds its replica identity,
+  // so the API server's audit log tells replicas apart.
+  std::string user_agent;
 };
 
 class ConfigError : public std::runtime_error {

@@ -3,6 +3,8 @@
 #include <cpprest/http_client.h>
 
 #include <atomic>
+#include <future>
+#include <memory>
 
 #include "operator/kube/cluster_config.h"
 #include "operator/kube/http.h"
@@ -12,6 +14,9 @@ namespace {
 
 namespace http = web::http;
 namespace client = web::http::client;
+
+// What a unary request may take when it does not say (HttpRequest::timeout).
+constexpr std::chrono::milliseconds kUnaryTimeout = std::chrono::seconds(30);
 
 client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::seconds timeout) {
   client::http_client_config c;
@@ -28,13 +33,35 @@ client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::se
   return c;
 }
 
+// Whether `task` completes within `limit` (it keeps running either way). The continuation observes
+// the task's exception, if any: pplx ends the process over an exception no one observed, and a
+// task abandoned at its deadline and then cancelled ends in one.
+template <typename T>
+bool finishes_within(const pplx::task<T>& task, std::chrono::milliseconds limit) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  task.then([done](pplx::task<T> t) {
+    try {
+      t.get();
+    } catch (...) {
+      // Seen here; the caller that still wants the result calls get() and sees it again.
+    }
+    done->set_value();
+  });
+  return finished.wait_for(limit) == std::future_status::ready;
+}
+
 // Reads a streamed body a line at a time. A fresh buffer per read: cpprestsdk's container_buffer
 // keeps its write position after clear() and would pad the next line (docs/architecture.md,
 // pitfalls).
 class CpprestStream : public ResponseStream {
  public:
-  CpprestStream(http::http_response response, pplx::cancellation_token_source cancel)
-      : response_(std::move(response)), body_(response_.body()), cancel_(std::move(cancel)) {}
+  CpprestStream(http::http_response response, pplx::cancellation_token_source cancel,
+                std::chrono::milliseconds idle_timeout)
+      : response_(std::move(response)),
+        body_(response_.body()),
+        cancel_(std::move(cancel)),
+        idle_timeout_(idle_timeout) {}
   ~CpprestStream() override { cancel(); }
 
   int status() const override { return response_.status_code(); }
@@ -42,12 +69,21 @@ class CpprestStream : public ResponseStream {
   bool read(std::string& out) override {
     if (cancelled_) return false;
     try {
-      concurrency::streams::container_buffer<std::string> line;
-      const std::size_t n = body_.read_to_delim(line, '\n').get();
+      auto line = std::make_shared<concurrency::streams::container_buffer<std::string>>();
+      auto reading = body_.read_to_delim(*line, '\n');
+      if (idle_timeout_ > std::chrono::milliseconds::zero() &&
+          !finishes_within(reading, idle_timeout_)) {
+        cancel();
+        throw IdleStreamError("watch stream carried nothing for " +
+                              std::to_string(idle_timeout_.count()) + " ms");
+      }
+      const std::size_t n = reading.get();
       if (n == 0 && body_.is_eof()) return false;
-      out += line.collection();
+      out += line->collection();
       if (!body_.is_eof() || n > 0) out += '\n';
       return true;
+    } catch (const IdleStreamError&) {
+      throw;
     } catch (const std::exception& e) {
       if (cancelled_) return false;
       throw TransportError(std::string("watch stream broke: ") + e.what());
@@ -68,25 +104,51 @@ class CpprestStream : public ResponseStream {
   http::http_response response_;
   concurrency::streams::istream body_;
   pplx::cancellation_token_source cancel_;
+  std::chrono::milliseconds idle_timeout_;
   std::atomic<bool> cancelled_{false};
 };
 
 class CpprestTransport : public HttpTransport {
  public:
   explicit CpprestTransport(const ClusterConfig& cfg)
-      : unary_(cfg.server, make_config(cfg, std::chrono::seconds(30))),
+      : unary_(cfg.server,
+               make_config(cfg, std::chrono::duration_cast<std::chrono::seconds>(kUnaryTimeout))),
         // Watches last up to ten minutes; the server closes them, not us.
         streaming_(cfg.server, make_config(cfg, std::chrono::seconds(15 * 60))),
-        token_(cfg.token) {
+        token_(cfg.token),
+        user_agent_(cfg.user_agent.empty() ? "bulwark/" BULWARK_VERSION : cfg.user_agent) {
     if (!cfg.token_file.empty()) token_file_ = std::make_unique<TokenFile>(cfg.token_file);
   }
 
+  // The request and the reading of its body run as one task; the caller waits for it at most
+  // the request's timeout (the client's own is 30 s), then cancels it, so a hung API server cannot
+  // hold a renew or a write past its deadline.
   HttpResponse send(const HttpRequest& request) override {
+    pplx::cancellation_token_source cancel;
+    auto answered = std::make_shared<std::promise<HttpResponse>>();
+    std::future<HttpResponse> answer = answered->get_future();
+    unary_.request(build(request), cancel.get_token())
+        .then([](http::http_response response) {
+          auto body = std::make_shared<concurrency::streams::container_buffer<std::string>>();
+          return response.body().read_to_end(*body).then([response, body](std::size_t) {
+            return HttpResponse{response.status_code(), std::move(body->collection())};
+          });
+        })
+        .then([answered](pplx::task<HttpResponse> done) {
+          try {
+            answered->set_value(done.get());
+          } catch (...) {
+            answered->set_exception(std::current_exception());
+          }
+        });
+    const auto limit =
+        request.timeout > std::chrono::milliseconds::zero() ? request.timeout : kUnaryTimeout;
+    if (answer.wait_for(limit) != std::future_status::ready) {
+      cancel.cancel();
+      throw TransportError("no answer within " + std::to_string(limit.count()) + " ms");
+    }
     try {
-      http::http_response response = unary_.request(build(request)).get();
-      concurrency::streams::container_buffer<std::string> body;
-      response.body().read_to_end(body).get();
-      return HttpResponse{response.status_code(), std::move(body.collection())};
+      return answer.get();
     } catch (const http::http_exception& e) {
       throw TransportError(e.what());
     } catch (const pplx::task_canceled&) {
@@ -98,8 +160,16 @@ class CpprestTransport : public HttpTransport {
     pplx::cancellation_token_source cancel;
     try {
       // request() completes when the headers arrive; the body then streams as the server sends it.
-      http::http_response response = streaming_.request(build(request), cancel.get_token()).get();
-      return std::make_unique<CpprestStream>(std::move(response), std::move(cancel));
+      auto opening = streaming_.request(build(request), cancel.get_token());
+      if (request.timeout > std::chrono::milliseconds::zero() &&
+          !finishes_within(opening, request.timeout)) {
+        cancel.cancel();
+        throw IdleStreamError("no response headers within " +
+                              std::to_string(request.timeout.count()) + " ms");
+      }
+      http::http_response response = opening.get();
+      return std::make_unique<CpprestStream>(std::move(response), std::move(cancel),
+                                             request.timeout);
     } catch (const http::http_exception& e) {
       throw TransportError(e.what());
     } catch (const pplx::task_canceled&) {
@@ -112,7 +182,7 @@ class CpprestTransport : public HttpTransport {
     http::http_request req(r.method);
     req.set_request_uri(r.path);
     req.headers().add("Accept", "application/json");
-    req.headers().add("User-Agent", "bulwark/" BULWARK_VERSION);
+    req.headers().add("User-Agent", user_agent_);
     const std::string token =
         token_file_ ? token_file_->token(std::chrono::steady_clock::now()) : token_;
     if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
@@ -126,6 +196,7 @@ class CpprestTransport : public HttpTransport {
   client::http_client unary_;
   client::http_client streaming_;
   std::string token_;
+  std::string user_agent_;
   std::unique_ptr<TokenFile> token_file_;
 };
 

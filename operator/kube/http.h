@@ -18,6 +18,11 @@ struct HttpRequest {
   std::string body;
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;
+  // send(): the whole exchange (connect, send, the full response) must finish within this, or the
+  // request is cancelled and fails with TransportError. open_stream(): the headers, and then
+  // each read, must come within this, or the stream fails with IdleStreamError. Zero: the
+  // transport's own defaults (30 s; no idle limit).
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {
@@ -29,6 +34,13 @@ struct HttpResponse {
 class TransportError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A stream that carried nothing for its idle timeout (HttpRequest::timeout of open_stream): the
+// connection is taken for dead and cancelled.
+class IdleStreamError : public TransportError {
+ public:
+  using TransportError::TransportError;
 };
 
 // A response whose body is read as it arrives (watch streams). Not thread-safe, except cancel().

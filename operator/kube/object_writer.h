@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "operator/document/value.h"
@@ -16,9 +18,28 @@ struct Preconditions {
   std::optional<std::string> resource_version;
 };
 
+// Whether this replica may write now, and for how long. With leader election the elector is the
+// fence: a replica may write only while it can prove it leads, i.e. until the renew deadline has
+// passed since the start of its last successful renew, by its own monotonic clock (a replica
+// frozen past that, or whose renew hangs, writes nothing more). Thread-safe implementations.
+class WriteFence {
+ public:
+  virtual ~WriteFence() = default;
+  // Time left to write in; zero or less: no write may be sent.
+  virtual std::chrono::milliseconds time_left() const = 0;
+};
+
+// A write refused before it was sent, because the fence is closed.
+class NotLeadingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // What reconcilers write to the cluster, as typed bodies. Failures are ApiErrors, classified by
 // api_error.h; an object that no longer exists is not a failure: it is reported in the return
-// value (it went while we judged it, and its deletion reaches the cache next). Thread-safe
+// value (it went while we judged it, and its deletion reaches the cache next). Behind a
+// WriteFence, a write is refused (NotLeadingError) once the fence is closed, and a write sent
+// must be answered within the time the fence has left. Thread-safe
 // implementations. The adapter is ClientWriter; tests use tests/fakes/fake_object_writer.h.
 class ObjectWriter {
  public:

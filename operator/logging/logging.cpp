@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 
 #include "operator/document/json_writer.h"
 
@@ -11,6 +13,14 @@ namespace bulwark::logging {
 namespace {
 
 std::atomic<bool> g_json{false};
+
+// The log goes to standard error from the first line, set up or not: spdlog's own default logger
+// writes to standard output, which is a program's data (the lease candidate's lines, say).
+std::shared_ptr<spdlog::logger> stderr_logger() {
+  static std::once_flag once;
+  std::call_once(once, [] { spdlog::set_default_logger(spdlog::stderr_logger_mt("bulwark")); });
+  return spdlog::get("bulwark");
+}
 
 std::string escape(std::string_view s) {
   std::string out;
@@ -20,6 +30,7 @@ std::string escape(std::string_view s) {
 }
 
 void log(spdlog::level::level_enum level, std::string_view message) {
+  stderr_logger();
   if (!spdlog::should_log(level)) return;
   if (g_json) {
     spdlog::log(level, "{}", escape(message));
@@ -35,8 +46,7 @@ bool setup(const std::string& level, const std::string& format) {
   if ((lvl == spdlog::level::off && level != "off") || (format != "text" && format != "json")) {
     return false;
   }
-  auto logger = spdlog::stderr_logger_mt("bulwark");
-  spdlog::set_default_logger(logger);
+  stderr_logger();
   spdlog::set_level(lvl);
   g_json = format == "json";
   if (g_json) {

@@ -1,11 +1,13 @@
 #include "operator/runtime/controller.h"
 
 #include "operator/kube/api_error.h"
+#include "operator/kube/object_writer.h"
 
 namespace bulwark::runtime {
 
 ReconcileResult classify_failure(const std::exception& e) {
   if (dynamic_cast<const TerminalError*>(&e) != nullptr) return ReconcileResult::kTerminalError;
+  if (dynamic_cast<const kube::NotLeadingError*>(&e) != nullptr) return ReconcileResult::kFenced;
   if (const auto* api = dynamic_cast<const kube::ApiError*>(&e)) {
     switch (api->error_class()) {
       case kube::ErrorClass::kConflict:
@@ -53,8 +55,11 @@ void Controller::start() {
   for (int i = 0; i < workers_; ++i) {
     threads_.emplace_back([this] {
       while (auto key = queue_.get()) {
-        process(*key);
+        // Stopping: the key in hand is finished, the rest of the queue is not started (a replica
+        // that has lost its lease has nothing left to write).
+        if (!stopping_) process(*key);
         queue_.done(*key);
+        if (stopping_) break;
       }
     });
   }
@@ -62,6 +67,7 @@ void Controller::start() {
 
 void Controller::stop() {
   if (threads_.empty()) return;
+  stopping_ = true;
   queue_.shutdown();
   for (auto& t : threads_) t.join();
   threads_.clear();

@@ -34,6 +34,7 @@ enum class ReconcileResult {
   kError,          // retried with backoff
   kConflict,       // 409: the cache was a write behind; retried, and not worth a warning
   kTerminalError,  // not retried
+  kFenced,         // a write refused because this replica can no longer prove it leads
 };
 ReconcileResult classify_failure(const std::exception& e);
 
@@ -58,8 +59,8 @@ class FunctionReconciler : public Reconciler {
 
 // Runs workers that take keys from a queue and reconcile them: get -> reconcile -> forget on
 // success, requeue with backoff on failure (forget on a terminal one), add-after on
-// requeue_after -> done. start() and
-// stop() are called from one thread; stop() lets the workers finish the key in hand.
+// requeue_after -> done. start() and stop() are called from one thread; stop() lets the workers
+// finish the key in hand and drops what is still queued.
 class Controller {
  public:
   // Told of every reconcile, for metrics and logs: key, duration, how it ended, and the error
@@ -73,7 +74,7 @@ class Controller {
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
   void start();
-  void stop();  // shuts the queue down, waits for the workers
+  void stop();  // shuts the queue down; workers finish the key in hand, start no other
   const std::string& name() const { return name_; }
 
   // One key through the reconcile cycle; the workers call it, tests may too.
@@ -86,6 +87,7 @@ class Controller {
   int workers_;
   const base::Clock& clock_;
   Observer observer_;
+  std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
 };
 

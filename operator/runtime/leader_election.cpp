@@ -1,8 +1,10 @@
 #include "operator/runtime/leader_election.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "operator/document/json_writer.h"
+#include "operator/logging/logging.h"
 
 namespace bulwark::runtime {
 
@@ -45,22 +47,51 @@ std::string LeaderElector::lease_json(const std::string& holder, int duration_se
   return document::to_json(lease);
 }
 
+std::chrono::milliseconds LeaderElector::time_left() const {
+  if (!leader_) return std::chrono::milliseconds::zero();
+  const auto since =
+      clock_.now() - base::Clock::TimePoint(base::Clock::Duration(renewed_at_.load()));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(options_.renew_deadline - since);
+}
+
+kube::KubeClient::Timeout LeaderElector::request_bound() const {
+  const auto deadline =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.renew_deadline);
+  if (!leader_) return deadline;
+  // At least a millisecond: zero would mean "the client's default".
+  return std::max(time_left(), std::chrono::milliseconds(1));
+}
+
 bool LeaderElector::try_acquire_or_renew() {
   const int duration_s = static_cast<int>(
       std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration).count());
+  // Proof of leadership runs from when the request was sent, not from when it was answered.
+  const auto attempt = clock_.now();
+  auto succeeded = [&] {
+    renewed_at_ = attempt.time_since_epoch().count();
+    return true;
+  };
   Value lease;
   try {
-    lease = client_.get(kube::resources::kLeases, options_.namespace_name, options_.name);
+    lease = client_.get(kube::resources::kLeases, options_.namespace_name, options_.name,
+                        request_bound());
   } catch (const ApiError& e) {
-    if (e.error_class() != ErrorClass::kNotFound) return false;
+    if (e.error_class() != ErrorClass::kNotFound) {
+      logging::warn("leader election: reading Lease " + options_.namespace_name + "/" +
+                    options_.name + ": " + e.what());
+      return false;
+    }
     try {
       acquire_time_ = micro_time(clock_.wall_now());
       transitions_ = 0;
       client_.create(kube::resources::kLeases, options_.namespace_name,
-                     lease_json(options_.identity, duration_s, acquire_time_, 0, ""));
-      return true;
-    } catch (const ApiError&) {
-      return false;  // someone else created it first
+                     lease_json(options_.identity, duration_s, acquire_time_, 0, ""),
+                     request_bound());
+      return succeeded();
+    } catch (const ApiError& e) {
+      logging::warn("leader election: creating Lease " + options_.namespace_name + "/" +
+                    options_.name + ": " + e.what());
+      return false;  // someone else created it first, or the API server did not answer
     }
   }
   const Value* spec = lease.find("spec");
@@ -90,23 +121,30 @@ bool LeaderElector::try_acquire_or_renew() {
   try {
     client_.replace(kube::resources::kLeases, options_.namespace_name, options_.name,
                     lease_json(options_.identity, duration_s, acquire_time_, transitions_,
-                               std::string(rv != nullptr ? rv->str() : "")));
-    return true;
-  } catch (const ApiError&) {
+                               std::string(rv != nullptr ? rv->str() : "")),
+                    request_bound());
+    return succeeded();
+  } catch (const ApiError& e) {
+    if (e.error_class() != ErrorClass::kConflict) {
+      logging::warn("leader election: updating Lease " + options_.namespace_name + "/" +
+                    options_.name + ": " + e.what());
+    }
     return false;  // 409: another candidate updated it first
   }
 }
 
 void LeaderElector::release() {
   try {
-    Value lease = client_.get(kube::resources::kLeases, options_.namespace_name, options_.name);
+    Value lease = client_.get(kube::resources::kLeases, options_.namespace_name, options_.name,
+                              request_bound());
     const Value* holder = lease.find({"spec", "holderIdentity"});
     if (holder == nullptr || holder->str() != options_.identity) return;
     const Value* rv = lease.find({"metadata", "resourceVersion"});
     // An empty holder and a one-second duration let the next candidate in at once.
-    client_.replace(kube::resources::kLeases, options_.namespace_name, options_.name,
-                    lease_json("", 1, acquire_time_, transitions_,
-                               std::string(rv != nullptr ? rv->str() : "")));
+    client_.replace(
+        kube::resources::kLeases, options_.namespace_name, options_.name,
+        lease_json("", 1, acquire_time_, transitions_, std::string(rv != nullptr ? rv->str() : "")),
+        request_bound());
   } catch (const ApiError&) {
     // Best effort: the lease then simply expires.
   }
@@ -114,28 +152,24 @@ void LeaderElector::release() {
 
 void LeaderElector::run(const std::function<void()>& on_started,
                         const std::function<void()>& on_stopped) {
-  while (!stopping_) {
-    // Campaign.
-    while (!stopping_ && !try_acquire_or_renew())
-      base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
-    if (stopping_) break;
-    leader_ = true;
-    on_started();
-    // Lead: renew every retry period; give up when renewals fail for the renew deadline.
-    auto last_renew = clock_.now();
-    while (!stopping_) {
-      base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
-      if (stopping_) break;
-      if (try_acquire_or_renew()) {
-        last_renew = clock_.now();
-      } else if (clock_.now() - last_renew >= options_.renew_deadline) {
-        break;
-      }
-    }
-    leader_ = false;
-    if (stopping_) release();
-    on_stopped();
+  // Campaign.
+  while (!stopping_ && !try_acquire_or_renew()) {
+    base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
   }
+  if (stopping_) return;  // never led: nothing to release, no campaign during shutdown
+  leader_ = true;
+  on_started();
+  // Lead: renew every retry period, until the fence has closed (no renew succeeded within the
+  // renew deadline) or stop().
+  while (!stopping_) {
+    base::sleep_unless_stopped(clock_, options_.retry_period, stopping_);
+    if (stopping_) break;
+    if (!try_acquire_or_renew() && time_left() <= std::chrono::milliseconds::zero()) break;
+  }
+  leader_ = false;
+  // Released only on stop(): after a lost lease it is someone else's, or left to expire.
+  if (stopping_) release();
+  on_stopped();
 }
 
 }  // namespace bulwark::runtime

@@ -25,8 +25,34 @@ struct Manager::Loop {
   std::unique_ptr<Controller> controller;
 };
 
+std::string unready_reason(const std::vector<CacheHealth>& caches, base::Clock::TimePoint now,
+                           base::Clock::Duration stale_after) {
+  std::string waiting, stale;
+  for (const auto& c : caches) {
+    if (!c.synced) {
+      waiting += (waiting.empty() ? "" : ", ") + c.name;
+    } else if (now - c.last_heard > stale_after) {
+      const auto quiet = std::chrono::duration_cast<std::chrono::seconds>(now - c.last_heard);
+      stale += (stale.empty() ? "" : ", ") + c.name + " (" + std::to_string(quiet.count()) + " s)";
+    }
+  }
+  std::string why;
+  if (!waiting.empty()) why = "caches not synced: " + waiting;
+  if (!stale.empty()) {
+    why +=
+        (why.empty() ? "" : "; ") + std::string("caches not hearing from the API server: ") + stale;
+  }
+  return why;
+}
+
 Manager::Manager(kube::KubeClient& client, base::Clock& clock, Options options)
-    : client_(client), clock_(clock), options_(std::move(options)) {}
+    : client_(client), clock_(clock), options_(std::move(options)) {
+  if (options_.leader_election) {
+    elector_ = std::make_unique<LeaderElector>(client_, *options_.leader_election, clock_);
+  }
+}
+
+const kube::WriteFence* Manager::write_fence() const { return elector_.get(); }
 
 Manager::~Manager() = default;
 
@@ -84,6 +110,10 @@ WorkQueue& Manager::add_controller(const std::string& name, std::unique_ptr<Reco
         // The cache was a write behind; the retry reads the newer object.
         logging::debug(name + " " + key + ": " + error);
         return;
+      case ReconcileResult::kFenced:
+        // Leadership is in doubt or lost; the replica is on its way out.
+        logging::debug(name + " " + key + ": " + error);
+        return;
       case ReconcileResult::kTerminalError:
         logging::error(name + " " + key + ": " + error +
                        " (not retried until the object or its policies change)");
@@ -113,12 +143,13 @@ bool Manager::start_servers() {
     probes_ = server::make_http_server();
     probes_->handle("/healthz", [] { return server::Reply{200, "text/plain", "ok\n"}; });
     probes_->handle("/readyz", [this] {
-      std::string waiting;
+      std::vector<CacheHealth> health;
       for (const auto& c : caches_) {
-        if (!c->reflector->has_synced()) waiting += (waiting.empty() ? "" : ", ") + c->name;
+        health.push_back({c->name, c->reflector->has_synced(), c->reflector->last_heard()});
       }
-      if (waiting.empty()) return server::Reply{200, "text/plain", "ok\n"};
-      return server::Reply{503, "text/plain", "caches not synced: " + waiting + "\n"};
+      const std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
+      if (why.empty()) return server::Reply{200, "text/plain", "ok\n"};
+      return server::Reply{503, "text/plain", why + "\n"};
     });
   }
   if (options_.metrics_bind_address != "0" && scrape_) {
@@ -147,7 +178,6 @@ void Manager::start_election() {
   const auto& o = *options_.leader_election;
   logging::info("leader election on Lease " + o.namespace_name + "/" + o.name + " as " +
                 o.identity);
-  elector_ = std::make_unique<LeaderElector>(client_, o, clock_);
   election_ = std::thread([this] {
     elector_->run([] { logging::info("became the leader"); },
                   [this] {

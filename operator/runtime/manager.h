@@ -26,13 +26,25 @@ class HttpServer;
 
 namespace bulwark::runtime {
 
+// What readiness knows of one cache.
+struct CacheHealth {
+  std::string name;
+  bool synced = false;
+  base::Clock::TimePoint last_heard{};  // when the API server last answered its reflector
+};
+// Why the replica is not ready ("" when it is): caches not synced yet, or synced caches that have
+// heard nothing from the API server for `stale_after` (their data may be that old).
+std::string unready_reason(const std::vector<CacheHealth>& caches, base::Clock::TimePoint now,
+                           base::Clock::Duration stale_after);
+
 // controller-runtime's Manager, in small. It owns what every controller shares:
 // - caches: one informer and reflector per watched resource, kept warm on every replica;
 // - controllers: a queue, a reconciler and its workers each, started only once every cache has
 //   synced (an unsynced policy cache would read as "no policy" and undo what policies want) and,
 //   with leader election, only on the leader;
 // - the resync ticker, which hands every resync period to on_resync();
-// - the probe server (/healthz; /readyz once every cache synced) and the metrics server;
+// - the probe server (/healthz; /readyz once every cache synced, and while every cache still hears
+//   from the API server) and the metrics server;
 // - the shutdown order on SIGTERM or SIGINT: controllers finish the keys in hand, the lease is
 //   released (another replica leads at once), watches stop, servers stop; a watchdog ends the
 //   process after 15 seconds whatever happens.
@@ -43,6 +55,9 @@ class Manager {
     std::string health_probe_bind_address = ":8081";  // "0" turns it off
     std::string metrics_bind_address = ":8080";       // "0" turns it off
     base::Clock::Duration resync_period = std::chrono::minutes(10);
+    // A synced cache that has heard nothing (not even a bookmark) for this long makes /readyz
+    // fail: the reflector's idle timeout (150 s) plus its longest backoff, with room to spare.
+    base::Clock::Duration cache_stale_after = std::chrono::minutes(4);
     std::optional<LeaderElector::Options> leader_election;  // none: always leading
   };
   // Told of what metrics count; each is optional.
@@ -73,8 +88,13 @@ class Manager {
   WorkQueue& add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
                             int workers);
   std::map<std::string, std::size_t> queue_depths() const;
+  // Whether the controllers run: every cache synced and, with leader election, this replica leads.
+  bool controllers_started() const { return started_.load(); }
 
   void set_observers(Observers observers) { observers_ = std::move(observers); }
+  // What every write of the controllers must pass: the leader elector (writes only while this
+  // replica can prove it leads), or null without leader election.
+  const kube::WriteFence* write_fence() const;
   // Called every resync period once the controllers run (each controller adds its own).
   void on_resync(std::function<void()> fn) { resync_.push_back(std::move(fn)); }
   // The /metrics body; without it, or with metrics_bind_address "0", nothing is served.

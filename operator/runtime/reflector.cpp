@@ -57,6 +57,7 @@ bool Reflector::list() {
     const std::string rv = client_.list(options_.type, options_.namespace_name, options_.list,
                                         [&](Value&& item) { store_.list_item(std::move(item)); });
     store_.end_list();
+    heard();
     // A list leaves megabytes of freed parse buffers behind; hand them back to the system
     // rather than keep them as resident memory for the life of the process.
     malloc_trim(0);
@@ -73,6 +74,65 @@ bool Reflector::list() {
   }
 }
 
+std::optional<Reflector::WatchEnd> Reflector::read_events(kube::ResponseStream& stream,
+                                                          bool& any_event, bool& mid_event) {
+  kube::WatchDecoder decoder;
+  std::string chunk;
+  for (;;) {
+    chunk.clear();
+    if (!stream.read(chunk)) {
+      mid_event = decoder.pending() > 0;
+      return std::nullopt;
+    }
+    decoder.feed(chunk);
+    for (;;) {
+      std::optional<kube::WatchEvent> event;
+      try {
+        event = decoder.next();
+      } catch (const document::ParseError& e) {
+        // The line held an event we cannot read (a DELETED, say): only a relist is sure to
+        // bring the cache back in line.
+        restarted(Restart::kError, std::string("malformed watch event; relisting: ") + e.what());
+        return WatchEnd::kRelist;
+      }
+      if (!event) break;
+      heard();
+      if (event->type == kube::WatchEvent::Type::kError) {
+        const Value* code = event->object.find("code");
+        const Value* message = event->object.find("message");
+        const std::string detail(message != nullptr ? message->str() : "watch error");
+        if (code != nullptr && code->as_int() == 410) {
+          restarted(Restart::kExpired, detail);
+          return WatchEnd::kRelist;
+        }
+        restarted(Restart::kError, detail);
+        return WatchEnd::kBackoff;
+      }
+      const Value* erv = event->object.find({"metadata", "resourceVersion"});
+      const std::string event_rv(erv != nullptr ? erv->str() : "");
+      switch (event->type) {
+        case kube::WatchEvent::Type::kAdded:
+        case kube::WatchEvent::Type::kModified:
+          store_.upsert(std::move(event->object));
+          break;
+        case kube::WatchEvent::Type::kDeleted:
+          store_.remove(event->object);
+          break;
+        default:  // a bookmark only moves the resourceVersion on
+          break;
+      }
+      if (!event_rv.empty()) {
+        std::lock_guard lock(mu_);
+        resource_version_ = event_rv;
+      }
+      if (!any_event) {
+        any_event = true;
+        next_backoff_ = options_.backoff_initial;  // the connection works again
+      }
+    }
+  }
+}
+
 Reflector::WatchEnd Reflector::watch() {
   std::string rv;
   {
@@ -82,69 +142,28 @@ Reflector::WatchEnd Reflector::watch() {
   const int timeout =
       options_.min_watch_timeout_seconds +
       static_cast<int>(random_() * static_cast<double>(options_.min_watch_timeout_seconds));
+  const auto opened_at = clock_.now();
+  bool any_event = false, mid_event = false;
   try {
-    auto stream = client_.watch(options_.type, options_.namespace_name, rv, timeout, options_.list);
+    auto stream = client_.watch(options_.type, options_.namespace_name, rv, timeout, options_.list,
+                                options_.idle_timeout);
     {
       std::lock_guard lock(mu_);
       if (stopping_) return WatchEnd::kRewatch;
       stream_ = std::move(stream);
     }
-    kube::WatchDecoder decoder;
-    std::string chunk;
-    bool healthy = false;
-    for (;;) {
-      chunk.clear();
-      // Only this thread replaces stream_, so it reads it without the lock; stop() may cancel
-      // the stream concurrently, which ResponseStream allows.
-      if (!stream_->read(chunk)) break;
-      decoder.feed(chunk);
-      for (;;) {
-        std::optional<kube::WatchEvent> event;
-        try {
-          event = decoder.next();
-        } catch (const document::ParseError& e) {
-          restarted(Restart::kError, std::string("skipped a malformed watch event: ") + e.what());
-          continue;
-        }
-        if (!event) break;
-        if (event->type == kube::WatchEvent::Type::kError) {
-          const Value* code = event->object.find("code");
-          const Value* message = event->object.find("message");
-          const std::string detail(message != nullptr ? message->str() : "watch error");
-          drop_stream();
-          if (code != nullptr && code->as_int() == 410) {
-            restarted(Restart::kExpired, detail);
-            return WatchEnd::kRelist;
-          }
-          restarted(Restart::kError, detail);
-          return WatchEnd::kBackoff;
-        }
-        const Value* erv = event->object.find({"metadata", "resourceVersion"});
-        const std::string event_rv(erv != nullptr ? erv->str() : "");
-        switch (event->type) {
-          case kube::WatchEvent::Type::kAdded:
-          case kube::WatchEvent::Type::kModified:
-            store_.upsert(std::move(event->object));
-            break;
-          case kube::WatchEvent::Type::kDeleted:
-            store_.remove(event->object);
-            break;
-          default:  // a bookmark only moves the resourceVersion on
-            break;
-        }
-        if (!event_rv.empty()) {
-          std::lock_guard lock(mu_);
-          resource_version_ = event_rv;
-        }
-        if (!healthy) {
-          healthy = true;
-          next_backoff_ = options_.backoff_initial;  // the connection works again
-        }
-      }
-    }
+    heard();
+    // Only this thread replaces stream_, so it reads it without the lock; stop() may cancel the
+    // stream concurrently, which ResponseStream allows.
+    const auto end = read_events(*stream_, any_event, mid_event);
     drop_stream();
+    if (end) return *end;
     if (stopping_) return WatchEnd::kRewatch;
-    restarted(Restart::kServerClosed, decoder.pending() > 0 ? "stream ended mid-event" : "");
+    if (!any_event && clock_.now() - opened_at < options_.min_watch_duration) {
+      restarted(Restart::kServerClosed, "very short watch: the server ended it at once");
+      return WatchEnd::kBackoff;
+    }
+    restarted(Restart::kServerClosed, mid_event ? "stream ended mid-event" : "");
     return WatchEnd::kRewatch;
   } catch (const ApiError& e) {
     drop_stream();
@@ -154,6 +173,10 @@ Reflector::WatchEnd Reflector::watch() {
     }
     restarted(e.code() == 0 ? Restart::kConnection : Restart::kError, e.what());
     return WatchEnd::kBackoff;
+  } catch (const kube::IdleStreamError& e) {
+    drop_stream();
+    restarted(Restart::kIdle, e.what());
+    return WatchEnd::kRewatch;
   } catch (const kube::TransportError& e) {
     drop_stream();
     restarted(Restart::kConnection, e.what());

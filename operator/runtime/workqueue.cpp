@@ -101,6 +101,11 @@ void WorkQueue::done(const std::string& key) {
   cv_.notify_all();
 }
 
+bool WorkQueue::shutting_down() const {
+  std::lock_guard lock(mu_);
+  return shutting_down_;
+}
+
 void WorkQueue::shutdown() {
   {
     std::lock_guard lock(mu_);

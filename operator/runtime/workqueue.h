@@ -50,6 +50,7 @@ class WorkQueue {
   std::size_t depth() const;    // keys ready to be handed out
   bool idle() const;            // nothing ready and nothing being processed (delayed keys aside)
   std::size_t delayed() const;  // keys waiting for their time
+  bool shutting_down() const;
 
  private:
   void add_locked(const std::string& key);

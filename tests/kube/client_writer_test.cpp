@@ -79,5 +79,39 @@ TEST_F(ClientWriterTest, ApplyAndStatusSendTheirBodies) {
   EXPECT_EQ(transport_->requests[1].path, "/apis/bulwark.dev/v1alpha1/securitypolicies/p/status");
 }
 
+class FixedFence : public WriteFence {
+ public:
+  std::chrono::milliseconds time_left() const override { return left; }
+  std::chrono::milliseconds left{0};
+};
+
+// Behind a closed fence nothing is sent; behind an open one each write must be answered within
+// the time the fence has left.
+TEST_F(ClientWriterTest, TheFenceHoldsEveryWrite) {
+  FixedFence fence;
+  ClientWriter fenced(*client_, &fence);
+  MergePatch patch;
+  patch.set_annotation("a", "b");
+  EXPECT_THROW(fenced.merge_patch(resources::kDeployments, "shop", "cart", patch), NotLeadingError);
+  EXPECT_THROW(fenced.create(resources::kEvents, "shop", Value::object()), NotLeadingError);
+  EXPECT_THROW(fenced.remove(resources::kNetworkPolicies, "shop", "x", {}), NotLeadingError);
+  EXPECT_THROW(fenced.update_status(resources::kSecurityPolicies, "", "p", Value::object()),
+               NotLeadingError);
+  EXPECT_THROW(fenced.apply(resources::kNetworkPolicies, "shop", "x", Value::object(), "b", true),
+               NotLeadingError);
+  EXPECT_TRUE(transport_->requests.empty());
+  fence.left = std::chrono::milliseconds(2500);
+  transport_->respond(200, "{}");
+  fenced.merge_patch(resources::kDeployments, "shop", "cart", patch);
+  ASSERT_EQ(transport_->requests.size(), 1u);
+  EXPECT_EQ(transport_->requests[0].timeout, std::chrono::milliseconds(2500));
+}
+
+TEST_F(ClientWriterTest, WithoutAFenceWritesUseTheClientsBound) {
+  transport_->respond(200, "{}");
+  writer_->create(resources::kEvents, "shop", Value::object());
+  EXPECT_EQ(transport_->requests[0].timeout, std::chrono::seconds(30));
+}
+
 }  // namespace
 }  // namespace bulwark::kube

@@ -15,6 +15,7 @@ class FakeTransport : public kube::HttpTransport {
     int status = 200;
     std::vector<std::string> chunks;
     bool break_at_end = false;  // throw TransportError after the chunks, like a dropped connection
+    bool idle_at_end = false;   // throw IdleStreamError after the chunks, like a silent connection
   };
 
   void respond(int status, std::string body) { responses_.push_back({status, std::move(body)}); }
@@ -53,6 +54,7 @@ class FakeTransport : public kube::HttpTransport {
         return true;
       }
       if (s_.break_at_end) throw kube::TransportError("connection reset by peer");
+      if (s_.idle_at_end) throw kube::IdleStreamError("nothing for the idle timeout");
       return false;
     }
     void cancel() override { next_ = s_.chunks.size(); }

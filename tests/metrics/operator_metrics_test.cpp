@@ -135,6 +135,24 @@ TEST_F(MetricsTest, AnEventAboutAPodCountsForItsWorkload) {
   EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_sum 0.3"));
 }
 
+// A standby replica (or a leader before its first full pass) has an empty or partial book: it
+// exports no posture series rather than a cluster score of 100.
+TEST_F(MetricsTest, NoPostureSeriesUntilEveryWorkloadWasJudged) {
+  PostureSnapshot snapshot;
+  snapshot.workloads.push_back({"shop", false});
+  snapshot.outcomes.push_back({"shop", "p", "violating", false, {"privileged"}});
+  snapshot.judged = false;
+  auto text = metrics_.scrape({}, snapshot);
+  EXPECT_FALSE(has(text, "bulwark_cluster_posture_score "));
+  EXPECT_FALSE(has(text, "bulwark_posture_score{"));
+  EXPECT_FALSE(has(text, "bulwark_workloads{"));
+  EXPECT_FALSE(has(text, "bulwark_violations{"));
+  snapshot.judged = true;
+  text = metrics_.scrape({}, snapshot);
+  EXPECT_TRUE(has(text, "bulwark_cluster_posture_score 0"));
+  EXPECT_TRUE(has(text, R"(bulwark_posture_score{namespace="shop"} 0)"));
+}
+
 TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
   metrics_.api_request("patch", 200, std::chrono::milliseconds(3));
   metrics_.api_request("patch", 409, std::chrono::milliseconds(3));

@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/base/fake_clock.h"
+
 namespace bulwark::reconcilers {
 namespace {
 
 TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
-  Expectations e;
+  testing::FakeClock clock;
+  Expectations e(clock);
   // Nothing written: the cache says.
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "label", std::nullopt), std::nullopt);
   e.expect("Pod/shop/a", "7", {{"label", "true"}, {"gone", std::nullopt}});
@@ -27,11 +30,27 @@ TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
 }
 
 TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {
-  Expectations e;
+  testing::FakeClock clock;
+  Expectations e(clock);
   e.expect("Deployment/shop/a", "1", {{"x", "1"}});
   e.expect("Deployment/shop/a", "2", {{"y", "2"}});
   EXPECT_EQ(e.seen("Deployment/shop/a", "2", "x", std::nullopt), std::nullopt);
   EXPECT_EQ(e.seen("Deployment/shop/a", "2", "y", std::nullopt), std::optional<std::string>("2"));
+}
+
+// An object deleted before the cache showed our write is never looked up again: its expectation
+// times out and is swept, so the map does not grow for the life of the process.
+TEST(Expectations, WhatIsNeverLookedUpAgainTimesOut) {
+  testing::FakeClock clock;
+  Expectations e(clock);
+  for (int i = 0; i < 100; ++i) e.expect("Pod/shop/gone-" + std::to_string(i), "1", {{"l", "t"}});
+  EXPECT_EQ(e.size(), 100u);
+  clock.advance(Expectations::kTimeout + std::chrono::seconds(1));
+  e.expect("Pod/shop/new", "1", {{"l", "t"}});
+  EXPECT_EQ(e.size(), 1u);
+  // And a timed-out expectation no longer stands in for the cache.
+  clock.advance(Expectations::kTimeout + std::chrono::seconds(1));
+  EXPECT_EQ(e.seen("Pod/shop/new", "1", "l", std::nullopt), std::nullopt);
 }
 
 }  // namespace

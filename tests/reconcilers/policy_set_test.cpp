@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "operator/document/reader.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
 
@@ -89,6 +90,29 @@ TEST(ExpiredExemptions, AnUnjudgedGenerationWithAnExpiredExemptionActsOnNothing)
   ASSERT_EQ(loaded.size(), 1u);
   ASSERT_EQ(loaded[0].errors.size(), 1u);
   EXPECT_EQ(loaded[0].errors[0].field, "spec.exemptions[0].expires");
+}
+
+// The status Bulwark writes after each change of standing must not make every workload be judged
+// again; a new generation, its first judgement, a deletion or an expired exemption must.
+TEST(JudgingState, StatusWritesOfStandingDoNotChangeIt) {
+  const auto with = [](const std::string& meta, const std::string& status) {
+    return document::parse_json(policy_json("p", "{}", meta, status));
+  };
+  const auto base = judging_state(with("", R"({"observedGeneration":1,"summary":{"score":100}})"));
+  EXPECT_EQ(judging_state(with("", R"({"observedGeneration":1,"summary":{"score":40},)"
+                                   R"("lastEvaluated":"2026-11-28T00:00:00Z"})")),
+            base);
+  EXPECT_NE(judging_state(with("", "{}")), base);  // not judged yet
+  EXPECT_NE(judging_state(with(R"(,"deletionTimestamp":"2026-11-28T00:00:00Z")",
+                               R"({"observedGeneration":1})")),
+            base);
+  EXPECT_NE(judging_state(with("", R"({"observedGeneration":1,"conditions":[{"type":"Ready",)"
+                                   R"("status":"False","reason":"ExpiredExemption",)"
+                                   R"("observedGeneration":1}]})")),
+            base);
+  auto next = document::parse_json(policy_json("p", "{}", "", R"({"observedGeneration":1})"));
+  next.child("metadata").set("generation", document::Value::integer(2));
+  EXPECT_NE(judging_state(next), base);
 }
 
 TEST(SelectsNamespace, SelectorAndExclusions) {

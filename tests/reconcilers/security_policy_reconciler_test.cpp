@@ -53,7 +53,7 @@ class PolicyReconcilerTest : public ::testing::Test {
   PolicyReconcilerTest()
       : reconciler_(writer_, status_writer_,
                     {policies_, namespaces_, workload_caches(), network_policies_}, book_, clock_,
-                    false, [this] { return book_complete_; }) {
+                    false, [this] { return book_complete_; }, {"kube-system", "bulwark-system"}) {
     namespaces_.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
   }
 
@@ -142,6 +142,19 @@ TEST_F(PolicyReconcilerTest, ADeletedPolicyKeepsItsFinalizerUntilEverythingIsRel
   EXPECT_EQ(calls[0].json(),
             R"({"metadata":{"resourceVersion":"7","finalizers":["example.com/keep"]}})");
   EXPECT_TRUE(status_writer_.calls().empty());
+}
+
+// The posture reconciler never acts in a never-touched namespace, so it never releases what carries
+// the policy's annotations there: such a workload must not hold the finalizer forever.
+TEST_F(PolicyReconcilerTest, AWorkloadInANeverTouchedNamespaceDoesNotHoldTheFinalizer) {
+  policy("{}", std::string(kFinalized) + R"(,"deletionTimestamp":"2026-11-28T00:00:00Z")");
+  workloads_["deployments"].put_json(
+      R"({"kind":"Deployment","metadata":{"name":"dns","namespace":"kube-system","uid":"d",)"
+      R"("annotations":{"bulwark.dev/policies":"p"}},"spec":{}})");
+  EXPECT_FALSE(reconciler_.reconcile("p").requeue_after.has_value());
+  const auto calls = writer_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].json(), R"({"metadata":{"resourceVersion":"7","finalizers":[]}})");
 }
 
 TEST_F(PolicyReconcilerTest, StatusIsWrittenOnceAndTransitionTimesMoveOnlyOnAFlip) {

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 
 #include "operator/kube/api_error.h"
+#include "operator/kube/object_writer.h"
 #include "tests/base/fake_clock.h"
 
 namespace bulwark::runtime {
@@ -125,6 +127,16 @@ TEST_F(ControllerTest, ConflictsAreRetriedAndToldApart) {
   EXPECT_EQ(queue_.delayed(), 2u);
 }
 
+TEST_F(ControllerTest, AFencedWriteIsToldApart) {
+  std::vector<ReconcileResult> results;
+  controller_.set_observer([&](const std::string&, base::Clock::Duration, ReconcileResult r,
+                               const std::string&) { results.push_back(r); });
+  reconciler_.throws["ns/a"] = [] { throw kube::NotLeadingError("patch not sent"); };
+  queue_.add("ns/a");
+  drain();
+  EXPECT_EQ(results, std::vector<ReconcileResult>{ReconcileResult::kFenced});
+}
+
 TEST_F(ControllerTest, RequeueAfterRunsTheKeyAgainAtThatTime) {
   reconciler_.requeue["ns/exempt"] = 1h;
   queue_.add("ns/exempt");
@@ -152,6 +164,46 @@ TEST(ControllerWorkers, StartAndStopWithRealThreads) {
   while (seen < 100 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
   controller.stop();
   EXPECT_EQ(seen.load(), 100);
+}
+
+// Stopping finishes the key in hand and starts none of those still queued: a replica that lost its
+// lease must not work through a queue of writes on its way out.
+TEST(ControllerWorkers, StopDropsWhatIsStillQueued) {
+  base::RealClock clock;
+  WorkQueue queue({1ms, 10ms, 1e6, 1000000}, clock);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_hand = false, release = false;
+  std::atomic<int> reconciled{0};
+  FunctionReconciler blocking([&](const std::string&) {
+    std::unique_lock lock(mu);
+    in_hand = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    ++reconciled;
+    return Result{};
+  });
+  Controller controller("test", blocking, queue, 1, clock);
+  controller.start();
+  for (int i = 0; i < 50; ++i) queue.add("ns/k" + std::to_string(i));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return in_hand; }));
+  }
+  std::thread stopper([&] { controller.stop(); });
+  // stop() has begun once the queue is shut down; only then is the key in hand let go.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (!queue.shutting_down() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(queue.shutting_down());
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  stopper.join();
+  EXPECT_EQ(reconciled.load(), 1);
 }
 
 }  // namespace

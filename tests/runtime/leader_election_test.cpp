@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -32,9 +33,11 @@ class ElectionTest : public ::testing::Test {
                                                  kube::KubeClient::Options{1e6, 1000000}, clock_);
   }
 
-  // Runs the elector until it has led once and released; a guard stops a run that never leads,
-  // so a wrong script fails the test instead of hanging it.
-  void run_once(LeaderElector& elector) {
+  // Runs the elector until it has led once (stopping it then, unless `keep_leading`) and
+  // returned; a guard stops a run that does not end, so a wrong script fails the test instead of
+  // hanging it.
+  void run_once(LeaderElector& elector, bool keep_leading = false,
+                const std::function<void()>& while_leading = {}) {
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
@@ -46,7 +49,8 @@ class ElectionTest : public ::testing::Test {
         [&] {
           ++started_;
           led_at_ = clock_.now();
-          elector.stop();
+          if (while_leading) while_leading();
+          if (!keep_leading) elector.stop();
         },
         [&] { ++stopped_; });
     {
@@ -122,6 +126,58 @@ TEST_F(ElectionTest, WaitsOutALeaseAnotherHoldsThenTakesItOver) {
   EXPECT_EQ(taken.find({"spec", "holderIdentity"})->str(), "me");
   EXPECT_EQ(taken.find({"spec", "leaseTransitions"})->str(), "3");
   EXPECT_EQ(taken.find({"metadata", "resourceVersion"})->str(), "9");  // loses to a newer holder
+}
+
+// The fence: leadership is proven for the renew deadline from the start of the last successful
+// renew. A leader whose renews fail stops being able to write at that deadline, then gives up,
+// and does not campaign again (the replica exits).
+TEST_F(ElectionTest, TheFenceClosesAtTheRenewDeadlineAndTheElectorLeadsOnce) {
+  transport_->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");
+  transport_->respond(201, "{}");
+  // Every later request: 500 (no scripted answer), so no renew succeeds.
+  LeaderElector elector(*client_, options(), clock_);
+  std::chrono::milliseconds left_at_start{};
+  run_once(elector, true, [&] { left_at_start = elector.time_left(); });
+  EXPECT_EQ(left_at_start, 10s);
+  EXPECT_EQ(started_, 1);
+  EXPECT_EQ(stopped_, 1);  // returned by itself: lost, and no second campaign
+  EXPECT_LE(elector.time_left(), 0ms);
+  EXPECT_FALSE(elector.is_leader());
+  // Gave up at the deadline (renews every 2 s: the fifth failed at 10 s), not later.
+  const auto& r = transport_->requests;
+  EXPECT_EQ(r.size(), 2u + 5u);
+  // Requests are bounded: the campaign by the renew deadline, a renew by what the fence has left.
+  EXPECT_EQ(r[1].timeout, 10s);
+  EXPECT_EQ(r[2].timeout, 8s);
+  EXPECT_EQ(r[5].timeout, 2s);
+}
+
+// A leader frozen (SIGSTOP) past its renew deadline may write nothing once it resumes, before
+// its elector has even noticed: the fence reads the clock, not the elector's state.
+TEST_F(ElectionTest, AFrozenLeaderMayNotWriteWhenItResumes) {
+  transport_->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");
+  transport_->respond(201, "{}");
+  transport_->respond(200, lease("me", 0, "5"));
+  transport_->respond(200, "{}");
+  LeaderElector elector(*client_, options(), clock_);
+  bool leader_while_frozen = false;
+  std::chrono::milliseconds left_after_freeze{1};
+  run_once(elector, false, [&] {
+    clock_.advance(11s);  // frozen past the renew deadline
+    leader_while_frozen = elector.is_leader();
+    left_after_freeze = elector.time_left();
+  });
+  EXPECT_TRUE(leader_while_frozen);
+  EXPECT_LE(left_after_freeze, 0ms);
+}
+
+TEST_F(ElectionTest, StoppedBeforeLeadingItNeitherCampaignsNorReleases) {
+  LeaderElector elector(*client_, options(), clock_);
+  elector.stop();
+  elector.run([&] { ++started_; }, [&] { ++stopped_; });
+  EXPECT_EQ(started_, 0);
+  EXPECT_EQ(stopped_, 0);
+  EXPECT_TRUE(transport_->requests.empty());
 }
 
 }  // namespace

@@ -149,14 +149,55 @@ TEST_F(ReflectorTest, BackoffDoublesToThirtySeconds) {
   EXPECT_EQ(gaps, (std::vector<long>{800, 1600, 3200, 6400, 12800, 25600, 30000, 30000}));
 }
 
-TEST_F(ReflectorTest, MalformedEventIsSkippedAndTheStreamGoesOn) {
+// A line that cannot be read may have been a DELETED: skipping it would keep a deleted object
+// cached until the next relist. The cache relists at once instead.
+TEST_F(ReflectorTest, AMalformedEventRelists) {
   transport_->respond(200, list_of(10, {}));
   transport_->stream(
       {200, {event("ADDED", pod("a", 11)), "{garbage\n", event("ADDED", pod("b", 12))}, false});
-  run_until_restarts(2);  // the skipped line, then the server close
+  transport_->respond(200, list_of(13, {pod("b", 12)}));
+  transport_->stream({200, {event("BOOKMARK", R"({"metadata":{"resourceVersion":"14"}})")}, false});
+  run_until_restarts(2);  // the malformed line, then the server close
   EXPECT_EQ(restarts_[0], Reflector::Restart::kError);
+  EXPECT_EQ(request_kinds(), (std::vector<std::string>{"list", "watch", "list", "watch"}));
+  EXPECT_EQ(informer_.keys(), std::vector<std::string>{"ns/b"});  // what the relist said
+  EXPECT_EQ(reflector_->resource_version(), "14");
+}
+
+// client-go's "very short watch": a server that ends every watch at once must not be hammered.
+TEST_F(ReflectorTest, AWatchEndedAtOnceWithNoEventBacksOff) {
+  transport_->respond(200, list_of(10, {}));
+  transport_->stream({200, {}, false});
+  transport_->stream({200, {}, false});
+  const auto start = clock_.now();
+  run_until_restarts(2);
+  EXPECT_EQ(request_kinds(), (std::vector<std::string>{"list", "watch", "watch"}));
+  EXPECT_GE(clock_.now() - start, 800ms);
+}
+
+// A connection that goes silent (no event, not even a bookmark, for the idle timeout) is dropped
+// and the watch re-opened at once from where it was; the watch asks the transport for that bound.
+TEST_F(ReflectorTest, ASilentWatchIsReopenedFromWhereItWas) {
+  transport_->respond(200, list_of(10, {}));
+  transport_->stream({200, {event("ADDED", pod("a", 11))}, false, true});
+  transport_->stream({200, {event("ADDED", pod("b", 12))}, false});
+  const auto start = clock_.now();
+  run_until_restarts(2);
+  EXPECT_EQ(restarts_[0], Reflector::Restart::kIdle);
+  EXPECT_EQ(transport_->requests[1].timeout, 150s);
+  EXPECT_NE(transport_->requests[2].path.find("resourceVersion=11"), std::string::npos);
+  EXPECT_EQ(clock_.now(), start);  // no backoff: the connection was dead, not refused
   EXPECT_EQ(informer_.size(), 2u);
-  EXPECT_EQ(reflector_->resource_version(), "12");
+}
+
+TEST_F(ReflectorTest, LastHeardFollowsListsAndEvents) {
+  EXPECT_EQ(reflector_->last_heard(), base::Clock::TimePoint{});
+  clock_.advance(5s);
+  transport_->respond(200, list_of(10, {}));
+  transport_->stream({200, {event("ADDED", pod("a", 11))}, false});
+  run_until_restarts(1);
+  EXPECT_EQ(reflector_->last_heard(), clock_.now());
+  EXPECT_GT(reflector_->last_heard(), base::Clock::TimePoint{});
 }
 
 TEST_F(ReflectorTest, StreamEndingMidEventRewatchesFromTheLastWholeEvent) {
@@ -177,10 +218,4 @@ TEST_F(ReflectorTest, FailedListBacksOffAndRetries) {
 }
 
 }  // namespace
-}  // namespace bulwark::runtime
-
-#include "operator/runtime/leader_election.h"
-
-namespace bulwark::runtime {
-namespace {}  // namespace
 }  // namespace bulwark::runtime

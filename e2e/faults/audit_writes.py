@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Counts the writes in a kube-apiserver audit log (JSON lines) sent by one user agent.
+
+usage: audit_writes.py AUDIT_LOG USER_AGENT_SUBSTRING [SINCE_RFC3339]
+Prints the count, then one line per write (time, verb, resource, namespace/name, code), so a
+failing test shows what was written. SINCE bounds requestReceivedTimestamp (inclusive).
+"""
+import datetime
+import json
+import sys
+
+
+def parse_time(text):
+    # "2026-11-28T20:50:01.123456Z": Python before 3.11 does not read the Z.
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def main():
+    log, agent = sys.argv[1], sys.argv[2]
+    since = parse_time(sys.argv[3]) if len(sys.argv) > 3 else None
+    writes = []
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a line being written as we read
+            if agent not in event.get("userAgent", ""):
+                continue
+            at = parse_time(event["requestReceivedTimestamp"])
+            if since is not None and at < since:
+                continue
+            ref = event.get("objectRef", {})
+            writes.append("%s %s %s %s/%s %s" % (
+                event["requestReceivedTimestamp"], event["verb"], ref.get("resource", ""),
+                ref.get("namespace", ""), ref.get("name", ""),
+                event.get("responseStatus", {}).get("code", "")))
+    print(len(writes))
+    for w in writes:
+        print(w)
+
+
+if __name__ == "__main__":
+    main()
