@@ -15,13 +15,14 @@ class Clock;
 
 namespace bulwark::reconcilers {
 
-// The object an Event is about.
+// The object an Event is about, as it was when the change the Event tells of was judged.
 struct ObjectRef {
   std::string api_version;
   std::string kind;
   std::string namespace_name;
   std::string name;
   std::string uid;
+  std::string resource_version;  // the version judged; names the Event (see make_event)
 };
 
 enum class EventType { kNormal, kWarning };
@@ -47,7 +48,11 @@ class EventRecorder {
 };
 
 // The core/v1 Event about `about`, from reporting component "bulwark". Events about
-// cluster-scoped objects live in "default", where kubectl looks for them.
+// cluster-scoped objects live in "default", where kubectl looks for them. Its name is
+// deterministic: the object's name and a hash of (uid, reason, resourceVersion judged), so the
+// same change recorded twice (a retry, a restart that judges the same version again) is refused
+// by the API server with 409 instead of becoming a duplicate.
+std::string event_name(const ObjectRef& about, std::string_view reason);
 document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                            const std::string& message, std::chrono::system_clock::time_point now);
 

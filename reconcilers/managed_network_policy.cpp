@@ -235,8 +235,11 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
   if (on_write_) on_write_(kind_, repair ? Write::kRepair : Write::kCreate);
   if (repair) {
     const Value* uid = applied.find({"metadata", "uid"});
+    // Named by the repaired object as it now is: a drift repaired twice is two Events.
+    const Value* rv = applied.find({"metadata", "resourceVersion"});
     events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name,
-                    uid != nullptr ? std::string(uid->str()) : ""},
+                    uid != nullptr ? std::string(uid->str()) : "",
+                    rv != nullptr ? std::string(rv->str()) : ""},
                    EventType::kNormal, event_reasons::kDriftRepaired,
                    "Bulwark restored " + name + " to what its SecurityPolicies require");
   }

@@ -336,7 +336,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     if (label_changes) (want_label ? labelled : released)++;
     if (beyond && cached("annotations", kViolationsAnnotation) != std::optional(own.violations)) {
       events_.record({"v1", "Pod", ns, pod_key.substr(pod_key.find('/') + 1),
-                      str_at(*pod, {"metadata", "uid"})},
+                      str_at(*pod, {"metadata", "uid"}), pod_rv},
                      EventType::kWarning, event_reasons::kPolicyViolation,
                      "the pod itself violates " + own.violations +
                          ", beyond its owner's template "
@@ -421,7 +421,11 @@ std::optional<WorkloadPostureReconciler::Target> WorkloadPostureReconciler::targ
   t.type = {std::string(row->group), std::string(row->version), std::string(row->resource), true};
   t.object = sources_.workloads.of(t.kind)->get(t.ns + "/" + t.name);
   t.ref = {(row->group.empty() ? "" : std::string(row->group) + "/") + std::string(row->version),
-           t.kind, t.ns, t.name, t.object != nullptr ? str_at(*t.object, {"metadata", "uid"}) : ""};
+           t.kind,
+           t.ns,
+           t.name,
+           t.object != nullptr ? str_at(*t.object, {"metadata", "uid"}) : "",
+           t.object != nullptr ? str_at(*t.object, {"metadata", "resourceVersion"}) : ""};
   return t;
 }
 

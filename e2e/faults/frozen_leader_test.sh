@@ -59,4 +59,6 @@ before=$(writes_by "$leader_agent" | head -n1)
   || fail "no write attributed to the leader at all: the count above proves nothing"
 
 stop_operator "$(eval echo "\$pid_$follower")"
+printf '%-48s %8s %22s\n' fault injected "writes after freezing"
+printf '%-48s %8s %22s\n' "leader frozen past its lease, then resumed" 1 "$(head -n1 <<<"$result")"
 finish

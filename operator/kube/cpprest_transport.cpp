@@ -3,8 +3,10 @@
 #include <cpprest/http_client.h>
 
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <memory>
+#include <vector>
 
 #include "operator/kube/cluster_config.h"
 #include "operator/kube/http.h"
@@ -17,6 +19,9 @@ namespace client = web::http::client;
 
 // What a unary request may take when it does not say (HttpRequest::timeout).
 constexpr std::chrono::milliseconds kUnaryTimeout = std::chrono::seconds(30);
+// How long a request or read cancelled at its deadline is given to end (cancelling closes its
+// socket at once), so no task is left running into objects that go away after it.
+constexpr std::chrono::milliseconds kSettle = std::chrono::seconds(1);
 
 client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::seconds timeout) {
   client::http_client_config c;
@@ -69,17 +74,21 @@ class CpprestStream : public ResponseStream {
   bool read(std::string& out) override {
     if (cancelled_) return false;
     try {
-      auto line = std::make_shared<concurrency::streams::container_buffer<std::string>>();
+      // Bytes, as the body stream's own character type: a container_buffer of std::string would
+      // be cast between character types inside cpprestsdk, which UBSan rightly flags.
+      auto line = std::make_shared<concurrency::streams::container_buffer<std::vector<uint8_t>>>();
       auto reading = body_.read_to_delim(*line, '\n');
       if (idle_timeout_ > std::chrono::milliseconds::zero() &&
           !finishes_within(reading, idle_timeout_)) {
         cancel();
+        finishes_within(reading, kSettle);
         throw IdleStreamError("watch stream carried nothing for " +
                               std::to_string(idle_timeout_.count()) + " ms");
       }
       const std::size_t n = reading.get();
       if (n == 0 && body_.is_eof()) return false;
-      out += line->collection();
+      const auto& bytes = line->collection();
+      out.append(bytes.begin(), bytes.end());
       if (!body_.is_eof() || n > 0) out += '\n';
       return true;
     } catch (const IdleStreamError&) {
@@ -129,9 +138,11 @@ class CpprestTransport : public HttpTransport {
     std::future<HttpResponse> answer = answered->get_future();
     unary_.request(build(request), cancel.get_token())
         .then([](http::http_response response) {
-          auto body = std::make_shared<concurrency::streams::container_buffer<std::string>>();
+          auto body =
+              std::make_shared<concurrency::streams::container_buffer<std::vector<uint8_t>>>();
           return response.body().read_to_end(*body).then([response, body](std::size_t) {
-            return HttpResponse{response.status_code(), std::move(body->collection())};
+            const auto& bytes = body->collection();
+            return HttpResponse{response.status_code(), std::string(bytes.begin(), bytes.end())};
           });
         })
         .then([answered](pplx::task<HttpResponse> done) {
@@ -145,6 +156,7 @@ class CpprestTransport : public HttpTransport {
         request.timeout > std::chrono::milliseconds::zero() ? request.timeout : kUnaryTimeout;
     if (answer.wait_for(limit) != std::future_status::ready) {
       cancel.cancel();
+      answer.wait_for(kSettle);  // let the cancelled request end before anything it uses does
       throw TransportError("no answer within " + std::to_string(limit.count()) + " ms");
     }
     try {
@@ -164,6 +176,7 @@ class CpprestTransport : public HttpTransport {
       if (request.timeout > std::chrono::milliseconds::zero() &&
           !finishes_within(opening, request.timeout)) {
         cancel.cancel();
+        finishes_within(opening, kSettle);
         throw IdleStreamError("no response headers within " +
                               std::to_string(request.timeout.count()) + " ms");
       }
