@@ -30,7 +30,7 @@ class InstantApi : public kube::HttpTransport {
  public:
   kube::HttpResponse send(const kube::HttpRequest&) override {
     ++requests;
-    return {200, "{}"};
+    return {200, "{}", std::nullopt};
   }
   std::unique_ptr<kube::ResponseStream> open_stream(const kube::HttpRequest&) override {
     throw kube::TransportError("not used");

@@ -91,13 +91,16 @@ port_clash() { grep -qiE 'address already in use|bind: ' "$dir/logs/$1.log" 2>/d
 # --- etcd ---
 for attempt in 1 2 3; do
   etcd_port=$(free_port); peer_port=$(free_port)
-  start 1-etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "default=http://127.0.0.1:$peer_port" \
-    --unsafe-no-fsync=true --log-level warn
+  etcd_args=("$bin/etcd" --name default --data-dir "$dir/etcd"
+    --listen-client-urls "http://127.0.0.1:$etcd_port"
+    --advertise-client-urls "http://127.0.0.1:$etcd_port"
+    --listen-peer-urls "http://127.0.0.1:$peer_port"
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port"
+    --initial-cluster "default=http://127.0.0.1:$peer_port"
+    --unsafe-no-fsync=true --log-level warn)
+  # Recorded so e2e/cluster/component.sh can restart it as it was.
+  printf '%s\0' "${etcd_args[@]}" >"$dir/etcd.args"
+  start 1-etcd "${etcd_args[@]}"
   if wait_ready 1-etcd "http://127.0.0.1:$etcd_port/health"; then break; fi
   port_clash 1-etcd && [ "$attempt" -lt 3 ] || exit 1
   stop_recorded "$dir"; rm -rf "$dir/etcd"; mkdir -p "$dir/etcd"
@@ -134,8 +137,8 @@ for attempt in 1 2 3; do
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
     --endpoint-reconciler-type none
     --watch-cache-sizes 'configmaps#0')
-  # Recorded so e2e/cluster/apiserver.sh can restart it as it was.
-  printf '%s\0' "${apiserver_args[@]}" >"$dir/apiserver.args"
+  # Recorded so e2e/cluster/component.sh can restart it as it was.
+  printf '%s\0' "${apiserver_args[@]}" >"$dir/kube-apiserver.args"
   start 2-kube-apiserver "${apiserver_args[@]}"
   if wait_ready 2-kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
   port_clash 2-kube-apiserver && [ "$attempt" -lt 3 ] || exit 1

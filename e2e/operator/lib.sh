@@ -4,7 +4,12 @@
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d /tmp/bulwark-operator-e2e.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"; }
+# BULWARK_E2E_KEEP=DIR keeps the operators' logs there, for a failure to be read whole.
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [ -n "${BULWARK_E2E_KEEP:-}" ]; then mkdir -p "$BULWARK_E2E_KEEP" && cp "$work"/*.log "$BULWARK_E2E_KEEP"/ 2>/dev/null; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # start_operator NAME ARGS...: `bulwark run ARGS` in the background, standard error to

@@ -1,5 +1,6 @@
 #include "operator/kube/client.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "operator/document/json_writer.h"
@@ -58,25 +59,46 @@ KubeClient::KubeClient(std::unique_ptr<HttpTransport> transport, Options options
       limiter_(options.qps, options.burst, clock),
       request_timeout_(options.request_timeout) {}
 
-HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
-  if (request.timeout <= Timeout::zero()) request.timeout = request_timeout_;
+HttpResponse KubeClient::send_once(const std::string& verb, const HttpRequest& request,
+                                   const std::string& what) {
   if (auto delay = limiter_.reserve(); delay > base::Clock::Duration::zero()) {
     clock_.sleep_for(delay);
   }
-  const std::string what = request.method + " " + request.path;
-  HttpResponse response;
   const auto start = clock_.now();
   try {
-    response = transport_->send(request);
+    HttpResponse response = transport_->send(request);
+    if (observer_) observer_(verb, response.status, clock_.now() - start);
+    return response;
   } catch (const TransportError& e) {
     if (observer_) observer_(verb, 0, clock_.now() - start);
     throw ApiError(0, "ConnectionFailed", what + ": " + e.what());
   }
-  if (observer_) observer_(verb, response.status, clock_.now() - start);
-  if (response.status < 200 || response.status >= 300) {
+}
+
+// client-go's rule: an answer of 429 (or 503) with Retry-After is retried after that long, at most
+// ten times, within the request's own deadline. The API server's flow control sends it when it
+// sheds load; failing the reconcile instead would back its key off exponentially, to minutes.
+HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
+  constexpr int kMaxRetries = 10;
+  constexpr int kLongestWaitSeconds = 10;
+  if (request.timeout <= Timeout::zero()) request.timeout = request_timeout_;
+  const auto deadline = clock_.now() + request.timeout;
+  const std::string what = request.method + " " + request.path;
+  for (int retries = 0;; ++retries) {
+    HttpResponse response = send_once(verb, request, what);
+    if (response.status >= 200 && response.status < 300) return response;
+    const bool shed = response.status == 429 || response.status == 503;
+    if (shed && response.retry_after_seconds && retries < kMaxRetries) {
+      const auto wait =
+          std::chrono::seconds(std::clamp(*response.retry_after_seconds, 0, kLongestWaitSeconds));
+      if (clock_.now() + wait < deadline) {
+        clock_.sleep_for(wait);
+        request.timeout = std::chrono::duration_cast<Timeout>(deadline - clock_.now());
+        if (request.timeout > Timeout::zero()) continue;
+      }
+    }
     throw ApiError::from_response(response.status, response.body, what);
   }
-  return response;
 }
 
 Value KubeClient::call_json(const std::string& verb, HttpRequest request) {

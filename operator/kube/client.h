@@ -83,6 +83,9 @@ class KubeClient {
 
  private:
   HttpResponse call(const std::string& verb, HttpRequest request);
+  // One attempt: the rate limit, the request, the observer. Connection failures as ApiError 0.
+  HttpResponse send_once(const std::string& verb, const HttpRequest& request,
+                         const std::string& what);
   document::Value call_json(const std::string& verb, HttpRequest request);
 
   std::unique_ptr<HttpTransport> transport_;

@@ -38,6 +38,22 @@ client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::se
   return c;
 }
 
+// The Retry-After header as seconds, when it is one (the HTTP-date form is not used by the API
+// server).
+std::optional<int> retry_after(const http::http_response& response) {
+  const auto& headers = response.headers();
+  auto it = headers.find("Retry-After");
+  if (it == headers.end()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const int seconds = std::stoi(it->second, &used);
+    if (used != it->second.size() || seconds < 0) return std::nullopt;
+    return seconds;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 // Whether `task` completes within `limit` (it keeps running either way). The continuation observes
 // the task's exception, if any: pplx ends the process over an exception no one observed, and a
 // task abandoned at its deadline and then cancelled ends in one.
@@ -142,7 +158,8 @@ class CpprestTransport : public HttpTransport {
               std::make_shared<concurrency::streams::container_buffer<std::vector<uint8_t>>>();
           return response.body().read_to_end(*body).then([response, body](std::size_t) {
             const auto& bytes = body->collection();
-            return HttpResponse{response.status_code(), std::string(bytes.begin(), bytes.end())};
+            return HttpResponse{response.status_code(), std::string(bytes.begin(), bytes.end()),
+                                retry_after(response)};
           });
         })
         .then([answered](pplx::task<HttpResponse> done) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,6 +29,8 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 0;
   std::string body;
+  // The Retry-After header in seconds, when the server sent one (with 429, or 503).
+  std::optional<int> retry_after_seconds;
 };
 
 // The connection failed (refused, reset, timed out, TLS), as opposed to an HTTP error status.

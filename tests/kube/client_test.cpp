@@ -136,5 +136,34 @@ TEST_F(ClientTest, WatchAsksForBookmarksFromTheResourceVersion) {
   }
 }
 
+// Flow control sheds load with 429 and Retry-After: the client waits that long and tries again,
+// within the request's deadline, rather than fail the reconcile into exponential backoff.
+TEST_F(ClientTest, ShedLoadIsRetriedAfterWhatTheServerSaid) {
+  const std::string too_many = R"({"kind":"Status","reason":"TooManyRequests","code":429})";
+  transport_->respond(429, too_many, 1);
+  transport_->respond(429, too_many, 2);
+  transport_->respond(200, R"({"metadata":{"name":"p"}})");
+  const auto start = clock_.now();
+  EXPECT_EQ(client_->get(resources::kPods, "ns", "p").find({"metadata", "name"})->str(), "p");
+  EXPECT_EQ(clock_.now() - start, 3s);
+  ASSERT_EQ(transport_->requests.size(), 3u);
+  EXPECT_EQ(transport_->requests[2].timeout, 27s);  // what is left of the client's 30 s
+}
+
+TEST_F(ClientTest, ShedLoadPastTheDeadlineOrWithoutRetryAfterFails) {
+  const std::string too_many = R"({"kind":"Status","reason":"TooManyRequests","code":429})";
+  transport_->respond(429, too_many);  // no Retry-After: the caller backs off
+  EXPECT_THROW(client_->get(resources::kPods, "ns", "p"), ApiError);
+  transport_->respond(429, too_many, 5);  // longer than the 2 s this request has
+  try {
+    client_->get(resources::kPods, "ns", "p", std::chrono::seconds(2));
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), 429);
+    EXPECT_EQ(e.error_class(), ErrorClass::kRetryable);
+  }
+  EXPECT_EQ(transport_->requests.size(), 2u);
+}
+
 }  // namespace
 }  // namespace bulwark::kube

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "operator/kube/http.h"
@@ -18,14 +19,16 @@ class FakeTransport : public kube::HttpTransport {
     bool idle_at_end = false;   // throw IdleStreamError after the chunks, like a silent connection
   };
 
-  void respond(int status, std::string body) { responses_.push_back({status, std::move(body)}); }
-  void fail(std::string message) { responses_.push_back({-1, std::move(message)}); }
+  void respond(int status, std::string body, std::optional<int> retry_after = std::nullopt) {
+    responses_.push_back({status, std::move(body), retry_after});
+  }
+  void fail(std::string message) { responses_.push_back({-1, std::move(message), std::nullopt}); }
   void stream(Stream s) { streams_.push_back(std::move(s)); }
 
   kube::HttpResponse send(const kube::HttpRequest& request) override {
     std::lock_guard lock(mu_);
     requests.push_back(request);
-    if (responses_.empty()) return {500, "no scripted response"};
+    if (responses_.empty()) return {500, "no scripted response", std::nullopt};
     auto r = responses_.front();
     responses_.pop_front();
     if (r.status == -1) throw kube::TransportError(r.body);
