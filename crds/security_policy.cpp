@@ -309,58 +309,127 @@ void read_selector(const Value* node, const std::string& path, LabelSelector& ou
   }
 }
 
+void read_match(const Value* node, MatchSpec& out, std::vector<FieldError>& errors) {
+  Fields m(node, "spec.match", errors);
+  read_selector(m.get("namespaceSelector"), "spec.match.namespaceSelector", out.namespace_selector,
+                errors);
+  m.read_strings("excludeNamespaces", out.exclude_namespaces);
+  read_selector(m.get("workloadSelector"), "spec.match.workloadSelector", out.workload_selector,
+                errors);
+  m.read_strings("kinds", out.kinds);
+  for (std::size_t i = 0; i < out.kinds.size(); ++i) {
+    if (posture::find_workload_kind(out.kinds[i]) == nullptr) {
+      std::string known;
+      for (const auto& k : posture::kWorkloadKinds) {
+        known += (known.empty() ? "" : ", ") + std::string(k.kind);
+      }
+      m.error("spec.match.kinds[" + std::to_string(i) + "]",
+              "unsupported kind \"" + out.kinds[i] + "\" (" + known + ")");
+    }
+  }
+}
+
+void read_pod_security(const Value* node, PodSecuritySpec& out, std::vector<FieldError>& errors) {
+  Fields p(node, "spec.podSecurity", errors);
+  if (auto level = p.read_enum("level", {"privileged", "baseline", "restricted"})) {
+    out.level = *parse_level(*level);
+  }
+  std::string version;
+  p.read_string("version", version);
+  if (!version.empty()) {
+    if (auto v = PssVersion::parse(version)) {
+      out.version = *v;
+    } else {
+      p.error("spec.podSecurity.version",
+              "must be \"latest\" or \"v1.N\", not \"" + version + "\"");
+    }
+  }
+}
+
+void read_images(const Value* node, ImagesSpec& out, std::vector<FieldError>& errors) {
+  Fields i(node, "spec.images", errors);
+  i.read_strings("allowedRegistries", out.allowed_registries);
+  i.read_bool("forbidLatestTag", out.forbid_latest_tag);
+  i.read_bool("requireDigest", out.require_digest);
+  if (const Value* sev = i.get("maxSeverity"); sev != nullptr && !sev->str().empty()) {
+    if (auto s = i.read_enum("maxSeverity", {"Critical", "High", "Medium", "Low"})) {
+      out.max_severity = *s == "Critical" ? Severity::kCritical
+                         : *s == "High"   ? Severity::kHigh
+                         : *s == "Medium" ? Severity::kMedium
+                                          : Severity::kLow;
+    }
+  }
+}
+
+void read_enforcement(const Value* node, EnforcementSpec& out, std::vector<FieldError>& errors) {
+  Fields e(node, "spec.enforcement", errors);
+  if (auto mode = e.read_enum("mode", {"Audit", "Enforce"})) {
+    out.mode = *mode == "Audit" ? EnforcementMode::kAudit : EnforcementMode::kEnforce;
+  }
+  std::vector<std::string> actions;
+  e.read_strings("actions", actions);
+  if (e.get("actions") != nullptr) out.actions.clear();
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto& a = actions[i];
+    if (a == "Annotate") {
+      out.actions.push_back(EnforcementAction::kAnnotate);
+    } else if (a == "Quarantine") {
+      out.actions.push_back(EnforcementAction::kQuarantine);
+    } else if (a == "ScaleToZero") {
+      out.actions.push_back(EnforcementAction::kScaleToZero);
+    } else {
+      e.error("spec.enforcement.actions[" + std::to_string(i) + "]",
+              "must be one of Annotate, Quarantine, ScaleToZero, not \"" + a + "\"");
+    }
+  }
+}
+
+void read_exemptions(const Value* list, std::vector<Exemption>& out,
+                     std::vector<FieldError>& errors) {
+  if (!list->is_sequence()) {
+    errors.push_back({"spec.exemptions", "must be a list"});
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < list->items.size(); ++i) {
+    const std::string path = "spec.exemptions[" + std::to_string(i) + "]";
+    Fields x(&list->items[i], path, errors);
+    Exemption ex;
+    x.read_string("name", ex.name);
+    if (ex.name.empty()) {
+      x.error(path + ".name", "is required");
+    } else if (!names.insert(ex.name).second) {
+      x.error(path + ".name", "\"" + ex.name + "\" is used by another exemption");
+    }
+    x.read_strings("namespaces", ex.namespaces);
+    read_selector(x.get("workloadSelector"), path + ".workloadSelector", ex.workload_selector,
+                  errors);
+    x.read_strings("controls", ex.controls);
+    for (std::size_t c = 0; c < ex.controls.size(); ++c) {
+      if (!is_known_control(ex.controls[c])) {
+        x.error(path + ".controls[" + std::to_string(c) + "]",
+                "unknown control \"" + ex.controls[c] + "\"");
+      }
+    }
+    std::string expires;
+    x.read_string("expires", expires);
+    if (!expires.empty()) {
+      ex.expires = parse_rfc3339(expires);
+      if (!ex.expires) {
+        x.error(path + ".expires",
+                "must be an RFC 3339 time such as 2027-03-01T00:00:00Z, not \"" + expires + "\"");
+      }
+    }
+    x.read_string("reason", ex.reason);
+    out.push_back(std::move(ex));
+  }
+}
+
 void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldError>& errors) {
   Fields f(node, "spec", errors);
-
-  {
-    Fields m(f.get("match"), "spec.match", errors);
-    read_selector(m.get("namespaceSelector"), "spec.match.namespaceSelector",
-                  spec.match.namespace_selector, errors);
-    m.read_strings("excludeNamespaces", spec.match.exclude_namespaces);
-    read_selector(m.get("workloadSelector"), "spec.match.workloadSelector",
-                  spec.match.workload_selector, errors);
-    m.read_strings("kinds", spec.match.kinds);
-    for (std::size_t i = 0; i < spec.match.kinds.size(); ++i) {
-      if (posture::find_workload_kind(spec.match.kinds[i]) == nullptr) {
-        std::string known;
-        for (const auto& k : posture::kWorkloadKinds) {
-          known += (known.empty() ? "" : ", ") + std::string(k.kind);
-        }
-        m.error("spec.match.kinds[" + std::to_string(i) + "]",
-                "unsupported kind \"" + spec.match.kinds[i] + "\" (" + known + ")");
-      }
-    }
-  }
-  {
-    Fields p(f.get("podSecurity"), "spec.podSecurity", errors);
-    if (auto level = p.read_enum("level", {"privileged", "baseline", "restricted"})) {
-      spec.pod_security.level = *parse_level(*level);
-    }
-    std::string version;
-    p.read_string("version", version);
-    if (!version.empty()) {
-      if (auto v = PssVersion::parse(version)) {
-        spec.pod_security.version = *v;
-      } else {
-        p.error("spec.podSecurity.version",
-                "must be \"latest\" or \"v1.N\", not \"" + version + "\"");
-      }
-    }
-  }
-  {
-    Fields i(f.get("images"), "spec.images", errors);
-    i.read_strings("allowedRegistries", spec.images.allowed_registries);
-    i.read_bool("forbidLatestTag", spec.images.forbid_latest_tag);
-    i.read_bool("requireDigest", spec.images.require_digest);
-    if (const Value* sev = i.get("maxSeverity"); sev != nullptr && !sev->str().empty()) {
-      if (auto s = i.read_enum("maxSeverity", {"Critical", "High", "Medium", "Low"})) {
-        spec.images.max_severity = *s == "Critical" ? Severity::kCritical
-                                   : *s == "High"   ? Severity::kHigh
-                                   : *s == "Medium" ? Severity::kMedium
-                                                    : Severity::kLow;
-      }
-    }
-  }
+  read_match(f.get("match"), spec.match, errors);
+  read_pod_security(f.get("podSecurity"), spec.pod_security, errors);
+  read_images(f.get("images"), spec.images, errors);
   {
     Fields r(f.get("resources"), "spec.resources", errors);
     r.read_bool("requireLimits", spec.resources.require_limits);
@@ -375,68 +444,8 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
     n.read_bool("defaultDeny", spec.network.default_deny);
     n.read_bool("allowDNSEgress", spec.network.allow_dns_egress);
   }
-  {
-    Fields e(f.get("enforcement"), "spec.enforcement", errors);
-    if (auto mode = e.read_enum("mode", {"Audit", "Enforce"})) {
-      spec.enforcement.mode =
-          *mode == "Audit" ? EnforcementMode::kAudit : EnforcementMode::kEnforce;
-    }
-    std::vector<std::string> actions;
-    e.read_strings("actions", actions);
-    if (e.get("actions") != nullptr) spec.enforcement.actions.clear();
-    for (std::size_t i = 0; i < actions.size(); ++i) {
-      const auto& a = actions[i];
-      if (a == "Annotate") {
-        spec.enforcement.actions.push_back(EnforcementAction::kAnnotate);
-      } else if (a == "Quarantine") {
-        spec.enforcement.actions.push_back(EnforcementAction::kQuarantine);
-      } else if (a == "ScaleToZero") {
-        spec.enforcement.actions.push_back(EnforcementAction::kScaleToZero);
-      } else {
-        e.error("spec.enforcement.actions[" + std::to_string(i) + "]",
-                "must be one of Annotate, Quarantine, ScaleToZero, not \"" + a + "\"");
-      }
-    }
-  }
-  if (const Value* list = f.get("exemptions")) {
-    if (!list->is_sequence()) {
-      f.error("spec.exemptions", "must be a list");
-      return;
-    }
-    std::set<std::string> names;
-    for (std::size_t i = 0; i < list->items.size(); ++i) {
-      const std::string path = "spec.exemptions[" + std::to_string(i) + "]";
-      Fields x(&list->items[i], path, errors);
-      Exemption ex;
-      x.read_string("name", ex.name);
-      if (ex.name.empty()) {
-        x.error(path + ".name", "is required");
-      } else if (!names.insert(ex.name).second) {
-        x.error(path + ".name", "\"" + ex.name + "\" is used by another exemption");
-      }
-      x.read_strings("namespaces", ex.namespaces);
-      read_selector(x.get("workloadSelector"), path + ".workloadSelector", ex.workload_selector,
-                    errors);
-      x.read_strings("controls", ex.controls);
-      for (std::size_t c = 0; c < ex.controls.size(); ++c) {
-        if (!is_known_control(ex.controls[c])) {
-          x.error(path + ".controls[" + std::to_string(c) + "]",
-                  "unknown control \"" + ex.controls[c] + "\"");
-        }
-      }
-      std::string expires;
-      x.read_string("expires", expires);
-      if (!expires.empty()) {
-        ex.expires = parse_rfc3339(expires);
-        if (!ex.expires) {
-          x.error(path + ".expires",
-                  "must be an RFC 3339 time such as 2027-03-01T00:00:00Z, not \"" + expires + "\"");
-        }
-      }
-      x.read_string("reason", ex.reason);
-      spec.exemptions.push_back(std::move(ex));
-    }
-  }
+  read_enforcement(f.get("enforcement"), spec.enforcement, errors);
+  if (const Value* list = f.get("exemptions")) read_exemptions(list, spec.exemptions, errors);
 }
 
 }  // namespace
