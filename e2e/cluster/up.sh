@@ -177,6 +177,7 @@ for attempt in 1 2 3; do
     --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false \
+    --kube-api-qps 200 --kube-api-burst 400 \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$dir/kcm-certs" \
     --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,replicationcontroller-controller,statefulset-controller,daemonset-controller,job-controller,cronjob-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
   if wait_ready 3-kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi

@@ -6,8 +6,8 @@
 #   usage: e2e/faults/frozen_leader_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
-# shellcheck source=../operator/lib.sh
-. "$(dirname "$0")/../operator/lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 audit="$BULWARK_E2E_CLUSTER/logs/audit.log"
 writes_by() { "$root/e2e/faults/audit_writes.py" "$audit" "$@"; }  # AGENT [SINCE]
 
@@ -59,6 +59,6 @@ before=$(writes_by "$leader_agent" | head -n1)
   || fail "no write attributed to the leader at all: the count above proves nothing"
 
 stop_operator "$(eval echo "\$pid_$follower")"
-printf '%-48s %8s %22s\n' fault injected "writes after freezing"
-printf '%-48s %8s %22s\n' "leader frozen past its lease, then resumed" 1 "$(head -n1 <<<"$result")"
+fault_row "leader frozen past its lease, then resumed" 1 - - - - "$(head -n1 <<<"$result")"
+print_rows
 finish
