@@ -1,8 +1,10 @@
 #include "config/operator_config.h"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "operator/document/reader.h"
 
@@ -95,11 +97,17 @@ class Reader {
     }
     out = static_cast<int>(*n);
   }
-  void number(const Value& v, const std::string& key, double& out) {
+  // A finite number in (0, max]: from_chars also reads "nan" and "inf", which would pass a
+  // plain `d <= 0` check and leave a token bucket that never refills or never limits.
+  void number(const Value& v, const std::string& key, double& out, double max) {
     double d = 0;
     auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
-    if (!v.is_scalar() || ec != std::errc() || ptr != v.text.data() + v.text.size() || d <= 0) {
-      error(key, "must be a number above 0, not \"" + v.text + "\"");
+    if (!v.is_scalar() || ec != std::errc() || ptr != v.text.data() + v.text.size() ||
+        !std::isfinite(d) || d <= 0 || d > max) {
+      std::ostringstream range;
+      range << max;
+      error(key,
+            "must be a number above 0 and at most " + range.str() + ", not \"" + v.text + "\"");
       return;
     }
     out = d;
@@ -162,10 +170,12 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
   }
   Reader r(load.errors);
   r.mapping(&root, "",
-            {"metricsBindAddress", "healthProbeBindAddress", "leaderElection", "client", "workers",
-             "resyncPeriod", "log", "neverTouchNamespaces"},
+            {"metricsBindAddress", "metricsSecure", "metricsCertDir", "healthProbeBindAddress",
+             "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces"},
             [&](const std::string& key, const Value& v, const std::string& full) {
               if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
+              if (key == "metricsSecure") r.boolean(v, full, c.metrics_secure);
+              if (key == "metricsCertDir") r.str(v, full, c.metrics_cert_dir);
               if (key == "healthProbeBindAddress") r.str(v, full, c.health_probe_bind_address);
               if (key == "workers") r.integer(v, full, c.workers, 1, 64);
               if (key == "resyncPeriod") r.duration(v, full, c.resync_period);
@@ -184,7 +194,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
               if (key == "client") {
                 r.mapping(&v, full, {"qps", "burst"},
                           [&](const std::string& k, const Value& x, const std::string& f) {
-                            if (k == "qps") r.number(x, f, c.client.qps);
+                            if (k == "qps") r.number(x, f, c.client.qps, 10000);
                             if (k == "burst") r.integer(x, f, c.client.burst, 1, 10000);
                           });
               }

@@ -11,7 +11,10 @@ namespace bulwark::config {
 // The operator's settings (bulwark run --config FILE). Every field has the default documented in
 // config/bulwark.yaml; flags override the file.
 struct OperatorConfig {
-  std::string metrics_bind_address = ":8080";       // "0" turns the endpoint off
+  std::string metrics_bind_address = "127.0.0.1:8080";  // "0" turns the endpoint off
+  // HTTPS, with callers authenticated and authorized by the API server (docs/api.md).
+  bool metrics_secure = false;
+  std::string metrics_cert_dir;  // tls.crt and tls.key; empty: a self-signed certificate
   std::string health_probe_bind_address = ":8081";  // "0" turns the endpoint off
   struct LeaderElection {
     bool enabled = false;

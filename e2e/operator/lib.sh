@@ -47,11 +47,26 @@ eventually() {
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# The CRD, the operator's namespace and its RBAC, as a user installs them.
+# The CRD, the operator's namespace, its RBAC and its admission policies, as a user installs them.
 install_prerequisites() {
   $kubectl apply -f "$root/crds/securitypolicy.yaml" -f "$root/deploy/operator/namespace.yaml" \
-    -f "$root/deploy/operator/rbac.yaml" >/dev/null
+    -f "$root/deploy/operator/rbac.yaml" -f "$root/deploy/operator/admission-policy.yaml" >/dev/null
   $kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
+  eventually 30 admission_policies_in_force || { echo "the admission policies never took effect" >&2; return 1; }
+}
+# Whether the API server enforces deploy/operator/admission-policy.yaml yet (it loads new policies
+# within a second or so): a server-side dry run, as the operator, of a NetworkPolicy it may not
+# make.
+admission_policies_in_force() {
+  local said  # kubectl fails here by design; under pipefail its output is kept, not piped
+  said=$($kubectl create --dry-run=server --as=system:serviceaccount:bulwark-system:bulwark -f - 2>&1 <<'NP'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: bulwark-admission-probe, namespace: default}
+spec: {podSelector: {}}
+NP
+  )
+  grep -q "ValidatingAdmissionPolicy 'bulwark-operator-networkpolicies'" <<<"$said"
 }
 
 # sa_kubeconfig FILE: a kubeconfig that authenticates as the operator's ServiceAccount.

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <ostream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "config/operator_config.h"
@@ -19,6 +20,7 @@
 #include "operator/kube/client.h"
 #include "operator/kube/client_writer.h"
 #include "operator/kube/cluster_config.h"
+#include "operator/kube/exec_credential.h"
 #include "operator/logging/logging.h"
 #include "operator/runtime/allocator.h"
 #include "operator/runtime/controller.h"
@@ -41,6 +43,7 @@ namespace bulwark::cli {
 
 const char* const kRunUsage =
     "usage: bulwark run [--config FILE] [--kubeconfig FILE] [--metrics-bind-address ADDR]\n"
+    "                   [--metrics-secure] [--metrics-cert-dir DIR]\n"
     "                   [--health-probe-bind-address ADDR] [--leader-elect]\n"
     "                   [--leader-election-namespace NS]\n"
     "Runs the operator until SIGTERM. Flags override the config file (see config/bulwark.yaml).\n";
@@ -77,8 +80,17 @@ std::optional<RunFlags> parse_run_args(const std::vector<std::string>& args, std
     } else if (flag == "--health-probe-bind-address") {
       if (!take()) return missing();
       f.health_probe_bind_address = value;
-    } else if (flag == "--leader-elect") {
-      f.leader_elect = !inline_value || value == "true";
+    } else if (flag == "--leader-elect" || flag == "--metrics-secure") {
+      // As Go's boolean flags: bare means true, and only =true or =false may follow.
+      if (inline_value && value != "true" && value != "false") {
+        err << "bulwark run: " << flag << " takes =true or =false, not \"" << value << "\"\n";
+        return std::nullopt;
+      }
+      (flag == "--leader-elect" ? f.leader_elect : f.metrics_secure) =
+          !inline_value || value == "true";
+    } else if (flag == "--metrics-cert-dir") {
+      if (!take()) return missing();
+      f.metrics_cert_dir = value;
     } else if (flag == "--leader-election-namespace") {
       if (!take()) return missing();
       f.leader_election_namespace = value;
@@ -88,6 +100,37 @@ std::optional<RunFlags> parse_run_args(const std::vector<std::string>& args, std
     }
   }
   return f;
+}
+
+// Flags over the config file over the defaults; nullopt (messages written) when anything is off.
+std::optional<config::OperatorConfig> load_config(const RunFlags& flags, std::ostream& err) {
+  config::OperatorConfig cfg;
+  if (!flags.config_file.empty()) {
+    auto load = config::load_operator_config(flags.config_file);
+    if (!load.ok()) {
+      for (const auto& e : load.errors) {
+        err << "bulwark run: " << flags.config_file << ": " << (e.key.empty() ? "" : e.key + ": ")
+            << e.message << "\n";
+      }
+      return std::nullopt;
+    }
+    cfg = load.config;
+  }
+  if (flags.metrics_bind_address) cfg.metrics_bind_address = *flags.metrics_bind_address;
+  if (flags.metrics_secure) cfg.metrics_secure = *flags.metrics_secure;
+  if (flags.metrics_cert_dir) cfg.metrics_cert_dir = *flags.metrics_cert_dir;
+  if (flags.health_probe_bind_address) {
+    cfg.health_probe_bind_address = *flags.health_probe_bind_address;
+  }
+  if (flags.leader_elect) cfg.leader_election.enabled = *flags.leader_elect;
+  if (flags.leader_election_namespace) {
+    cfg.leader_election.namespace_name = *flags.leader_election_namespace;
+  }
+  if (auto errors = config::validate(cfg); !errors.empty()) {
+    for (const auto& e : errors) err << "bulwark run: " << e.key << ": " << e.message << "\n";
+    return std::nullopt;
+  }
+  return cfg;
 }
 
 namespace {
@@ -264,35 +307,6 @@ class OperatorControllers {
   std::atomic<bool> book_complete_{false};
 };
 
-// Flags over the config file over the defaults; nullopt (messages written) when anything is off.
-std::optional<config::OperatorConfig> load_config(const RunFlags& flags, std::ostream& err) {
-  config::OperatorConfig cfg;
-  if (!flags.config_file.empty()) {
-    auto load = config::load_operator_config(flags.config_file);
-    if (!load.ok()) {
-      for (const auto& e : load.errors) {
-        err << "bulwark run: " << flags.config_file << ": " << (e.key.empty() ? "" : e.key + ": ")
-            << e.message << "\n";
-      }
-      return std::nullopt;
-    }
-    cfg = load.config;
-  }
-  if (flags.metrics_bind_address) cfg.metrics_bind_address = *flags.metrics_bind_address;
-  if (flags.health_probe_bind_address) {
-    cfg.health_probe_bind_address = *flags.health_probe_bind_address;
-  }
-  if (flags.leader_elect) cfg.leader_election.enabled = true;
-  if (flags.leader_election_namespace) {
-    cfg.leader_election.namespace_name = *flags.leader_election_namespace;
-  }
-  if (auto errors = config::validate(cfg); !errors.empty()) {
-    for (const auto& e : errors) err << "bulwark run: " << e.key << ": " << e.message << "\n";
-    return std::nullopt;
-  }
-  return cfg;
-}
-
 // This replica's name: the Lease holder it writes and the user agent the API server's audit log
 // attributes its requests to. In a pod the host name is the pod's name.
 std::string replica_identity() {
@@ -301,10 +315,30 @@ std::string replica_identity() {
   return std::string(host) + "_" + std::to_string(getpid());
 }
 
+// The certificate for secure metrics: tls.crt and tls.key from the cert folder, else a
+// self-signed one for this host. Throws ConfigError naming what cannot be read.
+server::TlsMaterial metrics_certificate(const config::OperatorConfig& cfg) {
+  if (cfg.metrics_cert_dir.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    logging::info("metrics: no metricsCertDir, serving a self-signed certificate");
+    return server::self_signed_certificate({host, "localhost", "127.0.0.1"});
+  }
+  auto read = [&](const std::string& name) {
+    const std::string path = cfg.metrics_cert_dir + "/" + name;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    if (!(in && text << in.rdbuf())) throw kube::ConfigError("cannot read " + path);
+    return text.str();
+  };
+  return server::TlsMaterial{read("tls.crt"), read("tls.key")};
+}
+
 runtime::Manager::Options manager_options(const config::OperatorConfig& cfg) {
   runtime::Manager::Options m;
   m.health_probe_bind_address = cfg.health_probe_bind_address;
   m.metrics_bind_address = cfg.metrics_bind_address;
+  if (cfg.metrics_secure) m.metrics_tls = metrics_certificate(cfg);
   m.resync_period = cfg.resync_period;
   if (cfg.leader_election.enabled) {
     runtime::LeaderElector::Options o;
@@ -388,6 +422,16 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   }
   logging::info("bulwark " BULWARK_VERSION " starting; API server " + cluster.server + " from " +
                 cluster.source);
+  if (cluster.exec) {
+    // A credential plugin that cannot give a token is a configuration error, said now rather
+    // than as every request failing. (The transport runs it again for its own first token.)
+    try {
+      kube::ExecCredentialSource(*cluster.exec, cluster).token();
+    } catch (const kube::ConfigError& e) {
+      err << "bulwark run: " << cluster.source << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
 
   base::RealClock clock;
   cluster.user_agent = "bulwark/" BULWARK_VERSION " (" + replica_identity() + ")";
@@ -397,8 +441,15 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     client_options.request_timeout =
         std::chrono::duration_cast<std::chrono::milliseconds>(cfg->leader_election.renew_deadline);
   }
+  runtime::Manager::Options options;
+  try {
+    options = manager_options(*cfg);
+  } catch (const std::exception& e) {
+    err << "bulwark run: metrics: " << e.what() << "\n";
+    return 2;
+  }
   kube::KubeClient client(kube::make_cpprest_transport(cluster), client_options, clock);
-  runtime::Manager manager(client, clock, manager_options(*cfg));
+  runtime::Manager manager(client, clock, std::move(options));
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
   // starts with synced caches.
   std::vector<Watched> watched = watched_resources();

@@ -56,6 +56,90 @@ std::string str_of(const Value* node, std::string_view key) {
   return v != nullptr ? std::string(v->str()) : std::string();
 }
 
+// insecure-skip-tls-verify (a YAML boolean: a quoted "true" is an error, not true),
+// tls-server-name, and proxy-url, which is refused rather than silently not used.
+void read_cluster_tls(const Value& cluster, const std::string& where, ClusterConfig& c) {
+  if (const Value* skip = cluster.find("insecure-skip-tls-verify"); skip && !skip->is_null()) {
+    const auto b = skip->as_bool();
+    if (!b) {
+      throw ConfigError(where + ": insecure-skip-tls-verify must be true or false, not " +
+                        (skip->quoted ? "the string \"" : "\"") + std::string(skip->str()) + "\"");
+    }
+    c.insecure_skip_tls_verify = *b;
+  }
+  c.tls_server_name = str_of(&cluster, "tls-server-name");
+  if (!str_of(&cluster, "proxy-url").empty()) {
+    throw ConfigError(where +
+                      ": proxy-url is not supported: Bulwark connects to the API server "
+                      "directly (remove proxy-url, or run it where the server is reachable)");
+  }
+}
+
+// Authentication Bulwark does not do is an error, never an anonymous client.
+void refuse_unsupported_auth(const Value& user, const std::string& who) {
+  auto present = [&](std::string_view key) {
+    const Value* v = user.find(key);
+    return v != nullptr && !v->is_null();
+  };
+  if (present("auth-provider")) {
+    throw ConfigError(who +
+                      ": auth-provider is not supported (kubectl removed it in 1.26): use "
+                      "the provider's exec credential plugin instead");
+  }
+  if (present("username") || present("password")) {
+    throw ConfigError(who +
+                      ": basic authentication (username, password) is not supported: use a "
+                      "token, a client certificate or an exec credential plugin");
+  }
+  for (std::string_view key : {"as", "as-uid", "as-groups", "as-user-extra"}) {
+    if (present(key)) {
+      throw ConfigError(who + ": impersonation (" + std::string(key) + ") is not supported");
+    }
+  }
+}
+
+ExecConfig read_exec(const Value& exec, const std::string& where, const std::string& base) {
+  ExecConfig e;
+  e.api_version = str_of(&exec, "apiVersion");
+  e.command = str_of(&exec, "command");
+  e.interactive_mode = str_of(&exec, "interactiveMode");
+  e.install_hint = str_of(&exec, "installHint");
+  for (const auto& a : document::items_of(exec.find("args"))) e.args.emplace_back(a.str());
+  for (const auto& v : document::items_of(exec.find("env"))) {
+    e.env.emplace_back(str_of(&v, "name"), str_of(&v, "value"));
+  }
+  if (const Value* p = exec.find("provideClusterInfo"))
+    e.provide_cluster_info = p->as_bool() == true;
+  if (e.command.empty()) throw ConfigError(where + ": no command");
+  if (e.api_version != "client.authentication.k8s.io/v1" &&
+      e.api_version != "client.authentication.k8s.io/v1beta1") {
+    throw ConfigError(where + ": apiVersion \"" + e.api_version +
+                      "\" is not supported (client.authentication.k8s.io/v1 or v1beta1)");
+  }
+  if (e.interactive_mode.empty()) {
+    if (e.api_version == "client.authentication.k8s.io/v1") {
+      throw ConfigError(where +
+                        ": interactiveMode must be set for client.authentication.k8s.io/v1");
+    }
+    e.interactive_mode = "IfAvailable";
+  }
+  if (e.interactive_mode == "Always") {
+    throw ConfigError(where +
+                      ": interactiveMode Always needs a terminal, which bulwark run "
+                      "never gives its plugin (use a plugin that can run with Never)");
+  }
+  if (e.interactive_mode != "Never" && e.interactive_mode != "IfAvailable") {
+    throw ConfigError(where + ": interactiveMode must be Never, IfAvailable or Always, not \"" +
+                      e.interactive_mode + "\"");
+  }
+  // As client-go: a command with a path separator is relative to the kubeconfig's folder; a bare
+  // name is looked up on PATH.
+  if (e.command.find('/') != std::string::npos && !fs::path(e.command).is_absolute()) {
+    e.command = (fs::path(base) / e.command).string();
+  }
+  return e;
+}
+
 }  // namespace
 
 ClusterConfig load_kubeconfig(const std::string& path, const std::string& context_name) {
@@ -109,18 +193,20 @@ ClusterConfig load_kubeconfig(const std::string& path, const std::string& contex
     throw ConfigError(where + ": cluster \"" + cluster_name + "\" has no server");
   while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
   c.ca_pem = pem(cluster, "certificate-authority");
-  if (const Value* skip = cluster->find("insecure-skip-tls-verify")) {
-    c.insecure_skip_tls_verify = skip->as_bool().value_or(false);
-  }
+  read_cluster_tls(*cluster, where + ": cluster \"" + cluster_name + "\"", c);
   if (user != nullptr) {
+    const std::string who = where + ": user \"" + user_name + "\"";
+    refuse_unsupported_auth(*user, who);
     c.client_cert_pem = pem(user, "client-certificate");
     c.client_key_pem = pem(user, "client-key");
     if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
-      throw ConfigError(where + ": user \"" + user_name +
-                        "\" needs both client-certificate and client-key");
+      throw ConfigError(who + " needs both client-certificate and client-key");
     }
     c.token = str_of(user, "token");
     c.token_file = resolve(str_of(user, "tokenFile"));
+    if (const Value* exec = user->find("exec"); exec != nullptr && !exec->is_null()) {
+      c.exec = read_exec(*exec, who + ": exec", base.string());
+    }
   }
   return c;
 }

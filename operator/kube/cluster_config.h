@@ -6,8 +6,22 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bulwark::kube {
+
+// A kubeconfig user's `exec` credential plugin (client.authentication.k8s.io), run by
+// kube/exec_credential.h.
+struct ExecConfig {
+  std::string api_version;  // client.authentication.k8s.io/v1 or v1beta1
+  std::string command;      // a path (relative ones against the kubeconfig's folder) or a name
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string interactive_mode;  // Never, IfAvailable, Always
+  bool provide_cluster_info = false;
+  std::string install_hint;
+};
 
 // Where the API server is and how to authenticate to it.
 struct ClusterConfig {
@@ -18,6 +32,9 @@ struct ClusterConfig {
   std::string token;       // a static bearer token
   std::string token_file;  // a bearer token re-read when it changes (service-account rotation)
   bool insecure_skip_tls_verify = false;  // honoured only when the kubeconfig sets it
+  // The name the server's certificate must carry (and SNI sends), when not the server's host.
+  std::string tls_server_name;
+  std::optional<ExecConfig> exec;  // a credential plugin that gives the bearer token
   std::string source;  // for logs and errors: "kubeconfig /path (context ctx)" or "in-cluster"
   // Sent with every request; empty: "bulwark/VERSION". `bulwark run` adds its replica identity,
   // so the API server's audit log tells replicas apart.

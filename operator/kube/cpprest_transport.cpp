@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "operator/kube/cluster_config.h"
+#include "operator/kube/exec_credential.h"
 #include "operator/kube/http.h"
 
 namespace bulwark::kube {
@@ -29,7 +30,13 @@ client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::se
   c.set_validate_certificates(!cfg.insecure_skip_tls_verify);
   const std::string ca = cfg.ca_pem, cert = cfg.client_cert_pem, key = cfg.client_key_pem;
   c.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
-    if (!ca.empty()) ctx.add_certificate_authority(boost::asio::buffer(ca));
+    // cpprestsdk has already loaded OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR, the
+    // system's CAs) into the context. With a CA named, trust exactly that CA: a fresh, empty
+    // store, so a server certified by any other CA never receives the bearer token.
+    if (!ca.empty()) {
+      SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+      ctx.add_certificate_authority(boost::asio::buffer(ca));
+    }
     if (!cert.empty()) {
       ctx.use_certificate_chain(boost::asio::buffer(cert));
       ctx.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem);
@@ -141,14 +148,27 @@ class CpprestTransport : public HttpTransport {
         // Watches last up to ten minutes; the server closes them, not us.
         streaming_(cfg.server, make_config(cfg, std::chrono::seconds(15 * 60))),
         token_(cfg.token),
+        tls_server_name_(cfg.tls_server_name),
         user_agent_(cfg.user_agent.empty() ? "bulwark/" BULWARK_VERSION : cfg.user_agent) {
     if (!cfg.token_file.empty()) token_file_ = std::make_unique<TokenFile>(cfg.token_file);
+    if (cfg.exec) exec_ = std::make_unique<ExecCredentialSource>(*cfg.exec, cfg);
   }
 
   // The request and the reading of its body run as one task; the caller waits for it at most
   // the request's timeout (the client's own is 30 s), then cancels it, so a hung API server cannot
   // hold a renew or a write past its deadline.
   HttpResponse send(const HttpRequest& request) override {
+    HttpResponse response = send_once(request);
+    if (response.status == 401 && exec_) {
+      // The plugin's token was revoked or expired early: ask the plugin again, once, as
+      // client-go does.
+      exec_->invalidate();
+      response = send_once(request);
+    }
+    return response;
+  }
+
+  HttpResponse send_once(const HttpRequest& request) {
     pplx::cancellation_token_source cancel;
     auto answered = std::make_shared<std::promise<HttpResponse>>();
     std::future<HttpResponse> answer = answered->get_future();
@@ -213,8 +233,11 @@ class CpprestTransport : public HttpTransport {
     req.set_request_uri(r.path);
     req.headers().add("Accept", "application/json");
     req.headers().add("User-Agent", user_agent_);
-    const std::string token =
-        token_file_ ? token_file_->token(std::chrono::steady_clock::now()) : token_;
+    if (!tls_server_name_.empty()) {
+      // cpprestsdk verifies the certificate against, and sends as SNI, the Host header's name.
+      req.headers().add("Host", tls_server_name_);
+    }
+    const std::string token = bearer_token();
     if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
     for (const auto& [k, v] : r.headers) req.headers().add(k, v);
     if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
@@ -223,11 +246,27 @@ class CpprestTransport : public HttpTransport {
     return req;
   }
 
+  // An exec plugin's token (a plugin that fails is a TransportError: the request is retried as
+  // any other failure, and the message says what the plugin said), else the token file's, else
+  // the static token.
+  std::string bearer_token() {
+    if (exec_) {
+      try {
+        return exec_->token();
+      } catch (const ConfigError& e) {
+        throw TransportError(e.what());
+      }
+    }
+    return token_file_ ? token_file_->token(std::chrono::steady_clock::now()) : token_;
+  }
+
   client::http_client unary_;
   client::http_client streaming_;
   std::string token_;
+  std::string tls_server_name_;
   std::string user_agent_;
   std::unique_ptr<TokenFile> token_file_;
+  std::unique_ptr<ExecCredentialSource> exec_;
 };
 
 }  // namespace

@@ -28,6 +28,10 @@ inline const ResourceType kJobs{"batch", "v1", "jobs", true};
 inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
+// Reviews: created (POST) only, answered in the response's status.
+inline const ResourceType kTokenReviews{"authentication.k8s.io", "v1", "tokenreviews", false};
+inline const ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1",
+                                                "subjectaccessreviews", false};
 inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
 // Trivy Operator's, read when its CRD is installed.
 inline const ResourceType kVulnerabilityReports{"aquasecurity.github.io", "v1alpha1",

@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <random>
 
+#include "operator/kube/access_review.h"
 #include "operator/logging/logging.h"
+#include "operator/server/access_filter.h"
 #include "operator/server/http_server.h"
 
 namespace bulwark::runtime {
@@ -133,30 +135,46 @@ std::map<std::string, std::size_t> Manager::queue_depths() const {
   return depths;
 }
 
+server::Reply Manager::readiness() const {
+  std::vector<CacheHealth> health;
+  for (const auto& c : caches_) {
+    health.push_back({c->name, c->reflector->has_synced(), c->reflector->last_heard()});
+  }
+  const std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
+  if (why.empty()) return server::Reply{200, "text/plain", "ok\n"};
+  return server::Reply{503, "text/plain", why + "\n"};
+}
+
 bool Manager::synced() const {
   return std::all_of(caches_.begin(), caches_.end(),
                      [](const auto& c) { return c->reflector->has_synced(); });
 }
 
+// The probe and metrics servers are separate, each with its own connection limit, so a flood of
+// /metrics never takes the probes' descriptors.
 bool Manager::start_servers() {
   if (options_.health_probe_bind_address != "0") {
-    probes_ = server::make_http_server();
-    probes_->handle("/healthz", [] { return server::Reply{200, "text/plain", "ok\n"}; });
-    probes_->handle("/readyz", [this] {
-      std::vector<CacheHealth> health;
-      for (const auto& c : caches_) {
-        health.push_back({c->name, c->reflector->has_synced(), c->reflector->last_heard()});
-      }
-      const std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
-      if (why.empty()) return server::Reply{200, "text/plain", "ok\n"};
-      return server::Reply{503, "text/plain", why + "\n"};
+    server::ServerOptions o;
+    o.max_connections = 16;
+    probes_ = server::make_http_server(o);
+    probes_->handle("/healthz", [](const server::Request&) {
+      return server::Reply{200, "text/plain", "ok\n"};
     });
+    probes_->handle("/readyz", [this](const server::Request&) { return readiness(); });
   }
   if (options_.metrics_bind_address != "0" && scrape_) {
-    metrics_ = server::make_http_server();
-    metrics_->handle("/metrics", [this] {
+    server::ServerOptions o;
+    o.tls = options_.metrics_tls;
+    metrics_ = server::make_http_server(o);
+    server::Handler scrape = [this](const server::Request&) {
       return server::Reply{200, "text/plain; version=0.0.4; charset=utf-8", scrape_()};
-    });
+    };
+    if (options_.metrics_tls) {
+      reviewer_ = std::make_unique<kube::ApiAccessReviewer>(client_);
+      access_ = std::make_unique<server::AccessFilter>(*reviewer_, clock_);
+      scrape = access_->wrap(std::move(scrape));
+    }
+    metrics_->handle("/metrics", std::move(scrape));
   }
   try {
     if (probes_) probes_->start(options_.health_probe_bind_address);
@@ -165,7 +183,11 @@ bool Manager::start_servers() {
                     " (/healthz, /readyz)");
     }
     if (metrics_) metrics_->start(options_.metrics_bind_address);
-    if (metrics_) logging::info("metrics on " + options_.metrics_bind_address + " (/metrics)");
+    if (metrics_) {
+      logging::info("metrics on " + options_.metrics_bind_address +
+                    (options_.metrics_tls ? " (/metrics, HTTPS, callers reviewed by the API server)"
+                                          : " (/metrics, plain HTTP)"));
+    }
   } catch (const server::ServerError& e) {
     logging::error(e.what());
     return false;

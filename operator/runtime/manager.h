@@ -19,10 +19,12 @@
 #include "operator/runtime/projection.h"
 #include "operator/runtime/reflector.h"
 #include "operator/runtime/workqueue.h"
+#include "operator/server/http_server.h"
 
 namespace bulwark::server {
-class HttpServer;
-}
+class AccessFilter;
+class AccessReviewer;
+}  // namespace bulwark::server
 
 namespace bulwark::runtime {
 
@@ -54,6 +56,11 @@ class Manager {
   struct Options {
     std::string health_probe_bind_address = ":8081";  // "0" turns it off
     std::string metrics_bind_address = ":8080";       // "0" turns it off
+    // Secure metrics (controller-runtime's secure serving): /metrics over HTTPS with this
+    // certificate, answered only to callers the API server authenticates (TokenReview) and
+    // authorizes for "get" on /metrics (SubjectAccessReview). Unset: plain HTTP, open to anyone
+    // who can reach the address.
+    std::optional<server::TlsMaterial> metrics_tls;
     base::Clock::Duration resync_period = std::chrono::minutes(10);
     // A synced cache that has heard nothing (not even a bookmark) for this long makes /readyz
     // fail: the reflector's idle timeout (150 s) plus its longest backoff, with room to spare.
@@ -109,6 +116,7 @@ class Manager {
   struct Cache;
   struct Loop;
   bool synced() const;
+  server::Reply readiness() const;
   bool start_servers();
   void start_election();
   void start_gate_and_resync();
@@ -122,6 +130,9 @@ class Manager {
   std::function<std::string()> scrape_;
   std::vector<std::unique_ptr<Cache>> caches_;
   std::vector<std::unique_ptr<Loop>> loops_;
+  // Declared before the servers, whose threads use them, so destroyed after.
+  std::unique_ptr<server::AccessReviewer> reviewer_;
+  std::unique_ptr<server::AccessFilter> access_;
   std::unique_ptr<server::HttpServer> probes_, metrics_;
   std::unique_ptr<LeaderElector> elector_;
   std::thread election_, starter_, resync_thread_;

@@ -1,37 +1,78 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace bulwark::server {
 
-// The project's one HTTP server, for /healthz, /readyz and /metrics. cpprestsdk's listener sits
-// behind it in cpprest_listener.cpp.
+// The project's one HTTP(S) server, for /healthz, /readyz and /metrics (and, next, admission).
+// Boost.Beast sits behind it in beast_server.cpp: cpprestsdk's listener could neither bound its
+// connections nor time out a request's headers, and 1,100 connections that never finished their
+// headers took every file descriptor, /healthz included (README, "Serving").
+struct Request {
+  std::string method;
+  std::string path;           // without the query
+  std::string authorization;  // the Authorization header, as sent
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
 };
-using Handler = std::function<Reply()>;
+using Handler = std::function<Reply(const Request&)>;
+
+// A certificate chain and its private key, PEM.
+struct TlsMaterial {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+struct ServerOptions {
+  // Connections beyond this are closed as soon as they are accepted, so a flood costs a bounded
+  // number of file descriptors and the process's other servers keep theirs.
+  int max_connections = 64;
+  // From a request's first byte (or the connection's start) to the end of its headers and body.
+  std::chrono::milliseconds request_timeout{10'000};
+  // How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // To send the whole response (a reader that stops reading holds nothing longer).
+  std::chrono::milliseconds write_timeout{10'000};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  int threads = 1;
+  std::optional<TlsMaterial> tls;  // HTTPS (TLS 1.2 or later) when set
+};
 
 class ServerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// Serves GET on registered paths; anything else is 404. Handlers run on the server's threads and
-// must be thread-safe. Stops in its destructor.
+// Serves GET on registered paths; another path is 404, another method 405. Handlers run on the
+// server's threads and must be thread-safe. Stops in its destructor.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
   virtual void handle(const std::string& path, Handler handler) = 0;  // before start()
-  // Binds "HOST:PORT" or ":PORT" (all interfaces). Throws ServerError naming the address.
+  // Binds "HOST:PORT" or ":PORT" (all interfaces); port 0 picks a free one. Throws ServerError
+  // naming the address.
   virtual void start(const std::string& address) = 0;
   virtual void stop() = 0;
+  virtual int port() const = 0;  // the bound port, after start()
+  virtual int open_connections() const = 0;
 };
 
-std::unique_ptr<HttpServer> make_http_server();
+std::unique_ptr<HttpServer> make_http_server(ServerOptions options = {});
+
+// A self-signed certificate (ECDSA P-256, valid a year) for `names` (DNS names or IP
+// addresses), for HTTPS without a certificate given, as controller-runtime serves its metrics.
+TlsMaterial self_signed_certificate(const std::vector<std::string>& names);
 
 }  // namespace bulwark::server

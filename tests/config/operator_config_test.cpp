@@ -38,6 +38,8 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   const OperatorConfig d;
   const auto& c = l.config;
   EXPECT_EQ(c.metrics_bind_address, d.metrics_bind_address);
+  EXPECT_EQ(c.metrics_secure, d.metrics_secure);
+  EXPECT_EQ(c.metrics_cert_dir, d.metrics_cert_dir);
   EXPECT_EQ(c.health_probe_bind_address, d.health_probe_bind_address);
   EXPECT_EQ(c.leader_election.enabled, d.leader_election.enabled);
   EXPECT_EQ(c.leader_election.lease_duration, d.leader_election.lease_duration);
@@ -81,6 +83,22 @@ TEST(OperatorConfig, MissingOrMalformedFile) {
   EXPECT_FALSE(load_operator_config("/nonexistent/bulwark.yaml").ok());
   EXPECT_FALSE(load_operator_config(Written("workers: [1\n")).ok());
   EXPECT_TRUE(load_operator_config(Written("")).ok());
+}
+
+// from_chars reads "nan" and "inf" as numbers; neither is a rate.
+TEST(OperatorConfig, QpsIsAFiniteNumberInRange) {
+  for (const char* qps : {"nan", "NaN", "inf", "-inf", "0", "-1", "1e300", "10001"}) {
+    auto l = load_operator_config(Written(std::string("client: {qps: ") + qps + "}\n"));
+    EXPECT_EQ(keys(l), std::vector<std::string>{"client.qps"}) << qps;
+  }
+  auto l = load_operator_config(Written("client: {qps: 10000}\n"));
+  EXPECT_TRUE(l.ok());
+}
+
+TEST(OperatorConfig, DurationsTooLargeAreErrorsNotOverflows) {
+  auto l = load_operator_config(Written(
+      "resyncPeriod: 4099276460824344802s\nleaderElection: {leaseDuration: 9999999999h}\n"));
+  EXPECT_EQ(keys(l), (std::vector<std::string>{"resyncPeriod", "leaderElection.leaseDuration"}));
 }
 
 TEST(ParseDuration, GoStyle) {

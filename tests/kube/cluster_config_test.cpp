@@ -132,6 +132,110 @@ TEST_F(ConfigTest, TokenFileIsReReadAfterAMinute) {
   EXPECT_EQ(t.token(t0 + std::chrono::seconds(60)), "two");
 }
 
+// A kubeconfig of one context whose cluster and user are the given flow mappings.
+std::string one_context(const std::string& cluster, const std::string& user) {
+  return "current-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+         "clusters: [{name: c, cluster: " +
+         cluster + "}]\nusers: [{name: u, user: " + user + "}]\n";
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    load_kubeconfig(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST_F(ConfigTest, AQuotedTrueForInsecureSkipTlsVerifyIsAnError) {
+  const auto quoted = write(
+      "quoted",
+      one_context(R"({server: "https://x", insecure-skip-tls-verify: "true"})", "{token: t}"));
+  EXPECT_NE(error_of(quoted).find(
+                "insecure-skip-tls-verify must be true or false, not the string \"true\""),
+            std::string::npos)
+      << error_of(quoted);
+  const auto word = write(
+      "word", one_context("{server: 'https://x', insecure-skip-tls-verify: maybe}", "{token: t}"));
+  EXPECT_NE(error_of(word).find("insecure-skip-tls-verify must be true or false"),
+            std::string::npos);
+  EXPECT_TRUE(
+      load_kubeconfig(
+          write("plain",
+                one_context("{server: 'https://x', insecure-skip-tls-verify: true}", "{token: t}")))
+          .insecure_skip_tls_verify);
+}
+
+TEST_F(ConfigTest, TlsServerNameIsReadAndProxyUrlRefused) {
+  EXPECT_EQ(
+      load_kubeconfig(
+          write("sni", one_context("{server: 'https://10.0.0.1', tls-server-name: api.internal}",
+                                   "{token: t}")))
+          .tls_server_name,
+      "api.internal");
+  const auto proxy = write(
+      "proxy", one_context("{server: 'https://x', proxy-url: 'http://proxy:3128'}", "{token: t}"));
+  EXPECT_NE(error_of(proxy).find("proxy-url is not supported"), std::string::npos)
+      << error_of(proxy);
+}
+
+TEST_F(ConfigTest, AuthenticationBulwarkDoesNotDoIsAnErrorNotAnAnonymousClient) {
+  const std::string cluster = "{server: 'https://x'}";
+  EXPECT_NE(error_of(write("ap", one_context(cluster, "{auth-provider: {name: gcp}}")))
+                .find("auth-provider is not supported"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("basic", one_context(cluster, "{username: admin, password: secret}")))
+                .find("basic authentication"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("as", one_context(cluster, "{token: t, as: someone}")))
+                .find("impersonation (as)"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, ExecPluginsAreReadAndCheckedLikeClientGo) {
+  auto c = load_kubeconfig(
+      write("exec",
+            one_context(
+                "{server: 'https://x'}",
+                "{exec: {apiVersion: client.authentication.k8s.io/v1, command: bin/get-token, "
+                "args: [--a, b], "
+                "env: [{name: K, value: V}], interactiveMode: Never, provideClusterInfo: true}}")));
+  ASSERT_TRUE(c.exec);
+  EXPECT_EQ(c.exec->command, (dir_ / "bin/get-token").string());  // relative to the kubeconfig
+  EXPECT_EQ(c.exec->args, (std::vector<std::string>{"--a", "b"}));
+  EXPECT_EQ(c.exec->env, (std::vector<std::pair<std::string, std::string>>{{"K", "V"}}));
+  EXPECT_TRUE(c.exec->provide_cluster_info);
+  auto on_path = load_kubeconfig(write(
+      "path",
+      one_context("{server: 'https://x'}",
+                  "{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws}}")));
+  EXPECT_EQ(on_path.exec->command, "aws");                   // looked up on PATH
+  EXPECT_EQ(on_path.exec->interactive_mode, "IfAvailable");  // v1beta1's default
+  const std::string cluster = "{server: 'https://x'}";
+  EXPECT_NE(
+      error_of(
+          write("v1",
+                one_context(cluster,
+                            "{exec: {apiVersion: client.authentication.k8s.io/v1, command: x}}")))
+          .find("interactiveMode must be set"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(write("always", one_context(cluster,
+                                           "{exec: {apiVersion: client.authentication.k8s.io/v1, "
+                                           "command: x, interactiveMode: Always}}")))
+          .find("needs a terminal"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(
+          write("alpha",
+                one_context(
+                    cluster,
+                    "{exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: x}}")))
+          .find("is not supported"),
+      std::string::npos);
+}
+
 TEST(Base64, Decodes) {
   EXPECT_EQ(base64_decode("aGVsbG8gd29ybGQ="), "hello world");
   EXPECT_EQ(base64_decode("YQ=="), "a");

@@ -1,0 +1,247 @@
+// The one file that includes Boost.Beast: server/http_server.h over HTTP or HTTPS.
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <map>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "operator/server/http_server.h"
+
+namespace bulwark::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// What every connection of one server shares; it outlives them all (stop() joins its threads).
+struct Shared {
+  ServerOptions options;
+  std::map<std::string, Handler> handlers;  // written before start(), then read-only
+  std::atomic<int> open{0};
+};
+
+Reply route(const Shared& shared, const http::request<http::string_body>& req) {
+  const std::string target(req.target());
+  Request r{std::string(req.method_string()), target.substr(0, target.find('?')),
+            std::string(req[http::field::authorization])};
+  if (req.method() != http::verb::get) return Reply{405, "text/plain", "method not allowed\n"};
+  auto it = shared.handlers.find(r.path);
+  if (it == shared.handlers.end()) return Reply{404, "text/plain", "not found\n"};
+  try {
+    return it->second(r);
+  } catch (const std::exception&) {
+    return Reply{500, "text/plain", "internal error\n"};
+  }
+}
+
+// One connection: read a request within request_timeout, answer within write_timeout, then wait
+// up to idle_timeout for the next one. Stream is beast::tcp_stream or an ssl_stream over one.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, Shared& shared) : stream_(std::move(stream)), shared_(shared) {
+    ++shared_.open;
+  }
+  ~Session() { --shared_.open; }
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read_request(shared_.options.request_timeout);
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(shared_.options.request_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (!ec) self->read_request(self->shared_.options.request_timeout);
+                              });
+    }
+  }
+
+ private:
+  // The first byte of the next request within `wait`, then the rest within request_timeout: an
+  // idle keep-alive connection and a slow sender are each bounded.
+  void read_request(std::chrono::milliseconds wait) {
+    beast::get_lowest_layer(stream_).expires_after(wait);
+    if (buffer_.size() > 0) return read_rest();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                              if (ec) return;
+                              self->buffer_.commit(n);
+                              self->read_rest();
+                            });
+  }
+
+  void read_rest() {
+    beast::get_lowest_layer(stream_).expires_after(shared_.options.request_timeout);
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
+    parser_->body_limit(shared_.options.max_body_bytes);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](error_code ec, std::size_t) {
+                       if (ec == http::error::header_limit) {
+                         return self->refuse(http::status::request_header_fields_too_large);
+                       }
+                       if (ec == http::error::body_limit) {
+                         return self->refuse(http::status::payload_too_large);
+                       }
+                       if (!ec) self->answer(self->parser_->release());
+                     });
+  }
+
+  void answer(const http::request<http::string_body>& req) {
+    const Reply reply = route(shared_, req);
+    response_ = {};
+    response_.version(req.version());
+    response_.result(static_cast<http::status>(reply.status));
+    response_.set(http::field::content_type, reply.content_type);
+    response_.body() = reply.body;
+    response_.keep_alive(req.keep_alive());
+    response_.prepare_payload();
+    write();
+  }
+
+  void refuse(http::status status) {
+    response_ = {};
+    response_.result(status);
+    response_.set(http::field::content_type, "text/plain");
+    response_.body() = "request too large\n";
+    response_.keep_alive(false);
+    response_.prepare_payload();
+    write();
+  }
+
+  void write() {
+    beast::get_lowest_layer(stream_).expires_after(shared_.options.write_timeout);
+    http::async_write(stream_, response_,
+                      [self = this->shared_from_this()](error_code ec, std::size_t) {
+                        if (ec) return;
+                        if (self->response_.keep_alive()) {
+                          self->read_request(self->shared_.options.idle_timeout);
+                        } else {
+                          self->close();
+                        }
+                      });
+  }
+
+  void close() {
+    error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Stream stream_;
+  Shared& shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+};
+
+std::pair<std::string, std::string> split_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return {host.empty() ? "0.0.0.0" : host, port};
+}
+
+class BeastServer : public HttpServer {
+ public:
+  explicit BeastServer(ServerOptions options) : acceptor_(asio::make_strand(io_)) {
+    shared_.options = std::move(options);
+  }
+  ~BeastServer() override { stop(); }
+
+  void handle(const std::string& path, Handler handler) override {
+    shared_.handlers[path] = std::move(handler);
+  }
+
+  void start(const std::string& address) override {
+    try {
+      if (shared_.options.tls) tls_ = make_tls_context(*shared_.options.tls);
+      const auto [host, port] = split_address(address);
+      const tcp::endpoint endpoint(asio::ip::make_address(host),
+                                   static_cast<unsigned short>(std::stoi(port)));
+      acceptor_.open(endpoint.protocol());
+      acceptor_.set_option(asio::socket_base::reuse_address(true));
+      acceptor_.bind(endpoint);
+      acceptor_.listen(asio::socket_base::max_listen_connections);
+    } catch (const std::exception& e) {
+      throw ServerError("cannot serve on " + address + ": " + e.what());
+    }
+    accept();
+    for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+  }
+
+  void stop() override {
+    if (threads_.empty()) return;
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  int port() const override { return acceptor_.local_endpoint().port(); }
+  int open_connections() const override { return shared_.open.load(); }
+
+ private:
+  static std::unique_ptr<asio::ssl::context> make_tls_context(const TlsMaterial& tls) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    ctx->use_certificate_chain(asio::buffer(tls.cert_pem));
+    ctx->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
+    return ctx;
+  }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) serve(std::move(socket));
+      accept();  // also after an error such as EMFILE: the next attempt may succeed
+    });
+  }
+
+  void serve(tcp::socket socket) {
+    if (shared_.open.load() >= shared_.options.max_connections) {
+      error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    if (tls_) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_),
+          shared_)
+          ->run();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_)
+          ->run();
+    }
+  }
+
+  // Destroyed in reverse: the acceptor, then io_ (and with it every pending session), then the
+  // TLS context and what the sessions share.
+  Shared shared_;
+  std::unique_ptr<asio::ssl::context> tls_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpServer> make_http_server(ServerOptions options) {
+  return std::make_unique<BeastServer>(std::move(options));
+}
+
+}  // namespace bulwark::server
