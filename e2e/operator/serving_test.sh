@@ -35,7 +35,10 @@ eventually 30 curl -sf "http://127.0.0.1:$probe_port/readyz" || fail "the operat
   || fail "a rejected token: $(code -H "Authorization: Bearer not-a-token" "$url")"
 [ "$(code -H "Authorization: Bearer $nosy" "$url")" = 403 ] && ok "a ServiceAccount without get /metrics: 403" \
   || fail "without get /metrics: $(code -H "Authorization: Bearer $nosy" "$url")"
-curl -sk -H "Authorization: Bearer $scraper" "$url" | grep -q '^bulwark_build_info' \
+# Bodies are read whole before grep: grep -q stops reading at its match, and under pipefail the
+# writer's SIGPIPE would fail the pipeline.
+body=$(curl -sk -H "Authorization: Bearer $scraper" "$url")
+grep -q '^bulwark_build_info' <<<"$body" \
   && ok "a scraper bound to bulwark-metrics-reader gets the metrics, over HTTPS" || fail "the scraper gets the metrics"
 ! curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | grep -q bulwark \
   && ok "plain HTTP gets nothing" || fail "plain HTTP was answered"
@@ -93,7 +96,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$certs/tls.key" -out "$certs/tls.crt" 2>/dev/null
 start_own_operator given --metrics-secure --metrics-cert-dir "$certs" \
   --metrics-bind-address "127.0.0.1:$metrics_port"
-verified() { curl -sf --cacert "$certs/tls.crt" -H "Authorization: Bearer $scraper" "$url" | grep -q '^bulwark_build_info'; }
+verified() {
+  local body
+  body=$(curl -sf --cacert "$certs/tls.crt" -H "Authorization: Bearer $scraper" "$url") &&
+    grep -q '^bulwark_build_info' <<<"$body"
+}
 eventually 30 verified && ok "with --metrics-cert-dir the client verifies the given certificate" \
   || fail "the given certificate"
 stop_operator "$started_pid"
