@@ -136,6 +136,20 @@ class Reader {
   std::vector<ConfigError>& errors_;
 };
 
+void read_admission(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
+  r.mapping(&v, full,
+            {"enabled", "bindAddress", "url", "failurePolicy", "timeoutSeconds", "certDir"},
+            [&](const std::string& k, const Value& x, const std::string& f) {
+              auto& a = c.admission;
+              if (k == "enabled") r.boolean(x, f, a.enabled);
+              if (k == "bindAddress") r.str(x, f, a.bind_address);
+              if (k == "url") r.str(x, f, a.url);
+              if (k == "failurePolicy") r.one_of(x, f, a.failure_policy, {"Ignore", "Fail"});
+              if (k == "timeoutSeconds") r.integer(x, f, a.timeout_seconds, 1, 30);
+              if (k == "certDir") r.str(x, f, a.cert_dir);
+            });
+}
+
 bool valid_address(const std::string& a) {
   if (a == "0") return true;
   const auto colon = a.rfind(':');
@@ -171,7 +185,8 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
   Reader r(load.errors);
   r.mapping(&root, "",
             {"metricsBindAddress", "metricsSecure", "metricsCertDir", "healthProbeBindAddress",
-             "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces"},
+             "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces",
+             "admission"},
             [&](const std::string& key, const Value& v, const std::string& full) {
               if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
               if (key == "metricsSecure") r.boolean(v, full, c.metrics_secure);
@@ -208,6 +223,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
                       if (k == "format") r.one_of(x, f, c.log.format, {"text", "json"});
                     });
               }
+              if (key == "admission") read_admission(r, v, full, c);
               if (key == "neverTouchNamespaces") {
                 if (!v.is_sequence()) {
                   r.error(full, "must be a list of namespace names");
@@ -231,6 +247,13 @@ std::vector<ConfigError> validate(const OperatorConfig& c) {
   if (!valid_address(c.health_probe_bind_address)) {
     errors.push_back({"healthProbeBindAddress", "must be HOST:PORT, :PORT or 0, not \"" +
                                                     c.health_probe_bind_address + "\""});
+  }
+  if (!valid_address(c.admission.bind_address)) {
+    errors.push_back({"admission.bindAddress",
+                      "must be HOST:PORT, :PORT or 0, not \"" + c.admission.bind_address + "\""});
+  }
+  if (!c.admission.url.empty() && c.admission.url.rfind("https://", 0) != 0) {
+    errors.push_back({"admission.url", "must be an https:// URL, not \"" + c.admission.url + "\""});
   }
   const auto& le = c.leader_election;
   if (le.renew_deadline >= le.lease_duration) {

@@ -33,6 +33,15 @@ struct OperatorConfig {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text, json
   } log;
+  // The validating webhook (docs/api.md, Admission).
+  struct Admission {
+    bool enabled = true;
+    std::string bind_address = ":9443";  // "0" turns admission off
+    std::string url;                     // empty: the API server calls the Service bulwark-webhook
+    std::string failure_policy = "Ignore";  // or Fail
+    int timeout_seconds = 3;
+    std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: a self-signed certificate
+  } admission;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
 };

@@ -79,7 +79,9 @@ struct NetworkSpec {
 };
 
 enum class EnforcementMode { kAudit, kEnforce };
-enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero };
+// kDeny is acted on at admission (the validating webhook refuses a violating object); the
+// others by the reconcilers on what exists.
+enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero, kDeny };
 
 struct EnforcementSpec {
   EnforcementMode mode = EnforcementMode::kAudit;

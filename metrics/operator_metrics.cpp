@@ -133,6 +133,16 @@ struct OperatorMetrics::Families {
                          .Name("bulwark_policy_ready")
                          .Help("1 when the SecurityPolicy is Ready=True")
                          .Register(r)),
+        admission_requests(prometheus::BuildCounter()
+                               .Name("bulwark_admission_requests_total")
+                               .Help("Admission reviews by operation, kind and decision (allowed, "
+                                     "warned, denied, error)")
+                               .Register(r)),
+        admission_duration(prometheus::BuildHistogram()
+                               .Name("bulwark_admission_duration_seconds")
+                               .Help("Time to answer one admission review")
+                               .Register(r)
+                               .Add({}, kFastBuckets)),
         namespace_violations(
             prometheus::BuildGauge()
                 .Name("bulwark_namespace_violations")
@@ -156,6 +166,8 @@ struct OperatorMetrics::Families {
   Gauge& leader;
   Family<Gauge>& build_info;
   Family<Gauge>& policy_ready;
+  Family<Counter>& admission_requests;
+  Histogram& admission_duration;
   Family<Gauge>& namespace_violations;
 
   // The label sets of the gauges rebuilt at each scrape.
@@ -214,6 +226,25 @@ void OperatorMetrics::reconciled(const std::string& controller, Duration took,
 void OperatorMetrics::api_request(std::string_view verb, int code, Duration took) {
   f_->api_requests.Add({{"verb", std::string(verb)}, {"code", std::to_string(code)}}).Increment();
   f_->api_duration.Add({{"verb", std::string(verb)}}, kFastBuckets).Observe(seconds(took));
+}
+
+void OperatorMetrics::admission_review(std::string_view operation, std::string_view kind,
+                                       std::string_view decision, Duration took) {
+  // Labels from a request are bounded: anything unexpected is "other" (the webhook's address is
+  // reachable by clients other than the API server).
+  static const std::set<std::string_view> kOperations = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+  static const std::set<std::string_view> kKinds = {
+      "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
+      "Job", "CronJob"};
+  auto bounded = [](const std::set<std::string_view>& known, std::string_view v) {
+    return std::string(v.empty() ? "unknown" : known.count(v) > 0 ? v : "other");
+  };
+  f_->admission_requests
+      .Add({{"operation", bounded(kOperations, operation)},
+            {"kind", bounded(kKinds, kind)},
+            {"decision", std::string(decision)}})
+      .Increment();
+  f_->admission_duration.Observe(seconds(took));
 }
 
 void OperatorMetrics::watch_restarted(const std::string& resource, std::string_view reason) {

@@ -61,6 +61,9 @@ class OperatorMetrics {
   void reconciled(const std::string& controller, Duration took, runtime::ReconcileResult result);
   void api_request(std::string_view verb, int code, Duration took);
   void watch_restarted(const std::string& resource, std::string_view reason);
+  // decision: allowed, warned, denied or error.
+  void admission_review(std::string_view operation, std::string_view kind,
+                        std::string_view decision, Duration took);
   void remediation(std::string_view action, bool ok);
 
   // Detection latency: a watch event about workload `key` arrived (the first one since its last

@@ -45,9 +45,9 @@ $kubectl apply -f deploy/samples/workloads/ >/dev/null
 
 e2e/cluster/sa-kubeconfig.sh "$cluster" "$cluster/bulwark.kubeconfig" 24h
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-metrics=127.0.0.1:$(port) probes=127.0.0.1:$(port)
+metrics=127.0.0.1:$(port) probes=127.0.0.1:$(port) webhook=127.0.0.1:$(port)
 "$bulwark" run --kubeconfig "$cluster/bulwark.kubeconfig" --metrics-bind-address "$metrics" \
-  --health-probe-bind-address "$probes" 2>"$cluster/operator.log" &
+  --health-probe-bind-address "$probes" --webhook-bind-address "$webhook" 2>"$cluster/operator.log" &
 operator_pid=$!
 echo "== bulwark run (pid $operator_pid, log $cluster/operator.log)"
 

@@ -2,7 +2,8 @@
 # Metrics end to end (run through e2e/with_cluster.sh), against a real Prometheus (Debian's
 # package) on loopback: promtool checks the shipped rules and a live scrape; in a scenario with
 # violations and a quarantine, Prometheus scrapes the operator, every PromQL expression of the
-# Grafana dashboard returns data through Prometheus' HTTP API, the shipped quarantine alert
+# Grafana dashboard (the admission panels too: the webhook is on) returns data through
+# Prometheus' HTTP API, the shipped quarantine alert
 # reaches pending or firing, and the detection-latency histogram has observations.
 #   usage: e2e/metrics/metrics_test.sh BULWARK_BINARY
 set -uo pipefail
@@ -52,11 +53,26 @@ spec:
       - {name: app, image: registry.example.com/app:1.0}
 W
 
-metrics_port=$(free_port) probe_port=$(free_port)
-start_own_operator operator \
+metrics_port=$(free_port) probe_port=$(free_port) webhook_port=$(free_port)
+# Admission on, so its series and the dashboard's admission panels have data.
+$kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
+cat >"$work/config.yaml" <<CFG
+log: {level: debug}
+admission: {url: "https://127.0.0.1:$webhook_port/validate"}
+CFG
+start_own_operator operator --webhook-bind-address "127.0.0.1:$webhook_port" \
   --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$probe_port"
 pid=$started_pid
 eventually 30 curl -sf "http://127.0.0.1:$probe_port/readyz" || fail "the operator became ready"
+# A workload outside the scenario's namespace: reviewed at admission (its Deployment and pod).
+$kubectl create namespace m-other >/dev/null
+reviewed() {
+  $kubectl -n m-other create deployment late-app --image=registry.example.com/app:1.0 >/dev/null 2>&1
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/admission.prom" &&
+    grep -q '^bulwark_admission_requests_total{decision="allowed",kind="Deployment",operation="CREATE"}' "$work/admission.prom"
+}
+eventually 30 reviewed && ok "admission reviews are counted" \
+  || fail "no admission review counted: $(grep admission "$work/admission.prom" | head -3)"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/first.prom" \
   && grep -q '^bulwark_build_info{version=' "$work/first.prom" && ok "/metrics is served on the metrics address" || fail "/metrics on the metrics address"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$probe_port/metrics")" = 404 ] \

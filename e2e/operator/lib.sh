@@ -16,7 +16,9 @@ trap cleanup EXIT
 # $work/NAME.log; its pid is left in started_pid.
 start_operator() {
   local name=$1; shift
-  "$bulwark" run "$@" 2>"$work/$name.log" &
+  # Admission off unless the test turns it on (a later --webhook-bind-address wins): several
+  # operators run side by side, and none may take :9443.
+  "$bulwark" run --webhook-bind-address 0 "$@" 2>"$work/$name.log" &
   started_pid=$!
   pids+=("$started_pid")
 }

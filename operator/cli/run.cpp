@@ -16,6 +16,7 @@
 
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
+#include "operator/admission/webhook.h"
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
 #include "operator/kube/client_writer.h"
@@ -44,6 +45,7 @@ namespace bulwark::cli {
 const char* const kRunUsage =
     "usage: bulwark run [--config FILE] [--kubeconfig FILE] [--metrics-bind-address ADDR]\n"
     "                   [--metrics-secure] [--metrics-cert-dir DIR]\n"
+    "                   [--webhook-bind-address ADDR] [--webhook-cert-dir DIR]\n"
     "                   [--health-probe-bind-address ADDR] [--leader-elect]\n"
     "                   [--leader-election-namespace NS]\n"
     "Runs the operator until SIGTERM. Flags override the config file (see config/bulwark.yaml).\n";
@@ -91,6 +93,12 @@ std::optional<RunFlags> parse_run_args(const std::vector<std::string>& args, std
     } else if (flag == "--metrics-cert-dir") {
       if (!take()) return missing();
       f.metrics_cert_dir = value;
+    } else if (flag == "--webhook-bind-address") {
+      if (!take()) return missing();
+      f.webhook_bind_address = value;
+    } else if (flag == "--webhook-cert-dir") {
+      if (!take()) return missing();
+      f.webhook_cert_dir = value;
     } else if (flag == "--leader-election-namespace") {
       if (!take()) return missing();
       f.leader_election_namespace = value;
@@ -119,6 +127,8 @@ std::optional<config::OperatorConfig> load_config(const RunFlags& flags, std::os
   if (flags.metrics_bind_address) cfg.metrics_bind_address = *flags.metrics_bind_address;
   if (flags.metrics_secure) cfg.metrics_secure = *flags.metrics_secure;
   if (flags.metrics_cert_dir) cfg.metrics_cert_dir = *flags.metrics_cert_dir;
+  if (flags.webhook_bind_address) cfg.admission.bind_address = *flags.webhook_bind_address;
+  if (flags.webhook_cert_dir) cfg.admission.cert_dir = *flags.webhook_cert_dir;
   if (flags.health_probe_bind_address) {
     cfg.health_probe_bind_address = *flags.health_probe_bind_address;
   }
@@ -284,6 +294,9 @@ class OperatorControllers {
           posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
                            manager.cache("networkpolicies"), book_complete(manager)));
     });
+    if (cfg.admission.enabled && cfg.admission.bind_address != "0") {
+      setup_admission(manager, client, clock, cfg, metrics);
+    }
   }
 
   // Latched: the first time, once this replica's controllers run, that posture has judged every
@@ -297,6 +310,29 @@ class OperatorControllers {
   }
 
  private:
+  // The validating webhook, served on every replica with the Manager's servers.
+  void setup_admission(runtime::Manager& manager, kube::KubeClient& client, base::Clock& clock,
+                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics) {
+    admission::WebhookOptions o;
+    o.bind_address = cfg.admission.bind_address;
+    o.url = cfg.admission.url;
+    o.failure_policy = cfg.admission.failure_policy;
+    o.timeout_seconds = cfg.admission.timeout_seconds;
+    o.cert_dir = cfg.admission.cert_dir;
+    o.never_touch.insert(cfg.never_touch_namespaces.begin(), cfg.never_touch_namespaces.end());
+    const std::string service = "bulwark-webhook." + operator_namespace(cfg) + ".svc";
+    o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
+    webhook_ = std::make_unique<admission::Webhook>(
+        std::move(o), policy_set_, manager.cache("namespaces"),
+        [&manager] { return manager.caches_synced(); }, client, clock,
+        [&metrics](const std::string& operation, const std::string& kind, std::string_view decision,
+                   base::Clock::Duration took) {
+          metrics.admission_review(operation, kind, decision, took);
+        });
+    manager.add_runnable(
+        {"admission", [this] { return webhook_->start(); }, [this] { webhook_->stop(); }});
+  }
+
   kube::ClientWriter writer_;  // objects, status and Events
   reconcilers::PolicySet policy_set_;
   reconcilers::PostureBook book_;
@@ -305,6 +341,7 @@ class OperatorControllers {
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
+  std::unique_ptr<admission::Webhook> webhook_;
 };
 
 // This replica's name: the Lease holder it writes and the user agent the API server's audit log

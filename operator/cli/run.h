@@ -16,6 +16,8 @@ struct RunFlags {
   std::optional<std::string> metrics_bind_address;
   std::optional<bool> metrics_secure;
   std::optional<std::string> metrics_cert_dir;
+  std::optional<std::string> webhook_bind_address;
+  std::optional<std::string> webhook_cert_dir;
   std::optional<std::string> health_probe_bind_address;
   std::optional<bool> leader_elect;  // unset: the config file decides
   std::optional<std::string> leader_election_namespace;

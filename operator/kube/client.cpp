@@ -165,6 +165,14 @@ Value KubeClient::merge_patch(const ResourceType& type, const std::string& ns,
       "patch", {"PATCH", type.path(ns, name), json, "application/merge-patch+json", {}, timeout});
 }
 
+Value KubeClient::strategic_merge_patch(const ResourceType& type, const std::string& ns,
+                                        const std::string& name, const std::string& json,
+                                        Timeout timeout) {
+  return call_json(
+      "patch",
+      {"PATCH", type.path(ns, name), json, "application/strategic-merge-patch+json", {}, timeout});
+}
+
 Value KubeClient::apply(const ResourceType& type, const std::string& ns, const std::string& name,
                         const std::string& body, const std::string& field_manager, bool force,
                         Timeout timeout) {

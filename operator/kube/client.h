@@ -53,6 +53,10 @@ class KubeClient {
   document::Value merge_patch(const ResourceType& type, const std::string& ns,
                               const std::string& name, const std::string& json,
                               Timeout timeout = {});
+  // Built-in kinds only: lists merge by their patch merge key (a webhook by its name).
+  document::Value strategic_merge_patch(const ResourceType& type, const std::string& ns,
+                                        const std::string& name, const std::string& json,
+                                        Timeout timeout = {});
   // Server-side apply: the body is the whole intent of `field_manager` for the object.
   document::Value apply(const ResourceType& type, const std::string& ns, const std::string& name,
                         const std::string& body, const std::string& field_manager, bool force,

@@ -76,5 +76,6 @@ class TokenFile {
 };
 
 std::string base64_decode(const std::string& in);
+std::string base64_encode(const std::string& in);  // standard alphabet, padded
 
 }  // namespace bulwark::kube

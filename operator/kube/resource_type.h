@@ -28,6 +28,8 @@ inline const ResourceType kJobs{"batch", "v1", "jobs", true};
 inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
+inline const ResourceType kValidatingWebhookConfigurations{
+    "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};
 // Reviews: created (POST) only, answered in the response's status.
 inline const ResourceType kTokenReviews{"authentication.k8s.io", "v1", "tokenreviews", false};
 inline const ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1",

@@ -192,7 +192,16 @@ bool Manager::start_servers() {
     logging::error(e.what());
     return false;
   }
+  for (auto& r : runnables_) {
+    if (!r.start()) return false;
+    ++runnables_started_;
+  }
   return true;
+}
+
+void Manager::stop_runnables() {
+  for (std::size_t i = runnables_started_; i > 0; --i) runnables_[i - 1].stop();
+  runnables_started_ = 0;
 }
 
 void Manager::start_election() {
@@ -254,6 +263,7 @@ void Manager::shut_down() {
     elector_->stop();  // releases the lease so another replica leads at once
     election_.join();
   }
+  stop_runnables();
   for (auto& c : caches_) c->reflector->stop();
   for (auto& c : caches_) {
     if (c->thread.joinable()) c->thread.join();
@@ -267,6 +277,7 @@ int Manager::run(const sigset_t& signals) {
   for (auto& c : caches_) c->thread = std::thread([r = c->reflector.get()] { r->run(); });
   if (!start_servers()) {
     stopping_ = true;
+    stop_runnables();
     for (auto& c : caches_) c->reflector->stop();
     for (auto& c : caches_) c->thread.join();
     if (probes_) probes_->stop();

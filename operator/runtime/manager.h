@@ -104,6 +104,17 @@ class Manager {
   const kube::WriteFence* write_fence() const;
   // Called every resync period once the controllers run (each controller adds its own).
   void on_resync(std::function<void()> fn) { resync_.push_back(std::move(fn)); }
+  // Something served on every replica, leader or not (the admission webhook): started with the
+  // probe and metrics servers, stopped after the controllers. start() returns false, having
+  // logged why, when it cannot start; run() then returns 1.
+  struct Runnable {
+    std::string name;
+    std::function<bool()> start;
+    std::function<void()> stop;
+  };
+  void add_runnable(Runnable runnable) { runnables_.push_back(std::move(runnable)); }
+  // Whether every cache has synced (what the start gate waits for).
+  bool caches_synced() const { return synced(); }
   // The /metrics body; without it, or with metrics_bind_address "0", nothing is served.
   void serve_metrics(std::function<std::string()> scrape) { scrape_ = std::move(scrape); }
 
@@ -118,6 +129,7 @@ class Manager {
   bool synced() const;
   server::Reply readiness() const;
   bool start_servers();
+  void stop_runnables();
   void start_election();
   void start_gate_and_resync();
   void shut_down();
@@ -127,6 +139,8 @@ class Manager {
   Options options_;
   Observers observers_;
   std::vector<std::function<void()>> resync_;
+  std::vector<Runnable> runnables_;
+  std::size_t runnables_started_ = 0;
   std::function<std::string()> scrape_;
   std::vector<std::unique_ptr<Cache>> caches_;
   std::vector<std::unique_ptr<Loop>> loops_;

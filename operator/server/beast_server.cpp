@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -23,21 +24,26 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
 // What every connection of one server shares; it outlives them all (stop() joins its threads).
+struct Route {
+  std::string method;
+  Handler handler;
+};
 struct Shared {
   ServerOptions options;
-  std::map<std::string, Handler> handlers;  // written before start(), then read-only
+  std::map<std::string, Route> routes;  // written before start(), then read-only
   std::atomic<int> open{0};
 };
 
 Reply route(const Shared& shared, const http::request<http::string_body>& req) {
   const std::string target(req.target());
   Request r{std::string(req.method_string()), target.substr(0, target.find('?')),
-            std::string(req[http::field::authorization])};
-  if (req.method() != http::verb::get) return Reply{405, "text/plain", "method not allowed\n"};
-  auto it = shared.handlers.find(r.path);
-  if (it == shared.handlers.end()) return Reply{404, "text/plain", "not found\n"};
+            std::string(req[http::field::authorization]),
+            std::string(req[http::field::content_type]), req.body()};
+  auto it = shared.routes.find(r.path);
+  if (it == shared.routes.end()) return Reply{404, "text/plain", "not found\n"};
+  if (it->second.method != r.method) return Reply{405, "text/plain", "method not allowed\n"};
   try {
-    return it->second(r);
+    return it->second.handler(r);
   } catch (const std::exception&) {
     return Reply{500, "text/plain", "internal error\n"};
   }
@@ -48,7 +54,9 @@ Reply route(const Shared& shared, const http::request<http::string_body>& req) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, Shared& shared) : stream_(std::move(stream)), shared_(shared) {
+  // `tls` (null for plain HTTP) is the context the stream was made with, kept alive as long.
+  Session(Stream stream, Shared& shared, std::shared_ptr<asio::ssl::context> tls = nullptr)
+      : tls_(std::move(tls)), stream_(std::move(stream)), shared_(shared) {
     ++shared_.open;
   }
   ~Session() { --shared_.open; }
@@ -136,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  std::shared_ptr<asio::ssl::context> tls_;
   Stream stream_;
   Shared& shared_;
   beast::flat_buffer buffer_;
@@ -160,13 +169,19 @@ class BeastServer : public HttpServer {
   }
   ~BeastServer() override { stop(); }
 
-  void handle(const std::string& path, Handler handler) override {
-    shared_.handlers[path] = std::move(handler);
+  void handle(const std::string& path, Handler handler, const std::string& method) override {
+    shared_.routes[path] = Route{method, std::move(handler)};
+  }
+
+  void set_tls(const TlsMaterial& tls) override {
+    auto ctx = make_tls_context(tls);  // throws on a bad pair: the old one stays
+    std::lock_guard lock(tls_mu_);
+    tls_ = std::move(ctx);
   }
 
   void start(const std::string& address) override {
     try {
-      if (shared_.options.tls) tls_ = make_tls_context(*shared_.options.tls);
+      if (shared_.options.tls) tls_ = make_tls_context(*shared_.options.tls);  // before threads
       const auto [host, port] = split_address(address);
       const tcp::endpoint endpoint(asio::ip::make_address(host),
                                    static_cast<unsigned short>(std::stoi(port)));
@@ -194,8 +209,8 @@ class BeastServer : public HttpServer {
   int open_connections() const override { return shared_.open.load(); }
 
  private:
-  static std::unique_ptr<asio::ssl::context> make_tls_context(const TlsMaterial& tls) {
-    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  static std::shared_ptr<asio::ssl::context> make_tls_context(const TlsMaterial& tls) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                      asio::ssl::context::no_tlsv1_1);
@@ -218,10 +233,15 @@ class BeastServer : public HttpServer {
       socket.close(ignored);
       return;
     }
-    if (tls_) {
+    std::shared_ptr<asio::ssl::context> tls;
+    {
+      std::lock_guard lock(tls_mu_);
+      tls = tls_;
+    }
+    if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_),
-          shared_)
+          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared_,
+          tls)
           ->run();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_)
@@ -232,7 +252,8 @@ class BeastServer : public HttpServer {
   // Destroyed in reverse: the acceptor, then io_ (and with it every pending session), then the
   // TLS context and what the sessions share.
   Shared shared_;
-  std::unique_ptr<asio::ssl::context> tls_;
+  std::mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_;  // guarded by tls_mu_ once started
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;

@@ -19,6 +19,8 @@ struct Request {
   std::string method;
   std::string path;           // without the query
   std::string authorization;  // the Authorization header, as sent
+  std::string content_type;
+  std::string body;
 };
 
 struct Reply {
@@ -55,12 +57,16 @@ class ServerError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Serves GET on registered paths; another path is 404, another method 405. Handlers run on the
-// server's threads and must be thread-safe. Stops in its destructor.
+// Serves registered paths, each for one method; another path is 404, another method 405.
+// Handlers run on the server's threads and must be thread-safe. Stops in its destructor.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
-  virtual void handle(const std::string& path, Handler handler) = 0;  // before start()
+  // Before start().
+  virtual void handle(const std::string& path, Handler handler,
+                      const std::string& method = "GET") = 0;
+  // Serves new connections with this certificate from now on (a rotated one); thread-safe.
+  virtual void set_tls(const TlsMaterial& tls) = 0;
   // Binds "HOST:PORT" or ":PORT" (all interfaces); port 0 picks a free one. Throws ServerError
   // naming the address.
   virtual void start(const std::string& address) = 0;

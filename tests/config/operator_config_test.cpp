@@ -39,6 +39,12 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   const auto& c = l.config;
   EXPECT_EQ(c.metrics_bind_address, d.metrics_bind_address);
   EXPECT_EQ(c.metrics_secure, d.metrics_secure);
+  EXPECT_EQ(c.admission.enabled, d.admission.enabled);
+  EXPECT_EQ(c.admission.bind_address, d.admission.bind_address);
+  EXPECT_EQ(c.admission.url, d.admission.url);
+  EXPECT_EQ(c.admission.failure_policy, d.admission.failure_policy);
+  EXPECT_EQ(c.admission.timeout_seconds, d.admission.timeout_seconds);
+  EXPECT_EQ(c.admission.cert_dir, d.admission.cert_dir);
   EXPECT_EQ(c.metrics_cert_dir, d.metrics_cert_dir);
   EXPECT_EQ(c.health_probe_bind_address, d.health_probe_bind_address);
   EXPECT_EQ(c.leader_election.enabled, d.leader_election.enabled);
@@ -99,6 +105,15 @@ TEST(OperatorConfig, DurationsTooLargeAreErrorsNotOverflows) {
   auto l = load_operator_config(Written(
       "resyncPeriod: 4099276460824344802s\nleaderElection: {leaseDuration: 9999999999h}\n"));
   EXPECT_EQ(keys(l), (std::vector<std::string>{"resyncPeriod", "leaderElection.leaseDuration"}));
+}
+
+TEST(OperatorConfig, AdmissionIsCheckedKeyByKey) {
+  auto l = load_operator_config(Written(
+      "admission: {bindAddress: nowhere, url: 'http://x', failurePolicy: Sometimes, "
+      "timeoutSeconds: 60, certDirs: x}\n"));
+  EXPECT_EQ(keys(l), (std::vector<std::string>{"admission.failurePolicy", "admission.timeoutSeconds",
+                                                "admission.certDirs", "admission.bindAddress",
+                                                "admission.url"}));
 }
 
 TEST(ParseDuration, GoStyle) {

@@ -10,6 +10,14 @@
 namespace bulwark::server {
 namespace {
 
+Request get(const std::string& path, const std::string& authorization) {
+  Request r;
+  r.method = "GET";
+  r.path = path;
+  r.authorization = authorization;
+  return r;
+}
+
 class AccessFilterTest : public ::testing::Test {
  protected:
   AccessFilterTest() {
@@ -18,7 +26,7 @@ class AccessFilterTest : public ::testing::Test {
     handler = filter.wrap([](const Request&) { return Reply{200, "text/plain", "metrics\n"}; });
   }
   int status(const std::string& authorization, const std::string& path = "/metrics") {
-    return handler(Request{"GET", path, authorization}).status;
+    return handler(get(path, authorization)).status;
   }
 
   bulwark::testing::FakeClock clock;
@@ -69,10 +77,9 @@ TEST_F(AccessFilterTest, AnApiServerThatCannotBeAskedIs500AndNothingIsCached) {
 
 TEST_F(AccessFilterTest, TheCacheIsBounded) {
   AccessFilter small(reviewer, clock, std::chrono::seconds(60), 2);
-  for (int i = 0; i < 10; ++i)
-    small.check(Request{"GET", "/metrics", "Bearer t" + std::to_string(i)});
-  small.check(Request{"GET", "/metrics", "Bearer scraper-token"});
-  small.check(Request{"GET", "/metrics", "Bearer scraper-token"});
+  for (int i = 0; i < 10; ++i) small.check(get("/metrics", "Bearer t" + std::to_string(i)));
+  small.check(get("/metrics", "Bearer scraper-token"));
+  small.check(get("/metrics", "Bearer scraper-token"));
   EXPECT_EQ(reviewer.authentications, 11);  // the last one from the cache
 }
 

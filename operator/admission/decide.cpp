@@ -1,0 +1,106 @@
+#include "operator/admission/decide.h"
+
+#include <algorithm>
+
+#include "operator/document/json_writer.h"
+#include "operator/posture/engine.h"
+#include "operator/posture/workload.h"
+
+namespace bulwark::admission {
+
+using document::Value;
+
+namespace {
+
+constexpr std::string_view kJudgedKinds[] = {"Pod",       "Deployment", "StatefulSet",
+                                             "DaemonSet", "ReplicaSet", "ReplicationController",
+                                             "Job",       "CronJob"};
+
+// Whether an UPDATE changes what is judged: the pod template (metadata and spec) of a workload,
+// the spec of a pod. A pod's own labels and annotations are not its template: Bulwark's
+// quarantine label must pass, and Pod Security Admission ignores them on update too.
+bool template_changed(const Review& review) {
+  const auto now = posture::workload_from(review.object, review.kind);
+  const auto before = posture::workload_from(review.old_object, review.kind);
+  if (!now || !before) return true;
+  // Both come from the API server's own serialization, so equal trees print equal.
+  auto same = [](const Value* a, const Value* b) {
+    if (a == nullptr || b == nullptr) return a == b;
+    return document::to_json(*a) == document::to_json(*b);
+  };
+  if (review.kind == "Pod") return !same(now->pod_spec, before->pod_spec);
+  return !same(now->pod_spec, before->pod_spec) || !same(now->pod_metadata, before->pod_metadata);
+}
+
+bool needs_judging(const Review& review) {
+  if (!judged_kind(review.kind)) return false;
+  if (review.operation == "CREATE") return review.sub_resource.empty();
+  if (review.operation != "UPDATE") return false;
+  if (review.sub_resource == "ephemeralcontainers") return review.kind == "Pod";
+  return review.sub_resource.empty() && template_changed(review);
+}
+
+bool denies(const crds::SecurityPolicySpec& spec) {
+  return spec.enforcement.mode == crds::EnforcementMode::kEnforce &&
+         std::find(spec.enforcement.actions.begin(), spec.enforcement.actions.end(),
+                   crds::EnforcementAction::kDeny) != spec.enforcement.actions.end();
+}
+
+// "privileged: container "c" must not set securityContext.privileged=true
+// (spec.template.spec.containers[0].securityContext.privileged)"
+std::string line_of(const posture::Violation& v) {
+  return std::string(v.control) + ": " + v.message + (v.path.empty() ? "" : " (" + v.path + ")");
+}
+
+std::string describe(const Review& review) {
+  std::string name = review.name;
+  if (const Value* n = review.object.find({"metadata", "name"}); name.empty() && n != nullptr) {
+    name = n->str();  // a CREATE with generateName has a name only once admitted
+  }
+  return review.kind + " " + (review.namespace_name.empty() ? "" : review.namespace_name + "/") +
+         name;
+}
+
+}  // namespace
+
+bool judged_kind(std::string_view kind) {
+  return std::find(std::begin(kJudgedKinds), std::end(kJudgedKinds), kind) !=
+         std::end(kJudgedKinds);
+}
+
+Decision decide(const Review& review, const Context& context) {
+  Decision decision;
+  if (!needs_judging(review) || context.never_touch.count(review.namespace_name) > 0) {
+    return decision;
+  }
+  auto workload = posture::workload_from(review.object, review.kind);
+  if (!workload) return decision;
+  if (workload->namespace_name.empty()) workload->namespace_name = review.namespace_name;
+  // Without its labels, a namespace selector cannot match: never selected by label, rather than
+  // selected by every policy (evaluate's null means "offline scan: ignore the selector").
+  const crds::Labels no_labels;
+  const crds::Labels* labels =
+      context.namespace_labels != nullptr ? context.namespace_labels : &no_labels;
+  std::vector<std::string> refusals;
+  for (const auto& p : *context.policies) {
+    if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
+    const auto verdict = p.evaluator->evaluate(*workload, {context.now, nullptr});
+    if (verdict.violations.empty()) continue;
+    const bool refuse = denies(p.policy.spec);
+    for (const auto& v : verdict.violations) {
+      (refuse ? refusals : decision.warnings)
+          .push_back("policy " + p.policy.name + ": " + line_of(v));
+    }
+  }
+  if (!refusals.empty()) {
+    decision.outcome = Decision::Outcome::kDenied;
+    decision.message = "Bulwark refuses " + describe(review) + ", which violates:";
+    for (const auto& r : refusals) decision.message += "\n- " + r;
+    decision.message += "\nChange the fields named, or add an exemption to the policy.";
+  } else if (!decision.warnings.empty()) {
+    decision.outcome = Decision::Outcome::kWarned;
+  }
+  return decision;
+}
+
+}  // namespace bulwark::admission

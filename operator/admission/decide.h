@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crds/label_selector.h"
+#include "operator/admission/review.h"
+#include "reconcilers/policy_set.h"
+
+namespace bulwark::admission {
+
+// The kinds the webhook judges: a pod template, or a pod.
+bool judged_kind(std::string_view kind);
+
+// What decide() knows beyond the review. Pure: the caller reads the cache and the clock.
+struct Context {
+  const std::vector<reconcilers::LoadedPolicy>* policies = nullptr;
+  // The namespace's labels; null when the namespace is not known (then no policy that selects
+  // namespaces by label can select the object, and one without a namespace selector still does).
+  const crds::Labels* namespace_labels = nullptr;
+  std::set<std::string, std::less<>> never_touch;  // Bulwark's own namespace among them
+  std::chrono::system_clock::time_point now;
+};
+
+// The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):
+// - CREATE and UPDATE of the judged kinds, and UPDATE of pods/ephemeralcontainers, are judged
+//   with every active policy that selects the object; anything else is allowed unjudged;
+// - an UPDATE that leaves the pod template (a pod's spec) alone is allowed unjudged, so scaling,
+//   labelling and Bulwark's own patches always pass;
+// - a violation under a policy in Enforce with Deny refuses the object, naming each control,
+//   field path and policy; any other violation admits it with warnings.
+Decision decide(const Review& review, const Context& context);
+
+}  // namespace bulwark::admission

@@ -1,0 +1,90 @@
+#include "operator/admission/review.h"
+
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
+
+namespace bulwark::admission {
+
+using document::Value;
+
+namespace {
+
+std::string text_at(const Value& node, std::initializer_list<std::string_view> path) {
+  const Value* v = node.find(path);
+  return v != nullptr && v->is_scalar() ? std::string(v->str()) : std::string();
+}
+
+std::string required(const Value& request, std::initializer_list<std::string_view> path,
+                     std::string_view name) {
+  std::string text = text_at(request, path);
+  if (text.empty()) throw BadReview("the AdmissionReview's request has no " + std::string(name));
+  return text;
+}
+
+}  // namespace
+
+Review parse_review(const std::string& body) {
+  Value root;
+  try {
+    root = document::parse_json(body);
+  } catch (const document::ParseError& e) {
+    throw BadReview(std::string("the body is not JSON: ") + e.what());
+  }
+  if (!root.is_mapping()) throw BadReview("the body is not a JSON object");
+  const std::string api_version = text_at(root, {"apiVersion"});
+  const std::string kind = text_at(root, {"kind"});
+  if (api_version != "admission.k8s.io/v1" || kind != "AdmissionReview") {
+    throw BadReview("expected an admission.k8s.io/v1 AdmissionReview, not " +
+                    (api_version.empty() ? std::string("(no apiVersion)") : api_version) + " " +
+                    (kind.empty() ? std::string("(no kind)") : kind));
+  }
+  const Value* request = root.find("request");
+  if (request == nullptr || !request->is_mapping()) {
+    throw BadReview("the AdmissionReview has no request");
+  }
+  Review r;
+  r.uid = required(*request, {"uid"}, "uid");
+  r.kind = required(*request, {"kind", "kind"}, "kind.kind");
+  r.operation = required(*request, {"operation"}, "operation");
+  r.sub_resource = text_at(*request, {"subResource"});
+  r.namespace_name = text_at(*request, {"namespace"});
+  r.name = text_at(*request, {"name"});
+  r.user = text_at(*request, {"userInfo", "username"});
+  if (const Value* o = request->find("object"); o != nullptr) r.object = *o;
+  if (const Value* o = request->find("oldObject"); o != nullptr) r.old_object = *o;
+  if ((r.operation == "CREATE" || r.operation == "UPDATE") && !r.object.is_mapping()) {
+    throw BadReview("the AdmissionReview's " + r.operation + " request has no object");
+  }
+  return r;
+}
+
+std::string_view to_string(Decision::Outcome outcome) {
+  switch (outcome) {
+    case Decision::Outcome::kAllowed:
+      return "allowed";
+    case Decision::Outcome::kWarned:
+      return "warned";
+    case Decision::Outcome::kDenied:
+      return "denied";
+  }
+  return "allowed";
+}
+
+std::string review_response(const std::string& uid, const Decision& decision) {
+  Value review = Value::object();
+  review.set("apiVersion", Value::string("admission.k8s.io/v1"));
+  review.set("kind", Value::string("AdmissionReview"));
+  Value& response = review.child("response");
+  response.set("uid", Value::string(uid));
+  response.set("allowed", Value::boolean(decision.allowed()));
+  if (!decision.allowed()) {
+    response.child("status")
+        .set("code", Value::integer(403))
+        .set("reason", Value::string("Forbidden"))
+        .set("message", Value::string(decision.message));
+  }
+  if (!decision.warnings.empty()) response.set("warnings", Value::array(decision.warnings));
+  return document::to_json(review);
+}
+
+}  // namespace bulwark::admission

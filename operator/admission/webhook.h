@@ -1,0 +1,77 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "operator/admission/decide.h"
+#include "operator/base/clock.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/cache_reader.h"
+#include "operator/server/http_server.h"
+#include "reconcilers/policy_set.h"
+
+namespace bulwark::admission {
+
+// The webhook's name in the ValidatingWebhookConfiguration `bulwark` (deploy/operator).
+inline constexpr const char* kConfigurationName = "bulwark";
+inline constexpr const char* kWebhookName = "validate.bulwark.dev";
+
+struct WebhookOptions {
+  std::string bind_address = ":9443";
+  std::string url;                        // empty: the API server calls the Service
+  std::string failure_policy = "Ignore";  // or "Fail"
+  int timeout_seconds = 3;
+  std::string cert_dir;                            // tls.crt, tls.key, ca.crt; empty: self-signed
+  std::set<std::string, std::less<>> never_touch;  // the operator's own namespace among them
+  std::vector<std::string> certificate_names;      // for the self-signed certificate
+};
+
+// How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".
+using ReviewObserver = std::function<void(const std::string& operation, const std::string& kind,
+                                          std::string_view decision, base::Clock::Duration took)>;
+
+// The validating webhook (docs/api.md, Admission): POST /validate over HTTPS on the project's one
+// server. Every replica serves it. It judges with the shared PolicySet and the namespace cache,
+// answers 400 to what is not an AdmissionReview, and, until every cache has synced or when
+// judging fails, answers as the configured failurePolicy says (Ignore admits with a warning, Fail
+// refuses), counting an error. At start, and when the certificate changes, it patches the one
+// ValidatingWebhookConfiguration `bulwark`: its CA bundle, failure policy, timeout and (with
+// `url`) its client config; it never creates one.
+class Webhook {
+ public:
+  Webhook(WebhookOptions options, reconcilers::PolicySet& policies,
+          const runtime::CacheReader& namespaces, std::function<bool()> synced,
+          kube::KubeClient& client, base::Clock& clock, ReviewObserver observer = {});
+  ~Webhook();
+
+  server::Reply handle(const server::Request& request);
+  bool start();  // false (logged) when the server or the certificate cannot start
+  void stop();
+  int port() const;
+
+ private:
+  server::Reply answer(const Review& review);
+  server::TlsMaterial load_certificate();
+  void patch_configuration();
+  void watch_certificate();
+
+  WebhookOptions options_;
+  reconcilers::PolicySet& policies_;
+  const runtime::CacheReader& namespaces_;
+  std::function<bool()> synced_;
+  kube::KubeClient& client_;
+  base::Clock& clock_;
+  ReviewObserver observer_;
+  std::string ca_pem_;        // what the configuration's caBundle should hold
+  std::string loaded_stamp_;  // the certificate folder's stamp when last read ("" self-signed)
+  std::unique_ptr<server::HttpServer> server_;
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
+};
+
+}  // namespace bulwark::admission
