@@ -138,7 +138,8 @@ class Reader {
 
 void read_admission(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
   r.mapping(&v, full,
-            {"enabled", "bindAddress", "url", "failurePolicy", "timeoutSeconds", "certDir"},
+            {"enabled", "bindAddress", "url", "failurePolicy", "timeoutSeconds", "certDir",
+             "caValidity", "certificateValidity"},
             [&](const std::string& k, const Value& x, const std::string& f) {
               auto& a = c.admission;
               if (k == "enabled") r.boolean(x, f, a.enabled);
@@ -147,6 +148,8 @@ void read_admission(Reader& r, const Value& v, const std::string& full, Operator
               if (k == "failurePolicy") r.one_of(x, f, a.failure_policy, {"Ignore", "Fail"});
               if (k == "timeoutSeconds") r.integer(x, f, a.timeout_seconds, 1, 30);
               if (k == "certDir") r.str(x, f, a.cert_dir);
+              if (k == "caValidity") r.duration(x, f, a.ca_validity);
+              if (k == "certificateValidity") r.duration(x, f, a.certificate_validity);
             });
 }
 
@@ -254,6 +257,9 @@ std::vector<ConfigError> validate(const OperatorConfig& c) {
   }
   if (!c.admission.url.empty() && c.admission.url.rfind("https://", 0) != 0) {
     errors.push_back({"admission.url", "must be an https:// URL, not \"" + c.admission.url + "\""});
+  }
+  if (c.admission.certificate_validity > c.admission.ca_validity) {
+    errors.push_back({"admission.certificateValidity", "must not be longer than caValidity"});
   }
   const auto& le = c.leader_election;
   if (le.renew_deadline >= le.lease_duration) {

@@ -40,7 +40,9 @@ struct OperatorConfig {
     std::string url;                     // empty: the API server calls the Service bulwark-webhook
     std::string failure_policy = "Ignore";  // or Fail
     int timeout_seconds = 3;
-    std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: a self-signed certificate
+    std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: Bulwark's own CA, in a Secret
+    std::chrono::seconds ca_validity{24 * 365 * 3600};
+    std::chrono::seconds certificate_validity{24 * 90 * 3600};
   } admission;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};

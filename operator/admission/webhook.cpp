@@ -1,5 +1,6 @@
 #include "operator/admission/webhook.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,7 +20,8 @@ namespace {
 
 // An AdmissionReview holds the object and its old version, each at most about 1.5 MiB in etcd.
 constexpr std::size_t kMaxReviewBytes = 6 * 1024 * 1024;
-// How often a certificate folder is looked at for a rotated certificate.
+// How often the certificate's source is looked at for a rotation, at most (a tenth of the
+// certificate's life when that is shorter).
 constexpr auto kCertificatePoll = std::chrono::seconds(10);
 
 std::string read_file(const fs::path& path) {
@@ -110,24 +112,40 @@ server::Reply Webhook::answer(const Review& review) {
   return json_reply(review_response(review.uid, decision));
 }
 
-// The certificate folder's pair and CA; without a folder, or until its files appear (a Secret
-// that cert-manager has not filled yet), a self-signed certificate that is its own CA.
-server::TlsMaterial Webhook::load_certificate() {
-  if (options_.cert_dir.empty() || stamp(options_.cert_dir).empty()) {
-    auto tls = server::self_signed_certificate(options_.certificate_names);
-    ca_pem_ = tls.cert_pem;
-    logging::warn(
-        options_.cert_dir.empty()
-            ? std::string("admission: no admission.certDir, so a self-signed certificate made at "
-                          "start; with more than one replica each has its own and only the last "
-                          "to start is trusted")
-            : "admission: " + options_.cert_dir +
-                  " has no tls.crt, tls.key and ca.crt yet: a self-signed certificate until they "
-                  "appear");
-    return tls;
+// The certificate to serve at start: the folder's pair and CA (certDir), the shared one Bulwark
+// keeps in its Secret (no certDir), or, until either is there (a Secret cert-manager has not
+// filled, an API server that cannot be reached), a self-signed one nobody trusts yet: calls fail
+// and the failure policy applies, and readiness says why.
+server::TlsMaterial Webhook::initial_certificate() {
+  try {
+    if (auto loaded = load_certificate()) {
+      certificate_ready_ = true;
+      return *loaded;
+    }
+  } catch (const std::exception& e) {
+    logging::warn(std::string("admission: no certificate yet: ") + e.what());
+  }
+  auto tls = server::self_signed_certificate(options_.certificate_names);
+  ca_pem_ = tls.cert_pem;
+  return tls;
+}
+
+// The current certificate from its source, or nullopt when the folder has no files yet. Throws
+// when the files or the Secret cannot be read.
+std::optional<server::TlsMaterial> Webhook::load_certificate() {
+  if (options_.cert_dir.empty()) {
+    const WebhookCertificate c = keeper_->ensure();
+    ca_pem_ = c.ca_bundle;
+    loaded_stamp_ = c.version;
+    return c.serving;
   }
   // Stamped before reading: files that change while they are read are read again next time.
   const std::string stamped = stamp(options_.cert_dir);
+  if (stamped.empty()) {
+    logging::warn("admission: " + options_.cert_dir +
+                  " has no tls.crt, tls.key and ca.crt yet: not ready until they appear");
+    return std::nullopt;
+  }
   const fs::path dir(options_.cert_dir);
   server::TlsMaterial tls{read_file(dir / "tls.crt"), read_file(dir / "tls.key")};
   ca_pem_ = read_file(dir / "ca.crt");
@@ -136,11 +154,17 @@ server::TlsMaterial Webhook::load_certificate() {
 }
 
 bool Webhook::start() {
+  if (options_.cert_dir.empty()) {
+    keeper_ = std::make_unique<CertificateKeeper>(
+        KeeperOptions{options_.own_namespace, "bulwark-webhook-tls", options_.certificate_names,
+                      options_.ca_validity, options_.certificate_validity},
+        client_, clock_);
+  }
   server::ServerOptions o;
   o.max_body_bytes = kMaxReviewBytes;
   o.threads = 2;
   try {
-    o.tls = load_certificate();
+    o.tls = initial_certificate();
     server_ = server::make_http_server(o);
     server_->handle(
         "/validate", [this](const server::Request& r) { return handle(r); }, "POST");
@@ -150,9 +174,13 @@ bool Webhook::start() {
     return false;
   }
   logging::info("admission webhook on " + options_.bind_address + " (/validate, HTTPS)");
-  patch_configuration();
-  if (!options_.cert_dir.empty()) watcher_ = std::thread([this] { watch_certificate(); });
+  if (certificate_ready_) patch_configuration();
+  watcher_ = std::thread([this] { watch_certificate(); });
   return true;
+}
+
+std::string Webhook::unready_reason() const {
+  return certificate_ready_ ? "" : "admission: no trusted serving certificate yet";
 }
 
 void Webhook::stop() {
@@ -198,18 +226,28 @@ void Webhook::patch_configuration() {
   }
 }
 
-// cert-manager rotates the Secret's files in place: serve and trust the new pair when they change.
+// Looks again every poll: a rotated certificate (cert-manager's files, or the Secret another
+// replica renewed) is trusted first, in the configuration's caBundle, then served.
 void Webhook::watch_certificate() {
+  const auto poll = std::clamp<base::Clock::Duration>(options_.certificate_validity / 10,
+                                                      std::chrono::seconds(1), kCertificatePoll);
   while (!stopping_) {
-    base::sleep_unless_stopped(clock_, kCertificatePoll, stopping_);
-    const std::string now = stamp(options_.cert_dir);
-    if (stopping_ || now.empty() || now == loaded_stamp_) continue;
+    base::sleep_unless_stopped(clock_, poll, stopping_);
+    if (stopping_) break;
+    const std::string before = loaded_stamp_;
     try {
-      server_->set_tls(load_certificate());
-      logging::info("admission: certificate reloaded from " + options_.cert_dir);
+      if (!options_.cert_dir.empty() && stamp(options_.cert_dir) == before) continue;
+      const auto tls = load_certificate();
+      if (!tls || (loaded_stamp_ == before && certificate_ready_)) continue;
       patch_configuration();
+      server_->set_tls(*tls);
+      certificate_ready_ = true;
+      logging::info("admission: serving the certificate of " +
+                    (options_.cert_dir.empty() ? std::string("Secret bulwark-webhook-tls")
+                                               : options_.cert_dir));
     } catch (const std::exception& e) {
-      logging::warn("admission: cannot reload the certificate: " + std::string(e.what()));
+      loaded_stamp_ = before;
+      logging::warn("admission: cannot load the certificate: " + std::string(e.what()));
     }
   }
 }

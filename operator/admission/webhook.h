@@ -4,10 +4,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "operator/admission/certificate_keeper.h"
 #include "operator/admission/decide.h"
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
@@ -28,7 +30,10 @@ struct WebhookOptions {
   int timeout_seconds = 3;
   std::string cert_dir;                            // tls.crt, tls.key, ca.crt; empty: self-signed
   std::set<std::string, std::less<>> never_touch;  // the operator's own namespace among them
-  std::vector<std::string> certificate_names;      // for the self-signed certificate
+  std::vector<std::string> certificate_names;      // the serving certificate's names
+  std::string own_namespace;  // where Bulwark keeps its certificate (no cert_dir)
+  std::chrono::seconds ca_validity = std::chrono::hours(24 * 365);
+  std::chrono::seconds certificate_validity = std::chrono::hours(24 * 90);
 };
 
 // How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".
@@ -41,7 +46,9 @@ using ReviewObserver = std::function<void(const std::string& operation, const st
 // judging fails, answers as the configured failurePolicy says (Ignore admits with a warning, Fail
 // refuses), counting an error. At start, and when the certificate changes, it patches the one
 // ValidatingWebhookConfiguration `bulwark`: its CA bundle, failure policy, timeout and (with
-// `url`) its client config; it never creates one.
+// `url`) its client config; it never creates one. Its certificate comes from `cert_dir`, or from
+// the CertificateKeeper's Secret shared by every replica; a rotation is put in the caBundle
+// before it is served.
 class Webhook {
  public:
   Webhook(WebhookOptions options, reconcilers::PolicySet& policies,
@@ -50,13 +57,16 @@ class Webhook {
   ~Webhook();
 
   server::Reply handle(const server::Request& request);
-  bool start();  // false (logged) when the server or the certificate cannot start
+  bool start();  // false (logged) when the server cannot start
   void stop();
   int port() const;
+  // Why admission is not ready ("" when it is): no trusted certificate served yet.
+  std::string unready_reason() const;
 
  private:
   server::Reply answer(const Review& review);
-  server::TlsMaterial load_certificate();
+  server::TlsMaterial initial_certificate();
+  std::optional<server::TlsMaterial> load_certificate();
   void patch_configuration();
   void watch_certificate();
 
@@ -69,7 +79,9 @@ class Webhook {
   ReviewObserver observer_;
   std::string ca_pem_;        // what the configuration's caBundle should hold
   std::string loaded_stamp_;  // the certificate folder's stamp when last read ("" self-signed)
+  std::unique_ptr<CertificateKeeper> keeper_;  // without cert_dir
   std::unique_ptr<server::HttpServer> server_;
+  std::atomic<bool> certificate_ready_{false};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

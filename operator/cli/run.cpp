@@ -320,7 +320,10 @@ class OperatorControllers {
     o.timeout_seconds = cfg.admission.timeout_seconds;
     o.cert_dir = cfg.admission.cert_dir;
     o.never_touch.insert(cfg.never_touch_namespaces.begin(), cfg.never_touch_namespaces.end());
-    const std::string service = "bulwark-webhook." + operator_namespace(cfg) + ".svc";
+    o.own_namespace = operator_namespace(cfg);
+    o.ca_validity = cfg.admission.ca_validity;
+    o.certificate_validity = cfg.admission.certificate_validity;
+    const std::string service = "bulwark-webhook." + o.own_namespace + ".svc";
     o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
     webhook_ = std::make_unique<admission::Webhook>(
         std::move(o), policy_set_, manager.cache("namespaces"),
@@ -329,8 +332,9 @@ class OperatorControllers {
                    base::Clock::Duration took) {
           metrics.admission_review(operation, kind, decision, took);
         });
-    manager.add_runnable(
-        {"admission", [this] { return webhook_->start(); }, [this] { webhook_->stop(); }});
+    manager.add_runnable({"admission", [this] { return webhook_->start(); },
+                          [this] { webhook_->stop(); },
+                          [this] { return webhook_->unready_reason(); }});
   }
 
   kube::ClientWriter writer_;  // objects, status and Events

@@ -140,7 +140,11 @@ server::Reply Manager::readiness() const {
   for (const auto& c : caches_) {
     health.push_back({c->name, c->reflector->has_synced(), c->reflector->last_heard()});
   }
-  const std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
+  std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
+  for (const auto& r : runnables_) {
+    const std::string more = r.unready ? r.unready() : "";
+    if (!more.empty()) why += (why.empty() ? "" : "; ") + more;
+  }
   if (why.empty()) return server::Reply{200, "text/plain", "ok\n"};
   return server::Reply{503, "text/plain", why + "\n"};
 }

@@ -106,11 +106,13 @@ class Manager {
   void on_resync(std::function<void()> fn) { resync_.push_back(std::move(fn)); }
   // Something served on every replica, leader or not (the admission webhook): started with the
   // probe and metrics servers, stopped after the controllers. start() returns false, having
-  // logged why, when it cannot start; run() then returns 1.
+  // logged why, when it cannot start; run() then returns 1. /readyz fails while unready() says
+  // why.
   struct Runnable {
     std::string name;
     std::function<bool()> start;
     std::function<void()> stop;
+    std::function<std::string()> unready;  // why it is not ready ("" when it is); optional
   };
   void add_runnable(Runnable runnable) { runnables_.push_back(std::move(runnable)); }
   // Whether every cache has synced (what the start gate waits for).

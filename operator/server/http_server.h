@@ -79,6 +79,22 @@ std::unique_ptr<HttpServer> make_http_server(ServerOptions options = {});
 
 // A self-signed certificate (ECDSA P-256, valid a year) for `names` (DNS names or IP
 // addresses), for HTTPS without a certificate given, as controller-runtime serves its metrics.
+// It is its own CA (basicConstraints CA:TRUE), so a webhook's caBundle can hold it.
 TlsMaterial self_signed_certificate(const std::vector<std::string>& names);
+
+// A certificate (ECDSA P-256) made here: a CA (`ca`), or a server certificate for `names` (the
+// subject alternative names: DNS names or IP addresses), signed by `issuer` or, without one,
+// by itself. Valid from an hour ago (for clocks behind ours) for `validity`.
+struct CertificateRequest {
+  std::string common_name;
+  std::vector<std::string> names;
+  std::chrono::seconds validity;
+  bool ca = false;
+};
+TlsMaterial make_certificate(const CertificateRequest& request, const TlsMaterial* issuer);
+// Whether `ca_pem` signed `cert_pem` (the first certificate of each).
+bool issued_by(const std::string& cert_pem, const std::string& ca_pem);
+// When the first certificate of a PEM text expires; nullopt when it holds none.
+std::optional<std::chrono::system_clock::time_point> not_after(const std::string& cert_pem);
 
 }  // namespace bulwark::server

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <functional>
 #include <memory>
 
@@ -56,40 +57,104 @@ std::string pem_of(const std::function<int(BIO*)>& write) {
 
 }  // namespace
 
-TlsMaterial self_signed_certificate(const std::vector<std::string>& names) {
-  Key key = new_p256_key();
-  Cert cert(X509_new());
-  X509_set_version(cert.get(), 2);
+namespace {
+
+void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
+  if (ext == nullptr) throw ServerError("cannot write the certificate extension " + value);
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+void set_serial(X509* cert) {
   unsigned char serial[16];
   RAND_bytes(serial, sizeof serial);
   serial[0] &= 0x7f;  // positive
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
   BN_free(bn);
+}
+
+template <class T, T* (*Read)(BIO*, T**, pem_password_cb*, void*), void (*Free)(T*)>
+std::unique_ptr<T, Deleter<T, Free>> read_pem(const std::string& pem) {
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return std::unique_ptr<T, Deleter<T, Free>>(bio ? Read(bio.get(), nullptr, nullptr, nullptr)
+                                                  : nullptr);
+}
+
+}  // namespace
+
+TlsMaterial make_certificate(const CertificateRequest& request, const TlsMaterial* issuer) {
+  Key key = new_p256_key();
+  Cert cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  set_serial(cert.get());
+  // An hour back: clocks of the API server's nodes may be behind ours.
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60 * 60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 60 * 60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(request.validity.count()));
   X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  const std::string cn = names.empty() ? "bulwark" : names.front();
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  if (!names.empty()) {
-    X509V3_CTX v3;
-    X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
-    X509_EXTENSION* san =
-        X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, subject_alt_names(names).c_str());
-    if (san == nullptr) throw ServerError("cannot name " + cn + " in a certificate");
-    X509_add_ext(cert.get(), san, -1);
-    X509_EXTENSION_free(san);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(request.common_name.c_str()),
+                             -1, -1, 0);
+  auto issuer_cert =
+      issuer != nullptr ? read_pem<X509, PEM_read_bio_X509, X509_free>(issuer->cert_pem) : nullptr;
+  auto issuer_key =
+      issuer != nullptr
+          ? read_pem<EVP_PKEY, PEM_read_bio_PrivateKey, EVP_PKEY_free>(issuer->key_pem)
+          : nullptr;
+  if (issuer != nullptr && (!issuer_cert || !issuer_key)) {
+    throw ServerError("cannot read the issuing CA's certificate or key");
   }
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
-    throw ServerError("cannot sign a self-signed certificate");
+  X509* signer = issuer_cert ? issuer_cert.get() : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  if (request.ca && request.names.empty()) {
+    add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+    add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else if (request.ca) {  // a self-signed server certificate that is its own CA
+    add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+    add_extension(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyCertSign");
+    add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
+  } else {
+    add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
+    add_extension(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
+    add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
+  }
+  if (!request.names.empty()) {
+    add_extension(cert.get(), signer, NID_subject_alt_name, subject_alt_names(request.names));
+  }
+  if (X509_sign(cert.get(), issuer_key ? issuer_key.get() : key.get(), EVP_sha256()) == 0) {
+    throw ServerError("cannot sign a certificate for " + request.common_name);
   }
   return TlsMaterial{
       pem_of([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); }), pem_of([&](BIO* b) {
         return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
       })};
+}
+
+TlsMaterial self_signed_certificate(const std::vector<std::string>& names) {
+  // Its own CA: a webhook configuration's caBundle can hold it as it is.
+  return make_certificate(
+      {names.empty() ? "bulwark" : names.front(), names, std::chrono::hours(24 * 365), true},
+      nullptr);
+}
+
+bool issued_by(const std::string& cert_pem, const std::string& ca_pem) {
+  auto cert = read_pem<X509, PEM_read_bio_X509, X509_free>(cert_pem);
+  auto ca = read_pem<X509, PEM_read_bio_X509, X509_free>(ca_pem);
+  if (!cert || !ca) return false;
+  Key ca_key(X509_get_pubkey(ca.get()));
+  return X509_check_issued(ca.get(), cert.get()) == X509_V_OK && ca_key &&
+         X509_verify(cert.get(), ca_key.get()) == 1;
+}
+
+std::optional<std::chrono::system_clock::time_point> not_after(const std::string& cert_pem) {
+  auto cert = read_pem<X509, PEM_read_bio_X509, X509_free>(cert_pem);
+  if (!cert) return std::nullopt;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace bulwark::server

@@ -101,14 +101,19 @@ TEST_F(WebhookTest, StartPatchesOnlyTheOneConfigurationByWebhookName) {
   o.failure_policy = "Fail";
   o.timeout_seconds = 5;
   o.certificate_names = {"127.0.0.1"};
+  o.own_namespace = "bulwark-system";
   Webhook w(
       o, policy_set, namespaces, [] { return true; }, *client, clock);
-  transport->respond(200, "{}");
+  transport->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");  // no Secret yet
+  transport->echo(201);                                                            // it is made
+  transport->respond(200, "{}");                                                   // the patch
   ASSERT_TRUE(w.start());
   EXPECT_GT(w.port(), 0);
+  EXPECT_EQ(w.unready_reason(), "");
   w.stop();
-  ASSERT_EQ(transport->requests.size(), 1u);
-  const auto& r = transport->requests[0];
+  ASSERT_EQ(transport->requests.size(), 3u);
+  EXPECT_EQ(transport->requests[1].path, "/api/v1/namespaces/bulwark-system/secrets");
+  const auto& r = transport->requests[2];
   EXPECT_EQ(r.method, "PATCH");
   EXPECT_EQ(r.path,
             "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/bulwark");
@@ -127,10 +132,26 @@ TEST_F(WebhookTest, AMissingConfigurationIsNoFailure) {
   WebhookOptions o;
   o.bind_address = "127.0.0.1:0";
   o.certificate_names = {"127.0.0.1"};
+  o.own_namespace = "bulwark-system";
   Webhook w(
       o, policy_set, namespaces, [] { return true; }, *client, clock);
   transport->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");
+  transport->echo(201);
+  transport->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");
   EXPECT_TRUE(w.start());  // served; the API server just does not call it yet
+  w.stop();
+}
+
+TEST_F(WebhookTest, WithoutACertificateItServesButIsNotReady) {
+  WebhookOptions o;
+  o.bind_address = "127.0.0.1:0";
+  o.certificate_names = {"127.0.0.1"};
+  o.own_namespace = "bulwark-system";
+  Webhook w(
+      o, policy_set, namespaces, [] { return true; }, *client, clock);
+  transport->fail("connection refused");  // the Secret cannot be read
+  ASSERT_TRUE(w.start());
+  EXPECT_NE(w.unready_reason(), "");
   w.stop();
 }
 

@@ -45,6 +45,8 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.admission.failure_policy, d.admission.failure_policy);
   EXPECT_EQ(c.admission.timeout_seconds, d.admission.timeout_seconds);
   EXPECT_EQ(c.admission.cert_dir, d.admission.cert_dir);
+  EXPECT_EQ(c.admission.ca_validity, d.admission.ca_validity);
+  EXPECT_EQ(c.admission.certificate_validity, d.admission.certificate_validity);
   EXPECT_EQ(c.metrics_cert_dir, d.metrics_cert_dir);
   EXPECT_EQ(c.health_probe_bind_address, d.health_probe_bind_address);
   EXPECT_EQ(c.leader_election.enabled, d.leader_election.enabled);

@@ -23,6 +23,8 @@ class FakeTransport : public kube::HttpTransport {
     responses_.push_back({status, std::move(body), retry_after});
   }
   void fail(std::string message) { responses_.push_back({-1, std::move(message), std::nullopt}); }
+  // Answers `status` with the request's own body, as a create or update returns what it stored.
+  void echo(int status) { responses_.push_back({-2, std::to_string(status), std::nullopt}); }
   void stream(Stream s) { streams_.push_back(std::move(s)); }
 
   kube::HttpResponse send(const kube::HttpRequest& request) override {
@@ -32,6 +34,7 @@ class FakeTransport : public kube::HttpTransport {
     auto r = responses_.front();
     responses_.pop_front();
     if (r.status == -1) throw kube::TransportError(r.body);
+    if (r.status == -2) return {std::stoi(r.body), request.body, std::nullopt};
     return r;
   }
 
