@@ -3,7 +3,8 @@
 # with the operator's own credentials, every change its RBAC allows but
 # deploy/operator/admission-policy.yaml forbids is refused by the API server (pod templates, other
 # spec fields, other labels and annotations, owner references, finalizers, other
-# NetworkPolicies), and the changes Bulwark makes still go through. (Every operator e2e test also
+# NetworkPolicies, what its webhook configuration matches), and the changes Bulwark makes still
+# go through. (Every operator e2e test also
 # runs with the policies installed: lib.sh's install_prerequisites.)
 #   usage: e2e/operator/blast_radius_test.sh BULWARK_BINARY
 set -uo pipefail
@@ -30,6 +31,8 @@ api="https://127.0.0.1:$APISERVER_PORT"
 as_operator() {
   local type=application/merge-patch+json
   [ "$1" = POST ] && type=application/json
+  local body=${3:-}
+  [ "${body:0:1}" = "[" ] && type=application/json-patch+json
   curl -s -o "$work/answer" -w '%{http_code}' --cacert "$BULWARK_E2E_CLUSTER/pki/ca.crt" \
     -H "Authorization: Bearer $token" -H "Content-Type: $type" -X "$1" "$api$2" ${3:+-d "$3"}
 }
@@ -65,6 +68,14 @@ allowed "creating its own NetworkPolicy" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny","labels":{"app.kubernetes.io/managed-by":"bulwark"}},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}'
 allowed "changing it" PATCH $np/bulwark-default-deny '{"spec":{"policyTypes":["Ingress","Egress"]}}'
 allowed "deleting it" DELETE $np/bulwark-default-deny
+$kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
+vwc=/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/bulwark
+refused "widening what the webhook configuration matches" PATCH $vwc \
+  '[{"op":"replace","path":"/webhooks/0/namespaceSelector","value":{}}]'
+refused "changing the operations it is called for" PATCH $vwc \
+  '[{"op":"replace","path":"/webhooks/0/rules/0/operations","value":["DELETE"]}]'
+allowed "the configuration's timeout, failure policy and CA bundle" PATCH $vwc \
+  '[{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":5},{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"},{"op":"add","path":"/webhooks/0/clientConfig/caBundle","value":"Q0E="}]'
 # RBAC: patch and delete of NetworkPolicies only by Bulwark's names.
 code=$(as_operator DELETE $np/some-users-policy)
 [ "$code" = 403 ] && grep -q 'cannot delete resource' "$work/answer" \
