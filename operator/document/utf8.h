@@ -32,4 +32,13 @@ inline bool next_code_point(std::string_view text, std::size_t& i, std::uint32_t
   return true;
 }
 
+// Whether all of `text` is well-formed UTF-8.
+inline bool valid_utf8(std::string_view text) {
+  std::uint32_t cp = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!next_code_point(text, i, cp)) return false;
+  }
+  return true;
+}
+
 }  // namespace bulwark::document

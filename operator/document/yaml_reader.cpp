@@ -69,6 +69,14 @@ class TreeBuilder : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& text) override {
     charge({1, sizeof(Value) + text.size()}, mark);
+    // Found by fuzz_yaml_reader: yaml-cpp decodes the double-quoted escapes \N (U+0085) and \_
+    // (U+00A0) to single Latin-1 bytes, not UTF-8. Refused rather than passed on mangled.
+    if (!valid_utf8(text)) {
+      fail(
+          "a double-quoted string whose escapes decode to invalid UTF-8 (\\N or \\_ are not "
+          "supported: write the character itself)",
+          mark);
+    }
     if (in_key_position()) {
       // go-yaml's isMerge: a plain "<<" or one tagged !!merge; a quoted "<<" is a literal key.
       const bool merge = text == "<<" && (tag == "?" || tag == "tag:yaml.org,2002:merge");

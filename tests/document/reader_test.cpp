@@ -228,6 +228,15 @@ TEST(YamlReader, InvalidUtf8AndControlCharactersAreRefusedAsKubectlDoes) {
   EXPECT_EQ(ok[0].find("a")->str(), "caf\xc3\xa9 \xf0\x9f\x94\x92");
 }
 
+// Found by fuzz_yaml_reader: yaml-cpp turns these escapes into Latin-1 bytes, which would then
+// be written out as JSON that is not UTF-8.
+TEST(YamlReader, EscapesYamlCppDecodesToInvalidUtf8AreRefused) {
+  EXPECT_NE(parse_error("a: \"x\\Ny\"\n").find("decode to invalid UTF-8"), std::string::npos);
+  EXPECT_NE(parse_error("a: \"x\\_y\"\n").find("decode to invalid UTF-8"), std::string::npos);
+  auto ok = read_all_yaml("a: \"x\\Ly\"\n");  // U+2028, which yaml-cpp encodes properly
+  EXPECT_EQ(ok[0].find("a")->str(), "x\xe2\x80\xa8y");
+}
+
 TEST(JsonReader, DuplicateMembersAreRejectedNamingThePath) {
   std::istringstream in(R"({"spec":{"containers":[{"securityContext":)"
                         R"({"privileged":false,"privileged":true}}]}})");
