@@ -8,7 +8,7 @@ namespace bulwark::crds {
 // Every control ID of docs/api.md, Control IDs, the names users write in exemptions and read in
 // reports. The Pod Security Standards ones are spelled exactly as upstream Pod Security Admission's
 // check IDs.
-inline constexpr std::array<std::string_view, 27> kControlIds = {
+inline constexpr std::array<std::string_view, 37> kControlIds = {
     "privileged",
     "hostNamespaces",
     "hostPorts",
@@ -36,6 +36,16 @@ inline constexpr std::array<std::string_view, 27> kControlIds = {
     "resourceRequests",
     "automountServiceAccountToken",
     "networkDefaultDeny",
+    "rbacClusterAdmin",
+    "rbacWildcard",
+    "rbacSecretsRead",
+    "rbacPodExec",
+    "rbacWorkloadCreate",
+    "rbacEscalate",
+    "rbacNodeProxy",
+    "rbacWebhookWrite",
+    "rbacTokenCreate",
+    "rbacDefaultServiceAccount",
 };
 
 constexpr bool is_known_control(std::string_view id) {

@@ -442,6 +442,21 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
     s.read_bool("forbidAutomountToken", spec.service_account.forbid_automount_token);
   }
   {
+    Fields p(f.get("permissions"), "spec.permissions", errors);
+    p.read_strings("forbid", spec.permissions.forbid);
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < spec.permissions.forbid.size(); ++i) {
+      const std::string& id = spec.permissions.forbid[i];
+      const std::string field = "spec.permissions.forbid[" + std::to_string(i) + "]";
+      if (id.rfind("rbac", 0) != 0 || !is_known_control(id)) {
+        p.error(field, "must be an RBAC control ID (rbacClusterAdmin, rbacWildcard, ...), not \"" +
+                           id + "\"");
+      } else if (!seen.insert(id).second) {
+        p.error(field, "\"" + id + "\" is listed twice");
+      }
+    }
+  }
+  {
     Fields n(f.get("network"), "spec.network", errors);
     n.read_bool("defaultDeny", spec.network.default_deny);
     n.read_bool("allowDNSEgress", spec.network.allow_dns_egress);

@@ -73,6 +73,11 @@ struct ServiceAccountSpec {
   bool forbid_automount_token = false;
 };
 
+// The RBAC controls a policy judges (rbac*: docs/api.md, Control IDs); none by default.
+struct PermissionsSpec {
+  std::vector<std::string> forbid;
+};
+
 struct NetworkSpec {
   bool default_deny = true;
   bool allow_dns_egress = true;
@@ -103,6 +108,7 @@ struct SecurityPolicySpec {
   ImagesSpec images;
   ResourcesSpec resources;
   ServiceAccountSpec service_account;
+  PermissionsSpec permissions;
   NetworkSpec network;
   EnforcementSpec enforcement;
   std::vector<Exemption> exemptions;

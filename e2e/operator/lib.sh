@@ -37,9 +37,10 @@ stop_operator() {
 kubectl="$BIN/kubectl"
 passed=0 failed=0
 
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+# Each verdict carries the seconds since the test began, so a failure in CI shows how late it came.
+ok() { echo "PASS: $1 (${SECONDS}s)"; passed=$((passed + 1)); }
 fail() {
-  echo "FAIL: $1"; failed=$((failed + 1))
+  echo "FAIL: $1 (${SECONDS}s)"; failed=$((failed + 1))
   for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
 }
 # eventually SECONDS CMD...: poll CMD until it succeeds or the deadline passes.

@@ -9,6 +9,7 @@
 #include "operator/document/reader.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
+#include "operator/rbac/rbac.h"
 
 namespace bulwark::cli {
 
@@ -70,7 +71,8 @@ class Scanner {
         apply_match_(apply_match),
         writer_(make_report_writer(options.format, out, options.color)),
         err_(err),
-        context_{now} {}
+        context_{now},
+        judge_permissions_(!evaluator_.spec().permissions.forbid.empty()) {}
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
     if (path == "-") {
@@ -95,6 +97,7 @@ class Scanner {
   }
 
   int finish(const std::vector<std::string>& paths) {
+    judge_pending();
     if (summary_.documents == 0 && summary_.errors == 0) {
       // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
       std::string names;
@@ -213,22 +216,76 @@ class Scanner {
   }
 
   void scan_object(const std::string& name, std::size_t index, const Value& object) {
+    if (judge_permissions_ && read_rbac(object)) return;
     auto workload = posture::workload_from(object);
     if (!workload) {
       ++summary_.skipped;
       return;
     }
-    if (apply_match_ && !evaluator_.selects(*workload, nullptr)) {
+    if (judge_permissions_) {
+      // Judged once every file is read: the roles and bindings may come after the workload.
+      pending_.push_back({name, index, object});
+      return;
+    }
+    judge(name, index, object, *workload);
+  }
+
+  // Roles and bindings of the scanned files join the graph the workloads are judged against.
+  // Objects without a namespace are in "default", as kubectl would create them there.
+  bool read_rbac(const Value& object) {
+    const Value* kind = object.find("kind");
+    const Value* api = object.find("apiVersion");
+    if (kind == nullptr || api == nullptr ||
+        api->str().rfind("rbac.authorization.k8s.io/", 0) != 0) {
+      return false;
+    }
+    Value copy = object;
+    if (kind->str() == "Role" || kind->str() == "RoleBinding") {
+      Value& ns = copy.child("metadata");
+      if (ns.find("namespace") == nullptr || ns.find("namespace")->str().empty()) {
+        ns.set("namespace", Value::string("default"));
+      }
+    }
+    if (auto role = rbac::read_role(copy, kind->str())) {
+      rbac_.put_role(std::move(*role));
+    } else if (auto binding = rbac::read_binding(copy, kind->str())) {
+      rbac_.put_binding(std::move(*binding));
+    } else {
+      return false;
+    }
+    ++summary_.skipped;
+    return true;
+  }
+
+  void judge_pending() {
+    if (pending_.empty()) return;
+    rbac_.aggregate();
+    for (const auto& p : pending_) {
+      auto workload = posture::workload_from(p.object);
+      const rbac::Account account{
+          workload->namespace_name.empty() ? "default" : workload->namespace_name,
+          posture::service_account_of(*workload)};
+      const rbac::Permissions permissions = rbac_.permissions_of(account);
+      context_.permissions = &permissions;
+      judge(p.file, p.index, p.object, *workload);
+      context_.permissions = nullptr;
+    }
+    pending_.clear();
+  }
+
+  void judge(const std::string& name, std::size_t index, const Value& object,
+             const posture::Workload& workload) {
+    if (apply_match_ && !evaluator_.selects(workload, nullptr)) {
       ++summary_.not_selected;
       return;
     }
     ScanResult r;
     r.file = name;
     r.document = index;
-    r.kind = workload->kind;
-    r.namespace_name = workload->namespace_name;
-    r.name = workload->name;
-    r.verdict = evaluator_.evaluate(*workload, context_);
+    r.kind = workload.kind;
+    r.namespace_name = workload.namespace_name;
+    r.name = workload.name;
+    r.verdict = evaluator_.evaluate(workload, context_);
     r.lines.reserve(r.verdict.violations.size());
     for (const auto& v : r.verdict.violations) r.lines.push_back(line_for(object, v.path));
 
@@ -259,6 +316,15 @@ class Scanner {
   std::ostream& err_;
   posture::EvaluationContext context_;
   ScanSummary summary_;
+  // With RBAC controls on: the files' roles and bindings, and the workloads waiting for them.
+  struct Pending {
+    std::string file;
+    std::size_t index;
+    Value object;
+  };
+  bool judge_permissions_;
+  rbac::RbacGraph rbac_;
+  std::vector<Pending> pending_;
 };
 
 }  // namespace

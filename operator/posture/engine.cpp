@@ -3,12 +3,14 @@
 #include <algorithm>
 
 #include "operator/posture/check.h"
+#include "operator/rbac/permission_checks.h"
 
 namespace bulwark::posture {
 
 using crds::Severity;
 using detail::Findings;
 using detail::PodView;
+using document::Value;
 
 std::string_view to_string(Posture p) {
   switch (p) {
@@ -37,6 +39,16 @@ constexpr OwnControl kOwnControls[] = {
     {"resourceRequests", Severity::kLow},
     {"automountServiceAccountToken", Severity::kMedium},
     {"networkDefaultDeny", Severity::kHigh},
+    {"rbacClusterAdmin", Severity::kCritical},
+    {"rbacWildcard", Severity::kMedium},
+    {"rbacSecretsRead", Severity::kHigh},
+    {"rbacPodExec", Severity::kHigh},
+    {"rbacWorkloadCreate", Severity::kHigh},
+    {"rbacEscalate", Severity::kCritical},
+    {"rbacNodeProxy", Severity::kHigh},
+    {"rbacWebhookWrite", Severity::kHigh},
+    {"rbacTokenCreate", Severity::kHigh},
+    {"rbacDefaultServiceAccount", Severity::kLow},
 };
 
 bool contains(const std::vector<std::string>& list, std::string_view item) {
@@ -44,6 +56,14 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
 }
 
 }  // namespace
+
+std::string service_account_of(const Workload& workload) {
+  for (std::string_view key : {"serviceAccountName", "serviceAccount"}) {
+    const Value* v = workload.pod_spec->find(key);
+    if (v != nullptr && !v->str().empty()) return std::string(v->str());
+  }
+  return "default";
+}
 
 Severity severity_of(std::string_view control) {
   for (const auto& c : detail::pss_checks()) {
@@ -96,6 +116,10 @@ std::vector<std::string_view> PolicyEvaluator::controls() const {
   if (spec_.resources.require_limits) ids.push_back("resourceLimits");
   if (spec_.resources.require_requests) ids.push_back("resourceRequests");
   if (spec_.service_account.forbid_automount_token) ids.push_back("automountServiceAccountToken");
+  for (const auto& c : rbac::permission_controls()) {
+    const auto& forbid = spec_.permissions.forbid;
+    if (std::find(forbid.begin(), forbid.end(), c.id) != forbid.end()) ids.push_back(c.id);
+  }
   return ids;
 }
 
@@ -107,6 +131,31 @@ bool PolicyEvaluator::selects(const Workload& workload,
   if (namespace_labels != nullptr && !m.namespace_selector.matches(*namespace_labels)) return false;
   return m.workload_selector.matches(workload.labels);
 }
+
+namespace {
+
+// imageVulnerabilities: anything worse than `max` in the workload's reports violates.
+void judge_vulnerabilities(const VulnerabilityCounts& v, Severity max, const std::string& spec_path,
+                           std::vector<Violation>& out) {
+  const std::pair<Severity, int> counts[] = {{Severity::kCritical, v.critical},
+                                             {Severity::kHigh, v.high},
+                                             {Severity::kMedium, v.medium},
+                                             {Severity::kLow, v.low}};
+  std::string found;
+  for (const auto& [severity, n] : counts) {
+    // Severity orders worst first: anything worse than the maximum allowed violates.
+    if (severity >= max || n <= 0) continue;
+    found += (found.empty() ? "" : ", ") + std::to_string(n) + " " +
+             std::string(crds::to_string(severity));
+  }
+  if (found.empty()) return;
+  out.push_back({"imageVulnerabilities", severity_of("imageVulnerabilities"),
+                 "images have vulnerabilities above " + std::string(crds::to_string(max)) + ": " +
+                     found + (v.source.empty() ? "" : " (" + v.source + ")"),
+                 spec_path + ".containers"});
+}
+
+}  // namespace
 
 Verdict PolicyEvaluator::evaluate(const Workload& workload,
                                   const EvaluationContext& context) const {
@@ -147,26 +196,15 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     detail::check_automount_token(pod, f);
   }
 
+  if (context.permissions != nullptr && !spec_.permissions.forbid.empty()) {
+    const std::string path = pod.spec_path + ".serviceAccountName";
+    for (auto& f : rbac::judge_permissions(*context.permissions, spec_.permissions.forbid)) {
+      out.push_back({f.control, severity_of(f.control), std::move(f.message), path});
+    }
+  }
+
   if (images.max_severity && context.vulnerabilities != nullptr) {
-    const auto& v = *context.vulnerabilities;
-    const std::pair<Severity, int> counts[] = {{Severity::kCritical, v.critical},
-                                               {Severity::kHigh, v.high},
-                                               {Severity::kMedium, v.medium},
-                                               {Severity::kLow, v.low}};
-    std::string found;
-    for (const auto& [severity, n] : counts) {
-      // Severity orders worst first: anything worse than the maximum allowed violates.
-      if (severity >= *images.max_severity || n <= 0) continue;
-      found += (found.empty() ? "" : ", ") + std::to_string(n) + " " +
-               std::string(crds::to_string(severity));
-    }
-    if (!found.empty()) {
-      out.push_back({"imageVulnerabilities", severity_of("imageVulnerabilities"),
-                     "images have vulnerabilities above " +
-                         std::string(crds::to_string(*images.max_severity)) + ": " + found +
-                         (v.source.empty() ? "" : " (" + v.source + ")"),
-                     pod.spec_path + ".containers"});
-    }
+    judge_vulnerabilities(*context.vulnerabilities, *images.max_severity, pod.spec_path, out);
   }
 
   // Exemptions move what they excuse aside; expired ones no longer apply.

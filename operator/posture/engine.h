@@ -10,6 +10,10 @@
 #include "operator/posture/violation.h"
 #include "operator/posture/workload.h"
 
+namespace bulwark::rbac {
+struct Permissions;
+}
+
 namespace bulwark::posture {
 
 namespace detail {
@@ -32,7 +36,14 @@ struct EvaluationContext {
   std::chrono::system_clock::time_point now;
   // Null when unknown (offline scans, or no report yet): images.maxSeverity is then not judged.
   const VulnerabilityCounts* vulnerabilities = nullptr;
+  // What the workload's ServiceAccount may do (the cluster's RBAC, or the scanned files'). Null
+  // when unknown: spec.permissions is then not judged.
+  const rbac::Permissions* permissions = nullptr;
 };
+
+// The ServiceAccount a pod template runs as: serviceAccountName, the deprecated serviceAccount,
+// or "default".
+std::string service_account_of(const Workload& workload);
 
 enum class Posture { kCompliant, kViolating, kExempt };
 std::string_view to_string(Posture p);

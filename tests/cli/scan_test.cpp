@@ -302,6 +302,46 @@ TEST(ScanFormats, PolicyMatchAndExemptionsApply) {
   EXPECT_NE(out.find("\"notSelected\":1"), std::string::npos);
 }
 
+// A chart whose Deployment runs as an account the same chart binds to cluster-admin fails in CI,
+// wherever in the files the binding comes; the finding names the chain and the line of
+// serviceAccountName.
+TEST(ScanPermissions, RolesAndBindingsOfTheScannedFilesAreResolvedAmongThemselves) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n  images: {forbidLatestTag: false}\n"
+              "  permissions: {forbid: [rbacClusterAdmin, rbacSecretsRead]}\n");
+  d.write("chart/a-deploy.yaml",
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+          "spec:\n  template:\n    spec:\n      serviceAccountName: web\n"
+          "      containers: [{name: a, image: i:1}]\n---\n"
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: quiet, namespace: shop}\n"
+          "spec:\n  template:\n    spec:\n      containers: [{name: a, image: i:1}]\n");
+  d.write("chart/b-rbac.yaml",
+          "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+          "metadata: {name: web-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: "
+          "ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: web, "
+          "namespace: shop}]\n");
+  ScanOptions o;
+  o.paths = {d.path() + "/chart"};
+  o.policy_file = policy;
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  EXPECT_NE(out.find("ClusterRoleBinding/web-admin -> ClusterRole/cluster-admin rules[0]"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"control\":\"rbacClusterAdmin\""), std::string::npos);
+  EXPECT_NE(out.find("\"control\":\"rbacSecretsRead\""), std::string::npos);
+  EXPECT_NE(out.find("\"line\":7"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"compliant\":1"), std::string::npos) << out;
+  // Without the policy's permissions the same files pass.
+  o.policy_file.clear();
+  o.level = crds::PssLevel::kBaseline;
+  EXPECT_EQ(scan(o, "", out, err), kExitClean) << out;
+}
+
 // The evasion issue, item by item, as a user meets it: exit status and report.
 TEST(ScanEvasion, Yaml11BooleansAndIntegersReadAsKubernetesReadsThem) {
   // A restricted-clean pod but for one field, spelled as the API server reads true or 0.

@@ -48,6 +48,20 @@ TEST_F(CrdSchema, ExemptionControlsAreExactlyTheKnownControlIds) {
   EXPECT_EQ(ids, std::vector<std::string>(kControlIds.begin(), kControlIds.end()));
 }
 
+TEST_F(CrdSchema, PermissionControlsAreExactlyTheRbacControlIdsAndNoneByDefault) {
+  const Value* forbid = field({"permissions", "forbid"});
+  ASSERT_NE(forbid, nullptr);
+  std::vector<std::string> rbac;
+  for (auto id : kControlIds) {
+    if (id.rfind("rbac", 0) == 0) rbac.emplace_back(id);
+  }
+  EXPECT_EQ(rbac.size(), 10u);
+  EXPECT_EQ(strings(forbid->find({"items", "enum"})), rbac);
+  EXPECT_TRUE(forbid->find("default")->items.empty());
+  EXPECT_TRUE(field({"permissions"})->find("default")->members.empty());
+  EXPECT_TRUE(SecurityPolicySpec{}.permissions.forbid.empty());
+}
+
 TEST_F(CrdSchema, KindsAreExactlyTheWorkloadKindsTable) {
   std::vector<std::string> table;
   for (const auto& k : posture::kWorkloadKinds) table.emplace_back(k.kind);

@@ -102,6 +102,20 @@ TEST(SecurityPolicy, ErrorsNameTheField) {
   EXPECT_NE(r.errors[2].message.find("strict"), std::string::npos);
 }
 
+TEST(SecurityPolicy, PermissionsForbidTakesRbacControlsOnlyOnceEach) {
+  auto ok = parse(kHeader + "spec:\n  permissions: {forbid: [rbacClusterAdmin, rbacPodExec]}\n");
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(ok.policy.spec.permissions.forbid,
+            (std::vector<std::string>{"rbacClusterAdmin", "rbacPodExec"}));
+  auto bad = parse(kHeader +
+                   "spec:\n  permissions: {forbid: [privileged, rbacAll, rbacWildcard, "
+                   "rbacWildcard], allow: []}\n");
+  EXPECT_EQ(fields(bad),
+            (std::vector<std::string>{"spec.permissions.forbid[0]", "spec.permissions.forbid[1]",
+                                      "spec.permissions.forbid[3]", "spec.permissions.allow"}));
+  EXPECT_NE(bad.errors[0].message.find("RBAC control"), std::string::npos);
+}
+
 TEST(SecurityPolicy, LabelKeysAndValuesTheSchemaCannotCheck) {
   auto r = parse(kHeader + R"(spec:
   match:
