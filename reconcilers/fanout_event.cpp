@@ -19,6 +19,8 @@ std::string FanoutEvent::key() const {
       return std::string("report") + kSeparator + object;
     case Type::kPolicy:
       return std::string("policy") + kSeparator + object;
+    case Type::kAccount:
+      return std::string("account") + kSeparator + object;
   }
   return "everything";
 }
@@ -31,6 +33,7 @@ std::optional<FanoutEvent> FanoutEvent::parse(std::string_view key) {
   if (type == "namespace") return of_namespace(std::string(rest));
   if (type == "report") return of_report(std::string(rest));
   if (type == "policy") return of_policy(std::string(rest));
+  if (type == "account") return of_account(std::string(rest));
   if (type == "workload") {
     const auto second = rest.find(kSeparator);
     if (second == std::string_view::npos) return std::nullopt;

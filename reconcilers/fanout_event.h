@@ -16,10 +16,13 @@ struct FanoutEvent {
     kNamespace,            // a namespace changed: its workloads
     kWorkload,             // a workload object (of `kind`) changed: its top-level workload
     kVulnerabilityReport,  // a report changed: the workload it is about
+    kAccount,              // a ServiceAccount's permissions changed: the workloads running as it
   };
   Type type = Type::kEverything;
-  std::string kind;    // kWorkload: the object's kind ("Pod")
-  std::string object;  // "ns/name"; the namespace's name for kNamespace, the policy's for kPolicy
+  std::string kind;  // kWorkload: the object's kind ("Pod")
+  // "ns/name" (kAccount: the account's); the namespace's name for kNamespace, the policy's for
+  // kPolicy.
+  std::string object;
 
   static FanoutEvent everything() { return {Type::kEverything, "", ""}; }
   static FanoutEvent of_namespace(std::string name) { return {Type::kNamespace, "", name}; }
@@ -27,6 +30,7 @@ struct FanoutEvent {
     return {Type::kWorkload, std::move(kind), std::move(key)};
   }
   static FanoutEvent of_policy(std::string name) { return {Type::kPolicy, "", std::move(name)}; }
+  static FanoutEvent of_account(std::string key) { return {Type::kAccount, "", std::move(key)}; }
   static FanoutEvent of_report(std::string key) {
     return {Type::kVulnerabilityReport, "", std::move(key)};
   }

@@ -23,7 +23,7 @@ bool same_entries(const std::vector<PolicySummary::Entry>& a,
                   const std::vector<PolicySummary::Entry>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
     return x.namespace_name == y.namespace_name && x.kind == y.kind && x.name == y.name &&
-           x.controls == y.controls;
+           x.controls == y.controls && x.details == y.details;
   });
 }
 
@@ -46,8 +46,10 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
   out.summary.score = count_at(s, "score", -1);  // absent differs from any real score
   for (const auto& v : document::items_of(status->find("violations"))) {
     PolicySummary::Entry e{
-        text_at(v, "namespace"), text_at(v, "kind"), text_at(v, "name"), {}, crds::Severity::kLow};
+        text_at(v, "namespace"), text_at(v, "kind"), text_at(v, "name"), {}, crds::Severity::kLow,
+        {}};
     for (const auto& c : document::items_of(v.find("controls"))) e.controls.emplace_back(c.str());
+    for (const auto& d : document::items_of(v.find("details"))) e.details.emplace_back(d.str());
     out.summary.violations.push_back(std::move(e));
   }
   if (const Value* t = status->find("lastEvaluated")) out.last_evaluated = t->str();
@@ -68,11 +70,13 @@ Value PolicyStatus::to_value() const {
       .set("score", Value::integer(summary.score));
   Value violations = Value::array();
   for (const auto& v : summary.violations) {
-    violations.push(Value::object()
-                        .set("namespace", Value::string(v.namespace_name))
-                        .set("kind", Value::string(v.kind))
-                        .set("name", Value::string(v.name))
-                        .set("controls", Value::array(v.controls)));
+    Value entry = Value::object();
+    entry.set("namespace", Value::string(v.namespace_name))
+        .set("kind", Value::string(v.kind))
+        .set("name", Value::string(v.name))
+        .set("controls", Value::array(v.controls));
+    if (!v.details.empty()) entry.set("details", Value::array(v.details));
+    violations.push(std::move(entry));
   }
   status.set("violations", std::move(violations))
       .set("lastEvaluated", Value::string(last_evaluated));

@@ -13,7 +13,7 @@ bool same(const WorkloadRecord& a, const WorkloadRecord& b) {
   for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
     const auto &x = a.outcomes[i], &y = b.outcomes[i];
     if (x.policy != y.policy || x.posture != y.posture || x.controls != y.controls ||
-        x.enforced != y.enforced) {
+        x.enforced != y.enforced || x.details != y.details) {
       return false;
     }
   }
@@ -68,7 +68,8 @@ PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_
           break;
         case posture::Posture::kViolating:
           ++s.violating;
-          s.violations.push_back({r.namespace_name, r.kind, r.name, o.controls, o.worst});
+          s.violations.push_back(
+              {r.namespace_name, r.kind, r.name, o.controls, o.worst, o.details});
           break;
       }
       if (o.enforced) ++s.quarantined;

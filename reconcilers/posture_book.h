@@ -18,6 +18,9 @@ struct PolicyOutcome {
   std::vector<std::string> controls;            // violated control IDs, sorted, unique
   crds::Severity worst = crds::Severity::kLow;  // of those controls; meaningless when none
   bool enforced = false;  // this policy quarantined the workload or scaled it to zero
+  // "control: message" of the findings whose message is the news (RBAC: the chain that grants
+  // the permission), for status and Events; the other controls' messages stay in scan and logs.
+  std::vector<std::string> details;
 };
 
 // The last verdict written for one top-level workload.
@@ -40,6 +43,7 @@ struct PolicySummary {
     std::string namespace_name, kind, name;
     std::vector<std::string> controls;
     crds::Severity worst;
+    std::vector<std::string> details;  // PolicyOutcome::details
   };
   std::vector<Entry> violations;  // worst first, at most the limit asked for
 };

@@ -6,6 +6,9 @@ namespace bulwark::reconcilers {
 
 namespace {
 
+// At most this many details per policy and workload: a status holds up to 100 workloads.
+constexpr std::size_t kMaxDetails = 10;
+
 // The earliest expiry, after `now`, of an exemption of `spec` that covers namespace `ns`.
 std::optional<std::chrono::system_clock::time_point> next_lapse(
     const crds::SecurityPolicySpec& spec, const std::string& ns,
@@ -37,11 +40,14 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     if (!selects_namespace(spec, ns, namespace_labels)) continue;
     if (!p.evaluator->selects(workload, &namespace_labels)) continue;
     const auto verdict = p.evaluator->evaluate(workload, context);
-    PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false};
+    PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false, {}};
     std::set<std::string> mine;
     for (const auto& v : verdict.violations) {
       mine.emplace(v.control);
       outcome.worst = std::min(outcome.worst, v.severity);
+      if (v.control.rfind("rbac", 0) == 0 && outcome.details.size() < kMaxDetails) {
+        outcome.details.push_back(std::string(v.control) + ": " + v.message);
+      }
     }
     outcome.controls.assign(mine.begin(), mine.end());
     j.controls.insert(mine.begin(), mine.end());

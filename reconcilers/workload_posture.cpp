@@ -233,6 +233,25 @@ std::vector<std::string> WorkloadPostureReconciler::all_keys() const {
   return {keys.begin(), keys.end()};
 }
 
+std::vector<std::string> WorkloadPostureReconciler::keys_running_as(
+    const std::string& account_key) const {
+  const auto slash = account_key.find('/');
+  const std::string ns = account_key.substr(0, slash), name = account_key.substr(slash + 1);
+  std::set<std::string> keys;
+  for (const auto& w : kWorkloadKinds) {
+    const auto* cache = sources_.workloads.of(w.kind);
+    for (const auto& key : cache->keys_in_namespace(ns)) {
+      auto o = cache->get(key);
+      if (o == nullptr) continue;
+      const auto workload = posture::workload_from(*o, w.kind);
+      if (workload && posture::service_account_of(*workload) == name) {
+        keys.insert(top_owner_key(w.kind, *o, sources_.workloads));
+      }
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
 std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view kind,
                                                                 const Value& object) const {
   const std::string uid = str_at(object, {"metadata", "uid"});
@@ -450,7 +469,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const auto policies = sources_.policies.current();
   const auto vulnerabilities = vulnerabilities_for(t, *policies);
   const auto now = clock_.wall_now();
-  const posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr};
+  // Held for the judgement: a change to the account's RBAC meanwhile makes a new one.
+  const auto permissions =
+      sources_.rbac != nullptr
+          ? sources_.rbac->permissions_of({t.ns, posture::service_account_of(*workload)})
+          : nullptr;
+  const posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr,
+                                           permissions.get()};
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context);
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
@@ -484,13 +509,32 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   return requeue_at(judgement.next_expiry, now);
 }
 
+namespace {
+
+// The details of the outcomes, for a PolicyViolation Event: "; " and each, within what an Event's
+// message holds comfortably.
+std::string details_of(const std::vector<PolicyOutcome>& outcomes) {
+  constexpr std::size_t kMaxMessage = 900;
+  std::string out;
+  for (const auto& o : outcomes) {
+    for (const auto& d : o.details) {
+      if (out.size() + d.size() + 2 > kMaxMessage) return out + "; ...";
+      out += "; " + d;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJudgement& j,
                                               const Written& w) {
   const std::string violations = join({j.controls.begin(), j.controls.end()});
   if (j.posture == posture::Posture::kViolating &&
       (w.posture_before != "violating" || w.violations_before != std::optional(violations))) {
     events_.record(t.ref, EventType::kWarning, event_reasons::kPolicyViolation,
-                   "violates " + violations + " (policies " + join(j.selecting) + ")");
+                   "violates " + violations + " (policies " + join(j.selecting) + ")" +
+                       details_of(j.outcomes));
   }
   const bool scaled = w.replica_action == Remediation::kScaleToZero;
   if (w.labelled > 0 || scaled) {
@@ -660,6 +704,13 @@ void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
     for (const auto& k : posture.all_keys()) posture_queue.add(k);
     return;
   }
+  if (e.type == Type::kAccount) {
+    for (const auto& k : posture.keys_running_as(e.object)) {
+      if (hooks.event_routed) hooks.event_routed(e.key(), k);
+      posture_queue.add(k);
+    }
+    return;
+  }
   std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
   if (e.type == Type::kVulnerabilityReport) {
     auto report = reports != nullptr ? reports->get(e.object) : nullptr;
@@ -672,6 +723,29 @@ void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
   for (const auto& k : posture.keys_for(kind, object)) {
     if (hooks.event_routed) hooks.event_routed(e.key(), k);
     posture_queue.add(k);
+  }
+}
+
+// The RBAC caches update the index on the reflector's thread, before anything they enqueue can be
+// reconciled (as the policy set is invalidated first), so a reconcile never reads permissions from
+// before the change; each change re-judges exactly the workloads running as the accounts it
+// affects.
+void watch_rbac(runtime::Manager& manager, RbacIndex& index, runtime::WorkQueue& fanout) {
+  for (auto name : kRbacCaches) {
+    const runtime::CacheReader& cache = manager.cache(std::string(name));
+    manager.cache(std::string(name))
+        .add_handler([&index, &cache, &fanout, name](const std::string& key) {
+          const rbac::Affected affected = index.apply(name, key, cache);
+          if (affected.all) {
+            fanout.add(FanoutEvent::everything().key());
+            return;
+          }
+          for (const auto& ns : affected.namespaces)
+            fanout.add(FanoutEvent::of_namespace(ns).key());
+          for (const auto& a : affected.accounts) {
+            fanout.add(FanoutEvent::of_account(a.namespace_name + "/" + a.name).key());
+          }
+        });
   }
 }
 
@@ -719,6 +793,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
     served->add_handler(
         [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });
   }
+  if (sources.rbac != nullptr) watch_rbac(manager, *sources.rbac, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
   return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };

@@ -21,6 +21,7 @@
 #include "reconcilers/expectations.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
+#include "reconcilers/rbac_index.h"
 #include "reconcilers/workload_judgement.h"
 
 namespace bulwark::reconcilers {
@@ -122,6 +123,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     const runtime::CacheReader& namespaces;
     const PolicySet& policies;
     const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
+    RbacIndex* rbac = nullptr;                   // null: spec.permissions is not judged
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -141,6 +143,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   std::vector<std::string> keys_for(std::string_view kind, const std::string& object_key) const;
   // Every top-level workload in the caches.
   std::vector<std::string> all_keys() const;
+  // The top-level workloads whose pod template runs as the ServiceAccount `account_key`
+  // ("ns/name").
+  std::vector<std::string> keys_running_as(const std::string& account_key) const;
 
  private:
   std::vector<std::string> pod_keys_of(std::string_view kind, const document::Value& object) const;

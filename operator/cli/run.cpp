@@ -175,6 +175,10 @@ std::vector<Watched> watched_resources() {
       {"securitypolicies", kube::resources::kSecurityPolicies, runtime::project_spec},
       {"namespaces", kube::resources::kNamespaces, runtime::project_workload},
       {"networkpolicies", kube::resources::kNetworkPolicies, runtime::project_spec},
+      {"roles", kube::resources::kRoles, runtime::project_rbac},
+      {"clusterroles", kube::resources::kClusterRoles, runtime::project_rbac},
+      {"rolebindings", kube::resources::kRoleBindings, runtime::project_rbac},
+      {"clusterrolebindings", kube::resources::kClusterRoleBindings, runtime::project_rbac},
   };
   for (const auto& k : posture::kWorkloadKinds) {
     w.push_back({std::string(k.resource),
@@ -261,8 +265,8 @@ class OperatorControllers {
     }
     const auto posture_caught_up = reconcilers::setup_workload_posture(
         manager, writer_,
-        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get()}, book_,
-        events_, clock, cfg.never_touch_namespaces, cfg.workers,
+        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_},
+        book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);
          },
@@ -343,6 +347,7 @@ class OperatorControllers {
   reconcilers::ApiEventRecorder events_;
   const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
+  reconcilers::RbacIndex rbac_;  // what each ServiceAccount may do
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
   std::unique_ptr<admission::Webhook> webhook_;

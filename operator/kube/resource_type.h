@@ -28,6 +28,11 @@ inline const ResourceType kReplicaSets{"apps", "v1", "replicasets", true};
 inline const ResourceType kJobs{"batch", "v1", "jobs", true};
 inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
+inline const ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", true};
+inline const ResourceType kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
+inline const ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};
+inline const ResourceType kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
+                                               "clusterrolebindings", false};
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceType kValidatingWebhookConfigurations{
     "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};

@@ -301,11 +301,13 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
       const std::string chain = b.label() + " -> " + std::string(to_string(b.role_kind)) + "/" +
                                 (b.role_kind == RoleKind::kRole ? b.namespace_name + "/" : "") +
                                 b.role_name;
-      if (role == nullptr) {
-        // An unresolved role grants nothing (the authorizer agrees), but the binding still
-        // names the account.
-        if (direct)
-          out.grants.push_back(Grant{chain + " (not found)", 0, {}, b.namespace_name, true});
+      if (role == nullptr || role->rules.empty()) {
+        // An unresolved or empty role grants nothing (the authorizer agrees), but the binding
+        // still names the account (rbacDefaultServiceAccount): kept as a grant of no rule.
+        if (direct) {
+          out.grants.push_back(Grant{
+              chain + (role == nullptr ? " (not found)" : ""), 0, {}, b.namespace_name, true});
+        }
         continue;
       }
       for (std::size_t i = 0; i < role->rules.size(); ++i) {

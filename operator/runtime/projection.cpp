@@ -113,6 +113,17 @@ Value project_vulnerability_report(Value&& object) {
   return out;
 }
 
+Value project_rbac(Value&& object) {
+  Value out = std::move(object);
+  keep(out, std::array<std::string_view, 6>{"apiVersion", "kind", "metadata", "rules", "roleRef",
+                                            "subjects"});
+  project_metadata(const_cast<Value*>(out.find("metadata")));
+  if (Value* meta = const_cast<Value*>(out.find("metadata"))) {
+    keep(*meta, std::array<std::string_view, 4>{"name", "namespace", "uid", "resourceVersion"});
+  }
+  return out;
+}
+
 Value project_workload(Value&& object) {
   Value out = std::move(object);
   keep(out, std::array<std::string_view, 5>{"apiVersion", "kind", "metadata", "spec", "status"});

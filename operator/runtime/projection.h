@@ -18,4 +18,8 @@ document::Value project_spec(document::Value&& object);
 // severity); the per-vulnerability list, nearly all of a report's size, is dropped.
 document::Value project_vulnerability_report(document::Value&& object);
 
+// Roles, ClusterRoles and their bindings: the trimmed metadata, rules, roleRef and subjects
+// (aggregated ClusterRoles carry the rules the API server materialised into them).
+document::Value project_rbac(document::Value&& object);
+
 }  // namespace bulwark::runtime

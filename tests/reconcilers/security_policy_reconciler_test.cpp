@@ -122,7 +122,7 @@ TEST_F(PolicyReconcilerTest, ADeletedPolicyKeepsItsFinalizerUntilEverythingIsRel
             {"shop",
              "Deployment",
              "cart",
-             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, true}}});
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, true, {}}}});
   EXPECT_TRUE(reconciler_.reconcile("p").requeue_after.has_value());
   EXPECT_TRUE(writer_.calls().empty());
   // After a restart the book is empty: the workload's annotations still name the policy.
@@ -182,7 +182,7 @@ TEST_F(PolicyReconcilerTest, StatusIsWrittenOnceAndTransitionTimesMoveOnlyOnAFli
             {"shop",
              "Deployment",
              "cart",
-             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false}}});
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false, {}}}});
   const auto second = reconcile_status();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(condition(*second, "Ready")->find("lastTransitionTime")->str(), ready_since);
@@ -208,7 +208,7 @@ TEST_F(PolicyReconcilerTest, AnInvalidSpecIsReadyFalseAndJudgesNothing) {
             {"shop",
              "Deployment",
              "cart",
-             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false}}});
+             {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false, {}}}});
   const auto status = reconcile_status();
   ASSERT_TRUE(status.has_value());
   const Value* ready = condition(*status, "Ready");
