@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "bench/instant_api.h"
 #include "operator/base/clock.h"
 #include "operator/document/reader.h"
 #include "operator/kube/client.h"
@@ -25,18 +26,7 @@ namespace {
 using namespace bulwark;
 using Steady = std::chrono::steady_clock;
 
-// Answers every request with 200 and an empty object, and counts them.
-class InstantApi : public kube::HttpTransport {
- public:
-  kube::HttpResponse send(const kube::HttpRequest&) override {
-    ++requests;
-    return {200, "{}", std::nullopt};
-  }
-  std::unique_ptr<kube::ResponseStream> open_stream(const kube::HttpRequest&) override {
-    throw kube::TransportError("not used");
-  }
-  long requests = 0;
-};
+using bench::InstantApi;
 
 std::string pod_spec(bool bad) {
   return std::string(

@@ -17,8 +17,8 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::string where(const Grant& g) {
   std::string out = g.scope.empty() ? " (cluster-wide" : " (in namespace " + g.scope;
-  if (!g.rule.resource_names.empty()) {
-    out += "; only resourceNames " + joined(g.rule.resource_names);
+  if (!g.rule().resource_names.empty()) {
+    out += "; only resourceNames " + joined(g.rule().resource_names);
   }
   return out + ")";
 }
@@ -82,7 +82,7 @@ void judge_control(const Permissions& p, const PermissionControl& control,
   }
   for (const auto& g : p.grants) {
     const std::string what =
-        control.id == "rbacWildcard" ? wildcards_of(g.rule) : allowed_request(g.rule, control);
+        control.id == "rbacWildcard" ? wildcards_of(g.rule()) : allowed_request(g.rule(), control);
     if (!what.empty()) add(rule_label(g) + what + where(g));
   }
   if (found > kMaxFindingsPerControl) {

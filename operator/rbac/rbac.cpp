@@ -64,12 +64,12 @@ std::string subject_key(const Subject& s, const std::string& binding_namespace) 
 }
 
 // cluster-admin as the API server bootstraps it, for scans of files that bind it by name.
-const Role& builtin_cluster_admin() {
-  static const Role role = [] {
-    Role r;
-    r.name = "cluster-admin";
-    r.rules.push_back(Rule{{"*"}, {"*"}, {"*"}, {}});
-    return r;
+const std::shared_ptr<const Role>& builtin_cluster_admin() {
+  static const auto role = [] {
+    auto r = std::make_shared<Role>();
+    r->name = "cluster-admin";
+    r->rules.push_back(Rule{{"*"}, {"*"}, {"*"}, {}});
+    return std::shared_ptr<const Role>(std::move(r));
   }();
   return role;
 }
@@ -178,6 +178,11 @@ std::optional<Binding> read_binding(const Value& doc, std::string_view kind) {
   return b;
 }
 
+const Rule& Grant::rule() const {
+  static const Rule kNone;
+  return role != nullptr && rule_index < role->rules.size() ? role->rules[rule_index] : kNone;
+}
+
 bool Permissions::holds_direct_binding() const {
   return std::any_of(grants.begin(), grants.end(), [](const Grant& g) { return g.direct; });
 }
@@ -230,8 +235,8 @@ void RbacGraph::index(const std::string& key, const Binding& b, bool add) {
 Affected RbacGraph::put_role(Role role) {
   const std::string key = role_key(role.kind, role.namespace_name, role.name);
   auto it = roles_.find(key);
-  const bool same_rules = it != roles_.end() && it->second.rules == role.rules;
-  roles_[key] = std::move(role);
+  const bool same_rules = it != roles_.end() && it->second->rules == role.rules;
+  roles_[key] = std::make_shared<const Role>(std::move(role));
   return same_rules ? Affected{} : affected_by_role(key);
 }
 
@@ -292,11 +297,11 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
       if (!seen.insert(bkey).second) continue;
       const Binding& b = bindings_.at(bkey);
       const std::string rkey = role_key(b);
-      const Role* role = nullptr;
+      std::shared_ptr<const Role> role;
       if (auto r = roles_.find(rkey); r != roles_.end()) {
-        role = &r->second;
+        role = r->second;
       } else if (b.role_kind == RoleKind::kClusterRole && b.role_name == "cluster-admin") {
-        role = &builtin_cluster_admin();
+        role = builtin_cluster_admin();
       }
       const std::string chain = b.label() + " -> " + std::string(to_string(b.role_kind)) + "/" +
                                 (b.role_kind == RoleKind::kRole ? b.namespace_name + "/" : "") +
@@ -305,13 +310,13 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
         // An unresolved or empty role grants nothing (the authorizer agrees), but the binding
         // still names the account (rbacDefaultServiceAccount): kept as a grant of no rule.
         if (direct) {
-          out.grants.push_back(Grant{
-              chain + (role == nullptr ? " (not found)" : ""), 0, {}, b.namespace_name, true});
+          out.grants.push_back(Grant{chain + (role == nullptr ? " (not found)" : ""), nullptr, 0,
+                                     b.namespace_name, true});
         }
         continue;
       }
       for (std::size_t i = 0; i < role->rules.size(); ++i) {
-        out.grants.push_back(Grant{chain, i, role->rules[i], b.namespace_name, direct});
+        out.grants.push_back(Grant{chain, role, i, b.namespace_name, direct});
       }
     }
   }
@@ -324,20 +329,22 @@ void RbacGraph::aggregate() {
   for (std::size_t pass = 0; pass <= roles_.size(); ++pass) {
     bool changed = false;
     for (auto& [key, role] : roles_) {
-      if (role.kind != RoleKind::kClusterRole || role.aggregation.empty()) continue;
+      if (role->kind != RoleKind::kClusterRole || role->aggregation.empty()) continue;
       std::vector<Rule> rules;
       for (const auto& [other_key, other] : roles_) {
-        if (other_key == key || other.kind != RoleKind::kClusterRole) continue;
+        if (other_key == key || other->kind != RoleKind::kClusterRole) continue;
         const bool selected = std::any_of(
-            role.aggregation.begin(), role.aggregation.end(),
-            [&](const crds::LabelSelector& s) { return !s.empty() && s.matches(other.labels); });
+            role->aggregation.begin(), role->aggregation.end(),
+            [&](const crds::LabelSelector& s) { return !s.empty() && s.matches(other->labels); });
         if (!selected) continue;
-        for (const auto& r : other.rules) {
+        for (const auto& r : other->rules) {
           if (std::find(rules.begin(), rules.end(), r) == rules.end()) rules.push_back(r);
         }
       }
-      if (rules != role.rules) {
-        role.rules = std::move(rules);
+      if (rules != role->rules) {
+        auto updated = std::make_shared<Role>(*role);
+        updated->rules = std::move(rules);
+        role = std::move(updated);
         changed = true;
       }
     }

@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -81,13 +82,15 @@ struct Account {
   std::string username() const { return "system:serviceaccount:" + namespace_name + ":" + name; }
 };
 
-// One rule an account holds, and how.
+// One rule an account holds, and how. The rule stays in its role, shared with every account that
+// holds it.
 struct Grant {
-  std::string chain;  // "ClusterRoleBinding/ci-deployer -> ClusterRole/edit"
+  std::string chain;                 // "ClusterRoleBinding/ci-deployer -> ClusterRole/edit"
+  std::shared_ptr<const Role> role;  // null for a binding whose role grants nothing
   std::size_t rule_index = 0;
-  Rule rule;
-  std::string scope;    // the namespace the rule holds in; empty: cluster-wide
-  bool direct = false;  // the binding names the account itself (not one of its groups)
+  std::string scope;         // the namespace the rule holds in; empty: cluster-wide
+  bool direct = false;       // the binding names the account itself (not one of its groups)
+  const Rule& rule() const;  // an empty rule when `role` is null
 };
 
 struct Permissions {
@@ -134,8 +137,8 @@ class RbacGraph {
   Affected affected_by_role(const std::string& role_key) const;
   void index(const std::string& key, const Binding& b, bool add);
 
-  std::map<std::string, Role, std::less<>> roles_;                        // role key -> role
-  std::map<std::string, Binding, std::less<>> bindings_;                  // binding key -> binding
+  std::map<std::string, std::shared_ptr<const Role>, std::less<>> roles_;  // role key -> role
+  std::map<std::string, Binding, std::less<>> bindings_;                   // binding key -> binding
   std::map<std::string, std::set<std::string>, std::less<>> by_subject_;  // subject key -> bindings
   std::map<std::string, std::set<std::string>, std::less<>> by_role_;     // role key -> bindings
 };

@@ -36,7 +36,7 @@ TEST(RbacIndex, ABindingAddedAndRemovedChangesExactlyTheAccountsItNames) {
   roles.put_json(R"({"metadata":{"name":"secret-reader"},"rules":[]})");
   affected = index.apply("clusterroles", "secret-reader", roles);
   EXPECT_TRUE(affected.contains({"shop", "web"}));
-  EXPECT_TRUE(index.permissions_of({"shop", "web"})->grants.at(0).rule.verbs.empty());
+  EXPECT_TRUE(index.permissions_of({"shop", "web"})->grants.at(0).rule().verbs.empty());
 
   bindings.erase("shop/read");
   affected = index.apply("rolebindings", "shop/read", bindings);
