@@ -10,7 +10,7 @@ seconds=${1:-30}
 build_root=${BULWARK_BUILD_ROOT:-$HOME/.cache/bulwark}
 build=$build_root/build-fuzz-$(echo "$root" | sha256sum | cut -c1-8)
 artifacts=$build_root/fuzz-artifacts
-targets=(yaml_reader json_reader security_policy operator_config watch_decoder admission_review)
+targets=(yaml_reader json_reader security_policy operator_config watch_decoder admission_review rbac)
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DBULWARK_BUILD_TESTS=OFF -DBULWARK_FUZZ=ON -DBULWARK_WERROR=ON >/dev/null
 ninja -C "$build" "${targets[@]/#/fuzz_}" >&2

@@ -82,9 +82,15 @@ Decision decide(const Review& review, const Context& context) {
   const crds::Labels* labels =
       context.namespace_labels != nullptr ? context.namespace_labels : &no_labels;
   std::vector<std::string> refusals;
+  // The rights of the account the object would run as, as they stand now.
+  const auto permissions =
+      context.rbac != nullptr ? context.rbac->permissions_of(
+                                    {review.namespace_name, posture::service_account_of(*workload)})
+                              : nullptr;
   for (const auto& p : *context.policies) {
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
-    const auto verdict = p.evaluator->evaluate(*workload, {context.now, nullptr});
+    const auto verdict =
+        p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get()});
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);
     for (const auto& v : verdict.violations) {

@@ -8,6 +8,7 @@
 #include "crds/label_selector.h"
 #include "operator/admission/review.h"
 #include "reconcilers/policy_set.h"
+#include "reconcilers/rbac_index.h"
 
 namespace bulwark::admission {
 
@@ -22,6 +23,8 @@ struct Context {
   const crds::Labels* namespace_labels = nullptr;
   std::set<std::string, std::less<>> never_touch;  // Bulwark's own namespace among them
   std::chrono::system_clock::time_point now;
+  // What each ServiceAccount may do; null: spec.permissions is not judged at admission.
+  const reconcilers::RbacIndex* rbac = nullptr;
 };
 
 // The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):

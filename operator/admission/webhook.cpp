@@ -88,7 +88,7 @@ server::Reply Webhook::answer(const Review& review) {
       const auto ns = namespaces_.get(review.namespace_name);
       const crds::Labels labels = ns ? reconcilers::labels_of(*ns) : crds::Labels{};
       Context context{snapshot.get(), ns ? &labels : nullptr, options_.never_touch,
-                      clock_.wall_now()};
+                      clock_.wall_now(), options_.rbac};
       decision = decide(review, context);
     } catch (const std::exception& e) {
       why = e.what();

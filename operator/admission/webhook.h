@@ -34,6 +34,7 @@ struct WebhookOptions {
   std::string own_namespace;  // where Bulwark keeps its certificate (no cert_dir)
   std::chrono::seconds ca_validity = std::chrono::hours(24 * 365);
   std::chrono::seconds certificate_validity = std::chrono::hours(24 * 90);
+  const reconcilers::RbacIndex* rbac = nullptr;  // null: spec.permissions not judged here
 };
 
 // How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".

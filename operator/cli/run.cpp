@@ -327,6 +327,7 @@ class OperatorControllers {
     o.own_namespace = operator_namespace(cfg);
     o.ca_validity = cfg.admission.ca_validity;
     o.certificate_validity = cfg.admission.certificate_validity;
+    o.rbac = &rbac_;
     const std::string service = "bulwark-webhook." + o.own_namespace + ".svc";
     o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
     webhook_ = std::make_unique<admission::Webhook>(

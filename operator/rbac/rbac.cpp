@@ -333,9 +333,10 @@ void RbacGraph::aggregate() {
       std::vector<Rule> rules;
       for (const auto& [other_key, other] : roles_) {
         if (other_key == key || other->kind != RoleKind::kClusterRole) continue;
+        const crds::Labels& labels = other->labels;  // clang cannot capture a structured binding
         const bool selected = std::any_of(
             role->aggregation.begin(), role->aggregation.end(),
-            [&](const crds::LabelSelector& s) { return !s.empty() && s.matches(other->labels); });
+            [&](const crds::LabelSelector& s) { return !s.empty() && s.matches(labels); });
         if (!selected) continue;
         for (const auto& r : other->rules) {
           if (std::find(rules.begin(), rules.end(), r) == rules.end()) rules.push_back(r);

@@ -45,12 +45,12 @@ Review review(const std::string& operation, const std::string& kind, const std::
 class DecideTest : public ::testing::Test {
  protected:
   Decision decide_with(const std::vector<std::string>& specs, const Review& r,
-                       const crds::Labels* labels) {
+                       const crds::Labels* labels, const reconcilers::RbacIndex* rbac = nullptr) {
     testing::FakeCache cache;
     int i = 0;
     for (const auto& s : specs) cache.put_json(policy_json("p" + std::to_string(i++), s));
     policies = reconcilers::load_policies(cache, std::chrono::system_clock::now());
-    Context c{&policies, labels, {"bulwark-system"}, std::chrono::system_clock::now()};
+    Context c{&policies, labels, {"bulwark-system"}, std::chrono::system_clock::now(), rbac};
     return decide(r, c);
   }
   std::vector<reconcilers::LoadedPolicy> policies;
@@ -66,6 +66,29 @@ TEST_F(DecideTest, AViolatingWorkloadUnderDenyIsRefusedWithWhatToChange) {
   EXPECT_NE(d.message.find("spec.template.spec.containers[0].securityContext.privileged"),
             std::string::npos)
       << d.message;
+}
+
+// The same RBAC verdict at admission as in scan and at run time: a workload whose account is bound
+// to cluster-admin is refused, naming the chain.
+TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedNamingTheBinding) {
+  testing::FakeCache bindings;
+  bindings.put_json(R"({"metadata":{"name":"web-admin"},
+      "roleRef":{"kind":"ClusterRole","name":"cluster-admin"},
+      "subjects":[{"kind":"ServiceAccount","name":"default","namespace":"shop"}]})");
+  reconcilers::RbacIndex rbac;
+  rbac.apply("clusterrolebindings", "web-admin", bindings);
+  const std::string spec =
+      R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false},
+          "permissions":{"forbid":["rbacClusterAdmin"]},"enforcement":{"mode":"Enforce","actions":["Deny"]}})";
+  const auto d =
+      decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a, &rbac);
+  EXPECT_EQ(d.outcome, Decision::Outcome::kDenied);
+  EXPECT_NE(d.message.find("ClusterRoleBinding/web-admin -> ClusterRole/cluster-admin"),
+            std::string::npos)
+      << d.message;
+  // Without the index (offline), the RBAC controls are not judged.
+  EXPECT_EQ(decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a).outcome,
+            Decision::Outcome::kAllowed);
 }
 
 TEST_F(DecideTest, InAuditOrWithoutDenyItIsAdmittedWithWarnings) {
