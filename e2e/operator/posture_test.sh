@@ -128,7 +128,7 @@ check "1 audit: a PolicyViolation event names the control" \
 check "no VulnerabilityReports served: the policy's condition says so" \
   eventually 10 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.conditions[?(@.type==\"VulnerabilityReports\")].reason}')\" = ReportsNotServed ]"
 check "policies carry the cleanup finalizer" \
-  bash -c "[ \"\$($kubectl get secpol quarantine-pol -o jsonpath='{.metadata.finalizers[*]}')\" = bulwark.dev/cleanup ]"
+  eventually 10 bash -c "[ \"\$($kubectl get secpol quarantine-pol -o jsonpath='{.metadata.finalizers[*]}')\" = bulwark.dev/cleanup ]"
 
 # 2. Enforce + Quarantine.
 check "2 quarantine: both pods of the violating Deployment are labelled" \
@@ -167,7 +167,7 @@ check "5 scale: Quarantined and Released events" \
 
 # 6. The exemption expires at $expires.
 check "6 exemption: exempt while it holds" \
-  bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture exempt && [ \$(date -u +%s) -lt $(date -u -d "$expires" +%s) ]"
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture exempt && [ \$(date -u +%s) -lt $(date -u -d "$expires" +%s) ]"
 check "6 exemption: violating once it expires (judged again at the instant, not by polling)" \
   eventually 75 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture violating"
 grep -q "requeue" "$work/operator.log" || true
