@@ -120,6 +120,15 @@ std::chrono::system_clock::time_point clamped_time(std::int64_t seconds_since_ep
   return system_clock::time_point(std::chrono::seconds(seconds_since_epoch));
 }
 
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 namespace {
 
 // Walks a mapping field by field, recording errors under the field's full path, and flags any

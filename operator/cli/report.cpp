@@ -2,6 +2,8 @@
 
 #include "crds/control_ids.h"
 #include "operator/document/json_writer.h"
+#include "operator/document/yaml_writer.h"
+#include "operator/reports/open_report.h"
 
 namespace bulwark::cli {
 
@@ -193,9 +195,31 @@ class SarifWriter : public ReportWriter {
 
 }  // namespace
 
+namespace {
+
+// One OpenReports Report per workload, as a YAML stream: what the operator writes in a cluster.
+class OpenReportsWriter : public ReportWriter {
+ public:
+  explicit OpenReportsWriter(std::ostream& out) : out_(out) {}
+  void result(const ScanResult& r) override {
+    const reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version};
+    out_ << "---\n"
+         << document::to_yaml(reports::open_report(
+                {r.api_version, r.kind, r.name, r.namespace_name, ""}, {verdict}, r.timestamp));
+  }
+  void finish(const ScanSummary&) override { out_.flush(); }
+
+ private:
+  std::ostream& out_;
+};
+
+}  // namespace
+
 std::unique_ptr<ReportWriter> make_report_writer(OutputFormat format, std::ostream& out,
                                                  bool color) {
   switch (format) {
+    case OutputFormat::kOpenReports:
+      return std::make_unique<OpenReportsWriter>(out);
     case OutputFormat::kJson:
       return std::make_unique<JsonWriter>(out);
     case OutputFormat::kSarif:

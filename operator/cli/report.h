@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -19,6 +20,12 @@ struct ScanResult {
   std::string name;
   posture::Verdict verdict;
   std::vector<int> lines;  // source line of each violation in verdict.violations, 0 if unknown
+  // For reports that list every judged control (OpenReports): the policy, what it judged, when.
+  std::string api_version;
+  std::string policy;
+  std::vector<std::string_view> controls;
+  std::string pss_version;
+  std::int64_t timestamp = 0;  // seconds since the epoch
 };
 
 struct ScanSummary {
@@ -42,7 +49,7 @@ class ReportWriter {
   virtual void finish(const ScanSummary& s) = 0;
 };
 
-enum class OutputFormat { kTable, kJson, kSarif };
+enum class OutputFormat { kTable, kJson, kSarif, kOpenReports };
 
 std::unique_ptr<ReportWriter> make_report_writer(OutputFormat format, std::ostream& out,
                                                  bool color);

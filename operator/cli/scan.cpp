@@ -18,7 +18,7 @@ using document::Value;
 
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
-    "                    [--pss-version latest|v1.N] [-o table|json|sarif] [PATH]...\n"
+    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
     "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
 
@@ -65,9 +65,11 @@ int line_for(const Value& root, std::string_view path) {
 
 class Scanner {
  public:
-  Scanner(const ScanOptions& options, posture::PolicyEvaluator evaluator, bool apply_match,
-          std::ostream& out, std::ostream& err, std::chrono::system_clock::time_point now)
+  Scanner(const ScanOptions& options, posture::PolicyEvaluator evaluator, std::string policy_name,
+          bool apply_match, std::ostream& out, std::ostream& err,
+          std::chrono::system_clock::time_point now)
       : evaluator_(std::move(evaluator)),
+        policy_name_(std::move(policy_name)),
         apply_match_(apply_match),
         writer_(make_report_writer(options.format, out, options.color)),
         err_(err),
@@ -286,6 +288,12 @@ class Scanner {
     r.namespace_name = workload.namespace_name;
     r.name = workload.name;
     r.verdict = evaluator_.evaluate(workload, context_);
+    r.api_version = workload.api_version;
+    r.policy = policy_name_;
+    r.controls = evaluator_.controls();
+    r.pss_version = evaluator_.spec().pod_security.version.str();
+    r.timestamp =
+        std::chrono::duration_cast<std::chrono::seconds>(context_.now.time_since_epoch()).count();
     r.lines.reserve(r.verdict.violations.size());
     for (const auto& v : r.verdict.violations) r.lines.push_back(line_for(object, v.path));
 
@@ -311,6 +319,7 @@ class Scanner {
   }
 
   posture::PolicyEvaluator evaluator_;
+  std::string policy_name_;  // the policy file's, or pod-security-LEVEL without one
   bool apply_match_;
   std::unique_ptr<ReportWriter> writer_;
   std::ostream& err_;
@@ -374,15 +383,17 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
       }
       o.pss_version = v;
     } else if (flag == "-o" || flag == "--output") {
-      if (!take()) return usage(flag + " needs table, json or sarif");
+      if (!take()) return usage(flag + " needs table, json, sarif or openreports");
       if (value == "table") {
         o.format = OutputFormat::kTable;
       } else if (value == "json") {
         o.format = OutputFormat::kJson;
       } else if (value == "sarif") {
         o.format = OutputFormat::kSarif;
+      } else if (value == "openreports") {
+        o.format = OutputFormat::kOpenReports;
       } else {
-        return usage("-o must be table, json or sarif, not \"" + value + "\"");
+        return usage("-o must be table, json, sarif or openreports, not \"" + value + "\"");
       }
     } else if (flag.size() > 1 && flag[0] == '-') {
       return usage("unknown flag " + flag);
@@ -401,6 +412,7 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
   spec.images.forbid_latest_tag = false;
   spec.match.exclude_namespaces.clear();
   const bool with_policy = !options.policy_file.empty();
+  std::string policy_name;
   if (with_policy) {
     std::ifstream file(options.policy_file, std::ios::binary);
     if (!file) {
@@ -429,11 +441,16 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
       return kExitBadInput;
     }
     spec = std::move(parsed.policy.spec);
+    policy_name = parsed.policy.name;
   }
   if (options.level) spec.pod_security.level = *options.level;
   if (options.pss_version) spec.pod_security.version = *options.pss_version;
 
-  Scanner scanner(options, posture::PolicyEvaluator(std::move(spec)), with_policy, out, err, now);
+  if (policy_name.empty()) {
+    policy_name = "pod-security-" + std::string(crds::to_string(spec.pod_security.level));
+  }
+  Scanner scanner(options, posture::PolicyEvaluator(std::move(spec)), std::move(policy_name),
+                  with_policy, out, err, now);
   for (const auto& path : options.paths) scanner.scan_path(path, in);
   return scanner.finish(options.paths);
 }

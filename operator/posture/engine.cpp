@@ -65,6 +65,20 @@ std::string service_account_of(const Workload& workload) {
   return "default";
 }
 
+std::string_view category_of(std::string_view control) {
+  for (const auto& c : detail::pss_checks()) {
+    if (c.id == control) {
+      return c.level == crds::PssLevel::kRestricted ? "Pod Security Standards (Restricted)"
+                                                    : "Pod Security Standards (Baseline)";
+    }
+  }
+  if (control.rfind("image", 0) == 0) return "Images";
+  if (control.rfind("resource", 0) == 0) return "Resources";
+  if (control.rfind("rbac", 0) == 0) return "RBAC";
+  if (control == "automountServiceAccountToken") return "ServiceAccount";
+  return "Network";
+}
+
 Severity severity_of(std::string_view control) {
   for (const auto& c : detail::pss_checks()) {
     if (c.id == control) return c.severity;
@@ -215,6 +229,7 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     auto excused = std::stable_partition(out.begin(), out.end(), [&](const Violation& v) {
       return !ex.controls.empty() && !contains(ex.controls, v.control);
     });
+    verdict.exempted_by.insert(verdict.exempted_by.end(), out.end() - excused, &ex);
     std::move(excused, out.end(), std::back_inserter(verdict.exempted));
     out.erase(excused, out.end());
   }

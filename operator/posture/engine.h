@@ -52,7 +52,13 @@ struct Verdict {
   Posture posture = Posture::kCompliant;
   std::vector<Violation> violations;  // what still counts against the workload
   std::vector<Violation> exempted;    // what an active exemption excuses
+  // For each of `exempted`, in order: the exemption that excuses it.
+  std::vector<const crds::Exemption*> exempted_by;  // points into the evaluator's spec
 };
+
+// The category a report files a control under: "Pod Security Standards (Baseline)" or
+// "(Restricted)", "Images", "Resources", "ServiceAccount", "RBAC" or "Network".
+std::string_view category_of(std::string_view control);
 
 // The posture engine for one policy: pure, no I/O, no clock, no globals. Construction picks the
 // checks that the policy's level and version call for, once, so evaluating many workloads does no

@@ -1,0 +1,147 @@
+#include "operator/reports/open_report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+#include "operator/document/json_writer.h"
+
+namespace bulwark::reports {
+
+using document::Value;
+
+namespace {
+
+enum class Status { kPass, kFail, kSkip };
+
+struct Result {
+  Status status;
+  Value value;
+};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The result of one (policy, control) pair: fail with every finding's message and path, skip
+// naming the exemption, or pass.
+Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t timestamp) {
+  Value r = Value::object();
+  r.set("source", Value::string("bulwark"))
+      .set("policy", Value::string(p.policy))
+      .set("rule", Value::string(control))
+      .set("category", Value::string(posture::category_of(control)))
+      .set("severity", Value::string(lower(crds::to_string(posture::severity_of(control)))));
+  std::string messages, paths;
+  auto add = [&](const posture::Violation& v) {
+    messages += (messages.empty() ? "" : "; ") + v.message;
+    if (!v.path.empty()) paths += (paths.empty() ? "" : ", ") + v.path;
+  };
+  Status status = Status::kPass;
+  for (const auto& v : p.verdict->violations) {
+    if (v.control == control) {
+      add(v);
+      status = Status::kFail;
+    }
+  }
+  Value props = Value::object();
+  if (status == Status::kPass) {
+    for (std::size_t i = 0; i < p.verdict->exempted.size(); ++i) {
+      if (p.verdict->exempted[i].control != control) continue;
+      add(p.verdict->exempted[i]);
+      status = Status::kSkip;
+      if (const auto* ex = p.verdict->exempted_by.at(i)) {
+        props.set("exemption", Value::string(ex->name));
+        if (ex->expires) props.set("expires", Value::string(crds::format_rfc3339(*ex->expires)));
+      }
+    }
+  }
+  r.set("result", Value::string(status == Status::kPass   ? "pass"
+                                : status == Status::kFail ? "fail"
+                                                          : "skip"));
+  if (!messages.empty()) r.set("message", Value::string(messages));
+  if (!paths.empty()) props.set("paths", Value::string(paths));
+  if (posture::category_of(control).rfind("Pod Security", 0) == 0) {
+    props.set("pssVersion", Value::string(p.pss_version));
+  }
+  if (!props.members.empty()) r.set("properties", std::move(props));
+  r.set("timestamp",
+        Value::object().set("seconds", Value::integer(timestamp)).set("nanos", Value::integer(0)));
+  return {status, std::move(r)};
+}
+
+}  // namespace
+
+std::string report_name(std::string_view kind, std::string_view name) {
+  std::string out = lower(kind) + "-" + std::string(name);
+  if (out.size() <= 253) return out;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(out));
+  return out.substr(0, 253 - 17) + "-" + hash;
+}
+
+Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
+                  std::int64_t timestamp) {
+  std::vector<Result> results;
+  for (const auto& p : verdicts) {
+    for (auto control : p.controls) results.push_back(result_of(p, control, timestamp));
+  }
+  // Fails and skips before passes, so a cap drops passes first.
+  std::stable_sort(results.begin(), results.end(), [](const Result& a, const Result& b) {
+    return (a.status == Status::kPass) < (b.status == Status::kPass);
+  });
+  if (results.size() > kMaxResults) results.resize(kMaxResults);
+  int pass = 0, fail = 0, skip = 0;
+  Value list = Value::array();
+  for (auto& r : results) {
+    (r.status == Status::kPass ? pass : r.status == Status::kFail ? fail : skip)++;
+    list.push(std::move(r.value));
+  }
+  Value report = Value::object();
+  report.set("apiVersion", Value::string("openreports.io/v1alpha1"))
+      .set("kind", Value::string("Report"));
+  Value& meta = report.child("metadata");
+  meta.set("name", Value::string(report_name(subject.kind, subject.name)));
+  if (!subject.namespace_name.empty()) {
+    meta.set("namespace", Value::string(subject.namespace_name));
+  }
+  meta.child("labels").set("app.kubernetes.io/managed-by", Value::string("bulwark"));
+  Value scope = Value::object();
+  scope.set("apiVersion", Value::string(subject.api_version))
+      .set("kind", Value::string(subject.kind))
+      .set("name", Value::string(subject.name));
+  if (!subject.namespace_name.empty()) {
+    scope.set("namespace", Value::string(subject.namespace_name));
+  }
+  if (!subject.uid.empty()) {
+    scope.set("uid", Value::string(subject.uid));
+    meta.set("ownerReferences",
+             Value::array().push(Value::object()
+                                     .set("apiVersion", Value::string(subject.api_version))
+                                     .set("kind", Value::string(subject.kind))
+                                     .set("name", Value::string(subject.name))
+                                     .set("uid", Value::string(subject.uid))));
+  }
+  report.set("scope", std::move(scope)).set("source", Value::string("bulwark"));
+  report.set("results", std::move(list));
+  report.set("summary", Value::object()
+                            .set("pass", Value::integer(pass))
+                            .set("fail", Value::integer(fail))
+                            .set("warn", Value::integer(0))
+                            .set("error", Value::integer(0))
+                            .set("skip", Value::integer(skip)));
+  return report;
+}
+
+std::string content_key(const Value& report) {
+  Value copy = report;
+  if (Value* results = const_cast<Value*>(copy.find("results"))) {
+    for (auto& r : results->items) r.set("timestamp", Value::null());
+  }
+  return document::to_json(copy);
+}
+
+}  // namespace bulwark::reports

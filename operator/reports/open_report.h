@@ -1,0 +1,47 @@
+#pragma once
+
+// Bulwark's verdicts as an OpenReports `Report` (openreports.io/v1alpha1), the open format
+// Kyverno, Kubewarden and Policy Reporter read: one per workload, one result per (policy, judged
+// control) pair. Pure: the same object for `bulwark scan -o openreports` and the operator.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/document/value.h"
+#include "operator/posture/engine.h"
+
+namespace bulwark::reports {
+
+// The workload a report is about. `uid` empty (offline scans): no owner reference.
+struct Subject {
+  std::string api_version, kind, name, namespace_name, uid;
+};
+
+// One policy's verdict on the subject, with every control it judged (passes are results too).
+struct PolicyVerdict {
+  std::string policy;
+  std::vector<std::string_view> controls;  // PolicyEvaluator::controls(), in its order
+  const posture::Verdict* verdict = nullptr;
+  std::string pss_version;  // "latest" or "v1.N", for the Pod Security Standards results
+};
+
+// At most this many results per report: fails and skips first, then passes. A report of 37
+// controls under a few policies stays far below etcd's 1.5 MiB object limit.
+inline constexpr std::size_t kMaxResults = 300;
+
+// The report's name, found from the workload's: "deployment-web". Kinds and names are DNS labels
+// and subdomains, so the name is valid; one longer than 253 characters is cut and suffixed with
+// a hash of the whole.
+std::string report_name(std::string_view kind, std::string_view name);
+
+// The Report. `timestamp` (seconds since the epoch) is every result's: callers keep it unchanged
+// while the results are, so an unchanged verdict writes nothing.
+document::Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
+                            std::int64_t timestamp);
+
+// The report without its timestamps, to compare a new one with the one in the cluster.
+std::string content_key(const document::Value& report);
+
+}  // namespace bulwark::reports

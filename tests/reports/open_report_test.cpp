@@ -1,0 +1,139 @@
+// The OpenReports Report of a workload: one result per (policy, judged control), fail with what to
+// change, skip naming the exemption and its expiry, pass; the summary; the cap; the name; the
+// owner reference; and the content compared without timestamps. And the YAML it is printed as.
+#include "operator/reports/open_report.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "operator/document/json_writer.h"
+#include "operator/document/reader.h"
+#include "operator/document/yaml_writer.h"
+
+namespace bulwark::reports {
+namespace {
+
+using document::Value;
+
+class OpenReportTest : public ::testing::Test {
+ protected:
+  OpenReportTest() {
+    exemption.name = "legacy";
+    exemption.expires = crds::parse_rfc3339("2027-03-01T00:00:00Z");
+    verdict.violations.push_back({"privileged", crds::Severity::kCritical,
+                                  "container \"a\" must not set securityContext.privileged=true",
+                                  "spec.template.spec.containers[0].securityContext.privileged"});
+    verdict.violations.push_back({"privileged", crds::Severity::kCritical,
+                                  "container \"b\" must not set securityContext.privileged=true",
+                                  "spec.template.spec.containers[1].securityContext.privileged"});
+    verdict.exempted.push_back({"hostPorts", crds::Severity::kHigh, "port 80", "spec.x"});
+    verdict.exempted_by.push_back(&exemption);
+  }
+  Value report(const std::string& uid = "") {
+    return open_report({"apps/v1", "Deployment", "web", "shop", uid},
+                       {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37"}}, 1000);
+  }
+  static const Value& result(const Value& r, std::string_view rule) {
+    for (const auto& item : r.find("results")->items) {
+      if (item.find("rule")->str() == rule) return item;
+    }
+    throw std::runtime_error("no result for " + std::string(rule));
+  }
+
+  crds::Exemption exemption;
+  posture::Verdict verdict;
+};
+
+TEST_F(OpenReportTest, OneResultPerJudgedControlFailSkipOrPass) {
+  const Value r = report();
+  EXPECT_EQ(r.find("apiVersion")->str(), "openreports.io/v1alpha1");
+  EXPECT_EQ(r.find("kind")->str(), "Report");
+  EXPECT_EQ(r.find({"metadata", "name"})->str(), "deployment-web");
+  EXPECT_EQ(r.find({"metadata", "namespace"})->str(), "shop");
+  EXPECT_EQ(r.find({"metadata", "labels", "app.kubernetes.io/managed-by"})->str(), "bulwark");
+  EXPECT_EQ(r.find({"scope", "kind"})->str(), "Deployment");
+  EXPECT_EQ(r.find("source")->str(), "bulwark");
+  ASSERT_EQ(r.find("results")->items.size(), 3u);
+
+  const Value& fail = result(r, "privileged");
+  EXPECT_EQ(fail.find("result")->str(), "fail");
+  EXPECT_EQ(fail.find("policy")->str(), "prod");
+  EXPECT_EQ(fail.find("severity")->str(), "critical");
+  EXPECT_EQ(fail.find("category")->str(), "Pod Security Standards (Baseline)");
+  EXPECT_NE(fail.find("message")->str().find("container \"b\""), std::string::npos);
+  EXPECT_EQ(fail.find({"properties", "paths"})->str(),
+            "spec.template.spec.containers[0].securityContext.privileged, "
+            "spec.template.spec.containers[1].securityContext.privileged");
+  EXPECT_EQ(fail.find({"properties", "pssVersion"})->str(), "v1.37");
+  EXPECT_EQ(fail.find({"timestamp", "seconds"})->as_int(), 1000);
+
+  const Value& skip = result(r, "hostPorts");
+  EXPECT_EQ(skip.find("result")->str(), "skip");
+  EXPECT_EQ(skip.find({"properties", "exemption"})->str(), "legacy");
+  EXPECT_EQ(skip.find({"properties", "expires"})->str(), "2027-03-01T00:00:00Z");
+
+  EXPECT_EQ(result(r, "sysctls").find("result")->str(), "pass");
+  EXPECT_EQ(result(r, "sysctls").find("message"), nullptr);
+  EXPECT_EQ(document::to_json(*r.find("summary")),
+            R"({"pass":1,"fail":1,"warn":0,"error":0,"skip":1})");
+  // Offline: no uid, so no owner reference.
+  EXPECT_EQ(r.find({"metadata", "ownerReferences"}), nullptr);
+}
+
+TEST_F(OpenReportTest, InAClusterTheWorkloadOwnsItsReport) {
+  const Value r = report("uid-7");
+  const Value& owner = r.find({"metadata", "ownerReferences"})->items.at(0);
+  EXPECT_EQ(document::to_json(owner),
+            R"({"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"uid-7"})");
+  EXPECT_EQ(r.find({"scope", "uid"})->str(), "uid-7");
+}
+
+TEST_F(OpenReportTest, TheContentKeyIgnoresOnlyTimestamps) {
+  const Value a = report();
+  const Value b =
+      open_report({"apps/v1", "Deployment", "web", "shop", ""},
+                  {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37"}}, 2000);
+  EXPECT_EQ(content_key(a), content_key(b));
+  verdict.violations.pop_back();
+  EXPECT_NE(content_key(a), content_key(report()));
+}
+
+TEST_F(OpenReportTest, ResultsAreCappedDroppingPassesFirst) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < kMaxResults + 20; ++i) names.push_back("c" + std::to_string(i));
+  std::vector<std::string_view> controls(names.begin(), names.end());
+  controls.push_back("privileged");
+  const Value r =
+      open_report({"v1", "Pod", "p", "shop", ""}, {{"prod", controls, &verdict, "latest"}}, 1);
+  EXPECT_EQ(r.find("results")->items.size(), kMaxResults);
+  EXPECT_EQ(r.find("results")->items.front().find("rule")->str(), "privileged");
+  EXPECT_EQ(r.find({"summary", "fail"})->as_int(), 1);
+}
+
+TEST(ReportName, IsFoundFromTheWorkloadAndStaysAValidName) {
+  EXPECT_EQ(report_name("StatefulSet", "db"), "statefulset-db");
+  const std::string long_name(250, 'a');
+  const std::string n = report_name("Deployment", long_name);
+  EXPECT_EQ(n.size(), 253u);
+  EXPECT_NE(n, report_name("Deployment", long_name + "b"));
+}
+
+TEST(YamlWriter, ReadsBackAsTheSameJson) {
+  Value v = Value::object();
+  v.set("yes", Value::string("true"))
+      .set("version", Value::string("1.0"))
+      .set("empty", Value::string(""))
+      .set("nothing", Value::null())
+      .set("count", Value::integer(3))
+      .set("flag", Value::boolean(false))
+      .set("text", Value::string("a: b # c\nsecond line"))
+      .set("list", Value::array().push(Value::string("on")).push(Value::object()));
+  std::istringstream in(document::to_yaml(v));
+  Value back;
+  ASSERT_TRUE(document::make_yaml_reader(in)->next(back));
+  EXPECT_EQ(document::to_json(back), document::to_json(v)) << document::to_yaml(v);
+}
+
+}  // namespace
+}  // namespace bulwark::reports
