@@ -45,9 +45,9 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
   out.summary.quarantined = count_at(s, "quarantined");
   out.summary.score = count_at(s, "score", -1);  // absent differs from any real score
   for (const auto& v : document::items_of(status->find("violations"))) {
-    PolicySummary::Entry e{
-        text_at(v, "namespace"), text_at(v, "kind"), text_at(v, "name"), {}, crds::Severity::kLow,
-        {}};
+    PolicySummary::Entry e{text_at(v, "namespace"), text_at(v, "kind"),
+                           text_at(v, "name"),      {},
+                           crds::Severity::kLow,    {}};
     for (const auto& c : document::items_of(v.find("controls"))) e.controls.emplace_back(c.str());
     for (const auto& d : document::items_of(v.find("details"))) e.details.emplace_back(d.str());
     out.summary.violations.push_back(std::move(e));

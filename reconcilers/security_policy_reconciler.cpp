@@ -32,7 +32,8 @@ std::string field(const Value* node, std::string_view key) {
 void add_namespace_findings(PolicySummary& summary, const std::vector<std::string>& namespaces) {
   std::vector<PolicySummary::Entry> entries;
   for (const auto& ns : namespaces) {
-    entries.push_back({ns, "Namespace", ns, {kNetworkDefaultDenyControl}, crds::Severity::kHigh, {}});
+    entries.push_back(
+        {ns, "Namespace", ns, {kNetworkDefaultDenyControl}, crds::Severity::kHigh, {}});
   }
   summary.violations.insert(summary.violations.begin(), entries.begin(), entries.end());
   if (summary.violations.size() > kMaxStatusViolations) {

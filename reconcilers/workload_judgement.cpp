@@ -39,7 +39,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     const auto& spec = p.policy.spec;
     if (!selects_namespace(spec, ns, namespace_labels)) continue;
     if (!p.evaluator->selects(workload, &namespace_labels)) continue;
-    const auto verdict = p.evaluator->evaluate(workload, context);
+    auto verdict = p.evaluator->evaluate(workload, context);
     PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false, {}};
     std::set<std::string> mine;
     for (const auto& v : verdict.violations) {
@@ -65,6 +65,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     j.selecting.push_back(p.policy.name);
     j.judged.push_back({&p, std::move(mine)});
     j.outcomes.push_back(std::move(outcome));
+    j.verdicts.push_back(std::move(verdict));
   }
   if (!j.outcomes.empty()) {
     j.posture = violating ? posture::Posture::kViolating

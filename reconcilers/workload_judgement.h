@@ -30,8 +30,9 @@ struct WorkloadJudgement {
   std::vector<std::string> scalers;         // UIDs of the Enforce + ScaleToZero ones that do
   // The first instant an exemption that applies now lapses: judge again then.
   std::optional<std::chrono::system_clock::time_point> next_expiry;
-  std::vector<PolicyOutcome> outcomes;  // one per selecting policy, for the PostureBook
-  std::vector<Judged> judged;           // the same, for judging the workload's pods
+  std::vector<PolicyOutcome> outcomes;     // one per selecting policy, for the PostureBook
+  std::vector<Judged> judged;              // the same, for judging the workload's pods
+  std::vector<posture::Verdict> verdicts;  // the same order: each policy's whole verdict (reports)
 };
 
 // Judges `workload` (of `kind`, in namespace `ns` labelled `namespace_labels`) against every

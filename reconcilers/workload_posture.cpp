@@ -505,6 +505,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   } else {
     book_.put(key, std::move(record));
   }
+  if (sources_.reports != nullptr) {
+    const std::string api_version =
+        t.type.group.empty() ? t.type.version : t.type.group + "/" + t.type.version;
+    sources_.reports->keep(
+        {api_version, t.kind, t.name, t.ns, str_at(*t.object, {"metadata", "uid"})}, judgement,
+        !holds.policies.empty());
+  }
   if (w.annotations_changed && on_verdict_) on_verdict_(key);
   return requeue_at(judgement.next_expiry, now);
 }

@@ -22,6 +22,7 @@
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/rbac_index.h"
+#include "reconcilers/report_keeper.h"
 #include "reconcilers/workload_judgement.h"
 
 namespace bulwark::reconcilers {
@@ -124,6 +125,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     const PolicySet& policies;
     const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
     RbacIndex* rbac = nullptr;                   // null: spec.permissions is not judged
+    ReportKeeper* reports = nullptr;  // null: no Reports are written (their CRD is not served)
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;

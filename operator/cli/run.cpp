@@ -260,12 +260,16 @@ class OperatorControllers {
     manager.cache("securitypolicies").add_handler([this](const std::string&) {
       policy_set_.invalidate();
     });
+    if (auto* reports = manager.find_cache("reports")) {
+      report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(writer_, *reports, clock);
+    }
     if (auto* reports = manager.find_cache("vulnerabilityreports")) {
       vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
     }
     const auto posture_caught_up = reconcilers::setup_workload_posture(
         manager, writer_,
-        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_},
+        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_,
+         report_keeper_.get()},
         book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);
@@ -348,7 +352,8 @@ class OperatorControllers {
   reconcilers::ApiEventRecorder events_;
   const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
-  reconcilers::RbacIndex rbac_;  // what each ServiceAccount may do
+  reconcilers::RbacIndex rbac_;                               // what each ServiceAccount may do
+  std::unique_ptr<reconcilers::ReportKeeper> report_keeper_;  // null: Reports are not served
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
   std::unique_ptr<admission::Webhook> webhook_;
@@ -401,19 +406,35 @@ runtime::Manager::Options manager_options(const config::OperatorConfig& cfg) {
   return m;
 }
 
-// Trivy Operator's VulnerabilityReports are read when the cluster serves them. The check is made
-// once: installing Trivy Operator later takes a restart of Bulwark (README).
-bool discover_reports(kube::KubeClient& client) {
+// Whether the cluster serves an optional resource, checked once at start; `served` and
+// `not_served` say what follows from it in the log.
+bool discover(kube::KubeClient& client, const kube::ResourceType& type, const std::string& what,
+              const std::string& served_means, const std::string& not_served_means) {
   bool served = false;
   try {
-    served = client.serves(kube::resources::kVulnerabilityReports);
+    served = client.serves(type);
   } catch (const std::exception& e) {
-    logging::warn(std::string("could not discover VulnerabilityReports: ") + e.what());
+    logging::warn("could not discover " + what + ": " + e.what());
   }
-  logging::info(served ? "VulnerabilityReports are served: images.maxSeverity is judged"
-                       : "VulnerabilityReports are not served: images.maxSeverity is not judged "
-                         "(the policies' status says so)");
+  logging::info(what +
+                (served ? " are served: " + served_means : " are not served: " + not_served_means));
   return served;
+}
+
+// Trivy Operator's VulnerabilityReports are read when the cluster serves them. Installing Trivy
+// Operator later takes a restart of Bulwark (README).
+bool discover_reports(kube::KubeClient& client) {
+  return discover(client, kube::resources::kVulnerabilityReports, "VulnerabilityReports",
+                  "images.maxSeverity is judged",
+                  "images.maxSeverity is not judged (the policies' status says so)");
+}
+
+// OpenReports Reports are written when the cluster serves their CRD (picking the CRD up later
+// without a restart is still to come).
+bool discover_policy_reports(kube::KubeClient& client) {
+  return discover(client, kube::resources::kReports, "OpenReports Reports",
+                  "one Report per judged workload",
+                  "no Reports are written (install reports.openreports.io, then restart)");
 }
 
 // What metrics count, from the client and the Manager.
@@ -500,6 +521,9 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
   // starts with synced caches.
   std::vector<Watched> watched = watched_resources();
+  if (discover_policy_reports(client)) {
+    watched.push_back({"reports", kube::resources::kReports, runtime::project_report_metadata});
+  }
   if (discover_reports(client)) {
     watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,
                        runtime::project_vulnerability_report});

@@ -42,6 +42,7 @@ inline const ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1",
                                                 "subjectaccessreviews", false};
 inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
 // Trivy Operator's, read when its CRD is installed.
+inline const ResourceType kReports{"openreports.io", "v1alpha1", "reports", true};
 inline const ResourceType kVulnerabilityReports{"aquasecurity.github.io", "v1alpha1",
                                                 "vulnerabilityreports", true};
 }  // namespace resources

@@ -124,6 +124,17 @@ Value project_rbac(Value&& object) {
   return out;
 }
 
+Value project_report_metadata(Value&& object) {
+  Value out = std::move(object);
+  keep(out, std::array<std::string_view, 3>{"apiVersion", "kind", "metadata"});
+  project_metadata(const_cast<Value*>(out.find("metadata")));
+  if (Value* meta = const_cast<Value*>(out.find("metadata"))) {
+    keep(*meta, std::array<std::string_view, 6>{"name", "namespace", "uid", "resourceVersion",
+                                                "labels", "annotations"});
+  }
+  return out;
+}
+
 Value project_workload(Value&& object) {
   Value out = std::move(object);
   keep(out, std::array<std::string_view, 5>{"apiVersion", "kind", "metadata", "spec", "status"});

@@ -22,4 +22,8 @@ document::Value project_vulnerability_report(document::Value&& object);
 // (aggregated ClusterRoles carry the rules the API server materialised into them).
 document::Value project_rbac(document::Value&& object);
 
+// Reports Bulwark writes: the trimmed metadata alone (its hash annotation says what the content
+// is), so the cache of 10,000 reports holds none of their results.
+document::Value project_report_metadata(document::Value&& object);
+
 }  // namespace bulwark::runtime

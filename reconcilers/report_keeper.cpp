@@ -1,0 +1,62 @@
+#include "reconcilers/report_keeper.h"
+
+#include <cstdio>
+
+#include "operator/document/json_writer.h"
+#include "operator/kube/api_error.h"
+#include "operator/kube/resource_type.h"
+#include "operator/logging/logging.h"
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+std::string report_hash(const Value& report) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits: stable across builds
+  for (unsigned char c : reports::content_key(report)) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held) {
+  if (held) return;
+  const std::string name = reports::report_name(subject.kind, subject.name);
+  const auto cached = reports_.get(subject.namespace_name + "/" + name);
+  const Value* managed =
+      cached ? cached->find({"metadata", "labels", "app.kubernetes.io/managed-by"}) : nullptr;
+  if (cached != nullptr && (managed == nullptr || managed->str() != "bulwark")) return;
+  try {
+    if (j.judged.empty()) {
+      if (cached == nullptr) return;
+      writer_.remove(kube::resources::kReports, subject.namespace_name, name, {});
+      ++writes_;
+      return;
+    }
+    std::vector<reports::PolicyVerdict> verdicts;
+    for (std::size_t i = 0; i < j.judged.size(); ++i) {
+      const auto& p = *j.judged[i].policy;
+      verdicts.push_back({p.policy.name, p.evaluator->controls(), &j.verdicts[i],
+                          p.policy.spec.pod_security.version.str()});
+    }
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
+            .count();
+    Value report = reports::open_report(subject, verdicts, now);
+    const std::string hash = report_hash(report);
+    const Value* held_hash =
+        cached ? cached->find({"metadata", "annotations", kReportHashAnnotation}) : nullptr;
+    if (held_hash != nullptr && held_hash->str() == hash) return;  // unchanged: no write
+    report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
+    writer_.apply(kube::resources::kReports, subject.namespace_name, name, report, "bulwark", true);
+    ++writes_;
+  } catch (const std::exception& e) {
+    // The next judgement of the workload tries again; the verdict itself is written already.
+    logging::warn("report " + subject.namespace_name + "/" + name + ": " + e.what());
+  }
+}
+
+}  // namespace bulwark::reconcilers
