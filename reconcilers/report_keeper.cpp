@@ -53,8 +53,11 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
     report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
     writer_.apply(kube::resources::kReports, subject.namespace_name, name, report, "bulwark", true);
     ++writes_;
-  } catch (const std::exception& e) {
-    // The next judgement of the workload tries again; the verdict itself is written already.
+  } catch (const kube::ApiError& e) {
+    // The CRD went away after start: say so and go on; the verdict itself is written already.
+    // Anything else fails the reconcile, which the controller retries with backoff (the
+    // workload's own writes are idempotent, so a retry repeats only the report).
+    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
     logging::warn("report " + subject.namespace_name + "/" + name + ": " + e.what());
   }
 }

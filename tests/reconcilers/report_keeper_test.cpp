@@ -95,5 +95,12 @@ TEST_F(ReportKeeperTest, AReportSomeoneElseWroteIsLeftAlone) {
   EXPECT_TRUE(writer.calls().empty());
 }
 
+TEST_F(ReportKeeperTest, AFailedWriteFailsTheReconcileUnlessTheCrdIsGone) {
+  writer.fail_next(kube::ApiError(500, "InternalError", "etcd is away"));
+  EXPECT_THROW(keeper.keep(subject, judge(true), false), kube::ApiError);
+  writer.fail_next(kube::ApiError(404, "NotFound", "the server could not find the resource"));
+  EXPECT_NO_THROW(keeper.keep(subject, judge(true), false));
+}
+
 }  // namespace
 }  // namespace bulwark::reconcilers
