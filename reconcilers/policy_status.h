@@ -17,6 +17,7 @@ namespace policy_conditions {
 inline constexpr std::string_view kReady = "Ready";
 inline constexpr std::string_view kCompliant = "Compliant";
 inline constexpr std::string_view kVulnerabilityReports = "VulnerabilityReports";
+inline constexpr std::string_view kReports = "Reports";  // OpenReports Reports written or not
 }  // namespace policy_conditions
 namespace policy_reasons {
 inline constexpr std::string_view kReconciled = "Reconciled";

@@ -193,6 +193,17 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
                                    "served in this cluster, so images.maxSeverity is not checked; "
                                    "install Trivy Operator and restart Bulwark"));
   }
+  if (valid && policy_reports_served_) {
+    want.push_back(*policy_reports_served_
+                       ? condition(types::kReports, ConditionStatus::kTrue, reasons::kReportsServed,
+                                   "one OpenReports Report per selected workload (kubectl get "
+                                   "reports)")
+                       : condition(types::kReports, ConditionStatus::kFalse,
+                                   reasons::kReportsNotServed,
+                                   "reports.openreports.io is not served in this cluster, so no "
+                                   "Reports are written; install the OpenReports CRDs and "
+                                   "restart Bulwark"));
+  }
   return want;
 }
 
@@ -265,18 +276,16 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::function<bool()> book_complete,
+                                  bool policy_reports_served, std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch) {
   runtime::Informer& policies = manager.cache("securitypolicies");
-  runtime::WorkQueue& queue = manager.add_controller(
-      "securitypolicy",
-      std::make_unique<SecurityPolicyReconciler>(
-          writer, status_writer,
-          SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
-                                            manager.cache("networkpolicies")},
-          book, clock, vulnerability_reports_served, std::move(book_complete),
-          std::move(never_touch)),
-      1);
+  auto reconciler = std::make_unique<SecurityPolicyReconciler>(
+      writer, status_writer,
+      SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
+                                        manager.cache("networkpolicies")},
+      book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
+  reconciler->set_policy_reports_served(policy_reports_served);
+  runtime::WorkQueue& queue = manager.add_controller("securitypolicy", std::move(reconciler), 1);
   constexpr auto kFold = std::chrono::milliseconds(500);
   auto every_policy = [&queue, &policies](std::optional<base::Clock::Duration> delay) {
     for (const auto& name : policies.keys()) {

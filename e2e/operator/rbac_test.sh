@@ -82,6 +82,8 @@ if t=$(flip_time r-shop deploy/web violations rbacSecretsRead); then
 else
   fail "a RoleBinding added: web never violated rbacSecretsRead"
 fi
+check "without the OpenReports CRDs the policy says Reports=False, ReportsNotServed, and stays Ready" eventually 20 bash -c \
+  "[ \"\$($kubectl get secpol least-privilege -o jsonpath='{.status.conditions[?(@.type==\"Reports\")].status}/{.status.conditions[?(@.type==\"Reports\")].reason}/{.status.conditions[?(@.type==\"Ready\")].status}')\" = False/ReportsNotServed/True ]"
 check "the account the binding does not name stays compliant" is r-shop deploy/api posture compliant
 check "the policy status names the chain" eventually 10 bash -c \
   "$kubectl get secpol least-privilege -o jsonpath='{.status.violations[*].details[*]}' | grep -qF 'rbacSecretsRead: RoleBinding/r-shop/web-reads-secrets -> ClusterRole/r-secret-reader rules[0]: get secrets (in namespace r-shop)'"

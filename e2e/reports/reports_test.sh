@@ -53,6 +53,8 @@ check "a Report for the compliant one: every result passes" eventually 30 bash -
   "[ \"\$($kubectl -n rp-shop get report deployment-good -o jsonpath='{.summary.fail}/{.summary.skip}')\" = 0/0 ] && [ \$($kubectl -n rp-shop get report deployment-good -o jsonpath='{.summary.pass}') -gt 5 ]"
 check "an exempted control is skip, naming the exemption and its expiry" eventually 30 bash -c \
   "[ \"\$($kubectl -n rp-shop get report deployment-legacy -o jsonpath='{.results[?(@.rule==\"privileged\")].result}/{.results[?(@.rule==\"privileged\")].properties.exemption}/{.results[?(@.rule==\"privileged\")].properties.expires}')\" = skip/legacy-privileged/2099-01-01T00:00:00Z ]"
+check "the policy's condition Reports is True" eventually 20 bash -c \
+  "[ \"\$($kubectl get secpol rp-baseline -o jsonpath='{.status.conditions[?(@.type==\"Reports\")].status}/{.status.conditions[?(@.type==\"Reports\")].reason}')\" = True/ReportsServed ]"
 check "kubectl get reports lists them" bash -c \
   "[ \$($kubectl -n rp-shop get reports --no-headers | grep -c .) -eq 3 ]"
 

@@ -295,7 +295,8 @@ class OperatorControllers {
     posture_caught_up_ = posture_caught_up;
     reconcilers::setup_security_policy_status(
         manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
-        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
+        report_keeper_ != nullptr, [this, &manager] { return book_complete(manager); },
+        cfg.never_touch_namespaces);
     manager.serve_metrics([this, &manager, &metrics] {
       return metrics.scrape(
           manager.queue_depths(),

@@ -242,6 +242,27 @@ TEST_F(PolicyReconcilerTest, AConditionNoLongerWantedGoes) {
   EXPECT_EQ(condition(*second, "Ready")->find("observedGeneration")->str(), "2");
 }
 
+TEST_F(PolicyReconcilerTest, TheReportsConditionSaysWhetherReportsAreWritten) {
+  policy("{}", kFinalized);
+  auto status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "Reports"), nullptr);  // not told: no condition
+  reconciler_.set_policy_reports_served(false);
+  policy("{}", kFinalized, document::to_json(*status), 2);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  const Value* reports = condition(*status, "Reports");
+  ASSERT_NE(reports, nullptr);
+  EXPECT_EQ(reports->find("status")->str(), "False");
+  EXPECT_EQ(reports->find("reason")->str(), "ReportsNotServed");
+  EXPECT_EQ(condition(*status, "Ready")->find("status")->str(), "True");  // Ready stays True
+  reconciler_.set_policy_reports_served(true);
+  policy("{}", kFinalized, document::to_json(*status), 3);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "Reports")->find("reason")->str(), "ReportsServed");
+}
+
 // A stale status write is refused with 409: the reconcile fails, and the controller retries it
 // (classified by api_error.h, not by its message).
 TEST_F(PolicyReconcilerTest, AConflictFailsTheReconcileForARetry) {
