@@ -44,6 +44,11 @@ struct OperatorConfig {
     std::chrono::seconds ca_validity{24 * 365 * 3600};
     std::chrono::seconds certificate_validity{24 * 90 * 3600};
   } admission;
+  // Policy reports (docs/api.md, Reports): openreports (openreports.io/v1alpha1 Report), wgpolicy
+  // (wgpolicyk8s.io/v1alpha2 PolicyReport) or off.
+  struct Reports {
+    std::string format = "openreports";
+  } reports;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
 };

@@ -22,6 +22,11 @@ std::string report_hash(const Value& report) {
   return out;
 }
 
+const kube::ResourceType& ReportKeeper::resource() const {
+  return format_ == reports::Format::kOpenReports ? kube::resources::kReports
+                                                  : kube::resources::kPolicyReports;
+}
+
 void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held) {
   if (held) return;
   const std::string name = reports::report_name(subject.kind, subject.name);
@@ -32,7 +37,7 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
   try {
     if (j.judged.empty()) {
       if (cached == nullptr) return;
-      writer_.remove(kube::resources::kReports, subject.namespace_name, name, {});
+      writer_.remove(resource(), subject.namespace_name, name, {});
       ++writes_;
       return;
     }
@@ -45,13 +50,13 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
             .count();
-    Value report = reports::open_report(subject, verdicts, now);
+    Value report = reports::open_report(subject, verdicts, now, format_);
     const std::string hash = report_hash(report);
     const Value* held_hash =
         cached ? cached->find({"metadata", "annotations", kReportHashAnnotation}) : nullptr;
     if (held_hash != nullptr && held_hash->str() == hash) return;  // unchanged: no write
     report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
-    writer_.apply(kube::resources::kReports, subject.namespace_name, name, report, "bulwark", true);
+    writer_.apply(resource(), subject.namespace_name, name, report, "bulwark", true);
     ++writes_;
   } catch (const kube::ApiError& e) {
     // The CRD went away after start: say so and go on; the verdict itself is written already.

@@ -25,19 +25,21 @@ class ReportKeeper {
  public:
   // `reports`: a cache of Reports projected to metadata (project_report_metadata).
   ReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
-               const base::Clock& clock)
-      : writer_(writer), reports_(reports), clock_(clock) {}
+               const base::Clock& clock, reports::Format format = reports::Format::kOpenReports)
+      : writer_(writer), reports_(reports), clock_(clock), format_(format) {}
 
   // The report of a workload as just judged. `held`: unreadable policies still list it, so its
   // report is left as it is.
   void keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held);
 
   std::uint64_t writes() const { return writes_.load(); }
+  const kube::ResourceType& resource() const;  // reports or policyreports, by format
 
  private:
   kube::ObjectWriter& writer_;
   const runtime::CacheReader& reports_;
   const base::Clock& clock_;
+  reports::Format format_;
   std::atomic<std::uint64_t> writes_{0};
 };
 

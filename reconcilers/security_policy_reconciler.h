@@ -92,7 +92,8 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  bool policy_reports_served, std::function<bool()> book_complete,
+                                  std::optional<bool> policy_reports_served,
+                                  std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch);
 
 }  // namespace bulwark::reconcilers

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Prints the folder holding the OpenReports CRDs (openreports.io Report and ClusterReport), from
-# the Go module github.com/openreports/reports-api at the pinned version, fetched once through
-# the Go module proxy into the cache (never copied into the repo by hand).
-#   usage: e2e/cluster/report_crds.sh
+# Prints the folder holding the CRDs of a policy report format, from the Go module that ships
+# them, at the pinned version, fetched once through the Go module proxy into the cache (never
+# copied into the repo by hand):
+#   openreports (default): github.com/openreports/reports-api v0.2.1, config/crd
+#   wgpolicy: Kyverno's github.com/kyverno/kyverno v1.19.1, config/crds/policyreport
+#   usage: e2e/cluster/report_crds.sh [openreports|wgpolicy]
 set -euo pipefail
-version=v0.2.1
+case "${1:-openreports}" in
+  openreports) module=github.com/openreports/reports-api@v0.2.1 folder=config/crd ;;
+  wgpolicy) module=github.com/kyverno/kyverno@v1.19.1 folder=config/crds/policyreport ;;
+  *) echo "usage: $0 [openreports|wgpolicy]" >&2; exit 2 ;;
+esac
 cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/go-modules
-command -v go >/dev/null || { echo "Go is needed to fetch the OpenReports CRDs" >&2; exit 2; }
-dir=$(cd /tmp && GOMODCACHE=$cache GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-  go mod download -json "github.com/openreports/reports-api@$version" |
+command -v go >/dev/null || { echo "Go is needed to fetch the report CRDs" >&2; exit 2; }
+dir=$(cd /tmp && GOMODCACHE=$cache GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$module" |
   python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
-[ -f "$dir/config/crd/openreports.io_reports.yaml" ] || { echo "no CRDs in $dir/config/crd" >&2; exit 1; }
-echo "$dir/config/crd"
+[ -n "$(ls "$dir/$folder"/*.yaml 2>/dev/null)" ] || { echo "no CRDs in $dir/$folder" >&2; exit 1; }
+echo "$dir/$folder"

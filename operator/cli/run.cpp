@@ -261,7 +261,10 @@ class OperatorControllers {
       policy_set_.invalidate();
     });
     if (auto* reports = manager.find_cache("reports")) {
-      report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(writer_, *reports, clock);
+      report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
+          writer_, *reports, clock,
+          cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
+                                           : reports::Format::kOpenReports);
     }
     if (auto* reports = manager.find_cache("vulnerabilityreports")) {
       vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
@@ -295,8 +298,8 @@ class OperatorControllers {
     posture_caught_up_ = posture_caught_up;
     reconcilers::setup_security_policy_status(
         manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
-        report_keeper_ != nullptr, [this, &manager] { return book_complete(manager); },
-        cfg.never_touch_namespaces);
+        cfg.reports.format == "off" ? std::nullopt : std::optional(report_keeper_ != nullptr),
+        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
     manager.serve_metrics([this, &manager, &metrics] {
       return metrics.scrape(
           manager.queue_depths(),
@@ -432,10 +435,25 @@ bool discover_reports(kube::KubeClient& client) {
 
 // OpenReports Reports are written when the cluster serves their CRD (picking the CRD up later
 // without a restart is still to come).
-bool discover_policy_reports(kube::KubeClient& client) {
+std::optional<kube::ResourceType> discover_policy_reports(kube::KubeClient& client,
+                                                          const std::string& format) {
+  if (format == "off") {
+    logging::info("reports.format is off: no policy reports are written");
+    return std::nullopt;
+  }
+  if (format == "wgpolicy") {
+    return discover(client, kube::resources::kPolicyReports, "wgpolicyk8s.io PolicyReports",
+                    "one PolicyReport per judged workload",
+                    "no PolicyReports are written (install policyreports.wgpolicyk8s.io, then "
+                    "restart)")
+               ? std::optional(kube::resources::kPolicyReports)
+               : std::nullopt;
+  }
   return discover(client, kube::resources::kReports, "OpenReports Reports",
                   "one Report per judged workload",
-                  "no Reports are written (install reports.openreports.io, then restart)");
+                  "no Reports are written (install reports.openreports.io, then restart)")
+             ? std::optional(kube::resources::kReports)
+             : std::nullopt;
 }
 
 // What metrics count, from the client and the Manager.
@@ -522,8 +540,8 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
   // starts with synced caches.
   std::vector<Watched> watched = watched_resources();
-  if (discover_policy_reports(client)) {
-    watched.push_back({"reports", kube::resources::kReports, runtime::project_report_metadata});
+  if (auto reports = discover_policy_reports(client, cfg->reports.format)) {
+    watched.push_back({"reports", *reports, runtime::project_report_metadata});
   }
   if (discover_reports(client)) {
     watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,

@@ -43,6 +43,7 @@ inline const ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1",
 inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};
 // Trivy Operator's, read when its CRD is installed.
 inline const ResourceType kReports{"openreports.io", "v1alpha1", "reports", true};
+inline const ResourceType kPolicyReports{"wgpolicyk8s.io", "v1alpha2", "policyreports", true};
 inline const ResourceType kVulnerabilityReports{"aquasecurity.github.io", "v1alpha1",
                                                 "vulnerabilityreports", true};
 }  // namespace resources

@@ -84,7 +84,8 @@ std::string report_name(std::string_view kind, std::string_view name) {
 }
 
 Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
-                  std::int64_t timestamp) {
+                  std::int64_t timestamp, Format format) {
+  const bool open = format == Format::kOpenReports;
   std::vector<Result> results;
   for (const auto& p : verdicts) {
     for (auto control : p.controls) results.push_back(result_of(p, control, timestamp));
@@ -101,8 +102,10 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
     list.push(std::move(r.value));
   }
   Value report = Value::object();
-  report.set("apiVersion", Value::string("openreports.io/v1alpha1"))
-      .set("kind", Value::string("Report"));
+  report
+      .set("apiVersion",
+           Value::string(open ? "openreports.io/v1alpha1" : "wgpolicyk8s.io/v1alpha2"))
+      .set("kind", Value::string(open ? "Report" : "PolicyReport"));
   Value& meta = report.child("metadata");
   meta.set("name", Value::string(report_name(subject.kind, subject.name)));
   if (!subject.namespace_name.empty()) {
@@ -125,7 +128,8 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
                                      .set("name", Value::string(subject.name))
                                      .set("uid", Value::string(subject.uid))));
   }
-  report.set("scope", std::move(scope)).set("source", Value::string("bulwark"));
+  report.set("scope", std::move(scope));
+  if (open) report.set("source", Value::string("bulwark"));
   report.set("results", std::move(list));
   report.set("summary", Value::object()
                             .set("pass", Value::integer(pass))

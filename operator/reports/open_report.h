@@ -36,10 +36,14 @@ inline constexpr std::size_t kMaxResults = 300;
 // a hash of the whole.
 std::string report_name(std::string_view kind, std::string_view name);
 
+// openreports.io/v1alpha1 Report, or the older wgpolicyk8s.io/v1alpha2 PolicyReport it grew out
+// of (the same results and summary; no top-level source).
+enum class Format { kOpenReports, kWgPolicy };
+
 // The Report. `timestamp` (seconds since the epoch) is every result's: callers keep it unchanged
 // while the results are, so an unchanged verdict writes nothing.
 document::Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
-                            std::int64_t timestamp);
+                            std::int64_t timestamp, Format format = Format::kOpenReports);
 
 // The report without its timestamps, to compare a new one with the one in the cluster.
 std::string content_key(const document::Value& report);

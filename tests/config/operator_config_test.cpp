@@ -60,6 +60,7 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.log.level, d.log.level);
   EXPECT_EQ(c.log.format, d.log.format);
   EXPECT_EQ(c.never_touch_namespaces, d.never_touch_namespaces);
+  EXPECT_EQ(c.reports.format, d.reports.format);
 }
 
 TEST(OperatorConfig, ReadsValues) {
@@ -110,12 +111,20 @@ TEST(OperatorConfig, DurationsTooLargeAreErrorsNotOverflows) {
 }
 
 TEST(OperatorConfig, AdmissionIsCheckedKeyByKey) {
-  auto l = load_operator_config(Written(
-      "admission: {bindAddress: nowhere, url: 'http://x', failurePolicy: Sometimes, "
-      "timeoutSeconds: 60, certDirs: x}\n"));
-  EXPECT_EQ(keys(l), (std::vector<std::string>{"admission.failurePolicy", "admission.timeoutSeconds",
-                                                "admission.certDirs", "admission.bindAddress",
-                                                "admission.url"}));
+  auto l = load_operator_config(
+      Written("admission: {bindAddress: nowhere, url: 'http://x', failurePolicy: Sometimes, "
+              "timeoutSeconds: 60, certDirs: x}\n"));
+  EXPECT_EQ(keys(l), (std::vector<std::string>{"admission.failurePolicy",
+                                               "admission.timeoutSeconds", "admission.certDirs",
+                                               "admission.bindAddress", "admission.url"}));
+}
+
+TEST(OperatorConfig, ReportsFormatIsOneOfThree) {
+  EXPECT_EQ(load_operator_config(Written("reports: {format: wgpolicy}\n")).config.reports.format,
+            "wgpolicy");
+  EXPECT_EQ(load_operator_config(Written("reports: {format: off}\n")).config.reports.format, "off");
+  EXPECT_EQ(keys(load_operator_config(Written("reports: {format: policyreport, max: 3}\n"))),
+            (std::vector<std::string>{"reports.format", "reports.max"}));
 }
 
 TEST(ParseDuration, GoStyle) {

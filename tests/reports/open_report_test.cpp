@@ -111,6 +111,15 @@ TEST_F(OpenReportTest, ResultsAreCappedDroppingPassesFirst) {
   EXPECT_EQ(r.find({"summary", "fail"})->as_int(), 1);
 }
 
+TEST_F(OpenReportTest, TheWgPolicyFormatIsThePolicyReportItGrewOutOf) {
+  const Value r = open_report({"apps/v1", "Deployment", "web", "shop", ""},
+                              {{"prod", {"privileged"}, &verdict, "latest"}}, 1, Format::kWgPolicy);
+  EXPECT_EQ(r.find("apiVersion")->str(), "wgpolicyk8s.io/v1alpha2");
+  EXPECT_EQ(r.find("kind")->str(), "PolicyReport");
+  EXPECT_EQ(r.find("source"), nullptr);  // not in that schema
+  EXPECT_EQ(r.find("results")->items.at(0).find("source")->str(), "bulwark");
+}
+
 TEST(ReportName, IsFoundFromTheWorkloadAndStaysAValidName) {
   EXPECT_EQ(report_name("StatefulSet", "db"), "statefulset-db");
   const std::string long_name(250, 'a');
