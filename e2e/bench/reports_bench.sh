@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark, not a test (run it through e2e/with_cluster.sh): policy reports at scale. 2,000
+# Deployments of 5 pods (10,000 pods, 20 namespaces, a quarter privileged) wait for the operator,
+# which runs with the OpenReports CRDs and client.qps 1000; a baseline Audit policy is then
+# created. Prints the time from the policy's creation to every report written, the operator's
+# writes (from the API server's audit log: the annotation patches, the report applies, Events),
+# and the reports' total size in the API server.
+#   usage: e2e/with_cluster.sh e2e/bench/reports_bench.sh BULWARK_BINARY [DEPLOYMENTS]
+set -uo pipefail
+bulwark=$1
+deployments=${2:-2000}
+# shellcheck source=../operator/lib.sh
+. "$(dirname "$0")/../operator/lib.sh"
+
+crds=$("$root/e2e/cluster/report_crds.sh") || exit 1
+$kubectl apply -f "$crds" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/reports.openreports.io >/dev/null
+install_prerequisites
+python3 - "$deployments" >"$work/workloads.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+items = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rb-%d" % i}} for i in range(20)]
+for d in range(n):
+    priv = d % 4 == 0
+    items.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                  "metadata": {"name": "app-%d" % d, "namespace": "rb-%d" % (d % 20)},
+                  "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "app-%d" % d}},
+                           "template": {"metadata": {"labels": {"app": "app-%d" % d}},
+                                        "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0",
+                                                                 "securityContext": {"privileged": priv}}]}}}})
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+PY
+start=$(date +%s)
+$kubectl apply --server-side -f "$work/workloads.json" >/dev/null
+until [ "$($kubectl get pods -A -o name | grep -c .)" -ge $((deployments * 5)) ]; do sleep 2; done
+echo "workloads: $deployments Deployments, $((deployments * 5)) pods created in $(( $(date +%s) - start )) s"
+
+printf 'log: {level: info}\nclient: {qps: 1000, burst: 1000}\nworkers: 4\n' >"$work/config.yaml"
+start_own_operator operator
+pid=$started_pid
+eventually 120 bash -c "grep -q 'controllers started\|caches synced' '$work/operator.log'"
+since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+t0=$(date +%s.%N)
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: rb-baseline}
+spec:
+  podSecurity: {level: baseline}
+  network: {defaultDeny: false}
+P
+until [ "$($kubectl get reports -A --no-headers 2>/dev/null | grep -c .)" -ge "$deployments" ]; do sleep 0.5; done
+t1=$(date +%s.%N)
+echo "every report written $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s after the policy was created"
+python3 "$root/e2e/faults/audit_writes.py" "$BULWARK_E2E_CLUSTER/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
+echo "operator writes: $(head -1 "$work/writes.txt") in all; by resource:"
+tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -6
+$kubectl get reports -A -o json | python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+sizes = sorted(len(json.dumps(i, separators=(",", ":"))) for i in items)
+print("reports: %d, %.1f MiB in all, %d bytes median, %d largest" % (len(sizes), sum(sizes) / 1048576, sizes[len(sizes) // 2], sizes[-1]))'
+stop_operator "$pid" >/dev/null
