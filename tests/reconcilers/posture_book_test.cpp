@@ -14,22 +14,26 @@ TEST(PostureBook, SummaryIsWorstFirstAndBounded) {
   book.set_listener(
       [&](const std::vector<std::string>& p) { told.insert(told.end(), p.begin(), p.end()); });
   using posture::Posture;
-  book.put("a", {"ns",
-                 "Deployment",
-                 "a",
-                 {{"p", Posture::kViolating, {"imageLatestTag"}, crds::Severity::kMedium, false, {}}}});
-  book.put("b", {"ns",
-                 "Deployment",
-                 "b",
-                 {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kCritical, true, {}}}});
+  book.put("a",
+           {"ns",
+            "Deployment",
+            "a",
+            {{"p", Posture::kViolating, {"imageLatestTag"}, crds::Severity::kMedium, false, {}}}});
+  book.put("b",
+           {"ns",
+            "Deployment",
+            "b",
+            {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kCritical, true, {}}}});
   book.put(
       "c",
       {"ns", "Deployment", "c", {{"p", Posture::kCompliant, {}, crds::Severity::kLow, false, {}}}});
-  book.put("d",
-           {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false, {}}}});
+  book.put(
+      "d",
+      {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false, {}}}});
   EXPECT_EQ(told.size(), 4u);
   EXPECT_FALSE(book.put(
-      "d", {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false, {}}}}));
+      "d",
+      {"ns", "Deployment", "d", {{"p", Posture::kExempt, {}, crds::Severity::kLow, false, {}}}}));
   EXPECT_EQ(told.size(), 4u);  // no change, no news
   const auto s = book.summarize("p", 1);
   EXPECT_EQ(s.workloads, 4);
@@ -69,9 +73,10 @@ TEST(PostureBook, APolicyChangeTellsTheOldAndTheNewPolicy) {
   std::vector<std::string> told;
   book.set_listener(
       [&](const std::vector<std::string>& p) { told.insert(told.end(), p.begin(), p.end()); });
-  EXPECT_TRUE(book.put(
-      "a",
-      {"ns", "Deployment", "a", {{"q", Posture::kCompliant, {}, crds::Severity::kLow, false, {}}}}));
+  EXPECT_TRUE(book.put("a", {"ns",
+                             "Deployment",
+                             "a",
+                             {{"q", Posture::kCompliant, {}, crds::Severity::kLow, false, {}}}}));
   std::sort(told.begin(), told.end());
   EXPECT_EQ(told, (std::vector<std::string>{"p", "q"}));
   EXPECT_EQ(book.summarize("p", 100).workloads, 0);
@@ -90,7 +95,9 @@ TEST(PostureBook, ScoreRoundsDownAndCountsExemptAsCompliant) {
                       : i == 1 ? Posture::kExempt
                                : Posture::kCompliant,
                       i == 0 ? std::vector<std::string>{"privileged"} : std::vector<std::string>{},
-                      crds::Severity::kHigh, false, {}}}});
+                      crds::Severity::kHigh,
+                      false,
+                      {}}}});
   }
   const auto s = book.summarize("p", 100);
   EXPECT_EQ(s.compliant, 1);
