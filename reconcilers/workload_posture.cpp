@@ -128,16 +128,23 @@ std::string top_owner_key(std::string_view kind, const Value& object,
   return workload_key(current_kind, ns, name);
 }
 
-bool awaiting_owner(const Value& pod, const WorkloadCaches& caches,
+bool awaiting_owner(const Value& object, std::string_view kind, const WorkloadCaches& caches,
                     std::chrono::system_clock::time_point now) {
-  const Value* owner = controller_of(pod);
+  const Value* owner = controller_of(object);
   if (owner == nullptr) return false;
-  const std::string kind = str_at(*owner, {"kind"});
-  const posture::WorkloadKind* row = posture::find_workload_kind(kind);
-  if (row == nullptr || !row->owns_pods) return false;
-  const std::string key = str_at(pod, {"metadata", "namespace"}) + "/" + str_at(*owner, {"name"});
-  if (caches.of(kind)->get(key) != nullptr) return false;  // there, with another UID: forged
-  const auto created = crds::parse_rfc3339(str_at(pod, {"metadata", "creationTimestamp"}));
+  const std::string owner_kind = str_at(*owner, {"kind"});
+  const posture::WorkloadKind* row = posture::find_workload_kind(owner_kind);
+  if (row == nullptr) return false;
+  // Only an owner whose controller makes objects of this kind: pods for a pod, a Deployment for
+  // a ReplicaSet, a CronJob for a Job.
+  const posture::WorkloadKind* self = posture::find_workload_kind(kind);
+  const bool makes_it =
+      kind == "Pod" ? row->owns_pods : self != nullptr && self->controlled_by == owner_kind;
+  if (!makes_it) return false;
+  const std::string key =
+      str_at(object, {"metadata", "namespace"}) + "/" + str_at(*owner, {"name"});
+  if (caches.of(owner_kind)->get(key) != nullptr) return false;  // there, another UID: forged
+  const auto created = crds::parse_rfc3339(str_at(object, {"metadata", "creationTimestamp"}));
   return created && now - *created < std::chrono::seconds(30);
 }
 
@@ -458,7 +465,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
     book_.erase(key);  // gone, going, or judged as part of its owner
     return {};
   }
-  if (t.kind == "Pod" && awaiting_owner(*t.object, sources_.workloads, clock_.wall_now())) {
+  if (awaiting_owner(*t.object, t.kind, sources_.workloads, clock_.wall_now())) {
     return {std::chrono::seconds(2)};  // its owner's watch event is on its way
   }
   const auto workload = posture::workload_from(*t.object, t.kind);

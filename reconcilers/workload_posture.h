@@ -73,12 +73,16 @@ std::string workload_key(std::string_view kind, std::string_view ns, std::string
 std::string top_owner_key(std::string_view kind, const document::Value& object,
                           const WorkloadCaches& caches);
 
-// Whether a pod that top_owner_key judges as itself is only waiting for its controller to reach
-// the cache: the owner it names is missing (not there with another UID) and the pod is less than
-// 30 seconds old. Watches of different resources deliver independently, so a new pod can arrive
-// before its new ReplicaSet; past that, a pod whose owner does not exist is judged itself.
-bool awaiting_owner(const document::Value& pod, const WorkloadCaches& caches,
-                    std::chrono::system_clock::time_point now);
+// Whether an object that top_owner_key judges as itself is only waiting for its controller to
+// reach the cache: the owner it names makes objects of its kind (pods for a pod, a Deployment for
+// a ReplicaSet, a CronJob for a Job), is missing (not there with another UID), and the object is
+// less than 30 seconds old. Watches of different resources deliver independently, so a new pod
+// can arrive before its ReplicaSet and a new ReplicaSet before its Deployment; judged early, the
+// ReplicaSet would be annotated and booked under the policy, and its stale record kept the
+// policy's finalizer (a flake of e2e.posture). Past 30 s, an object whose owner does not exist is
+// judged itself.
+bool awaiting_owner(const document::Value& object, std::string_view kind,
+                    const WorkloadCaches& caches, std::chrono::system_clock::time_point now);
 
 // Where the vulnerability counts of a workload's images come from (Trivy Operator's
 // VulnerabilityReports in a cluster).

@@ -142,6 +142,28 @@ TEST_F(PostureTest, PodsResolveToTheirTopOwner) {
   EXPECT_EQ(reconciler_->keys_for("Pod", "shop/gone"), std::vector<std::string>{"Pod/shop/gone"});
 }
 
+// A new ReplicaSet can reach the cache before its Deployment: judged then, it would be annotated
+// and booked under the policy as a workload of its own. It waits for its owner instead, for 30
+// seconds; past that, an owner that never came is no owner.
+TEST_F(PostureTest, ANewReplicaSetWaitsForItsDeploymentInsteadOfBeingJudgedItself) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  const std::string created = crds::format_rfc3339(clock_.wall_now());
+  replicasets_.put(parse_json(
+      R"({"kind":"ReplicaSet","metadata":{"name":"early-rs","namespace":"shop","uid":"rs-early",)"
+      R"("resourceVersion":"1","creationTimestamp":")" +
+      created +
+      R"(","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"early",)"
+      R"("uid":"d-early","controller":true}]},"spec":{"template":{"spec":)" +
+      std::string(kInsecurePodSpec) + "}}}"));
+  runtime::Result result;
+  EXPECT_TRUE(reconcile("ReplicaSet/shop/early-rs", &result).empty());
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_EQ(book_.size(), 0u);
+  clock_.advance(std::chrono::seconds(31));
+  EXPECT_FALSE(reconcile("ReplicaSet/shop/early-rs").empty());  // no owner came: judged itself
+  EXPECT_EQ(book_.size(), 1u);
+}
+
 // Issue 11 item 3: pods are judged as they are. A pod whose own spec violates what its owner's
 // template does not (here a privileged ephemeral container, as `kubectl debug --profile=sysadmin`
 // adds) carries the annotations itself and is quarantined itself; its owner stays compliant.
