@@ -32,7 +32,8 @@ print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 PY
 start=$(date +%s)
 $kubectl apply --server-side -f "$work/workloads.json" >/dev/null
-until [ "$($kubectl get pods -A -o name | grep -c .)" -ge $((deployments * 5)) ]; do sleep 2; done
+eventually 600 bash -c "[ \$($kubectl get pods -A -o name | grep -c .) -ge $((deployments * 5)) ]" ||
+  { echo "the controller manager did not create $((deployments * 5)) pods within 10 minutes" >&2; exit 1; }
 echo "workloads: $deployments Deployments, $((deployments * 5)) pods created in $(( $(date +%s) - start )) s"
 
 printf 'log: {level: info}\nclient: {qps: 1000, burst: 1000}\nworkers: 4\n' >"$work/config.yaml"
@@ -49,7 +50,8 @@ spec:
   podSecurity: {level: baseline}
   network: {defaultDeny: false}
 P
-until [ "$($kubectl get reports -A --no-headers 2>/dev/null | grep -c .)" -ge "$deployments" ]; do sleep 0.5; done
+eventually 600 bash -c "[ \$($kubectl get reports -A --no-headers 2>/dev/null | grep -c .) -ge $deployments ]" ||
+  { echo "not every report was written within 10 minutes" >&2; stop_operator "$pid" >/dev/null; exit 1; }
 t1=$(date +%s.%N)
 echo "every report written $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s after the policy was created"
 python3 "$root/e2e/faults/audit_writes.py" "$BULWARK_E2E_CLUSTER/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
