@@ -79,22 +79,31 @@ std::string account_subject(int a) {
 
 struct RbacCaches {
   runtime::Informer roles{runtime::project_rbac}, cluster_roles{runtime::project_rbac},
-      bindings{runtime::project_rbac}, cluster_bindings{runtime::project_rbac};
+      bindings{runtime::project_rbac}, cluster_bindings{runtime::project_rbac},
+      accounts{runtime::project_service_account};
   const runtime::CacheReader& of(std::string_view cache) const {
-    return cache == "roles"          ? roles
-           : cache == "clusterroles" ? cluster_roles
-           : cache == "rolebindings" ? bindings
-                                     : cluster_bindings;
+    return cache == "roles"                 ? roles
+           : cache == "clusterroles"        ? cluster_roles
+           : cache == "rolebindings"        ? bindings
+           : cache == "clusterrolebindings" ? cluster_bindings
+                                            : accounts;
   }
   std::size_t bytes() const {
     return roles.cached_bytes() + cluster_roles.cached_bytes() + bindings.cached_bytes() +
-           cluster_bindings.cached_bytes();
+           cluster_bindings.cached_bytes() + accounts.cached_bytes();
   }
 };
 
 // 400 ClusterRoles, 600 Roles (3 rules each), 700 RoleBindings and 300 ClusterRoleBindings
-// (each naming two accounts): 2,000 objects.
+// (each naming two accounts): 2,000 objects; and the 500 ServiceAccounts, a third of them with
+// automountServiceAccountToken=false.
 void fill_rbac(RbacCaches& c) {
+  for (int a = 0; a < kAccounts; ++a) {
+    c.accounts.upsert(document::parse_json(
+        R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":")" + account_name(a) +
+        R"(","namespace":")" + ns_of(a) + R"(","resourceVersion":"1"},"secrets":[{"name":"t"}])" +
+        (a % 3 == 0 ? R"(,"automountServiceAccountToken":false})" : "}")));
+  }
   for (int i = 0; i < 400; ++i) c.cluster_roles.upsert(document::parse_json(role_json(true, i)));
   for (int i = 0; i < 600; ++i) c.roles.upsert(document::parse_json(role_json(false, i)));
   for (int i = 0; i < 700; ++i) {

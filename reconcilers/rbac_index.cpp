@@ -23,8 +23,33 @@ std::string_view kind_of(std::string_view cache) {
 
 }  // namespace
 
+rbac::Affected RbacIndex::apply_service_account(const std::string& key,
+                                                const runtime::CacheReader& reader) {
+  const auto object = reader.get(key);
+  const auto [ns, name] = split_key(key);
+  const rbac::Account account{ns, name};
+  std::optional<bool> setting;
+  if (object != nullptr) {
+    if (const auto* v = object->find("automountServiceAccountToken")) setting = v->as_bool();
+  }
+  std::lock_guard lock(mu_);
+  const auto it = automount_.find(account);
+  const std::optional<bool> before =
+      it != automount_.end() ? std::optional<bool>(it->second) : std::nullopt;
+  if (setting == before) return {};  // most updates are token secrets or labels
+  if (setting) {
+    automount_[account] = *setting;
+  } else {
+    automount_.erase(account);
+  }
+  rbac::Affected affected;
+  affected.accounts.insert(account);
+  return affected;
+}
+
 rbac::Affected RbacIndex::apply(std::string_view cache, const std::string& key,
                                 const runtime::CacheReader& reader) {
+  if (cache == "serviceaccounts") return apply_service_account(key, reader);
   const auto object = reader.get(key);
   const std::string_view kind = kind_of(cache);
   const auto [ns, name] = split_key(key);
@@ -59,9 +84,15 @@ std::shared_ptr<const rbac::Permissions> RbacIndex::permissions_of(
   return slot;
 }
 
+std::optional<bool> RbacIndex::automount_token_of(const rbac::Account& account) const {
+  std::lock_guard lock(mu_);
+  const auto it = automount_.find(account);
+  return it != automount_.end() ? std::optional<bool>(it->second) : std::nullopt;
+}
+
 RbacIndex::Size RbacIndex::size() const {
   std::lock_guard lock(mu_);
-  return {graph_.roles(), graph_.bindings(), computed_.size()};
+  return {graph_.roles(), graph_.bindings(), computed_.size(), automount_.size()};
 }
 
 }  // namespace bulwark::reconcilers

@@ -477,12 +477,12 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const auto vulnerabilities = vulnerabilities_for(t, *policies);
   const auto now = clock_.wall_now();
   // Held for the judgement: a change to the account's RBAC meanwhile makes a new one.
+  const rbac::Account account{t.ns, posture::service_account_of(*workload)};
   const auto permissions =
-      sources_.rbac != nullptr
-          ? sources_.rbac->permissions_of({t.ns, posture::service_account_of(*workload)})
-          : nullptr;
-  const posture::EvaluationContext context{now, vulnerabilities ? &*vulnerabilities : nullptr,
-                                           permissions.get()};
+      sources_.rbac != nullptr ? sources_.rbac->permissions_of(account) : nullptr;
+  const posture::EvaluationContext context{
+      now, vulnerabilities ? &*vulnerabilities : nullptr, permissions.get(),
+      sources_.rbac != nullptr ? sources_.rbac->automount_token_of(account) : std::nullopt};
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context);
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};

@@ -2,7 +2,9 @@
 # RBAC posture end to end (issue 18), the operator on its own RBAC: a binding added to a running
 # workload's ServiceAccount flips its posture within seconds, and removing it flips it back; the
 # chain that grants the permission is in the policy status and the Event; a group binding reaches
-# every account of the namespace; a converged cluster costs no write across resyncs.
+# every account of the namespace; a ServiceAccount's automountServiceAccountToken decides the token
+# of a pod that leaves it unset, and changing it re-judges; a converged cluster costs no write
+# across resyncs.
 #   usage: e2e/operator/rbac_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -117,6 +119,46 @@ rules:
 R
 check "the role edited: both now violate rbacPodExec instead" eventually 20 bash -c \
   "$(declare -f annotation is); kubectl=$kubectl; is r-shop deploy/web violations rbacPodExec && is r-shop deploy/api violations rbacPodExec"
+
+# A pod that leaves automountServiceAccountToken unset gets the token unless its account says false.
+$kubectl create namespace r-token >/dev/null
+$kubectl label namespace r-token token=on >/dev/null
+$kubectl -n r-token create serviceaccount quiet >/dev/null
+cat <<'D' | $kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: r-token}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      serviceAccountName: quiet
+      containers: [{name: app, image: registry.example.com/app:1.0}]
+---
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: token-hygiene}
+spec:
+  match: {namespaceSelector: {matchLabels: {token: "on"}}}
+  podSecurity: {level: privileged}
+  network: {defaultDeny: false}
+  serviceAccount: {forbidAutomountToken: true}
+  enforcement: {mode: Audit}
+D
+check "an account that leaves automountServiceAccountToken unset: the workload violates" eventually 30 \
+  is r-token deploy/worker violations automountServiceAccountToken
+$kubectl -n r-token patch serviceaccount quiet -p '{"automountServiceAccountToken":false}' >/dev/null
+if t=$(flip_time r-token deploy/worker posture compliant); then
+  ok "the account set to false: the workload compliant after ${t}s"
+else
+  fail "the account set to false: the workload never became compliant"
+fi
+$kubectl -n r-token patch serviceaccount quiet -p '{"automountServiceAccountToken":true}' >/dev/null
+check "the account set to true: it violates again" eventually 20 \
+  is r-token deploy/worker violations automountServiceAccountToken
+$kubectl delete secpol token-hygiene --wait=false >/dev/null
 
 # Steady state: resourceVersions and the Event count hold across two resyncs.
 fingerprint() {

@@ -83,14 +83,15 @@ Decision decide(const Review& review, const Context& context) {
       context.namespace_labels != nullptr ? context.namespace_labels : &no_labels;
   std::vector<std::string> refusals;
   // The rights of the account the object would run as, as they stand now.
+  const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
   const auto permissions =
-      context.rbac != nullptr ? context.rbac->permissions_of(
-                                    {review.namespace_name, posture::service_account_of(*workload)})
-                              : nullptr;
+      context.rbac != nullptr ? context.rbac->permissions_of(account) : nullptr;
+  const auto automount =
+      context.rbac != nullptr ? context.rbac->automount_token_of(account) : std::nullopt;
   for (const auto& p : *context.policies) {
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
     const auto verdict =
-        p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get()});
+        p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get(), automount});
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);
     for (const auto& v : verdict.violations) {

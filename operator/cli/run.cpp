@@ -179,6 +179,7 @@ std::vector<Watched> watched_resources() {
       {"clusterroles", kube::resources::kClusterRoles, runtime::project_rbac},
       {"rolebindings", kube::resources::kRoleBindings, runtime::project_rbac},
       {"clusterrolebindings", kube::resources::kClusterRoleBindings, runtime::project_rbac},
+      {"serviceaccounts", kube::resources::kServiceAccounts, runtime::project_service_account},
   };
   for (const auto& k : posture::kWorkloadKinds) {
     w.push_back({std::string(k.resource),

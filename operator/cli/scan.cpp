@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <istream>
+#include <map>
+#include <optional>
 #include <ostream>
 
 #include "operator/document/reader.h"
@@ -74,7 +76,8 @@ class Scanner {
         writer_(make_report_writer(options.format, out, options.color)),
         err_(err),
         context_{now},
-        judge_permissions_(!evaluator_.spec().permissions.forbid.empty()) {}
+        judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
+        judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {}
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
     if (path == "-") {
@@ -219,13 +222,14 @@ class Scanner {
 
   void scan_object(const std::string& name, std::size_t index, const Value& object) {
     if (judge_permissions_ && read_rbac(object)) return;
+    if (judge_automount_ && read_service_account(object)) return;
     auto workload = posture::workload_from(object);
     if (!workload) {
       ++summary_.skipped;
       return;
     }
-    if (judge_permissions_) {
-      // Judged once every file is read: the roles and bindings may come after the workload.
+    if (judge_permissions_ || judge_automount_) {
+      // Judged once every file is read: the roles, bindings and accounts may come after it.
       pending_.push_back({name, index, object});
       return;
     }
@@ -259,19 +263,46 @@ class Scanner {
     return true;
   }
 
+  // A ServiceAccount of the scanned files: what it says of token automounting. Without a
+  // namespace it is in "default", as for roles.
+  bool read_service_account(const Value& object) {
+    const Value* kind = object.find("kind");
+    const Value* api = object.find("apiVersion");
+    if (kind == nullptr || api == nullptr || kind->str() != "ServiceAccount" ||
+        api->str() != "v1") {
+      return false;
+    }
+    const Value* ns = object.find({"metadata", "namespace"});
+    const Value* name = object.find({"metadata", "name"});
+    if (name == nullptr || name->str().empty()) return false;
+    const rbac::Account account{
+        std::string(ns != nullptr && !ns->str().empty() ? ns->str() : "default"),
+        std::string(name->str())};
+    if (const Value* v = object.find("automountServiceAccountToken")) {
+      if (auto setting = v->as_bool()) automount_[account] = *setting;
+    }
+    ++summary_.skipped;
+    return true;
+  }
+
   void judge_pending() {
     if (pending_.empty()) return;
-    rbac_.aggregate();
+    if (judge_permissions_) rbac_.aggregate();
     for (const auto& p : pending_) {
       auto workload = posture::workload_from(p.object);
       const rbac::Account account{
           workload->namespace_name.empty() ? "default" : workload->namespace_name,
           posture::service_account_of(*workload)};
-      const rbac::Permissions permissions = rbac_.permissions_of(account);
-      context_.permissions = &permissions;
+      std::optional<rbac::Permissions> permissions;
+      if (judge_permissions_) permissions = rbac_.permissions_of(account);
+      context_.permissions = permissions ? &*permissions : nullptr;
+      const auto setting = automount_.find(account);
+      context_.account_automount_token =
+          setting != automount_.end() ? std::optional<bool>(setting->second) : std::nullopt;
       judge(p.file, p.index, p.object, *workload);
-      context_.permissions = nullptr;
     }
+    context_.permissions = nullptr;
+    context_.account_automount_token.reset();
     pending_.clear();
   }
 
@@ -332,7 +363,9 @@ class Scanner {
     Value object;
   };
   bool judge_permissions_;
+  bool judge_automount_;  // then the files' ServiceAccounts too
   rbac::RbacGraph rbac_;
+  std::map<rbac::Account, bool> automount_;  // accounts that set automountServiceAccountToken
   std::vector<Pending> pending_;
 };
 

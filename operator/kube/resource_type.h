@@ -21,6 +21,7 @@ inline const ResourceType kNamespaces{"", "v1", "namespaces", false};
 inline const ResourceType kEvents{"", "v1", "events", true};
 inline const ResourceType kConfigMaps{"", "v1", "configmaps", true};
 inline const ResourceType kSecrets{"", "v1", "secrets", true};
+inline const ResourceType kServiceAccounts{"", "v1", "serviceaccounts", true};
 inline const ResourceType kDeployments{"apps", "v1", "deployments", true};
 inline const ResourceType kStatefulSets{"apps", "v1", "statefulsets", true};
 inline const ResourceType kDaemonSets{"apps", "v1", "daemonsets", true};

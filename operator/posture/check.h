@@ -2,6 +2,7 @@
 
 // Internal to the posture engine: how a check sees a pod and reports what it finds.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,8 @@ void check_image_latest_tag(const PodView& pod, Findings& out);
 void check_image_digest(const PodView& pod, Findings& out);
 // `field` is "limits" or "requests"; cpu and memory are both required.
 void check_resources(const PodView& pod, std::string_view field, Findings& out);
-void check_automount_token(const PodView& pod, Findings& out);
+// The token is mounted unless the pod says false, or leaves it unset and its ServiceAccount
+// (`account`, when known) says false.
+void check_automount_token(const PodView& pod, std::optional<bool> account, Findings& out);
 
 }  // namespace bulwark::posture::detail

@@ -207,7 +207,7 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
   }
   if (spec_.service_account.forbid_automount_token) {
     auto f = own("automountServiceAccountToken");
-    detail::check_automount_token(pod, f);
+    detail::check_automount_token(pod, context.account_automount_token, f);
   }
 
   if (context.permissions != nullptr && !spec_.permissions.forbid.empty()) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,10 @@ struct EvaluationContext {
   // What the workload's ServiceAccount may do (the cluster's RBAC, or the scanned files'). Null
   // when unknown: spec.permissions is then not judged.
   const rbac::Permissions* permissions = nullptr;
+  // The automountServiceAccountToken of the workload's ServiceAccount, when the account is known
+  // and sets it. A pod that leaves the field unset gets the token unless its account says false
+  // (the API server's ServiceAccount admission). Unknown: the pod must say false itself.
+  std::optional<bool> account_automount_token = std::nullopt;
 };
 
 // The ServiceAccount a pod template runs as: serviceAccountName, the deprecated serviceAccount,

@@ -138,12 +138,18 @@ void check_resources(const PodView& pod, std::string_view field, Findings& out) 
   });
 }
 
-void check_automount_token(const PodView& pod, Findings& out) {
-  const Value* v = pod.spec.find("automountServiceAccountToken");
-  if (v == nullptr || v->as_bool() != false) {
-    out.add("pod must set automountServiceAccountToken=false",
-            pod.spec_path + ".automountServiceAccountToken");
+void check_automount_token(const PodView& pod, std::optional<bool> account, Findings& out) {
+  const std::string path = pod.spec_path + ".automountServiceAccountToken";
+  if (const Value* v = pod.spec.find("automountServiceAccountToken"); v != nullptr) {
+    if (v->as_bool() != false) out.add("pod must set automountServiceAccountToken=false", path);
+    return;  // the pod's own setting wins over its account's
   }
+  if (account == false) return;
+  out.add(account == true ? "pod must set automountServiceAccountToken=false (its ServiceAccount "
+                            "sets automountServiceAccountToken=true)"
+                          : "pod must set automountServiceAccountToken=false, or its "
+                            "ServiceAccount must",
+          path);
 }
 
 }  // namespace bulwark::posture::detail

@@ -124,6 +124,16 @@ Value project_rbac(Value&& object) {
   return out;
 }
 
+Value project_service_account(Value&& object) {
+  Value out = std::move(object);
+  keep(out, std::array<std::string_view, 4>{"apiVersion", "kind", "metadata",
+                                            "automountServiceAccountToken"});
+  if (Value* meta = const_cast<Value*>(out.find("metadata"))) {
+    keep(*meta, std::array<std::string_view, 4>{"name", "namespace", "uid", "resourceVersion"});
+  }
+  return out;
+}
+
 Value project_report_metadata(Value&& object) {
   Value out = std::move(object);
   keep(out, std::array<std::string_view, 3>{"apiVersion", "kind", "metadata"});

@@ -22,6 +22,10 @@ document::Value project_vulnerability_report(document::Value&& object);
 // (aggregated ClusterRoles carry the rules the API server materialised into them).
 document::Value project_rbac(document::Value&& object);
 
+// ServiceAccounts: name, namespace and automountServiceAccountToken (its secrets and image pull
+// secrets are dropped).
+document::Value project_service_account(document::Value&& object);
+
 // Reports Bulwark writes: the trimmed metadata alone (its hash annotation says what the content
 // is), so the cache of 10,000 reports holds none of their results.
 document::Value project_report_metadata(document::Value&& object);

@@ -91,6 +91,25 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedNamingTheBinding)
             Decision::Outcome::kAllowed);
 }
 
+// The token verdict at admission reads the account too: a Deployment that leaves
+// automountServiceAccountToken unset is admitted when its account says false.
+TEST_F(DecideTest, ATokenThePodLeavesUnsetIsDecidedByItsAccount) {
+  const std::string spec =
+      R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false},
+          "serviceAccount":{"forbidAutomountToken":true},"enforcement":{"mode":"Enforce","actions":["Deny"]}})";
+  reconcilers::RbacIndex rbac;
+  EXPECT_EQ(decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a, &rbac)
+                .outcome,
+            Decision::Outcome::kDenied);
+  testing::FakeCache accounts;
+  accounts.put_json(
+      R"({"metadata":{"name":"default","namespace":"shop"},"automountServiceAccountToken":false})");
+  rbac.apply("serviceaccounts", "shop/default", accounts);
+  EXPECT_EQ(decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a, &rbac)
+                .outcome,
+            Decision::Outcome::kAllowed);
+}
+
 TEST_F(DecideTest, InAuditOrWithoutDenyItIsAdmittedWithWarnings) {
   const auto audit =
       decide_with({kAuditEverywhere}, review("CREATE", "Deployment", deployment(true)), &team_a);

@@ -342,6 +342,42 @@ TEST(ScanPermissions, RolesAndBindingsOfTheScannedFilesAreResolvedAmongThemselve
   EXPECT_EQ(scan(o, "", out, err), kExitClean) << out;
 }
 
+// A Deployment that leaves automountServiceAccountToken unset passes when the chart's own
+// ServiceAccount (wherever in the files) says false, and fails when its account is not in the
+// files or says true.
+TEST(ScanPermissions, AnAccountOfTheScannedFilesDecidesATokenThePodLeavesUnset) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n  images: {forbidLatestTag: false}\n"
+              "  serviceAccount: {forbidAutomountToken: true}\n");
+  auto deployment = [](const std::string& name, const std::string& account) {
+    return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name +
+           ", namespace: shop}\nspec:\n  template:\n    spec:\n      serviceAccountName: " +
+           account + "\n      containers: [{name: a, image: i:1}]\n---\n";
+  };
+  d.write("chart/a.yaml", deployment("quiet", "quiet") + deployment("chatty", "chatty") +
+                              deployment("unknown", "elsewhere"));
+  d.write("chart/b.yaml",
+          "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: quiet, namespace: shop}\n"
+          "automountServiceAccountToken: false\n---\n"
+          "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: chatty, namespace: shop}\n"
+          "automountServiceAccountToken: true\n");
+  ScanOptions o;
+  o.paths = {d.path() + "/chart"};
+  o.policy_file = policy;
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  EXPECT_NE(out.find("\"compliant\":1"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"violating\":2"), std::string::npos) << out;
+  EXPECT_NE(out.find("its ServiceAccount sets automountServiceAccountToken=true"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("or its ServiceAccount must"), std::string::npos) << out;
+}
+
 // The evasion issue, item by item, as a user meets it: exit status and report.
 TEST(ScanEvasion, Yaml11BooleansAndIntegersReadAsKubernetesReadsThem) {
   // A restricted-clean pod but for one field, spelled as the API server reads true or 0.

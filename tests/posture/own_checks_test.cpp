@@ -8,10 +8,11 @@ namespace bulwark::testing {
 namespace {
 
 std::vector<posture::Violation> eval_with(const std::string& spec,
-                                          const crds::SecurityPolicySpec& policy) {
+                                          const crds::SecurityPolicySpec& policy,
+                                          const posture::EvaluationContext& context = {}) {
   const auto doc = parse_yaml("kind: Pod\nmetadata: {name: p}\nspec: " + spec);
   auto workload = posture::workload_from(doc);
-  return posture::PolicyEvaluator(policy).evaluate(*workload, {}).violations;
+  return posture::PolicyEvaluator(policy).evaluate(*workload, context).violations;
 }
 
 // A policy with no Pod Security checks, so only the control under test can fire.
@@ -136,6 +137,35 @@ TEST(AutomountToken, MustBeExplicitlyFalse) {
       eval_with("{automountServiceAccountToken: false, containers: [{name: a}]}", p).empty());
   EXPECT_FALSE(
       eval_with("{automountServiceAccountToken: true, containers: [{name: a}]}", p).empty());
+}
+
+// The API server mounts the token unless the pod says false, or leaves it unset and its
+// ServiceAccount says false: the pod's own setting wins either way.
+TEST(AutomountToken, APodThatLeavesItUnsetInheritsItsAccountsSetting) {
+  auto p = own_only();
+  p.service_account.forbid_automount_token = true;
+  posture::EvaluationContext account_false, account_true;
+  account_false.account_automount_token = false;
+  account_true.account_automount_token = true;
+  EXPECT_TRUE(eval_with("{containers: [{name: a}]}", p, account_false).empty());
+
+  auto vs = eval_with("{containers: [{name: a}]}", p, account_true);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].path, "spec.automountServiceAccountToken");
+  EXPECT_NE(vs[0].message.find("its ServiceAccount sets automountServiceAccountToken=true"),
+            std::string::npos);
+  vs = eval_with("{containers: [{name: a}]}", p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_NE(vs[0].message.find("or its ServiceAccount must"), std::string::npos);
+
+  // The pod's own true overrides its account's false, and its false its account's true.
+  EXPECT_EQ(
+      eval_with("{automountServiceAccountToken: true, containers: [{name: a}]}", p, account_false)
+          .size(),
+      1u);
+  EXPECT_TRUE(
+      eval_with("{automountServiceAccountToken: false, containers: [{name: a}]}", p, account_true)
+          .empty());
 }
 
 }  // namespace

@@ -46,5 +46,36 @@ TEST(RbacIndex, ABindingAddedAndRemovedChangesExactlyTheAccountsItNames) {
   EXPECT_EQ(index.size().roles, 1u);
 }
 
+// Only a change to automountServiceAccountToken affects an account: its token Secrets and labels
+// change far more often and re-judge nothing.
+TEST(RbacIndex, AServiceAccountAffectsItsWorkloadsOnlyWhenItsAutomountSettingChanges) {
+  testing::FakeCache accounts;
+  RbacIndex index;
+  accounts.put_json(R"({"metadata":{"name":"web","namespace":"shop"}})");
+  EXPECT_TRUE(index.apply("serviceaccounts", "shop/web", accounts).empty());
+  EXPECT_EQ(index.automount_token_of({"shop", "web"}), std::nullopt);
+
+  accounts.put_json(
+      R"({"metadata":{"name":"web","namespace":"shop"},"automountServiceAccountToken":false})");
+  auto affected = index.apply("serviceaccounts", "shop/web", accounts);
+  EXPECT_EQ(affected.accounts, (std::set<rbac::Account>{{"shop", "web"}}));
+  EXPECT_EQ(index.automount_token_of({"shop", "web"}), false);
+  EXPECT_EQ(index.automount_token_of({"shop", "api"}), std::nullopt);
+
+  accounts.put_json(R"({"metadata":{"name":"web","namespace":"shop","labels":{"a":"b"}},
+      "automountServiceAccountToken":false,"secrets":[{"name":"t"}]})");
+  EXPECT_TRUE(index.apply("serviceaccounts", "shop/web", accounts).empty());
+
+  accounts.put_json(
+      R"({"metadata":{"name":"web","namespace":"shop"},"automountServiceAccountToken":true})");
+  EXPECT_FALSE(index.apply("serviceaccounts", "shop/web", accounts).empty());
+  EXPECT_EQ(index.automount_token_of({"shop", "web"}), true);
+
+  accounts.erase("shop/web");
+  EXPECT_FALSE(index.apply("serviceaccounts", "shop/web", accounts).empty());
+  EXPECT_EQ(index.automount_token_of({"shop", "web"}), std::nullopt);
+  EXPECT_EQ(index.size().automount_settings, 0u);
+}
+
 }  // namespace
 }  // namespace bulwark::reconcilers
