@@ -28,7 +28,7 @@ const kube::ResourceType& ReportKeeper::resource() const {
 }
 
 void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held) {
-  if (held) return;
+  if (held || !served_) return;
   const std::string name = reports::report_name(subject.kind, subject.name);
   const auto cached = reports_.get(subject.namespace_name + "/" + name);
   const Value* managed =

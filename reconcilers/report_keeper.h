@@ -32,6 +32,11 @@ class ReportKeeper {
   // report is left as it is.
   void keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held);
 
+  // Whether the report CRD is served and its cache synced: until then keep() does nothing (a CRD
+  // installed after the start turns it on).
+  void set_served(bool served) { served_ = served; }
+  bool served() const { return served_.load(); }
+
   std::uint64_t writes() const { return writes_.load(); }
   const kube::ResourceType& resource() const;  // reports or policyreports, by format
 
@@ -41,6 +46,7 @@ class ReportKeeper {
   const base::Clock& clock_;
   reports::Format format_;
   std::atomic<std::uint64_t> writes_{0};
+  std::atomic<bool> served_{true};
 };
 
 // The content hash kept in kReportHashAnnotation: FNV-1a over the report without timestamps.

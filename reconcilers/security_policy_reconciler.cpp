@@ -195,14 +195,15 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
   }
   if (valid && policy_reports_served_) {
     want.push_back(
-        *policy_reports_served_
+        policy_reports_served_()
             ? condition(types::kReports, ConditionStatus::kTrue, reasons::kReportsServed,
                         "one policy report per selected workload (kubectl get "
                         "reports, or policyreports with reports.format wgpolicy)")
             : condition(types::kReports, ConditionStatus::kFalse, reasons::kReportsNotServed,
                         "the policy report CRD of reports.format (reports.openreports.io, "
                         "or policyreports.wgpolicyk8s.io) is not served in this cluster, "
-                        "so no reports are written; install it and restart Bulwark"));
+                        "so no reports are written; once it is installed Bulwark writes them "
+                        "within 30 seconds, without a restart"));
   }
   return want;
 }
@@ -276,7 +277,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::optional<bool> policy_reports_served,
+                                  std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch) {
   runtime::Informer& policies = manager.cache("securitypolicies");
@@ -285,7 +286,9 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
       SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
                                         manager.cache("networkpolicies")},
       book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
-  if (policy_reports_served) reconciler->set_policy_reports_served(*policy_reports_served);
+  if (policy_reports_served) {
+    reconciler->set_policy_reports_served(std::move(policy_reports_served));
+  }
   runtime::WorkQueue& queue = manager.add_controller("securitypolicy", std::move(reconciler), 1);
   constexpr auto kFold = std::chrono::milliseconds(500);
   auto every_policy = [&queue, &policies](std::optional<base::Clock::Duration> delay) {

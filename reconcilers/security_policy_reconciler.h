@@ -50,9 +50,11 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
                            bool vulnerability_reports_served, std::function<bool()> book_complete,
                            std::vector<std::string> never_touch = {});
   runtime::Result reconcile(const std::string& name) override;
-  // Whether OpenReports Reports are served (and so written): every valid policy's condition
-  // `Reports` says which. Unset: no such condition.
-  void set_policy_reports_served(bool served) { policy_reports_served_ = served; }
+  // Whether policy reports are served (and so written), asked at each reconcile: every valid
+  // policy's condition `Reports` says which. Unset: no such condition (reports.format off).
+  void set_policy_reports_served(std::function<bool()> served) {
+    policy_reports_served_ = std::move(served);
+  }
 
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
   static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
@@ -78,7 +80,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const PostureBook& book_;
   const base::Clock& clock_;
   bool reports_served_;
-  std::optional<bool> policy_reports_served_;
+  std::function<bool()> policy_reports_served_;
   std::function<bool()> book_complete_;
   std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
 };
@@ -92,7 +94,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   kube::StatusWriter& status_writer,
                                   const WorkloadCaches& workloads, PostureBook& book,
                                   const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::optional<bool> policy_reports_served,
+                                  std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch);
 

@@ -266,6 +266,16 @@ class OperatorControllers {
           writer_, *reports, clock,
           cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
                                            : reports::Format::kOpenReports);
+      if (manager.is_optional_cache("reports")) {
+        // The CRD is not served yet: nothing is written until it is, then everything is judged
+        // again, which writes every report and turns each policy's Reports condition True.
+        report_keeper_->set_served(false);
+        manager.when_served("reports", [this, &manager] {
+          report_keeper_->set_served(true);
+          logging::info("reports: the policy report CRD is served now; writing reports");
+          manager.resync_now();
+        });
+      }
     }
     if (auto* reports = manager.find_cache("vulnerabilityreports")) {
       vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
@@ -299,7 +309,9 @@ class OperatorControllers {
     posture_caught_up_ = posture_caught_up;
     reconcilers::setup_security_policy_status(
         manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
-        cfg.reports.format == "off" ? std::nullopt : std::optional(report_keeper_ != nullptr),
+        cfg.reports.format == "off"
+            ? std::function<bool()>()
+            : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
         [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
     manager.serve_metrics([this, &manager, &metrics] {
       return metrics.scrape(
@@ -434,27 +446,35 @@ bool discover_reports(kube::KubeClient& client) {
                   "images.maxSeverity is not judged (the policies' status says so)");
 }
 
-// OpenReports Reports are written when the cluster serves their CRD (picking the CRD up later
-// without a restart is still to come).
-std::optional<kube::ResourceType> discover_policy_reports(kube::KubeClient& client,
-                                                          const std::string& format) {
-  if (format == "off") {
+// How often discovery is asked for a report CRD that was not served at the start: every 30
+// seconds, or every resync period when that is shorter.
+base::Clock::Duration report_crd_poll(const config::OperatorConfig& cfg) {
+  return std::min<base::Clock::Duration>(std::chrono::seconds(30), cfg.resync_period);
+}
+
+// The policy reports of reports.format: their cache, which the controllers wait for when the CRD
+// is served at the start, and otherwise one the Manager starts once it is (no restart needed).
+void watch_policy_reports(runtime::Manager& manager, kube::KubeClient& client,
+                          const config::OperatorConfig& cfg) {
+  if (cfg.reports.format == "off") {
     logging::info("reports.format is off: no policy reports are written");
-    return std::nullopt;
+    return;
   }
-  if (format == "wgpolicy") {
-    return discover(client, kube::resources::kPolicyReports, "wgpolicyk8s.io PolicyReports",
-                    "one PolicyReport per judged workload",
-                    "no PolicyReports are written (install policyreports.wgpolicyk8s.io, then "
-                    "restart)")
-               ? std::optional(kube::resources::kPolicyReports)
-               : std::nullopt;
+  const bool wg = cfg.reports.format == "wgpolicy";
+  const kube::ResourceType& type = wg ? kube::resources::kPolicyReports : kube::resources::kReports;
+  const std::string crd = wg ? "policyreports.wgpolicyk8s.io" : "reports.openreports.io";
+  if (discover(
+          client, type, wg ? "wgpolicyk8s.io PolicyReports" : "OpenReports Reports",
+          std::string("one ") + (wg ? "PolicyReport" : "Report") + " per judged workload",
+          "none are written until " + crd + " is installed (checked every " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(report_crd_poll(cfg)).count()) +
+              " s; no restart needed)")) {
+    manager.add_cache("reports", type, runtime::project_report_metadata);
+  } else {
+    manager.add_optional_cache("reports", type, runtime::project_report_metadata,
+                               report_crd_poll(cfg));
   }
-  return discover(client, kube::resources::kReports, "OpenReports Reports",
-                  "one Report per judged workload",
-                  "no Reports are written (install reports.openreports.io, then restart)")
-             ? std::optional(kube::resources::kReports)
-             : std::nullopt;
 }
 
 // What metrics count, from the client and the Manager.
@@ -541,14 +561,12 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
   // starts with synced caches.
   std::vector<Watched> watched = watched_resources();
-  if (auto reports = discover_policy_reports(client, cfg->reports.format)) {
-    watched.push_back({"reports", *reports, runtime::project_report_metadata});
-  }
   if (discover_reports(client)) {
     watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,
                        runtime::project_vulnerability_report});
   }
   for (const auto& w : watched) manager.add_cache(w.name, w.type, w.projection);
+  watch_policy_reports(manager, client, *cfg);
   metrics::OperatorMetrics metrics(
       BULWARK_VERSION, std::vector<std::string>(kControllers.begin(), kControllers.end()),
       manager.cache_names(), clock);

@@ -16,9 +16,14 @@ namespace bulwark::runtime {
 
 struct Manager::Cache {
   std::string name;
+  kube::ResourceType type;
   std::unique_ptr<Informer> informer;
   std::unique_ptr<Reflector> reflector;
   std::thread thread;
+  // An optional cache: discovery is asked every `poll` until the resource is served.
+  std::optional<base::Clock::Duration> poll;
+  std::atomic<bool> served{true};  // false until an optional cache's resource is served
+  std::vector<std::function<void()>> when_synced;
 };
 
 struct Manager::Loop {
@@ -58,10 +63,11 @@ const kube::WriteFence* Manager::write_fence() const { return elector_.get(); }
 
 Manager::~Manager() = default;
 
-Informer& Manager::add_cache(const std::string& name, const kube::ResourceType& type,
-                             Projection projection) {
+Manager::Cache& Manager::new_cache(const std::string& name, const kube::ResourceType& type,
+                                   Projection projection) {
   auto c = std::make_unique<Cache>();
   c->name = name;
+  c->type = type;
   c->informer = std::make_unique<Informer>(projection);
   Reflector::Options o;
   o.type = type;
@@ -74,7 +80,63 @@ Informer& Manager::add_cache(const std::string& name, const kube::ResourceType& 
     if (observers_.watch_restarted) observers_.watch_restarted(name, r, d);
   });
   caches_.push_back(std::move(c));
-  return *caches_.back()->informer;
+  return *caches_.back();
+}
+
+Informer& Manager::add_cache(const std::string& name, const kube::ResourceType& type,
+                             Projection projection) {
+  return *new_cache(name, type, projection).informer;
+}
+
+Informer& Manager::add_optional_cache(const std::string& name, const kube::ResourceType& type,
+                                      Projection projection, base::Clock::Duration poll) {
+  Cache& c = new_cache(name, type, projection);
+  c.poll = poll;
+  c.served = false;
+  c.reflector->set_synced_observer([&c] {
+    for (const auto& fn : c.when_synced) fn();
+  });
+  return *c.informer;
+}
+
+bool Manager::is_optional_cache(const std::string& name) const {
+  for (const auto& c : caches_) {
+    if (c->name == name) return c->poll.has_value();
+  }
+  return false;
+}
+
+void Manager::when_served(const std::string& name, std::function<void()> fn) {
+  for (auto& c : caches_) {
+    if (c->name == name && c->poll) {
+      c->when_synced.push_back(std::move(fn));
+      return;
+    }
+  }
+  std::abort();  // not an optional cache: the wiring is wrong
+}
+
+void Manager::resync_now() {
+  if (!started_ || stopping_) return;
+  for (const auto& fn : resync_) fn();
+}
+
+// A cache's thread: its reflector, once (for an optional cache) discovery says it is served.
+void Manager::run_cache(Cache& c) {
+  while (c.poll && !c.served && !stopping_) {
+    try {
+      c.served = client_.serves(c.type);
+    } catch (const std::exception& e) {
+      logging::debug(c.name + ": discovery failed: " + e.what());
+    }
+    if (c.served) {
+      logging::info(c.name + ": " + c.type.resource + "." + c.type.group +
+                    " is served now; watching it");
+    } else {
+      base::sleep_unless_stopped(clock_, *c.poll, stopping_);
+    }
+  }
+  if (!stopping_) c.reflector->run();
 }
 
 Informer* Manager::find_cache(const std::string& name) const {
@@ -138,6 +200,7 @@ std::map<std::string, std::size_t> Manager::queue_depths() const {
 server::Reply Manager::readiness() const {
   std::vector<CacheHealth> health;
   for (const auto& c : caches_) {
+    if (!c->served) continue;  // an optional cache whose resource is not served yet
     health.push_back({c->name, c->reflector->has_synced(), c->reflector->last_heard()});
   }
   std::string why = unready_reason(health, clock_.now(), options_.cache_stale_after);
@@ -150,8 +213,9 @@ server::Reply Manager::readiness() const {
 }
 
 bool Manager::synced() const {
+  // Optional caches never hold the controllers back: they may never be served.
   return std::all_of(caches_.begin(), caches_.end(),
-                     [](const auto& c) { return c->reflector->has_synced(); });
+                     [](const auto& c) { return c->poll || c->reflector->has_synced(); });
 }
 
 // The probe and metrics servers are separate, each with its own connection limit, so a flood of
@@ -278,7 +342,7 @@ void Manager::shut_down() {
 }
 
 int Manager::run(const sigset_t& signals) {
-  for (auto& c : caches_) c->thread = std::thread([r = c->reflector.get()] { r->run(); });
+  for (auto& c : caches_) c->thread = std::thread([this, &c = *c] { run_cache(c); });
   if (!start_servers()) {
     stopping_ = true;
     stop_runnables();

@@ -85,6 +85,19 @@ class Manager {
   // Registers a watched resource. Before run().
   Informer& add_cache(const std::string& name, const kube::ResourceType& type,
                       Projection projection);
+  // Registers a resource the cluster may not serve yet (a CRD installed after the start). Until
+  // it is served its cache stays empty and holds back neither the controllers nor readiness:
+  // every `poll` the Manager asks discovery, and once the resource is served starts its
+  // reflector and, when the cache has synced, calls the functions given to when_served(). A
+  // resource removed again afterwards is not noticed (its reflector backs off). Before run().
+  Informer& add_optional_cache(const std::string& name, const kube::ResourceType& type,
+                               Projection projection, base::Clock::Duration poll);
+  bool is_optional_cache(const std::string& name) const;
+  // Called once, on the optional cache's own thread, when it has synced. Before run().
+  void when_served(const std::string& name, std::function<void()> fn);
+  // Hands a resync to every on_resync() function now, if the controllers run (so what became
+  // judgeable, a CRD that appeared, is judged without waiting for the period).
+  void resync_now();
   // A registered cache; nullptr for a name never registered.
   Informer* find_cache(const std::string& name) const;
   // A registered cache; a name never registered is a programming error and aborts.
@@ -128,6 +141,8 @@ class Manager {
  private:
   struct Cache;
   struct Loop;
+  Cache& new_cache(const std::string& name, const kube::ResourceType& type, Projection projection);
+  void run_cache(Cache& c);
   bool synced() const;
   server::Reply readiness() const;
   bool start_servers();

@@ -65,7 +65,7 @@ bool Reflector::list() {
       std::lock_guard lock(mu_);
       resource_version_ = rv;
     }
-    synced_ = true;
+    if (!synced_.exchange(true) && synced_observer_) synced_observer_();
     return true;
   } catch (const ApiError& e) {
     restarted(Restart::kError, e.what());

@@ -60,6 +60,10 @@ class Reflector {
   }
   std::string resource_version() const;
   void set_restart_observer(RestartObserver observer) { observer_ = std::move(observer); }
+  // Called once, on run()'s thread, after the first list has filled the store.
+  void set_synced_observer(std::function<void()> observer) {
+    synced_observer_ = std::move(observer);
+  }
 
  private:
   bool list();  // false when stopped or failed (after backing off)
@@ -80,6 +84,7 @@ class Reflector {
   base::Clock& clock_;
   std::function<double()> random_;
   RestartObserver observer_;
+  std::function<void()> synced_observer_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   std::atomic<base::Clock::Duration::rep> last_heard_{0};

@@ -247,7 +247,7 @@ TEST_F(PolicyReconcilerTest, TheReportsConditionSaysWhetherReportsAreWritten) {
   auto status = reconcile_status();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(condition(*status, "Reports"), nullptr);  // not told: no condition
-  reconciler_.set_policy_reports_served(false);
+  reconciler_.set_policy_reports_served([] { return false; });
   policy("{}", kFinalized, document::to_json(*status), 2);
   status = reconcile_status();
   ASSERT_TRUE(status.has_value());
@@ -256,7 +256,7 @@ TEST_F(PolicyReconcilerTest, TheReportsConditionSaysWhetherReportsAreWritten) {
   EXPECT_EQ(reports->find("status")->str(), "False");
   EXPECT_EQ(reports->find("reason")->str(), "ReportsNotServed");
   EXPECT_EQ(condition(*status, "Ready")->find("status")->str(), "True");  // Ready stays True
-  reconciler_.set_policy_reports_served(true);
+  reconciler_.set_policy_reports_served([] { return true; });
   policy("{}", kFinalized, document::to_json(*status), 3);
   status = reconcile_status();
   ASSERT_TRUE(status.has_value());
