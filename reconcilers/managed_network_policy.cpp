@@ -13,11 +13,16 @@ namespace {
 
 // docs/api.md: Audit changes nothing in the cluster, so both are kept in Enforce only; in
 // Audit, a namespace without default-deny is a finding (namespace_findings.h) instead.
+// Default-deny leaves pods labelled quarantined to bulwark-quarantine (NetworkPolicies add up, so
+// selecting them too would give them its DNS egress): wherever it is kept, bulwark-quarantine is
+// kept as well, or a pod labelled by hand would escape both.
 bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
+  const bool default_deny =
+      spec.enforcement.mode == crds::EnforcementMode::kEnforce && spec.network.default_deny;
   if (kind == ManagedPolicyKind::kQuarantine) {
-    return enforces(spec, crds::EnforcementAction::kQuarantine);
+    return enforces(spec, crds::EnforcementAction::kQuarantine) || default_deny;
   }
-  return spec.enforcement.mode == crds::EnforcementMode::kEnforce && spec.network.default_deny;
+  return default_deny;
 }
 
 }  // namespace
@@ -59,6 +64,15 @@ Value ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std:
   Value& selector = spec.child("podSelector");
   if (kind == ManagedPolicyKind::kQuarantine) {
     selector.child("matchLabels").set(kQuarantineLabel, Value::string("true"));
+  } else {
+    // Every pod but the quarantined. NotIn rather than DoesNotExist: a pod labelled
+    // bulwark.dev/quarantine=false by hand stays under default-deny.
+    Value expressions = Value::array();
+    expressions.push(Value::object()
+                         .set("key", Value::string(kQuarantineLabel))
+                         .set("operator", Value::string("NotIn"))
+                         .set("values", Value::array({"true"})));
+    selector.set("matchExpressions", std::move(expressions));
   }
   spec.set("policyTypes", Value::array({"Ingress", "Egress"})).set("ingress", Value::array());
   Value egress = Value::array();
@@ -88,7 +102,17 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   if (spec == nullptr) return false;
   const Value* selector = spec->find("podSelector");
   if (kind == ManagedPolicyKind::kDefaultDeny) {
-    if (selector != nullptr && !document::members_of(selector).empty()) return false;
+    // Objects from before the quarantine exclusion selected every pod: they are applied again.
+    if (selector == nullptr || selector->find("matchLabels") != nullptr) return false;
+    const auto& expressions = document::items_of(selector->find("matchExpressions"));
+    if (expressions.size() != 1) return false;
+    const Value& e = expressions[0];
+    const auto& values = document::items_of(e.find("values"));
+    if (e.find("key") == nullptr || e.find("key")->str() != kQuarantineLabel ||
+        e.find("operator") == nullptr || e.find("operator")->str() != "NotIn" ||
+        values.size() != 1 || values[0].str() != "true") {
+      return false;
+    }
   } else {
     if (selector == nullptr || selector->find("matchExpressions") != nullptr) return false;
     const auto& labels = document::members_of(selector->find("matchLabels"));

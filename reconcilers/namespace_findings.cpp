@@ -16,13 +16,15 @@ bool selects_every_pod(const Value* selector) {
   const auto& labels = document::members_of(selector->find("matchLabels"));
   const auto& expressions = document::items_of(selector->find("matchExpressions"));
   if (labels.empty() && expressions.empty()) return true;
-  // bulwark-default-deny: every pod without the quarantine label.
+  // bulwark-default-deny: every pod but those labelled quarantined, which bulwark-quarantine,
+  // kept beside it, isolates.
   if (!labels.empty() || expressions.size() != 1) return false;
   const Value& e = expressions[0];
   const Value* key = e.find("key");
   const Value* op = e.find("operator");
+  const auto& values = document::items_of(e.find("values"));
   return key != nullptr && key->str() == kQuarantineLabel && op != nullptr &&
-         op->str() == "DoesNotExist";
+         op->str() == "NotIn" && values.size() == 1 && values[0].str() == "true";
 }
 
 bool only_dns(const Value& rule) {

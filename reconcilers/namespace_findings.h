@@ -15,8 +15,8 @@ inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
 
 // Whether this NetworkPolicy isolates every pod of its namespace: it selects all pods (an empty
 // podSelector, or Bulwark's own default-deny selector, which leaves out only quarantined pods
-// that bulwark-quarantine isolates anyway), covers Ingress and Egress, allows no ingress, and
-// allows no egress but DNS (port 53).
+// that bulwark-quarantine, always kept beside it, isolates), covers Ingress and Egress, allows no
+// ingress, and allows no egress but DNS (port 53).
 bool isolates_every_pod(const document::Value& network_policy);
 
 // In Audit, network.defaultDeny is observed, not enforced: the namespaces the policy selects in

@@ -57,8 +57,10 @@ P
 
 eventually 30 has_np dd-prod && ok "created in the selected namespace" || fail "created in the selected namespace"
 spec=$(np dd-prod | python3 -c 'import json,sys; o=json.load(sys.stdin); s=o["spec"]; print(s.get("podSelector"), sorted(s["policyTypes"]), s.get("ingress", []), sorted((p["protocol"], p["port"]) for p in s["egress"][0]["ports"]), o["metadata"]["labels"]["app.kubernetes.io/managed-by"], [r["name"] for r in o["metadata"]["ownerReferences"]])')
-[ "$spec" = "{} ['Egress', 'Ingress'] [] [('TCP', 53), ('UDP', 53)] bulwark ['prod-deny']" ] \
-  && ok "it selects every pod, denies ingress and egress but DNS, and is owned by the policy" || fail "its content: $spec"
+[ "$spec" = "{'matchExpressions': [{'key': 'bulwark.dev/quarantine', 'operator': 'NotIn', 'values': ['true']}]} ['Egress', 'Ingress'] [] [('TCP', 53), ('UDP', 53)] bulwark ['prod-deny']" ] \
+  && ok "it selects every pod but the quarantined, denies ingress and egress but DNS, and is owned by the policy" || fail "its content: $spec"
+eventually 30 bash -c "[ \"\$($kubectl -n dd-prod get networkpolicy bulwark-quarantine -o jsonpath='{.spec.podSelector.matchLabels.bulwark\.dev/quarantine}')\" = true ]" \
+  && ok "bulwark-quarantine is kept beside it, so a pod labelled quarantined by hand escapes neither" || fail "no bulwark-quarantine beside default-deny"
 no_np dd-dev && ok "not created where the policy does not select" || fail "not created in dd-dev"
 [ "$($kubectl -n dd-mine get networkpolicy bulwark-default-deny -o jsonpath='{.spec.podSelector.matchLabels.app}')" = mine ] \
   && ok "a user's NetworkPolicy of the same name is left alone" || fail "the user's NetworkPolicy was changed"

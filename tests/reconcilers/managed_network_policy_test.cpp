@@ -42,8 +42,9 @@ TEST(ManagedNetworkPolicy, DesiredDefaultDenyIsExactlyThis) {
       R"("name":"bulwark-default-deny","namespace":"shop","labels":{)"
       R"("app.kubernetes.io/managed-by":"bulwark"},"ownerReferences":[{)"
       R"("apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","name":"prod","uid":"uid-1"}]},)"
-      R"("spec":{"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[],"egress":[{)"
-      R"("ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}})");
+      R"("spec":{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine",)"
+      R"("operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"],)"
+      R"("ingress":[],"egress":[{"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}})");
 }
 
 TEST(ManagedNetworkPolicy, AnyDriftIsNotUpToDate) {
@@ -56,7 +57,13 @@ TEST(ManagedNetworkPolicy, AnyDriftIsNotUpToDate) {
     s.replace(at, from.size(), to);
     return !ManagedNetworkPolicyReconciler::up_to_date(kDeny, parse_json(s), true, kOwners);
   };
-  EXPECT_TRUE(drifted(R"("podSelector":{})", R"("podSelector":{"matchLabels":{"a":"b"}})"));
+  EXPECT_TRUE(drifted(R"("operator":"NotIn")", R"("operator":"DoesNotExist")"));
+  EXPECT_TRUE(drifted(R"("values":["true"])", R"("values":["true","false"])"));
+  EXPECT_TRUE(drifted(R"("podSelector":{)", R"("podSelector":{"matchLabels":{"a":"b"},)"));
+  // An object from before the quarantine exclusion selects every pod: applied again (migration).
+  EXPECT_TRUE(drifted(
+      R"({"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]})",
+      "{}"));
   EXPECT_TRUE(drifted(R"("ingress":[])", R"("ingress":[{}])"));
   EXPECT_TRUE(drifted(R"(["Ingress","Egress"])", R"(["Ingress"])"));
   EXPECT_TRUE(drifted(R"("port":53},{"protocol":"TCP")", R"("port":54},{"protocol":"TCP")"));
@@ -82,8 +89,8 @@ TEST(ManagedNetworkPolicy, QuarantineSelectsLabelledPodsAndDeniesEverything) {
 // One namespace "shop", one policy "p" (uid "u") in the given mode, and the default-deny
 // reconciler over them, writing to the shared fake.
 struct DenyFixture {
-  explicit DenyFixture(const std::string& mode)
-      : set(policies, clock), reconciler(kDeny, writer, {namespaces, nps, set}, events, clock, {}) {
+  explicit DenyFixture(const std::string& mode, ManagedPolicyKind kind = kDeny)
+      : set(policies, clock), reconciler(kind, writer, {namespaces, nps, set}, events, clock, {}) {
     namespaces.put_json(R"({"metadata":{"name":"shop","resourceVersion":"1"}})");
     policies.put_json(
         R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"
@@ -149,6 +156,22 @@ TEST(ManagedNetworkPolicy, AuditCreatesNothingAndRemovesWhatEnforceCreated) {
   EXPECT_EQ(calls[0].verb, WriteCall::Verb::kRemove);
   EXPECT_EQ(calls[0].target(), "networkpolicies/shop/bulwark-default-deny");
   EXPECT_EQ(calls[0].preconditions.uid, "np-1");
+}
+
+// Default-deny leaves quarantined pods to bulwark-quarantine, so a policy that keeps default-deny
+// keeps bulwark-quarantine too, Quarantine action or not: a pod labelled quarantined by hand in
+// that namespace escapes neither.
+TEST(ManagedNetworkPolicy, DefaultDenyAlwaysComesWithTheQuarantinePolicy) {
+  DenyFixture f("Enforce", kQuarantine);  // actions: [Annotate], defaultDeny: true (defaults)
+  f.reconciler.reconcile("shop");
+  const auto calls = f.writer.take_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].target(), "networkpolicies/shop/bulwark-quarantine");
+  EXPECT_EQ(to_json(calls[0].body), to_json(ManagedNetworkPolicyReconciler::desired(
+                                        kQuarantine, "shop", true, {{"p", "u"}})));
+  DenyFixture audit("Audit", kQuarantine);
+  audit.reconciler.reconcile("shop");
+  EXPECT_TRUE(audit.writer.calls().empty());
 }
 
 // A NetworkPolicy of that name that Bulwark did not create is never touched.
