@@ -8,6 +8,9 @@ packages=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers it runs under (scripts/fuzz.sh)
   prometheus  # the real Prometheus server and promtool, for the metrics tests
+  # the real node of e2e/cluster/up.sh --real-node: runtime, CNI plugins, kube-router's iptables
+  # and ipsets, and the test image (busybox, packed by umoci)
+  containerd runc containernetworking-plugins iptables ipset busybox-static umoci
 )
 missing=()
 for p in "${packages[@]}"; do

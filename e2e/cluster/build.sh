@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# Builds the pinned control plane (etcd, kube-apiserver, kube-controller-manager, kubectl) into a
-# cache folder keyed by the pinned module versions and the Go version, and prints that folder's
-# bin path. A second call with the same pins prints the path at once.
+# Builds a pinned set of Go binaries into a cache folder keyed by the pinned module versions and
+# the Go version, and prints that folder's bin path. A second call with the same pins prints the
+# path at once.
+#   usage: e2e/cluster/build.sh [control-plane|node]
+#   control-plane (default): etcd, kube-apiserver, kube-controller-manager, kubectl
+#   node: kubelet and kube-scheduler (the same pinned Kubernetes module) and kube-router, for
+#         up.sh --real-node
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+set_name=${1:-control-plane}
 
 kube_version=v1.37.2
 # Bump when the build recipe below changes in a way that changes the binaries.
 recipe=1
-key=$(cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/etcd/go.mod" \
-          "$here/tools/etcd/go.sum" <(go version) <(echo "$kube_version $recipe") |
-        sha256sum | cut -c1-16)
-cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/control-plane/$key
-bins=(etcd kube-apiserver kube-controller-manager kubectl)
+case "$set_name" in
+  control-plane)
+    bins=(etcd kube-apiserver kube-controller-manager kubectl)
+    pins=("$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/etcd/go.mod"
+          "$here/tools/etcd/go.sum")
+    minutes="15-25" ;;
+  node)
+    bins=(kubelet kube-scheduler kube-router)
+    pins=("$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kube-router/go.mod"
+          "$here/tools/kube-router/go.sum")
+    minutes="5-8 (about 3 once the control plane is built)" ;;
+  *) echo "usage: e2e/cluster/build.sh [control-plane|node]" >&2; exit 2 ;;
+esac
+key=$(cat "${pins[@]}" <(go version) <(echo "$kube_version $recipe") | sha256sum | cut -c1-16)
+# The control plane keeps its historical folder name, so existing caches stay warm.
+folder=control-plane
+[ "$set_name" = control-plane ] || folder=$set_name
+cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/$folder/$key
 
 complete() { for b in "${bins[@]}"; do [ -x "$cache/bin/$b" ] || return 1; done; }
 if complete; then echo "$cache/bin"; exit 0; fi
@@ -28,14 +46,21 @@ if complete; then echo "$cache/bin"; exit 0; fi
 staging=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
 start=$(date +%s)
-echo "building the control plane ($kube_version) into $cache; the first build takes 15-25 minutes" >&2
+echo "building the $set_name binaries into $cache; the first build takes $minutes minutes" >&2
 ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version"
 ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
-(cd "$here/tools/kube" && go build -trimpath -o "$staging/" -ldflags "$ldflags" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kubectl) >&2
-(cd "$here/tools/etcd" && go build -trimpath -o "$staging/etcd" go.etcd.io/etcd/server/v3) >&2
+if [ "$set_name" = control-plane ]; then
+  (cd "$here/tools/kube" && go build -trimpath -o "$staging/" -ldflags "$ldflags" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kubectl) >&2
+  (cd "$here/tools/etcd" && go build -trimpath -o "$staging/etcd" go.etcd.io/etcd/server/v3) >&2
+else
+  (cd "$here/tools/kube" && go build -trimpath -o "$staging/" -ldflags "$ldflags" \
+      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler) >&2
+  (cd "$here/tools/kube-router" && go build -trimpath -o "$staging/kube-router" \
+      github.com/cloudnativelabs/kube-router/v2/cmd/kube-router) >&2
+fi
 mkdir -p "$cache/bin"
 for b in "${bins[@]}"; do mv "$staging/$b" "$cache/bin/$b"; done
-echo "control plane built in $(( $(date +%s) - start ))s" >&2
+echo "$set_name built in $(( $(date +%s) - start ))s" >&2
 echo "$cache/bin"

@@ -11,6 +11,11 @@ name=${2:-}
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 . "$dir/env"
+run_in=()
+if [ -f "$dir/node.env" ]; then
+  . "$dir/node.env"
+  run_in=(nsenter --net="/run/netns/$NETNS" --)
+fi
 case "$name" in
   etcd) pidfile=$dir/pids/1-etcd.pid log=$dir/logs/1-etcd.log
         ready=(curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health") ;;
@@ -31,10 +36,10 @@ case "${3:-}" in
     ;;
   start)
     mapfile -d '' args <"$dir/$name.args"
-    nohup "${args[@]}" "${@:4}" >>"$log" 2>&1 </dev/null &
+    nohup "${run_in[@]}" "${args[@]}" "${@:4}" >>"$log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     deadline=$(( $(date +%s) + 60 ))
-    until "${ready[@]}" >/dev/null; do
+    until "${run_in[@]}" "${ready[@]}" >/dev/null; do
       if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$pidfile")" "$pidfile"; then
         echo "$name did not come back; last lines of its log:" >&2
         tail -n 20 "$log" >&2

@@ -2,12 +2,18 @@
 # Starts a real control plane on loopback: etcd, kube-apiserver (TLS, RBAC, service-account tokens)
 # and kube-controller-manager. State, logs, pids and an admin kubeconfig go to DIR (default
 # .cluster/ at the repo root). Idempotent: on a running cluster it returns at once.
-#   usage: e2e/cluster/up.sh [DIR]
+# With --real-node (root only), the control plane runs in a network namespace of its own beside a
+# real node (kube-scheduler, containerd, kubelet, kube-router: e2e/cluster/node.sh); its loopback
+# is that namespace's, so clients run there too (nsenter --net=/run/netns/$NETNS, from
+# DIR/node.env; e2e/with_cluster.sh --real-node does it).
+#   usage: e2e/cluster/up.sh [--real-node] [DIR]
 #   BULWARK_CLUSTER_TIMEOUT  seconds each component may take to become ready (default 60)
 #   BULWARK_APISERVER_PORT   preferred kube-apiserver port; if it is taken, a free one is used
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+real_node=0
+if [ "${1:-}" = --real-node ]; then real_node=1; shift; fi
 dir=${1:-$root/.cluster}
 timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
 # shellcheck source=lib.sh
@@ -16,23 +22,43 @@ timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-if [ -f "$dir/kubeconfig" ] && [ -f "$dir/env" ]; then
+# In real-node mode every component, and every probe of it, runs in the node's network namespace.
+run_in=()
+if [ -f "$dir/node.env" ]; then
+  # shellcheck disable=SC1091
+  . "$dir/node.env"
+  run_in=(nsenter --net="/run/netns/$NETNS" --)
+fi
+if [ -f "$dir/kubeconfig" ] && [ -f "$dir/env" ] && [ -e "/run/netns/${NETNS:-}" -o -z "${NETNS:-}" ]; then
   # shellcheck disable=SC1091
   . "$dir/env"
-  if curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" \
+  if "${run_in[@]}" curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" \
        --key "$dir/pki/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; then
     echo "cluster already running: KUBECONFIG=$dir/kubeconfig"
     exit 0
   fi
 fi
 # Whatever a killed run left behind: stop its processes (only those it recorded) and start clean.
+if [ -f "$dir/node.env" ]; then "$here/node.sh" stop "$dir" || true; fi
 stop_recorded "$dir"
 rm -rf "${dir:?}"/*
+run_in=()
+if [ "$real_node" = 1 ]; then
+  mkdir -p "$dir/logs" "$dir/pids"
+  "$here/node.sh" netns "$dir"
+  # shellcheck disable=SC1091
+  . "$dir/node.env"
+  run_in=(nsenter --net="/run/netns/$NETNS" --)
+fi
 
 bin=$("$here/build.sh")
 mkdir -p "$dir/pki" "$dir/logs" "$dir/pids" "$dir/etcd"
 started_ok=0
-cleanup_on_failure() { [ "$started_ok" = 1 ] || stop_recorded "$dir"; }
+cleanup_on_failure() {
+  if [ "$started_ok" = 1 ]; then return; fi
+  if [ -f "$dir/node.env" ]; then "$here/node.sh" stop "$dir" || true; fi
+  stop_recorded "$dir"
+}
 trap cleanup_on_failure EXIT
 
 # --- certificates: a serving CA, a client CA and a service-account key pair, as envtest makes ---
@@ -61,7 +87,7 @@ ossl x509 -req -in "$pki/admin.csr" -CA "$pki/client-ca.crt" -CAkey "$pki/client
 # start N-NAME BINARY ARGS...: run in the background, record pid and binary; N is the start order.
 start() {
   local name=$1 bin_path=$2; shift 1
-  nohup "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
+  nohup "${run_in[@]}" "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$dir/pids/$name.pid"
   echo "$bin_path" >"$dir/pids/$name.exe"
 }
@@ -71,7 +97,7 @@ wait_ready() {
   local name=$1 url=$2; shift 2
   local deadline=$(( $(date +%s) + timeout ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    if curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1; then return 0; fi
+    if "${run_in[@]}" curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1; then return 0; fi
     if ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
       echo "$name exited before becoming ready; last lines of $dir/logs/$name.log:" >&2
       tail -n 30 "$dir/logs/$name.log" >&2
@@ -191,5 +217,9 @@ ETCD_PORT=$etcd_port
 KCM_PORT=$kcm_port
 BIN=$bin
 ENV
+if [ "$real_node" = 1 ]; then
+  "$here/node.sh" start "$dir"
+  echo "real node 198.18.0.1 ready; clients run in its network namespace: nsenter --net=/run/netns/$NETNS --"
+fi
 started_ok=1
 echo "cluster ready: KUBECONFIG=$dir/kubeconfig (kube-apiserver https://127.0.0.1:$api_port)"

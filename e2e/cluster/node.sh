@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# The real node of `up.sh --real-node`: kube-scheduler, containerd (with runc and the CNI bridge
+# plugins from Debian), a kubelet named by its IP, and kube-router as the NetworkPolicy enforcer
+# (firewall only). Root only. Measured facts and pitfalls: ../shared/design/REAL_NODES.md.
+#
+# Everything runs in a network namespace of its own, which up.sh makes first (`netns`) and runs
+# the control plane in too: the bridge bk0 (the node, 198.18.0.1/25; pods get 198.18.0.2-126),
+# kube-router's iptables chains and ipsets all live there, and nothing in it has a route off the
+# host. The node's processes (containerd, its shims and every container) run in a cgroup of their
+# own (/bulwark-ID in every hierarchy), so `stop` finds and stops exactly them, then removes the
+# pods' network namespaces (by the inodes those processes held), every mount under DIR, the
+# cgroups, and the network namespace.
+#   usage: e2e/cluster/node.sh netns|start|stop DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+action=${1:-}
+dir=$(cd "${2:?usage: e2e/cluster/node.sh netns|start|stop DIR}" && pwd)
+timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+node_ip=198.18.0.1
+id=bulwark-$(echo -n "$dir" | sha256sum | cut -c1-10)  # the netns and cgroup name
+netns=$id
+in_ns() { nsenter --net="/run/netns/$netns" -- "$@"; }
+node=$dir/node
+sock=$node/containerd.sock
+pids_cgroup=/sys/fs/cgroup/pids/$id/node
+
+# start_node N-NAME BINARY ARGS...: run in the node's cgroup and network namespace, in the
+# background; record pid and binary as up.sh does.
+start_node() {
+  local name=$1; shift
+  mkdir -p "$pids_cgroup"
+  # shellcheck disable=SC2016
+  nohup sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$pids_cgroup" \
+    nsenter --net="/run/netns/$netns" -- "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$dir/pids/$name.pid"
+  echo "$1" >"$dir/pids/$name.exe"
+}
+
+# wait_for NAME CMD...: poll CMD until it succeeds, or fail with the log's tail.
+wait_for() {
+  local name=$1; shift
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
+      echo "$name did not become ready; last lines of $dir/logs/$name.log:" >&2
+      tail -n 30 "$dir/logs/$name.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+make_netns() {
+  [ "$(id -u)" -eq 0 ] || { echo "up.sh --real-node needs root (network namespaces, cgroups, containerd)" >&2; exit 2; }
+  for tool in containerd runc ctr iptables ipset nsenter; do
+    command -v "$tool" >/dev/null || { echo "up.sh --real-node: $tool is missing (scripts/setup.sh installs it)" >&2; exit 2; }
+  done
+  [ -x /usr/lib/cni/bridge ] || { echo "up.sh --real-node: the CNI plugins are missing (containernetworking-plugins)" >&2; exit 2; }
+  ip netns add "$netns"
+  in_ns ip link set lo up
+  in_ns ip link add bk0 type bridge
+  in_ns ip addr add "$node_ip/25" dev bk0
+  in_ns ip link set bk0 up
+  # Bridged pod-to-pod traffic goes through iptables, where kube-router filters it.
+  in_ns sh -c 'echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables'
+  echo "NETNS=$netns" >>"$dir/node.env"
+}
+
+write_configs() {
+  mkdir -p "$node"/{containerd/root,containerd/state,cni,cni-ipam,kubelet,kubelet-certs,pod-logs}
+  cat >"$node/containerd.toml" <<TOML
+version = 2
+root = "$node/containerd/root"
+[debug]
+  level = "${BULWARK_NODE_LOG_LEVEL:-info}"
+state = "$node/containerd/state"
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "bulwark.test/image:pause"
+  enable_selinux = false
+  # This machine's root lacks CAP_SYS_RESOURCE: runc cannot lower oom_score_adj below ours, and
+  # the sandbox's -998 would fail every pod ("can't get final child's PID from pipe").
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$node/cni"
+TOML
+  cat >"$node/cni/10-bulwark.conflist" <<CNI
+{"cniVersion": "0.4.0", "name": "bulwark", "plugins": [
+  {"type": "bridge", "bridge": "bk0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+   "ipam": {"type": "host-local", "dataDir": "$node/cni-ipam",
+            "ranges": [[{"subnet": "198.18.0.0/25", "rangeStart": "198.18.0.2",
+                         "rangeEnd": "198.18.0.126", "gateway": "$node_ip"}]]}}]}
+CNI
+  cat >"$node/kubelet.yaml" <<KUBELET
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: /$id/pods
+address: $node_ip
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
+authorization: {mode: AlwaysAllow}
+failSwapOn: false
+enforceNodeAllocatable: []
+evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1%}
+imageGCHighThresholdPercent: 100
+containerRuntimeEndpoint: unix://$sock
+podLogsDir: $node/pod-logs
+resolvConf: ""
+registerNode: true
+KUBELET
+}
+
+# The node's cgroups: /ID/node for its processes (pids hierarchy) and /ID/pods, the kubelet's
+# cgroupRoot, which must exist in every hierarchy. cpuset children start with no CPUs or memory
+# nodes: they get their parent's.
+make_cgroups() {
+  local h sub
+  for h in /sys/fs/cgroup/*/; do
+    [ "$(basename "$h")" = unified ] && continue
+    for sub in "$id" "$id/pods"; do
+      mkdir -p "$h$sub"
+      if [ -f "$h$sub/cpuset.cpus" ]; then
+        cat "$(dirname "$h$sub")/cpuset.cpus" >"$h$sub/cpuset.cpus"
+        cat "$(dirname "$h$sub")/cpuset.mems" >"$h$sub/cpuset.mems"
+      fi
+    done
+  done
+  mkdir -p "$pids_cgroup"
+}
+
+start_node_processes() {
+  local bin images
+  bin=$("$here/build.sh" node)
+  images=$("$here/node_image.sh")
+  # shellcheck disable=SC1091
+  . "$dir/env"
+  write_configs
+  make_cgroups
+  start_node 4-kube-scheduler "$bin/kube-scheduler" --kubeconfig "$dir/kubeconfig" \
+    --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
+    --leader-elect=false --bind-address 127.0.0.1 --secure-port 10259
+  start_node 5-containerd "$(command -v containerd)" --config "$node/containerd.toml"
+  wait_for 5-containerd ctr --address "$sock" version
+  ctr --address "$sock" -n k8s.io images import --base-name bulwark.test/image "$images" >/dev/null
+  start_node 6-kubelet "$bin/kubelet" --config "$node/kubelet.yaml" --kubeconfig "$dir/kubeconfig" \
+    --hostname-override "$node_ip" --node-ip "$node_ip" --root-dir "$node/kubelet" \
+    --cert-dir "$node/kubelet-certs" --v 1
+  wait_for 6-kubelet node_ready
+  # New nodes carry the not-ready taint, which only the node-lifecycle controller (not run here)
+  # removes once the node is Ready.
+  in_ns "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" taint nodes "$node_ip" \
+    node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
+  start_node 7-kube-router "$bin/kube-router" --kubeconfig "$dir/kubeconfig" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --health-port=0 --metrics-port=0 --hostname-override="$node_ip" \
+    --service-cluster-ip-range=198.18.0.128/25
+  wait_for 7-kube-router in_ns iptables -S KUBE-ROUTER-FORWARD
+  wait_for 4-kube-scheduler in_ns curl -skf https://127.0.0.1:10259/healthz
+  echo "NODE_IP=$node_ip" >>"$dir/node.env"
+}
+
+node_ready() {
+  [ "$(in_ns "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" get node "$node_ip" \
+      -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+# Every live process in the node's cgroups (a zombie waits for its parent, not for us).
+node_processes() {
+  [ -d "/sys/fs/cgroup/pids/$id" ] || return 0
+  local pid
+  for pid in $(find "/sys/fs/cgroup/pids/$id" -name cgroup.procs -exec cat {} + 2>/dev/null || true); do
+    if alive "$pid"; then echo "$pid"; fi
+  done
+}
+
+stop_node() {
+  # The kubelet first: it would start the pods again.
+  if [ -f "$dir/pids/6-kubelet.pid" ]; then stop_one "$dir/pids/6-kubelet.pid"; fi
+  # The pods' network namespaces, named cni-UUID under /run/netns by containerd: ours are those
+  # a process of the node's cgroups is in.
+  local inodes="" pid deadline ns
+  for pid in $(node_processes); do
+    inodes+=" $(readlink "/proc/$pid/ns/net" 2>/dev/null | tr -dc 0-9 || true)"
+  done
+  deadline=$(( $(date +%s) + 20 ))
+  while [ -n "$(node_processes)" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    for pid in $(node_processes); do kill -KILL "$pid" 2>/dev/null || true; done
+    sleep 0.1
+  done
+  for ns in /run/netns/cni-*; do
+    [ -e "$ns" ] || continue
+    if [[ " $inodes " == *" $(stat -L -c %i "$ns" 2>/dev/null) "* ]]; then
+      umount "$ns" 2>/dev/null || true
+      rm -f "$ns"
+    fi
+  done
+  # Mounts under DIR (container root filesystems, pod volumes), deepest first.
+  local m
+  for m in $(findmnt -rn -o TARGET | grep -F "$dir/" | sort -r || true); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  local h
+  for h in /sys/fs/cgroup/*/"$id"; do
+    if [ -d "$h" ]; then find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  done
+  ip netns delete "$netns" 2>/dev/null || true
+  rm -f "$dir"/pids/[4-7]-*.pid
+}
+
+# stop_one PIDFILE: TERM, then KILL after a grace period, if it is still the recorded binary.
+stop_one() {
+  local pid deadline
+  pid=$(cat "$1")
+  if ours "$pid" "$1"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$(( $(date +%s) + 10 ))
+    while ours "$pid" "$1" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+    if ours "$pid" "$1"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$1"
+}
+
+case "$action" in
+  netns) make_netns ;;
+  start) start_node_processes ;;
+  stop) stop_node ;;
+  *) echo "usage: e2e/cluster/node.sh netns|start|stop DIR" >&2; exit 2 ;;
+esac
