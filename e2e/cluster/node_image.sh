@@ -3,14 +3,15 @@
 # busybox-static and two small static helpers of our own (node/dns_responder.c, node/pause.c),
 # and prints the archive's path. Cached by its inputs, like the binaries. The archive holds two
 # tags, imported by node.sh as:
-#   bulwark.test/image:busybox  busybox with its applets (sh, wget, nc, httpd, nslookup, ...) and
+#   bulwark.test/image:busybox  busybox with its applets (sh, nc, httpd, nslookup, ...) and
 #                               /bin/dns-responder; /www/index.html says "ok"
 #   bulwark.test/image:pause    the sandbox process kubelet's pods share
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 recipe=1
-applets=(sh sleep wget nc nslookup httpd timeout cat echo ls ip hostname)
+# Not wget: Debian's static busybox wget crashes (segfault); HTTP clients use nc.
+applets=(sh sleep nc nslookup httpd timeout cat echo ls ip hostname tail printf)
 key=$(cat "$here/node/dns_responder.c" "$here/node/pause.c" /bin/busybox "$0" | sha256sum | cut -c1-16)
 cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/node-image/$key
 if [ -f "$cache/images.tar" ]; then echo "$cache/images.tar"; exit 0; fi
