@@ -7,9 +7,9 @@
 # the control plane in too: the bridge bk0 (the node, 198.18.0.1/25; pods get 198.18.0.2-126),
 # kube-router's iptables chains and ipsets all live there, and nothing in it has a route off the
 # host. The node's processes (containerd, its shims and every container) run in a cgroup of their
-# own (/bulwark-ID in every hierarchy), so `stop` finds and stops exactly them, then removes the
-# pods' network namespaces (by the inodes those processes held), every mount under DIR, the
-# cgroups, and the network namespace.
+# own (/bulwark-ID in every hierarchy), so `stop` finds and stops exactly them, then removes every
+# mount under DIR (root filesystems, volumes, and the pods' network namespaces, which containerd
+# mounts there), the cgroups, and the network namespace.
 #   usage: e2e/cluster/node.sh netns|start|stop DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,6 +90,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   # This machine's root lacks CAP_SYS_RESOURCE: runc cannot lower oom_score_adj below ours, and
   # the sandbox's -998 would fail every pod ("can't get final child's PID from pipe").
   restrict_oom_score_adj = true
+  # The pods' network namespaces are mounted under DIR, not /run/netns, so down.sh finds them
+  # with every other mount of ours even after a killed run.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -194,25 +197,14 @@ node_processes() {
 stop_node() {
   # The kubelet first: it would start the pods again.
   if [ -f "$dir/pids/6-kubelet.pid" ]; then stop_one "$dir/pids/6-kubelet.pid"; fi
-  # The pods' network namespaces, named cni-UUID under /run/netns by containerd: ours are those
-  # a process of the node's cgroups is in.
-  local inodes="" pid deadline ns
-  for pid in $(node_processes); do
-    inodes+=" $(readlink "/proc/$pid/ns/net" 2>/dev/null | tr -dc 0-9 || true)"
-  done
+  local pid deadline
   deadline=$(( $(date +%s) + 20 ))
   while [ -n "$(node_processes)" ] && [ "$(date +%s)" -lt "$deadline" ]; do
     for pid in $(node_processes); do kill -KILL "$pid" 2>/dev/null || true; done
     sleep 0.1
   done
-  for ns in /run/netns/cni-*; do
-    [ -e "$ns" ] || continue
-    if [[ " $inodes " == *" $(stat -L -c %i "$ns" 2>/dev/null) "* ]]; then
-      umount "$ns" 2>/dev/null || true
-      rm -f "$ns"
-    fi
-  done
-  # Mounts under DIR (container root filesystems, pod volumes), deepest first.
+  # Mounts under DIR (container root filesystems, pod volumes, the pods' network namespaces),
+  # deepest first.
   local m
   for m in $(findmnt -rn -o TARGET | grep -F "$dir/" | sort -r || true); do
     umount -l "$m" 2>/dev/null || true
