@@ -4,19 +4,36 @@
 # run the operator as its own ServiceAccount; and show the posture: `kubectl get secpol`, the
 # annotated workloads, the quarantined pods and the metrics. Then the same engine offline:
 # `bulwark scan` on the sample manifests.
-#   usage: scripts/demo.sh [--keep]
+# Where the machine allows it (root, cgroup v1), the cluster has a real node (up.sh --real-node):
+# the workloads' pods run (the test image under their image names, serving HTTP on 8080), and a
+# probe with packets shows the quarantined pod cut off. Elsewhere it says why and shows the
+# objects only.
+#   usage: scripts/demo.sh [--keep] [--no-real-node]
 #   --keep  leave the control plane and the operator running to explore (the script prints how
 #           to stop them); by default it stops what it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-keep=false
-[ "${1:-}" = --keep ] && keep=true
+keep=false real_node=true
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=true ;;
+    --no-real-node) real_node=false ;;
+    *) echo "usage: scripts/demo.sh [--keep] [--no-real-node]" >&2; exit 2 ;;
+  esac
+done
+why=""
+if ! $real_node; then why="--no-real-node"
+elif [ "$(id -u)" -ne 0 ]; then why="not root (a node needs network namespaces, cgroups, containerd)"
+elif [ ! -d /sys/fs/cgroup/pids ]; then why="no cgroup v1 hierarchies (the node's kubelet is set up for cgroup v1)"
+fi
+[ -z "$why" ] || real_node=false
 scripts/setup.sh
 command -v go >/dev/null || { echo "Go 1.26 or newer is needed to build the local control plane" >&2; exit 2; }
 build=$(scripts/build.sh release)
 bulwark=$build/operator/bulwark
 e2e/cluster/build.sh >/dev/null  # cached after the first build (about 13 minutes on 2 cores)
+if $real_node; then e2e/cluster/build.sh node >/dev/null; fi  # about 3 minutes the first time
 
 cluster=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
 operator_pid=""
@@ -26,11 +43,20 @@ stop() {
   rm -rf "$cluster"
 }
 $keep || trap stop EXIT
-echo "== starting a local control plane in $cluster"
-e2e/cluster/up.sh "$cluster" >/dev/null
+in_ns=()
+if $real_node; then
+  echo "== starting a local control plane and a real node (198.18.0.1) in $cluster"
+  e2e/cluster/up.sh --real-node "$cluster" >/dev/null
+  . "$cluster/node.env"
+  # The cluster's loopback is its network namespace's: every client runs there.
+  in_ns=(nsenter --net="/run/netns/$NETNS" --)
+else
+  echo "== starting a local control plane in $cluster (no real node: $why)"
+  e2e/cluster/up.sh "$cluster" >/dev/null
+fi
 . "$cluster/env"
 export KUBECONFIG=$cluster/kubeconfig
-kubectl="$BIN/kubectl"
+kubectl="${in_ns[*]} $BIN/kubectl"
 
 echo "== installing the CRD, the operator's namespace and RBAC, sample policies and workloads"
 $kubectl apply -f crds/securitypolicy.yaml -f deploy/operator/namespace.yaml -f deploy/operator/rbac.yaml >/dev/null
@@ -41,12 +67,22 @@ for ns in shop batch monitoring; do
 done
 $kubectl label namespace monitoring bulwark.dev/enforce=quarantine >/dev/null
 $kubectl apply -f deploy/samples/policies/ >/dev/null
-$kubectl apply -f deploy/samples/workloads/ >/dev/null
+if $real_node; then
+  # The pods run the test image under their own image names (never pulled), serving HTTP; shop is
+  # also under the quarantine policy, for the probe below.
+  $kubectl label namespace shop bulwark.dev/enforce=quarantine >/dev/null
+  $kubectl create --dry-run=client -o json -f deploy/samples/workloads/ >"$cluster/samples.json"
+  mapfile -t images < <(python3 scripts/demo_on_node.py images <"$cluster/samples.json")
+  e2e/cluster/node.sh alias "$cluster" "${images[@]}"
+  python3 scripts/demo_on_node.py manifests <"$cluster/samples.json" | $kubectl apply -f - >/dev/null
+else
+  $kubectl apply -f deploy/samples/workloads/ >/dev/null
+fi
 
-e2e/cluster/sa-kubeconfig.sh "$cluster" "$cluster/bulwark.kubeconfig" 24h
+"${in_ns[@]}" e2e/cluster/sa-kubeconfig.sh "$cluster" "$cluster/bulwark.kubeconfig" 24h
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics=127.0.0.1:$(port) probes=127.0.0.1:$(port) webhook=127.0.0.1:$(port)
-"$bulwark" run --kubeconfig "$cluster/bulwark.kubeconfig" --metrics-bind-address "$metrics" \
+"${in_ns[@]}" "$bulwark" run --kubeconfig "$cluster/bulwark.kubeconfig" --metrics-bind-address "$metrics" \
   --health-probe-bind-address "$probes" --webhook-bind-address "$webhook" 2>"$cluster/operator.log" &
 operator_pid=$!
 echo "== bulwark run (pid $operator_pid, log $cluster/operator.log)"
@@ -72,8 +108,18 @@ echo "== the workloads, as Bulwark annotated them"
   done
 } | awk '{ printf "%-12s %-11s %-15s %-10s %s\n", $1, $2, $3, $4, $5 }'
 echo
-echo "== quarantined pods (a DaemonSet has pods only on nodes, and this control plane has none)"
-$kubectl get pods -A -l bulwark.dev/quarantine=true 2>&1
+if $real_node; then
+  echo "== quarantined pods (Running on the real node)"
+  deadline=$(( $(date +%s) + 60 ))
+  until [ "$($kubectl -n shop get pod debug -o jsonpath='{.status.phase}/{.metadata.labels.bulwark\.dev/quarantine}' 2>/dev/null)" = Running/true ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 0.5
+  done
+  $kubectl get pods -A -l bulwark.dev/quarantine=true -o wide 2>&1
+else
+  echo "== quarantined pods (a DaemonSet has pods only on nodes, and this control plane has none)"
+  $kubectl get pods -A -l bulwark.dev/quarantine=true 2>&1
+fi
 echo
 echo "== the NetworkPolicies Bulwark keeps (Enforce policies only; Audit changes nothing)"
 $kubectl get networkpolicies -A -l app.kubernetes.io/managed-by=bulwark
@@ -82,7 +128,20 @@ echo "== namespaces an Audit policy reports for want of a default-deny NetworkPo
 $kubectl get secpol -o jsonpath='{range .items[*]}{range .status.violations[?(@.kind=="Namespace")]}{.namespace}{"\t"}{.controls[*]}{"\n"}{end}{end}' | sort -u
 echo
 echo "== metrics at http://$metrics/metrics (a sample)"
-curl -sf "http://$metrics/metrics" | grep -E '^bulwark_(cluster_posture_score|posture_score|workloads\{.*state="(violating|quarantined)")' | grep -v ' 0$' | head -n 12
+"${in_ns[@]}" curl -sf "http://$metrics/metrics" | grep -E '^bulwark_(cluster_posture_score|posture_score|workloads\{.*state="(violating|quarantined)")' | grep -v ' 0$' | head -n 12
+
+if $real_node; then
+  echo
+  echo "== a probe with packets (HTTP to a web pod, 2 s timeout): the quarantined debug pod is cut off"
+  web_ip=$($kubectl -n shop get pods -l app=web -o jsonpath='{.items[0].status.podIP}')
+  for pod in cache-0 debug; do
+    answer=$($kubectl -n shop exec "$pod" -- sh -c \
+      "printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 2 $web_ip 8080" 2>/dev/null | tail -n 1 || true)
+    quarantined=$($kubectl -n shop get pod "$pod" -o jsonpath='{.metadata.labels.bulwark\.dev/quarantine}')
+    printf '  %-8s (quarantined: %-5s) -> web %s:8080: %s\n' "$pod" "${quarantined:-no}" "$web_ip" \
+      "$([ "$answer" = ok ] && echo connected || echo 'no answer (cut off)')"
+  done
+fi
 
 echo
 echo "== the same engine offline: bulwark scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml"
@@ -91,5 +150,6 @@ echo "== the same engine offline: bulwark scan -f deploy/samples/workloads --pol
 if $keep; then
   echo
   echo "Left running. Explore with: export KUBECONFIG=$cluster/kubeconfig; $kubectl get secpol -o yaml"
+  $real_node && echo "(clients run in the cluster's network namespace: ${in_ns[*]})"
   echo "Stop with: kill $operator_pid; e2e/cluster/down.sh $cluster; rm -rf $cluster"
 fi

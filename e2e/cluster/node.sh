@@ -11,10 +11,11 @@
 # mount under DIR (root filesystems, volumes, and the pods' network namespaces, which containerd
 # mounts there), the cgroups, and the network namespace.
 #   usage: e2e/cluster/node.sh netns|start|stop DIR
+#          e2e/cluster/node.sh alias DIR IMAGE...  (the test image under these names too)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 action=${1:-}
-dir=$(cd "${2:?usage: e2e/cluster/node.sh netns|start|stop DIR}" && pwd)
+dir=$(cd "${2:?usage: e2e/cluster/node.sh netns|start|stop|alias DIR}" && pwd)
 timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
 # shellcheck source=lib.sh
 . "$here/lib.sh"
@@ -230,9 +231,24 @@ stop_one() {
   rm -f "$1"
 }
 
+# alias IMAGE...: the non-root test image under each name as the kubelet asks for it (a name
+# without a registry is Docker Hub's), so manifests written for other images run here as they
+# are; with imagePullPolicy Never nothing is ever pulled.
+alias_images() {
+  local name full
+  for name in "$@"; do
+    full=$name
+    [[ "${full%%/*}" == *.* || "${full%%/*}" == *:* || "${full%%/*}" == localhost ]] && [[ "$full" == */* ]] ||
+      { [[ "$full" == */* ]] && full=docker.io/$full || full=docker.io/library/$full; }
+    [[ "${full##*/}" == *:* || "$full" == *@* ]] || full=$full:latest
+    ctr --address "$sock" -n k8s.io images tag --force bulwark.test/image:nonroot "$full" >/dev/null
+  done
+}
+
 case "$action" in
   netns) make_netns ;;
   start) start_node_processes ;;
   stop) stop_node ;;
-  *) echo "usage: e2e/cluster/node.sh netns|start|stop DIR" >&2; exit 2 ;;
+  alias) shift 2; alias_images "$@" ;;
+  *) echo "usage: e2e/cluster/node.sh netns|start|stop|alias DIR" >&2; exit 2 ;;
 esac

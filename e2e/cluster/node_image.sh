@@ -5,6 +5,8 @@
 # tags, imported by node.sh as:
 #   bulwark.test/image:busybox  busybox with its applets (sh, nc, httpd, nslookup, ...) and
 #                               /bin/dns-responder; /www/index.html says "ok"
+#   bulwark.test/image:nonroot  the same, running as user 65534 (node.sh alias names it after
+#                               other images, for manifests written for those: scripts/demo.sh)
 #   bulwark.test/image:pause    the sandbox process kubelet's pods share
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
@@ -34,6 +36,7 @@ echo ok >"$rootfs/www/index.html"
 umoci repack --image "$work/oci:busybox" "$work/bundle"
 umoci config --image "$work/oci:busybox" --os linux --architecture amd64 \
   --config.entrypoint /bin/sh --config.workingdir /
+umoci config --image "$work/oci:busybox" --tag nonroot --config.user 65534
 umoci config --image "$work/oci:busybox" --tag pause --config.entrypoint /bin/pause \
   --config.user 65535
 umoci gc --layout "$work/oci"
