@@ -97,17 +97,16 @@ class Reader {
     }
     out = static_cast<int>(*n);
   }
-  // A finite number in (0, max]: from_chars also reads "nan" and "inf", which would pass a
-  // plain `d <= 0` check and leave a token bucket that never refills or never limits.
+  // A finite number in [0, max]: from_chars also reads "nan" and "inf", which would pass a
+  // plain range check and leave a token bucket that never refills or never limits.
   void number(const Value& v, const std::string& key, double& out, double max) {
     double d = 0;
     auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
     if (!v.is_scalar() || ec != std::errc() || ptr != v.text.data() + v.text.size() ||
-        !std::isfinite(d) || d <= 0 || d > max) {
+        !std::isfinite(d) || d < 0 || d > max) {
       std::ostringstream range;
       range << max;
-      error(key,
-            "must be a number above 0 and at most " + range.str() + ", not \"" + v.text + "\"");
+      error(key, "must be a number from 0 to " + range.str() + ", not \"" + v.text + "\"");
       return;
     }
     out = d;
@@ -213,7 +212,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
                 r.mapping(&v, full, {"qps", "burst"},
                           [&](const std::string& k, const Value& x, const std::string& f) {
                             if (k == "qps") r.number(x, f, c.client.qps, 10000);
-                            if (k == "burst") r.integer(x, f, c.client.burst, 1, 10000);
+                            if (k == "burst") r.integer(x, f, c.client.burst, 0, 10000);
                           });
               }
               if (key == "log") {

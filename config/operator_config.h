@@ -23,9 +23,11 @@ struct OperatorConfig {
     std::chrono::seconds renew_deadline{10};
     std::chrono::seconds retry_period{2};
   } leader_election;
+  // No client-side limit by default (0 = none): the API server's Priority and Fairness is the
+  // limit, and its 429s are honoured (controller-runtime dropped its limiter the same way).
   struct Client {
-    double qps = 20;
-    int burst = 30;
+    double qps = 0;
+    int burst = 0;  // with qps set: 0 means qps, rounded up
   } client;
   int workers = 2;
   std::chrono::seconds resync_period{600};

@@ -6,9 +6,14 @@
 namespace bulwark::base {
 
 TokenBucket::TokenBucket(double qps, int burst, const Clock& clock)
-    : qps_(qps), burst_(std::max(1, burst)), clock_(clock), tokens_(burst_), last_(clock.now()) {}
+    : qps_(qps),
+      burst_(burst > 0 ? burst : std::max(1.0, std::ceil(qps))),
+      clock_(clock),
+      tokens_(burst_),
+      last_(clock.now()) {}
 
 Clock::Duration TokenBucket::reserve() {
+  if (qps_ <= 0) return Clock::Duration::zero();  // no limit
   std::lock_guard lock(mu_);
   const auto now = clock_.now();
   const double elapsed = std::chrono::duration<double>(now - last_).count();

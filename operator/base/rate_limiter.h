@@ -11,7 +11,8 @@ namespace bulwark::base {
 
 // A token bucket: `qps` tokens a second, at most `burst` saved up. reserve() always takes a token
 // and says how long to wait before using it, as golang.org/x/time/rate's Reserve does, so callers
-// that wait the delay out never exceed the rate. Thread-safe.
+// that wait the delay out never exceed the rate. `qps` 0 (or less) is no limit; `burst` 0 is the
+// qps rounded up. Thread-safe.
 class TokenBucket {
  public:
   TokenBucket(double qps, int burst, const Clock& clock);

@@ -23,14 +23,15 @@ struct ListOptions {
   std::string field_selector;
 };
 
-// The REST verbs Bulwark uses, over an HttpTransport, with a client-side rate limit so Bulwark
-// never floods an API server. Every failure is an ApiError (code 0 when the connection failed).
-// Thread-safe.
+// The REST verbs Bulwark uses, over an HttpTransport, with an optional client-side rate limit.
+// Without one, the API server's flow control is the limit: a 429 or 503 with Retry-After is
+// retried after that long (call()). Every failure is an ApiError (code 0 when the connection
+// failed). Thread-safe.
 class KubeClient {
  public:
   struct Options {
-    double qps = 20;
-    int burst = 30;
+    double qps = 0;  // 0: no client-side limit
+    int burst = 0;   // with qps set: 0 means qps, rounded up
     // Every unary request (not a watch) is cancelled and fails as a connection failure (code 0)
     // if it has not been answered in this long. With leader election it is the renew deadline,
     // so no renew or write outlives the time this replica can prove it leads.

@@ -25,6 +25,15 @@ TEST(TokenBucket, BurstThenRate) {
   EXPECT_GT(bucket.reserve(), Clock::Duration::zero());
 }
 
+TEST(TokenBucket, ZeroQpsIsNoLimitAndZeroBurstIsTheRate) {
+  FakeClock clock;
+  TokenBucket unlimited(0, 0, clock);
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(unlimited.reserve(), Clock::Duration::zero()) << i;
+  TokenBucket rate_only(2.5, 0, clock);  // a burst of 3
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(rate_only.reserve(), Clock::Duration::zero()) << i;
+  EXPECT_EQ(rate_only.reserve(), std::chrono::duration_cast<Clock::Duration>(400ms));
+}
+
 TEST(ItemRateLimiter, ExponentialPerItemCappedAndForgotten) {
   FakeClock clock;
   ItemRateLimiter limiter({5ms, 1s, 1000, 1000}, clock);

@@ -94,14 +94,25 @@ TEST(OperatorConfig, MissingOrMalformedFile) {
   EXPECT_TRUE(load_operator_config(Written("")).ok());
 }
 
-// from_chars reads "nan" and "inf" as numbers; neither is a rate.
+// from_chars reads "nan" and "inf" as numbers; neither is a rate. 0 is no limit.
 TEST(OperatorConfig, QpsIsAFiniteNumberInRange) {
-  for (const char* qps : {"nan", "NaN", "inf", "-inf", "0", "-1", "1e300", "10001"}) {
+  for (const char* qps : {"nan", "NaN", "inf", "-inf", "-0.5", "-1", "1e300", "10001"}) {
     auto l = load_operator_config(Written(std::string("client: {qps: ") + qps + "}\n"));
     EXPECT_EQ(keys(l), std::vector<std::string>{"client.qps"}) << qps;
   }
-  auto l = load_operator_config(Written("client: {qps: 10000}\n"));
-  EXPECT_TRUE(l.ok());
+  for (const char* qps : {"0", "10000"}) {
+    auto l = load_operator_config(Written(std::string("client: {qps: ") + qps + ", burst: 0}\n"));
+    EXPECT_TRUE(l.ok()) << qps;
+  }
+  EXPECT_EQ(keys(load_operator_config(Written("client: {burst: -1}\n"))),
+            std::vector<std::string>{"client.burst"});
+}
+
+// The API Priority and Fairness era's default, as controller-runtime's: no client-side limit.
+TEST(OperatorConfig, NoClientSideLimitByDefault) {
+  const OperatorConfig c;
+  EXPECT_EQ(c.client.qps, 0);
+  EXPECT_EQ(c.client.burst, 0);
 }
 
 TEST(OperatorConfig, DurationsTooLargeAreErrorsNotOverflows) {
