@@ -13,6 +13,7 @@ command -v go >/dev/null || { echo "Go 1.26 or newer is needed to build the test
 build=$(scripts/build.sh release)
 e2e/cluster/build.sh >/dev/null  # the pinned control plane; cached after the first build
 e2e/cluster/build.sh node >/dev/null  # kubelet, kube-scheduler, kube-router for the real node
+e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for the chart's tests
 ctest --test-dir "$build" --output-on-failure --no-tests=error
 
 asan=$(scripts/build.sh asan)

@@ -6,6 +6,7 @@
 #   control-plane (default): etcd, kube-apiserver, kube-controller-manager, kubectl
 #   node: kubelet and kube-scheduler (the same pinned Kubernetes module) and kube-router, for
 #         up.sh --real-node
+#   helm: helm (Helm 4) and helm3 (Helm 3), for the chart's tests (deploy/helm)
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,12 @@ case "$set_name" in
     pins=("$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kube-router/go.mod"
           "$here/tools/kube-router/go.sum")
     minutes="5-8 (about 3 once the control plane is built)" ;;
-  *) echo "usage: e2e/cluster/build.sh [control-plane|node]" >&2; exit 2 ;;
+  helm)
+    bins=(helm helm3)
+    pins=("$here/tools/helm/go.mod" "$here/tools/helm/go.sum" "$here/tools/helm3/go.mod"
+          "$here/tools/helm3/go.sum")
+    minutes="4-6" ;;
+  *) echo "usage: e2e/cluster/build.sh [control-plane|node|helm]" >&2; exit 2 ;;
 esac
 key=$(cat "${pins[@]}" <(go version) <(echo "$kube_version $recipe") | sha256sum | cut -c1-16)
 # The control plane keeps its historical folder name, so existing caches stay warm.
@@ -54,6 +60,9 @@ if [ "$set_name" = control-plane ]; then
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kubectl) >&2
   (cd "$here/tools/etcd" && go build -trimpath -o "$staging/etcd" go.etcd.io/etcd/server/v3) >&2
+elif [ "$set_name" = helm ]; then
+  (cd "$here/tools/helm" && go build -trimpath -o "$staging/helm" helm.sh/helm/v4/cmd/helm) >&2
+  (cd "$here/tools/helm3" && go build -trimpath -o "$staging/helm3" helm.sh/helm/v3/cmd/helm) >&2
 else
   (cd "$here/tools/kube" && go build -trimpath -o "$staging/" -ldflags "$ldflags" \
       k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler) >&2

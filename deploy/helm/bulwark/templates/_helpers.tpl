@@ -1,0 +1,42 @@
+{{/* Labels of every object: the name (what every selector uses) and the user's commonLabels. */}}
+{{- define "bulwark.labels" -}}
+app.kubernetes.io/name: bulwark
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* labels, and annotations when commonAnnotations has any, for an object's metadata. */}}
+{{- define "bulwark.metadata" -}}
+labels:
+  {{- include "bulwark.labels" . | nindent 2 }}
+{{- with .Values.commonAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The port of a bind address (":8443", "0.0.0.0:8443"). */}}
+{{- define "bulwark.port" -}}
+{{ splitList ":" . | last }}
+{{- end }}
+
+{{/* The image reference: repository@digest when a digest is given, else repository:tag (the
+chart's appVersion when the tag is empty). */}}
+{{- define "bulwark.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end }}
+
+{{/* The operator's configuration file: config from the values, with leader election on when
+more than one replica runs (unless set either way). */}}
+{{- define "bulwark.config" -}}
+{{- $config := deepCopy .Values.config -}}
+{{- if kindIs "invalid" $config.leaderElection.enabled -}}
+{{- $_ := set $config.leaderElection "enabled" (gt (int .Values.replicas) 1) -}}
+{{- end -}}
+{{ toYaml $config }}
+{{- end }}
