@@ -147,9 +147,29 @@ echo
 echo "== the same engine offline: bulwark scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml"
 "$bulwark" scan -f deploy/samples/workloads --policy deploy/samples/policies/prod-restricted.yaml | tail -n 1 || true
 
+if $real_node; then
+  # Last: the operator as users run it, the shipped Deployment in the cluster, from the image
+  # scripts/image.sh builds (no Docker, no registry), taking over from the process above.
+  echo
+  echo "== the operator as a pod: scripts/image.sh, ctr images import, kubectl apply -k deploy/operator"
+  kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null || true
+  operator_pid=""
+  image_tar=$(scripts/image.sh "$cluster/bulwark-image.tar" 2>/dev/null)
+  ctr --address "$cluster/node/containerd.sock" -n k8s.io images import \
+    --base-name ghcr.io/bulwark-dev/bulwark "$image_tar" >/dev/null
+  $kubectl apply -k deploy/operator >/dev/null
+  deadline=$(( $(date +%s) + 120 ))
+  until [ "$($kubectl -n bulwark-system get deploy bulwark -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 2 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "the Deployment was not Ready in 120 s" >&2; break; }
+    sleep 1
+  done
+  $kubectl -n bulwark-system get pods -o wide
+  echo "leader: $($kubectl -n bulwark-system get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}')"
+fi
+
 if $keep; then
   echo
   echo "Left running. Explore with: export KUBECONFIG=$cluster/kubeconfig; $kubectl get secpol -o yaml"
   $real_node && echo "(clients run in the cluster's network namespace: ${in_ns[*]})"
-  echo "Stop with: kill $operator_pid; e2e/cluster/down.sh $cluster; rm -rf $cluster"
+  echo "Stop with: ${operator_pid:+kill $operator_pid; }e2e/cluster/down.sh $cluster; rm -rf $cluster"
 fi

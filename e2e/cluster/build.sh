@@ -4,8 +4,8 @@
 # path at once.
 #   usage: e2e/cluster/build.sh [control-plane|node]
 #   control-plane (default): etcd, kube-apiserver, kube-controller-manager, kubectl
-#   node: kubelet and kube-scheduler (the same pinned Kubernetes module) and kube-router, for
-#         up.sh --real-node
+#   node: kubelet, kube-scheduler and kube-proxy (the same pinned Kubernetes module) and
+#         kube-router, for up.sh --real-node
 #   helm: helm (Helm 4) and helm3 (Helm 3), for the chart's tests (deploy/helm)
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
@@ -23,7 +23,7 @@ case "$set_name" in
           "$here/tools/etcd/go.sum")
     minutes="15-25" ;;
   node)
-    bins=(kubelet kube-scheduler kube-router)
+    bins=(kubelet kube-scheduler kube-proxy kube-router)
     pins=("$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kube-router/go.mod"
           "$here/tools/kube-router/go.sum")
     minutes="5-8 (about 3 once the control plane is built)" ;;
@@ -65,7 +65,8 @@ elif [ "$set_name" = helm ]; then
   (cd "$here/tools/helm3" && go build -trimpath -o "$staging/helm3" helm.sh/helm/v3/cmd/helm) >&2
 else
   (cd "$here/tools/kube" && go build -trimpath -o "$staging/" -ldflags "$ldflags" \
-      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler) >&2
+      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler \
+      k8s.io/kubernetes/cmd/kube-proxy) >&2
   (cd "$here/tools/kube-router" && go build -trimpath -o "$staging/kube-router" \
       github.com/cloudnativelabs/kube-router/v2/cmd/kube-router) >&2
 fi

@@ -21,7 +21,7 @@ case "$name" in
         ready=(curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health") ;;
   kube-apiserver) pidfile=$dir/pids/2-kube-apiserver.pid log=$dir/logs/2-kube-apiserver.log
         ready=(curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt"
-               --key "$dir/pki/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz") ;;
+               --key "$dir/pki/admin.key" "https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT/readyz") ;;
   *) echo "usage: e2e/cluster/component.sh DIR etcd|kube-apiserver stop|start" >&2; exit 2 ;;
 esac
 case "${3:-}" in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real node of `up.sh --real-node`: kube-scheduler, containerd (with runc and the CNI bridge
-# plugins from Debian), a kubelet named by its IP, and kube-router as the NetworkPolicy enforcer
-# (firewall only). Root only. Measured facts and pitfalls: ../shared/design/REAL_NODES.md.
+# plugins from Debian), a kubelet named by its IP, kube-router as the NetworkPolicy enforcer
+# (firewall only) and kube-proxy for ClusterIPs. Root only. Measured facts and pitfalls: ../shared/design/REAL_NODES.md.
 #
 # Everything runs in a network namespace of its own, which up.sh makes first (`netns`) and runs
 # the control plane in too: the bridge bk0 (the node, 198.18.0.1/25; pods get 198.18.0.2-126),
@@ -105,7 +105,8 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 TOML
   cat >"$node/cni/10-bulwark.conflist" <<CNI
 {"cniVersion": "0.4.0", "name": "bulwark", "plugins": [
-  {"type": "bridge", "bridge": "bk0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+  {"type": "bridge", "bridge": "bk0", "isGateway": true, "isDefaultGateway": true, "ipMasq": false,
+   "hairpinMode": true,
    "ipam": {"type": "host-local", "dataDir": "$node/cni-ipam",
             "ranges": [[{"subnet": "198.18.0.0/25", "rangeStart": "198.18.0.2",
                          "rangeEnd": "198.18.0.126", "gateway": "$node_ip"}]]}}]}
@@ -177,6 +178,13 @@ start_node_processes() {
     --health-port=0 --metrics-port=0 --hostname-override="$node_ip" \
     --service-cluster-ip-range=198.18.0.128/25
   wait_for 7-kube-router in_ns iptables -S KUBE-ROUTER-FORWARD
+  # ClusterIPs, the `kubernetes` Service's among them: kube-proxy in iptables mode (no IPVS in
+  # this kernel), node ports only on the bridge, no conntrack sysctl.
+  start_node 8-kube-proxy "$bin/kube-proxy" --kubeconfig "$dir/kubeconfig" \
+    --hostname-override "$node_ip" --proxy-mode iptables --cluster-cidr 198.18.0.0/25 \
+    --nodeport-addresses 198.18.0.0/24 --conntrack-max-per-core 0 \
+    --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
+  wait_for 8-kube-proxy in_ns curl -sf http://127.0.0.1:10256/healthz
   wait_for 4-kube-scheduler in_ns curl -skf https://127.0.0.1:10259/healthz
   echo "NODE_IP=$node_ip" >>"$dir/node.env"
 }
@@ -215,7 +223,7 @@ stop_node() {
     if [ -d "$h" ]; then find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   ip netns delete "$netns" 2>/dev/null || true
-  rm -f "$dir"/pids/[4-7]-*.pid
+  rm -f "$dir"/pids/[4-8]-*.pid
 }
 
 # stop_one PIDFILE: TERM, then KILL after a grace period, if it is still the recorded binary.

@@ -10,7 +10,7 @@ token=$("$BIN/kubectl" --kubeconfig "$dir/kubeconfig" -n bulwark-system create t
 cat >"$out" <<KC
 apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$dir/pki/ca.crt"}}]
+clusters: [{name: c, cluster: {server: "https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT", certificate-authority: "$dir/pki/ca.crt"}}]
 users: [{name: bulwark, user: {token: "$token"}}]
 contexts: [{name: c, context: {cluster: c, user: bulwark}}]
 current-context: c

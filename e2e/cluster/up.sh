@@ -33,7 +33,7 @@ if [ -f "$dir/kubeconfig" ] && [ -f "$dir/env" ] && [ -e "/run/netns/${NETNS:-}"
   # shellcheck disable=SC1091
   . "$dir/env"
   if "${run_in[@]}" curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" \
-       --key "$dir/pki/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; then
+       --key "$dir/pki/admin.key" "https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT/readyz" >/dev/null; then
     echo "cluster already running: KUBECONFIG=$dir/kubeconfig"
     exit 0
   fi
@@ -71,7 +71,7 @@ ossl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bulwark-test-client
 ossl genrsa -out "$pki/sa.key" 2048
 ossl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 cat >"$pki/serving.ext" <<EXT
-subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+subjectAltName=IP:127.0.0.1,IP:198.18.0.1,IP:198.18.0.129,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
 extendedKeyUsage=serverAuth
 EXT
 ossl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$pki/apiserver.key" \
@@ -147,12 +147,20 @@ rules:
   verbs: [create, update, patch, delete, deletecollection]
 - level: None
 AUDIT
+# With a real node, pods reach it as they do in real clusters, through the `kubernetes` Service
+# (198.18.0.129, proxied by kube-proxy), so it listens on the node's address, 198.18.0.1:6443, in
+# the cluster's own network namespace (never on every interface), and keeps that Service's
+# endpoints (the lease reconciler); tests and kubectl use that address too.
+api_host=127.0.0.1
+reconciler=(--endpoint-reconciler-type none)
+if [ "$real_node" = 1 ]; then api_host=198.18.0.1 reconciler=(); fi
 for attempt in 1 2 3; do
   api_port=$(free_port)
   if [ "$attempt" = 1 ] && [ -n "${BULWARK_APISERVER_PORT:-}" ]; then api_port=$BULWARK_APISERVER_PORT; fi
+  if [ "$real_node" = 1 ]; then api_port=6443; fi
   apiserver_args=("$bin/kube-apiserver"
     --etcd-servers "http://127.0.0.1:$etcd_port"
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port"
+    --bind-address "$api_host" --advertise-address "$api_host" --secure-port "$api_port"
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key"
     --client-ca-file "$pki/client-ca.crt"
     --service-cluster-ip-range 198.18.0.128/25 --allow-privileged=true
@@ -161,12 +169,12 @@ for attempt in 1 2 3; do
     --authorization-mode RBAC
     --service-account-issuer https://kubernetes.default.svc.cluster.local
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
-    --endpoint-reconciler-type none
+    "${reconciler[@]}"
     --watch-cache-sizes 'configmaps#0')
   # Recorded so e2e/cluster/component.sh can restart it as it was.
   printf '%s\0' "${apiserver_args[@]}" >"$dir/kube-apiserver.args"
   start 2-kube-apiserver "${apiserver_args[@]}"
-  if wait_ready 2-kube-apiserver "https://127.0.0.1:$api_port/readyz" "${admin_curl[@]}"; then break; fi
+  if wait_ready 2-kube-apiserver "https://$api_host:$api_port/readyz" "${admin_curl[@]}"; then break; fi
   port_clash 2-kube-apiserver && [ "$attempt" -lt 3 ] || exit 1
   echo "kube-apiserver: port $api_port is taken; trying another" >&2
   kill -TERM "$(cat "$dir/pids/2-kube-apiserver.pid")" 2>/dev/null || true
@@ -180,7 +188,7 @@ kind: Config
 clusters:
 - name: bulwark-test
   cluster:
-    server: https://127.0.0.1:$api_port
+    server: https://$api_host:$api_port
     certificate-authority: $pki/ca.crt
 users:
 - name: admin
@@ -212,6 +220,7 @@ for attempt in 1 2 3; do
 done
 
 cat >"$dir/env" <<ENV
+APISERVER_HOST=$api_host
 APISERVER_PORT=$api_port
 ETCD_PORT=$etcd_port
 KCM_PORT=$kcm_port
@@ -222,4 +231,4 @@ if [ "$real_node" = 1 ]; then
   echo "real node 198.18.0.1 ready; clients run in its network namespace: nsenter --net=/run/netns/$NETNS --"
 fi
 started_ok=1
-echo "cluster ready: KUBECONFIG=$dir/kubeconfig (kube-apiserver https://127.0.0.1:$api_port)"
+echo "cluster ready: KUBECONFIG=$dir/kubeconfig (kube-apiserver https://$api_host:$api_port)"
