@@ -155,8 +155,7 @@ if $real_node; then
   kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null || true
   operator_pid=""
   image_tar=$(scripts/image.sh "$cluster/bulwark-image.tar" 2>/dev/null)
-  ctr --address "$cluster/node/containerd.sock" -n k8s.io images import \
-    --base-name ghcr.io/bulwark-dev/bulwark "$image_tar" >/dev/null
+  ctr --address "$cluster/node/containerd.sock" -n k8s.io images import "$image_tar" >/dev/null
   $kubectl apply -k deploy/operator >/dev/null
   deadline=$(( $(date +%s) + 120 ))
   until [ "$($kubectl -n bulwark-system get deploy bulwark -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 2 ]; do

@@ -6,11 +6,11 @@
 # image layout) that `ctr images import`, `podman load` and `docker load` (Docker 25 and later)
 # accept. Reproducible: every file's time, the image's creation time and the layer's order are
 # fixed, so the same binary gives the same digest.
-#   usage: scripts/image.sh [OUTPUT] [TAG]      (default: the release build folder's
-#                                                 bulwark-image.tar, tag 0.1.0)
+#   usage: scripts/image.sh [OUTPUT] [NAME]     (default: the release build folder's
+#                                                 bulwark-image.tar, ghcr.io/bulwark-dev/bulwark:0.1.0)
 #          scripts/image.sh --packages          (prints the runtime packages)
-# The archive's image is named by its tag (ref name); import it as, for example,
-#   ctr -n k8s.io images import --base-name ghcr.io/bulwark-dev/bulwark bulwark-image.tar
+# The archive names its image NAME (the OCI ref name), which ctr and podman load it as:
+#   ctr -n k8s.io images import bulwark-image.tar; podman load -i bulwark-image.tar
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # The Debian packages of the libraries the binary links directly (beyond libc6, libstdc++6 and
@@ -22,7 +22,8 @@ command -v umoci >/dev/null || { echo "image.sh: umoci is missing (scripts/setup
 build=$("$root/scripts/build.sh" release)
 bin=$build/operator/bulwark
 out=${1:-$build/bulwark-image.tar}
-tag=${2:-0.1.0}
+name=${2:-ghcr.io/bulwark-dev/bulwark:0.1.0}
+tag=${name##*:}
 epoch=0  # every time in the image (files, config, history): reproducible digests
 
 work=$(mktemp -d)
@@ -66,9 +67,18 @@ umoci config --image "$work/oci:$tag" --no-history --created "$created" --os lin
   --architecture amd64 --config.user 65532:65532 --config.entrypoint /usr/local/bin/bulwark \
   --config.cmd run --config.workingdir / --config.env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 umoci gc --layout "$work/oci"
+# The ref name umoci writes is the tag alone; loaders read a full reference there as the name.
+python3 - "$work/oci/index.json" "$name" <<'PY'
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+index = json.load(open(path))
+for m in index["manifests"]:
+    m.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = name
+json.dump(index, open(path, "w"), sort_keys=True, separators=(",", ":"))
+PY
 # The archive: the layout's files in a fixed order, with fixed owners and times.
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$work/oci" -cf "$out.tmp" .
 mv "$out.tmp" "$out"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$work/oci/index.json")
-echo "$out: bulwark:$tag, manifest $digest" >&2
+echo "$out: $name, manifest $digest" >&2
 echo "$out"

@@ -11,6 +11,7 @@ packages=(
   # the real node of e2e/cluster/up.sh --real-node: runtime, CNI plugins, kube-router's iptables
   # and ipsets, and the test image (busybox, packed by umoci)
   containerd runc containernetworking-plugins iptables ipset busybox-static umoci
+  podman  # loads the operator image in the tests (scripts/image.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The operator image of scripts/image.sh (issue 23, first part) on the real node: the same binary
-# gives the same archive, byte for byte; containerd imports it (ctr images import); and the
+# The operator image of scripts/image.sh (issue 23) on the real node: the same binary gives the
+# same archive, byte for byte; containerd (ctr images import) and podman load it under its name;
+# and the
 # kubelet runs it as a pod under the shipped Deployment's restricted security context (non-root
 # 65532, read-only root, no capabilities, RuntimeDefault seccomp): the binary, its libraries and
 # the dynamic loader are all in the image. The image has no shell.
@@ -20,11 +21,20 @@ else
 fi
 cmp -s "$work/a.tar" "$work/b.tar" && ok "reproducible: the same binary gives the same archive" \
   || fail "two builds of the same binary differ"
-if ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images import \
-     --base-name ghcr.io/bulwark-dev/bulwark "$work/a.tar" >/dev/null 2>"$work/import.log"; then
-  ok "ctr images import accepts it as $image"
+if ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images import "$work/a.tar" >/dev/null 2>"$work/import.log"; then
+  ok "ctr images import accepts it"
 else
   fail "ctr images import"; cat "$work/import.log"
+fi
+ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images ls -q | grep -qx "$image" \
+  && ok "... named $image by the archive itself" || fail "ctr did not name it $image"
+# podman, with its storage in the test's folder.
+if command -v podman >/dev/null; then
+  loaded=$(TMPDIR=$work podman --root "$work/podman/root" --runroot "$work/podman/run" \
+    --storage-driver vfs load -i "$work/a.tar" 2>&1 | tail -n 1)
+  [ "$loaded" = "Loaded image: $image" ] && ok "podman load accepts it: $loaded" || fail "podman load: $loaded"
+else
+  fail "podman is missing (scripts/setup.sh installs it)"
 fi
 has_shell=$(tar -tf "$work/a.tar" >/dev/null; mkdir -p "$work/x" && tar -xf "$work/a.tar" -C "$work/x" &&
   python3 - "$work/x" <<'PY'

@@ -31,8 +31,7 @@ ready_replicas() { $kubectl -n "$ns" get deploy bulwark -o jsonpath='{.status.re
 holder() { $kubectl -n "$ns" get lease bulwark-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 
 "$root/scripts/image.sh" "$work/image.tar" >/dev/null 2>"$work/image.log" || { fail "scripts/image.sh"; cat "$work/image.log"; finish; exit 1; }
-ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images import \
-  --base-name ghcr.io/bulwark-dev/bulwark "$work/image.tar" >/dev/null
+ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images import "$work/image.tar" >/dev/null
 $kubectl apply -f "$root/crds/securitypolicy.yaml" >/dev/null
 $kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
 $kubectl apply -k "$root/deploy/operator" >/dev/null 2>"$work/apply.log" || { fail "kubectl apply -k deploy/operator"; cat "$work/apply.log"; }
