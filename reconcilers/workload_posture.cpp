@@ -1,11 +1,13 @@
 #include "reconcilers/workload_posture.h"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "operator/logging/logging.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
+#include "reconcilers/posture_pass.h"
 #include "reconcilers/workload_judgement.h"
 
 namespace bulwark::reconcilers {
@@ -673,9 +675,15 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
     act(w.replica_action.value_or(Remediation::kAnnotate), false);
     throw;
   }
-  logging::info(t.key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
-                (violations.empty() ? "" : " [" + violations + "]") +
-                (w.replica_action ? ", " + std::string(to_string(*w.replica_action)) : ""));
+  const std::string line =
+      t.key + ": posture " + (posture.empty() ? "(no policy)" : posture) +
+      (violations.empty() ? "" : " [" + violations + "]") +
+      (w.replica_action ? ", " + std::string(to_string(*w.replica_action)) : "");
+  if (quiet_ && quiet_(t.key)) {
+    logging::debug(line);  // the pass it is part of ends with one info line
+  } else {
+    logging::info(line);
+  }
   return true;
 }
 
@@ -708,14 +716,61 @@ class PolicyChanges {
   std::map<std::string, PolicyJudgingState> seen_;  // guarded by mu_
 };
 
+// Counts each posture reconcile toward the pass it is part of, and logs the pass's end.
+class PassCountingReconciler : public runtime::Reconciler {
+ public:
+  PassCountingReconciler(std::unique_ptr<WorkloadPostureReconciler> inner,
+                         std::shared_ptr<PosturePass> pass)
+      : inner_(std::move(inner)), pass_(std::move(pass)) {}
+  runtime::Result reconcile(const std::string& key) override {
+    try {
+      const auto result = inner_->reconcile(key);
+      finish(key);
+      return result;
+    } catch (...) {
+      finish(key);
+      throw;
+    }
+  }
+
+ private:
+  void finish(const std::string& key) {
+    if (const auto line = pass_->done(key); !line.empty()) logging::info(line);
+  }
+  std::unique_ptr<WorkloadPostureReconciler> inner_;
+  std::shared_ptr<PosturePass> pass_;
+};
+
+// What the fan-out worker routes with.
+struct Routing {
+  Routing(const WorkloadPostureReconciler& posture, const runtime::CacheReader* reports,
+          runtime::WorkQueue& posture_queue, const runtime::CacheReader& policies,
+          std::shared_ptr<PosturePass> pass)
+      : posture(posture),
+        reports(reports),
+        posture_queue(posture_queue),
+        policy_changes(policies),
+        pass(std::move(pass)) {}
+  const WorkloadPostureReconciler& posture;
+  const runtime::CacheReader* reports;
+  runtime::WorkQueue& posture_queue;
+  PolicyChanges policy_changes;
+  std::shared_ptr<PosturePass> pass;
+  std::once_flag first;  // the first event routed begins the start's pass
+};
+
 // The fan-out loop's worker: routes one typed event to posture keys.
-void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
-           const runtime::CacheReader* reports, runtime::WorkQueue& posture_queue,
-           PolicyChanges& policy_changes, const PostureHooks& hooks) {
+void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
   using Type = FanoutEvent::Type;
-  if (e.type == Type::kPolicy && !policy_changes.changed(e.object)) return;
+  const WorkloadPostureReconciler& posture = r.posture;
+  runtime::WorkQueue& posture_queue = r.posture_queue;
+  // Controllers start once every cache has synced: every workload is judged now.
+  std::call_once(r.first, [&] { r.pass->begin("start", posture.all_keys()); });
+  if (e.type == Type::kPolicy && !r.policy_changes.changed(e.object)) return;
   if (e.type == Type::kEverything || e.type == Type::kPolicy) {
-    for (const auto& k : posture.all_keys()) posture_queue.add(k);
+    const auto keys = posture.all_keys();
+    r.pass->begin(e.type == Type::kEverything ? "resync" : "policy " + e.object, keys);
+    for (const auto& k : keys) posture_queue.add(k);
     return;
   }
   if (e.type == Type::kAccount) {
@@ -727,7 +782,7 @@ void route(const FanoutEvent& e, const WorkloadPostureReconciler& posture,
   }
   std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
   if (e.type == Type::kVulnerabilityReport) {
-    auto report = reports != nullptr ? reports->get(e.object) : nullptr;
+    auto report = r.reports != nullptr ? r.reports->get(e.object) : nullptr;
     if (report == nullptr) return;  // the next resync judges without it
     const auto about = report_subject(*report);
     if (!about) return;
@@ -774,20 +829,23 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
   auto r = std::make_unique<WorkloadPostureReconciler>(writer, sources, book, events, clock,
                                                        std::move(never_touch));
   const WorkloadPostureReconciler& posture = *r;
+  auto pass = std::make_shared<PosturePass>(clock);
   r->set_action_observer(hooks.on_action);
-  r->set_verdict_observer(hooks.on_verdict);
-  runtime::WorkQueue& posture_queue = manager.add_controller("posture", std::move(r), workers);
-  const runtime::CacheReader* reports = manager.find_cache("vulnerabilityreports");
-  auto policy_changes = std::make_shared<PolicyChanges>(manager.cache("securitypolicies"));
+  r->set_verdict_observer([pass, on_verdict = hooks.on_verdict](const std::string& key) {
+    pass->changed(key);
+    if (on_verdict) on_verdict(key);
+  });
+  r->set_quiet([pass](const std::string& key) { return pass->in_pass(key); });
+  runtime::WorkQueue& posture_queue = manager.add_controller(
+      "posture", std::make_unique<PassCountingReconciler>(std::move(r), pass), workers);
+  auto routing = std::make_shared<Routing>(posture, manager.find_cache("vulnerabilityreports"),
+                                           posture_queue, manager.cache("securitypolicies"), pass);
   runtime::WorkQueue& fanout = manager.add_controller(
       "fan-out",
-      std::make_unique<runtime::FunctionReconciler>(
-          [&posture, reports, &posture_queue, policy_changes, hooks](const std::string& key) {
-            if (auto e = FanoutEvent::parse(key)) {
-              route(*e, posture, reports, posture_queue, *policy_changes, hooks);
-            }
-            return runtime::Result{};
-          }),
+      std::make_unique<runtime::FunctionReconciler>([routing, hooks](const std::string& key) {
+        if (auto e = FanoutEvent::parse(key)) route(*e, *routing, hooks);
+        return runtime::Result{};
+      }),
       1);
   for (const auto& w : kWorkloadKinds) {
     manager.cache(std::string(w.resource))

@@ -141,6 +141,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                             std::vector<std::string> never_touch);
   void set_action_observer(ActionObserver o) { on_action_ = std::move(o); }
   void set_verdict_observer(VerdictObserver o) { on_verdict_ = std::move(o); }
+  // Whether a key's change is logged at debug rather than info (it is part of a pass).
+  void set_quiet(std::function<bool(const std::string& key)> quiet) { quiet_ = std::move(quiet); }
 
   runtime::Result reconcile(const std::string& key) override;
 
@@ -225,6 +227,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   std::vector<std::string> never_touch_;
   ActionObserver on_action_;
   VerdictObserver on_verdict_;
+  std::function<bool(const std::string& key)> quiet_;
   mutable Expectations expectations_;  // our writes the cache may not show yet
 };
 
