@@ -4,11 +4,13 @@
 # the components' log tails if it failed, and brings the cluster down whatever happened.
 # With --real-node, the cluster has a real node (e2e/cluster/node.sh) and the command runs in its
 # network namespace, where the control plane's loopback is.
-#   usage: e2e/with_cluster.sh [--real-node] COMMAND [ARGS...]
+# With --kwok N, it has N simulated nodes (e2e/cluster/kwok.sh).
+#   usage: e2e/with_cluster.sh [--real-node | --kwok N] COMMAND [ARGS...]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=()
 if [ "${1:-}" = --real-node ]; then mode=(--real-node); shift; fi
+if [ "${1:-}" = --kwok ]; then mode=(--kwok "$2"); shift 2; fi
 dir=$(mktemp -d /tmp/bulwark-e2e.XXXXXX)
 trap '"$here/cluster/down.sh" "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 "$here/cluster/up.sh" "${mode[@]}" "$dir" >&2 || exit 1

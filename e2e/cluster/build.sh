@@ -7,6 +7,7 @@
 #   node: kubelet, kube-scheduler and kube-proxy (the same pinned Kubernetes module) and
 #         kube-router, for up.sh --real-node
 #   helm: helm (Helm 4) and helm3 (Helm 3), for the chart's tests (deploy/helm)
+#   kwok: kwok, the simulated nodes of up.sh --kwok
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +33,11 @@ case "$set_name" in
     pins=("$here/tools/helm/go.mod" "$here/tools/helm/go.sum" "$here/tools/helm3/go.mod"
           "$here/tools/helm3/go.sum")
     minutes="4-6" ;;
-  *) echo "usage: e2e/cluster/build.sh [control-plane|node|helm]" >&2; exit 2 ;;
+  kwok)
+    bins=(kwok)
+    pins=("$here/tools/kwok/go.mod" "$here/tools/kwok/go.sum")
+    minutes="about 5" ;;
+  *) echo "usage: e2e/cluster/build.sh [control-plane|node|helm|kwok]" >&2; exit 2 ;;
 esac
 key=$(cat "${pins[@]}" <(go version) <(echo "$kube_version $recipe") | sha256sum | cut -c1-16)
 # The control plane keeps its historical folder name, so existing caches stay warm.
@@ -60,6 +65,8 @@ if [ "$set_name" = control-plane ]; then
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kubectl) >&2
   (cd "$here/tools/etcd" && go build -trimpath -o "$staging/etcd" go.etcd.io/etcd/server/v3) >&2
+elif [ "$set_name" = kwok ]; then
+  (cd "$here/tools/kwok" && go build -trimpath -o "$staging/kwok" sigs.k8s.io/kwok/cmd/kwok) >&2
 elif [ "$set_name" = helm ]; then
   (cd "$here/tools/helm" && go build -trimpath -o "$staging/helm" helm.sh/helm/v4/cmd/helm) >&2
   (cd "$here/tools/helm3" && go build -trimpath -o "$staging/helm3" helm.sh/helm/v3/cmd/helm) >&2

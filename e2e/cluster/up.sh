@@ -6,14 +6,17 @@
 # real node (kube-scheduler, containerd, kubelet, kube-router: e2e/cluster/node.sh); its loopback
 # is that namespace's, so clients run there too (nsenter --net=/run/netns/$NETNS, from
 # DIR/node.env; e2e/with_cluster.sh --real-node does it).
-#   usage: e2e/cluster/up.sh [--real-node] [DIR]
+# With --kwok N, N simulated nodes (KWOK and kube-scheduler, e2e/cluster/kwok.sh) for scale:
+# pods are scheduled and Running, at addresses nothing dials.
+#   usage: e2e/cluster/up.sh [--real-node | --kwok N] [DIR]
 #   BULWARK_CLUSTER_TIMEOUT  seconds each component may take to become ready (default 60)
 #   BULWARK_APISERVER_PORT   preferred kube-apiserver port; if it is taken, a free one is used
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-real_node=0
+real_node=0 kwok_nodes=0
 if [ "${1:-}" = --real-node ]; then real_node=1; shift; fi
+if [ "${1:-}" = --kwok ]; then kwok_nodes=${2:?usage: up.sh --kwok N [DIR]}; shift 2; fi
 dir=${1:-$root/.cluster}
 timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
 # shellcheck source=lib.sh
@@ -204,6 +207,9 @@ KC
 write_kubeconfig "$dir/kubeconfig" "$pki/admin.crt" "$pki/admin.key"
 
 # --- kube-controller-manager: Deployments get ReplicaSets and Pods, namespaces finalize, GC runs ---
+# With simulated nodes it creates thousands of pods: a higher client rate of its own.
+kcm_qps=200
+[ "$kwok_nodes" -gt 0 ] && kcm_qps=1000
 for attempt in 1 2 3; do
   kcm_port=$(free_port)
   start 3-kube-controller-manager "$bin/kube-controller-manager" \
@@ -211,7 +217,7 @@ for attempt in 1 2 3; do
     --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false \
-    --kube-api-qps 200 --kube-api-burst 400 \
+    --kube-api-qps "$kcm_qps" --kube-api-burst "$(( kcm_qps * 2 ))" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$dir/kcm-certs" \
     --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,replicationcontroller-controller,statefulset-controller,daemonset-controller,job-controller,cronjob-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
   if wait_ready 3-kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi
@@ -226,6 +232,7 @@ ETCD_PORT=$etcd_port
 KCM_PORT=$kcm_port
 BIN=$bin
 ENV
+if [ "$kwok_nodes" -gt 0 ]; then "$here/kwok.sh" start "$dir" "$kwok_nodes"; fi
 if [ "$real_node" = 1 ]; then
   "$here/node.sh" start "$dir"
   echo "real node 198.18.0.1 ready; clients run in its network namespace: nsenter --net=/run/netns/$NETNS --"

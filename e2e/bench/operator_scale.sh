@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Benchmark, not a test (issue 21): the operator at scale with the shipped defaults, on simulated
+# nodes (run it through e2e/with_cluster.sh --kwok 10), against the floors measured in the same
+# run. N pods (default 10,000; 50,000 works) in 20 namespaces, a quarter privileged, as bare pods
+# or as Deployments of 5 (MODE pods|deployments), all Running on KWOK nodes. Prints:
+# - the LIST floor: one LIST of every pod (curl, no client decoding);
+# - the write floor: one annotation merge patch per pod from 8 parallel clients (HTTP keep-alive);
+# - the operator's time to ready (/readyz), then, for one baseline Audit policy created after, the
+#   time to its first full posture (its pass's own summary line) and the writes it took (the API
+#   server's audit log), as a ratio of the write floor;
+# - resident memory after the pass, and the writes of two converged resyncs (should be 0);
+# - detection latency p50/p99 of new violating workloads, from the operator's own histogram.
+#   usage: e2e/with_cluster.sh --kwok 10 e2e/bench/operator_scale.sh BULWARK_BINARY [N] [MODE]
+set -uo pipefail
+bulwark=$1
+n=${2:-10000}
+mode=${3:-pods}
+# shellcheck source=../operator/lib.sh
+. "$(dirname "$0")/../operator/lib.sh"
+cluster=$BULWARK_E2E_CLUSTER
+api="https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT"
+certs=(--cacert "$cluster/pki/ca.crt" --cert "$cluster/pki/admin.crt" --key "$cluster/pki/admin.key")
+install_prerequisites
+
+# --- the workload ---
+python3 - "$n" "$mode" >"$work/workloads.json" <<'PY'
+import json, sys
+n, mode = int(sys.argv[1]), sys.argv[2]
+items = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "sc-%d" % i}} for i in range(20)]
+def spec(priv):
+    return {"containers": [{"name": "app", "image": "registry.example.com/app:1.0",
+                            "securityContext": {"privileged": priv}}]}
+if mode == "pods":
+    for p in range(n):
+        items.append({"apiVersion": "v1", "kind": "Pod",
+                      "metadata": {"name": "pod-%d" % p, "namespace": "sc-%d" % (p % 20)},
+                      "spec": spec(p % 4 == 0)})
+else:
+    for d in range(n // 5):
+        items.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                      "metadata": {"name": "app-%d" % d, "namespace": "sc-%d" % (d % 20)},
+                      "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "app-%d" % d}},
+                               "template": {"metadata": {"labels": {"app": "app-%d" % d}},
+                                            "spec": spec(d % 4 == 0)}}})
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+PY
+start=$(date +%s)
+$kubectl apply --server-side -f "$work/workloads.json" >/dev/null 2>"$work/apply.err" || { cat "$work/apply.err"; exit 1; }
+# A list with a field selector has no remainingItemCount: count the items, every 3 s.
+running() { [ "$(curl -sf "${certs[@]}" "$api/api/v1/pods?fieldSelector=status.phase%3DRunning" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')" -ge "$n" ]; }
+deadline=$(( $(date +%s) + 900 ))
+until running; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "not every pod was Running within 15 minutes" >&2; exit 1; }
+  sleep 3
+done
+echo "workload: $n pods ($mode) Running on ${KWOK_NODES:-?} KWOK nodes after $(( $(date +%s) - start )) s"
+
+# --- the floors ---
+t0=$(date +%s.%N)
+bytes=$(curl -sf "${certs[@]}" "$api/api/v1/pods" | wc -c)
+echo "LIST floor: every pod in $(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}") s ($(( bytes / 1048576 )) MiB of JSON)"
+write_floor=$(python3 - "$api" "$cluster/pki" <<'PY'
+import http.client, json, ssl, sys, threading, time, urllib.parse
+api, pki = sys.argv[1], sys.argv[2]
+host = urllib.parse.urlparse(api)
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+def connect():
+    return http.client.HTTPSConnection(host.hostname, host.port, context=ctx)
+c = connect(); c.request("GET", "/api/v1/pods"); pods = json.loads(c.getresponse().read())["items"]
+paths = ["/api/v1/namespaces/%s/pods/%s" % (p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
+body = json.dumps({"metadata": {"annotations": {"bench.bulwark.dev/floor": "1"}}})
+def work(chunk):
+    conn = connect()
+    for path in chunk:
+        conn.request("PATCH", path, body, {"Content-Type": "application/merge-patch+json"})
+        r = conn.getresponse(); r.read()
+        if r.status != 200: raise SystemExit("patch %s: %d" % (path, r.status))
+threads = [threading.Thread(target=work, args=(paths[i::8],)) for i in range(8)]
+t = time.time()
+for th in threads: th.start()
+for th in threads: th.join()
+print("%.2f %d" % (time.time() - t, len(paths)))
+PY
+)
+floor_s=${write_floor%% *}
+echo "write floor: ${write_floor##* } annotation patches from 8 parallel clients in $floor_s s"
+
+# --- the operator, with the shipped defaults ---
+probe=$(free_port) metrics=$(free_port)
+printf 'log: {level: info}\nresyncPeriod: 60s\n%s' "${BULWARK_SCALE_CONFIG:-}" >"$work/config.yaml"
+t0=$(date +%s.%N)
+start_own_operator operator --health-probe-bind-address "127.0.0.1:$probe" --metrics-bind-address "127.0.0.1:$metrics"
+pid=$started_pid
+eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator never became ready" >&2; exit 1; }
+echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
+eventually 300 grep -q 'posture pass (start' "$work/operator.log"
+since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+t0=$(date +%s.%N)
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: sc-baseline}
+spec:
+  podSecurity: {level: baseline}
+  network: {defaultDeny: false}
+P
+eventually 1200 grep -q 'posture pass (policy sc-baseline' "$work/operator.log" ||
+  { echo "the first posture did not finish within 20 minutes" >&2; stop_operator "$pid" >/dev/null; exit 1; }
+first=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")
+grep 'posture pass (policy sc-baseline' "$work/operator.log" | head -1 | sed 's/^.* I /  operator: /'
+python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
+echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
+tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
+echo "resident memory after the pass: $(awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+
+# --- converged: two resyncs write nothing; detection latency of new violations ---
+# After one resync (the policy's status settles first), two more.
+count=$(grep -c 'posture pass (resync' "$work/operator.log")
+eventually 300 bash -c "[ \$(grep -c 'posture pass (resync' '$work/operator.log') -ge $((count + 1)) ]"
+since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+count=$(grep -c 'posture pass (resync' "$work/operator.log")
+eventually 300 bash -c "[ \$(grep -c 'posture pass (resync' '$work/operator.log') -ge $((count + 2)) ]"
+python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/resync-writes.txt"
+echo "two converged resyncs: $(head -1 "$work/resync-writes.txt") writes ($(grep 'posture pass (resync' "$work/operator.log" | tail -1 | sed 's/^.*: //'))"
+histogram() {
+  curl -sf "http://127.0.0.1:$metrics/metrics" | grep '^bulwark_detection_latency_seconds_bucket' |
+    sed -E 's/.*le="([^"]+)"\} (.*)/\1 \2/'
+}
+histogram >"$work/before.txt"
+for i in $(seq 20); do
+  cat <<POD | $kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: late-$i, namespace: sc-$((i % 20))}
+spec: {containers: [{name: app, image: registry.example.com/app:1.0, securityContext: {privileged: true}}]}
+POD
+  sleep 0.5
+done
+eventually 60 bash -c "[ \$($kubectl get pods -A -l '!nothing' -o jsonpath='{range .items[?(@.metadata.annotations.bulwark\.dev/posture==\"violating\")]}{.metadata.name}{\"\\n\"}{end}' | grep -c '^late-') -ge 20 ]"
+histogram >"$work/after.txt"
+# The new pods' own verdicts: the histogram after, less before (the pass's verdicts).
+python3 - "$work/before.txt" "$work/after.txt" <<'PY'
+import collections, sys
+def read(path):
+    counts = collections.defaultdict(float)
+    for line in open(path):
+        le, count = line.split()
+        counts[float("inf") if le == "+Inf" else float(le)] += float(count)
+    return counts
+before, after = read(sys.argv[1]), read(sys.argv[2])
+buckets = sorted((le, after[le] - before.get(le, 0)) for le in after)
+total = buckets[-1][1] if buckets else 0
+def q(p):
+    for le, c in buckets:
+        if c >= p * total: return le
+print("detection latency of %d new violating pods (bulwark_detection_latency_seconds): p50 <= %s s, p99 <= %s s" % (total, q(0.5), q(0.99)))
+PY
+stop_operator "$pid" >/dev/null
