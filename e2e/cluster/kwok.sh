@@ -23,18 +23,6 @@ start_bg() {  # start_bg N-NAME BINARY ARGS...: as up.sh's start
   echo $! >"$dir/pids/$name.pid"
   echo "$1" >"$dir/pids/$name.exe"
 }
-wait_for() {  # wait_for NAME CMD...
-  local name=$1; shift
-  local deadline=$(( $(date +%s) + timeout ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
-      echo "$name did not become ready; last lines of $dir/logs/$name.log:" >&2
-      tail -n 30 "$dir/logs/$name.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-}
 kubectl() { "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
 
 node_bin=$("$here/build.sh" node)

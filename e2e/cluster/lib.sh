@@ -6,17 +6,37 @@
 # then kube-apiserver, then etcd), each with TERM, then KILL after a grace period. Stopping etcd
 # last lets kube-apiserver finish its shutdown hooks instead of retrying a vanished etcd.
 stop_recorded() {
-  local dir=$1 pidfile pid deadline
+  local dir=$1 pidfile
   [ -d "$dir/pids" ] || return 0
-  for pidfile in $(ls -r "$dir"/pids/*.pid 2>/dev/null); do
-    pid=$(cat "$pidfile")
-    if ours "$pid" "$pidfile"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      deadline=$(( $(date +%s) + 20 ))
-      while ours "$pid" "$pidfile" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
-      if ours "$pid" "$pidfile"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  for pidfile in $(ls -r "$dir"/pids/*.pid 2>/dev/null); do stop_one "$pidfile" 20; done
+}
+
+# stop_one PIDFILE [GRACE]: TERM, then KILL after GRACE seconds (default 10), if the process is
+# still the recorded binary; the pid file goes either way.
+stop_one() {
+  local pid deadline
+  pid=$(cat "$1")
+  if ours "$pid" "$1"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$(( $(date +%s) + ${2:-10} ))
+    while ours "$pid" "$1" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+    if ours "$pid" "$1"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$1"
+}
+
+# wait_for NAME CMD...: poll CMD until it succeeds, or fail with the tail of DIR/logs/NAME.log
+# when the recorded process died or $timeout seconds passed. Needs `dir` and `timeout` set.
+wait_for() {
+  local name=$1; shift
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
+      echo "$name did not become ready; last lines of $dir/logs/$name.log:" >&2
+      tail -n 30 "$dir/logs/$name.log" >&2
+      return 1
     fi
-    rm -f "$pidfile"
+    sleep 0.2
   done
 }
 

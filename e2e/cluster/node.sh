@@ -40,20 +40,6 @@ start_node() {
   echo "$1" >"$dir/pids/$name.exe"
 }
 
-# wait_for NAME CMD...: poll CMD until it succeeds, or fail with the log's tail.
-wait_for() {
-  local name=$1; shift
-  local deadline=$(( $(date +%s) + timeout ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
-      echo "$name did not become ready; last lines of $dir/logs/$name.log:" >&2
-      tail -n 30 "$dir/logs/$name.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
 make_netns() {
   [ "$(id -u)" -eq 0 ] || { echo "up.sh --real-node needs root (network namespaces, cgroups, containerd)" >&2; exit 2; }
   for tool in containerd runc ctr iptables ipset nsenter; do
@@ -224,19 +210,6 @@ stop_node() {
   done
   ip netns delete "$netns" 2>/dev/null || true
   rm -f "$dir"/pids/[4-8]-*.pid
-}
-
-# stop_one PIDFILE: TERM, then KILL after a grace period, if it is still the recorded binary.
-stop_one() {
-  local pid deadline
-  pid=$(cat "$1")
-  if ours "$pid" "$1"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$(( $(date +%s) + 10 ))
-    while ours "$pid" "$1" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
-    if ours "$pid" "$1"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$1"
 }
 
 # alias IMAGE...: the non-root test image under each name as the kubelet asks for it (a name
