@@ -148,7 +148,28 @@ struct OperatorMetrics::Families {
                 .Name("bulwark_namespace_violations")
                 .Help("Namespaces with a namespace finding now (networkDefaultDeny: "
                       "an Audit policy's namespace that no NetworkPolicy isolates)")
-                .Register(r)) {}
+                .Register(r)),
+        drift_repair_latency(prometheus::BuildHistogram()
+                                 .Name("bulwark_drift_repair_latency_seconds")
+                                 .Help("From the watch event showing a managed NetworkPolicy "
+                                       "changed or deleted to its repair being written")
+                                 .Register(r)
+                                 .Add({}, kDetectionBuckets)),
+        events_dropped(prometheus::BuildCounter()
+                           .Name("bulwark_events_dropped_total")
+                           .Help("Kubernetes Events dropped because too many waited to be "
+                                 "written")
+                           .Register(r)
+                           .Add({})),
+        cache_objects(prometheus::BuildGauge()
+                          .Name("bulwark_cache_objects")
+                          .Help("Objects held in a resource's cache")
+                          .Register(r)),
+        cache_bytes(prometheus::BuildGauge()
+                        .Name("bulwark_cache_bytes")
+                        .Help("Bytes of projected JSON held in a resource's cache (the "
+                              "objects' text, without the index around it)")
+                        .Register(r)) {}
 
   Family<Gauge>& posture_score;
   Family<Gauge>& cluster_score;  // one series without labels, while there is a posture to show
@@ -169,10 +190,14 @@ struct OperatorMetrics::Families {
   Family<Counter>& admission_requests;
   Histogram& admission_duration;
   Family<Gauge>& namespace_violations;
+  Histogram& drift_repair_latency;
+  Counter& events_dropped;
+  Family<Gauge>& cache_objects;
+  Family<Gauge>& cache_bytes;
 
   // The label sets of the gauges rebuilt at each scrape.
   std::map<Labels, Gauge*> held_scores, held_cluster_score, held_workloads, held_violations,
-      held_ready, held_depth, held_namespace_violations;
+      held_ready, held_depth, held_namespace_violations, held_cache_objects, held_cache_bytes;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -256,12 +281,25 @@ void OperatorMetrics::remediation(std::string_view action, bool ok) {
       .Increment();
 }
 
+void OperatorMetrics::note(Pending& pending, const std::string& key, base::Clock::TimePoint at) {
+  // Bounded: should judging stop telling (a bug), the oldest notes are dropped wholesale.
+  if (pending.size() >= 100000) pending.clear();
+  pending.emplace(key, at);  // the first unjudged event counts
+}
+
+std::optional<base::Clock::TimePoint> OperatorMetrics::take(Pending& pending,
+                                                            const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = pending.find(key);
+  if (it == pending.end()) return std::nullopt;
+  const auto seen = it->second;
+  pending.erase(it);
+  return seen;
+}
+
 void OperatorMetrics::event_seen(const std::string& key) {
   std::lock_guard lock(mu_);
-  // Bounded: a workload whose events never lead to a changed verdict leaves its entry until the
-  // next verdict or until the table is full, when the oldest notes are dropped wholesale.
-  if (pending_.size() >= 100000) pending_.clear();
-  pending_.emplace(key, clock_.now());  // the first unjudged event counts
+  note(pending_, key, clock_.now());
 }
 
 void OperatorMetrics::event_routed(const std::string& from, const std::string& to) {
@@ -276,21 +314,34 @@ void OperatorMetrics::event_routed(const std::string& from, const std::string& t
 }
 
 void OperatorMetrics::verdict_written(const std::string& key) {
-  base::Clock::TimePoint seen;
-  {
-    std::lock_guard lock(mu_);
-    auto it = pending_.find(key);
-    if (it == pending_.end()) return;
-    seen = it->second;
-    pending_.erase(it);
+  if (const auto seen = take(pending_, key)) {
+    f_->detection_latency.Observe(seconds(clock_.now() - *seen));
   }
-  f_->detection_latency.Observe(seconds(clock_.now() - seen));
 }
 
+void OperatorMetrics::verdict_unchanged(const std::string& key) { take(pending_, key); }
+
+void OperatorMetrics::network_policy_event(const std::string& key) {
+  std::lock_guard lock(mu_);
+  note(drifting_, key, clock_.now());
+}
+
+void OperatorMetrics::network_policy_judged(const std::string& key, bool repaired) {
+  const auto seen = take(drifting_, key);
+  if (seen && repaired) f_->drift_repair_latency.Observe(seconds(clock_.now() - *seen));
+}
+
+void OperatorMetrics::event_dropped() { f_->events_dropped.Increment(); }
+
 std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& queue_depths,
-                                    const PostureSnapshot& posture) {
-  std::map<Labels, double> scores, workloads, violations, ready, depth;
+                                    const PostureSnapshot& posture,
+                                    const std::map<std::string, CacheSize>& caches) {
+  std::map<Labels, double> scores, workloads, violations, ready, depth, objects, bytes;
   for (const auto& [queue, n] : queue_depths) depth[{{"queue", queue}}] = static_cast<double>(n);
+  for (const auto& [resource, size] : caches) {
+    objects[{{"resource", resource}}] = static_cast<double>(size.objects);
+    bytes[{{"resource", resource}}] = static_cast<double>(size.bytes);
+  }
 
   std::map<std::string, std::pair<int, int>> per_namespace;  // good, all
   int good = 0;
@@ -360,6 +411,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   sync(f_->policy_ready, f_->held_ready, ready);
   sync(f_->workqueue_depth, f_->held_depth, depth);
   sync(f_->namespace_violations, f_->held_namespace_violations, namespace_violations);
+  sync(f_->cache_objects, f_->held_cache_objects, objects);
+  sync(f_->cache_bytes, f_->held_cache_bytes, bytes);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

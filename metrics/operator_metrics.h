@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,19 +73,42 @@ class OperatorMetrics {
   // The event noted under `from` (an object) concerns workload `to`: the earlier time counts.
   void event_routed(const std::string& from, const std::string& to);
   void verdict_written(const std::string& key);
+  // Judged again with its verdict unchanged: the events before it led to nothing, so a later
+  // change is timed from its own event, not from one of those.
+  void verdict_unchanged(const std::string& key);
+
+  // Drift-repair latency: a watch event about the managed NetworkPolicy `key` arrived (the first
+  // since it was last judged counts) ... and it was judged: `repaired` when a repair was written.
+  void network_policy_event(const std::string& key);
+  void network_policy_judged(const std::string& key, bool repaired);
+
+  // An Event dropped because too many waited to be written (reconcilers::QueuedEventRecorder).
+  void event_dropped();
+
+  // What one cache holds: objects, and bytes of projected JSON (runtime::Informer::cached_bytes).
+  struct CacheSize {
+    std::size_t objects = 0;
+    std::size_t bytes = 0;
+  };
 
   // The Prometheus text exposition of everything, after refreshing the sampled gauges:
-  // `queue_depths` (queue -> depth) and the posture from `posture`.
+  // `queue_depths` (queue -> depth), the posture from `posture`, `caches` (resource -> size).
   std::string scrape(const std::map<std::string, std::size_t>& queue_depths,
-                     const PostureSnapshot& posture);
+                     const PostureSnapshot& posture,
+                     const std::map<std::string, CacheSize>& caches = {});
 
  private:
   struct Families;
   const base::Clock& clock_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> f_;
-  std::mutex mu_;  // guards the two members below and the posture gauges' rebuild
-  std::map<std::string, base::Clock::TimePoint> pending_;  // key -> first unjudged event
+  using Pending = std::map<std::string, base::Clock::TimePoint>;  // key -> first unjudged event
+  static void note(Pending& pending, const std::string& key, base::Clock::TimePoint at);
+  std::optional<base::Clock::TimePoint> take(Pending& pending, const std::string& key);
+
+  std::mutex mu_;     // guards the members below and the posture gauges' rebuild
+  Pending pending_;   // workload keys
+  Pending drifting_;  // managed NetworkPolicy keys
 };
 
 }  // namespace bulwark::metrics

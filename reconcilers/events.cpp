@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "operator/base/clock.h"
+#include "operator/base/rate_limiter.h"
 #include "operator/kube/api_error.h"
 #include "operator/kube/object_writer.h"
 #include "operator/logging/logging.h"
@@ -58,25 +59,102 @@ Value make_event(const ObjectRef& about, EventType type, std::string_view reason
   return event;
 }
 
-void ApiEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
-                              const std::string& message) {
-  const Value event = make_event(about, type, reason, message, clock_.wall_now());
+namespace {
+
+// Writes one Event; a failure is logged and dropped (an Event is never worth a retry).
+void write_event(kube::ObjectWriter& writer, const Value& event, const ObjectRef& about,
+                 std::string_view reason) {
   const std::string ns(event.find({"metadata", "namespace"})->str());
+  const auto what = [&] {
+    return std::string(reason) + " on " + about.kind + " " + ns + "/" + about.name;
+  };
   try {
-    writer_.create(kube::resources::kEvents, ns, event);
+    writer.create(kube::resources::kEvents, ns, event);
   } catch (const kube::ApiError& e) {
     if (e.error_class() == kube::ErrorClass::kConflict) {
-      logging::debug("event " + std::string(reason) + " on " + about.kind + " " + ns + "/" +
-                     about.name + " was recorded already");
+      logging::debug("event " + what() + " was recorded already");
       return;
     }
-    logging::warn("could not record event " + std::string(reason) + " on " + about.kind + " " + ns +
-                  "/" + about.name + ": " + e.what());
+    logging::warn("could not record event " + what() + ": " + e.what());
   } catch (const kube::NotLeadingError& e) {
     logging::debug(e.what());
   } catch (const std::exception& e) {
-    logging::warn("could not record event " + std::string(reason) + " on " + about.kind + " " + ns +
-                  "/" + about.name + ": " + e.what());
+    logging::warn("could not record event " + what() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+void ApiEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
+                              const std::string& message) {
+  write_event(writer_, make_event(about, type, reason, message, clock_.wall_now()), about, reason);
+}
+
+QueuedEventRecorder::QueuedEventRecorder(kube::ObjectWriter& writer, base::Clock& clock,
+                                         Options options, std::function<void()> on_dropped)
+    : writer_(writer),
+      clock_(clock),
+      options_(options),
+      on_dropped_(std::move(on_dropped)),
+      thread_([this] { run(); }) {}
+
+QueuedEventRecorder::~QueuedEventRecorder() { stop(); }
+
+void QueuedEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
+                                 const std::string& message) {
+  std::unique_lock lock(mu_);
+  if (stop_) return;  // shutting down: nothing more is written
+  if (queue_.size() >= options_.capacity) {
+    const bool first = !overflowing_;
+    overflowing_ = true;
+    lock.unlock();
+    ++dropped_;
+    if (on_dropped_) on_dropped_();
+    if (first) {
+      logging::warn(std::to_string(options_.capacity) +
+                    " Events wait to be written: newer ones are dropped until the queue drains "
+                    "(bulwark_events_dropped_total counts them)");
+    }
+    return;
+  }
+  if (queue_.size() < options_.capacity / 2) overflowing_ = false;
+  queue_.push_back({about, type, std::string(reason), message, clock_.wall_now()});
+  lock.unlock();
+  wake_.notify_one();
+}
+
+std::size_t QueuedEventRecorder::waiting() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void QueuedEventRecorder::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_.exchange(true)) return;
+    if (!queue_.empty()) {
+      logging::info("stopping: " + std::to_string(queue_.size()) + " Events not written");
+    }
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void QueuedEventRecorder::run() {
+  base::TokenBucket bucket(options_.qps, options_.burst, clock_);
+  for (;;) {
+    Queued next;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      next = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    base::sleep_unless_stopped(clock_, bucket.reserve(), stop_);
+    if (stop_) return;
+    write_event(writer_, make_event(next.about, next.type, next.reason, next.message, next.when),
+                next.about, next.reason);
   }
 }
 

@@ -1,8 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "operator/document/value.h"
 
@@ -56,7 +63,7 @@ std::string event_name(const ObjectRef& about, std::string_view reason);
 document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                            const std::string& message, std::chrono::system_clock::time_point now);
 
-// Writes core/v1 Events through an ObjectWriter.
+// Writes core/v1 Events through an ObjectWriter, in the caller's thread.
 class ApiEventRecorder : public EventRecorder {
  public:
   ApiEventRecorder(kube::ObjectWriter& writer, const base::Clock& clock)
@@ -67,6 +74,55 @@ class ApiEventRecorder : public EventRecorder {
  private:
   kube::ObjectWriter& writer_;
   const base::Clock& clock_;
+};
+
+// Writes core/v1 Events from a thread of its own, so that a reconcile never waits on one. Why: a
+// first pass over 10,000 pods, a quarter violating, wrote 2,500 Events between its 10,000
+// verdicts, a quarter more writes on the path users wait on (README, operator at scale).
+// - record() never blocks: it stamps the Event's time and queues it.
+// - Written in order at most `qps` a second (client-go's event sink is rate-limited too), so a
+//   storm of changes spends the API server's capacity on verdicts first.
+// - At most `capacity` wait (client-go's broadcaster holds 1,000 as well); a newer one is then
+//   dropped, counted by `on_dropped`, and logged once per overflow.
+// - Stopping (or destroying it) drops what still waits, logged with its count.
+// Best effort as every recorder: failed writes are logged and dropped (write_event).
+class QueuedEventRecorder : public EventRecorder {
+ public:
+  struct Options {
+    double qps = 25;
+    int burst = 25;
+    std::size_t capacity = 1000;
+  };
+  QueuedEventRecorder(kube::ObjectWriter& writer, base::Clock& clock, Options options,
+                      std::function<void()> on_dropped = {});
+  ~QueuedEventRecorder() override;
+  void record(const ObjectRef& about, EventType type, std::string_view reason,
+              const std::string& message) override;
+  void stop();
+  std::size_t waiting() const;
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  struct Queued {
+    ObjectRef about;
+    EventType type = EventType::kNormal;
+    std::string reason;
+    std::string message;
+    std::chrono::system_clock::time_point when;
+  };
+  void run();
+
+  kube::ObjectWriter& writer_;
+  base::Clock& clock_;
+  const Options options_;
+  const std::function<void()> on_dropped_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Queued> queue_;  // guarded by mu_
+  bool overflowing_ = false;  // guarded by mu_: dropped since the queue was last below capacity
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread thread_;
 };
 
 // Records nothing: for callers that do not want Events.

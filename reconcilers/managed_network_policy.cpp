@@ -194,6 +194,13 @@ ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::held_by_u
 }
 
 runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns) {
+  bool repaired = false;
+  const runtime::Result result = keep(ns, repaired);
+  if (on_judged_) on_judged_(kind_, ns, repaired);
+  return result;
+}
+
+runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool& repaired) {
   if (never_touched(never_touch_, ns)) return {};
   const std::string name = name_of(kind_);
   bool allow_dns = true;
@@ -256,6 +263,7 @@ runtime::Result ManagedNetworkPolicyReconciler::reconcile(const std::string& ns)
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();
   }
+  repaired = repair;
   if (on_write_) on_write_(kind_, repair ? Write::kRepair : Write::kCreate);
   if (repair) {
     const Value* uid = applied.find({"metadata", "uid"});
@@ -274,7 +282,7 @@ void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWrite
                                     const PolicySet& policies, EventRecorder& events,
                                     const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
-                                    ManagedNetworkPolicyReconciler::WriteObserver on_write) {
+                                    NetworkPolicyHooks hooks) {
   const runtime::CacheReader& namespaces = manager.cache("namespaces");
   runtime::Informer& network_policies = manager.cache("networkpolicies");
   for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
@@ -282,7 +290,8 @@ void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWrite
         kind, writer,
         ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, events,
         clock, never_touch);
-    r->set_write_observer(on_write);
+    r->set_write_observer(hooks.on_write);
+    r->set_judged_observer(hooks.on_judged);
     runtime::WorkQueue& queue = manager.add_controller(
         kind == ManagedPolicyKind::kDefaultDeny ? "default-deny" : "quarantine-policy",
         std::move(r), 1);
@@ -290,12 +299,14 @@ void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWrite
       for (const auto& ns : namespaces.keys()) queue.add(ns);
     };
     manager.cache("namespaces").add_handler([&queue](const std::string& ns) { queue.add(ns); });
-    network_policies.add_handler(
-        [&queue, name = std::string(ManagedNetworkPolicyReconciler::name_of(kind))](
-            const std::string& key) {
-          const auto slash = key.find('/');
-          if (key.substr(slash + 1) == name) queue.add(key.substr(0, slash));
-        });
+    network_policies.add_handler([&queue, seen = hooks.event_seen,
+                                  name = std::string(ManagedNetworkPolicyReconciler::name_of(
+                                      kind))](const std::string& key) {
+      const auto slash = key.find('/');
+      if (key.substr(slash + 1) != name) return;
+      if (seen) seen(key);
+      queue.add(key.substr(0, slash));
+    });
     manager.cache("securitypolicies").add_handler([every_namespace](const std::string&) {
       every_namespace();
     });

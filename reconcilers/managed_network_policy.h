@@ -48,11 +48,15 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   enum class Write { kCreate, kRepair, kDelete };
   // Called after each write, for metrics.
   using WriteObserver = std::function<void(ManagedPolicyKind, Write)>;
+  // Called after each reconcile that ended without an error: `repaired` when it wrote a repair.
+  using JudgedObserver =
+      std::function<void(ManagedPolicyKind, const std::string& ns, bool repaired)>;
 
   ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::ObjectWriter& writer,
                                  Sources sources, EventRecorder& events, const base::Clock& clock,
                                  std::vector<std::string> never_touch);
   void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
+  void set_judged_observer(JudgedObserver observer) { on_judged_ = std::move(observer); }
 
   runtime::Result reconcile(const std::string& ns) override;
 
@@ -68,6 +72,8 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // The active policies that want the object in namespace `ns` (none when it is going), and
   // whether all of them allow DNS egress.
   Owners wanted_by(const std::string& ns, bool& allow_dns) const;
+  // The reconcile itself; `repaired` set when it wrote a repair.
+  runtime::Result keep(const std::string& ns, bool& repaired);
   static bool managed_by_us(const document::Value& current);
   // Deletes the object (when there is one) and forgets the namespace.
   void remove(const std::string& ns, const document::Value* current);
@@ -81,6 +87,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   const base::Clock& clock_;
   std::vector<std::string> never_touch_;
   WriteObserver on_write_;
+  JudgedObserver on_judged_;
   std::mutex mu_;
   // Guarded by mu_: namespaces where the object was seen in the cache; namespaces where this
   // process created it, and when, while the cache does not show it yet.
@@ -92,10 +99,17 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
 // events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,
 // any policy change and every resync (every namespace). Reads the caches "namespaces",
 // "networkpolicies" and "securitypolicies".
+// What the managed NetworkPolicy controllers tell metrics.
+struct NetworkPolicyHooks {
+  ManagedNetworkPolicyReconciler::WriteObserver on_write;
+  ManagedNetworkPolicyReconciler::JudgedObserver on_judged;
+  // A watch event about a managed object ("ns/name"), seen before its namespace is enqueued.
+  std::function<void(const std::string& key)> event_seen;
+};
 void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
                                     const PolicySet& policies, EventRecorder& events,
                                     const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
-                                    ManagedNetworkPolicyReconciler::WriteObserver on_write);
+                                    NetworkPolicyHooks hooks);
 
 }  // namespace bulwark::reconcilers

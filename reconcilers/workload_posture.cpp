@@ -465,6 +465,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   if (t.object == nullptr || t.object->find({"metadata", "deletionTimestamp"}) != nullptr ||
       top_owner_key(t.kind, *t.object, sources_.workloads) != key) {
     book_.erase(key);  // gone, going, or judged as part of its owner
+    if (on_verdict_) on_verdict_(key, false);
     return {};
   }
   if (awaiting_owner(*t.object, t.kind, sources_.workloads, clock_.wall_now())) {
@@ -521,7 +522,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
         {api_version, t.kind, t.name, t.ns, str_at(*t.object, {"metadata", "uid"})}, judgement,
         !holds.policies.empty());
   }
-  if (w.annotations_changed && on_verdict_) on_verdict_(key);
+  if (on_verdict_) on_verdict_(key, w.annotations_changed);
   return requeue_at(judgement.next_expiry, now);
 }
 
@@ -831,10 +832,11 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
   const WorkloadPostureReconciler& posture = *r;
   auto pass = std::make_shared<PosturePass>(clock);
   r->set_action_observer(hooks.on_action);
-  r->set_verdict_observer([pass, on_verdict = hooks.on_verdict](const std::string& key) {
-    pass->changed(key);
-    if (on_verdict) on_verdict(key);
-  });
+  r->set_verdict_observer(
+      [pass, on_verdict = hooks.on_verdict](const std::string& key, bool changed) {
+        if (changed) pass->changed(key);
+        if (on_verdict) on_verdict(key, changed);
+      });
   r->set_quiet([pass](const std::string& key) { return pass->in_pass(key); });
   runtime::WorkQueue& posture_queue = manager.add_controller(
       "posture", std::make_unique<PassCountingReconciler>(std::move(r), pass), workers);

@@ -133,8 +133,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
-  // Told when a changed verdict has been written for a workload key.
-  using VerdictObserver = std::function<void(const std::string& key)>;
+  // Told when a workload key has been judged: `changed` when a changed verdict was written (false
+  // too when the key is gone or judged as part of its owner).
+  using VerdictObserver = std::function<void(const std::string& key, bool changed)>;
 
   WorkloadPostureReconciler(kube::ObjectWriter& writer, Sources sources, PostureBook& book,
                             EventRecorder& events, const base::Clock& clock,

@@ -8,8 +8,11 @@
 # - the operator's time to ready (/readyz), then, for one baseline Audit policy created after, the
 #   time to its first full posture (its pass's own summary line) and the writes it took (the API
 #   server's audit log), as a ratio of the write floor;
-# - resident memory after the pass, and the writes of two converged resyncs (should be 0);
-# - detection latency p50/p99 of new violating workloads, from the operator's own histogram.
+# - resident memory after the pass, with what each cache holds (bulwark_cache_objects and
+#   bulwark_cache_bytes: the projected JSON, without the index around it), and the writes of two
+#   converged resyncs (should be 0);
+# - detection latency p50/p99 of new violating workloads and drift-repair latency p50/p99 of a
+#   deleted default-deny, from the operator's own histograms.
 #   usage: e2e/with_cluster.sh --kwok 10 e2e/bench/operator_scale.sh BULWARK_BINARY [N] [MODE]
 set -uo pipefail
 bulwark=$1
@@ -113,7 +116,23 @@ grep 'posture pass (.*policy sc-baseline' "$work/operator.log" | head -1 | sed '
 python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
 echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
-echo "resident memory after the pass: $(awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
+echo "Events: $(metric bulwark_events_dropped_total | awk '{print $2}') dropped (more than 1,000 waiting); the rest written after the verdicts, 25 a second"
+rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+echo "resident memory after the pass: $(awk "BEGIN{printf \"%.1f\", $rss_kib / 1024}") MiB; what the caches hold:"
+{ metric bulwark_cache_objects; metric bulwark_cache_bytes; } | python3 -c '
+import re, sys
+rss = float(sys.argv[1]) * 1024
+rows = {}
+for line in sys.stdin:
+    m = re.match(r"bulwark_cache_(objects|bytes)\{resource=\"([^\"]+)\"\} (\S+)", line)
+    if m: rows.setdefault(m.group(2), {})[m.group(1)] = float(m.group(3))
+total = 0
+for name, r in sorted(rows.items(), key=lambda kv: -kv[1].get("bytes", 0)):
+    total += r.get("bytes", 0)
+    print("  %-22s %7d objects %7.2f MiB" % (name, r.get("objects", 0), r.get("bytes", 0) / 1048576))
+print("  %-22s %7s         %7.2f MiB (indexes, heap, libraries, threads, buffers)" % ("the rest", "", (rss - total) / 1048576))
+' "$rss_kib"
 
 # --- converged: two resyncs write nothing; detection latency of new violations ---
 # After one resync (the policy's status settles first), two more.
@@ -124,11 +143,30 @@ count=$(grep -c 'posture pass (resync' "$work/operator.log")
 eventually 300 bash -c "[ \$(grep -c 'posture pass (resync' '$work/operator.log') -ge $((count + 2)) ]"
 python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/resync-writes.txt"
 echo "two converged resyncs: $(head -1 "$work/resync-writes.txt") writes ($(grep 'posture pass (resync' "$work/operator.log" | tail -1 | sed 's/^.*: //'))"
-histogram() {
-  curl -sf "http://127.0.0.1:$metrics/metrics" | grep '^bulwark_detection_latency_seconds_bucket' |
-    sed -E 's/.*le="([^"]+)"\} (.*)/\1 \2/'
+histogram() {  # histogram NAME: its buckets as "le count" lines
+  metric "${1}_bucket" | sed -E 's/.*le="([^"]+)"\} (.*)/\1 \2/'
 }
-histogram >"$work/before.txt"
+# quantiles NAME BEFORE AFTER TITLE WHAT: p50 and p99 of what was observed between the two snapshots.
+quantiles() {
+  python3 - "$@" <<'PY'
+import collections, sys
+name, before_path, after_path, title, what = sys.argv[1:6]
+def read(path):
+    counts = collections.defaultdict(float)
+    for line in open(path):
+        le, count = line.split()
+        counts[float("inf") if le == "+Inf" else float(le)] += float(count)
+    return counts
+before, after = read(before_path), read(after_path)
+buckets = sorted((le, after[le] - before.get(le, 0)) for le in after)
+total = buckets[-1][1] if buckets else 0
+def q(p):
+    for le, c in buckets:
+        if c >= p * total: return le
+print("%s of %d %s (%s): p50 <= %s s, p99 <= %s s" % (title, total, what, name, q(0.5), q(0.99)))
+PY
+}
+histogram bulwark_detection_latency_seconds >"$work/before.txt"
 for i in $(seq 20); do
   cat <<POD | $kubectl apply -f - >/dev/null
 apiVersion: v1
@@ -139,22 +177,31 @@ POD
   sleep 0.5
 done
 eventually 60 bash -c "[ \$($kubectl get pods -A -l '!nothing' -o jsonpath='{range .items[?(@.metadata.annotations.bulwark\.dev/posture==\"violating\")]}{.metadata.name}{\"\\n\"}{end}' | grep -c '^late-') -ge 20 ]"
-histogram >"$work/after.txt"
+histogram bulwark_detection_latency_seconds >"$work/after.txt"
 # The new pods' own verdicts: the histogram after, less before (the pass's verdicts).
-python3 - "$work/before.txt" "$work/after.txt" <<'PY'
-import collections, sys
-def read(path):
-    counts = collections.defaultdict(float)
-    for line in open(path):
-        le, count = line.split()
-        counts[float("inf") if le == "+Inf" else float(le)] += float(count)
-    return counts
-before, after = read(sys.argv[1]), read(sys.argv[2])
-buckets = sorted((le, after[le] - before.get(le, 0)) for le in after)
-total = buckets[-1][1] if buckets else 0
-def q(p):
-    for le, c in buckets:
-        if c >= p * total: return le
-print("detection latency of %d new violating pods (bulwark_detection_latency_seconds): p50 <= %s s, p99 <= %s s" % (total, q(0.5), q(0.99)))
-PY
+quantiles bulwark_detection_latency_seconds "$work/before.txt" "$work/after.txt" "detection latency" "new violating pods"
+
+# --- drift repair: an Enforce policy's default-deny deleted in 20 empty namespaces ---
+for i in $(seq 20); do
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: dr-%s, labels: {bench: drift}}\n---\n' "$i"
+done | $kubectl apply -f - >/dev/null
+cat <<'P' | $kubectl apply -f - >/dev/null
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: sc-drift}
+spec:
+  match: {namespaceSelector: {matchLabels: {bench: drift}}}
+  podSecurity: {level: privileged}
+  network: {defaultDeny: true}
+  enforcement: {mode: Enforce}
+P
+has_deny() { $kubectl get networkpolicy bulwark-default-deny -n "$1" -o name >/dev/null 2>&1; }
+for i in $(seq 20); do eventually 60 has_deny "dr-$i" || { echo "no default-deny in dr-$i" >&2; exit 1; }; done
+histogram bulwark_drift_repair_latency_seconds >"$work/before.txt"
+for i in $(seq 20); do
+  $kubectl delete networkpolicy bulwark-default-deny -n "dr-$i" --wait=false >/dev/null
+  eventually 30 has_deny "dr-$i" || { echo "dr-$i: default-deny not repaired within 30 s" >&2; exit 1; }
+done
+histogram bulwark_drift_repair_latency_seconds >"$work/after.txt"
+quantiles bulwark_drift_repair_latency_seconds "$work/before.txt" "$work/after.txt" "drift-repair latency" "deleted default-denies"
 stop_operator "$pid" >/dev/null

@@ -206,6 +206,36 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
 }
 
 // What the posture gauges show, from the verdicts the posture reconciler recorded.
+// The managed NetworkPolicies' writes and drift-repair latency, into metrics.
+reconcilers::NetworkPolicyHooks network_policy_hooks(metrics::OperatorMetrics& metrics) {
+  using reconcilers::ManagedPolicyKind;
+  using Write = reconcilers::ManagedNetworkPolicyReconciler::Write;
+  return {[&metrics](ManagedPolicyKind k, Write write) {
+            if (write == Write::kRepair) metrics.remediation("drift_repair", true);
+            if (write == Write::kCreate) {
+              metrics.remediation(
+                  k == ManagedPolicyKind::kDefaultDeny ? "default_deny_create" : "quarantine",
+                  true);
+            }
+          },
+          [&metrics](ManagedPolicyKind k, const std::string& ns, bool repaired) {
+            metrics.network_policy_judged(
+                ns + "/" + reconcilers::ManagedNetworkPolicyReconciler::name_of(k), repaired);
+          },
+          [&metrics](const std::string& key) { metrics.network_policy_event(key); }};
+}
+
+// What each cache holds, for bulwark_cache_objects and bulwark_cache_bytes.
+std::map<std::string, metrics::OperatorMetrics::CacheSize> cache_sizes(
+    const runtime::Manager& manager) {
+  std::map<std::string, metrics::OperatorMetrics::CacheSize> sizes;
+  for (const auto& name : manager.cache_names()) {
+    const runtime::Informer& cache = manager.cache(name);
+    sizes[name] = {cache.size(), cache.cached_bytes()};
+  }
+  return sizes;
+}
+
 metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
                                           const reconcilers::PolicySet& policies,
                                           const runtime::Informer& namespaces,
@@ -252,7 +282,7 @@ class OperatorControllers {
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
       : writer_(client, manager.write_fence()),
         policy_set_(manager.cache("securitypolicies"), clock),
-        events_(writer_, clock),
+        events_(writer_, clock, {}, [&metrics] { metrics.event_dropped(); }),
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
         }) {
@@ -288,24 +318,16 @@ class OperatorControllers {
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);
          },
-         [&metrics](const std::string& key) { metrics.verdict_written(key); },
+         [&metrics](const std::string& key, bool changed) {
+           changed ? metrics.verdict_written(key) : metrics.verdict_unchanged(key);
+         },
          [&metrics](const std::string& event) { metrics.event_seen(event); },
          [&metrics](const std::string& event, const std::string& key) {
            metrics.event_routed(event, key);
          }});
-    reconcilers::setup_managed_network_policies(
-        manager, writer_, policy_set_, events_, clock, cfg.never_touch_namespaces,
-        [&metrics](reconcilers::ManagedPolicyKind k,
-                   reconcilers::ManagedNetworkPolicyReconciler::Write write) {
-          using Write = reconcilers::ManagedNetworkPolicyReconciler::Write;
-          if (write == Write::kRepair) metrics.remediation("drift_repair", true);
-          if (write == Write::kCreate) {
-            metrics.remediation(k == reconcilers::ManagedPolicyKind::kDefaultDeny
-                                    ? "default_deny_create"
-                                    : "quarantine",
-                                true);
-          }
-        });
+    reconcilers::setup_managed_network_policies(manager, writer_, policy_set_, events_, clock,
+                                                cfg.never_touch_namespaces,
+                                                network_policy_hooks(metrics));
     posture_caught_up_ = posture_caught_up;
     reconcilers::setup_security_policy_status(
         manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
@@ -317,7 +339,8 @@ class OperatorControllers {
       return metrics.scrape(
           manager.queue_depths(),
           posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
-                           manager.cache("networkpolicies"), book_complete(manager)));
+                           manager.cache("networkpolicies"), book_complete(manager)),
+          cache_sizes(manager));
     });
     if (cfg.admission.enabled && cfg.admission.bind_address != "0") {
       setup_admission(manager, client, clock, cfg, metrics);
@@ -366,7 +389,7 @@ class OperatorControllers {
   kube::ClientWriter writer_;  // objects, status and Events
   reconcilers::PolicySet policy_set_;
   reconcilers::PostureBook book_;
-  reconcilers::ApiEventRecorder events_;
+  reconcilers::QueuedEventRecorder events_;  // never holds up a reconcile
   const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
   reconcilers::RbacIndex rbac_;                               // what each ServiceAccount may do

@@ -135,6 +135,50 @@ TEST_F(MetricsTest, AnEventAboutAPodCountsForItsWorkload) {
   EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_sum 0.3"));
 }
 
+// A workload judged again without a change (our own annotation coming back, a label edit) drops
+// its note: a change an hour later is timed from its own event.
+TEST_F(MetricsTest, AnUnchangedVerdictEndsTheWait) {
+  metrics_.event_seen("Pod/shop/cart");
+  metrics_.verdict_unchanged("Pod/shop/cart");
+  clock_.advance(std::chrono::hours(1));
+  metrics_.event_seen("Pod/shop/cart");
+  clock_.advance(std::chrono::milliseconds(200));
+  metrics_.verdict_written("Pod/shop/cart");
+  const auto text = metrics_.scrape({}, {});
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_count 1"));
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_sum 0.2"));
+}
+
+// Drift repair: from the first event about the managed object to the repair written; a judgement
+// that repaired nothing (our own write coming back) drops the note and observes nothing.
+TEST_F(MetricsTest, DriftRepairLatencyRunsFromTheEventToTheRepair) {
+  metrics_.network_policy_event("shop/bulwark-default-deny");
+  clock_.advance(std::chrono::milliseconds(100));
+  metrics_.network_policy_event("shop/bulwark-default-deny");
+  clock_.advance(std::chrono::milliseconds(50));
+  metrics_.network_policy_judged("shop/bulwark-default-deny", true);
+  metrics_.network_policy_event("shop/bulwark-default-deny");  // the repair, seen by the watch
+  clock_.advance(std::chrono::hours(1));
+  metrics_.network_policy_judged("shop/bulwark-default-deny", false);
+  metrics_.network_policy_judged("shop/bulwark-default-deny", true);  // no note: nothing observed
+  const auto text = metrics_.scrape({}, {});
+  EXPECT_TRUE(has(text, "bulwark_drift_repair_latency_seconds_count 1"));
+  EXPECT_TRUE(has(text, "bulwark_drift_repair_latency_seconds_sum 0.15"));
+  EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_count 0"));
+}
+
+TEST_F(MetricsTest, CachesAndDroppedEventsAreExported) {
+  metrics_.event_dropped();
+  metrics_.event_dropped();
+  auto text = metrics_.scrape({}, {}, {{"pods", {10000, 10400000}}, {"namespaces", {20, 4000}}});
+  EXPECT_TRUE(has(text, "bulwark_events_dropped_total 2"));
+  EXPECT_TRUE(has(text, R"(bulwark_cache_objects{resource="pods"} 10000)"));
+  EXPECT_TRUE(has(text, R"(bulwark_cache_bytes{resource="pods"} 10400000)"));
+  EXPECT_TRUE(has(text, R"(bulwark_cache_objects{resource="namespaces"} 20)"));
+  text = metrics_.scrape({}, {}, {{"pods", {1, 1000}}});
+  EXPECT_FALSE(has(text, R"(resource="namespaces")"));
+}
+
 // A standby replica (or a leader before its first full pass) has an empty or partial book: it
 // exports no posture series rather than a cluster score of 100.
 TEST_F(MetricsTest, NoPostureSeriesUntilEveryWorkloadWasJudged) {

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
+#include <thread>
+
 #include "operator/document/json_writer.h"
+#include "reconcilers/time_format.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_object_writer.h"
 
@@ -79,6 +84,64 @@ TEST(Events, AFailedWriteIsDroppedNotThrown) {
   EXPECT_EQ(calls[1].target(), "events/shop/" + event_name({"v1", "Pod", "shop", "p", "u", "3"},
                                                            event_reasons::kPolicyViolation));
   EXPECT_EQ(calls[1].body.find("reason")->str(), "PolicyViolation");
+}
+
+// Polls `done` until it holds or two seconds pass.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Queued Events are written in order, stamped with the time they were recorded (not written),
+// no faster than their rate: five at 2 a second with a burst of 1 take two seconds of the clock.
+TEST(QueuedEvents, WrittenInOrderAtTheirRateWithTheTimeRecorded) {
+  testing::FakeClock clock;
+  testing::FakeObjectWriter writer;
+  const auto recorded_at = clock.wall_now();
+  QueuedEventRecorder recorder(writer, clock, {2, 1, 100});
+  for (int i = 0; i < 5; ++i) {
+    recorder.record({"v1", "Pod", "shop", "p" + std::to_string(i), "u", "3"}, EventType::kWarning,
+                    event_reasons::kPolicyViolation, "m");
+  }
+  ASSERT_TRUE(eventually([&] { return writer.calls().size() == 5; }));
+  const auto calls = writer.calls();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(calls[i].body.find({"involvedObject", "name"})->str(), "p" + std::to_string(i));
+    EXPECT_EQ(calls[i].body.find("firstTimestamp")->str(), rfc3339_seconds(recorded_at));
+  }
+  EXPECT_GE(clock.wall_now() - recorded_at, std::chrono::seconds(2));
+  EXPECT_EQ(recorder.dropped(), 0u);
+}
+
+// Past its capacity an Event is dropped and counted, never waited for; stopping drops what
+// still waits. (A real clock: the writer thread sleeps out a rate of one Event in 1,000 s.)
+TEST(QueuedEvents, PastCapacityNewerEventsAreDroppedAndCounted) {
+  base::RealClock clock;
+  testing::FakeObjectWriter writer;
+  int told = 0;
+  auto recorder = std::make_unique<QueuedEventRecorder>(
+      writer, clock, QueuedEventRecorder::Options{0.001, 1, 3}, [&told] { ++told; });
+  const ObjectRef pod{"v1", "Pod", "shop", "p", "u", "3"};
+  recorder->record(pod, EventType::kWarning, event_reasons::kPolicyViolation, "first");
+  ASSERT_TRUE(eventually([&] { return writer.calls().size() == 1; }));
+  // The second is taken by the writer thread, which then waits for its token.
+  recorder->record(pod, EventType::kWarning, event_reasons::kPolicyViolation, "second");
+  ASSERT_TRUE(eventually([&] { return recorder->waiting() == 0; }));
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    recorder->record(pod, EventType::kWarning, event_reasons::kQuarantined, std::to_string(i));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  EXPECT_EQ(recorder->waiting(), 3u);
+  EXPECT_EQ(recorder->dropped(), 7u);
+  EXPECT_EQ(told, 7);
+  recorder->stop();
+  recorder.reset();
+  EXPECT_EQ(writer.calls().size(), 1u);
 }
 
 }  // namespace
