@@ -5,6 +5,7 @@
 #include <set>
 
 #include "operator/logging/logging.h"
+#include "operator/runtime/allocator.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/posture_pass.h"
@@ -736,7 +737,10 @@ class PassCountingReconciler : public runtime::Reconciler {
 
  private:
   void finish(const std::string& key) {
-    if (const auto line = pass_->done(key); !line.empty()) logging::info(line);
+    if (const auto line = pass_->done(key); !line.empty()) {
+      logging::info(line);
+      runtime::release_free_memory();
+    }
   }
   std::unique_ptr<WorkloadPostureReconciler> inner_;
   std::shared_ptr<PosturePass> pass_;

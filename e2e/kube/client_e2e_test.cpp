@@ -89,6 +89,9 @@ TEST_F(ClientE2E, WriteVerbsAndPreconditions) {
       client_->merge_patch(resources::kConfigMaps, ns_, "c",
                            R"({"metadata":{"annotations":{"bulwark.dev/posture":"compliant"}}})");
   EXPECT_EQ(patched.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "compliant");
+  // The real API server answers a merge patch with the metadata only, as asked.
+  EXPECT_EQ(patched.find("kind")->str(), "PartialObjectMetadata");
+  EXPECT_EQ(patched.find("data"), nullptr);
 
   const std::string policy =
       "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"

@@ -161,8 +161,10 @@ Value KubeClient::create(const ResourceType& type, const std::string& ns, const 
 
 Value KubeClient::merge_patch(const ResourceType& type, const std::string& ns,
                               const std::string& name, const std::string& json, Timeout timeout) {
-  return call_json(
-      "patch", {"PATCH", type.path(ns, name), json, "application/merge-patch+json", {}, timeout});
+  static const std::vector<std::pair<std::string, std::string>> kMetadataOnly = {
+      {"Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"}};
+  return call_json("patch", {"PATCH", type.path(ns, name), json, "application/merge-patch+json",
+                             kMetadataOnly, timeout});
 }
 
 Value KubeClient::strategic_merge_patch(const ResourceType& type, const std::string& ns,

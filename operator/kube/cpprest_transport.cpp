@@ -2,6 +2,7 @@
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <future>
@@ -231,7 +232,10 @@ class CpprestTransport : public HttpTransport {
   http::http_request build(const HttpRequest& r) {
     http::http_request req(r.method);
     req.set_request_uri(r.path);
-    req.headers().add("Accept", "application/json");
+    // A request's own Accept replaces the default (add() would join the two into one list).
+    const bool own_accept = std::any_of(r.headers.begin(), r.headers.end(),
+                                        [](const auto& h) { return h.first == "Accept"; });
+    if (!own_accept) req.headers().add("Accept", "application/json");
     req.headers().add("User-Agent", user_agent_);
     if (!tls_server_name_.empty()) {
       // cpprestsdk verifies the certificate against, and sends as SNI, the Host header's name.

@@ -46,7 +46,8 @@ class ObjectWriter {
   virtual ~ObjectWriter() = default;
   virtual document::Value create(const ResourceType& type, const std::string& ns,
                                  const document::Value& object) = 0;
-  // The patched object, or nullopt when it does not exist.
+  // The patched object's metadata (at least; the adapter asks for nothing more), or nullopt when
+  // it does not exist.
   virtual std::optional<document::Value> merge_patch(const ResourceType& type,
                                                      const std::string& ns, const std::string& name,
                                                      const MergePatch& patch) = 0;

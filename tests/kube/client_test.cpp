@@ -95,6 +95,10 @@ TEST_F(ClientTest, WritesUseTheRightVerbsAndContentTypes) {
   EXPECT_EQ(r[0].path, "/api/v1/namespaces/ns/configmaps");
   EXPECT_EQ(r[1].method, "PATCH");
   EXPECT_EQ(r[1].content_type, "application/merge-patch+json");
+  // A merge patch asks for the metadata only (the posture's 10,000 patches read nothing more).
+  ASSERT_EQ(r[1].headers.size(), 1u);
+  EXPECT_EQ(r[1].headers[0].first, "Accept");
+  EXPECT_EQ(r[1].headers[0].second.rfind("application/json;as=PartialObjectMetadata;", 0), 0u);
   EXPECT_EQ(r[2].path,
             "/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies/bulwark-default-deny"
             "?fieldManager=bulwark&force=true");
