@@ -336,8 +336,10 @@ class OperatorControllers {
             : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
         [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
     manager.serve_metrics([this, &manager, &metrics] {
+      auto depths = manager.queue_depths();
+      depths["events"] = events_.waiting();  // Events waiting to be written
       return metrics.scrape(
-          manager.queue_depths(),
+          depths,
           posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
                            manager.cache("networkpolicies"), book_complete(manager)),
           cache_sizes(manager));
@@ -525,6 +527,7 @@ void observe(runtime::Manager& manager, kube::KubeClient& client,
 
 int run_operator(const RunFlags& flags, std::ostream& err) {
   runtime::limit_malloc_arenas();
+  kube::size_transport_threads(std::max(2u, std::thread::hardware_concurrency()));
   // Signals are taken by one thread with sigwait(); every thread started later inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);

@@ -66,6 +66,13 @@ class HttpTransport {
   virtual std::unique_ptr<ResponseStream> open_stream(const HttpRequest& request) = 0;
 };
 
+// Sizes cpprestsdk's one thread pool, which runs every request's and stream's I/O and
+// continuations. Its default of 40 threads handed each step of a request to another thread: about
+// 85 context switches for each pod judged at scale, with the kernel's share of them as much CPU
+// as the work. One thread per core keeps them apart. Before the first transport is made; false
+// (and no change) when the pool already runs.
+bool size_transport_threads(std::size_t threads);
+
 struct ClusterConfig;
 // The cpprestsdk adapter: TLS verification on unless the config says insecure, client
 // certificates, bearer tokens (re-read from a token file when it rotates).

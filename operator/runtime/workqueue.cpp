@@ -93,12 +93,22 @@ std::optional<std::string> WorkQueue::try_get() {
 }
 
 void WorkQueue::done(const std::string& key) {
+  bool requeued = false;
+  bool draining = false;
   {
     std::lock_guard lock(mu_);
     processing_.erase(key);
-    if (dirty_.count(key) != 0) queue_.push_back(key);
+    requeued = dirty_.count(key) != 0;
+    if (requeued) queue_.push_back(key);
+    draining = shutting_down_;
   }
-  cv_.notify_all();
+  // Only a key put back needs a worker, and only shutdown_with_drain() waits for the rest; waking
+  // every worker after each reconcile cost a context switch per worker per key.
+  if (draining) {
+    cv_.notify_all();
+  } else if (requeued) {
+    cv_.notify_one();
+  }
 }
 
 bool WorkQueue::shutting_down() const {
