@@ -29,7 +29,9 @@ struct OperatorConfig {
     double qps = 0;
     int burst = 0;  // with qps set: 0 means qps, rounded up
   } client;
-  int workers = 2;
+  // Posture workers: each waits for its own write's answer, so 8 keep the API server's write
+  // path busy (10,000 pods: 1.3x its own write floor with 8, 1.6x with 2; README).
+  int workers = 8;
   std::chrono::seconds resync_period{600};
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
