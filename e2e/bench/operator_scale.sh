@@ -4,7 +4,8 @@
 # run. N pods (default 10,000; 50,000 works) in 20 namespaces, a quarter privileged, as bare pods
 # or as Deployments of 5 (MODE pods|deployments), all Running on KWOK nodes. Prints:
 # - the LIST floor: one LIST of every pod (curl, no client decoding);
-# - the write floor: one annotation merge patch per pod from 8 parallel clients (HTTP keep-alive),
+# - the write floor: one annotation merge patch per annotated object (the bare pods, or the
+#   Deployments) from 8 parallel clients (HTTP keep-alive),
 #   as the operator's ServiceAccount (what the operator's own writes go through) and as the admin;
 # - the operator's time to ready (/readyz), then, for one baseline Audit policy created after, the
 #   time to its first full posture (its pass's own summary line) and the writes it took (the API
@@ -63,20 +64,24 @@ echo "workload: $n pods ($mode) Running on ${KWOK_NODES:-?} KWOK nodes after $((
 t0=$(date +%s.%N)
 bytes=$(curl -sf "${certs[@]}" "$api/api/v1/pods" | wc -c)
 echo "LIST floor: every pod in $(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}") s ($(( bytes / 1048576 )) MiB of JSON)"
-# write_floor KEY [TOKEN]: seconds for one merge patch of annotation KEY on every pod from 8
-# parallel keep-alive clients, as the cluster admin, or with TOKEN as whom it names.
+# write_floor KEY [TOKEN]: seconds for one merge patch of annotation KEY on every object the
+# operator annotates (bare pods, or the Deployments) from 8 parallel keep-alive clients, as the
+# cluster admin, or with TOKEN as whom it names.
+floor_path=/api/v1/pods
+[ "$mode" = pods ] || floor_path=/apis/apps/v1/deployments
 write_floor() {
-python3 - "$api" "$cluster/pki" "$1" "${2:-}" <<'PY'
+python3 - "$api" "$cluster/pki" "$1" "${2:-}" "$floor_path" <<'PY'
 import http.client, json, ssl, sys, threading, time, urllib.parse
-api, pki, key, token = sys.argv[1:5]
+api, pki, key, token, base = sys.argv[1:6]
+resource = base.rsplit("/", 1)[1]
 host = urllib.parse.urlparse(api)
 ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
 if not token: ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
 auth = {"Authorization": "Bearer " + token} if token else {}
 def connect():
     return http.client.HTTPSConnection(host.hostname, host.port, context=ctx)
-c = connect(); c.request("GET", "/api/v1/pods", headers=auth); pods = json.loads(c.getresponse().read())["items"]
-paths = ["/api/v1/namespaces/%s/pods/%s" % (p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
+c = connect(); c.request("GET", base, headers=auth); objects = json.loads(c.getresponse().read())["items"]
+paths = [base.replace("/" + resource, "/namespaces/%s/%s/%s" % (o["metadata"]["namespace"], resource, o["metadata"]["name"])) for o in objects]
 body = json.dumps({"metadata": {"annotations": {key: "1"}}})
 def work(chunk):
     conn = connect()
@@ -97,7 +102,7 @@ PY
 # the same patches skip that policy: the difference is what self-defence costs.
 admin_floor=$(write_floor bench.bulwark.dev/floor) || exit 1
 floor_s=$(write_floor bulwark.dev/floor "$($kubectl -n bulwark-system create token bulwark --duration=30m)") || exit 1
-echo "write floor: $n annotation patches from 8 parallel clients in $floor_s s as the operator's ServiceAccount ($admin_floor s as the cluster admin, past the operator's admission policy)"
+echo "write floor: one annotation patch of each of the $(basename "$floor_path") from 8 parallel clients in $floor_s s as the operator's ServiceAccount ($admin_floor s as the cluster admin, past the operator's admission policy)"
 
 # --- the operator, with the shipped defaults ---
 probe=$(free_port) metrics=$(free_port)
@@ -194,7 +199,7 @@ done
 eventually 60 bash -c "[ \$($kubectl get pods -A -l '!nothing' -o jsonpath='{range .items[?(@.metadata.annotations.bulwark\.dev/posture==\"violating\")]}{.metadata.name}{\"\\n\"}{end}' | grep -c '^late-') -ge 20 ]"
 histogram bulwark_detection_latency_seconds >"$work/after.txt"
 # The new pods' own verdicts: the histogram after, less before (the pass's verdicts).
-quantiles bulwark_detection_latency_seconds "$work/before.txt" "$work/after.txt" "detection latency" "new violating pods"
+quantiles bulwark_detection_latency_seconds "$work/before.txt" "$work/after.txt" "detection latency" "verdicts written while 20 violating pods were created"
 
 # --- drift repair: an Enforce policy's default-deny deleted in 20 empty namespaces ---
 for i in $(seq 20); do

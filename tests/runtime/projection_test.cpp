@@ -57,6 +57,34 @@ TEST(Projection, VerdictsOnProjectedObjectsEqualTheOriginals) {
   }
 }
 
+// Volumes keep their names and which sources they set, not what the sources hold; the verdicts
+// (hostPath at baseline, volume types at restricted) stay those of the original.
+TEST(Projection, VolumesKeepTheirSourcesNotTheirContents) {
+  std::istringstream in(R"({"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+    {"name":"c","image":"registry.example.com/c"}],"volumes":[
+    {"name":"kube-api-access-x","projected":{"sources":[{"serviceAccountToken":{"path":"token"}}],
+      "defaultMode":420}},
+    {"name":"host","hostPath":{"path":"/etc","type":"Directory"}},
+    {"name":"disk","gcePersistentDisk":{"pdName":"d"}},
+    {"name":"unset","hostPath":null}]}})");
+  document::Value v;
+  document::make_json_reader(in)->next(v);
+  const auto original = v;
+  const auto p = project_workload(std::move(v));
+  const auto& volumes = p.find({"spec", "volumes"})->items;
+  ASSERT_EQ(volumes.size(), 4u);
+  EXPECT_EQ(volumes[0].find("name")->str(), "kube-api-access-x");
+  EXPECT_TRUE(volumes[0].find("projected")->members.empty());
+  EXPECT_TRUE(volumes[1].find("hostPath")->is_mapping());
+  EXPECT_TRUE(volumes[1].find("hostPath")->members.empty());
+  EXPECT_TRUE(volumes[2].find("gcePersistentDisk")->members.empty());
+  EXPECT_TRUE(volumes[3].find("hostPath")->is_null());
+  for (auto level : {crds::PssLevel::kBaseline, crds::PssLevel::kRestricted}) {
+    EXPECT_EQ(verdict(p, level), verdict(original, level));
+  }
+  EXPECT_FALSE(verdict(p, crds::PssLevel::kRestricted).empty());
+}
+
 TEST(Projection, DropsWhatNobodyReads) {
   std::istringstream in(
       R"({"kind":"Pod","metadata":{"name":"p","managedFields":[{"manager":"kubectl"}],
