@@ -40,7 +40,9 @@ case "${3:-}" in
     echo $! >"$pidfile"
     deadline=$(( $(date +%s) + 60 ))
     until "${run_in[@]}" "${ready[@]}" >/dev/null; do
-      if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$pidfile")" "$pidfile"; then
+      # alive, not ours: between its execs (nohup, nsenter) a new process's command line can
+      # read empty (e2e/cluster/lib.sh, wait_for).
+      if [ "$(date +%s)" -ge "$deadline" ] || ! alive "$(cat "$pidfile")"; then
         echo "$name did not come back; last lines of its log:" >&2
         tail -n 20 "$log" >&2
         exit 1

@@ -26,12 +26,14 @@ stop_one() {
 }
 
 # wait_for NAME CMD...: poll CMD until it succeeds, or fail with the tail of DIR/logs/NAME.log
-# when the recorded process died or $timeout seconds passed. Needs `dir` and `timeout` set.
+# when the recorded process exited or $timeout seconds passed. Needs `dir` and `timeout` set.
 wait_for() {
   local name=$1; shift
   local deadline=$(( $(date +%s) + timeout ))
   until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ] || ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
+    # alive, not ours: right after the start, the recorded pid may still be between its execs
+    # (sh, nsenter, the binary), when its command line can read empty.
+    if [ "$(date +%s)" -ge "$deadline" ] || ! alive "$(cat "$dir/pids/$name.pid")"; then
       echo "$name did not become ready; last lines of $dir/logs/$name.log:" >&2
       tail -n 30 "$dir/logs/$name.log" >&2
       return 1

@@ -101,7 +101,8 @@ wait_ready() {
   local deadline=$(( $(date +%s) + timeout ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     if "${run_in[@]}" curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1; then return 0; fi
-    if ! ours "$(cat "$dir/pids/$name.pid")" "$dir/pids/$name.pid"; then
+    # alive, not ours: see wait_for in lib.sh.
+    if ! alive "$(cat "$dir/pids/$name.pid")"; then
       echo "$name exited before becoming ready; last lines of $dir/logs/$name.log:" >&2
       tail -n 30 "$dir/logs/$name.log" >&2
       return 1
