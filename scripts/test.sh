@@ -18,6 +18,7 @@ ctest --test-dir "$build" --output-on-failure --no-tests=error
 
 asan=$(scripts/build.sh asan)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   ctest --test-dir "$asan" --output-on-failure --no-tests=error -L unit
 
 scripts/build.sh optimized >/dev/null
