@@ -13,7 +13,8 @@ inline void limit_malloc_arenas() { mallopt(M_ARENA_MAX, 1); }
 // A pass over every workload parses thousands of objects and API responses; glibc keeps the
 // pages those buffers freed (only the top of the heap goes back by itself). Called when such a
 // pass ends, malloc_trim hands every wholly free page back to the kernel: a few milliseconds for
-// the whole heap, once a pass. Measured at 10,000 pods (README, operator at scale): MEASURED.
+// the whole heap, once a pass. Measured at 10,000 pods: about 4 MiB of 58 handed back (gdb
+// calling it on the running operator after a pass); most free space lies in part-used pages.
 inline void release_free_memory() { malloc_trim(0); }
 
 }  // namespace bulwark::runtime
