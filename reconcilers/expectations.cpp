@@ -1,5 +1,7 @@
 #include "reconcilers/expectations.h"
 
+#include "operator/kube/resource_version.h"
+
 namespace bulwark::reconcilers {
 
 std::optional<std::string> Expectations::seen(const std::string& object,
@@ -10,7 +12,7 @@ std::optional<std::string> Expectations::seen(const std::string& object,
   std::lock_guard lock(mu_);
   auto it = expected_.find(object);
   if (it == expected_.end()) return cached;
-  if (it->second.based_on != resource_version || now - it->second.at > kTimeout) {
+  if (!pending(it->second, resource_version) || now - it->second.at > kTimeout) {
     expected_.erase(it);  // the cache has caught up with the write or moved past it, or timed out
     return cached;
   }
@@ -19,14 +21,21 @@ std::optional<std::string> Expectations::seen(const std::string& object,
 }
 
 void Expectations::expect(const std::string& object, const std::string& resource_version,
-                          Fields fields) {
+                          const std::string& produced, Fields fields) {
   const auto now = clock_.now();
   std::lock_guard lock(mu_);
   sweep_locked(now);
   auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}, now};
+  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now};
+  e.produced = produced;
   for (auto& [k, v] : fields) e.fields[k] = std::move(v);
   e.at = now;
+}
+
+bool Expectations::pending(const Expected& e, const std::string& resource_version) {
+  if (resource_version == e.based_on) return true;
+  const auto order = kube::compare_resource_versions(resource_version, e.produced);
+  return order && *order < 0;  // between the version judged and the one our write made
 }
 
 std::size_t Expectations::size() const {

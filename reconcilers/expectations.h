@@ -14,9 +14,12 @@ namespace bulwark::reconcilers {
 // ReplicaSet controller keeps them). A reconcile that runs before the watch delivers its own write
 // would otherwise write, and record an Event, twice. Keyed by object ("Pod/ns/name" or a workload
 // key); an expectation holds while the cached object still has the resourceVersion the write was
-// based on, and is dropped as soon as the cache moves past it, or after five minutes (client-go's
-// ExpectationsTimeout): an object deleted before the cache showed the write is never looked up
-// again, and its entry must not stay for the life of the process. Thread-safe.
+// based on, or a version older than the one the write produced (another client's write that landed
+// between ours and the version we judged: judged without our fields, it would be written, and its
+// Event recorded, twice). It is dropped once the cache shows the produced version or a later one
+// (or any other version, where versions are not comparable: kube/resource_version.h), or after five
+// minutes (client-go's ExpectationsTimeout): an object deleted before the cache showed the write is
+// never looked up again, and its entry must not stay for the life of the process. Thread-safe.
 class Expectations {
  public:
   using Fields = std::map<std::string, std::optional<std::string>>;
@@ -28,16 +31,21 @@ class Expectations {
   // at `resource_version`; otherwise `cached`, what the cache shows.
   std::optional<std::string> seen(const std::string& object, const std::string& resource_version,
                                   const std::string& field, std::optional<std::string> cached);
-  // Records that `fields` were written to `object`, computed from its cached `resource_version`.
-  void expect(const std::string& object, const std::string& resource_version, Fields fields);
+  // Records that `fields` were written to `object`, computed from its cached `resource_version`;
+  // `produced` is the version the write answered with ("" when unknown).
+  void expect(const std::string& object, const std::string& resource_version,
+              const std::string& produced, Fields fields);
   std::size_t size() const;
 
  private:
   struct Expected {
     std::string based_on;  // the cached resourceVersion the write was computed from
+    std::string produced;  // the version the last write answered with, "" when unknown
     Fields fields;
     base::Clock::TimePoint at;  // when the last of `fields` was written
   };
+  // Whether the cache, showing `resource_version`, may not show `e`'s write yet.
+  static bool pending(const Expected& e, const std::string& resource_version);
   // Drops what has timed out, at most once a timeout (callers hold mu_).
   void sweep_locked(base::Clock::TimePoint now);
 

@@ -352,11 +352,11 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
                                : want_label   ? Remediation::kQuarantine
                                               : Remediation::kRelease;
     try {
-      if (!writer_.merge_patch(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1),
-                               patch)) {
-        continue;  // the pod went meanwhile
-      }
-      expectations_.expect(pod_object, pod_rv, written);
+      const auto answer = writer_.merge_patch(kube::resources::kPods, ns,
+                                              pod_key.substr(pod_key.find('/') + 1), patch);
+      if (!answer) continue;  // the pod went meanwhile
+      expectations_.expect(pod_object, pod_rv, str_at(*answer, {"metadata", "resourceVersion"}),
+                           written);
       if (on_action_) on_action_(action, true);
     } catch (const kube::ApiError&) {
       if (on_action_) on_action_(action, false);
@@ -668,8 +668,10 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
   const bool label_changed = written.count(kQuarantineLabel) > 0;
   const bool labelled = label_changed && written[kQuarantineLabel].has_value();
   try {
-    if (!writer_.merge_patch(t.type, t.ns, t.name, patch)) return false;  // it went meanwhile
-    expectations_.expect(t.key, rv, std::move(written));
+    const auto answer = writer_.merge_patch(t.type, t.ns, t.name, patch);
+    if (!answer) return false;  // it went meanwhile
+    expectations_.expect(t.key, rv, str_at(*answer, {"metadata", "resourceVersion"}),
+                         std::move(written));
     if (label_changed) act(labelled ? Remediation::kQuarantine : Remediation::kRelease, true);
     if (w.annotations_changed) act(Remediation::kAnnotate, true);
     if (w.replica_action) act(*w.replica_action, true);

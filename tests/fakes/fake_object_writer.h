@@ -74,7 +74,12 @@ class FakeObjectWriter : public kube::ObjectWriter {
             {WriteCall::Verb::kMergePatch, type.resource, ns, name, patch.body(), "", false, {}})) {
       return std::nullopt;
     }
-    return patch.body();
+    // As the API server answers: the object at the version the patch made.
+    document::Value answer = patch.body();
+    std::lock_guard lock(mu_);
+    answer.child("metadata")
+        .set("resourceVersion", document::Value::string(std::to_string(next_version_++)));
+    return answer;
   }
   document::Value apply(const kube::ResourceType& type, const std::string& ns,
                         const std::string& name, const document::Value& intent,
@@ -108,6 +113,7 @@ class FakeObjectWriter : public kube::ObjectWriter {
   std::vector<WriteCall> calls_;
   std::deque<kube::ApiError> failures_;
   std::set<std::string> gone_;
+  long next_version_ = 100;  // what the next merge patch answers with
 };
 
 }  // namespace bulwark::testing

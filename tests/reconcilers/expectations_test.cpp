@@ -14,14 +14,14 @@ TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
   Expectations e(clock);
   // Nothing written: the cache says.
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "label", std::nullopt), std::nullopt);
-  e.expect("Pod/shop/a", "7", {{"label", "true"}, {"gone", std::nullopt}});
+  e.expect("Pod/shop/a", "7", "", {{"label", "true"}, {"gone", std::nullopt}});
   // The cache still shows version 7: our write is what is there.
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "label", std::nullopt), std::optional<std::string>("true"));
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "gone", "x"), std::nullopt);
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "other", "cached"), std::optional<std::string>("cached"));
   EXPECT_EQ(e.seen("Pod/shop/b", "7", "label", std::nullopt), std::nullopt);  // another object
   // A second write from the same version adds to the first.
-  e.expect("Pod/shop/a", "7", {{"other", "mine"}});
+  e.expect("Pod/shop/a", "7", "", {{"other", "mine"}});
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "label", std::nullopt), std::optional<std::string>("true"));
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "other", "cached"), std::optional<std::string>("mine"));
   // The cache moved on: it is right again, and the expectation is dropped for good.
@@ -32,10 +32,29 @@ TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
 TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {
   testing::FakeClock clock;
   Expectations e(clock);
-  e.expect("Deployment/shop/a", "1", {{"x", "1"}});
-  e.expect("Deployment/shop/a", "2", {{"y", "2"}});
+  e.expect("Deployment/shop/a", "1", "", {{"x", "1"}});
+  e.expect("Deployment/shop/a", "2", "", {{"y", "2"}});
   EXPECT_EQ(e.seen("Deployment/shop/a", "2", "x", std::nullopt), std::nullopt);
   EXPECT_EQ(e.seen("Deployment/shop/a", "2", "y", std::nullopt), std::optional<std::string>("2"));
+}
+
+// Another client's write landed between the version we judged (7) and ours (9): the cache shows
+// 8 first, without our fields. The write still stands in for it, until the cache shows 9 or later.
+TEST(Expectations, AVersionBetweenTheJudgedAndOursStillWaitsForOurs) {
+  testing::FakeClock clock;
+  Expectations e(clock);
+  e.expect("Pod/shop/a", "7", "9", {{"label", "true"}});
+  EXPECT_EQ(e.seen("Pod/shop/a", "8", "label", std::nullopt), std::optional<std::string>("true"));
+  EXPECT_EQ(e.size(), 1u);
+  EXPECT_EQ(e.seen("Pod/shop/a", "9", "label", "true"), std::optional<std::string>("true"));
+  EXPECT_EQ(e.size(), 0u);  // caught up: dropped
+  // A version after ours is the cache's to say: our field may have been taken away since.
+  e.expect("Pod/shop/b", "7", "9", {{"label", "true"}});
+  EXPECT_EQ(e.seen("Pod/shop/b", "10", "label", std::nullopt), std::nullopt);
+  EXPECT_EQ(e.size(), 0u);
+  // Versions that are not integers are opaque: any other version ends the wait, as before.
+  e.expect("Pod/shop/c", "a7", "a9", {{"label", "true"}});
+  EXPECT_EQ(e.seen("Pod/shop/c", "a8", "label", std::nullopt), std::nullopt);
 }
 
 // An object deleted before the cache showed our write is never looked up again: its expectation
@@ -43,10 +62,11 @@ TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {
 TEST(Expectations, WhatIsNeverLookedUpAgainTimesOut) {
   testing::FakeClock clock;
   Expectations e(clock);
-  for (int i = 0; i < 100; ++i) e.expect("Pod/shop/gone-" + std::to_string(i), "1", {{"l", "t"}});
+  for (int i = 0; i < 100; ++i)
+    e.expect("Pod/shop/gone-" + std::to_string(i), "1", "", {{"l", "t"}});
   EXPECT_EQ(e.size(), 100u);
   clock.advance(Expectations::kTimeout + std::chrono::seconds(1));
-  e.expect("Pod/shop/new", "1", {{"l", "t"}});
+  e.expect("Pod/shop/new", "1", "", {{"l", "t"}});
   EXPECT_EQ(e.size(), 1u);
   // And a timed-out expectation no longer stands in for the cache.
   clock.advance(Expectations::kTimeout + std::chrono::seconds(1));

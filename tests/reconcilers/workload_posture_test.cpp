@@ -307,6 +307,30 @@ TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {
             (std::vector<std::string>{"Pod/debug:PolicyViolation", "Pod/debug:Quarantined"}));
 }
 
+// The controller-manager's status write lands between the version judged and our patch (the fake
+// answers patches with version 100 on): the cache shows that version first, without our fields.
+// It is not judged as unannotated: no second patch and no second Event. A later version without
+// our label is someone taking it away, and is repaired.
+TEST_F(PostureTest, AVersionBetweenTheJudgedAndOurWriteIsNotWrittenTwice) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Quarantine"]}})");
+  pod("debug", kInsecurePodSpec);
+  ASSERT_EQ(reconcile("Pod/shop/debug").size(), 1u);
+  const auto at = [&](const std::string& rv) {
+    pods_.put(parse_json(R"({"kind":"Pod","metadata":{"name":"debug","namespace":"shop",)"
+                         R"("uid":"p-debug","resourceVersion":")" +
+                         rv + R"(","labels":{}},"spec":)" + kInsecurePodSpec + "}"));
+  };
+  at("50");
+  EXPECT_TRUE(reconcile("Pod/shop/debug").empty());
+  EXPECT_EQ(events_.briefs(),
+            (std::vector<std::string>{"Pod/debug:PolicyViolation", "Pod/debug:Quarantined"}));
+  at("101");
+  const auto repair = reconcile("Pod/shop/debug");
+  ASSERT_EQ(repair.size(), 1u);
+  EXPECT_EQ(repair[0].body.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
+}
+
 TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
   policy("scale", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
                   R"("enforcement":{"mode":"Enforce","actions":["ScaleToZero"]}})");
