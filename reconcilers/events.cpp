@@ -85,11 +85,6 @@ void write_event(kube::ObjectWriter& writer, const Value& event, const ObjectRef
 
 }  // namespace
 
-void ApiEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
-                              const std::string& message) {
-  write_event(writer_, make_event(about, type, reason, message, clock_.wall_now()), about, reason);
-}
-
 QueuedEventRecorder::QueuedEventRecorder(kube::ObjectWriter& writer, base::Clock& clock,
                                          Options options, std::function<void()> on_dropped)
     : writer_(writer),

@@ -63,19 +63,6 @@ std::string event_name(const ObjectRef& about, std::string_view reason);
 document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                            const std::string& message, std::chrono::system_clock::time_point now);
 
-// Writes core/v1 Events through an ObjectWriter, in the caller's thread.
-class ApiEventRecorder : public EventRecorder {
- public:
-  ApiEventRecorder(kube::ObjectWriter& writer, const base::Clock& clock)
-      : writer_(writer), clock_(clock) {}
-  void record(const ObjectRef& about, EventType type, std::string_view reason,
-              const std::string& message) override;
-
- private:
-  kube::ObjectWriter& writer_;
-  const base::Clock& clock_;
-};
-
 // Writes core/v1 Events from a thread of its own, so that a reconcile never waits on one. Why: a
 // first pass over 10,000 pods, a quarter violating, wrote 2,500 Events between its 10,000
 // verdicts, a quarter more writes on the path users wait on (README, operator at scale).
