@@ -4,8 +4,8 @@
 # all be zero:
 # - kill -9 of the operator in the middle of its first pass over BULWARK_FAULT_WORKLOADS (2,000)
 #   Deployments, then a restart;
-# - kube-apiserver, then etcd, stopped for five seconds while the operator remediates a new batch,
-#   then started again on the same port.
+# - kube-apiserver, then etcd, stopped (and five seconds away) while the operator remediates a new
+#   batch, then started again on the same port.
 # Prints one row per fault: fault, times injected, lost, done twice.
 #   usage: e2e/faults/restarts_test.sh BULWARK_BINARY
 set -uo pipefail
@@ -27,19 +27,25 @@ eventually 120 all_annotated "$n" && ok "after kill -9 at $killed_at/$n and a re
   || fail "all judged after the restart: $(annotated)/$n"
 damage "kill -9 mid first pass ($n workloads), restart" 1
 
-# take_away COMPONENT FROM TO: a new batch FROM..TO; the component stopped for five seconds as soon
-# as the operator has begun on it, then started again on the same port; everything judged after.
+# take_away COMPONENT FROM TO: a new batch FROM..TO; the component stopped (SIGTERM, and its
+# graceful exit: kube-apiserver's took 19 s here, see kubernetes#131052), five seconds without it,
+# then started again on the same port; everything judged after. The row gives the whole outage.
+# The controller-manager's informers back off while the API server is away (client-go's reflector:
+# from 0.8 s, doubling, with jitter, up to [30, 60) s), so after an outage of 25 s it may take a
+# minute or more to make the new pods; its deadline allows for that, as it is not what is tested.
 take_away() {
-  local component=$1 from=$2 to=$3
+  local component=$1 from=$2 to=$3 began
   deployments "$from" "$to"
   eventually 60 all_annotated $((from + 1)) || fail "the operator began on the new batch"
+  began=$(date +%s)
   "$root/e2e/cluster/component.sh" "$BULWARK_E2E_CLUSTER" "$component" stop
   sleep 5  # the fault's duration, not a wait for state
   "$root/e2e/cluster/component.sh" "$BULWARK_E2E_CLUSTER" "$component" start
-  eventually 60 pods_of_all "$to" || fail "the controllers made the new pods"
+  local away=$(($(date +%s) - began))
+  eventually 150 pods_of_all "$to" || fail "the controllers made the new pods"
   eventually 180 all_annotated "$to" && ok "after $component came back, all are judged" \
     || fail "all judged after $component came back: $(annotated)/$to"
-  damage "$component stopped 5 s during remediation" 1
+  damage "$component away ${away} s during remediation" 1
 }
 
 # Faults 2 and 3: the API server, then etcd, taken away during remediation.
