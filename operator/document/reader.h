@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "operator/document/value.h"
 
@@ -53,7 +54,7 @@ class DocumentReader {
 std::unique_ptr<DocumentReader> make_yaml_reader(std::istream& in, ReadLimits limits = {});
 // A single JSON value; parsed with the JSON parser, far faster than YAML's for the same bytes.
 std::unique_ptr<DocumentReader> make_json_reader(std::istream& in, ReadLimits limits = {});
-// One JSON document from a string; throws ParseError.
-Value parse_json(const std::string& text);
+// One JSON document from text; throws ParseError.
+Value parse_json(std::string_view text, const ReadLimits& limits = {});
 
 }  // namespace bulwark::document

@@ -1,6 +1,5 @@
 #include "operator/kube/api_error.h"
 
-#include <sstream>
 
 #include "operator/document/reader.h"
 
@@ -53,9 +52,8 @@ std::string_view to_string(ErrorClass c) {
 ApiError ApiError::from_response(int status, const std::string& body, const std::string& request) {
   std::string reason, message;
   try {
-    std::istringstream in(body);
-    document::Value v;
-    if (document::make_json_reader(in)->next(v) && v.find("kind") != nullptr &&
+    const document::Value v = document::parse_json(body);
+    if (v.find("kind") != nullptr &&
         v.find("kind")->str() == "Status") {
       if (const auto* r = v.find("reason")) reason = std::string(r->str());
       if (const auto* m = v.find("message")) message = std::string(m->str());

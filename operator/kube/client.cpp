@@ -1,7 +1,6 @@
 #include "operator/kube/client.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
@@ -28,10 +27,9 @@ std::string url_encode(std::string_view s) {
 namespace {
 
 Value parse_json(const std::string& body, const std::string& request) {
-  std::istringstream in(body);
   Value v;
   try {
-    document::make_json_reader(in)->next(v);
+    v = document::parse_json(body);
   } catch (const document::ParseError& e) {
     throw ApiError(0, "InvalidResponse",
                    request + ": the API server sent invalid JSON: " + e.what());

@@ -1,6 +1,5 @@
 #include "operator/kube/watch_decoder.h"
 
-#include <sstream>
 
 #include "operator/document/reader.h"
 
@@ -19,9 +18,7 @@ std::optional<WatchEvent> WatchDecoder::next() {
     offset_ = newline + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
 
-    std::istringstream in{std::string(line)};
-    document::Value v;
-    document::make_json_reader(in)->next(v);
+    document::Value v = document::parse_json(line);
     const document::Value* type = v.find("type");
     document::Value* object = const_cast<document::Value*>(v.find("object"));
     if (type == nullptr || object == nullptr) {

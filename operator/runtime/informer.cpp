@@ -1,6 +1,5 @@
 #include "operator/runtime/informer.h"
 
-#include <sstream>
 
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
@@ -146,9 +145,7 @@ Informer::Object Informer::get(const std::string& key) const {
     if (it == objects_.end()) return nullptr;
     json = it->second.json;
   }
-  std::istringstream in(json);
-  auto object = std::make_shared<Value>();
-  document::make_json_reader(in)->next(*object);  // our own output: well-formed
+  auto object = std::make_shared<Value>(document::parse_json(json));  // our own output
   return object;
 }
 

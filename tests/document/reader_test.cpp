@@ -395,7 +395,7 @@ TEST(JsonWriter, RoundTripsThroughTheJsonReader) {
   std::istringstream in(R"({"a":[1,-2.5e3,true,null,"x\"y\n"],"b":{"c":"0","d":{}},"e":[]})");
   Value v;
   make_json_reader(in)->next(v);
-  // web::json reads -2.5e3 as the number -2500; the writer keeps what the reader made of it.
+  // The reader gives -2.5e3 its one text, -2500; the writer keeps what the reader made of it.
   EXPECT_EQ(to_json(v), R"({"a":[1,-2500,true,null,"x\"y\n"],"b":{"c":"0","d":{}},"e":[]})");
 }
 

@@ -1,7 +1,10 @@
-// The one file that reads documents with cpprestsdk's web::json, the project's JSON library
-// (see docs/architecture.md: faster than the alternatives here). Converts to Value.
+// The oracle of fuzz_json_reader: the JSON reader Bulwark had before its own (cpprestsdk's
+// web::json, then converted to Value with the same checks). See cpprest_json_oracle.h.
+#include "tests/fuzz/cpprest_json_oracle.h"
+
 #include <cpprest/json.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <string_view>
@@ -25,41 +28,21 @@ std::string number_text(const web::json::number& n) {
   return std::string(buf, ec == std::errc() ? ptr : buf);
 }
 
-class JsonReader : public DocumentReader {
+class CpprestJson {
  public:
-  JsonReader(std::istream& in, ReadLimits limits) : in_(in), limits_(limits) {}
+  explicit CpprestJson(ReadLimits limits) : limits_(limits) {}
 
-  bool next(Value& out) override {
-    if (done_) return false;
-    done_ = true;
-    const std::string text = read_bounded();
+  Value parse(const std::string& text) const {
     check_depth(text);
     std::error_code ec;
     web::json::value parsed = web::json::value::parse(text, ec);
     if (ec) throw ParseError("invalid JSON: " + ec.message(), 0, 0);
     std::size_t nodes = 0;
     std::string path;
-    out = convert(parsed, 0, nodes, path);
-    return true;
+    return convert(parsed, 0, nodes, path);
   }
 
  private:
-  // The whole input, read at most one byte past the limit: standard input has no size to check
-  // up front, and a JSON document is parsed whole.
-  std::string read_bounded() {
-    std::string text;
-    char buf[1 << 16];
-    while (in_.read(buf, sizeof buf) || in_.gcount() > 0) {
-      text.append(buf, static_cast<std::size_t>(in_.gcount()));
-      if (text.size() > limits_.max_json_bytes) {
-        throw ParseError(
-            "JSON input is larger than " + std::to_string(limits_.max_json_bytes >> 20) + " MiB", 0,
-            0);
-      }
-    }
-    return text;
-  }
-
   // JSON is UTF-8, and every string Bulwark reads must be too: cpprestsdk passes other bytes
   // through and turns a lone surrogate escape ("\udddd", found by fuzz_json_reader) into bytes
   // that are not UTF-8, where Go's decoder would make U+FFFD. Checked on the decoded strings and
@@ -168,22 +151,24 @@ class JsonReader : public DocumentReader {
     }
   }
 
-  std::istream& in_;
   ReadLimits limits_;
-  bool done_ = false;
 };
 
 }  // namespace
+}  // namespace bulwark::document
 
-std::unique_ptr<DocumentReader> make_json_reader(std::istream& in, ReadLimits limits) {
-  return std::make_unique<JsonReader>(in, limits);
+namespace bulwark::fuzz {
+
+document::Value cpprest_parse_json(const std::string& text, document::ReadLimits limits) {
+  return document::CpprestJson(limits).parse(text);
 }
 
-Value parse_json(const std::string& text) {
-  std::istringstream in(text);
-  Value v;
-  make_json_reader(in)->next(v);
+document::Value sorted(document::Value v) {
+  for (auto& item : v.items) item = sorted(std::move(item));
+  for (auto& member : v.members) member.second = sorted(std::move(member.second));
+  std::stable_sort(v.members.begin(), v.members.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   return v;
 }
 
-}  // namespace bulwark::document
+}  // namespace bulwark::fuzz
