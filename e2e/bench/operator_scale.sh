@@ -10,12 +10,15 @@
 # - the operator's time to ready (/readyz), then, for one baseline Audit policy created after, the
 #   time to its first full posture (its pass's own summary line) and the writes it took (the API
 #   server's audit log), as a ratio of the write floor;
+# - the CPU time the operator and each control-plane component used during that pass;
 # - resident memory after the pass, with what each cache holds (bulwark_cache_objects and
 #   bulwark_cache_bytes: the projected JSON, without the index around it), and the writes of two
 #   converged resyncs (should be 0);
 # - detection latency p50/p99 of new violating workloads and drift-repair latency p50/p99 of a
 #   deleted default-deny, from the operator's own histograms.
 #   usage: e2e/with_cluster.sh --kwok 10 e2e/bench/operator_scale.sh BULWARK_BINARY [N] [MODE]
+#   (BULWARK_SCALE_CONFIG: lines added to the operator's config; BULWARK_SCALE_PERF=FILE: a perf
+#   profile of the operator during the pass)
 set -uo pipefail
 bulwark=$1
 n=${2:-10000}
@@ -113,8 +116,22 @@ pid=$started_pid
 eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator never became ready" >&2; exit 1; }
 echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
+# cpu_seconds PID: the user and system CPU time the process has used (/proc/PID/stat).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+cpu_of() {  # the operator, then each control-plane component: "name seconds" lines
+  echo "bulwark $(cpu_seconds "$pid")"
+  local f; for f in "$cluster"/pids/*.pid; do
+    echo "$(basename "$f" .pid | cut -d- -f2-) $(cpu_seconds "$(cat "$f")" 2>/dev/null || echo 0)"
+  done
+}
+cpu_of >"$work/cpu-before"
 since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 t0=$(date +%s.%N)
+# BULWARK_SCALE_PERF=FILE: the operator's profile during the pass (perf record, call graphs).
+if [ -n "${BULWARK_SCALE_PERF:-}" ]; then
+  perf record -g -o "$BULWARK_SCALE_PERF" -p "$pid" 2>/dev/null &
+  perf_pid=$!
+fi
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
 kind: SecurityPolicy
@@ -131,6 +148,10 @@ grep 'posture pass (.*policy sc-baseline' "$work/operator.log" | head -1 | sed '
 python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
 echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
+cpu_of >"$work/cpu-after"
+if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; fi
+echo "CPU seconds used from the policy's creation to here ($(nproc) cores: $(awk "BEGIN{printf \"%.0f\", $(nproc) * $first}") s to share):"
+join "$work/cpu-before" "$work/cpu-after" | awk '{printf "  %-24s %6.1f s\n", $1, $3 - $2}'
 metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
 echo "Events: $(metric bulwark_events_dropped_total | awk '{print $2}') dropped (more than 1,000 waiting); the rest written after the verdicts, 25 a second"
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
