@@ -14,6 +14,7 @@ build=$(scripts/build.sh release)
 e2e/cluster/build.sh >/dev/null  # the pinned control plane; cached after the first build
 e2e/cluster/build.sh node >/dev/null  # kubelet, kube-scheduler, kube-router for the real node
 e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for the chart's tests
+e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster, the scale benchmark)
 ctest --test-dir "$build" --output-on-failure --no-tests=error
 
 asan=$(scripts/build.sh asan)

@@ -2,8 +2,11 @@
 # Simulated nodes for scale (up.sh --kwok N): kube-scheduler and KWOK (sigs.k8s.io/kwok v0.8.0,
 # built and cached by build.sh kwok) beside the control plane of DIR, and N Node objects KWOK
 # keeps Ready, so pods are scheduled and Running and DaemonSets have pods, with no container
-# anywhere. Nodes and pods take addresses from 198.19.0.0/16 (node i: 198.19.i.1, its pods
-# 198.19.i.0/24); nothing ever dials them: no logs, exec or scrapes of KWOK pods. KWOK's stages are
+# anywhere. Pods take addresses from 198.19.0.0/16 (node i's: 198.19.4i.0/22, with room for 1,020
+# pods, so a node's pods never outnumber its addresses: KWOK hands out a node's podCIDR and, past
+# its end, gave two pods one address, which the API server refuses); the nodes keep no address
+# (their status as KWOK writes it). Nothing ever dials them: no logs, exec or scrapes of KWOK
+# pods. KWOK's stages are
 # the module's own (node initialize and heartbeat, pod ready, complete and delete).
 #   usage: e2e/cluster/kwok.sh start DIR N
 set -euo pipefail
@@ -15,7 +18,8 @@ timeout=${BULWARK_CLUSTER_TIMEOUT:-60}
 . "$here/lib.sh"
 # shellcheck disable=SC1091
 . "$dir/env"
-[ "$nodes" -ge 1 ] && [ "$nodes" -le 250 ] || { echo "kwok.sh: between 1 and 250 nodes" >&2; exit 2; }
+# 63 nodes of 1,020 pods: up to 64,260 pods, each node's /22 inside 198.19.0.0/16.
+[ "$nodes" -ge 1 ] && [ "$nodes" -le 63 ] || { echo "kwok.sh: between 1 and 63 nodes" >&2; exit 2; }
 
 start_bg() {  # start_bg N-NAME BINARY ARGS...: as up.sh's start
   local name=$1; shift
@@ -50,10 +54,9 @@ n = int(sys.argv[1])
 items = [{"apiVersion": "v1", "kind": "Node",
           "metadata": {"name": "kwok-node-%d" % i, "labels": {"type": "kwok", "kubernetes.io/os": "linux"},
                        "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}},
-          "spec": {"podCIDR": "198.19.%d.0/24" % i},
-          "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "1100"},
-                     "capacity": {"cpu": "64", "memory": "256Gi", "pods": "1100"},
-                     "addresses": [{"type": "InternalIP", "address": "198.19.%d.1" % i}]}}
+          "spec": {"podCIDR": "198.19.%d.0/22" % (4 * i)},
+          "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "1020"},
+                     "capacity": {"cpu": "64", "memory": "256Gi", "pods": "1020"}}}
          for i in range(1, n + 1)]
 json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout)
 PY
