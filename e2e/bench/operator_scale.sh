@@ -55,8 +55,26 @@ print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 PY
 start=$(date +%s)
 $kubectl apply --server-side -f "$work/workloads.json" >/dev/null 2>"$work/apply.err" || { cat "$work/apply.err"; exit 1; }
-# A list with a field selector has no remainingItemCount: count the items, every 3 s.
-running() { [ "$(curl -sf "${certs[@]}" "$api/api/v1/pods?fieldSelector=status.phase%3DRunning" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')" -ge "$n" ]; }
+# A list with a field selector has no remainingItemCount: count the items, every 3 s, in pages
+# (one LIST of 50,000 pods outlasts the API server's request timeout on two busy cores).
+running() {
+  python3 - "$api" "$cluster/pki" "$n" <<'PY'
+import json, ssl, sys, urllib.parse, urllib.request
+api, pki, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+count, token = 0, ""
+while True:
+    query = {"fieldSelector": "status.phase=Running", "limit": "5000"}
+    if token: query["continue"] = token
+    with urllib.request.urlopen(api + "/api/v1/pods?" + urllib.parse.urlencode(query), context=ctx, timeout=60) as r:
+        page = json.load(r)
+    count += len(page["items"])
+    token = page["metadata"].get("continue", "")
+    if not token: break
+sys.exit(0 if count >= n else 1)
+PY
+}
 deadline=$(( $(date +%s) + 900 ))
 until running; do
   [ "$(date +%s)" -lt "$deadline" ] || { echo "not every pod was Running within 15 minutes" >&2; exit 1; }
@@ -94,7 +112,13 @@ if not token: ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
 auth = {"Authorization": "Bearer " + token} if token else {}
 def connect():
     return http.client.HTTPSConnection(host.hostname, host.port, context=ctx)
-c = connect(); c.request("GET", base, headers=auth); objects = json.loads(c.getresponse().read())["items"]
+objects, token, c = [], "", connect()
+while True:  # in pages: one LIST of 50,000 pods outlasts the request timeout on busy cores
+    c.request("GET", base + "?limit=5000" + ("&continue=" + urllib.parse.quote(token) if token else ""), headers=auth)
+    page = json.loads(c.getresponse().read())
+    objects += page["items"]
+    token = page["metadata"].get("continue", "")
+    if not token: break
 paths = [base.replace("/" + resource, "/namespaces/%s/%s/%s" % (o["metadata"]["namespace"], resource, o["metadata"]["name"])) for o in objects]
 body = json.dumps({"metadata": {"annotations": {key: "1"}}})
 def work(chunk):
