@@ -3,6 +3,7 @@
 // (tests/fuzz/cpprest_json_oracle.h) for what a document reads as.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,6 +85,17 @@ TEST(JsonReader, LoneSurrogatesAndDuplicatesAreRefusedNamingThePath) {
   std::string many = "{";
   for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":1,";
   EXPECT_EQ(error_of(many + "\"k7\":2}"), "k7: duplicate member name");
+}
+
+// A hostile number costs time in proportion to its length (strtod included): 8 million digits
+// read in milliseconds here, refused or read as Go would.
+TEST(JsonReader, HostileNumbersTakeLinearTime) {
+  const std::string digits(8u << 20, '7');
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(error_of("1" + digits), "");                                         // beyond float64
+  EXPECT_EQ(to_json(parse_json("0." + std::string(8u << 20, '0') + "1")), "0");  // underflow
+  EXPECT_NE(error_of("[" + digits + "." + digits + "]"), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(JsonReader, SyntaxErrorsSayLineAndColumn) {
