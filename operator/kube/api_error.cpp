@@ -1,6 +1,5 @@
 #include "operator/kube/api_error.h"
 
-
 #include "operator/document/reader.h"
 
 namespace bulwark::kube {
@@ -53,8 +52,7 @@ ApiError ApiError::from_response(int status, const std::string& body, const std:
   std::string reason, message;
   try {
     const document::Value v = document::parse_json(body);
-    if (v.find("kind") != nullptr &&
-        v.find("kind")->str() == "Status") {
+    if (v.find("kind") != nullptr && v.find("kind")->str() == "Status") {
       if (const auto* r = v.find("reason")) reason = std::string(r->str());
       if (const auto* m = v.find("message")) message = std::string(m->str());
     }

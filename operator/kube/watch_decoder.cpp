@@ -1,6 +1,5 @@
 #include "operator/kube/watch_decoder.h"
 
-
 #include "operator/document/reader.h"
 
 namespace bulwark::kube {

@@ -1,6 +1,5 @@
 #include "operator/runtime/informer.h"
 
-
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 
