@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Stops or starts etcd or the kube-apiserver of a cluster that up.sh started in DIR, with the
-# arguments (and so the ports) it was started with, so tests can take a component away while
-# clients run. Only the recorded process is stopped, and only while it still runs that binary.
-#   usage: e2e/cluster/component.sh DIR etcd|kube-apiserver stop|start [EXTRA_ARGS...]
+# Stops or starts etcd, the kube-apiserver or the kube-controller-manager of a cluster that up.sh
+# started in DIR, with the arguments (and so the ports) it was started with, so tests can take a
+# component away while clients run. Only the recorded process is stopped, and only while it still
+# runs that binary.
+#   usage: e2e/cluster/component.sh DIR etcd|kube-apiserver|kube-controller-manager stop|start
+#          [EXTRA_ARGS...]
 # EXTRA_ARGS are added to the recorded ones for this start only (say, a lower in-flight limit).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,10 @@ case "$name" in
   kube-apiserver) pidfile=$dir/pids/2-kube-apiserver.pid log=$dir/logs/2-kube-apiserver.log
         ready=(curl -sf --max-time 2 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt"
                --key "$dir/pki/admin.key" "https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT/readyz") ;;
-  *) echo "usage: e2e/cluster/component.sh DIR etcd|kube-apiserver stop|start" >&2; exit 2 ;;
+  kube-controller-manager) pidfile=$dir/pids/3-kube-controller-manager.pid
+        log=$dir/logs/3-kube-controller-manager.log
+        ready=(curl -sfk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz") ;;
+  *) echo "usage: e2e/cluster/component.sh DIR etcd|kube-apiserver|kube-controller-manager stop|start" >&2; exit 2 ;;
 esac
 case "${3:-}" in
   stop)
@@ -50,5 +55,5 @@ case "${3:-}" in
       sleep 0.2
     done
     ;;
-  *) echo "usage: e2e/cluster/component.sh DIR etcd|kube-apiserver stop|start" >&2; exit 2 ;;
+  *) echo "usage: e2e/cluster/component.sh DIR etcd|kube-apiserver|kube-controller-manager stop|start" >&2; exit 2 ;;
 esac

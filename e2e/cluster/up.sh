@@ -213,14 +213,16 @@ kcm_qps=200
 [ "$kwok_nodes" -gt 0 ] && kcm_qps=1000
 for attempt in 1 2 3; do
   kcm_port=$(free_port)
-  start 3-kube-controller-manager "$bin/kube-controller-manager" \
+  kcm_args=("$bin/kube-controller-manager" \
     --kubeconfig "$dir/kubeconfig" \
     --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false \
     --kube-api-qps "$kcm_qps" --kube-api-burst "$(( kcm_qps * 2 ))" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --cert-dir "$dir/kcm-certs" \
-    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,replicationcontroller-controller,statefulset-controller,daemonset-controller,job-controller,cronjob-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller
+    --controllers namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,replicationcontroller-controller,statefulset-controller,daemonset-controller,job-controller,cronjob-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller)
+  start 3-kube-controller-manager "${kcm_args[@]}"
+  printf '%s\0' "${kcm_args[@]}" >"$dir/kube-controller-manager.args"
   if wait_ready 3-kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" -k; then break; fi
   port_clash 3-kube-controller-manager && [ "$attempt" -lt 3 ] || exit 1
   kill -TERM "$(cat "$dir/pids/3-kube-controller-manager.pid")" 2>/dev/null || true
