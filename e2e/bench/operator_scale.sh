@@ -85,6 +85,8 @@ echo "workload: $n pods ($mode) Running on ${KWOK_NODES:-?} KWOK nodes after $((
 # --- the floors ---
 # cpu_seconds PID: the user and system CPU time the process has used (/proc/PID/stat).
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# context_switches PID: voluntary and involuntary, summed over the process's threads.
+context_switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
 # cpu_of CLIENT_SECONDS: "name seconds" lines, the client (the operator, or the floor's writers)
 # first, then each control-plane component.
 cpu_of() {
@@ -155,6 +157,7 @@ eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator
 echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-before"
+switches_before=$(context_switches "$pid")
 since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 t0=$(date +%s.%N)
 # BULWARK_SCALE_PERF=FILE: the operator's profile during the pass (perf record, call graphs).
@@ -176,12 +179,14 @@ python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$
 echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-after"
+switches=$(($(context_switches "$pid") - switches_before))
 if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; fi
 # Where the two cores went: the write floor against the pass (the client being the floor's
 # writers, then the operator).
 echo "CPU seconds used ($(nproc) cores), the write floor (as the operator's account) against the first posture:"
 join "$work/cpu-floor-before" "$work/cpu-floor-after" | join - "$work/cpu-before" | join - "$work/cpu-after" |
   awk '{printf "  %-24s %7.1f s %7.1f s\n", ($1 == "client" ? "client (writers; operator)" : $1), $3 - $2, $5 - $4}'
+echo "the operator's context switches during the pass: $switches ($(awk "BEGIN{printf \"%.1f\", $switches / $n}") a pod)"
 metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
 echo "Events: $(metric bulwark_events_dropped_total | awk '{print $2}') dropped (more than 1,000 waiting); the rest written after the verdicts, 25 a second"
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")

@@ -111,9 +111,8 @@ class JsonParser {
       if (peek() != '"') fail("a member name was expected");
       ++i_;
       std::string key;
-      path_.push_back({});
-      string(key);
-      path_.back().key = key;
+      string(key);  // a name that fails is named by its parent's path, not as an empty step
+      path_.push_back({key});
       skip_space();
       if (peek() != ':') fail("':' was expected after a member name");
       ++i_;

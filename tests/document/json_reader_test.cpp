@@ -81,6 +81,11 @@ TEST(JsonReader, LoneSurrogatesAndDuplicatesAreRefusedNamingThePath) {
             "a: not UTF-8 (invalid bytes, or a \\u escape of a lone surrogate)");
   EXPECT_EQ(error_of(R"({"a":"\ud800\u0041"})"),
             "a: not UTF-8 (invalid bytes, or a \\u escape of a lone surrogate)");
+  // A member name that is not UTF-8 is named by the object holding it, not as an empty step.
+  EXPECT_EQ(error_of(R"({"a":{"\udc00":1}})"),
+            "a: not UTF-8 (invalid bytes, or a \\u escape of a lone surrogate)");
+  EXPECT_EQ(error_of(R"({"\udc00":1})"),
+            "not UTF-8 (invalid bytes, or a \\u escape of a lone surrogate)");
   // More members than the small-object scan covers: the hash set finds it.
   std::string many = "{";
   for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":1,";
