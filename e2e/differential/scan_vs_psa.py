@@ -3,7 +3,8 @@
 
 Generates seeded pods whose security fields are written in every spelling Kubernetes' decoder
 accepts (YAML 1.1 booleans, integers in every base, with underscores or as integral floats, tags,
-flow and block styles, anchors, aliases, merge keys; JSON numbers as integral floats) and writes
+flow and block styles, anchors, aliases, merge keys; JSON numbers as integral floats, names and
+strings partly written as \\u escapes, whitespace between tokens) and writes
 them as multi-document YAML files and JSON List files. The pinned kubectl decodes each file and
 the API server judges it with `--dry-run=server` in namespaces that enforce baseline and
 restricted. For every pod the API server accepted or forbade, the verdict of `bulwark scan` on the
@@ -42,8 +43,32 @@ def yaml_int(rng, n):
 
 
 def json_int(rng, n):
-    return rng.choice([str(n), f"{n}.0", f"{n}e0", f"{n}.000", f"{n}E+0"] +
-                      (["-0", "0e10", "-0.0"] if n == 0 else []))
+    forms = [str(n), f"{n}.0", f"{n}e0", f"{n}.000", f"{n}E+0", f"{n * 10}e-1"]
+    if n == 0:
+        forms += ["-0", "0e10", "-0.0", "0.0E-5"]
+    else:
+        forms += [f"{n}00E-2", f"0.{n}e{len(str(n))}"]  # 1000 as 100000E-2, 0.1000e4
+    return rng.choice(forms)
+
+
+def json_str(rng, s):
+    """s as a JSON string, some characters written as escapes (\\u0070, \\u0050, \\/) that Go's
+    decoder reads back to the same text: a reader that took them apart would judge other names."""
+    out = []
+    for ch in s:
+        r = rng.random()
+        if ch == "/" and r < 0.3:
+            out.append("\\/")
+        elif r < 0.12:
+            out.append(rng.choice(["\\u%04x", "\\u%04X"]) % ord(ch))
+        else:
+            out.append(json.dumps(ch)[1:-1])
+    return '"' + "".join(out) + '"'
+
+
+def json_space(rng):
+    """Whitespace JSON allows between tokens, mostly none."""
+    return rng.choice(["", "", "", " ", "\t", "\n", "\r\n  "])
 
 
 def yaml_str(rng, s):
@@ -184,10 +209,12 @@ def json_value(rng, node):
             return "true" if v else "false"
         if kind == "int":
             return json_int(rng, v)
-        return json.dumps(v)
+        return json_str(rng, v)
+    sp = json_space
     if isinstance(node, list):
-        return "[" + ",".join(json_value(rng, x) for x in node) + "]"
-    return "{" + ",".join(f"{json.dumps(k)}:{json_value(rng, v)}" for k, v in node.items()) + "}"
+        return "[" + ",".join(sp(rng) + json_value(rng, x) + sp(rng) for x in node) + "]"
+    return "{" + ",".join(f"{sp(rng)}{json_str(rng, k)}{sp(rng)}:{sp(rng)}{json_value(rng, v)}"
+                          for k, v in node.items()) + sp(rng) + "}"
 
 
 def write_cases(rng, workdir, cases, batch):
