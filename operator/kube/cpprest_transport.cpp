@@ -71,7 +71,7 @@ std::optional<int> retry_after(const http::http_response& response) {
 // thread, and a pod judged at scale went through about five of them in our own continuations (a
 // request's last two steps, a watch read's two). Only for continuations that do little and call
 // nothing that waits: setting a promise, copying a body out.
-class InlineScheduler : public pplx::scheduler_interface {
+class InlineScheduler final : public pplx::scheduler_interface {
  public:
   void schedule(pplx::TaskProc_t proc, void* param) override { proc(param); }
 };
