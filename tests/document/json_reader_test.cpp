@@ -93,14 +93,17 @@ TEST(JsonReader, LoneSurrogatesAndDuplicatesAreRefusedNamingThePath) {
 }
 
 // A hostile number costs time in proportion to its length (strtod included): 8 million digits
-// read in milliseconds here, refused or read as Go would.
+// read in milliseconds here (2 s under ASan on two cores kept busy by a 50,000-pod cluster),
+// refused or read as Go would. The bound is loose on purpose: a reader quadratic in the digits
+// would take hours on these, so 30 s separates the two on any machine without flaking on a slow
+// one.
 TEST(JsonReader, HostileNumbersTakeLinearTime) {
   const std::string digits(8u << 20, '7');
   const auto start = std::chrono::steady_clock::now();
   EXPECT_NE(error_of("1" + digits), "");                                         // beyond float64
   EXPECT_EQ(to_json(parse_json("0." + std::string(8u << 20, '0') + "1")), "0");  // underflow
   EXPECT_NE(error_of("[" + digits + "." + digits + "]"), "");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 TEST(JsonReader, SyntaxErrorsSayLineAndColumn) {
