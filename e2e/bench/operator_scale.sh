@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark, not a test (issue 21): the operator at scale with the shipped defaults, on simulated
 # nodes (run it through e2e/with_cluster.sh --kwok 10), against the floors measured in the same
-# run. N pods (default 10,000; 50,000 needs --kwok 50 and, here, over an hour) in 20 namespaces, a quarter privileged, as bare pods
-# or as Deployments of 5 (MODE pods|deployments), all Running on KWOK nodes. Prints:
+# run. N pods (default 10,000; 50,000 needs --kwok 50 and, here, over an hour) in 20 namespaces,
+# a quarter privileged, as bare pods or as Deployments of 5 (MODE pods|deployments), all Running
+# on KWOK nodes. Prints:
 # - the LIST floor: one LIST of every pod (curl, no client decoding);
 # - the write floor: one annotation merge patch per annotated object (the bare pods, or the
 #   Deployments) from 8 parallel clients (HTTP keep-alive),
@@ -86,7 +87,7 @@ echo "workload: $n pods ($mode) Running on ${KWOK_NODES:-?} KWOK nodes after $((
 # cpu_seconds PID: the user and system CPU time the process has used (/proc/PID/stat).
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 # context_switches PID: voluntary and involuntary, summed over the process's threads.
-context_switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+context_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
 # cpu_of CLIENT_SECONDS: "name seconds" lines, the client (the operator, or the floor's writers)
 # first, then each control-plane component.
 cpu_of() {
