@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark, not a test (issue 21): the operator at scale with the shipped defaults, on simulated
 # nodes (run it through e2e/with_cluster.sh --kwok 10), against the floors measured in the same
-# run. N pods (default 10,000; 50,000 needs --kwok 50 and, here, over an hour) in 20 namespaces,
+# run. N pods (default 10,000; 50,000 needs --kwok 50 and, here, 45 minutes) in 20 namespaces,
 # a quarter privileged, as bare pods or as Deployments of 5 (MODE pods|deployments), all Running
 # on KWOK nodes. Prints:
 # - the LIST floor: one LIST of every pod (curl, no client decoding);
