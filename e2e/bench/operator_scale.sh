@@ -12,7 +12,9 @@
 #   time to its first full posture (its pass's own summary line) and the writes it took (the API
 #   server's audit log), as a ratio of the write floor;
 # - the CPU time the clients (the floor's writers, then the operator) and each control-plane
-#   component used during the write floor and during the pass;
+#   component used during the write floor and during the pass, and what the API server did in
+#   each (its requests by verb and resource, watchers it closed as too slow, writes by user
+#   agent; apiserver_activity.py), with the operator's watch restarts;
 # - resident memory after the pass, with what each cache holds (bulwark_cache_objects and
 #   bulwark_cache_bytes: the projected JSON, without the index around it), and the writes of two
 #   converged resyncs (should be 0);
@@ -96,6 +98,16 @@ cpu_of() {
     echo "$(basename "$f" .pid | cut -d- -f2-) $(cpu_seconds "$(cat "$f")" 2>/dev/null || echo 0)"
   done
 }
+# apiserver_snapshot NAME: the API server's /metrics now, and the time, for apiserver_activity.py.
+apiserver_snapshot() {
+  curl -sf "${certs[@]}" "$api/metrics" >"$work/apiserver-$1.prom"
+  date -u +%Y-%m-%dT%H:%M:%S.%6NZ >"$work/apiserver-$1.time"
+}
+# apiserver_activity FROM TO: its requests, slow watchers closed and writers between snapshots.
+apiserver_activity() {
+  python3 "$(dirname "$0")/apiserver_activity.py" "$work/apiserver-$1.prom" "$work/apiserver-$2.prom" \
+    "$cluster/logs/audit.log" "$(cat "$work/apiserver-$1.time")" "$(cat "$work/apiserver-$2.time")"
+}
 t0=$(date +%s.%N)
 bytes=$(curl -sf "${certs[@]}" "$api/api/v1/pods" | wc -c)
 echo "LIST floor: every pod in $(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}") s ($(( bytes / 1048576 )) MiB of JSON)"
@@ -127,7 +139,7 @@ body = json.dumps({"metadata": {"annotations": {key: "1"}}})
 def work(chunk):
     conn = connect()
     for path in chunk:
-        conn.request("PATCH", path, body, dict({"Content-Type": "application/merge-patch+json"}, **auth))
+        conn.request("PATCH", path, body, dict({"Content-Type": "application/merge-patch+json", "User-Agent": "write-floor"}, **auth))
         r = conn.getresponse(); r.read()
         if r.status != 200: raise SystemExit("patch %s: %d %s" % (path, r.status, r.read()))
 threads = [threading.Thread(target=work, args=(paths[i::8],)) for i in range(8)]
@@ -149,8 +161,10 @@ if [ "${BULWARK_SCALE_ADMIN_FLOOR:-1}" != 0 ]; then
 fi
 token=$($kubectl -n bulwark-system create token bulwark --duration=30m)
 cpu_of 0 >"$work/cpu-floor-before"
+apiserver_snapshot floor-before
 read -r floor_s floor_cpu < <(write_floor bulwark.dev/floor "$token") && [ -n "$floor_s" ] || exit 1
 cpu_of "$floor_cpu" >"$work/cpu-floor-after"
+apiserver_snapshot floor-after
 as_admin="$admin_floor s as the cluster admin, past the operator's admission policy"
 [ "$admin_floor" = skipped ] && as_admin="not measured as the cluster admin"
 echo "write floor: one annotation patch of each of the $(basename "$floor_path") from 8 parallel clients in $floor_s s as the operator's ServiceAccount ($as_admin)"
@@ -165,6 +179,7 @@ eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator
 echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-before"
+apiserver_snapshot pass-before
 switches_before=$(context_switches "$pid")
 since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 t0=$(date +%s.%N)
@@ -187,6 +202,7 @@ python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$
 echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-after"
+apiserver_snapshot pass-after
 switches=$(($(context_switches "$pid") - switches_before))
 if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; fi
 # Where the two cores went: the write floor against the pass (the client being the floor's
@@ -196,6 +212,12 @@ join "$work/cpu-floor-before" "$work/cpu-floor-after" | join - "$work/cpu-before
   awk '{printf "  %-24s %7.1f s %7.1f s\n", ($1 == "client" ? "client (writers; operator)" : $1), $3 - $2, $5 - $4}'
 echo "the operator's context switches during the pass: $switches ($(awk "BEGIN{printf \"%.1f\", $switches / $n}") a pod)"
 metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
+echo "  the API server during the write floor:"
+apiserver_activity floor-before floor-after
+echo "  the API server during the first posture:"
+apiserver_activity pass-before pass-after
+echo "  the operator's watches restarted (bulwark_watch_restarts_total; expired = relisted):" \
+  "$(metric bulwark_watch_restarts_total | awk '$2 > 0 {sub(/^[^{]*/, ""); printf "%s %s ", $1, $2; n++} END {if (!n) print "none"}')"
 echo "Events: $(metric bulwark_events_dropped_total | awk '{print $2}') dropped (more than 1,000 waiting); the rest written after the verdicts, 25 a second"
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "resident memory after the pass: $(awk "BEGIN{printf \"%.1f\", $rss_kib / 1024}") MiB; what the caches hold:"
