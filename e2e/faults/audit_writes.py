@@ -15,26 +15,30 @@ def parse_time(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def main():
-    log, agent = sys.argv[1], sys.argv[2]
-    since = parse_time(sys.argv[3]) if len(sys.argv) > 3 else None
-    writes = []
+def events(log, since=None):
+    """The audit events of LOG (JSON lines) received at or after SINCE (a datetime), in order."""
     with open(log, encoding="utf-8") as f:
         for line in f:
             try:
                 event = json.loads(line)
             except ValueError:
                 continue  # a line being written as we read
-            if agent not in event.get("userAgent", ""):
-                continue
-            at = parse_time(event["requestReceivedTimestamp"])
-            if since is not None and at < since:
-                continue
-            ref = event.get("objectRef", {})
-            writes.append("%s %s %s %s/%s %s" % (
-                event["requestReceivedTimestamp"], event["verb"], ref.get("resource", ""),
-                ref.get("namespace", ""), ref.get("name", ""),
-                event.get("responseStatus", {}).get("code", "")))
+            if since is None or parse_time(event["requestReceivedTimestamp"]) >= since:
+                yield event
+
+
+def main():
+    log, agent = sys.argv[1], sys.argv[2]
+    since = parse_time(sys.argv[3]) if len(sys.argv) > 3 else None
+    writes = []
+    for event in events(log, since):
+        if agent not in event.get("userAgent", ""):
+            continue
+        ref = event.get("objectRef", {})
+        writes.append("%s %s %s %s/%s %s" % (
+            event["requestReceivedTimestamp"], event["verb"], ref.get("resource", ""),
+            ref.get("namespace", ""), ref.get("name", ""),
+            event.get("responseStatus", {}).get("code", "")))
     print(len(writes))
     for w in writes:
         print(w)
