@@ -154,7 +154,7 @@ PY
 # every write of that account), with a key under bulwark.dev/ that nothing reads. As the admin,
 # the same patches skip that policy: the difference is what self-defence costs.
 # BULWARK_SCALE_ADMIN_FLOOR=0 leaves the admin's floor out (at 50,000 pods each floor takes about
-# ten minutes here).
+# five minutes here).
 admin_floor=skipped
 if [ "${BULWARK_SCALE_ADMIN_FLOOR:-1}" != 0 ]; then
   read -r admin_floor _ < <(write_floor bench.bulwark.dev/floor) && [ -n "$admin_floor" ] || exit 1
