@@ -31,7 +31,8 @@ kubectl() { "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
 
 node_bin=$("$here/build.sh" node)
 kwok_bin=$("$here/build.sh" kwok)
-stages=$(cd "$here/tools/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/kwok |
+stages=$(cd "$here/tools/k8s" && GOMODCACHE=${BULWARK_CACHE:-$HOME/.cache/bulwark}/go/mod GOTOOLCHAIN=local \
+  GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/kwok |
   python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')/kustomize/stage
 mkdir -p "$dir/kwok"
 for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml \
@@ -44,7 +45,11 @@ start_bg 4-kube-scheduler "$node_bin/kube-scheduler" --kubeconfig "$dir/kubeconf
   --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port "$sched_port" \
   --kube-api-qps 1000 --kube-api-burst 2000
-wait_for 4-kube-scheduler curl -skf "https://127.0.0.1:$sched_port/healthz"
+scheduler_ready() {  # answered by this cluster's scheduler, not another's on a reused port
+  curl -skf "https://127.0.0.1:$sched_port/healthz" \
+    && owns_port "$(cat "$dir/pids/4-kube-scheduler.pid")" "$sched_port"
+}
+wait_for 4-kube-scheduler scheduler_ready
 start_bg 5-kwok "$kwok_bin/kwok" --kubeconfig "$dir/kubeconfig" --config "$dir/kwok/stages.yaml" \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --cidr 198.19.0.0/16 --node-ip 198.19.0.1 --server-address 127.0.0.1:0

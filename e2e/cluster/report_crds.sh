@@ -15,7 +15,7 @@ case "${1:-openreports}" in
     folder=example/prometheus-operator-crd ;;
   *) echo "usage: $0 [openreports|wgpolicy|prometheus-operator]" >&2; exit 2 ;;
 esac
-cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/go-modules
+cache=${BULWARK_CACHE:-$HOME/.cache/bulwark}/go/mod  # the Go module cache of e2e/cluster/build.sh
 command -v go >/dev/null || { echo "Go is needed to fetch the report CRDs" >&2; exit 2; }
 dir=$(cd /tmp && GOMODCACHE=$cache GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$module" |
   python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
