@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/paths.h"
+
 namespace bulwark::cli {
 namespace {
 
@@ -27,8 +29,9 @@ Run run_binary(const std::string& args, const std::string& input = "") {
   fs::create_directories(dir);
   const auto in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
   std::ofstream(in) << input;
-  const std::string cmd = std::string("cd ") + BULWARK_SOURCE_DIR + " && " + BULWARK_BINARY + " " +
-                          args + " <" + in.string() + " >" + out.string() + " 2>" + err.string();
+  const std::string cmd = std::string("cd ") + test::source_dir() + " && " +
+                          test::bulwark_binary() + " " + args + " <" + in.string() + " >" +
+                          out.string() + " 2>" + err.string();
   Run r;
   const int raw = std::system(cmd.c_str());
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/paths.h"
+
 namespace bulwark::config {
 namespace {
 
@@ -33,7 +35,7 @@ std::vector<std::string> keys(const ConfigLoad& l) {
 }
 
 TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
-  auto l = load_operator_config(std::string(BULWARK_SOURCE_DIR) + "/config/bulwark.yaml");
+  auto l = load_operator_config(std::string(test::source_dir()) + "/config/bulwark.yaml");
   ASSERT_TRUE(l.ok()) << l.errors[0].key << ": " << l.errors[0].message;
   const OperatorConfig d;
   const auto& c = l.config;

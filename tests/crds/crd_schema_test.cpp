@@ -6,6 +6,7 @@
 #include "crds/control_ids.h"
 #include "crds/security_policy.h"
 #include "operator/document/reader.h"
+#include "tests/support/paths.h"
 
 namespace bulwark::crds {
 namespace {
@@ -15,7 +16,7 @@ using document::Value;
 class CrdSchema : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ifstream in(std::string(BULWARK_SOURCE_DIR) + "/crds/securitypolicy.yaml");
+    std::ifstream in(std::string(test::source_dir()) + "/crds/securitypolicy.yaml");
     ASSERT_TRUE(document::make_yaml_reader(in)->next(crd_));
     const Value& version = crd_.find({"spec", "versions"})->items[0];
     spec_ = version.find({"schema", "openAPIV3Schema", "properties", "spec", "properties"});

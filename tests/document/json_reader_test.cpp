@@ -11,6 +11,7 @@
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 #include "tests/fuzz/cpprest_json_oracle.h"
+#include "tests/support/paths.h"
 
 namespace bulwark::document {
 namespace {
@@ -127,7 +128,7 @@ TEST(JsonReader, ReadsWhatTheReaderBeforeItRead) {
       R"("image":"i","securityContext":{"runAsUser":0,"privileged":true}}],)"
       R"("terminationGracePeriodSeconds":30,"x":[-0,1.25,1e-7,123456789012]}})"};
   for (const char* dir : {"json_reader", "admission_review"}) {
-    const auto corpus = std::filesystem::path(BULWARK_SOURCE_DIR) / "tests/fuzz/corpus" / dir;
+    const auto corpus = std::filesystem::path(test::source_dir()) / "tests/fuzz/corpus" / dir;
     for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
       std::ifstream in(entry.path(), std::ios::binary);
       texts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -10,13 +10,14 @@
 
 #include "operator/document/reader.h"
 #include "operator/posture/engine.h"
+#include "tests/support/paths.h"
 
 namespace bulwark::runtime {
 namespace {
 
 std::vector<document::Value> read_samples() {
   std::vector<document::Value> docs;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(BULWARK_SOURCE_DIR) +
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(test::source_dir()) +
                                                                "/deploy/samples/workloads")) {
     std::ifstream in(entry.path());
     const bool json = entry.path().extension() == ".json";
