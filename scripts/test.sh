@@ -1,27 +1,50 @@
 #!/usr/bin/env bash
-# Quick start, second command: set up, build, and run every test: unit tests, the control-plane
-# end-to-end tests against a real kube-apiserver, then the unit tests again under
-# AddressSanitizer and UndefinedBehaviorSanitizer, then a Release (-O3) build of everything, with
-# warnings as errors, so optimiser-only warnings are caught here and not by packagers, then each
-# libFuzzer target for 30 seconds.
+# Quick start, second command, and what CI runs (.ci/run): set up, build, and run every test. The
+# release build (-O3, warnings as errors) runs the unit and deploy tests, the end-to-end tests
+# against real kube-apiservers (three at a time: they mostly wait), the fault suite and the real
+# node's tests (each alone: their bounds are about timing); then the unit tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer; then each libFuzzer target for 30 seconds.
+# At its end, and when a stage fails, it prints each stage's wall time, the slowest ten tests and
+# the counts that show no test was dropped (scripts/test_summary.py; docs/development.md has the
+# budget). BULWARK_E2E_JOBS sets how many end-to-end tests run at once (default 3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/setup.sh
+record=$(mktemp -d /tmp/bulwark-test.XXXXXX)
+# shellcheck source=stages.sh
+. scripts/stages.sh
+finish() {
+  local status=$?
+  stages_summary || status=1
+  rm -rf "$record"
+  exit "$status"
+}
+trap finish EXIT
+
+stage "packages" scripts/setup.sh
 command -v go >/dev/null || { echo "Go 1.26 or newer is needed to build the test control plane" >&2; exit 2; }
+stage "go: control plane" e2e/cluster/build.sh >/dev/null
+stage "go: real node" e2e/cluster/build.sh node >/dev/null  # kubelet, kube-scheduler, kube-proxy, kube-router
+stage "go: helm" e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for the chart's tests
+stage "go: kwok" e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster)
+build=$(stage "c++: release" scripts/build.sh release)
 
-build=$(scripts/build.sh release)
-e2e/cluster/build.sh >/dev/null  # the pinned control plane; cached after the first build
-e2e/cluster/build.sh node >/dev/null  # kubelet, kube-scheduler, kube-router for the real node
-e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for the chart's tests
-e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster, the scale benchmark)
-ctest --test-dir "$build" --output-on-failure --no-tests=error
+# ctest_stage NAME BUILD ARGS...: one ctest run, its results kept as $record/NAME.xml.
+ctest_stage() {
+  local name=$1 dir=$2
+  shift 2
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error --output-junit "$record/$name.xml" "$@"
+}
+ctest --test-dir "$build" -N >"$record/listed.txt"
+stage "tests: unit" ctest_stage unit "$build" -L '^unit$' -j "$(nproc)"
+stage "tests: deploy" ctest_stage deploy "$build" -L '^deploy$'
+stage "tests: e2e" ctest_stage e2e "$build" -L '^e2e$' -LE '^(faults|real_node)$' -j "${BULWARK_E2E_JOBS:-3}"
+stage "tests: faults" ctest_stage faults "$build" -L '^faults$'
+stage "tests: real node" ctest_stage real_node "$build" -L '^real_node$'
 
-asan=$(scripts/build.sh asan)
+asan=$(stage "c++: asan" scripts/build.sh asan)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
-  ctest --test-dir "$asan" --output-on-failure --no-tests=error -L unit
+  stage "tests: asan unit" ctest_stage asan "$asan" -L '^unit$' -j "$(nproc)"
 
-scripts/build.sh optimized >/dev/null
-
-scripts/fuzz.sh 30
+BULWARK_FUZZ_COUNT=$record/fuzz.txt stage "fuzz: build and run" scripts/fuzz.sh 30

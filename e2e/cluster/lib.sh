@@ -57,6 +57,16 @@ ours() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$exe"
 }
 
+# owns_port PID PORT [RUNNER...]: PID holds the TCP listener on PORT (RUNNER, such as nsenter, runs
+# ss where the process is). Tests run side by side, each with its own cluster: a port free_port
+# chose may be taken by another cluster's component before ours binds it, and a probe of the port
+# alone would then take that other component for ours.
+owns_port() {
+  local pid=$1 port=$2
+  shift 2
+  "$@" ss -ltnpH "sport = :$port" 2>/dev/null | grep -q "pid=$pid,"
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

@@ -116,7 +116,13 @@ ports="$APISERVER_PORT $ETCD_PORT $KCM_PORT"
 still=""
 for pid in $pids; do alive "$pid" && still+=" $pid"; done
 listening=""
-for port in $ports; do ss -ltn "sport = :$port" | grep -q LISTEN && listening+=" $port"; done
+# A listener on one of the ports counts only if it is this cluster's (its command line names the
+# cluster's folder): other tests' clusters run beside this one and may reuse a freed port.
+for port in $ports; do
+  for pid in $(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir" && listening+=" $port"
+  done
+done
 [ -z "$still$listening" ] && [ ! -d "$dir" ] && ok "down.sh leaves no process, port or state" \
   || fail "down.sh leaves no process, port or state (pids:$still ports:$listening)"
 

@@ -95,12 +95,15 @@ start() {
   echo "$bin_path" >"$dir/pids/$name.exe"
 }
 
-# wait_ready NAME URL [curl args]: poll until URL answers 200, or fail with the log's tail.
+# wait_ready NAME URL [curl args]: poll until URL answers 200 from the process NAME started (not
+# another cluster's that took the port: owns_port), or fail with the log's tail.
 wait_ready() {
   local name=$1 url=$2; shift 2
-  local deadline=$(( $(date +%s) + timeout ))
+  local deadline=$(( $(date +%s) + timeout )) port=${url##*:}
+  port=${port%%/*}
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    if "${run_in[@]}" curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1; then return 0; fi
+    if "${run_in[@]}" curl -sf --max-time 2 "$@" "$url" >/dev/null 2>&1 \
+       && owns_port "$(cat "$dir/pids/$name.pid")" "$port" "${run_in[@]}"; then return 0; fi
     # alive, not ours: see wait_for in lib.sh.
     if ! alive "$(cat "$dir/pids/$name.pid")"; then
       echo "$name exited before becoming ready; last lines of $dir/logs/$name.log:" >&2

@@ -1,0 +1,19 @@
+# Stage timing for scripts/test.sh (sourced): `stage NAME COMMAND...` runs COMMAND and records its
+# wall time and exit status under NAME; `stages_summary` prints them as a table with the slowest
+# tests and the counts (scripts/test_summary.py). test.sh calls it on exit, so a failed run prints
+# the table up to the stage that failed.
+#   needs: $record, a folder for this run's records (stages.tsv, the ctest JUnit files)
+
+stage() {
+  local name=$1 start status=0
+  shift
+  start=$(date +%s)
+  echo "=== $name" >&2
+  "$@" || status=$?
+  printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$status" >>"$record/stages.tsv"
+  return "$status"
+}
+
+stages_summary() {
+  python3 "$(dirname "${BASH_SOURCE[0]}")/test_summary.py" "$record" >&2 || true
+}
