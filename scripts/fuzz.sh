@@ -7,13 +7,17 @@
 # once, each with a whole core and its full time. The last line counts the targets that ran (also
 # written to the file BULWARK_FUZZ_COUNT names, for scripts/test.sh's summary).
 #   usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
+#          scripts/fuzz.sh --build-only            (builds the targets, runs none)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+build_only=0
+if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 seconds=${1:-30}
 jobs=${BULWARK_FUZZ_JOBS:-$(nproc)}
 artifacts=${BULWARK_BUILD_ROOT:-$HOME/.cache/bulwark}/fuzz-artifacts
 targets=(yaml_reader json_reader security_policy operator_config watch_decoder admission_review rbac)
 build=$("$root/scripts/build.sh" fuzz "${targets[@]/#/fuzz_}")
+if [ "$build_only" = 1 ]; then exit 0; fi
 mkdir -p "$artifacts"
 logs=$(mktemp -d /tmp/bulwark-fuzz.XXXXXX)
 trap 'rm -rf "$logs"' EXIT

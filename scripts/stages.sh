@@ -10,8 +10,20 @@ stage() {
   start=$(date +%s)
   echo "=== $name" >&2
   "$@" || status=$?
-  printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$status" >>"$record/stages.tsv"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$status" "${stage_kind:-}" \
+    >>"$record/stages.tsv"
   return "$status"
+}
+
+# stage_beside NAME COMMAND...: a stage that runs beside the others (in a background job); the
+# table shows it apart, since its time overlaps theirs.
+stage_beside() { stage_kind=beside stage "$@"; }
+
+# kill_tree PID: stops PID and every process below it (a background job left by a failed run).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null || true
 }
 
 stages_summary() {

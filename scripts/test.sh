@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, second command, and what CI runs (.ci/run): set up, build, and run every test. The
 # release build (-O3, warnings as errors) runs the unit and deploy tests, the end-to-end tests
-# against real kube-apiservers (three at a time: they mostly wait), the fault suite and the real
-# node's tests (each alone: their bounds are about timing); then the unit tests again under
+# against real kube-apiservers (three at a time: they mostly wait; those with bounds in time alone),
+# the fault suite and the real node's tests (one at a time); then the unit tests again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; then each libFuzzer target for 30 seconds.
 # At its end, and when a stage fails, it prints each stage's wall time, the slowest ten tests and
 # the counts that show no test was dropped (scripts/test_summary.py; docs/development.md has the
@@ -13,8 +13,11 @@ cd "$root"
 record=$(mktemp -d /tmp/bulwark-test.XXXXXX)
 # shellcheck source=stages.sh
 . scripts/stages.sh
+date +%s >"$record/start"
+beside=""
 finish() {
   local status=$?
+  if [ -n "$beside" ]; then kill_tree "$beside"; fi
   stages_summary || status=1
   rm -rf "$record"
   exit "$status"
@@ -38,13 +41,26 @@ ctest_stage() {
 ctest --test-dir "$build" -N >"$record/listed.txt"
 stage "tests: unit" ctest_stage unit "$build" -L '^unit$' -j "$(nproc)"
 stage "tests: deploy" ctest_stage deploy "$build" -L '^deploy$'
-stage "tests: e2e" ctest_stage e2e "$build" -L '^e2e$' -LE '^(faults|real_node)$' -j "${BULWARK_E2E_JOBS:-3}"
+stage "tests: e2e" ctest_stage e2e "$build" -L '^e2e$' -LE '^(timing|faults|real_node)$' -j "${BULWARK_E2E_JOBS:-3}"
+
+# The sanitizer and fuzz builds compile beside the timing-bound, fault and real node tests at idle
+# priority (SCHED_IDLE: only the CPU time those tests leave, and they mostly wait). Only compiling
+# goes there, nothing with a bound in time; the sanitizer tests and the fuzzers run after them.
+(
+  chrt --idle -p 0 "$BASHPID" >/dev/null
+  stage_beside "c++: asan" scripts/build.sh asan >/dev/null
+  stage_beside "c++: fuzz" scripts/fuzz.sh --build-only
+) >"$record/beside.log" 2>&1 &
+beside=$!
+stage "tests: e2e timing" ctest_stage e2e_timing "$build" -L '^timing$'
 stage "tests: faults" ctest_stage faults "$build" -L '^faults$'
 stage "tests: real node" ctest_stage real_node "$build" -L '^real_node$'
+stage "c++: waiting for asan and fuzz" wait "$beside" || { tail -n 80 "$record/beside.log" >&2; exit 1; }
+beside=""
 
-asan=$(stage "c++: asan" scripts/build.sh asan)
+asan=$(scripts/build.sh asan 2>/dev/null)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   stage "tests: asan unit" ctest_stage asan "$asan" -L '^unit$' -j "$(nproc)"
 
-BULWARK_FUZZ_COUNT=$record/fuzz.txt stage "fuzz: build and run" scripts/fuzz.sh 30
+BULWARK_FUZZ_COUNT=$record/fuzz.txt stage "fuzz" scripts/fuzz.sh 30

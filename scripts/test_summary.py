@@ -4,13 +4,15 @@ the counts that show nothing was dropped (tests run per ctest stage against the 
 build lists, ASan unit tests against the release run's, fuzz targets).
 
 usage: test_summary.py RECORD_DIR
-RECORD_DIR holds stages.tsv (name, seconds, exit status; one line a stage), NAME.xml (ctest's JUnit
+RECORD_DIR holds start (the run's start, in seconds since the epoch), stages.tsv (name, seconds,
+exit status and, for a stage run beside the others, "beside"; one line a stage), NAME.xml (ctest's JUnit
 output of each test stage), listed.txt (`ctest -N` of the release build) and fuzz.txt (the fuzz
 script's last line).
 """
 import os
 import re
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 
@@ -23,7 +25,8 @@ def read_stages(record):
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    return [(row + [""] * 4)[:4] for row in rows]
 
 
 def read_junit(record):
@@ -48,14 +51,18 @@ def read_junit(record):
     return runs
 
 
-def print_stages(stages):
+def print_stages(record, stages):
     print("\nStages (wall time):")
-    total = 0
-    for name, seconds, status in stages:
-        total += int(seconds)
+    for name, seconds, status, kind in stages:
         mark = "" if status == "0" else "   FAILED (exit %s)" % status
-        print("  %-34s %7s%s" % (name, minutes(int(seconds)), mark))
-    print("  %-34s %7s" % ("total", minutes(total)))
+        if kind == "beside":
+            name = "  " + name + " (beside the tests)"
+        print("  %-42s %7s%s" % (name, minutes(int(seconds)), mark))
+    start = os.path.join(record, "start")
+    if os.path.exists(start):
+        with open(start) as f:
+            wall = int(time.time()) - int(f.read().strip())
+        print("  %-42s %7s" % ("whole run", minutes(wall)))
 
 
 def print_slowest(runs):
@@ -76,8 +83,9 @@ def listed_count(record):
     return int(match.group(1)) if match else None
 
 
-def print_counts(record, runs):
-    """Prints the counts; returns False when a count shows a test dropped."""
+def print_counts(record, runs, complete):
+    """Prints the counts; returns False when a count shows a test dropped. A run that stopped at a
+    failed stage has partial counts, which are printed and not judged."""
     ok = True
     release = {k: v for k, v in runs.items() if k != "asan"}
     ran = sum(len(v) for v in release.values())
@@ -86,7 +94,9 @@ def print_counts(record, runs):
     print("\nCounts:")
     if release:
         print("  ctest (release build): %d run (%s) of %s listed" % (ran, parts, listed))
-        if listed is not None and ran != listed:
+        if not complete:
+            print("  (partial: the run stopped at a failed stage)")
+        elif listed is not None and ran != listed:
             print("  DROPPED: the stages ran %d tests of the %d the build lists" % (ran, listed))
             ok = False
     for stage, tests in runs.items():
@@ -97,7 +107,7 @@ def print_counts(record, runs):
         unit = len(runs.get("unit", []))
         asan = len(runs["asan"])
         print("  ASan unit tests: %d run (release build: %d)" % (asan, unit))
-        if asan != unit:
+        if complete and asan != unit:
             print("  DROPPED: ASan ran %d unit tests, the release build %d" % (asan, unit))
             ok = False
     fuzz = os.path.join(record, "fuzz.txt")
@@ -111,9 +121,10 @@ def main():
     record = sys.argv[1]
     stages = read_stages(record)
     runs = read_junit(record)
-    print_stages(stages)
+    print_stages(record, stages)
     print_slowest(runs)
-    return 0 if print_counts(record, runs) else 1
+    complete = bool(stages) and all(status == "0" for _, _, status, _ in stages)
+    return 0 if print_counts(record, runs, complete) else 1
 
 
 if __name__ == "__main__":

@@ -86,7 +86,8 @@ during=$(open_files)
   || fail "the flood holds $during files ($before before; 64 or so expected)"
 back() { [ "$(open_files)" -le $((before + 2)) ]; }
 eventually 30 back && ok "the half-sent requests are cut off at the request timeout" \
-  || fail "still $(open_files) files open ($before before)"
+  || { fail "still $(open_files) files open ($before before)"; ls -l "/proc/$pid/fd" >&2
+       ss -tanp | grep "pid=$pid," >&2; }
 kill "$flooder"; wait "$flooder" 2>/dev/null
 stop_operator "$pid"
 
