@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, second command, and what CI runs (.ci/run): set up, build, and run every test. The
 # release build (-O3, warnings as errors) runs the unit and deploy tests, the end-to-end tests
-# against real kube-apiservers (three at a time: they mostly wait; those with bounds in time alone),
-# the fault suite and the real node's tests (one at a time); then the unit tests again under
+# against real kube-apiservers (those with bounds in time one at a time, the others three at a time
+# beside them at idle priority), the fault suite and the real node's tests (one at a time); then the unit tests again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; then each libFuzzer target for 30 seconds.
 # At its end, and when a stage fails, it prints each stage's wall time, the slowest ten tests and
 # the counts that show no test was dropped (scripts/test_summary.py; docs/development.md has the
@@ -14,10 +14,10 @@ record=$(mktemp -d /tmp/bulwark-test.XXXXXX)
 # shellcheck source=stages.sh
 . scripts/stages.sh
 date +%s >"$record/start"
-beside=""
+job=""
 finish() {
   local status=$?
-  if [ -n "$beside" ]; then kill_tree "$beside"; fi
+  if [ -n "$job" ]; then kill_tree "$job"; fi
   stages_summary || status=1
   rm -rf "$record"
   exit "$status"
@@ -32,6 +32,27 @@ stage "go: helm" e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for t
 stage "go: kwok" e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster)
 build=$(stage "c++: release" scripts/build.sh release)
 
+# background LOG COMMAND...: COMMAND at idle priority in a job of its own, its output to LOG; one
+# job at a time, waited for by wait_background.
+background() {
+  local log=$1
+  shift
+  ( chrt --idle -p 0 "$BASHPID" >/dev/null; "$@" ) >"$log" 2>&1 &
+  job=$!
+}
+# wait_background LOG [print]: waits for the job; prints LOG when asked, or its end if it failed.
+wait_background() {
+  local status=0
+  wait "$job" || status=$?
+  job=""
+  if [ "${2:-}" = print ]; then cat "$1" >&2; elif [ "$status" != 0 ]; then tail -n 80 "$1" >&2; fi
+  return "$status"
+}
+build_beside() {
+  stage_beside "c++: asan" scripts/build.sh asan >/dev/null
+  stage_beside "c++: fuzz" scripts/fuzz.sh --build-only
+}
+
 # ctest_stage NAME BUILD ARGS...: one ctest run, its results kept as $record/NAME.xml.
 ctest_stage() {
   local name=$1 dir=$2
@@ -41,22 +62,22 @@ ctest_stage() {
 ctest --test-dir "$build" -N >"$record/listed.txt"
 stage "tests: unit" ctest_stage unit "$build" -L '^unit$' -j "$(nproc)"
 stage "tests: deploy" ctest_stage deploy "$build" -L '^deploy$'
-stage "tests: e2e" ctest_stage e2e "$build" -L '^e2e$' -LE '^(timing|faults|real_node)$' -j "${BULWARK_E2E_JOBS:-3}"
 
-# The sanitizer and fuzz builds compile beside the timing-bound, fault and real node tests at idle
-# priority (SCHED_IDLE: only the CPU time those tests leave, and they mostly wait). Only compiling
-# goes there, nothing with a bound in time; the sanitizer tests and the fuzzers run after them.
-(
-  chrt --idle -p 0 "$BASHPID" >/dev/null
-  stage_beside "c++: asan" scripts/build.sh asan >/dev/null
-  stage_beside "c++: fuzz" scripts/fuzz.sh --build-only
-) >"$record/beside.log" 2>&1 &
-beside=$!
+# The end-to-end tests bounded in time (label timing) run one at a time, as the only work at normal
+# priority. Beside them, the other end-to-end tests run three at a time at idle priority
+# (SCHED_IDLE: only the CPU the timing tests leave, and those mostly wait: 2:40 of CPU in 6:24
+# here), and whatever of them is left runs alone after. The fault suite starts only then.
+background "$record/e2e.log" stage_beside "tests: e2e" ctest_stage e2e "$build" -L '^e2e$' \
+  -LE '^(timing|faults|real_node)$' -j "${BULWARK_E2E_JOBS:-3}"
 stage "tests: e2e timing" ctest_stage e2e_timing "$build" -L '^timing$'
+stage "tests: e2e (the rest of them)" wait_background "$record/e2e.log" print
+
+# The sanitizer and fuzz builds compile beside the fault and real node tests, also at idle
+# priority: nothing with a bound in time goes beside them but compiling.
+background "$record/builds.log" build_beside
 stage "tests: faults" ctest_stage faults "$build" -L '^faults$'
 stage "tests: real node" ctest_stage real_node "$build" -L '^real_node$'
-stage "c++: waiting for asan and fuzz" wait "$beside" || { tail -n 80 "$record/beside.log" >&2; exit 1; }
-beside=""
+stage "c++: asan and fuzz (the rest of them)" wait_background "$record/builds.log"
 
 asan=$(scripts/build.sh asan 2>/dev/null)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
