@@ -38,6 +38,7 @@ if command -v ccache >/dev/null; then
   export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
 fi
 # Configured every time (a second or so) so a cached folder picks up changed options.
-cmake -S "$slot/src" -B "$build" -G Ninja "${compilers[@]}" "${flags[@]}" -DBULWARK_WERROR=ON >/dev/null
+cmake -S "$slot/src" -B "$build" -G Ninja "${compilers[@]}" "${flags[@]}" -DBULWARK_WERROR=ON \
+  >/dev/null
 ninja -C "$build" "${@:2}" >&2
 echo "$build"

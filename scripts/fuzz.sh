@@ -51,7 +51,8 @@ for t in "${targets[@]}"; do
     status=1
   else
     ran=$((ran + 1))
-    echo "fuzz_$t: $(grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$logs/$t.log" | tr '\n' ' ')" >&2
+    stats=$(grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$logs/$t.log" | tr '\n' ' ')
+    echo "fuzz_$t: $stats" >&2
   fi
 done
 count="fuzz targets: ${#targets[@]} built, $ran ran clean for ${seconds}s each"

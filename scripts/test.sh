@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Quick start, second command, and what CI runs (.ci/run): set up, build, and run every test. The
 # release build (-O3, warnings as errors) runs the unit and deploy tests, the end-to-end tests
-# against real kube-apiservers (those with bounds in time one at a time, the others three at a time
-# beside them at idle priority), the fault suite and the real node's tests (one at a time); then the unit tests again under
-# AddressSanitizer and UndefinedBehaviorSanitizer; then each libFuzzer target for 30 seconds.
+# against real kube-apiservers (those with bounds in time one at a time, the others three at a
+# time beside them at idle priority), the fault suite and the real node's tests (one at a time);
+# then the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer; then each
+# libFuzzer target for 30 seconds.
 # At its end, and when a stage fails, it prints each stage's wall time, the slowest ten tests and
 # the counts that show no test was dropped (scripts/test_summary.py; docs/development.md has the
 # budget). BULWARK_E2E_JOBS sets how many end-to-end tests run at once (default 3).
@@ -27,28 +28,12 @@ trap finish EXIT
 stage "packages" scripts/setup.sh
 command -v go >/dev/null || { echo "Go 1.26 or newer is needed to build the test control plane" >&2; exit 2; }
 stage "go: control plane" e2e/cluster/build.sh >/dev/null
-stage "go: real node" e2e/cluster/build.sh node >/dev/null  # kubelet, kube-scheduler, kube-proxy, kube-router
+# The real node's kubelet, kube-scheduler, kube-proxy and kube-router
+stage "go: real node" e2e/cluster/build.sh node >/dev/null
 stage "go: helm" e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for the chart's tests
 stage "go: kwok" e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster)
 build=$(stage "c++: release" scripts/build.sh release)
 
-# background LOG COMMAND...: COMMAND at idle priority in a job of its own, its output to LOG; one
-# job at a time, waited for by wait_background.
-background() {
-  local log=$1
-  shift
-  ( chrt --idle -p 0 "$BASHPID" >/dev/null || echo "chrt: the job runs at normal priority" >&2
-    "$@" ) >"$log" 2>&1 &
-  job=$!
-}
-# wait_background LOG [print]: waits for the job; prints LOG when asked, or its end if it failed.
-wait_background() {
-  local status=0
-  wait "$job" || status=$?
-  job=""
-  if [ "${2:-}" = print ]; then cat "$1" >&2; elif [ "$status" != 0 ]; then tail -n 80 "$1" >&2; fi
-  return "$status"
-}
 build_beside() {
   stage_beside "c++: asan" scripts/build.sh asan >/dev/null
   stage_beside "c++: fuzz" scripts/fuzz.sh --build-only
@@ -58,7 +43,8 @@ build_beside() {
 ctest_stage() {
   local name=$1 dir=$2
   shift 2
-  ctest --test-dir "$dir" --output-on-failure --no-tests=error --output-junit "$record/$name.xml" "$@"
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error --output-junit "$record/$name.xml" \
+    "$@"
 }
 ctest --test-dir "$build" -N >"$record/listed.txt"
 stage "tests: unit" ctest_stage unit "$build" -L '^unit$' -j "$(nproc)"

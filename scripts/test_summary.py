@@ -5,9 +5,9 @@ build lists, ASan unit tests against the release run's, fuzz targets).
 
 usage: test_summary.py RECORD_DIR
 RECORD_DIR holds start (the run's start, in seconds since the epoch), stages.tsv (name, seconds,
-exit status and, for a stage run beside the others, "beside"; one line a stage), NAME.xml (ctest's JUnit
-output of each test stage), listed.txt (`ctest -N` of the release build) and fuzz.txt (the fuzz
-script's last line).
+exit status and, for a stage run beside the others, "beside"; one line a stage), NAME.xml
+(ctest's JUnit output of each test stage), listed.txt (`ctest -N` of the release build) and
+fuzz.txt (the fuzz script's last line).
 """
 import os
 import re
