@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "operator/kube/cluster_config.h"
@@ -170,6 +171,11 @@ class CpprestStream : public ResponseStream {
   std::atomic<bool> cancelled_{false};
 };
 
+// The request failed before it was written whole: the server cannot have acted on it.
+struct UnwrittenRequest : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class CpprestTransport : public HttpTransport {
  public:
   explicit CpprestTransport(const ClusterConfig& cfg)
@@ -188,14 +194,32 @@ class CpprestTransport : public HttpTransport {
   // the request's timeout (the client's own is 30 s), then cancels it, so a hung API server cannot
   // hold a renew or a write past its deadline.
   HttpResponse send(const HttpRequest& request) override {
-    HttpResponse response = send_once(request);
+    HttpResponse response = send_written_whole(request);
     if (response.status == 401 && exec_) {
       // The plugin's token was revoked or expired early: ask the plugin again, once, as
       // client-go does.
       exec_->invalidate();
-      response = send_once(request);
+      response = send_written_whole(request);
     }
     return response;
+  }
+
+  // cpprestsdk sends a request again by itself when a pooled keep-alive connection turns out to
+  // be closed while it waits for the answer, but not when the close shows while the request is
+  // still being written: after an API server restart, the peer's reset can arrive between the
+  // headers and the body (a CI run failed a create so). A request not written whole cannot have
+  // been acted on, so it is sent again on a fresh connection whatever its method, as Go's
+  // net/http does. Each attempt takes another pooled connection or a new one: the pool holds no
+  // more stale ones than requests that ran at once.
+  HttpResponse send_written_whole(const HttpRequest& request) {
+    constexpr int kAttempts = 8;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return send_once(request);
+      } catch (const UnwrittenRequest& e) {
+        if (attempt == kAttempts) throw TransportError(e.what());
+      }
+    }
   }
 
   HttpResponse send_once(const HttpRequest& request) {
@@ -233,6 +257,9 @@ class CpprestTransport : public HttpTransport {
     try {
       return answer.get();
     } catch (const http::http_exception& e) {
+      // cpprestsdk says which stage failed only in its message.
+      if (std::string_view(e.what()).starts_with("Failed to write request"))
+        throw UnwrittenRequest(e.what());
       throw TransportError(e.what());
     } catch (const pplx::task_canceled&) {
       throw TransportError("request cancelled");

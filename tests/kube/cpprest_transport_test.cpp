@@ -1,5 +1,6 @@
-// The cpprestsdk transport against a server on loopback that accepts and never answers: a request
-// fails at its deadline instead of hanging for the transport's own 30 s.
+// The cpprestsdk transport against servers on loopback: one that accepts and never answers (a
+// request fails at its deadline instead of hanging for the transport's own 30 s), and one that
+// closes each connection after one answer (a request on a stale pooled connection is sent again).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -101,6 +102,90 @@ TEST(CpprestTransport, ASilentStreamFailsAtItsIdleTimeout) {
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 300ms);
   EXPECT_LT(took, 5s);
+}
+
+// Answers the first request on each connection with a keep-alive 200 and then closes that
+// connection, as an API server that restarts between two requests does: the client's next request
+// on the pooled connection is written into a socket its peer has closed.
+class OneAnswerServer {
+ public:
+  OneAnswerServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 16);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    accepter_ = std::thread([this] {
+      for (;;) {
+        const int c = accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        answer_once(c);
+        close(c);
+        ++connections_;
+      }
+    });
+  }
+  ~OneAnswerServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    accepter_.join();
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  // Reads the request's headers and its Content-Length of body, then answers.
+  static void answer_once(int c) {
+    std::string in;
+    char buf[65536];
+    std::size_t want = std::string::npos;
+    while (want == std::string::npos || in.size() < want) {
+      const ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) return;
+      in.append(buf, static_cast<std::size_t>(n));
+      const auto end = in.find("\r\n\r\n");
+      if (want == std::string::npos && end != std::string::npos) {
+        std::string head = in.substr(0, end);
+        for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const auto at = head.find("content-length:");
+        const std::size_t body = at == std::string::npos ? 0 : std::stoul(head.substr(at + 15));
+        want = end + 4 + body;
+      }
+    }
+    static const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    if (write(c, kAnswer, sizeof kAnswer - 1) < 0) return;
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread accepter_;
+  std::atomic<int> connections_{0};
+};
+
+// The second request finds its pooled connection closed by the server. Its body is larger than
+// the socket's buffers, so the server's reset arrives while it is still being written: the
+// request never reached the server whole, and the transport sends it again on a new connection
+// instead of failing it (a write after an API server restart did, in CI).
+TEST(CpprestTransport, ARequestNotWrittenWholeIsSentAgainOnANewConnection) {
+  OneAnswerServer server;
+  ClusterConfig cfg;
+  cfg.server = "http://127.0.0.1:" + std::to_string(server.port());
+  auto transport = make_cpprest_transport(cfg);
+  HttpRequest request = request_to("/api/v1/namespaces/ns/configmaps");
+  request.timeout = 10s;
+  request.method = "POST";
+  request.body = "{}";
+  ASSERT_EQ(transport->send(request).status, 200);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.connections() < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  ASSERT_EQ(server.connections(), 1);  // the server has closed the first connection
+  request.body = "{\"data\":\"" + std::string(16 << 20, 'x') + "\"}";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(transport->send(request).status, 200) << i;
 }
 
 }  // namespace
