@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "operator/document/reader.h"
+#include "operator/server/source_limits.h"
 
 namespace bulwark::config {
 
@@ -135,10 +136,24 @@ class Reader {
   std::vector<ConfigError>& errors_;
 };
 
+// A list of addresses or CIDR ranges, each checked.
+void read_ranges(Reader& r, const Value& v, const std::string& key, std::vector<std::string>& out) {
+  if (!v.is_sequence()) return r.error(key, "must be a list of addresses or CIDR ranges");
+  out.clear();
+  for (const auto& item : v.items) {
+    try {
+      server::AddressRange{item.text};
+      out.push_back(item.text);
+    } catch (const std::invalid_argument& e) {
+      r.error(key, e.what());
+    }
+  }
+}
+
 void read_admission(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
   r.mapping(&v, full,
             {"enabled", "bindAddress", "url", "failurePolicy", "timeoutSeconds", "certDir",
-             "caValidity", "certificateValidity"},
+             "caValidity", "certificateValidity", "apiServerSources", "connectionsPerSource"},
             [&](const std::string& k, const Value& x, const std::string& f) {
               auto& a = c.admission;
               if (k == "enabled") r.boolean(x, f, a.enabled);
@@ -149,6 +164,8 @@ void read_admission(Reader& r, const Value& v, const std::string& full, Operator
               if (k == "certDir") r.str(x, f, a.cert_dir);
               if (k == "caValidity") r.duration(x, f, a.ca_validity);
               if (k == "certificateValidity") r.duration(x, f, a.certificate_validity);
+              if (k == "connectionsPerSource") r.integer(x, f, a.connections_per_source, 1, 1024);
+              if (k == "apiServerSources") read_ranges(r, x, f, a.api_server_sources);
             });
 }
 

@@ -47,6 +47,10 @@ struct OperatorConfig {
     std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: Bulwark's own CA, in a Secret
     std::chrono::seconds ca_validity{24 * 365 * 3600};
     std::chrono::seconds certificate_validity{24 * 90 * 3600};
+    // Addresses or CIDR ranges the API server calls from: connections from them have no cap of
+    // their own and a reserve no other client can take (docs/api.md, Admission under attack).
+    std::vector<std::string> api_server_sources;
+    int connections_per_source = 8;  // any other source address
   } admission;
   // Policy reports (docs/api.md, Reports): openreports (openreports.io/v1alpha1 Report), wgpolicy
   // (wgpolicyk8s.io/v1alpha2 PolicyReport) or off.

@@ -138,6 +138,12 @@ struct OperatorMetrics::Families {
                                .Help("Admission reviews by operation, kind and decision (allowed, "
                                      "warned, denied, error)")
                                .Register(r)),
+        connections_refused(prometheus::BuildCounter()
+                                .Name("bulwark_connections_refused_total")
+                                .Help("Connections closed unserved as they were accepted, by "
+                                      "server (admission, probes, metrics) and reason "
+                                      "(server_full, source_full)")
+                                .Register(r)),
         admission_duration(prometheus::BuildHistogram()
                                .Name("bulwark_admission_duration_seconds")
                                .Help("Time to answer one admission review")
@@ -188,6 +194,7 @@ struct OperatorMetrics::Families {
   Family<Gauge>& build_info;
   Family<Gauge>& policy_ready;
   Family<Counter>& admission_requests;
+  Family<Counter>& connections_refused;
   Histogram& admission_duration;
   Family<Gauge>& namespace_violations;
   Histogram& drift_repair_latency;
@@ -226,6 +233,11 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
     }
   }
   for (const auto& v : kVerbs) f_->api_duration.Add({{"verb", std::string(v)}}, kFastBuckets);
+  for (const char* server : {"admission", "probes", "metrics"}) {
+    for (const char* reason : {"server_full", "source_full"}) {
+      f_->connections_refused.Add({{"server", server}, {"reason", reason}});
+    }
+  }
 }
 
 OperatorMetrics::~OperatorMetrics() = default;
@@ -270,6 +282,11 @@ void OperatorMetrics::admission_review(std::string_view operation, std::string_v
             {"decision", std::string(decision)}})
       .Increment();
   f_->admission_duration.Observe(seconds(took));
+}
+
+void OperatorMetrics::connection_refused(std::string_view server, std::string_view reason) {
+  f_->connections_refused.Add({{"server", std::string(server)}, {"reason", std::string(reason)}})
+      .Increment();
 }
 
 void OperatorMetrics::watch_restarted(const std::string& resource, std::string_view reason) {

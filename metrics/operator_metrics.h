@@ -66,6 +66,9 @@ class OperatorMetrics {
   void admission_review(std::string_view operation, std::string_view kind,
                         std::string_view decision, Duration took);
   void remediation(std::string_view action, bool ok);
+  // A connection closed unserved: server admission, probes or metrics; reason server_full or
+  // source_full (server::Refusal).
+  void connection_refused(std::string_view server, std::string_view reason);
 
   // Detection latency: a watch event about workload `key` arrived (the first one since its last
   // verdict counts) ... and its verdict was written.

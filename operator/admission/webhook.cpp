@@ -20,6 +20,13 @@ namespace {
 
 // An AdmissionReview holds the object and its old version, each at most about 1.5 MiB in etcd.
 constexpr std::size_t kMaxReviewBytes = 6 * 1024 * 1024;
+// Connections to the webhook, all clients together. Any pod can connect, and each source
+// address keeps to connectionsPerSource (8): one node's 110 pods, each its own address, hold at
+// most 880, and the API server's calls still find room (its own 8, or, from apiServerSources,
+// a reserve of 128 no other client can take). An idle TLS connection costs about 10 KB here
+// (OpenSSL's buffers released), so all 1,024 about 10 MB.
+constexpr int kMaxConnections = 1024;
+constexpr int kApiServerReserve = 128;
 // How often the certificate's source is looked at for a rotation, at most (a tenth of the
 // certificate's life when that is shorter).
 constexpr auto kCertificatePoll = std::chrono::seconds(10);
@@ -163,6 +170,9 @@ bool Webhook::start() {
   server::ServerOptions o;
   o.max_body_bytes = kMaxReviewBytes;
   o.threads = 2;
+  o.connections = {kMaxConnections, options_.connections_per_source, options_.api_server_sources,
+                   options_.api_server_sources.empty() ? 0 : kApiServerReserve};
+  o.on_refused = options_.on_refused;
   try {
     o.tls = initial_certificate();
     server_ = server::make_http_server(o);

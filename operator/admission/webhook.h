@@ -35,6 +35,9 @@ struct WebhookOptions {
   std::chrono::seconds ca_validity = std::chrono::hours(24 * 365);
   std::chrono::seconds certificate_validity = std::chrono::hours(24 * 90);
   const reconcilers::RbacIndex* rbac = nullptr;  // null: spec.permissions not judged here
+  std::vector<std::string> api_server_sources;   // config admission.apiServerSources
+  int connections_per_source = 8;
+  std::function<void(server::Refusal)> on_refused;  // metrics: a connection closed unserved
 };
 
 // How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -374,6 +375,11 @@ class OperatorControllers {
     o.ca_validity = cfg.admission.ca_validity;
     o.certificate_validity = cfg.admission.certificate_validity;
     o.rbac = &rbac_;
+    o.api_server_sources = cfg.admission.api_server_sources;
+    o.connections_per_source = cfg.admission.connections_per_source;
+    o.on_refused = [&metrics](server::Refusal r) {
+      metrics.connection_refused("admission", server::to_string(r));
+    };
     const std::string service = "bulwark-webhook." + o.own_namespace + ".svc";
     o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
     webhook_ = std::make_unique<admission::Webhook>(
@@ -520,7 +526,24 @@ void observe(runtime::Manager& manager, kube::KubeClient& client,
     metrics.reconciled(name, took, result);
   };
   o.started = [&metrics] { metrics.set_leader(true); };
+  o.connection_refused = [&metrics](std::string_view server, server::Refusal r) {
+    metrics.connection_refused(server, server::to_string(r));
+  };
   manager.set_observers(std::move(o));
+}
+
+// The open-file soft limit raised to the hard one (often 1,024 against 1,048,576 in a container):
+// the servers' connection caps, 2,048 probe and 1,024 admission connections beside the watches,
+// are what bound descriptors, not a soft limit a flood would reach first.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const auto before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    logging::info("open files: soft limit raised from " + std::to_string(before) + " to " +
+                  std::to_string(limit.rlim_cur));
+  }
 }
 
 }  // namespace
@@ -538,6 +561,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   auto cfg = load_config(flags, err);
   if (!cfg) return 2;
   logging::setup(cfg->log.level, cfg->log.format);
+  raise_open_file_limit();
   // docs/api.md: Bulwark's own namespace is never acted on, whatever a policy selects: an
   // Enforce + ScaleToZero policy must not scale the operator itself to zero.
   const std::string own_namespace = operator_namespace(*cfg);

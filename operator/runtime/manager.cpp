@@ -219,11 +219,19 @@ bool Manager::synced() const {
 }
 
 // The probe and metrics servers are separate, each with its own connection limit, so a flood of
-// /metrics never takes the probes' descriptors.
+// /metrics never takes the probes' descriptors. The probes' cap is high and per source: the
+// kubelet probes from the node's address, one connection a probe, while pods elsewhere (one
+// node's 110 at 8 each: 880) cannot fill 2,048; an idle connection costs about 2 KB.
 bool Manager::start_servers() {
+  auto refused = [this](std::string_view server) {
+    return [this, server](server::Refusal r) {
+      if (observers_.connection_refused) observers_.connection_refused(server, r);
+    };
+  };
   if (options_.health_probe_bind_address != "0") {
     server::ServerOptions o;
-    o.max_connections = 16;
+    o.connections = {2048, 8, {}, 0};
+    o.on_refused = refused("probes");
     probes_ = server::make_http_server(o);
     probes_->handle("/healthz", [](const server::Request&) {
       return server::Reply{200, "text/plain", "ok\n"};
@@ -233,6 +241,8 @@ bool Manager::start_servers() {
   if (options_.metrics_bind_address != "0" && scrape_) {
     server::ServerOptions o;
     o.tls = options_.metrics_tls;
+    o.connections = {256, 16, {}, 0};
+    o.on_refused = refused("metrics");
     metrics_ = server::make_http_server(o);
     server::Handler scrape = [this](const server::Request&) {
       return server::Reply{200, "text/plain; version=0.0.4; charset=utf-8", scrape_()};

@@ -75,6 +75,8 @@ class Manager {
                        ReconcileResult result)>
         reconciled;
     std::function<void()> started;  // the controllers started (this replica leads)
+    // A connection to the probe or metrics server ("probes", "metrics") closed unserved.
+    std::function<void(std::string_view server, server::Refusal)> connection_refused;
   };
 
   Manager(kube::KubeClient& client, base::Clock& clock, Options options);

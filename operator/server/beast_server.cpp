@@ -29,7 +29,9 @@ struct Route {
   Handler handler;
 };
 struct Shared {
+  explicit Shared(ServerOptions o) : options(std::move(o)), limits(options.connections) {}
   ServerOptions options;
+  SourceLimits limits;
   std::map<std::string, Route> routes;  // written before start(), then read-only
   std::atomic<int> open{0};
 };
@@ -55,21 +57,36 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   // `tls` (null for plain HTTP) is the context the stream was made with, kept alive as long.
-  Session(Stream stream, Shared& shared, std::shared_ptr<asio::ssl::context> tls = nullptr)
-      : tls_(std::move(tls)), stream_(std::move(stream)), shared_(shared) {
+  // `source` has been counted open in shared.limits; the session closes it.
+  Session(Stream stream, Shared& shared, std::string source,
+          std::shared_ptr<asio::ssl::context> tls = nullptr)
+      : tls_(std::move(tls)),
+        stream_(std::move(stream)),
+        shared_(shared),
+        source_(std::move(source)) {
     ++shared_.open;
   }
-  ~Session() { --shared_.open; }
+  ~Session() {
+    shared_.limits.close(source_);
+    --shared_.open;
+  }
 
+  // The handshake and the first request's first byte share first_byte_timeout: one deadline,
+  // set here, that the handshake does not renew.
   void run() {
+    const auto started = std::chrono::steady_clock::now();
+    const auto first_byte = shared_.options.first_byte_timeout;
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      read_request(shared_.options.request_timeout);
+      read_request(first_byte);
     } else {
-      beast::get_lowest_layer(stream_).expires_after(shared_.options.request_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](error_code ec) {
-                                if (!ec) self->read_request(self->shared_.options.request_timeout);
-                              });
+      beast::get_lowest_layer(stream_).expires_after(first_byte);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this(),
+                                                               started, first_byte](error_code ec) {
+        if (ec) return;
+        const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        self->read_request(std::max(first_byte - spent, std::chrono::milliseconds(1)));
+      });
     }
   }
 
@@ -147,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<asio::ssl::context> tls_;
   Stream stream_;
   Shared& shared_;
+  const std::string source_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -164,9 +182,8 @@ std::pair<std::string, std::string> split_address(const std::string& address) {
 
 class BeastServer : public HttpServer {
  public:
-  explicit BeastServer(ServerOptions options) : acceptor_(asio::make_strand(io_)) {
-    shared_.options = std::move(options);
-  }
+  explicit BeastServer(ServerOptions options)
+      : shared_(std::move(options)), acceptor_(asio::make_strand(io_)) {}
   ~BeastServer() override { stop(); }
 
   void handle(const std::string& path, Handler handler, const std::string& method) override {
@@ -214,6 +231,9 @@ class BeastServer : public HttpServer {
     ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                      asio::ssl::context::no_tlsv1_1);
+    // An idle keep-alive connection then holds no read and write buffers (about 34 KB): the
+    // connection caps are sized with that (server/source_limits.h).
+    SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     ctx->use_certificate_chain(asio::buffer(tls.cert_pem));
     ctx->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
     return ctx;
@@ -228,9 +248,12 @@ class BeastServer : public HttpServer {
   }
 
   void serve(tcp::socket socket) {
-    if (shared_.open.load() >= shared_.options.max_connections) {
-      error_code ignored;
-      socket.close(ignored);
+    error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    std::string source = ec ? std::string("unknown") : peer.address().to_string();
+    if (const Refusal refused = shared_.limits.open(source); refused != Refusal::kNone) {
+      socket.close(ec);
+      if (shared_.options.on_refused) shared_.options.on_refused(refused);
       return;
     }
     std::shared_ptr<asio::ssl::context> tls;
@@ -241,10 +264,11 @@ class BeastServer : public HttpServer {
     if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
           beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared_,
-          tls)
+          std::move(source), tls)
           ->run();
     } else {
-      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_)
+      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_,
+                                                   std::move(source))
           ->run();
     }
   }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "operator/server/source_limits.h"
+
 namespace bulwark::server {
 
 // The project's one HTTP(S) server, for /healthz, /readyz and /metrics (and, next, admission).
@@ -37,10 +39,14 @@ struct TlsMaterial {
 };
 
 struct ServerOptions {
-  // Connections beyond this are closed as soon as they are accepted, so a flood costs a bounded
-  // number of file descriptors and the process's other servers keep theirs.
-  int max_connections = 64;
-  // From a request's first byte (or the connection's start) to the end of its headers and body.
+  // Connections beyond these caps (all together, and each source address's) are closed as soon
+  // as they are accepted, so a flood costs a bounded number of file descriptors, the process's
+  // other servers keep theirs, and one client cannot take every slot (server/source_limits.h).
+  SourceLimitOptions connections;
+  // From a connection's start to its TLS handshake done and its first request's first byte: a
+  // connection that sends nothing is closed this soon.
+  std::chrono::milliseconds first_byte_timeout{5'000};
+  // From a request's first byte to the end of its headers and body.
   std::chrono::milliseconds request_timeout{10'000};
   // How long a kept-alive connection may wait for its next request.
   std::chrono::milliseconds idle_timeout{60'000};
@@ -50,6 +56,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1024 * 1024;
   int threads = 1;
   std::optional<TlsMaterial> tls;  // HTTPS (TLS 1.2 or later) when set
+  // Told of each connection refused, from a server thread (metrics count them by reason).
+  std::function<void(Refusal)> on_refused;
 };
 
 class ServerError : public std::runtime_error {

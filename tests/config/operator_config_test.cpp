@@ -49,6 +49,8 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.admission.cert_dir, d.admission.cert_dir);
   EXPECT_EQ(c.admission.ca_validity, d.admission.ca_validity);
   EXPECT_EQ(c.admission.certificate_validity, d.admission.certificate_validity);
+  EXPECT_EQ(c.admission.api_server_sources, d.admission.api_server_sources);
+  EXPECT_EQ(c.admission.connections_per_source, d.admission.connections_per_source);
   EXPECT_EQ(c.metrics_cert_dir, d.metrics_cert_dir);
   EXPECT_EQ(c.health_probe_bind_address, d.health_probe_bind_address);
   EXPECT_EQ(c.leader_election.enabled, d.leader_election.enabled);
@@ -130,6 +132,23 @@ TEST(OperatorConfig, AdmissionIsCheckedKeyByKey) {
   EXPECT_EQ(keys(l), (std::vector<std::string>{"admission.failurePolicy",
                                                "admission.timeoutSeconds", "admission.certDirs",
                                                "admission.bindAddress", "admission.url"}));
+}
+
+TEST(OperatorConfig, ApiServerSourcesAreAddressRanges) {
+  auto good = load_operator_config(
+      Written("admission: {apiServerSources: [198.18.0.1, 198.18.0.0/24, 'fd00::/8'], "
+              "connectionsPerSource: 16}\n"));
+  ASSERT_TRUE(good.ok()) << good.errors[0].message;
+  EXPECT_EQ(good.config.admission.api_server_sources,
+            (std::vector<std::string>{"198.18.0.1", "198.18.0.0/24", "fd00::/8"}));
+  EXPECT_EQ(good.config.admission.connections_per_source, 16);
+  auto bad = load_operator_config(Written(
+      "admission: {apiServerSources: [198.18.0.0/40, kube-apiserver], connectionsPerSource: 0}\n"));
+  EXPECT_EQ(keys(bad),
+            (std::vector<std::string>{"admission.apiServerSources", "admission.apiServerSources",
+                                      "admission.connectionsPerSource"}));
+  auto scalar = load_operator_config(Written("admission: {apiServerSources: 198.18.0.1}\n"));
+  EXPECT_EQ(keys(scalar), std::vector<std::string>{"admission.apiServerSources"});
 }
 
 TEST(OperatorConfig, ReportsFormatIsOneOfThree) {

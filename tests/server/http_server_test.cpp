@@ -9,18 +9,25 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace bulwark::server {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A client socket connected to 127.0.0.1:port; closed on destruction.
+// A client socket connected to 127.0.0.1:port from `source` (any 127.x address: each is a
+// client of its own to the server); closed on destruction.
 class Connection {
  public:
-  explicit Connection(int port) {
+  explicit Connection(int port, const char* source = "127.0.0.1") {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &from.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -105,7 +112,7 @@ TEST(HttpServer, KeepsAConnectionAliveForTheNextRequest) {
 
 TEST(HttpServer, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   ServerOptions o;
-  o.max_connections = 4;
+  o.connections.max_connections = 4;
   auto server = serving(o);
   std::vector<std::unique_ptr<Connection>> idle;
   for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<Connection>(server->port()));
@@ -135,13 +142,68 @@ TEST(HttpServer, ARequestThatNeverEndsItsHeadersIsCutOffAtTheRequestTimeout) {
   EXPECT_TRUE(eventually([&] { return server->open_connections() == 0; }));
 }
 
-TEST(HttpServer, AConnectionThatSendsNothingIsClosedAtTheRequestTimeout) {
+TEST(HttpServer, AConnectionThatSendsNothingIsClosedAtTheFirstByteTimeout) {
   ServerOptions o;
-  o.request_timeout = 300ms;
+  o.first_byte_timeout = 300ms;
   auto server = serving(o);
   Connection silent(server->port());
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(silent.read_all(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);  // not the 10 s request timeout
   EXPECT_TRUE(eventually([&] { return server->open_connections() == 0; }));
+}
+
+// One source's connections beyond its cap are closed at once and counted; another source still
+// gets in, and the capped one again once it has closed some.
+TEST(HttpServer, EachSourceKeepsToItsOwnCap) {
+  ServerOptions o;
+  o.connections = {64, 3, {}, 0};
+  std::vector<Refusal> refused;
+  std::mutex mu;
+  o.on_refused = [&](Refusal r) {
+    std::lock_guard lock(mu);
+    refused.push_back(r);
+  };
+  auto server = serving(o);
+  std::vector<std::unique_ptr<Connection>> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(std::make_unique<Connection>(server->port(), "127.0.0.2"));
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 3; }));
+  Connection fourth(server->port(), "127.0.0.2");
+  EXPECT_EQ(fourth.read_all(), "");  // closed unanswered
+  EXPECT_TRUE(eventually([&] {       // told after the close the client has seen
+    std::lock_guard lock(mu);
+    return refused == std::vector<Refusal>{Refusal::kSourceFull};
+  }));
+  Connection other(server->port(), "127.0.0.3");
+  other.send("GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(other.read_all().rfind("HTTP/1.1 200", 0), 0u);
+  held.pop_back();
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 2; }));
+  Connection again(server->port(), "127.0.0.2");
+  again.send("GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(again.read_all().rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// Untrusted sources together cannot take the reserve; a trusted source (the API server, for the
+// webhook) can, and has no cap of its own.
+TEST(HttpServer, TrustedSourcesKeepTheirReserve) {
+  ServerOptions o;
+  o.connections = {7, 2, {"127.0.0.1/32"}, 3};
+  auto server = serving(o);
+  std::vector<std::unique_ptr<Connection>> held;
+  for (const char* source : {"127.0.0.2", "127.0.0.3"}) {
+    for (int i = 0; i < 2; ++i)
+      held.push_back(std::make_unique<Connection>(server->port(), source));
+  }
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 4; }));
+  Connection untrusted(server->port(), "127.0.0.4");  // 4 + the reserve of 3 = 7
+  EXPECT_EQ(untrusted.read_all(), "");
+  for (int i = 0; i < 3; ++i)
+    held.push_back(std::make_unique<Connection>(server->port(), "127.0.0.1"));
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 7; }));  // beyond 2 each
+  Connection full(server->port(), "127.0.0.1");
+  EXPECT_EQ(full.read_all(), "");  // the total holds for everyone
 }
 
 TEST(HttpServer, AnIdleKeptAliveConnectionIsClosedAtTheIdleTimeout) {
