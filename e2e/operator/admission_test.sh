@@ -2,9 +2,9 @@
 # The validating webhook against a real control plane (run it through e2e/with_cluster.sh): the
 # API server calls the operator at https://127.0.0.1:PORT/validate through the shipped
 # ValidatingWebhookConfiguration, which the operator points at itself (admission.url). What a user
-# sees: a violating Deployment refused under Enforce + Deny with the message, warnings in Audit,
-# exempted and fixed workloads admitted, a violating Deployment still scalable, a privileged
-# ephemeral container refused; with the operator stopped, Ignore admits and Fail refuses;
+# sees: a violating Deployment refused under Enforce + Deny with the controls and fields (never the
+# policy), warnings in Audit, exempted and fixed workloads admitted, a violating Deployment still
+# scalable, a privileged ephemeral container refused; with the operator stopped, Ignore admits and Fail refuses;
 # malformed AdmissionReviews get a clear 400; and a certificate folder is served, trusted, and
 # reloaded when it rotates.
 #   usage: e2e/operator/admission_test.sh BULWARK_BINARY
@@ -75,14 +75,14 @@ in_force() { ! apply_deployment adm web true --dry-run=server && grep -q 'denied
 eventually 30 in_force || fail "the policy never took effect at admission: $(cat "$work/apply.out")"
 ! apply_deployment adm web true && grep -q 'denied the request' "$work/apply.out" \
   && ok "a violating Deployment is refused under Enforce + Deny" || fail "not refused: $(cat "$work/apply.out")"
-grep -q 'policy deny-team-a: privileged:' "$work/apply.out" &&
-  grep -q 'spec.template.spec.containers\[0\].securityContext.privileged' "$work/apply.out" \
-  && ok "the message names the policy, the control and the field" || fail "message: $(cat "$work/apply.out")"
+grep -q -- '- privileged (spec.template.spec.containers\[0\].securityContext.privileged)' "$work/apply.out" &&
+  ! grep -q 'deny-team-a' "$work/apply.out" \
+  && ok "the message names the control and the field, not the policy" || fail "message: $(cat "$work/apply.out")"
 ! $kubectl -n adm get deployment web >/dev/null 2>&1 && ok "and the Deployment does not exist" || fail "it exists"
 
-warned() { apply_deployment audit web true --dry-run=server && grep -q 'Warning: policy audit-team-b' "$work/apply.out"; }
+warned() { apply_deployment audit web true --dry-run=server && grep -q 'Warning: Bulwark: privileged' "$work/apply.out"; }
 eventually 30 warned || fail "the Audit policy never took effect at admission: $(cat "$work/apply.out")"
-apply_deployment audit web true && grep -q 'Warning: policy audit-team-b: privileged' "$work/apply.out" \
+apply_deployment audit web true && grep -q 'Warning: Bulwark: privileged (spec.template' "$work/apply.out" \
   && ok "in Audit it is admitted, and kubectl prints the warnings" || fail "audit: $(cat "$work/apply.out")"
 apply_deployment adm web false && ok "the fixed Deployment is admitted" || fail "fixed: $(cat "$work/apply.out")"
 apply_deployment adm vendor-agent true && ok "an exempted Deployment is admitted" \

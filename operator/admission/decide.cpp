@@ -46,10 +46,17 @@ bool denies(const crds::SecurityPolicySpec& spec) {
                    crds::EnforcementAction::kDeny) != spec.enforcement.actions.end();
 }
 
-// "privileged: container "c" must not set securityContext.privileged=true
-// (spec.template.spec.containers[0].securityContext.privileged)"
+// "privileged (spec.template.spec.containers[0].securityContext.privileged)": the control and
+// the field of the object posted, nothing more. Anyone who reaches the webhook can post a
+// made-up review, and the API server shows the answer to whoever made the request, who may not
+// read the policies; so no policy name, no binding chain and nothing of other objects. The
+// details are in the policy's status, Reports and Events, which RBAC guards.
 std::string line_of(const posture::Violation& v) {
-  return std::string(v.control) + ": " + v.message + (v.path.empty() ? "" : " (" + v.path + ")");
+  return std::string(v.control) + (v.path.empty() ? "" : " (" + v.path + ")");
+}
+
+void add_once(std::vector<std::string>& lines, std::string line) {
+  if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));
 }
 
 std::string describe(const Review& review) {
@@ -81,7 +88,7 @@ Decision decide(const Review& review, const Context& context) {
   const crds::Labels no_labels;
   const crds::Labels* labels =
       context.namespace_labels != nullptr ? context.namespace_labels : &no_labels;
-  std::vector<std::string> refusals;
+  std::vector<std::string> refusals, warned;
   // The rights of the account the object would run as, as they stand now.
   const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
   const auto permissions =
@@ -94,16 +101,17 @@ Decision decide(const Review& review, const Context& context) {
         p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get(), automount});
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);
-    for (const auto& v : verdict.violations) {
-      (refuse ? refusals : decision.warnings)
-          .push_back("policy " + p.policy.name + ": " + line_of(v));
-    }
+    for (const auto& v : verdict.violations) add_once(refuse ? refusals : warned, line_of(v));
   }
+  for (const auto& w : warned) decision.warnings.push_back("Bulwark: " + w);
   if (!refusals.empty()) {
     decision.outcome = Decision::Outcome::kDenied;
-    decision.message = "Bulwark refuses " + describe(review) + ", which violates:";
+    decision.message = "Bulwark refuses " + describe(review) +
+                       ", which a SecurityPolicy in Enforce with Deny forbids:";
     for (const auto& r : refusals) decision.message += "\n- " + r;
-    decision.message += "\nChange the fields named, or add an exemption to the policy.";
+    decision.message +=
+        "\nChange the fields named. The policy's status and Events say more, to those who may "
+        "read them.";
   } else if (!decision.warnings.empty()) {
     decision.outcome = Decision::Outcome::kWarned;
   }

@@ -32,8 +32,9 @@ struct Context {
 //   with every active policy that selects the object; anything else is allowed unjudged;
 // - an UPDATE that leaves the pod template (a pod's spec) alone is allowed unjudged, so scaling,
 //   labelling and Bulwark's own patches always pass;
-// - a violation under a policy in Enforce with Deny refuses the object, naming each control,
-//   field path and policy; any other violation admits it with warnings.
+// - a violation under a policy in Enforce with Deny refuses the object, naming each control and
+//   field path (never the policy, a binding or another object: see line_of); any other
+//   violation admits it with warnings in the same form.
 Decision decide(const Review& review, const Context& context);
 
 }  // namespace bulwark::admission
