@@ -21,12 +21,20 @@ std::string required(const Value& request, std::initializer_list<std::string_vie
   return text;
 }
 
+// The member `key` of a mapping, to move from; nullptr when absent.
+Value* member(Value& v, std::string_view key) {
+  for (auto& m : v.members) {
+    if (m.first == key) return &m.second;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-Review parse_review(const std::string& body) {
+Review parse_review(const std::string& body, const document::ReadLimits& limits) {
   Value root;
   try {
-    root = document::parse_json(body);
+    root = document::parse_json(body, limits);
   } catch (const document::ParseError& e) {
     throw BadReview(std::string("the body is not JSON: ") + e.what());
   }
@@ -38,7 +46,7 @@ Review parse_review(const std::string& body) {
                     (api_version.empty() ? std::string("(no apiVersion)") : api_version) + " " +
                     (kind.empty() ? std::string("(no kind)") : kind));
   }
-  const Value* request = root.find("request");
+  Value* request = member(root, "request");
   if (request == nullptr || !request->is_mapping()) {
     throw BadReview("the AdmissionReview has no request");
   }
@@ -50,8 +58,9 @@ Review parse_review(const std::string& body) {
   r.namespace_name = text_at(*request, {"namespace"});
   r.name = text_at(*request, {"name"});
   r.user = text_at(*request, {"userInfo", "username"});
-  if (const Value* o = request->find("object"); o != nullptr) r.object = *o;
-  if (const Value* o = request->find("oldObject"); o != nullptr) r.old_object = *o;
+  // Moved, never copied: the objects are most of the review's memory.
+  if (Value* o = member(*request, "object"); o != nullptr) r.object = std::move(*o);
+  if (Value* o = member(*request, "oldObject"); o != nullptr) r.old_object = std::move(*o);
   if ((r.operation == "CREATE" || r.operation == "UPDATE") && !r.object.is_mapping()) {
     throw BadReview("the AdmissionReview's " + r.operation + " request has no object");
   }

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "operator/document/reader.h"
 #include "operator/document/value.h"
 
 namespace bulwark::admission {
@@ -29,9 +30,10 @@ class BadReview : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses the body of a POST to /validate. Throws BadReview naming what is wrong: not JSON, not
-// admission.k8s.io/v1 AdmissionReview, no request, no uid, kind or operation.
-Review parse_review(const std::string& body);
+// Parses the body of a POST to /validate within `limits`. Throws BadReview naming what is wrong:
+// not JSON (or beyond the limits), not admission.k8s.io/v1 AdmissionReview, no request, no uid,
+// kind or operation.
+Review parse_review(const std::string& body, const document::ReadLimits& limits = {});
 
 // The answer to a review.
 struct Decision {

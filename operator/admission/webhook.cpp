@@ -18,8 +18,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// An AdmissionReview holds the object and its old version, each at most about 1.5 MiB in etcd.
-constexpr std::size_t kMaxReviewBytes = 6 * 1024 * 1024;
+// An AdmissionReview holds the object (up to the API server's 3 MiB request limit: admission runs
+// before etcd's 1.5 MiB) and, for an update, its old version: 6.5 MiB with the envelope.
+constexpr std::size_t kMaxReviewBytes = 6656 * 1024;
+// Bodies being received, all clients together, and each untrusted source's share (one review at
+// the limit); the API server's reserve when apiServerSources are set.
+constexpr std::size_t kBodyBytesInFlight = 48u << 20;
+constexpr std::size_t kBodyBytesPerSource = 8u << 20;
+constexpr std::size_t kApiServerBodyReserve = 16u << 20;
+// What a review's parsed tree may take (see handle()), and what a review is charged to the
+// memory budget for: the tree, and half of it again while a vector grows.
+constexpr std::size_t kParsedPerByte = 12;
+constexpr std::size_t kParsedBase = 1u << 20;
+constexpr std::size_t kReviewCostPerByte = 18;
+constexpr std::size_t kReviewCostBase = 2u << 20;
 // Connections to the webhook, all clients together. Any pod can connect, and each source
 // address keeps to connectionsPerSource (8): one node's 110 pods, each its own address, hold at
 // most 880, and the API server's calls still find room (its own 8, or, from apiServerSources,
@@ -65,20 +77,41 @@ Webhook::Webhook(WebhookOptions options, reconcilers::PolicySet& policies,
       synced_(std::move(synced)),
       client_(client),
       clock_(clock),
-      observer_(std::move(observer)) {}
+      observer_(std::move(observer)),
+      budget_(options_.review_memory_budget) {}
 
 Webhook::~Webhook() { stop(); }
 
+// A review's parsed tree may take at most kParsedPerByte times its body (real objects take 6 to
+// 11: 3,000 Deployments with their managedFields 9.1, a managedFields-like map 11.3; a dense
+// array of zeros would take 46); with the tree's growth (half of it, while a vector moves) and
+// the body itself, one review holds at most about 19 times its body, reserved from the budget
+// before parsing (docs/api.md, Admission under attack).
 server::Reply Webhook::handle(const server::Request& request) {
   const auto start = clock_.now();
+  const std::size_t body = request.body.size();
+  const std::size_t cost = kReviewCostPerByte * body + kReviewCostBase;
+  if (!budget_.take(cost)) {
+    // Unparsed, there is no uid to answer: 503, and the API server applies the failure policy.
+    logging::warn("admission: a review of " + std::to_string(body) +
+                  " bytes does not fit the memory budget now: shed");
+    if (observer_) observer_("", "", "error", clock_.now() - start);
+    return server::Reply{503, "text/plain", "busy: try again\n"};
+  }
   Review review;
   try {
-    review = parse_review(request.body);
+    document::ReadLimits limits;
+    limits.max_expanded_bytes = kParsedPerByte * body + kParsedBase;
+    review = parse_review(request.body, limits);
   } catch (const BadReview& e) {
+    budget_.give_back(cost);
     if (observer_) observer_("", "", "error", clock_.now() - start);
     return server::Reply{400, "text/plain", std::string(e.what()) + "\n"};
   }
-  return answer(review);
+  server::Reply reply = answer(review);
+  review = Review{};
+  budget_.give_back(cost);
+  return reply;
 }
 
 // The decision, or, when the webhook cannot judge (caches not synced, a failure), the answer
@@ -170,8 +203,14 @@ bool Webhook::start() {
   server::ServerOptions o;
   o.max_body_bytes = kMaxReviewBytes;
   o.threads = 2;
-  o.connections = {kMaxConnections, options_.connections_per_source, options_.api_server_sources,
-                   options_.api_server_sources.empty() ? 0 : kApiServerReserve};
+  const bool reserve = !options_.api_server_sources.empty();
+  o.connections = {kMaxConnections,
+                   options_.connections_per_source,
+                   options_.api_server_sources,
+                   reserve ? kApiServerReserve : 0,
+                   kBodyBytesInFlight,
+                   kBodyBytesPerSource,
+                   reserve ? kApiServerBodyReserve : 0};
   o.on_refused = options_.on_refused;
   try {
     o.tls = initial_certificate();

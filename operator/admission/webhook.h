@@ -11,6 +11,7 @@
 
 #include "operator/admission/certificate_keeper.h"
 #include "operator/admission/decide.h"
+#include "operator/base/byte_budget.h"
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
 #include "operator/runtime/cache_reader.h"
@@ -38,6 +39,9 @@ struct WebhookOptions {
   std::vector<std::string> api_server_sources;   // config admission.apiServerSources
   int connections_per_source = 8;
   std::function<void(server::Refusal)> on_refused;  // metrics: a connection closed unserved
+  // What reviews being judged may hold together: a review is charged 18 times its body plus
+  // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
+  std::size_t review_memory_budget = 128u << 20;
 };
 
 // How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".
@@ -81,6 +85,7 @@ class Webhook {
   kube::KubeClient& client_;
   base::Clock& clock_;
   ReviewObserver observer_;
+  base::ByteBudget budget_;   // reviews being judged
   std::string ca_pem_;        // what the configuration's caBundle should hold
   std::string loaded_stamp_;  // the certificate folder's stamp when last read ("" self-signed)
   std::unique_ptr<CertificateKeeper> keeper_;  // without cert_dir

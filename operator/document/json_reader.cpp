@@ -11,6 +11,7 @@
 // Numbers keep one text each: integers in decimal (int64, else uint64), others in shortest
 // round-trip form, and -0 as 0. tests/fuzz/json_reader_fuzzer.cpp holds it to cpprestsdk's
 // parser: never accepting what that refuses, and reading the same values.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -79,7 +80,8 @@ class JsonParser {
         ++i_;
         out.type = Value::Type::kScalar;
         out.quoted = true;
-        return string(out.text);
+        string(out.text);
+        return charge_string(out.text);
       case 't':
         return literal(out, "true");
       case 'f':
@@ -87,9 +89,39 @@ class JsonParser {
       case 'n':
         return literal(out, "null");
       default:
-        return number(out);
+        number(out);
+        return charge_string(out.text);
     }
   }
+
+  // What the tree allocates is counted as it is allocated, against max_expanded_bytes: a node
+  // costs sizeof(Value) (88 bytes) whatever its text, so a dense document ("[0,0,0...]", 2 bytes a
+  // node) would otherwise take 44 times its size before any node limit. A full vector doubles
+  // here, as the standard library would, and the whole new capacity is counted: the tree never
+  // holds more than the limit (the old buffer, half the new, lives only while it is moved).
+  template <class T>
+  void grow(std::vector<T>& v) {
+    if (v.size() < v.capacity()) return;
+    const std::size_t more = std::max<std::size_t>(v.capacity(), 1);
+    charge(more * sizeof(T));
+    v.reserve(v.capacity() + more);
+  }
+  void charge_string(const std::string& s) {
+    if (s.capacity() > kInlineChars) charge(s.capacity() + 1);
+  }
+  void charge(std::size_t bytes) {
+    allocated_ += bytes;
+    if (allocated_ > limits_.max_expanded_bytes) {
+      throw ParseError(
+          "document takes more than " + mebibytes(limits_.max_expanded_bytes) + " parsed", 0, 0);
+    }
+  }
+  static std::string mebibytes(std::size_t bytes) {
+    return bytes >= (1u << 20) ? std::to_string(bytes >> 20) + " MiB"
+                               : std::to_string(bytes) + " bytes";
+  }
+  // A std::string holds this many characters without allocating (libstdc++).
+  static constexpr std::size_t kInlineChars = 15;
 
   void check_depth(std::size_t depth) const {
     if (depth > limits_.max_depth) {
@@ -120,6 +152,8 @@ class JsonParser {
       Value member;
       value(member, depth);
       path_.pop_back();
+      charge_string(key);
+      grow(out.members);
       out.members.emplace_back(std::move(key), std::move(member));
       skip_space();
       if (peek() == ',') {
@@ -146,6 +180,7 @@ class JsonParser {
     path_.push_back({{}, 0, true});
     for (;;) {
       path_.back().index = out.items.size();
+      grow(out.items);
       out.items.emplace_back();
       value(out.items.back(), depth);
       skip_space();
@@ -399,6 +434,7 @@ class JsonParser {
   std::size_t i_ = 0;
   const ReadLimits& limits_;
   std::size_t nodes_ = 0;
+  std::size_t allocated_ = 0;  // bytes the tree holds, as charge() counts them
   std::vector<Step> path_;
 };
 

@@ -31,7 +31,8 @@ struct ReadLimits {
   std::size_t max_nodes_per_document = 2'000'000;
   std::size_t max_depth = 256;
   std::size_t max_document_bytes = 32u << 20;  // YAML: one document's text, and one line
-  // A document's parsed size: each node at sizeof(Value) plus its text and key.
+  // A document's parsed size: each node at sizeof(Value) plus its text and key (YAML), or what
+  // the tree allocates, vectors' spare capacity included (JSON).
   std::size_t max_expanded_bytes = 256u << 20;
   // What aliases may add to that: manifests rarely use them, and go-yaml (kubectl) refuses
   // "excessive aliasing" too. Keeps a 71 KB file of aliases near 16 MiB rather than 256.

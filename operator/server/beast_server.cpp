@@ -36,11 +36,12 @@ struct Shared {
   std::atomic<int> open{0};
 };
 
-Reply route(const Shared& shared, const http::request<http::string_body>& req) {
+// The body is moved into the Request, never copied: a review's body is megabytes.
+Reply route(const Shared& shared, http::request<http::string_body>&& req) {
   const std::string target(req.target());
   Request r{std::string(req.method_string()), target.substr(0, target.find('?')),
             std::string(req[http::field::authorization]),
-            std::string(req[http::field::content_type]), req.body()};
+            std::string(req[http::field::content_type]), std::move(req.body())};
   auto it = shared.routes.find(r.path);
   if (it == shared.routes.end()) return Reply{404, "text/plain", "not found\n"};
   if (it->second.method != r.method) return Reply{405, "text/plain", "method not allowed\n"};
@@ -67,6 +68,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     ++shared_.open;
   }
   ~Session() {
+    release_body();
     shared_.limits.close(source_);
     --shared_.open;
   }
@@ -104,40 +106,72 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                             });
   }
 
+  // The headers, then the body once its bytes fit the source's share (SourceLimits::reserve).
   void read_rest() {
     beast::get_lowest_layer(stream_).expires_after(shared_.options.request_timeout);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
     parser_->body_limit(shared_.options.max_body_bytes);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](error_code ec, std::size_t) {
-                       if (ec == http::error::header_limit) {
-                         return self->refuse(http::status::request_header_fields_too_large);
-                       }
-                       if (ec == http::error::body_limit) {
-                         return self->refuse(http::status::payload_too_large);
-                       }
-                       if (!ec) self->answer(self->parser_->release());
-                     });
+    http::async_read_header(
+        stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+          if (ec == http::error::header_limit) {
+            return self->refuse(http::status::request_header_fields_too_large,
+                                "request too large\n");
+          }
+          if (ec) return;
+          if (!self->reserve_body()) {
+            return self->refuse(http::status::service_unavailable, "busy: try again\n");
+          }
+          http::async_read(
+              self->stream_, self->buffer_, *self->parser_, [self](error_code ec, std::size_t) {
+                if (ec == http::error::body_limit) {
+                  return self->refuse(http::status::payload_too_large, "request too large\n");
+                }
+                if (!ec) self->answer(self->parser_->release());
+              });
+        });
   }
 
-  void answer(const http::request<http::string_body>& req) {
-    const Reply reply = route(shared_, req);
+  // Counts the body's bytes (its Content-Length, or the limit for a chunked one) until the
+  // handler has answered: the body and what the handler builds from it are held that long.
+  bool reserve_body() {
+    const auto length = parser_->content_length();
+    std::size_t bytes = length ? static_cast<std::size_t>(*length) : 0;
+    if (!length && parser_->chunked()) bytes = shared_.options.max_body_bytes;
+    if (bytes == 0 || bytes > shared_.options.max_body_bytes) return true;  // 413 follows
+    const Refusal refused = shared_.limits.reserve(source_, bytes);
+    if (refused != Refusal::kNone) {
+      if (shared_.options.on_refused) shared_.options.on_refused(refused);
+      return false;
+    }
+    reserved_ = bytes;
+    return true;
+  }
+  void release_body() {
+    if (reserved_ > 0) shared_.limits.release(source_, reserved_);
+    reserved_ = 0;
+  }
+
+  void answer(http::request<http::string_body>&& req) {
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    Reply reply = route(shared_, std::move(req));
+    release_body();
     response_ = {};
-    response_.version(req.version());
+    response_.version(version);
     response_.result(static_cast<http::status>(reply.status));
     response_.set(http::field::content_type, reply.content_type);
-    response_.body() = reply.body;
-    response_.keep_alive(req.keep_alive());
+    response_.body() = std::move(reply.body);
+    response_.keep_alive(keep_alive);
     response_.prepare_payload();
     write();
   }
 
-  void refuse(http::status status) {
+  void refuse(http::status status, const char* text) {
     response_ = {};
     response_.result(status);
     response_.set(http::field::content_type, "text/plain");
-    response_.body() = "request too large\n";
+    response_.body() = text;
     response_.keep_alive(false);
     response_.prepare_payload();
     write();
@@ -165,6 +199,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   Shared& shared_;
   const std::string source_;
+  std::size_t reserved_ = 0;  // body bytes counted in shared_.limits
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;

@@ -64,16 +64,24 @@ std::string_view to_string(Refusal r) {
       return "server_full";
     case Refusal::kSourceFull:
       return "source_full";
+    case Refusal::kMemory:
+      return "memory";
   }
   return "none";
 }
 
-SourceLimits::SourceLimits(SourceLimitOptions options) : options_(std::move(options)) {
-  for (const auto& text : options_.trusted) trusted_.emplace_back(text);
-  if (options_.reserved_connections < 0 ||
-      options_.reserved_connections > options_.max_connections) {
-    throw std::invalid_argument("the reserved connections exceed the server's maximum");
+SourceLimits::SourceLimits(SourceLimitOptions o) {
+  for (const auto& text : o.trusted) trusted_.emplace_back(text);
+  if (o.reserved_connections < 0 || o.reserved_connections > o.max_connections ||
+      o.max_connections_per_source < 0 || o.reserved_body_bytes > o.max_body_bytes) {
+    throw std::invalid_argument("a reserve exceeds its total, or a cap is negative");
   }
+  connections_.total = static_cast<std::size_t>(o.max_connections);
+  connections_.per_source = static_cast<std::size_t>(o.max_connections_per_source);
+  connections_.reserved = static_cast<std::size_t>(o.reserved_connections);
+  bytes_.total = o.max_body_bytes;
+  bytes_.per_source = o.max_body_bytes_per_source;
+  bytes_.reserved = o.reserved_body_bytes;
 }
 
 bool SourceLimits::trusted(std::string_view source) const {
@@ -81,42 +89,63 @@ bool SourceLimits::trusted(std::string_view source) const {
                      [&](const AddressRange& r) { return r.contains(source); });
 }
 
-// Trusted sources take any free slot; the others together leave the reserve free, and each
-// keeps to its own cap.
+// Trusted sources take anything free; the others together leave the reserve free, and each keeps
+// to its own cap. A total of 0 counts without refusing.
+Refusal SourceLimits::Share::take(const std::string& source, bool is_trusted, std::size_t n) {
+  const std::size_t held = untrusted + trusted;
+  if (total > 0 && held + n > total) return Refusal::kServerFull;
+  if (is_trusted) {
+    trusted += n;
+  } else {
+    const std::size_t reserve_left = reserved > trusted ? reserved - trusted : 0;
+    if (total > 0 && held + n + reserve_left > total) return Refusal::kServerFull;
+    const auto it = by_source.find(source);
+    const std::size_t mine = it == by_source.end() ? 0 : it->second;
+    if (per_source > 0 && mine + n > per_source) return Refusal::kSourceFull;
+    untrusted += n;
+  }
+  by_source[source] += n;
+  return Refusal::kNone;
+}
+
+void SourceLimits::Share::give_back(const std::string& source, bool is_trusted, std::size_t n) {
+  auto it = by_source.find(source);
+  if (it == by_source.end()) return;
+  it->second -= std::min(n, it->second);
+  if (it->second == 0) by_source.erase(it);
+  auto& held = is_trusted ? trusted : untrusted;
+  held -= std::min(n, held);
+}
+
 Refusal SourceLimits::open(const std::string& source) {
   const bool is_trusted = trusted(source);
   std::lock_guard lock(mu_);
-  const int total = untrusted_open_ + trusted_open_;
-  if (total >= options_.max_connections) return Refusal::kServerFull;
-  if (is_trusted) {
-    ++trusted_open_;
-  } else {
-    const int reserve_left = std::max(0, options_.reserved_connections - trusted_open_);
-    if (total + reserve_left >= options_.max_connections) return Refusal::kServerFull;
-    const auto it = by_source_.find(source);
-    const int mine = it == by_source_.end() ? 0 : it->second;
-    if (options_.max_connections_per_source > 0 && mine >= options_.max_connections_per_source) {
-      return Refusal::kSourceFull;
-    }
-    ++untrusted_open_;
-  }
-  ++by_source_[source];
-  return Refusal::kNone;
+  return connections_.take(source, is_trusted, 1);
 }
 
 void SourceLimits::close(const std::string& source) {
   const bool is_trusted = trusted(source);
   std::lock_guard lock(mu_);
-  auto it = by_source_.find(source);
-  if (it == by_source_.end()) return;
-  if (--it->second == 0) by_source_.erase(it);
-  --(is_trusted ? trusted_open_ : untrusted_open_);
+  connections_.give_back(source, is_trusted, 1);
+}
+
+Refusal SourceLimits::reserve(const std::string& source, std::size_t bytes) {
+  const bool is_trusted = trusted(source);
+  std::lock_guard lock(mu_);
+  const Refusal r = bytes_.take(source, is_trusted, bytes);
+  return r == Refusal::kNone ? r : Refusal::kMemory;
+}
+
+void SourceLimits::release(const std::string& source, std::size_t bytes) {
+  const bool is_trusted = trusted(source);
+  std::lock_guard lock(mu_);
+  bytes_.give_back(source, is_trusted, bytes);
 }
 
 int SourceLimits::open_from(const std::string& source) const {
   std::lock_guard lock(mu_);
-  const auto it = by_source_.find(source);
-  return it == by_source_.end() ? 0 : it->second;
+  const auto it = connections_.by_source.find(source);
+  return it == connections_.by_source.end() ? 0 : static_cast<int>(it->second);
 }
 
 }  // namespace bulwark::server

@@ -94,6 +94,42 @@ TEST_F(WebhookTest, UnsyncedCachesRefuseUnderFail) {
   EXPECT_EQ(decisions, std::vector<std::string>{"error"});
 }
 
+// The review of the attack that OOM-killed the operator: 4 MB whose object holds 1,990,000 zeros
+// (46 times its size once parsed). The tree stops at 12 times the body: a 400, and the API
+// server applies the failure policy.
+TEST_F(WebhookTest, ADenseReviewIsRefusedWithinTwelveTimesItsSize) {
+  std::string zeros = "0";
+  for (int i = 1; i < 1'990'000; ++i) zeros += ",0";
+  std::string body = kReview;
+  body.replace(body.find(R"("spec":{)"), 0, R"("x":[)" + zeros + "],");
+  auto w = webhook("Ignore");
+  server::Request r;
+  r.method = "POST";
+  r.body = body;
+  const auto reply = w->handle(r);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("parsed"), std::string::npos) << reply.body.substr(0, 200);
+  EXPECT_EQ(decisions, std::vector<std::string>{"error"});
+  EXPECT_EQ(post(*w, kReview).find({"response", "allowed"})->as_bool(), false);  // and goes on
+}
+
+// Reviews in flight share a memory budget: one that does not fit is shed with 503 (there is no
+// uid to answer without parsing), and counted.
+TEST_F(WebhookTest, AReviewBeyondTheMemoryBudgetIsShed) {
+  WebhookOptions o;
+  o.review_memory_budget = 2u << 20;  // less than one review's charge
+  Webhook w(
+      o, policy_set, namespaces, [] { return true; }, *client, clock,
+      [this](const std::string&, const std::string&, std::string_view decision,
+             base::Clock::Duration) { decisions.emplace_back(decision); });
+  server::Request r;
+  r.method = "POST";
+  r.body = kReview;
+  const auto reply = w.handle(r);
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(decisions, std::vector<std::string>{"error"});
+}
+
 TEST_F(WebhookTest, StartPatchesOnlyTheOneConfigurationByWebhookName) {
   WebhookOptions o;
   o.bind_address = "127.0.0.1:0";

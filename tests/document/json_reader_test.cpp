@@ -152,3 +152,52 @@ TEST(JsonReader, ReadsWhatTheReaderBeforeItRead) {
 
 }  // namespace
 }  // namespace bulwark::document
+
+namespace bulwark::document {
+namespace {
+
+std::string array_of(int n, const std::string& item) {
+  std::string out = "{\"a\":[";
+  for (int i = 0; i < n; ++i) out += (i > 0 ? "," : "") + item;
+  return out + "]}";
+}
+
+// What the tree allocates is counted as it is allocated: a dense document (2 bytes a node, 88
+// bytes a Value) stops at the limit instead of taking 46 times its size.
+TEST(JsonReader, WhatTheTreeAllocatesIsBoundedByMaxExpandedBytes) {
+  ReadLimits limits;
+  limits.max_expanded_bytes = 8u << 20;
+  const std::string zeros = array_of(1'000'000, "0");
+  try {
+    parse_json(zeros, limits);
+    FAIL() << "a 2 MB array of zeros was read within 8 MiB";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("takes more than 8 MiB parsed"), std::string::npos)
+        << e.what();
+  }
+  // Long strings count their bytes too.
+  EXPECT_THROW(parse_json(array_of(1000, "\"" + std::string(10'000, 'x') + "\""), limits),
+               ParseError);
+  // The same count of nodes fits a limit that covers their capacity.
+  limits.max_expanded_bytes = 2 * 88 * 1'000'000 + (1u << 20);
+  EXPECT_EQ(parse_json(zeros, limits).find("a")->items.size(), 1'000'000u);
+}
+
+// A Kubernetes object, managedFields and all, takes about 9 times its JSON: within 12.
+TEST(JsonReader, RealObjectsFitTwelveTimesTheirSize) {
+  const std::string deployment =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop",)"
+      R"("labels":{"app":"web"},"managedFields":[{"manager":"kubectl","operation":"Update",)"
+      R"("apiVersion":"apps/v1","fieldsV1":{"f:spec":{"f:replicas":{},"f:template":{"f:spec":)"
+      R"({"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}}}}]},)"
+      R"("spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":)"
+      R"({"labels":{"app":"web"}},"spec":{"containers":[{"name":"app","image":)"
+      R"("registry.example.com/app:1.0","securityContext":{"privileged":true}}]}}}})";
+  const std::string many = array_of(3000, deployment);
+  ReadLimits limits;
+  limits.max_expanded_bytes = 12 * many.size();
+  EXPECT_NO_THROW(parse_json(many, limits));
+}
+
+}  // namespace
+}  // namespace bulwark::document

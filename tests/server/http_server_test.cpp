@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -183,6 +184,33 @@ TEST(HttpServer, EachSourceKeepsToItsOwnCap) {
   Connection again(server->port(), "127.0.0.2");
   again.send("GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(again.read_all().rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// A body beyond its source's share of body bytes is refused with 503 before it is read, and
+// counted; the share is back once the answer is written.
+TEST(HttpServer, ABodyBeyondItsSourcesShareIs503) {
+  ServerOptions o;
+  o.connections.max_body_bytes = 1000;
+  o.connections.max_body_bytes_per_source = 100;
+  std::atomic<int> memory{0};
+  o.on_refused = [&](Refusal r) { memory += r == Refusal::kMemory; };
+  auto server = make_http_server(o);
+  server->handle(
+      "/echo",
+      [](const Request& r) {
+        return Reply{200, "text/plain", r.body};
+      },
+      "POST");
+  server->start("127.0.0.1:0");
+  auto post = [&](std::size_t n) {
+    Connection c(server->port(), "127.0.0.2");
+    c.send("POST /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(n) + "\r\n\r\n" + std::string(n, 'x'));
+    return c.read_all();
+  };
+  EXPECT_EQ(post(101).rfind("HTTP/1.1 503", 0), 0u);
+  EXPECT_TRUE(eventually([&] { return memory == 1; }));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(post(100).rfind("HTTP/1.1 200", 0), 0u) << i;
 }
 
 // Untrusted sources together cannot take the reserve; a trusted source (the API server, for the

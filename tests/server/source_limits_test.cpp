@@ -71,3 +71,27 @@ TEST(SourceLimits, RefusesAReserveAboveTheTotalOrABadRange) {
 
 }  // namespace
 }  // namespace bulwark::server
+
+namespace bulwark::server {
+namespace {
+
+TEST(SourceLimits, BodyBytesHaveTheirOwnShares) {
+  SourceLimitOptions o;
+  o.trusted = {"127.0.0.1"};
+  o.max_body_bytes = 100;
+  o.max_body_bytes_per_source = 40;
+  o.reserved_body_bytes = 30;
+  SourceLimits limits(o);
+  EXPECT_EQ(limits.reserve("127.0.0.2", 40), Refusal::kNone);
+  EXPECT_EQ(limits.reserve("127.0.0.2", 1), Refusal::kMemory);  // its share
+  EXPECT_EQ(limits.reserve("127.0.0.3", 30), Refusal::kNone);
+  EXPECT_EQ(limits.reserve("127.0.0.4", 1), Refusal::kMemory);  // 70 + the reserve of 30
+  EXPECT_EQ(limits.reserve("127.0.0.1", 30), Refusal::kNone);   // the API server's reserve
+  EXPECT_EQ(limits.reserve("127.0.0.1", 1), Refusal::kMemory);  // the total holds
+  limits.release("127.0.0.2", 40);
+  EXPECT_EQ(limits.reserve("127.0.0.1", 40), Refusal::kNone);  // no share of its own
+  EXPECT_EQ(limits.open("127.0.0.2"), Refusal::kNone);         // connections are apart
+}
+
+}  // namespace
+}  // namespace bulwark::server
