@@ -242,6 +242,9 @@ bool Manager::start_servers() {
     server::ServerOptions o;
     o.tls = options_.metrics_tls;
     o.connections = {256, 16, {}, 0};
+    // With HTTPS each new caller is reviewed by the API server: 4 reviews at once (the access
+    // filter's cap), and 2 threads more to serve cached callers while the API server is slow.
+    if (o.tls) o.threads = 6;
     o.on_refused = refused("metrics");
     metrics_ = server::make_http_server(o);
     server::Handler scrape = [this](const server::Request&) {
