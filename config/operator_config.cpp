@@ -159,8 +159,8 @@ void read_admission(Reader& r, const Value& v, const std::string& full, Operator
               if (k == "enabled") r.boolean(x, f, a.enabled);
               if (k == "bindAddress") r.str(x, f, a.bind_address);
               if (k == "url") r.str(x, f, a.url);
-              if (k == "failurePolicy") r.one_of(x, f, a.failure_policy, {"Ignore", "Fail"});
-              if (k == "timeoutSeconds") r.integer(x, f, a.timeout_seconds, 1, 30);
+              if (k == "failurePolicy") r.one_of(x, f, a.failure_policy, {"", "Ignore", "Fail"});
+              if (k == "timeoutSeconds") r.integer(x, f, a.timeout_seconds, 0, 30);
               if (k == "certDir") r.str(x, f, a.cert_dir);
               if (k == "caValidity") r.duration(x, f, a.ca_validity);
               if (k == "certificateValidity") r.duration(x, f, a.certificate_validity);

@@ -42,8 +42,10 @@ struct OperatorConfig {
     bool enabled = true;
     std::string bind_address = ":9443";  // "0" turns admission off
     std::string url;                     // empty: the API server calls the Service bulwark-webhook
-    std::string failure_policy = "Ignore";  // or Fail
-    int timeout_seconds = 3;
+    // Empty and 0: Bulwark keeps what the ValidatingWebhookConfiguration says (the manifest's or
+    // an admin's); set, Bulwark patches them in at start and at each certificate change.
+    std::string failure_policy;  // "", Ignore or Fail
+    int timeout_seconds = 0;     // 0, or 1 to 30
     std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: Bulwark's own CA, in a Secret
     std::chrono::seconds ca_validity{24 * 365 * 3600};
     std::chrono::seconds certificate_validity{24 * 90 * 3600};

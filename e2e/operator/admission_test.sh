@@ -4,7 +4,8 @@
 # ValidatingWebhookConfiguration, which the operator points at itself (admission.url). What a user
 # sees: a violating Deployment refused under Enforce + Deny with the controls and fields (never the
 # policy), warnings in Audit, exempted and fixed workloads admitted, a violating Deployment still
-# scalable, a privileged ephemeral container refused; with the operator stopped, Ignore admits and Fail refuses;
+# scalable, a privileged ephemeral container refused; with the operator stopped, Ignore admits and
+# Fail refuses, and an admin's Fail outlives the operator's restart;
 # malformed AdmissionReviews get a clear 400; and a certificate folder is served, trusted, and
 # reloaded when it rotates.
 #   usage: e2e/operator/admission_test.sh BULWARK_BINARY
@@ -115,7 +116,7 @@ post() { curl -sk -o "$work/post.out" -w '%{http_code}' -X POST -H 'Content-Type
 [ "$(post -d '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}')" = 400 ] \
   && ok "a request missing its kind and operation: 400" || fail "missing fields"
 head -c 7000000 /dev/zero | tr '\0' ' ' >"$work/big"
-[ "$(post --data-binary @"$work/big")" = 413 ] && ok "a body over 6 MiB: 413" || fail "big body"
+[ "$(post --data-binary @"$work/big")" = 413 ] && ok "a body over 6.5 MiB: 413" || fail "big body"
 [ "$(curl -sk -o /dev/null -w '%{http_code}' "$url")" = 405 ] && ok "GET: 405" || fail "GET"
 apply_deployment adm web2 false && ok "and the webhook still answers" || fail "after the bad requests"
 
@@ -128,6 +129,16 @@ $kubectl patch validatingwebhookconfiguration bulwark --type=json \
 failed_closed() { ! apply_deployment adm gone-fail false && grep -q 'failed calling webhook' "$work/apply.out"; }
 eventually 15 failed_closed && ok "with Fail, the API server refuses: $(grep -o 'failed calling webhook[^:]*' "$work/apply.out" | head -1)" \
   || fail "Fail: $(cat "$work/apply.out")"
+# An admin's failurePolicy is the cluster's to keep: the operator's config sets none, so its start
+# (which patches the CA bundle) leaves Fail in place, and it answers a compliant Deployment.
+start_own_operator adm2 --webhook-bind-address "127.0.0.1:$port"
+eventually 30 grep -q 'trusts this certificate (failurePolicy Fail)' "$work/adm2.log" \
+  && [ "$($kubectl get validatingwebhookconfiguration bulwark -o jsonpath='{.webhooks[0].failurePolicy}')" = Fail ] \
+  && ok "a restarted operator keeps the admin's failurePolicy Fail" \
+  || fail "failurePolicy: $($kubectl get validatingwebhookconfiguration bulwark -o jsonpath='{.webhooks[0].failurePolicy}'); $(grep admission "$work/adm2.log" | tail -3)"
+eventually 30 apply_deployment adm back-fail false && ok "and, back, admits a compliant Deployment under Fail" \
+  || fail "under Fail: $(cat "$work/apply.out")"
+stop_operator "$started_pid"
 $kubectl delete validatingwebhookconfiguration bulwark >/dev/null
 apply_deployment adm gone-fail false && ok "deleting the configuration restores admission" \
   || fail "after deleting: $(cat "$work/apply.out")"

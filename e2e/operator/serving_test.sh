@@ -81,9 +81,10 @@ for _ in 1 2 3 4 5; do
 done
 [ "$healthy" = 5 ] && ok "/healthz answers while /metrics is flooded" || fail "/healthz answered $healthy of 5 times"
 during=$(open_files)
-[ "$during" -gt $((before + 32)) ] && [ "$during" -lt $((before + 100)) ] \
-  && ok "the flood holds a bounded number of files ($before before, $during during)" \
-  || fail "the flood holds $during files ($before before; 64 or so expected)"
+# One source (127.0.0.1) may hold 16 of the metrics server's connections.
+[ "$during" -ge $((before + 8)) ] && [ "$during" -lt $((before + 40)) ] \
+  && ok "the flood, from one source, holds a bounded number of files ($before before, $during during)" \
+  || fail "the flood holds $during files ($before before; 16 or so expected)"
 back() { [ "$(open_files)" -le $((before + 2)) ]; }
 eventually 30 back && ok "the half-sent requests are cut off at the request timeout" \
   || { fail "still $(open_files) files open ($before before)"; ls -l "/proc/$pid/fd" >&2

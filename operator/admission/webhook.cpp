@@ -18,12 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// An AdmissionReview holds the object (up to the API server's 3 MiB request limit: admission runs
-// before etcd's 1.5 MiB) and, for an update, its old version: 6.5 MiB with the envelope.
-constexpr std::size_t kMaxReviewBytes = 6656 * 1024;
-// Bodies being received, all clients together, and each untrusted source's share (one review at
-// the limit); the API server's reserve when apiServerSources are set.
-constexpr std::size_t kBodyBytesInFlight = 48u << 20;
+// Each untrusted source's share of the body bytes in flight (one review at the limit), and the
+// API server's reserve when apiServerSources are set.
 constexpr std::size_t kBodyBytesPerSource = 8u << 20;
 constexpr std::size_t kApiServerBodyReserve = 16u << 20;
 // What a review's parsed tree may take (see handle()), and what a review is charged to the
@@ -42,6 +38,9 @@ constexpr int kApiServerReserve = 128;
 // How often the certificate's source is looked at for a rotation, at most (a tenth of the
 // certificate's life when that is shorter).
 constexpr auto kCertificatePoll = std::chrono::seconds(10);
+// How often the configuration's failurePolicy is read again (an admin's change is followed within
+// it, or at once when a certificate changes).
+constexpr auto kConfigurationPoll = std::chrono::seconds(60);
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -78,7 +77,8 @@ Webhook::Webhook(WebhookOptions options, reconcilers::PolicySet& policies,
       client_(client),
       clock_(clock),
       observer_(std::move(observer)),
-      budget_(options_.review_memory_budget) {}
+      budget_(options_.review_memory_budget),
+      fail_closed_(options_.failure_policy == "Fail") {}
 
 Webhook::~Webhook() { stop(); }
 
@@ -140,7 +140,7 @@ server::Reply Webhook::answer(const Review& review) {
                   review.name + ": " + why);
     decision = Decision{};
     const std::string said = "Bulwark could not judge this request: " + why;
-    if (options_.failure_policy == "Fail") {
+    if (fail_closed_) {
       decision.outcome = Decision::Outcome::kDenied;
       decision.message = said + " (failurePolicy Fail)";
     } else {
@@ -245,8 +245,12 @@ int Webhook::port() const { return server_ ? server_->port() : 0; }
 void Webhook::patch_configuration() {
   Value hook = Value::object();
   hook.set("name", Value::string(kWebhookName));
-  hook.set("failurePolicy", Value::string(options_.failure_policy));
-  hook.set("timeoutSeconds", Value::integer(options_.timeout_seconds));
+  if (!options_.failure_policy.empty()) {
+    hook.set("failurePolicy", Value::string(options_.failure_policy));
+  }
+  if (options_.timeout_seconds > 0) {
+    hook.set("timeoutSeconds", Value::integer(options_.timeout_seconds));
+  }
   Value& client = hook.child("clientConfig");
   client.set("caBundle", Value::string(kube::base64_encode(ca_pem_)));
   if (!options_.url.empty()) {
@@ -256,10 +260,12 @@ void Webhook::patch_configuration() {
   Value patch = Value::object();
   patch.child("webhooks").push(std::move(hook));
   try {
-    client_.strategic_merge_patch(kube::resources::kValidatingWebhookConfigurations, "",
-                                  kConfigurationName, document::to_json(patch));
+    note_failure_policy(
+        client_.strategic_merge_patch(kube::resources::kValidatingWebhookConfigurations, "",
+                                      kConfigurationName, document::to_json(patch)));
     logging::info(std::string("admission: ValidatingWebhookConfiguration ") + kConfigurationName +
-                  " trusts this certificate (failurePolicy " + options_.failure_policy + ")");
+                  " trusts this certificate (failurePolicy " + (fail_closed_ ? "Fail" : "Ignore") +
+                  ")");
   } catch (const kube::ApiError& e) {
     if (e.error_class() == kube::ErrorClass::kNotFound) {
       logging::warn(std::string("admission: no ValidatingWebhookConfiguration ") +
@@ -275,14 +281,44 @@ void Webhook::patch_configuration() {
   }
 }
 
+// What the configuration's webhook says now: an admin may have set failurePolicy since.
+void Webhook::refresh_failure_policy() {
+  try {
+    note_failure_policy(
+        client_.get(kube::resources::kValidatingWebhookConfigurations, "", kConfigurationName));
+  } catch (const std::exception& e) {
+    logging::debug(std::string("admission: cannot read the configuration's failurePolicy: ") +
+                   e.what());
+  }
+}
+
+void Webhook::note_failure_policy(const Value& configuration) {
+  for (const auto& hook : document::items_of(configuration.find("webhooks"))) {
+    const Value* name = hook.find("name");
+    const Value* policy = hook.find("failurePolicy");
+    if (name == nullptr || name->str() != kWebhookName || policy == nullptr) continue;
+    const bool fail = policy->str() == "Fail";
+    if (fail_closed_.exchange(fail) != fail) {
+      logging::info(std::string("admission: the configuration's failurePolicy is ") +
+                    std::string(policy->str()) + ": what Bulwark cannot judge is " +
+                    (fail ? "refused" : "admitted with a warning"));
+    }
+  }
+}
+
 // Looks again every poll: a rotated certificate (cert-manager's files, or the Secret another
 // replica renewed) is trusted first, in the configuration's caBundle, then served.
 void Webhook::watch_certificate() {
   const auto poll = std::clamp<base::Clock::Duration>(options_.certificate_validity / 10,
                                                       std::chrono::seconds(1), kCertificatePoll);
+  auto refreshed = clock_.now();
   while (!stopping_) {
     base::sleep_unless_stopped(clock_, poll, stopping_);
     if (stopping_) break;
+    if (clock_.now() - refreshed >= kConfigurationPoll) {
+      refresh_failure_policy();
+      refreshed = clock_.now();
+    }
     const std::string before = loaded_stamp_;
     try {
       if (!options_.cert_dir.empty() && stamp(options_.cert_dir) == before) continue;

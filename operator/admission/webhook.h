@@ -24,11 +24,21 @@ namespace bulwark::admission {
 inline constexpr const char* kConfigurationName = "bulwark";
 inline constexpr const char* kWebhookName = "validate.bulwark.dev";
 
+// The memory admission may hold (docs/api.md, Admission under attack): an AdmissionReview holds
+// the object (up to the API server's 3 MiB request limit: admission runs before etcd's 1.5 MiB)
+// and, for an update, its old version: 6.5 MiB with the envelope. Bodies being received share
+// kBodyBytesInFlight; reviews being judged, kReviewMemoryBudget (WebhookOptions).
+inline constexpr std::size_t kMaxReviewBytes = 6656 * 1024;
+inline constexpr std::size_t kBodyBytesInFlight = 48u << 20;
+inline constexpr std::size_t kReviewMemoryBudget = 128u << 20;
+
 struct WebhookOptions {
   std::string bind_address = ":9443";
-  std::string url;                        // empty: the API server calls the Service
-  std::string failure_policy = "Ignore";  // or "Fail"
-  int timeout_seconds = 3;
+  std::string url;  // empty: the API server calls the Service
+  // Patched into the configuration when set ("Ignore" or "Fail"; 1 to 30); empty and 0 keep what
+  // the configuration says. Bulwark's own answer when it cannot judge follows the configuration.
+  std::string failure_policy;
+  int timeout_seconds = 0;
   std::string cert_dir;                            // tls.crt, tls.key, ca.crt; empty: self-signed
   std::set<std::string, std::less<>> never_touch;  // the operator's own namespace among them
   std::vector<std::string> certificate_names;      // the serving certificate's names
@@ -41,7 +51,7 @@ struct WebhookOptions {
   std::function<void(server::Refusal)> on_refused;  // metrics: a connection closed unserved
   // What reviews being judged may hold together: a review is charged 18 times its body plus
   // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
-  std::size_t review_memory_budget = 128u << 20;
+  std::size_t review_memory_budget = kReviewMemoryBudget;
 };
 
 // How one review went, for metrics: `decision` is "allowed", "warned", "denied" or "error".
@@ -77,6 +87,8 @@ class Webhook {
   std::optional<server::TlsMaterial> load_certificate();
   void patch_configuration();
   void watch_certificate();
+  void refresh_failure_policy();
+  void note_failure_policy(const document::Value& configuration);
 
   WebhookOptions options_;
   reconcilers::PolicySet& policies_;
@@ -91,6 +103,8 @@ class Webhook {
   std::unique_ptr<CertificateKeeper> keeper_;  // without cert_dir
   std::unique_ptr<server::HttpServer> server_;
   std::atomic<bool> certificate_ready_{false};
+  // The configuration's failurePolicy is Fail: answer what cannot be judged with a refusal.
+  std::atomic<bool> fail_closed_{false};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

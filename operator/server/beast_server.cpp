@@ -118,6 +118,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             return self->refuse(http::status::request_header_fields_too_large,
                                 "request too large\n");
           }
+          // A Content-Length over the limit is refused with the headers, before any body.
+          if (ec == http::error::body_limit) {
+            return self->refuse(http::status::payload_too_large, "request too large\n");
+          }
           if (ec) return;
           if (!self->reserve_body()) {
             return self->refuse(http::status::service_unavailable, "busy: try again\n");
@@ -138,7 +142,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto length = parser_->content_length();
     std::size_t bytes = length ? static_cast<std::size_t>(*length) : 0;
     if (!length && parser_->chunked()) bytes = shared_.options.max_body_bytes;
-    if (bytes == 0 || bytes > shared_.options.max_body_bytes) return true;  // 413 follows
+    if (bytes == 0) return true;
     const Refusal refused = shared_.limits.reserve(source_, bytes);
     if (refused != Refusal::kNone) {
       if (shared_.options.on_refused) shared_.options.on_refused(refused);

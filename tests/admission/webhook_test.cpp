@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "operator/document/reader.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
 #include "tests/kube/fake_transport.h"
+#include "tests/support/paths.h"
 
 namespace bulwark::admission {
 namespace {
@@ -130,6 +134,26 @@ TEST_F(WebhookTest, AReviewBeyondTheMemoryBudgetIsShed) {
   EXPECT_EQ(decisions, std::vector<std::string>{"error"});
 }
 
+// The shipped memory limit holds the sizing rule of docs/api.md for 10,000 pods: the operator's
+// resident memory at that size (47.5 MiB measured, README Benchmarks; 48 here) plus the bodies
+// and the reviews admission may hold.
+TEST(WebhookMemory, TheShippedLimitHoldsTheBoundsAtTenThousandPods) {
+  std::ifstream in(std::string(test::source_dir()) + "/deploy/operator/deployment.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string yaml = text.str();
+  const auto limits = yaml.find("limits:");
+  ASSERT_NE(limits, std::string::npos);
+  const auto memory = yaml.find("memory:", limits);
+  ASSERT_NE(memory, std::string::npos);
+  const std::size_t mebibytes = std::stoul(yaml.substr(memory + 7));
+  ASSERT_EQ(
+      yaml.substr(yaml.find_first_not_of(' ', memory + 7) + std::to_string(mebibytes).size(), 2),
+      "Mi");
+  constexpr std::size_t kResidentAtTenThousandPods = 48u << 20;
+  EXPECT_GE(mebibytes << 20, kResidentAtTenThousandPods + kBodyBytesInFlight + kReviewMemoryBudget);
+}
+
 TEST_F(WebhookTest, StartPatchesOnlyTheOneConfigurationByWebhookName) {
   WebhookOptions o;
   o.bind_address = "127.0.0.1:0";
@@ -148,12 +172,15 @@ TEST_F(WebhookTest, StartPatchesOnlyTheOneConfigurationByWebhookName) {
   EXPECT_EQ(w.unready_reason(), "");
   w.stop();
   // The certificate watcher polls on the fake clock, which never waits: whatever it sent after
-  // the three requests of start() may only read the Secret, never write anything.
+  // the three requests of start() may only read the Secret or the configuration, never write.
   ASSERT_GE(transport->requests.size(), 3u);
   for (std::size_t i = 3; i < transport->requests.size(); ++i) {
     EXPECT_EQ(transport->requests[i].method, "GET");
-    EXPECT_EQ(transport->requests[i].path,
-              "/api/v1/namespaces/bulwark-system/secrets/bulwark-webhook-tls");
+    EXPECT_TRUE(transport->requests[i].path ==
+                    "/api/v1/namespaces/bulwark-system/secrets/bulwark-webhook-tls" ||
+                transport->requests[i].path ==
+                    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/bulwark")
+        << transport->requests[i].path;
   }
   EXPECT_EQ(transport->requests[1].path, "/api/v1/namespaces/bulwark-system/secrets");
   const auto& r = transport->requests[2];
@@ -169,6 +196,31 @@ TEST_F(WebhookTest, StartPatchesOnlyTheOneConfigurationByWebhookName) {
   EXPECT_EQ(hook.find({"clientConfig", "url"})->str(), "https://127.0.0.1:9443/validate");
   EXPECT_TRUE(hook.find({"clientConfig", "service"})->is_null());
   EXPECT_FALSE(hook.find({"clientConfig", "caBundle"})->str().empty());
+}
+
+// Without failurePolicy and timeoutSeconds in its config, Bulwark patches neither (an admin's
+// value stays), and answers what it cannot judge as the configuration it patched says.
+TEST_F(WebhookTest, AnUnsetFailurePolicyIsTheConfigurationsToKeep) {
+  WebhookOptions o;
+  o.bind_address = "127.0.0.1:0";
+  o.certificate_names = {"127.0.0.1"};
+  o.own_namespace = "bulwark-system";
+  Webhook w(
+      o, policy_set, namespaces, [this] { return synced; }, *client, clock);
+  transport->respond(404, R"({"kind":"Status","reason":"NotFound","code":404})");
+  transport->echo(201);
+  transport->respond(200, R"({"webhooks":[{"name":"other.example.com","failurePolicy":"Ignore"},
+      {"name":"validate.bulwark.dev","failurePolicy":"Fail","timeoutSeconds":3}]})");
+  ASSERT_TRUE(w.start());
+  w.stop();
+  const auto& r = transport->requests[2];
+  ASSERT_EQ(r.method, "PATCH");
+  const auto hook = document::parse_json(r.body).find("webhooks")->items.at(0);
+  EXPECT_EQ(hook.find("failurePolicy"), nullptr);
+  EXPECT_EQ(hook.find("timeoutSeconds"), nullptr);
+  synced = false;  // cannot judge: the configuration says Fail
+  const auto answer = post(w, kReview);
+  EXPECT_EQ(answer.find({"response", "allowed"})->as_bool(), false);
 }
 
 TEST_F(WebhookTest, AMissingConfigurationIsNoFailure) {

@@ -213,6 +213,23 @@ TEST(HttpServer, ABodyBeyondItsSourcesShareIs503) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(post(100).rfind("HTTP/1.1 200", 0), 0u) << i;
 }
 
+// A body over the limit is 413, said as soon as its Content-Length is read, and a chunked one
+// once it grows past the limit.
+TEST(HttpServer, ABodyOverTheLimitIs413) {
+  ServerOptions o;
+  o.max_body_bytes = 100;
+  auto server = make_http_server(o);
+  server->handle("/echo", [](const Request& r) { return Reply{200, "text/plain", r.body}; }, "POST");
+  server->start("127.0.0.1:0");
+  Connection declared(server->port());
+  declared.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n");
+  EXPECT_EQ(declared.read_all().rfind("HTTP/1.1 413", 0), 0u);
+  Connection chunked(server->port());
+  chunked.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n" +
+               std::string(101, 'x') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.read_all().rfind("HTTP/1.1 413", 0), 0u);
+}
+
 // Untrusted sources together cannot take the reserve; a trusted source (the API server, for the
 // webhook) can, and has no cap of its own.
 TEST(HttpServer, TrustedSourcesKeepTheirReserve) {

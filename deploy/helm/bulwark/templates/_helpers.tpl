@@ -32,9 +32,13 @@ chart's appVersion when the tag is empty). */}}
 {{- end }}
 
 {{/* The operator's configuration file: config from the values, with leader election on when
-more than one replica runs (unless set either way). */}}
+more than one replica runs (unless set either way). admission.failurePolicy and timeoutSeconds go
+into the ValidatingWebhookConfiguration only: the operator then keeps what the cluster says, so an
+admin's kubectl change stays until the next helm upgrade (config/bulwark.yaml). */}}
 {{- define "bulwark.config" -}}
 {{- $config := deepCopy .Values.config -}}
+{{- $_ := unset $config.admission "failurePolicy" -}}
+{{- $_ := unset $config.admission "timeoutSeconds" -}}
 {{- if kindIs "invalid" $config.leaderElection.enabled -}}
 {{- $_ := set $config.leaderElection "enabled" (gt (int .Values.replicas) 1) -}}
 {{- end -}}
