@@ -125,6 +125,13 @@ struct OperatorMetrics::Families {
                          "election)")
                    .Register(r)
                    .Add({})),
+        admission_in_flight(prometheus::BuildGauge()
+                                .Name("bulwark_admission_review_bytes_in_flight")
+                                .Help("Bytes the admission reviews being judged are charged "
+                                      "against their memory budget (18 times each body plus "
+                                      "2 MiB; the budget is 128 MiB)")
+                                .Register(r)
+                                .Add({})),
         build_info(prometheus::BuildGauge()
                        .Name("bulwark_build_info")
                        .Help("Always 1; the version label says which build runs")
@@ -191,6 +198,7 @@ struct OperatorMetrics::Families {
   Family<Counter>& api_requests;
   Family<Histogram>& api_duration;
   Gauge& leader;
+  Gauge& admission_in_flight;
   Family<Gauge>& build_info;
   Family<Gauge>& policy_ready;
   Family<Counter>& admission_requests;
@@ -243,6 +251,10 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
 OperatorMetrics::~OperatorMetrics() = default;
 
 void OperatorMetrics::set_leader(bool leader) { f_->leader.Set(leader ? 1 : 0); }
+
+void OperatorMetrics::admission_in_flight(std::size_t bytes) {
+  f_->admission_in_flight.Set(static_cast<double>(bytes));
+}
 
 void OperatorMetrics::reconciled(const std::string& controller, Duration took,
                                  runtime::ReconcileResult result) {

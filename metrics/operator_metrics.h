@@ -69,6 +69,8 @@ class OperatorMetrics {
   // A connection closed unserved: server admission, probes or metrics; reason server_full or
   // source_full (server::Refusal).
   void connection_refused(std::string_view server, std::string_view reason);
+  // What the admission reviews being judged hold of their memory budget, sampled at scrape.
+  void admission_in_flight(std::size_t bytes);
 
   // Detection latency: a watch event about workload `key` arrived (the first one since its last
   // verdict counts) ... and its verdict was written.

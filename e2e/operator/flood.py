@@ -4,8 +4,8 @@
 
   flood.py idle  PORT SOURCES PER_SOURCE   connections that send nothing, reopened when closed
   flood.py tls   PORT SOURCES PER_SOURCE   TLS connections kept alive with a small POST now and then
-  flood.py dense PORT SOURCES PER_SOURCE   POSTs of a 4 MB AdmissionReview of 1,990,000 zeros, again
-                                           and again
+  flood.py dense PORT SOURCES PER_SOURCE   POSTs over TLS of a 4 MB AdmissionReview of 1,990,000
+                                           zeros, again and again
 
 SOURCES is a comma-separated list of addresses, or FIRST-LAST of 127.x addresses. It prints one
 line "holding N" whenever the count of connections it holds open changes by 10% (idle, tls).
@@ -83,6 +83,7 @@ def hold(port, source, mode, body):
                     stop.wait(3)
             else:
                 conn.settimeout(30)
+                conn = tls.wrap_socket(conn)
                 while not stop.is_set() and post(conn, body):
                     pass
         except (OSError, ssl.SSLError):

@@ -339,6 +339,7 @@ class OperatorControllers {
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
+      if (webhook_) metrics.admission_in_flight(webhook_->review_bytes_in_flight());
       return metrics.scrape(
           depths,
           posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
@@ -370,11 +371,12 @@ class OperatorControllers {
     o.failure_policy = cfg.admission.failure_policy;
     o.timeout_seconds = cfg.admission.timeout_seconds;
     o.cert_dir = cfg.admission.cert_dir;
-    o.never_touch.insert(cfg.never_touch_namespaces.begin(), cfg.never_touch_namespaces.end());
+    o.reviews.never_touch.insert(cfg.never_touch_namespaces.begin(),
+                                 cfg.never_touch_namespaces.end());
     o.own_namespace = operator_namespace(cfg);
     o.ca_validity = cfg.admission.ca_validity;
     o.certificate_validity = cfg.admission.certificate_validity;
-    o.rbac = &rbac_;
+    o.reviews.rbac = &rbac_;
     o.api_server_sources = cfg.admission.api_server_sources;
     o.connections_per_source = cfg.admission.connections_per_source;
     o.on_refused = [&metrics](server::Refusal r) {
