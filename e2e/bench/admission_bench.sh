@@ -4,8 +4,10 @@
 # pod through the API server, one client on one kept-alive connection, three ways: no admission
 # webhook or Pod Security enforcement; the API server's built-in Pod Security Admission enforcing
 # baseline on the namespace; Bulwark's webhook judging the namespace under a baseline policy in
-# Enforce + Deny. Prints p50 and p99 of each, what each adds to the first, and the webhook's own
-# handling time (p99 from its histogram's buckets).
+# Enforce + Deny; and that webhook again while hostile clients on other 127.x addresses flood it
+# (e2e/operator/flood.py: 8 sources trying 16 idle connections each, 8 trying 16 TLS
+# connections each, 4 posting 4 MB dense reviews). Prints p50 and p99 of each, what each adds to
+# the first, and the webhook's own handling time (p99 from its histogram's buckets).
 #   usage: e2e/with_cluster.sh e2e/bench/admission_bench.sh BULWARK_BINARY [CREATES]
 set -uo pipefail
 bulwark=$1
@@ -14,9 +16,10 @@ creates=${2:-2000}
 . "$(dirname "$0")/../operator/lib.sh"
 
 install_prerequisites
-for ns in bench-none bench-psa bench-bulwark; do $kubectl create namespace $ns >/dev/null; done
+for ns in bench-none bench-psa bench-bulwark bench-flood; do $kubectl create namespace $ns >/dev/null; done
 $kubectl label namespace bench-psa pod-security.kubernetes.io/enforce=baseline >/dev/null
 $kubectl label namespace bench-bulwark bench=bulwark >/dev/null
+$kubectl label namespace bench-flood bench=bulwark >/dev/null
 
 # measure NAMESPACE: creates pods there; prints "p50_ms p99_ms".
 measure() {
@@ -81,6 +84,14 @@ for line in sys.stdin:
     if m: count = float(m.group(1))
 bound = next((le for le, c in sorted(buckets) if c >= 0.99 * count), float("inf"))
 print("<= %g ms over %d reviews" % (bound * 1000, count))')
+flood="$root/e2e/operator/flood.py"
+flood_pids=()
+python3 "$flood" idle "$port" 127.0.0.2-127.0.0.9 16 >/dev/null 2>&1 & flood_pids+=("$!")
+python3 "$flood" tls "$port" 127.0.0.10-127.0.0.17 16 >/dev/null 2>&1 & flood_pids+=("$!")
+python3 "$flood" dense "$port" 127.0.0.20-127.0.0.23 1 >/dev/null 2>&1 & flood_pids+=("$!")
+sleep_until=$((SECONDS + 10)); while [ $SECONDS -lt $sleep_until ]; do refused || true; done  # under way
+read -r flood_p50 flood_p99 <<<"$(measure bench-flood)"
+for p in "${flood_pids[@]}"; do kill "$p"; wait "$p" 2>/dev/null; done
 stop_operator "$started_pid"
 
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
@@ -91,4 +102,6 @@ printf '%-44s %8s %8s %12.2f %12.2f\n' "Pod Security Admission enforcing baselin
   "$(minus "$psa_p50" "$none_p50")" "$(minus "$psa_p99" "$none_p99")"
 printf '%-44s %8s %8s %12.2f %12.2f\n' "Bulwark's webhook (baseline, Enforce + Deny)" "$bulwark_p50" "$bulwark_p99" \
   "$(minus "$bulwark_p50" "$none_p50")" "$(minus "$bulwark_p99" "$none_p99")"
+printf '%-44s %8s %8s %12.2f %12.2f\n' "the same under the flood" "$flood_p50" "$flood_p99" \
+  "$(minus "$flood_p50" "$none_p50")" "$(minus "$flood_p99" "$none_p99")"
 echo "Bulwark's own handling time, p99: $handling_p99"

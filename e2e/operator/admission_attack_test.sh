@@ -4,8 +4,8 @@
 # of its own as pods on other addresses would, hold connections (e2e/operator/flood.py). Under an
 # Enforce + Deny policy with the shipped failurePolicy Ignore, a privileged pod must be refused by
 # Bulwark (not admitted because the call failed) while:
-# - 8 sources each hold 64 connections that send nothing, and 8 more each 64 TLS connections kept
-#   alive (the whole slot table of the binary before this test);
+# - 8 sources each try 16 connections that send nothing, and 8 more 16 TLS connections each kept
+#   alive (twice the whole slot table of the binary before this test: 64);
 # - 4 sources post 4 MB AdmissionReviews of 1,990,000 zeros over and over, with the operator in a
 #   256 MiB memory cgroup, the shipped limit (the binary before was OOM-killed by one);
 # and /healthz answers within 1 s while 125 sources hold 1,000 idle connections to the probe port.
@@ -71,8 +71,8 @@ refused() { ! pod "$1" true "${@:2}" && grep -q 'Bulwark refuses Pod' "$work/app
 
 # The floods start first, so they are waiting when the webhook starts listening: the API server
 # has no kept-alive connection of its own yet and must get a new one among theirs.
-flood_start idle "$port" 127.0.0.2-127.0.0.9 64
-flood_start tls "$port" 127.0.0.10-127.0.0.17 64
+flood_start idle "$port" 127.0.0.2-127.0.0.9 16
+flood_start tls "$port" 127.0.0.10-127.0.0.17 16
 start_own_operator adm --webhook-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$probe_port"
 operator_pid=$started_pid
 if [ -n "$cgroup" ]; then
