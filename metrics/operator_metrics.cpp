@@ -147,9 +147,9 @@ struct OperatorMetrics::Families {
                                .Register(r)),
         connections_refused(prometheus::BuildCounter()
                                 .Name("bulwark_connections_refused_total")
-                                .Help("Connections closed unserved as they were accepted, by "
-                                      "server (admission, probes, metrics) and reason "
-                                      "(server_full, source_full)")
+                                .Help("Connections closed unserved as they were accepted "
+                                      "(server_full, source_full) and requests shed for memory "
+                                      "(memory), by server (admission, probes, metrics)")
                                 .Register(r)),
         admission_duration(prometheus::BuildHistogram()
                                .Name("bulwark_admission_duration_seconds")
@@ -242,7 +242,7 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
   }
   for (const auto& v : kVerbs) f_->api_duration.Add({{"verb", std::string(v)}}, kFastBuckets);
   for (const char* server : {"admission", "probes", "metrics"}) {
-    for (const char* reason : {"server_full", "source_full"}) {
+    for (const char* reason : {"server_full", "source_full", "memory"}) {
       f_->connections_refused.Add({{"server", server}, {"reason", reason}});
     }
   }

@@ -1,6 +1,7 @@
 #include "operator/admission/decide.h"
 
 #include <algorithm>
+#include <set>
 
 #include "operator/document/json_writer.h"
 #include "operator/posture/engine.h"
@@ -55,9 +56,25 @@ std::string line_of(const posture::Violation& v) {
   return std::string(v.control) + (v.path.empty() ? "" : " (" + v.path + ")");
 }
 
-void add_once(std::vector<std::string>& lines, std::string line) {
-  if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));
-}
+// Each line once, in the order first seen, and at most kMaxLines of them: the answer stays small
+// whatever the object (the engine keeps 64 findings a control).
+constexpr std::size_t kMaxLines = 50;
+struct Lines {
+  std::vector<std::string> kept;
+  std::set<std::string, std::less<>> seen;
+  std::size_t more = 0;
+  void add(std::string line) {
+    if (!seen.insert(line).second) return;
+    if (kept.size() == kMaxLines) {
+      ++more;
+      return;
+    }
+    kept.push_back(std::move(line));
+  }
+  void close() {
+    if (more > 0) kept.push_back("and " + std::to_string(more) + " more");
+  }
+};
 
 std::string describe(const Review& review) {
   std::string name = review.name;
@@ -88,7 +105,7 @@ Decision decide(const Review& review, const Context& context) {
   const crds::Labels no_labels;
   const crds::Labels* labels =
       context.namespace_labels != nullptr ? context.namespace_labels : &no_labels;
-  std::vector<std::string> refusals, warned;
+  Lines refusals, warned;
   // The rights of the account the object would run as, as they stand now.
   const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
   const auto permissions =
@@ -101,14 +118,16 @@ Decision decide(const Review& review, const Context& context) {
         p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get(), automount});
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);
-    for (const auto& v : verdict.violations) add_once(refuse ? refusals : warned, line_of(v));
+    for (const auto& v : verdict.violations) (refuse ? refusals : warned).add(line_of(v));
   }
-  for (const auto& w : warned) decision.warnings.push_back("Bulwark: " + w);
-  if (!refusals.empty()) {
+  refusals.close();
+  warned.close();
+  for (const auto& w : warned.kept) decision.warnings.push_back("Bulwark: " + w);
+  if (!refusals.kept.empty()) {
     decision.outcome = Decision::Outcome::kDenied;
     decision.message = "Bulwark refuses " + describe(review) +
                        ", which a SecurityPolicy in Enforce with Deny forbids:";
-    for (const auto& r : refusals) decision.message += "\n- " + r;
+    for (const auto& r : refusals.kept) decision.message += "\n- " + r;
     decision.message +=
         "\nChange the fields named. The policy's status and Events say more, to those who may "
         "read them.";

@@ -37,38 +37,39 @@ ReviewHandler::ReviewHandler(ReviewHandlerOptions options, reconcilers::PolicySe
 // array of zeros would take 46); with the tree's growth (half of it, while a vector moves) and
 // the body itself, one review holds at most about 19 times its body, reserved from the budget
 // before parsing (docs/api.md, Admission under attack).
+// Untrusted sources (any but the API server's addresses, when the config names them) leave the
+// reserve free: a pod posting made-up reviews of 6.5 MiB cannot shed the API server's.
 server::Reply ReviewHandler::handle(const server::Request& request) {
   const auto start = clock_.now();
   const std::size_t body = request.body.size();
   const std::size_t cost = kReviewCostPerByte * body + kReviewCostBase;
-  if (!budget_.take(cost)) {
+  const bool trusted = options_.trusted && options_.trusted(request.source);
+  if (!budget_.take(cost, trusted ? 0 : options_.trusted_reserve)) {
     // Unparsed, there is no uid to answer: 503, and the API server applies the failure policy.
-    logging::warn("admission: a review of " + std::to_string(body) +
-                  " bytes does not fit the memory budget now: shed");
+    logging::warn("admission: a review of " + std::to_string(body) + " bytes from " +
+                  request.source + " does not fit the memory budget now: shed");
+    if (options_.on_shed) options_.on_shed();
     if (observer_) observer_("", "", "error", clock_.now() - start);
     return server::Reply{503, "text/plain", "busy: try again\n"};
   }
+  const base::ByteBudget::Held held(budget_, cost);  // given back however this ends
   Review review;
   try {
     document::ReadLimits limits;
     limits.max_expanded_bytes = kParsedPerByte * body + kParsedBase;
     review = parse_review(request.body, limits);
-  } catch (const BadReview& e) {
-    budget_.give_back(cost);
+  } catch (const std::exception& e) {  // BadReview, or what reading could throw besides
     if (observer_) observer_("", "", "error", clock_.now() - start);
     return server::Reply{400, "text/plain", std::string(e.what()) + "\n"};
   }
-  server::Reply reply = answer(review);
-  review = Review{};
-  budget_.give_back(cost);
-  return reply;
+  return answer(review);
 }
 
 // The decision, or, when the webhook cannot judge (caches not synced, a failure), the answer
 // the failure policy gives: Ignore admits with a warning, Fail refuses.
 server::Reply ReviewHandler::answer(const Review& review) {
   const auto start = clock_.now();
-  std::string why;
+  std::string why, detail;  // `why` is said to the requester; `detail` only logged
   Decision decision;
   if (!synced_()) {
     why = "its caches have not synced yet";
@@ -81,13 +82,14 @@ server::Reply ReviewHandler::answer(const Review& review) {
                       clock_.wall_now(), options_.rbac};
       decision = decide(review, context);
     } catch (const std::exception& e) {
-      why = e.what();
+      why = "judging failed (the operator's log says why)";
+      detail = e.what();
     }
   }
   std::string_view outcome = to_string(decision.outcome);
   if (!why.empty()) {
     logging::warn("admission: cannot judge " + review.kind + " " + review.namespace_name + "/" +
-                  review.name + ": " + why);
+                  review.name + ": " + (detail.empty() ? why : detail));
     decision = Decision{};
     const std::string said = "Bulwark could not judge this request: " + why;
     if (fail_closed_) {

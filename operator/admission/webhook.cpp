@@ -18,13 +18,34 @@ constexpr auto kConfigurationPoll = std::chrono::seconds(60);
 // address keeps to connectionsPerSource (8): one node's 110 pods, each its own address, hold at
 // most 880, and the API server's calls still find room (its own 8, or, from apiServerSources,
 // a reserve of 128 no other client can take). An idle TLS connection costs about 10 KB here
-// (OpenSSL's buffers released), so all 1,024 about 10 MB.
+// (OpenSSL's buffers released, the read buffer shrunk after each request), so all 1,024 about
+// 10 MB; one being read holds its 80 KiB read buffer besides.
 constexpr int kMaxConnections = 1024;
 constexpr int kApiServerReserve = 128;
 // Each untrusted source's share of the body bytes in flight (one review at the limit), and the
 // API server's reserve when apiServerSources are set.
 constexpr std::size_t kBodyBytesPerSource = 8u << 20;
 constexpr std::size_t kApiServerBodyReserve = 16u << 20;
+// Of the review budget, what only apiServerSources may take: room for a 3 MiB review while
+// others take the rest.
+constexpr std::size_t kApiServerReviewReserve = 64u << 20;
+
+// What the handler is told beyond the config's review options: the failure policy until the
+// configuration is read, and who may take the reserve of the review budget.
+ReviewHandlerOptions review_options(const WebhookOptions& o) {
+  ReviewHandlerOptions r = o.reviews;
+  r.fail_closed = o.failure_policy == "Fail";
+  if (!o.api_server_sources.empty()) {
+    std::vector<server::AddressRange> ranges(o.api_server_sources.begin(),
+                                             o.api_server_sources.end());
+    r.trusted = [ranges = std::move(ranges)](std::string_view source) {
+      return std::any_of(ranges.begin(), ranges.end(),
+                         [&](const server::AddressRange& a) { return a.contains(source); });
+    };
+    r.trusted_reserve = kApiServerReviewReserve;
+  }
+  return r;
+}
 
 }  // namespace
 
@@ -35,13 +56,8 @@ Webhook::Webhook(WebhookOptions options, reconcilers::PolicySet& policies,
     : options_(std::move(options)),
       client_(client),
       clock_(clock),
-      handler_(
-          [this] {
-            auto r = options_.reviews;
-            r.fail_closed = options_.failure_policy == "Fail";
-            return r;
-          }(),
-          policies, namespaces, std::move(synced), clock, std::move(observer)),
+      handler_(review_options(options_), policies, namespaces, std::move(synced), clock,
+               std::move(observer)),
       configuration_(configuration ? std::move(configuration)
                                    : std::make_unique<KubeWebhookConfiguration>(client)) {}
 
@@ -106,6 +122,7 @@ bool Webhook::start() {
     return false;
   }
   logging::info("admission webhook on " + options_.bind_address + " (/validate, HTTPS)");
+  read_configuration();  // what the cluster says, before any patch (which needs a certificate)
   if (certificate_ready_) patch_configuration();
   watcher_ = std::thread([this] { watch_certificate(); });
   return true;
@@ -141,6 +158,17 @@ void Webhook::patch_configuration() {
   }
 }
 
+void Webhook::read_configuration() {
+  try {
+    note(configuration_->read());
+    configuration_read_ = true;
+  } catch (const std::exception& e) {
+    logging::warn(std::string("admission: cannot read ValidatingWebhookConfiguration ") +
+                  kConfigurationName + " (answering what cannot be judged as failurePolicy " +
+                  (handler_.fail_closed() ? "Fail" : "Ignore") + " until it can): " + e.what());
+  }
+}
+
 // The configuration's failurePolicy, for what the handler cannot judge.
 void Webhook::note(const ConfigurationState& state) {
   if (!state.found || state.failure_policy.empty()) return;
@@ -161,11 +189,12 @@ void Webhook::watch_certificate() {
   while (!stopping_) {
     base::sleep_unless_stopped(clock_, poll, stopping_);
     if (stopping_) break;
+    // Every minute, or every poll until it has been read once.
+    if (!configuration_read_ || clock_.now() - refreshed >= kConfigurationPoll) {
+      refreshed = clock_.now();
+      read_configuration();
+    }
     try {
-      if (clock_.now() - refreshed >= kConfigurationPoll) {
-        refreshed = clock_.now();
-        note(configuration_->read());
-      }
       if (!certificates_->may_have_changed(version_)) continue;
       const auto loaded = certificates_->load();
       if (!loaded || (loaded->version == version_ && certificate_ready_)) continue;
@@ -176,8 +205,7 @@ void Webhook::watch_certificate() {
       certificate_ready_ = true;
       logging::info("admission: serving the certificate of " + certificates_->describe());
     } catch (const std::exception& e) {
-      logging::warn("admission: cannot load the certificate or read the configuration: " +
-                    std::string(e.what()));
+      logging::warn("admission: cannot load the certificate: " + std::string(e.what()));
     }
   }
 }

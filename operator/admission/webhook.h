@@ -64,6 +64,7 @@ class Webhook {
   server::ServerOptions server_options() const;
   server::TlsMaterial initial_certificate();
   void patch_configuration();
+  void read_configuration();
   void note(const ConfigurationState& state);
   void watch_certificate();
 
@@ -77,6 +78,7 @@ class Webhook {
   std::string version_;    // the certificate's version when last loaded ("" self-signed)
   std::unique_ptr<server::HttpServer> server_;
   std::atomic<bool> certificate_ready_{false};
+  bool configuration_read_ = false;  // the watcher's, after start()
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

@@ -11,9 +11,11 @@ namespace bulwark::base {
 class ByteBudget {
  public:
   explicit ByteBudget(std::size_t total) : total_(total) {}
-  bool take(std::size_t bytes) {
+  // Takes `bytes` if they fit and leave `keep_free` free (a reserve for other callers).
+  bool take(std::size_t bytes, std::size_t keep_free = 0) {
     std::lock_guard lock(mu_);
-    if (bytes > total_ - used_) return false;
+    const std::size_t left = total_ - used_;
+    if (keep_free > left || bytes > left - keep_free) return false;
     used_ += bytes;
     return true;
   }
@@ -26,6 +28,19 @@ class ByteBudget {
     return used_;
   }
   std::size_t total() const { return total_; }
+
+  // Bytes taken, given back when it goes out of scope.
+  class Held {
+   public:
+    Held(ByteBudget& budget, std::size_t bytes) : budget_(budget), bytes_(bytes) {}
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+    ~Held() { budget_.give_back(bytes_); }
+
+   private:
+    ByteBudget& budget_;
+    std::size_t bytes_;
+  };
 
  private:
   const std::size_t total_;

@@ -382,6 +382,9 @@ class OperatorControllers {
     o.on_refused = [&metrics](server::Refusal r) {
       metrics.connection_refused("admission", server::to_string(r));
     };
+    o.reviews.on_shed = [&metrics] {
+      metrics.connection_refused("admission", server::to_string(server::Refusal::kMemory));
+    };
     const std::string service = "bulwark-webhook." + o.own_namespace + ".svc";
     o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
     webhook_ = std::make_unique<admission::Webhook>(

@@ -305,7 +305,12 @@ class CpprestTransport : public HttpTransport {
     if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
     for (const auto& [k, v] : r.headers) req.headers().add(k, v);
     if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
-      req.set_body(r.body, r.content_type.empty() ? "application/json" : r.content_type);
+      // Bytes, not set_body(std::string): that one reads a char stream buffer as an unsigned
+      // char one, a cast UBSan reports (the first test to POST through here under it did).
+      std::vector<unsigned char> bytes(r.body.begin(), r.body.end());
+      const auto size = bytes.size();
+      req.set_body(concurrency::streams::bytestream::open_istream(std::move(bytes)), size,
+                   r.content_type.empty() ? "application/json" : r.content_type);
     }
     return req;
   }

@@ -221,7 +221,8 @@ bool Manager::synced() const {
 // The probe and metrics servers are separate, each with its own connection limit, so a flood of
 // /metrics never takes the probes' descriptors. The probes' cap is high and per source: the
 // kubelet probes from the node's address, one connection a probe, while pods elsewhere (one
-// node's 110 at 8 each: 880) cannot fill 2,048; an idle connection costs about 2 KB.
+// node's 110 at 8 each: 880) cannot fill 2,048; an idle connection costs about 5 KB (its 4 KB
+// read buffer among it).
 bool Manager::start_servers() {
   auto refused = [this](std::string_view server) {
     return [this, server](server::Refusal r) {
@@ -231,6 +232,7 @@ bool Manager::start_servers() {
   if (options_.health_probe_bind_address != "0") {
     server::ServerOptions o;
     o.connections = {2048, 8, {}, 0};
+    o.max_body_bytes = 0;  // GETs only: a body is 413 before it takes any memory
     o.on_refused = refused("probes");
     probes_ = server::make_http_server(o);
     probes_->handle("/healthz", [](const server::Request&) {
@@ -241,7 +243,10 @@ bool Manager::start_servers() {
   if (options_.metrics_bind_address != "0" && scrape_) {
     server::ServerOptions o;
     o.tls = options_.metrics_tls;
-    o.connections = {256, 16, {}, 0};
+    // 4 a source: 64 pods could hold all 256 (a scraper's kept-alive connection, once in, stays);
+    // GETs only, so a body is 413 before it takes any memory.
+    o.connections = {256, 4, {}, 0};
+    o.max_body_bytes = 0;
     // With HTTPS each new caller is reviewed by the API server: 4 reviews at once (the access
     // filter's cap), and 2 threads more to serve cached callers while the API server is slow.
     if (o.tls) o.threads = 6;

@@ -37,11 +37,15 @@ struct Shared {
 };
 
 // The body is moved into the Request, never copied: a review's body is megabytes.
-Reply route(const Shared& shared, http::request<http::string_body>&& req) {
+Reply route(const Shared& shared, http::request<http::string_body>&& req,
+            const std::string& source) {
   const std::string target(req.target());
-  Request r{std::string(req.method_string()), target.substr(0, target.find('?')),
+  Request r{std::string(req.method_string()),
+            target.substr(0, target.find('?')),
             std::string(req[http::field::authorization]),
-            std::string(req[http::field::content_type]), std::move(req.body())};
+            std::string(req[http::field::content_type]),
+            std::move(req.body()),
+            source};
   auto it = shared.routes.find(r.path);
   if (it == shared.routes.end()) return Reply{404, "text/plain", "not found\n"};
   if (it->second.method != r.method) return Reply{405, "text/plain", "method not allowed\n"};
@@ -51,6 +55,11 @@ Reply route(const Shared& shared, http::request<http::string_body>&& req) {
     return Reply{500, "text/plain", "internal error\n"};
   }
 }
+
+// What the read buffer holds beyond a request's headers. Bounded: the parser leaves in it what it
+// cannot consume yet, such as a chunk extension or trailer that never ends (Boost 1.74 applies
+// no header limit to those), so without a bound one connection could grow it until the deadline.
+constexpr std::size_t kReadChunk = 64 * 1024;
 
 // One connection: read a request within request_timeout, answer within write_timeout, then wait
 // up to idle_timeout for the next one. Stream is beast::tcp_stream or an ssl_stream over one.
@@ -64,7 +73,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       : tls_(std::move(tls)),
         stream_(std::move(stream)),
         shared_(shared),
-        source_(std::move(source)) {
+        source_(std::move(source)),
+        buffer_(shared.options.max_header_bytes + kReadChunk) {
     ++shared_.open;
   }
   ~Session() {
@@ -159,7 +169,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void answer(http::request<http::string_body>&& req) {
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    Reply reply = route(shared_, std::move(req));
+    Reply reply = route(shared_, std::move(req), source_);
     release_body();
     response_ = {};
     response_.version(version);
@@ -187,6 +197,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       [self = this->shared_from_this()](error_code ec, std::size_t) {
                         if (ec) return;
                         if (self->response_.keep_alive()) {
+                          // An idle connection holds neither the answer nor a buffer grown by
+                          // the last request: 1,024 of them stay a few MB.
+                          self->response_ = {};
+                          if (self->buffer_.size() == 0) self->buffer_.shrink_to_fit();
                           self->read_request(self->shared_.options.idle_timeout);
                         } else {
                           self->close();
@@ -300,15 +314,24 @@ class BeastServer : public HttpServer {
       std::lock_guard lock(tls_mu_);
       tls = tls_;
     }
-    if (tls) {
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared_,
-          std::move(source), tls)
-          ->run();
-    } else {
-      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_,
-                                                   std::move(source))
-          ->run();
+    // From here the session closes the count; nothing may throw out of an I/O handler (it
+    // would end io_.run() and the process), so a session that cannot be made is dropped here.
+    bool made = false;
+    try {
+      if (tls) {
+        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
+            shared_, source, tls);
+        made = true;
+        session->run();
+      } else {
+        auto session = std::make_shared<Session<beast::tcp_stream>>(
+            beast::tcp_stream(std::move(socket)), shared_, source);
+        made = true;
+        session->run();
+      }
+    } catch (const std::exception&) {
+      if (!made) shared_.limits.close(source);  // no Session was made to close it
     }
   }
 

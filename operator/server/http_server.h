@@ -23,6 +23,7 @@ struct Request {
   std::string authorization;  // the Authorization header, as sent
   std::string content_type;
   std::string body;
+  std::string source;  // the client's address (server/source_limits.h)
 };
 
 struct Reply {

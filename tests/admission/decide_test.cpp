@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "operator/document/reader.h"
 #include "tests/fakes/fake_cache.h"
 
@@ -67,6 +69,22 @@ TEST_F(DecideTest, AViolatingWorkloadUnderDenyIsRefusedWithWhatToChange) {
             std::string::npos)
       << d.message;
   EXPECT_EQ(d.message.find("p0"), std::string::npos) << d.message;  // no policy name
+}
+
+// However many findings, the answer holds at most 50 lines and says how many more there were.
+TEST_F(DecideTest, TheAnswerIsBoundedWhateverTheObject) {
+  std::string containers;
+  for (int i = 0; i < 500; ++i) {
+    containers += std::string(i > 0 ? "," : "") + R"({"name":"c)" + std::to_string(i) +
+                  R"(","image":"r.example.com/a:1","securityContext":{"privileged":true}})";
+  }
+  const std::string pod =
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[)" +
+      containers + "]}}";
+  const auto d = decide_with({kDenyTeamA}, review("CREATE", "Pod", pod), &team_a);
+  EXPECT_EQ(d.outcome, Decision::Outcome::kDenied);
+  EXPECT_EQ(std::count(d.message.begin(), d.message.end(), '\n'), 52) << d.message;  // 51 + advice
+  EXPECT_NE(d.message.find("\n- and 15 more"), std::string::npos) << d.message;
 }
 
 // The same RBAC verdict at admission as in scan and at run time: a workload whose account is bound

@@ -116,11 +116,14 @@ TEST_F(WebhookTest, WithoutACertificateItServesButIsNotReady) {
   o.certificate_names = {"127.0.0.1"};
   o.own_namespace = "bulwark-system";
   Webhook w(
-      o, policy_set, namespaces, [] { return true; }, *client, clock, ReviewObserver{},
+      o, policy_set, namespaces, [this] { return synced; }, *client, clock, ReviewObserver{},
       std::move(configuration_owned));
+  configuration->state = {true, "Fail"};
   transport->fail("connection refused");  // the Secret cannot be read
   ASSERT_TRUE(w.start());
   EXPECT_NE(w.unready_reason(), "");
+  synced = false;
+  EXPECT_FALSE(allowed(w));  // the configuration, read at start all the same, says Fail
   w.stop();
   EXPECT_TRUE(configuration->patches.empty());  // nothing trusts a certificate not served
 }

@@ -1,6 +1,7 @@
 // The engine as a whole: which kinds it reads, selection, exemptions and their expiry.
 #include <gtest/gtest.h>
 
+#include "operator/posture/check.h"
 #include "tests/posture/eval_helpers.h"
 
 namespace bulwark::testing {
@@ -196,6 +197,28 @@ TEST(PolicyEvaluator, PicksChecksOncePerLevelAndVersion) {
                                    "sysctls", "windowsHostProcess"}));
   p.pod_security.version = {};
   EXPECT_EQ(posture::PolicyEvaluator(p).pss_controls().size(), 15u);
+}
+
+}  // namespace
+}  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+// A pod of many violating containers keeps 64 findings a control and one counting the rest: the
+// verdict is the same, the memory of one admission review bounded.
+TEST(PolicyEvaluator, KeepsAtMost64FindingsAControl) {
+  std::string containers;
+  for (int i = 0; i < 1000; ++i) {
+    containers += std::string(i > 0 ? ", " : "") + "{name: c" + std::to_string(i) +
+                  ", image: r.example.com/a:1, securityContext: {privileged: true}}";
+  }
+  const auto vs = eval_pod("{containers: [" + containers + "]}", crds::PssLevel::kBaseline);
+  ASSERT_EQ(vs.size(), posture::detail::kMaxFindingsPerControl + 1);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].securityContext.privileged");
+  EXPECT_EQ(vs.back().control, "privileged");
+  EXPECT_EQ(vs.back().message, "and 936 more findings like these");
+  EXPECT_EQ(vs.back().path, "");
 }
 
 }  // namespace
