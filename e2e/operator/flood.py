@@ -12,6 +12,7 @@ line "holding N" whenever the count of connections it holds open changes by 10% 
 """
 import ipaddress
 import resource
+import selectors
 import signal
 import socket
 import ssl
@@ -70,12 +71,7 @@ def hold(port, source, mode, body):
             continue
         counted = False
         try:
-            if mode == "idle":
-                count(1)
-                counted = True
-                while not stop.is_set() and conn.recv(1):
-                    pass
-            elif mode == "tls":
+            if mode == "tls":
                 conn = tls.wrap_socket(conn)
                 count(1)
                 counted = True
@@ -97,14 +93,48 @@ def hold(port, source, mode, body):
         stop.wait(0.5)
 
 
+def hold_idle(port, slots):
+    """Every slot a connection that sends nothing, reopened half a second after the server closes
+    it: one thread and a selector, so a thousand slots are open within a second or two."""
+    sel = selectors.DefaultSelector()
+    due = [(0.0, source) for source in slots]  # when each closed slot may connect again
+    while not stop.is_set():
+        now, waiting = time.monotonic(), []
+        for at, source in due:
+            try:
+                if at > now:
+                    raise BlockingIOError
+                conn = connect(port, source)
+                conn.setblocking(False)
+                sel.register(conn, selectors.EVENT_READ, source)
+                count(1)
+            except OSError:
+                waiting.append((at if at > now else now + 0.5, source))
+        due = waiting
+        for key, _ in sel.select(timeout=0.1):
+            try:
+                data = key.fileobj.recv(1)
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                count(-1)
+                due.append((time.monotonic() + 0.5, key.data))
+
+
 def main():
     mode, port, addresses, per_source = sys.argv[1], int(sys.argv[2]), sources(sys.argv[3]), int(sys.argv[4])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     body = REVIEW_HEAD + b",".join([b"0"] * 1990000) + REVIEW_TAIL if mode == "dense" else b""
-    threads = [threading.Thread(target=hold, args=(port, a, mode, body), daemon=True)
-               for a in addresses for _ in range(per_source)]
+    if mode == "idle":
+        slots = [a for a in addresses for _ in range(per_source)]
+        threads = [threading.Thread(target=hold_idle, args=(port, slots), daemon=True)]
+    else:
+        threads = [threading.Thread(target=hold, args=(port, a, mode, body), daemon=True)
+                   for a in addresses for _ in range(per_source)]
     for t in threads:
         t.start()
     said = -1
