@@ -89,6 +89,16 @@ void read_cluster_tls(const Value& cluster, const std::string& where, ClusterCon
     }
     c.insecure_skip_tls_verify = *b;
   }
+  // client-go refuses the two together ("specifying a root certificates file with the insecure
+  // flag is not allowed"); taking them would turn verification off without a word.
+  const bool has_ca = !str_of(&cluster, "certificate-authority").empty() ||
+                      !str_of(&cluster, "certificate-authority-data").empty();
+  if (c.insecure_skip_tls_verify && has_ca) {
+    throw ConfigError(where +
+                      ": insecure-skip-tls-verify: true and a certificate-authority together are "
+                      "refused, as client-go refuses them: remove one (verify with the CA, or "
+                      "knowingly not at all)");
+  }
   c.tls_server_name = str_of(&cluster, "tls-server-name");
   if (!str_of(&cluster, "proxy-url").empty()) {
     throw ConfigError(where +

@@ -44,7 +44,7 @@ clusters:
     server: https://127.0.0.1:6443/
     certificate-authority-data: Q0EgUEVN
 - name: prod
-  cluster: {server: "https://prod:443", certificate-authority: certs/ca.crt, insecure-skip-tls-verify: true}
+  cluster: {server: "https://prod:443", certificate-authority: certs/ca.crt}
 users:
 - name: dev-admin
   user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ}
@@ -72,7 +72,7 @@ TEST_F(ConfigTest, NamedContextWithFilesRelativeToTheKubeconfig) {
   auto c = load_kubeconfig(write("config", kTwoContexts), "prod");
   EXPECT_EQ(c.ca_pem, "FILE CA");
   EXPECT_EQ(c.token_file, (dir_ / "certs/token").string());
-  EXPECT_TRUE(c.insecure_skip_tls_verify);
+  EXPECT_FALSE(c.insecure_skip_tls_verify);
 }
 
 TEST_F(ConfigTest, ErrorsNameTheFileAndTheMissingPiece) {
@@ -146,6 +146,22 @@ std::string error_of(const std::string& path) {
     return e.what();
   }
   return "(no error)";
+}
+
+// client-go refuses a CA beside insecure-skip-tls-verify: true; so does Bulwark, naming both,
+// rather than turning verification off without a word.
+TEST_F(ConfigTest, InsecureSkipTlsVerifyWithACaIsRefusedNamingBoth) {
+  for (const char* ca : {"certificate-authority-data: Q0EgUEVN", "certificate-authority: ca.crt"}) {
+    write("ca.crt", "FILE CA");
+    const auto path = write(
+        "config", one_context(std::string("{server: 'https://x', insecure-skip-tls-verify: true, ") +
+                                  ca + "}",
+                              "{token: t}"));
+    const std::string error = error_of(path);
+    EXPECT_NE(error.find("insecure-skip-tls-verify: true and a certificate-authority"),
+              std::string::npos)
+        << ca << ": " << error;
+  }
 }
 
 TEST_F(ConfigTest, AQuotedTrueForInsecureSkipTlsVerifyIsAnError) {
