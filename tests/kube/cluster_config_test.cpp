@@ -153,10 +153,11 @@ std::string error_of(const std::string& path) {
 TEST_F(ConfigTest, InsecureSkipTlsVerifyWithACaIsRefusedNamingBoth) {
   for (const char* ca : {"certificate-authority-data: Q0EgUEVN", "certificate-authority: ca.crt"}) {
     write("ca.crt", "FILE CA");
-    const auto path = write(
-        "config", one_context(std::string("{server: 'https://x', insecure-skip-tls-verify: true, ") +
-                                  ca + "}",
-                              "{token: t}"));
+    const auto path =
+        write("config",
+              one_context(
+                  std::string("{server: 'https://x', insecure-skip-tls-verify: true, ") + ca + "}",
+                  "{token: t}"));
     const std::string error = error_of(path);
     EXPECT_NE(error.find("insecure-skip-tls-verify: true and a certificate-authority"),
               std::string::npos)
