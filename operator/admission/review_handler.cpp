@@ -43,8 +43,7 @@ server::Reply ReviewHandler::handle(const server::Request& request) {
   const auto start = clock_.now();
   const std::size_t body = request.body.size();
   const std::size_t cost = kReviewCostPerByte * body + kReviewCostBase;
-  const bool trusted = options_.trusted && options_.trusted(request.source);
-  if (!budget_.take(cost, trusted ? 0 : options_.trusted_reserve)) {
+  if (!budget_.take(cost, request.trusted ? 0 : options_.trusted_reserve)) {
     // Unparsed, there is no uid to answer: 503, and the API server applies the failure policy.
     logging::warn("admission: a review of " + std::to_string(body) + " bytes from " +
                   request.source + " does not fit the memory budget now: shed");

@@ -37,9 +37,8 @@ struct ReviewHandlerOptions {
   // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
   std::size_t review_memory_budget = kReviewMemoryBudget;
   bool fail_closed = false;  // the configuration's failurePolicy is Fail, until told otherwise
-  // Whether a request's source is the API server's (config admission.apiServerSources), and the
-  // budget only such sources may take.
-  std::function<bool(std::string_view source)> trusted;
+  // The budget only requests from trusted sources (server::Request::trusted: the API server's
+  // addresses, config admission.apiServerSources) may take.
   std::size_t trusted_reserve = 0;
   std::function<void()> on_shed;  // metrics: a review shed for memory
 };

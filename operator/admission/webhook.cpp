@@ -31,19 +31,12 @@ constexpr std::size_t kApiServerBodyReserve = 16u << 20;
 constexpr std::size_t kApiServerReviewReserve = 64u << 20;
 
 // What the handler is told beyond the config's review options: the failure policy until the
-// configuration is read, and who may take the reserve of the review budget.
+// configuration is read, and the reserve of the review budget for requests the server marks
+// trusted (from apiServerSources, the same ranges as its connection reserve).
 ReviewHandlerOptions review_options(const WebhookOptions& o) {
   ReviewHandlerOptions r = o.reviews;
   r.fail_closed = o.failure_policy == "Fail";
-  if (!o.api_server_sources.empty()) {
-    std::vector<server::AddressRange> ranges(o.api_server_sources.begin(),
-                                             o.api_server_sources.end());
-    r.trusted = [ranges = std::move(ranges)](std::string_view source) {
-      return std::any_of(ranges.begin(), ranges.end(),
-                         [&](const server::AddressRange& a) { return a.contains(source); });
-    };
-    r.trusted_reserve = kApiServerReviewReserve;
-  }
+  if (!o.api_server_sources.empty()) r.trusted_reserve = kApiServerReviewReserve;
   return r;
 }
 

@@ -37,15 +37,16 @@ struct Shared {
 };
 
 // The body is moved into the Request, never copied: a review's body is megabytes.
-Reply route(const Shared& shared, http::request<http::string_body>&& req,
-            const std::string& source) {
+Reply route(const Shared& shared, http::request<http::string_body>&& req, const std::string& source,
+            bool trusted) {
   const std::string target(req.target());
   Request r{std::string(req.method_string()),
             target.substr(0, target.find('?')),
             std::string(req[http::field::authorization]),
             std::string(req[http::field::content_type]),
             std::move(req.body()),
-            source};
+            source,
+            trusted};
   auto it = shared.routes.find(r.path);
   if (it == shared.routes.end()) return Reply{404, "text/plain", "not found\n"};
   if (it->second.method != r.method) return Reply{405, "text/plain", "method not allowed\n"};
@@ -60,6 +61,8 @@ Reply route(const Shared& shared, http::request<http::string_body>&& req,
 // cannot consume yet, such as a chunk extension or trailer that never ends (Boost 1.74 applies
 // no header limit to those), so without a bound one connection could grow it until the deadline.
 constexpr std::size_t kReadChunk = 64 * 1024;
+// What a kept-alive connection's read buffer may keep while it waits for its next request.
+constexpr std::size_t kIdleBuffer = 16 * 1024;
 
 // One connection: read a request within request_timeout, answer within write_timeout, then wait
 // up to idle_timeout for the next one. Stream is beast::tcp_stream or an ssl_stream over one.
@@ -74,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         stream_(std::move(stream)),
         shared_(shared),
         source_(std::move(source)),
+        trusted_(shared.limits.trusted(source_)),
         buffer_(shared.options.max_header_bytes + kReadChunk) {
     ++shared_.open;
   }
@@ -169,7 +173,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void answer(http::request<http::string_body>&& req) {
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    Reply reply = route(shared_, std::move(req), source_);
+    Reply reply = route(shared_, std::move(req), source_, trusted_);
     release_body();
     response_ = {};
     response_.version(version);
@@ -199,8 +203,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         if (self->response_.keep_alive()) {
                           // An idle connection holds neither the answer nor a buffer grown by
                           // the last request: 1,024 of them stay a few MB.
+                          // Shrunk only when a large request grew it: the API server's next
+                          // small review then reuses the buffer instead of allocating anew.
                           self->response_ = {};
-                          if (self->buffer_.size() == 0) self->buffer_.shrink_to_fit();
+                          if (self->buffer_.size() == 0 && self->buffer_.capacity() > kIdleBuffer)
+                            self->buffer_.shrink_to_fit();
                           self->read_request(self->shared_.options.idle_timeout);
                         } else {
                           self->close();
@@ -217,6 +224,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   Shared& shared_;
   const std::string source_;
+  const bool trusted_;        // source_ is one the server's limits trust
   std::size_t reserved_ = 0;  // body bytes counted in shared_.limits
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

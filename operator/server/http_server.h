@@ -23,7 +23,8 @@ struct Request {
   std::string authorization;  // the Authorization header, as sent
   std::string content_type;
   std::string body;
-  std::string source;  // the client's address (server/source_limits.h)
+  std::string source;    // the client's address (server/source_limits.h)
+  bool trusted = false;  // the source is in ServerOptions::connections.trusted
 };
 
 struct Reply {

@@ -111,14 +111,11 @@ TEST_F(ReviewHandlerTest, ADenseReviewIsRefusedWithinTwelveTimesItsSize) {
   EXPECT_EQ(post(*h, kReview).find({"response", "allowed"})->as_bool(), false);  // and goes on
 }
 
-// Reviews in flight share a memory budget: one that does not fit is shed with 503 (there is no
-// uid to answer without parsing), and counted.
 // With apiServerSources set, the other sources leave a reserve of the budget free: a pod posting
 // made-up reviews cannot shed the API server's.
 TEST_F(ReviewHandlerTest, OnlyTrustedSourcesTakeTheReserve) {
   ReviewHandlerOptions o;
   o.review_memory_budget = 3u << 20;  // one review's charge (2 MiB and some) fits once
-  o.trusted = [](std::string_view source) { return source == "127.0.0.1"; };
   o.trusted_reserve = 2u << 20;
   int shed = 0;
   o.on_shed = [&] { ++shed; };
@@ -127,13 +124,15 @@ TEST_F(ReviewHandlerTest, OnlyTrustedSourcesTakeTheReserve) {
   server::Request r;
   r.method = "POST";
   r.body = kReview;
-  r.source = "127.0.0.2";
+  r.trusted = false;  // as the server marks a source outside apiServerSources
   EXPECT_EQ(h.handle(r).status, 503);
   EXPECT_EQ(shed, 1);
-  r.source = "127.0.0.1";
+  r.trusted = true;
   EXPECT_EQ(h.handle(r).status, 200);
 }
 
+// Reviews in flight share a memory budget: one that does not fit is shed with 503 (there is no
+// uid to answer without parsing), and counted.
 TEST_F(ReviewHandlerTest, AReviewBeyondTheMemoryBudgetIsShed) {
   auto h = handler(false, 2u << 20);  // less than one review's charge
   EXPECT_EQ(reply(*h, kReview).status, 503);

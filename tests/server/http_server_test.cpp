@@ -253,6 +253,26 @@ TEST(HttpServer, AChunkHeaderThatNeverEndsIsCutOffAtTheBuffersBound) {
 
 // Untrusted sources together cannot take the reserve; a trusted source (the API server, for the
 // webhook) can, and has no cap of its own.
+// The handler learns the client's address and whether the server trusts it, so a handler's own
+// reserve (the webhook's review budget) follows the same ranges as the connections'.
+TEST(HttpServer, TheRequestSaysItsSourceAndWhetherItIsTrusted) {
+  ServerOptions o;
+  o.connections.trusted = {"127.0.0.1/32"};
+  auto server = make_http_server(o);
+  server->handle("/who", [](const Request& r) {
+    return Reply{200, "text/plain", r.source + (r.trusted ? " trusted" : " untrusted")};
+  });
+  server->start("127.0.0.1:0");
+  const std::pair<const char*, const char*> expected[] = {{"127.0.0.1", "127.0.0.1 trusted"},
+                                                          {"127.0.0.2", "127.0.0.2 untrusted"}};
+  for (const auto& [source, said] : expected) {
+    Connection c(server->port(), source);
+    c.send("GET /who HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const std::string answer = c.read_all();
+    EXPECT_NE(answer.find(said), std::string::npos) << answer;
+  }
+}
+
 TEST(HttpServer, TrustedSourcesKeepTheirReserve) {
   ServerOptions o;
   o.connections = {7, 2, {"127.0.0.1/32"}, 3};
