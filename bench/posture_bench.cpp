@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   InstantApi& api = *transport;
   kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);
   kube::ClientWriter writer(client);  // the operator's own path: bodies serialized, then sent
-  reconcilers::PolicySet policy_set(policies, clock);
+  reconcilers::PolicySet policy_set(policies);
   reconcilers::PostureBook book;
   reconcilers::NoEvents events;
   reconcilers::WorkloadPostureReconciler posture(

@@ -189,7 +189,7 @@ int main() {
   InstantApi& api = *transport;
   kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);
   kube::ClientWriter writer(client);
-  reconcilers::PolicySet policy_set(policies, clock);
+  reconcilers::PolicySet policy_set(policies);
   reconcilers::PostureBook book;
   reconcilers::NoEvents events;
   std::map<std::string_view, const runtime::CacheReader*> workloads{{"pods", &pods}};

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     // Colour only for a person at a terminal, and never when NO_COLOR is set.
     options->color = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
     return bulwark::cli::run_scan(*options, std::cin, std::cout, std::cerr,
-                                  std::chrono::system_clock::now());
+                                  options->now.value_or(std::chrono::system_clock::now()));
   }
   if (command == "run") {
     for (const auto& a : args) {

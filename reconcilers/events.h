@@ -41,6 +41,9 @@ inline constexpr std::string_view kPolicyViolation = "PolicyViolation";
 inline constexpr std::string_view kQuarantined = "Quarantined";
 inline constexpr std::string_view kReleased = "Released";
 inline constexpr std::string_view kDriftRepaired = "DriftRepaired";
+inline constexpr std::string_view kExemptionLapsed = "ExemptionLapsed";
+// Quarantine was wanted and is not done; the message starts with why (HostNetwork).
+inline constexpr std::string_view kQuarantineNotEnforced = "QuarantineNotEnforced";
 }  // namespace event_reasons
 
 // Records Kubernetes Events (docs/api.md: one per change, never one per evaluation).

@@ -14,8 +14,7 @@ crds::Labels labels_of(const document::Value& object) {
   return labels;
 }
 
-std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
-                                        std::chrono::system_clock::time_point now) {
+std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies) {
   std::vector<LoadedPolicy> out;
   for (const auto& key : policies.keys()) {  // keys() is sorted
     auto object = policies.get(key);
@@ -24,49 +23,29 @@ std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
     LoadedPolicy p{std::move(parsed.policy), "", std::move(parsed.errors), false, nullptr};
     if (const auto* uid = object->find({"metadata", "uid"})) p.uid = std::string(uid->str());
     p.deleting = object->find({"metadata", "deletionTimestamp"}) != nullptr;
-    if (p.valid() && expired_when_written(*object)) {
-      p.errors.push_back(
-          {"spec.exemptions", "an exemption had expired when the policy was written"});
-    }
-    const auto* generation = object->find({"metadata", "generation"});
-    const auto* observed = object->find({"status", "observedGeneration"});
-    if (p.valid() &&
-        (generation == nullptr || observed == nullptr || generation->str() != observed->str())) {
-      // Not judged yet: do not act on it in the moment before its status says it is invalid.
-      for (auto& e : expired_exemptions(p.policy.spec, now)) p.errors.push_back(std::move(e));
-    }
     if (p.valid()) p.evaluator = std::make_shared<posture::PolicyEvaluator>(p.policy.spec);
     out.push_back(std::move(p));
   }
   return out;
 }
 
-std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec& spec,
-                                                 std::chrono::system_clock::time_point now) {
-  std::vector<crds::FieldError> out;
+std::vector<LapsedExemption> lapsed_exemptions(const crds::SecurityPolicySpec& spec,
+                                               std::chrono::system_clock::time_point now) {
+  std::vector<LapsedExemption> out;
   for (std::size_t i = 0; i < spec.exemptions.size(); ++i) {
     const auto& e = spec.exemptions[i];
-    if (e.expires && *e.expires <= now) {
-      out.push_back({"spec.exemptions[" + std::to_string(i) + "].expires",
-                     "exemption " + e.name +
-                         " had already expired when the policy was written; "
-                         "remove it or give it a future time"});
-    }
+    if (e.expires && *e.expires <= now) out.push_back({i, e.name, *e.expires});
   }
   return out;
 }
 
-bool expired_when_written(const document::Value& policy) {
-  const document::Value* generation = policy.find({"metadata", "generation"});
-  const auto written = generation != nullptr ? generation->as_int() : std::nullopt;
-  if (!written) return false;
-  for (const auto& c : kube::conditions_from(policy.find({"status", "conditions"}))) {
-    if (c.type == policy_conditions::kReady && c.reason == policy_reasons::kExpiredExemption &&
-        c.observed_generation == *written) {
-      return true;
-    }
+std::optional<std::chrono::system_clock::time_point> next_lapse(
+    const crds::SecurityPolicySpec& spec, std::chrono::system_clock::time_point now) {
+  std::optional<std::chrono::system_clock::time_point> next;
+  for (const auto& e : spec.exemptions) {
+    if (e.expires && *e.expires > now && (!next || *e.expires < *next)) next = e.expires;
   }
-  return false;
+  return next;
 }
 
 PolicyJudgingState judging_state(const document::Value& policy) {
@@ -80,7 +59,6 @@ PolicyJudgingState judging_state(const document::Value& policy) {
   s.deleting = policy.find({"metadata", "deletionTimestamp"}) != nullptr;
   s.generation_judged = policy.find({"status", "observedGeneration"}) != nullptr &&
                         integer({"status", "observedGeneration"}) == s.generation;
-  s.expired_when_written = expired_when_written(policy);
   return s;
 }
 
@@ -94,8 +72,7 @@ PolicySet::Snapshot PolicySet::current() const {
   // Rebuilt under the lock: a change lands while one thread rebuilds, the others wait for it
   // rather than all parsing at once.
   if (!snapshot_)
-    snapshot_ = std::make_shared<const std::vector<LoadedPolicy>>(
-        load_policies(policies_, clock_.wall_now()));
+    snapshot_ = std::make_shared<const std::vector<LoadedPolicy>>(load_policies(policies_));
   return snapshot_;
 }
 

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "crds/security_policy.h"
-#include "operator/base/clock.h"
 #include "operator/posture/engine.h"
 #include "operator/runtime/cache_reader.h"
 
@@ -27,11 +27,8 @@ struct LoadedPolicy {
   bool active() const { return valid() && !deleting; }
 };
 
-// Reads every SecurityPolicy in the cache, sorted by name. A generation whose status is not written
-// yet and that holds an exemption already expired at `now` is invalid (see
-// policy_reasons::kExpiredExemption).
-std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
-                                        std::chrono::system_clock::time_point now);
+// Reads every SecurityPolicy in the cache, sorted by name.
+std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies);
 
 // The parsed policies, shared by every reconciler and rebuilt only after the policy cache
 // changed: parsing and building evaluators once per change, not once per workload, is what lets
@@ -39,39 +36,40 @@ std::vector<LoadedPolicy> load_policies(const runtime::CacheReader& policies,
 class PolicySet {
  public:
   using Snapshot = std::shared_ptr<const std::vector<LoadedPolicy>>;
-  PolicySet(const runtime::CacheReader& policies, const base::Clock& clock)
-      : policies_(policies), clock_(clock) {}
+  explicit PolicySet(const runtime::CacheReader& policies) : policies_(policies) {}
   // Called from the policy cache's handler: the next current() rebuilds.
   void invalidate();
   Snapshot current() const;
 
  private:
   const runtime::CacheReader& policies_;
-  const base::Clock& clock_;
   mutable std::mutex mu_;
   mutable Snapshot snapshot_;  // guarded by mu_; null when stale
 };
 
-// docs/api.md: an `expires` already past when a policy is written makes it Ready=False with reason
-// ExpiredExemption (policy_status.h), and the policy acts on nothing until its spec changes. An
-// exemption that lapses while the policy runs is different: it simply stops applying (the
-// workload is judged again then).
-
-// The exemptions of `spec` whose `expires` is not after `now`, as field errors.
-std::vector<crds::FieldError> expired_exemptions(const crds::SecurityPolicySpec& spec,
-                                                 std::chrono::system_clock::time_point now);
-// Whether the policy's status says its current generation had an expired exemption when written.
-bool expired_when_written(const document::Value& policy);
+// docs/api.md, Exemptions: an exemption whose `expires` has passed simply stops applying, whether
+// it lapsed while the policy ran or had passed when it was written; the policy stays valid and
+// keeps enforcing everything else (the engine skips it; posture::Exemption). Its Ready condition
+// names it (policy_reasons::kExpiredExemption) and an Event says when it lapsed.
+struct LapsedExemption {
+  std::size_t index;  // in spec.exemptions
+  std::string name;
+  std::chrono::system_clock::time_point expired;
+};
+// The exemptions of `spec` whose `expires` is not after `now`, in spec order.
+std::vector<LapsedExemption> lapsed_exemptions(const crds::SecurityPolicySpec& spec,
+                                               std::chrono::system_clock::time_point now);
+// The first `expires` after `now`: when the policy's Ready message changes next.
+std::optional<std::chrono::system_clock::time_point> next_lapse(
+    const crds::SecurityPolicySpec& spec, std::chrono::system_clock::time_point now);
 
 // What decides how a policy judges, out of its whole object. The status the operator writes after
-// every change of standing changes none of it (unless it marks an expired exemption), so those
-// writes need not re-judge every workload.
+// every change of standing changes none of it, so those writes need not re-judge every workload.
 struct PolicyJudgingState {
   std::string uid;
   std::int64_t generation = 0;
   bool deleting = false;
-  bool generation_judged = false;     // status.observedGeneration is the current generation
-  bool expired_when_written = false;  // see expired_when_written()
+  bool generation_judged = false;  // status.observedGeneration is the current generation
   bool operator==(const PolicyJudgingState&) const = default;
 };
 PolicyJudgingState judging_state(const document::Value& policy);

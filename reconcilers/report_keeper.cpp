@@ -44,8 +44,11 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
     std::vector<reports::PolicyVerdict> verdicts;
     for (std::size_t i = 0; i < j.judged.size(); ++i) {
       const auto& p = *j.judged[i].policy;
+      const bool unquarantined = j.quarantine_not_enforced &&
+                                 enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
       verdicts.push_back({p.policy.name, p.evaluator->controls(), &j.verdicts[i],
-                          p.policy.spec.pod_security.version.str()});
+                          p.policy.spec.pod_security.version.str(),
+                          unquarantined ? std::string(*j.quarantine_not_enforced) : ""});
     }
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())

@@ -41,6 +41,12 @@ void add_namespace_findings(PolicySummary& summary, const std::vector<std::strin
   }
 }
 
+// How the Ready message names one lapsed exemption.
+std::string lapse_text(const LapsedExemption& e) {
+  return e.name + " (spec.exemptions[" + std::to_string(e.index) + "], expired " +
+         rfc3339_seconds(e.expired) + ")";
+}
+
 }  // namespace
 
 SecurityPolicyReconciler::SecurityPolicyReconciler(
@@ -156,25 +162,41 @@ std::optional<runtime::Result> SecurityPolicyReconciler::keep_finalizer(const st
   return std::nullopt;
 }
 
-Condition SecurityPolicyReconciler::readiness(const Value& object,
-                                              const crds::PolicyParseResult& parsed,
-                                              std::int64_t generation) {
+Condition SecurityPolicyReconciler::readiness(const crds::PolicyParseResult& parsed,
+                                              std::chrono::system_clock::time_point now) {
   Condition ready = ready_condition(parsed.errors);
   if (!parsed.errors.empty()) return ready;
-  // An expired exemption is judged once, when a generation is first seen: later it has simply
-  // lapsed, which is no fault of the policy.
-  std::vector<crds::FieldError> expired;
-  if (PolicyStatus::from_value(object.find("status")).observed_generation != generation) {
-    expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
-  } else if (expired_when_written(object)) {
-    expired = expired_exemptions(parsed.policy.spec, clock_.wall_now());
-    if (expired.empty()) expired.push_back({"spec.exemptions", "had expired when written"});
+  const auto lapsed = lapsed_exemptions(parsed.policy.spec, now);
+  if (lapsed.empty()) return ready;
+  // A lapsed exemption ends that exemption only (docs/api.md, Exemptions): the policy stays Ready
+  // and enforcing; the reason says an entry no longer applies and the message names each.
+  ready.reason = reasons::kExpiredExemption;
+  ready.message = "enforcing; these exemptions have expired and no longer apply:";
+  for (const auto& e : lapsed) {
+    ready.message += (&e == &lapsed.front() ? " " : ", ") + lapse_text(e);
   }
-  if (!expired.empty()) {
-    ready = ready_condition(expired);
-    ready.reason = reasons::kExpiredExemption;
-  }
+  if (ready.message.size() > 1000) ready.message = ready.message.substr(0, 1000) + "...";
   return ready;
+}
+
+void SecurityPolicyReconciler::record_lapses(const Value& object,
+                                             const crds::SecurityPolicySpec& spec,
+                                             const std::string& named_before) {
+  if (events_ == nullptr) return;
+  const Value* meta = object.find("metadata");
+  for (const auto& e : lapsed_exemptions(spec, clock_.wall_now())) {
+    if (named_before.find(lapse_text(e)) != std::string::npos) continue;  // told already
+    const auto expired =
+        std::chrono::duration_cast<std::chrono::seconds>(e.expired.time_since_epoch()).count();
+    // Named by the lapse, not the policy's version: the same lapse recorded again (a later status
+    // write, a restart) is the same Event, refused as a duplicate.
+    events_->record({"bulwark.dev/v1alpha1", "SecurityPolicy", "", field(meta, "name"),
+                     field(meta, "uid"), "lapse/" + e.name + "/" + std::to_string(expired)},
+                    EventType::kWarning, event_reasons::kExemptionLapsed,
+                    "exemption " + e.name + " (spec.exemptions[" + std::to_string(e.index) +
+                        "]) expired at " + rfc3339_seconds(e.expired) +
+                        " and no longer applies; the policy enforces it as written");
+  }
 }
 
 std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
@@ -236,7 +258,13 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   const std::int64_t generation =
       generation_value != nullptr ? generation_value->as_int().value_or(0) : 0;
   const auto parsed = crds::parse_security_policy(*object);
-  const Condition ready = readiness(*object, parsed, generation);
+  const Condition ready = readiness(parsed, clock_.wall_now());
+  // The Ready message changes again at the next lapse: judge the policy then.
+  runtime::Result done;
+  if (const auto next = next_lapse(parsed.policy.spec, clock_.wall_now())) {
+    done.requeue_after = std::chrono::duration_cast<base::Clock::Duration>(
+        *next - clock_.wall_now() + std::chrono::seconds(1));
+  }
   const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
   const std::string now = rfc3339_seconds(clock_.wall_now());
 
@@ -255,7 +283,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   want.last_evaluated = now;
   if (want.same_as(current)) {
     logging::debug("policy " + name + ": status is up to date");
-    return {};
+    return done;
   }
   Value body = Value::object();
   body.set("apiVersion", Value::string("bulwark.dev/v1alpha1"))
@@ -264,13 +292,23 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
       .set("name", Value::string(name))
       .set("resourceVersion", Value::string(field(object->find("metadata"), "resourceVersion")));
   body.set("status", want.to_value());
-  if (!status_writer_.update_status(kube::resources::kSecurityPolicies, "", name, body)) return {};
+  if (!status_writer_.update_status(kube::resources::kSecurityPolicies, "", name, body))
+    return done;
+  if (ready.reason == reasons::kExpiredExemption) {
+    const auto was = std::find_if(current.conditions.begin(), current.conditions.end(),
+                                  [](const Condition& c) { return c.type == types::kReady; });
+    // Only lapses the written status did not name yet.
+    record_lapses(*object, parsed.policy.spec,
+                  was != current.conditions.end() && was->reason == reasons::kExpiredExemption
+                      ? was->message
+                      : std::string());
+  }
   logging::info("wrote status of policy " + name +
                 ": Ready=" + std::string(kube::to_string(ready.status)) + " " + ready.reason +
                 (ready.message.empty() ? "" : ": " + ready.message) + ", score " +
                 std::to_string(want.summary.score) + ", " + std::to_string(want.summary.violating) +
                 " violating");
-  return {};
+  return done;
 }
 
 void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter& writer,
@@ -279,13 +317,14 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch) {
+                                  std::vector<std::string> never_touch, EventRecorder& events) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
       writer, status_writer,
       SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
                                         manager.cache("networkpolicies")},
       book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
+  reconciler->set_events(&events);
   if (policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(policy_reports_served));
   }

@@ -11,6 +11,7 @@
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/events.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/policy_status.h"
 #include "reconcilers/posture_book.h"
@@ -26,7 +27,9 @@ inline constexpr std::size_t kMaxStatusViolations = 100;
 // Keeps each SecurityPolicy's own object right (docs/api.md, SecurityPolicy):
 // - the cleanup finalizer: added to a live policy; on deletion, removed once no workload still
 //   carries the policy's annotations, i.e. once the posture reconciler has released everything;
-// - status: Ready (True/Reconciled, or False/InvalidSpec naming every field at fault), Compliant
+// - status: Ready (True/Reconciled; True/ExpiredExemption naming lapsed exemptions, with a Warning
+//   Event ExemptionLapsed for each and a reconcile at the next lapse; or False/InvalidSpec naming
+//   every field at fault), Compliant
 //   (from the PostureBook), VulnerabilityReports when images.maxSeverity is set, the summary, at
 //   most 100 violations (namespace findings first, as `kind: Namespace`, then workloads worst
 //   first), lastEvaluated and observedGeneration. lastTransitionTime
@@ -56,7 +59,14 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
     policy_reports_served_ = std::move(served);
   }
 
+  // Records Events (ExemptionLapsed) when set.
+  void set_events(EventRecorder* events) { events_ = events; }
+
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
+  // Ready for a parsed policy at `now`: False/InvalidSpec with errors; True/ExpiredExemption naming
+  // every lapsed exemption; else True/Reconciled.
+  static kube::Condition readiness(const crds::PolicyParseResult& parsed,
+                                   std::chrono::system_clock::time_point now);
   static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
 
  private:
@@ -65,8 +75,10 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // everything. A result when that was all this reconcile had to do.
   std::optional<runtime::Result> keep_finalizer(const std::string& name,
                                                 const document::Value& object);
-  kube::Condition readiness(const document::Value& object, const crds::PolicyParseResult& parsed,
-                            std::int64_t generation);
+  // A Warning Event ExemptionLapsed for each lapsed exemption of `spec` (object: the policy) that
+  // the Ready message `named_before` did not name.
+  void record_lapses(const document::Value& object, const crds::SecurityPolicySpec& spec,
+                     const std::string& named_before);
   std::vector<kube::Condition> wanted_conditions(const kube::Condition& ready,
                                                  const crds::SecurityPolicySpec& spec,
                                                  const PolicySummary& summary) const;
@@ -83,6 +95,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   std::function<bool()> policy_reports_served_;
   std::function<bool()> book_complete_;
   std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
+  EventRecorder* events_ = nullptr;
 };
 
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
@@ -96,6 +109,6 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch);
+                                  std::vector<std::string> never_touch, EventRecorder& events);
 
 }  // namespace bulwark::reconcilers

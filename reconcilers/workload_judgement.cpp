@@ -27,6 +27,15 @@ std::optional<std::chrono::system_clock::time_point> next_lapse(
 
 }  // namespace
 
+std::optional<std::string_view> quarantine_unenforceable(const document::Value* pod_spec) {
+  // Kubernetes leaves NetworkPolicy for host-network pods undefined and plugins (kube-router
+  // among them) treat their traffic as the node's, which NetworkPolicy always lets through to and
+  // from the node's own pods: a quarantine label would claim an isolation that does not exist.
+  const document::Value* host = pod_spec != nullptr ? pod_spec->find("hostNetwork") : nullptr;
+  if (host != nullptr && host->as_bool() == true) return "HostNetwork";
+  return std::nullopt;
+}
+
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
@@ -34,6 +43,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
   WorkloadJudgement j;
   bool violating = false, exempt = false;
   const bool scalable = kind == "Deployment" || kind == "StatefulSet";
+  const auto unenforceable = quarantine_unenforceable(workload.pod_spec);
   for (const auto& p : policies) {
     if (!p.active()) continue;
     const auto& spec = p.policy.spec;
@@ -53,8 +63,12 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     j.controls.insert(mine.begin(), mine.end());
     if (verdict.posture == posture::Posture::kViolating) {
       violating = true;
-      const bool q = enforces(spec, crds::EnforcementAction::kQuarantine);
+      bool q = enforces(spec, crds::EnforcementAction::kQuarantine);
       const bool s = scalable && enforces(spec, crds::EnforcementAction::kScaleToZero);
+      if (q && unenforceable) {
+        j.quarantine_not_enforced = unenforceable;
+        q = false;
+      }
       j.quarantine = j.quarantine || q;
       if (s) j.scalers.push_back(p.uid);
       outcome.enforced = q || s;

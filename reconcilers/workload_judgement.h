@@ -27,13 +27,20 @@ struct WorkloadJudgement {
   std::set<std::string> controls;           // violated under any policy
   std::vector<std::string> selecting;       // names of the selecting policies, in policy order
   bool quarantine = false;                  // an Enforce + Quarantine policy finds a violation
-  std::vector<std::string> scalers;         // UIDs of the Enforce + ScaleToZero ones that do
+  // Quarantine was wanted but cannot hold: the pods share the node's network namespace, which
+  // NetworkPolicy does not govern (docs/api.md, Quarantine). `quarantine` is then false.
+  std::optional<std::string_view> quarantine_not_enforced;
+  std::vector<std::string> scalers;  // UIDs of the Enforce + ScaleToZero ones that do
   // The first instant an exemption that applies now lapses: judge again then.
   std::optional<std::chrono::system_clock::time_point> next_expiry;
   std::vector<PolicyOutcome> outcomes;     // one per selecting policy, for the PostureBook
   std::vector<Judged> judged;              // the same, for judging the workload's pods
   std::vector<posture::Verdict> verdicts;  // the same order: each policy's whole verdict (reports)
 };
+
+// Why a pod spec cannot be quarantined by NetworkPolicy, or nullopt when it can: "HostNetwork" when
+// it sets hostNetwork: true.
+std::optional<std::string_view> quarantine_unenforceable(const document::Value* pod_spec);
 
 // Judges `workload` (of `kind`, in namespace `ns` labelled `namespace_labels`) against every
 // active policy that selects it. ScaleToZero applies to Deployments and StatefulSets only.

@@ -329,8 +329,12 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     // is quarantined itself under Enforce + Quarantine; the owner's verdict does not change.
     const PodVerdict own = judge_pod(*pod, judged, context);
     const bool beyond = !own.policies.empty();
-    const auto want_label =
-        quarantine || own.quarantine ? std::optional<std::string>("true") : std::nullopt;
+    // A host-network pod is never labelled: the label would claim an isolation NetworkPolicy
+    // cannot give it (quarantine_unenforceable).
+    const bool isolable = !quarantine_unenforceable(pod->find("spec"));
+    const auto want_label = isolable && (quarantine || own.quarantine)
+                                ? std::optional<std::string>("true")
+                                : std::nullopt;
     const std::map<std::string, std::optional<std::string>> want_annotations{
         {kPostureAnnotation, beyond ? std::optional<std::string>("violating") : std::nullopt},
         {kViolationsAnnotation, beyond ? std::optional(own.violations) : std::nullopt},
@@ -553,6 +557,12 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
     events_.record(t.ref, EventType::kWarning, event_reasons::kPolicyViolation,
                    "violates " + violations + " (policies " + join(j.selecting) + ")" +
                        details_of(j.outcomes));
+    if (j.quarantine_not_enforced) {
+      events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
+                     std::string(*j.quarantine_not_enforced) +
+                         ": its pods use the host network, which NetworkPolicy does not "
+                         "isolate; they are not labelled or counted as quarantined");
+    }
   }
   const bool scaled = w.replica_action == Remediation::kScaleToZero;
   if (w.labelled > 0 || scaled) {

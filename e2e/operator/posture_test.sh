@@ -243,11 +243,11 @@ check "10 scope: out of scope, the annotations go" \
 $kubectl label namespace p-audit posture=audit --overwrite >/dev/null
 check "10 scope: back in scope, they come back" \
   eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/good posture compliant"
-# Editing a policy that still lists the lapsed exemption writes a generation with an expires in
-# the past: refused (docs/api.md), until the exemption is removed.
+# Editing a policy that still lists the lapsed exemption: the policy stays Ready and enforcing
+# (docs/api.md, Exemptions); the lapsed entry is named.
 $kubectl patch secpol exempt-pol --type merge -p '{"spec":{"podSecurity":{"level":"privileged"}}}' >/dev/null
-check "policy edited with a lapsed exemption still listed: Ready=False, ExpiredExemption" \
-  eventually 30 bash -c "[ \"\$($kubectl get secpol exempt-pol -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" = ExpiredExemption ]"
+check "policy edited with a lapsed exemption still listed: Ready=True, ExpiredExemption" \
+  eventually 30 bash -c "[ \"\$($kubectl get secpol exempt-pol -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}/{.status.conditions[?(@.type==\"Ready\")].reason}/{.status.observedGeneration}')\" = \"True/ExpiredExemption/\$($kubectl get secpol exempt-pol -o jsonpath='{.metadata.generation}')\" ]"
 $kubectl patch secpol exempt-pol --type json -p '[{"op":"remove","path":"/spec/exemptions"}]' >/dev/null
 check "policy edited: at level privileged the legacy Deployment complies" \
   eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-exempt deploy/legacy posture compliant"

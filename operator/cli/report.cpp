@@ -202,7 +202,7 @@ class OpenReportsWriter : public ReportWriter {
  public:
   explicit OpenReportsWriter(std::ostream& out) : out_(out) {}
   void result(const ScanResult& r) override {
-    const reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version};
+    const reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version, ""};
     out_ << "---\n"
          << document::to_yaml(reports::open_report(
                 {r.api_version, r.kind, r.name, r.namespace_name, ""}, {verdict}, r.timestamp));

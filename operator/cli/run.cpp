@@ -282,7 +282,7 @@ class OperatorControllers {
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
       : writer_(client, manager.write_fence()),
-        policy_set_(manager.cache("securitypolicies"), clock),
+        policy_set_(manager.cache("securitypolicies")),
         events_(writer_, clock, {}, [&metrics] { metrics.event_dropped(); }),
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
@@ -335,7 +335,7 @@ class OperatorControllers {
         cfg.reports.format == "off"
             ? std::function<bool()>()
             : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
-        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces);
+        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces, events_);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written

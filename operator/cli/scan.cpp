@@ -20,8 +20,10 @@ using document::Value;
 
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
-    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports] [PATH]...\n"
+    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports]\n"
+    "                    [--now RFC3339] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
+    "--now judges exemptions' expiry at that instant (default: the clock).\n"
     "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
 
 namespace {
@@ -415,6 +417,10 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
         return usage("--pss-version must be latest or v1.N, not \"" + value + "\"");
       }
       o.pss_version = v;
+    } else if (flag == "--now") {
+      if (!take()) return usage("--now needs an RFC 3339 time, such as 2026-12-06T12:00:00Z");
+      o.now = crds::parse_rfc3339(value);
+      if (!o.now) return usage("--now must be an RFC 3339 time, not \"" + value + "\"");
     } else if (flag == "-o" || flag == "--output") {
       if (!take()) return usage(flag + " needs table, json, sarif or openreports");
       if (value == "table") {

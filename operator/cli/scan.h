@@ -22,6 +22,8 @@ struct ScanOptions {
   std::optional<crds::PssLevel> level;
   std::optional<crds::PssVersion> pss_version;
   OutputFormat format = OutputFormat::kTable;
+  // --now: the instant exemptions' expiry is judged at (a CI replaying a decision); else the clock.
+  std::optional<std::chrono::system_clock::time_point> now;
   bool color = false;
 };
 

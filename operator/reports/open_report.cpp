@@ -64,6 +64,9 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
                                                           : "skip"));
   if (!messages.empty()) r.set("message", Value::string(messages));
   if (!paths.empty()) props.set("paths", Value::string(paths));
+  if (status == Status::kFail && !p.quarantine_not_enforced.empty()) {
+    props.set("quarantine", Value::string("NotEnforced: " + p.quarantine_not_enforced));
+  }
   if (posture::category_of(control).rfind("Pod Security", 0) == 0) {
     props.set("pssVersion", Value::string(p.pss_version));
   }

@@ -25,6 +25,9 @@ struct PolicyVerdict {
   std::vector<std::string_view> controls;  // PolicyEvaluator::controls(), in its order
   const posture::Verdict* verdict = nullptr;
   std::string pss_version;  // "latest" or "v1.N", for the Pod Security Standards results
+  // Set when the policy's quarantine could not be done ("HostNetwork"): each failing result says
+  // so in the property `quarantine` ("NotEnforced: HostNetwork").
+  std::string quarantine_not_enforced;
 };
 
 // At most this many results per report: fails and skips first, then passes. A report of 37

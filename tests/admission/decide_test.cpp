@@ -51,7 +51,7 @@ class DecideTest : public ::testing::Test {
     testing::FakeCache cache;
     int i = 0;
     for (const auto& s : specs) cache.put_json(policy_json("p" + std::to_string(i++), s));
-    policies = reconcilers::load_policies(cache, std::chrono::system_clock::now());
+    policies = reconcilers::load_policies(cache);
     Context c{&policies, labels, {"bulwark-system"}, std::chrono::system_clock::now(), rbac};
     return decide(r, c);
   }

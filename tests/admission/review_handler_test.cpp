@@ -52,7 +52,7 @@ class ReviewHandlerTest : public ::testing::Test {
 
   testing::FakeClock clock;
   testing::FakeCache policies_cache, namespaces;
-  reconcilers::PolicySet policy_set{policies_cache, clock};
+  reconcilers::PolicySet policy_set{policies_cache};
   bool synced = true;
   std::vector<std::string> decisions;
 };

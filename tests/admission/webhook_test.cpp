@@ -59,7 +59,7 @@ class WebhookTest : public ::testing::Test {
   testing::FakeWebhookConfiguration* configuration = nullptr;
   std::unique_ptr<WebhookConfiguration> configuration_owned;
   testing::FakeCache policies_cache, namespaces;
-  reconcilers::PolicySet policy_set{policies_cache, clock};
+  reconcilers::PolicySet policy_set{policies_cache};
   bool synced = true;
 };
 

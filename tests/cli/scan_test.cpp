@@ -211,6 +211,29 @@ TEST(ScanBinary, InvalidPolicyIsExitTwoNamingTheField) {
   EXPECT_NE(r.err.find("spec.podSecurity.level: must be one of"), std::string::npos) << r.err;
 }
 
+// --now replays a decision at a given instant (the differential test of issue 34 gives scan the
+// instant it gave the operator and the webhook): an exemption applies before its expires, not
+// after; a malformed instant is a usage error.
+TEST(ScanBinary, NowDecidesWhetherAnExemptionHasLapsed) {
+  TempDir d;
+  const auto policy = d.write(
+      "p.yaml",
+      "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+      "spec:\n  podSecurity: {level: baseline}\n  exemptions:\n"
+      "  - {name: legacy, controls: [privileged], reason: r, expires: '2030-01-01T00:00:00Z'}\n");
+  const auto pod = d.write("pod.yaml", kBadPod);
+  const std::string args = "scan -o json --policy " + policy + " -f " + pod + " --now ";
+  auto before = run_binary(args + "2029-12-31T23:59:59Z");
+  EXPECT_EQ(before.status, 0) << before.err;
+  EXPECT_EQ(posture_of(before.out, "bad"), "exempt");
+  auto after = run_binary(args + "2030-01-01T00:00:00Z");
+  EXPECT_EQ(after.status, 1) << after.err;
+  EXPECT_EQ(posture_of(after.out, "bad"), "violating");
+  auto bad = run_binary(args + "tomorrow");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--now must be an RFC 3339 time"), std::string::npos) << bad.err;
+}
+
 int scan(ScanOptions o, const std::string& stdin_text, std::string& out, std::string& err) {
   std::istringstream in(stdin_text);
   std::ostringstream o_out, o_err;

@@ -90,7 +90,7 @@ TEST(ManagedNetworkPolicy, QuarantineSelectsLabelledPodsAndDeniesEverything) {
 // reconciler over them, writing to the shared fake.
 struct DenyFixture {
   explicit DenyFixture(const std::string& mode, ManagedPolicyKind kind = kDeny)
-      : set(policies, clock), reconciler(kind, writer, {namespaces, nps, set}, events, clock, {}) {
+      : set(policies), reconciler(kind, writer, {namespaces, nps, set}, events, clock, {}) {
     namespaces.put_json(R"({"metadata":{"name":"shop","resourceVersion":"1"}})");
     policies.put_json(
         R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"

@@ -1,4 +1,4 @@
-// PolicySet and the policy helpers every reconciler shares: loading, snapshots, expired
+// PolicySet and the policy helpers every reconciler shares: loading, snapshots, lapsed
 // exemptions, namespace selection, never-touched namespaces and enforcement.
 #include "reconcilers/policy_set.h"
 
@@ -23,7 +23,7 @@ TEST(LoadPolicies, SortedByNameWithEvaluatorsForValidOnes) {
   cache.put_json(policy_json("b", R"({"podSecurity":{"level":"baseline"}})"));
   cache.put_json(policy_json("a", R"({"podSecurity":{"level":"nonsense"}})"));
   cache.put_json(policy_json("c", "{}", R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
-  const auto loaded = load_policies(cache, std::chrono::system_clock::now());
+  const auto loaded = load_policies(cache);
   ASSERT_EQ(loaded.size(), 3u);
   EXPECT_EQ(loaded[0].policy.name, "a");
   EXPECT_FALSE(loaded[0].valid());
@@ -39,7 +39,7 @@ TEST(LoadPolicies, SortedByNameWithEvaluatorsForValidOnes) {
 TEST(PolicySet, RebuildsOnlyAfterInvalidate) {
   testing::FakeClock clock;
   testing::FakeCache cache;
-  PolicySet set(cache, clock);
+  PolicySet set(cache);
   cache.put_json(policy_json("a", "{}"));
   const auto first = set.current();
   ASSERT_EQ(first->size(), 1u);
@@ -52,48 +52,45 @@ TEST(PolicySet, RebuildsOnlyAfterInvalidate) {
   EXPECT_EQ(first->size(), 1u);  // a snapshot held elsewhere never changes under its reader
 }
 
-TEST(ExpiredExemptions, OnlyThoseNotAfterNowAreNamed) {
+TEST(LapsedExemptions, OnlyThoseNotAfterNowAreNamedAndTheNextLapseIsTheEarliestAfterNow) {
   crds::SecurityPolicySpec spec;
   const auto now = std::chrono::system_clock::from_time_t(1800000000);
   spec.exemptions.push_back({"open-ended", {}, {}, {}, std::nullopt, ""});
   spec.exemptions.push_back({"past", {}, {}, {}, now - std::chrono::seconds(1), ""});
-  spec.exemptions.push_back({"future", {}, {}, {}, now + std::chrono::hours(1), ""});
-  const auto errors = expired_exemptions(spec, now);
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].field, "spec.exemptions[1].expires");
-  EXPECT_NE(errors[0].message.find("past"), std::string::npos);
+  spec.exemptions.push_back({"later", {}, {}, {}, now + std::chrono::hours(2), ""});
+  spec.exemptions.push_back({"soon", {}, {}, {}, now + std::chrono::hours(1), ""});
+  spec.exemptions.push_back({"now", {}, {}, {}, now, ""});
+  const auto lapsed = lapsed_exemptions(spec, now);
+  ASSERT_EQ(lapsed.size(), 2u);
+  EXPECT_EQ(lapsed[0].name, "past");
+  EXPECT_EQ(lapsed[0].index, 1u);
+  EXPECT_EQ(lapsed[1].name, "now");
+  EXPECT_EQ(next_lapse(spec, now), now + std::chrono::hours(1));
+  EXPECT_EQ(next_lapse(spec, now + std::chrono::hours(3)), std::nullopt);
 }
 
-TEST(ExpiredExemptions, StatusMarksTheGenerationInvalidForEveryReconciler) {
+// A lapsed exemption ends that exemption only: the policy stays valid and acts (issue 34: an edit
+// to a policy with a lapsed exemption used to make the whole policy inactive, and the webhook then
+// admitted a privileged pod unjudged), whether its status marked it or its generation is new.
+TEST(LapsedExemptions, APolicyWithAnExemptionPastWhenWrittenStaysActive) {
   testing::FakeCache policies;
-  const std::string status =
-      R"({"conditions":[{"type":"Ready","status":"False","reason":"ExpiredExemption",)"
-      R"("observedGeneration":3}]})";
-  policies.put_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
-                    R"("metadata":{"name":"late","uid":"u","generation":3},"spec":{},"status":)" +
-                    status + "}");
-  auto loaded = load_policies(policies, std::chrono::system_clock::now());
+  const std::string spec = R"({"exemptions":[{"name":"x","controls":["privileged"],)"
+                           R"("expires":"2001-01-01T00:00:00Z","reason":"r"}]})";
+  policies.put_json(policy_json("late", spec));
+  auto loaded = load_policies(policies);
   ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_FALSE(loaded[0].active());
-  // A new generation is judged afresh.
-  policies.put_json(R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy",)"
-                    R"("metadata":{"name":"late","uid":"u","generation":4},"spec":{},"status":)" +
-                    status + "}");
-  EXPECT_TRUE(load_policies(policies, std::chrono::system_clock::now())[0].active());
-}
-
-TEST(ExpiredExemptions, AnUnjudgedGenerationWithAnExpiredExemptionActsOnNothing) {
-  testing::FakeCache policies;
-  policies.put_json(policy_json("late", R"({"exemptions":[{"name":"x","controls":["privileged"],)"
-                                        R"("expires":"2001-01-01T00:00:00Z","reason":"r"}]})"));
-  auto loaded = load_policies(policies, std::chrono::system_clock::now());
-  ASSERT_EQ(loaded.size(), 1u);
-  ASSERT_EQ(loaded[0].errors.size(), 1u);
-  EXPECT_EQ(loaded[0].errors[0].field, "spec.exemptions[0].expires");
+  EXPECT_TRUE(loaded[0].active());
+  EXPECT_TRUE(loaded[0].errors.empty());
+  // A status written by an earlier release (Ready=False, ExpiredExemption) changes nothing.
+  policies.put_json(policy_json("late", spec, "",
+                                R"({"observedGeneration":1,"conditions":[{"type":"Ready",)"
+                                R"("status":"False","reason":"ExpiredExemption",)"
+                                R"("observedGeneration":1}]})"));
+  EXPECT_TRUE(load_policies(policies)[0].active());
 }
 
 // The status Bulwark writes after each change of standing must not make every workload be judged
-// again; a new generation, its first judgement, a deletion or an expired exemption must.
+// again; a new generation, its first judgement or a deletion must.
 TEST(JudgingState, StatusWritesOfStandingDoNotChangeIt) {
   const auto with = [](const std::string& meta, const std::string& status) {
     return document::parse_json(policy_json("p", "{}", meta, status));
@@ -106,10 +103,10 @@ TEST(JudgingState, StatusWritesOfStandingDoNotChangeIt) {
   EXPECT_NE(judging_state(with(R"(,"deletionTimestamp":"2026-11-28T00:00:00Z")",
                                R"({"observedGeneration":1})")),
             base);
-  EXPECT_NE(judging_state(with("", R"({"observedGeneration":1,"conditions":[{"type":"Ready",)"
-                                   R"("status":"False","reason":"ExpiredExemption",)"
+  EXPECT_EQ(judging_state(with("", R"({"observedGeneration":1,"conditions":[{"type":"Ready",)"
+                                   R"("status":"True","reason":"ExpiredExemption",)"
                                    R"("observedGeneration":1}]})")),
-            base);
+            base);  // a lapse is judged from the spec and the clock, not from the status
   auto next = document::parse_json(policy_json("p", "{}", "", R"({"observedGeneration":1})"));
   next.child("metadata").set("generation", document::Value::integer(2));
   EXPECT_NE(judging_state(next), base);

@@ -6,8 +6,10 @@
 
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
+#include "reconcilers/time_format.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_event_recorder.h"
 #include "tests/fakes/fake_object_writer.h"
 #include "tests/fakes/fake_status_writer.h"
 
@@ -55,6 +57,7 @@ class PolicyReconcilerTest : public ::testing::Test {
                     {policies_, namespaces_, workload_caches(), network_policies_}, book_, clock_,
                     false, [this] { return book_complete_; }, {"kube-system", "bulwark-system"}) {
     namespaces_.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
+    reconciler_.set_events(&events_);
   }
 
   WorkloadCaches workload_caches() {
@@ -96,6 +99,7 @@ class PolicyReconcilerTest : public ::testing::Test {
   testing::FakeClock clock_;
   testing::FakeObjectWriter writer_;
   testing::FakeStatusWriter status_writer_;
+  testing::FakeEventRecorder events_;
   testing::FakeCache policies_, namespaces_, network_policies_;
   std::map<std::string_view, testing::FakeCache> workloads_;
   PostureBook book_;
@@ -218,6 +222,50 @@ TEST_F(PolicyReconcilerTest, AnInvalidSpecIsReadyFalseAndJudgesNothing) {
   EXPECT_EQ(condition(*status, "Compliant")->find("status")->str(), "Unknown");
   EXPECT_EQ(status->find({"summary", "workloads"})->str(), "0");
   EXPECT_TRUE(status->find("violations")->items.empty());
+}
+
+// docs/api.md, Exemptions: a lapse ends that exemption only. The policy stays Ready (an edit to a
+// policy still listing a lapsed exemption used to make it Ready=False and inactive), the message
+// names each lapsed entry, one Warning Event tells of each lapse, and the policy is judged again at
+// the next one.
+TEST_F(PolicyReconcilerTest, ALapsedExemptionKeepsThePolicyReadyAndIsNamedOnce) {
+  const auto next = clock_.wall_now() + std::chrono::seconds(60);
+  const std::string spec =
+      R"({"exemptions":[{"name":"old","controls":["privileged"],"reason":"r",)"
+      R"("expires":"2026-01-01T00:00:00Z"},{"name":"soon","controls":["privileged"],)"
+      R"("reason":"r","expires":")" +
+      rfc3339_seconds(next) + R"("}]})";
+  policy(spec, kFinalized, "", 2);  // a new generation, as after an edit
+  status_writer_.take_calls();
+  const auto result = reconciler_.reconcile("p");
+  auto calls = status_writer_.take_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  const Value status = *calls[0].status();
+  const Value* ready = condition(status, "Ready");
+  EXPECT_EQ(ready->find("status")->str(), "True");
+  EXPECT_EQ(ready->find("reason")->str(), "ExpiredExemption");
+  const std::string message(ready->find("message")->str());
+  EXPECT_NE(message.find("old (spec.exemptions[0], expired 2026-01-01T00:00:00Z)"),
+            std::string::npos);
+  EXPECT_EQ(message.find("soon"), std::string::npos);
+  EXPECT_EQ(condition(status, "Compliant")->find("status")->str(), "True");  // still judging
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_EQ(*result.requeue_after, std::chrono::seconds(61));
+  ASSERT_EQ(events_.briefs(), std::vector<std::string>{"SecurityPolicy/p:ExemptionLapsed"});
+  EXPECT_EQ(events_.events()[0].type, EventType::kWarning);
+
+  // Written: nothing more to say until the next lapse.
+  policy(spec, kFinalized, document::to_json(status), 2);
+  events_.clear();
+  EXPECT_FALSE(reconcile_status().has_value());
+  EXPECT_TRUE(events_.events().empty());
+  clock_.advance(std::chrono::seconds(61));
+  const auto later = reconcile_status();
+  ASSERT_TRUE(later.has_value());
+  EXPECT_NE(std::string(condition(*later, "Ready")->find("message")->str()).find("soon"),
+            std::string::npos);
+  ASSERT_EQ(events_.events().size(), 1u);  // the new lapse only
+  EXPECT_NE(events_.events()[0].message.find("soon"), std::string::npos);
 }
 
 TEST_F(PolicyReconcilerTest, NoStatusUntilTheBookIsComplete) {

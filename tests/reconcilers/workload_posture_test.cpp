@@ -31,7 +31,7 @@ const char* kSecurePodSpec =
 
 class PostureTest : public ::testing::Test {
  protected:
-  PostureTest() : policy_set_(policies_, clock_) {
+  PostureTest() : policy_set_(policies_) {
     reconciler_ = std::make_unique<WorkloadPostureReconciler>(
         writer_,
         WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_},
@@ -291,6 +291,43 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
   EXPECT_EQ(requests[0].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
   EXPECT_EQ(requests[1].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
   EXPECT_EQ(events_.briefs().back(), "Deployment/cart:Released");
+}
+
+// NetworkPolicy does not isolate host-network pods (their traffic is the node's): they are never
+// labelled or counted as quarantined, a pod labelled before is released, and the workload gets a
+// Warning Event QuarantineNotEnforced saying why (issue 34: the demo's host-network DaemonSet was
+// listed as quarantined).
+TEST_F(PostureTest, HostNetworkPodsAreNeverCalledQuarantined) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  const std::string host_spec =
+      R"({"hostNetwork":true,"containers":[{"name":"app","image":"nginx:1.27"}]})";
+  deployment("agent", host_spec, 1);
+  pods_.put(
+      parse_json(R"({"kind":"Pod","metadata":{"name":"agent-rs-0","namespace":"shop","uid":"p",)"
+                 R"("resourceVersion":"1","labels":{"bulwark.dev/quarantine":"true"},)"
+                 R"("ownerReferences":[{"kind":"ReplicaSet","name":"agent-rs","uid":"rs-agent",)"
+                 R"("controller":true}]},"spec":)" +
+                 host_spec + "}"));
+  auto requests = reconcile("Deployment/shop/agent");
+  ASSERT_EQ(requests.size(), 2u);  // the pod's old label goes, then the Deployment's annotations
+  EXPECT_EQ(requests[0].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
+  EXPECT_EQ(requests[1].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+            "violating");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  EXPECT_EQ(book_.summarize("enforce", 100).violating, 1);
+  EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/agent:PolicyViolation",
+                                                        "Deployment/agent:QuarantineNotEnforced",
+                                                        "Deployment/agent:Released"}));
+  EXPECT_EQ(events_.events()[1].message.rfind("HostNetwork: ", 0), 0u);
+
+  pod("debug", host_spec);  // a bare host-network pod
+  events_.clear();
+  requests = reconcile("Pod/shop/debug");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body.find({"metadata", "labels", "bulwark.dev/quarantine"}), nullptr);
+  EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Pod/debug:PolicyViolation",
+                                                        "Pod/debug:QuarantineNotEnforced"}));
 }
 
 TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {

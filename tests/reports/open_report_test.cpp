@@ -30,9 +30,14 @@ class OpenReportTest : public ::testing::Test {
     verdict.exempted.push_back({"hostPorts", crds::Severity::kHigh, "port 80", "spec.x"});
     verdict.exempted_by.push_back(&exemption);
   }
-  Value report(const std::string& uid = "") {
+  Value report(const std::string& uid = "", const std::string& quarantine_not_enforced = "") {
     return open_report({"apps/v1", "Deployment", "web", "shop", uid},
-                       {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37"}}, 1000);
+                       {{"prod",
+                         {"privileged", "hostPorts", "sysctls"},
+                         &verdict,
+                         "v1.37",
+                         quarantine_not_enforced}},
+                       1000);
   }
   static const Value& result(const Value& r, std::string_view rule) {
     for (const auto& item : r.find("results")->items) {
@@ -44,6 +49,16 @@ class OpenReportTest : public ::testing::Test {
   crds::Exemption exemption;
   posture::Verdict verdict;
 };
+
+// A quarantine that could not be done is said on each failing result, never on a pass or a skip.
+TEST_F(OpenReportTest, AQuarantineNotEnforcedIsSaidOnEachFailure) {
+  const Value r = report("", "HostNetwork");
+  EXPECT_EQ(result(r, "privileged").find({"properties", "quarantine"})->str(),
+            "NotEnforced: HostNetwork");
+  EXPECT_EQ(result(r, "hostPorts").find({"properties", "quarantine"}), nullptr);
+  EXPECT_EQ(result(r, "sysctls").find({"properties", "quarantine"}), nullptr);
+  EXPECT_EQ(report().find("results")->items[0].find({"properties", "quarantine"}), nullptr);
+}
 
 TEST_F(OpenReportTest, OneResultPerJudgedControlFailSkipOrPass) {
   const Value r = report();
@@ -93,7 +108,7 @@ TEST_F(OpenReportTest, TheContentKeyIgnoresOnlyTimestamps) {
   const Value a = report();
   const Value b =
       open_report({"apps/v1", "Deployment", "web", "shop", ""},
-                  {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37"}}, 2000);
+                  {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37", ""}}, 2000);
   EXPECT_EQ(content_key(a), content_key(b));
   verdict.violations.pop_back();
   EXPECT_NE(content_key(a), content_key(report()));
@@ -105,15 +120,16 @@ TEST_F(OpenReportTest, ResultsAreCappedDroppingPassesFirst) {
   std::vector<std::string_view> controls(names.begin(), names.end());
   controls.push_back("privileged");
   const Value r =
-      open_report({"v1", "Pod", "p", "shop", ""}, {{"prod", controls, &verdict, "latest"}}, 1);
+      open_report({"v1", "Pod", "p", "shop", ""}, {{"prod", controls, &verdict, "latest", ""}}, 1);
   EXPECT_EQ(r.find("results")->items.size(), kMaxResults);
   EXPECT_EQ(r.find("results")->items.front().find("rule")->str(), "privileged");
   EXPECT_EQ(r.find({"summary", "fail"})->as_int(), 1);
 }
 
 TEST_F(OpenReportTest, TheWgPolicyFormatIsThePolicyReportItGrewOutOf) {
-  const Value r = open_report({"apps/v1", "Deployment", "web", "shop", ""},
-                              {{"prod", {"privileged"}, &verdict, "latest"}}, 1, Format::kWgPolicy);
+  const Value r =
+      open_report({"apps/v1", "Deployment", "web", "shop", ""},
+                  {{"prod", {"privileged"}, &verdict, "latest", ""}}, 1, Format::kWgPolicy);
   EXPECT_EQ(r.find("apiVersion")->str(), "wgpolicyk8s.io/v1alpha2");
   EXPECT_EQ(r.find("kind")->str(), "PolicyReport");
   EXPECT_EQ(r.find("source"), nullptr);  // not in that schema
