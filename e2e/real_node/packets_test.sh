@@ -8,6 +8,11 @@
 #      DNS, and the quarantined bad reaches nothing, DNS included, and nothing reaches it;
 #   3. bad fixed: its new pod is released and has DNS again (still under default-deny);
 #   4. the policy back in Audit, then deleted: every pair connects again.
+# Beside them, node-agent in rp-a: a host-network Deployment (as the demo's node-agent DaemonSet)
+# serving HTTP on the node's address. It violates baseline, but NetworkPolicy does not isolate
+# host-network pods: it is reached from pods and from the node before and after Enforce, and
+# Bulwark must say so (no quarantine label, not counted, Event QuarantineNotEnforced), never call
+# it quarantined.
 # Each cell is a real exchange (HTTP over TCP with nc, DNS over UDP with nslookup) with a 2-second timeout, run in
 # the source pod with kubectl exec; a phase polls the whole matrix until it is as expected, and
 # prints it when it never is.
@@ -46,6 +51,48 @@ spec:
         securityContext: {privileged: $privileged}
 D
 }
+
+# node_agent PORT: the host-network Deployment, serving on the node's address only.
+node_agent() {
+  cat <<D | $kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: node-agent, namespace: rp-a}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: node-agent}}
+  template:
+    metadata: {labels: {app: node-agent}}
+    spec:
+      hostNetwork: true
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: agent, image: $image, imagePullPolicy: Never, command: [httpd, -f, -p, "198.18.0.1:$1", -h, /www]}
+D
+}
+agent_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("198.18.0.1", 0)); print(s.getsockname()[1])')
+# agent_reach: "good=1 dns=1 node=1": whether node-agent answers HTTP from a pod under the policy
+# (good), one outside it (dns) and the node.
+agent_reach() {
+  local src line="" pod
+  for src in good dns; do
+    pod=$(pod_of "$src" | cut -d' ' -f1)
+    [ "$($kubectl -n "${ns_of[$src]}" exec "$pod" -- sh -c \
+        "printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 2 198.18.0.1 $agent_port" 2>/dev/null | tail -n 1)" = ok ] &&
+      line+="$src=1 " || line+="$src=0 "
+  done
+  python3 - "$agent_port" <<'PY' && line+="node=1" || line+="node=0"
+import socket, sys
+s = socket.create_connection(("198.18.0.1", int(sys.argv[1])), timeout=2)
+s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+data = b""
+while chunk := s.recv(4096):
+    data += chunk
+sys.exit(0 if data.rstrip().endswith(b"ok") else 1)
+PY
+  echo "$line"
+}
+agent_running() { [ -n "$($kubectl -n rp-a get pods -l app=node-agent --field-selector status.phase=Running -o name 2>/dev/null)" ]; }
 
 # The running pod of a workload, and its IP.
 pod_of() {
@@ -128,11 +175,14 @@ workload good false httpd -f -p 8080 -h /www
 workload bad true httpd -f -p 8080 -h /www
 workload peer false httpd -f -p 8080 -h /www
 workload dns false dns-responder
-if eventually 90 all_running; then ok "every pod Running on the real node"; else
+node_agent "$agent_port"
+if eventually 90 all_running && eventually 30 agent_running; then ok "every pod Running on the real node"; else
   fail "the pods never ran"; $kubectl get pods -A -o wide; $kubectl get events -A | tail -20
   finish; exit 1
 fi
 expect "1 no policy: every pair connects" "$everything"
+[ "$(agent_reach)" = "good=1 dns=1 node=1" ] && ok "1 the host-network node-agent answers pods and the node" \
+  || fail "1 node-agent before the policy: $(agent_reach)"
 
 printf 'log: {level: debug}\nresyncPeriod: 30s\n' >"$work/config.yaml"
 start_own_operator operator
@@ -155,6 +205,22 @@ expect "2 Enforce: nothing connects but DNS; the quarantined pod reaches nothing
 'good: bad=0 peer=0 dns=1
 bad: good=0 peer=0 dns=0
 peer: good=0 bad=0 dns=1'
+# The same policy finds node-agent violating (hostNetwork), but cannot isolate it.
+agent_said() {
+  [ "$($kubectl -n rp-a get deploy node-agent -o jsonpath='{.metadata.annotations.bulwark\.dev/posture}')" = violating ] &&
+    $kubectl get events -n rp-a --field-selector involvedObject.name=node-agent,reason=QuarantineNotEnforced \
+      -o jsonpath='{.items[*].message}' | grep -q '^HostNetwork: '
+}
+eventually 30 agent_said && [ -z "$($kubectl -n rp-a get pods -l app=node-agent,bulwark.dev/quarantine -o name)" ] \
+  && ok "2 node-agent is violating, never labelled quarantined, and an Event says QuarantineNotEnforced (HostNetwork)" \
+  || fail "2 node-agent under Enforce: $($kubectl -n rp-a get pods -l app=node-agent -L bulwark.dev/quarantine --no-headers)"
+[ "$($kubectl get secpol packets -o jsonpath='{.status.summary.violating}/{.status.summary.quarantined}')" = 2/1 ] \
+  && ok "2 the policy counts two violating workloads and one quarantined (bad, not node-agent)" \
+  || fail "2 summary: $($kubectl get secpol packets -o jsonpath='{.status.summary}')"
+# good's own egress is under default-deny now; a pod outside the policy and the node still reach
+# node-agent, which Bulwark does not call quarantined.
+[ "$(agent_reach)" = "good=0 dns=1 node=1" ] && ok "2 and node-agent is still reached from a pod and the node, as Bulwark says" \
+  || fail "2 node-agent under Enforce: $(agent_reach)"
 
 workload bad false httpd -f -p 8080 -h /www
 eventually 60 bash -c "[ -z \"\$($kubectl -n rp-a get pods -l app=bad,bulwark.dev/quarantine=true -o name)\" ]"
