@@ -54,6 +54,7 @@ cat >"$work/config.yaml" <<CFG
 log: {level: info}
 admission: {url: "https://127.0.0.1:$port/validate"}
 CFG
+fence_webhook "https://127.0.0.1:$port/validate"
 cat <<'P' | $kubectl apply -f - >/dev/null
 apiVersion: bulwark.dev/v1alpha1
 kind: SecurityPolicy

@@ -31,6 +31,7 @@ cat >"$work/config.yaml" <<CFG
 log: {level: debug}
 admission: {url: "https://127.0.0.1:$port/validate"}
 CFG
+fence_webhook "https://127.0.0.1:$port/validate"
 $kubectl create namespace lapse >/dev/null && $kubectl label namespace lapse team=lapse >/dev/null
 # manifest NAME: the violating Deployment, as the webhook, the operator and scan all read it.
 manifest() {

@@ -60,6 +60,7 @@ cat >"$work/config.yaml" <<CFG
 log: {level: debug}
 admission: {url: "https://127.0.0.1:$webhook_port/validate"}
 CFG
+fence_webhook "https://127.0.0.1:$webhook_port/validate"
 start_own_operator operator --webhook-bind-address "127.0.0.1:$webhook_port" \
   --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$probe_port"
 pid=$started_pid

@@ -27,6 +27,7 @@ cat >"$work/config.yaml" <<CFG
 log: {level: info}
 admission: {url: "$url"}
 CFG
+fence_webhook "$url"
 $kubectl create namespace adm >/dev/null
 $kubectl label namespace adm team=a >/dev/null
 cat <<'P' | $kubectl apply -f - >/dev/null

@@ -59,6 +59,7 @@ log: {level: debug}
 leaderElection: {enabled: true, namespace: bulwark-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}
 admission: {url: "$url", failurePolicy: Fail, caValidity: 60s, certificateValidity: 30s}
 CFG
+fence_webhook "$url" Fail
 for r in a b; do
   start_operator "$r" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig" \
     --health-probe-bind-address 0 --metrics-bind-address 0 \

@@ -22,6 +22,7 @@ cat >"$work/config.yaml" <<CFG
 log: {level: debug}
 admission: {url: "$url"}
 CFG
+fence_webhook "$url"
 for ns in adm audit; do $kubectl create namespace $ns >/dev/null; done
 $kubectl label namespace adm team=a >/dev/null
 $kubectl label namespace audit team=b >/dev/null

@@ -3,8 +3,10 @@
 # with the operator's own credentials, every change its RBAC allows but
 # deploy/operator/admission-policy.yaml forbids is refused by the API server (pod templates, other
 # spec fields, other labels and annotations, owner references, finalizers, other
-# NetworkPolicies, what its webhook configuration matches), and the changes Bulwark makes still
-# go through. (Every operator e2e test also
+# NetworkPolicies, its own NetworkPolicies in any shape but the two it writes, anything in a
+# never-touch namespace, reports it did not write, what its webhook configuration matches, where
+# it points and how it fails), and the changes Bulwark makes still go through; its RBAC has no
+# write on the fence itself. (Every operator e2e test also
 # runs with the policies installed: lib.sh's install_prerequisites.)
 #   usage: e2e/operator/blast_radius_test.sh BULWARK_BINARY
 set -uo pipefail
@@ -60,24 +62,95 @@ refused "a finalizer" PATCH $p '{"metadata":{"finalizers":["example.com/hold"]}}
 refused "a NetworkPolicy of another name" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"allow-all","labels":{"app.kubernetes.io/managed-by":"bulwark"}},"spec":{"podSelector":{},"ingress":[{}]}}'
 refused "deleting a user's NetworkPolicy that has Bulwark's name" DELETE $np/bulwark-quarantine
-allowed "spec.replicas" PATCH $d '{"spec":{"replicas":2}}'
-allowed "an annotation under bulwark.dev/" PATCH $d '{"metadata":{"annotations":{"bulwark.dev/posture":"violating"}}}'
-allowed "the quarantine label on a pod" PATCH $p '{"metadata":{"labels":{"bulwark.dev/quarantine":"true"}}}'
-allowed "its removal" PATCH $p '{"metadata":{"labels":{"bulwark.dev/quarantine":null}}}'
-allowed "creating its own NetworkPolicy" POST $np \
-  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny","labels":{"app.kubernetes.io/managed-by":"bulwark"}},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}'
-allowed "changing it" PATCH $np/bulwark-default-deny '{"spec":{"policyTypes":["Ingress","Egress"]}}'
+# Bulwark's names, labelled, in any shape but the two it writes (issue 34: an allow-all
+# bulwark-quarantine or an open default-deny passed the name-and-label fence).
+label='"labels":{"app.kubernetes.io/managed-by":"bulwark"}'
+quarantine_spec='{"podSelector":{"matchLabels":{"bulwark.dev/quarantine":"true"}},"policyTypes":["Ingress","Egress"]}'
+deny_spec='{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"]}'
+refused "an allow-all bulwark-quarantine" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-quarantine",'"$label"'},"spec":{"podSelector":{},"ingress":[{}],"egress":[{}],"policyTypes":["Ingress","Egress"]}}'
+refused "a bulwark-default-deny that lets traffic in" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"],"ingress":[{}]}}'
+refused "a bulwark-default-deny that lets everything out" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"],"egress":[{}]}}'
+refused "a bulwark-default-deny that selects only some pods" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchLabels":{"app":"nobody"}},"policyTypes":["Ingress","Egress"]}}'
+for ns in kube-system bulwark-system; do
+  refused "a deny-all bulwark-default-deny in $ns" POST /apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies \
+    '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":'"$deny_spec"'}'
+done
+allowed "creating its own NetworkPolicy, in its shape" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":'"$deny_spec"'}'
+allowed "changing it to allow DNS out" PATCH $np/bulwark-default-deny \
+  '{"spec":{"egress":[{"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}'
+refused "changing it to allow more than DNS out" PATCH $np/bulwark-default-deny \
+  '{"spec":{"egress":[{"ports":[{"protocol":"TCP","port":443}]}]}}'
+# A namespace user strips the label: Bulwark restores its own object (the label comes back).
+$kubectl -n br label networkpolicy bulwark-default-deny app.kubernetes.io/managed-by- >/dev/null
+allowed "restoring its de-labelled NetworkPolicy" PATCH $np/bulwark-default-deny '{"metadata":{'"$label"'}}'
 allowed "deleting it" DELETE $np/bulwark-default-deny
+$kubectl -n br delete networkpolicy bulwark-quarantine >/dev/null
+allowed "creating bulwark-quarantine in its shape" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-quarantine",'"$label"'},"spec":'"$quarantine_spec"'}'
+
+# Never-touch namespaces: nothing but reading.
+$kubectl -n kube-system create deployment dns-like --image=registry.example.com/dns:1 --replicas=1 >/dev/null
+$kubectl -n kube-system run system-pod --image=registry.example.com/agent:1 >/dev/null
+refused "scaling a kube-system Deployment to 0" PATCH /apis/apps/v1/namespaces/kube-system/deployments/dns-like '{"spec":{"replicas":0}}'
+refused "labelling a kube-system pod quarantined" PATCH /api/v1/namespaces/kube-system/pods/system-pod \
+  '{"metadata":{"labels":{"bulwark.dev/quarantine":"true"}}}'
+refused "annotating a kube-system pod" PATCH /api/v1/namespaces/kube-system/pods/system-pod \
+  '{"metadata":{"annotations":{"bulwark.dev/posture":"violating"}}}'
+
+# Reports: only its own, and nowhere it never acts.
+crds=$("$root/e2e/cluster/report_crds.sh") || { fail "fetch the OpenReports CRDs"; finish; exit 1; }
+$kubectl apply -f "$crds" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/reports.openreports.io >/dev/null
+reports=/apis/openreports.io/v1alpha1/namespaces/br/reports
+report() {  # report NAME LABELS_JSON
+  echo '{"apiVersion":"openreports.io/v1alpha1","kind":"Report","metadata":{"name":"'"$1"'"'"${2:+,$2}"'},"summary":{"pass":0,"fail":0,"warn":0,"error":0,"skip":0}}'
+}
+$kubectl -n br create -f - >/dev/null <<<"$(report users-report)"
+refused "deleting a user's report" DELETE $reports/users-report
+refused "rewriting a user's report" PATCH $reports/users-report '{"summary":{"fail":1}}'
+refused "a report without Bulwark's label" POST $reports "$(report unlabelled)"
+refused "a report in kube-system" POST /apis/openreports.io/v1alpha1/namespaces/kube-system/reports "$(report r "$label")"
+allowed "its own report" POST $reports "$(report deployment-web "$label")"
+allowed "rewriting it" PATCH $reports/deployment-web '{"summary":{"fail":1}}'
+allowed "deleting it" DELETE $reports/deployment-web
+
 $kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
 vwc=/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/bulwark
 refused "widening what the webhook configuration matches" PATCH $vwc \
   '[{"op":"replace","path":"/webhooks/0/namespaceSelector","value":{}}]'
 refused "changing the operations it is called for" PATCH $vwc \
   '[{"op":"replace","path":"/webhooks/0/rules/0/operations","value":["DELETE"]}]'
-allowed "the configuration's timeout, failure policy and CA bundle" PATCH $vwc \
-  '[{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":5},{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"},{"op":"add","path":"/webhooks/0/clientConfig/caBundle","value":"Q0E="}]'
-# RBAC: patch and delete of NetworkPolicies only by Bulwark's names.
+refused "pointing the webhook off the cluster (admission.url unset)" PATCH $vwc \
+  '[{"op":"add","path":"/webhooks/0/clientConfig/url","value":"https://198.51.100.7/steal"},{"op":"remove","path":"/webhooks/0/clientConfig/service"}]'
+refused "flipping its failurePolicy (Ignore, as rendered, to Fail)" PATCH $vwc '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"}]'
+refused "changing its timeout" PATCH $vwc '[{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":30}]'
+allowed "the configuration's CA bundle" PATCH $vwc \
+  '[{"op":"add","path":"/webhooks/0/clientConfig/caBundle","value":"Q0E="}]'
+# With admission.url set, the fence lets the operator point it there and nowhere else.
+fence_webhook "https://127.0.0.1:9/validate" || fail "the fence's url"
+refused "pointing the webhook at another url" PATCH $vwc \
+  '[{"op":"add","path":"/webhooks/0/clientConfig/url","value":"https://127.0.0.2:9/validate"},{"op":"remove","path":"/webhooks/0/clientConfig/service"}]'
+allowed "pointing it at admission.url" PATCH $vwc \
+  '[{"op":"add","path":"/webhooks/0/clientConfig/url","value":"https://127.0.0.1:9/validate"},{"op":"remove","path":"/webhooks/0/clientConfig/service"}]'
+
+# RBAC: patch and delete of NetworkPolicies only by Bulwark's names; no write on the fence itself.
 code=$(as_operator DELETE $np/some-users-policy)
 [ "$code" = 403 ] && grep -q 'cannot delete resource' "$work/answer" \
   && ok "RBAC: no delete of NetworkPolicies by other names" || fail "RBAC delete: $code"
+vap=/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies
+for target in "$vap/bulwark-operator-networkpolicies" \
+  "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/bulwark-operator-networkpolicies" \
+  "/api/v1/namespaces/bulwark-system/configmaps/bulwark-fence"; do
+  code=$(as_operator PATCH "$target" '{"metadata":{"labels":{"x":"y"}}}')
+  [ "$code" = 403 ] && grep -q 'cannot patch resource' "$work/answer" \
+    && ok "RBAC: no write on the fence: ${target##*/} ($(cut -d/ -f5- <<<"$target" | cut -d/ -f1))" || fail "RBAC fence $target: $code"
+done
+code=$(as_operator DELETE "$vap/bulwark-operator-workloads")
+[ "$code" = 403 ] && grep -q 'cannot delete resource' "$work/answer" \
+  && ok "RBAC: no delete of the fence's policies" || fail "RBAC fence delete: $code"
 finish

@@ -72,6 +72,20 @@ NP
   grep -q "ValidatingAdmissionPolicy 'bulwark-operator-networkpolicies'" <<<"$said"
 }
 
+# fence_webhook URL [FAILURE_POLICY]: lets the operator point its ValidatingWebhookConfiguration
+# (applied already) at URL, and set FAILURE_POLICY, as the chart does for admission.url: the
+# admission fence's parameters (ConfigMap bulwark-fence). Returns once the API server enforces them
+# (a server-side dry run, as the operator, of that very patch).
+fence_webhook() {
+  $kubectl -n bulwark-system patch configmap bulwark-fence --type merge \
+    -p "{\"data\":{\"webhookUrl\":\"$1\",\"webhookFailurePolicy\":\"${2:-}\"}}" >/dev/null
+  local patch='[{"op":"add","path":"/webhooks/0/clientConfig/url","value":"'$1'"},{"op":"remove","path":"/webhooks/0/clientConfig/service"}'
+  [ -n "${2:-}" ] && patch+=',{"op":"replace","path":"/webhooks/0/failurePolicy","value":"'$2'"}'
+  eventually 30 $kubectl patch validatingwebhookconfiguration bulwark --dry-run=server --type json \
+    --as=system:serviceaccount:bulwark-system:bulwark -p "$patch]" \
+    || { echo "the fence never let the operator point the webhook at $1" >&2; return 1; }
+}
+
 # sa_kubeconfig FILE: a kubeconfig that authenticates as the operator's ServiceAccount.
 sa_kubeconfig() { "$root/e2e/cluster/sa-kubeconfig.sh" "$BULWARK_E2E_CLUSTER" "$1"; }
 

@@ -44,3 +44,11 @@ admin's kubectl change stays until the next helm upgrade (config/bulwark.yaml). 
 {{- end -}}
 {{ toYaml $config }}
 {{- end }}
+
+{{/* The namespaces Bulwark never acts in: config.neverTouchNamespaces and its own, as a list. The
+operator adds its own namespace at start too; the webhook's namespaceSelector and the admission
+fence (admission-policy.yaml) are rendered from this one list. */}}
+{{- define "bulwark.neverTouch" -}}
+{{- $list := concat (list .Release.Namespace) .Values.config.neverTouchNamespaces | uniq -}}
+{{ join "," $list }}
+{{- end }}
