@@ -54,6 +54,22 @@ void sync(Family<Gauge>& family, std::map<Labels, Gauge*>& held,
   }
 }
 
+// Each namespace's score (compliant or exempt share of its workloads) into `scores`; returns how
+// many workloads are compliant or exempt in all.
+int namespace_scores(const PostureSnapshot& posture, std::map<Labels, double>& scores) {
+  std::map<std::string, std::pair<int, int>> per_namespace;  // good, all
+  int good = 0;
+  for (const auto& w : posture.workloads) {
+    auto& [g, all] = per_namespace[w.namespace_name];
+    ++all;
+    if (w.compliant_or_exempt) ++g, ++good;
+  }
+  for (const auto& [ns, counts] : per_namespace) {
+    scores[{{"namespace", ns}}] = counts.first * 100 / counts.second;
+  }
+  return good;
+}
+
 }  // namespace
 
 struct OperatorMetrics::Families {
@@ -162,6 +178,12 @@ struct OperatorMetrics::Families {
                 .Help("Namespaces with a namespace finding now (networkDefaultDeny: "
                       "an Audit policy's namespace that no NetworkPolicy isolates)")
                 .Register(r)),
+        conflicting_objects(prometheus::BuildGauge()
+                                .Name("bulwark_conflicting_objects")
+                                .Help("Objects Bulwark did not create that hold a name it keeps "
+                                      "(bulwark-default-deny, bulwark-quarantine) where a "
+                                      "policy needs it: not enforced there")
+                                .Register(r)),
         drift_repair_latency(prometheus::BuildHistogram()
                                  .Name("bulwark_drift_repair_latency_seconds")
                                  .Help("From the watch event showing a managed NetworkPolicy "
@@ -205,6 +227,7 @@ struct OperatorMetrics::Families {
   Family<Counter>& connections_refused;
   Histogram& admission_duration;
   Family<Gauge>& namespace_violations;
+  Family<Gauge>& conflicting_objects;
   Histogram& drift_repair_latency;
   Counter& events_dropped;
   Family<Gauge>& cache_objects;
@@ -212,7 +235,8 @@ struct OperatorMetrics::Families {
 
   // The label sets of the gauges rebuilt at each scrape.
   std::map<Labels, Gauge*> held_scores, held_cluster_score, held_workloads, held_violations,
-      held_ready, held_depth, held_namespace_violations, held_cache_objects, held_cache_bytes;
+      held_ready, held_depth, held_namespace_violations, held_cache_objects, held_cache_bytes,
+      held_conflicting_objects;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -372,16 +396,7 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
     bytes[{{"resource", resource}}] = static_cast<double>(size.bytes);
   }
 
-  std::map<std::string, std::pair<int, int>> per_namespace;  // good, all
-  int good = 0;
-  for (const auto& w : posture.workloads) {
-    auto& [g, all] = per_namespace[w.namespace_name];
-    ++all;
-    if (w.compliant_or_exempt) ++g, ++good;
-  }
-  for (const auto& [ns, counts] : per_namespace) {
-    scores[{{"namespace", ns}}] = counts.first * 100 / counts.second;
-  }
+  const int good = namespace_scores(posture, scores);
   std::set<std::pair<std::string, std::string>> pairs;
   for (const auto& o : posture.outcomes) pairs.emplace(o.namespace_name, o.policy);
   for (const auto& [ns, policy] : pairs) {
@@ -422,13 +437,20 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
         n;
   }
 
+  std::map<Labels, double> conflicting;
+  conflicting[{{"kind", "NetworkPolicy"}}] = 0;
+  for (const auto& [kind, n] : posture.conflicting_objects) {
+    conflicting[{{"kind", kind}}] = static_cast<double>(n);
+  }
+
   std::map<Labels, double> cluster_score;
   cluster_score[{}] =
       posture.workloads.empty() ? 100 : good * 100 / static_cast<int>(posture.workloads.size());
   if (!posture.judged) {
     // A standby replica, or a leader before its first full pass: its book is empty or partial,
     // and a score from it would be a guess. No posture series at all rather than a wrong one.
-    for (auto* m : {&cluster_score, &scores, &workloads, &violations, &namespace_violations}) {
+    for (auto* m :
+         {&cluster_score, &scores, &workloads, &violations, &namespace_violations, &conflicting}) {
       m->clear();
     }
   }
@@ -440,6 +462,7 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   sync(f_->policy_ready, f_->held_ready, ready);
   sync(f_->workqueue_depth, f_->held_depth, depth);
   sync(f_->namespace_violations, f_->held_namespace_violations, namespace_violations);
+  sync(f_->conflicting_objects, f_->held_conflicting_objects, conflicting);
   sync(f_->cache_objects, f_->held_cache_objects, objects);
   sync(f_->cache_bytes, f_->held_cache_bytes, bytes);
   return prometheus::TextSerializer().Serialize(registry_->Collect());

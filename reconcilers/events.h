@@ -44,6 +44,8 @@ inline constexpr std::string_view kDriftRepaired = "DriftRepaired";
 inline constexpr std::string_view kExemptionLapsed = "ExemptionLapsed";
 // Quarantine was wanted and is not done; the message starts with why (HostNetwork).
 inline constexpr std::string_view kQuarantineNotEnforced = "QuarantineNotEnforced";
+// On an object Bulwark did not create that holds a name Bulwark keeps.
+inline constexpr std::string_view kNameConflict = "NameConflict";
 }  // namespace event_reasons
 
 // Records Kubernetes Events (docs/api.md: one per change, never one per evaluation).

@@ -9,14 +9,12 @@ namespace bulwark::reconcilers {
 
 using document::Value;
 
-namespace {
-
 // docs/api.md: Audit changes nothing in the cluster, so both are kept in Enforce only; in
 // Audit, a namespace without default-deny is a finding (namespace_findings.h) instead.
 // Default-deny leaves pods labelled quarantined to bulwark-quarantine (NetworkPolicies add up, so
 // selecting them too would give them its DNS egress): wherever it is kept, bulwark-quarantine is
 // kept as well, or a pod labelled by hand would escape both.
-bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
+bool wants_managed(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
   const bool default_deny =
       spec.enforcement.mode == crds::EnforcementMode::kEnforce && spec.network.default_deny;
   if (kind == ManagedPolicyKind::kQuarantine) {
@@ -25,14 +23,13 @@ bool wants(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec) {
   return default_deny;
 }
 
-}  // namespace
-
 ManagedNetworkPolicyReconciler::ManagedNetworkPolicyReconciler(
-    ManagedPolicyKind kind, kube::ObjectWriter& writer, Sources sources, EventRecorder& events,
-    const base::Clock& clock, std::vector<std::string> never_touch)
+    ManagedPolicyKind kind, kube::ObjectWriter& writer, Sources sources, OwnershipRecord& ownership,
+    EventRecorder& events, const base::Clock& clock, std::vector<std::string> never_touch)
     : kind_(kind),
       writer_(writer),
       sources_(sources),
+      ownership_(ownership),
       events_(events),
       clock_(clock),
       never_touch_(std::move(never_touch)) {}
@@ -138,9 +135,62 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   return ports == std::set<std::string>{"UDP/53", "TCP/53"};
 }
 
-bool ManagedNetworkPolicyReconciler::managed_by_us(const Value& current) {
-  const Value* managed = current.find({"metadata", "labels", kManagedByLabel});
+namespace {
+
+bool labelled(const Value& object) {
+  const Value* managed = object.find({"metadata", "labels", kManagedByLabel});
   return managed != nullptr && managed->str() == "bulwark";
+}
+
+std::string text_at(const Value& object, std::initializer_list<std::string_view> path) {
+  const Value* v = object.find(path);
+  return v != nullptr ? std::string(v->str()) : std::string();
+}
+
+}  // namespace
+
+bool ManagedNetworkPolicyReconciler::ours(const Value& current, const Owners& owners,
+                                          bool allow_dns) {
+  const std::string uid = text_at(current, {"metadata", "uid"});
+  if (ownership_.owns(uid)) return true;
+  // Adopted once (docs/api.md, Ownership): an object exactly as Bulwark would write it, whose
+  // creator keeps nothing by it (the crash between a create and its status write leaves one);
+  // and one an earlier release made (labelled, owned by a policy that has recorded no UID yet).
+  bool adopt = !owners.empty() && up_to_date(kind_, current, allow_dns, owners);
+  if (!adopt && labelled(current)) {
+    const auto snapshot = sources_.policies.current();
+    for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
+      const std::string policy_uid = text_at(ref, {"uid"});
+      for (const auto& p : *snapshot) {
+        adopt = adopt || (p.uid == policy_uid && !ownership_.recorded_by(p.uid));
+      }
+    }
+  }
+  if (!adopt) return false;
+  ownership_.record(uid);
+  logging::info("adopted " + text_at(current, {"metadata", "namespace"}) + "/" + name_of(kind_) +
+                " (uid " + uid + ") as Bulwark's");
+  return true;
+}
+
+void ManagedNetworkPolicyReconciler::squatted(const std::string& ns, const Value& current,
+                                              bool wanted) {
+  const std::string name = name_of(kind_);
+  ownership_.set_conflict(ns, name, wanted);
+  if (!wanted) return;
+  const std::string uid = text_at(current, {"metadata", "uid"});
+  const std::string rv = text_at(current, {"metadata", "resourceVersion"});
+  {
+    std::lock_guard lock(mu_);
+    if (!told_.insert(uid + "/" + rv).second) return;
+  }
+  logging::warn("namespace " + ns + " has a NetworkPolicy " + name +
+                " that Bulwark did not create; leaving it alone, and not enforcing there");
+  events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name, uid, rv}, EventType::kWarning,
+                 event_reasons::kNameConflict,
+                 "Bulwark did not create this NetworkPolicy but a SecurityPolicy needs its name: "
+                 "Bulwark leaves it alone and does not count the namespace as enforced; delete "
+                 "or rename it and Bulwark creates its own");
 }
 
 void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* current) {
@@ -151,6 +201,11 @@ void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* 
   }
   if (current == nullptr) return;
   const std::string name = name_of(kind_);
+  if (!labelled(*current)) {
+    // Its label was taken away: the fence deletes only labelled objects, so it gets it back first.
+    writer_.apply(kube::resources::kNetworkPolicies, ns, name, desired(kind_, ns, false, {}),
+                  "bulwark", true);
+  }
   const Value* uid = current->find({"metadata", "uid"});
   const kube::Preconditions only_this{
       uid != nullptr ? std::optional<std::string>(uid->str()) : std::nullopt, std::nullopt};
@@ -170,7 +225,7 @@ ManagedNetworkPolicyReconciler::Owners ManagedNetworkPolicyReconciler::wanted_by
   }
   const auto labels = labels_of(*namespace_object);
   for (const auto& p : *sources_.policies.current()) {
-    if (!p.active() || !wants(kind_, p.policy.spec)) continue;
+    if (!p.active() || !wants_managed(kind_, p.policy.spec)) continue;
     if (!selects_namespace(p.policy.spec, ns, labels)) continue;
     owners.emplace_back(p.policy.name, p.uid);
     allow_dns = allow_dns && p.policy.spec.network.allow_dns_egress;  // the strictest wins
@@ -207,12 +262,11 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
   Owners owners = wanted_by(ns, allow_dns);
 
   auto current = sources_.network_policies.get(ns + "/" + name);
-  if (current != nullptr && !managed_by_us(*current)) {
-    // Someone else's object that happens to have our name: never rewrite or delete it.
-    logging::warn("namespace " + ns + " has a NetworkPolicy " + name +
-                  " that Bulwark did not create; leaving it alone");
+  if (current != nullptr && !ours(*current, owners, allow_dns)) {
+    squatted(ns, *current, !owners.empty());  // never rewritten or deleted
     return {};
   }
+  ownership_.set_conflict(ns, name, false);
   // docs/api.md: a policy that cannot be read keeps what it holds. Its owner reference on
   // the object says it holds it; the object is then neither removed nor loosened (its owners
   // stay, and DNS stays closed if it is closed), whatever the readable policies want.
@@ -259,6 +313,7 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
   const Value applied = writer_.apply(kube::resources::kNetworkPolicies, ns, name,
                                       desired(kind_, ns, allow_dns, owners), "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
+  ownership_.record(text_at(applied, {"metadata", "uid"}));
   if (current == nullptr) {
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();
@@ -279,8 +334,8 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
 }
 
 void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                    const PolicySet& policies, EventRecorder& events,
-                                    const base::Clock& clock,
+                                    const PolicySet& policies, OwnershipRecord& ownership,
+                                    EventRecorder& events, const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
                                     NetworkPolicyHooks hooks) {
   const runtime::CacheReader& namespaces = manager.cache("namespaces");
@@ -288,8 +343,8 @@ void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWrite
   for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
     auto r = std::make_unique<ManagedNetworkPolicyReconciler>(
         kind, writer,
-        ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, events,
-        clock, never_touch);
+        ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, ownership,
+        events, clock, never_touch);
     r->set_write_observer(hooks.on_write);
     r->set_judged_observer(hooks.on_judged);
     runtime::WorkQueue& queue = manager.add_controller(

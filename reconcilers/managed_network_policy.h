@@ -13,6 +13,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
+#include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 
 namespace bulwark::reconcilers {
@@ -30,12 +31,19 @@ inline constexpr const char* kQuarantineLabel = "bulwark.dev/quarantine";
 //   egress denied; wanted by policies in Enforce mode with the Quarantine action.
 enum class ManagedPolicyKind { kDefaultDeny, kQuarantine };
 
+// Whether a policy with `spec` wants the NetworkPolicy of `kind` in the namespaces it selects
+// (Enforce only; docs/api.md).
+bool wants_managed(ManagedPolicyKind kind, const crds::SecurityPolicySpec& spec);
+
 // Keeps one managed NetworkPolicy in every namespace that an active SecurityPolicy wanting it
-// selects, and only there. Restores it when a user deletes or edits it (an Event DriftRepaired
-// says so); removes it when no policy selects the namespace any more. Writes with server-side
-// apply and only when the object differs from what it should be; owner references to the
-// selecting policies let garbage collection remove it with them. Never touches a NetworkPolicy
-// of that name that Bulwark did not create. Keys are namespace names.
+// selects, and only there. Restores it when a user deletes or edits it, its labels included (an
+// Event DriftRepaired says so); removes it when no policy selects the namespace any more. Writes
+// with server-side apply and only when the object differs from what it should be; owner
+// references to the selecting policies let garbage collection remove it with them. Whether an
+// object is Bulwark's is decided by its UID (OwnershipRecord), never by its labels: a
+// NetworkPolicy of that name that Bulwark did not create is never edited or deleted, and where a
+// policy wants the name it is a conflict (Warning Event NameConflict on it, the record's
+// conflicts). Keys are namespace names.
 class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
  public:
   struct Sources {
@@ -53,8 +61,8 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
       std::function<void(ManagedPolicyKind, const std::string& ns, bool repaired)>;
 
   ManagedNetworkPolicyReconciler(ManagedPolicyKind kind, kube::ObjectWriter& writer,
-                                 Sources sources, EventRecorder& events, const base::Clock& clock,
-                                 std::vector<std::string> never_touch);
+                                 Sources sources, OwnershipRecord& ownership, EventRecorder& events,
+                                 const base::Clock& clock, std::vector<std::string> never_touch);
   void set_write_observer(WriteObserver observer) { on_write_ = std::move(observer); }
   void set_judged_observer(JudgedObserver observer) { on_judged_ = std::move(observer); }
 
@@ -74,7 +82,12 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   Owners wanted_by(const std::string& ns, bool& allow_dns) const;
   // The reconcile itself; `repaired` set when it wrote a repair.
   runtime::Result keep(const std::string& ns, bool& repaired);
-  static bool managed_by_us(const document::Value& current);
+  // Whether `current` (of this kind's name) is Bulwark's: its UID is recorded, or it is adopted now
+  // (adoptable). `owners` and `allow_dns`: what the object should be.
+  bool ours(const document::Value& current, const Owners& owners, bool allow_dns);
+  // An object of Bulwark's name that is not Bulwark's: a conflict where a policy wants the name
+  // (`wanted`), told once per version of it.
+  void squatted(const std::string& ns, const document::Value& current, bool wanted);
   // Deletes the object (when there is one) and forgets the namespace.
   void remove(const std::string& ns, const document::Value* current);
   // The owners of `current` that are policies which cannot be read now (and are not going).
@@ -83,6 +96,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   ManagedPolicyKind kind_;
   kube::ObjectWriter& writer_;
   Sources sources_;
+  OwnershipRecord& ownership_;
   EventRecorder& events_;
   const base::Clock& clock_;
   std::vector<std::string> never_touch_;
@@ -93,6 +107,7 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // process created it, and when, while the cache does not show it yet.
   std::set<std::string> held_;
   std::map<std::string, base::Clock::TimePoint> applied_;
+  std::set<std::string> told_;  // guarded by mu_: "uid/resourceVersion" of conflicts told
 };
 
 // Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
@@ -107,8 +122,8 @@ struct NetworkPolicyHooks {
   std::function<void(const std::string& key)> event_seen;
 };
 void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                    const PolicySet& policies, EventRecorder& events,
-                                    const base::Clock& clock,
+                                    const PolicySet& policies, OwnershipRecord& ownership,
+                                    EventRecorder& events, const base::Clock& clock,
                                     const std::vector<std::string>& never_touch,
                                     NetworkPolicyHooks hooks);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "reconcilers/ownership.h"
+
 namespace bulwark::reconcilers {
 
 using document::Value;
@@ -53,6 +55,7 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
     out.summary.violations.push_back(std::move(e));
   }
   if (const Value* t = status->find("lastEvaluated")) out.last_evaluated = t->str();
+  out.network_policy_uids = recorded_uids(status);
   return out;
 }
 
@@ -80,6 +83,7 @@ Value PolicyStatus::to_value() const {
   }
   status.set("violations", std::move(violations))
       .set("lastEvaluated", Value::string(last_evaluated));
+  if (network_policy_uids) status.set(kOwnedUidsField, Value::array(*network_policy_uids));
   return status;
 }
 
@@ -90,7 +94,7 @@ bool PolicyStatus::same_as(const PolicyStatus& o) const {
          kube::same_conditions(conditions, o.conditions) && namespaces == o.namespaces &&
          a.workloads == b.workloads && a.compliant == b.compliant && a.violating == b.violating &&
          a.exempt == b.exempt && a.quarantined == b.quarantined && a.score == b.score &&
-         same_entries(a.violations, b.violations);
+         same_entries(a.violations, b.violations) && network_policy_uids == o.network_policy_uids;
 }
 
 }  // namespace bulwark::reconcilers

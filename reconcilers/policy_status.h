@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ inline constexpr std::string_view kReady = "Ready";
 inline constexpr std::string_view kCompliant = "Compliant";
 inline constexpr std::string_view kVulnerabilityReports = "VulnerabilityReports";
 inline constexpr std::string_view kReports = "Reports";  // OpenReports Reports written or not
+// Whether Bulwark holds the managed NetworkPolicies the policy wants (Enforce with defaultDeny or
+// Quarantine): False where a NetworkPolicy it did not create holds one of their names.
+inline constexpr std::string_view kNetworkPoliciesHeld = "NetworkPoliciesHeld";
 }  // namespace policy_conditions
 namespace policy_reasons {
 inline constexpr std::string_view kReconciled = "Reconciled";
@@ -27,6 +31,8 @@ inline constexpr std::string_view kViolationsFound = "ViolationsFound";
 inline constexpr std::string_view kNoViolations = "NoViolations";
 inline constexpr std::string_view kReportsServed = "ReportsServed";
 inline constexpr std::string_view kReportsNotServed = "ReportsNotServed";
+inline constexpr std::string_view kHeld = "Held";
+inline constexpr std::string_view kNameTaken = "NameTaken";
 }  // namespace policy_reasons
 
 // A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,
@@ -36,6 +42,9 @@ struct PolicyStatus {
   std::vector<kube::Condition> conditions;
   int namespaces = 0;     // namespaces the policy selects
   PolicySummary summary;  // the counts, the score and the violations (their `worst` unwritten)
+  // The UIDs of the managed NetworkPolicies the policy wants that Bulwark created, sorted
+  // (ownership.h); absent in a status written by an earlier release.
+  std::optional<std::vector<std::string>> network_policy_uids;
   std::string last_evaluated;
 
   // Reads `status` (null reads as an empty status); what it cannot read stays at its default.

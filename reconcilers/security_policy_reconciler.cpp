@@ -4,6 +4,7 @@
 
 #include "operator/document/reader.h"
 #include "operator/logging/logging.h"
+#include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/time_format.h"
 
@@ -73,6 +74,27 @@ Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::Fiel
   }
   if (message.size() > 1000) message = message.substr(0, 1000) + "...";
   return condition(types::kReady, ConditionStatus::kFalse, reasons::kInvalidSpec, message);
+}
+
+Condition SecurityPolicyReconciler::held_condition(const std::vector<std::string>& conflicted) {
+  const auto type = types::kNetworkPoliciesHeld;
+  if (conflicted.empty()) {
+    return condition(type, ConditionStatus::kTrue, reasons::kHeld,
+                     "Bulwark holds the NetworkPolicies this policy needs in every selected "
+                     "namespace");
+  }
+  std::string names;
+  for (std::size_t i = 0; i < conflicted.size() && i < 20; ++i) {
+    names += (i == 0 ? "" : ", ") + conflicted[i];
+  }
+  if (conflicted.size() > 20) names += " and " + std::to_string(conflicted.size() - 20) + " more";
+  return condition(type, ConditionStatus::kFalse, reasons::kNameTaken,
+                   "a NetworkPolicy Bulwark did not create holds bulwark-default-deny or "
+                   "bulwark-quarantine in " +
+                       std::to_string(conflicted.size()) +
+                       (conflicted.size() == 1 ? " namespace" : " namespaces") + " (" + names +
+                       "): not enforced there, and their workloads are not counted as "
+                       "quarantined; delete or rename those objects");
 }
 
 Condition SecurityPolicyReconciler::compliant_condition(bool valid, const PolicySummary& s) {
@@ -200,10 +222,14 @@ void SecurityPolicyReconciler::record_lapses(const Value& object,
 }
 
 std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
-    const Condition& ready, const crds::SecurityPolicySpec& spec,
-    const PolicySummary& summary) const {
+    const Condition& ready, const crds::SecurityPolicySpec& spec, const PolicySummary& summary,
+    const std::vector<std::string>& conflicted) const {
   const bool valid = ready.status == ConditionStatus::kTrue;
   std::vector<Condition> want{ready, compliant_condition(valid, summary)};
+  if (valid && (wants_managed(ManagedPolicyKind::kDefaultDeny, spec) ||
+                wants_managed(ManagedPolicyKind::kQuarantine, spec))) {
+    want.push_back(held_condition(conflicted));
+  }
   if (valid && spec.images.max_severity) {
     const auto type = types::kVulnerabilityReports;
     want.push_back(reports_served_
@@ -232,19 +258,38 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
 
 PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
                                                      const crds::PolicyParseResult& parsed,
-                                                     const Condition& ready) const {
+                                                     const Condition& ready,
+                                                     std::vector<std::string>& conflicted) const {
   PolicyStatus want;
   if (ready.status != ConditionStatus::kTrue) return want;
+  const auto& spec = parsed.policy.spec;
   want.summary = book_.summarize(name, kMaxStatusViolations);
-  add_namespace_findings(want.summary,
-                         namespaces_without_default_deny(parsed.policy.spec, sources_.namespaces,
-                                                         sources_.network_policies));
+  auto findings =
+      namespaces_without_default_deny(spec, sources_.namespaces, sources_.network_policies);
+  std::vector<std::string> uids;
   for (const auto& ns : sources_.namespaces.keys()) {
-    if (auto n = sources_.namespaces.get(ns);
-        n != nullptr && selects_namespace(parsed.policy.spec, ns, labels_of(*n))) {
-      ++want.namespaces;
+    auto n = sources_.namespaces.get(ns);
+    if (n == nullptr || !selects_namespace(spec, ns, labels_of(*n))) continue;
+    ++want.namespaces;
+    if (never_touched(never_touch_, ns)) continue;
+    bool taken = false;
+    for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
+      if (!wants_managed(kind, spec)) continue;
+      const char* np = ManagedNetworkPolicyReconciler::name_of(kind);
+      if (ownership_ != nullptr && ownership_->conflict(ns, np)) {
+        taken = true;
+        // A default-deny Bulwark cannot keep is a namespace without one (namespace_findings.h).
+        if (kind == ManagedPolicyKind::kDefaultDeny) findings.push_back(ns);
+      } else if (auto object = sources_.network_policies.get(ns + "/" + np)) {
+        const std::string uid = field(object->find("metadata"), "uid");
+        if (ownership_ != nullptr && ownership_->owns(uid)) uids.push_back(uid);
+      }
     }
+    if (taken) conflicted.push_back(ns);
   }
+  add_namespace_findings(want.summary, findings);
+  std::sort(uids.begin(), uids.end());
+  want.network_policy_uids = std::move(uids);
   return want;
 }
 
@@ -268,10 +313,14 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
   const std::string now = rfc3339_seconds(clock_.wall_now());
 
-  PolicyStatus want = wanted_status(name, parsed, ready);
+  std::vector<std::string> conflicted;
+  PolicyStatus want = wanted_status(name, parsed, ready, conflicted);
+  // A policy that cannot be read keeps what it holds, its record of it included.
+  if (ready.status != ConditionStatus::kTrue)
+    want.network_policy_uids = current.network_policy_uids;
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
-  const auto wanted = wanted_conditions(ready, parsed.policy.spec, want.summary);
+  const auto wanted = wanted_conditions(ready, parsed.policy.spec, want.summary, conflicted);
   std::erase_if(want.conditions, [&](const Condition& c) {
     return std::none_of(wanted.begin(), wanted.end(),
                         [&](const Condition& w) { return w.type == c.type; });
@@ -317,7 +366,8 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch, EventRecorder& events) {
+                                  std::vector<std::string> never_touch, EventRecorder& events,
+                                  const OwnershipRecord& ownership) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
       writer, status_writer,
@@ -325,6 +375,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                         manager.cache("networkpolicies")},
       book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
   reconciler->set_events(&events);
+  reconciler->set_ownership(&ownership);
   if (policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(policy_reports_served));
   }

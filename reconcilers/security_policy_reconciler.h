@@ -12,6 +12,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
+#include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/policy_status.h"
 #include "reconcilers/posture_book.h"
@@ -61,6 +62,9 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
 
   // Records Events (ExemptionLapsed) when set.
   void set_events(EventRecorder* events) { events_ = events; }
+  // The ownership record: the status records the managed NetworkPolicies' UIDs it holds, and
+  // NetworkPoliciesHeld says where a name is taken. Unset: neither.
+  void set_ownership(const OwnershipRecord* ownership) { ownership_ = ownership; }
 
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
   // Ready for a parsed policy at `now`: False/InvalidSpec with errors; True/ExpiredExemption naming
@@ -68,6 +72,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   static kube::Condition readiness(const crds::PolicyParseResult& parsed,
                                    std::chrono::system_clock::time_point now);
   static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
+  // NetworkPoliciesHeld: True, or False/NameTaken naming the namespaces (at most 20).
+  static kube::Condition held_condition(const std::vector<std::string>& conflicted);
 
  private:
   bool still_marked(const std::string& policy) const;
@@ -81,10 +87,13 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
                      const std::string& named_before);
   std::vector<kube::Condition> wanted_conditions(const kube::Condition& ready,
                                                  const crds::SecurityPolicySpec& spec,
-                                                 const PolicySummary& summary) const;
+                                                 const PolicySummary& summary,
+                                                 const std::vector<std::string>& conflicted) const;
   // The status this policy should have: the summary from the book, namespace findings first.
+  // `conflicted`: the selected namespaces where a managed name is taken (ownership.h).
   PolicyStatus wanted_status(const std::string& name, const crds::PolicyParseResult& parsed,
-                             const kube::Condition& ready) const;
+                             const kube::Condition& ready,
+                             std::vector<std::string>& conflicted) const;
 
   kube::ObjectWriter& writer_;
   kube::StatusWriter& status_writer_;
@@ -96,6 +105,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   std::function<bool()> book_complete_;
   std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
   EventRecorder* events_ = nullptr;
+  const OwnershipRecord* ownership_ = nullptr;
 };
 
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
@@ -109,6 +119,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   const base::Clock& clock, bool vulnerability_reports_served,
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch, EventRecorder& events);
+                                  std::vector<std::string> never_touch, EventRecorder& events,
+                                  const OwnershipRecord& ownership);
 
 }  // namespace bulwark::reconcilers

@@ -39,11 +39,13 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
-                                 const posture::EvaluationContext& context) {
+                                 const posture::EvaluationContext& context,
+                                 std::optional<std::string_view> quarantine_blocked) {
   WorkloadJudgement j;
   bool violating = false, exempt = false;
   const bool scalable = kind == "Deployment" || kind == "StatefulSet";
-  const auto unenforceable = quarantine_unenforceable(workload.pod_spec);
+  auto unenforceable = quarantine_unenforceable(workload.pod_spec);
+  if (!unenforceable) unenforceable = quarantine_blocked;
   for (const auto& p : policies) {
     if (!p.active()) continue;
     const auto& spec = p.policy.spec;

@@ -44,9 +44,12 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
 
 // Judges `workload` (of `kind`, in namespace `ns` labelled `namespace_labels`) against every
 // active policy that selects it. ScaleToZero applies to Deployments and StatefulSets only.
+// `quarantine_blocked`: why no pod of the namespace can be quarantined now ("NameConflict": its
+// bulwark-quarantine is not Bulwark's), if so.
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
-                                 const posture::EvaluationContext& context);
+                                 const posture::EvaluationContext& context,
+                                 std::optional<std::string_view> quarantine_blocked = {});
 
 }  // namespace bulwark::reconcilers

@@ -287,6 +287,14 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
+std::optional<std::string_view> WorkloadPostureReconciler::quarantine_blocked(
+    const std::string& ns) const {
+  if (sources_.ownership != nullptr && sources_.ownership->conflict(ns, kQuarantinePolicyName)) {
+    return "NameConflict";
+  }
+  return std::nullopt;
+}
+
 WorkloadPostureReconciler::PodVerdict WorkloadPostureReconciler::judge_pod(
     const Value& pod, const std::vector<Judged>& judged,
     const posture::EvaluationContext& context) {
@@ -331,7 +339,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     const bool beyond = !own.policies.empty();
     // A host-network pod is never labelled: the label would claim an isolation NetworkPolicy
     // cannot give it (quarantine_unenforceable).
-    const bool isolable = !quarantine_unenforceable(pod->find("spec"));
+    const bool isolable = !quarantine_unenforceable(pod->find("spec")) && !quarantine_blocked(ns);
     const auto want_label = isolable && (quarantine || own.quarantine)
                                 ? std::optional<std::string>("true")
                                 : std::nullopt;
@@ -491,8 +499,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const posture::EvaluationContext context{
       now, vulnerabilities ? &*vulnerabilities : nullptr, permissions.get(),
       sources_.rbac != nullptr ? sources_.rbac->automount_token_of(account) : std::nullopt};
-  WorkloadJudgement judgement =
-      judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context);
+  WorkloadJudgement judgement = judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies,
+                                               context, quarantine_blocked(t.ns));
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
   const Holds holds = holds_of(*policies, t.kind, *t.object);
@@ -552,17 +560,25 @@ std::string details_of(const std::vector<PolicyOutcome>& outcomes) {
 void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJudgement& j,
                                               const Written& w) {
   const std::string violations = join({j.controls.begin(), j.controls.end()});
-  if (j.posture == posture::Posture::kViolating &&
-      (w.posture_before != "violating" || w.violations_before != std::optional(violations))) {
+  const bool newly_violating =
+      j.posture == posture::Posture::kViolating &&
+      (w.posture_before != "violating" || w.violations_before != std::optional(violations));
+  if (newly_violating) {
     events_.record(t.ref, EventType::kWarning, event_reasons::kPolicyViolation,
                    "violates " + violations + " (policies " + join(j.selecting) + ")" +
                        details_of(j.outcomes));
-    if (j.quarantine_not_enforced) {
-      events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
-                     std::string(*j.quarantine_not_enforced) +
-                         ": its pods use the host network, which NetworkPolicy does not "
-                         "isolate; they are not labelled or counted as quarantined");
-    }
+  }
+  // Said with the violation, or when pods quarantined before are released because quarantine
+  // stopped holding (a name taken after the fact).
+  if (j.quarantine_not_enforced && (newly_violating || w.released > 0)) {
+    const bool host = *j.quarantine_not_enforced == "HostNetwork";
+    events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
+                   std::string(*j.quarantine_not_enforced) +
+                       (host ? ": its pods use the host network, which NetworkPolicy does not "
+                               "isolate"
+                             : ": the namespace's NetworkPolicy " +
+                                   std::string(kQuarantinePolicyName) + " is not Bulwark's") +
+                       "; they are not labelled or counted as quarantined");
   }
   const bool scaled = w.replica_action == Remediation::kScaleToZero;
   if (w.labelled > 0 || scaled) {
@@ -876,6 +892,11 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
   manager.cache("namespaces").add_handler([&fanout](const std::string& ns) {
     fanout.add(FanoutEvent::of_namespace(ns).key());
   });
+  if (sources.ownership != nullptr) {
+    // A name taken or freed changes whether the namespace's workloads can be quarantined.
+    sources.ownership->add_listener(
+        [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
+  }
   manager.cache("securitypolicies").add_handler([&fanout](const std::string& name) {
     fanout.add(FanoutEvent::of_policy(name).key());
   });

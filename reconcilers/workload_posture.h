@@ -19,6 +19,7 @@
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
+#include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/rbac_index.h"
@@ -130,6 +131,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
     RbacIndex* rbac = nullptr;                   // null: spec.permissions is not judged
     ReportKeeper* reports = nullptr;  // null: no Reports are written (their CRD is not served)
+    // Where bulwark-quarantine is someone else's, nothing is quarantined (ownership.h); null:
+    // every namespace's is taken to be Bulwark's.
+    OwnershipRecord* ownership = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -169,6 +173,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     std::string violations;   // all it violates, sorted, comma-separated (when policies is set)
     bool quarantine = false;  // one of those policies is Enforce + Quarantine
   };
+  // Why no pod of `ns` can be quarantined now, if so: "NameConflict" (Sources::ownership).
+  std::optional<std::string_view> quarantine_blocked(const std::string& ns) const;
   static PodVerdict judge_pod(const document::Value& pod, const std::vector<Judged>& judged,
                               const posture::EvaluationContext& context);
   // Labels and annotates the pods of a workload as the workload's verdict (`quarantine`) and their

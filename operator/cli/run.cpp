@@ -239,10 +239,12 @@ std::map<std::string, metrics::OperatorMetrics::CacheSize> cache_sizes(
 
 metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
                                           const reconcilers::PolicySet& policies,
+                                          const reconcilers::OwnershipRecord& ownership,
                                           const runtime::Informer& namespaces,
                                           const runtime::Informer& network_policies, bool judged) {
   metrics::PostureSnapshot s;
   s.judged = judged;
+  s.conflicting_objects["NetworkPolicy"] = ownership.conflicts();
   book.for_each([&s](const std::string&, const reconcilers::WorkloadRecord& r) {
     bool good = true;
     for (const auto& o : r.outcomes) {
@@ -283,6 +285,7 @@ class OperatorControllers {
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
       : writer_(client, manager.write_fence()),
         policy_set_(manager.cache("securitypolicies")),
+        ownership_(manager.cache("securitypolicies")),
         events_(writer_, clock, {}, [&metrics] { metrics.event_dropped(); }),
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
@@ -291,6 +294,7 @@ class OperatorControllers {
     // read the policies from before the change.
     manager.cache("securitypolicies").add_handler([this](const std::string&) {
       policy_set_.invalidate();
+      ownership_.invalidate();
     });
     if (auto* reports = manager.find_cache("reports")) {
       report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
@@ -314,7 +318,7 @@ class OperatorControllers {
     const auto posture_caught_up = reconcilers::setup_workload_posture(
         manager, writer_,
         {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_,
-         report_keeper_.get()},
+         report_keeper_.get(), &ownership_},
         book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);
@@ -326,8 +330,8 @@ class OperatorControllers {
          [&metrics](const std::string& event, const std::string& key) {
            metrics.event_routed(event, key);
          }});
-    reconcilers::setup_managed_network_policies(manager, writer_, policy_set_, events_, clock,
-                                                cfg.never_touch_namespaces,
+    reconcilers::setup_managed_network_policies(manager, writer_, policy_set_, ownership_, events_,
+                                                clock, cfg.never_touch_namespaces,
                                                 network_policy_hooks(metrics));
     posture_caught_up_ = posture_caught_up;
     reconcilers::setup_security_policy_status(
@@ -335,14 +339,15 @@ class OperatorControllers {
         cfg.reports.format == "off"
             ? std::function<bool()>()
             : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
-        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces, events_);
+        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces, events_,
+        ownership_);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
       if (webhook_) metrics.admission_in_flight(webhook_->review_bytes_in_flight());
       return metrics.scrape(
           depths,
-          posture_snapshot(book_, policy_set_, manager.cache("namespaces"),
+          posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
                            manager.cache("networkpolicies"), book_complete(manager)),
           cache_sizes(manager));
     });
@@ -401,6 +406,7 @@ class OperatorControllers {
 
   kube::ClientWriter writer_;  // objects, status and Events
   reconcilers::PolicySet policy_set_;
+  reconcilers::OwnershipRecord ownership_;  // which managed NetworkPolicies are Bulwark's
   reconcilers::PostureBook book_;
   reconcilers::QueuedEventRecorder events_;  // never holds up a reconcile
   const reconcilers::WorkloadCaches workloads_;

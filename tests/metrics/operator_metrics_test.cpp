@@ -197,6 +197,20 @@ TEST_F(MetricsTest, NoPostureSeriesUntilEveryWorkloadWasJudged) {
   EXPECT_TRUE(has(text, R"(bulwark_posture_score{namespace="shop"} 0)"));
 }
 
+// Objects holding a name Bulwark keeps: a series per kind from zero, and none from a replica that
+// has not judged (a standby runs no NetworkPolicy controller and knows of no conflict).
+TEST_F(MetricsTest, ConflictingObjectsStartAtZeroAndOnlyTheJudgingReplicaSaysSo) {
+  PostureSnapshot snapshot;
+  auto text = metrics_.scrape({}, snapshot);
+  EXPECT_TRUE(has(text, R"(bulwark_conflicting_objects{kind="NetworkPolicy"} 0)")) << text;
+  snapshot.conflicting_objects["NetworkPolicy"] = 2;
+  text = metrics_.scrape({}, snapshot);
+  EXPECT_TRUE(has(text, R"(bulwark_conflicting_objects{kind="NetworkPolicy"} 2)"));
+  snapshot.judged = false;
+  text = metrics_.scrape({}, snapshot);
+  EXPECT_FALSE(has(text, R"(bulwark_conflicting_objects{kind="NetworkPolicy"} 2)"));
+}
+
 TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
   metrics_.api_request("patch", 200, std::chrono::milliseconds(3));
   metrics_.api_request("patch", 409, std::chrono::milliseconds(3));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <tuple>
 
 #include "operator/document/json_writer.h"
@@ -88,19 +89,32 @@ TEST(ManagedNetworkPolicy, QuarantineSelectsLabelledPodsAndDeniesEverything) {
 
 // One namespace "shop", one policy "p" (uid "u") in the given mode, and the default-deny
 // reconciler over them, writing to the shared fake.
+// `recorded`: the UIDs the policy's status records (ownership.h); nullopt: a status written by an
+// earlier release, without the field.
 struct DenyFixture {
-  explicit DenyFixture(const std::string& mode, ManagedPolicyKind kind = kDeny)
-      : set(policies), reconciler(kind, writer, {namespaces, nps, set}, events, clock, {}) {
+  explicit DenyFixture(const std::string& mode, ManagedPolicyKind kind = kDeny,
+                       std::optional<std::string> recorded = "[]")
+      : set(policies),
+        ownership(policies),
+        reconciler(kind, writer, {namespaces, nps, set}, ownership, events, clock, {}) {
     namespaces.put_json(R"({"metadata":{"name":"shop","resourceVersion":"1"}})");
     policies.put_json(
         R"({"apiVersion":"bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"p",)"
         R"("uid":"u","resourceVersion":"1","generation":1},"spec":{"enforcement":{"mode":")" +
-        mode + R"("}},"status":{"observedGeneration":1}})");
+        mode + R"("}},"status":{"observedGeneration":1)" +
+        (recorded ? R"(,"networkPolicyUIDs":)" + *recorded : "") + "}}");
+  }
+  // The object as the cache would show it: `json` with its uid and a resourceVersion.
+  void cached(document::Value object, const std::string& uid, const std::string& rv = "5") {
+    object.child("metadata").set("uid", document::Value::string(uid));
+    object.child("metadata").set("resourceVersion", document::Value::string(rv));
+    nps.put(object);
   }
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
   testing::FakeCache namespaces, nps, policies;
   PolicySet set;
+  OwnershipRecord ownership;
   testing::FakeEventRecorder events;
   ManagedNetworkPolicyReconciler reconciler;
 };
@@ -142,7 +156,7 @@ TEST(ManagedNetworkPolicy, ACacheBehindItsOwnWriteGetsNoSecondApplyUntilTheWindo
 // Issue 11 item 1: Audit changes nothing. A policy in Audit wants no default-deny (and one it
 // created in Enforce goes when it returns to Audit).
 TEST(ManagedNetworkPolicy, AuditCreatesNothingAndRemovesWhatEnforceCreated) {
-  DenyFixture f("Audit");
+  DenyFixture f("Audit", kDeny, R"(["np-1"])");  // the status recorded what Enforce created
   auto [writer, nps, r] = std::tie(f.writer, f.nps, f.reconciler);
   r.reconcile("shop");
   EXPECT_TRUE(writer.calls().empty());
@@ -172,6 +186,94 @@ TEST(ManagedNetworkPolicy, DefaultDenyAlwaysComesWithTheQuarantinePolicy) {
   DenyFixture audit("Audit", kQuarantine);
   audit.reconciler.reconcile("shop");
   EXPECT_TRUE(audit.writer.calls().empty());
+}
+
+// Issue 34: a namespace user with `edit` strips the label in the same patch that opens Bulwark's
+// object. Ownership is its UID, recorded when Bulwark created it: repaired, label included.
+TEST(ManagedNetworkPolicy, AnObjectWhoseLabelWasStrippedIsStillOursAndRepaired) {
+  DenyFixture f("Enforce");
+  f.reconciler.reconcile("shop");
+  const auto created = f.writer.take_calls();
+  ASSERT_EQ(created.size(), 1u);
+  auto opened = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
+  opened.child("metadata").set("labels", document::Value::object());
+  opened.child("spec").set("ingress", parse_json("[{}]")).set("egress", parse_json("[{}]"));
+  f.cached(opened, "uid-bulwark-default-deny");  // the uid the fake gave the create
+  f.reconciler.reconcile("shop");
+  const auto calls = f.writer.take_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].verb, WriteCall::Verb::kApply);
+  EXPECT_EQ(to_json(calls[0].body),
+            to_json(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}})));
+  EXPECT_EQ(f.events.briefs(),
+            std::vector<std::string>{"NetworkPolicy/bulwark-default-deny:DriftRepaired"});
+  EXPECT_FALSE(f.ownership.conflict("shop", "bulwark-default-deny"));
+}
+
+// An object of Bulwark's name that Bulwark did not create, even carrying Bulwark's label and an
+// owner reference to the policy, is never edited or deleted; where a policy wants the name it is a
+// conflict, told once per version by a Warning Event on it. Once it goes, Bulwark makes its own.
+TEST(ManagedNetworkPolicy, ASquatterIsNeverTouchedAndIsAConflict) {
+  DenyFixture f("Enforce");
+  auto forged = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
+  forged.child("spec").set("ingress", parse_json("[{}]"));
+  f.cached(forged, "squatter");
+  f.reconciler.reconcile("shop");
+  f.reconciler.reconcile("shop");
+  EXPECT_TRUE(f.writer.calls().empty());
+  EXPECT_TRUE(f.ownership.conflict("shop", "bulwark-default-deny"));
+  EXPECT_EQ(f.ownership.conflicts(), 1u);
+  ASSERT_EQ(f.events.briefs(),
+            std::vector<std::string>{"NetworkPolicy/bulwark-default-deny:NameConflict"});
+  EXPECT_EQ(f.events.events()[0].type, EventType::kWarning);
+  EXPECT_EQ(f.events.events()[0].about.uid, "squatter");
+  f.nps.erase("shop/bulwark-default-deny");
+  f.reconciler.reconcile("shop");
+  EXPECT_EQ(f.writer.take_calls().size(), 1u);
+  EXPECT_FALSE(f.ownership.conflict("shop", "bulwark-default-deny"));
+}
+
+// Adopted once: an object exactly as Bulwark would write it (its creator keeps nothing by it; a
+// crash between a create and the status write leaves one), and, after an upgrade, one an earlier
+// release made (labelled, owned by a policy whose status has recorded nothing yet).
+TEST(ManagedNetworkPolicy, IdenticalObjectsAndAnEarlierReleasesAreAdopted) {
+  DenyFixture f("Enforce");
+  f.cached(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}}), "same");
+  f.reconciler.reconcile("shop");
+  EXPECT_TRUE(f.writer.calls().empty());
+  EXPECT_TRUE(f.ownership.owns("same"));
+  EXPECT_FALSE(f.ownership.conflict("shop", "bulwark-default-deny"));
+
+  DenyFixture upgraded("Enforce", kDeny, std::nullopt);
+  auto old = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
+  old.child("spec").set("podSelector", parse_json("{}"));  // the older shape
+  upgraded.cached(old, "old");
+  upgraded.reconciler.reconcile("shop");
+  EXPECT_EQ(upgraded.writer.take_calls().size(), 1u);  // adopted, then applied again
+  EXPECT_TRUE(upgraded.ownership.owns("old"));
+  // The same object under a policy that has recorded its UIDs is someone else's.
+  DenyFixture recorded("Enforce");
+  recorded.cached(old, "old");
+  recorded.reconciler.reconcile("shop");
+  EXPECT_TRUE(recorded.writer.calls().empty());
+  EXPECT_TRUE(recorded.ownership.conflict("shop", "bulwark-default-deny"));
+}
+
+// Removing its own object whose label a user stripped: the fence deletes only labelled objects,
+// so the label comes back first.
+TEST(ManagedNetworkPolicy, ADelabelledObjectGetsItsLabelBackBeforeItIsRemoved) {
+  DenyFixture f("Audit", kDeny, R"(["mine"])");
+  auto left = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
+  left.child("metadata").set("labels", document::Value::object());
+  f.cached(left, "mine");
+  f.reconciler.reconcile("shop");
+  const auto calls = f.writer.take_calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].verb, WriteCall::Verb::kApply);
+  EXPECT_EQ(calls[0].body.find({"metadata", "labels", "app.kubernetes.io/managed-by"})->str(),
+            "bulwark");
+  EXPECT_EQ(calls[1].verb, WriteCall::Verb::kRemove);
+  EXPECT_EQ(calls[1].preconditions.uid, "mine");
 }
 
 // A NetworkPolicy of that name that Bulwark did not create is never touched.

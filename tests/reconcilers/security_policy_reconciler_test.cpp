@@ -58,6 +58,7 @@ class PolicyReconcilerTest : public ::testing::Test {
                     false, [this] { return book_complete_; }, {"kube-system", "bulwark-system"}) {
     namespaces_.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
     reconciler_.set_events(&events_);
+    reconciler_.set_ownership(&ownership_);
   }
 
   WorkloadCaches workload_caches() {
@@ -100,6 +101,7 @@ class PolicyReconcilerTest : public ::testing::Test {
   testing::FakeObjectWriter writer_;
   testing::FakeStatusWriter status_writer_;
   testing::FakeEventRecorder events_;
+  OwnershipRecord ownership_{policies_};
   testing::FakeCache policies_, namespaces_, network_policies_;
   std::map<std::string_view, testing::FakeCache> workloads_;
   PostureBook book_;
@@ -266,6 +268,47 @@ TEST_F(PolicyReconcilerTest, ALapsedExemptionKeepsThePolicyReadyAndIsNamedOnce) 
             std::string::npos);
   ASSERT_EQ(events_.events().size(), 1u);  // the new lapse only
   EXPECT_NE(events_.events()[0].message.find("soon"), std::string::npos);
+}
+
+// The status records the UIDs of the managed NetworkPolicies Bulwark holds for the policy (where
+// namespace users cannot write), and NetworkPoliciesHeld names each namespace where someone else's
+// object holds one of their names; a taken default-deny is a namespace finding.
+TEST_F(PolicyReconcilerTest, TheStatusRecordsOwnedUidsAndNamesTakenNames) {
+  policy(R"({"enforcement":{"mode":"Enforce","actions":["Quarantine"]}})", kFinalized);
+  network_policies_.put_json(R"({"metadata":{"name":"bulwark-default-deny","namespace":"shop",)"
+                             R"("uid":"np-1"},"spec":{}})");
+  network_policies_.put_json(R"({"metadata":{"name":"bulwark-quarantine","namespace":"shop",)"
+                             R"("uid":"squatter"},"spec":{}})");
+  ownership_.record("np-1");
+  ownership_.set_conflict("shop", "bulwark-quarantine", true);
+  auto status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(document::to_json(*status->find("networkPolicyUIDs")), R"(["np-1"])");
+  const Value* held = condition(*status, "NetworkPoliciesHeld");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->find("status")->str(), "False");
+  EXPECT_EQ(held->find("reason")->str(), "NameTaken");
+  EXPECT_NE(std::string(held->find("message")->str()).find("1 namespace (shop)"),
+            std::string::npos);
+  EXPECT_TRUE(status->find("violations")->items.empty());
+
+  ownership_.set_conflict("shop", "bulwark-quarantine", false);
+  ownership_.set_conflict("shop", "bulwark-default-deny", true);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(document::to_json(*status->find("networkPolicyUIDs")), "[]");
+  ASSERT_EQ(status->find("violations")->items.size(), 1u);
+  EXPECT_EQ(status->find("violations")->items[0].find("kind")->str(), "Namespace");
+
+  ownership_.set_conflict("shop", "bulwark-default-deny", false);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NetworkPoliciesHeld")->find("reason")->str(), "Held");
+  // A policy that wants none (Audit) has no such condition.
+  policy("{}", kFinalized);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NetworkPoliciesHeld"), nullptr);
 }
 
 TEST_F(PolicyReconcilerTest, NoStatusUntilTheBookIsComplete) {

@@ -34,7 +34,8 @@ class PostureTest : public ::testing::Test {
   PostureTest() : policy_set_(policies_) {
     reconciler_ = std::make_unique<WorkloadPostureReconciler>(
         writer_,
-        WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_},
+        WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_,
+                                           nullptr, nullptr, &ownership_},
         book_, events_, clock_, std::vector<std::string>{"kube-system"});
     namespaces_.put(parse_json(
         R"({"kind":"Namespace","metadata":{"name":"shop","resourceVersion":"1","labels":{"env":"prod"}}})"));
@@ -108,6 +109,7 @@ class PostureTest : public ::testing::Test {
   PostureBook book_;
   testing::FakeEventRecorder events_;
   testing::FakeVulnerabilitySource vulnerabilities_;
+  OwnershipRecord ownership_{policies_};
   std::unique_ptr<WorkloadPostureReconciler> reconciler_;
 };
 
@@ -328,6 +330,22 @@ TEST_F(PostureTest, HostNetworkPodsAreNeverCalledQuarantined) {
   EXPECT_EQ(requests[0].body.find({"metadata", "labels", "bulwark.dev/quarantine"}), nullptr);
   EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Pod/debug:PolicyViolation",
                                                         "Pod/debug:QuarantineNotEnforced"}));
+}
+
+// Where bulwark-quarantine is someone else's object (ownership.h), a label would claim an
+// isolation Bulwark does not hold: nothing is labelled or counted, and the Event says why.
+TEST_F(PostureTest, NothingIsQuarantinedWhereTheQuarantineNameIsTaken) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  ownership_.set_conflict("shop", kQuarantinePolicyName, true);
+  deployment("cart", kInsecurePodSpec, 1);
+  auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);  // the Deployment's annotations only
+  EXPECT_EQ(requests[0].target(), "deployments/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/cart:PolicyViolation",
+                                                        "Deployment/cart:QuarantineNotEnforced"}));
+  EXPECT_EQ(events_.events()[1].message.rfind("NameConflict: ", 0), 0u);
 }
 
 TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {
