@@ -2,7 +2,11 @@
 // pods) and their ReplicaSets in the operator's caches, two policies; prints how long the first
 // pass takes (every workload annotated: one write each, to an in-process API stand-in that
 // answers at once) and a converged resync (no write), on one thread, and the caches' size.
-//   usage: posture_bench [DEPLOYMENTS]
+// With --reports, a Report per workload too: the first pass writes them, they come back through
+// the reports cache's projection (which hashes what each says), and the converged resync compares
+// every verdict with what its report says.
+//   usage: posture_bench [DEPLOYMENTS] [--reports]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -19,6 +23,7 @@
 #include "operator/runtime/projection.h"
 #include "reconcilers/events.h"
 #include "reconcilers/posture_book.h"
+#include "reconcilers/report_keeper.h"
 #include "reconcilers/workload_posture.h"
 
 namespace {
@@ -75,14 +80,8 @@ void add_deployments(int n, runtime::Informer& deploys, runtime::Informer& repli
   }
 }
 
-int main(int argc, char** argv) {
-  const int deployments = argc > 1 ? std::stoi(argv[1]) : 2000;
-  logging::setup("warn", "text");
-  runtime::Informer pods(runtime::project_workload), deploys(runtime::project_workload),
-      statefulsets(runtime::project_workload), daemonsets(runtime::project_workload),
-      replicasets(runtime::project_workload), jobs(runtime::project_workload),
-      cronjobs(runtime::project_workload), replicationcontrollers(runtime::project_workload),
-      namespaces(runtime::project_workload), policies(runtime::project_spec);
+// 20 namespaces labelled env=prod, and two policies (restricted, baseline) selecting them.
+void add_namespaces_and_policies(runtime::Informer& namespaces, runtime::Informer& policies) {
   for (int n = 0; n < 20; ++n) {
     namespaces.upsert(document::parse_json(R"({"metadata":{"name":"ns-)" + std::to_string(n) +
                                            R"(","resourceVersion":"1","labels":{"env":"prod"}}})"));
@@ -96,16 +95,59 @@ int main(int argc, char** argv) {
         R"("},"match":{"namespaceSelector":{"matchLabels":{"env":"prod"}}}},)"
         R"("status":{"observedGeneration":1}})"));
   }
+}
+
+// Converged: the Deployments as the watch brings the first pass's writes back (annotations, a new
+// resourceVersion).
+void converge(runtime::Informer& deploys, int deployments) {
+  for (int d = 0; d < deployments; ++d) {
+    const bool bad = d % 4 == 0;
+    deploys.upsert(document::parse_json(deployment_json(
+        d,
+        std::string(R"("bulwark.dev/posture":")") + (bad ? "violating" : "compliant") +
+            R"(","bulwark.dev/policies":"baseline,restricted")" +
+            (bad ? R"(,"bulwark.dev/violations":"allowPrivilegeEscalation")" : ""),
+        "2")));
+  }
+}
+
+// The reports written, as the watch brings them back: the projection hashes what each says.
+void bring_back(const std::vector<std::string>& written, runtime::Informer& reports) {
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    auto report = document::parse_json(written[i]);
+    report.child("metadata").set("uid", document::Value::string("r-" + std::to_string(i)));
+    report.child("metadata").set("resourceVersion", document::Value::string("2"));
+    reports.upsert(std::move(report));
+  }
+}
+
+int main(int argc, char** argv) {
+  int deployments = 2000;
+  bool with_reports = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--reports") with_reports = true;
+    if (std::string(argv[i]) != "--reports") deployments = std::stoi(argv[i]);
+  }
+  logging::setup("warn", "text");
+  runtime::Informer pods(runtime::project_workload), deploys(runtime::project_workload),
+      statefulsets(runtime::project_workload), daemonsets(runtime::project_workload),
+      replicasets(runtime::project_workload), jobs(runtime::project_workload),
+      cronjobs(runtime::project_workload), replicationcontrollers(runtime::project_workload),
+      namespaces(runtime::project_workload), policies(runtime::project_spec);
+  add_namespaces_and_policies(namespaces, policies);
   add_deployments(deployments, deploys, replicasets, pods);
 
   base::RealClock clock;
   auto transport = std::make_unique<InstantApi>();
   InstantApi& api = *transport;
+  if (with_reports) api.keep_path = "/reports/";
   kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);
   kube::ClientWriter writer(client);  // the operator's own path: bodies serialized, then sent
   reconcilers::PolicySet policy_set(policies);
   reconcilers::PostureBook book;
   reconcilers::NoEvents events;
+  runtime::Informer reports(reconcilers::project_report);
+  reconcilers::ReportKeeper report_keeper(writer, reports, clock);
   reconcilers::WorkloadPostureReconciler posture(
       writer,
       {reconcilers::WorkloadCaches(std::map<std::string_view, const runtime::CacheReader*>{
@@ -117,7 +159,7 @@ int main(int argc, char** argv) {
            {"replicationcontrollers", &replicationcontrollers},
            {"jobs", &jobs},
            {"cronjobs", &cronjobs}}),
-       namespaces, policy_set, nullptr},
+       namespaces, policy_set, nullptr, nullptr, with_reports ? &report_keeper : nullptr},
       book, events, clock, {});
 
   auto start = Steady::now();
@@ -127,16 +169,10 @@ int main(int argc, char** argv) {
   for (const auto& k : keys) posture.reconcile(k);
   const double first_ms = ms_since(start);
   const long first_writes = api.requests;
-  // Converged: the caches as the watch brings the writes back (annotations, new resourceVersion).
-  for (int d = 0; d < deployments; ++d) {
-    const bool bad = d % 4 == 0;
-    deploys.upsert(document::parse_json(deployment_json(
-        d,
-        std::string(R"("bulwark.dev/posture":")") + (bad ? "violating" : "compliant") +
-            R"(","bulwark.dev/policies":"baseline,restricted")" +
-            (bad ? R"(,"bulwark.dev/violations":"allowPrivilegeEscalation")" : ""),
-        "2")));
-  }
+  converge(deploys, deployments);
+  start = Steady::now();
+  bring_back(api.kept, reports);
+  const double projection_ms = ms_since(start);
   start = Steady::now();
   for (const auto& k : keys) posture.reconcile(k);
   const double resync_ms = ms_since(start);
@@ -148,8 +184,16 @@ int main(int argc, char** argv) {
   std::printf("  first pass: %.0f ms (%.1f us a workload), %ld writes, %zu violating\n", first_ms,
               first_ms * 1000 / keys.size(), first_writes,
               static_cast<std::size_t>(book.summarize("restricted", 100000).violating));
-  std::printf("  converged resync: %.0f ms (%.1f us a workload), %ld writes\n", resync_ms,
-              resync_ms * 1000 / keys.size(), resync_writes);
+  if (with_reports) {
+    std::printf(
+        "  reports: %zu written, back through the cache's projection in %.0f ms (%.1f us "
+        "each, parse included)\n",
+        api.kept.size(), projection_ms,
+        projection_ms * 1000 / std::max<std::size_t>(1, api.kept.size()));
+  }
+  std::printf("  converged resync%s: %.0f ms (%.1f us a workload), %ld writes\n",
+              with_reports ? " with reports" : "", resync_ms, resync_ms * 1000 / keys.size(),
+              resync_writes);
   std::printf(
       "  caches: %.1f MiB of projected JSON\n",
       (pods.cached_bytes() + deploys.cached_bytes() + replicasets.cached_bytes()) / 1048576.0);

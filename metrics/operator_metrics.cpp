@@ -438,7 +438,7 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   }
 
   std::map<Labels, double> conflicting;
-  conflicting[{{"kind", "NetworkPolicy"}}] = 0;
+  for (const char* kind : {"NetworkPolicy", "Report"}) conflicting[{{"kind", kind}}] = 0;
   for (const auto& [kind, n] : posture.conflicting_objects) {
     conflicting[{{"kind", kind}}] = static_cast<double>(n);
   }

@@ -64,6 +64,8 @@ class PostureBook {
   // Calls `fn` with every record under the lock; `fn` must not call back into the book.
   void for_each(const std::function<void(const std::string&, const WorkloadRecord&)>& fn) const;
   std::size_t size() const;
+  // Whether the record of workload `key` has an outcome under `policy`.
+  bool judged_by(const std::string& key, const std::string& policy) const;
 
  private:
   mutable std::mutex mu_;

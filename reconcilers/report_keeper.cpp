@@ -6,6 +6,7 @@
 #include "operator/kube/api_error.h"
 #include "operator/kube/resource_type.h"
 #include "operator/logging/logging.h"
+#include "operator/runtime/projection.h"
 
 namespace bulwark::reconcilers {
 
@@ -22,6 +23,47 @@ std::string report_hash(const Value& report) {
   return out;
 }
 
+Value project_report(Value&& report) {
+  const std::string hash = report_hash(report);
+  Value out = runtime::project_report_metadata(std::move(report));
+  out.set(kReportContentField, Value::string(hash));
+  return out;
+}
+
+std::vector<std::string> ReportKeeper::conflicts() const {
+  std::lock_guard lock(mu_);
+  return {conflicts_.begin(), conflicts_.end()};
+}
+
+void ReportKeeper::conflict(const reports::Subject& subject, const Value* cached) {
+  const std::string key = subject.kind + "/" + subject.namespace_name + "/" + subject.name;
+  std::lock_guard lock(mu_);
+  if (cached == nullptr) {
+    conflicts_.erase(key);
+    return;
+  }
+  conflicts_.insert(key);
+  const Value* uid = cached->find({"metadata", "uid"});
+  const Value* rv = cached->find({"metadata", "resourceVersion"});
+  const std::string name = reports::report_name(subject.kind, subject.name);
+  if (events_ == nullptr ||
+      !told_.insert(std::string(uid ? uid->str() : "") + "/" + std::string(rv ? rv->str() : ""))
+           .second) {
+    return;
+  }
+  const Value* api_version = cached->find("apiVersion");
+  events_->record({api_version != nullptr ? std::string(api_version->str()) : "",
+                   format_ == reports::Format::kOpenReports ? "Report" : "PolicyReport",
+                   subject.namespace_name, name, uid != nullptr ? std::string(uid->str()) : "",
+                   rv != nullptr ? std::string(rv->str()) : ""},
+                  EventType::kWarning, event_reasons::kNameConflict,
+                  "Bulwark did not write this report (no app.kubernetes.io/managed-by: bulwark) "
+                  "but it holds the name of " +
+                      subject.kind + " " + subject.name +
+                      "'s report: Bulwark leaves it alone and reports nothing for that workload; "
+                      "delete or rename it");
+}
+
 const kube::ResourceType& ReportKeeper::resource() const {
   return format_ == reports::Format::kOpenReports ? kube::resources::kReports
                                                   : kube::resources::kPolicyReports;
@@ -33,7 +75,11 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
   const auto cached = reports_.get(subject.namespace_name + "/" + name);
   const Value* managed =
       cached ? cached->find({"metadata", "labels", "app.kubernetes.io/managed-by"}) : nullptr;
-  if (cached != nullptr && (managed == nullptr || managed->str() != "bulwark")) return;
+  const bool taken = cached != nullptr && (managed == nullptr || managed->str() != "bulwark");
+  // Someone else's report of this name is never touched; where a verdict needs the name, the
+  // workload is not reported and that is said (docs/api.md, Reports).
+  conflict(subject, taken && !j.judged.empty() ? cached.get() : nullptr);
+  if (taken) return;
   try {
     if (j.judged.empty()) {
       if (cached == nullptr) return;
@@ -55,9 +101,10 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
             .count();
     Value report = reports::open_report(subject, verdicts, now, format_);
     const std::string hash = report_hash(report);
-    const Value* held_hash =
-        cached ? cached->find({"metadata", "annotations", kReportHashAnnotation}) : nullptr;
-    if (held_hash != nullptr && held_hash->str() == hash) return;  // unchanged: no write
+    // What the report in the cluster says, not what its annotation claims: a report edited to
+    // say pass is rewritten, once.
+    const Value* says = cached ? cached->find(kReportContentField) : nullptr;
+    if (says != nullptr && says->str() == hash) return;  // unchanged: no write
     report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
     writer_.apply(resource(), subject.namespace_name, name, report, "bulwark", true);
     ++writes_;

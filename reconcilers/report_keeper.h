@@ -2,31 +2,45 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
 #include "operator/reports/open_report.h"
 #include "operator/runtime/cache_reader.h"
+#include "reconcilers/events.h"
 #include "reconcilers/workload_judgement.h"
 
 namespace bulwark::reconcilers {
 
-// The annotation on a Report holding a hash of its content without timestamps: what the cache
-// keeps of a report (its metadata only), so 10,000 reports cost kilobytes, not their results.
+// The annotation on a Report holding the hash of the content Bulwark wrote (report_hash), for
+// people and tools; Bulwark itself compares what the report says now (kReportContentField).
 inline constexpr const char* kReportHashAnnotation = "bulwark.dev/report-hash";
+// Where the reports cache keeps the hash of what each report says now: project_report() keeps
+// only a report's metadata and this field, so 10,000 reports cost kilobytes, not their results.
+inline constexpr const char* kReportContentField = "bulwark.dev/content-hash";
+
+// The projection of the reports cache: the metadata, and the hash of the content as it is in the
+// cluster (whoever wrote it) in kReportContentField.
+document::Value project_report(document::Value&& report);
 
 // Keeps one OpenReports Report per judged workload (docs/api.md, Reports): written by
-// server-side apply only when its content changes, so a converged cluster and a resync write
-// nothing and a result's timestamp moves only with a verdict; removed when no active policy
-// selects the workload any more. Reports of deleted workloads go with them (owner reference).
-// Bulwark never edits or removes a report it did not write (no managed-by label).
+// server-side apply only when what the cluster's report says differs from the verdict (whatever
+// its annotations claim), so a converged cluster and a resync write nothing and a result's
+// timestamp moves only with a verdict; removed when no active policy selects the workload any
+// more. Reports of deleted workloads go with them (owner reference). A report of Bulwark's name
+// without the managed-by label is never edited or removed: the workload is then not reported, a
+// conflict (conflicts(), a Warning Event NameConflict on the report once per version).
 class ReportKeeper {
  public:
   // `reports`: a cache of Reports projected to metadata (project_report_metadata).
   ReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
-               const base::Clock& clock, reports::Format format = reports::Format::kOpenReports)
-      : writer_(writer), reports_(reports), clock_(clock), format_(format) {}
+               const base::Clock& clock, reports::Format format = reports::Format::kOpenReports,
+               EventRecorder* events = nullptr)
+      : writer_(writer), reports_(reports), clock_(clock), format_(format), events_(events) {}
 
   // The report of a workload as just judged. `held`: unreadable policies still list it, so its
   // report is left as it is.
@@ -38,6 +52,8 @@ class ReportKeeper {
   bool served() const { return served_.load(); }
 
   std::uint64_t writes() const { return writes_.load(); }
+  // The workloads ("Kind/namespace/name") whose report name someone else's report holds.
+  std::vector<std::string> conflicts() const;
   const kube::ResourceType& resource() const;  // reports or policyreports, by format
 
  private:
@@ -45,7 +61,14 @@ class ReportKeeper {
   const runtime::CacheReader& reports_;
   const base::Clock& clock_;
   reports::Format format_;
+  EventRecorder* events_;
   std::atomic<std::uint64_t> writes_{0};
+  // Records the conflict of `subject` (a report `cached` not Bulwark's), or clears it (null).
+  void conflict(const reports::Subject& subject, const document::Value* cached);
+  mutable std::mutex mu_;
+  std::set<std::string> conflicts_;  // guarded by mu_
+  std::set<std::string> told_;       // guarded by mu_: "uid/resourceVersion" told
+
   std::atomic<bool> served_{true};
 };
 

@@ -221,9 +221,26 @@ void SecurityPolicyReconciler::record_lapses(const Value& object,
   }
 }
 
+std::optional<Condition> SecurityPolicyReconciler::reports_taken(const std::string& policy) const {
+  if (!report_conflicts_) return std::nullopt;
+  std::vector<std::string> mine;
+  for (const auto& key : report_conflicts_()) {
+    if (book_.judged_by(key, policy)) mine.push_back(key);
+  }
+  if (mine.empty()) return std::nullopt;
+  std::string names;
+  for (std::size_t i = 0; i < mine.size() && i < 20; ++i) names += (i == 0 ? "" : ", ") + mine[i];
+  if (mine.size() > 20) names += " and " + std::to_string(mine.size() - 20) + " more";
+  return condition(types::kReports, ConditionStatus::kFalse, reasons::kNameTaken,
+                   "a report Bulwark did not write holds the report name of " +
+                       std::to_string(mine.size()) +
+                       (mine.size() == 1 ? " workload" : " workloads") + " (" + names +
+                       "): they are not reported; delete or rename those reports");
+}
+
 std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
-    const Condition& ready, const crds::SecurityPolicySpec& spec, const PolicySummary& summary,
-    const std::vector<std::string>& conflicted) const {
+    const std::string& name, const Condition& ready, const crds::SecurityPolicySpec& spec,
+    const PolicySummary& summary, const std::vector<std::string>& conflicted) const {
   const bool valid = ready.status == ConditionStatus::kTrue;
   std::vector<Condition> want{ready, compliant_condition(valid, summary)};
   if (valid && (wants_managed(ManagedPolicyKind::kDefaultDeny, spec) ||
@@ -241,17 +258,19 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
                                    "served in this cluster, so images.maxSeverity is not checked; "
                                    "install Trivy Operator and restart Bulwark"));
   }
-  if (valid && policy_reports_served_) {
+  const bool served = valid && policy_reports_served_ && policy_reports_served_();
+  if (auto taken = served ? reports_taken(name) : std::nullopt) {
+    want.push_back(*taken);
+  } else if (valid && policy_reports_served_) {
     want.push_back(
-        policy_reports_served_()
-            ? condition(types::kReports, ConditionStatus::kTrue, reasons::kReportsServed,
-                        "one policy report per selected workload (kubectl get "
-                        "reports, or policyreports with reports.format wgpolicy)")
-            : condition(types::kReports, ConditionStatus::kFalse, reasons::kReportsNotServed,
-                        "the policy report CRD of reports.format (reports.openreports.io, "
-                        "or policyreports.wgpolicyk8s.io) is not served in this cluster, "
-                        "so no reports are written; once it is installed Bulwark writes them "
-                        "within 30 seconds, without a restart"));
+        served ? condition(types::kReports, ConditionStatus::kTrue, reasons::kReportsServed,
+                           "one policy report per selected workload (kubectl get "
+                           "reports, or policyreports with reports.format wgpolicy)")
+               : condition(types::kReports, ConditionStatus::kFalse, reasons::kReportsNotServed,
+                           "the policy report CRD of reports.format (reports.openreports.io, "
+                           "or policyreports.wgpolicyk8s.io) is not served in this cluster, "
+                           "so no reports are written; once it is installed Bulwark writes them "
+                           "within 30 seconds, without a restart"));
   }
   return want;
 }
@@ -320,7 +339,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     want.network_policy_uids = current.network_policy_uids;
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
-  const auto wanted = wanted_conditions(ready, parsed.policy.spec, want.summary, conflicted);
+  const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, conflicted);
   std::erase_if(want.conditions, [&](const Condition& c) {
     return std::none_of(wanted.begin(), wanted.end(),
                         [&](const Condition& w) { return w.type == c.type; });
@@ -367,7 +386,8 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch, EventRecorder& events,
-                                  const OwnershipRecord& ownership) {
+                                  const OwnershipRecord& ownership,
+                                  std::function<std::vector<std::string>()> report_conflicts) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
       writer, status_writer,
@@ -376,6 +396,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
       book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
   reconciler->set_events(&events);
   reconciler->set_ownership(&ownership);
+  reconciler->set_report_conflicts(std::move(report_conflicts));
   if (policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(policy_reports_served));
   }

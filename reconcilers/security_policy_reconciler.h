@@ -59,6 +59,11 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   void set_policy_reports_served(std::function<bool()> served) {
     policy_reports_served_ = std::move(served);
   }
+  // The workloads whose report name someone else's report holds (ReportKeeper::conflicts): the
+  // condition Reports is False (NameTaken) for a policy that judges any of them.
+  void set_report_conflicts(std::function<std::vector<std::string>()> conflicts) {
+    report_conflicts_ = std::move(conflicts);
+  }
 
   // Records Events (ExemptionLapsed) when set.
   void set_events(EventRecorder* events) { events_ = events; }
@@ -85,7 +90,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // the Ready message `named_before` did not name.
   void record_lapses(const document::Value& object, const crds::SecurityPolicySpec& spec,
                      const std::string& named_before);
-  std::vector<kube::Condition> wanted_conditions(const kube::Condition& ready,
+  std::vector<kube::Condition> wanted_conditions(const std::string& name,
+                                                 const kube::Condition& ready,
                                                  const crds::SecurityPolicySpec& spec,
                                                  const PolicySummary& summary,
                                                  const std::vector<std::string>& conflicted) const;
@@ -102,6 +108,9 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const base::Clock& clock_;
   bool reports_served_;
   std::function<bool()> policy_reports_served_;
+  std::function<std::vector<std::string>()> report_conflicts_;
+  // Reports=False/NameTaken naming the policy's workloads whose report is someone else's, if any.
+  std::optional<kube::Condition> reports_taken(const std::string& policy) const;
   std::function<bool()> book_complete_;
   std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
   EventRecorder* events_ = nullptr;
@@ -120,6 +129,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   std::function<bool()> policy_reports_served,
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch, EventRecorder& events,
-                                  const OwnershipRecord& ownership);
+                                  const OwnershipRecord& ownership,
+                                  std::function<std::vector<std::string>()> report_conflicts);
 
 }  // namespace bulwark::reconcilers

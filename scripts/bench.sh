@@ -9,4 +9,6 @@ build=$("$root/scripts/build.sh" release)
 echo
 "$build/bench/posture_bench"
 echo
+"$build/bench/posture_bench" --reports
+echo
 "$build/bench/rbac_bench"

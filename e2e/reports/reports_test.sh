@@ -3,7 +3,8 @@
 # (issue 20), on its own RBAC: a Report per judged workload, violating and compliant, owned by it;
 # fixing a workload updates its report; an exemption shows as skip; a workload out of scope loses
 # its report, a deleted one takes it along (garbage collection); a resync and a restart write
-# nothing.
+# nothing; a user's edit of Bulwark's report is undone once, and a report of Bulwark's name that
+# Bulwark did not write is left alone and reported as a conflict.
 #   usage: e2e/reports/reports_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -86,6 +87,42 @@ check "back in scope: they are written again" eventually 30 bash -c \
 $kubectl -n rp-shop delete deployment good >/dev/null
 check "the Deployment deleted: its report goes with it" eventually 30 bash -c \
   "! $kubectl -n rp-shop get report deployment-good >/dev/null 2>&1"
+
+# Issue 34: a namespace user with edit and an explicit grant to write reports.
+$kubectl -n rp-shop create rolebinding alice-edit --clusterrole=edit --user=alice >/dev/null
+$kubectl -n rp-shop create role report-writer --verb=get,list,create,update,patch,delete \
+  --resource=reports.openreports.io >/dev/null
+$kubectl -n rp-shop create rolebinding alice-reports --role=report-writer --user=alice >/dev/null
+alice="$kubectl --as=alice"
+deployment rp-shop bad 1 true  # violating again
+check "setup: bad's report fails privileged again" eventually 30 bash -c \
+  "$(declare -f result_of); kubectl=$kubectl; [ \"\$(result_of rp-shop deployment-bad privileged)\" = fail ]"
+# alice flips every result to pass, keeping the labels and the hash annotation.
+$kubectl -n rp-shop get report deployment-bad -o json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+for x in r["results"]: x["result"] = "pass"
+r["summary"]["fail"] = 0
+json.dump(r, sys.stdout)' | $alice replace -f - >/dev/null || fail "alice could not rewrite the report"
+check "a report flipped to pass by a user is rewritten to fail" eventually 30 bash -c \
+  "$(declare -f result_of); kubectl=$kubectl; [ \"\$(result_of rp-shop deployment-bad privileged)\" = fail ]"
+before=$(versions) count=$(resyncs restarted)
+eventually 20 bash -c "[ \$(grep -c 'resync: judging everything again' '$work/restarted.log') -ge $((count + 2)) ]"
+check "... once: two resyncs then write no report" [ "$(versions)" = "$before" ]
+# alice pre-creates an all-pass report of the name Bulwark would give a violating Deployment.
+cat <<R | $alice create -f - >/dev/null || fail "alice could not create her report"
+apiVersion: openreports.io/v1alpha1
+kind: Report
+metadata: {name: deployment-hidden, namespace: rp-shop}
+summary: {pass: 20, fail: 0, warn: 0, error: 0, skip: 0}
+R
+theirs=$(report rp-shop deployment-hidden '{.metadata.resourceVersion}')
+deployment rp-shop hidden 1 true
+check "a report Bulwark did not write is a conflict: Reports=False, NameTaken, naming the workload" eventually 30 bash -c \
+  "[ \"\$($kubectl get secpol rp-baseline -o jsonpath='{.status.conditions[?(@.type==\"Reports\")].reason}')\" = NameTaken ] && $kubectl get secpol rp-baseline -o jsonpath='{.status.conditions[?(@.type==\"Reports\")].message}' | grep -q 'Deployment/rp-shop/hidden'"
+check "... a Warning Event NameConflict on it" eventually 30 bash -c \
+  "$kubectl -n rp-shop get events --field-selector involvedObject.name=deployment-hidden,reason=NameConflict -o jsonpath='{.items[*].type}' | grep -qx Warning"
+check "... and it is untouched" [ "$(report rp-shop deployment-hidden '{.metadata.resourceVersion}/{.summary.fail}')" = "$theirs/0" ]
 
 for log in "$work"/*.log; do
   if grep -qiE 'forbidden|: 403 ' "$log"; then fail "refused in $log: $(grep -iE 'forbidden|: 403 ' "$log" | head -2)"; fi

@@ -300,7 +300,8 @@ class OperatorControllers {
       report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
           writer_, *reports, clock,
           cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
-                                           : reports::Format::kOpenReports);
+                                           : reports::Format::kOpenReports,
+          &events_);
       if (manager.is_optional_cache("reports")) {
         // The CRD is not served yet: nothing is written until it is, then everything is judged
         // again, which writes every report and turns each policy's Reports condition True.
@@ -340,16 +341,20 @@ class OperatorControllers {
             ? std::function<bool()>()
             : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
         [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces, events_,
-        ownership_);
+        ownership_,
+        [this] {
+          return report_keeper_ != nullptr ? report_keeper_->conflicts()
+                                           : std::vector<std::string>();
+        });
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
       if (webhook_) metrics.admission_in_flight(webhook_->review_bytes_in_flight());
-      return metrics.scrape(
-          depths,
-          posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
-                           manager.cache("networkpolicies"), book_complete(manager)),
-          cache_sizes(manager));
+      auto posture = posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
+                                      manager.cache("networkpolicies"), book_complete(manager));
+      if (report_keeper_)
+        posture.conflicting_objects["Report"] = report_keeper_->conflicts().size();
+      return metrics.scrape(depths, posture, cache_sizes(manager));
     });
     if (cfg.admission.enabled && cfg.admission.bind_address != "0") {
       setup_admission(manager, client, clock, cfg, metrics);
@@ -512,10 +517,9 @@ void watch_policy_reports(runtime::Manager& manager, kube::KubeClient& client,
               std::to_string(
                   std::chrono::duration_cast<std::chrono::seconds>(report_crd_poll(cfg)).count()) +
               " s; no restart needed)")) {
-    manager.add_cache("reports", type, runtime::project_report_metadata);
+    manager.add_cache("reports", type, reconcilers::project_report);
   } else {
-    manager.add_optional_cache("reports", type, runtime::project_report_metadata,
-                               report_crd_poll(cfg));
+    manager.add_optional_cache("reports", type, reconcilers::project_report, report_crd_poll(cfg));
   }
 }
 

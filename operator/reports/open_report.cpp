@@ -143,11 +143,29 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
   return report;
 }
 
+namespace {
+
+// Members sorted by key at every depth: the API server gives a report's keys in its own order.
+void sort_members(Value& v) {
+  for (auto& item : v.items) sort_members(item);
+  for (auto& member : v.members) sort_members(member.second);
+  std::sort(v.members.begin(), v.members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+}  // namespace
+
 std::string content_key(const Value& report) {
-  Value copy = report;
-  if (Value* results = const_cast<Value*>(copy.find("results"))) {
-    for (auto& r : results->items) r.set("timestamp", Value::null());
+  Value copy = Value::object();
+  for (const auto& [key, value] : report.members) {
+    if (key != "metadata" && key != "apiVersion" && key != "kind") copy.set(key, value);
   }
+  if (Value* results = const_cast<Value*>(copy.find("results"))) {
+    for (auto& r : results->items) {
+      std::erase_if(r.members, [](const auto& m) { return m.first == "timestamp"; });
+    }
+  }
+  sort_members(copy);
   return document::to_json(copy);
 }
 

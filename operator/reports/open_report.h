@@ -48,7 +48,9 @@ enum class Format { kOpenReports, kWgPolicy };
 document::Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
                             std::int64_t timestamp, Format format = Format::kOpenReports);
 
-// The report without its timestamps, to compare a new one with the one in the cluster.
+// What a report says, to compare the one Bulwark would write with the one in the cluster: every
+// top-level field but apiVersion, kind and metadata, the results without their timestamps, keys
+// sorted at every depth (the API server's order is not ours).
 std::string content_key(const document::Value& report);
 
 }  // namespace bulwark::reports

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "operator/document/reader.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
+#include "tests/fakes/fake_event_recorder.h"
 #include "tests/fakes/fake_object_writer.h"
 
 namespace bulwark::reconcilers {
@@ -36,14 +39,18 @@ class ReportKeeperTest : public ::testing::Test {
     return judge_workload(*workload, "Deployment", "shop", {}, held_policies,
                           {clock.wall_now(), nullptr});
   }
-  // The cache as the watch would bring the last write back.
-  void cache_last_write() {
+  // The last write as the API server would give it back.
+  document::Value last_write() {
     auto calls = writer.calls();
-    ASSERT_FALSE(calls.empty());
+    EXPECT_FALSE(calls.empty());
     document::Value written = calls.back().body;
     written.child("metadata").set("namespace", document::Value::string("shop"));
-    cache.put(std::move(written));
+    written.child("metadata").set("uid", document::Value::string("report-uid"));
+    return written;
   }
+  // The cache as the watch would bring `report` back: projected as the operator's cache is.
+  void cache_report(document::Value report) { cache.put(project_report(std::move(report))); }
+  void cache_last_write() { cache_report(last_write()); }
 
   const reports::Subject subject{"apps/v1", "Deployment", "web", "shop", "uid-web"};
   LoadedPolicy policy;
@@ -87,12 +94,57 @@ TEST_F(ReportKeeperTest, RemovedWhenNoPolicySelectsTheWorkloadButNotWhileHeld) {
   EXPECT_EQ(writer.calls()[1].target(), "reports/shop/deployment-web");
 }
 
-TEST_F(ReportKeeperTest, AReportSomeoneElseWroteIsLeftAlone) {
-  cache.put_json(R"({"metadata":{"name":"deployment-web","namespace":"shop",
-                     "labels":{"app.kubernetes.io/managed-by":"kyverno"}}})");
+// Issue 34: a user who can write reports flips Bulwark's report to pass, keeping its labels and
+// hash annotation. What the report says is compared, not the annotation: rewritten, once.
+TEST_F(ReportKeeperTest, AReportEditedToSayPassIsRewrittenOnceWhateverItsAnnotation) {
   keeper.keep(subject, judge(true), false);
-  keeper.keep(subject, judge(true, false), false);
+  document::Value forged = last_write();
+  for (auto& r : const_cast<document::Value*>(forged.find("results"))->items) {
+    r.set("result", document::Value::string("pass"));
+  }
+  forged.child("summary").set("fail", document::Value::integer(0));
+  cache_report(forged);
+  keeper.keep(subject, judge(true), false);
+  ASSERT_EQ(writer.calls().size(), 2u);
+  EXPECT_EQ(writer.calls()[1].verb, Verb::kApply);
+  EXPECT_GT(writer.calls()[1].body.find({"summary", "fail"})->as_int(), 0);
+  cache_last_write();
+  keeper.keep(subject, judge(true), false);
+  EXPECT_EQ(writer.calls().size(), 2u);
+}
+
+// The API server gives keys in its own order and adds metadata: the same content, no write.
+TEST_F(ReportKeeperTest, KeyOrderAndServerMetadataAreNotAChange) {
+  keeper.keep(subject, judge(true), false);
+  document::Value written = last_write();
+  std::reverse(written.members.begin(), written.members.end());
+  for (auto& r : const_cast<document::Value*>(written.find("results"))->items) {
+    std::reverse(r.members.begin(), r.members.end());
+  }
+  written.child("metadata").set("resourceVersion", document::Value::string("77"));
+  cache_report(written);
+  keeper.keep(subject, judge(true), false);
+  EXPECT_EQ(writer.calls().size(), 1u);
+}
+
+// A report of Bulwark's name without its label (pre-created, say, all pass for a violating
+// workload) is never touched; the workload is then not reported, which is said: a conflict and
+// one Warning Event NameConflict on the report per version. It clears when nothing needs the name.
+TEST_F(ReportKeeperTest, AReportSomeoneElseWroteIsLeftAloneAndIsAConflict) {
+  testing::FakeEventRecorder events;
+  ReportKeeper told{writer, cache, clock, reports::Format::kOpenReports, &events};
+  cache.put_json(R"({"apiVersion":"openreports.io/v1alpha1","kind":"Report",)"
+                 R"("metadata":{"name":"deployment-web","namespace":"shop","uid":"theirs",)"
+                 R"("resourceVersion":"3"},"summary":{"pass":9,"fail":0}})");
+  told.keep(subject, judge(true), false);
+  told.keep(subject, judge(true), false);
   EXPECT_TRUE(writer.calls().empty());
+  EXPECT_EQ(told.conflicts(), std::vector<std::string>{"Deployment/shop/web"});
+  ASSERT_EQ(events.briefs(), std::vector<std::string>{"Report/deployment-web:NameConflict"});
+  EXPECT_EQ(events.events()[0].about.uid, "theirs");
+  told.keep(subject, judge(true, false), false);  // no longer selected: nothing needs the name
+  EXPECT_TRUE(writer.calls().empty());
+  EXPECT_TRUE(told.conflicts().empty());
 }
 
 TEST_F(ReportKeeperTest, AFailedWriteFailsTheReconcileUnlessTheCrdIsGone) {
