@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bulwark run's kubeconfig authentication against a real control plane (run it through
 # e2e/with_cluster.sh): an exec credential plugin (client.authentication.k8s.io/v1) whose token
-# the API server accepts, run once and cached; a failing plugin, auth-provider and basic auth stop
-# the operator with status 2 and a message that says why, never an anonymous client.
+# the API server accepts, run once and cached; a failing plugin, auth-provider, basic auth and
+# insecure-skip-tls-verify beside a CA stop the operator with status 2 and a message that says
+# why, never an anonymous or unverified client.
 #   usage: e2e/operator/kubeconfig_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -20,13 +21,14 @@ echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","s
 P
 printf '#!/bin/sh\necho "please run: cloud login" >&2\nexit 1\n' >"$work/failing.sh"
 chmod +x "$work/plugin.sh" "$work/failing.sh"
-# kubeconfig FILE USER_MAPPING: the test cluster with the given user.
+# kubeconfig FILE USER_MAPPING [CLUSTER_EXTRA]: the test cluster with the given user (and more
+# cluster fields).
 kubeconfig() {
   cat >"$1" <<K
 apiVersion: v1
 kind: Config
 current-context: c
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$BULWARK_E2E_CLUSTER/pki/ca.crt"${3:+, $3}}}]
 contexts: [{name: c, context: {cluster: c, user: u}}]
 users: [{name: u, user: $2}]
 K
@@ -45,9 +47,9 @@ calls=$(wc -l <"$work/plugin.calls")
   || fail "the plugin ran $calls times: its token is not cached"
 stop_operator "$started_pid"
 
-# refused KUBECONFIG_USER EXPECTED_MESSAGE WHAT
+# refused KUBECONFIG_USER EXPECTED_MESSAGE WHAT [CLUSTER_EXTRA]
 refused() {
-  kubeconfig "$work/refused.kubeconfig" "$1"
+  kubeconfig "$work/refused.kubeconfig" "$1" "${4:-}"
   local status=0
   "$bulwark" run --kubeconfig "$work/refused.kubeconfig" --health-probe-bind-address 0 \
     --metrics-bind-address 0 2>"$work/refused.err" || status=$?
@@ -58,4 +60,7 @@ refused "{exec: {apiVersion: client.authentication.k8s.io/v1, command: ./failing
   "please run: cloud login" "a failing plugin"
 refused "{auth-provider: {name: oidc}}" "auth-provider is not supported" "auth-provider"
 refused "{username: admin, password: secret}" "basic authentication" "basic auth"
+# client-go refuses this pair; Bulwark used to turn verification off without a word (issue 34).
+refused "{token: $token}" "insecure-skip-tls-verify: true and a certificate-authority together" \
+  "insecure-skip-tls-verify beside a certificate-authority" "insecure-skip-tls-verify: true"
 finish
