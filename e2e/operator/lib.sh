@@ -73,12 +73,17 @@ NP
 }
 
 # fence_webhook URL [FAILURE_POLICY]: lets the operator point its ValidatingWebhookConfiguration
-# (applied already) at URL, and set FAILURE_POLICY, as the chart does for admission.url: the
-# admission fence's parameters (ConfigMap bulwark-fence). Returns once the API server enforces them
-# (a server-side dry run, as the operator, of that very patch).
+# (applied already) at URL, and set FAILURE_POLICY, as the chart renders the admission fence for
+# admission.url (the variables of ValidatingAdmissionPolicy bulwark-operator-webhook). Returns once
+# the API server enforces it (a server-side dry run, as the operator, of that very patch).
 fence_webhook() {
-  $kubectl -n bulwark-system patch configmap bulwark-fence --type merge \
-    -p "{\"data\":{\"webhookUrl\":\"$1\",\"webhookFailurePolicy\":\"${2:-}\"}}" >/dev/null
+  $kubectl get validatingadmissionpolicy bulwark-operator-webhook -o json | python3 -c '
+import json, sys
+vap = json.load(sys.stdin)
+want = {"url": sys.argv[1], "failurePolicy": sys.argv[2]}
+for v in vap["spec"]["variables"]:
+    if v["name"] in want: v["expression"] = "\x27" + want[v["name"]] + "\x27"
+json.dump(vap, sys.stdout)' "$1" "${2:-}" | $kubectl replace -f - >/dev/null
   local patch='[{"op":"add","path":"/webhooks/0/clientConfig/url","value":"'$1'"},{"op":"remove","path":"/webhooks/0/clientConfig/service"}'
   [ -n "${2:-}" ] && patch+=',{"op":"replace","path":"/webhooks/0/failurePolicy","value":"'$2'"}'
   eventually 30 $kubectl patch validatingwebhookconfiguration bulwark --dry-run=server --type json \

@@ -13,6 +13,21 @@ crds=$("$root/e2e/cluster/report_crds.sh" wgpolicy) || { fail "fetch the wgpolic
 $kubectl apply --server-side -f "$crds" >/dev/null
 $kubectl wait --for condition=established --timeout=30s crd/policyreports.wgpolicyk8s.io >/dev/null
 install_prerequisites
+# deploy/operator is the chart's default render (reports.format openreports); the chart rendered
+# with reports.format wgpolicy grants the PolicyReport kind instead, as this does.
+$kubectl apply -f - >/dev/null <<'RBAC'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: bulwark-wgpolicy}
+rules:
+- {apiGroups: [wgpolicyk8s.io], resources: [policyreports], verbs: [list, watch, create, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: bulwark-wgpolicy}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: bulwark-wgpolicy}
+subjects: [{kind: ServiceAccount, name: bulwark, namespace: bulwark-system}]
+RBAC
 $kubectl create namespace wg-shop >/dev/null
 deployment wg-shop bad 1 true
 cat <<'P' | $kubectl apply -f - >/dev/null
