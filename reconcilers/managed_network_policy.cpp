@@ -94,7 +94,11 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
     if (const Value* uid = ref.find("uid")) have.emplace(uid->str());
   }
-  if (want != have) return false;
+  return want == have && in_shape(kind, current, allow_dns);
+}
+
+bool ManagedNetworkPolicyReconciler::in_shape(ManagedPolicyKind kind, const Value& current,
+                                              bool allow_dns) {
   const Value* spec = current.find("spec");
   if (spec == nullptr) return false;
   const Value* selector = spec->find("podSelector");
@@ -127,6 +131,11 @@ bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Va
   if (egress.size() != 1 || egress[0].find("to") != nullptr) return false;
   std::set<std::string> ports;
   for (const auto& p : document::items_of(egress[0].find("ports"))) {
+    // Exactly a protocol and a port: an endPort added would open a range.
+    if (std::any_of(p.members.begin(), p.members.end(),
+                    [](const auto& m) { return m.first != "protocol" && m.first != "port"; })) {
+      return false;
+    }
     const Value* proto = p.find("protocol");
     const Value* port = p.find("port");
     ports.insert(std::string(proto ? proto->str() : "TCP") + "/" +
@@ -149,22 +158,30 @@ std::string text_at(const Value& object, std::initializer_list<std::string_view>
 
 }  // namespace
 
-bool ManagedNetworkPolicyReconciler::ours(const Value& current, const Owners& owners,
-                                          bool allow_dns) {
+bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) {
   const std::string uid = text_at(current, {"metadata", "uid"});
   if (ownership_.owns(uid)) return true;
   // Adopted once (docs/api.md, Ownership): an object exactly as Bulwark would write it, whose
   // creator keeps nothing by it (the crash between a create and its status write leaves one);
   // and one an earlier release made (labelled, owned by a policy that has recorded no UID yet).
-  bool adopt = !owners.empty() && up_to_date(kind_, current, allow_dns, owners);
+  // An object of exactly Bulwark's shape (DNS either way) whose owners are all policies denies
+  // what Bulwark would deny: its creator keeps nothing by it, whoever that was, and the owners
+  // may have changed since a crash between the create and the status write.
+  const auto snapshot = sources_.policies.current();
+  const auto& refs = document::items_of(current.find({"metadata", "ownerReferences"}));
+  const auto is_policy = [&](const Value& ref, bool unrecorded) {
+    const std::string policy_uid = text_at(ref, {"uid"});
+    return std::any_of(snapshot->begin(), snapshot->end(), [&](const LoadedPolicy& p) {
+      return p.uid == policy_uid && (!unrecorded || !ownership_.recorded_by(p.uid));
+    });
+  };
+  bool adopt = labelled(current) && !refs.empty() &&
+               (in_shape(kind_, current, allow_dns) || in_shape(kind_, current, !allow_dns)) &&
+               std::all_of(refs.begin(), refs.end(),
+                           [&](const Value& ref) { return is_policy(ref, false); });
   if (!adopt && labelled(current)) {
-    const auto snapshot = sources_.policies.current();
-    for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
-      const std::string policy_uid = text_at(ref, {"uid"});
-      for (const auto& p : *snapshot) {
-        adopt = adopt || (p.uid == policy_uid && !ownership_.recorded_by(p.uid));
-      }
-    }
+    adopt = std::any_of(refs.begin(), refs.end(),
+                        [&](const Value& ref) { return is_policy(ref, true); });
   }
   if (!adopt) return false;
   ownership_.record(uid);
@@ -193,6 +210,57 @@ void ManagedNetworkPolicyReconciler::squatted(const std::string& ns, const Value
                  "or rename it and Bulwark creates its own");
 }
 
+namespace {
+
+// A NetworkPolicy's podSelector as a LabelSelector (an unknown operator selects nothing).
+std::optional<crds::LabelSelector> pod_selector(const Value& network_policy) {
+  crds::LabelSelector out;
+  const Value* selector = network_policy.find({"spec", "podSelector"});
+  for (const auto& [key, value] :
+       document::members_of(selector ? selector->find("matchLabels") : nullptr)) {
+    out.match_labels[key] = value.str();
+  }
+  using Op = crds::LabelSelector::Requirement::Operator;
+  const std::map<std::string_view, Op> ops{{"In", Op::kIn},
+                                           {"NotIn", Op::kNotIn},
+                                           {"Exists", Op::kExists},
+                                           {"DoesNotExist", Op::kDoesNotExist}};
+  for (const auto& e :
+       document::items_of(selector ? selector->find("matchExpressions") : nullptr)) {
+    const auto op = ops.find(text_at(e, {"operator"}));
+    if (op == ops.end()) return std::nullopt;
+    crds::LabelSelector::Requirement r{text_at(e, {"key"}), op->second, {}};
+    for (const auto& v : document::items_of(e.find("values"))) r.values.emplace_back(v.str());
+    out.match_expressions.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& network_policies,
+                                                    const OwnershipRecord& ownership,
+                                                    const std::string& ns,
+                                                    crds::Labels pod_labels) {
+  const auto ours = network_policies.get(ns + "/" + kQuarantinePolicyName);
+  if (ours == nullptr || !ownership.owns(text_at(*ours, {"metadata", "uid"})) ||
+      !ManagedNetworkPolicyReconciler::in_shape(ManagedPolicyKind::kQuarantine, *ours, false)) {
+    return "NotHeld";
+  }
+  pod_labels[kQuarantineLabel] = "true";
+  for (const auto& key : network_policies.keys_in_namespace(ns)) {
+    const auto np = network_policies.get(key);
+    if (np == nullptr || key == ns + "/" + kQuarantinePolicyName) continue;
+    if (document::items_of(np->find({"spec", "ingress"})).empty() &&
+        document::items_of(np->find({"spec", "egress"})).empty()) {
+      continue;  // allows nothing
+    }
+    const auto selector = pod_selector(*np);
+    if (selector && selector->matches(pod_labels)) return "OtherNetworkPolicy";
+  }
+  return std::nullopt;
+}
+
 void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* current) {
   {
     std::lock_guard lock(mu_);
@@ -203,8 +271,9 @@ void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* 
   const std::string name = name_of(kind_);
   if (!labelled(*current)) {
     // Its label was taken away: the fence deletes only labelled objects, so it gets it back first.
-    writer_.apply(kube::resources::kNetworkPolicies, ns, name, desired(kind_, ns, false, {}),
-                  "bulwark", true);
+    Value intent = desired(kind_, ns, false, {});
+    intent.child("metadata").set("uid", Value::string(text_at(*current, {"metadata", "uid"})));
+    writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
   }
   const Value* uid = current->find({"metadata", "uid"});
   const kube::Preconditions only_this{
@@ -262,7 +331,7 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
   Owners owners = wanted_by(ns, allow_dns);
 
   auto current = sources_.network_policies.get(ns + "/" + name);
-  if (current != nullptr && !ours(*current, owners, allow_dns)) {
+  if (current != nullptr && !ours(*current, allow_dns)) {
     squatted(ns, *current, !owners.empty());  // never rewritten or deleted
     return {};
   }
@@ -310,8 +379,16 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
     std::lock_guard lock(mu_);
     repair = repair || held_.count(ns) > 0;
   }
-  const Value applied = writer_.apply(kube::resources::kNetworkPolicies, ns, name,
-                                      desired(kind_, ns, allow_dns, owners), "bulwark", true);
+  Value intent = desired(kind_, ns, allow_dns, owners);
+  if (current != nullptr) {
+    // The object judged, not one a user created in its place meanwhile: a UID in an apply is a
+    // precondition (409 otherwise), so a squatter is never rewritten. A first create cannot say
+    // "only if absent" with apply; a squatter created in that instant is taken over and made
+    // exactly Bulwark's deny-only shape, which gives its creator nothing.
+    intent.child("metadata").set("uid", Value::string(text_at(*current, {"metadata", "uid"})));
+  }
+  const Value applied =
+      writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
   ownership_.record(text_at(applied, {"metadata", "uid"}));
   if (current == nullptr) {

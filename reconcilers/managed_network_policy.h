@@ -75,6 +75,9 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // Whether an existing NetworkPolicy already is what desired() describes.
   static bool up_to_date(ManagedPolicyKind kind, const document::Value& current, bool allow_dns,
                          const Owners& owners);
+  // Whether its spec is: its selector, both directions, nothing in, and nothing out but DNS when
+  // `allow_dns` (labels and owners aside).
+  static bool in_shape(ManagedPolicyKind kind, const document::Value& current, bool allow_dns);
 
  private:
   // The active policies that want the object in namespace `ns` (none when it is going), and
@@ -83,8 +86,8 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // The reconcile itself; `repaired` set when it wrote a repair.
   runtime::Result keep(const std::string& ns, bool& repaired);
   // Whether `current` (of this kind's name) is Bulwark's: its UID is recorded, or it is adopted now
-  // (adoptable). `owners` and `allow_dns`: what the object should be.
-  bool ours(const document::Value& current, const Owners& owners, bool allow_dns);
+  // (docs/api.md, Ownership). `allow_dns`: what the object should allow.
+  bool ours(const document::Value& current, bool allow_dns);
   // An object of Bulwark's name that is not Bulwark's: a conflict where a policy wants the name
   // (`wanted`), told once per version of it.
   void squatted(const std::string& ns, const document::Value& current, bool wanted);
@@ -109,6 +112,15 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   std::map<std::string, base::Clock::TimePoint> applied_;
   std::set<std::string> told_;  // guarded by mu_: "uid/resourceVersion" of conflicts told
 };
+
+// Why quarantine does not hold, now, for pods of namespace `ns` labelled `pod_labels` (the
+// quarantine label added), or nullopt when it does: "NotHeld" while the namespace's
+// bulwark-quarantine is not Bulwark's own object in its shape (being created or repaired), and
+// "OtherNetworkPolicy" when another NetworkPolicy selecting such a pod lets traffic in or out
+// (NetworkPolicies add up).
+std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& network_policies,
+                                                    const OwnershipRecord& ownership,
+                                                    const std::string& ns, crds::Labels pod_labels);
 
 // Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
 // events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,

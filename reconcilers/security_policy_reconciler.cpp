@@ -42,6 +42,15 @@ void add_namespace_findings(PolicySummary& summary, const std::vector<std::strin
   }
 }
 
+// Whether `object`'s owner references name the policy with `policy_uid`.
+bool owned_by(const Value& object, const std::string& policy_uid) {
+  const auto& refs = document::items_of(object.find({"metadata", "ownerReferences"}));
+  return std::any_of(refs.begin(), refs.end(), [&](const Value& ref) {
+    const Value* uid = ref.find("uid");
+    return uid != nullptr && uid->str() == policy_uid;
+  });
+}
+
 // How the Ready message names one lapsed exemption.
 std::string lapse_text(const LapsedExemption& e) {
   return e.name + " (spec.exemptions[" + std::to_string(e.index) + "], expired " +
@@ -276,6 +285,7 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
 }
 
 PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
+                                                     const std::string& policy_uid,
                                                      const crds::PolicyParseResult& parsed,
                                                      const Condition& ready,
                                                      std::vector<std::string>& conflicted) const {
@@ -288,20 +298,24 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
   std::vector<std::string> uids;
   for (const auto& ns : sources_.namespaces.keys()) {
     auto n = sources_.namespaces.get(ns);
-    if (n == nullptr || !selects_namespace(spec, ns, labels_of(*n))) continue;
-    ++want.namespaces;
-    if (never_touched(never_touch_, ns)) continue;
+    const bool selected = n != nullptr && selects_namespace(spec, ns, labels_of(*n));
+    if (selected) ++want.namespaces;
     bool taken = false;
     for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
-      if (!wants_managed(kind, spec)) continue;
       const char* np = ManagedNetworkPolicyReconciler::name_of(kind);
-      if (ownership_ != nullptr && ownership_->conflict(ns, np)) {
+      const bool wanted = selected && wants_managed(kind, spec) && !never_touched(never_touch_, ns);
+      if (wanted && ownership_ != nullptr && ownership_->conflict(ns, np)) {
         taken = true;
         // A default-deny Bulwark cannot keep is a namespace without one (namespace_findings.h).
         if (kind == ManagedPolicyKind::kDefaultDeny) findings.push_back(ns);
       } else if (auto object = sources_.network_policies.get(ns + "/" + np)) {
+        // Recorded while wanted, and while it still names this policy among its owners: a
+        // namespace no longer selected keeps its record until Bulwark has removed the object.
         const std::string uid = field(object->find("metadata"), "uid");
-        if (ownership_ != nullptr && ownership_->owns(uid)) uids.push_back(uid);
+        if (ownership_ != nullptr && ownership_->owns(uid) &&
+            (wanted || owned_by(*object, policy_uid))) {
+          uids.push_back(uid);
+        }
       }
     }
     if (taken) conflicted.push_back(ns);
@@ -333,10 +347,13 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   const std::string now = rfc3339_seconds(clock_.wall_now());
 
   std::vector<std::string> conflicted;
-  PolicyStatus want = wanted_status(name, parsed, ready, conflicted);
-  // A policy that cannot be read keeps what it holds, its record of it included.
-  if (ready.status != ConditionStatus::kTrue)
-    want.network_policy_uids = current.network_policy_uids;
+  PolicyStatus want =
+      wanted_status(name, field(object->find("metadata"), "uid"), parsed, ready, conflicted);
+  // A policy that cannot be read keeps what it holds, its record of it included (an empty record
+  // where it had none: the adoption of an earlier release's objects ends with the first status).
+  if (ready.status != ConditionStatus::kTrue) {
+    want.network_policy_uids = current.network_policy_uids.value_or(std::vector<std::string>());
+  }
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
   const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, conflicted);

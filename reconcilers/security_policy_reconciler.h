@@ -97,8 +97,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
                                                  const std::vector<std::string>& conflicted) const;
   // The status this policy should have: the summary from the book, namespace findings first.
   // `conflicted`: the selected namespaces where a managed name is taken (ownership.h).
-  PolicyStatus wanted_status(const std::string& name, const crds::PolicyParseResult& parsed,
-                             const kube::Condition& ready,
+  PolicyStatus wanted_status(const std::string& name, const std::string& policy_uid,
+                             const crds::PolicyParseResult& parsed, const kube::Condition& ready,
                              std::vector<std::string>& conflicted) const;
 
   kube::ObjectWriter& writer_;

@@ -40,7 +40,8 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
                                  const posture::EvaluationContext& context,
-                                 std::optional<std::string_view> quarantine_blocked) {
+                                 std::optional<std::string_view> quarantine_blocked,
+                                 std::optional<std::string_view> not_held) {
   WorkloadJudgement j;
   bool violating = false, exempt = false;
   const bool scalable = kind == "Deployment" || kind == "StatefulSet";
@@ -73,7 +74,8 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
       }
       j.quarantine = j.quarantine || q;
       if (s) j.scalers.push_back(p.uid);
-      outcome.enforced = q || s;
+      outcome.enforced = (q && !not_held) || s;
+      if (q && not_held && *not_held != "NotHeld") j.quarantine_not_enforced = not_held;
     }
     exempt = exempt || verdict.posture == posture::Posture::kExempt;
     const auto lapse = next_lapse(spec, ns, context.now);

@@ -45,11 +45,14 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
 // Judges `workload` (of `kind`, in namespace `ns` labelled `namespace_labels`) against every
 // active policy that selects it. ScaleToZero applies to Deployments and StatefulSets only.
 // `quarantine_blocked`: why no pod of the namespace can be quarantined now ("NameConflict": its
-// bulwark-quarantine is not Bulwark's), if so.
+// bulwark-quarantine is not Bulwark's), if so: nothing is labelled or counted. `not_held`: why
+// the label does not isolate the workload's pods now (quarantine_not_held()): they are labelled
+// but not counted as quarantined, and any reason but the passing "NotHeld" is told.
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
                                  const posture::EvaluationContext& context,
-                                 std::optional<std::string_view> quarantine_blocked = {});
+                                 std::optional<std::string_view> quarantine_blocked = {},
+                                 std::optional<std::string_view> not_held = {});
 
 }  // namespace bulwark::reconcilers

@@ -287,6 +287,17 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
+std::optional<std::string_view> WorkloadPostureReconciler::not_held(
+    const std::string& ns, const posture::Workload& workload) const {
+  if (sources_.ownership == nullptr || sources_.network_policies == nullptr) return std::nullopt;
+  crds::Labels labels;
+  for (const auto& [k, v] : document::members_of(
+           workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
+    labels[k] = v.str();
+  }
+  return quarantine_not_held(*sources_.network_policies, *sources_.ownership, ns, labels);
+}
+
 std::optional<std::string_view> WorkloadPostureReconciler::quarantine_blocked(
     const std::string& ns) const {
   if (sources_.ownership != nullptr && sources_.ownership->conflict(ns, kQuarantinePolicyName)) {
@@ -499,8 +510,9 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const posture::EvaluationContext context{
       now, vulnerabilities ? &*vulnerabilities : nullptr, permissions.get(),
       sources_.rbac != nullptr ? sources_.rbac->automount_token_of(account) : std::nullopt};
-  WorkloadJudgement judgement = judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies,
-                                               context, quarantine_blocked(t.ns));
+  WorkloadJudgement judgement =
+      judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
+                     quarantine_blocked(t.ns), not_held(t.ns, *workload));
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
   const Holds holds = holds_of(*policies, t.kind, *t.object);
@@ -571,14 +583,18 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
   // Said with the violation, or when pods quarantined before are released because quarantine
   // stopped holding (a name taken after the fact).
   if (j.quarantine_not_enforced && (newly_violating || w.released > 0)) {
-    const bool host = *j.quarantine_not_enforced == "HostNetwork";
-    events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
-                   std::string(*j.quarantine_not_enforced) +
-                       (host ? ": its pods use the host network, which NetworkPolicy does not "
-                               "isolate"
-                             : ": the namespace's NetworkPolicy " +
-                                   std::string(kQuarantinePolicyName) + " is not Bulwark's") +
-                       "; they are not labelled or counted as quarantined");
+    const std::string_view why = *j.quarantine_not_enforced;
+    events_.record(
+        t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
+        std::string(why) +
+            (why == "HostNetwork"
+                 ? ": its pods use the host network, which NetworkPolicy does not isolate; they "
+                   "are not labelled or counted as quarantined"
+             : why == "NameConflict"
+                 ? ": the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
+                       " is not Bulwark's; its pods are not labelled or counted as quarantined"
+                 : ": another NetworkPolicy selecting its labelled pods lets traffic in or out "
+                   "(NetworkPolicies add up); they are not counted as quarantined"));
   }
   const bool scaled = w.replica_action == Remediation::kScaleToZero;
   if (w.labelled > 0 || scaled) {
@@ -893,13 +909,35 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::Ob
     fanout.add(FanoutEvent::of_namespace(ns).key());
   });
   if (sources.ownership != nullptr) {
-    // A name taken or freed changes whether the namespace's workloads can be quarantined.
+    // A name taken or freed changes whether the namespace's workloads can be quarantined, and
+    // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held).
     sources.ownership->add_listener(
         [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
+    manager.cache("networkpolicies").add_handler([&fanout](const std::string& key) {
+      fanout.add(FanoutEvent::of_namespace(key.substr(0, key.find('/'))).key());
+    });
   }
   manager.cache("securitypolicies").add_handler([&fanout](const std::string& name) {
     fanout.add(FanoutEvent::of_policy(name).key());
   });
+  if (auto* reports = manager.find_cache("reports")) {
+    // A report edited or deleted by someone else is judged again now, not at the next resync:
+    // "ns/kind-name" names its workload (reports::report_name; a cut, hashed name is left to the
+    // resync).
+    reports->add_handler([&fanout](const std::string& key) {
+      const auto slash = key.find('/'), dash = key.find('-', slash);
+      if (slash == std::string::npos || dash == std::string::npos) return;
+      const std::string lower = key.substr(slash + 1, dash - slash - 1);
+      for (const auto& w : kWorkloadKinds) {
+        std::string kind(w.kind);
+        std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+        if (kind != lower) continue;
+        fanout.add(FanoutEvent::of_workload(std::string(w.kind),
+                                            key.substr(0, slash) + "/" + key.substr(dash + 1))
+                       .key());
+      }
+    });
+  }
   if (auto* served = manager.find_cache("vulnerabilityreports")) {
     served->add_handler(
         [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });

@@ -134,6 +134,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     // Where bulwark-quarantine is someone else's, nothing is quarantined (ownership.h); null:
     // every namespace's is taken to be Bulwark's.
     OwnershipRecord* ownership = nullptr;
+    // With `ownership`: a workload counts as quarantined only while the namespace's
+    // bulwark-quarantine holds (quarantine_not_held()).
+    const runtime::CacheReader* network_policies = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -175,6 +178,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   };
   // Why no pod of `ns` can be quarantined now, if so: "NameConflict" (Sources::ownership).
   std::optional<std::string_view> quarantine_blocked(const std::string& ns) const;
+  // Why labelling the workload's pods does not isolate them now, if so (quarantine_not_held()).
+  std::optional<std::string_view> not_held(const std::string& ns,
+                                           const posture::Workload& workload) const;
   static PodVerdict judge_pod(const document::Value& pod, const std::vector<Judged>& judged,
                               const posture::EvaluationContext& context);
   // Labels and annotates the pods of a workload as the workload's verdict (`quarantine`) and their

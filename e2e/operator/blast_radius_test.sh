@@ -5,8 +5,8 @@
 # spec fields, other labels and annotations, owner references, finalizers, other
 # NetworkPolicies, its own NetworkPolicies in any shape but the two it writes, anything in a
 # never-touch namespace, reports it did not write, what its webhook configuration matches, where
-# it points and how it fails), and the changes Bulwark makes still go through; its RBAC has no
-# write on the fence itself. (Every operator e2e test also
+# it points and how it fails, a SecurityPolicy's spec), and the changes Bulwark makes still go
+# through; its RBAC has no write on the fence itself. (Every operator e2e test also
 # runs with the policies installed: lib.sh's install_prerequisites.)
 #   usage: e2e/operator/blast_radius_test.sh BULWARK_BINARY
 set -uo pipefail
@@ -62,6 +62,16 @@ refused "a finalizer" PATCH $p '{"metadata":{"finalizers":["example.com/hold"]}}
 refused "a NetworkPolicy of another name" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"allow-all","labels":{"app.kubernetes.io/managed-by":"bulwark"}},"spec":{"podSelector":{},"ingress":[{}]}}'
 refused "deleting a user's NetworkPolicy that has Bulwark's name" DELETE $np/bulwark-quarantine
+allowed "an annotation under bulwark.dev/" PATCH $d '{"metadata":{"annotations":{"bulwark.dev/posture":"violating"}}}'
+allowed "the quarantine label on a pod" PATCH $p '{"metadata":{"labels":{"bulwark.dev/quarantine":"true"}}}'
+allowed "its removal" PATCH $p '{"metadata":{"labels":{"bulwark.dev/quarantine":null}}}'
+refused "scaling a workload up (issue 34)" PATCH $d '{"spec":{"replicas":50}}'
+refused "recording a replica count it did not take away" PATCH $d \
+  '{"metadata":{"annotations":{"bulwark.dev/recorded-replicas":"50"}}}'
+allowed "scaling to 0, recording the count taken away" PATCH $d \
+  '{"spec":{"replicas":0},"metadata":{"annotations":{"bulwark.dev/recorded-replicas":"1"}}}'
+allowed "scaling back to the recorded count" PATCH $d \
+  '{"spec":{"replicas":1},"metadata":{"annotations":{"bulwark.dev/recorded-replicas":null}}}'
 # Bulwark's names, labelled, in any shape but the two it writes (issue 34: an allow-all
 # bulwark-quarantine or an open default-deny passed the name-and-label fence).
 label='"labels":{"app.kubernetes.io/managed-by":"bulwark"}'
@@ -75,6 +85,8 @@ refused "a bulwark-default-deny that lets everything out" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"],"egress":[{}]}}'
 refused "a bulwark-default-deny that selects only some pods" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchLabels":{"app":"nobody"}},"policyTypes":["Ingress","Egress"]}}'
+refused "a bulwark-default-deny that lets SCTP out on port 53" POST $np \
+  '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":{"podSelector":{"matchExpressions":[{"key":"bulwark.dev/quarantine","operator":"NotIn","values":["true"]}]},"policyTypes":["Ingress","Egress"],"egress":[{"ports":[{"protocol":"SCTP","port":53}]}]}}'
 for ns in kube-system bulwark-system; do
   refused "a deny-all bulwark-default-deny in $ns" POST /apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies \
     '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":'"$deny_spec"'}'
@@ -118,6 +130,23 @@ refused "a report in kube-system" POST /apis/openreports.io/v1alpha1/namespaces/
 allowed "its own report" POST $reports "$(report deployment-web "$label")"
 allowed "rewriting it" PATCH $reports/deployment-web '{"summary":{"fail":1}}'
 allowed "deleting it" DELETE $reports/deployment-web
+
+# SecurityPolicies: only the cleanup finalizer (issue 34: a stolen token could switch every
+# policy to Audit and Bulwark would take its own protections down).
+$kubectl apply -f - >/dev/null <<'P'
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: br, finalizers: [example.com/keep]}
+spec: {enforcement: {mode: Enforce, actions: [Quarantine]}}
+P
+sp=/apis/bulwark.dev/v1alpha1/securitypolicies/br
+refused "switching a policy to Audit" PATCH $sp '{"spec":{"enforcement":{"mode":"Audit"}}}'
+refused "adding an exemption to a policy" PATCH $sp '{"spec":{"exemptions":[{"name":"all","reason":"x"}]}}'
+refused "a policy's labels" PATCH $sp '{"metadata":{"labels":{"x":"y"}}}'
+refused "another finalizer of a policy" PATCH $sp '{"metadata":{"finalizers":["bulwark.dev/cleanup"]}}'
+allowed "its cleanup finalizer" PATCH $sp '{"metadata":{"finalizers":["example.com/keep","bulwark.dev/cleanup"]}}'
+allowed "and its removal" PATCH $sp '{"metadata":{"finalizers":["example.com/keep"]}}'
+$kubectl patch secpol br --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null
 
 $kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
 vwc=/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/bulwark

@@ -319,7 +319,7 @@ class OperatorControllers {
     const auto posture_caught_up = reconcilers::setup_workload_posture(
         manager, writer_,
         {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_,
-         report_keeper_.get(), &ownership_},
+         report_keeper_.get(), &ownership_, &manager.cache("networkpolicies")},
         book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);

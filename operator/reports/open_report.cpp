@@ -156,9 +156,11 @@ void sort_members(Value& v) {
 }  // namespace
 
 std::string content_key(const Value& report) {
+  // Only the fields Bulwark writes: a field someone adds survives a forced apply, and counting it
+  // would make every judgement write the report again.
   Value copy = Value::object();
-  for (const auto& [key, value] : report.members) {
-    if (key != "metadata" && key != "apiVersion" && key != "kind") copy.set(key, value);
+  for (const char* key : {"scope", "source", "results", "summary"}) {
+    if (const Value* value = report.find(key)) copy.set(key, *value);
   }
   if (Value* results = const_cast<Value*>(copy.find("results"))) {
     for (auto& r : results->items) {

@@ -48,9 +48,9 @@ enum class Format { kOpenReports, kWgPolicy };
 document::Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
                             std::int64_t timestamp, Format format = Format::kOpenReports);
 
-// What a report says, to compare the one Bulwark would write with the one in the cluster: every
-// top-level field but apiVersion, kind and metadata, the results without their timestamps, keys
-// sorted at every depth (the API server's order is not ours).
+// What a report says, to compare the one Bulwark would write with the one in the cluster: the
+// fields Bulwark writes (scope, source, results without their timestamps, summary), keys sorted
+// at every depth (the API server's order is not ours).
 std::string content_key(const document::Value& report);
 
 }  // namespace bulwark::reports

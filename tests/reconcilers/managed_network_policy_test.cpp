@@ -68,6 +68,9 @@ TEST(ManagedNetworkPolicy, AnyDriftIsNotUpToDate) {
   EXPECT_TRUE(drifted(R"("ingress":[])", R"("ingress":[{}])"));
   EXPECT_TRUE(drifted(R"(["Ingress","Egress"])", R"(["Ingress"])"));
   EXPECT_TRUE(drifted(R"("port":53},{"protocol":"TCP")", R"("port":54},{"protocol":"TCP")"));
+  // An endPort beside port 53 opens a range (issue 34: it passed as up to date).
+  EXPECT_TRUE(drifted(R"("port":53},{"protocol":"TCP")",
+                      R"("port":53,"endPort":65535},{"protocol":"TCP")"));
   EXPECT_TRUE(drifted(R"("app.kubernetes.io/managed-by":"bulwark")", R"("team":"x")"));
   EXPECT_TRUE(drifted(R"("uid":"uid-1")", R"("uid":"other")"));
   // Server defaults and field order do not count as drift.
@@ -203,8 +206,10 @@ TEST(ManagedNetworkPolicy, AnObjectWhoseLabelWasStrippedIsStillOursAndRepaired) 
   const auto calls = f.writer.take_calls();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].verb, WriteCall::Verb::kApply);
-  EXPECT_EQ(to_json(calls[0].body),
-            to_json(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}})));
+  // Exactly Bulwark's object, and only if it is still the object judged (its UID).
+  auto want = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
+  want.child("metadata").set("uid", document::Value::string("uid-bulwark-default-deny"));
+  EXPECT_EQ(to_json(calls[0].body), to_json(want));
   EXPECT_EQ(f.events.briefs(),
             std::vector<std::string>{"NetworkPolicy/bulwark-default-deny:DriftRepaired"});
   EXPECT_FALSE(f.ownership.conflict("shop", "bulwark-default-deny"));
@@ -244,6 +249,18 @@ TEST(ManagedNetworkPolicy, IdenticalObjectsAndAnEarlierReleasesAreAdopted) {
   EXPECT_TRUE(f.ownership.owns("same"));
   EXPECT_FALSE(f.ownership.conflict("shop", "bulwark-default-deny"));
 
+  // Bulwark's shape with other owners (a second policy since a crash before the status write) is
+  // adopted and brought up to date; a shape with an owner that is no policy is not.
+  DenyFixture owners("Enforce");
+  owners.cached(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", false, {}), "bare");
+  owners.reconciler.reconcile("shop");
+  EXPECT_TRUE(owners.ownership.conflict("shop", "bulwark-default-deny"));  // no owner at all
+  owners.cached(ManagedNetworkPolicyReconciler::desired(kDeny, "shop", false, {{"p", "u"}}),
+                "shaped");
+  owners.reconciler.reconcile("shop");
+  EXPECT_TRUE(owners.ownership.owns("shaped"));
+  EXPECT_EQ(owners.writer.take_calls().size(), 1u);  // DNS allowed again
+
   DenyFixture upgraded("Enforce", kDeny, std::nullopt);
   auto old = ManagedNetworkPolicyReconciler::desired(kDeny, "shop", true, {{"p", "u"}});
   old.child("spec").set("podSelector", parse_json("{}"));  // the older shape
@@ -272,6 +289,7 @@ TEST(ManagedNetworkPolicy, ADelabelledObjectGetsItsLabelBackBeforeItIsRemoved) {
   EXPECT_EQ(calls[0].verb, WriteCall::Verb::kApply);
   EXPECT_EQ(calls[0].body.find({"metadata", "labels", "app.kubernetes.io/managed-by"})->str(),
             "bulwark");
+  EXPECT_EQ(calls[0].body.find({"metadata", "uid"})->str(), "mine");
   EXPECT_EQ(calls[1].verb, WriteCall::Verb::kRemove);
   EXPECT_EQ(calls[1].preconditions.uid, "mine");
 }

@@ -35,10 +35,12 @@ class PostureTest : public ::testing::Test {
     reconciler_ = std::make_unique<WorkloadPostureReconciler>(
         writer_,
         WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_,
-                                           nullptr, nullptr, &ownership_},
+                                           nullptr, nullptr, &ownership_, &network_policies_},
         book_, events_, clock_, std::vector<std::string>{"kube-system"});
     namespaces_.put(parse_json(
         R"({"kind":"Namespace","metadata":{"name":"shop","resourceVersion":"1","labels":{"env":"prod"}}})"));
+    // Bulwark holds the namespace's bulwark-quarantine: a labelled pod counts as quarantined.
+    hold_quarantine();
   }
 
   WorkloadCaches caches() {
@@ -110,6 +112,14 @@ class PostureTest : public ::testing::Test {
   testing::FakeEventRecorder events_;
   testing::FakeVulnerabilitySource vulnerabilities_;
   OwnershipRecord ownership_{policies_};
+  testing::FakeCache network_policies_;
+  void hold_quarantine() {
+    auto np = ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind::kQuarantine, "shop", false,
+                                                      {{"enforce", "uid-enforce"}});
+    np.child("metadata").set("uid", document::Value::string("q-uid"));
+    network_policies_.put(np);
+    ownership_.record("q-uid");
+  }
   std::unique_ptr<WorkloadPostureReconciler> reconciler_;
 };
 
@@ -346,6 +356,36 @@ TEST_F(PostureTest, NothingIsQuarantinedWhereTheQuarantineNameIsTaken) {
   EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/cart:PolicyViolation",
                                                         "Deployment/cart:QuarantineNotEnforced"}));
   EXPECT_EQ(events_.events()[1].message.rfind("NameConflict: ", 0), 0u);
+}
+
+// A label isolates only while Bulwark's bulwark-quarantine holds and nothing else opens the pod:
+// before that (being created, or someone else's) pods are labelled but not counted; another
+// NetworkPolicy that selects them and allows traffic makes it QuarantineNotEnforced.
+TEST_F(PostureTest, QuarantinedCountsOnlyWhileTheQuarantineHolds) {
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  network_policies_.erase("shop/bulwark-quarantine");
+  deployment("cart", kInsecurePodSpec, 1);
+  auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 2u);  // the pod's label, the Deployment's annotations
+  EXPECT_EQ(requests[0].body.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/cart:PolicyViolation",
+                                                        "Deployment/cart:Quarantined"}));
+  hold_quarantine();
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+  // A user's allow-all NetworkPolicy selecting every pod: NetworkPolicies add up.
+  network_policies_.put_json(R"({"metadata":{"name":"allow-all","namespace":"shop","uid":"a"},)"
+                             R"("spec":{"podSelector":{},"ingress":[{}],"egress":[{}]}})");
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  // One that selects other pods changes nothing.
+  network_policies_.put_json(
+      R"({"metadata":{"name":"allow-all","namespace":"shop","uid":"a"},)"
+      R"("spec":{"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]}})");
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
 }
 
 TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {
