@@ -379,6 +379,14 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
     std::lock_guard lock(mu_);
     repair = repair || held_.count(ns) > 0;
   }
+  write(ns, current.get(), owners, allow_dns, repair);
+  repaired = repair;
+  return {};
+}
+
+void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* current,
+                                           const Owners& owners, bool allow_dns, bool repair) {
+  const std::string name = name_of(kind_);
   Value intent = desired(kind_, ns, allow_dns, owners);
   if (current != nullptr) {
     // The object judged, not one a user created in its place meanwhile: a UID in an apply is a
@@ -395,19 +403,14 @@ runtime::Result ManagedNetworkPolicyReconciler::keep(const std::string& ns, bool
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();
   }
-  repaired = repair;
   if (on_write_) on_write_(kind_, repair ? Write::kRepair : Write::kCreate);
-  if (repair) {
-    const Value* uid = applied.find({"metadata", "uid"});
-    // Named by the repaired object as it now is: a drift repaired twice is two Events.
-    const Value* rv = applied.find({"metadata", "resourceVersion"});
-    events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name,
-                    uid != nullptr ? std::string(uid->str()) : "",
-                    rv != nullptr ? std::string(rv->str()) : ""},
-                   EventType::kNormal, event_reasons::kDriftRepaired,
-                   "Bulwark restored " + name + " to what its SecurityPolicies require");
-  }
-  return {};
+  if (!repair) return;
+  // Named by the repaired object as it now is: a drift repaired twice is two Events.
+  events_.record(
+      {"networking.k8s.io/v1", "NetworkPolicy", ns, name, text_at(applied, {"metadata", "uid"}),
+       text_at(applied, {"metadata", "resourceVersion"})},
+      EventType::kNormal, event_reasons::kDriftRepaired,
+      "Bulwark restored " + name + " to what its SecurityPolicies require");
 }
 
 void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,

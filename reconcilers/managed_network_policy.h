@@ -91,6 +91,10 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   // An object of Bulwark's name that is not Bulwark's: a conflict where a policy wants the name
   // (`wanted`), told once per version of it.
   void squatted(const std::string& ns, const document::Value& current, bool wanted);
+  // Applies the object (over `current`, when there is one; a repair when `repair`), records its
+  // UID, and tells of a repair.
+  void write(const std::string& ns, const document::Value* current, const Owners& owners,
+             bool allow_dns, bool repair);
   // Deletes the object (when there is one) and forgets the namespace.
   void remove(const std::string& ns, const document::Value* current);
   // The owners of `current` that are policies which cannot be read now (and are not going).
