@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operator/kube/cluster_config.h"
 #include "operator/logging/logging.h"
 
 namespace bulwark::admission {
@@ -153,12 +154,35 @@ void Webhook::patch_configuration() {
 
 void Webhook::read_configuration() {
   try {
-    note(configuration_->read());
+    const ConfigurationState state = configuration_->read();
+    note(state);
     configuration_read_ = true;
+    // The CA bundle (and url) are Bulwark's to keep: a bundle someone changed makes every call
+    // fail TLS, and under failurePolicy Ignore admits everything unjudged. Put back within a
+    // minute, not at the next certificate.
+    if (certificate_ready_ && state.found && !configuration_is_ours(state)) {
+      logging::warn(std::string("admission: ValidatingWebhookConfiguration ") + kConfigurationName +
+                    " does not trust this certificate (or points elsewhere); patching it back");
+      patch_configuration();
+    }
   } catch (const std::exception& e) {
     logging::warn(std::string("admission: cannot read ValidatingWebhookConfiguration ") +
                   kConfigurationName + " (answering what cannot be judged as failurePolicy " +
                   (handler_.fail_closed() ? "Fail" : "Ignore") + " until it can): " + e.what());
+  }
+}
+
+// Whether the configuration trusts the certificates Bulwark serves and points where it says. A
+// bundle another replica wrote after renewing the shared certificate is Bulwark's too: the
+// freshest certificate is loaded before calling it someone else's.
+bool Webhook::configuration_is_ours(const ConfigurationState& state) {
+  if (!options_.url.empty() && state.url != options_.url) return false;
+  if (state.ca_bundle == kube::base64_encode(ca_bundle_)) return true;
+  try {
+    const auto loaded = certificates_->load();
+    return loaded && state.ca_bundle == kube::base64_encode(loaded->ca_bundle);
+  } catch (const std::exception&) {
+    return false;  // cannot tell: the bundle Bulwark serves is the one to trust
   }
 }
 

@@ -65,6 +65,7 @@ class Webhook {
   server::TlsMaterial initial_certificate();
   void patch_configuration();
   void read_configuration();
+  bool configuration_is_ours(const ConfigurationState& state);
   void note(const ConfigurationState& state);
   void watch_certificate();
 

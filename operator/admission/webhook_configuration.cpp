@@ -17,10 +17,12 @@ ConfigurationState state_of(const Value& configuration) {
   state.found = true;
   for (const auto& hook : document::items_of(configuration.find("webhooks"))) {
     const Value* name = hook.find("name");
-    const Value* policy = hook.find("failurePolicy");
-    if (name != nullptr && name->str() == kWebhookName && policy != nullptr) {
+    if (name == nullptr || name->str() != kWebhookName) continue;
+    if (const Value* policy = hook.find("failurePolicy")) {
       state.failure_policy = std::string(policy->str());
     }
+    if (const Value* ca = hook.find({"clientConfig", "caBundle"})) state.ca_bundle = ca->str();
+    if (const Value* url = hook.find({"clientConfig", "url"})) state.url = url->str();
   }
   return state;
 }

@@ -25,6 +25,8 @@ struct ConfigurationPatch {
 struct ConfigurationState {
   bool found = false;          // false: no configuration `bulwark` (the API server calls nobody)
   std::string failure_policy;  // "Ignore", "Fail"; empty when the webhook has none
+  std::string ca_bundle;       // the webhook's clientConfig.caBundle, base64 as in the object
+  std::string url;             // its clientConfig.url; empty when it names a service
 };
 
 // The ValidatingWebhookConfiguration `bulwark`, the one object of its kind Bulwark writes: merged

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "operator/document/reader.h"
 #include "tests/admission/fake_webhook_configuration.h"
@@ -90,7 +92,7 @@ TEST_F(WebhookTest, StartPatchesTheConfigurationWithTheCertificatesCa) {
 // value stays), and answers what it cannot judge as the configuration says, then and as read
 // again each minute.
 TEST_F(WebhookTest, AnUnsetFailurePolicyIsTheConfigurationsToKeepAndFollow) {
-  configuration->state = {true, "Fail"};
+  configuration->state = {true, "Fail", "", ""};
   auto w = webhook({});
   ASSERT_TRUE(w->start());
   ASSERT_GE(configuration->patches.size(), 1u);
@@ -99,6 +101,28 @@ TEST_F(WebhookTest, AnUnsetFailurePolicyIsTheConfigurationsToKeepAndFollow) {
   synced = false;  // cannot judge
   EXPECT_FALSE(allowed(*w));
   w->stop();
+}
+
+// Issue 34: a CA bundle someone changed (a stolen token, say) makes every call fail TLS, which
+// failurePolicy Ignore turns into admitting everything. It is put back at the next minute's read,
+// not at the next certificate.
+TEST_F(WebhookTest, ACaBundleSomeoneChangedIsPutBack) {
+  auto w = webhook({});
+  ASSERT_TRUE(w->start());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (configuration->patch_count() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::size_t before = configuration->patch_count();
+  ASSERT_GE(before, 1u);
+  configuration->tamper("Ym9ndXM=");
+  while (configuration->patch_count() == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  w->stop();
+  ASSERT_GT(configuration->patches.size(), before);
+  EXPECT_NE(configuration->patches.back().ca_bundle.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_NE(configuration->state.ca_bundle, "Ym9ndXM=");
 }
 
 TEST_F(WebhookTest, AMissingConfigurationIsNoFailure) {
@@ -118,7 +142,7 @@ TEST_F(WebhookTest, WithoutACertificateItServesButIsNotReady) {
   Webhook w(
       o, policy_set, namespaces, [this] { return synced; }, *client, clock, ReviewObserver{},
       std::move(configuration_owned));
-  configuration->state = {true, "Fail"};
+  configuration->state = {true, "Fail", "", ""};
   transport->fail("connection refused");  // the Secret cannot be read
   ASSERT_TRUE(w.start());
   EXPECT_NE(w.unready_reason(), "");
