@@ -98,6 +98,13 @@ std::size_t PostureBook::size() const {
   return records_.size();
 }
 
+bool PostureBook::enforced(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  const auto it = records_.find(key);
+  return it != records_.end() && std::any_of(it->second.outcomes.begin(), it->second.outcomes.end(),
+                                             [](const PolicyOutcome& o) { return o.enforced; });
+}
+
 bool PostureBook::judged_by(const std::string& key, const std::string& policy) const {
   std::lock_guard lock(mu_);
   const auto it = records_.find(key);

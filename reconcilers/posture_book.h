@@ -66,6 +66,8 @@ class PostureBook {
   std::size_t size() const;
   // Whether the record of workload `key` has an outcome under `policy`.
   bool judged_by(const std::string& key, const std::string& policy) const;
+  // Whether the record of workload `key` has an enforced outcome (quarantined or scaled).
+  bool enforced(const std::string& key) const;
 
  private:
   mutable std::mutex mu_;

@@ -533,6 +533,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
                                                   judgement.quarantine, judgement.judged, context);
   }
   if (!write_workload(t, judgement, !holds.policies.empty(), *policies, w)) return {};
+  w.counted_before = book_.enforced(key);
   record_events(t, judgement, w);
 
   if (record.outcomes.empty()) {
@@ -580,9 +581,12 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
                    "violates " + violations + " (policies " + join(j.selecting) + ")" +
                        details_of(j.outcomes));
   }
-  // Said with the violation, or when pods quarantined before are released because quarantine
-  // stopped holding (a name taken after the fact).
-  if (j.quarantine_not_enforced && (newly_violating || w.released > 0)) {
+  // Said with the violation, or when a quarantine counted before stopped holding (a name taken,
+  // or another NetworkPolicy opening the pods, after the fact).
+  const bool counted_now = std::any_of(j.outcomes.begin(), j.outcomes.end(),
+                                       [](const PolicyOutcome& o) { return o.enforced; });
+  if (j.quarantine_not_enforced &&
+      (newly_violating || w.released > 0 || (w.counted_before && !counted_now))) {
     const std::string_view why = *j.quarantine_not_enforced;
     events_.record(
         t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,

@@ -208,6 +208,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     std::optional<std::string> recorded;        // bulwark.dev/recorded-replicas before the write
     std::string posture_before;
     std::optional<std::string> violations_before;
+    bool counted_before = false;  // the book counted it quarantined (PolicyOutcome::enforced)
   };
   using Annotate = std::function<std::optional<std::string>(const char*)>;
   using Set = std::function<void(const char*, const std::optional<std::string>&)>;

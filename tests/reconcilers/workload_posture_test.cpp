@@ -378,8 +378,14 @@ TEST_F(PostureTest, QuarantinedCountsOnlyWhileTheQuarantineHolds) {
   // A user's allow-all NetworkPolicy selecting every pod: NetworkPolicies add up.
   network_policies_.put_json(R"({"metadata":{"name":"allow-all","namespace":"shop","uid":"a"},)"
                              R"("spec":{"podSelector":{},"ingress":[{}],"egress":[{}]}})");
+  events_.clear();
   reconcile("Deployment/shop/cart");
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  ASSERT_EQ(events_.briefs(),
+            std::vector<std::string>{"Deployment/cart:QuarantineNotEnforced"});  // said, once
+  EXPECT_EQ(events_.events()[0].message.rfind("OtherNetworkPolicy: ", 0), 0u);
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(events_.events().size(), 1u);
   // One that selects other pods changes nothing.
   network_policies_.put_json(
       R"({"metadata":{"name":"allow-all","namespace":"shop","uid":"a"},)"
