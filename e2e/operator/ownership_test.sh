@@ -8,7 +8,8 @@
 #    managed-by label): Bulwark never edits or deletes them and says so (NetworkPoliciesHeld=False
 #    naming the namespace, Warning Events NameConflict, a networkDefaultDeny finding), and calls
 #    nothing there quarantined (no label, not counted, QuarantineNotEnforced NameConflict); once
-#    alice deletes them, Bulwark makes its own and quarantines;
+#    alice deletes them, Bulwark makes its own and quarantines; an allow-all NetworkPolicy of
+#    alice's reopening quarantined pods makes them not count (QuarantineNotEnforced);
 # 3. with the operator stopped alice strips the label again: after a restart the object is still
 #    Bulwark's (the record is in the policy's status) and is repaired.
 #   usage: e2e/operator/ownership_test.sh BULWARK_BINARY
@@ -108,6 +109,24 @@ $alice -n own-b delete networkpolicy bulwark-default-deny bulwark-quarantine >/d
 eventually 30 intact own-b && eventually 30 bash -c '[ "$(quarantined own-b)" -ge 1 ] && [ "$(cond reason)" = Held ]' \
   && ok "2 once alice deletes them, Bulwark makes its own, quarantines, and the condition says Held" \
   || fail "2 after the delete: $(cond reason); $(quarantined own-b) quarantined"
+
+# 2b. NetworkPolicies add up: alice's allow-all policy selecting every pod in own-a reopens its
+# quarantined pod, which then no longer counts as quarantined, and an Event says why.
+eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
+  || fail "2b setup: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
+cat <<NP | $alice -n own-a create -f - >/dev/null || fail "alice could not create her allow-all"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all}
+spec: {podSelector: {}, ingress: [{}], egress: [{}], policyTypes: [Ingress, Egress]}
+NP
+eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 1 ]" \
+  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'OtherNetworkPolicy: '" \
+  && ok "2b another NetworkPolicy opening own-a's pods: not counted as quarantined, QuarantineNotEnforced says OtherNetworkPolicy" \
+  || fail "2b: $($kubectl get secpol own -o jsonpath='{.status.summary}') $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
+$alice -n own-a delete networkpolicy allow-all >/dev/null
+eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
+  && ok "2b ... and counted again once it goes" || fail "2b after the delete: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
 
 # 3. The record survives a restart.
 eventually 30 bash -c "[ \$($kubectl get secpol own -o jsonpath='{.status.networkPolicyUIDs}' | tr ',' '\n' | grep -c .) -eq 4 ]" \
