@@ -33,6 +33,7 @@ inline constexpr std::string_view kReportsServed = "ReportsServed";
 inline constexpr std::string_view kReportsNotServed = "ReportsNotServed";
 inline constexpr std::string_view kHeld = "Held";
 inline constexpr std::string_view kNameTaken = "NameTaken";
+inline constexpr std::string_view kPending = "Pending";
 }  // namespace policy_reasons
 
 // A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,

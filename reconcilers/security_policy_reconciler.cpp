@@ -85,8 +85,15 @@ Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::Fiel
   return condition(types::kReady, ConditionStatus::kFalse, reasons::kInvalidSpec, message);
 }
 
-Condition SecurityPolicyReconciler::held_condition(const std::vector<std::string>& conflicted) {
+Condition SecurityPolicyReconciler::held_condition(const Holding& holding) {
   const auto type = types::kNetworkPoliciesHeld;
+  const auto& conflicted = holding.taken;
+  if (conflicted.empty() && holding.pending > 0) {
+    return condition(type, ConditionStatus::kFalse, reasons::kPending,
+                     std::to_string(holding.pending) +
+                         " of the NetworkPolicies this policy needs are not there yet (being "
+                         "created)");
+  }
   if (conflicted.empty()) {
     return condition(type, ConditionStatus::kTrue, reasons::kHeld,
                      "Bulwark holds the NetworkPolicies this policy needs in every selected "
@@ -249,12 +256,12 @@ std::optional<Condition> SecurityPolicyReconciler::reports_taken(const std::stri
 
 std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
     const std::string& name, const Condition& ready, const crds::SecurityPolicySpec& spec,
-    const PolicySummary& summary, const std::vector<std::string>& conflicted) const {
+    const PolicySummary& summary, const Holding& holding) const {
   const bool valid = ready.status == ConditionStatus::kTrue;
   std::vector<Condition> want{ready, compliant_condition(valid, summary)};
   if (valid && (wants_managed(ManagedPolicyKind::kDefaultDeny, spec) ||
                 wants_managed(ManagedPolicyKind::kQuarantine, spec))) {
-    want.push_back(held_condition(conflicted));
+    want.push_back(held_condition(holding));
   }
   if (valid && spec.images.max_severity) {
     const auto type = types::kVulnerabilityReports;
@@ -288,7 +295,7 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
                                                      const std::string& policy_uid,
                                                      const crds::PolicyParseResult& parsed,
                                                      const Condition& ready,
-                                                     std::vector<std::string>& conflicted) const {
+                                                     Holding& holding) const {
   PolicyStatus want;
   if (ready.status != ConditionStatus::kTrue) return want;
   const auto& spec = parsed.policy.spec;
@@ -304,21 +311,25 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
     for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
       const char* np = ManagedNetworkPolicyReconciler::name_of(kind);
       const bool wanted = selected && wants_managed(kind, spec) && !never_touched(never_touch_, ns);
-      if (wanted && ownership_ != nullptr && ownership_->conflict(ns, np)) {
+      const auto object = sources_.network_policies.get(ns + "/" + np);
+      const std::string uid = object ? field(object->find("metadata"), "uid") : "";
+      const bool owned = ownership_ != nullptr && ownership_->owns(uid);
+      // Taken: a conflict the NetworkPolicy controller found, or an object it has not (yet) made
+      // Bulwark's (after a start, before it has been through the namespace): never called held.
+      if (wanted && ownership_ != nullptr &&
+          (ownership_->conflict(ns, np) || (object != nullptr && !owned))) {
         taken = true;
         // A default-deny Bulwark cannot keep is a namespace without one (namespace_findings.h).
         if (kind == ManagedPolicyKind::kDefaultDeny) findings.push_back(ns);
-      } else if (auto object = sources_.network_policies.get(ns + "/" + np)) {
+      } else if (wanted && object == nullptr) {
+        ++holding.pending;
+      } else if (owned && (wanted || owned_by(*object, policy_uid))) {
         // Recorded while wanted, and while it still names this policy among its owners: a
         // namespace no longer selected keeps its record until Bulwark has removed the object.
-        const std::string uid = field(object->find("metadata"), "uid");
-        if (ownership_ != nullptr && ownership_->owns(uid) &&
-            (wanted || owned_by(*object, policy_uid))) {
-          uids.push_back(uid);
-        }
+        uids.push_back(uid);
       }
     }
-    if (taken) conflicted.push_back(ns);
+    if (taken) holding.taken.push_back(ns);
   }
   add_namespace_findings(want.summary, findings);
   std::sort(uids.begin(), uids.end());
@@ -346,9 +357,9 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
   const std::string now = rfc3339_seconds(clock_.wall_now());
 
-  std::vector<std::string> conflicted;
+  Holding holding;
   PolicyStatus want =
-      wanted_status(name, field(object->find("metadata"), "uid"), parsed, ready, conflicted);
+      wanted_status(name, field(object->find("metadata"), "uid"), parsed, ready, holding);
   // A policy that cannot be read keeps what it holds, its record of it included (an empty record
   // where it had none: the adoption of an earlier release's objects ends with the first status).
   if (ready.status != ConditionStatus::kTrue) {
@@ -356,7 +367,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   }
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
-  const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, conflicted);
+  const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, holding);
   std::erase_if(want.conditions, [&](const Condition& c) {
     return std::none_of(wanted.begin(), wanted.end(),
                         [&](const Condition& w) { return w.type == c.type; });

@@ -77,8 +77,15 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   static kube::Condition readiness(const crds::PolicyParseResult& parsed,
                                    std::chrono::system_clock::time_point now);
   static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
-  // NetworkPoliciesHeld: True, or False/NameTaken naming the namespaces (at most 20).
-  static kube::Condition held_condition(const std::vector<std::string>& conflicted);
+  // Whether Bulwark holds the managed NetworkPolicies a policy wants: the selected namespaces
+  // where a name is taken (ownership.h), and how many wanted objects are not there yet.
+  struct Holding {
+    std::vector<std::string> taken;
+    std::size_t pending = 0;
+  };
+  // NetworkPoliciesHeld: True; False/NameTaken naming the namespaces (at most 20); False/Pending
+  // while wanted objects are being created.
+  static kube::Condition held_condition(const Holding& holding);
 
  private:
   bool still_marked(const std::string& policy) const;
@@ -94,12 +101,12 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
                                                  const kube::Condition& ready,
                                                  const crds::SecurityPolicySpec& spec,
                                                  const PolicySummary& summary,
-                                                 const std::vector<std::string>& conflicted) const;
+                                                 const Holding& holding) const;
   // The status this policy should have: the summary from the book, namespace findings first.
-  // `conflicted`: the selected namespaces where a managed name is taken (ownership.h).
+  // `holding`: where the managed NetworkPolicies are not Bulwark's, or not there yet.
   PolicyStatus wanted_status(const std::string& name, const std::string& policy_uid,
                              const crds::PolicyParseResult& parsed, const kube::Condition& ready,
-                             std::vector<std::string>& conflicted) const;
+                             Holding& holding) const;
 
   kube::ObjectWriter& writer_;
   kube::StatusWriter& status_writer_;

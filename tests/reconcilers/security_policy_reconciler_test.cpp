@@ -301,6 +301,18 @@ TEST_F(PolicyReconcilerTest, TheStatusRecordsOwnedUidsAndNamesTakenNames) {
   EXPECT_EQ(status->find("violations")->items[0].find("kind")->str(), "Namespace");
 
   ownership_.set_conflict("shop", "bulwark-default-deny", false);
+  // The squatter is still there though no conflict is recorded (after a start, before the
+  // NetworkPolicy controller has been through the namespace): never called held.
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NetworkPoliciesHeld")->find("reason")->str(), "NameTaken");
+  network_policies_.erase("shop/bulwark-quarantine");  // not there yet: not held either
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NetworkPoliciesHeld")->find("reason")->str(), "Pending");
+  network_policies_.put_json(R"({"metadata":{"name":"bulwark-quarantine","namespace":"shop",)"
+                             R"("uid":"np-2"},"spec":{}})");
+  ownership_.record("np-2");
   status = reconcile_status();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(condition(*status, "NetworkPoliciesHeld")->find("reason")->str(), "Held");
