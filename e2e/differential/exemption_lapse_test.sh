@@ -14,7 +14,7 @@ bulwark=$1
 seed=${BULWARK_DIFF_SEED:-$RANDOM}
 echo "seed $seed (BULWARK_DIFF_SEED=$seed replays it)"
 RANDOM=$seed
-lead=$((20 + RANDOM % 11))  # seconds from the policy's creation to the lapse
+lead=$((12 + RANDOM % 6))  # seconds from the policy's creation to the lapse (timing stage: alone)
 violations=("securityContext: {privileged: true}" "hostNetwork: true" "hostPID: true")
 controls=(privileged hostNamespaces hostNamespaces)
 pick=$((RANDOM % 3))
@@ -91,7 +91,7 @@ three() { echo "operator=$(operator_says) webhook=$(webhook_says) scan=$(scan_sa
 # Before the lapse: exempt everywhere. The operator and the webhook read one policy snapshot, so
 # once the operator has judged the Deployment the webhook has the policy too; all three are then
 # asked while the lapse is still ahead.
-eventually $((lead - 8)) bash -c "[ \"\$($kubectl -n lapse get deploy legacy -o jsonpath='{.metadata.annotations.bulwark\.dev/posture}')\" = exempt ]"
+eventually $((lead - 5)) bash -c "[ \"\$($kubectl -n lapse get deploy legacy -o jsonpath='{.metadata.annotations.bulwark\.dev/posture}')\" = exempt ]"
 before=$(three)
 [ "$(($(date -d "$expires" +%s) - $(date +%s)))" -gt 1 ] || fail "the checks before the lapse came too late to count: $before"
 [ "$before" = "operator=exempt webhook=admit scan=exempt" ] \
