@@ -161,12 +161,11 @@ std::string text_at(const Value& object, std::initializer_list<std::string_view>
 bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) {
   const std::string uid = text_at(current, {"metadata", "uid"});
   if (ownership_.owns(uid)) return true;
-  // Adopted once (docs/api.md, Ownership): an object exactly as Bulwark would write it, whose
-  // creator keeps nothing by it (the crash between a create and its status write leaves one);
-  // and one an earlier release made (labelled, owned by a policy that has recorded no UID yet).
-  // An object of exactly Bulwark's shape (DNS either way) whose owners are all policies denies
-  // what Bulwark would deny: its creator keeps nothing by it, whoever that was, and the owners
-  // may have changed since a crash between the create and the status write.
+  // Adopted once (docs/api.md, Ownership). An object labelled, of exactly Bulwark's shape (DNS
+  // either way), whose owners are all policies denies what Bulwark would deny: its creator keeps
+  // nothing by it, whoever that was (a crash between a create and its status write leaves one,
+  // its owners perhaps changed since). And one an earlier release made: labelled, owned by a
+  // policy that has recorded no UID yet.
   const auto snapshot = sources_.policies.current();
   const auto& refs = document::items_of(current.find({"metadata", "ownerReferences"}));
   const auto is_policy = [&](const Value& ref, bool unrecorded) {
