@@ -12,6 +12,7 @@
 #include "operator/document/reader.h"
 #include "operator/document/utf8.h"
 #include "operator/document/yaml_scalar.h"
+#include "operator/document/yaml_text.h"
 
 namespace bulwark::document {
 namespace {
@@ -21,9 +22,19 @@ class TreeBuilder : public YAML::EventHandler {
   explicit TreeBuilder(ReadLimits limits) : limits_(limits) {}
 
   // Lines are reported relative to the stream; the parser sees one document's text that starts
-  // `offset` lines into it.
-  void set_line_offset(int offset) { line_offset_ = offset; }
-  int line_of(const YAML::Mark& mark) const { return mark.line + 1 + line_offset_; }
+  // `offset` lines into it, in which `breaks_added` are the parser's lines that a translated line
+  // break began (translate_line_breaks). `text` is that text, for what yaml-cpp's events omit.
+  void set_source(const std::string* text, int offset, const std::vector<int>* breaks_added) {
+    text_ = text;
+    line_offset_ = offset;
+    breaks_added_ = breaks_added;
+  }
+  int line_of(const YAML::Mark& mark) const { return stream_line(mark.line); }
+  int stream_line(int parser_line) const {
+    const auto& added = *breaks_added_;
+    const auto before = std::upper_bound(added.begin(), added.end(), parser_line) - added.begin();
+    return parser_line - static_cast<int>(before) + 1 + line_offset_;
+  }
 
   void reset() {
     frames_.clear();
@@ -78,8 +89,7 @@ class TreeBuilder : public YAML::EventHandler {
           mark);
     }
     if (in_key_position()) {
-      // go-yaml's isMerge: a plain "<<" or one tagged !!merge; a quoted "<<" is a literal key.
-      const bool merge = text == "<<" && (tag == "?" || tag == "tag:yaml.org,2002:merge");
+      const bool merge = text == "<<" && is_merge_tag(tag, mark);
       set_key(merge ? text : key_name(tag, text, mark), merge, mark);
       if (anchor != 0) remember(anchor, scalar_value(tag, text, mark), {1, sizeof(Value)});
       return;
@@ -114,7 +124,7 @@ class TreeBuilder : public YAML::EventHandler {
     bool has_key = false;  // mappings: a key is waiting for its value
     bool key_is_merge = false;
     std::string key;
-    std::vector<std::size_t> merges;  // mappings: the members that are "<<" merges
+    std::vector<bool> merges;  // mappings: per member, whether it is a "<<" merge
   };
   struct Anchored {
     Value value;
@@ -123,6 +133,25 @@ class TreeBuilder : public YAML::EventHandler {
 
   [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) const {
     throw ParseError(message, line_of(mark), mark.column + 1);
+  }
+
+  // go-yaml v2's isMerge: "<<" plain, or tagged !!merge, or with the non-specific tag "!" (its
+  // parser marks `! <<`, `! "<<"` and `!<!> <<` implicit, as a plain scalar); an untagged quoted
+  // "<<" is a literal key. yaml-cpp reports "!" both for a quoted scalar and for the tag "!", so
+  // the text at the node's mark (its first property) tells them apart.
+  bool is_merge_tag(const std::string& tag, const YAML::Mark& mark) const {
+    if (tag == "?" || tag == "tag:yaml.org,2002:merge") return true;
+    if (tag != "!" || text_ == nullptr || mark.pos < 0) return false;
+    const std::string& t = *text_;
+    auto p = static_cast<std::size_t>(mark.pos);
+    auto skip_space = [&] {
+      while (p < t.size() && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n' || t[p] == '\r')) ++p;
+    };
+    while (p < t.size() && t[p] == '&') {  // an anchor before the tag
+      while (p < t.size() && t[p] != ' ' && t[p] != '\t' && t[p] != '\n' && t[p] != '\r') ++p;
+      skip_space();
+    }
+    return p < t.size() && t[p] == '!';
   }
 
   bool in_key_position() const {
@@ -221,7 +250,7 @@ class TreeBuilder : public YAML::EventHandler {
       top.node.items.push_back(std::move(v));
       return;
     }
-    if (top.key_is_merge) top.merges.push_back(top.node.members.size());
+    top.merges.push_back(top.key_is_merge);
     top.node.members.emplace_back(std::move(top.key), std::move(v));
     top.has_key = false;
     top.key_is_merge = false;
@@ -232,9 +261,12 @@ class TreeBuilder : public YAML::EventHandler {
     std::string out;
     for (const auto& f : frames_) {
       if (f.node.is_sequence()) {
-        out += "[" + std::to_string(f.node.items.size()) + "]";
+        out += '[';
+        out += std::to_string(f.node.items.size());
+        out += ']';
       } else if (f.has_key) {
-        out += (out.empty() ? "" : ".") + f.key;
+        if (!out.empty()) out += '.';
+        out += f.key;
       }
     }
     return out;
@@ -248,11 +280,11 @@ class TreeBuilder : public YAML::EventHandler {
   // "privileged: true" cannot hide behind a first "privileged: false"; then applies "<<" merges
   // the way go-yaml v2 does: in document order, each merge and each later key overwriting what
   // came before, and within one merge list the earlier mapping winning.
-  void finish_mapping(Value& map, const std::vector<std::size_t>& merges) const {
+  // A flag a member, not a list of merge positions searched for each member: 200,000 "<<" keys in
+  // one mapping took 20 s that way.
+  void finish_mapping(Value& map, const std::vector<bool>& merges) const {
     const auto& m = map.members;
-    auto is_merge = [&](std::size_t i) {
-      return !merges.empty() && std::find(merges.begin(), merges.end(), i) != merges.end();
-    };
+    auto is_merge = [&](std::size_t i) { return merges[i]; };
     auto duplicate = [&](std::size_t i) {
       const std::string p = path();
       throw ParseError((p.empty() ? "" : p + ".") + m[i].first + ": duplicate mapping key",
@@ -268,10 +300,10 @@ class TreeBuilder : public YAML::EventHandler {
       std::unordered_set<std::string_view> seen;
       seen.reserve(m.size());
       for (std::size_t i = 0; i < m.size(); ++i) {
-        if (!seen.insert(m[i].first).second && !is_merge(i)) duplicate(i);
+        if (!is_merge(i) && !seen.insert(m[i].first).second) duplicate(i);
       }
     }
-    if (!merges.empty()) resolve_merges(map, merges);
+    if (std::find(merges.begin(), merges.end(), true) != merges.end()) resolve_merges(map, merges);
   }
 
   static void merge_from(Value& source, std::vector<Value::Member>& out,
@@ -280,12 +312,12 @@ class TreeBuilder : public YAML::EventHandler {
     for (auto& member : source.members) merge_from_one(std::move(member), out, index);
   }
 
-  static void resolve_merges(Value& map, const std::vector<std::size_t>& merges) {
+  static void resolve_merges(Value& map, const std::vector<bool>& merges) {
     std::vector<Value::Member> out;
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < map.members.size(); ++i) {
       Value& value = map.members[i].second;
-      if (std::find(merges.begin(), merges.end(), i) == merges.end()) {
+      if (!merges[i]) {
         merge_from_one(std::move(map.members[i]), out, index);
       } else if (value.is_sequence()) {
         for (auto it = value.items.rbegin(); it != value.items.rend(); ++it) {
@@ -315,64 +347,9 @@ class TreeBuilder : public YAML::EventHandler {
   Cost cost_;
   std::size_t alias_bytes_ = 0;
   int line_offset_ = 0;
+  const std::string* text_ = nullptr;
+  const std::vector<int>* breaks_added_ = nullptr;
 };
-
-// The characters go-yaml v2 (and so kubectl) accepts: well-formed UTF-8 of printable characters
-// (yaml_parser_update_buffer in readerc.go). yaml-cpp takes any byte; kubectl refuses such a
-// document, so the reader does too rather than judge something the cluster never sees.
-void check_characters(const std::string& text, int first_line) {
-  int line = first_line;
-  std::uint32_t cp = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (!next_code_point(text, i, cp)) throw ParseError("invalid UTF-8", line, 0);
-    const bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
-                           cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
-                           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!printable) throw ParseError("control characters are not allowed", line, 0);
-    if (cp == '\n') ++line;
-  }
-}
-
-// yaml-cpp's scanner holds every token of an unclosed flow collection in memory before its parser
-// sees one event (3 MB of "[" took 710 MB), so the depth guard in TreeBuilder comes too late for
-// flow style. This lexical pass measures flow nesting first: a "[" or "{" that can open a
-// collection (at a token's start) counts, quoted scalars and comments are skipped, and a closer
-// gives one level back. It can only over-count, and only text deeper than the limit is refused.
-void check_flow_depth(const std::string& text, int first_line, std::size_t max_depth) {
-  std::size_t depth = 0;
-  int line = first_line;
-  auto starts_token = [&](std::size_t i) {
-    if (i == 0) return true;
-    const char p = text[i - 1];
-    return p == ' ' || p == '\t' || p == '\n' || p == '[' || p == '{' || p == ',' || p == ':';
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') {
-      ++line;
-    } else if ((c == '"' || c == '\'') && starts_token(i)) {
-      for (++i; i < text.size(); ++i) {
-        if (text[i] == '\n') ++line;
-        if (c == '"' && text[i] == '\\') {
-          ++i;
-        } else if (text[i] == c && !(c == '\'' && i + 1 < text.size() && text[i + 1] == '\'')) {
-          break;
-        } else if (c == '\'' && text[i] == '\'') {
-          ++i;  // '' inside a single-quoted scalar
-        }
-      }
-    } else if (c == '#' && starts_token(i)) {
-      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if ((c == '[' || c == '{') && starts_token(i)) {
-      if (++depth > max_depth) {
-        throw ParseError("document nests deeper than " + std::to_string(max_depth) + " levels",
-                         line, 0);
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-}
 
 // yaml-cpp's Scanner keeps an indent marker for every indentation it meets until the whole
 // stream is done, so one parser over a long multi-document stream grows without bound. The reader
@@ -387,13 +364,13 @@ class YamlReader : public DocumentReader {
     for (;;) {
       if (parser_ != nullptr) {
         builder_.reset();
-        builder_.set_line_offset(chunk_first_line_ - 1);
+        builder_.set_source(&chunk_, chunk_first_line_ - 1, &breaks_added_);
         bool got = false;
         try {
           got = parser_->HandleNextDocument(builder_);
         } catch (const YAML::Exception& e) {
           parser_.reset();
-          throw ParseError(e.msg, chunk_first_line_ + e.mark.line, e.mark.column + 1);
+          throw ParseError(e.msg, builder_.stream_line(e.mark.line), e.mark.column + 1);
         } catch (const ParseError&) {
           parser_.reset();
           throw;
@@ -406,6 +383,7 @@ class YamlReader : public DocumentReader {
       }
       if (!read_chunk()) return false;
       check_characters(chunk_, chunk_first_line_);
+      breaks_added_ = translate_line_breaks(chunk_);
       check_flow_depth(chunk_, chunk_first_line_, limits_.max_depth);
       chunk_stream_.clear();
       chunk_stream_.str(chunk_);
@@ -518,9 +496,10 @@ class YamlReader : public DocumentReader {
   std::unique_ptr<YAML::Parser> parser_;
   std::istringstream chunk_stream_;
   std::string chunk_;
-  int chunk_first_line_ = 1;  // stream line of the chunk's first line
-  int next_line_ = 1;         // stream line of the next line to read
-  std::string pending_;       // a "---" line read ahead, which opens the next chunk
+  std::vector<int> breaks_added_;  // see translate_line_breaks
+  int chunk_first_line_ = 1;       // stream line of the chunk's first line
+  int next_line_ = 1;              // stream line of the next line to read
+  std::string pending_;            // a "---" line read ahead, which opens the next chunk
   int pending_line_ = 0;
   bool has_pending_ = false;
   bool line_too_long_ = false;  // the last line read was cut at max_document_bytes
