@@ -123,19 +123,50 @@ void check_image_digest(const PodView& pod, Findings& out) {
   });
 }
 
-void check_resources(const PodView& pod, std::string_view field, Findings& out) {
+// Whether `owner` (a container or, since Kubernetes 1.34, the pod spec) has resources.<field>.
+// <resource> once the API server has defaulted a pod: requests default to limits, per resource,
+// for containers and for the pod (SetDefaults_Pod; pod templates are judged as the pods they
+// become).
+bool declares_resource(const Value& owner, std::string_view field, std::string_view resource) {
+  auto set = [&](std::string_view f) {
+    const Value* v = owner.find({"resources", f, resource});
+    return v != nullptr && !v->str().empty();
+  };
+  return set(field) || (field == "requests" && set("limits"));
+}
+
+// Whether the pod's own spec.resources.<field>.<resource> is set once defaulted. Requests also
+// follow DefaultPodLevelResources of Kubernetes 1.37 (PodLevelResourcesFixDefaulting, on by
+// default): when the pod sets any request or limit, a request it lacks is its containers'
+// requests summed where any has one, or else its own limit. (1.34 to 1.36 defaulted only when the
+// pod set a limit; there Bulwark may count a pod-level request the cluster leaves unset.)
+bool pod_declares_resource(const PodView& pod, std::string_view field, std::string_view resource) {
+  if (declares_resource(pod.spec, field, resource)) return true;
+  auto non_empty = [&](std::string_view f) {
+    const Value* v = pod.spec.find({"resources", f});
+    return v != nullptr && v->is_mapping() && !v->members.empty();
+  };
+  if (field != "requests" || (!non_empty("requests") && !non_empty("limits"))) return false;
+  bool any = false;
   visit_containers(pod, [&](const ContainerRef& c) {
-    // Ephemeral containers cannot declare resources, so they cannot be held to this.
-    if (c.list == "ephemeralContainers") return;
-    const Value* declared = c.node.find({"resources", field});
-    for (std::string_view resource : {"cpu", "memory"}) {
-      const Value* v = declared != nullptr ? declared->find(resource) : nullptr;
-      if (v == nullptr || v->str().empty()) {
-        const std::string f = "resources." + std::string(field) + "." + std::string(resource);
-        out.add(c.label() + " must set " + f, c.path(f));
-      }
-    }
+    any = any || (c.list != "ephemeralContainers" && declares_resource(c.node, field, resource));
   });
+  return any;
+}
+
+// A resource is bounded (limits) or reserved (requests) when the pod cgroup is: by the pod's own
+// spec.resources, or by every container's (the kubelet sums them into the pod cgroup only when
+// all set one).
+void check_resources(const PodView& pod, std::string_view field, Findings& out) {
+  for (std::string_view resource : {"cpu", "memory"}) {
+    if (pod_declares_resource(pod, field, resource)) continue;
+    const std::string f = "resources." + std::string(field) + "." + std::string(resource);
+    visit_containers(pod, [&](const ContainerRef& c) {
+      // Ephemeral containers cannot declare resources, so they cannot be held to this.
+      if (c.list == "ephemeralContainers" || declares_resource(c.node, field, resource)) return;
+      out.add(c.label() + " must set " + f + ", or the pod spec." + f, c.path(f));
+    });
+  }
 }
 
 void check_automount_token(const PodView& pod, std::optional<bool> account, Findings& out) {

@@ -115,15 +115,58 @@ TEST(Resources, LimitsAndRequestsNeedCpuAndMemory) {
   p.resources.require_limits = true;
   p.resources.require_requests = true;
   auto vs = eval_with(
-      "{containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}, "
-      "requests: {cpu: 100m}}}], ephemeralContainers: [{name: dbg}]}",
+      "{containers: [{name: a, resources: {limits: {cpu: 1}, requests: {cpu: 100m, memory: 1Gi}}}],"
+      " ephemeralContainers: [{name: dbg}]}",
       p);
   ASSERT_EQ(vs.size(), 1u);
-  EXPECT_EQ(vs[0].control, "resourceRequests");
-  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.memory");
+  EXPECT_EQ(vs[0].control, "resourceLimits");
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.limits.memory");
   auto init = eval_with("{initContainers: [{name: i}], containers: []}", p);
   EXPECT_EQ(controls(init), (std::set<std::string>{"resourceLimits", "resourceRequests"}));
   EXPECT_EQ(init.size(), 4u);
+}
+
+// The API server defaults a request to its limit, for a container and for the pod.
+TEST(Resources, ALimitIsAlsoTheRequest) {
+  auto p = own_only();
+  p.resources.require_requests = true;
+  EXPECT_TRUE(eval_with("{containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}}}]}", p)
+                  .empty());
+  auto vs = eval_with("{containers: [{name: a, resources: {limits: {cpu: 1}}}]}", p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.memory");
+}
+
+// Kubernetes 1.34+: spec.resources bounds the pod cgroup whatever its containers set.
+TEST(Resources, PodLevelResourcesBoundThePod) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  p.resources.require_requests = true;
+  EXPECT_TRUE(eval_with("{resources: {limits: {cpu: 1, memory: 1Gi}}, containers: [{name: a}, "
+                        "{name: b}], initContainers: [{name: i}]}",
+                        p)
+                  .empty());
+  auto vs = eval_with(
+      "{resources: {limits: {memory: 1Gi}, requests: {cpu: 1}}, containers: [{name: a}, "
+      "{name: b, resources: {limits: {cpu: 1}}}]}",
+      p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].control, "resourceLimits");
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.limits.cpu");
+  EXPECT_NE(vs[0].message.find("or the pod spec.resources.limits.cpu"), std::string::npos);
+  // Any pod-level resource makes the pod's requests its containers' sum (1.37's defaulting): cpu
+  // is reserved for the pod although container a requests none; without one it is not.
+  p.resources.require_limits = false;
+  EXPECT_TRUE(eval_with("{resources: {requests: {memory: 1Gi}}, containers: [{name: a}, "
+                        "{name: b, resources: {requests: {cpu: 1}}}]}",
+                        p)
+                  .empty());
+  vs = eval_with(
+      "{containers: [{name: a, resources: {requests: {memory: 1Gi}}}, "
+      "{name: b, resources: {requests: {cpu: 1, memory: 1Gi}}}]}",
+      p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.cpu");
 }
 
 TEST(AutomountToken, MustBeExplicitlyFalse) {
