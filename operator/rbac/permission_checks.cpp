@@ -27,9 +27,11 @@ std::string rule_label(const Grant& g) {
   return g.chain + " rules[" + std::to_string(g.rule_index) + "]: ";
 }
 
-// What of the control the rule allows ("create pods/exec"), or empty when nothing.
-std::string allowed_request(const Rule& rule, const PermissionControl& control) {
+// What of the control the grant allows ("create pods/exec"), or empty when nothing.
+std::string allowed_request(const Grant& g, const PermissionControl& control) {
+  const Rule& rule = g.rule();
   for (const auto& p : control.requests) {
+    if (p.scope == RequestScope::kCluster && !g.scope.empty()) continue;
     if (!api_group_matches(rule, p.api_group)) continue;
     for (auto resource : p.resources) {
       if (!resource_matches(rule, resource)) continue;
@@ -82,7 +84,7 @@ void judge_control(const Permissions& p, const PermissionControl& control,
   }
   for (const auto& g : p.grants) {
     const std::string what =
-        control.id == "rbacWildcard" ? wildcards_of(g.rule()) : allowed_request(g.rule(), control);
+        control.id == "rbacWildcard" ? wildcards_of(g.rule()) : allowed_request(g, control);
     if (!what.empty()) add(rule_label(g) + what + where(g));
   }
   if (found > kMaxFindingsPerControl) {
@@ -94,13 +96,20 @@ void judge_control(const Permissions& p, const PermissionControl& control,
 }  // namespace
 
 const std::vector<PermissionControl>& permission_controls() {
+  constexpr auto kCluster = RequestScope::kCluster;
+  constexpr auto kNamespaced = RequestScope::kNamespaced;
   static const std::vector<PermissionControl> controls = {
       {"rbacClusterAdmin", "grant everything", {{{"*"}, "*", {"*"}}}},
       {"rbacWildcard", "use a wildcard", {}},
       {"rbacSecretsRead", "read Secrets", {{{"get", "list", "watch"}, "", {"secrets"}}}},
+      // Exec-equivalent: a command in a container (exec, attach), a port of a pod or Service
+      // through the API server (portforward, proxy: the verb is the HTTP method's), and a
+      // container added to a running pod, with its token and volumes (ephemeralcontainers).
       {"rbacPodExec",
-       "run commands in pods",
-       {{{"create"}, "", {"pods/exec", "pods/attach", "pods/portforward"}}}},
+       "run commands in pods or reach their ports",
+       {{{"create"}, "", {"pods/exec", "pods/attach", "pods/portforward"}},
+        {{"get", "create", "update", "patch", "delete"}, "", {"pods/proxy", "services/proxy"}},
+        {{"update", "patch"}, "", {"pods/ephemeralcontainers"}}}},
       {"rbacWorkloadCreate",
        "create or change workloads",
        {{{"create", "update", "patch"}, "", {"pods", "replicationcontrollers"}},
@@ -108,21 +117,33 @@ const std::vector<PermissionControl>& permission_controls() {
          "apps",
          {"deployments", "replicasets", "statefulsets", "daemonsets"}},
         {{"create", "update", "patch"}, "batch", {"jobs", "cronjobs"}}}},
+      // `bind` of a ClusterRole is asked in the namespace of the RoleBinding that refers to it,
+      // and without one for a ClusterRoleBinding; the rest as their resources are scoped.
       {"rbacEscalate",
        "escalate privileges",
-       {{{"escalate", "bind"}, kRbacGroup, {"roles", "clusterroles"}},
-        {{"create", "update", "patch"}, kRbacGroup, {"rolebindings", "clusterrolebindings"}},
-        {{"impersonate"}, "", {"users", "groups", "serviceaccounts"}},
-        {{"impersonate"}, "authentication.k8s.io", {"uids"}}}},
-      {"rbacNodeProxy", "reach nodes' kubelet API", {{{}, "", {"nodes/proxy"}}}},
+       {{{"escalate", "bind"}, kRbacGroup, {"roles"}},
+        {{"bind"}, kRbacGroup, {"clusterroles"}},
+        {{"escalate"}, kRbacGroup, {"clusterroles"}, kCluster},
+        {{"create", "update", "patch"}, kRbacGroup, {"rolebindings"}},
+        {{"create", "update", "patch"}, kRbacGroup, {"clusterrolebindings"}, kCluster},
+        {{"impersonate"}, "", {"serviceaccounts"}},
+        {{"impersonate"}, "", {"users", "groups"}, kCluster},
+        {{"impersonate"}, "authentication.k8s.io", {"uids"}, kCluster}}},
+      // The kubelet still authorizes exec, attach and port-forward as nodes/proxy with
+      // fine-grained kubelet authorization (1.36); nodes/pods, log, stats, metrics, healthz and
+      // configz only read, and are no control's (docs/api.md).
+      {"rbacNodeProxy", "reach nodes' kubelet API", {{{}, "", {"nodes/proxy"}, kCluster}}},
       {"rbacWebhookWrite",
-       "change admission webhooks",
+       "change admission webhooks or policies",
        {{{"create", "update", "patch", "delete", "deletecollection"},
          kWebhookGroup,
-         {"validatingwebhookconfigurations", "mutatingwebhookconfigurations"}}}},
+         {"validatingwebhookconfigurations", "mutatingwebhookconfigurations",
+          "validatingadmissionpolicies", "validatingadmissionpolicybindings",
+          "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"},
+         kCluster}}},
       {"rbacTokenCreate",
        "mint ServiceAccount tokens",
-       {{{"create"}, "", {"serviceaccounts/token"}}}},
+       {{{"create"}, "", {"serviceaccounts/token"}, kNamespaced}}},
       {"rbacDefaultServiceAccount", "bind the default ServiceAccount", {}},
   };
   return controls;

@@ -10,12 +10,17 @@
 
 namespace bulwark::rbac {
 
+// Where the requests of a pattern are made. A request for a cluster-scoped resource carries no
+// namespace, so a RoleBinding (whose rules hold only in its namespace) never grants it.
+enum class RequestScope { kNamespaced, kCluster };
+
 // The request a control asks about, in the authorizer's terms: any of `verbs` (empty: any verb at
 // all) on any of `resources` ("pods/exec") in `api_group`.
 struct RequestPattern {
   std::vector<std::string_view> verbs;
   std::string_view api_group;
   std::vector<std::string_view> resources;
+  RequestScope scope = RequestScope::kNamespaced;
 };
 
 struct PermissionControl {

@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::string_view kAll = "*";
 constexpr std::string_view kUserPrefix = "system:serviceaccount:";
+constexpr std::string_view kAnonymousUser = "system:anonymous";
+constexpr std::string_view kAnonymousGroup = "system:unauthenticated";
 
 bool has(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
@@ -60,7 +62,8 @@ std::string subject_key(const Subject& s, const std::string& binding_namespace) 
     return "account/" + a->namespace_name + "/" + a->name;
   }
   if (s.kind == SubjectKind::kGroup) return "group/" + s.name;
-  return {};  // a User that is no ServiceAccount: no account is it
+  if (s.name == kAnonymousUser) return "user/" + s.name;
+  return {};  // another User that is no ServiceAccount: no account is it
 }
 
 // cluster-admin as the API server bootstraps it, for scans of files that bind it by name.
@@ -198,8 +201,11 @@ Affected RbacGraph::affected_by(const Binding& b) const {
   for (const auto& s : b.subjects) {
     if (auto a = account_of(s, b.namespace_name)) {
       out.accounts.insert(*a);
+    } else if (s.kind == SubjectKind::kUser && s.name == kAnonymousUser) {
+      out.all = true;
     } else if (s.kind == SubjectKind::kGroup) {
-      if (s.name == "system:serviceaccounts" || s.name == "system:authenticated") {
+      if (s.name == "system:serviceaccounts" || s.name == "system:authenticated" ||
+          s.name == kAnonymousGroup) {
         out.all = true;
       } else if (s.name.rfind("system:serviceaccounts:", 0) == 0) {
         out.namespaces.insert(s.name.substr(std::string_view("system:serviceaccounts:").size()));
@@ -289,8 +295,15 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
       {"group/system:serviceaccounts:" + account.namespace_name, false},
       {"group/system:serviceaccounts", false},
       {"group/system:authenticated", false}};
+  if (anonymous_requests_) {
+    keys.emplace_back("user/" + std::string(kAnonymousUser), false);
+    keys.emplace_back("group/" + std::string(kAnonymousGroup), false);
+  }
   std::set<std::string> seen;
   for (const auto& [skey, direct] : keys) {
+    // What any pod holds without its token, said so in the chain.
+    const bool anonymous =
+        skey.rfind("user/", 0) == 0 || skey == "group/" + std::string(kAnonymousGroup);
     auto it = by_subject_.find(skey);
     if (it == by_subject_.end()) continue;
     for (const auto& bkey : it->second) {
@@ -303,7 +316,8 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
       } else if (b.role_kind == RoleKind::kClusterRole && b.role_name == "cluster-admin") {
         role = builtin_cluster_admin();
       }
-      const std::string chain = b.label() + " -> " + std::string(to_string(b.role_kind)) + "/" +
+      const std::string chain = b.label() + (anonymous ? " (anonymous requests)" : "") + " -> " +
+                                std::string(to_string(b.role_kind)) + "/" +
                                 (b.role_kind == RoleKind::kRole ? b.namespace_name + "/" : "") +
                                 b.role_name;
       if (role == nullptr || role->rules.empty()) {

@@ -101,7 +101,7 @@ struct Permissions {
 
 // The accounts whose permissions a change may have altered.
 struct Affected {
-  bool all = false;                  // a binding for every account (system:authenticated, ...)
+  bool all = false;  // a binding for every account (system:authenticated, anonymous, ...)
   std::set<std::string> namespaces;  // every account of these namespaces
   std::set<Account> accounts;
   bool contains(const Account& a) const {
@@ -121,9 +121,16 @@ class RbacGraph {
   Affected put_binding(Binding binding);
   Affected remove_binding(bool cluster, const std::string& namespace_name, const std::string& name);
 
-  // Every rule the account holds, through any binding naming it, its username or its groups.
-  // A binding to cluster-admin counts even when the role itself is not known (offline scans).
+  // Every rule the account holds, through any binding naming it, its username or its groups,
+  // and, while anonymous requests are allowed, the user system:anonymous and the group
+  // system:unauthenticated: any pod can call the API server without its token. A binding to
+  // cluster-admin counts even when the role itself is not known (offline scans).
   Permissions permissions_of(const Account& account) const;
+
+  // Whether the API server authenticates requests without credentials as system:anonymous (its
+  // default) or refuses them (--anonymous-auth=false): a fact of the cluster, told by the caller.
+  void set_anonymous_requests(bool allowed) { anonymous_requests_ = allowed; }
+  bool anonymous_requests() const { return anonymous_requests_; }
 
   // Offline scans: fills each aggregated ClusterRole's rules from the ClusterRoles its selectors
   // match, as the API server's aggregation controller does.
@@ -141,6 +148,7 @@ class RbacGraph {
   std::map<std::string, Binding, std::less<>> bindings_;                   // binding key -> binding
   std::map<std::string, std::set<std::string>, std::less<>> by_subject_;  // subject key -> bindings
   std::map<std::string, std::set<std::string>, std::less<>> by_role_;     // role key -> bindings
+  bool anonymous_requests_ = true;
 };
 
 }  // namespace bulwark::rbac

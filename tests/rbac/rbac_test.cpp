@@ -123,6 +123,112 @@ TEST(Subjects, EveryAuthenticatedAccountHoldsWhatSystemAuthenticatedIsBound) {
   EXPECT_FALSE(p.holds_direct_binding());
 }
 
+// Any pod can call the API server without its token: what system:anonymous and
+// system:unauthenticated are bound to, every account holds, while the cluster allows anonymous
+// requests. A secret was read that way while Bulwark counted only the account's own rights.
+TEST(Subjects, AnonymousBindingsCountWhileTheClusterAllowsAnonymousRequests) {
+  RbacGraph g;
+  g.put_role(role(R"(kind: ClusterRole
+metadata: {name: reader}
+rules: [{verbs: [get], apiGroups: [""], resources: [secrets]}])"));
+  const Affected by_group = g.put_binding(binding(
+      "kind: ClusterRoleBinding\nmetadata: {name: open}\nroleRef: {kind: ClusterRole, name: "
+      "reader}\nsubjects: [{kind: Group, name: 'system:unauthenticated'}]"));
+  const Affected by_user = g.put_binding(binding(
+      "kind: RoleBinding\nmetadata: {name: anon, namespace: shop}\nroleRef: {kind: ClusterRole, "
+      "name: reader}\nsubjects: [{kind: User, name: 'system:anonymous'}]"));
+  EXPECT_TRUE(by_group.all);
+  EXPECT_TRUE(by_user.all);
+  const auto findings = judge_permissions(g.permissions_of({"any", "one"}), {"rbacSecretsRead"});
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0].message,
+            "RoleBinding/shop/anon (anonymous requests) -> ClusterRole/reader rules[0]: get "
+            "secrets (in namespace shop)");
+  EXPECT_EQ(findings[1].message,
+            "ClusterRoleBinding/open (anonymous requests) -> ClusterRole/reader rules[0]: get "
+            "secrets (cluster-wide)");
+  EXPECT_FALSE(g.permissions_of({"any", "one"}).holds_direct_binding());
+  g.set_anonymous_requests(false);  // --anonymous-auth=false
+  EXPECT_TRUE(g.permissions_of({"any", "one"}).grants.empty());
+}
+
+// Requests for cluster-scoped resources carry no namespace, so a RoleBinding never grants them,
+// whatever its role says; the authorizer found 11 of 17 disagreements in one seed here.
+TEST(Controls, ARoleBindingGrantsNoClusterScopedResource) {
+  RbacGraph g;
+  g.put_role(role(R"(kind: ClusterRole
+metadata: {name: wide}
+rules:
+- {verbs: ['*'], apiGroups: [""], resources: [nodes/proxy, users, serviceaccounts]}
+- {verbs: ['*'], apiGroups: [admissionregistration.k8s.io], resources: ['*']}
+- {verbs: ['*'], apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles, clusterrolebindings]}
+)"));
+  g.put_binding(
+      binding("kind: RoleBinding\nmetadata: {name: ns-only, namespace: shop}\nroleRef: {kind: "
+              "ClusterRole, name: wide}\nsubjects: [{kind: ServiceAccount, name: web}]"));
+  auto findings = judge_permissions(g.permissions_of({"shop", "web"}),
+                                    {"rbacNodeProxy", "rbacWebhookWrite", "rbacEscalate"});
+  std::vector<std::string> messages;
+  for (const auto& f : findings) messages.push_back(std::string(f.control) + ": " + f.message);
+  // Left: bind of a ClusterRole in the namespace (a RoleBinding referring to it) and
+  // impersonating the namespace's ServiceAccounts.
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "rbacEscalate: RoleBinding/shop/ns-only -> ClusterRole/wide rules[0]: "
+                          "impersonate serviceaccounts (in namespace shop)",
+                          "rbacEscalate: RoleBinding/shop/ns-only -> ClusterRole/wide rules[2]: "
+                          "bind clusterroles (rbac.authorization.k8s.io) (in namespace shop)"}));
+  g.put_binding(binding(
+      "kind: ClusterRoleBinding\nmetadata: {name: everywhere}\nroleRef: {kind: ClusterRole, "
+      "name: wide}\nsubjects: [{kind: ServiceAccount, name: web, namespace: shop}]"));
+  EXPECT_EQ(controls_of(g.permissions_of({"shop", "web"}),
+                        {"rbacNodeProxy", "rbacWebhookWrite", "rbacEscalate"}),
+            (std::vector<std::string>{"rbacEscalate", "rbacNodeProxy", "rbacWebhookWrite"}));
+}
+
+// Exec-equivalent rights beyond exec: an ephemeral container runs with the pod's token and
+// volumes, and the proxies reach any port of a pod or Service. Admission policies rewrite or
+// refuse objects as webhooks do.
+TEST(Controls, EphemeralContainersProxiesAndAdmissionPoliciesCount) {
+  RbacGraph g;
+  g.put_role(role(R"(kind: Role
+metadata: {name: r, namespace: shop}
+rules:
+- {verbs: [patch], apiGroups: [""], resources: [pods/ephemeralcontainers]}
+- {verbs: [get], apiGroups: [""], resources: [services/proxy]}
+- {verbs: [create], apiGroups: [""], resources: [pods/proxy]}
+- {verbs: [get, list], apiGroups: [""], resources: [nodes/pods, nodes/log, nodes/stats]}
+)"));
+  g.put_role(role(R"(kind: ClusterRole
+metadata: {name: policies}
+rules:
+- {verbs: [update], apiGroups: [admissionregistration.k8s.io], resources: [mutatingadmissionpolicies]}
+- {verbs: [create], apiGroups: [admissionregistration.k8s.io], resources: [validatingadmissionpolicybindings]}
+)"));
+  g.put_binding(binding(
+      "kind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {kind: Role, name: r}\n"
+      "subjects: [{kind: ServiceAccount, name: web}]"));
+  g.put_binding(
+      binding("kind: ClusterRoleBinding\nmetadata: {name: p}\nroleRef: {kind: ClusterRole, name: "
+              "policies}\nsubjects: [{kind: ServiceAccount, name: web, namespace: shop}]"));
+  std::vector<std::string> messages;
+  for (const auto& f : judge_permissions(g.permissions_of({"shop", "web"}), kAllControls)) {
+    messages.push_back(std::string(f.control) + ": " + f.message);
+  }
+  EXPECT_EQ(
+      messages,
+      (std::vector<std::string>{
+          "rbacPodExec: RoleBinding/shop/b -> Role/shop/r rules[0]: patch "
+          "pods/ephemeralcontainers (in namespace shop)",
+          "rbacPodExec: RoleBinding/shop/b -> Role/shop/r rules[1]: get services/proxy "
+          "(in namespace shop)",
+          "rbacPodExec: RoleBinding/shop/b -> Role/shop/r rules[2]: create pods/proxy "
+          "(in namespace shop)",
+          "rbacWebhookWrite: ClusterRoleBinding/p -> ClusterRole/policies rules[0]: update "
+          "mutatingadmissionpolicies (admissionregistration.k8s.io) (cluster-wide)",
+          "rbacWebhookWrite: ClusterRoleBinding/p -> ClusterRole/policies rules[1]: create "
+          "validatingadmissionpolicybindings (admissionregistration.k8s.io) (cluster-wide)"}));
+}
+
 TEST(Aggregation, AnAggregatedRoleHoldsTheRulesOfTheRolesItsSelectorsMatch) {
   RbacGraph g;
   g.put_role(role(R"(kind: ClusterRole
