@@ -150,6 +150,26 @@ void read_ranges(Reader& r, const Value& v, const std::string& key, std::vector<
   }
 }
 
+void read_reports(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
+  r.mapping(&v, full, {"format"}, [&](const std::string& k, const Value& x, const std::string& f) {
+    // Plain `off` reads as false in YAML 1.1, as Kubernetes reads it.
+    if (k == "format" && x.as_bool() == false) {
+      c.reports.format = "off";
+    } else if (k == "format") {
+      r.one_of(x, f, c.reports.format, {"openreports", "wgpolicy", "off"});
+    }
+  });
+}
+
+void read_rbac(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
+  r.mapping(&v, full, {"anonymousRequests"},
+            [&](const std::string& k, const Value& x, const std::string& f) {
+              if (k == "anonymousRequests") {
+                r.one_of(x, f, c.rbac.anonymous_requests, {"auto", "allowed", "denied"});
+              }
+            });
+}
+
 void read_admission(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
   r.mapping(&v, full,
             {"enabled", "bindAddress", "url", "failurePolicy", "timeoutSeconds", "certDir",
@@ -205,7 +225,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
   r.mapping(&root, "",
             {"metricsBindAddress", "metricsSecure", "metricsCertDir", "healthProbeBindAddress",
              "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces",
-             "admission", "reports"},
+             "admission", "reports", "rbac"},
             [&](const std::string& key, const Value& v, const std::string& full) {
               if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
               if (key == "metricsSecure") r.boolean(v, full, c.metrics_secure);
@@ -243,17 +263,8 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
                     });
               }
               if (key == "admission") read_admission(r, v, full, c);
-              if (key == "reports") {
-                r.mapping(&v, full, {"format"},
-                          [&](const std::string& k, const Value& x, const std::string& f) {
-                            // Plain `off` reads as false in YAML 1.1, as Kubernetes reads it.
-                            if (k == "format" && x.as_bool() == false) {
-                              c.reports.format = "off";
-                            } else if (k == "format") {
-                              r.one_of(x, f, c.reports.format, {"openreports", "wgpolicy", "off"});
-                            }
-                          });
-              }
+              if (key == "reports") read_reports(r, v, full, c);
+              if (key == "rbac") read_rbac(r, v, full, c);
               if (key == "neverTouchNamespaces") {
                 if (!v.is_sequence()) {
                   r.error(full, "must be a list of namespace names");

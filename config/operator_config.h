@@ -46,7 +46,7 @@ struct OperatorConfig {
     // an admin's); set, Bulwark patches them in at start and at each certificate change.
     std::string failure_policy;  // "", Ignore or Fail
     int timeout_seconds = 0;     // 0, or 1 to 30
-    std::string cert_dir;  // tls.crt, tls.key, ca.crt; empty: Bulwark's own CA, in a Secret
+    std::string cert_dir;        // tls.crt, tls.key, ca.crt; empty: Bulwark's own CA, in a Secret
     std::chrono::seconds ca_validity{24 * 365 * 3600};
     std::chrono::seconds certificate_validity{24 * 90 * 3600};
     // Addresses or CIDR ranges the API server calls from: connections from them have no cap of
@@ -59,6 +59,12 @@ struct OperatorConfig {
   struct Reports {
     std::string format = "openreports";
   } reports;
+  // Whether the API server authenticates requests without credentials as system:anonymous
+  // (then any pod holds what system:anonymous and system:unauthenticated are bound to): allowed,
+  // denied, or auto, probed once at start (docs/api.md, RBAC).
+  struct Rbac {
+    std::string anonymous_requests = "auto";
+  } rbac;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
 };

@@ -33,6 +33,12 @@ class RbacIndex {
                        const runtime::CacheReader& reader);
 
   std::shared_ptr<const rbac::Permissions> permissions_of(const rbac::Account& account) const;
+  // Set once before the caches start (rbac::RbacGraph::set_anonymous_requests).
+  void set_anonymous_requests(bool allowed) {
+    std::lock_guard lock(mu_);
+    graph_.set_anonymous_requests(allowed);
+    computed_.clear();
+  }
   // The account's automountServiceAccountToken; nullopt when the account is unknown or leaves it
   // unset (then a pod gets the token unless it says false itself).
   std::optional<bool> automount_token_of(const rbac::Account& account) const;

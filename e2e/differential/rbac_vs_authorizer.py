@@ -5,7 +5,11 @@ Seeded, repeatable: a few hundred generated Roles, ClusterRoles (some aggregated
 over a small vocabulary, and one Deployment per ServiceAccount. For every account and every
 request-based RBAC control, SubjectAccessReviews sent from this process (one connection per
 thread, the admin's client certificate) ask whether the authorizer allows any of the control's
-requests. Then:
+requests, the way real requests come: in a namespace for namespaced resources, without one for
+cluster-scoped ones (so a RoleBinding cannot grant them). A pod can also call the API server
+without its token: the test cluster takes such requests (kube-apiserver's default), so what the
+user system:anonymous (group system:unauthenticated) is allowed counts for every account, and some
+bindings name those subjects. Then:
   - for every control Bulwark reports for an account, the API server allows at least one;
   - for every control it does not report, the API server allows none.
 Bulwark's verdicts come from `bulwark scan --policy` on the generated files (phase `scan`) and
@@ -34,6 +38,10 @@ ACCOUNTS_PER_NAMESPACE = 12
 VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
          "escalate", "bind", "impersonate"]
 PAIRS = [("", "pods"), ("", "pods/exec"), ("", "pods/attach"), ("", "pods/portforward"),
+         ("", "pods/ephemeralcontainers"), ("", "pods/proxy"), ("", "services/proxy"),
+         ("", "nodes/pods"), ("", "nodes/log"),
+         ("admissionregistration.k8s.io", "validatingadmissionpolicies"),
+         ("admissionregistration.k8s.io", "mutatingadmissionpolicybindings"),
          ("", "secrets"), ("", "configmaps"), ("", "nodes/proxy"), ("", "serviceaccounts/token"),
          ("", "users"), ("", "groups"), ("", "serviceaccounts"), ("", "replicationcontrollers"),
          ("apps", "deployments"), ("apps", "daemonsets"), ("batch", "jobs"),
@@ -53,29 +61,41 @@ WORKLOAD_PAIRS = [("", "pods"), ("", "replicationcontrollers"), ("apps", "deploy
                   ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
                   ("batch", "jobs"), ("batch", "cronjobs")]
 
-# docs/api.md's table, read independently of the C++: each control's requests.
+# docs/api.md's table, read independently of the C++: each control's requests, with where the
+# request is made: "ns" in a namespace, "cluster" without one (cluster-scoped resources), "both".
+ADMISSION = "admissionregistration.k8s.io"
+PROXY_VERBS = ("get", "create", "update", "patch", "delete")  # the HTTP method's verb
 CONTROLS = {
-    "rbacClusterAdmin": [("*", "*", "*")],
-    "rbacSecretsRead": [(v, "", "secrets") for v in ("get", "list", "watch")],
-    "rbacPodExec": [("create", "", r) for r in ("pods/exec", "pods/attach", "pods/portforward")],
-    "rbacWorkloadCreate": [(v, g, r) for v in ("create", "update", "patch")
+    "rbacClusterAdmin": [("*", "*", "*", "ns")],
+    "rbacSecretsRead": [(v, "", "secrets", "ns") for v in ("get", "list", "watch")],
+    "rbacPodExec": [("create", "", r, "ns") for r in ("pods/exec", "pods/attach",
+                                                       "pods/portforward")]
+    + [(v, "", r, "ns") for v in PROXY_VERBS for r in ("pods/proxy", "services/proxy")]
+    + [(v, "", "pods/ephemeralcontainers", "ns") for v in ("update", "patch")],
+    "rbacWorkloadCreate": [(v, g, r, "ns") for v in ("create", "update", "patch")
                            for g, r in WORKLOAD_PAIRS],
-    "rbacEscalate": [(v, RBAC, r) for v in ("escalate", "bind") for r in ("roles", "clusterroles")]
-    + [(v, RBAC, r) for v in ("create", "update", "patch")
-       for r in ("rolebindings", "clusterrolebindings")]
-    + [("impersonate", "", r) for r in ("users", "groups", "serviceaccounts")]
-    + [("impersonate", "authentication.k8s.io", "uids")],
-    "rbacNodeProxy": [(v, "", "nodes/proxy") for v in VERBS],
-    "rbacWebhookWrite": [(v, "admissionregistration.k8s.io", r)
+    "rbacEscalate": [(v, RBAC, "roles", "ns") for v in ("escalate", "bind")]
+    + [("bind", RBAC, "clusterroles", "both"), ("escalate", RBAC, "clusterroles", "cluster")]
+    + [(v, RBAC, "rolebindings", "ns") for v in ("create", "update", "patch")]
+    + [(v, RBAC, "clusterrolebindings", "cluster") for v in ("create", "update", "patch")]
+    + [("impersonate", "", "serviceaccounts", "ns")]
+    + [("impersonate", "", r, "cluster") for r in ("users", "groups")]
+    + [("impersonate", "authentication.k8s.io", "uids", "cluster")],
+    "rbacNodeProxy": [(v, "", "nodes/proxy", "cluster") for v in VERBS],
+    "rbacWebhookWrite": [(v, ADMISSION, r, "cluster")
                          for v in ("create", "update", "patch", "delete", "deletecollection")
                          for r in ("validatingwebhookconfigurations",
-                                   "mutatingwebhookconfigurations")],
-    "rbacTokenCreate": [("create", "", "serviceaccounts/token")],
+                                   "mutatingwebhookconfigurations",
+                                   "validatingadmissionpolicies",
+                                   "validatingadmissionpolicybindings",
+                                   "mutatingadmissionpolicies",
+                                   "mutatingadmissionpolicybindings")],
+    "rbacTokenCreate": [("create", "", "serviceaccounts/token", "ns")],
     # A "*" in a request matches only a "*" in a rule, so these find exactly the rules with one.
-    "rbacWildcard": [("*", g, r) for g, r in PAIRS]
-    + [(v, "*", r) for v in VERBS for r in RESOURCES]
-    + [(v, g, "*") for v in VERBS for g in GROUPS]
-    + [(v, g, "*/" + s) for v in VERBS for g in GROUPS for s in STAR_SUBRESOURCES],
+    "rbacWildcard": [("*", g, r, "ns") for g, r in PAIRS]
+    + [(v, "*", r, "ns") for v in VERBS for r in RESOURCES]
+    + [(v, g, "*", "ns") for v in VERBS for g in GROUPS]
+    + [(v, g, "*/" + s, "ns") for v in VERBS for g in GROUPS for s in STAR_SUBRESOURCES],
 }
 ALL_CONTROLS = list(CONTROLS) + ["rbacDefaultServiceAccount"]
 
@@ -120,6 +140,9 @@ def random_subjects(rng, binding_namespace):
             s = {"kind": "User", "apiGroup": RBAC, "name": f"system:serviceaccount:{ns}:{name}"}
         elif roll < 0.81:
             s = {"kind": "Group", "apiGroup": RBAC, "name": f"system:serviceaccounts:{ns}"}
+        elif roll < 0.825:  # what any pod holds without its token
+            s = rng.choice([{"kind": "Group", "apiGroup": RBAC, "name": "system:unauthenticated"},
+                            {"kind": "User", "apiGroup": RBAC, "name": "system:anonymous"}])
         else:
             s = {"kind": "User", "apiGroup": RBAC, "name": rng.choice(["alice", "system:serviceaccount:d-a"])}
         subjects.append(s)
@@ -264,17 +287,22 @@ class Authorizer:
         self.lock = threading.Lock()
 
     def allowed(self, account, namespace, verb, group, resource):
-        ns, name = account
+        """account: (namespace, name), or None for a request without credentials."""
         main, _, sub = resource.partition("/")
-        attributes = {"namespace": namespace, "verb": verb, "group": group, "resource": main,
-                      "name": NAME}
+        attributes = {"verb": verb, "group": group, "resource": main, "name": NAME}
+        if namespace:
+            attributes["namespace"] = namespace
         if sub:
             attributes["subresource"] = sub
+        if account is None:
+            user, groups = "system:anonymous", ["system:unauthenticated"]
+        else:
+            ns, name = account
+            user = f"system:serviceaccount:{ns}:{name}"
+            groups = ["system:serviceaccounts", f"system:serviceaccounts:{ns}",
+                      "system:authenticated"]
         body = json.dumps({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-                           "spec": {"user": f"system:serviceaccount:{ns}:{name}",
-                                    "groups": ["system:serviceaccounts",
-                                               f"system:serviceaccounts:{ns}",
-                                               "system:authenticated"],
+                           "spec": {"user": user, "groups": groups,
                                     "resourceAttributes": attributes}})
         for attempt in range(3):
             conn = getattr(self.local, "conn", None)
@@ -299,10 +327,12 @@ class Authorizer:
 
     def control_allowed(self, account, control):
         """The first request of the control the authorizer allows, or None."""
-        for ns in NAMESPACES:
-            for verb, group, resource in CONTROLS[control]:
+        for verb, group, resource, scope in CONTROLS[control]:
+            where = ([""] if scope != "ns" else []) + (NAMESPACES if scope != "cluster" else [])
+            for ns in where:
                 if self.allowed(account, ns, verb, group, resource):
-                    return f"{verb} {resource} ({group or 'core'}) in {ns}"
+                    who = "anonymous" if account is None else "its account"
+                    return f"{verb} {resource} ({group or 'core'}) {ns or 'cluster-wide'}, to {who}"
         return None
 
 
@@ -311,14 +341,16 @@ def authorizer_truth(cluster, workdir):
     if os.path.exists(path):
         return json.load(open(path))
     authorizer = Authorizer(cluster)
-    jobs = [(a, c) for a in accounts() for c in CONTROLS]
+    # Anonymous first (None): what it is allowed, every account holds.
+    jobs = [(None, c) for c in CONTROLS] + [(a, c) for a in accounts() for c in CONTROLS]
     start = time.time()
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda job: authorizer.control_allowed(*job), jobs))
     elapsed = time.time() - start
+    anonymous = dict(zip(CONTROLS, answers))
     truth = {}
-    for (account, control), answer in zip(jobs, answers):
-        truth.setdefault("/".join(account), {})[control] = answer
+    for (account, control), answer in zip(jobs[len(CONTROLS):], answers[len(CONTROLS):]):
+        truth.setdefault("/".join(account), {})[control] = answer or anonymous[control]
     print(f"authorizer: {authorizer.count} SubjectAccessReviews in {elapsed:.1f} s "
           f"({authorizer.count / max(elapsed, 1e-9):.0f}/s)")
     json.dump(truth, open(path, "w"))

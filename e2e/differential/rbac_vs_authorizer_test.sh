@@ -27,4 +27,12 @@ else
   fail "the operator disagrees with the authorizer (seed $seed; replay with BULWARK_DIFF_SEED=$seed)"
 fi
 stop_operator "$pid" >/dev/null
+# The test cluster takes requests without credentials (kube-apiserver's default): the operator's
+# probe must have found so, or the comparison above could not have held for anonymous bindings.
+if grep -q 'anonymous requests: allowed (GET namespaces/kube-system without credentials: 403' \
+    "$work/operator.log"; then
+  ok "the operator probed anonymous requests: allowed (403 without credentials)"
+else
+  fail "the operator's log does not say anonymous requests were probed allowed"
+fi
 finish

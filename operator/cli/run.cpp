@@ -19,6 +19,7 @@
 #include "metrics/operator_metrics.h"
 #include "operator/admission/webhook.h"
 #include "operator/base/clock.h"
+#include "operator/kube/anonymous_probe.h"
 #include "operator/kube/client.h"
 #include "operator/kube/client_writer.h"
 #include "operator/kube/cluster_config.h"
@@ -290,6 +291,7 @@ class OperatorControllers {
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
         }) {
+    rbac_.set_anonymous_requests(cfg.rbac.anonymous_requests != "denied");
     // First of the policy cache's handlers: a reconcile that a later handler enqueues must not
     // read the policies from before the change.
     manager.cache("securitypolicies").add_handler([this](const std::string&) {
@@ -561,6 +563,25 @@ void raise_open_file_limit() {
   }
 }
 
+// rbac.anonymousRequests: auto becomes what the API server answers a request without
+// credentials; no answer counts as allowed, the default of Kubernetes and the side that reports
+// more (docs/api.md, RBAC).
+void resolve_anonymous_requests(config::OperatorConfig& cfg, const kube::ClusterConfig& cluster) {
+  auto& setting = cfg.rbac.anonymous_requests;
+  if (setting != "auto") {
+    logging::info("anonymous requests: " + setting + " (rbac.anonymousRequests)");
+    return;
+  }
+  const kube::AnonymousProbe probe = kube::probe_anonymous_requests(cluster);
+  setting = probe.answer == kube::AnonymousRequests::kDenied ? "denied" : "allowed";
+  if (probe.answer == kube::AnonymousRequests::kUnknown) {
+    logging::warn("anonymous requests: counted as allowed, the probe had no answer (" +
+                  probe.detail + "); set rbac.anonymousRequests to say");
+  } else {
+    logging::info("anonymous requests: " + setting + " (" + probe.detail + ")");
+  }
+}
+
 }  // namespace
 
 int run_operator(const RunFlags& flags, std::ostream& err) {
@@ -621,6 +642,7 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
     err << "bulwark run: metrics: " << e.what() << "\n";
     return 2;
   }
+  resolve_anonymous_requests(*cfg, cluster);
   kube::KubeClient client(kube::make_cpprest_transport(cluster), client_options, clock);
   runtime::Manager manager(client, clock, std::move(options));
   // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader

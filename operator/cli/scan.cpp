@@ -21,9 +21,11 @@ using document::Value;
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
     "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports]\n"
-    "                    [--now RFC3339] [PATH]...\n"
+    "                    [--now RFC3339] [--anonymous-requests allowed|denied] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
     "--now judges exemptions' expiry at that instant (default: the clock).\n"
+    "--anonymous-requests: whether the target cluster takes requests without credentials (the\n"
+    "  default, allowed: every workload holds what system:anonymous is bound to) or not.\n"
     "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
 
 namespace {
@@ -79,7 +81,9 @@ class Scanner {
         err_(err),
         context_{now},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
-        judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {}
+        judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {
+    rbac_.set_anonymous_requests(options.anonymous_requests);
+  }
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
     if (path == "-") {
@@ -421,6 +425,11 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
       if (!take()) return usage("--now needs an RFC 3339 time, such as 2026-12-06T12:00:00Z");
       o.now = crds::parse_rfc3339(value);
       if (!o.now) return usage("--now must be an RFC 3339 time, not \"" + value + "\"");
+    } else if (flag == "--anonymous-requests") {
+      if (!take() || (value != "allowed" && value != "denied")) {
+        return usage("--anonymous-requests must be allowed or denied");
+      }
+      o.anonymous_requests = value == "allowed";
     } else if (flag == "-o" || flag == "--output") {
       if (!take()) return usage(flag + " needs table, json, sarif or openreports");
       if (value == "table") {

@@ -25,6 +25,8 @@ struct ScanOptions {
   // --now: the instant exemptions' expiry is judged at (a CI replaying a decision); else the clock.
   std::optional<std::chrono::system_clock::time_point> now;
   bool color = false;
+  // --anonymous-requests: the cluster takes requests without credentials (Kubernetes' default).
+  bool anonymous_requests = true;
 };
 
 // Parses the words after "scan". On a usage error writes it to `err` and returns nullopt.

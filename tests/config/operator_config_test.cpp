@@ -65,6 +65,7 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.log.format, d.log.format);
   EXPECT_EQ(c.never_touch_namespaces, d.never_touch_namespaces);
   EXPECT_EQ(c.reports.format, d.reports.format);
+  EXPECT_EQ(c.rbac.anonymous_requests, d.rbac.anonymous_requests);
 }
 
 TEST(OperatorConfig, ReadsValues) {
@@ -149,6 +150,15 @@ TEST(OperatorConfig, ApiServerSourcesAreAddressRanges) {
                                       "admission.connectionsPerSource"}));
   auto scalar = load_operator_config(Written("admission: {apiServerSources: 198.18.0.1}\n"));
   EXPECT_EQ(keys(scalar), std::vector<std::string>{"admission.apiServerSources"});
+}
+
+TEST(OperatorConfig, AnonymousRequestsAreAutoAllowedOrDenied) {
+  EXPECT_EQ(load_operator_config(Written("")).config.rbac.anonymous_requests, "auto");
+  EXPECT_EQ(load_operator_config(Written("rbac: {anonymousRequests: denied}\n"))
+                .config.rbac.anonymous_requests,
+            "denied");
+  EXPECT_EQ(keys(load_operator_config(Written("rbac: {anonymousRequests: yes}\n"))),
+            std::vector<std::string>{"rbac.anonymousRequests"});
 }
 
 TEST(OperatorConfig, ReportsFormatIsOneOfThree) {
