@@ -57,6 +57,9 @@ STAR_SUBRESOURCES = ["exec", "proxy"]  # the generator writes "*/exec" and "*/pr
 NAME = "app-secret"  # the one resourceName; asking with it also asks rules without names
 
 RBAC = "rbac.authorization.k8s.io"
+# Kubernetes' own ClusterRoles, which the generated files bind without defining.
+BUILT_IN_ROLES = ["admin", "edit", "view", "system:aggregate-to-edit", "system:kubelet-api-admin",
+                  "system:node-proxier", "system:controller:replicaset-controller"]
 WORKLOAD_PAIRS = [("", "pods"), ("", "replicationcontrollers"), ("apps", "deployments"),
                   ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
                   ("batch", "jobs"), ("batch", "cronjobs")]
@@ -183,6 +186,8 @@ def generate(seed):
             ref = {"kind": "ClusterRole", "name": "cluster-admin"}
         elif roll < 0.06:
             ref = {"kind": "ClusterRole", "name": "d-missing"}
+        elif roll < 0.14:  # only bound here: scan uses the pinned release's built-in roles
+            ref = {"kind": "ClusterRole", "name": rng.choice(BUILT_IN_ROLES)}
         elif roll < 0.5 and roles[ns]:
             ref = {"kind": "Role", "name": rng.choice(roles[ns])}
         else:
@@ -192,7 +197,9 @@ def generate(seed):
                         "roleRef": dict(ref, apiGroup=RBAC),
                         "subjects": random_subjects(rng, ns)})
     for i in range(16):
-        name = "cluster-admin" if rng.random() < 0.03 else rng.choice(cluster_roles)
+        roll = rng.random()
+        name = ("cluster-admin" if roll < 0.03 else rng.choice(BUILT_IN_ROLES) if roll < 0.1
+                else rng.choice(cluster_roles))
         objects.append({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding",
                         "metadata": {"name": f"d-crb-{i}"},
                         "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": name},

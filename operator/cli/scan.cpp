@@ -7,10 +7,12 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 
 #include "operator/document/reader.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
+#include "operator/rbac/bootstrap_roles.h"
 #include "operator/rbac/rbac.h"
 
 namespace bulwark::cli {
@@ -291,9 +293,33 @@ class Scanner {
     return true;
   }
 
+  // ClusterRoles the files bind without defining them: the pinned release's built-in ones, all
+  // of them, so that admin, edit and view aggregate as in a cluster (with the files' roles that
+  // carry their labels). Said on stderr, naming the release and the roles bound.
+  void add_bootstrap_roles() {
+    if (bootstrap_added_) return;
+    const std::set<std::string> missing = rbac_.missing_cluster_roles();
+    if (missing.empty()) return;
+    bootstrap_added_ = true;
+    const auto& bootstrap = rbac::bootstrap_cluster_roles();
+    std::string used;
+    for (const auto& role : bootstrap.roles) {
+      if (rbac_.has_role(rbac::RoleKind::kClusterRole, "", role.name)) continue;
+      if (missing.count(role.name) > 0) used += (used.empty() ? "" : ", ") + role.name;
+      rbac_.put_role(role);
+    }
+    if (!used.empty()) {
+      err_ << "bulwark scan: the files bind ClusterRoles they do not define; using Kubernetes "
+           << bootstrap.kubernetes_version << "'s built-in " << used << "\n";
+    }
+  }
+
   void judge_pending() {
     if (pending_.empty()) return;
-    if (judge_permissions_) rbac_.aggregate();
+    if (judge_permissions_) {
+      add_bootstrap_roles();
+      rbac_.aggregate();
+    }
     for (const auto& p : pending_) {
       auto workload = posture::workload_from(p.object);
       const rbac::Account account{
@@ -371,6 +397,7 @@ class Scanner {
   bool judge_permissions_;
   bool judge_automount_;  // then the files' ServiceAccounts too
   rbac::RbacGraph rbac_;
+  bool bootstrap_added_ = false;             // the built-in ClusterRoles are in rbac_
   std::map<rbac::Account, bool> automount_;  // accounts that set automountServiceAccountToken
   std::vector<Pending> pending_;
 };

@@ -337,6 +337,21 @@ Permissions RbacGraph::permissions_of(const Account& account) const {
   return out;
 }
 
+bool RbacGraph::has_role(RoleKind kind, const std::string& namespace_name,
+                         const std::string& name) const {
+  return roles_.count(role_key(kind, namespace_name, name)) > 0;
+}
+
+std::set<std::string> RbacGraph::missing_cluster_roles() const {
+  std::set<std::string> out;
+  for (const auto& [key, binding] : bindings_) {
+    if (binding.role_kind == RoleKind::kClusterRole && roles_.count(role_key(binding)) == 0) {
+      out.insert(binding.role_name);
+    }
+  }
+  return out;
+}
+
 void RbacGraph::aggregate() {
   // Aggregated roles may select other aggregated roles: repeat until nothing changes, as the
   // controller's repeated passes would (bounded: each pass can only add rules).

@@ -132,6 +132,10 @@ class RbacGraph {
   void set_anonymous_requests(bool allowed) { anonymous_requests_ = allowed; }
   bool anonymous_requests() const { return anonymous_requests_; }
 
+  bool has_role(RoleKind kind, const std::string& namespace_name, const std::string& name) const;
+  // The ClusterRoles some binding refers to that the graph does not hold (offline scans).
+  std::set<std::string> missing_cluster_roles() const;
+
   // Offline scans: fills each aggregated ClusterRole's rules from the ClusterRoles its selectors
   // match, as the API server's aggregation controller does.
   void aggregate();

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "operator/rbac/bootstrap_roles.h"
 #include "tests/support/paths.h"
 
 namespace bulwark::cli {
@@ -366,6 +367,42 @@ TEST(ScanPermissions, RolesAndBindingsOfTheScannedFilesAreResolvedAmongThemselve
   o.policy_file.clear();
   o.level = crds::PssLevel::kBaseline;
   EXPECT_EQ(scan(o, "", out, err), kExitClean) << out;
+}
+
+// A chart that only binds Kubernetes' own `edit` gets what the authorizer would grant: the
+// pinned release's built-in role (aggregated from system:aggregate-to-edit), said on stderr.
+// Before, the binding granted nothing and the account passed every control.
+TEST(ScanPermissions, BuiltInClusterRolesTheFilesOnlyBindAreThePinnedReleases) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n  images: {forbidLatestTag: false}\n"
+              "  permissions: {forbid: [rbacSecretsRead, rbacPodExec, rbacWorkloadCreate, "
+              "rbacNodeProxy]}\n");
+  d.write("chart.yaml",
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+          "spec:\n  template:\n    spec:\n      serviceAccountName: web\n"
+          "      containers: [{name: a, image: i:1}]\n---\n"
+          "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+          "metadata: {name: web-edit, namespace: shop}\nroleRef: {apiGroup: "
+          "rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects: [{kind: "
+          "ServiceAccount, name: web}]\n");
+  ScanOptions o;
+  o.paths = {d.path() + "/chart.yaml"};
+  o.policy_file = policy;
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  for (const char* control : {"rbacSecretsRead", "rbacPodExec", "rbacWorkloadCreate"}) {
+    EXPECT_NE(out.find("\"control\":\"" + std::string(control) + "\""), std::string::npos)
+        << control << "\n"
+        << out;
+  }
+  EXPECT_EQ(out.find("rbacNodeProxy"), std::string::npos) << out;
+  EXPECT_NE(out.find("RoleBinding/shop/web-edit -> ClusterRole/edit"), std::string::npos);
+  EXPECT_NE(err.find("using Kubernetes v1.37.2's built-in edit"), std::string::npos) << err;
+  EXPECT_FALSE(rbac::bootstrap_cluster_roles().roles.empty());
 }
 
 // A Deployment that leaves automountServiceAccountToken unset passes when the chart's own
