@@ -34,7 +34,8 @@ constexpr std::string_view kActions[] = {"annotate",      "quarantine",       "r
 constexpr std::string_view kVerbs[] = {"get",   "list",  "watch",  "create",
                                        "patch", "apply", "update", "delete"};
 constexpr std::string_view kRestartReasons[] = {"expired", "connection", "closed", "error", "idle"};
-constexpr std::string_view kStates[] = {"compliant", "violating", "exempt", "quarantined"};
+constexpr std::string_view kStates[] = {"compliant", "violating", "exempt", "not-evaluated",
+                                        "quarantined"};
 
 // Keeps a gauge family's label sets equal to `want`: sets those wanted, removes the rest.
 void sync(Family<Gauge>& family, std::map<Labels, Gauge*>& held,

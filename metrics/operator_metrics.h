@@ -29,7 +29,7 @@ struct PostureSnapshot {
   struct Outcome {
     std::string namespace_name;
     std::string policy;
-    std::string state;  // compliant | violating | exempt
+    std::string state;  // compliant | violating | exempt | not-evaluated
     bool quarantined = false;
     std::vector<std::string> controls;  // violated
   };

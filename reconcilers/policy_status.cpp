@@ -44,6 +44,7 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
   out.summary.compliant = count_at(s, "compliant");
   out.summary.violating = count_at(s, "violating");
   out.summary.exempt = count_at(s, "exempt");
+  out.summary.not_evaluated = count_at(s, "notEvaluated");
   out.summary.quarantined = count_at(s, "quarantined");
   out.summary.score = count_at(s, "score", -1);  // absent differs from any real score
   for (const auto& v : document::items_of(status->find("violations"))) {
@@ -69,6 +70,7 @@ Value PolicyStatus::to_value() const {
       .set("compliant", Value::integer(summary.compliant))
       .set("violating", Value::integer(summary.violating))
       .set("exempt", Value::integer(summary.exempt))
+      .set("notEvaluated", Value::integer(summary.not_evaluated))
       .set("quarantined", Value::integer(summary.quarantined))
       .set("score", Value::integer(summary.score));
   Value violations = Value::array();
@@ -93,7 +95,8 @@ bool PolicyStatus::same_as(const PolicyStatus& o) const {
   return observed_generation == o.observed_generation &&
          kube::same_conditions(conditions, o.conditions) && namespaces == o.namespaces &&
          a.workloads == b.workloads && a.compliant == b.compliant && a.violating == b.violating &&
-         a.exempt == b.exempt && a.quarantined == b.quarantined && a.score == b.score &&
+         a.exempt == b.exempt && a.not_evaluated == b.not_evaluated &&
+         a.quarantined == b.quarantined && a.score == b.score &&
          same_entries(a.violations, b.violations) && network_policy_uids == o.network_policy_uids;
 }
 

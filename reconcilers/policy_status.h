@@ -29,6 +29,7 @@ inline constexpr std::string_view kInvalidSpec = "InvalidSpec";
 inline constexpr std::string_view kExpiredExemption = "ExpiredExemption";
 inline constexpr std::string_view kViolationsFound = "ViolationsFound";
 inline constexpr std::string_view kNoViolations = "NoViolations";
+inline constexpr std::string_view kNotEvaluated = "NotEvaluated";
 inline constexpr std::string_view kReportsServed = "ReportsServed";
 inline constexpr std::string_view kReportsNotServed = "ReportsNotServed";
 inline constexpr std::string_view kHeld = "Held";

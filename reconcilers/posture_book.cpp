@@ -66,6 +66,9 @@ PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_
         case posture::Posture::kExempt:
           ++s.exempt;
           break;
+        case posture::Posture::kNotEvaluated:
+          ++s.not_evaluated;
+          break;
         case posture::Posture::kViolating:
           ++s.violating;
           s.violations.push_back(

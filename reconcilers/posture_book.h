@@ -37,6 +37,7 @@ struct PolicySummary {
   int compliant = 0;
   int violating = 0;
   int exempt = 0;
+  int not_evaluated = 0;  // workloads with a control Bulwark could not judge and no violation
   int quarantined = 0;
   int score = 100;  // share of workloads compliant or exempt, rounded down; 100 with none
   struct Entry {

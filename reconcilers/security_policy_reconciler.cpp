@@ -124,6 +124,13 @@ Condition SecurityPolicyReconciler::compliant_condition(bool valid, const Policy
                      std::to_string(s.violating) +
                          (s.violating == 1 ? " workload violates" : " workloads violate"));
   }
+  if (s.not_evaluated > 0) {  // unknown is never compliant
+    return condition(type, ConditionStatus::kUnknown, reasons::kNotEvaluated,
+                     std::to_string(s.not_evaluated) +
+                         (s.not_evaluated == 1 ? " workload has" : " workloads have") +
+                         " controls Bulwark could not evaluate (their reasons are in the "
+                         "workloads' reports and bulwark.dev/not-evaluated annotations)");
+  }
   return condition(type, ConditionStatus::kTrue, reasons::kNoViolations,
                    std::to_string(s.workloads) +
                        (s.workloads == 1 ? " workload complies" : " workloads comply") +

@@ -43,7 +43,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
                                  std::optional<std::string_view> quarantine_blocked,
                                  std::optional<std::string_view> not_held) {
   WorkloadJudgement j;
-  bool violating = false, exempt = false;
+  bool violating = false, exempt = false, unread = false;
   const bool scalable = kind == "Deployment" || kind == "StatefulSet";
   auto unenforceable = quarantine_unenforceable(workload.pod_spec);
   if (!unenforceable) unenforceable = quarantine_blocked;
@@ -78,6 +78,8 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
       if (q && not_held && *not_held != "NotHeld") j.quarantine_not_enforced = not_held;
     }
     exempt = exempt || verdict.posture == posture::Posture::kExempt;
+    unread = unread || verdict.posture == posture::Posture::kNotEvaluated;
+    for (const auto& n : verdict.not_evaluated) j.not_evaluated.emplace(n.control);
     const auto lapse = next_lapse(spec, ns, context.now);
     if (lapse && (!j.next_expiry || *lapse < *j.next_expiry)) j.next_expiry = lapse;
     j.selecting.push_back(p.policy.name);
@@ -87,6 +89,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
   }
   if (!j.outcomes.empty()) {
     j.posture = violating ? posture::Posture::kViolating
+                : unread  ? posture::Posture::kNotEvaluated
                 : exempt  ? posture::Posture::kExempt
                           : posture::Posture::kCompliant;
   }

@@ -25,8 +25,9 @@ struct Judged {
 struct WorkloadJudgement {
   std::optional<posture::Posture> posture;  // nullopt: no policy selects it
   std::set<std::string> controls;           // violated under any policy
-  std::vector<std::string> selecting;       // names of the selecting policies, in policy order
-  bool quarantine = false;                  // an Enforce + Quarantine policy finds a violation
+  std::set<std::string> not_evaluated;  // not evaluated under some policy (posture::NotEvaluated)
+  std::vector<std::string> selecting;   // names of the selecting policies, in policy order
+  bool quarantine = false;              // an Enforce + Quarantine policy finds a violation
   // Quarantine was wanted but cannot hold: the pods share the node's network namespace, which
   // NetworkPolicy does not govern (docs/api.md, Quarantine). `quarantine` is then false.
   std::optional<std::string_view> quarantine_not_enforced;

@@ -507,9 +507,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const rbac::Account account{t.ns, posture::service_account_of(*workload)};
   const auto permissions =
       sources_.rbac != nullptr ? sources_.rbac->permissions_of(account) : nullptr;
-  const posture::EvaluationContext context{
+  posture::EvaluationContext context{
       now, vulnerabilities ? &*vulnerabilities : nullptr, permissions.get(),
       sources_.rbac != nullptr ? sources_.rbac->automount_token_of(account) : std::nullopt};
+  context.vulnerabilities_unread =
+      sources_.vulnerabilities == nullptr
+          ? "Trivy Operator's VulnerabilityReport (aquasecurity.github.io/v1alpha1) is not served"
+          : "no VulnerabilityReport for its images yet";
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
                      quarantine_blocked(t.ns), not_held(t.ns, *workload));
@@ -675,11 +679,13 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
   };
   const std::string posture = j.posture ? std::string(posture::to_string(*j.posture)) : "";
   const std::string violations = join({j.controls.begin(), j.controls.end()});
+  const std::string unread = join({j.not_evaluated.begin(), j.not_evaluated.end()});
   w.posture_before = annotation(kPostureAnnotation).value_or("");
   w.violations_before = annotation(kViolationsAnnotation);
   if (!holding) {  // an unreadable policy's verdict is unknown: what was written stands
     set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
     set(kViolationsAnnotation, violations.empty() ? std::nullopt : std::optional(violations));
+    set(kNotEvaluatedAnnotation, unread.empty() ? std::nullopt : std::optional(unread));
   }
   set(kPoliciesAnnotation, j.selecting.empty() ? std::nullopt : std::optional(join(j.selecting)));
   w.annotations_changed = !written.empty();

@@ -30,6 +30,8 @@ namespace bulwark::reconcilers {
 
 inline constexpr const char* kPostureAnnotation = "bulwark.dev/posture";
 inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
+// The controls Bulwark could not evaluate (posture::NotEvaluated), sorted, comma-separated.
+inline constexpr const char* kNotEvaluatedAnnotation = "bulwark.dev/not-evaluated";
 inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
 // ScaleToZero keeps the replica count it took away here, to give it back on release.
 inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";

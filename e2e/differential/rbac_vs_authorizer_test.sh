@@ -29,7 +29,7 @@ fi
 stop_operator "$pid" >/dev/null
 # The test cluster takes requests without credentials (kube-apiserver's default): the operator's
 # probe must have found so, or the comparison above could not have held for anonymous bindings.
-if grep -q 'anonymous requests: allowed (GET namespaces/kube-system without credentials: 403' \
+if grep -q 'anonymous requests: allowed (a GET of namespaces/kube-system without credentials was answered 403' \
     "$work/operator.log"; then
   ok "the operator probed anonymous requests: allowed (403 without credentials)"
 else

@@ -116,11 +116,13 @@ policy exempt-pol exempt '{mode: Audit}' "  exemptions: [{name: temporary, contr
 # 1. Audit.
 check "1 audit: the violating Deployment is annotated violating, privileged, audit-pol" \
   eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/bad violations privileged && is p-audit deploy/bad policies audit-pol"
-check "1 audit: the compliant one is annotated compliant" eventually 10 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/good posture compliant"
+# No VulnerabilityReport is served, so the policy's maxSeverity cannot be judged: the otherwise
+# compliant Deployment is not-evaluated, never compliant (docs/api.md, Not evaluated).
+check "1 audit: the compliant one is not-evaluated: no vulnerability report can be read" eventually 10 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/good posture not-evaluated && is p-audit deploy/good not-evaluated imageVulnerabilities"
 check "1 audit: nothing is quarantined and the pods carry no annotation" \
   bash -c "[ \$($(declare -f quarantined_pods); kubectl=$kubectl; quarantined_pods p-audit) -eq 0 ] && [ -z \"\$($kubectl -n p-audit get pods -o jsonpath='{.items[*].metadata.annotations.bulwark\.dev/posture}')\" ]"
-check "1 audit: status counts 2 workloads, 1 violating, score 50, Compliant=False" \
-  eventually 20 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.summary.workloads}/{.status.summary.violating}/{.status.summary.score}/{.status.conditions[?(@.type==\"Compliant\")].status}')\" = 2/1/50/False ]"
+check "1 audit: status counts 2 workloads, 1 violating, 1 not evaluated, score 0, Compliant=False" \
+  eventually 20 bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.summary.workloads}/{.status.summary.violating}/{.status.summary.notEvaluated}/{.status.summary.score}/{.status.conditions[?(@.type==\"Compliant\")].status}')\" = 2/1/1/0/False ]"
 check "1 audit: the violation is listed in status" \
   bash -c "[ \"\$($kubectl get secpol audit-pol -o jsonpath='{.status.violations[0].namespace}/{.status.violations[0].kind}/{.status.violations[0].name}/{.status.violations[0].controls[0]}')\" = p-audit/Deployment/bad/privileged ]"
 check "1 audit: a PolicyViolation event names the control" \
@@ -239,10 +241,10 @@ check "8 delete: the policies are gone (finalizer released)" \
 # 10. A namespace moved out of scope and back; a policy edited.
 $kubectl label namespace p-audit posture=elsewhere --overwrite >/dev/null
 check "10 scope: out of scope, the annotations go" \
-  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture '' && is p-audit deploy/good policies ''"
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture '' && is p-audit deploy/good policies '' && is p-audit deploy/good not-evaluated ''"
 $kubectl label namespace p-audit posture=audit --overwrite >/dev/null
 check "10 scope: back in scope, they come back" \
-  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/good posture compliant"
+  eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is p-audit deploy/bad posture violating && is p-audit deploy/good posture not-evaluated"
 # Editing a policy that still lists the lapsed exemption: the policy stays Ready and enforcing
 # (docs/api.md, Exemptions); the lapsed entry is named.
 $kubectl patch secpol exempt-pol --type merge -p '{"spec":{"podSecurity":{"level":"privileged"}}}' >/dev/null

@@ -31,6 +31,14 @@ class TableWriter : public ReportWriter {
            << v.exempted.size() << " exempted)\n";
       return;
     }
+    if (v.posture == posture::Posture::kNotEvaluated) {
+      out_ << paint("35", "NOT EVALUATED") << "  " << workload_name(r) << "  " << dim(where)
+           << "\n";
+      for (const auto& n : v.not_evaluated) {
+        out_ << "      not evaluated " << n.control << ": " << n.reason << "\n";
+      }
+      return;
+    }
     out_ << paint("31", "FAIL") << "  " << workload_name(r) << "  " << dim(where) << "  "
          << v.violations.size() << (v.violations.size() == 1 ? " violation" : " violations")
          << "\n";
@@ -51,8 +59,9 @@ class TableWriter : public ReportWriter {
     out_ << "\n"
          << s.workloads << (s.workloads == 1 ? " workload" : " workloads") << " in " << s.files
          << (s.files == 1 ? " file" : " files") << ": " << s.compliant << " compliant, "
-         << s.violating << " violating, " << s.exempt << " exempt; " << s.violations
-         << (s.violations == 1 ? " violation" : " violations");
+         << s.violating << " violating, " << s.exempt << " exempt";
+    if (s.not_evaluated > 0) out_ << ", " << s.not_evaluated << " not evaluated";
+    out_ << "; " << s.violations << (s.violations == 1 ? " violation" : " violations");
     if (s.skipped > 0) out_ << "; " << s.skipped << " documents skipped (no pod template)";
     if (s.not_selected > 0) out_ << "; " << s.not_selected << " not selected by the policy";
     if (s.errors > 0) out_ << "; " << s.errors << (s.errors == 1 ? " error" : " errors");
@@ -109,6 +118,12 @@ class JsonWriter : public ReportWriter {
       if (i > 0) out_ << ",";
       write_violation_json(out_, r.verdict.exempted[i], 0);
     }
+    out_ << "],\"notEvaluated\":[";
+    for (std::size_t i = 0; i < r.verdict.not_evaluated.size(); ++i) {
+      const auto& n = r.verdict.not_evaluated[i];
+      out_ << (i > 0 ? "," : "") << "{\"control\":" << json_quote(n.control)
+           << ",\"reason\":" << json_quote(n.reason) << "}";
+    }
     out_ << "]}";
     first_ = false;
   }
@@ -117,8 +132,9 @@ class JsonWriter : public ReportWriter {
     out_ << "\n],\"summary\":{\"files\":" << s.files << ",\"documents\":" << s.documents
          << ",\"workloads\":" << s.workloads << ",\"compliant\":" << s.compliant
          << ",\"violating\":" << s.violating << ",\"exempt\":" << s.exempt
-         << ",\"violations\":" << s.violations << ",\"skipped\":" << s.skipped
-         << ",\"notSelected\":" << s.not_selected << ",\"errors\":" << s.errors << "}}\n";
+         << ",\"notEvaluated\":" << s.not_evaluated << ",\"violations\":" << s.violations
+         << ",\"skipped\":" << s.skipped << ",\"notSelected\":" << s.not_selected
+         << ",\"errors\":" << s.errors << "}}\n";
   }
 
  private:
@@ -148,6 +164,16 @@ class SarifWriter : public ReportWriter {
       out_ << "},\"logicalLocations\":[{\"fullyQualifiedName\":"
            << json_quote(workload_name(r) + "/" + v.path) << ",\"kind\":\"member\"}]}]"
            << ",\"properties\":{\"document\":" << r.document << "}}";
+      first_ = false;
+    }
+    // SARIF's own word for it: kind "open", the tool could not tell whether the rule holds.
+    for (const auto& n : r.verdict.not_evaluated) {
+      out_ << (first_ ? "\n" : ",\n") << "{\"ruleId\":" << json_quote(n.control)
+           << ",\"kind\":\"open\",\"level\":\"none\",\"message\":{\"text\":"
+           << json_quote(workload_name(r) + ": not evaluated: " + n.reason) << "}"
+           << ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":"
+           << json_quote(r.file) << "}}}],\"properties\":{\"document\":" << r.document
+           << ",\"reason\":" << json_quote(n.reason) << "}}";
       first_ = false;
     }
   }

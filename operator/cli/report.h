@@ -35,6 +35,7 @@ struct ScanSummary {
   std::size_t compliant = 0;
   std::size_t violating = 0;
   std::size_t exempt = 0;
+  std::size_t not_evaluated = 0;  // workloads with a control Bulwark could not judge, no violation
   std::size_t violations = 0;
   std::size_t skipped = 0;       // documents whose kind carries no pod template
   std::size_t not_selected = 0;  // workloads the policy's match does not select

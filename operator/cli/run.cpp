@@ -249,7 +249,8 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
   book.for_each([&s](const std::string&, const reconcilers::WorkloadRecord& r) {
     bool good = true;
     for (const auto& o : r.outcomes) {
-      good = good && o.posture != posture::Posture::kViolating;
+      good = good &&
+             (o.posture == posture::Posture::kCompliant || o.posture == posture::Posture::kExempt);
       s.outcomes.push_back({r.namespace_name, o.policy, std::string(posture::to_string(o.posture)),
                             o.enforced, o.controls});
     }

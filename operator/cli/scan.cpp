@@ -81,7 +81,8 @@ class Scanner {
         apply_match_(apply_match),
         writer_(make_report_writer(options.format, out, options.color)),
         err_(err),
-        context_{now},
+        context_{now, nullptr, nullptr, std::nullopt,
+                 "bulwark scan reads no vulnerability reports (the operator does, in a cluster)"},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
         judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {
     rbac_.set_anonymous_requests(options.anonymous_requests);
@@ -371,6 +372,9 @@ class Scanner {
         break;
       case posture::Posture::kExempt:
         ++summary_.exempt;
+        break;
+      case posture::Posture::kNotEvaluated:
+        ++summary_.not_evaluated;
         break;
     }
     writer_->result(r);

@@ -13,7 +13,7 @@ enum class AnonymousRequests { kAllowed, kDenied, kUnknown };
 
 struct AnonymousProbe {
   AnonymousRequests answer = AnonymousRequests::kUnknown;
-  std::string detail;  // "GET namespaces/kube-system without credentials: 403", for the log
+  std::string detail;  // what was answered, for the log
 };
 
 // Asks once, as a pod without its token would: a GET of the Namespace kube-system with the

@@ -20,6 +20,8 @@ std::string_view to_string(Posture p) {
       return "violating";
     case Posture::kExempt:
       return "exempt";
+    case Posture::kNotEvaluated:
+      return "not-evaluated";
   }
   return "unknown";
 }
@@ -210,20 +212,46 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     detail::check_automount_token(pod, context.account_automount_token, f);
   }
 
-  if (context.permissions != nullptr && !spec_.permissions.forbid.empty()) {
+  judge_inputs(pod, context, verdict);
+  apply_exemptions(workload, context.now, verdict);
+  verdict.posture = !out.empty()                     ? Posture::kViolating
+                    : !verdict.not_evaluated.empty() ? Posture::kNotEvaluated
+                    : !verdict.exempted.empty()      ? Posture::kExempt
+                                                     : Posture::kCompliant;
+  return verdict;
+}
+
+void PolicyEvaluator::judge_inputs(const detail::PodView& pod, const EvaluationContext& context,
+                                   Verdict& verdict) const {
+  auto& out = verdict.violations;
+  const auto& forbid = spec_.permissions.forbid;
+  if (!forbid.empty() && context.permissions == nullptr) {
+    for (const auto& c : rbac::permission_controls()) {
+      if (contains(forbid, c.id))
+        verdict.not_evaluated.push_back({c.id, context.permissions_unread});
+    }
+  } else if (!forbid.empty()) {
     const std::string path = pod.spec_path + ".serviceAccountName";
-    for (auto& f : rbac::judge_permissions(*context.permissions, spec_.permissions.forbid)) {
+    for (auto& f : rbac::judge_permissions(*context.permissions, forbid)) {
       out.push_back({f.control, severity_of(f.control), std::move(f.message), path});
     }
   }
-
-  if (images.max_severity && context.vulnerabilities != nullptr) {
-    judge_vulnerabilities(*context.vulnerabilities, *images.max_severity, pod.spec_path, out);
+  const auto& max = spec_.images.max_severity;
+  if (max && context.vulnerabilities == nullptr) {
+    verdict.not_evaluated.push_back({"imageVulnerabilities", context.vulnerabilities_unread});
+  } else if (max) {
+    judge_vulnerabilities(*context.vulnerabilities, *max, pod.spec_path, out);
   }
+}
 
-  // Exemptions move what they excuse aside; expired ones no longer apply.
+// Exemptions move what they excuse aside, and excuse what they cover from being evaluated;
+// expired ones no longer apply.
+void PolicyEvaluator::apply_exemptions(const Workload& workload,
+                                       std::chrono::system_clock::time_point now,
+                                       Verdict& verdict) const {
+  auto& out = verdict.violations;
   for (const auto& ex : spec_.exemptions) {
-    if (ex.expires && *ex.expires <= context.now) continue;
+    if (ex.expires && *ex.expires <= now) continue;
     if (!ex.namespaces.empty() && !contains(ex.namespaces, workload.namespace_name)) continue;
     if (!ex.workload_selector.matches(workload.labels)) continue;
     auto excused = std::stable_partition(out.begin(), out.end(), [&](const Violation& v) {
@@ -232,11 +260,13 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     verdict.exempted_by.insert(verdict.exempted_by.end(), out.end() - excused, &ex);
     std::move(excused, out.end(), std::back_inserter(verdict.exempted));
     out.erase(excused, out.end());
+    auto& unread = verdict.not_evaluated;
+    unread.erase(std::remove_if(unread.begin(), unread.end(),
+                                [&](const NotEvaluated& n) {
+                                  return ex.controls.empty() || contains(ex.controls, n.control);
+                                }),
+                 unread.end());
   }
-  verdict.posture = !out.empty()                ? Posture::kViolating
-                    : !verdict.exempted.empty() ? Posture::kExempt
-                                                : Posture::kCompliant;
-  return verdict;
 }
 
 }  // namespace bulwark::posture

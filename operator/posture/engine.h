@@ -19,7 +19,8 @@ namespace bulwark::posture {
 
 namespace detail {
 struct PssCheck;
-}
+struct PodView;
+}  // namespace detail
 
 // Known vulnerabilities of a workload's images, counted by severity (from Trivy Operator's
 // VulnerabilityReports in a cluster).
@@ -44,13 +45,26 @@ struct EvaluationContext {
   // and sets it. A pod that leaves the field unset gets the token unless its account says false
   // (the API server's ServiceAccount admission). Unknown: the pod must say false itself.
   std::optional<bool> account_automount_token = std::nullopt;
+  // Why `vulnerabilities` or `permissions` is null, for the controls that then go unjudged.
+  std::string vulnerabilities_unread = "no vulnerability report was read for its images";
+  std::string permissions_unread = "its ServiceAccount's permissions could not be read";
+};
+
+// A control Bulwark could not judge because it could not read an input the control needs:
+// neither compliant nor violating, and never counted as either. The one definition of that
+// state; docs/api.md (Not evaluated) says how every output writes it.
+struct NotEvaluated {
+  std::string_view control;  // static storage
+  std::string reason;        // what could not be read
 };
 
 // The ServiceAccount a pod template runs as: serviceAccountName, the deprecated serviceAccount,
 // or "default".
 std::string service_account_of(const Workload& workload);
 
-enum class Posture { kCompliant, kViolating, kExempt };
+// Worst first: any violation makes a workload violating; else any control not evaluated makes it
+// not-evaluated (never compliant); else an exempted violation makes it exempt.
+enum class Posture { kCompliant, kViolating, kExempt, kNotEvaluated };
 std::string_view to_string(Posture p);
 
 struct Verdict {
@@ -59,6 +73,7 @@ struct Verdict {
   std::vector<Violation> exempted;    // what an active exemption excuses
   // For each of `exempted`, in order: the exemption that excuses it.
   std::vector<const crds::Exemption*> exempted_by;  // points into the evaluator's spec
+  std::vector<NotEvaluated> not_evaluated;          // controls no exemption excuses
 };
 
 // The category a report files a control under: "Pod Security Standards (Baseline)" or
@@ -86,6 +101,12 @@ class PolicyEvaluator {
   const crds::SecurityPolicySpec& spec() const { return spec_; }
 
  private:
+  // The controls whose inputs come from the context (permissions, vulnerability reports).
+  void judge_inputs(const detail::PodView& pod, const EvaluationContext& context,
+                    Verdict& verdict) const;
+  void apply_exemptions(const Workload& workload, std::chrono::system_clock::time_point now,
+                        Verdict& verdict) const;
+
   crds::SecurityPolicySpec spec_;
   std::vector<std::pair<const detail::PssCheck*, std::size_t>> pss_;  // check, version index
 };

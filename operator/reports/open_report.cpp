@@ -12,7 +12,7 @@ using document::Value;
 
 namespace {
 
-enum class Status { kPass, kFail, kSkip };
+enum class Status { kPass, kFail, kSkip, kError };
 
 struct Result {
   Status status;
@@ -48,6 +48,13 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
     }
   }
   Value props = Value::object();
+  for (const auto& n : p.verdict->not_evaluated) {
+    // OpenReports' "error": the policy could not be evaluated (docs/api.md, Not evaluated).
+    if (n.control != control || status != Status::kPass) continue;
+    status = Status::kError;
+    messages = "not evaluated: " + n.reason;
+    props.set("reason", Value::string(n.reason));
+  }
   if (status == Status::kPass) {
     for (std::size_t i = 0; i < p.verdict->exempted.size(); ++i) {
       if (p.verdict->exempted[i].control != control) continue;
@@ -59,9 +66,10 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
       }
     }
   }
-  r.set("result", Value::string(status == Status::kPass   ? "pass"
-                                : status == Status::kFail ? "fail"
-                                                          : "skip"));
+  r.set("result", Value::string(status == Status::kPass    ? "pass"
+                                : status == Status::kFail  ? "fail"
+                                : status == Status::kError ? "error"
+                                                           : "skip"));
   if (!messages.empty()) r.set("message", Value::string(messages));
   if (!paths.empty()) props.set("paths", Value::string(paths));
   if (status == Status::kFail && !p.quarantine_not_enforced.empty()) {
@@ -98,10 +106,13 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
     return (a.status == Status::kPass) < (b.status == Status::kPass);
   });
   if (results.size() > kMaxResults) results.resize(kMaxResults);
-  int pass = 0, fail = 0, skip = 0;
+  int pass = 0, fail = 0, skip = 0, error = 0;
   Value list = Value::array();
   for (auto& r : results) {
-    (r.status == Status::kPass ? pass : r.status == Status::kFail ? fail : skip)++;
+    (r.status == Status::kPass    ? pass
+     : r.status == Status::kFail  ? fail
+     : r.status == Status::kError ? error
+                                  : skip)++;
     list.push(std::move(r.value));
   }
   Value report = Value::object();
@@ -138,7 +149,7 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
                             .set("pass", Value::integer(pass))
                             .set("fail", Value::integer(fail))
                             .set("warn", Value::integer(0))
-                            .set("error", Value::integer(0))
+                            .set("error", Value::integer(error))
                             .set("skip", Value::integer(skip)));
   return report;
 }

@@ -308,6 +308,45 @@ TEST(ScanFormats, SarifIsVersion2_1_0WithRulesAndRegions) {
   EXPECT_NE(out.find("\"security-severity\":\"9.5\""), std::string::npos);
 }
 
+// A scan reads no vulnerability report: images.maxSeverity is not evaluated, in every format,
+// and the workload is never called compliant (exit 0: nothing violates).
+TEST(ScanFormats, AControlWithoutItsInputIsNotEvaluatedInEveryFormat) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n"
+              "  images: {forbidLatestTag: false, maxSeverity: High}\n");
+  const std::string pod =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: "
+      "'i:1'}]}\n";
+  ScanOptions o;
+  o.paths = {"-"};
+  o.policy_file = policy;
+  std::string out, err;
+  o.format = OutputFormat::kJson;
+  EXPECT_EQ(scan(o, pod, out, err), kExitClean) << err;
+  EXPECT_NE(out.find("\"posture\":\"not-evaluated\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"notEvaluated\":[{\"control\":\"imageVulnerabilities\",\"reason\":"
+                     "\"bulwark scan reads no vulnerability reports"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"compliant\":0,"), std::string::npos);
+  EXPECT_NE(out.find("\"notEvaluated\":1,"), std::string::npos);
+  o.format = OutputFormat::kSarif;
+  scan(o, pod, out, err);
+  EXPECT_NE(out.find("\"ruleId\":\"imageVulnerabilities\",\"kind\":\"open\",\"level\":\"none\""),
+            std::string::npos)
+      << out;
+  o.format = OutputFormat::kOpenReports;
+  scan(o, pod, out, err);
+  EXPECT_NE(out.find("result: error"), std::string::npos) << out;
+  o.format = OutputFormat::kTable;
+  scan(o, pod, out, err);
+  EXPECT_NE(out.find("NOT EVALUATED  Pod p"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 not evaluated"), std::string::npos) << out;
+}
+
 TEST(ScanFormats, PolicyMatchAndExemptionsApply) {
   TempDir d;
   const auto policy =

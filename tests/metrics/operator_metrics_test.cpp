@@ -77,9 +77,9 @@ TEST_F(MetricsTest, CardinalityStaysWithinNamespacesTimesControlsTimesPolicies) 
       metrics_.scrape({{"posture", 3}}, cluster(namespaces, 5000, policies, controls));
   const std::size_t constant = series(metrics_.scrape({{"posture", 3}}, {}));
   // Per namespace and policy: a violations series for each judged control and a workloads
-  // series for each of 4 states; per namespace a score; per policy its readiness. Nothing grows
+  // series for each of 5 states; per namespace a score; per policy its readiness. Nothing grows
   // with the 5,000 workloads.
-  const std::size_t expected = namespaces * policies.size() * (controls.size() + 4) + namespaces +
+  const std::size_t expected = namespaces * policies.size() * (controls.size() + 5) + namespaces +
                                policies.size() + constant;
   std::printf("series with 200 namespaces, 5,000 workloads, 2 policies judging %zu controls: %zu\n",
               controls.size(), series(text));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "operator/posture/check.h"
+#include "operator/rbac/rbac.h"
 #include "tests/posture/eval_helpers.h"
 
 namespace bulwark::testing {
@@ -152,6 +153,44 @@ TEST_F(Exemptions, FullExemptionMakesTheWorkloadExempt) {
   EXPECT_EQ(v.posture, posture::Posture::kExempt);
   EXPECT_TRUE(v.violations.empty());
   EXPECT_EQ(v.exempted.size(), 2u);
+}
+
+// A control whose input could not be read is neither compliant nor violating: the workload is
+// not-evaluated, naming the control and why, unless a violation or an exemption decides.
+TEST_F(Exemptions, AControlWithoutItsInputIsNotEvaluatedNeverCompliant) {
+  policy_.pod_security.level = crds::PssLevel::kPrivileged;
+  policy_.images.forbid_latest_tag = false;
+  policy_.images.max_severity = crds::Severity::kHigh;
+  policy_.permissions.forbid = {"rbacSecretsRead"};
+  posture::EvaluationContext context{now_};
+  context.vulnerabilities_unread = "no report";
+  auto v = posture::PolicyEvaluator(policy_).evaluate(workload_, context);
+  EXPECT_EQ(v.posture, posture::Posture::kNotEvaluated);
+  ASSERT_EQ(v.not_evaluated.size(), 2u);
+  EXPECT_EQ(v.not_evaluated[0].control, "rbacSecretsRead");
+  EXPECT_EQ(v.not_evaluated[1].control, "imageVulnerabilities");
+  EXPECT_EQ(v.not_evaluated[1].reason, "no report");
+  // With its inputs it is judged.
+  const rbac::Permissions none;
+  const posture::VulnerabilityCounts clean{};
+  context.permissions = &none;
+  context.vulnerabilities = &clean;
+  EXPECT_EQ(posture::PolicyEvaluator(policy_).evaluate(workload_, context).posture,
+            posture::Posture::kCompliant);
+  // An exemption of the control excuses it from being evaluated too.
+  crds::Exemption ex;
+  ex.name = "vulns";
+  ex.controls = {"imageVulnerabilities"};
+  policy_.exemptions.push_back(ex);
+  context.vulnerabilities = nullptr;
+  v = posture::PolicyEvaluator(policy_).evaluate(workload_, context);
+  EXPECT_EQ(v.posture, posture::Posture::kCompliant);
+  EXPECT_TRUE(v.not_evaluated.empty());
+  // A violation decides whatever else is unknown.
+  policy_.pod_security.level = crds::PssLevel::kBaseline;
+  context.permissions = nullptr;
+  EXPECT_EQ(posture::PolicyEvaluator(policy_).evaluate(workload_, context).posture,
+            posture::Posture::kViolating);
 }
 
 TEST_F(Exemptions, OtherNamespaceOrLabelsDoNotMatch) {

@@ -546,14 +546,23 @@ TEST_F(PostureTest, VulnerabilityReportsAboveTheMaximumViolate) {
   policy("vulns", R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false,)"
                   R"("maxSeverity":"High"}})");
   deployment("cart", kSecurePodSpec, 0);
-  EXPECT_EQ(reconcile("Deployment/shop/cart")[0]
-                .body.find({"metadata", "annotations", "bulwark.dev/posture"})
-                ->str(),
-            "compliant");  // no report: not judged
+  // No report: not evaluated, and so never compliant (posture::NotEvaluated).
+  const auto first = reconcile("Deployment/shop/cart");
+  EXPECT_EQ(first[0].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+            "not-evaluated");
+  EXPECT_EQ(first[0].body.find({"metadata", "annotations", "bulwark.dev/not-evaluated"})->str(),
+            "imageVulnerabilities");
   vulnerabilities_.value = posture::VulnerabilityCounts{0, 4, 9, 0, "VulnerabilityReport x"};
   deployment("cart", kSecurePodSpec, 0,
-             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"vulns")", "2", "2");
-  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());  // High is allowed
+             R"("bulwark.dev/posture":"not-evaluated","bulwark.dev/policies":"vulns",)"
+             R"("bulwark.dev/not-evaluated":"imageVulnerabilities")",
+             "2", "2");
+  const auto second = reconcile("Deployment/shop/cart");  // High is allowed
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+            "compliant");
+  EXPECT_TRUE(
+      second[0].body.find({"metadata", "annotations", "bulwark.dev/not-evaluated"})->is_null());
   // Reports are looked up for the workload itself (and what it made).
   const auto& asked = vulnerabilities_.asked;
   EXPECT_NE(std::find(asked.begin(), asked.end(),

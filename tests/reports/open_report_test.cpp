@@ -96,6 +96,17 @@ TEST_F(OpenReportTest, OneResultPerJudgedControlFailSkipOrPass) {
   EXPECT_EQ(r.find({"metadata", "ownerReferences"}), nullptr);
 }
 
+// A control Bulwark could not read the inputs of is OpenReports' "error", with the reason.
+TEST_F(OpenReportTest, AControlNotEvaluatedIsAnErrorWithItsReason) {
+  verdict.not_evaluated.push_back({"sysctls", "no input"});
+  const Value r = report();
+  EXPECT_EQ(result(r, "sysctls").find("result")->str(), "error");
+  EXPECT_EQ(result(r, "sysctls").find({"properties", "reason"})->str(), "no input");
+  EXPECT_EQ(result(r, "sysctls").find("message")->str(), "not evaluated: no input");
+  EXPECT_EQ(r.find({"summary", "error"})->as_int(), 1);
+  EXPECT_EQ(r.find({"summary", "pass"})->as_int(), 0);
+}
+
 TEST_F(OpenReportTest, InAClusterTheWorkloadOwnsItsReport) {
   const Value r = report("uid-7");
   const Value& owner = r.find({"metadata", "ownerReferences"})->items.at(0);
