@@ -7,6 +7,7 @@
 #include "operator/logging/logging.h"
 #include "operator/runtime/allocator.h"
 #include "reconcilers/fanout_event.h"
+#include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/posture_pass.h"
 #include "reconcilers/workload_judgement.h"
@@ -427,6 +428,38 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
   return holds;
 }
 
+// What the controls read beyond the workload, each with why it is missing when it is: an input
+// Bulwark may no longer read (InputAccess) leaves its controls not evaluated. `permissions` and
+// `vulnerabilities` are the caller's, and the context points at them.
+posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
+    const rbac::Account& account, std::chrono::system_clock::time_point now,
+    const std::optional<posture::VulnerabilityCounts>& vulnerabilities,
+    std::shared_ptr<const rbac::Permissions>& permissions) const {
+  const InputAccess* access = sources_.access;
+  auto unread = [&](std::initializer_list<std::string_view> caches) {
+    return access != nullptr ? access->unreadable_any(caches) : std::nullopt;
+  };
+  posture::EvaluationContext context{now};
+  const auto rbac_unread = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"});
+  if (sources_.rbac != nullptr && !rbac_unread)
+    permissions = sources_.rbac->permissions_of(account);
+  context.permissions = permissions.get();
+  if (rbac_unread) context.permissions_unread = *rbac_unread;
+  if (const auto sa_unread = unread({"serviceaccounts"})) {
+    context.account_unread = *sa_unread;
+  } else if (sources_.rbac != nullptr) {
+    context.account_automount_token = sources_.rbac->automount_token_of(account);
+  }
+  const auto reports_unread = unread({"vulnerabilityreports"});
+  context.vulnerabilities = vulnerabilities && !reports_unread ? &*vulnerabilities : nullptr;
+  context.vulnerabilities_unread =
+      reports_unread ? *reports_unread
+      : sources_.vulnerabilities == nullptr
+          ? "Trivy Operator's VulnerabilityReport (aquasecurity.github.io/v1alpha1) is not served"
+          : "no VulnerabilityReport for its images yet";
+  return context;
+}
+
 std::optional<posture::VulnerabilityCounts> WorkloadPostureReconciler::vulnerabilities_for(
     const Target& t, const std::vector<LoadedPolicy>& policies) const {
   const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
@@ -505,15 +538,9 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   const auto now = clock_.wall_now();
   // Held for the judgement: a change to the account's RBAC meanwhile makes a new one.
   const rbac::Account account{t.ns, posture::service_account_of(*workload)};
-  const auto permissions =
-      sources_.rbac != nullptr ? sources_.rbac->permissions_of(account) : nullptr;
-  posture::EvaluationContext context{
-      now, vulnerabilities ? &*vulnerabilities : nullptr, permissions.get(),
-      sources_.rbac != nullptr ? sources_.rbac->automount_token_of(account) : std::nullopt};
-  context.vulnerabilities_unread =
-      sources_.vulnerabilities == nullptr
-          ? "Trivy Operator's VulnerabilityReport (aquasecurity.github.io/v1alpha1) is not served"
-          : "no VulnerabilityReport for its images yet";
+  std::shared_ptr<const rbac::Permissions> permissions;
+  const posture::EvaluationContext context =
+      evaluation_context(account, now, vulnerabilities, permissions);
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
                      quarantine_blocked(t.ns), not_held(t.ns, *workload));

@@ -28,6 +28,8 @@
 
 namespace bulwark::reconcilers {
 
+class InputAccess;
+
 inline constexpr const char* kPostureAnnotation = "bulwark.dev/posture";
 inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
 // The controls Bulwark could not evaluate (posture::NotEvaluated), sorted, comma-separated.
@@ -139,6 +141,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     // With `ownership`: a workload counts as quarantined only while the namespace's
     // bulwark-quarantine holds (quarantine_not_held()).
     const runtime::CacheReader* network_policies = nullptr;
+    // Which inputs Bulwark may no longer read; null: all are taken to be readable.
+    const InputAccess* access = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -199,6 +203,10 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     ObjectRef ref;
   };
   std::optional<Target> target_of(const std::string& key) const;
+  posture::EvaluationContext evaluation_context(
+      const rbac::Account& account, std::chrono::system_clock::time_point now,
+      const std::optional<posture::VulnerabilityCounts>& vulnerabilities,
+      std::shared_ptr<const rbac::Permissions>& permissions) const;
   std::optional<posture::VulnerabilityCounts> vulnerabilities_for(
       const Target& t, const std::vector<LoadedPolicy>& policies) const;
 

@@ -19,6 +19,7 @@
 #include "metrics/operator_metrics.h"
 #include "operator/admission/webhook.h"
 #include "operator/base/clock.h"
+#include "operator/kube/access_review.h"
 #include "operator/kube/anonymous_probe.h"
 #include "operator/kube/client.h"
 #include "operator/kube/client_writer.h"
@@ -35,6 +36,7 @@
 #include "operator/runtime/workqueue.h"
 #include "operator/server/http_server.h"
 #include "reconcilers/events.h"
+#include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/policy_set.h"
@@ -281,6 +283,21 @@ constexpr std::array<std::string_view, 5> kControllers = {
 
 // The reconcilers of `bulwark run` and what they share (the parsed policies, the book of
 // verdicts, the event recorder), each registered with the Manager by its own setup function.
+// The caches controls read beyond the workloads themselves (docs/api.md, Not evaluated).
+std::vector<reconcilers::InputAccess::Input> control_inputs(const runtime::Manager& manager) {
+  namespace r = kube::resources;
+  std::vector<reconcilers::InputAccess::Input> inputs = {
+      {"roles", r::kRoles},
+      {"clusterroles", r::kClusterRoles},
+      {"rolebindings", r::kRoleBindings},
+      {"clusterrolebindings", r::kClusterRoleBindings},
+      {"serviceaccounts", r::kServiceAccounts}};
+  if (manager.find_cache("vulnerabilityreports") != nullptr) {
+    inputs.push_back({"vulnerabilityreports", r::kVulnerabilityReports});
+  }
+  return inputs;
+}
+
 class OperatorControllers {
  public:
   OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
@@ -291,7 +308,16 @@ class OperatorControllers {
         events_(writer_, clock, {}, [&metrics] { metrics.event_dropped(); }),
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
-        }) {
+        }),
+        input_access_(control_inputs(manager),
+                      [&client](const std::string& verb, const kube::ResourceType& type) {
+                        try {
+                          return std::optional<bool>(kube::self_allowed(client, verb, type));
+                        } catch (const kube::ApiError&) {
+                          return std::optional<bool>();  // no answer: what was known stands
+                        }
+                      }) {
+    reconcilers::watch_input_access(manager, input_access_, std::chrono::seconds(10));
     rbac_.set_anonymous_requests(cfg.rbac.anonymous_requests != "denied");
     // First of the policy cache's handlers: a reconcile that a later handler enqueues must not
     // read the policies from before the change.
@@ -322,7 +348,7 @@ class OperatorControllers {
     const auto posture_caught_up = reconcilers::setup_workload_posture(
         manager, writer_,
         {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_,
-         report_keeper_.get(), &ownership_, &manager.cache("networkpolicies")},
+         report_keeper_.get(), &ownership_, &manager.cache("networkpolicies"), &input_access_},
         book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
         {[&metrics](reconcilers::Remediation action, bool ok) {
            metrics.remediation(reconcilers::to_string(action), ok);
@@ -419,7 +445,8 @@ class OperatorControllers {
   reconcilers::QueuedEventRecorder events_;  // never holds up a reconcile
   const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
-  reconcilers::RbacIndex rbac_;                               // what each ServiceAccount may do
+  reconcilers::RbacIndex rbac_;            // what each ServiceAccount may do
+  reconcilers::InputAccess input_access_;  // which inputs of controls Bulwark may still read
   std::unique_ptr<reconcilers::ReportKeeper> report_keeper_;  // null: Reports are not served
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};

@@ -81,11 +81,12 @@ class Scanner {
         apply_match_(apply_match),
         writer_(make_report_writer(options.format, out, options.color)),
         err_(err),
-        context_{now, nullptr, nullptr, std::nullopt,
-                 "bulwark scan reads no vulnerability reports (the operator does, in a cluster)"},
+        context_{now},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
         judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {
     rbac_.set_anonymous_requests(options.anonymous_requests);
+    context_.vulnerabilities_unread =
+        "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
   }
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {

@@ -55,4 +55,17 @@ bool ApiAccessReviewer::authorize(const server::User& user, const std::string& v
   return allowed != nullptr && allowed->as_bool() == true;
 }
 
+bool self_allowed(KubeClient& client, const std::string& verb, const ResourceType& type) {
+  Value body = review("authorization.k8s.io/v1", "SelfSubjectAccessReview");
+  body.child("spec")
+      .child("resourceAttributes")
+      .set("verb", Value::string(verb))
+      .set("group", Value::string(type.group))
+      .set("resource", Value::string(type.resource));
+  const Value answer = client.create(resources::kSelfSubjectAccessReviews, "",
+                                     document::to_json(body), kReviewTimeout);
+  const Value* allowed = answer.find({"status", "allowed"});
+  return allowed != nullptr && allowed->as_bool() == true;
+}
+
 }  // namespace bulwark::kube

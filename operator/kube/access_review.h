@@ -19,4 +19,9 @@ class ApiAccessReviewer : public server::AccessReviewer {
   KubeClient& client_;
 };
 
+// Whether this client may `verb` the resource in every namespace (or the cluster-scoped one): a
+// SelfSubjectAccessReview (authorization.k8s.io/v1), which every authenticated user may create.
+// Throws ApiError when it cannot ask.
+bool self_allowed(KubeClient& client, const std::string& verb, const ResourceType& type);
+
 }  // namespace bulwark::kube

@@ -39,6 +39,8 @@ inline const ResourceType kValidatingWebhookConfigurations{
     "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};
 // Reviews: created (POST) only, answered in the response's status.
 inline const ResourceType kTokenReviews{"authentication.k8s.io", "v1", "tokenreviews", false};
+inline const ResourceType kSelfSubjectAccessReviews{"authorization.k8s.io", "v1",
+                                                    "selfsubjectaccessreviews", false};
 inline const ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1",
                                                 "subjectaccessreviews", false};
 inline const ResourceType kSecurityPolicies{"bulwark.dev", "v1alpha1", "securitypolicies", false};

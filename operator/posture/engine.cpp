@@ -207,7 +207,10 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     auto f = own("resourceRequests");
     detail::check_resources(pod, "requests", f);
   }
-  if (spec_.service_account.forbid_automount_token) {
+  if (spec_.service_account.forbid_automount_token && !context.account_unread.empty() &&
+      pod.spec.find("automountServiceAccountToken") == nullptr) {
+    verdict.not_evaluated.push_back({"automountServiceAccountToken", context.account_unread});
+  } else if (spec_.service_account.forbid_automount_token) {
     auto f = own("automountServiceAccountToken");
     detail::check_automount_token(pod, context.account_automount_token, f);
   }

@@ -48,6 +48,9 @@ struct EvaluationContext {
   // Why `vulnerabilities` or `permissions` is null, for the controls that then go unjudged.
   std::string vulnerabilities_unread = "no vulnerability report was read for its images";
   std::string permissions_unread = "its ServiceAccount's permissions could not be read";
+  // Set when ServiceAccounts cannot be read: a pod that leaves automountServiceAccountToken unset
+  // is then not evaluated, since its account decides.
+  std::string account_unread = {};
 };
 
 // A control Bulwark could not judge because it could not read an input the control needs:

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Not evaluated (docs/api.md): the running operator loses, in turn, each read its controls need
+# (rolebindings, clusterroles, serviceaccounts) from its own ClusterRole. Each time, within
+# seconds, the controls that read it are not evaluated, never compliant: the workload's
+# bulwark.dev/posture is not-evaluated and bulwark.dev/not-evaluated names them, its report has
+# result error with the reason, and the policy says Compliant=Unknown/NotEvaluated. With the read
+# given back, the workload is compliant again. All of it within 2 minutes.
+#   usage: e2e/operator/not_evaluated_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+annotation() { $kubectl -n "$1" get "$2" -o jsonpath="{.metadata.annotations.bulwark\.dev/$3}" 2>/dev/null; }
+is() { [ "$(annotation "$1" "$2" "$3")" = "$4" ]; }
+compliant_condition() {
+  $kubectl get secpol inputs -o jsonpath='{.status.conditions[?(@.type=="Compliant")].status}/{.status.conditions[?(@.type=="Compliant")].reason}'
+}
+condition_is() { [ "$(compliant_condition)" = "$1" ]; }
+
+install_prerequisites
+crds=$("$root/e2e/cluster/report_crds.sh") || { fail "fetch the OpenReports CRDs"; finish; exit 1; }
+$kubectl apply -f "$crds" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/reports.openreports.io >/dev/null
+$kubectl create namespace ne-shop >/dev/null
+$kubectl label namespace ne-shop inputs=on >/dev/null
+cat <<'O' | $kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: ne-shop}
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ne-shop}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: app, image: registry.example.com/app:1.0}]
+---
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: inputs}
+spec:
+  match: {namespaceSelector: {matchLabels: {inputs: "on"}}}
+  podSecurity: {level: privileged}
+  images: {forbidLatestTag: false}
+  network: {defaultDeny: false}
+  serviceAccount: {forbidAutomountToken: true}
+  permissions: {forbid: [rbacSecretsRead, rbacPodExec]}
+  enforcement: {mode: Audit}
+O
+start_own_operator operator
+pid=$started_pid
+begin=$SECONDS
+
+check() {
+  local name=$1; shift
+  if "$@"; then ok "$name"; else
+    fail "$name"
+    $kubectl -n ne-shop get deploy web -o jsonpath='{.metadata.annotations}'; echo
+    $kubectl get secpol inputs -o jsonpath='{.status.summary} {.status.conditions}'; echo
+  fi
+}
+check "with every read, the workload is compliant" \
+  eventually 30 is ne-shop deploy/web posture compliant
+
+# without RESOURCE: the operator's ClusterRole minus the rule that reads RESOURCE (or, for an
+# RBAC kind, the rule of all four: a rule is the unit the role lists).
+without() {
+  $kubectl get clusterrole bulwark -o json | python3 -c '
+import json, sys
+role = json.load(sys.stdin)
+role["rules"] = [r for r in role["rules"] if sys.argv[1] not in r.get("resources", [])]
+for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+    role["metadata"].pop(k, None)
+print(json.dumps(role))' "$1" | $kubectl replace -f - >/dev/null
+}
+restore() { $kubectl apply -f "$root/deploy/operator/rbac.yaml" >/dev/null; }
+
+for case in "rolebindings rbacPodExec,rbacSecretsRead" "serviceaccounts automountServiceAccountToken"; do
+  set -- $case
+  without "$1"
+  check "without $1: the workload is not-evaluated, naming $2" \
+    eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is ne-shop deploy/web posture not-evaluated && is ne-shop deploy/web not-evaluated $2"
+  check "without $1: the policy says Compliant=Unknown/NotEvaluated" \
+    eventually 10 condition_is Unknown/NotEvaluated
+  check "without $1: the report's result is error with the reason" \
+    eventually 10 bash -c "$kubectl -n ne-shop get reports.openreports.io deployment-web -o json | python3 -c '
+import json, sys
+results = json.load(sys.stdin)[\"results\"]
+assert any(r[\"result\"] == \"error\" and \"may not\" in r[\"properties\"][\"reason\"] for r in results)'"
+  restore
+  check "with $1 readable again: compliant" \
+    eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is ne-shop deploy/web posture compliant && is ne-shop deploy/web not-evaluated ''"
+done
+took=$((SECONDS - begin))
+if [ "$took" -le 120 ]; then ok "all of it in ${took}s (at most 120)"; else fail "it took ${took}s, more than 120"; fi
+stop_operator "$pid" >/dev/null
+finish

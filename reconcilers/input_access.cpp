@@ -1,0 +1,98 @@
+#include "reconcilers/input_access.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <thread>
+
+#include "operator/logging/logging.h"
+#include "operator/runtime/manager.h"
+
+namespace bulwark::reconcilers {
+
+InputAccess::InputAccess(std::vector<Input> inputs, Ask ask)
+    : inputs_(std::move(inputs)), ask_(std::move(ask)) {}
+
+bool InputAccess::refresh() {
+  bool changed = false;
+  for (const auto& input : inputs_) {
+    std::optional<std::string> reason;
+    bool asked = true;
+    for (const char* verb : {"list", "watch"}) {
+      const auto allowed = ask_(verb, input.type);
+      if (!allowed) {
+        asked = false;
+        break;
+      }
+      if (!*allowed) {
+        reason = "Bulwark's ServiceAccount may not " + std::string(verb) + " " +
+                 input.type.resource + (input.type.namespaced ? " in every namespace" : "");
+        break;
+      }
+    }
+    if (!asked) continue;  // no answer: what was known stands
+    std::lock_guard lock(mu_);
+    auto it = unreadable_.find(input.cache);
+    if (reason && (it == unreadable_.end() || it->second != *reason)) {
+      logging::warn("input " + input.cache + " unreadable: " + *reason +
+                    "; the controls that read it are not evaluated until it is readable again");
+      unreadable_[input.cache] = *reason;
+      changed = true;
+    } else if (!reason && it != unreadable_.end()) {
+      logging::info("input " + input.cache + " readable again");
+      unreadable_.erase(it);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+std::optional<std::string> InputAccess::unreadable(std::string_view cache) const {
+  std::lock_guard lock(mu_);
+  auto it = unreadable_.find(cache);
+  if (it == unreadable_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> InputAccess::unreadable_any(
+    std::initializer_list<std::string_view> caches) const {
+  for (auto c : caches) {
+    if (auto reason = unreadable(c)) return reason;
+  }
+  return std::nullopt;
+}
+
+void watch_input_access(runtime::Manager& manager, InputAccess& access,
+                        std::chrono::seconds period) {
+  struct Loop {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable wake;
+    bool stopping = false;
+  };
+  auto loop = std::make_shared<Loop>();
+  manager.add_runnable({"input-access",
+                        [loop, &access, &manager, period] {
+                          loop->thread = std::thread([loop, &access, &manager, period] {
+                            std::unique_lock lock(loop->mu);
+                            while (!loop->stopping) {
+                              lock.unlock();
+                              if (access.refresh()) manager.resync_now();
+                              lock.lock();
+                              loop->wake.wait_for(lock, period, [&] { return loop->stopping; });
+                            }
+                          });
+                          return true;
+                        },
+                        [loop] {
+                          {
+                            std::lock_guard lock(loop->mu);
+                            loop->stopping = true;
+                          }
+                          loop->wake.notify_all();
+                          if (loop->thread.joinable()) loop->thread.join();
+                        },
+                        {}});
+}
+
+}  // namespace bulwark::reconcilers

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/kube/resource_type.h"
+
+namespace bulwark::runtime {
+class Manager;
+}
+
+namespace bulwark::reconcilers {
+
+// Whether Bulwark may still read the caches its controls judge from. Its ServiceAccount's RBAC
+// can change while it runs; an open watch goes on delivering, but the next list is refused and
+// the cache's data may be stale from then on, so the controls that read it are not evaluated
+// (posture::NotEvaluated) rather than judged on what may be old. Asked with one
+// SelfSubjectAccessReview per verb (list, watch) and cache. Thread-safe.
+class InputAccess {
+ public:
+  struct Input {
+    std::string cache;  // a Manager cache name: "rolebindings"
+    kube::ResourceType type;
+  };
+  // Whether this client may `verb` the resource everywhere; nullopt when it could not ask (the
+  // answer stays what it was).
+  using Ask =
+      std::function<std::optional<bool>(const std::string& verb, const kube::ResourceType&)>;
+
+  InputAccess(std::vector<Input> inputs, Ask ask);
+
+  // Asks again for every input; true when any input became readable or unreadable.
+  bool refresh();
+  // Why the cache cannot be read ("Bulwark's ServiceAccount may not list rolebindings"), or
+  // nullopt while it can (or was never asked about).
+  std::optional<std::string> unreadable(std::string_view cache) const;
+  // The first reason among `caches`, or nullopt when all can be read.
+  std::optional<std::string> unreadable_any(std::initializer_list<std::string_view> caches) const;
+
+ private:
+  std::vector<Input> inputs_;
+  Ask ask_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string, std::less<>> unreadable_;  // cache -> reason; guarded by mu_
+};
+
+// Asks every `period` on a thread of its own, on every replica (a new leader starts knowing), and
+// judges everything again when an input's readability changes. Before manager.run().
+void watch_input_access(runtime::Manager& manager, InputAccess& access,
+                        std::chrono::seconds period);
+
+}  // namespace bulwark::reconcilers
