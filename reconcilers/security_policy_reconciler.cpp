@@ -4,6 +4,7 @@
 
 #include "operator/document/reader.h"
 #include "operator/logging/logging.h"
+#include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/time_format.h"
@@ -87,6 +88,12 @@ Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::Fiel
 
 Condition SecurityPolicyReconciler::held_condition(const Holding& holding) {
   const auto type = types::kNetworkPoliciesHeld;
+  if (holding.unreadable) {
+    return condition(type, ConditionStatus::kUnknown, reasons::kNotEvaluated,
+                     *holding.unreadable +
+                         ": whether Bulwark holds the NetworkPolicies this policy needs is not "
+                         "known until it can read them again");
+  }
   const auto& conflicted = holding.taken;
   if (conflicted.empty() && holding.pending > 0) {
     return condition(type, ConditionStatus::kFalse, reasons::kPending,
@@ -338,6 +345,7 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
     }
     if (taken) holding.taken.push_back(ns);
   }
+  if (sources_.access != nullptr) holding.unreadable = sources_.access->unreadable("networkpolicies");
   add_namespace_findings(want.summary, findings);
   std::sort(uids.begin(), uids.end());
   want.network_policy_uids = std::move(uids);
@@ -422,12 +430,13 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch, EventRecorder& events,
                                   const OwnershipRecord& ownership,
-                                  std::function<std::vector<std::string>()> report_conflicts) {
+                                  std::function<std::vector<std::string>()> report_conflicts,
+                                  const InputAccess* access) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
       writer, status_writer,
       SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
-                                        manager.cache("networkpolicies")},
+                                        manager.cache("networkpolicies"), access},
       book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
   reconciler->set_events(&events);
   reconciler->set_ownership(&ownership);

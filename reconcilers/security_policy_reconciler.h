@@ -20,6 +20,8 @@
 
 namespace bulwark::reconcilers {
 
+class InputAccess;
+
 // Held on every SecurityPolicy so that deleting one waits until Bulwark has taken back what it
 // did to users' objects (quarantine labels, replica counts, annotations).
 inline constexpr const char* kCleanupFinalizer = "bulwark.dev/cleanup";
@@ -45,6 +47,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
     const runtime::CacheReader& namespaces;
     WorkloadCaches workloads;
     const runtime::CacheReader& network_policies;  // for namespace findings
+    // Whether Bulwark may still read NetworkPolicies; null: it may.
+    const InputAccess* access = nullptr;
   };
   // `book_complete` says whether the PostureBook holds a verdict for every workload (after a
   // start, once the posture reconciler has been through them all); until then status is not
@@ -82,9 +86,11 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   struct Holding {
     std::vector<std::string> taken;
     std::size_t pending = 0;
+    std::optional<std::string> unreadable;  // why NetworkPolicies cannot be read, if so
   };
   // NetworkPoliciesHeld: True; False/NameTaken naming the namespaces (at most 20); False/Pending
-  // while wanted objects are being created.
+  // while wanted objects are being created; Unknown/NotEvaluated while NetworkPolicies cannot be
+  // read (what the cache holds may be stale).
   static kube::Condition held_condition(const Holding& holding);
 
  private:
@@ -137,6 +143,7 @@ void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter&
                                   std::function<bool()> book_complete,
                                   std::vector<std::string> never_touch, EventRecorder& events,
                                   const OwnershipRecord& ownership,
-                                  std::function<std::vector<std::string>()> report_conflicts);
+                                  std::function<std::vector<std::string>()> report_conflicts,
+                                  const InputAccess* access = nullptr);
 
 }  // namespace bulwark::reconcilers

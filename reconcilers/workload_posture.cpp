@@ -291,6 +291,10 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
 std::optional<std::string_view> WorkloadPostureReconciler::not_held(
     const std::string& ns, const posture::Workload& workload) const {
   if (sources_.ownership == nullptr || sources_.network_policies == nullptr) return std::nullopt;
+  // What the cache holds may be stale: a quarantine is then not counted, and said so.
+  if (sources_.access != nullptr && sources_.access->unreadable("networkpolicies")) {
+    return "NetworkPoliciesUnreadable";
+  }
   crds::Labels labels;
   for (const auto& [k, v] : document::members_of(
            workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
@@ -628,6 +632,10 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
              : why == "NameConflict"
                  ? ": the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
                        " is not Bulwark's; its pods are not labelled or counted as quarantined"
+             : why == "NetworkPoliciesUnreadable"
+                 ? std::string(": Bulwark may no longer read NetworkPolicies, so whether its "
+                               "labelled pods are isolated is not known; they are not counted as "
+                               "quarantined")
                  : ": another NetworkPolicy selecting its labelled pods lets traffic in or out "
                    "(NetworkPolicies add up); they are not counted as quarantined"));
   }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Not evaluated (docs/api.md): the running operator loses, in turn, each read its controls need
-# (rolebindings, clusterroles, serviceaccounts) from its own ClusterRole. Each time, within
-# seconds, the controls that read it are not evaluated, never compliant: the workload's
-# bulwark.dev/posture is not-evaluated and bulwark.dev/not-evaluated names them, its report has
-# result error with the reason, and the policy says Compliant=Unknown/NotEvaluated. With the read
-# given back, the workload is compliant again. All of it within 2 minutes.
+# (rolebindings with the other RBAC kinds, serviceaccounts, networkpolicies) from its own
+# ClusterRole. Each time, within seconds, what reads it is not evaluated, never compliant or held:
+# the workload's bulwark.dev/posture is not-evaluated and bulwark.dev/not-evaluated names the
+# controls, its report has result error with the reason, and the policy says
+# Compliant=Unknown/NotEvaluated; without NetworkPolicies, an Enforce policy's
+# NetworkPoliciesHeld is Unknown/NotEvaluated. With the read given back, all is as before. All of
+# it within 2 minutes.
 #   usage: e2e/operator/not_evaluated_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -52,6 +54,16 @@ spec:
   serviceAccount: {forbidAutomountToken: true}
   permissions: {forbid: [rbacSecretsRead, rbacPodExec]}
   enforcement: {mode: Audit}
+---
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: fenced}
+spec:
+  match: {namespaceSelector: {matchLabels: {inputs: "on"}}}
+  podSecurity: {level: privileged}
+  images: {forbidLatestTag: false}
+  network: {defaultDeny: true}
+  enforcement: {mode: Enforce, actions: [Annotate]}
 O
 start_own_operator operator
 pid=$started_pid
@@ -97,6 +109,13 @@ assert any(r[\"result\"] == \"error\" and \"may not\" in r[\"properties\"][\"rea
   check "with $1 readable again: compliant" \
     eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is ne-shop deploy/web posture compliant && is ne-shop deploy/web not-evaluated ''"
 done
+held() { [ "$($kubectl get secpol fenced -o jsonpath='{.status.conditions[?(@.type=="NetworkPoliciesHeld")].status}/{.status.conditions[?(@.type=="NetworkPoliciesHeld")].reason}')" = "$1" ]; }
+check "with every read, the Enforce policy holds its NetworkPolicies" eventually 30 held True/Held
+without networkpolicies
+check "without networkpolicies: NetworkPoliciesHeld is Unknown/NotEvaluated" \
+  eventually 30 held Unknown/NotEvaluated
+restore
+check "with networkpolicies readable again: held" eventually 30 held True/Held
 took=$((SECONDS - begin))
 if [ "$took" -le 120 ]; then ok "all of it in ${took}s (at most 120)"; else fail "it took ${took}s, more than 120"; fi
 stop_operator "$pid" >/dev/null

@@ -26,7 +26,10 @@ if ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images im
 else
   fail "ctr images import"; cat "$work/import.log"
 fi
-ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images ls -q | grep -qx "$image" \
+# Read whole, then searched: `ctr ... | grep -q` under pipefail fails when grep has matched and
+# left before ctr writes its next line (ctr dies of SIGPIPE); that flaked once in CI.
+images=$(ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images ls -q)
+grep -qx "$image" <<<"$images" \
   && ok "... named $image by the archive itself" || fail "ctr did not name it $image"
 # podman, with its storage in the test's folder.
 if command -v podman >/dev/null; then

@@ -6,6 +6,7 @@
 #include "operator/document/json_writer.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
+#include "reconcilers/input_access.h"
 
 namespace bulwark::admission {
 
@@ -92,6 +93,30 @@ bool judged_kind(std::string_view kind) {
          std::end(kJudgedKinds);
 }
 
+// What the controls read beyond the object, as the reconcilers read it: an input Bulwark may no
+// longer read leaves its controls not evaluated (reconcilers/input_access.h). The permissions
+// are held by `held`, which must outlive the context.
+static posture::EvaluationContext evaluation_context(
+    const Context& context, const rbac::Account& account,
+    std::shared_ptr<const rbac::Permissions>& held) {
+  posture::EvaluationContext out{context.now};
+  auto unread = [&](std::initializer_list<std::string_view> caches) {
+    return context.access != nullptr ? context.access->unreadable_any(caches) : std::nullopt;
+  };
+  if (auto reason = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"})) {
+    out.permissions_unread = *reason;
+  } else if (context.rbac != nullptr) {
+    held = context.rbac->permissions_of(account);
+    out.permissions = held.get();
+  }
+  if (auto reason = unread({"serviceaccounts"})) {
+    out.account_unread = *reason;
+  } else if (context.rbac != nullptr) {
+    out.account_automount_token = context.rbac->automount_token_of(account);
+  }
+  return out;
+}
+
 Decision decide(const Review& review, const Context& context) {
   Decision decision;
   if (!needs_judging(review) || context.never_touch.count(review.namespace_name) > 0) {
@@ -108,14 +133,16 @@ Decision decide(const Review& review, const Context& context) {
   Lines refusals, warned;
   // The rights of the account the object would run as, as they stand now.
   const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
-  const auto permissions =
-      context.rbac != nullptr ? context.rbac->permissions_of(account) : nullptr;
-  const auto automount =
-      context.rbac != nullptr ? context.rbac->automount_token_of(account) : std::nullopt;
+  std::shared_ptr<const rbac::Permissions> held;
+  const posture::EvaluationContext evaluation = evaluation_context(context, account, held);
   for (const auto& p : *context.policies) {
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
-    const auto verdict =
-        p.evaluator->evaluate(*workload, {context.now, nullptr, permissions.get(), automount});
+    const auto verdict = p.evaluator->evaluate(*workload, evaluation);
+    for (const auto& n : verdict.not_evaluated) {
+      if (n.control != "imageVulnerabilities") {
+        warned.add(std::string(n.control) + ": not evaluated: " + n.reason);
+      }
+    }
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);
     for (const auto& v : verdict.violations) (refuse ? refusals : warned).add(line_of(v));

@@ -10,6 +10,10 @@
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 
+namespace bulwark::reconcilers {
+class InputAccess;
+}
+
 namespace bulwark::admission {
 
 // The kinds the webhook judges: a pod template, or a pod.
@@ -25,6 +29,8 @@ struct Context {
   std::chrono::system_clock::time_point now;
   // What each ServiceAccount may do; null: spec.permissions is not judged at admission.
   const reconcilers::RbacIndex* rbac = nullptr;
+  // Which inputs Bulwark may no longer read; null: all are taken to be readable.
+  const reconcilers::InputAccess* access = nullptr;
 };
 
 // The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):
@@ -34,7 +40,10 @@ struct Context {
 //   labelling and Bulwark's own patches always pass;
 // - a violation under a policy in Enforce with Deny refuses the object, naming each control and
 //   field path (never the policy, a binding or another object: see line_of); any other
-//   violation admits it with warnings in the same form.
+//   violation admits it with warnings in the same form;
+// - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts) is not evaluated:
+//   said in a warning, never taken for a pass and never a refusal on its own (admission never
+//   reads vulnerability reports: an image is scanned once it runs).
 Decision decide(const Review& review, const Context& context);
 
 }  // namespace bulwark::admission

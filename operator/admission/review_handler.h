@@ -16,6 +16,10 @@
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 
+namespace bulwark::reconcilers {
+class InputAccess;
+}
+
 namespace bulwark::admission {
 
 // The memory admission may hold (docs/api.md, Admission under attack): an AdmissionReview holds
@@ -31,8 +35,9 @@ using ReviewObserver = std::function<void(const std::string& operation, const st
                                           std::string_view decision, base::Clock::Duration took)>;
 
 struct ReviewHandlerOptions {
-  std::set<std::string, std::less<>> never_touch;  // the operator's own namespace among them
-  const reconcilers::RbacIndex* rbac = nullptr;    // null: spec.permissions not judged here
+  std::set<std::string, std::less<>> never_touch;    // the operator's own namespace among them
+  const reconcilers::RbacIndex* rbac = nullptr;      // null: spec.permissions not judged here
+  const reconcilers::InputAccess* access = nullptr;  // null: every input taken to be readable
   // What reviews being judged may hold together: a review is charged 18 times its body plus
   // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
   std::size_t review_memory_budget = kReviewMemoryBudget;

@@ -291,7 +291,8 @@ std::vector<reconcilers::InputAccess::Input> control_inputs(const runtime::Manag
       {"clusterroles", r::kClusterRoles},
       {"rolebindings", r::kRoleBindings},
       {"clusterrolebindings", r::kClusterRoleBindings},
-      {"serviceaccounts", r::kServiceAccounts}};
+      {"serviceaccounts", r::kServiceAccounts},
+      {"networkpolicies", r::kNetworkPolicies}};
   if (manager.find_cache("vulnerabilityreports") != nullptr) {
     inputs.push_back({"vulnerabilityreports", r::kVulnerabilityReports});
   }
@@ -374,7 +375,8 @@ class OperatorControllers {
         [this] {
           return report_keeper_ != nullptr ? report_keeper_->conflicts()
                                            : std::vector<std::string>();
-        });
+        },
+        &input_access_);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
@@ -416,6 +418,7 @@ class OperatorControllers {
     o.ca_validity = cfg.admission.ca_validity;
     o.certificate_validity = cfg.admission.certificate_validity;
     o.reviews.rbac = &rbac_;
+    o.reviews.access = &input_access_;
     o.api_server_sources = cfg.admission.api_server_sources;
     o.connections_per_source = cfg.admission.connections_per_source;
     o.on_refused = [&metrics](server::Refusal r) {

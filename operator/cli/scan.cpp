@@ -295,13 +295,14 @@ class Scanner {
     return true;
   }
 
-  // ClusterRoles the files bind without defining them: the pinned release's built-in ones, all
-  // of them, so that admin, edit and view aggregate as in a cluster (with the files' roles that
-  // carry their labels). Said on stderr, naming the release and the roles bound.
+  // The pinned release's built-in ClusterRoles the files do not define, all of them, as a
+  // cluster holds them: a binding to one the files do not define grants its rules, and the
+  // files' own aggregated roles take in theirs (an aggregationRule that selects
+  // aggregate-to-admin gets edit's rules). Said on stderr when a binding uses one, naming the
+  // release and the roles.
   void add_bootstrap_roles() {
     if (bootstrap_added_) return;
     const std::set<std::string> missing = rbac_.missing_cluster_roles();
-    if (missing.empty()) return;
     bootstrap_added_ = true;
     const auto& bootstrap = rbac::bootstrap_cluster_roles();
     std::string used;

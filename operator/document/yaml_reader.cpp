@@ -382,6 +382,7 @@ class YamlReader : public DocumentReader {
         parser_.reset();
       }
       if (!read_chunk()) return false;
+      drop_byte_order_mark();
       check_characters(chunk_, chunk_first_line_);
       breaks_added_ = translate_line_breaks(chunk_);
       check_flow_depth(chunk_, chunk_first_line_, limits_.max_depth);
@@ -392,9 +393,29 @@ class YamlReader : public DocumentReader {
   }
 
  private:
+  // kubectl's splitter hands go-yaml each document without its "---" line, and go-yaml drops a
+  // byte order mark that starts its text; yaml-cpp reads one after "---" as part of the next key
+  // ("\uFEFFspec"), and where it does drop one (the stream's start) its marks count from after
+  // it, which is_merge_tag relies on (a BOM once hid `! <<`). So one is dropped here, at the
+  // chunk's start or right after its "---" line.
+  void drop_byte_order_mark() {
+    // A chunk starts with its "---" line, if any (read_chunk); npos + 1 is 0.
+    const std::size_t at = chunk_.compare(0, 3, "---") == 0 ? chunk_.find('\n') + 1 : 0;
+    if (chunk_.compare(at, 3, "\xEF\xBB\xBF") == 0) chunk_.erase(at, 3);
+  }
+
   static bool starts_marker(const std::string& line, const char* marker) {
     return line.compare(0, 3, marker) == 0 &&
            (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+  }
+  // kubectl's document splitter (apimachinery's YAMLReader) also splits at "---" followed by a
+  // comment with no space ("---#x"), which is no marker to YAML: such a line becomes "---" here,
+  // so that the document after it is read as kubectl reads it.
+  static bool opens_document(std::string& line) {
+    if (starts_marker(line, "---")) return true;
+    if (line.compare(0, 4, "---#") != 0) return false;
+    line = "---";
+    return true;
   }
   static bool is_content(const std::string& line) {
     for (char ch : line) {
@@ -423,7 +444,7 @@ class YamlReader : public DocumentReader {
     std::string line;
     while (read_line(line)) {
       const int number = next_line_++;
-      const bool opens = starts_marker(line, "---");
+      const bool opens = opens_document(line);
       if (opens && content) {
         pending_ = std::move(line);
         pending_line_ = number;
@@ -481,7 +502,7 @@ class YamlReader : public DocumentReader {
     std::string line;
     while (read_line(line)) {
       const int number = next_line_++;
-      if (starts_marker(line, "---")) {
+      if (opens_document(line)) {
         pending_ = std::move(line);
         pending_line_ = number;
         has_pending_ = true;

@@ -263,12 +263,18 @@ void PolicyEvaluator::apply_exemptions(const Workload& workload,
     verdict.exempted_by.insert(verdict.exempted_by.end(), out.end() - excused, &ex);
     std::move(excused, out.end(), std::back_inserter(verdict.exempted));
     out.erase(excused, out.end());
+    // A control not evaluated that the exemption covers is excused as a violation would be: the
+    // workload is exempt, not compliant, and the report names the exemption.
     auto& unread = verdict.not_evaluated;
-    unread.erase(std::remove_if(unread.begin(), unread.end(),
-                                [&](const NotEvaluated& n) {
-                                  return ex.controls.empty() || contains(ex.controls, n.control);
-                                }),
-                 unread.end());
+    auto covered = std::stable_partition(unread.begin(), unread.end(), [&](const NotEvaluated& n) {
+      return !ex.controls.empty() && !contains(ex.controls, n.control);
+    });
+    for (auto it = covered; it != unread.end(); ++it) {
+      verdict.exempted.push_back(
+          {it->control, severity_of(it->control), "not evaluated: " + it->reason, ""});
+      verdict.exempted_by.push_back(&ex);
+    }
+    unread.erase(covered, unread.end());
   }
 }
 

@@ -106,9 +106,13 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedWithoutNamingTheB
   EXPECT_NE(d.message.find("\n- rbacClusterAdmin"), std::string::npos) << d.message;
   EXPECT_EQ(d.message.find("web-admin"), std::string::npos) << d.message;
   EXPECT_EQ(d.message.find("cluster-admin"), std::string::npos) << d.message;
-  // Without the index (offline), the RBAC controls are not judged.
-  EXPECT_EQ(decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a).outcome,
-            Decision::Outcome::kAllowed);
+  // Without the index the RBAC controls are not evaluated: admitted, and said so, never a pass.
+  const auto unknown =
+      decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a);
+  EXPECT_EQ(unknown.outcome, Decision::Outcome::kWarned);
+  ASSERT_EQ(unknown.warnings.size(), 1u);
+  EXPECT_NE(unknown.warnings[0].find("rbacClusterAdmin: not evaluated"), std::string::npos)
+      << unknown.warnings[0];
 }
 
 // The token verdict at admission reads the account too: a Deployment that leaves

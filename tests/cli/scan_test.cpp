@@ -442,6 +442,24 @@ TEST(ScanPermissions, BuiltInClusterRolesTheFilesOnlyBindAreThePinnedReleases) {
   EXPECT_NE(out.find("RoleBinding/shop/web-edit -> ClusterRole/edit"), std::string::npos);
   EXPECT_NE(err.find("using Kubernetes v1.37.2's built-in edit"), std::string::npos) << err;
   EXPECT_FALSE(rbac::bootstrap_cluster_roles().roles.empty());
+  // Found by review: a role of the files that aggregates the built-in ones gets their rules too,
+  // though no binding names a role the files lack.
+  d.write(
+      "chart.yaml",
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+      "spec:\n  template:\n    spec:\n      serviceAccountName: web\n"
+      "      containers: [{name: a, image: i:1}]\n---\n"
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: my-admin}\n"
+      "aggregationRule: {clusterRoleSelectors: [{matchLabels: "
+      "{rbac.authorization.k8s.io/aggregate-to-admin: 'true'}}]}\nrules: []\n---\n"
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+      "metadata: {name: web-admin, namespace: shop}\nroleRef: {apiGroup: "
+      "rbac.authorization.k8s.io, kind: ClusterRole, name: my-admin}\nsubjects: [{kind: "
+      "ServiceAccount, name: web}]\n");
+  err.clear();
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  EXPECT_NE(out.find("\"control\":\"rbacSecretsRead\""), std::string::npos) << out;
+  EXPECT_EQ(err.find("built-in"), std::string::npos) << err;  // no binding uses one
 }
 
 // A Deployment that leaves automountServiceAccountToken unset passes when the chart's own

@@ -165,6 +165,30 @@ TEST(YamlReader, EveryLineBreakKubectlKnowsEndsAComment) {
   EXPECT_EQ(parse_error("a: 1\nb:\xe2\x80\xa8  - x\n  c: 2\n").substr(0, 2), "3:");
 }
 
+// Found by review: yaml-cpp drops a leading byte order mark and counts its marks from after it,
+// so the text at a mark was three bytes off and `! <<` read as a literal key; and after "---",
+// where kubectl's decoder drops one too, yaml-cpp made it part of the key.
+TEST(YamlReader, AByteOrderMarkDoesNotHideATaggedMerge) {
+  auto docs = read_all_yaml(
+      "\xef\xbb\xbf"
+      "a:\n  ! <<: {privileged: true}\n---\n"
+      "\xef\xbb\xbf"
+      "b:\n  ! <<: {privileged: true}\n");
+  ASSERT_EQ(docs.size(), 2u);
+  ASSERT_NE(docs[0].find({"a", "privileged"}), nullptr);
+  ASSERT_NE(docs[1].find({"b", "privileged"}), nullptr);
+  EXPECT_NE(read_all_yaml("a: 1\n---\n\xef\xbb\xbfspec: {}\n")[1].find("spec"), nullptr);
+}
+
+// kubectl's splitter ends a document at "---#..." too; Bulwark read the next one as part of it.
+TEST(YamlReader, ADashedCommentLineSeparatesDocumentsAsForKubectl) {
+  auto docs = read_all_yaml("# x\n---#\n  {\"kind\": \"Pod\"}\n---# y\nb: 2\n");
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].find("kind")->str(), "Pod");
+  EXPECT_EQ(docs[1].find("b")->as_int(), 2);
+  EXPECT_EQ(docs[1].find("b")->line, 5);
+}
+
 TEST(YamlReader, AnchorsAliasesAndMergeKeys) {
   auto doc = read_all_yaml(
       "base: &sc {privileged: true, runAsUser: 0}\n"

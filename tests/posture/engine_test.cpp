@@ -184,8 +184,10 @@ TEST_F(Exemptions, AControlWithoutItsInputIsNotEvaluatedNeverCompliant) {
   policy_.exemptions.push_back(ex);
   context.vulnerabilities = nullptr;
   v = posture::PolicyEvaluator(policy_).evaluate(workload_, context);
-  EXPECT_EQ(v.posture, posture::Posture::kCompliant);
+  EXPECT_EQ(v.posture, posture::Posture::kExempt);  // excused, not proven compliant
   EXPECT_TRUE(v.not_evaluated.empty());
+  ASSERT_EQ(v.exempted.size(), 1u);
+  EXPECT_EQ(v.exempted[0].message, "not evaluated: no report");
   // A violation decides whatever else is unknown.
   policy_.pod_security.level = crds::PssLevel::kBaseline;
   context.permissions = nullptr;
