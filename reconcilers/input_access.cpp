@@ -13,9 +13,10 @@ namespace bulwark::reconcilers {
 InputAccess::InputAccess(std::vector<Input> inputs, Ask ask)
     : inputs_(std::move(inputs)), ask_(std::move(ask)) {}
 
-bool InputAccess::refresh() {
+bool InputAccess::refresh(const std::function<bool()>& stopping) {
   bool changed = false;
   for (const auto& input : inputs_) {
+    if (stopping()) break;  // a replica shutting down does not wait for every question
     std::optional<std::string> reason;
     bool asked = true;
     for (const char* verb : {"list", "watch"}) {
@@ -77,7 +78,11 @@ void watch_input_access(runtime::Manager& manager, InputAccess& access,
                             std::unique_lock lock(loop->mu);
                             while (!loop->stopping) {
                               lock.unlock();
-                              if (access.refresh()) manager.resync_now();
+                              const auto stopping = [&loop] {
+                                std::lock_guard guard(loop->mu);
+                                return loop->stopping;
+                              };
+                              if (access.refresh(stopping)) manager.resync_now();
                               lock.lock();
                               loop->wake.wait_for(lock, period, [&] { return loop->stopping; });
                             }

@@ -34,8 +34,9 @@ class InputAccess {
 
   InputAccess(std::vector<Input> inputs, Ask ask);
 
-  // Asks again for every input; true when any input became readable or unreadable.
-  bool refresh();
+  // Asks again for every input, until `stopping` says to stop; true when any input became
+  // readable or unreadable.
+  bool refresh(const std::function<bool()>& stopping = [] { return false; });
   // Why the cache cannot be read ("Bulwark's ServiceAccount may not list rolebindings"), or
   // nullopt while it can (or was never asked about).
   std::optional<std::string> unreadable(std::string_view cache) const;

@@ -21,4 +21,8 @@ struct AnonymousProbe {
 // or 200: allowed. Anything else (no answer, 5xx): unknown.
 AnonymousProbe probe_anonymous_requests(const ClusterConfig& cluster);
 
+class KubeClient;
+// The same through `client`, which must send no credentials.
+AnonymousProbe probe_anonymous_requests(KubeClient& client);
+
 }  // namespace bulwark::kube
