@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "operator/logging/logging.h"
+#include "operator/posture/engine.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/rbac_index.h"
 
 namespace bulwark::reconcilers {
 
@@ -61,6 +63,25 @@ std::optional<std::string> InputAccess::unreadable_any(
     if (auto reason = unreadable(c)) return reason;
   }
   return std::nullopt;
+}
+
+void add_account_inputs(posture::EvaluationContext& context, const InputAccess* access,
+                        const RbacIndex* rbac, const rbac::Account& account,
+                        std::shared_ptr<const rbac::Permissions>& held) {
+  auto unread = [&](std::initializer_list<std::string_view> caches) {
+    return access != nullptr ? access->unreadable_any(caches) : std::nullopt;
+  };
+  if (auto reason = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"})) {
+    context.permissions_unread = *reason;
+  } else if (rbac != nullptr) {
+    held = rbac->permissions_of(account);
+    context.permissions = held.get();
+  }
+  if (auto reason = unread({"serviceaccounts"})) {
+    context.account_unread = *reason;
+  } else if (rbac != nullptr) {
+    context.account_automount_token = rbac->automount_token_of(account);
+  }
 }
 
 void watch_input_access(runtime::Manager& manager, InputAccess& access,

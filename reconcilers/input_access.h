@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,8 +14,17 @@
 namespace bulwark::runtime {
 class Manager;
 }
+namespace bulwark::posture {
+struct EvaluationContext;
+}
+namespace bulwark::rbac {
+struct Account;
+struct Permissions;
+}  // namespace bulwark::rbac
 
 namespace bulwark::reconcilers {
+
+class RbacIndex;
 
 // Whether Bulwark may still read the caches its controls judge from. Its ServiceAccount's RBAC
 // can change while it runs; an open watch goes on delivering, but the next list is refused and
@@ -49,6 +59,14 @@ class InputAccess {
   mutable std::mutex mu_;
   std::map<std::string, std::string, std::less<>> unreadable_;  // cache -> reason; guarded by mu_
 };
+
+// Fills what `context`'s controls read of the workload's ServiceAccount, as the reconcilers and
+// admission both read it: its permissions (kept alive by `held`, which the context points into)
+// and its token setting, or, for an input Bulwark may no longer read, why not (the controls are
+// then not evaluated). `access` null: every input is readable; `rbac` null: not known.
+void add_account_inputs(posture::EvaluationContext& context, const InputAccess* access,
+                        const RbacIndex* rbac, const rbac::Account& account,
+                        std::shared_ptr<const rbac::Permissions>& held);
 
 // Asks every `period` on a thread of its own, on every replica (a new leader starts knowing), and
 // judges everything again when an input's readability changes. Before manager.run().

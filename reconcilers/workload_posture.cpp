@@ -439,22 +439,11 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
     const rbac::Account& account, std::chrono::system_clock::time_point now,
     const std::optional<posture::VulnerabilityCounts>& vulnerabilities,
     std::shared_ptr<const rbac::Permissions>& permissions) const {
-  const InputAccess* access = sources_.access;
-  auto unread = [&](std::initializer_list<std::string_view> caches) {
-    return access != nullptr ? access->unreadable_any(caches) : std::nullopt;
-  };
   posture::EvaluationContext context{now};
-  const auto rbac_unread = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"});
-  if (sources_.rbac != nullptr && !rbac_unread)
-    permissions = sources_.rbac->permissions_of(account);
-  context.permissions = permissions.get();
-  if (rbac_unread) context.permissions_unread = *rbac_unread;
-  if (const auto sa_unread = unread({"serviceaccounts"})) {
-    context.account_unread = *sa_unread;
-  } else if (sources_.rbac != nullptr) {
-    context.account_automount_token = sources_.rbac->automount_token_of(account);
-  }
-  const auto reports_unread = unread({"vulnerabilityreports"});
+  add_account_inputs(context, sources_.access, sources_.rbac, account, permissions);
+  const auto reports_unread = sources_.access != nullptr
+                                  ? sources_.access->unreadable("vulnerabilityreports")
+                                  : std::nullopt;
   context.vulnerabilities = vulnerabilities && !reports_unread ? &*vulnerabilities : nullptr;
   context.vulnerabilities_unread =
       reports_unread ? *reports_unread

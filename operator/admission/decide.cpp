@@ -93,30 +93,6 @@ bool judged_kind(std::string_view kind) {
          std::end(kJudgedKinds);
 }
 
-// What the controls read beyond the object, as the reconcilers read it: an input Bulwark may no
-// longer read leaves its controls not evaluated (reconcilers/input_access.h). The permissions
-// are held by `held`, which must outlive the context.
-static posture::EvaluationContext evaluation_context(
-    const Context& context, const rbac::Account& account,
-    std::shared_ptr<const rbac::Permissions>& held) {
-  posture::EvaluationContext out{context.now};
-  auto unread = [&](std::initializer_list<std::string_view> caches) {
-    return context.access != nullptr ? context.access->unreadable_any(caches) : std::nullopt;
-  };
-  if (auto reason = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"})) {
-    out.permissions_unread = *reason;
-  } else if (context.rbac != nullptr) {
-    held = context.rbac->permissions_of(account);
-    out.permissions = held.get();
-  }
-  if (auto reason = unread({"serviceaccounts"})) {
-    out.account_unread = *reason;
-  } else if (context.rbac != nullptr) {
-    out.account_automount_token = context.rbac->automount_token_of(account);
-  }
-  return out;
-}
-
 Decision decide(const Review& review, const Context& context) {
   Decision decision;
   if (!needs_judging(review) || context.never_touch.count(review.namespace_name) > 0) {
@@ -133,8 +109,9 @@ Decision decide(const Review& review, const Context& context) {
   Lines refusals, warned;
   // The rights of the account the object would run as, as they stand now.
   const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
-  std::shared_ptr<const rbac::Permissions> held;
-  const posture::EvaluationContext evaluation = evaluation_context(context, account, held);
+  std::shared_ptr<const rbac::Permissions> held;  // what `evaluation` points into
+  posture::EvaluationContext evaluation{context.now};
+  reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
   for (const auto& p : *context.policies) {
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
     const auto verdict = p.evaluator->evaluate(*workload, evaluation);
