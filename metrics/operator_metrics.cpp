@@ -55,6 +55,14 @@ void sync(Family<Gauge>& family, std::map<Labels, Gauge*>& held,
   }
 }
 
+// (policy, control) -> n as the gauges' label sets.
+std::map<Labels, double> by_policy_and_control(
+    const std::map<std::pair<std::string, std::string>, int>& counts) {
+  std::map<Labels, double> out;
+  for (const auto& [key, n] : counts) out[{{"policy", key.first}, {"control", key.second}}] = n;
+  return out;
+}
+
 // Each namespace's score (compliant or exempt share of its workloads) into `scores`; returns how
 // many workloads are compliant or exempt in all.
 int namespace_scores(const PostureSnapshot& posture, std::map<Labels, double>& scores) {
@@ -179,6 +187,13 @@ struct OperatorMetrics::Families {
                 .Help("Namespaces with a namespace finding now (networkDefaultDeny: "
                       "an Audit policy's namespace that no NetworkPolicy isolates)")
                 .Register(r)),
+        namespace_findings_not_evaluated(
+            prometheus::BuildGauge()
+                .Name("bulwark_namespace_findings_not_evaluated")
+                .Help("1 while a policy's namespace findings of a control are not evaluated "
+                      "(Bulwark may no longer read NetworkPolicies or Namespaces; "
+                      "bulwark_namespace_violations has no series for them then), else 0")
+                .Register(r)),
         conflicting_objects(prometheus::BuildGauge()
                                 .Name("bulwark_conflicting_objects")
                                 .Help("Objects Bulwark did not create that hold a name it keeps "
@@ -228,6 +243,7 @@ struct OperatorMetrics::Families {
   Family<Counter>& connections_refused;
   Histogram& admission_duration;
   Family<Gauge>& namespace_violations;
+  Family<Gauge>& namespace_findings_not_evaluated;
   Family<Gauge>& conflicting_objects;
   Histogram& drift_repair_latency;
   Counter& events_dropped;
@@ -236,8 +252,8 @@ struct OperatorMetrics::Families {
 
   // The label sets of the gauges rebuilt at each scrape.
   std::map<Labels, Gauge*> held_scores, held_cluster_score, held_workloads, held_violations,
-      held_ready, held_depth, held_namespace_violations, held_cache_objects, held_cache_bytes,
-      held_conflicting_objects;
+      held_ready, held_depth, held_namespace_violations, held_namespace_not_evaluated,
+      held_cache_objects, held_cache_bytes, held_conflicting_objects;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -432,11 +448,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   for (const auto& [policy, is_ready] : posture.policy_ready) {
     ready[{{"policy", policy}}] = is_ready ? 1 : 0;
   }
-  std::map<Labels, double> namespace_violations;
-  for (const auto& [policy_control, n] : posture.namespace_violations) {
-    namespace_violations[{{"policy", policy_control.first}, {"control", policy_control.second}}] =
-        n;
-  }
+  auto namespace_violations = by_policy_and_control(posture.namespace_violations);
+  auto namespace_not_evaluated = by_policy_and_control(posture.namespace_findings_not_evaluated);
 
   std::map<Labels, double> conflicting;
   for (const char* kind : {"NetworkPolicy", "Report"}) conflicting[{{"kind", kind}}] = 0;
@@ -450,8 +463,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   if (!posture.judged) {
     // A standby replica, or a leader before its first full pass: its book is empty or partial,
     // and a score from it would be a guess. No posture series at all rather than a wrong one.
-    for (auto* m :
-         {&cluster_score, &scores, &workloads, &violations, &namespace_violations, &conflicting}) {
+    for (auto* m : {&cluster_score, &scores, &workloads, &violations, &namespace_violations,
+                    &namespace_not_evaluated, &conflicting}) {
       m->clear();
     }
   }
@@ -463,6 +476,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   sync(f_->policy_ready, f_->held_ready, ready);
   sync(f_->workqueue_depth, f_->held_depth, depth);
   sync(f_->namespace_violations, f_->held_namespace_violations, namespace_violations);
+  sync(f_->namespace_findings_not_evaluated, f_->held_namespace_not_evaluated,
+       namespace_not_evaluated);
   sync(f_->conflicting_objects, f_->held_conflicting_objects, conflicting);
   sync(f_->cache_objects, f_->held_cache_objects, objects);
   sync(f_->cache_bytes, f_->held_cache_bytes, bytes);

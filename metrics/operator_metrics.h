@@ -39,6 +39,9 @@ struct PostureSnapshot {
   std::map<std::string, std::vector<std::string>> controls;  // policy -> the controls it judges
   // (policy, control) -> namespaces with that finding; every policy that looks starts at 0.
   std::map<std::pair<std::string, std::string>, int> namespace_violations;
+  // (policy, control) -> 1 while its namespace findings are not evaluated (Bulwark may no longer
+  // read their inputs; namespace_violations then has no entry for it), else 0.
+  std::map<std::pair<std::string, std::string>, int> namespace_findings_not_evaluated;
   // kind -> objects Bulwark did not create that hold a name it keeps (reconcilers/ownership.h).
   std::map<std::string, std::size_t> conflicting_objects;
   // False until this replica has judged every workload once (a standby never has): the posture

@@ -52,11 +52,17 @@ bool isolates_every_pod(const Value& np) {
   return std::all_of(rules.begin(), rules.end(), only_dns);
 }
 
-std::vector<std::string> namespaces_without_default_deny(
-    const crds::SecurityPolicySpec& spec, const runtime::CacheReader& namespaces,
-    const runtime::CacheReader& network_policies) {
-  std::vector<std::string> out;
+NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,
+                                        const runtime::CacheReader& namespaces,
+                                        const runtime::CacheReader& network_policies,
+                                        std::optional<std::string> unreadable) {
+  NamespaceFindings out;
   if (!spec.network.default_deny || spec.enforcement.mode != crds::EnforcementMode::kAudit) {
+    return out;
+  }
+  out.judged = true;
+  if (unreadable) {
+    out.not_evaluated = std::move(unreadable);
     return out;
   }
   for (const auto& ns : namespaces.keys()) {  // sorted
@@ -70,7 +76,7 @@ std::vector<std::string> namespaces_without_default_deny(
         break;
       }
     }
-    if (!isolated) out.push_back(ns);
+    if (!isolated) out.namespaces.push_back(ns);
   }
   return out;
 }

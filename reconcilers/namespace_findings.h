@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,23 @@ inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
 // ingress, and allows no egress but DNS (port 53).
 bool isolates_every_pod(const document::Value& network_policy);
 
-// In Audit, network.defaultDeny is observed, not enforced: the namespaces the policy selects in
-// which no NetworkPolicy isolates every pod, sorted. Empty for a policy in Enforce (Bulwark keeps
-// bulwark-default-deny there) or without defaultDeny.
-std::vector<std::string> namespaces_without_default_deny(
-    const crds::SecurityPolicySpec& spec, const runtime::CacheReader& namespaces,
-    const runtime::CacheReader& network_policies);
+// In Audit, network.defaultDeny is observed, not enforced: its namespace findings. Judged (and
+// `judged` true) only for a valid policy in Audit with defaultDeny (Bulwark keeps
+// bulwark-default-deny in Enforce).
+struct NamespaceFindings {
+  bool judged = false;
+  // The namespaces the policy selects in which no NetworkPolicy isolates every pod, sorted.
+  std::vector<std::string> namespaces;
+  // Why none could be judged (posture::NotEvaluated's reason: Bulwark may no longer read
+  // NetworkPolicies or Namespaces, and what its caches hold may be stale); `namespaces` is then
+  // empty, never a claim that they are isolated.
+  std::optional<std::string> not_evaluated;
+};
+
+// The findings of `spec`; `unreadable` says why NetworkPolicies or Namespaces cannot be read.
+NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,
+                                        const runtime::CacheReader& namespaces,
+                                        const runtime::CacheReader& network_policies,
+                                        std::optional<std::string> unreadable);
 
 }  // namespace bulwark::reconcilers

@@ -22,6 +22,9 @@ inline constexpr std::string_view kReports = "Reports";  // OpenReports Reports 
 // Whether Bulwark holds the managed NetworkPolicies the policy wants (Enforce with defaultDeny or
 // Quarantine): False where a NetworkPolicy it did not create holds one of their names.
 inline constexpr std::string_view kNetworkPoliciesHeld = "NetworkPoliciesHeld";
+// Whether a NetworkPolicy isolates every pod in each namespace an Audit policy with
+// network.defaultDeny selects (namespace_findings.h).
+inline constexpr std::string_view kNamespacesIsolated = "NamespacesIsolated";
 }  // namespace policy_conditions
 namespace policy_reasons {
 inline constexpr std::string_view kReconciled = "Reconciled";
@@ -35,6 +38,8 @@ inline constexpr std::string_view kReportsNotServed = "ReportsNotServed";
 inline constexpr std::string_view kHeld = "Held";
 inline constexpr std::string_view kNameTaken = "NameTaken";
 inline constexpr std::string_view kPending = "Pending";
+inline constexpr std::string_view kIsolated = "Isolated";
+inline constexpr std::string_view kNotIsolated = "NotIsolated";
 }  // namespace policy_reasons
 
 // A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,

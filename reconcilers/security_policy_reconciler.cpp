@@ -24,6 +24,13 @@ Condition condition(std::string_view type, ConditionStatus status, std::string_v
   return {std::string(type), status, std::string(reason), std::move(message), 0, ""};
 }
 
+// Unknown/NotEvaluated: `reason` (what Bulwark may no longer read) and what is therefore unknown.
+Condition not_evaluated(std::string_view type, const std::string& reason, std::string_view what) {
+  return condition(
+      type, ConditionStatus::kUnknown, reasons::kNotEvaluated,
+      reason + ": " + std::string(what) + " is not known until Bulwark can read them again");
+}
+
 std::string field(const Value* node, std::string_view key) {
   const Value* v = node != nullptr ? node->find(key) : nullptr;
   return v != nullptr ? std::string(v->str()) : std::string();
@@ -86,18 +93,16 @@ Condition SecurityPolicyReconciler::ready_condition(const std::vector<crds::Fiel
   return condition(types::kReady, ConditionStatus::kFalse, reasons::kInvalidSpec, message);
 }
 
-Condition SecurityPolicyReconciler::held_condition(const Holding& holding) {
+Condition SecurityPolicyReconciler::held_condition(const Observed& observed) {
   const auto type = types::kNetworkPoliciesHeld;
-  if (holding.unreadable) {
-    return condition(type, ConditionStatus::kUnknown, reasons::kNotEvaluated,
-                     *holding.unreadable +
-                         ": whether Bulwark holds the NetworkPolicies this policy needs is not "
-                         "known until it can read them again");
+  if (observed.unreadable) {
+    return not_evaluated(type, *observed.unreadable,
+                         "whether Bulwark holds the NetworkPolicies this policy needs");
   }
-  const auto& conflicted = holding.taken;
-  if (conflicted.empty() && holding.pending > 0) {
+  const auto& conflicted = observed.taken;
+  if (conflicted.empty() && observed.pending > 0) {
     return condition(type, ConditionStatus::kFalse, reasons::kPending,
-                     std::to_string(holding.pending) +
+                     std::to_string(observed.pending) +
                          " of the NetworkPolicies this policy needs are not there yet (being "
                          "created)");
   }
@@ -120,7 +125,26 @@ Condition SecurityPolicyReconciler::held_condition(const Holding& holding) {
                        "quarantined; delete or rename those objects");
 }
 
-Condition SecurityPolicyReconciler::compliant_condition(bool valid, const PolicySummary& s) {
+Condition SecurityPolicyReconciler::isolated_condition(const NamespaceFindings& findings) {
+  const auto type = types::kNamespacesIsolated;
+  if (findings.not_evaluated) {
+    return not_evaluated(type, *findings.not_evaluated,
+                         "which selected namespaces a NetworkPolicy isolates");
+  }
+  const auto n = findings.namespaces.size();
+  if (n > 0) {
+    return condition(type, ConditionStatus::kFalse, reasons::kNotIsolated,
+                     std::to_string(n) +
+                         (n == 1 ? " selected namespace has" : " selected namespaces have") +
+                         " no NetworkPolicy that isolates every pod (networkDefaultDeny; "
+                         "status.violations names them)");
+  }
+  return condition(type, ConditionStatus::kTrue, reasons::kIsolated,
+                   "a NetworkPolicy isolates every pod in every selected namespace");
+}
+
+Condition SecurityPolicyReconciler::compliant_condition(
+    bool valid, const PolicySummary& s, const std::optional<std::string>& selection_unknown) {
   const auto type = types::kCompliant;
   if (!valid) {
     return condition(type, ConditionStatus::kUnknown, reasons::kInvalidSpec,
@@ -137,6 +161,12 @@ Condition SecurityPolicyReconciler::compliant_condition(bool valid, const Policy
                          (s.not_evaluated == 1 ? " workload has" : " workloads have") +
                          " controls Bulwark could not evaluate (their reasons are in the "
                          "workloads' reports and bulwark.dev/not-evaluated annotations)");
+  }
+  if (selection_unknown) {
+    return condition(type, ConditionStatus::kUnknown, reasons::kNotEvaluated,
+                     *selection_unknown +
+                         ": which namespaces this policy's namespaceSelector selects is not "
+                         "known, so neither is whether their workloads comply");
   }
   return condition(type, ConditionStatus::kTrue, reasons::kNoViolations,
                    std::to_string(s.workloads) +
@@ -270,13 +300,15 @@ std::optional<Condition> SecurityPolicyReconciler::reports_taken(const std::stri
 
 std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
     const std::string& name, const Condition& ready, const crds::SecurityPolicySpec& spec,
-    const PolicySummary& summary, const Holding& holding) const {
+    const PolicySummary& summary, const Observed& observed) const {
   const bool valid = ready.status == ConditionStatus::kTrue;
-  std::vector<Condition> want{ready, compliant_condition(valid, summary)};
+  std::vector<Condition> want{ready,
+                              compliant_condition(valid, summary, observed.selection_unknown)};
   if (valid && (wants_managed(ManagedPolicyKind::kDefaultDeny, spec) ||
                 wants_managed(ManagedPolicyKind::kQuarantine, spec))) {
-    want.push_back(held_condition(holding));
+    want.push_back(held_condition(observed));
   }
+  if (valid && observed.findings.judged) want.push_back(isolated_condition(observed.findings));
   if (valid && spec.images.max_severity) {
     const auto type = types::kVulnerabilityReports;
     want.push_back(reports_served_
@@ -309,13 +341,20 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
                                                      const std::string& policy_uid,
                                                      const crds::PolicyParseResult& parsed,
                                                      const Condition& ready,
-                                                     Holding& holding) const {
+                                                     Observed& observed) const {
   PolicyStatus want;
   if (ready.status != ConditionStatus::kTrue) return want;
   const auto& spec = parsed.policy.spec;
   want.summary = book_.summarize(name, kMaxStatusViolations);
-  auto findings =
-      namespaces_without_default_deny(spec, sources_.namespaces, sources_.network_policies);
+  const auto namespaces_unreadable =
+      sources_.access != nullptr ? sources_.access->unreadable("namespaces") : std::nullopt;
+  observed.unreadable = sources_.access != nullptr
+                            ? sources_.access->unreadable_any({"networkpolicies", "namespaces"})
+                            : std::nullopt;
+  observed.findings = default_deny_findings(spec, sources_.namespaces, sources_.network_policies,
+                                            observed.unreadable);
+  if (!spec.match.namespace_selector.empty()) observed.selection_unknown = namespaces_unreadable;
+  std::vector<std::string> findings = observed.findings.namespaces;
   std::vector<std::string> uids;
   for (const auto& ns : sources_.namespaces.keys()) {
     auto n = sources_.namespaces.get(ns);
@@ -336,16 +375,15 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
         // A default-deny Bulwark cannot keep is a namespace without one (namespace_findings.h).
         if (kind == ManagedPolicyKind::kDefaultDeny) findings.push_back(ns);
       } else if (wanted && object == nullptr) {
-        ++holding.pending;
+        ++observed.pending;
       } else if (owned && (wanted || owned_by(*object, policy_uid))) {
         // Recorded while wanted, and while it still names this policy among its owners: a
         // namespace no longer selected keeps its record until Bulwark has removed the object.
         uids.push_back(uid);
       }
     }
-    if (taken) holding.taken.push_back(ns);
+    if (taken) observed.taken.push_back(ns);
   }
-  if (sources_.access != nullptr) holding.unreadable = sources_.access->unreadable("networkpolicies");
   add_namespace_findings(want.summary, findings);
   std::sort(uids.begin(), uids.end());
   want.network_policy_uids = std::move(uids);
@@ -372,9 +410,9 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
   const std::string now = rfc3339_seconds(clock_.wall_now());
 
-  Holding holding;
+  Observed observed;
   PolicyStatus want =
-      wanted_status(name, field(object->find("metadata"), "uid"), parsed, ready, holding);
+      wanted_status(name, field(object->find("metadata"), "uid"), parsed, ready, observed);
   // A policy that cannot be read keeps what it holds, its record of it included (an empty record
   // where it had none: the adoption of an earlier release's objects ends with the first status).
   if (ready.status != ConditionStatus::kTrue) {
@@ -382,7 +420,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   }
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
-  const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, holding);
+  const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, observed);
   std::erase_if(want.conditions, [&](const Condition& c) {
     return std::none_of(wanted.begin(), wanted.end(),
                         [&](const Condition& w) { return w.type == c.type; });
@@ -422,16 +460,13 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   return done;
 }
 
-void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                  kube::StatusWriter& status_writer,
-                                  const WorkloadCaches& workloads, PostureBook& book,
-                                  const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::function<bool()> policy_reports_served,
-                                  std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch, EventRecorder& events,
-                                  const OwnershipRecord& ownership,
-                                  std::function<std::vector<std::string>()> report_conflicts,
-                                  const InputAccess* access) {
+void setup_security_policy_status(
+    runtime::Manager& manager, kube::ObjectWriter& writer, kube::StatusWriter& status_writer,
+    const WorkloadCaches& workloads, PostureBook& book, const base::Clock& clock,
+    bool vulnerability_reports_served, std::function<bool()> policy_reports_served,
+    std::function<bool()> book_complete, std::vector<std::string> never_touch,
+    EventRecorder& events, const OwnershipRecord& ownership,
+    std::function<std::vector<std::string>()> report_conflicts, const InputAccess* access) {
   runtime::Informer& policies = manager.cache("securitypolicies");
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
       writer, status_writer,

@@ -12,6 +12,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/events.h"
+#include "reconcilers/namespace_findings.h"
 #include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/policy_status.h"
@@ -80,18 +81,31 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // every lapsed exemption; else True/Reconciled.
   static kube::Condition readiness(const crds::PolicyParseResult& parsed,
                                    std::chrono::system_clock::time_point now);
-  static kube::Condition compliant_condition(bool valid, const PolicySummary& summary);
-  // Whether Bulwark holds the managed NetworkPolicies a policy wants: the selected namespaces
-  // where a name is taken (ownership.h), and how many wanted objects are not there yet.
-  struct Holding {
+  // Compliant: Unknown/NotEvaluated, when nothing violates, with workloads not evaluated or with
+  // `selection_unknown` (which namespaces the policy selects is not known).
+  static kube::Condition compliant_condition(
+      bool valid, const PolicySummary& summary,
+      const std::optional<std::string>& selection_unknown = std::nullopt);
+  // What the status's conditions report beyond the book, as wanted_status found it.
+  struct Observed {
+    // Whether Bulwark holds the managed NetworkPolicies a policy wants: the selected namespaces
+    // where a name is taken (ownership.h), how many wanted objects are not there yet, and why
+    // NetworkPolicies or Namespaces cannot be read, if so.
     std::vector<std::string> taken;
     std::size_t pending = 0;
-    std::optional<std::string> unreadable;  // why NetworkPolicies cannot be read, if so
+    std::optional<std::string> unreadable;
+    NamespaceFindings findings;  // Audit with defaultDeny
+    // Why the namespaces a policy with a namespaceSelector selects are not known (Bulwark may no
+    // longer read Namespaces), if so.
+    std::optional<std::string> selection_unknown;
   };
   // NetworkPoliciesHeld: True; False/NameTaken naming the namespaces (at most 20); False/Pending
-  // while wanted objects are being created; Unknown/NotEvaluated while NetworkPolicies cannot be
-  // read (what the cache holds may be stale).
-  static kube::Condition held_condition(const Holding& holding);
+  // while wanted objects are being created; Unknown/NotEvaluated while NetworkPolicies or
+  // Namespaces cannot be read (what the caches hold may be stale).
+  static kube::Condition held_condition(const Observed& observed);
+  // NamespacesIsolated, for a policy with namespace findings: True/Isolated; False/NotIsolated
+  // counting them (status.violations names them); Unknown/NotEvaluated with the reason.
+  static kube::Condition isolated_condition(const NamespaceFindings& findings);
 
  private:
   bool still_marked(const std::string& policy) const;
@@ -107,12 +121,12 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
                                                  const kube::Condition& ready,
                                                  const crds::SecurityPolicySpec& spec,
                                                  const PolicySummary& summary,
-                                                 const Holding& holding) const;
+                                                 const Observed& observed) const;
   // The status this policy should have: the summary from the book, namespace findings first.
-  // `holding`: where the managed NetworkPolicies are not Bulwark's, or not there yet.
+  // `observed`: what the conditions report beyond the book.
   PolicyStatus wanted_status(const std::string& name, const std::string& policy_uid,
                              const crds::PolicyParseResult& parsed, const kube::Condition& ready,
-                             Holding& holding) const;
+                             Observed& observed) const;
 
   kube::ObjectWriter& writer_;
   kube::StatusWriter& status_writer_;

@@ -5,8 +5,10 @@
 # the workload's bulwark.dev/posture is not-evaluated and bulwark.dev/not-evaluated names the
 # controls, its report has result error with the reason, and the policy says
 # Compliant=Unknown/NotEvaluated; without NetworkPolicies, an Enforce policy's
-# NetworkPoliciesHeld is Unknown/NotEvaluated. With the read given back, all is as before. All of
-# it within 2 minutes.
+# NetworkPoliciesHeld is Unknown/NotEvaluated, and an Audit policy's NamespacesIsolated is too
+# (its bulwark_namespace_findings_not_evaluated 1, no bulwark_namespace_violations series);
+# without Namespaces, both again, and Compliant=Unknown/NotEvaluated for a policy that selects
+# namespaces by label. With the read given back, all is as before. All of it within 2 minutes.
 #   usage: e2e/operator/not_evaluated_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
@@ -64,8 +66,19 @@ spec:
   images: {forbidLatestTag: false}
   network: {defaultDeny: true}
   enforcement: {mode: Enforce, actions: [Annotate]}
+---
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: watched}
+spec:
+  match: {namespaceSelector: {matchLabels: {inputs: "on"}}}
+  podSecurity: {level: privileged}
+  images: {forbidLatestTag: false}
+  network: {defaultDeny: true}
+  enforcement: {mode: Audit}
 O
-start_own_operator operator
+metrics_port=$(free_port)
+start_own_operator operator --metrics-bind-address "127.0.0.1:$metrics_port"
 pid=$started_pid
 begin=$SECONDS
 
@@ -109,13 +122,37 @@ assert any(r[\"result\"] == \"error\" and \"may not\" in r[\"properties\"][\"rea
   check "with $1 readable again: compliant" \
     eventually 30 bash -c "$(declare -f annotation is); kubectl=$kubectl; is ne-shop deploy/web posture compliant && is ne-shop deploy/web not-evaluated ''"
 done
-held() { [ "$($kubectl get secpol fenced -o jsonpath='{.status.conditions[?(@.type=="NetworkPoliciesHeld")].status}/{.status.conditions[?(@.type=="NetworkPoliciesHeld")].reason}')" = "$1" ]; }
+policy_condition() {
+  [ "$($kubectl get secpol "$1" -o jsonpath="{.status.conditions[?(@.type==\"$2\")].status}/{.status.conditions[?(@.type==\"$2\")].reason}")" = "$3" ]
+}
+held() { policy_condition fenced NetworkPoliciesHeld "$1"; }
+# isolated STATE NOT_EVALUATED: the Audit policy's condition, and its metrics (no count while
+# not evaluated).
+isolated() {
+  policy_condition watched NamespacesIsolated "$1" || return 1
+  local m; m=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
+  grep -qF "bulwark_namespace_findings_not_evaluated{control=\"networkDefaultDeny\",policy=\"watched\"} $2" <<<"$m" || return 1
+  if [ "$2" = 1 ]; then ! grep -q 'bulwark_namespace_violations{.*policy="watched"' <<<"$m"
+  else grep -qF 'bulwark_namespace_violations{control="networkDefaultDeny",policy="watched"} 0' <<<"$m"; fi
+}
 check "with every read, the Enforce policy holds its NetworkPolicies" eventually 30 held True/Held
-without networkpolicies
-check "without networkpolicies: NetworkPoliciesHeld is Unknown/NotEvaluated" \
-  eventually 30 held Unknown/NotEvaluated
-restore
-check "with networkpolicies readable again: held" eventually 30 held True/Held
+check "with every read, the Audit policy sees its namespace isolated (by the other's default-deny)" \
+  eventually 30 isolated True/Isolated 0
+for resource in networkpolicies namespaces; do
+  without $resource
+  check "without $resource: NetworkPoliciesHeld is Unknown/NotEvaluated" \
+    eventually 30 held Unknown/NotEvaluated
+  check "without $resource: NamespacesIsolated is Unknown/NotEvaluated, no count exported" \
+    eventually 10 isolated Unknown/NotEvaluated 1
+  if [ $resource = namespaces ]; then
+    check "without namespaces: a policy that selects by label says Compliant=Unknown/NotEvaluated" \
+      eventually 10 condition_is Unknown/NotEvaluated
+  fi
+  restore
+  check "with $resource readable again: held and isolated" \
+    eventually 30 bash -c "$(declare -f policy_condition held isolated); kubectl=$kubectl; metrics_port=$metrics_port; held True/Held && isolated True/Isolated 0"
+done
+check "with every read again: Compliant" eventually 10 condition_is True/NoViolations
 took=$((SECONDS - begin))
 if [ "$took" -le 120 ]; then ok "all of it in ${took}s (at most 120)"; else fail "it took ${took}s, more than 120"; fi
 stop_operator "$pid" >/dev/null

@@ -112,7 +112,15 @@ Decision decide(const Review& review, const Context& context) {
   std::shared_ptr<const rbac::Permissions> held;  // what `evaluation` points into
   posture::EvaluationContext evaluation{context.now};
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
+  // Without Namespaces, the labels a namespace selector is matched against may be stale.
+  const auto namespaces_unread =
+      context.access != nullptr ? context.access->unreadable("namespaces") : std::nullopt;
   for (const auto& p : *context.policies) {
+    if (namespaces_unread && p.active() && !p.policy.spec.match.namespace_selector.empty() &&
+        p.evaluator->selects(*workload, nullptr)) {
+      warned.add("namespaceSelector: not evaluated: " + *namespaces_unread +
+                 " (judged against the namespace's labels last read)");
+    }
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
     const auto verdict = p.evaluator->evaluate(*workload, evaluation);
     for (const auto& n : verdict.not_evaluated) {

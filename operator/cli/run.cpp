@@ -244,7 +244,8 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
                                           const reconcilers::PolicySet& policies,
                                           const reconcilers::OwnershipRecord& ownership,
                                           const runtime::Informer& namespaces,
-                                          const runtime::Informer& network_policies, bool judged) {
+                                          const runtime::Informer& network_policies,
+                                          const reconcilers::InputAccess& access, bool judged) {
   metrics::PostureSnapshot s;
   s.judged = judged;
   s.conflicting_objects["NetworkPolicy"] = ownership.conflicts();
@@ -265,13 +266,17 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
       auto& controls = s.controls[p.policy.name];
       for (auto c : p.evaluator->controls()) controls.emplace_back(c);
     }
-    const auto& spec = p.policy.spec;
-    if (p.active() && spec.network.default_deny &&
-        spec.enforcement.mode == crds::EnforcementMode::kAudit) {
-      s.namespace_violations[{p.policy.name, reconcilers::kNetworkDefaultDenyControl}] =
-          static_cast<int>(
-              reconcilers::namespaces_without_default_deny(spec, namespaces, network_policies)
-                  .size());
+    if (!p.active()) continue;
+    const auto findings = reconcilers::default_deny_findings(
+        p.policy.spec, namespaces, network_policies,
+        access.unreadable_any({"networkpolicies", "namespaces"}));
+    if (!findings.judged) continue;
+    const std::pair<std::string, std::string> key{p.policy.name,
+                                                  reconcilers::kNetworkDefaultDenyControl};
+    s.namespace_findings_not_evaluated[key] = findings.not_evaluated ? 1 : 0;
+    // Not evaluated: no count at all rather than a 0 that says no namespace lacks one.
+    if (!findings.not_evaluated) {
+      s.namespace_violations[key] = static_cast<int>(findings.namespaces.size());
     }
   }
   return s;
@@ -292,7 +297,8 @@ std::vector<reconcilers::InputAccess::Input> control_inputs(const runtime::Manag
       {"rolebindings", r::kRoleBindings},
       {"clusterrolebindings", r::kClusterRoleBindings},
       {"serviceaccounts", r::kServiceAccounts},
-      {"networkpolicies", r::kNetworkPolicies}};
+      {"networkpolicies", r::kNetworkPolicies},
+      {"namespaces", r::kNamespaces}};
   if (manager.find_cache("vulnerabilityreports") != nullptr) {
     inputs.push_back({"vulnerabilityreports", r::kVulnerabilityReports});
   }
@@ -381,8 +387,9 @@ class OperatorControllers {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
       if (webhook_) metrics.admission_in_flight(webhook_->review_bytes_in_flight());
-      auto posture = posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
-                                      manager.cache("networkpolicies"), book_complete(manager));
+      auto posture =
+          posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
+                           manager.cache("networkpolicies"), input_access_, book_complete(manager));
       if (report_keeper_)
         posture.conflicting_objects["Report"] = report_keeper_->conflicts().size();
       return metrics.scrape(depths, posture, cache_sizes(manager));

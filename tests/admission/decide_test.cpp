@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "operator/document/reader.h"
+#include "reconcilers/input_access.h"
 #include "tests/fakes/fake_cache.h"
 
 namespace bulwark::admission {
@@ -113,6 +114,33 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedWithoutNamingTheB
   ASSERT_EQ(unknown.warnings.size(), 1u);
   EXPECT_NE(unknown.warnings[0].find("rbacClusterAdmin: not evaluated"), std::string::npos)
       << unknown.warnings[0];
+}
+
+// Without Namespaces a policy that selects by namespace label is matched against labels that may
+// be stale: the object is judged with them, and the answer says so.
+TEST_F(DecideTest, ANamespaceSelectorMatchedAgainstStaleLabelsIsSaid) {
+  bool refused = false;
+  reconcilers::InputAccess access(
+      {{"namespaces", kube::resources::kNamespaces}},
+      [&](const std::string&, const kube::ResourceType&) { return std::optional<bool>(!refused); });
+  testing::FakeCache cache;
+  cache.put_json(policy_json("p0", kDenyTeamA));
+  policies = reconcilers::load_policies(cache);
+  Context c{&policies, &team_a, {"bulwark-system"}, std::chrono::system_clock::now(),
+            nullptr,   &access};
+  const auto r = review("CREATE", "Deployment", deployment(false));
+  EXPECT_EQ(decide(r, c).outcome, Decision::Outcome::kAllowed);
+  refused = true;
+  access.refresh();
+  const auto d = decide(r, c);
+  EXPECT_EQ(d.outcome, Decision::Outcome::kWarned);
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0],
+            "Bulwark: namespaceSelector: not evaluated: Bulwark's ServiceAccount may not list "
+            "namespaces (judged against the namespace's labels last read)");
+  // Still refused where the labels last read select it and it violates.
+  EXPECT_EQ(decide(review("CREATE", "Deployment", deployment(true)), c).outcome,
+            Decision::Outcome::kDenied);
 }
 
 // The token verdict at admission reads the account too: a Deployment that leaves

@@ -41,15 +41,34 @@ TEST(NamespaceFindings, SelectedNamespacesWithoutDefaultDenyAreNamed) {
   namespaces.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
   namespaces.put_json(R"({"metadata":{"name":"pay","labels":{"env":"prod"}}})");
   namespaces.put_json(R"({"metadata":{"name":"lab","labels":{"env":"dev"}}})");
-  EXPECT_EQ(namespaces_without_default_deny(spec, namespaces, nps),
+  EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
             (std::vector<std::string>{"pay", "shop"}));
   // Any NetworkPolicy that isolates every pod counts, not only Bulwark's own.
   nps.put_json(R"({"metadata":{"name":"mine","namespace":"pay"},)"
                R"("spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}})");
-  EXPECT_EQ(namespaces_without_default_deny(spec, namespaces, nps),
-            std::vector<std::string>{"shop"});
+  const auto findings = default_deny_findings(spec, namespaces, nps, std::nullopt);
+  EXPECT_TRUE(findings.judged);
+  EXPECT_EQ(findings.namespaces, std::vector<std::string>{"shop"});
+  EXPECT_FALSE(findings.not_evaluated);
   spec.network.default_deny = false;
-  EXPECT_TRUE(namespaces_without_default_deny(spec, namespaces, nps).empty());
+  EXPECT_FALSE(default_deny_findings(spec, namespaces, nps, std::nullopt).judged);
+  spec.network.default_deny = true;
+  spec.enforcement.mode = crds::EnforcementMode::kEnforce;  // Bulwark keeps default-deny then
+  EXPECT_FALSE(default_deny_findings(spec, namespaces, nps, std::nullopt).judged);
+}
+
+// What Bulwark may no longer read it does not judge: no namespace is named, and none is called
+// isolated either; the reason is said instead.
+TEST(NamespaceFindings, UnreadableInputsLeaveThemNotEvaluated) {
+  crds::SecurityPolicySpec spec;
+  spec.network.default_deny = true;
+  testing::FakeCache namespaces, nps;
+  namespaces.put_json(R"({"metadata":{"name":"shop"}})");
+  const auto findings = default_deny_findings(
+      spec, namespaces, nps, "Bulwark's ServiceAccount may not list networkpolicies");
+  EXPECT_TRUE(findings.judged);
+  EXPECT_TRUE(findings.namespaces.empty());
+  EXPECT_EQ(findings.not_evaluated, "Bulwark's ServiceAccount may not list networkpolicies");
 }
 
 }  // namespace

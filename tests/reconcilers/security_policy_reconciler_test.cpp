@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
+#include "reconcilers/input_access.h"
 #include "reconcilers/time_format.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
@@ -54,8 +57,9 @@ class PolicyReconcilerTest : public ::testing::Test {
  protected:
   PolicyReconcilerTest()
       : reconciler_(writer_, status_writer_,
-                    {policies_, namespaces_, workload_caches(), network_policies_}, book_, clock_,
-                    false, [this] { return book_complete_; }, {"kube-system", "bulwark-system"}) {
+                    {policies_, namespaces_, workload_caches(), network_policies_, &access_}, book_,
+                    clock_, false, [this] { return book_complete_; },
+                    {"kube-system", "bulwark-system"}) {
     namespaces_.put_json(R"({"metadata":{"name":"shop","labels":{"env":"prod"}}})");
     reconciler_.set_events(&events_);
     reconciler_.set_ownership(&ownership_);
@@ -106,6 +110,12 @@ class PolicyReconcilerTest : public ::testing::Test {
   std::map<std::string_view, testing::FakeCache> workloads_;
   PostureBook book_;
   bool book_complete_ = true;
+  std::set<std::string> refused_;  // resources Bulwark may no longer list (after refresh())
+  InputAccess access_{{{"namespaces", kube::resources::kNamespaces},
+                       {"networkpolicies", kube::resources::kNetworkPolicies}},
+                      [this](const std::string&, const kube::ResourceType& type) {
+                        return std::optional<bool>(refused_.count(type.resource) == 0);
+                      }};
   SecurityPolicyReconciler reconciler_;
 };
 
@@ -321,6 +331,57 @@ TEST_F(PolicyReconcilerTest, TheStatusRecordsOwnedUidsAndNamesTakenNames) {
   status = reconcile_status();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(condition(*status, "NetworkPoliciesHeld"), nullptr);
+}
+
+// An Audit policy with defaultDeny says whether its namespaces are isolated; what Bulwark may no
+// longer read it says it does not know (issue: status that claims what was not checked).
+TEST_F(PolicyReconcilerTest, NamespacesIsolatedIsUnknownWhenItsInputsCannotBeRead) {
+  policy(R"({"match":{"namespaceSelector":{"matchLabels":{"env":"prod"}}}})", kFinalized);
+  auto status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NamespacesIsolated")->find("reason")->str(), "NotIsolated");
+  EXPECT_EQ(condition(*status, "Compliant")->find("status")->str(), "True");
+  ASSERT_EQ(status->find("violations")->items.size(), 1u);
+  network_policies_.put_json(R"({"metadata":{"name":"deny","namespace":"shop","uid":"n"},)"
+                             R"("spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}})");
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NamespacesIsolated")->find("reason")->str(), "Isolated");
+
+  refused_ = {"networkpolicies"};
+  access_.refresh();
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  const Value* isolated = condition(*status, "NamespacesIsolated");
+  EXPECT_EQ(isolated->find("status")->str(), "Unknown");
+  EXPECT_EQ(isolated->find("reason")->str(), "NotEvaluated");
+  EXPECT_NE(std::string(isolated->find("message")->str()).find("may not list networkpolicies"),
+            std::string::npos);
+  EXPECT_TRUE(status->find("violations")->items.empty());  // none named, none called isolated
+  EXPECT_EQ(condition(*status, "Compliant")->find("status")->str(), "True");
+
+  // Without Namespaces, which namespaces the selector selects is not known either.
+  refused_ = {"namespaces"};
+  access_.refresh();
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NamespacesIsolated")->find("reason")->str(), "NotEvaluated");
+  const Value* compliant = condition(*status, "Compliant");
+  EXPECT_EQ(compliant->find("status")->str(), "Unknown");
+  EXPECT_EQ(compliant->find("reason")->str(), "NotEvaluated");
+  EXPECT_NE(std::string(compliant->find("message")->str()).find("may not list namespaces"),
+            std::string::npos);
+  // A policy that selects every namespace needs no labels: it still knows.
+  policy(R"({"network":{"defaultDeny":false}})", kFinalized);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "Compliant")->find("status")->str(), "True");
+  EXPECT_EQ(condition(*status, "NamespacesIsolated"), nullptr);
+  // An Enforce policy that keeps NetworkPolicies does not know where they are needed.
+  policy(R"({"enforcement":{"mode":"Enforce","actions":["Quarantine"]}})", kFinalized);
+  status = reconcile_status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(condition(*status, "NetworkPoliciesHeld")->find("reason")->str(), "NotEvaluated");
 }
 
 TEST_F(PolicyReconcilerTest, NoStatusUntilTheBookIsComplete) {
