@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """resourceLimits and resourceRequests against Kubernetes itself, for pods that set resources at
-pod level (spec.resources, Kubernetes 1.34+), per container, both or neither.
+pod level (spec.resources, Kubernetes 1.34+), per container, both or neither, some of them zero
+(which the kubelet takes for no limit).
 
 Every generated pod goes through the API server's dry run: it must be valid (the generator is off
 when more than a fifth are not), and the object the server returns, defaulted as a created pod
 is (a request defaults to its limit, for containers and for the pod), is the judge of requests:
-a resource is reserved when the pod or every container has a request for it. A sample, chosen to
+a resource is reserved by the pod's request, or where it has none by every container's, and bounded
+by a pod limit, or one on every container, above zero (as the kubelet reads them). A sample, chosen to
 hold bounded and unbounded pods for each resource in Bulwark's verdict, runs on the real node,
 whose pod cgroup is the judge of limits: memory.limit_in_bytes and cpu.cfs_quota_us finite.
 `bulwark scan` of the generated file must agree with both for each pod and resource.
@@ -17,6 +19,7 @@ import glob
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,12 +46,25 @@ def resources(rng, limits, requests):
     return out
 
 
+def drop_requests_over_zero_limits(res):
+    """A request over a zero limit is invalid: leave the request out (it defaults to the zero)."""
+    for r, v in res.get("limits", {}).items():
+        if re.fullmatch(r"[0.]+[A-Za-z]*", v):  # 0, 0.0, 0Mi
+            res.get("requests", {}).pop(r, None)
+    if "requests" in res and not res["requests"]:
+        del res["requests"]
+    return res
+
+
 def random_pod(rng, name):
     containers = []
     for i in range(rng.choice([1, 1, 2, 3])):
         c = {"name": f"c{i}", "image": IMAGE, "imagePullPolicy": "Never",
              "command": ["sleep", "3600"]}
-        res = resources(rng, {"cpu": "100m", "memory": "48Mi"}, {"cpu": "20m", "memory": "16Mi"})
+        res = resources(rng, {"cpu": rng.choice(["100m", "100m", "100m", "0"]),
+                              "memory": rng.choice(["48Mi", "48Mi", "48Mi", "0Mi"])},
+                        {"cpu": "20m", "memory": "16Mi"})
+        res = drop_requests_over_zero_limits(res)
         if res:
             c["resources"] = res
         containers.append(c)
@@ -61,7 +77,9 @@ def random_pod(rng, name):
         spec["initContainers"] = [init]
     if rng.random() < 0.6:
         # Small enough that the sample fits the real node's allocatable cpu and memory.
-        res = resources(rng, {"cpu": "300m", "memory": "128Mi"}, {"cpu": "100m", "memory": "64Mi"})
+        res = resources(rng, {"cpu": rng.choice(["300m", "300m", "300m", "0.0"]),
+                              "memory": "128Mi"}, {"cpu": "100m", "memory": "64Mi"})
+        res = drop_requests_over_zero_limits(res)
         if res:
             spec["resources"] = res
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
@@ -85,13 +103,30 @@ def server_objects(ctl, namespace, path):
         out[item["metadata"]["name"]] = item
 
 
+def nonzero(quantity):
+    """The API server's canonical quantity (a zero limit, and the request defaulted from it, is
+    "0"): zero reserves nothing, and the kubelet takes a zero limit for none."""
+    return quantity is not None and quantity != "0"
+
+
 def reserved(pod, resource):
-    """From the defaulted object: the pod, or every container, requests the resource."""
+    """From the defaulted object: the pod's request where it has one (the kubelet's pod cgroup
+    takes it), else every container's."""
     spec = pod["spec"]
     if resource in spec.get("resources", {}).get("requests", {}):
+        return nonzero(spec["resources"]["requests"][resource])
+    every = spec.get("initContainers", []) + spec["containers"]
+    return all(nonzero(c.get("resources", {}).get("requests", {}).get(resource)) for c in every)
+
+
+def bounded(pod, resource):
+    """From the defaulted object, as the kubelet's ResourceConfigForPod reads it: a pod limit above
+    zero, or one above zero on every container."""
+    spec = pod["spec"]
+    if nonzero(spec.get("resources", {}).get("limits", {}).get(resource)):
         return True
     every = spec.get("initContainers", []) + spec["containers"]
-    return all(resource in c.get("resources", {}).get("requests", {}) for c in every)
+    return all(nonzero(c.get("resources", {}).get("limits", {}).get(resource)) for c in every)
 
 
 def bulwark_findings(bulwark, path, workdir):
@@ -187,6 +222,11 @@ def main():
                 mismatches.append(f"{name} requests.{resource}: API server's defaulted object "
                                   f"{'reserves' if flagged else 'does not reserve'} it, "
                                   f"bulwark {'flags' if flagged else 'passes'} it")
+            flagged = ("resourceLimits", resource) in found.get(name, set())
+            if flagged == bounded(obj, resource):
+                mismatches.append(f"{name} limits.{resource}: API server's defaulted object "
+                                  f"{'bounds' if flagged else 'does not bound'} it, "
+                                  f"bulwark {'flags' if flagged else 'passes'} it")
     valid = [n for n in sorted(server)]
     sample = pick_sample(valid, found, args.sample)
     cgroups = run_sample(args.kubectl, namespace, pods, sample)
@@ -199,7 +239,7 @@ def main():
                                   f"{'flags' if flagged else 'passes'} it")
     invalid = args.cases - len(server)
     print(f"seed {args.seed}: {args.cases} pods, {len(server)} valid to the API server "
-          f"({invalid} not), requests judged on all of them, limits on {len(cgroups)} run on the "
+          f"({invalid} not), requests and limits judged on all of them, limits also on {len(cgroups)} run on the "
           f"real node ({sum(cg['memory'] for cg in cgroups.values())} memory-bounded, "
           f"{sum(cg['cpu'] for cg in cgroups.values())} cpu-bounded), {len(mismatches)} "
           f"mismatches, {time.monotonic() - start:.1f} s")

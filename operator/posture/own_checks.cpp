@@ -123,35 +123,84 @@ void check_image_digest(const PodView& pod, Findings& out) {
   });
 }
 
-// Whether `owner` (a container or, since Kubernetes 1.34, the pod spec) has resources.<field>.
-// <resource> once the API server has defaulted a pod: requests default to limits, per resource,
-// for containers and for the pod (SetDefaults_Pod; pod templates are judged as the pods they
-// become).
-bool declares_resource(const Value& owner, std::string_view field, std::string_view resource) {
-  auto set = [&](std::string_view f) {
-    const Value* v = owner.find({"resources", f, resource});
-    return v != nullptr && !v->str().empty();
-  };
-  return set(field) || (field == "requests" && set("limits"));
+// Whether a resource quantity ("0", "0.0", "-0", "0Mi", "0e3") is zero: its number's digits are
+// all 0, whatever its sign, suffix or exponent. The kubelet takes a zero limit for none (IsZero in
+// ResourceConfigForPod: no cgroup limit), and a zero request reserves nothing.
+bool is_zero_quantity(std::string_view q) {
+  if (!q.empty() && (q[0] == '+' || q[0] == '-')) q.remove_prefix(1);
+  bool digit = false;
+  for (char c : q) {
+    if (c == '.') continue;
+    if (c < '0' || c > '9') break;
+    if (c != '0') return false;
+    digit = true;
+  }
+  return digit;
 }
 
-// Whether the pod's own spec.resources.<field>.<resource> is set once defaulted. Requests also
-// follow DefaultPodLevelResources of Kubernetes 1.37 (PodLevelResourcesFixDefaulting, on by
-// default): when the pod sets any request or limit, a request it lacks is its containers'
-// requests summed where any has one, or else its own limit. (1.34 to 1.36 defaulted only when the
-// pod set a limit; there Bulwark may count a pod-level request the cluster leaves unset.)
-bool pod_declares_resource(const PodView& pod, std::string_view field, std::string_view resource) {
-  if (declares_resource(pod.spec, field, resource)) return true;
+// A request or limit as the defaulting reads it: whether the key is there (a zero counts), and
+// whether it is more than zero.
+struct Quantity {
+  bool present = false;
+  bool nonzero = false;
+};
+
+Quantity quantity_at(const Value& owner, std::string_view field, std::string_view resource) {
+  const Value* v = owner.find({"resources", field, resource});
+  if (v == nullptr || v->str().empty()) return {};
+  return {true, !is_zero_quantity(v->str())};
+}
+
+// A container's `field` once the API server has defaulted it: a request it lacks is its limit
+// (SetDefaults_Pod; pod templates are judged as the pods they become).
+Quantity container_quantity(const Value& container, std::string_view field,
+                            std::string_view resource) {
+  const Quantity q = quantity_at(container, field, resource);
+  return q.present || field != "requests" ? q : quantity_at(container, "limits", resource);
+}
+
+// The pod's own spec.resources.<field>.<resource> once defaulted by Kubernetes 1.37's
+// DefaultPodLevelResources (pkg/api/pod/util.go, PodLevelResourcesFixDefaulting on by default),
+// when the pod sets any request or limit: a request it lacks is its containers' requests
+// aggregated where any has one, else its own limit; then a limit it lacks, where it has a request
+// and every container a limit, is the larger of that request and the containers' limits (so a
+// container's zero limit can leave the pod bounded). 1.34 to 1.36 defaulted less.
+Quantity pod_quantity(const PodView& pod, std::string_view field, std::string_view resource) {
   auto non_empty = [&](std::string_view f) {
     const Value* v = pod.spec.find({"resources", f});
     return v != nullptr && v->is_mapping() && !v->members.empty();
   };
-  if (field != "requests" || (!non_empty("requests") && !non_empty("limits"))) return false;
-  bool any = false;
+  if (!non_empty("requests") && !non_empty("limits")) return {};
+  Quantity request = quantity_at(pod.spec, "requests", resource);
+  Quantity requests, limits;  // aggregated over the containers
+  bool every_limit = true, any_container = false;
   visit_containers(pod, [&](const ContainerRef& c) {
-    any = any || (c.list != "ephemeralContainers" && declares_resource(c.node, field, resource));
+    if (c.list == "ephemeralContainers") return;  // no resources, no part in defaulting
+    any_container = true;
+    const Quantity r = container_quantity(c.node, "requests", resource);
+    const Quantity l = quantity_at(c.node, "limits", resource);
+    requests = {requests.present || r.present, requests.nonzero || r.nonzero};
+    limits.nonzero = limits.nonzero || l.nonzero;
+    every_limit = every_limit && l.present;
   });
-  return any;
+  if (!request.present)
+    request = requests.present ? requests : quantity_at(pod.spec, "limits", resource);
+  if (field == "requests") return request;
+  Quantity limit = quantity_at(pod.spec, "limits", resource);
+  if (!limit.present && request.present && every_limit && any_container) {
+    limit = {true, request.nonzero || limits.nonzero};
+  }
+  return limit;
+}
+
+bool declares_resource(const Value& container, std::string_view field, std::string_view resource) {
+  return container_quantity(container, field, resource).nonzero;
+}
+
+// Whether the pod cgroup is bounded (limits) or reserved (requests) by the pod's own resources:
+// the kubelet takes the pod's request where there is one, and a pod limit above zero.
+bool pod_declares_resource(const PodView& pod, std::string_view field, std::string_view resource) {
+  return pod_quantity(pod, field, resource).nonzero;
 }
 
 // A resource is bounded (limits) or reserved (requests) when the pod cgroup is: by the pod's own

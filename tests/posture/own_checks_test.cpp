@@ -169,6 +169,60 @@ TEST(Resources, PodLevelResourcesBoundThePod) {
   EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.cpu");
 }
 
+// A zero limit is no limit to the kubelet (no cgroup bound), and a zero request reserves nothing,
+// in every spelling of zero; a container's zero limit is no request for it either.
+TEST(Resources, ZeroIsNotSet) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  for (const char* zero : {"0", "'0'", "0.0", "-0", "0Mi", "0e3", "0m", ".0"}) {
+    auto vs =
+        eval_with(std::string("{containers: [{name: a, resources: {limits: {cpu: 1, memory: ") +
+                      zero + "}}}]}",
+                  p);
+    ASSERT_EQ(vs.size(), 1u) << zero;
+    EXPECT_EQ(vs[0].path, "spec.containers[0].resources.limits.memory") << zero;
+    vs = eval_with(std::string("{resources: {limits: {cpu: 1, memory: ") + zero +
+                       "}}, containers: [{name: a}]}",
+                   p);
+    EXPECT_EQ(vs.size(), 1u) << zero;  // the pod-level zero bounds nothing either
+  }
+  EXPECT_TRUE(
+      eval_with("{containers: [{name: a, resources: {limits: {cpu: 10m, memory: 0.5Gi}}}]}", p)
+          .empty());
+  p.resources.require_limits = false;
+  p.resources.require_requests = true;
+  auto vs = eval_with("{containers: [{name: a, resources: {limits: {cpu: 0, memory: 1Gi}}}]}", p);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.cpu");
+}
+
+// Kubernetes 1.37 defaults a pod limit the pod lacks, where it has a request and every container
+// a limit (zero included), to the larger of the two: measured on the real node, the pod cgroup is
+// then bounded at the request. And a pod request the pod lacks is its containers' where any has
+// one, before its own limit: zero there reserves nothing.
+TEST(Resources, PodLevelDefaultingOfKubernetes137) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  EXPECT_TRUE(eval_with("{resources: {limits: {cpu: 300m}, requests: {memory: 64Mi}}, "
+                        "containers: [{name: a, resources: {limits: {memory: 0Mi}}}]}",
+                        p)
+                  .empty());
+  // Without the pod's memory request there is nothing to default the limit from.
+  EXPECT_EQ(eval_with("{resources: {limits: {cpu: 300m}}, "
+                      "containers: [{name: a, resources: {limits: {memory: 0Mi}}}]}",
+                      p)
+                .size(),
+            1u);
+  p.resources.require_limits = false;
+  p.resources.require_requests = true;
+  auto vs = eval_with(
+      "{resources: {limits: {cpu: 300m, memory: 1Gi}}, "
+      "containers: [{name: a, resources: {limits: {cpu: 0}}}]}",
+      p);
+  ASSERT_EQ(vs.size(), 1u);  // cpu: the container's zero, not the pod's 300m limit
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.cpu");
+}
+
 TEST(AutomountToken, MustBeExplicitlyFalse) {
   auto p = own_only();
   p.service_account.forbid_automount_token = true;
