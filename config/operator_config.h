@@ -30,7 +30,7 @@ struct OperatorConfig {
     int burst = 0;  // with qps set: 0 means qps, rounded up
   } client;
   // Posture workers: each waits for its own write's answer, so 8 keep the API server's write
-  // path busy (10,000 pods: 1.3x its own write floor with 8, 1.6x with 2; README).
+  // path busy (10,000 pods: 1.3x its own write floor with 8, 1.6x with 2; docs/benchmarks.md).
   int workers = 8;
   std::chrono::seconds resync_period{600};
   struct Log {

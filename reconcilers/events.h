@@ -70,7 +70,8 @@ document::Value make_event(const ObjectRef& about, EventType type, std::string_v
 
 // Writes core/v1 Events from a thread of its own, so that a reconcile never waits on one. Why: a
 // first pass over 10,000 pods, a quarter violating, wrote 2,500 Events between its 10,000
-// verdicts, a quarter more writes on the path users wait on (README, operator at scale).
+// verdicts, a quarter more writes on the path users wait on (docs/benchmarks.md, operator at
+// scale).
 // - record() never blocks: it stamps the Event's time and queues it.
 // - Written in order at most `qps` a second (client-go's event sink is rate-limited too), so a
 //   storm of changes spends the API server's capacity on verdicts first.

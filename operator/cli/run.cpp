@@ -526,7 +526,7 @@ bool discover(kube::KubeClient& client, const kube::ResourceType& type, const st
 }
 
 // Trivy Operator's VulnerabilityReports are read when the cluster serves them. Installing Trivy
-// Operator later takes a restart of Bulwark (README).
+// Operator later takes a restart of Bulwark (docs/user-guide.md, images.maxSeverity).
 bool discover_reports(kube::KubeClient& client) {
   return discover(client, kube::resources::kVulnerabilityReports, "VulnerabilityReports",
                   "images.maxSeverity is judged",

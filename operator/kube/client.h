@@ -17,7 +17,7 @@ namespace bulwark::kube {
 struct ListOptions {
   // Page size. Each page is parsed whole, and its short-lived nodes interleave on the heap with
   // the cache entries made from it; 100 kept a 10,000-pod informer at about half the resident
-  // memory of 500, for a sync about 20% slower (README, benchmarks).
+  // memory of 500, for a sync about 20% slower (docs/benchmarks.md).
   int limit = 100;
   std::string label_selector;
   std::string field_selector;

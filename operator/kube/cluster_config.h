@@ -56,8 +56,8 @@ ClusterConfig in_cluster_config(
     const std::function<const char*(const char*)>& getenv,
     const std::string& dir = "/var/run/secrets/kubernetes.io/serviceaccount");
 
-// The order of docs/api.md (Command line) and the README: --kubeconfig, else in-cluster inside a
-// pod, else $KUBECONFIG, else ~/.kube/config.
+// The order of docs/api.md (Command line) and docs/operations.md: --kubeconfig, else in-cluster
+// inside a pod, else $KUBECONFIG, else ~/.kube/config.
 ClusterConfig resolve_cluster_config(const std::string& kubeconfig_flag,
                                      const std::function<const char*(const char*)>& getenv);
 

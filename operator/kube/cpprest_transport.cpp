@@ -105,7 +105,7 @@ bool finishes_within(const pplx::task<T>& task, std::chrono::milliseconds limit)
 // Reads a streamed body in the pieces it arrives in: one byte awaited (within the idle timeout),
 // then everything else already there, taken at once. Why: read_to_delim took one lock and often a
 // task per byte; at 10,000 watch events of 6 KB that cost about as much CPU as the API server
-// spent on the writes (README, operator at scale). The WatchDecoder finds the lines.
+// spent on the writes (docs/benchmarks.md, operator at scale). The WatchDecoder finds the lines.
 class CpprestStream : public ResponseStream {
  public:
   CpprestStream(http::http_response response, pplx::cancellation_token_source cancel,

@@ -78,7 +78,7 @@ void project_metadata(Value* meta) {
 
 // A volume as the checks read it: its name and which sources it sets (hostPath, and the sources
 // restricted allows), not what they hold. The service account token's projected volume alone was
-// a third of a cached pod (README, operator at scale).
+// a third of a cached pod (docs/benchmarks.md, operator at scale).
 void project_volumes(Value* volumes) {
   if (volumes == nullptr) return;
   for (auto& volume : volumes->items) {

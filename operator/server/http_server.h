@@ -16,7 +16,7 @@ namespace bulwark::server {
 // The project's one HTTP(S) server, for /healthz, /readyz and /metrics (and, next, admission).
 // Boost.Beast sits behind it in beast_server.cpp: cpprestsdk's listener could neither bound its
 // connections nor time out a request's headers, and 1,100 connections that never finished their
-// headers took every file descriptor, /healthz included (README, "Serving").
+// headers took every file descriptor, /healthz included (docs/operations.md, "Serving").
 struct Request {
   std::string method;
   std::string path;           // without the query

@@ -153,7 +153,7 @@ TEST_F(WebhookTest, WithoutACertificateItServesButIsNotReady) {
 }
 
 // The shipped memory limit holds the sizing rule of docs/api.md for 10,000 pods: the operator's
-// resident memory at that size (47.5 MiB measured, README Benchmarks; 48 here) plus the bodies
+// resident memory at that size (47.5 MiB measured, docs/benchmarks.md; 48 here) plus the bodies
 // and the reviews admission may hold.
 TEST(WebhookMemory, TheShippedLimitHoldsTheBoundsAtTenThousandPods) {
   std::ifstream in(std::string(test::source_dir()) + "/deploy/operator/deployment.yaml");
