@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/document/value.h"
 #include "operator/runtime/cache_reader.h"
 

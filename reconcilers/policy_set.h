@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/posture/engine.h"
 #include "operator/runtime/cache_reader.h"
 

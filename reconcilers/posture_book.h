@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/posture/engine.h"
 
 namespace bulwark::reconcilers {

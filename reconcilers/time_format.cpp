@@ -1,6 +1,6 @@
 #include "reconcilers/time_format.h"
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 
 namespace bulwark::reconcilers {
 

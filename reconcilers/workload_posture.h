@@ -13,7 +13,7 @@
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
 #include "operator/posture/engine.h"
-#include "operator/posture/workload_kinds.h"
+#include "operator/policy/workload_kinds.h"
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"

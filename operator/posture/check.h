@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/document/value.h"
 #include "operator/posture/violation.h"
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/posture/violation.h"
 #include "operator/posture/workload.h"
 

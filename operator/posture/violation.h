@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 
 namespace bulwark::posture {
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "operator/posture/workload_kinds.h"
+#include "operator/policy/workload_kinds.h"
 
 namespace bulwark::posture {
 

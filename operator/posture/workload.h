@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "crds/label_selector.h"
+#include "operator/policy/label_selector.h"
 #include "operator/document/value.h"
 
 namespace bulwark::posture {

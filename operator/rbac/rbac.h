@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crds/label_selector.h"
+#include "operator/policy/label_selector.h"
 
 namespace bulwark::document {
 struct Value;

@@ -1,7 +1,7 @@
 // Bulwark's own webhook CA and certificate in one Secret: made by the first replica, the winner's
 // read on 409, renewed with a third of its life left, a new CA trusted beside the old one before
 // anything it signed is served.
-#include "operator/admission/certificate_keeper.h"
+#include "app/admission/certificate_keeper.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The admission decision and the AdmissionReview format: what is judged, what is refused and how
 // the refusal reads, what is only warned about, and what passes unjudged.
-#include "operator/admission/decide.h"
+#include "app/admission/decide.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 #include <mutex>
 #include <vector>
 
-#include "operator/admission/webhook_configuration.h"
+#include "app/admission/webhook_configuration.h"
 #include "operator/kube/cluster_config.h"
 
 namespace bulwark::testing {

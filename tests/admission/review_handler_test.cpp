@@ -2,7 +2,7 @@
 // a dense one refused within its memory bound, one beyond the memory budget shed, and, when it
 // cannot judge (caches not synced), the answer the configuration's failure policy gives, counted
 // as an error.
-#include "operator/admission/review_handler.h"
+#include "app/admission/review_handler.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The configuration's kube adapter: the one webhook's fields merged by name (a strategic merge
 // patch, never a create), the failure policy and timeout only when set, and the configuration's
 // own failurePolicy read back.
-#include "operator/admission/webhook_configuration.h"
+#include "app/admission/webhook_configuration.h"
 
 #include <gtest/gtest.h>
 

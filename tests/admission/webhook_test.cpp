@@ -1,7 +1,7 @@
 // The webhook as a whole: what it patches into the configuration (values, through the fake
 // configuration), the configuration's failurePolicy followed for what it cannot judge, a missing
 // configuration and a missing certificate, and the shipped memory limit against its bounds.
-#include "operator/admission/webhook.h"
+#include "app/admission/webhook.h"
 
 #include <gtest/gtest.h>
 

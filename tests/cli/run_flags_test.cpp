@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "operator/cli/run.h"
+#include "app/cli/run.h"
 
 namespace bulwark::cli {
 namespace {

@@ -1,5 +1,5 @@
 // bulwark scan end to end: the real binary for exit codes and streams, run_scan() for formats.
-#include "operator/cli/scan.h"
+#include "app/cli/scan.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "operator/admission/decide.h"
+#include "app/admission/decide.h"
 #include "operator/document/reader.h"
 
 namespace {

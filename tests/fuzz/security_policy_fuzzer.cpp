@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <sstream>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "tests/fuzz/fuzz_limits.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "crds/control_ids.h"
+#include "operator/policy/control_ids.h"
 #include "operator/posture/engine.h"
 #include "tests/base/fake_clock.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 #include "operator/document/reader.h"
 #include "operator/posture/engine.h"
 

@@ -1,4 +1,4 @@
-#include "operator/cli/scan.h"
+#include "app/cli/scan.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "crds/label_selector.h"
+#include "operator/policy/label_selector.h"
 
 #include <algorithm>
 

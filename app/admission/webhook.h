@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "operator/admission/certificate_source.h"
-#include "operator/admission/review_handler.h"
-#include "operator/admission/webhook_configuration.h"
+#include "app/admission/certificate_source.h"
+#include "app/admission/review_handler.h"
+#include "app/admission/webhook_configuration.h"
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
 #include "operator/server/http_server.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "operator/admission/review.h"
+#include "app/admission/review.h"
 #include "operator/base/byte_budget.h"
 #include "operator/base/clock.h"
 #include "operator/runtime/cache_reader.h"

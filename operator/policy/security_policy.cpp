@@ -1,13 +1,13 @@
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 
 #include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <set>
 
-#include "crds/control_ids.h"
+#include "operator/policy/control_ids.h"
 #include "operator/document/value.h"
-#include "operator/posture/workload_kinds.h"
+#include "operator/policy/workload_kinds.h"
 
 namespace bulwark::crds {
 

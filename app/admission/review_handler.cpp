@@ -1,6 +1,6 @@
-#include "operator/admission/review_handler.h"
+#include "app/admission/review_handler.h"
 
-#include "operator/admission/decide.h"
+#include "app/admission/decide.h"
 #include "operator/logging/logging.h"
 
 namespace bulwark::admission {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "crds/security_policy.h"
-#include "operator/cli/report.h"
+#include "operator/policy/security_policy.h"
+#include "app/cli/report.h"
 
 namespace bulwark::cli {
 

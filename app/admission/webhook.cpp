@@ -1,4 +1,4 @@
-#include "operator/admission/webhook.h"
+#include "app/admission/webhook.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "operator/cli/run.h"
+#include "app/cli/run.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
-#include "operator/admission/webhook.h"
+#include "app/admission/webhook.h"
 #include "operator/base/clock.h"
 #include "operator/kube/access_review.h"
 #include "operator/kube/anonymous_probe.h"

@@ -1,4 +1,4 @@
-#include "operator/admission/certificate_source.h"
+#include "app/admission/certificate_source.h"
 
 #include <filesystem>
 #include <fstream>

@@ -3,8 +3,8 @@
 
 #include <fstream>
 
-#include "crds/control_ids.h"
-#include "crds/security_policy.h"
+#include "operator/policy/control_ids.h"
+#include "operator/policy/security_policy.h"
 #include "operator/document/reader.h"
 #include "tests/support/paths.h"
 

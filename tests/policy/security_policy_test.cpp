@@ -1,5 +1,5 @@
 // Reading a SecurityPolicy: defaults, every field, and errors that name the field.
-#include "crds/security_policy.h"
+#include "operator/policy/security_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "crds/label_selector.h"
-#include "operator/admission/review.h"
+#include "operator/policy/label_selector.h"
+#include "app/admission/review.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 

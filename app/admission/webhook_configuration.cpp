@@ -1,4 +1,4 @@
-#include "operator/admission/webhook_configuration.h"
+#include "app/admission/webhook_configuration.h"
 
 #include "operator/document/json_writer.h"
 #include "operator/kube/api_error.h"

@@ -1,6 +1,6 @@
-#include "operator/cli/report.h"
+#include "app/cli/report.h"
 
-#include "crds/control_ids.h"
+#include "operator/policy/control_ids.h"
 #include "operator/document/json_writer.h"
 #include "operator/document/yaml_writer.h"
 #include "operator/reports/open_report.h"

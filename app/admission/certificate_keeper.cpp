@@ -1,4 +1,4 @@
-#include "operator/admission/certificate_keeper.h"
+#include "app/admission/certificate_keeper.h"
 
 #include <algorithm>
 #include <ctime>

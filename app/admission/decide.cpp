@@ -1,4 +1,4 @@
-#include "operator/admission/decide.h"
+#include "app/admission/decide.h"
 
 #include <algorithm>
 #include <set>

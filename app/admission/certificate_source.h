@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "operator/admission/certificate_keeper.h"
+#include "app/admission/certificate_keeper.h"
 #include "operator/server/http_server.h"
 
 namespace bulwark::admission {

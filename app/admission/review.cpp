@@ -1,4 +1,4 @@
-#include "operator/admission/review.h"
+#include "app/admission/review.h"
 
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"

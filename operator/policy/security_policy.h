@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "crds/label_selector.h"
-#include "operator/posture/workload_kinds.h"
+#include "operator/policy/label_selector.h"
+#include "operator/policy/workload_kinds.h"
 
 namespace bulwark::document {
 struct Value;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "operator/cli/run.h"
-#include "operator/cli/scan.h"
+#include "app/cli/run.h"
+#include "app/cli/scan.h"
 
 namespace {
 
