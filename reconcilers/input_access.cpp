@@ -12,8 +12,8 @@
 
 namespace bulwark::reconcilers {
 
-InputAccess::InputAccess(std::vector<Input> inputs, Ask ask)
-    : inputs_(std::move(inputs)), ask_(std::move(ask)) {}
+InputAccess::InputAccess(std::vector<Input> inputs, Ask ask, Current current)
+    : inputs_(std::move(inputs)), ask_(std::move(ask)), current_(std::move(current)) {}
 
 bool InputAccess::refresh(const std::function<bool()>& stopping) {
   bool changed = false;
@@ -35,19 +35,33 @@ bool InputAccess::refresh(const std::function<bool()>& stopping) {
     }
     if (!asked) continue;  // no answer: what was known stands
     std::lock_guard lock(mu_);
-    auto it = unreadable_.find(input.cache);
-    if (reason && (it == unreadable_.end() || it->second != *reason)) {
-      logging::warn("input " + input.cache + " unreadable: " + *reason +
-                    "; the controls that read it are not evaluated until it is readable again");
-      unreadable_[input.cache] = *reason;
-      changed = true;
-    } else if (!reason && it != unreadable_.end()) {
-      logging::info("input " + input.cache + " readable again");
-      unreadable_.erase(it);
-      changed = true;
-    }
+    changed = settle(input, reason) || changed;
   }
   return changed;
+}
+
+bool InputAccess::settle(const Input& input, const std::optional<std::string>& reason) {
+  auto it = unreadable_.find(input.cache);
+  if (reason) {
+    if (it != unreadable_.end() && it->second == *reason) return false;
+    logging::warn("input " + input.cache + " unreadable: " + *reason +
+                  "; the controls that read it are not evaluated until it is readable again");
+    unreadable_[input.cache] = *reason;
+    return true;
+  }
+  if (it == unreadable_.end()) return false;
+  if (current_ && current_(input.cache) == false) {
+    const std::string waiting = "Bulwark may read " + input.type.resource +
+                                " again, but its cache has not heard from the API server since "
+                                "it could not";
+    if (it->second == waiting) return false;
+    logging::info("input " + input.cache + ": " + waiting);
+    it->second = waiting;
+    return true;
+  }
+  logging::info("input " + input.cache + " readable again");
+  unreadable_.erase(it);
+  return true;
 }
 
 std::optional<std::string> InputAccess::unreadable(std::string_view cache) const {

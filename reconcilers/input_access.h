@@ -42,7 +42,14 @@ class InputAccess {
   using Ask =
       std::function<std::optional<bool>(const std::string& verb, const kube::ResourceType&)>;
 
-  InputAccess(std::vector<Input> inputs, Ask ask);
+  // Whether a cache's reflector has heard from the API server since its last failure
+  // (runtime::Manager::heard_since_failure); nullopt when not known.
+  using Current = std::function<std::optional<bool>(const std::string& cache)>;
+
+  // With `current`, an input that may be read again stays unreadable until its cache is current:
+  // a cache whose lists or watches were refused meanwhile holds what it held then, and its
+  // reflector may still be backing off (up to 30 s).
+  InputAccess(std::vector<Input> inputs, Ask ask, Current current = {});
 
   // Asks again for every input, until `stopping` says to stop; true when any input became
   // readable or unreadable.
@@ -54,10 +61,14 @@ class InputAccess {
   std::optional<std::string> unreadable_any(std::initializer_list<std::string_view> caches) const;
 
  private:
+  // Records one input's answer (`reason`: why it may not be read; none: it may); mu_ held.
+  bool settle(const Input& input, const std::optional<std::string>& reason);
+
   std::vector<Input> inputs_;
   Ask ask_;
   mutable std::mutex mu_;
   std::map<std::string, std::string, std::less<>> unreadable_;  // cache -> reason; guarded by mu_
+  Current current_;
 };
 
 // Fills what `context`'s controls read of the workload's ServiceAccount, as the reconcilers and

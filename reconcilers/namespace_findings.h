@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "operator/policy/security_policy.h"
 #include "operator/document/value.h"
+#include "operator/policy/security_policy.h"
 #include "operator/runtime/cache_reader.h"
 
 namespace bulwark::reconcilers {

@@ -440,6 +440,7 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
     const std::optional<posture::VulnerabilityCounts>& vulnerabilities,
     std::shared_ptr<const rbac::Permissions>& permissions) const {
   posture::EvaluationContext context{now};
+  context.pods_as_stored = true;
   add_account_inputs(context, sources_.access, sources_.rbac, account, permissions);
   const auto reports_unread = sources_.access != nullptr
                                   ? sources_.access->unreadable("vulnerabilityreports")

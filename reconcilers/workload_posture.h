@@ -12,8 +12,8 @@
 
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
-#include "operator/posture/engine.h"
 #include "operator/policy/workload_kinds.h"
+#include "operator/posture/engine.h"
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"

@@ -93,6 +93,25 @@ bool judged_kind(std::string_view kind) {
          std::end(kJudgedKinds);
 }
 
+namespace {
+
+// Why the labels a namespace selector is matched against are not known, if so: Namespaces
+// cannot be read (the cache's may be stale), or the namespace is not in the cache yet (made a
+// moment ago).
+std::optional<std::string> unknown_selection(const Context& context, const std::string& ns) {
+  if (context.access != nullptr) {
+    if (auto unread = context.access->unreadable("namespaces")) {
+      return *unread + " (judged against the namespace's labels last read)";
+    }
+  }
+  if (context.namespace_labels == nullptr) {
+    return "namespace " + ns + " is not in Bulwark's cache yet";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Decision decide(const Review& review, const Context& context) {
   Decision decision;
   if (!needs_judging(review) || context.never_touch.count(review.namespace_name) > 0) {
@@ -111,15 +130,19 @@ Decision decide(const Review& review, const Context& context) {
   const rbac::Account account{review.namespace_name, posture::service_account_of(*workload)};
   std::shared_ptr<const rbac::Permissions> held;  // what `evaluation` points into
   posture::EvaluationContext evaluation{context.now};
+  evaluation.pods_as_stored = true;  // the API server defaults before validating webhooks ask
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
-  // Without Namespaces, the labels a namespace selector is matched against may be stale.
-  const auto namespaces_unread =
-      context.access != nullptr ? context.access->unreadable("namespaces") : std::nullopt;
+  const auto selection_unknown = unknown_selection(context, review.namespace_name);
   for (const auto& p : *context.policies) {
-    if (namespaces_unread && p.active() && !p.policy.spec.match.namespace_selector.empty() &&
+    if (selection_unknown && p.active() && !p.policy.spec.match.namespace_selector.empty() &&
         p.evaluator->selects(*workload, nullptr)) {
-      warned.add("namespaceSelector: not evaluated: " + *namespaces_unread +
-                 " (judged against the namespace's labels last read)");
+      // Refused if the policy selects it: whether it does decides, and is not known.
+      if (denies(p.policy.spec) &&
+          !p.evaluator->evaluate(*workload, evaluation).violations.empty()) {
+        throw CannotJudge("whether a SecurityPolicy in Enforce with Deny selects namespace " +
+                          review.namespace_name + " is not known: " + *selection_unknown);
+      }
+      warned.add("namespaceSelector: not evaluated: " + *selection_unknown);
     }
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
     const auto verdict = p.evaluator->evaluate(*workload, evaluation);

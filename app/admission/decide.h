@@ -2,11 +2,12 @@
 
 #include <chrono>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "operator/policy/label_selector.h"
 #include "app/admission/review.h"
+#include "operator/policy/label_selector.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 
@@ -44,6 +45,15 @@ struct Context {
 // - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts) is not evaluated:
 //   said in a warning, never taken for a pass and never a refusal on its own (admission never
 //   reads vulnerability reports: an image is scanned once it runs).
+// - which namespaces a policy's namespaceSelector selects, when Namespaces cannot be read or the
+//   namespace is not in the cache yet: a warning; and, where a policy in Enforce with Deny would
+//   refuse the object if it selected it, CannotJudge, which the handler answers as the failure
+//   policy says.
 Decision decide(const Review& review, const Context& context);
+
+// The review cannot be judged (what() says why, to the requester too).
+struct CannotJudge : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 }  // namespace bulwark::admission

@@ -80,6 +80,8 @@ server::Reply ReviewHandler::answer(const Review& review) {
       Context context{snapshot.get(),    ns ? &labels : nullptr, options_.never_touch,
                       clock_.wall_now(), options_.rbac,          options_.access};
       decision = decide(review, context);
+    } catch (const CannotJudge& e) {
+      why = e.what();
     } catch (const std::exception& e) {
       why = "judging failed (the operator's log says why)";
       detail = e.what();

@@ -1,8 +1,8 @@
 #include "app/cli/report.h"
 
-#include "operator/policy/control_ids.h"
 #include "operator/document/json_writer.h"
 #include "operator/document/yaml_writer.h"
+#include "operator/policy/control_ids.h"
 #include "operator/reports/open_report.h"
 
 namespace bulwark::cli {

@@ -15,9 +15,9 @@
 #include <sstream>
 #include <thread>
 
+#include "app/admission/webhook.h"
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
-#include "app/admission/webhook.h"
 #include "operator/base/clock.h"
 #include "operator/kube/access_review.h"
 #include "operator/kube/anonymous_probe.h"
@@ -316,14 +316,16 @@ class OperatorControllers {
         workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
           return manager.cache(std::string(resource));
         }),
-        input_access_(control_inputs(manager),
-                      [&client](const std::string& verb, const kube::ResourceType& type) {
-                        try {
-                          return std::optional<bool>(kube::self_allowed(client, verb, type));
-                        } catch (const kube::ApiError&) {
-                          return std::optional<bool>();  // no answer: what was known stands
-                        }
-                      }) {
+        input_access_(
+            control_inputs(manager),
+            [&client](const std::string& verb, const kube::ResourceType& type) {
+              try {
+                return std::optional<bool>(kube::self_allowed(client, verb, type));
+              } catch (const kube::ApiError&) {
+                return std::optional<bool>();  // no answer: what was known stands
+              }
+            },
+            [&manager](const std::string& cache) { return manager.heard_since_failure(cache); }) {
     reconcilers::watch_input_access(manager, input_access_, std::chrono::seconds(10));
     rbac_.set_anonymous_requests(cfg.rbac.anonymous_requests != "denied");
     // First of the policy cache's handlers: a reconcile that a later handler enqueues must not

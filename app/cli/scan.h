@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "operator/policy/security_policy.h"
 #include "app/cli/report.h"
+#include "operator/policy/security_policy.h"
 
 namespace bulwark::cli {
 

@@ -5,8 +5,8 @@
 #include <ctime>
 #include <set>
 
-#include "operator/policy/control_ids.h"
 #include "operator/document/value.h"
+#include "operator/policy/control_ids.h"
 #include "operator/policy/workload_kinds.h"
 
 namespace bulwark::crds {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "operator/policy/security_policy.h"
 #include "operator/document/value.h"
+#include "operator/policy/security_policy.h"
 #include "operator/posture/violation.h"
 
 namespace bulwark::posture::detail {
@@ -149,7 +149,9 @@ void check_image_registry(const PodView& pod, const std::vector<std::string>& al
 void check_image_latest_tag(const PodView& pod, Findings& out);
 void check_image_digest(const PodView& pod, Findings& out);
 // `field` is "limits" or "requests"; cpu and memory are both required.
-void check_resources(const PodView& pod, std::string_view field, Findings& out);
+// `stored`: the pod is a live Pod as the API server stored it, defaulting included; otherwise a
+// manifest or template, defaulted here as Kubernetes 1.37 would create it.
+void check_resources(const PodView& pod, std::string_view field, bool stored, Findings& out);
 // The token is mounted unless the pod says false, or leaves it unset and its ServiceAccount
 // (`account`, when known) says false.
 void check_automount_token(const PodView& pod, std::optional<bool> account, Findings& out);

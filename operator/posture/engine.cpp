@@ -199,13 +199,14 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     auto f = own("imageDigest");
     detail::check_image_digest(pod, f);
   }
+  const bool stored = context.pods_as_stored && workload.kind == "Pod";
   if (spec_.resources.require_limits) {
     auto f = own("resourceLimits");
-    detail::check_resources(pod, "limits", f);
+    detail::check_resources(pod, "limits", stored, f);
   }
   if (spec_.resources.require_requests) {
     auto f = own("resourceRequests");
-    detail::check_resources(pod, "requests", f);
+    detail::check_resources(pod, "requests", stored, f);
   }
   if (spec_.service_account.forbid_automount_token && !context.account_unread.empty() &&
       pod.spec.find("automountServiceAccountToken") == nullptr) {

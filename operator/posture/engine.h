@@ -51,6 +51,10 @@ struct EvaluationContext {
   // Set when ServiceAccounts cannot be read: a pod that leaves automountServiceAccountToken unset
   // is then not evaluated, since its account decides.
   std::string account_unread = {};
+  // Pods come as the API server stored them (the operator's caches, admission after defaulting):
+  // their resources are read as they are, never defaulted again here (a pod created before 1.37,
+  // or a static pod, lacks what 1.37 would add). False for manifests (scan).
+  bool pods_as_stored = false;
 };
 
 // A control Bulwark could not judge because it could not read an input the control needs:

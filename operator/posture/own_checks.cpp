@@ -123,19 +123,38 @@ void check_image_digest(const PodView& pod, Findings& out) {
   });
 }
 
-// Whether a resource quantity ("0", "0.0", "-0", "0Mi", "0e3") is zero: its number's digits are
-// all 0, whatever its sign, suffix or exponent. The kubelet takes a zero limit for none (IsZero in
-// ResourceConfigForPod: no cgroup limit), and a zero request reserves nothing.
-bool is_zero_quantity(std::string_view q) {
+// Whether a resource quantity is zero, or not one at all, as ParseQuantity
+// (k8s.io/apimachinery resource/quantity.go) reads it after UnmarshalJSON trimmed it: a sign,
+// digits with at most one point (none at all is 0: ".", "m", "Mi" and "E" are zero), then a
+// binary or decimal suffix or an exponent. The kubelet takes a zero limit for none (IsZero in
+// ResourceConfigForPod: no cgroup limit), and a zero request reserves nothing; a string the API
+// server would refuse counts as no quantity.
+bool zero_or_invalid_quantity(std::string_view q) {
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  while (!q.empty() && kSpace.find(q.front()) != std::string_view::npos) q.remove_prefix(1);
+  while (!q.empty() && kSpace.find(q.back()) != std::string_view::npos) q.remove_suffix(1);
   if (!q.empty() && (q[0] == '+' || q[0] == '-')) q.remove_prefix(1);
-  bool digit = false;
-  for (char c : q) {
-    if (c == '.') continue;
-    if (c < '0' || c > '9') break;
-    if (c != '0') return false;
-    digit = true;
+  bool nonzero = false, point = false;
+  std::size_t i = 0;
+  for (; i < q.size(); ++i) {
+    if (q[i] == '.' && !point) {
+      point = true;
+    } else if (q[i] >= '0' && q[i] <= '9') {
+      nonzero = nonzero || q[i] != '0';
+    } else {
+      break;
+    }
   }
-  return digit;
+  const std::string_view suffix = q.substr(i);
+  static constexpr std::string_view kSuffixes[] = {"",  "n", "u",  "m",  "k",  "M",  "G",  "T",
+                                                   "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  bool valid = std::find(std::begin(kSuffixes), std::end(kSuffixes), suffix) != std::end(kSuffixes);
+  if (!valid && suffix.size() > 1 && (suffix[0] == 'e' || suffix[0] == 'E')) {
+    std::string_view exponent = suffix.substr(1);
+    if (exponent[0] == '+' || exponent[0] == '-') exponent.remove_prefix(1);
+    valid = !exponent.empty() && exponent.find_first_not_of("0123456789") == std::string_view::npos;
+  }
+  return !valid || !nonzero;
 }
 
 // A request or limit as the defaulting reads it: whether the key is there (a zero counts), and
@@ -147,8 +166,11 @@ struct Quantity {
 
 Quantity quantity_at(const Value& owner, std::string_view field, std::string_view resource) {
   const Value* v = owner.find({"resources", field, resource});
-  if (v == nullptr || v->str().empty()) return {};
-  return {true, !is_zero_quantity(v->str())};
+  if (v == nullptr) return {};
+  // A null keeps its key (Quantity's UnmarshalJSON makes it 0), so no request is defaulted
+  // into it from the limit.
+  if (v->is_null()) return {true, false};
+  return {true, !zero_or_invalid_quantity(v->str())};
 }
 
 // A container's `field` once the API server has defaulted it: a request it lacks is its limit
@@ -165,7 +187,12 @@ Quantity container_quantity(const Value& container, std::string_view field,
 // aggregated where any has one, else its own limit; then a limit it lacks, where it has a request
 // and every container a limit, is the larger of that request and the containers' limits (so a
 // container's zero limit can leave the pod bounded). 1.34 to 1.36 defaulted less.
-Quantity pod_quantity(const PodView& pod, std::string_view field, std::string_view resource) {
+// `stored`: a Pod as the API server stored it, whose defaulting (if any: pods from before 1.37,
+// with PodLevelResourcesFixDefaulting off, or static pods had none) is already in it: nothing is
+// derived.
+Quantity pod_quantity(const PodView& pod, std::string_view field, std::string_view resource,
+                      bool stored) {
+  if (stored) return quantity_at(pod.spec, field, resource);
   auto non_empty = [&](std::string_view f) {
     const Value* v = pod.spec.find({"resources", f});
     return v != nullptr && v->is_mapping() && !v->members.empty();
@@ -199,16 +226,17 @@ bool declares_resource(const Value& container, std::string_view field, std::stri
 
 // Whether the pod cgroup is bounded (limits) or reserved (requests) by the pod's own resources:
 // the kubelet takes the pod's request where there is one, and a pod limit above zero.
-bool pod_declares_resource(const PodView& pod, std::string_view field, std::string_view resource) {
-  return pod_quantity(pod, field, resource).nonzero;
+bool pod_declares_resource(const PodView& pod, std::string_view field, std::string_view resource,
+                           bool stored) {
+  return pod_quantity(pod, field, resource, stored).nonzero;
 }
 
 // A resource is bounded (limits) or reserved (requests) when the pod cgroup is: by the pod's own
 // spec.resources, or by every container's (the kubelet sums them into the pod cgroup only when
 // all set one).
-void check_resources(const PodView& pod, std::string_view field, Findings& out) {
+void check_resources(const PodView& pod, std::string_view field, bool stored, Findings& out) {
   for (std::string_view resource : {"cpu", "memory"}) {
-    if (pod_declares_resource(pod, field, resource)) continue;
+    if (pod_declares_resource(pod, field, resource, stored)) continue;
     const std::string f = "resources." + std::string(field) + "." + std::string(resource);
     visit_containers(pod, [&](const ContainerRef& c) {
       // Ephemeral containers cannot declare resources, so they cannot be held to this.

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "operator/policy/label_selector.h"
 #include "operator/document/value.h"
+#include "operator/policy/label_selector.h"
 
 namespace bulwark::posture {
 

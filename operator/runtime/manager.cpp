@@ -146,6 +146,13 @@ Informer* Manager::find_cache(const std::string& name) const {
   return nullptr;
 }
 
+std::optional<bool> Manager::heard_since_failure(const std::string& name) const {
+  for (const auto& c : caches_) {
+    if (c->name == name) return c->reflector->last_heard() >= c->reflector->last_failed();
+  }
+  return std::nullopt;
+}
+
 Informer& Manager::cache(const std::string& name) const {
   Informer* found = find_cache(name);
   if (found == nullptr) std::abort();  // a name the wiring never registered

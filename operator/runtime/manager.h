@@ -102,6 +102,10 @@ class Manager {
   void resync_now();
   // A registered cache; nullptr for a name never registered.
   Informer* find_cache(const std::string& name) const;
+  // Whether the named cache's reflector has heard from the API server (a list, a watch opened,
+  // any event) since its last failed list or watch, i.e. whether its store is being kept again;
+  // nullopt for a name never registered.
+  std::optional<bool> heard_since_failure(const std::string& cache) const;
   // A registered cache; a name never registered is a programming error and aborts.
   Informer& cache(const std::string& name) const;
   std::vector<std::string> cache_names() const;

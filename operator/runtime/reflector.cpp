@@ -44,6 +44,7 @@ void Reflector::restarted(Restart reason, const std::string& detail) {
 
 // Exponential backoff with full jitter on top: delay * (1 + random), capped.
 void Reflector::backoff() {
+  last_failed_ = clock_.now().time_since_epoch().count();
   const auto jittered = std::chrono::duration_cast<base::Clock::Duration>(
       std::chrono::duration<double>(next_backoff_) * (1.0 + random_()));
   base::sleep_unless_stopped(clock_, std::min(jittered, options_.backoff_max), stopping_,

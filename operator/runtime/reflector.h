@@ -58,6 +58,11 @@ class Reflector {
   base::Clock::TimePoint last_heard() const {
     return base::Clock::TimePoint(base::Clock::Duration(last_heard_.load()));
   }
+  // When a list or watch last failed and the reflector backed off (the epoch if never): while it
+  // is after last_heard(), the store holds what it held before that failure.
+  base::Clock::TimePoint last_failed() const {
+    return base::Clock::TimePoint(base::Clock::Duration(last_failed_.load()));
+  }
   std::string resource_version() const;
   void set_restart_observer(RestartObserver observer) { observer_ = std::move(observer); }
   // Called once, on run()'s thread, after the first list has filled the store.
@@ -88,6 +93,7 @@ class Reflector {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   std::atomic<base::Clock::Duration::rep> last_heard_{0};
+  std::atomic<base::Clock::Duration::rep> last_failed_{0};
   base::Clock::Duration next_backoff_;
   mutable std::mutex mu_;
   std::string resource_version_;                  // guarded by mu_

@@ -138,9 +138,17 @@ TEST_F(DecideTest, ANamespaceSelectorMatchedAgainstStaleLabelsIsSaid) {
   EXPECT_EQ(d.warnings[0],
             "Bulwark: namespaceSelector: not evaluated: Bulwark's ServiceAccount may not list "
             "namespaces (judged against the namespace's labels last read)");
-  // Still refused where the labels last read select it and it violates.
-  EXPECT_EQ(decide(review("CREATE", "Deployment", deployment(true)), c).outcome,
-            Decision::Outcome::kDenied);
+  // A policy that would refuse cannot be applied on labels that may be stale: the failure policy
+  // answers instead.
+  try {
+    decide(review("CREATE", "Deployment", deployment(true)), c);
+    ADD_FAILURE() << "judged on labels that may be stale";
+  } catch (const CannotJudge& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "whether a SecurityPolicy in Enforce with Deny selects namespace shop is not known: "
+              "Bulwark's ServiceAccount may not list namespaces (judged against the namespace's "
+              "labels last read)");
+  }
 }
 
 // The token verdict at admission reads the account too: a Deployment that leaves
@@ -184,10 +192,17 @@ TEST_F(DecideTest, ACompliantOrUnselectedObjectIsAllowedQuietly) {
   EXPECT_EQ(
       decide_with({kDenyTeamA}, review("CREATE", "Deployment", deployment(true)), &team_b).outcome,
       Decision::Outcome::kAllowed);
-  // A namespace not known yet matches no label selector (rather than every one).
-  EXPECT_EQ(
-      decide_with({kDenyTeamA}, review("CREATE", "Deployment", deployment(true)), nullptr).outcome,
-      Decision::Outcome::kAllowed);
+  // A namespace not in the cache yet: whether a Deny policy's selector takes it is not known, so
+  // the failure policy answers (CannotJudge); a policy that only warns says so.
+  EXPECT_THROW(decide_with({kDenyTeamA}, review("CREATE", "Deployment", deployment(true)), nullptr),
+               CannotJudge);
+  const auto unknown = decide_with({kAuditEverywhere, R"({"match":{"namespaceSelector":)"
+                                                      R"({"matchLabels":{"team":"a"}}}})"},
+                                   review("CREATE", "Deployment", deployment(false)), nullptr);
+  ASSERT_EQ(unknown.warnings.size(), 1u);
+  EXPECT_EQ(unknown.warnings[0],
+            "Bulwark: namespaceSelector: not evaluated: namespace shop is not in Bulwark's cache "
+            "yet");
   EXPECT_EQ(decide_with({}, review("CREATE", "Deployment", deployment(true)), &team_a).outcome,
             Decision::Outcome::kAllowed);
 }

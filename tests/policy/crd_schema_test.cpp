@@ -3,9 +3,9 @@
 
 #include <fstream>
 
+#include "operator/document/reader.h"
 #include "operator/policy/control_ids.h"
 #include "operator/policy/security_policy.h"
-#include "operator/document/reader.h"
 #include "tests/support/paths.h"
 
 namespace bulwark::crds {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "operator/policy/security_policy.h"
 #include "operator/document/reader.h"
+#include "operator/policy/security_policy.h"
 #include "operator/posture/engine.h"
 
 namespace bulwark::testing {

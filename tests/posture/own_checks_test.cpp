@@ -223,6 +223,53 @@ TEST(Resources, PodLevelDefaultingOfKubernetes137) {
   EXPECT_EQ(vs[0].path, "spec.containers[0].resources.requests.cpu");
 }
 
+// A live Pod is read as the API server stored it: a pod created before 1.37 (or a static pod) has
+// no defaulted pod limit, and the kubelet bounds nothing; the same spec as a manifest is defaulted.
+TEST(Resources, AStoredPodIsReadAsStored) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  const std::string spec =
+      "{resources: {requests: {memory: 64Mi}, limits: {cpu: 300m}}, "
+      "containers: [{name: a, resources: {limits: {memory: 0}}}]}";
+  EXPECT_TRUE(eval_with(spec, p).empty());
+  posture::EvaluationContext stored;
+  stored.pods_as_stored = true;
+  const auto vs = eval_with(spec, p, stored);
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].path, "spec.containers[0].resources.limits.memory");
+}
+
+// Zero in every spelling ParseQuantity reads as zero, a null (which keeps its key, so the request
+// is not defaulted from the limit), and what the API server would refuse: none is a quantity.
+TEST(Resources, ZeroNullAndInvalidAreNoQuantity) {
+  auto p = own_only();
+  p.resources.require_limits = true;
+  for (const char* q : {"m", "Mi", "'.'", "E", "'.e3'", "' 0 '", "'+'", "0e0", "'1x'", "'1e'"}) {
+    EXPECT_EQ(eval_with(std::string("{containers: [{name: a, resources: {limits: {cpu: 1, "
+                                    "memory: ") +
+                            q + "}}}]}",
+                        p)
+                  .size(),
+              1u)
+        << q;
+  }
+  for (const char* q : {"1e-3", "'0.0001'", "1m", "'1E3'", "1e+2", "'2Gi'"}) {
+    EXPECT_TRUE(eval_with(std::string("{containers: [{name: a, resources: {limits: {cpu: 1, "
+                                      "memory: ") +
+                              q + "}}}]}",
+                          p)
+                    .empty())
+        << q;
+  }
+  p.resources.require_limits = false;
+  p.resources.require_requests = true;
+  EXPECT_EQ(eval_with("{containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}, "
+                      "requests: {cpu: null}}}]}",
+                      p)
+                .size(),
+            1u);
+}
+
 TEST(AutomountToken, MustBeExplicitlyFalse) {
   auto p = own_only();
   p.service_account.forbid_automount_token = true;

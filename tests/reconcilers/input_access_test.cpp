@@ -42,5 +42,30 @@ TEST(InputAccess, AnInputItMayNotListOrWatchIsUnreadableUntilItMayAgain) {
             "Bulwark's ServiceAccount may not list clusterroles");
 }
 
+// Readable again is not enough when the cache's lists or watches were refused meanwhile: it holds
+// what it held then until its reflector has heard from the API server again.
+TEST(InputAccess, AnInputReadableAgainWaitsForItsCacheToBeCurrent) {
+  bool refused = true, current = false;
+  InputAccess access(
+      {{"networkpolicies", kube::resources::kNetworkPolicies}},
+      [&](const std::string&, const kube::ResourceType&) { return std::optional<bool>(!refused); },
+      [&](const std::string&) { return std::optional<bool>(current); });
+  EXPECT_TRUE(access.refresh());
+  refused = false;
+  EXPECT_TRUE(access.refresh());  // the reason changes: readable, but the cache is not current
+  EXPECT_EQ(access.unreadable("networkpolicies"),
+            "Bulwark may read networkpolicies again, but its cache has not heard from the API "
+            "server since it could not");
+  EXPECT_FALSE(access.refresh());  // still waiting: nothing changed
+  current = true;                  // its reflector listed again
+  EXPECT_TRUE(access.refresh());
+  EXPECT_FALSE(access.unreadable("networkpolicies"));
+  // A readable input whose cache failed for another reason (a broken connection) stays readable:
+  // only an input coming back waits.
+  current = false;
+  EXPECT_FALSE(access.refresh());
+  EXPECT_FALSE(access.unreadable("networkpolicies"));
+}
+
 }  // namespace
 }  // namespace bulwark::reconcilers
