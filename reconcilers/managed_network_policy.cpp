@@ -151,15 +151,10 @@ bool labelled(const Value& object) {
   return managed != nullptr && managed->str() == "bulwark";
 }
 
-std::string text_at(const Value& object, std::initializer_list<std::string_view> path) {
-  const Value* v = object.find(path);
-  return v != nullptr ? std::string(v->str()) : std::string();
-}
-
 }  // namespace
 
 bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) {
-  const std::string uid = text_at(current, {"metadata", "uid"});
+  const std::string uid = document::text_at(current, {"metadata", "uid"});
   if (ownership_.owns(uid)) return true;
   // Adopted once (docs/api.md, Ownership). An object labelled, of exactly Bulwark's shape (DNS
   // either way), whose owners are all policies denies what Bulwark would deny: its creator keeps
@@ -169,7 +164,7 @@ bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) 
   const auto snapshot = sources_.policies.current();
   const auto& refs = document::items_of(current.find({"metadata", "ownerReferences"}));
   const auto is_policy = [&](const Value& ref, bool unrecorded) {
-    const std::string policy_uid = text_at(ref, {"uid"});
+    const std::string policy_uid = document::text_at(ref, {"uid"});
     return std::any_of(snapshot->begin(), snapshot->end(), [&](const LoadedPolicy& p) {
       return p.uid == policy_uid && (!unrecorded || !ownership_.recorded_by(p.uid));
     });
@@ -184,8 +179,8 @@ bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) 
   }
   if (!adopt) return false;
   ownership_.record(uid);
-  logging::info("adopted " + text_at(current, {"metadata", "namespace"}) + "/" + name_of(kind_) +
-                " (uid " + uid + ") as Bulwark's");
+  logging::info("adopted " + document::text_at(current, {"metadata", "namespace"}) + "/" +
+                name_of(kind_) + " (uid " + uid + ") as Bulwark's");
   return true;
 }
 
@@ -194,8 +189,8 @@ void ManagedNetworkPolicyReconciler::squatted(const std::string& ns, const Value
   const std::string name = name_of(kind_);
   ownership_.set_conflict(ns, name, wanted);
   if (!wanted) return;
-  const std::string uid = text_at(current, {"metadata", "uid"});
-  const std::string rv = text_at(current, {"metadata", "resourceVersion"});
+  const std::string uid = document::text_at(current, {"metadata", "uid"});
+  const std::string rv = document::text_at(current, {"metadata", "resourceVersion"});
   {
     std::lock_guard lock(mu_);
     if (!told_.insert(uid + "/" + rv).second) return;
@@ -226,9 +221,9 @@ std::optional<crds::LabelSelector> pod_selector(const Value& network_policy) {
                                            {"DoesNotExist", Op::kDoesNotExist}};
   for (const auto& e :
        document::items_of(selector ? selector->find("matchExpressions") : nullptr)) {
-    const auto op = ops.find(text_at(e, {"operator"}));
+    const auto op = ops.find(document::text_at(e, {"operator"}));
     if (op == ops.end()) return std::nullopt;
-    crds::LabelSelector::Requirement r{text_at(e, {"key"}), op->second, {}};
+    crds::LabelSelector::Requirement r{document::text_at(e, {"key"}), op->second, {}};
     for (const auto& v : document::items_of(e.find("values"))) r.values.emplace_back(v.str());
     out.match_expressions.push_back(std::move(r));
   }
@@ -242,7 +237,7 @@ std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& 
                                                     const std::string& ns,
                                                     crds::Labels pod_labels) {
   const auto ours = network_policies.get(ns + "/" + kQuarantinePolicyName);
-  if (ours == nullptr || !ownership.owns(text_at(*ours, {"metadata", "uid"})) ||
+  if (ours == nullptr || !ownership.owns(document::text_at(*ours, {"metadata", "uid"})) ||
       !ManagedNetworkPolicyReconciler::in_shape(ManagedPolicyKind::kQuarantine, *ours, false)) {
     return "NotHeld";
   }
@@ -271,7 +266,8 @@ void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* 
   if (!labelled(*current)) {
     // Its label was taken away: the fence deletes only labelled objects, so it gets it back first.
     Value intent = desired(kind_, ns, false, {});
-    intent.child("metadata").set("uid", Value::string(text_at(*current, {"metadata", "uid"})));
+    intent.child("metadata")
+        .set("uid", Value::string(document::text_at(*current, {"metadata", "uid"})));
     writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
   }
   const Value* uid = current->find({"metadata", "uid"});
@@ -392,12 +388,13 @@ void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* c
     // precondition (409 otherwise), so a squatter is never rewritten. A first create cannot say
     // "only if absent" with apply; a squatter created in that instant is taken over and made
     // exactly Bulwark's deny-only shape, which gives its creator nothing.
-    intent.child("metadata").set("uid", Value::string(text_at(*current, {"metadata", "uid"})));
+    intent.child("metadata")
+        .set("uid", Value::string(document::text_at(*current, {"metadata", "uid"})));
   }
   const Value applied =
       writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
-  ownership_.record(text_at(applied, {"metadata", "uid"}));
+  ownership_.record(document::text_at(applied, {"metadata", "uid"}));
   if (current == nullptr) {
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();
@@ -405,11 +402,11 @@ void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* c
   if (on_write_) on_write_(kind_, repair ? Write::kRepair : Write::kCreate);
   if (!repair) return;
   // Named by the repaired object as it now is: a drift repaired twice is two Events.
-  events_.record(
-      {"networking.k8s.io/v1", "NetworkPolicy", ns, name, text_at(applied, {"metadata", "uid"}),
-       text_at(applied, {"metadata", "resourceVersion"})},
-      EventType::kNormal, event_reasons::kDriftRepaired,
-      "Bulwark restored " + name + " to what its SecurityPolicies require");
+  events_.record({"networking.k8s.io/v1", "NetworkPolicy", ns, name,
+                  document::text_at(applied, {"metadata", "uid"}),
+                  document::text_at(applied, {"metadata", "resourceVersion"})},
+                 EventType::kNormal, event_reasons::kDriftRepaired,
+                 "Bulwark restored " + name + " to what its SecurityPolicies require");
 }
 
 void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,

@@ -11,13 +11,14 @@
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/annotations.h"
 #include "reconcilers/events.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/policy_status.h"
 #include "reconcilers/posture_book.h"
-#include "reconcilers/workload_posture.h"
+#include "reconcilers/workload_owners.h"
 
 namespace bulwark::reconcilers {
 

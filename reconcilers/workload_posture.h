@@ -17,6 +17,7 @@
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/annotations.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
 #include "reconcilers/ownership.h"
@@ -24,99 +25,18 @@
 #include "reconcilers/posture_book.h"
 #include "reconcilers/rbac_index.h"
 #include "reconcilers/report_keeper.h"
+#include "reconcilers/vulnerability_reports.h"
 #include "reconcilers/workload_judgement.h"
+#include "reconcilers/workload_owners.h"
 
 namespace bulwark::reconcilers {
 
 class InputAccess;
 
-inline constexpr const char* kPostureAnnotation = "bulwark.dev/posture";
-inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
-// The controls Bulwark could not evaluate (posture::NotEvaluated), sorted, comma-separated.
-inline constexpr const char* kNotEvaluatedAnnotation = "bulwark.dev/not-evaluated";
-inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
-// ScaleToZero keeps the replica count it took away here, to give it back on release.
-inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
-// Who took them: the workload's UID and the UIDs of the policies that scaled it. Replicas are
-// given back only to that object, and only while one of those policies exists.
-inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
-
-using posture::kWorkloadKinds;
-
 // What the posture reconciler does to a workload or its pods, named as the `action` label of
 // bulwark_remediations_total (docs/api.md, Metrics).
 enum class Remediation { kAnnotate, kQuarantine, kRelease, kScaleToZero, kRestoreReplicas };
-std::string_view to_string(
-    Remediation action);  // the one table of workload kinds (posture/workload_kinds.h)
-
-// The caches of the workload kinds, one per row of kWorkloadKinds, found by kind name.
-struct WorkloadCaches {
-  // `cache` gives the cache of a table row's resource ("deployments").
-  explicit WorkloadCaches(
-      const std::function<const runtime::CacheReader&(std::string_view)>& cache);
-  // From caches by resource name ("deployments"), one for every row (tests and benchmarks).
-  explicit WorkloadCaches(
-      const std::map<std::string_view, const runtime::CacheReader*>& by_resource)
-      : WorkloadCaches([&by_resource](std::string_view resource) -> const runtime::CacheReader& {
-          return *by_resource.at(resource);
-        }) {}
-  const runtime::CacheReader* of(std::string_view kind) const;  // null for another kind
-  const runtime::CacheReader& pods;
-  const runtime::CacheReader& replicasets;
-  const runtime::CacheReader& jobs;
-
- private:
-  std::array<const runtime::CacheReader*, kWorkloadKinds.size()> by_row_;
-};
-
-// Workload keys are "Kind/namespace/name" ("Deployment/shop/cart").
-std::string workload_key(std::string_view kind, std::string_view ns, std::string_view name);
-
-// The workload whose template made this object: a Pod of a ReplicaSet of a Deployment resolves to
-// the Deployment, a Job of a CronJob to the CronJob; bare Pods, and Pods of controllers Bulwark
-// does not know, are their own workload.
-std::string top_owner_key(std::string_view kind, const document::Value& object,
-                          const WorkloadCaches& caches);
-
-// Whether an object that top_owner_key judges as itself is only waiting for its controller to
-// reach the cache: the owner it names makes objects of its kind (pods for a pod, a Deployment for
-// a ReplicaSet, a CronJob for a Job), is missing (not there with another UID), and the object is
-// less than 30 seconds old. Watches of different resources deliver independently, so a new pod
-// can arrive before its ReplicaSet and a new ReplicaSet before its Deployment; judged early, the
-// ReplicaSet would be annotated and booked under the policy, and its stale record kept the
-// policy's finalizer (a flake of e2e.posture). Past 30 s, an object whose owner does not exist is
-// judged itself.
-bool awaiting_owner(const document::Value& object, std::string_view kind,
-                    const WorkloadCaches& caches, std::chrono::system_clock::time_point now);
-
-// Where the vulnerability counts of a workload's images come from (Trivy Operator's
-// VulnerabilityReports in a cluster).
-class VulnerabilitySource {
- public:
-  virtual ~VulnerabilitySource() = default;
-  // The counts over the reports about any of `subjects` (kind, name) in the namespace; nullopt
-  // when there is no report.
-  virtual std::optional<posture::VulnerabilityCounts> counts(
-      const std::string& ns,
-      const std::vector<std::pair<std::string, std::string>>& subjects) const = 0;
-};
-
-// The workload (kind, name) a VulnerabilityReport is about, from Trivy Operator's
-// trivy-operator.resource.kind/name labels; nullopt when it does not say.
-std::optional<std::pair<std::string, std::string>> report_subject(const document::Value& report);
-
-// Reads VulnerabilityReports (aquasecurity.github.io/v1alpha1) from a cache: a report is about
-// the workload its trivy-operator.resource.kind/name labels name, and its report.summary counts.
-class ReportCacheVulnerabilities : public VulnerabilitySource {
- public:
-  explicit ReportCacheVulnerabilities(const runtime::CacheReader& reports) : reports_(reports) {}
-  std::optional<posture::VulnerabilityCounts> counts(
-      const std::string& ns,
-      const std::vector<std::pair<std::string, std::string>>& subjects) const override;
-
- private:
-  const runtime::CacheReader& reports_;
-};
+std::string_view to_string(Remediation action);
 
 // Judges every top-level workload against the SecurityPolicies that select it and writes the
 // result (docs/api.md, what Bulwark writes): the posture annotations on the workload; in Enforce

@@ -9,14 +9,14 @@ using document::Value;
 
 namespace {
 
-std::string text_at(const Value& node, std::initializer_list<std::string_view> path) {
+std::string scalar_at(const Value& node, std::initializer_list<std::string_view> path) {
   const Value* v = node.find(path);
   return v != nullptr && v->is_scalar() ? std::string(v->str()) : std::string();
 }
 
 std::string required(const Value& request, std::initializer_list<std::string_view> path,
                      std::string_view name) {
-  std::string text = text_at(request, path);
+  std::string text = scalar_at(request, path);
   if (text.empty()) throw BadReview("the AdmissionReview's request has no " + std::string(name));
   return text;
 }
@@ -39,8 +39,8 @@ Review parse_review(const std::string& body, const document::ReadLimits& limits)
     throw BadReview(std::string("the body is not JSON: ") + e.what());
   }
   if (!root.is_mapping()) throw BadReview("the body is not a JSON object");
-  const std::string api_version = text_at(root, {"apiVersion"});
-  const std::string kind = text_at(root, {"kind"});
+  const std::string api_version = scalar_at(root, {"apiVersion"});
+  const std::string kind = scalar_at(root, {"kind"});
   if (api_version != "admission.k8s.io/v1" || kind != "AdmissionReview") {
     throw BadReview("expected an admission.k8s.io/v1 AdmissionReview, not " +
                     (api_version.empty() ? std::string("(no apiVersion)") : api_version) + " " +
@@ -54,10 +54,10 @@ Review parse_review(const std::string& body, const document::ReadLimits& limits)
   r.uid = required(*request, {"uid"}, "uid");
   r.kind = required(*request, {"kind", "kind"}, "kind.kind");
   r.operation = required(*request, {"operation"}, "operation");
-  r.sub_resource = text_at(*request, {"subResource"});
-  r.namespace_name = text_at(*request, {"namespace"});
-  r.name = text_at(*request, {"name"});
-  r.user = text_at(*request, {"userInfo", "username"});
+  r.sub_resource = scalar_at(*request, {"subResource"});
+  r.namespace_name = scalar_at(*request, {"namespace"});
+  r.name = scalar_at(*request, {"name"});
+  r.user = scalar_at(*request, {"userInfo", "username"});
   // Moved, never copied: the objects are most of the review's memory.
   if (Value* o = member(*request, "object"); o != nullptr) r.object = std::move(*o);
   if (Value* o = member(*request, "oldObject"); o != nullptr) r.old_object = std::move(*o);

@@ -523,6 +523,12 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
     }
     spec = std::move(parsed.policy.spec);
     policy_name = parsed.policy.name;
+    if (!spec.match.namespace_selector.empty()) {
+      // Files hold no namespace labels: judging every workload is the stricter reading.
+      err << "bulwark scan: " << options.policy_file
+          << ": match.namespaceSelector is not applied offline (a namespace's labels are the "
+             "cluster's): every workload of the files is judged\n";
+    }
   }
   if (options.level) spec.pod_security.level = *options.level;
   if (options.pss_version) spec.pod_security.version = *options.pss_version;

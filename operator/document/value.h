@@ -73,6 +73,12 @@ struct Value::Member {
   Value second;
 };
 
+// The scalar at `path` as text, or "" when absent.
+inline std::string text_at(const Value& v, std::initializer_list<std::string_view> path) {
+  const Value* found = v.find(path);
+  return found != nullptr ? std::string(found->str()) : std::string();
+}
+
 // Convenience for optional members: an absent or null member reads as empty.
 inline const std::vector<Value>& items_of(const Value* v) {
   static const std::vector<Value> kEmpty;

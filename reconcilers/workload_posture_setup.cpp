@@ -1,0 +1,235 @@
+// How the posture reconciler is wired to the Manager: the fan-out loop that routes typed events
+// to workload keys, the RBAC index kept on the reflectors' threads, and the pass count.
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "operator/logging/logging.h"
+#include "operator/runtime/allocator.h"
+#include "reconcilers/fanout_event.h"
+#include "reconcilers/input_access.h"
+#include "reconcilers/managed_network_policy.h"
+#include "reconcilers/posture_pass.h"
+#include "reconcilers/workload_judgement.h"
+#include "reconcilers/workload_posture.h"
+
+namespace bulwark::reconcilers {
+
+using document::Value;
+
+namespace {
+
+// Each policy's judging state as last routed, so that a policy event re-judges every workload
+// only when how the policy judges changed: not for the status writes that follow every change of
+// standing. Used by the fan-out worker; locked all the same.
+class PolicyChanges {
+ public:
+  explicit PolicyChanges(const runtime::CacheReader& policies) : policies_(policies) {}
+  bool changed(const std::string& name) {
+    auto object = policies_.get(name);
+    std::lock_guard lock(mu_);
+    if (object == nullptr) {
+      seen_.erase(name);
+      return true;  // deleted: what it held is released
+    }
+    const PolicyJudgingState state = judging_state(*object);
+    auto [it, added] = seen_.try_emplace(name, state);
+    if (added) return true;
+    if (it->second == state) return false;
+    it->second = state;
+    return true;
+  }
+
+ private:
+  const runtime::CacheReader& policies_;
+  std::mutex mu_;
+  std::map<std::string, PolicyJudgingState> seen_;  // guarded by mu_
+};
+
+// Counts each posture reconcile toward the pass it is part of, and logs the pass's end.
+class PassCountingReconciler : public runtime::Reconciler {
+ public:
+  PassCountingReconciler(std::unique_ptr<WorkloadPostureReconciler> inner,
+                         std::shared_ptr<PosturePass> pass)
+      : inner_(std::move(inner)), pass_(std::move(pass)) {}
+  runtime::Result reconcile(const std::string& key) override {
+    try {
+      const auto result = inner_->reconcile(key);
+      finish(key);
+      return result;
+    } catch (...) {
+      finish(key);
+      throw;
+    }
+  }
+
+ private:
+  void finish(const std::string& key) {
+    if (const auto line = pass_->done(key); !line.empty()) {
+      logging::info(line);
+      runtime::release_free_memory();
+    }
+  }
+  std::unique_ptr<WorkloadPostureReconciler> inner_;
+  std::shared_ptr<PosturePass> pass_;
+};
+
+// What the fan-out worker routes with.
+struct Routing {
+  Routing(const WorkloadPostureReconciler& posture, const runtime::CacheReader* reports,
+          runtime::WorkQueue& posture_queue, const runtime::CacheReader& policies,
+          std::shared_ptr<PosturePass> pass)
+      : posture(posture),
+        reports(reports),
+        posture_queue(posture_queue),
+        policy_changes(policies),
+        pass(std::move(pass)) {}
+  const WorkloadPostureReconciler& posture;
+  const runtime::CacheReader* reports;
+  runtime::WorkQueue& posture_queue;
+  PolicyChanges policy_changes;
+  std::shared_ptr<PosturePass> pass;
+  std::once_flag first;  // the first event routed begins the start's pass
+};
+
+// The fan-out loop's worker: routes one typed event to posture keys.
+void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
+  using Type = FanoutEvent::Type;
+  const WorkloadPostureReconciler& posture = r.posture;
+  runtime::WorkQueue& posture_queue = r.posture_queue;
+  // Controllers start once every cache has synced: every workload is judged now.
+  std::call_once(r.first, [&] { r.pass->begin("start", posture.all_keys()); });
+  if (e.type == Type::kPolicy && !r.policy_changes.changed(e.object)) return;
+  if (e.type == Type::kEverything || e.type == Type::kPolicy) {
+    const auto keys = posture.all_keys();
+    r.pass->begin(e.type == Type::kEverything ? "resync" : "policy " + e.object, keys);
+    for (const auto& k : keys) posture_queue.add(k);
+    return;
+  }
+  if (e.type == Type::kAccount) {
+    for (const auto& k : posture.keys_running_as(e.object)) {
+      if (hooks.event_routed) hooks.event_routed(e.key(), k);
+      posture_queue.add(k);
+    }
+    return;
+  }
+  std::string kind = e.type == Type::kNamespace ? "Namespace" : e.kind, object = e.object;
+  if (e.type == Type::kVulnerabilityReport) {
+    auto report = r.reports != nullptr ? r.reports->get(e.object) : nullptr;
+    if (report == nullptr) return;  // the next resync judges without it
+    const auto about = report_subject(*report);
+    if (!about) return;
+    kind = about->first;
+    object = object.substr(0, object.find('/') + 1) + about->second;
+  }
+  for (const auto& k : posture.keys_for(kind, object)) {
+    if (hooks.event_routed) hooks.event_routed(e.key(), k);
+    posture_queue.add(k);
+  }
+}
+
+// The RBAC caches update the index on the reflector's thread, before anything they enqueue can be
+// reconciled (as the policy set is invalidated first), so a reconcile never reads permissions from
+// before the change; each change re-judges exactly the workloads running as the accounts it
+// affects.
+void watch_rbac(runtime::Manager& manager, RbacIndex& index, runtime::WorkQueue& fanout) {
+  for (auto name : kRbacCaches) {
+    const runtime::CacheReader& cache = manager.cache(std::string(name));
+    manager.cache(std::string(name))
+        .add_handler([&index, &cache, &fanout, name](const std::string& key) {
+          const rbac::Affected affected = index.apply(name, key, cache);
+          if (affected.all) {
+            fanout.add(FanoutEvent::everything().key());
+            return;
+          }
+          for (const auto& ns : affected.namespaces)
+            fanout.add(FanoutEvent::of_namespace(ns).key());
+          for (const auto& a : affected.accounts) {
+            fanout.add(FanoutEvent::of_account(a.namespace_name + "/" + a.name).key());
+          }
+        });
+  }
+}
+
+}  // namespace
+
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::ObjectWriter& writer,
+                                             WorkloadPostureReconciler::Sources sources,
+                                             PostureBook& book, EventRecorder& events,
+                                             const base::Clock& clock,
+                                             std::vector<std::string> never_touch, int workers,
+                                             PostureHooks hooks) {
+  auto r = std::make_unique<WorkloadPostureReconciler>(writer, sources, book, events, clock,
+                                                       std::move(never_touch));
+  const WorkloadPostureReconciler& posture = *r;
+  auto pass = std::make_shared<PosturePass>(clock);
+  r->set_action_observer(hooks.on_action);
+  r->set_verdict_observer(
+      [pass, on_verdict = hooks.on_verdict](const std::string& key, bool changed) {
+        if (changed) pass->changed(key);
+        if (on_verdict) on_verdict(key, changed);
+      });
+  r->set_quiet([pass](const std::string& key) { return pass->in_pass(key); });
+  runtime::WorkQueue& posture_queue = manager.add_controller(
+      "posture", std::make_unique<PassCountingReconciler>(std::move(r), pass), workers);
+  auto routing = std::make_shared<Routing>(posture, manager.find_cache("vulnerabilityreports"),
+                                           posture_queue, manager.cache("securitypolicies"), pass);
+  runtime::WorkQueue& fanout = manager.add_controller(
+      "fan-out",
+      std::make_unique<runtime::FunctionReconciler>([routing, hooks](const std::string& key) {
+        if (auto e = FanoutEvent::parse(key)) route(*e, *routing, hooks);
+        return runtime::Result{};
+      }),
+      1);
+  for (const auto& w : kWorkloadKinds) {
+    manager.cache(std::string(w.resource))
+        .add_handler([&fanout, hooks, kind = std::string(w.kind)](const std::string& key) {
+          const auto event = FanoutEvent::of_workload(kind, key);
+          if (hooks.event_seen) hooks.event_seen(event.key());
+          fanout.add(event.key());
+        });
+  }
+  manager.cache("namespaces").add_handler([&fanout](const std::string& ns) {
+    fanout.add(FanoutEvent::of_namespace(ns).key());
+  });
+  if (sources.ownership != nullptr) {
+    // A name taken or freed changes whether the namespace's workloads can be quarantined, and
+    // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held).
+    sources.ownership->add_listener(
+        [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
+    manager.cache("networkpolicies").add_handler([&fanout](const std::string& key) {
+      fanout.add(FanoutEvent::of_namespace(key.substr(0, key.find('/'))).key());
+    });
+  }
+  manager.cache("securitypolicies").add_handler([&fanout](const std::string& name) {
+    fanout.add(FanoutEvent::of_policy(name).key());
+  });
+  if (auto* reports = manager.find_cache("reports")) {
+    // A report edited or deleted by someone else is judged again now, not at the next resync:
+    // "ns/kind-name" names its workload (reports::report_name; a cut, hashed name is left to the
+    // resync).
+    reports->add_handler([&fanout](const std::string& key) {
+      const auto slash = key.find('/'), dash = key.find('-', slash);
+      if (slash == std::string::npos || dash == std::string::npos) return;
+      const std::string lower = key.substr(slash + 1, dash - slash - 1);
+      for (const auto& w : kWorkloadKinds) {
+        std::string kind(w.kind);
+        std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+        if (kind != lower) continue;
+        fanout.add(FanoutEvent::of_workload(std::string(w.kind),
+                                            key.substr(0, slash) + "/" + key.substr(dash + 1))
+                       .key());
+      }
+    });
+  }
+  if (auto* served = manager.find_cache("vulnerabilityreports")) {
+    served->add_handler(
+        [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });
+  }
+  if (sources.rbac != nullptr) watch_rbac(manager, *sources.rbac, fanout);
+  manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
+  // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
+  return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };
+}
+
+}  // namespace bulwark::reconcilers
