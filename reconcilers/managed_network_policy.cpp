@@ -178,7 +178,7 @@ bool ManagedNetworkPolicyReconciler::ours(const Value& current, bool allow_dns) 
                         [&](const Value& ref) { return is_policy(ref, true); });
   }
   if (!adopt) return false;
-  ownership_.record(uid);
+  ownership_.record(uid, document::text_at(current, {"metadata", "namespace"}));
   logging::info("adopted " + document::text_at(current, {"metadata", "namespace"}) + "/" +
                 name_of(kind_) + " (uid " + uid + ") as Bulwark's");
   return true;
@@ -394,7 +394,7 @@ void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* c
   const Value applied =
       writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
-  ownership_.record(document::text_at(applied, {"metadata", "uid"}));
+  ownership_.record(document::text_at(applied, {"metadata", "uid"}), ns);
   if (current == nullptr) {
     std::lock_guard lock(mu_);
     applied_[ns] = clock_.now();

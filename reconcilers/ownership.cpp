@@ -34,10 +34,14 @@ bool OwnershipRecord::owns(const std::string& uid) const {
   return created_.count(uid) > 0 || from_status().uids.count(uid) > 0;
 }
 
-void OwnershipRecord::record(const std::string& uid) {
+void OwnershipRecord::record(const std::string& uid, const std::string& ns) {
   if (uid.empty()) return;
-  std::lock_guard lock(mu_);
-  created_.insert(uid);
+  {
+    std::lock_guard lock(mu_);
+    if (!created_.insert(uid).second) return;
+  }
+  if (ns.empty()) return;
+  for (const auto& listener : listeners_) listener(ns);
 }
 
 void OwnershipRecord::invalidate() {

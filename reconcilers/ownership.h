@@ -27,14 +27,18 @@ inline constexpr const char* kOwnedUidsField = "networkPolicyUIDs";
 //   carries (the SecurityPolicy reconciler writes what recorded_in() says).
 // - A name taken by an object that is not Bulwark's is a conflict, kept here for the posture
 //   reconciler, the policy status and the gauge bulwark_conflicting_objects.
-// - Listeners hear of each namespace whose conflicts changed. Thread-safe.
+// - Listeners hear of each namespace whose conflicts changed, and of the namespace of each UID
+//   newly recorded: the watch event of an object Bulwark just created can be judged before its
+//   UID is recorded, and the quarantines it holds must be counted again then. Thread-safe.
 class OwnershipRecord {
  public:
   using Listener = std::function<void(const std::string& ns)>;
   explicit OwnershipRecord(const runtime::CacheReader& policies) : policies_(policies) {}
 
   bool owns(const std::string& uid) const;
-  void record(const std::string& uid);
+  // Records a UID Bulwark created or adopted in namespace `ns` (the listeners hear of `ns` when
+  // it is new; empty: no one hears).
+  void record(const std::string& uid, const std::string& ns = "");
   // Called from the policy cache's handler.
   void invalidate();
   // Whether the policy with `uid` has recorded anything since the upgrade (its status has the
