@@ -16,11 +16,6 @@ int count_at(const Value* summary, std::string_view key, int fallback = 0) {
   return n ? static_cast<int>(std::clamp<std::int64_t>(*n, -1, 1 << 30)) : fallback;
 }
 
-std::string text_at(const Value& v, std::string_view key) {
-  const Value* f = v.find(key);
-  return f != nullptr ? std::string(f->str()) : std::string();
-}
-
 bool same_entries(const std::vector<PolicySummary::Entry>& a,
                   const std::vector<PolicySummary::Entry>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
@@ -48,9 +43,12 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
   out.summary.quarantined = count_at(s, "quarantined");
   out.summary.score = count_at(s, "score", -1);  // absent differs from any real score
   for (const auto& v : document::items_of(status->find("violations"))) {
-    PolicySummary::Entry e{text_at(v, "namespace"), text_at(v, "kind"),
-                           text_at(v, "name"),      {},
-                           crds::Severity::kLow,    {}};
+    PolicySummary::Entry e{document::text_at(v, {"namespace"}),
+                           document::text_at(v, {"kind"}),
+                           document::text_at(v, {"name"}),
+                           {},
+                           crds::Severity::kLow,
+                           {}};
     for (const auto& c : document::items_of(v.find("controls"))) e.controls.emplace_back(c.str());
     for (const auto& d : document::items_of(v.find("details"))) e.details.emplace_back(d.str());
     out.summary.violations.push_back(std::move(e));

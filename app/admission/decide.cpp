@@ -86,15 +86,6 @@ std::string describe(const Review& review) {
          name;
 }
 
-}  // namespace
-
-bool judged_kind(std::string_view kind) {
-  return std::find(std::begin(kJudgedKinds), std::end(kJudgedKinds), kind) !=
-         std::end(kJudgedKinds);
-}
-
-namespace {
-
 // Why the labels a namespace selector is matched against are not known, if so: Namespaces
 // cannot be read (the cache's may be stale), or the namespace is not in the cache yet (made a
 // moment ago).
@@ -111,6 +102,11 @@ std::optional<std::string> unknown_selection(const Context& context, const std::
 }
 
 }  // namespace
+
+bool judged_kind(std::string_view kind) {
+  return std::find(std::begin(kJudgedKinds), std::end(kJudgedKinds), kind) !=
+         std::end(kJudgedKinds);
+}
 
 Decision decide(const Review& review, const Context& context) {
   Decision decision;
