@@ -10,6 +10,7 @@
 
 #include <set>
 
+#include "operator/policy/workload_kinds.h"
 #include "operator/posture/engine.h"
 
 namespace bulwark::metrics {
@@ -257,7 +258,6 @@ struct OperatorMetrics::Families {
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
-                                 const std::vector<std::string>& controllers,
                                  const std::vector<std::string>& resources,
                                  const base::Clock& clock)
     : clock_(clock),
@@ -268,13 +268,6 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
     for (const char* result : {"success", "error"}) {
       f_->remediations.Add({{"action", std::string(a)}, {"result", result}});
     }
-  }
-  for (const auto& c : controllers) {
-    for (const char* result : {"success", "error", "terminal_error"}) {
-      f_->reconcile_total.Add({{"controller", c}, {"result", result}});
-    }
-    f_->reconcile_duration.Add({{"controller", c}}, kFastBuckets);
-    f_->workqueue_retries.Add({{"queue", c}});
   }
   for (const auto& r : resources) {
     for (const auto& reason : kRestartReasons) {
@@ -290,6 +283,16 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
 }
 
 OperatorMetrics::~OperatorMetrics() = default;
+
+void OperatorMetrics::controllers_registered(const std::vector<std::string>& controllers) {
+  for (const auto& c : controllers) {
+    for (const char* result : {"success", "error", "terminal_error"}) {
+      f_->reconcile_total.Add({{"controller", c}, {"result", result}});
+    }
+    f_->reconcile_duration.Add({{"controller", c}}, kFastBuckets);
+    f_->workqueue_retries.Add({{"queue", c}});
+  }
+}
 
 void OperatorMetrics::set_leader(bool leader) { f_->leader.Set(leader ? 1 : 0); }
 
@@ -323,15 +326,12 @@ void OperatorMetrics::admission_review(std::string_view operation, std::string_v
   // Labels from a request are bounded: anything unexpected is "other" (the webhook's address is
   // reachable by clients other than the API server).
   static const std::set<std::string_view> kOperations = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-  static const std::set<std::string_view> kKinds = {
-      "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
-      "Job", "CronJob"};
-  auto bounded = [](const std::set<std::string_view>& known, std::string_view v) {
-    return std::string(v.empty() ? "unknown" : known.count(v) > 0 ? v : "other");
+  auto bounded = [](bool known, std::string_view v) {
+    return std::string(v.empty() ? "unknown" : known ? v : "other");
   };
   f_->admission_requests
-      .Add({{"operation", bounded(kOperations, operation)},
-            {"kind", bounded(kKinds, kind)},
+      .Add({{"operation", bounded(kOperations.count(operation) > 0, operation)},
+            {"kind", bounded(posture::find_workload_kind(kind) != nullptr, kind)},
             {"decision", std::string(decision)}})
       .Increment();
   f_->admission_duration.Observe(seconds(took));

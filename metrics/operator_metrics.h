@@ -58,10 +58,12 @@ class OperatorMetrics {
  public:
   using Duration = base::Clock::Duration;
 
-  // `controllers` and `queues` and `resources` name the fixed label values to start at zero.
-  OperatorMetrics(const std::string& version, const std::vector<std::string>& controllers,
-                  const std::vector<std::string>& resources, const base::Clock& clock);
+  // `resources` (the caches) name fixed label values that start at zero.
+  OperatorMetrics(const std::string& version, const std::vector<std::string>& resources,
+                  const base::Clock& clock);
   ~OperatorMetrics();
+  // The controllers' series start at zero (runtime::Manager::controller_names, once registered).
+  void controllers_registered(const std::vector<std::string>& controllers);
 
   void set_leader(bool leader);
   void reconciled(const std::string& controller, Duration took, runtime::ReconcileResult result);

@@ -5,22 +5,13 @@
 #include <string_view>
 #include <vector>
 
+#include "operator/policy/written_names.h"
 #include "reconcilers/policy_set.h"
 
 namespace bulwark::reconcilers {
 
-// The annotations the posture reconciler writes on workloads and pods (docs/api.md, What Bulwark
-// writes), and how their values are written and read.
-inline constexpr const char* kPostureAnnotation = "bulwark.dev/posture";
-inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
-// The controls Bulwark could not evaluate (posture::NotEvaluated), sorted, comma-separated.
-inline constexpr const char* kNotEvaluatedAnnotation = "bulwark.dev/not-evaluated";
-inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
-// ScaleToZero keeps the replica count it took away here, to give it back on release.
-inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
-// Who took them: the workload's UID and the UIDs of the policies that scaled it. Replicas are
-// given back only to that object, and only while one of those policies exists.
-inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
+// How the values of the annotations the posture reconciler writes on workloads and pods
+// (operator/policy/written_names.h) are written and read.
 
 // A list annotation's value: the items joined with commas ("a,b"), and back.
 std::string join_values(const std::vector<std::string>& items);

@@ -8,6 +8,7 @@
 #include "operator/kube/api_error.h"
 #include "operator/kube/object_writer.h"
 #include "operator/logging/logging.h"
+#include "operator/policy/written_names.h"
 #include "reconcilers/time_format.h"
 
 namespace bulwark::reconcilers {
@@ -51,8 +52,8 @@ Value make_event(const ObjectRef& about, EventType type, std::string_view reason
   event.set("type", Value::string(to_string(type)))
       .set("reason", Value::string(reason))
       .set("message", Value::string(message));
-  event.child("source").set("component", Value::string("bulwark"));
-  event.set("reportingComponent", Value::string("bulwark"))
+  event.child("source").set("component", Value::string(kBulwarkName));
+  event.set("reportingComponent", Value::string(kBulwarkName))
       .set("firstTimestamp", time)
       .set("lastTimestamp", time)
       .set("count", Value::integer(1));

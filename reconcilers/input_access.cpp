@@ -12,6 +12,29 @@
 
 namespace bulwark::reconcilers {
 
+const kube::ResourceType& resource_of(ControlInput input) {
+  namespace r = kube::resources;
+  switch (input) {
+    case ControlInput::kRoles:
+      return r::kRoles;
+    case ControlInput::kClusterRoles:
+      return r::kClusterRoles;
+    case ControlInput::kRoleBindings:
+      return r::kRoleBindings;
+    case ControlInput::kClusterRoleBindings:
+      return r::kClusterRoleBindings;
+    case ControlInput::kServiceAccounts:
+      return r::kServiceAccounts;
+    case ControlInput::kNetworkPolicies:
+      return r::kNetworkPolicies;
+    case ControlInput::kNamespaces:
+      return r::kNamespaces;
+    case ControlInput::kVulnerabilityReports:
+      return r::kVulnerabilityReports;
+  }
+  return r::kNamespaces;  // unreachable: every input is a case
+}
+
 InputAccess::InputAccess(std::vector<Input> inputs, Ask ask, Current current)
     : inputs_(std::move(inputs)), ask_(std::move(ask)), current_(std::move(current)) {}
 
@@ -22,14 +45,15 @@ bool InputAccess::refresh(const std::function<bool()>& stopping) {
     std::optional<std::string> reason;
     bool asked = true;
     for (const char* verb : {"list", "watch"}) {
-      const auto allowed = ask_(verb, input.type);
+      const kube::ResourceType& type = resource_of(input.input);
+      const auto allowed = ask_(verb, type);
       if (!allowed) {
         asked = false;
         break;
       }
       if (!*allowed) {
-        reason = "Bulwark's ServiceAccount may not " + std::string(verb) + " " +
-                 input.type.resource + (input.type.namespaced ? " in every namespace" : "");
+        reason = "Bulwark's ServiceAccount may not " + std::string(verb) + " " + type.resource +
+                 (type.namespaced ? " in every namespace" : "");
         break;
       }
     }
@@ -41,57 +65,58 @@ bool InputAccess::refresh(const std::function<bool()>& stopping) {
 }
 
 bool InputAccess::settle(const Input& input, const std::optional<std::string>& reason) {
-  auto it = unreadable_.find(input.cache);
+  const std::string& name = resource_of(input.input).resource;
+  auto it = unreadable_.find(input.input);
   if (reason) {
     if (it != unreadable_.end() && it->second == *reason) return false;
-    logging::warn("input " + input.cache + " unreadable: " + *reason +
+    logging::warn("input " + name + " unreadable: " + *reason +
                   "; the controls that read it are not evaluated until it is readable again");
-    unreadable_[input.cache] = *reason;
+    unreadable_[input.input] = *reason;
     return true;
   }
   if (it == unreadable_.end()) return false;
-  if (current_ && current_(input.cache) == false) {
-    const std::string waiting = "Bulwark may read " + input.type.resource +
+  if (current_ && input.cache != nullptr && current_(*input.cache) == false) {
+    const std::string waiting = "Bulwark may read " + name +
                                 " again, but its cache has not heard from the API server since "
                                 "it could not";
     if (it->second == waiting) return false;
-    logging::info("input " + input.cache + ": " + waiting);
+    logging::info("input " + name + ": " + waiting);
     it->second = waiting;
     return true;
   }
-  logging::info("input " + input.cache + " readable again");
+  logging::info("input " + name + " readable again");
   unreadable_.erase(it);
   return true;
 }
 
-std::optional<std::string> InputAccess::unreadable(std::string_view cache) const {
+std::optional<std::string> InputAccess::unreadable(ControlInput input) const {
   std::lock_guard lock(mu_);
-  auto it = unreadable_.find(cache);
+  auto it = unreadable_.find(input);
   if (it == unreadable_.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<std::string> InputAccess::unreadable_any(
-    std::initializer_list<std::string_view> caches) const {
-  for (auto c : caches) {
-    if (auto reason = unreadable(c)) return reason;
+    std::initializer_list<ControlInput> inputs) const {
+  for (auto i : inputs) {
+    if (auto reason = unreadable(i)) return reason;
   }
   return std::nullopt;
 }
-
 void add_account_inputs(posture::EvaluationContext& context, const InputAccess* access,
                         const RbacIndex* rbac, const rbac::Account& account,
                         std::shared_ptr<const rbac::Permissions>& held) {
-  auto unread = [&](std::initializer_list<std::string_view> caches) {
-    return access != nullptr ? access->unreadable_any(caches) : std::nullopt;
+  auto unread = [&](std::initializer_list<ControlInput> inputs) {
+    return access != nullptr ? access->unreadable_any(inputs) : std::nullopt;
   };
-  if (auto reason = unread({"roles", "clusterroles", "rolebindings", "clusterrolebindings"})) {
+  if (auto reason = unread({ControlInput::kRoles, ControlInput::kClusterRoles,
+                            ControlInput::kRoleBindings, ControlInput::kClusterRoleBindings})) {
     context.permissions_unread = *reason;
   } else if (rbac != nullptr) {
     held = rbac->permissions_of(account);
     context.permissions = held.get();
   }
-  if (auto reason = unread({"serviceaccounts"})) {
+  if (auto reason = unread({ControlInput::kServiceAccounts})) {
     context.account_unread = *reason;
   } else if (rbac != nullptr) {
     context.account_automount_token = rbac->automount_token_of(account);

@@ -12,8 +12,9 @@
 #include "operator/kube/resource_type.h"
 
 namespace bulwark::runtime {
+class CacheReader;
 class Manager;
-}
+}  // namespace bulwark::runtime
 namespace bulwark::posture {
 struct EvaluationContext;
 }
@@ -26,6 +27,20 @@ namespace bulwark::reconcilers {
 
 class RbacIndex;
 
+// The caches controls read beyond the workloads themselves (docs/api.md, Not evaluated).
+enum class ControlInput {
+  kRoles,
+  kClusterRoles,
+  kRoleBindings,
+  kClusterRoleBindings,
+  kServiceAccounts,
+  kNetworkPolicies,
+  kNamespaces,
+  kVulnerabilityReports,
+};
+// The resource each input is a cache of, in the enum's order.
+const kube::ResourceType& resource_of(ControlInput input);
+
 // Whether Bulwark may still read the caches its controls judge from. Its ServiceAccount's RBAC
 // can change while it runs; an open watch goes on delivering, but the next list is refused and
 // the cache's data may be stale from then on, so the controls that read it are not evaluated
@@ -34,8 +49,8 @@ class RbacIndex;
 class InputAccess {
  public:
   struct Input {
-    std::string cache;  // a Manager cache name: "rolebindings"
-    kube::ResourceType type;
+    ControlInput input;
+    const runtime::CacheReader* cache;  // what `current` is asked about
   };
   // Whether this client may `verb` the resource everywhere; nullopt when it could not ask (the
   // answer stays what it was).
@@ -44,7 +59,7 @@ class InputAccess {
 
   // Whether a cache's reflector has heard from the API server since its last failure
   // (runtime::Manager::heard_since_failure); nullopt when not known.
-  using Current = std::function<std::optional<bool>(const std::string& cache)>;
+  using Current = std::function<std::optional<bool>(const runtime::CacheReader& cache)>;
 
   // With `current`, an input that may be read again stays unreadable until its cache is current:
   // a cache whose lists or watches were refused meanwhile holds what it held then, and its
@@ -54,11 +69,11 @@ class InputAccess {
   // Asks again for every input, until `stopping` says to stop; true when any input became
   // readable or unreadable.
   bool refresh(const std::function<bool()>& stopping = [] { return false; });
-  // Why the cache cannot be read ("Bulwark's ServiceAccount may not list rolebindings"), or
+  // Why the input cannot be read ("Bulwark's ServiceAccount may not list rolebindings"), or
   // nullopt while it can (or was never asked about).
-  std::optional<std::string> unreadable(std::string_view cache) const;
-  // The first reason among `caches`, or nullopt when all can be read.
-  std::optional<std::string> unreadable_any(std::initializer_list<std::string_view> caches) const;
+  std::optional<std::string> unreadable(ControlInput input) const;
+  // The first reason among `inputs`, or nullopt when all can be read.
+  std::optional<std::string> unreadable_any(std::initializer_list<ControlInput> inputs) const;
 
  private:
   // Records one input's answer (`reason`: why it may not be read; none: it may); mu_ held.
@@ -67,7 +82,7 @@ class InputAccess {
   std::vector<Input> inputs_;
   Ask ask_;
   mutable std::mutex mu_;
-  std::map<std::string, std::string, std::less<>> unreadable_;  // cache -> reason; guarded by mu_
+  std::map<ControlInput, std::string> unreadable_;  // input -> reason; guarded by mu_
   Current current_;
 };
 

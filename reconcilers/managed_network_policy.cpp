@@ -4,6 +4,7 @@
 #include <set>
 
 #include "operator/logging/logging.h"
+#include "reconcilers/caches.h"
 
 namespace bulwark::reconcilers {
 
@@ -45,11 +46,11 @@ Value ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std:
       .set("kind", Value::string("NetworkPolicy"));
   Value& meta = object.child("metadata");
   meta.set("name", Value::string(name_of(kind))).set("namespace", Value::string(ns));
-  meta.child("labels").set(kManagedByLabel, Value::string("bulwark"));
+  meta.child("labels").set(kManagedByLabel, Value::string(kBulwarkName));
   Value refs = Value::array();
   for (const auto& [name, uid] : owners) {
     refs.push(Value::object()
-                  .set("apiVersion", Value::string("bulwark.dev/v1alpha1"))
+                  .set("apiVersion", Value::string(kSecurityPolicyApiVersion))
                   .set("kind", Value::string("SecurityPolicy"))
                   .set("name", Value::string(name))
                   .set("uid", Value::string(uid)));
@@ -88,7 +89,7 @@ Value ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind kind, const std:
 bool ManagedNetworkPolicyReconciler::up_to_date(ManagedPolicyKind kind, const Value& current,
                                                 bool allow_dns, const Owners& owners) {
   const Value* managed = current.find({"metadata", "labels", kManagedByLabel});
-  if (managed == nullptr || managed->str() != "bulwark") return false;
+  if (managed == nullptr || managed->str() != kBulwarkName) return false;
   std::set<std::string> want, have;
   for (const auto& o : owners) want.insert(o.second);
   for (const auto& ref : document::items_of(current.find({"metadata", "ownerReferences"}))) {
@@ -148,7 +149,7 @@ namespace {
 
 bool labelled(const Value& object) {
   const Value* managed = object.find({"metadata", "labels", kManagedByLabel});
-  return managed != nullptr && managed->str() == "bulwark";
+  return managed != nullptr && managed->str() == kBulwarkName;
 }
 
 }  // namespace
@@ -268,7 +269,7 @@ void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* 
     Value intent = desired(kind_, ns, false, {});
     intent.child("metadata")
         .set("uid", Value::string(document::text_at(*current, {"metadata", "uid"})));
-    writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
+    writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, kBulwarkName, true);
   }
   const Value* uid = current->find({"metadata", "uid"});
   const kube::Preconditions only_this{
@@ -392,7 +393,7 @@ void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* c
         .set("uid", Value::string(document::text_at(*current, {"metadata", "uid"})));
   }
   const Value applied =
-      writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, "bulwark", true);
+      writer_.apply(kube::resources::kNetworkPolicies, ns, name, intent, kBulwarkName, true);
   logging::info(std::string(repair ? "repaired " : "created ") + ns + "/" + name);
   ownership_.record(document::text_at(applied, {"metadata", "uid"}), ns);
   if (current == nullptr) {
@@ -409,28 +410,25 @@ void ManagedNetworkPolicyReconciler::write(const std::string& ns, const Value* c
                  "Bulwark restored " + name + " to what its SecurityPolicies require");
 }
 
-void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                    const PolicySet& policies, OwnershipRecord& ownership,
-                                    EventRecorder& events, const base::Clock& clock,
-                                    const std::vector<std::string>& never_touch,
-                                    NetworkPolicyHooks hooks) {
-  const runtime::CacheReader& namespaces = manager.cache("namespaces");
-  runtime::Informer& network_policies = manager.cache("networkpolicies");
+void setup_managed_network_policies(runtime::Manager& manager,
+                                    const ManagedNetworkPolicySetup& setup) {
+  const runtime::CacheReader& namespaces = setup.caches.namespaces;
+  runtime::Informer& network_policies = setup.caches.network_policies;
   for (auto kind : {ManagedPolicyKind::kDefaultDeny, ManagedPolicyKind::kQuarantine}) {
     auto r = std::make_unique<ManagedNetworkPolicyReconciler>(
-        kind, writer,
-        ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, policies}, ownership,
-        events, clock, never_touch);
-    r->set_write_observer(hooks.on_write);
-    r->set_judged_observer(hooks.on_judged);
+        kind, setup.writer,
+        ManagedNetworkPolicyReconciler::Sources{namespaces, network_policies, setup.policies},
+        setup.ownership, setup.events, setup.clock, setup.never_touch);
+    r->set_write_observer(setup.hooks.on_write);
+    r->set_judged_observer(setup.hooks.on_judged);
     runtime::WorkQueue& queue = manager.add_controller(
         kind == ManagedPolicyKind::kDefaultDeny ? "default-deny" : "quarantine-policy",
         std::move(r), 1);
     auto every_namespace = [&queue, &namespaces] {
       for (const auto& ns : namespaces.keys()) queue.add(ns);
     };
-    manager.cache("namespaces").add_handler([&queue](const std::string& ns) { queue.add(ns); });
-    network_policies.add_handler([&queue, seen = hooks.event_seen,
+    setup.caches.namespaces.add_handler([&queue](const std::string& ns) { queue.add(ns); });
+    network_policies.add_handler([&queue, seen = setup.hooks.event_seen,
                                   name = std::string(ManagedNetworkPolicyReconciler::name_of(
                                       kind))](const std::string& key) {
       const auto slash = key.find('/');
@@ -438,9 +436,7 @@ void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWrite
       if (seen) seen(key);
       queue.add(key.substr(0, slash));
     });
-    manager.cache("securitypolicies").add_handler([every_namespace](const std::string&) {
-      every_namespace();
-    });
+    setup.caches.policies.add_handler([every_namespace](const std::string&) { every_namespace(); });
     manager.on_resync(every_namespace);
   }
 }

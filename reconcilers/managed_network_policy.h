@@ -9,6 +9,7 @@
 
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
+#include "operator/policy/written_names.h"
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
@@ -18,10 +19,7 @@
 
 namespace bulwark::reconcilers {
 
-inline constexpr const char* kDefaultDenyName = "bulwark-default-deny";
-inline constexpr const char* kQuarantinePolicyName = "bulwark-quarantine";
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
-inline constexpr const char* kQuarantineLabel = "bulwark.dev/quarantine";
+struct Caches;
 
 // The NetworkPolicies Bulwark keeps in namespaces (docs/api.md, what Bulwark writes):
 // - kDefaultDeny, bulwark-default-deny: every pod, all ingress and egress denied, cluster DNS
@@ -126,10 +124,6 @@ std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& 
                                                     const OwnershipRecord& ownership,
                                                     const std::string& ns, crds::Labels pod_labels);
 
-// Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
-// events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,
-// any policy change and every resync (every namespace). Reads the caches "namespaces",
-// "networkpolicies" and "securitypolicies".
 // What the managed NetworkPolicy controllers tell metrics.
 struct NetworkPolicyHooks {
   ManagedNetworkPolicyReconciler::WriteObserver on_write;
@@ -137,10 +131,22 @@ struct NetworkPolicyHooks {
   // A watch event about a managed object ("ns/name"), seen before its namespace is enqueued.
   std::function<void(const std::string& key)> event_seen;
 };
-void setup_managed_network_policies(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                    const PolicySet& policies, OwnershipRecord& ownership,
-                                    EventRecorder& events, const base::Clock& clock,
-                                    const std::vector<std::string>& never_touch,
-                                    NetworkPolicyHooks hooks);
+// What the managed NetworkPolicy controllers need. They read the caches of namespaces,
+// NetworkPolicies and SecurityPolicies.
+struct ManagedNetworkPolicySetup {
+  const Caches& caches;
+  kube::ObjectWriter& writer;
+  const PolicySet& policies;
+  OwnershipRecord& ownership;
+  EventRecorder& events;
+  const base::Clock& clock;
+  std::vector<std::string> never_touch;
+  NetworkPolicyHooks hooks;
+};
+// Registers both managed NetworkPolicy controllers ("default-deny", "quarantine-policy") and the
+// events they follow, all keyed by namespace: a namespace's own changes, their objects' changes,
+// any policy change and every resync (every namespace).
+void setup_managed_network_policies(runtime::Manager& manager,
+                                    const ManagedNetworkPolicySetup& setup);
 
 }  // namespace bulwark::reconcilers

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/policy_set.h"
 
@@ -50,6 +51,11 @@ bool isolates_every_pod(const Value& np) {
   if (!document::items_of(spec->find("ingress")).empty()) return false;
   const auto& rules = document::items_of(spec->find("egress"));
   return std::all_of(rules.begin(), rules.end(), only_dns);
+}
+
+std::optional<std::string> namespace_inputs_unreadable(const InputAccess* access) {
+  if (access == nullptr) return std::nullopt;
+  return access->unreadable_any({ControlInput::kNetworkPolicies, ControlInput::kNamespaces});
 }
 
 NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,

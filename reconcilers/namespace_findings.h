@@ -10,6 +10,8 @@
 
 namespace bulwark::reconcilers {
 
+class InputAccess;
+
 // docs/api.md: findings about a namespace rather than a workload. They are reported (policy
 // status, bulwark_namespace_violations) and never change a workload's posture or the score.
 inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
@@ -33,7 +35,11 @@ struct NamespaceFindings {
   std::optional<std::string> not_evaluated;
 };
 
-// The findings of `spec`; `unreadable` says why NetworkPolicies or Namespaces cannot be read.
+// Why the inputs of namespace findings (NetworkPolicies and Namespaces) cannot be read, or nullopt
+// when they can; `access` null: every input is readable.
+std::optional<std::string> namespace_inputs_unreadable(const InputAccess* access);
+
+// The findings of `spec`; `unreadable` is namespace_inputs_unreadable().
 NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,
                                         const runtime::CacheReader& namespaces,
                                         const runtime::CacheReader& network_policies,

@@ -73,9 +73,8 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
   if (held || !served_) return;
   const std::string name = reports::report_name(subject.kind, subject.name);
   const auto cached = reports_.get(subject.namespace_name + "/" + name);
-  const Value* managed =
-      cached ? cached->find({"metadata", "labels", "app.kubernetes.io/managed-by"}) : nullptr;
-  const bool taken = cached != nullptr && (managed == nullptr || managed->str() != "bulwark");
+  const Value* managed = cached ? cached->find({"metadata", "labels", kManagedByLabel}) : nullptr;
+  const bool taken = cached != nullptr && (managed == nullptr || managed->str() != kBulwarkName);
   // Someone else's report of this name is never touched; where a verdict needs the name, the
   // workload is not reported and that is said (docs/api.md, Reports).
   conflict(subject, taken && !j.judged.empty() ? cached.get() : nullptr);
@@ -106,7 +105,7 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
     const Value* says = cached ? cached->find(kReportContentField) : nullptr;
     if (says != nullptr && says->str() == hash) return;  // unchanged: no write
     report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
-    writer_.apply(resource(), subject.namespace_name, name, report, "bulwark", true);
+    writer_.apply(resource(), subject.namespace_name, name, report, kBulwarkName, true);
     ++writes_;
   } catch (const kube::ApiError& e) {
     // The CRD went away after start: say so and go on; the verdict itself is written already.

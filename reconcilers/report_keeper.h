@@ -9,6 +9,7 @@
 
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
+#include "operator/policy/written_names.h"
 #include "operator/reports/open_report.h"
 #include "operator/runtime/cache_reader.h"
 #include "reconcilers/events.h"
@@ -16,9 +17,6 @@
 
 namespace bulwark::reconcilers {
 
-// The annotation on a Report holding the hash of the content Bulwark wrote (report_hash), for
-// people and tools; Bulwark itself compares what the report says now (kReportContentField).
-inline constexpr const char* kReportHashAnnotation = "bulwark.dev/report-hash";
 // Where the reports cache keeps the hash of what each report says now: project_report() keeps
 // only a report's metadata and this field, so 10,000 reports cost kilobytes, not their results.
 inline constexpr const char* kReportContentField = "bulwark.dev/content-hash";

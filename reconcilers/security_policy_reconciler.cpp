@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "operator/document/reader.h"
+#include "operator/kube/client_writer.h"
 #include "operator/logging/logging.h"
+#include "reconcilers/caches.h"
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
@@ -272,7 +274,7 @@ void SecurityPolicyReconciler::record_lapses(const Value& object,
         std::chrono::duration_cast<std::chrono::seconds>(e.expired.time_since_epoch()).count();
     // Named by the lapse, not the policy's version: the same lapse recorded again (a later status
     // write, a restart) is the same Event, refused as a duplicate.
-    events_->record({"bulwark.dev/v1alpha1", "SecurityPolicy", "", field(meta, "name"),
+    events_->record({kSecurityPolicyApiVersion, "SecurityPolicy", "", field(meta, "name"),
                      field(meta, "uid"), "lapse/" + e.name + "/" + std::to_string(expired)},
                     EventType::kWarning, event_reasons::kExemptionLapsed,
                     "exemption " + e.name + " (spec.exemptions[" + std::to_string(e.index) +
@@ -346,11 +348,10 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
   if (ready.status != ConditionStatus::kTrue) return want;
   const auto& spec = parsed.policy.spec;
   want.summary = book_.summarize(name, kMaxStatusViolations);
-  const auto namespaces_unreadable =
-      sources_.access != nullptr ? sources_.access->unreadable("namespaces") : std::nullopt;
-  observed.unreadable = sources_.access != nullptr
-                            ? sources_.access->unreadable_any({"networkpolicies", "namespaces"})
-                            : std::nullopt;
+  const auto namespaces_unreadable = sources_.access != nullptr
+                                         ? sources_.access->unreadable(ControlInput::kNamespaces)
+                                         : std::nullopt;
+  observed.unreadable = namespace_inputs_unreadable(sources_.access);
   observed.findings = default_deny_findings(spec, sources_.namespaces, sources_.network_policies,
                                             observed.unreadable);
   if (!spec.match.namespace_selector.empty()) observed.selection_unknown = namespaces_unreadable;
@@ -435,7 +436,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     return done;
   }
   Value body = Value::object();
-  body.set("apiVersion", Value::string("bulwark.dev/v1alpha1"))
+  body.set("apiVersion", Value::string(kSecurityPolicyApiVersion))
       .set("kind", Value::string("SecurityPolicy"));
   body.child("metadata")
       .set("name", Value::string(name))
@@ -460,24 +461,19 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   return done;
 }
 
-void setup_security_policy_status(
-    runtime::Manager& manager, kube::ObjectWriter& writer, kube::StatusWriter& status_writer,
-    const WorkloadCaches& workloads, PostureBook& book, const base::Clock& clock,
-    bool vulnerability_reports_served, std::function<bool()> policy_reports_served,
-    std::function<bool()> book_complete, std::vector<std::string> never_touch,
-    EventRecorder& events, const OwnershipRecord& ownership,
-    std::function<std::vector<std::string>()> report_conflicts, const InputAccess* access) {
-  runtime::Informer& policies = manager.cache("securitypolicies");
+void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup setup) {
+  runtime::Informer& policies = setup.caches.policies;
   auto reconciler = std::make_unique<SecurityPolicyReconciler>(
-      writer, status_writer,
-      SecurityPolicyReconciler::Sources{policies, manager.cache("namespaces"), workloads,
-                                        manager.cache("networkpolicies"), access},
-      book, clock, vulnerability_reports_served, std::move(book_complete), std::move(never_touch));
-  reconciler->set_events(&events);
-  reconciler->set_ownership(&ownership);
-  reconciler->set_report_conflicts(std::move(report_conflicts));
-  if (policy_reports_served) {
-    reconciler->set_policy_reports_served(std::move(policy_reports_served));
+      setup.writer, setup.writer,
+      SecurityPolicyReconciler::Sources{policies, setup.caches.namespaces, setup.caches.workloads(),
+                                        setup.caches.network_policies, setup.access},
+      setup.book, setup.clock, setup.caches.vulnerability_reports != nullptr,
+      std::move(setup.book_complete), std::move(setup.never_touch));
+  reconciler->set_events(&setup.events);
+  reconciler->set_ownership(&setup.ownership);
+  reconciler->set_report_conflicts(std::move(setup.report_conflicts));
+  if (setup.policy_reports_served) {
+    reconciler->set_policy_reports_served(std::move(setup.policy_reports_served));
   }
   runtime::WorkQueue& queue = manager.add_controller("securitypolicy", std::move(reconciler), 1);
   constexpr auto kFold = std::chrono::milliseconds(500);
@@ -491,14 +487,14 @@ void setup_security_policy_status(
     }
   };
   policies.add_handler([every_policy](const std::string&) { every_policy(std::nullopt); });
-  manager.cache("namespaces").add_handler([every_policy](const std::string&) {
+  setup.caches.namespaces.add_handler([every_policy](const std::string&) {
     every_policy(std::nullopt);  // namespace counts
   });
-  manager.cache("networkpolicies").add_handler([every_policy, kFold](const std::string&) {
+  setup.caches.network_policies.add_handler([every_policy, kFold](const std::string&) {
     every_policy(kFold);  // namespace findings follow the namespaces' NetworkPolicies
   });
   // A changed verdict may change each policy's status.
-  book.set_listener([&queue, kFold](const std::vector<std::string>& names) {
+  setup.book.set_listener([&queue, kFold](const std::vector<std::string>& names) {
     for (const auto& n : names) queue.add_after(n, kFold);
   });
   manager.on_resync([every_policy] { every_policy(std::nullopt); });

@@ -8,6 +8,7 @@
 #include "operator/base/clock.h"
 #include "operator/kube/conditions.h"
 #include "operator/kube/object_writer.h"
+#include "operator/policy/written_names.h"
 #include "operator/runtime/cache_reader.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
@@ -20,13 +21,16 @@
 #include "reconcilers/posture_book.h"
 #include "reconcilers/workload_owners.h"
 
+namespace bulwark::kube {
+class ClientWriter;
+}
+
 namespace bulwark::reconcilers {
+
+struct Caches;
 
 class InputAccess;
 
-// Held on every SecurityPolicy so that deleting one waits until Bulwark has taken back what it
-// did to users' objects (quarantine labels, replica counts, annotations).
-inline constexpr const char* kCleanupFinalizer = "bulwark.dev/cleanup";
 inline constexpr std::size_t kMaxStatusViolations = 100;
 
 // Keeps each SecurityPolicy's own object right (docs/api.md, SecurityPolicy):
@@ -145,20 +149,26 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const OwnershipRecord* ownership_ = nullptr;
 };
 
+// What the "securitypolicy" controller needs. It reads the caches of SecurityPolicies,
+// namespaces and NetworkPolicies, and the workload caches.
+struct PolicyStatusSetup {
+  const Caches& caches;
+  kube::ClientWriter& writer;  // objects and their status
+  PostureBook& book;
+  const base::Clock& clock;
+  // Whether the policy reports' CRD is served; empty when reports.format is "off".
+  std::function<bool()> policy_reports_served;
+  std::function<bool()> book_complete;
+  std::vector<std::string> never_touch;
+  EventRecorder& events;
+  const OwnershipRecord& ownership;
+  std::function<std::vector<std::string>()> report_conflicts;
+  const InputAccess* access = nullptr;
+};
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
 // policy's own changes; any namespace or NetworkPolicy change (counts and namespace findings; the
 // latter after half a second, to fold a burst); a changed verdict in the book (also delayed);
-// every resync. Reads the caches "securitypolicies", "namespaces", "networkpolicies" and the
-// workload caches.
-void setup_security_policy_status(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                  kube::StatusWriter& status_writer,
-                                  const WorkloadCaches& workloads, PostureBook& book,
-                                  const base::Clock& clock, bool vulnerability_reports_served,
-                                  std::function<bool()> policy_reports_served,
-                                  std::function<bool()> book_complete,
-                                  std::vector<std::string> never_touch, EventRecorder& events,
-                                  const OwnershipRecord& ownership,
-                                  std::function<std::vector<std::string>()> report_conflicts,
-                                  const InputAccess* access = nullptr);
+// every resync.
+void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup setup);
 
 }  // namespace bulwark::reconcilers

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "operator/policy/workload_kinds.h"
+
 namespace bulwark::reconcilers {
 
 namespace {
@@ -44,7 +46,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
                                  std::optional<std::string_view> not_held) {
   WorkloadJudgement j;
   bool violating = false, exempt = false, unread = false;
-  const bool scalable = kind == "Deployment" || kind == "StatefulSet";
+  const bool scalable = posture::kind_scales(kind);
   auto unenforceable = quarantine_unenforceable(workload.pod_spec);
   if (!unenforceable) unenforceable = quarantine_blocked;
   for (const auto& p : policies) {

@@ -128,7 +128,7 @@ std::optional<std::string_view> WorkloadPostureReconciler::not_held(
     const std::string& ns, const posture::Workload& workload) const {
   if (sources_.ownership == nullptr || sources_.network_policies == nullptr) return std::nullopt;
   // What the cache holds may be stale: a quarantine is then not counted, and said so.
-  if (sources_.access != nullptr && sources_.access->unreadable("networkpolicies")) {
+  if (sources_.access != nullptr && sources_.access->unreadable(ControlInput::kNetworkPolicies)) {
     return "NetworkPoliciesUnreadable";
   }
   crds::Labels labels;
@@ -181,7 +181,7 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
   context.pods_as_stored = true;
   add_account_inputs(context, sources_.access, sources_.rbac, account, permissions);
   const auto reports_unread = sources_.access != nullptr
-                                  ? sources_.access->unreadable("vulnerabilityreports")
+                                  ? sources_.access->unreadable(ControlInput::kVulnerabilityReports)
                                   : std::nullopt;
   context.vulnerabilities = vulnerabilities && !reports_unread ? &*vulnerabilities : nullptr;
   context.vulnerabilities_unread =

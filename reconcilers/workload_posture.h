@@ -31,6 +31,8 @@
 
 namespace bulwark::reconcilers {
 
+struct Caches;
+
 class InputAccess;
 
 // What the posture reconciler does to a workload or its pods, named as the `action` label of
@@ -183,18 +185,31 @@ struct PostureHooks {
   std::function<void(const std::string& event, const std::string& key)> event_routed;
 };
 
+// What the "posture" controller and its "fan-out" loop need. They read the workload caches, and
+// those of namespaces, SecurityPolicies, NetworkPolicies, the RBAC objects and, when served,
+// VulnerabilityReports and policy reports.
+struct WorkloadPostureSetup {
+  const Caches& caches;
+  kube::ObjectWriter& writer;
+  const PolicySet& policies;
+  const VulnerabilitySource* vulnerabilities = nullptr;  // null: not served
+  RbacIndex* rbac = nullptr;                             // null: spec.permissions is not judged
+  ReportKeeper* reports = nullptr;                       // null: no Reports are written
+  OwnershipRecord* ownership = nullptr;
+  const InputAccess* access = nullptr;
+  PostureBook& book;
+  EventRecorder& events;
+  const base::Clock& clock;
+  std::vector<std::string> never_touch;
+  int workers = 1;
+  PostureHooks hooks;
+};
 // Registers the "posture" controller and its "fan-out" loop. Handlers on the reflectors' threads
 // only enqueue typed FanoutEvents; the fan-out worker turns each into workload keys (which reads
 // and parses cached objects): a workload object's change into its top-level workload; a
 // namespace's into its workloads; a VulnerabilityReport's into the workload it is about; a policy
-// change or a resync into every workload. Reads the workload caches, "namespaces",
-// "securitypolicies" and, when served, "vulnerabilityreports". Returns whether posture has caught
-// up (both loops idle), which policy status waits for after a start.
-std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                             WorkloadPostureReconciler::Sources sources,
-                                             PostureBook& book, EventRecorder& events,
-                                             const base::Clock& clock,
-                                             std::vector<std::string> never_touch, int workers,
-                                             PostureHooks hooks);
+// change or a resync into every workload. Returns whether posture has caught up (both loops
+// idle), which policy status waits for after a start.
+std::function<bool()> setup_workload_posture(runtime::Manager& manager, WorkloadPostureSetup setup);
 
 }  // namespace bulwark::reconcilers

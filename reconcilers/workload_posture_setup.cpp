@@ -6,6 +6,7 @@
 
 #include "operator/logging/logging.h"
 #include "operator/runtime/allocator.h"
+#include "reconcilers/caches.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
@@ -132,101 +133,107 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
 // reconciled (as the policy set is invalidated first), so a reconcile never reads permissions from
 // before the change; each change re-judges exactly the workloads running as the accounts it
 // affects.
-void watch_rbac(runtime::Manager& manager, RbacIndex& index, runtime::WorkQueue& fanout) {
-  for (auto name : kRbacCaches) {
-    const runtime::CacheReader& cache = manager.cache(std::string(name));
-    manager.cache(std::string(name))
-        .add_handler([&index, &cache, &fanout, name](const std::string& key) {
-          const rbac::Affected affected = index.apply(name, key, cache);
-          if (affected.all) {
-            fanout.add(FanoutEvent::everything().key());
-            return;
-          }
-          for (const auto& ns : affected.namespaces)
-            fanout.add(FanoutEvent::of_namespace(ns).key());
-          for (const auto& a : affected.accounts) {
-            fanout.add(FanoutEvent::of_account(a.namespace_name + "/" + a.name).key());
-          }
-        });
+void watch_rbac(const Caches& caches, RbacIndex& index, runtime::WorkQueue& fanout) {
+  for (const auto& [resource, cache] : caches.rbac()) {
+    cache.add_handler([&index, &cache = cache, &fanout, name = resource](const std::string& key) {
+      const rbac::Affected affected = index.apply(name, key, cache);
+      if (affected.all) {
+        fanout.add(FanoutEvent::everything().key());
+        return;
+      }
+      for (const auto& ns : affected.namespaces) fanout.add(FanoutEvent::of_namespace(ns).key());
+      for (const auto& a : affected.accounts) {
+        fanout.add(FanoutEvent::of_account(a.namespace_name + "/" + a.name).key());
+      }
+    });
   }
 }
 
-}  // namespace
+// A report edited or deleted by someone else is judged again now, not at the next resync:
+// "ns/kind-name" names its workload (reports::report_name; a cut, hashed name is left to the
+// resync).
+void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout) {
+  reports.add_handler([&fanout](const std::string& key) {
+    const auto slash = key.find('/'), dash = key.find('-', slash);
+    if (slash == std::string::npos || dash == std::string::npos) return;
+    const std::string lower = key.substr(slash + 1, dash - slash - 1);
+    for (const auto& w : kWorkloadKinds) {
+      std::string kind(w.kind);
+      std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+      if (kind != lower) continue;
+      fanout.add(FanoutEvent::of_workload(std::string(w.kind),
+                                          key.substr(0, slash) + "/" + key.substr(dash + 1))
+                     .key());
+    }
+  });
+}
 
-std::function<bool()> setup_workload_posture(runtime::Manager& manager, kube::ObjectWriter& writer,
-                                             WorkloadPostureReconciler::Sources sources,
-                                             PostureBook& book, EventRecorder& events,
-                                             const base::Clock& clock,
-                                             std::vector<std::string> never_touch, int workers,
-                                             PostureHooks hooks) {
-  auto r = std::make_unique<WorkloadPostureReconciler>(writer, sources, book, events, clock,
-                                                       std::move(never_touch));
-  const WorkloadPostureReconciler& posture = *r;
-  auto pass = std::make_shared<PosturePass>(clock);
-  r->set_action_observer(hooks.on_action);
-  r->set_verdict_observer(
-      [pass, on_verdict = hooks.on_verdict](const std::string& key, bool changed) {
-        if (changed) pass->changed(key);
-        if (on_verdict) on_verdict(key, changed);
-      });
-  r->set_quiet([pass](const std::string& key) { return pass->in_pass(key); });
-  runtime::WorkQueue& posture_queue = manager.add_controller(
-      "posture", std::make_unique<PassCountingReconciler>(std::move(r), pass), workers);
-  auto routing = std::make_shared<Routing>(posture, manager.find_cache("vulnerabilityreports"),
-                                           posture_queue, manager.cache("securitypolicies"), pass);
-  runtime::WorkQueue& fanout = manager.add_controller(
-      "fan-out",
-      std::make_unique<runtime::FunctionReconciler>([routing, hooks](const std::string& key) {
-        if (auto e = FanoutEvent::parse(key)) route(*e, *routing, hooks);
-        return runtime::Result{};
-      }),
-      1);
-  for (const auto& w : kWorkloadKinds) {
-    manager.cache(std::string(w.resource))
-        .add_handler([&fanout, hooks, kind = std::string(w.kind)](const std::string& key) {
+// The events the fan-out loop follows, from every cache posture reads.
+void route_cache_events(const WorkloadPostureSetup& setup, runtime::WorkQueue& fanout) {
+  const Caches& caches = setup.caches;
+  for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
+    caches.workload_rows[i]->add_handler(
+        [&fanout, hooks = setup.hooks,
+         kind = std::string(kWorkloadKinds[i].kind)](const std::string& key) {
           const auto event = FanoutEvent::of_workload(kind, key);
           if (hooks.event_seen) hooks.event_seen(event.key());
           fanout.add(event.key());
         });
   }
-  manager.cache("namespaces").add_handler([&fanout](const std::string& ns) {
-    fanout.add(FanoutEvent::of_namespace(ns).key());
-  });
-  if (sources.ownership != nullptr) {
+  caches.namespaces.add_handler(
+      [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
+  if (setup.ownership != nullptr) {
     // A name taken or freed changes whether the namespace's workloads can be quarantined, and
     // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held).
-    sources.ownership->add_listener(
+    setup.ownership->add_listener(
         [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
-    manager.cache("networkpolicies").add_handler([&fanout](const std::string& key) {
+    caches.network_policies.add_handler([&fanout](const std::string& key) {
       fanout.add(FanoutEvent::of_namespace(key.substr(0, key.find('/'))).key());
     });
   }
-  manager.cache("securitypolicies").add_handler([&fanout](const std::string& name) {
-    fanout.add(FanoutEvent::of_policy(name).key());
-  });
-  if (auto* reports = manager.find_cache("reports")) {
-    // A report edited or deleted by someone else is judged again now, not at the next resync:
-    // "ns/kind-name" names its workload (reports::report_name; a cut, hashed name is left to the
-    // resync).
-    reports->add_handler([&fanout](const std::string& key) {
-      const auto slash = key.find('/'), dash = key.find('-', slash);
-      if (slash == std::string::npos || dash == std::string::npos) return;
-      const std::string lower = key.substr(slash + 1, dash - slash - 1);
-      for (const auto& w : kWorkloadKinds) {
-        std::string kind(w.kind);
-        std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
-        if (kind != lower) continue;
-        fanout.add(FanoutEvent::of_workload(std::string(w.kind),
-                                            key.substr(0, slash) + "/" + key.substr(dash + 1))
-                       .key());
-      }
-    });
-  }
-  if (auto* served = manager.find_cache("vulnerabilityreports")) {
-    served->add_handler(
+  caches.policies.add_handler(
+      [&fanout](const std::string& name) { fanout.add(FanoutEvent::of_policy(name).key()); });
+  if (caches.policy_reports != nullptr) watch_policy_reports(*caches.policy_reports, fanout);
+  if (caches.vulnerability_reports != nullptr) {
+    caches.vulnerability_reports->add_handler(
         [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });
   }
-  if (sources.rbac != nullptr) watch_rbac(manager, *sources.rbac, fanout);
+  if (setup.rbac != nullptr) watch_rbac(caches, *setup.rbac, fanout);
+}
+
+}  // namespace
+
+std::function<bool()> setup_workload_posture(runtime::Manager& manager,
+                                             WorkloadPostureSetup setup) {
+  const Caches& caches = setup.caches;
+  const WorkloadPostureReconciler::Sources sources{
+      caches.workloads(), caches.namespaces, setup.policies,  setup.vulnerabilities,
+      setup.rbac,         setup.reports,     setup.ownership, &caches.network_policies,
+      setup.access};
+  auto r = std::make_unique<WorkloadPostureReconciler>(
+      setup.writer, sources, setup.book, setup.events, setup.clock, std::move(setup.never_touch));
+  const WorkloadPostureReconciler& posture = *r;
+  auto pass = std::make_shared<PosturePass>(setup.clock);
+  r->set_action_observer(setup.hooks.on_action);
+  r->set_verdict_observer(
+      [pass, on_verdict = setup.hooks.on_verdict](const std::string& key, bool changed) {
+        if (changed) pass->changed(key);
+        if (on_verdict) on_verdict(key, changed);
+      });
+  r->set_quiet([pass](const std::string& key) { return pass->in_pass(key); });
+  runtime::WorkQueue& posture_queue = manager.add_controller(
+      "posture", std::make_unique<PassCountingReconciler>(std::move(r), pass), setup.workers);
+  auto routing = std::make_shared<Routing>(posture, caches.vulnerability_reports, posture_queue,
+                                           caches.policies, pass);
+  runtime::WorkQueue& fanout =
+      manager.add_controller("fan-out",
+                             std::make_unique<runtime::FunctionReconciler>(
+                                 [routing, hooks = setup.hooks](const std::string& key) {
+                                   if (auto e = FanoutEvent::parse(key)) route(*e, *routing, hooks);
+                                   return runtime::Result{};
+                                 }),
+                             1);
+  route_cache_events(setup, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
   return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "operator/logging/logging.h"
+#include "operator/policy/workload_kinds.h"
 #include "operator/runtime/allocator.h"
 #include "reconcilers/fanout_event.h"
 #include "reconcilers/input_access.h"
@@ -192,7 +193,7 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
                                                Written& w, kube::MergePatch& patch,
                                                Expectations::Fields& written) {
   w.recorded = annotation(kRecordedReplicasAnnotation);
-  if (t.kind != "Deployment" && t.kind != "StatefulSet") return;
+  if (!posture::kind_scales(t.kind)) return;
   // A replica count is written only over the very object it was read from: a count the user set
   // since (which the cache may not show yet) makes the patch fail with 409 and be judged again.
   const std::string rv = document::text_at(*t.object, {"metadata", "resourceVersion"});

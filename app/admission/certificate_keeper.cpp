@@ -8,6 +8,7 @@
 #include "operator/kube/cluster_config.h"
 #include "operator/kube/resource_type.h"
 #include "operator/logging/logging.h"
+#include "operator/policy/written_names.h"
 
 namespace bulwark::admission {
 
@@ -15,9 +16,6 @@ using document::Value;
 using Clock = std::chrono::system_clock;
 
 namespace {
-
-// When the new CA entered the bundle (RFC 3339 seconds since the epoch, as text).
-constexpr const char* kCaAddedAnnotation = "bulwark.dev/ca-added-at";
 
 constexpr std::string_view kEndCertificate = "-----END CERTIFICATE-----";
 
@@ -47,7 +45,7 @@ Value secret_of(const KeeperOptions& o, const CertificateKeeper::Contents& c,
   meta.set("name", Value::string(o.secret_name));
   meta.set("namespace", Value::string(o.namespace_name));
   if (!resource_version.empty()) meta.set("resourceVersion", Value::string(resource_version));
-  meta.child("labels").set("app.kubernetes.io/managed-by", Value::string("bulwark"));
+  meta.child("labels").set(kManagedByLabel, Value::string(kBulwarkName));
   meta.child("annotations").set(kCaAddedAnnotation, Value::string(c.ca_added_at));
   s.set("type", Value::string("kubernetes.io/tls"));
   Value& data = s.child("data");

@@ -6,6 +6,7 @@
 
 #include "operator/base/clock.h"
 #include "operator/kube/client.h"
+#include "operator/policy/written_names.h"
 #include "operator/server/http_server.h"
 
 namespace bulwark::admission {
@@ -19,7 +20,7 @@ struct WebhookCertificate {
 
 struct KeeperOptions {
   std::string namespace_name;  // Bulwark's own
-  std::string secret_name = "bulwark-webhook-tls";
+  std::string secret_name = kWebhookSecretName;
   std::vector<std::string> names;  // the serving certificate's subject alternative names
   std::chrono::seconds ca_validity = std::chrono::hours(24 * 365);
   std::chrono::seconds certificate_validity = std::chrono::hours(24 * 90);

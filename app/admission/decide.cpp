@@ -4,6 +4,7 @@
 #include <set>
 
 #include "operator/document/json_writer.h"
+#include "operator/policy/workload_kinds.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
 #include "reconcilers/input_access.h"
@@ -13,10 +14,6 @@ namespace bulwark::admission {
 using document::Value;
 
 namespace {
-
-constexpr std::string_view kJudgedKinds[] = {"Pod",       "Deployment", "StatefulSet",
-                                             "DaemonSet", "ReplicaSet", "ReplicationController",
-                                             "Job",       "CronJob"};
 
 // Whether an UPDATE changes what is judged: the pod template (metadata and spec) of a workload,
 // the spec of a pod. A pod's own labels and annotations are not its template: Bulwark's
@@ -91,7 +88,7 @@ std::string describe(const Review& review) {
 // moment ago).
 std::optional<std::string> unknown_selection(const Context& context, const std::string& ns) {
   if (context.access != nullptr) {
-    if (auto unread = context.access->unreadable("namespaces")) {
+    if (auto unread = context.access->unreadable(reconcilers::ControlInput::kNamespaces)) {
       return *unread + " (judged against the namespace's labels last read)";
     }
   }
@@ -103,10 +100,7 @@ std::optional<std::string> unknown_selection(const Context& context, const std::
 
 }  // namespace
 
-bool judged_kind(std::string_view kind) {
-  return std::find(std::begin(kJudgedKinds), std::end(kJudgedKinds), kind) !=
-         std::end(kJudgedKinds);
-}
+bool judged_kind(std::string_view kind) { return posture::find_workload_kind(kind) != nullptr; }
 
 Decision decide(const Review& review, const Context& context) {
   Decision decision;

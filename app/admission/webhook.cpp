@@ -94,7 +94,7 @@ server::ServerOptions Webhook::server_options() const {
 
 bool Webhook::start() {
   if (options_.cert_dir.empty()) {
-    const std::string secret = "bulwark-webhook-tls";
+    const std::string secret = kWebhookSecretName;
     certificates_ = kept_certificates(
         std::make_unique<CertificateKeeper>(
             KeeperOptions{options_.own_namespace, secret, options_.certificate_names,

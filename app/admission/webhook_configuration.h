@@ -3,15 +3,13 @@
 #include <optional>
 #include <string>
 
+#include "operator/policy/written_names.h"
+
 namespace bulwark::kube {
 class KubeClient;
 }
 
 namespace bulwark::admission {
-
-// The webhook's name in the ValidatingWebhookConfiguration `bulwark` (deploy/operator).
-inline constexpr const char* kConfigurationName = "bulwark";
-inline constexpr const char* kWebhookName = "validate.bulwark.dev";
 
 // What Bulwark sets on its one webhook of the configuration; the rest is the cluster's.
 struct ConfigurationPatch {

@@ -36,6 +36,7 @@
 #include "operator/runtime/reflector.h"
 #include "operator/runtime/workqueue.h"
 #include "operator/server/http_server.h"
+#include "reconcilers/caches.h"
 #include "reconcilers/events.h"
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
@@ -167,50 +168,20 @@ std::string operator_namespace(const config::OperatorConfig& cfg) {
   return ns.empty() ? "bulwark-system" : ns;
 }
 
-struct Watched {
-  std::string name;
-  kube::ResourceType type;
-  runtime::Projection projection;
-};
-
-// Every cache the operator keeps: the policies, namespaces and NetworkPolicies, and one per row
-// of the workload kinds table.
-std::vector<Watched> watched_resources() {
-  std::vector<Watched> w = {
-      {"securitypolicies", kube::resources::kSecurityPolicies, runtime::project_spec},
-      {"namespaces", kube::resources::kNamespaces, runtime::project_workload},
-      {"networkpolicies", kube::resources::kNetworkPolicies, runtime::project_spec},
-      {"roles", kube::resources::kRoles, runtime::project_rbac},
-      {"clusterroles", kube::resources::kClusterRoles, runtime::project_rbac},
-      {"rolebindings", kube::resources::kRoleBindings, runtime::project_rbac},
-      {"clusterrolebindings", kube::resources::kClusterRoleBindings, runtime::project_rbac},
-      {"serviceaccounts", kube::resources::kServiceAccounts, runtime::project_service_account},
-  };
-  for (const auto& k : posture::kWorkloadKinds) {
-    w.push_back({std::string(k.resource),
-                 {std::string(k.group), std::string(k.version), std::string(k.resource), true},
-                 runtime::project_workload});
-  }
-  return w;
-}
-
-// The controllers' names, which label their metrics from the first scrape.
-constexpr std::array<std::string_view, 5> kControllers = {
-    "posture", "default-deny", "quarantine-policy", "securitypolicy", "fan-out"};
-
-// The caches controls read beyond the workloads themselves (docs/api.md, Not evaluated).
-std::vector<reconcilers::InputAccess::Input> control_inputs(const runtime::Manager& manager) {
-  namespace r = kube::resources;
+// The caches controls read beyond the workloads themselves (docs/api.md, Not evaluated), and the
+// cache of each.
+std::vector<reconcilers::InputAccess::Input> control_inputs(const reconcilers::Caches& caches) {
+  using reconcilers::ControlInput;
   std::vector<reconcilers::InputAccess::Input> inputs = {
-      {"roles", r::kRoles},
-      {"clusterroles", r::kClusterRoles},
-      {"rolebindings", r::kRoleBindings},
-      {"clusterrolebindings", r::kClusterRoleBindings},
-      {"serviceaccounts", r::kServiceAccounts},
-      {"networkpolicies", r::kNetworkPolicies},
-      {"namespaces", r::kNamespaces}};
-  if (manager.find_cache("vulnerabilityreports") != nullptr) {
-    inputs.push_back({"vulnerabilityreports", r::kVulnerabilityReports});
+      {ControlInput::kRoles, &caches.roles},
+      {ControlInput::kClusterRoles, &caches.cluster_roles},
+      {ControlInput::kRoleBindings, &caches.role_bindings},
+      {ControlInput::kClusterRoleBindings, &caches.cluster_role_bindings},
+      {ControlInput::kServiceAccounts, &caches.service_accounts},
+      {ControlInput::kNetworkPolicies, &caches.network_policies},
+      {ControlInput::kNamespaces, &caches.namespaces}};
+  if (caches.vulnerability_reports != nullptr) {
+    inputs.push_back({ControlInput::kVulnerabilityReports, caches.vulnerability_reports});
   }
   return inputs;
 }
@@ -219,17 +190,16 @@ std::vector<reconcilers::InputAccess::Input> control_inputs(const runtime::Manag
 // verdicts, the event recorder), each registered with the Manager by its own setup function.
 class OperatorControllers {
  public:
-  OperatorControllers(runtime::Manager& manager, kube::KubeClient& client, base::RealClock& clock,
+  OperatorControllers(runtime::Manager& manager, const reconcilers::Caches& caches,
+                      kube::KubeClient& client, base::RealClock& clock,
                       const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics)
-      : writer_(client, manager.write_fence()),
-        policy_set_(manager.cache("securitypolicies")),
-        ownership_(manager.cache("securitypolicies")),
+      : caches_(caches),
+        writer_(client, manager.write_fence()),
+        policy_set_(caches.policies),
+        ownership_(caches.policies),
         events_(writer_, clock, {}, [&metrics] { metrics.event_dropped(); }),
-        workloads_([&manager](std::string_view resource) -> const runtime::CacheReader& {
-          return manager.cache(std::string(resource));
-        }),
         input_access_(
-            control_inputs(manager),
+            control_inputs(caches),
             [&client](const std::string& verb, const kube::ResourceType& type) {
               try {
                 return std::optional<bool>(kube::self_allowed(client, verb, type));
@@ -237,73 +207,30 @@ class OperatorControllers {
                 return std::optional<bool>();  // no answer: what was known stands
               }
             },
-            [&manager](const std::string& cache) { return manager.heard_since_failure(cache); }) {
+            [&manager](const runtime::CacheReader& cache) {
+              return manager.heard_since_failure(cache);
+            }) {
     reconcilers::watch_input_access(manager, input_access_, std::chrono::seconds(10));
     rbac_.set_anonymous_requests(cfg.rbac.anonymous_requests != "denied");
     // First of the policy cache's handlers: a reconcile that a later handler enqueues must not
     // read the policies from before the change.
-    manager.cache("securitypolicies").add_handler([this](const std::string&) {
+    caches.policies.add_handler([this](const std::string&) {
       policy_set_.invalidate();
       ownership_.invalidate();
     });
-    if (auto* reports = manager.find_cache("reports")) {
-      report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
-          writer_, *reports, clock,
-          cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
-                                           : reports::Format::kOpenReports,
-          &events_);
-      if (manager.is_optional_cache("reports")) {
-        // The CRD is not served yet: nothing is written until it is, then everything is judged
-        // again, which writes every report and turns each policy's Reports condition True.
-        report_keeper_->set_served(false);
-        manager.when_served("reports", [this, &manager] {
-          report_keeper_->set_served(true);
-          logging::info("reports: the policy report CRD is served now; writing reports");
-          manager.resync_now();
-        });
-      }
+    if (caches.policy_reports != nullptr) keep_reports(manager, clock, cfg);
+    if (caches.vulnerability_reports != nullptr) {
+      vulnerabilities_ =
+          std::make_unique<reconcilers::ReportCacheVulnerabilities>(*caches.vulnerability_reports);
     }
-    if (auto* reports = manager.find_cache("vulnerabilityreports")) {
-      vulnerabilities_ = std::make_unique<reconcilers::ReportCacheVulnerabilities>(*reports);
-    }
-    const auto posture_caught_up = reconcilers::setup_workload_posture(
-        manager, writer_,
-        {workloads_, manager.cache("namespaces"), policy_set_, vulnerabilities_.get(), &rbac_,
-         report_keeper_.get(), &ownership_, &manager.cache("networkpolicies"), &input_access_},
-        book_, events_, clock, cfg.never_touch_namespaces, cfg.workers,
-        {[&metrics](reconcilers::Remediation action, bool ok) {
-           metrics.remediation(reconcilers::to_string(action), ok);
-         },
-         [&metrics](const std::string& key, bool changed) {
-           changed ? metrics.verdict_written(key) : metrics.verdict_unchanged(key);
-         },
-         [&metrics](const std::string& event) { metrics.event_seen(event); },
-         [&metrics](const std::string& event, const std::string& key) {
-           metrics.event_routed(event, key);
-         }});
-    reconcilers::setup_managed_network_policies(manager, writer_, policy_set_, ownership_, events_,
-                                                clock, cfg.never_touch_namespaces,
-                                                network_policy_hooks(metrics));
-    posture_caught_up_ = posture_caught_up;
-    reconcilers::setup_security_policy_status(
-        manager, writer_, writer_, workloads_, book_, clock, vulnerabilities_ != nullptr,
-        cfg.reports.format == "off"
-            ? std::function<bool()>()
-            : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
-        [this, &manager] { return book_complete(manager); }, cfg.never_touch_namespaces, events_,
-        ownership_,
-        [this] {
-          return report_keeper_ != nullptr ? report_keeper_->conflicts()
-                                           : std::vector<std::string>();
-        },
-        &input_access_);
+    setup_controllers(manager, clock, cfg, metrics);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
       depths["events"] = events_.waiting();  // Events waiting to be written
       if (webhook_) metrics.admission_in_flight(webhook_->review_bytes_in_flight());
       auto posture =
-          posture_snapshot(book_, policy_set_, ownership_, manager.cache("namespaces"),
-                           manager.cache("networkpolicies"), input_access_, book_complete(manager));
+          posture_snapshot(book_, policy_set_, ownership_, caches_.namespaces,
+                           caches_.network_policies, input_access_, book_complete(manager));
       if (report_keeper_)
         posture.conflicting_objects["Report"] = report_keeper_->conflicts().size();
       return metrics.scrape(depths, posture, cache_sizes(manager));
@@ -324,6 +251,73 @@ class OperatorControllers {
   }
 
  private:
+  // The policy reports' keeper. When their CRD is not served yet, nothing is written until it is,
+  // then everything is judged again, which writes every report and turns each policy's Reports
+  // condition True.
+  void keep_reports(runtime::Manager& manager, base::Clock& clock,
+                    const config::OperatorConfig& cfg) {
+    report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
+        writer_, *caches_.policy_reports, clock,
+        cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
+                                         : reports::Format::kOpenReports,
+        &events_);
+    if (!caches_.policy_reports_optional) return;
+    report_keeper_->set_served(false);
+    manager.when_served(*caches_.policy_reports, [this, &manager] {
+      report_keeper_->set_served(true);
+      logging::info("reports: the policy report CRD is served now; writing reports");
+      manager.resync_now();
+    });
+  }
+
+  // The controllers, each registered by its own setup function.
+  void setup_controllers(runtime::Manager& manager, base::Clock& clock,
+                         const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics) {
+    posture_caught_up_ =
+        reconcilers::setup_workload_posture(manager, {.caches = caches_,
+                                                      .writer = writer_,
+                                                      .policies = policy_set_,
+                                                      .vulnerabilities = vulnerabilities_.get(),
+                                                      .rbac = &rbac_,
+                                                      .reports = report_keeper_.get(),
+                                                      .ownership = &ownership_,
+                                                      .access = &input_access_,
+                                                      .book = book_,
+                                                      .events = events_,
+                                                      .clock = clock,
+                                                      .never_touch = cfg.never_touch_namespaces,
+                                                      .workers = cfg.workers,
+                                                      .hooks = posture_hooks(metrics)});
+    reconcilers::setup_managed_network_policies(manager, {.caches = caches_,
+                                                          .writer = writer_,
+                                                          .policies = policy_set_,
+                                                          .ownership = ownership_,
+                                                          .events = events_,
+                                                          .clock = clock,
+                                                          .never_touch = cfg.never_touch_namespaces,
+                                                          .hooks = network_policy_hooks(metrics)});
+    reconcilers::setup_security_policy_status(
+        manager,
+        {.caches = caches_,
+         .writer = writer_,
+         .book = book_,
+         .clock = clock,
+         .policy_reports_served =
+             cfg.reports.format == "off"
+                 ? std::function<bool()>()
+                 : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
+         .book_complete = [this, &manager] { return book_complete(manager); },
+         .never_touch = cfg.never_touch_namespaces,
+         .events = events_,
+         .ownership = ownership_,
+         .report_conflicts =
+             [this] {
+               return report_keeper_ != nullptr ? report_keeper_->conflicts()
+                                                : std::vector<std::string>();
+             },
+         .access = &input_access_});
+  }
+
   // The validating webhook, served on every replica with the Manager's servers.
   void setup_admission(runtime::Manager& manager, kube::KubeClient& client, base::Clock& clock,
                        const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics) {
@@ -351,7 +345,7 @@ class OperatorControllers {
     const std::string service = "bulwark-webhook." + o.own_namespace + ".svc";
     o.certificate_names = {service, service + ".cluster.local", "localhost", "127.0.0.1"};
     webhook_ = std::make_unique<admission::Webhook>(
-        std::move(o), policy_set_, manager.cache("namespaces"),
+        std::move(o), policy_set_, caches_.namespaces,
         [&manager] { return manager.caches_synced(); }, client, clock,
         [&metrics](const std::string& operation, const std::string& kind, std::string_view decision,
                    base::Clock::Duration took) {
@@ -362,12 +356,12 @@ class OperatorControllers {
                           [this] { return webhook_->unready_reason(); }});
   }
 
+  const reconcilers::Caches& caches_;
   kube::ClientWriter writer_;  // objects, status and Events
   reconcilers::PolicySet policy_set_;
   reconcilers::OwnershipRecord ownership_;  // which managed NetworkPolicies are Bulwark's
   reconcilers::PostureBook book_;
   reconcilers::QueuedEventRecorder events_;  // never holds up a reconcile
-  const reconcilers::WorkloadCaches workloads_;
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
   reconcilers::RbacIndex rbac_;            // what each ServiceAccount may do
   reconcilers::InputAccess input_access_;  // which inputs of controls Bulwark may still read
@@ -456,7 +450,7 @@ base::Clock::Duration report_crd_poll(const config::OperatorConfig& cfg) {
 // The policy reports of reports.format: their cache, which the controllers wait for when the CRD
 // is served at the start, and otherwise one the Manager starts once it is (no restart needed).
 void watch_policy_reports(runtime::Manager& manager, kube::KubeClient& client,
-                          const config::OperatorConfig& cfg) {
+                          const config::OperatorConfig& cfg, reconcilers::Caches& caches) {
   if (cfg.reports.format == "off") {
     logging::info("reports.format is off: no policy reports are written");
     return;
@@ -471,10 +465,44 @@ void watch_policy_reports(runtime::Manager& manager, kube::KubeClient& client,
               std::to_string(
                   std::chrono::duration_cast<std::chrono::seconds>(report_crd_poll(cfg)).count()) +
               " s; no restart needed)")) {
-    manager.add_cache("reports", type, reconcilers::project_report);
+    caches.policy_reports = &manager.add_cache("reports", type, reconcilers::project_report);
   } else {
-    manager.add_optional_cache("reports", type, reconcilers::project_report, report_crd_poll(cfg));
+    caches.policy_reports = &manager.add_optional_cache(
+        "reports", type, reconcilers::project_report, report_crd_poll(cfg));
+    caches.policy_reports_optional = true;
   }
+}
+
+// Caches of everything the reconcilers read, one per resource: the policies, namespaces,
+// NetworkPolicies, RBAC objects, one per row of the workload kinds table, and the reports the
+// cluster serves. Every replica keeps them warm, so a new leader starts with synced caches.
+reconcilers::Caches register_caches(runtime::Manager& manager, kube::KubeClient& client,
+                                    const config::OperatorConfig& cfg) {
+  namespace r = kube::resources;
+  auto add = [&manager](const kube::ResourceType& type, runtime::Projection projection) {
+    return &manager.add_cache(type.resource, type, projection);
+  };
+  reconcilers::Caches caches{*add(r::kSecurityPolicies, runtime::project_spec),
+                             *add(r::kNamespaces, runtime::project_workload),
+                             *add(r::kNetworkPolicies, runtime::project_spec),
+                             *add(r::kRoles, runtime::project_rbac),
+                             *add(r::kClusterRoles, runtime::project_rbac),
+                             *add(r::kRoleBindings, runtime::project_rbac),
+                             *add(r::kClusterRoleBindings, runtime::project_rbac),
+                             *add(r::kServiceAccounts, runtime::project_service_account),
+                             {}};
+  for (std::size_t i = 0; i < posture::kWorkloadKinds.size(); ++i) {
+    const auto& k = posture::kWorkloadKinds[i];
+    caches.workload_rows[i] =
+        add({std::string(k.group), std::string(k.version), std::string(k.resource), true},
+            runtime::project_workload);
+  }
+  if (discover_reports(client)) {
+    caches.vulnerability_reports =
+        add(r::kVulnerabilityReports, runtime::project_vulnerability_report);
+  }
+  watch_policy_reports(manager, client, cfg, caches);
+  return caches;
 }
 
 // The open-file soft limit raised to the hard one (often 1,024 against 1,048,576 in a container):
@@ -573,20 +601,11 @@ int run_operator(const RunFlags& flags, std::ostream& err) {
   resolve_anonymous_requests(*cfg, cluster);
   kube::KubeClient client(kube::make_cpprest_transport(cluster), client_options, clock);
   runtime::Manager manager(client, clock, std::move(options));
-  // Caches of everything the reconcilers read; every replica keeps them warm, so a new leader
-  // starts with synced caches.
-  std::vector<Watched> watched = watched_resources();
-  if (discover_reports(client)) {
-    watched.push_back({"vulnerabilityreports", kube::resources::kVulnerabilityReports,
-                       runtime::project_vulnerability_report});
-  }
-  for (const auto& w : watched) manager.add_cache(w.name, w.type, w.projection);
-  watch_policy_reports(manager, client, *cfg);
-  metrics::OperatorMetrics metrics(
-      BULWARK_VERSION, std::vector<std::string>(kControllers.begin(), kControllers.end()),
-      manager.cache_names(), clock);
+  const reconcilers::Caches caches = register_caches(manager, client, *cfg);
+  metrics::OperatorMetrics metrics(BULWARK_VERSION, manager.cache_names(), clock);
   observe(manager, client, metrics);
-  OperatorControllers controllers(manager, client, clock, *cfg, metrics);
+  OperatorControllers controllers(manager, caches, client, clock, *cfg, metrics);
+  metrics.controllers_registered(manager.controller_names());
   return manager.run(signals);
 }
 

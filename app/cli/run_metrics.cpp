@@ -26,6 +26,19 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
 
 }  // namespace
 
+reconcilers::PostureHooks posture_hooks(metrics::OperatorMetrics& metrics) {
+  return {[&metrics](reconcilers::Remediation action, bool ok) {
+            metrics.remediation(reconcilers::to_string(action), ok);
+          },
+          [&metrics](const std::string& key, bool changed) {
+            changed ? metrics.verdict_written(key) : metrics.verdict_unchanged(key);
+          },
+          [&metrics](const std::string& event) { metrics.event_seen(event); },
+          [&metrics](const std::string& event, const std::string& key) {
+            metrics.event_routed(event, key);
+          }};
+}
+
 // The managed NetworkPolicies' writes and drift-repair latency, into metrics.
 reconcilers::NetworkPolicyHooks network_policy_hooks(metrics::OperatorMetrics& metrics) {
   using reconcilers::ManagedPolicyKind;
@@ -49,9 +62,8 @@ reconcilers::NetworkPolicyHooks network_policy_hooks(metrics::OperatorMetrics& m
 std::map<std::string, metrics::OperatorMetrics::CacheSize> cache_sizes(
     const runtime::Manager& manager) {
   std::map<std::string, metrics::OperatorMetrics::CacheSize> sizes;
-  for (const auto& name : manager.cache_names()) {
-    const runtime::Informer& cache = manager.cache(name);
-    sizes[name] = {cache.size(), cache.cached_bytes()};
+  for (const auto& [name, cache] : manager.caches()) {
+    sizes[name] = {cache->size(), cache->cached_bytes()};
   }
   return sizes;
 }
@@ -84,9 +96,9 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
       for (auto c : p.evaluator->controls()) controls.emplace_back(c);
     }
     if (!p.active()) continue;
-    const auto findings = reconcilers::default_deny_findings(
-        p.policy.spec, namespaces, network_policies,
-        access.unreadable_any({"networkpolicies", "namespaces"}));
+    const auto findings =
+        reconcilers::default_deny_findings(p.policy.spec, namespaces, network_policies,
+                                           reconcilers::namespace_inputs_unreadable(&access));
     if (!findings.judged) continue;
     const std::pair<std::string, std::string> key{p.policy.name,
                                                   reconcilers::kNetworkDefaultDenyControl};

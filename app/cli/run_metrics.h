@@ -15,6 +15,7 @@
 #include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
+#include "reconcilers/workload_posture.h"
 
 namespace bulwark::cli {
 
@@ -24,6 +25,9 @@ void observe(runtime::Manager& manager, kube::KubeClient& client,
 
 // The managed NetworkPolicies' writes and drift-repair latency, into metrics.
 reconcilers::NetworkPolicyHooks network_policy_hooks(metrics::OperatorMetrics& metrics);
+
+// The posture controller's remediations, verdicts and routed events, into metrics.
+reconcilers::PostureHooks posture_hooks(metrics::OperatorMetrics& metrics);
 
 // What each cache holds, for bulwark_cache_objects and bulwark_cache_bytes.
 std::map<std::string, metrics::OperatorMetrics::CacheSize> cache_sizes(

@@ -8,6 +8,7 @@
 #include "operator/document/value.h"
 #include "operator/policy/control_ids.h"
 #include "operator/policy/workload_kinds.h"
+#include "operator/policy/written_names.h"
 
 namespace bulwark::crds {
 
@@ -487,7 +488,7 @@ PolicyParseResult parse_security_policy(const Value& doc) {
   std::string api_version, kind;
   top.read_string("apiVersion", api_version);
   top.read_string("kind", kind);
-  if (api_version != "bulwark.dev/v1alpha1") {
+  if (api_version != kSecurityPolicyApiVersion) {
     top.error("apiVersion", "must be bulwark.dev/v1alpha1, not \"" + api_version + "\"");
   }
   if (kind != "SecurityPolicy") top.error("kind", "must be SecurityPolicy, not \"" + kind + "\"");

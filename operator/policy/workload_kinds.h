@@ -7,7 +7,8 @@ namespace bulwark::posture {
 
 // The workload kinds Bulwark judges: one table for the engine's template lookup, the
 // SecurityPolicy's match.kinds (and the CRD's enum, held equal by a unit test), the operator's
-// caches and its owner resolution.
+// caches, its owner resolution, ScaleToZero, the kinds admission judges and the admission
+// metrics' kind label.
 struct WorkloadKind {
   std::string_view kind;           // "Deployment"
   std::string_view group;          // "apps"; "" for the core group
@@ -17,11 +18,12 @@ struct WorkloadKind {
   std::string_view controlled_by;  // the kind whose controller makes these ("Deployment" for
                                    // ReplicaSets); "" when none
   bool owns_pods = false;          // its controller makes pods
+  bool scales = false;             // ScaleToZero sets its spec.replicas to 0 (and back)
 };
 
 inline constexpr std::array<WorkloadKind, 8> kWorkloadKinds = {{
-    {"Deployment", "apps", "v1", "deployments", "spec.template", "", false},
-    {"StatefulSet", "apps", "v1", "statefulsets", "spec.template", "", true},
+    {"Deployment", "apps", "v1", "deployments", "spec.template", "", false, true},
+    {"StatefulSet", "apps", "v1", "statefulsets", "spec.template", "", true, true},
     {"DaemonSet", "apps", "v1", "daemonsets", "spec.template", "", true},
     {"ReplicaSet", "apps", "v1", "replicasets", "spec.template", "Deployment", true},
     {"ReplicationController", "", "v1", "replicationcontrollers", "spec.template", "", true},
@@ -36,6 +38,12 @@ constexpr const WorkloadKind* find_workload_kind(std::string_view kind) {
     if (k.kind == kind) return &k;
   }
   return nullptr;
+}
+
+// Whether ScaleToZero scales `kind`: a kind of the table whose `scales` is set.
+constexpr bool kind_scales(std::string_view kind) {
+  const WorkloadKind* k = find_workload_kind(kind);
+  return k != nullptr && k->scales;
 }
 
 }  // namespace bulwark::posture

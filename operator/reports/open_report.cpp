@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "operator/document/json_writer.h"
+#include "operator/policy/written_names.h"
 
 namespace bulwark::reports {
 
@@ -30,7 +31,7 @@ std::string lower(std::string_view s) {
 // naming the exemption, or pass.
 Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t timestamp) {
   Value r = Value::object();
-  r.set("source", Value::string("bulwark"))
+  r.set("source", Value::string(kBulwarkName))
       .set("policy", Value::string(p.policy))
       .set("rule", Value::string(control))
       .set("category", Value::string(posture::category_of(control)))
@@ -125,7 +126,7 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
   if (!subject.namespace_name.empty()) {
     meta.set("namespace", Value::string(subject.namespace_name));
   }
-  meta.child("labels").set("app.kubernetes.io/managed-by", Value::string("bulwark"));
+  meta.child("labels").set(kManagedByLabel, Value::string(kBulwarkName));
   Value scope = Value::object();
   scope.set("apiVersion", Value::string(subject.api_version))
       .set("kind", Value::string(subject.kind))
@@ -143,7 +144,7 @@ Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verd
                                      .set("uid", Value::string(subject.uid))));
   }
   report.set("scope", std::move(scope));
-  if (open) report.set("source", Value::string("bulwark"));
+  if (open) report.set("source", Value::string(kBulwarkName));
   report.set("results", std::move(list));
   report.set("summary", Value::object()
                             .set("pass", Value::integer(pass))

@@ -27,6 +27,7 @@ struct Manager::Cache {
 };
 
 struct Manager::Loop {
+  std::string name;
   std::unique_ptr<WorkQueue> queue;
   std::unique_ptr<Reconciler> reconciler;
   std::unique_ptr<Controller> controller;
@@ -99,21 +100,14 @@ Informer& Manager::add_optional_cache(const std::string& name, const kube::Resou
   return *c.informer;
 }
 
-bool Manager::is_optional_cache(const std::string& name) const {
-  for (const auto& c : caches_) {
-    if (c->name == name) return c->poll.has_value();
-  }
-  return false;
-}
-
-void Manager::when_served(const std::string& name, std::function<void()> fn) {
+void Manager::when_served(const Informer& cache, std::function<void()> fn) {
   for (auto& c : caches_) {
-    if (c->name == name && c->poll) {
+    if (c->informer.get() == &cache && c->poll) {
       c->when_synced.push_back(std::move(fn));
       return;
     }
   }
-  std::abort();  // not an optional cache: the wiring is wrong
+  std::abort();  // not an optional cache of this Manager: the wiring is wrong
 }
 
 void Manager::resync_now() {
@@ -139,24 +133,25 @@ void Manager::run_cache(Cache& c) {
   if (!stopping_) c.reflector->run();
 }
 
-Informer* Manager::find_cache(const std::string& name) const {
+std::optional<bool> Manager::heard_since_failure(const CacheReader& cache) const {
   for (const auto& c : caches_) {
-    if (c->name == name) return c->informer.get();
-  }
-  return nullptr;
-}
-
-std::optional<bool> Manager::heard_since_failure(const std::string& name) const {
-  for (const auto& c : caches_) {
-    if (c->name == name) return c->reflector->last_heard() >= c->reflector->last_failed();
+    if (c->informer.get() == &cache) {
+      return c->reflector->last_heard() >= c->reflector->last_failed();
+    }
   }
   return std::nullopt;
 }
 
-Informer& Manager::cache(const std::string& name) const {
-  Informer* found = find_cache(name);
-  if (found == nullptr) std::abort();  // a name the wiring never registered
-  return *found;
+std::vector<std::pair<std::string, const Informer*>> Manager::caches() const {
+  std::vector<std::pair<std::string, const Informer*>> all;
+  for (const auto& c : caches_) all.emplace_back(c->name, c->informer.get());
+  return all;
+}
+
+std::vector<std::string> Manager::controller_names() const {
+  std::vector<std::string> names;
+  for (const auto& l : loops_) names.push_back(l->name);
+  return names;
 }
 
 std::vector<std::string> Manager::cache_names() const {
@@ -168,6 +163,7 @@ std::vector<std::string> Manager::cache_names() const {
 WorkQueue& Manager::add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
                                    int workers) {
   auto l = std::make_unique<Loop>();
+  l->name = name;
   l->queue = std::make_unique<WorkQueue>(base::ItemRateLimiter::Options{}, clock_);
   l->reconciler = std::move(reconciler);
   l->controller = std::make_unique<Controller>(name, *l->reconciler, *l->queue, workers, clock_);

@@ -84,7 +84,8 @@ class Manager {
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
 
-  // Registers a watched resource. Before run().
+  // Registers a watched resource and returns its cache: the handle every controller that reads
+  // it is given (there is no lookup by name). `name` labels its metrics and logs. Before run().
   Informer& add_cache(const std::string& name, const kube::ResourceType& type,
                       Projection projection);
   // Registers a resource the cluster may not serve yet (a CRD installed after the start). Until
@@ -94,25 +95,26 @@ class Manager {
   // resource removed again afterwards is not noticed (its reflector backs off). Before run().
   Informer& add_optional_cache(const std::string& name, const kube::ResourceType& type,
                                Projection projection, base::Clock::Duration poll);
-  bool is_optional_cache(const std::string& name) const;
-  // Called once, on the optional cache's own thread, when it has synced. Before run().
-  void when_served(const std::string& name, std::function<void()> fn);
+  // Called once, on the optional cache's own thread, when it has synced; `cache` is one
+  // add_optional_cache() returned (another aborts: the wiring is wrong). Before run().
+  void when_served(const Informer& cache, std::function<void()> fn);
   // Hands a resync to every on_resync() function now, if the controllers run (so what became
   // judgeable, a CRD that appeared, is judged without waiting for the period).
   void resync_now();
-  // A registered cache; nullptr for a name never registered.
-  Informer* find_cache(const std::string& name) const;
-  // Whether the named cache's reflector has heard from the API server (a list, a watch opened,
-  // any event) since its last failed list or watch, i.e. whether its store is being kept again;
-  // nullopt for a name never registered.
-  std::optional<bool> heard_since_failure(const std::string& cache) const;
-  // A registered cache; a name never registered is a programming error and aborts.
-  Informer& cache(const std::string& name) const;
+  // Whether the cache's reflector has heard from the API server (a list, a watch opened, any
+  // event) since its last failed list or watch, i.e. whether its store is being kept again;
+  // nullopt for a cache this Manager did not register.
+  std::optional<bool> heard_since_failure(const CacheReader& cache) const;
+  // Every registered cache with its name, in the order registered.
+  std::vector<std::pair<std::string, const Informer*>> caches() const;
   std::vector<std::string> cache_names() const;
 
-  // Registers a controller and returns its queue, for handlers to feed. Before run().
+  // Registers a controller and returns its queue, for handlers to feed. `name` labels its
+  // metrics and logs. Before run().
   WorkQueue& add_controller(const std::string& name, std::unique_ptr<Reconciler> reconciler,
                             int workers);
+  // The registered controllers' names, in the order registered.
+  std::vector<std::string> controller_names() const;
   std::map<std::string, std::size_t> queue_depths() const;
   // Whether the controllers run: every cache synced and, with leader election, this replica leads.
   bool controllers_started() const { return started_.load(); }

@@ -121,7 +121,7 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedWithoutNamingTheB
 TEST_F(DecideTest, ANamespaceSelectorMatchedAgainstStaleLabelsIsSaid) {
   bool refused = false;
   reconcilers::InputAccess access(
-      {{"namespaces", kube::resources::kNamespaces}},
+      {{reconcilers::ControlInput::kNamespaces, nullptr}},
       [&](const std::string&, const kube::ResourceType&) { return std::optional<bool>(!refused); });
   testing::FakeCache cache;
   cache.put_json(policy_json("p0", kDenyTeamA));

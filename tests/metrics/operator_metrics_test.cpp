@@ -54,8 +54,9 @@ PostureSnapshot cluster(int namespaces, int workloads, const std::vector<std::st
 
 class MetricsTest : public ::testing::Test {
  protected:
+  MetricsTest() { metrics_.controllers_registered({"posture", "default-deny"}); }
   testing::FakeClock clock_;
-  OperatorMetrics metrics_{"1.2.3", {"posture", "default-deny"}, {"pods", "namespaces"}, clock_};
+  OperatorMetrics metrics_{"1.2.3", {"pods", "namespaces"}, clock_};
 };
 
 TEST_F(MetricsTest, FixedLabelSetsStartAtZero) {

@@ -111,8 +111,8 @@ class PolicyReconcilerTest : public ::testing::Test {
   PostureBook book_;
   bool book_complete_ = true;
   std::set<std::string> refused_;  // resources Bulwark may no longer list (after refresh())
-  InputAccess access_{{{"namespaces", kube::resources::kNamespaces},
-                       {"networkpolicies", kube::resources::kNetworkPolicies}},
+  InputAccess access_{{{ControlInput::kNamespaces, &namespaces_},
+                       {ControlInput::kNetworkPolicies, &network_policies_}},
                       [this](const std::string&, const kube::ResourceType& type) {
                         return std::optional<bool>(refused_.count(type.resource) == 0);
                       }};
