@@ -29,9 +29,6 @@ const Histogram::BucketBoundaries kFastBuckets = {0.001, 0.0025, 0.005, 0.01, 0.
                                                   0.1,   0.25,   0.5,   1,    2.5,   5};
 const Histogram::BucketBoundaries kDetectionBuckets = {0.05, 0.1, 0.25, 0.5, 1,  2,
                                                        3,    5,   10,   30,  60, 300};
-constexpr std::string_view kActions[] = {"annotate",      "quarantine",       "release",
-                                         "scale_to_zero", "restore_replicas", "default_deny_create",
-                                         "drift_repair"};
 constexpr std::string_view kVerbs[] = {"get",   "list",  "watch",  "create",
                                        "patch", "apply", "update", "delete"};
 constexpr std::string_view kRestartReasons[] = {"expired", "connection", "closed", "error", "idle"};
@@ -264,9 +261,9 @@ OperatorMetrics::OperatorMetrics(const std::string& version,
       registry_(std::make_shared<prometheus::Registry>()),
       f_(std::make_unique<Families>(*registry_)) {
   f_->build_info.Add({{"version", version}}).Set(1);
-  for (const auto& a : kActions) {
+  for (const auto a : kRemediations) {
     for (const char* result : {"success", "error"}) {
-      f_->remediations.Add({{"action", std::string(a)}, {"result", result}});
+      f_->remediations.Add({{"action", std::string(to_string(a))}, {"result", result}});
     }
   }
   for (const auto& r : resources) {
@@ -346,8 +343,9 @@ void OperatorMetrics::watch_restarted(const std::string& resource, std::string_v
   f_->watch_restarts.Add({{"resource", resource}, {"reason", std::string(reason)}}).Increment();
 }
 
-void OperatorMetrics::remediation(std::string_view action, bool ok) {
-  f_->remediations.Add({{"action", std::string(action)}, {"result", ok ? "success" : "error"}})
+void OperatorMetrics::remediation(Remediation action, bool ok) {
+  f_->remediations
+      .Add({{"action", std::string(to_string(action))}, {"result", ok ? "success" : "error"}})
       .Increment();
 }
 

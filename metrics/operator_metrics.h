@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "operator/base/clock.h"
+#include "operator/policy/remediation.h"
 #include "operator/runtime/controller.h"
 
 namespace prometheus {
@@ -72,7 +73,7 @@ class OperatorMetrics {
   // decision: allowed, warned, denied or error.
   void admission_review(std::string_view operation, std::string_view kind,
                         std::string_view decision, Duration took);
-  void remediation(std::string_view action, bool ok);
+  void remediation(Remediation action, bool ok);
   // A connection closed unserved: server admission, probes or metrics; reason server_full or
   // source_full (server::Refusal).
   void connection_refused(std::string_view server, std::string_view reason);

@@ -5,11 +5,11 @@
 
 #include "operator/base/clock.h"
 #include "operator/base/rate_limiter.h"
+#include "operator/base/time_text.h"
 #include "operator/kube/api_error.h"
 #include "operator/kube/object_writer.h"
 #include "operator/logging/logging.h"
 #include "operator/policy/written_names.h"
-#include "reconcilers/time_format.h"
 
 namespace bulwark::reconcilers {
 
@@ -36,7 +36,7 @@ std::string event_name(const ObjectRef& about, std::string_view reason) {
 Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                  const std::string& message, std::chrono::system_clock::time_point now) {
   const std::string ns = about.namespace_name.empty() ? "default" : about.namespace_name;
-  const Value time = Value::string(rfc3339_seconds(now));
+  const Value time = Value::string(base::format_rfc3339(now));
   Value event = Value::object();
   event.set("apiVersion", Value::string("v1")).set("kind", Value::string("Event"));
   event.child("metadata")

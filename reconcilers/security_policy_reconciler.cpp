@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operator/base/time_text.h"
 #include "operator/document/reader.h"
 #include "operator/kube/client_writer.h"
 #include "operator/logging/logging.h"
@@ -9,7 +10,6 @@
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/namespace_findings.h"
-#include "reconcilers/time_format.h"
 
 namespace bulwark::reconcilers {
 
@@ -64,7 +64,7 @@ bool owned_by(const Value& object, const std::string& policy_uid) {
 // How the Ready message names one lapsed exemption.
 std::string lapse_text(const LapsedExemption& e) {
   return e.name + " (spec.exemptions[" + std::to_string(e.index) + "], expired " +
-         rfc3339_seconds(e.expired) + ")";
+         base::format_rfc3339(e.expired) + ")";
 }
 
 }  // namespace
@@ -278,7 +278,7 @@ void SecurityPolicyReconciler::record_lapses(const Value& object,
                      field(meta, "uid"), "lapse/" + e.name + "/" + std::to_string(expired)},
                     EventType::kWarning, event_reasons::kExemptionLapsed,
                     "exemption " + e.name + " (spec.exemptions[" + std::to_string(e.index) +
-                        "]) expired at " + rfc3339_seconds(e.expired) +
+                        "]) expired at " + base::format_rfc3339(e.expired) +
                         " and no longer applies; the policy enforces it as written");
   }
 }
@@ -409,7 +409,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
         *next - clock_.wall_now() + std::chrono::seconds(1));
   }
   const PolicyStatus current = PolicyStatus::from_value(object->find("status"));
-  const std::string now = rfc3339_seconds(clock_.wall_now());
+  const std::string now = base::format_rfc3339(clock_.wall_now());
 
   Observed observed;
   PolicyStatus want =

@@ -1,5 +1,6 @@
 #include "reconcilers/workload_owners.h"
 
+#include "operator/base/time_text.h"
 #include "operator/policy/security_policy.h"
 
 namespace bulwark::reconcilers {
@@ -88,7 +89,7 @@ bool awaiting_owner(const Value& object, std::string_view kind, const WorkloadCa
                           document::text_at(*owner, {"name"});
   if (caches.of(owner_kind)->get(key) != nullptr) return false;  // there, another UID: forged
   const auto created =
-      crds::parse_rfc3339(document::text_at(object, {"metadata", "creationTimestamp"}));
+      base::parse_rfc3339(document::text_at(object, {"metadata", "creationTimestamp"}));
   return created && now - *created < std::chrono::seconds(30);
 }
 

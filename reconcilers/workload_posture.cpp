@@ -16,22 +16,6 @@ namespace bulwark::reconcilers {
 
 using document::Value;
 
-std::string_view to_string(Remediation action) {
-  switch (action) {
-    case Remediation::kAnnotate:
-      return "annotate";
-    case Remediation::kQuarantine:
-      return "quarantine";
-    case Remediation::kRelease:
-      return "release";
-    case Remediation::kScaleToZero:
-      return "scale_to_zero";
-    case Remediation::kRestoreReplicas:
-      return "restore_replicas";
-  }
-  return "annotate";
-}
-
 WorkloadPostureReconciler::WorkloadPostureReconciler(kube::ObjectWriter& writer, Sources sources,
                                                      PostureBook& book, EventRecorder& events,
                                                      const base::Clock& clock,

@@ -12,6 +12,7 @@
 
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
+#include "operator/policy/remediation.h"
 #include "operator/policy/workload_kinds.h"
 #include "operator/posture/engine.h"
 #include "operator/runtime/cache_reader.h"
@@ -34,11 +35,6 @@ namespace bulwark::reconcilers {
 struct Caches;
 
 class InputAccess;
-
-// What the posture reconciler does to a workload or its pods, named as the `action` label of
-// bulwark_remediations_total (docs/api.md, Metrics).
-enum class Remediation { kAnnotate, kQuarantine, kRelease, kScaleToZero, kRestoreReplicas };
-std::string_view to_string(Remediation action);
 
 // Judges every top-level workload against the SecurityPolicies that select it and writes the
 // result (docs/api.md, what Bulwark writes): the posture annotations on the workload; in Enforce

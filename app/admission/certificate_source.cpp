@@ -1,8 +1,6 @@
 #include "app/admission/certificate_source.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "operator/kube/cluster_config.h"
 #include "operator/logging/logging.h"
@@ -12,13 +10,6 @@ namespace bulwark::admission {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  if (!(in && text << in.rdbuf())) throw kube::ConfigError("cannot read " + path.string());
-  return text.str();
-}
 
 // When the folder's files last changed ("" when any is missing): a rotation changes it.
 std::string stamp(const std::string& dir) {
@@ -45,8 +36,9 @@ class FolderCertificates : public CertificateSource {
       return std::nullopt;
     }
     const fs::path dir(dir_);
-    return WebhookCertificate{{read_file(dir / "tls.crt"), read_file(dir / "tls.key")},
-                              read_file(dir / "ca.crt"),
+    return WebhookCertificate{{kube::read_config_file((dir / "tls.crt").string()),
+                               kube::read_config_file((dir / "tls.key").string())},
+                              kube::read_config_file((dir / "ca.crt").string()),
                               stamped};
   }
   bool may_have_changed(const std::string& version) override { return stamp(dir_) != version; }

@@ -389,11 +389,7 @@ server::TlsMaterial metrics_certificate(const config::OperatorConfig& cfg) {
     return server::self_signed_certificate({host, "localhost", "127.0.0.1"});
   }
   auto read = [&](const std::string& name) {
-    const std::string path = cfg.metrics_cert_dir + "/" + name;
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    if (!(in && text << in.rdbuf())) throw kube::ConfigError("cannot read " + path);
-    return text.str();
+    return kube::read_config_file(cfg.metrics_cert_dir + "/" + name);
   };
   return server::TlsMaterial{read("tls.crt"), read("tls.key")};
 }

@@ -27,9 +27,7 @@ std::string_view restart_name(runtime::Reflector::Restart r) {
 }  // namespace
 
 reconcilers::PostureHooks posture_hooks(metrics::OperatorMetrics& metrics) {
-  return {[&metrics](reconcilers::Remediation action, bool ok) {
-            metrics.remediation(reconcilers::to_string(action), ok);
-          },
+  return {[&metrics](Remediation action, bool ok) { metrics.remediation(action, ok); },
           [&metrics](const std::string& key, bool changed) {
             changed ? metrics.verdict_written(key) : metrics.verdict_unchanged(key);
           },
@@ -44,11 +42,12 @@ reconcilers::NetworkPolicyHooks network_policy_hooks(metrics::OperatorMetrics& m
   using reconcilers::ManagedPolicyKind;
   using Write = reconcilers::ManagedNetworkPolicyReconciler::Write;
   return {[&metrics](ManagedPolicyKind k, Write write) {
-            if (write == Write::kRepair) metrics.remediation("drift_repair", true);
+            if (write == Write::kRepair) metrics.remediation(Remediation::kDriftRepair, true);
             if (write == Write::kCreate) {
-              metrics.remediation(
-                  k == ManagedPolicyKind::kDefaultDeny ? "default_deny_create" : "quarantine",
-                  true);
+              metrics.remediation(k == ManagedPolicyKind::kDefaultDeny
+                                      ? Remediation::kDefaultDenyCreate
+                                      : Remediation::kQuarantine,
+                                  true);
             }
           },
           [&metrics](ManagedPolicyKind k, const std::string& ns, bool repaired) {

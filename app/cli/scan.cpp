@@ -9,6 +9,7 @@
 #include <ostream>
 #include <set>
 
+#include "operator/base/time_text.h"
 #include "operator/document/reader.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
@@ -456,7 +457,7 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
       o.pss_version = v;
     } else if (flag == "--now") {
       if (!take()) return usage("--now needs an RFC 3339 time, such as 2026-12-06T12:00:00Z");
-      o.now = crds::parse_rfc3339(value);
+      o.now = base::parse_rfc3339(value);
       if (!o.now) return usage("--now must be an RFC 3339 time, not \"" + value + "\"");
     } else if (flag == "--anonymous-requests") {
       if (!take() || (value != "allowed" && value != "denied")) {

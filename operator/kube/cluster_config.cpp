@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "operator/base/files.h"
 #include "operator/document/reader.h"
 
 namespace bulwark::kube {
@@ -53,15 +54,13 @@ std::string base64_encode(const std::string& in) {
   return out;
 }
 
-namespace {
-
-std::string read_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + what + " " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string read_config_file(const std::string& path, const std::string& what) {
+  auto text = base::read_file(path);
+  if (!text) throw ConfigError("cannot read " + (what.empty() ? "" : what + " ") + path);
+  return std::move(*text);
 }
+
+namespace {
 
 // The entry named `name` of a kubeconfig list (clusters, users, contexts), or nullptr.
 const Value* named(const Value& root, std::string_view list, const std::string& name,
@@ -215,7 +214,7 @@ ClusterConfig load_kubeconfig(const std::string& path, const std::string& contex
       }
     }
     const std::string file = str_of(node, key);
-    return file.empty() ? std::string() : read_file(resolve(file), where + ": " + key);
+    return file.empty() ? std::string() : read_config_file(resolve(file), where + ": " + key);
   };
 
   ClusterConfig c;
@@ -256,9 +255,9 @@ ClusterConfig in_cluster_config(const std::function<const char*(const char*)>& g
   const std::string h = host;
   // An IPv6 service address needs brackets in a URL.
   c.server = "https://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + port;
-  c.ca_pem = read_file(dir + "/ca.crt", "in-cluster CA");
+  c.ca_pem = read_config_file(dir + "/ca.crt", "in-cluster CA");
   c.token_file = dir + "/token";
-  read_file(c.token_file, "in-cluster token");  // fail now, not at the first request
+  read_config_file(c.token_file, "in-cluster token");  // fail now, not at the first request
   return c;
 }
 
@@ -289,11 +288,8 @@ ClusterConfig resolve_cluster_config(const std::string& kubeconfig_flag,
 std::string TokenFile::token(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mu_);
   if (!at_ || now - *at_ >= std::chrono::minutes(1)) {
-    std::ifstream in(path_, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string t = ss.str();
+    if (auto text = base::read_file(path_)) {
+      std::string t = std::move(*text);
       while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
       cached_ = std::move(t);
     }  // unreadable: keep the last token we had, the next read may succeed

@@ -46,6 +46,10 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The whole of a configuration file (a certificate, a key, a token); throws ConfigError
+// "cannot read WHAT PATH" (`what` may be empty) when it cannot be read.
+std::string read_config_file(const std::string& path, const std::string& what = "");
+
 // Reads a kubeconfig: the named context, or the current one. Paths in it are relative to the
 // file's folder; *-data fields are base64. Throws ConfigError naming the file and the key.
 ClusterConfig load_kubeconfig(const std::string& path, const std::string& context = "");

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <map>
 
+#include "operator/base/time_text.h"
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 
@@ -115,29 +116,6 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   return r;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) return std::nullopt;
-  if (*rest == '.') {
-    ++rest;
-    while (*rest >= '0' && *rest <= '9') ++rest;  // fractions: a token's life is whole seconds
-  }
-  long offset = 0;
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if ((*rest == '+' || *rest == '-') && std::strlen(rest) == 6 && rest[3] == ':') {
-    const int hours = std::atoi(std::string(rest + 1, 2).c_str());
-    const int minutes = std::atoi(std::string(rest + 4, 2).c_str());
-    offset = (*rest == '-' ? -1 : 1) * (hours * 3600L + minutes * 60L);
-    rest += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (*rest != '\0') return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm) - offset);
-}
-
 ExecCredentialSource::ExecCredentialSource(ExecConfig config, const ClusterConfig& cluster,
                                            ProcessRunner runner, WallClock now)
     : config_(std::move(config)),
@@ -219,7 +197,7 @@ void ExecCredentialSource::refresh() {
   if (token == nullptr || token->str().empty()) throw ConfigError(who + " gave no token");
   expires_.reset();
   if (const Value* at = status->find("expirationTimestamp"); at != nullptr && !at->is_null()) {
-    expires_ = parse_rfc3339(std::string(at->str()));
+    expires_ = base::parse_rfc3339(at->str());
     if (!expires_) {
       throw ConfigError(
           who + " gave an expirationTimestamp that is not RFC 3339: " + std::string(at->str()));

@@ -56,7 +56,4 @@ class ExecCredentialSource {
   bool valid_ = false;                                            // guarded by mu_
 };
 
-// An RFC 3339 time ("2026-11-28T23:59:59Z", fractions and offsets allowed), or nullopt.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text);
-
 }  // namespace bulwark::kube

@@ -137,11 +137,4 @@ struct PolicyParseResult {
 // than not, and the CRD's structural schema would drop them silently.
 PolicyParseResult parse_security_policy(const document::Value& doc);
 
-// RFC 3339 timestamps as Kubernetes writes them ("2027-03-01T00:00:00Z", offsets allowed).
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
-// The other way, to the second: "2027-03-01T00:00:00Z", the form metav1.Time takes on the wire.
-std::string format_rfc3339(std::chrono::system_clock::time_point t);
-// Seconds since the epoch as a time_point, saturating at the clock's ends instead of overflowing.
-std::chrono::system_clock::time_point clamped_time(std::int64_t seconds_since_epoch);
-
 }  // namespace bulwark::crds

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <functional>
 
+#include "operator/base/time_text.h"
 #include "operator/document/json_writer.h"
 #include "operator/policy/written_names.h"
 
@@ -63,7 +64,7 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
       status = Status::kSkip;
       if (const auto* ex = p.verdict->exempted_by.at(i)) {
         props.set("exemption", Value::string(ex->name));
-        if (ex->expires) props.set("expires", Value::string(crds::format_rfc3339(*ex->expires)));
+        if (ex->expires) props.set("expires", Value::string(base::format_rfc3339(*ex->expires)));
       }
     }
   }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "app/cli/scan.h"
+#include "operator/base/time_text.h"
 #include "tests/support/paths.h"
 
 namespace bulwark::cli::scan_testing {
@@ -88,7 +89,7 @@ inline std::string posture_of(const std::string& json, const std::string& name) 
 inline int scan(ScanOptions o, const std::string& stdin_text, std::string& out, std::string& err) {
   std::istringstream in(stdin_text);
   std::ostringstream o_out, o_err;
-  const int status = run_scan(o, in, o_out, o_err, *crds::parse_rfc3339("2026-11-28T10:00:00Z"));
+  const int status = run_scan(o, in, o_out, o_err, *base::parse_rfc3339("2026-11-28T10:00:00Z"));
   out = o_out.str();
   err = o_err.str();
   return status;

@@ -218,7 +218,7 @@ TEST_F(MetricsTest, RequestsReconcilesAndRemediationsCount) {
   metrics_.reconciled("posture", std::chrono::milliseconds(2), runtime::ReconcileResult::kError);
   metrics_.reconciled("posture", std::chrono::milliseconds(2),
                       runtime::ReconcileResult::kTerminalError);
-  metrics_.remediation("quarantine", true);
+  metrics_.remediation(Remediation::kQuarantine, true);
   metrics_.watch_restarted("pods", "expired");
   metrics_.set_leader(true);
   const auto text = metrics_.scrape({}, {});

@@ -1,6 +1,7 @@
 // The engine as a whole: which kinds it reads, selection, exemptions and their expiry.
 #include <gtest/gtest.h>
 
+#include "operator/base/time_text.h"
 #include "operator/posture/check.h"
 #include "operator/rbac/rbac.h"
 #include "tests/posture/eval_helpers.h"
@@ -123,7 +124,7 @@ class Exemptions : public ::testing::Test {
   document::Value doc_;
   posture::Workload workload_;
   crds::SecurityPolicySpec policy_;
-  const std::chrono::system_clock::time_point now_ = *crds::parse_rfc3339("2026-11-28T10:00:00Z");
+  const std::chrono::system_clock::time_point now_ = *base::parse_rfc3339("2026-11-28T10:00:00Z");
 };
 
 TEST_F(Exemptions, NoExemptionMeansViolating) {

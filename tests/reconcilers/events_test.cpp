@@ -7,8 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include "operator/base/time_text.h"
 #include "operator/document/json_writer.h"
-#include "reconcilers/time_format.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_object_writer.h"
 
@@ -120,7 +120,7 @@ TEST(QueuedEvents, WrittenInOrderAtTheirRateWithTheTimeRecorded) {
     const auto before = clock.wall_now();
     recorder.record({"v1", "Pod", "shop", "p" + std::to_string(i), "u", "3"}, EventType::kWarning,
                     event_reasons::kPolicyViolation, "m");
-    recorded.emplace_back(rfc3339_seconds(before), rfc3339_seconds(clock.wall_now()));
+    recorded.emplace_back(base::format_rfc3339(before), base::format_rfc3339(clock.wall_now()));
   }
   ASSERT_TRUE(eventually([&] { return writer.calls().size() == 5; }));
   const auto calls = writer.calls();

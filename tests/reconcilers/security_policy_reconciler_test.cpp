@@ -6,10 +6,10 @@
 
 #include <set>
 
+#include "operator/base/time_text.h"
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 #include "reconcilers/input_access.h"
-#include "reconcilers/time_format.h"
 #include "tests/base/fake_clock.h"
 #include "tests/fakes/fake_cache.h"
 #include "tests/fakes/fake_event_recorder.h"
@@ -246,7 +246,7 @@ TEST_F(PolicyReconcilerTest, ALapsedExemptionKeepsThePolicyReadyAndIsNamedOnce) 
       R"({"exemptions":[{"name":"old","controls":["privileged"],"reason":"r",)"
       R"("expires":"2026-01-01T00:00:00Z"},{"name":"soon","controls":["privileged"],)"
       R"("reason":"r","expires":")" +
-      rfc3339_seconds(next) + R"("}]})";
+      base::format_rfc3339(next) + R"("}]})";
   policy(spec, kFinalized, "", 2);  // a new generation, as after an edit
   status_writer_.take_calls();
   const auto result = reconciler_.reconcile("p");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "operator/base/time_text.h"
 #include "operator/document/reader.h"
 
 namespace bulwark::reconcilers {
@@ -62,7 +63,7 @@ TEST(WorkloadJudgement, AnExemptionMakesItExemptUntilItsExpiry) {
   const auto j = judge({p}, "Deployment", now);
   EXPECT_EQ(j.posture, posture::Posture::kExempt);
   ASSERT_TRUE(j.next_expiry.has_value());
-  EXPECT_EQ(*j.next_expiry, crds::parse_rfc3339("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(*j.next_expiry, base::parse_rfc3339("2030-01-01T00:00:00Z"));
   EXPECT_FALSE(j.quarantine);
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "operator/base/time_text.h"
 #include "operator/document/reader.h"
 #include "reconcilers/managed_network_policy.h"
 #include "tests/base/fake_clock.h"
@@ -159,7 +160,7 @@ TEST_F(PostureTest, PodsResolveToTheirTopOwner) {
 // seconds; past that, an owner that never came is no owner.
 TEST_F(PostureTest, ANewReplicaSetWaitsForItsDeploymentInsteadOfBeingJudgedItself) {
   policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
-  const std::string created = crds::format_rfc3339(clock_.wall_now());
+  const std::string created = base::format_rfc3339(clock_.wall_now());
   replicasets_.put(parse_json(
       R"({"kind":"ReplicaSet","metadata":{"name":"early-rs","namespace":"shop","uid":"rs-early",)"
       R"("resourceVersion":"1","creationTimestamp":")" +

@@ -7,6 +7,7 @@
 
 #include <sstream>
 
+#include "operator/base/time_text.h"
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 #include "operator/document/yaml_writer.h"
@@ -20,7 +21,7 @@ class OpenReportTest : public ::testing::Test {
  protected:
   OpenReportTest() {
     exemption.name = "legacy";
-    exemption.expires = crds::parse_rfc3339("2027-03-01T00:00:00Z");
+    exemption.expires = base::parse_rfc3339("2027-03-01T00:00:00Z");
     verdict.violations.push_back({"privileged", crds::Severity::kCritical,
                                   "container \"a\" must not set securityContext.privileged=true",
                                   "spec.template.spec.containers[0].securityContext.privileged"});
