@@ -130,7 +130,37 @@ const std::vector<PssCheck>& pss_checks();
 
 }  // namespace bulwark::posture::detail
 
+namespace bulwark::posture {
+struct EvaluationContext;
+}
+
 namespace bulwark::posture::detail {
+
+// What one of Bulwark's own checks reads: the pod, the policy, and what the cluster adds.
+struct OwnCheckInput {
+  const PodView& pod;
+  const crds::SecurityPolicySpec& spec;
+  const EvaluationContext& context;
+  bool stored_pod;  // a live Pod as the API server stored it (EvaluationContext::pods_as_stored)
+};
+
+// One of Bulwark's own controls (docs/api.md, Controls), one row each in own_checks(); the RBAC
+// controls are rows of rbac::permission_controls(), judged together from the account's
+// permissions. Adding a control is a row here, its check function, and its test (docs/
+// architecture.md, Where a change goes).
+struct OwnCheck {
+  std::string_view id;
+  crds::Severity severity;
+  std::string_view category;  // the reports' category
+  // Whether the policy turns it on; null for a control judged per namespace, not per workload.
+  bool (*enabled)(const crds::SecurityPolicySpec&);
+  // Why it cannot be judged for this workload (an input Bulwark could not read: the control is
+  // then not evaluated), or "" when it can; null when it always can.
+  std::string (*unread)(const OwnCheckInput&);
+  void (*judge)(const OwnCheckInput&, Findings&);
+};
+// In docs/api.md's order, which is kControlIds' order.
+const std::vector<OwnCheck>& own_checks();
 
 // An image reference split as the container runtime reads it. `registry` is the explicit one;
 // `normalized` adds Docker Hub's implicit "docker.io/" (and "library/") so allow-lists can name

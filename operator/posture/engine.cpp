@@ -28,31 +28,6 @@ std::string_view to_string(Posture p) {
 
 namespace {
 
-struct OwnControl {
-  std::string_view id;
-  Severity severity;
-};
-constexpr OwnControl kOwnControls[] = {
-    {"imageRegistry", Severity::kHigh},
-    {"imageLatestTag", Severity::kMedium},
-    {"imageDigest", Severity::kLow},
-    {"imageVulnerabilities", Severity::kHigh},
-    {"resourceLimits", Severity::kMedium},
-    {"resourceRequests", Severity::kLow},
-    {"automountServiceAccountToken", Severity::kMedium},
-    {"networkDefaultDeny", Severity::kHigh},
-    {"rbacClusterAdmin", Severity::kCritical},
-    {"rbacWildcard", Severity::kMedium},
-    {"rbacSecretsRead", Severity::kHigh},
-    {"rbacPodExec", Severity::kHigh},
-    {"rbacWorkloadCreate", Severity::kHigh},
-    {"rbacEscalate", Severity::kCritical},
-    {"rbacNodeProxy", Severity::kHigh},
-    {"rbacWebhookWrite", Severity::kHigh},
-    {"rbacTokenCreate", Severity::kHigh},
-    {"rbacDefaultServiceAccount", Severity::kLow},
-};
-
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -74,18 +49,21 @@ std::string_view category_of(std::string_view control) {
                                                     : "Pod Security Standards (Baseline)";
     }
   }
-  if (control.rfind("image", 0) == 0) return "Images";
-  if (control.rfind("resource", 0) == 0) return "Resources";
-  if (control.rfind("rbac", 0) == 0) return "RBAC";
-  if (control == "automountServiceAccountToken") return "ServiceAccount";
-  return "Network";
+  for (const auto& c : detail::own_checks()) {
+    if (c.id == control) return c.category;
+  }
+  if (rbac::is_permission_control(control)) return "RBAC";
+  return "Other";  // not a control ID
 }
 
 Severity severity_of(std::string_view control) {
   for (const auto& c : detail::pss_checks()) {
     if (c.id == control) return c.severity;
   }
-  for (const auto& c : kOwnControls) {
+  for (const auto& c : detail::own_checks()) {
+    if (c.id == control) return c.severity;
+  }
+  for (const auto& c : rbac::permission_controls()) {
     if (c.id == control) return c.severity;
   }
   return Severity::kLow;
@@ -124,14 +102,9 @@ std::vector<std::string_view> PolicyEvaluator::pss_controls() const {
 
 std::vector<std::string_view> PolicyEvaluator::controls() const {
   auto ids = pss_controls();
-  const auto& images = spec_.images;
-  if (!images.allowed_registries.empty()) ids.push_back("imageRegistry");
-  if (images.forbid_latest_tag) ids.push_back("imageLatestTag");
-  if (images.require_digest) ids.push_back("imageDigest");
-  if (images.max_severity) ids.push_back("imageVulnerabilities");
-  if (spec_.resources.require_limits) ids.push_back("resourceLimits");
-  if (spec_.resources.require_requests) ids.push_back("resourceRequests");
-  if (spec_.service_account.forbid_automount_token) ids.push_back("automountServiceAccountToken");
+  for (const auto& c : detail::own_checks()) {
+    if (c.enabled != nullptr && c.enabled(spec_)) ids.push_back(c.id);
+  }
   for (const auto& c : rbac::permission_controls()) {
     const auto& forbid = spec_.permissions.forbid;
     if (std::find(forbid.begin(), forbid.end(), c.id) != forbid.end()) ids.push_back(c.id);
@@ -148,31 +121,6 @@ bool PolicyEvaluator::selects(const Workload& workload,
   return m.workload_selector.matches(workload.labels);
 }
 
-namespace {
-
-// imageVulnerabilities: anything worse than `max` in the workload's reports violates.
-void judge_vulnerabilities(const VulnerabilityCounts& v, Severity max, const std::string& spec_path,
-                           std::vector<Violation>& out) {
-  const std::pair<Severity, int> counts[] = {{Severity::kCritical, v.critical},
-                                             {Severity::kHigh, v.high},
-                                             {Severity::kMedium, v.medium},
-                                             {Severity::kLow, v.low}};
-  std::string found;
-  for (const auto& [severity, n] : counts) {
-    // Severity orders worst first: anything worse than the maximum allowed violates.
-    if (severity >= max || n <= 0) continue;
-    found += (found.empty() ? "" : ", ") + std::to_string(n) + " " +
-             std::string(crds::to_string(severity));
-  }
-  if (found.empty()) return;
-  out.push_back({"imageVulnerabilities", severity_of("imageVulnerabilities"),
-                 "images have vulnerabilities above " + std::string(crds::to_string(max)) + ": " +
-                     found + (v.source.empty() ? "" : " (" + v.source + ")"),
-                 spec_path + ".containers"});
-}
-
-}  // namespace
-
 Verdict PolicyEvaluator::evaluate(const Workload& workload,
                                   const EvaluationContext& context) const {
   Verdict verdict;
@@ -185,38 +133,18 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     Findings findings(check->id, check->severity, out);
     check->versions[version].fn(pod, findings);
   }
-  auto own = [&](std::string_view id) { return Findings(id, severity_of(id), out); };
-  const auto& images = spec_.images;
-  if (!images.allowed_registries.empty()) {
-    auto f = own("imageRegistry");
-    detail::check_image_registry(pod, images.allowed_registries, f);
+  const detail::OwnCheckInput input{pod, spec_, context,
+                                    context.pods_as_stored && workload.kind == "Pod"};
+  for (const auto& c : detail::own_checks()) {
+    if (c.enabled == nullptr || !c.enabled(spec_)) continue;
+    if (std::string unread = c.unread != nullptr ? c.unread(input) : ""; !unread.empty()) {
+      verdict.not_evaluated.push_back({c.id, std::move(unread)});
+      continue;
+    }
+    Findings findings(c.id, c.severity, out);
+    c.judge(input, findings);
   }
-  if (images.forbid_latest_tag) {
-    auto f = own("imageLatestTag");
-    detail::check_image_latest_tag(pod, f);
-  }
-  if (images.require_digest) {
-    auto f = own("imageDigest");
-    detail::check_image_digest(pod, f);
-  }
-  const bool stored = context.pods_as_stored && workload.kind == "Pod";
-  if (spec_.resources.require_limits) {
-    auto f = own("resourceLimits");
-    detail::check_resources(pod, "limits", stored, f);
-  }
-  if (spec_.resources.require_requests) {
-    auto f = own("resourceRequests");
-    detail::check_resources(pod, "requests", stored, f);
-  }
-  if (spec_.service_account.forbid_automount_token && !context.account_unread.empty() &&
-      pod.spec.find("automountServiceAccountToken") == nullptr) {
-    verdict.not_evaluated.push_back({"automountServiceAccountToken", context.account_unread});
-  } else if (spec_.service_account.forbid_automount_token) {
-    auto f = own("automountServiceAccountToken");
-    detail::check_automount_token(pod, context.account_automount_token, f);
-  }
-
-  judge_inputs(pod, context, verdict);
+  judge_permissions(pod, context, verdict);
   apply_exemptions(workload, context.now, verdict);
   verdict.posture = !out.empty()                     ? Posture::kViolating
                     : !verdict.not_evaluated.empty() ? Posture::kNotEvaluated
@@ -225,8 +153,8 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
   return verdict;
 }
 
-void PolicyEvaluator::judge_inputs(const detail::PodView& pod, const EvaluationContext& context,
-                                   Verdict& verdict) const {
+void PolicyEvaluator::judge_permissions(const detail::PodView& pod,
+                                        const EvaluationContext& context, Verdict& verdict) const {
   auto& out = verdict.violations;
   const auto& forbid = spec_.permissions.forbid;
   if (!forbid.empty() && context.permissions == nullptr) {
@@ -239,12 +167,6 @@ void PolicyEvaluator::judge_inputs(const detail::PodView& pod, const EvaluationC
     for (auto& f : rbac::judge_permissions(*context.permissions, forbid)) {
       out.push_back({f.control, severity_of(f.control), std::move(f.message), path});
     }
-  }
-  const auto& max = spec_.images.max_severity;
-  if (max && context.vulnerabilities == nullptr) {
-    verdict.not_evaluated.push_back({"imageVulnerabilities", context.vulnerabilities_unread});
-  } else if (max) {
-    judge_vulnerabilities(*context.vulnerabilities, *max, pod.spec_path, out);
   }
 }
 

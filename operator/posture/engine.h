@@ -108,9 +108,9 @@ class PolicyEvaluator {
   const crds::SecurityPolicySpec& spec() const { return spec_; }
 
  private:
-  // The controls whose inputs come from the context (permissions, vulnerability reports).
-  void judge_inputs(const detail::PodView& pod, const EvaluationContext& context,
-                    Verdict& verdict) const;
+  // The RBAC controls spec.permissions.forbid names, from the account's permissions.
+  void judge_permissions(const detail::PodView& pod, const EvaluationContext& context,
+                         Verdict& verdict) const;
   void apply_exemptions(const Workload& workload, std::chrono::system_clock::time_point now,
                         Verdict& verdict) const;
 

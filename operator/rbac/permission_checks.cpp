@@ -99,18 +99,23 @@ const std::vector<PermissionControl>& permission_controls() {
   constexpr auto kCluster = RequestScope::kCluster;
   constexpr auto kNamespaced = RequestScope::kNamespaced;
   static const std::vector<PermissionControl> controls = {
-      {"rbacClusterAdmin", "grant everything", {{{"*"}, "*", {"*"}}}},
-      {"rbacWildcard", "use a wildcard", {}},
-      {"rbacSecretsRead", "read Secrets", {{{"get", "list", "watch"}, "", {"secrets"}}}},
+      {"rbacClusterAdmin", crds::Severity::kCritical, "grant everything", {{{"*"}, "*", {"*"}}}},
+      {"rbacWildcard", crds::Severity::kMedium, "use a wildcard", {}},
+      {"rbacSecretsRead",
+       crds::Severity::kHigh,
+       "read Secrets",
+       {{{"get", "list", "watch"}, "", {"secrets"}}}},
       // Exec-equivalent: a command in a container (exec, attach), a port of a pod or Service
       // through the API server (portforward, proxy: the verb is the HTTP method's), and a
       // container added to a running pod, with its token and volumes (ephemeralcontainers).
       {"rbacPodExec",
+       crds::Severity::kHigh,
        "run commands in pods or reach their ports",
        {{{"create"}, "", {"pods/exec", "pods/attach", "pods/portforward"}},
         {{"get", "create", "update", "patch", "delete"}, "", {"pods/proxy", "services/proxy"}},
         {{"update", "patch"}, "", {"pods/ephemeralcontainers"}}}},
       {"rbacWorkloadCreate",
+       crds::Severity::kHigh,
        "create or change workloads",
        {{{"create", "update", "patch"}, "", {"pods", "replicationcontrollers"}},
         {{"create", "update", "patch"},
@@ -120,6 +125,7 @@ const std::vector<PermissionControl>& permission_controls() {
       // `bind` of a ClusterRole is asked in the namespace of the RoleBinding that refers to it,
       // and without one for a ClusterRoleBinding; the rest as their resources are scoped.
       {"rbacEscalate",
+       crds::Severity::kCritical,
        "escalate privileges",
        {{{"escalate", "bind"}, kRbacGroup, {"roles"}},
         {{"bind"}, kRbacGroup, {"clusterroles"}},
@@ -132,8 +138,12 @@ const std::vector<PermissionControl>& permission_controls() {
       // The kubelet still authorizes exec, attach and port-forward as nodes/proxy with
       // fine-grained kubelet authorization (1.36); nodes/pods, log, stats, metrics, healthz and
       // configz only read, and are no control's (docs/api.md).
-      {"rbacNodeProxy", "reach nodes' kubelet API", {{{}, "", {"nodes/proxy"}, kCluster}}},
+      {"rbacNodeProxy",
+       crds::Severity::kHigh,
+       "reach nodes' kubelet API",
+       {{{}, "", {"nodes/proxy"}, kCluster}}},
       {"rbacWebhookWrite",
+       crds::Severity::kHigh,
        "change admission webhooks or policies",
        {{{"create", "update", "patch", "delete", "deletecollection"},
          kWebhookGroup,
@@ -142,9 +152,10 @@ const std::vector<PermissionControl>& permission_controls() {
           "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"},
          kCluster}}},
       {"rbacTokenCreate",
+       crds::Severity::kHigh,
        "mint ServiceAccount tokens",
        {{{"create"}, "", {"serviceaccounts/token"}, kNamespaced}}},
-      {"rbacDefaultServiceAccount", "bind the default ServiceAccount", {}},
+      {"rbacDefaultServiceAccount", crds::Severity::kLow, "bind the default ServiceAccount", {}},
   };
   return controls;
 }

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "operator/policy/security_policy.h"
 #include "operator/rbac/rbac.h"
 
 namespace bulwark::rbac {
@@ -25,6 +26,7 @@ struct RequestPattern {
 
 struct PermissionControl {
   std::string_view id;
+  crds::Severity severity;
   std::string_view what;                 // "read Secrets", for messages
   std::vector<RequestPattern> requests;  // empty for controls judged otherwise
 };

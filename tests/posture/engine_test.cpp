@@ -1,8 +1,12 @@
 // The engine as a whole: which kinds it reads, selection, exemptions and their expiry.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "operator/base/time_text.h"
+#include "operator/policy/control_ids.h"
 #include "operator/posture/check.h"
+#include "operator/rbac/permission_checks.h"
 #include "operator/rbac/rbac.h"
 #include "tests/posture/eval_helpers.h"
 
@@ -167,10 +171,10 @@ TEST_F(Exemptions, AControlWithoutItsInputIsNotEvaluatedNeverCompliant) {
   context.vulnerabilities_unread = "no report";
   auto v = posture::PolicyEvaluator(policy_).evaluate(workload_, context);
   EXPECT_EQ(v.posture, posture::Posture::kNotEvaluated);
-  ASSERT_EQ(v.not_evaluated.size(), 2u);
-  EXPECT_EQ(v.not_evaluated[0].control, "rbacSecretsRead");
-  EXPECT_EQ(v.not_evaluated[1].control, "imageVulnerabilities");
-  EXPECT_EQ(v.not_evaluated[1].reason, "no report");
+  ASSERT_EQ(v.not_evaluated.size(), 2u);  // in docs/api.md's order of controls
+  EXPECT_EQ(v.not_evaluated[0].control, "imageVulnerabilities");
+  EXPECT_EQ(v.not_evaluated[0].reason, "no report");
+  EXPECT_EQ(v.not_evaluated[1].control, "rbacSecretsRead");
   // With its inputs it is judged.
   const rbac::Permissions none;
   const posture::VulnerabilityCounts clean{};
@@ -261,6 +265,31 @@ TEST(PolicyEvaluator, KeepsAtMost64FindingsAControl) {
   EXPECT_EQ(vs.back().control, "privileged");
   EXPECT_EQ(vs.back().message, "and 936 more findings like these");
   EXPECT_EQ(vs.back().path, "");
+}
+
+// One row per control: the IDs users write (kControlIds, the CRD's enum) are exactly the Pod
+// Security checks (upstream's order there, docs/api.md's in kControlIds), then Bulwark's own
+// checks and the RBAC controls in docs/api.md's order, and each has a severity and a category
+// from its row.
+TEST(ControlTables, EveryControlIdIsOneRowOfOneTable) {
+  std::vector<std::string_view> rows;
+  for (const auto& c : posture::detail::pss_checks()) rows.push_back(c.id);
+  const auto pss = static_cast<std::ptrdiff_t>(rows.size());
+  for (const auto& c : posture::detail::own_checks()) rows.push_back(c.id);
+  for (const auto& c : rbac::permission_controls()) rows.push_back(c.id);
+  std::vector<std::string_view> ids(crds::kControlIds.begin(), crds::kControlIds.end());
+  ASSERT_EQ(rows.size(), ids.size());
+  std::sort(rows.begin(), rows.begin() + pss);
+  std::sort(ids.begin(), ids.begin() + pss);
+  EXPECT_EQ(rows, ids);
+  for (const auto& c : posture::detail::own_checks()) {
+    EXPECT_EQ(posture::severity_of(c.id), c.severity) << c.id;
+    EXPECT_EQ(posture::category_of(c.id), c.category) << c.id;
+    // A workload control has a check; only a namespace control has neither switch nor check.
+    EXPECT_EQ(c.enabled == nullptr, c.judge == nullptr) << c.id;
+  }
+  EXPECT_EQ(posture::category_of("rbacEscalate"), "RBAC");
+  EXPECT_EQ(posture::severity_of("rbacEscalate"), crds::Severity::kCritical);
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+// The table of Bulwark's own controls: what turns each on, what it reads, and its check.
+#include "operator/posture/check.h"
+#include "operator/posture/engine.h"
+
+namespace bulwark::posture::detail {
+
+namespace {
+
+using crds::SecurityPolicySpec;
+using crds::Severity;
+
+// imageVulnerabilities: anything worse than images.maxSeverity in the workload's reports.
+void judge_vulnerabilities(const OwnCheckInput& in, Findings& out) {
+  const VulnerabilityCounts& v = *in.context.vulnerabilities;
+  const Severity max = *in.spec.images.max_severity;
+  const std::pair<Severity, int> counts[] = {{Severity::kCritical, v.critical},
+                                             {Severity::kHigh, v.high},
+                                             {Severity::kMedium, v.medium},
+                                             {Severity::kLow, v.low}};
+  std::string found;
+  for (const auto& [severity, n] : counts) {
+    // Severity orders worst first: anything worse than the maximum allowed violates.
+    if (severity >= max || n <= 0) continue;
+    found += (found.empty() ? "" : ", ") + std::to_string(n) + " " +
+             std::string(crds::to_string(severity));
+  }
+  if (found.empty()) return;
+  out.add("images have vulnerabilities above " + std::string(crds::to_string(max)) + ": " + found +
+              (v.source.empty() ? "" : " (" + v.source + ")"),
+          in.pod.spec_path + ".containers");
+}
+
+// A pod that leaves automountServiceAccountToken unset takes its account's setting: unknown
+// while ServiceAccounts cannot be read.
+std::string automount_unread(const OwnCheckInput& in) {
+  if (in.context.account_unread.empty()) return "";
+  return in.pod.spec.find("automountServiceAccountToken") == nullptr ? in.context.account_unread
+                                                                     : "";
+}
+
+}  // namespace
+
+const std::vector<OwnCheck>& own_checks() {
+  static const std::vector<OwnCheck> checks = {
+      {"imageRegistry", Severity::kHigh, "Images",
+       [](const SecurityPolicySpec& s) { return !s.images.allowed_registries.empty(); }, nullptr,
+       [](const OwnCheckInput& in, Findings& f) {
+         check_image_registry(in.pod, in.spec.images.allowed_registries, f);
+       }},
+      {"imageLatestTag", Severity::kMedium, "Images",
+       [](const SecurityPolicySpec& s) { return s.images.forbid_latest_tag; }, nullptr,
+       [](const OwnCheckInput& in, Findings& f) { check_image_latest_tag(in.pod, f); }},
+      {"imageDigest", Severity::kLow, "Images",
+       [](const SecurityPolicySpec& s) { return s.images.require_digest; }, nullptr,
+       [](const OwnCheckInput& in, Findings& f) { check_image_digest(in.pod, f); }},
+      {"imageVulnerabilities", Severity::kHigh, "Images",
+       [](const SecurityPolicySpec& s) { return s.images.max_severity.has_value(); },
+       [](const OwnCheckInput& in) {
+         return in.context.vulnerabilities == nullptr ? in.context.vulnerabilities_unread
+                                                      : std::string();
+       },
+       judge_vulnerabilities},
+      {"resourceLimits", Severity::kMedium, "Resources",
+       [](const SecurityPolicySpec& s) { return s.resources.require_limits; }, nullptr,
+       [](const OwnCheckInput& in, Findings& f) {
+         check_resources(in.pod, "limits", in.stored_pod, f);
+       }},
+      {"resourceRequests", Severity::kLow, "Resources",
+       [](const SecurityPolicySpec& s) { return s.resources.require_requests; }, nullptr,
+       [](const OwnCheckInput& in, Findings& f) {
+         check_resources(in.pod, "requests", in.stored_pod, f);
+       }},
+      {"automountServiceAccountToken", Severity::kMedium, "ServiceAccount",
+       [](const SecurityPolicySpec& s) { return s.service_account.forbid_automount_token; },
+       automount_unread,
+       [](const OwnCheckInput& in, Findings& f) {
+         check_automount_token(in.pod, in.context.account_automount_token, f);
+       }},
+      // Judged per namespace by the reconcilers (reconcilers/namespace_findings.h).
+      {"networkDefaultDeny", Severity::kHigh, "Network", nullptr, nullptr, nullptr},
+  };
+  return checks;
+}
+
+}  // namespace bulwark::posture::detail
