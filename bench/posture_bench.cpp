@@ -23,7 +23,7 @@
 #include "operator/runtime/projection.h"
 #include "reconcilers/events.h"
 #include "reconcilers/posture_book.h"
-#include "reconcilers/report_keeper.h"
+#include "reconcilers/policy_report_keeper.h"
 #include "reconcilers/workload_posture.h"
 
 namespace {
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   reconcilers::PostureBook book;
   reconcilers::NoEvents events;
   runtime::Informer reports(reconcilers::project_report);
-  reconcilers::ReportKeeper report_keeper(writer, reports, clock);
+  reconcilers::PolicyReportKeeper policy_report_keeper(writer, reports, clock);
   reconcilers::WorkloadPostureReconciler posture(
       writer,
       {reconcilers::WorkloadCaches(std::map<std::string_view, const runtime::CacheReader*>{
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
            {"replicationcontrollers", &replicationcontrollers},
            {"jobs", &jobs},
            {"cronjobs", &cronjobs}}),
-       namespaces, policy_set, nullptr, nullptr, with_reports ? &report_keeper : nullptr},
+       namespaces, policy_set, nullptr, nullptr, with_reports ? &policy_report_keeper : nullptr},
       book, events, clock, {});
 
   auto start = Steady::now();

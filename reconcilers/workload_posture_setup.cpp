@@ -150,7 +150,7 @@ void watch_rbac(const Caches& caches, RbacIndex& index, runtime::WorkQueue& fano
 }
 
 // A report edited or deleted by someone else is judged again now, not at the next resync:
-// "ns/kind-name" names its workload (reports::report_name; a cut, hashed name is left to the
+// "ns/kind-name" names its workload (policy_reports::report_name; a cut, hashed name is left to the
 // resync).
 void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout) {
   reports.add_handler([&fanout](const std::string& key) {

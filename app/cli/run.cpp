@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/admission/webhook.h"
+#include "app/cli/run_caches.h"
 #include "app/cli/run_metrics.h"
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
@@ -168,24 +169,6 @@ std::string operator_namespace(const config::OperatorConfig& cfg) {
   return ns.empty() ? "bulwark-system" : ns;
 }
 
-// The caches controls read beyond the workloads themselves (docs/api.md, Not evaluated), and the
-// cache of each.
-std::vector<reconcilers::InputAccess::Input> control_inputs(const reconcilers::Caches& caches) {
-  using reconcilers::ControlInput;
-  std::vector<reconcilers::InputAccess::Input> inputs = {
-      {ControlInput::kRoles, &caches.roles},
-      {ControlInput::kClusterRoles, &caches.cluster_roles},
-      {ControlInput::kRoleBindings, &caches.role_bindings},
-      {ControlInput::kClusterRoleBindings, &caches.cluster_role_bindings},
-      {ControlInput::kServiceAccounts, &caches.service_accounts},
-      {ControlInput::kNetworkPolicies, &caches.network_policies},
-      {ControlInput::kNamespaces, &caches.namespaces}};
-  if (caches.vulnerability_reports != nullptr) {
-    inputs.push_back({ControlInput::kVulnerabilityReports, caches.vulnerability_reports});
-  }
-  return inputs;
-}
-
 // The reconcilers of `bulwark run` and what they share (the parsed policies, the book of
 // verdicts, the event recorder), each registered with the Manager by its own setup function.
 class OperatorControllers {
@@ -231,8 +214,8 @@ class OperatorControllers {
       auto posture =
           posture_snapshot(book_, policy_set_, ownership_, caches_.namespaces,
                            caches_.network_policies, input_access_, book_complete(manager));
-      if (report_keeper_)
-        posture.conflicting_objects["Report"] = report_keeper_->conflicts().size();
+      if (policy_report_keeper_)
+        posture.conflicting_objects["Report"] = policy_report_keeper_->conflicts().size();
       return metrics.scrape(depths, posture, cache_sizes(manager));
     });
     if (cfg.admission.enabled && cfg.admission.bind_address != "0") {
@@ -256,15 +239,15 @@ class OperatorControllers {
   // condition True.
   void keep_reports(runtime::Manager& manager, base::Clock& clock,
                     const config::OperatorConfig& cfg) {
-    report_keeper_ = std::make_unique<reconcilers::ReportKeeper>(
+    policy_report_keeper_ = std::make_unique<reconcilers::PolicyReportKeeper>(
         writer_, *caches_.policy_reports, clock,
-        cfg.reports.format == "wgpolicy" ? reports::Format::kWgPolicy
-                                         : reports::Format::kOpenReports,
+        cfg.reports.format == "wgpolicy" ? policy_reports::Format::kWgPolicy
+                                         : policy_reports::Format::kOpenReports,
         &events_);
     if (!caches_.policy_reports_optional) return;
-    report_keeper_->set_served(false);
+    policy_report_keeper_->set_served(false);
     manager.when_served(*caches_.policy_reports, [this, &manager] {
-      report_keeper_->set_served(true);
+      policy_report_keeper_->set_served(true);
       logging::info("reports: the policy report CRD is served now; writing reports");
       manager.resync_now();
     });
@@ -279,7 +262,7 @@ class OperatorControllers {
                                                       .policies = policy_set_,
                                                       .vulnerabilities = vulnerabilities_.get(),
                                                       .rbac = &rbac_,
-                                                      .reports = report_keeper_.get(),
+                                                      .reports = policy_report_keeper_.get(),
                                                       .ownership = &ownership_,
                                                       .access = &input_access_,
                                                       .book = book_,
@@ -305,14 +288,14 @@ class OperatorControllers {
          .policy_reports_served =
              cfg.reports.format == "off"
                  ? std::function<bool()>()
-                 : [this] { return report_keeper_ != nullptr && report_keeper_->served(); },
+                 : [this] { return policy_report_keeper_ != nullptr && policy_report_keeper_->served(); },
          .book_complete = [this, &manager] { return book_complete(manager); },
          .never_touch = cfg.never_touch_namespaces,
          .events = events_,
          .ownership = ownership_,
          .report_conflicts =
              [this] {
-               return report_keeper_ != nullptr ? report_keeper_->conflicts()
+               return policy_report_keeper_ != nullptr ? policy_report_keeper_->conflicts()
                                                 : std::vector<std::string>();
              },
          .access = &input_access_});
@@ -365,7 +348,8 @@ class OperatorControllers {
   std::unique_ptr<reconcilers::ReportCacheVulnerabilities> vulnerabilities_;
   reconcilers::RbacIndex rbac_;            // what each ServiceAccount may do
   reconcilers::InputAccess input_access_;  // which inputs of controls Bulwark may still read
-  std::unique_ptr<reconcilers::ReportKeeper> report_keeper_;  // null: Reports are not served
+  std::unique_ptr<reconcilers::PolicyReportKeeper>
+      policy_report_keeper_;  // null: Reports are not served
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
   std::unique_ptr<admission::Webhook> webhook_;
@@ -412,93 +396,6 @@ runtime::Manager::Options manager_options(const config::OperatorConfig& cfg) {
     m.leader_election = o;
   }
   return m;
-}
-
-// Whether the cluster serves an optional resource, checked once at start; `served` and
-// `not_served` say what follows from it in the log.
-bool discover(kube::KubeClient& client, const kube::ResourceType& type, const std::string& what,
-              const std::string& served_means, const std::string& not_served_means) {
-  bool served = false;
-  try {
-    served = client.serves(type);
-  } catch (const std::exception& e) {
-    logging::warn("could not discover " + what + ": " + e.what());
-  }
-  logging::info(what +
-                (served ? " are served: " + served_means : " are not served: " + not_served_means));
-  return served;
-}
-
-// Trivy Operator's VulnerabilityReports are read when the cluster serves them. Installing Trivy
-// Operator later takes a restart of Bulwark (docs/user-guide.md, images.maxSeverity).
-bool discover_reports(kube::KubeClient& client) {
-  return discover(client, kube::resources::kVulnerabilityReports, "VulnerabilityReports",
-                  "images.maxSeverity is judged",
-                  "images.maxSeverity is not judged (the policies' status says so)");
-}
-
-// How often discovery is asked for a report CRD that was not served at the start: every 30
-// seconds, or every resync period when that is shorter.
-base::Clock::Duration report_crd_poll(const config::OperatorConfig& cfg) {
-  return std::min<base::Clock::Duration>(std::chrono::seconds(30), cfg.resync_period);
-}
-
-// The policy reports of reports.format: their cache, which the controllers wait for when the CRD
-// is served at the start, and otherwise one the Manager starts once it is (no restart needed).
-void watch_policy_reports(runtime::Manager& manager, kube::KubeClient& client,
-                          const config::OperatorConfig& cfg, reconcilers::Caches& caches) {
-  if (cfg.reports.format == "off") {
-    logging::info("reports.format is off: no policy reports are written");
-    return;
-  }
-  const bool wg = cfg.reports.format == "wgpolicy";
-  const kube::ResourceType& type = wg ? kube::resources::kPolicyReports : kube::resources::kReports;
-  const std::string crd = wg ? "policyreports.wgpolicyk8s.io" : "reports.openreports.io";
-  if (discover(
-          client, type, wg ? "wgpolicyk8s.io PolicyReports" : "OpenReports Reports",
-          std::string("one ") + (wg ? "PolicyReport" : "Report") + " per judged workload",
-          "none are written until " + crd + " is installed (checked every " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::seconds>(report_crd_poll(cfg)).count()) +
-              " s; no restart needed)")) {
-    caches.policy_reports = &manager.add_cache("reports", type, reconcilers::project_report);
-  } else {
-    caches.policy_reports = &manager.add_optional_cache(
-        "reports", type, reconcilers::project_report, report_crd_poll(cfg));
-    caches.policy_reports_optional = true;
-  }
-}
-
-// Caches of everything the reconcilers read, one per resource: the policies, namespaces,
-// NetworkPolicies, RBAC objects, one per row of the workload kinds table, and the reports the
-// cluster serves. Every replica keeps them warm, so a new leader starts with synced caches.
-reconcilers::Caches register_caches(runtime::Manager& manager, kube::KubeClient& client,
-                                    const config::OperatorConfig& cfg) {
-  namespace r = kube::resources;
-  auto add = [&manager](const kube::ResourceType& type, runtime::Projection projection) {
-    return &manager.add_cache(type.resource, type, projection);
-  };
-  reconcilers::Caches caches{*add(r::kSecurityPolicies, runtime::project_spec),
-                             *add(r::kNamespaces, runtime::project_workload),
-                             *add(r::kNetworkPolicies, runtime::project_spec),
-                             *add(r::kRoles, runtime::project_rbac),
-                             *add(r::kClusterRoles, runtime::project_rbac),
-                             *add(r::kRoleBindings, runtime::project_rbac),
-                             *add(r::kClusterRoleBindings, runtime::project_rbac),
-                             *add(r::kServiceAccounts, runtime::project_service_account),
-                             {}};
-  for (std::size_t i = 0; i < posture::kWorkloadKinds.size(); ++i) {
-    const auto& k = posture::kWorkloadKinds[i];
-    caches.workload_rows[i] =
-        add({std::string(k.group), std::string(k.version), std::string(k.resource), true},
-            runtime::project_workload);
-  }
-  if (discover_reports(client)) {
-    caches.vulnerability_reports =
-        add(r::kVulnerabilityReports, runtime::project_vulnerability_report);
-  }
-  watch_policy_reports(manager, client, cfg, caches);
-  return caches;
 }
 
 // The open-file soft limit raised to the hard one (often 1,024 against 1,048,576 in a container):

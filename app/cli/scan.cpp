@@ -80,7 +80,7 @@ class Scanner {
       : evaluator_(std::move(evaluator)),
         policy_name_(std::move(policy_name)),
         apply_match_(apply_match),
-        writer_(make_report_writer(options.format, out, options.color)),
+        output_(make_scan_output(options.format, out, options.color)),
         err_(err),
         context_{now},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
@@ -122,7 +122,7 @@ class Scanner {
             "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
             "(lower case); name other files directly, or use - for standard input");
     }
-    writer_->finish(summary_);
+    output_->finish(summary_);
     if (summary_.errors > 0) return kExitBadInput;
     return summary_.violating > 0 ? kExitViolations : kExitClean;
   }
@@ -380,7 +380,7 @@ class Scanner {
         ++summary_.not_evaluated;
         break;
     }
-    writer_->result(r);
+    output_->result(r);
   }
 
   void error(const std::string& file, const std::string& message) {
@@ -391,7 +391,7 @@ class Scanner {
   posture::PolicyEvaluator evaluator_;
   std::string policy_name_;  // the policy file's, or pod-security-LEVEL without one
   bool apply_match_;
-  std::unique_ptr<ReportWriter> writer_;
+  std::unique_ptr<ScanOutput> output_;
   std::ostream& err_;
   posture::EvaluationContext context_;
   ScanSummary summary_;

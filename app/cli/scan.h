@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "app/cli/report.h"
+#include "app/cli/scan_output.h"
 #include "operator/policy/security_policy.h"
 
 namespace bulwark::cli {

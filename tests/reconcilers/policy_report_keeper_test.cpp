@@ -1,7 +1,7 @@
 // The report keeper: a Report applied when the content changed and only then, removed when no
 // policy selects the workload, left alone while unreadable policies hold the workload, and never
 // touched when someone else wrote it.
-#include "reconcilers/report_keeper.h"
+#include "reconcilers/policy_report_keeper.h"
 
 #include <gtest/gtest.h>
 
@@ -52,14 +52,14 @@ class ReportKeeperTest : public ::testing::Test {
   void cache_report(document::Value report) { cache.put(project_report(std::move(report))); }
   void cache_last_write() { cache_report(last_write()); }
 
-  const reports::Subject subject{"apps/v1", "Deployment", "web", "shop", "uid-web"};
+  const policy_reports::Subject subject{"apps/v1", "Deployment", "web", "shop", "uid-web"};
   LoadedPolicy policy;
   std::vector<LoadedPolicy> held_policies;
   document::Value doc;
   testing::FakeClock clock;
   testing::FakeCache cache;
   testing::FakeObjectWriter writer;
-  ReportKeeper keeper{writer, cache, clock};
+  PolicyReportKeeper keeper{writer, cache, clock};
 };
 
 TEST_F(ReportKeeperTest, AppliedOnceThenOnlyWhenTheVerdictChanges) {
@@ -132,7 +132,7 @@ TEST_F(ReportKeeperTest, KeyOrderAndServerMetadataAreNotAChange) {
 // one Warning Event NameConflict on the report per version. It clears when nothing needs the name.
 TEST_F(ReportKeeperTest, AReportSomeoneElseWroteIsLeftAloneAndIsAConflict) {
   testing::FakeEventRecorder events;
-  ReportKeeper told{writer, cache, clock, reports::Format::kOpenReports, &events};
+  PolicyReportKeeper told{writer, cache, clock, policy_reports::Format::kOpenReports, &events};
   cache.put_json(R"({"apiVersion":"openreports.io/v1alpha1","kind":"Report",)"
                  R"("metadata":{"name":"deployment-web","namespace":"shop","uid":"theirs",)"
                  R"("resourceVersion":"3"},"summary":{"pass":9,"fail":0}})");

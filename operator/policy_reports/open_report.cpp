@@ -1,4 +1,4 @@
-#include "operator/reports/open_report.h"
+#include "operator/policy_reports/open_report.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include "operator/document/json_writer.h"
 #include "operator/policy/written_names.h"
 
-namespace bulwark::reports {
+namespace bulwark::policy_reports {
 
 using document::Value;
 
@@ -184,4 +184,4 @@ std::string content_key(const Value& report) {
   return document::to_json(copy);
 }
 
-}  // namespace bulwark::reports
+}  // namespace bulwark::policy_reports

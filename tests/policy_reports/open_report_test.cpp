@@ -1,7 +1,7 @@
 // The OpenReports Report of a workload: one result per (policy, judged control), fail with what to
 // change, skip naming the exemption and its expiry, pass; the summary; the cap; the name; the
 // owner reference; and the content compared without timestamps. And the YAML it is printed as.
-#include "operator/reports/open_report.h"
+#include "operator/policy_reports/open_report.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include "operator/document/reader.h"
 #include "operator/document/yaml_writer.h"
 
-namespace bulwark::reports {
+namespace bulwark::policy_reports {
 namespace {
 
 using document::Value;
@@ -173,4 +173,4 @@ TEST(YamlWriter, ReadsBackAsTheSameJson) {
 }
 
 }  // namespace
-}  // namespace bulwark::reports
+}  // namespace bulwark::policy_reports

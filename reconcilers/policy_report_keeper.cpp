@@ -1,4 +1,4 @@
-#include "reconcilers/report_keeper.h"
+#include "reconcilers/policy_report_keeper.h"
 
 #include <cstdio>
 
@@ -14,7 +14,7 @@ using document::Value;
 
 std::string report_hash(const Value& report) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits: stable across builds
-  for (unsigned char c : reports::content_key(report)) {
+  for (unsigned char c : policy_reports::content_key(report)) {
     h ^= c;
     h *= 1099511628211ull;
   }
@@ -30,12 +30,12 @@ Value project_report(Value&& report) {
   return out;
 }
 
-std::vector<std::string> ReportKeeper::conflicts() const {
+std::vector<std::string> PolicyReportKeeper::conflicts() const {
   std::lock_guard lock(mu_);
   return {conflicts_.begin(), conflicts_.end()};
 }
 
-void ReportKeeper::conflict(const reports::Subject& subject, const Value* cached) {
+void PolicyReportKeeper::conflict(const policy_reports::Subject& subject, const Value* cached) {
   const std::string key = subject.kind + "/" + subject.namespace_name + "/" + subject.name;
   std::lock_guard lock(mu_);
   if (cached == nullptr) {
@@ -45,7 +45,7 @@ void ReportKeeper::conflict(const reports::Subject& subject, const Value* cached
   conflicts_.insert(key);
   const Value* uid = cached->find({"metadata", "uid"});
   const Value* rv = cached->find({"metadata", "resourceVersion"});
-  const std::string name = reports::report_name(subject.kind, subject.name);
+  const std::string name = policy_reports::report_name(subject.kind, subject.name);
   if (events_ == nullptr ||
       !told_.insert(std::string(uid ? uid->str() : "") + "/" + std::string(rv ? rv->str() : ""))
            .second) {
@@ -53,7 +53,7 @@ void ReportKeeper::conflict(const reports::Subject& subject, const Value* cached
   }
   const Value* api_version = cached->find("apiVersion");
   events_->record({api_version != nullptr ? std::string(api_version->str()) : "",
-                   format_ == reports::Format::kOpenReports ? "Report" : "PolicyReport",
+                   format_ == policy_reports::Format::kOpenReports ? "Report" : "PolicyReport",
                    subject.namespace_name, name, uid != nullptr ? std::string(uid->str()) : "",
                    rv != nullptr ? std::string(rv->str()) : ""},
                   EventType::kWarning, event_reasons::kNameConflict,
@@ -64,14 +64,14 @@ void ReportKeeper::conflict(const reports::Subject& subject, const Value* cached
                       "delete or rename it");
 }
 
-const kube::ResourceType& ReportKeeper::resource() const {
-  return format_ == reports::Format::kOpenReports ? kube::resources::kReports
+const kube::ResourceType& PolicyReportKeeper::resource() const {
+  return format_ == policy_reports::Format::kOpenReports ? kube::resources::kReports
                                                   : kube::resources::kPolicyReports;
 }
 
-void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held) {
+void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const WorkloadJudgement& j, bool held) {
   if (held || !served_) return;
-  const std::string name = reports::report_name(subject.kind, subject.name);
+  const std::string name = policy_reports::report_name(subject.kind, subject.name);
   const auto cached = reports_.get(subject.namespace_name + "/" + name);
   const Value* managed = cached ? cached->find({"metadata", "labels", kManagedByLabel}) : nullptr;
   const bool taken = cached != nullptr && (managed == nullptr || managed->str() != kBulwarkName);
@@ -86,7 +86,7 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
       ++writes_;
       return;
     }
-    std::vector<reports::PolicyVerdict> verdicts;
+    std::vector<policy_reports::PolicyVerdict> verdicts;
     for (std::size_t i = 0; i < j.judged.size(); ++i) {
       const auto& p = *j.judged[i].policy;
       const bool unquarantined = j.quarantine_not_enforced &&
@@ -98,7 +98,7 @@ void ReportKeeper::keep(const reports::Subject& subject, const WorkloadJudgement
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
             .count();
-    Value report = reports::open_report(subject, verdicts, now, format_);
+    Value report = policy_reports::open_report(subject, verdicts, now, format_);
     const std::string hash = report_hash(report);
     // What the report in the cluster says, not what its annotation claims: a report edited to
     // say pass is rewritten, once.

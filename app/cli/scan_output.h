@@ -6,12 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "operator/document/json_writer.h"
 #include "operator/posture/engine.h"
 
 namespace bulwark::cli {
 
-// One judged workload, as a report shows it.
+// Scan's output: what `bulwark scan` prints of each judged workload, in the format asked for
+// (a table, JSON, SARIF, or OpenReports Reports as YAML). Not to be confused with the policy
+// reports the operator keeps in a cluster (operator/policy_reports/, reconcilers/policy_report_keeper.h).
+
+// One judged workload, as the output shows it.
 struct ScanResult {
   std::string file;
   std::size_t document = 0;  // 0-based index of the document in its file
@@ -42,19 +45,17 @@ struct ScanSummary {
   std::size_t errors = 0;
 };
 
-// Writes results as they come, so memory does not grow with the input. Not thread-safe.
-class ReportWriter {
+// Writes results as they come, so memory does not grow with the input (one result at a time).
+// Not thread-safe.
+class ScanOutput {
  public:
-  virtual ~ReportWriter() = default;
+  virtual ~ScanOutput() = default;
   virtual void result(const ScanResult& r) = 0;
   virtual void finish(const ScanSummary& s) = 0;
 };
 
 enum class OutputFormat { kTable, kJson, kSarif, kOpenReports };
 
-std::unique_ptr<ReportWriter> make_report_writer(OutputFormat format, std::ostream& out,
-                                                 bool color);
-
-using document::json_quote;
+std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& out, bool color);
 
 }  // namespace bulwark::cli

@@ -12,7 +12,7 @@
 #include "operator/document/value.h"
 #include "operator/posture/engine.h"
 
-namespace bulwark::reports {
+namespace bulwark::policy_reports {
 
 // The workload a report is about. `uid` empty (offline scans): no owner reference.
 struct Subject {
@@ -53,4 +53,4 @@ document::Value open_report(const Subject& subject, const std::vector<PolicyVerd
 // at every depth (the API server's order is not ours).
 std::string content_key(const document::Value& report);
 
-}  // namespace bulwark::reports
+}  // namespace bulwark::policy_reports

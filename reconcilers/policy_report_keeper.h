@@ -10,7 +10,7 @@
 #include "operator/base/clock.h"
 #include "operator/kube/object_writer.h"
 #include "operator/policy/written_names.h"
-#include "operator/reports/open_report.h"
+#include "operator/policy_reports/open_report.h"
 #include "operator/runtime/cache_reader.h"
 #include "reconcilers/events.h"
 #include "reconcilers/workload_judgement.h"
@@ -32,17 +32,17 @@ document::Value project_report(document::Value&& report);
 // more. Reports of deleted workloads go with them (owner reference). A report of Bulwark's name
 // without the managed-by label is never edited or removed: the workload is then not reported, a
 // conflict (conflicts(), a Warning Event NameConflict on the report once per version).
-class ReportKeeper {
+class PolicyReportKeeper {
  public:
   // `reports`: a cache of Reports projected to metadata (project_report_metadata).
-  ReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
-               const base::Clock& clock, reports::Format format = reports::Format::kOpenReports,
+  PolicyReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
+               const base::Clock& clock, policy_reports::Format format = policy_reports::Format::kOpenReports,
                EventRecorder* events = nullptr)
       : writer_(writer), reports_(reports), clock_(clock), format_(format), events_(events) {}
 
   // The report of a workload as just judged. `held`: unreadable policies still list it, so its
   // report is left as it is.
-  void keep(const reports::Subject& subject, const WorkloadJudgement& j, bool held);
+  void keep(const policy_reports::Subject& subject, const WorkloadJudgement& j, bool held);
 
   // Whether the report CRD is served and its cache synced: until then keep() does nothing (a CRD
   // installed after the start turns it on).
@@ -58,11 +58,11 @@ class ReportKeeper {
   kube::ObjectWriter& writer_;
   const runtime::CacheReader& reports_;
   const base::Clock& clock_;
-  reports::Format format_;
+  policy_reports::Format format_;
   EventRecorder* events_;
   std::atomic<std::uint64_t> writes_{0};
   // Records the conflict of `subject` (a report `cached` not Bulwark's), or clears it (null).
-  void conflict(const reports::Subject& subject, const document::Value* cached);
+  void conflict(const policy_reports::Subject& subject, const document::Value* cached);
   mutable std::mutex mu_;
   std::set<std::string> conflicts_;  // guarded by mu_
   std::set<std::string> told_;       // guarded by mu_: "uid/resourceVersion" told
