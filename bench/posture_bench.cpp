@@ -22,8 +22,8 @@
 #include "operator/logging/logging.h"
 #include "operator/runtime/projection.h"
 #include "reconcilers/events.h"
-#include "reconcilers/posture_book.h"
 #include "reconcilers/policy_report_keeper.h"
+#include "reconcilers/posture_book.h"
 #include "reconcilers/workload_posture.h"
 
 namespace {

@@ -66,10 +66,11 @@ void PolicyReportKeeper::conflict(const policy_reports::Subject& subject, const 
 
 const kube::ResourceType& PolicyReportKeeper::resource() const {
   return format_ == policy_reports::Format::kOpenReports ? kube::resources::kReports
-                                                  : kube::resources::kPolicyReports;
+                                                         : kube::resources::kPolicyReports;
 }
 
-void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const WorkloadJudgement& j, bool held) {
+void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const WorkloadJudgement& j,
+                              bool held) {
   if (held || !served_) return;
   const std::string name = policy_reports::report_name(subject.kind, subject.name);
   const auto cached = reports_.get(subject.namespace_name + "/" + name);

@@ -36,8 +36,9 @@ class PolicyReportKeeper {
  public:
   // `reports`: a cache of Reports projected to metadata (project_report_metadata).
   PolicyReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
-               const base::Clock& clock, policy_reports::Format format = policy_reports::Format::kOpenReports,
-               EventRecorder* events = nullptr)
+                     const base::Clock& clock,
+                     policy_reports::Format format = policy_reports::Format::kOpenReports,
+                     EventRecorder* events = nullptr)
       : writer_(writer), reports_(reports), clock_(clock), format_(format), events_(events) {}
 
   // The report of a workload as just judged. `held`: unreadable policies still list it, so its

@@ -69,8 +69,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   void set_policy_reports_served(std::function<bool()> served) {
     policy_reports_served_ = std::move(served);
   }
-  // The workloads whose report name someone else's report holds (PolicyReportKeeper::conflicts): the
-  // condition Reports is False (NameTaken) for a policy that judges any of them.
+  // The workloads whose report name someone else's report holds (PolicyReportKeeper::conflicts):
+  // the condition Reports is False (NameTaken) for a policy that judges any of them.
   void set_report_conflicts(std::function<std::vector<std::string>()> conflicts) {
     report_conflicts_ = std::move(conflicts);
   }

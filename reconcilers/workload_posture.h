@@ -22,10 +22,10 @@
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
 #include "reconcilers/ownership.h"
+#include "reconcilers/policy_report_keeper.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
 #include "reconcilers/rbac_index.h"
-#include "reconcilers/policy_report_keeper.h"
 #include "reconcilers/vulnerability_reports.h"
 #include "reconcilers/workload_judgement.h"
 #include "reconcilers/workload_owners.h"
@@ -52,7 +52,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     const PolicySet& policies;
     const VulnerabilitySource* vulnerabilities;  // null: no VulnerabilityReports are served
     RbacIndex* rbac = nullptr;                   // null: spec.permissions is not judged
-    PolicyReportKeeper* reports = nullptr;  // null: no Reports are written (their CRD is not served)
+    PolicyReportKeeper* reports =
+        nullptr;  // null: no Reports are written (their CRD is not served)
     // Where bulwark-quarantine is someone else's, nothing is quarantined (ownership.h); null:
     // every namespace's is taken to be Bulwark's.
     OwnershipRecord* ownership = nullptr;
@@ -190,7 +191,7 @@ struct WorkloadPostureSetup {
   const PolicySet& policies;
   const VulnerabilitySource* vulnerabilities = nullptr;  // null: not served
   RbacIndex* rbac = nullptr;                             // null: spec.permissions is not judged
-  PolicyReportKeeper* reports = nullptr;                       // null: no Reports are written
+  PolicyReportKeeper* reports = nullptr;                 // null: no Reports are written
   OwnershipRecord* ownership = nullptr;
   const InputAccess* access = nullptr;
   PostureBook& book;

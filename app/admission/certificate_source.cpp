@@ -11,6 +11,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A certificate or key of the folder; empty is not yet written (a rotation in progress), an error.
+std::string read_pem(const fs::path& path) {
+  return kube::read_config_file(path.string(), "", kube::EmptyFile::kRefuse);
+}
+
 // When the folder's files last changed ("" when any is missing): a rotation changes it.
 std::string stamp(const std::string& dir) {
   std::string out;
@@ -36,10 +41,8 @@ class FolderCertificates : public CertificateSource {
       return std::nullopt;
     }
     const fs::path dir(dir_);
-    return WebhookCertificate{{kube::read_config_file((dir / "tls.crt").string()),
-                               kube::read_config_file((dir / "tls.key").string())},
-                              kube::read_config_file((dir / "ca.crt").string()),
-                              stamped};
+    return WebhookCertificate{
+        {read_pem(dir / "tls.crt"), read_pem(dir / "tls.key")}, read_pem(dir / "ca.crt"), stamped};
   }
   bool may_have_changed(const std::string& version) override { return stamp(dir_) != version; }
   std::string describe() const override { return dir_; }

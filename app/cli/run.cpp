@@ -234,6 +234,10 @@ class OperatorControllers {
   }
 
  private:
+  bool policy_reports_served() const {
+    return policy_report_keeper_ != nullptr && policy_report_keeper_->served();
+  }
+
   // The policy reports' keeper. When their CRD is not served yet, nothing is written until it is,
   // then everything is judged again, which writes every report and turns each policy's Reports
   // condition True.
@@ -280,25 +284,23 @@ class OperatorControllers {
                                                           .never_touch = cfg.never_touch_namespaces,
                                                           .hooks = network_policy_hooks(metrics)});
     reconcilers::setup_security_policy_status(
-        manager,
-        {.caches = caches_,
-         .writer = writer_,
-         .book = book_,
-         .clock = clock,
-         .policy_reports_served =
-             cfg.reports.format == "off"
-                 ? std::function<bool()>()
-                 : [this] { return policy_report_keeper_ != nullptr && policy_report_keeper_->served(); },
-         .book_complete = [this, &manager] { return book_complete(manager); },
-         .never_touch = cfg.never_touch_namespaces,
-         .events = events_,
-         .ownership = ownership_,
-         .report_conflicts =
-             [this] {
-               return policy_report_keeper_ != nullptr ? policy_report_keeper_->conflicts()
-                                                : std::vector<std::string>();
-             },
-         .access = &input_access_});
+        manager, {.caches = caches_,
+                  .writer = writer_,
+                  .book = book_,
+                  .clock = clock,
+                  .policy_reports_served = cfg.reports.format == "off"
+                                               ? std::function<bool()>()
+                                               : [this] { return policy_reports_served(); },
+                  .book_complete = [this, &manager] { return book_complete(manager); },
+                  .never_touch = cfg.never_touch_namespaces,
+                  .events = events_,
+                  .ownership = ownership_,
+                  .report_conflicts =
+                      [this] {
+                        return policy_report_keeper_ != nullptr ? policy_report_keeper_->conflicts()
+                                                                : std::vector<std::string>();
+                      },
+                  .access = &input_access_});
   }
 
   // The validating webhook, served on every replica with the Manager's servers.
@@ -373,7 +375,7 @@ server::TlsMaterial metrics_certificate(const config::OperatorConfig& cfg) {
     return server::self_signed_certificate({host, "localhost", "127.0.0.1"});
   }
   auto read = [&](const std::string& name) {
-    return kube::read_config_file(cfg.metrics_cert_dir + "/" + name);
+    return kube::read_config_file(cfg.metrics_cert_dir + "/" + name, "", kube::EmptyFile::kRefuse);
   };
   return server::TlsMaterial{read("tls.crt"), read("tls.key")};
 }

@@ -1,6 +1,7 @@
 // The caches `bulwark run` keeps, registered once with the Manager.
 #include "app/cli/run_caches.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 

@@ -290,7 +290,8 @@ class OpenReportsWriter : public ScanOutput {
  public:
   explicit OpenReportsWriter(std::ostream& out) : out_(out) {}
   void result(const ScanResult& r) override {
-    const policy_reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version, ""};
+    const policy_reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version,
+                                                ""};
     out_ << "---\n"
          << document::to_yaml(policy_reports::open_report(
                 {r.api_version, r.kind, r.name, r.namespace_name, ""}, {verdict}, r.timestamp));

@@ -12,7 +12,8 @@ namespace bulwark::cli {
 
 // Scan's output: what `bulwark scan` prints of each judged workload, in the format asked for
 // (a table, JSON, SARIF, or OpenReports Reports as YAML). Not to be confused with the policy
-// reports the operator keeps in a cluster (operator/policy_reports/, reconcilers/policy_report_keeper.h).
+// reports the operator keeps in a cluster (operator/policy_reports/,
+// reconcilers/policy_report_keeper.h).
 
 // One judged workload, as the output shows it.
 struct ScanResult {

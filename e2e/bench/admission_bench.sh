@@ -55,16 +55,7 @@ log: {level: info}
 admission: {url: "https://127.0.0.1:$port/validate"}
 CFG
 fence_webhook "https://127.0.0.1:$port/validate"
-cat <<'P' | $kubectl apply -f - >/dev/null
-apiVersion: bulwark.dev/v1alpha1
-kind: SecurityPolicy
-metadata: {name: bench}
-spec:
-  match: {namespaceSelector: {matchLabels: {bench: bulwark}}}
-  podSecurity: {level: baseline}
-  images: {forbidLatestTag: false}
-  enforcement: {mode: Enforce, actions: [Annotate, Deny]}
-P
+testdata enforce-baseline-policy.yaml NAME=bench 'LABEL=bench: bulwark' 'ACTIONS=[Annotate, Deny]' | $kubectl apply -f - >/dev/null
 start_own_operator bench --webhook-bind-address "127.0.0.1:$port" \
   --metrics-bind-address "127.0.0.1:$metrics_port"
 # In force once a privileged pod is refused (server-side dry run: nothing is made).

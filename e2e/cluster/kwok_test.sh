@@ -4,16 +4,11 @@
 # Running, and every pod has an address of its own inside its node's podCIDR, inside
 # 198.19.0.0/16, apart from any node's address (kwok.sh). Prints "N passed, M failed" last.
 set -uo pipefail
-passed=0 failed=0
 kubectl() { "$BIN/kubectl" --kubeconfig "$BULWARK_E2E_CLUSTER/kubeconfig" "$@"; }
 # shellcheck disable=SC1091
 . "$BULWARK_E2E_CLUSTER/env"
-ok() { echo "PASS: $1 (${SECONDS}s)"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${SECONDS}s)"; failed=$((failed + 1)); }
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.2; done
-}
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 nodes=$(kubectl get nodes -l type=kwok --no-headers | grep -cw Ready)
 [ "$nodes" -eq "${KWOK_NODES:-0}" ] && [ "$nodes" -ge 2 ] && ok "$nodes simulated nodes are Ready" \
@@ -79,5 +74,4 @@ PY
 else fail "addresses: $problems"; fi
 rm -f /tmp/kwok-test-nodes.$$ /tmp/kwok-test-pods.$$
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

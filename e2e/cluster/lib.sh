@@ -67,7 +67,7 @@ owns_port() {
   "$@" ss -ltnpH "sport = :$port" 2>/dev/null | grep -q "pid=$pid,"
 }
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port (a TCP port on 127.0.0.1 that nothing listens on right now), and the verdicts of the
+# test scripts that source this file.
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"

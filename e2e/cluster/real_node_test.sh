@@ -8,20 +8,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/bulwark-e2e-node.XXXXXX)
 dir=$work/cluster
-passed=0 failed=0
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+fail_logs="$dir/logs/*.log"
 cleanup() { "$here/down.sh" "$dir" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
-ok() { echo "PASS: $1 (${SECONDS}s)"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1 (${SECONDS}s)"; failed=$((failed + 1))
-  for log in "$dir"/logs/*.log; do [ -e "$log" ] && { echo "--- $log"; tail -n 15 "$log"; }; done
-}
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.2; done
-}
 # What the node could leave on the host, each listed by name.
 host_state() {
   ip -o link show | awk -F': ' '{print $2}' | sort
@@ -33,7 +24,7 @@ host_state() {
 
 before=$(host_state)
 if "$here/up.sh" --real-node "$dir" >"$work/up.log" 2>&1; then ok "up.sh --real-node brings the cluster and the node up"
-else cat "$work/up.log"; fail "up.sh --real-node"; echo "$passed passed, $failed failed"; exit 1; fi
+else cat "$work/up.log"; fail "up.sh --real-node"; finish; exit 1; fi
 . "$dir/env"; . "$dir/node.env"
 in_ns() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
 kubectl() { in_ns "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
@@ -79,5 +70,4 @@ if [ -z "$still" ] && [ "$mounts" = 0 ] && [ "$after" = "$before" ] && [ ! -d "$
 else
   fail "down.sh left: pids:$still mounts:$mounts host: $(diff <(echo "$before") <(echo "$after") | tr '\n' ' ')"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,9 +7,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/bulwark-e2e-cluster.XXXXXX)
 dir=$work/cluster
-passed=0 failed=0
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+fail_logs="$dir/logs/*.log"
 
 cleanup() {
   "$here/down.sh" "$dir" >/dev/null 2>&1 || true
@@ -19,23 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"
-  failed=$((failed + 1))
-  for log in "$dir"/logs/*.log; do
-    [ -e "$log" ] || continue
-    echo "--- last lines of $log"; tail -n 20 "$log"
-  done
-}
-# eventually SECONDS CMD...: poll CMD until it succeeds or the deadline passes.
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
 recorded_pids() { cat "$1"/pids/*.pid 2>/dev/null; }
 
 # --- up, readiness, warm start time ---
@@ -43,7 +26,7 @@ start=$(date +%s%N)
 if "$here/up.sh" "$dir" >"$work/up.log" 2>&1; then
   ok "up.sh brings the cluster up in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 else
-  cat "$work/up.log"; fail "up.sh brings the cluster up"; echo "$passed passed, $failed failed"; exit 1
+  cat "$work/up.log"; fail "up.sh brings the cluster up"; finish; exit 1
 fi
 . "$dir/env"
 export KUBECONFIG=$dir/kubeconfig
@@ -151,5 +134,4 @@ else
     || { cat "$work/slow.log"; fail "a component not ready in time fails cleanly (left:$leftover)"; }
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -6,9 +6,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$BULWARK_E2E_CLUSTER/env"
 kubectl="$BIN/kubectl"
-passed=0 failed=0
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+# shellcheck source=../lib.sh
+. "$root/e2e/lib.sh"
 
 $kubectl apply -f "$root/crds/securitypolicy.yaml" >/dev/null && ok "the CRD installs" || fail "the CRD installs"
 $kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null \
@@ -63,5 +62,4 @@ done <<'TABLE'
 {unknownField: 1}|unknownField
 TABLE
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

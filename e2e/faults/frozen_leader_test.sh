@@ -13,16 +13,7 @@ writes_by() { "$root/e2e/faults/audit_writes.py" "$audit" "$@"; }  # AGENT [SINC
 
 install_prerequisites
 $kubectl create namespace fz >/dev/null && $kubectl label namespace fz env=frozen >/dev/null
-cat <<'P' | $kubectl apply -f - >/dev/null
-apiVersion: bulwark.dev/v1alpha1
-kind: SecurityPolicy
-metadata: {name: frozen}
-spec:
-  match: {namespaceSelector: {matchLabels: {env: frozen}}}
-  podSecurity: {level: baseline}
-  images: {forbidLatestTag: false}
-  enforcement: {mode: Enforce, actions: [Annotate, Quarantine]}
-P
+testdata enforce-baseline-policy.yaml NAME=frozen 'LABEL=env: frozen' 'ACTIONS=[Annotate, Quarantine]' | $kubectl apply -f - >/dev/null
 start_two_replicas
 has_np() { $kubectl -n fz get networkpolicy bulwark-default-deny >/dev/null 2>&1; }
 eventually 30 has_np && ok "one replica leads and enforces" || fail "the policy is enforced"

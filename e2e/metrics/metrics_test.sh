@@ -96,16 +96,7 @@ api() { curl -sf "http://127.0.0.1:$prom_port/api/v1/$1" "${@:2}"; }
 eventually 30 bash -c "curl -sf 'http://127.0.0.1:$prom_port/api/v1/query?query=up' | grep -q '\"value\":\\[[0-9.]*,\"1\"\\]'" \
   && ok "Prometheus scrapes the operator (up == 1)" || fail "Prometheus scrapes the operator: $(api targets | head -c 600)"
 
-cat <<'P' | $kubectl apply -f - >/dev/null
-apiVersion: bulwark.dev/v1alpha1
-kind: SecurityPolicy
-metadata: {name: metrics-enforce}
-spec:
-  match: {namespaceSelector: {matchLabels: {tier: metrics}}}
-  podSecurity: {level: baseline}
-  images: {forbidLatestTag: false}
-  enforcement: {mode: Enforce, actions: [Annotate, Quarantine]}
-P
+testdata enforce-baseline-policy.yaml NAME=metrics-enforce 'LABEL=tier: metrics' 'ACTIONS=[Annotate, Quarantine]' | $kubectl apply -f - >/dev/null
 eventually 30 bash -c "[ \"\$($kubectl -n m-shop get pods -l bulwark.dev/quarantine=true -o name | grep -c .)\" = 2 ]" \
   && ok "the scenario's violating pods are quarantined" || fail "quarantine in the scenario"
 

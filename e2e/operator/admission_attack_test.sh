@@ -30,16 +30,7 @@ CFG
 fence_webhook "$url"
 $kubectl create namespace adm >/dev/null
 $kubectl label namespace adm team=a >/dev/null
-cat <<'P' | $kubectl apply -f - >/dev/null
-apiVersion: bulwark.dev/v1alpha1
-kind: SecurityPolicy
-metadata: {name: deny-team-a}
-spec:
-  match: {namespaceSelector: {matchLabels: {team: a}}}
-  podSecurity: {level: baseline}
-  images: {forbidLatestTag: false}
-  enforcement: {mode: Enforce, actions: [Annotate, Deny]}
-P
+testdata enforce-baseline-policy.yaml NAME=deny-team-a 'LABEL=team: a' 'ACTIONS=[Annotate, Deny]' | $kubectl apply -f - >/dev/null
 
 # The operator in a memory cgroup (v1 or v2) limited to the chart's limit, when this host has one.
 limit=$(grep -A3 'limits:' "$root/deploy/operator/deployment.yaml" | sed -n 's/.*memory: *\([0-9]*\)Mi.*/\1/p' | head -1)

@@ -35,20 +35,9 @@ stop_operator() {
 }
 . "$BULWARK_E2E_CLUSTER/env"
 kubectl="$BIN/kubectl"
-passed=0 failed=0
-
-# Each verdict carries the seconds since the test began, so a failure in CI shows how late it came.
-ok() { echo "PASS: $1 (${SECONDS}s)"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1 (${SECONDS}s)"; failed=$((failed + 1))
-  for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-}
-# eventually SECONDS CMD...: poll CMD until it succeeds or the deadline passes.
-eventually() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=../lib.sh
+. "$root/e2e/lib.sh"
+fail_logs="$work/*.log"
 
 # The CRD, the operator's namespace, its RBAC and its admission policies, as a user installs them.
 install_prerequisites() {
@@ -121,12 +110,6 @@ CFG
     start_operator "$name" --config "$work/config.yaml" --kubeconfig "$work/sa.kubeconfig"
     eval "pid_$name=$started_pid"
   done
-}
-
-# Prints the plain closing line and sets the exit status.
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
 }
 
 # deployment NS NAME REPLICAS PRIVILEGED: applies a one-container Deployment.

@@ -28,16 +28,7 @@ done
 $kubectl label namespace own-a team=own >/dev/null
 eventually 30 bash -c "[ \"\$($kubectl auth can-i patch networkpolicies -n own-a --as=alice)\" = yes ]" \
   && ok "alice may patch NetworkPolicies in her namespaces (built-in edit)" || fail "alice's edit binding"
-cat <<'P' | $kubectl apply -f - >/dev/null
-apiVersion: bulwark.dev/v1alpha1
-kind: SecurityPolicy
-metadata: {name: own}
-spec:
-  match: {namespaceSelector: {matchLabels: {team: own}}}
-  podSecurity: {level: baseline}
-  images: {forbidLatestTag: false}
-  enforcement: {mode: Enforce, actions: [Annotate, Quarantine]}
-P
+testdata enforce-baseline-policy.yaml NAME=own 'LABEL=team: own' 'ACTIONS=[Annotate, Quarantine]' | $kubectl apply -f - >/dev/null
 start_own_operator own
 pid=$started_pid
 

@@ -54,9 +54,13 @@ std::string base64_encode(const std::string& in) {
   return out;
 }
 
-std::string read_config_file(const std::string& path, const std::string& what) {
+std::string read_config_file(const std::string& path, const std::string& what, EmptyFile empty) {
   auto text = base::read_file(path);
-  if (!text) throw ConfigError("cannot read " + (what.empty() ? "" : what + " ") + path);
+  const std::string named = (what.empty() ? "" : what + " ") + path;
+  if (!text) throw ConfigError("cannot read " + named);
+  if (text->empty() && empty == EmptyFile::kRefuse) {
+    throw ConfigError("cannot read " + named + ": the file is empty");
+  }
   return std::move(*text);
 }
 

@@ -47,8 +47,11 @@ class ConfigError : public std::runtime_error {
 };
 
 // The whole of a configuration file (a certificate, a key, a token); throws ConfigError
-// "cannot read WHAT PATH" (`what` may be empty) when it cannot be read.
-std::string read_config_file(const std::string& path, const std::string& what = "");
+// "cannot read WHAT PATH" (`what` may be empty) when it cannot be read, and, with kRefuse, when it
+// is empty (a certificate or key: an empty one is a file not written yet, not a certificate).
+enum class EmptyFile { kAccept, kRefuse };
+std::string read_config_file(const std::string& path, const std::string& what = "",
+                             EmptyFile empty = EmptyFile::kAccept);
 
 // Reads a kubeconfig: the named context, or the current one. Paths in it are relative to the
 // file's folder; *-data fields are base64. Throws ConfigError naming the file and the key.

@@ -155,8 +155,8 @@ struct OwnCheck {
   // Whether the policy turns it on; null for a control judged per namespace, not per workload.
   bool (*enabled)(const crds::SecurityPolicySpec&);
   // Why it cannot be judged for this workload (an input Bulwark could not read: the control is
-  // then not evaluated), or "" when it can; null when it always can.
-  std::string (*unread)(const OwnCheckInput&);
+  // then not evaluated), or nullopt when it can; null when it always can.
+  std::optional<std::string> (*unread)(const OwnCheckInput&);
   void (*judge)(const OwnCheckInput&, Findings&);
 };
 // In docs/api.md's order, which is kControlIds' order.

@@ -137,8 +137,8 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
                                     context.pods_as_stored && workload.kind == "Pod"};
   for (const auto& c : detail::own_checks()) {
     if (c.enabled == nullptr || !c.enabled(spec_)) continue;
-    if (std::string unread = c.unread != nullptr ? c.unread(input) : ""; !unread.empty()) {
-      verdict.not_evaluated.push_back({c.id, std::move(unread)});
+    if (auto unread = c.unread != nullptr ? c.unread(input) : std::nullopt) {
+      verdict.not_evaluated.push_back({c.id, std::move(*unread)});
       continue;
     }
     Findings findings(c.id, c.severity, out);

@@ -32,10 +32,10 @@ void judge_vulnerabilities(const OwnCheckInput& in, Findings& out) {
 
 // A pod that leaves automountServiceAccountToken unset takes its account's setting: unknown
 // while ServiceAccounts cannot be read.
-std::string automount_unread(const OwnCheckInput& in) {
-  if (in.context.account_unread.empty()) return "";
-  return in.pod.spec.find("automountServiceAccountToken") == nullptr ? in.context.account_unread
-                                                                     : "";
+std::optional<std::string> automount_unread(const OwnCheckInput& in) {
+  if (in.context.account_unread.empty()) return std::nullopt;
+  if (in.pod.spec.find("automountServiceAccountToken") != nullptr) return std::nullopt;
+  return in.context.account_unread;
 }
 
 }  // namespace
@@ -55,9 +55,9 @@ const std::vector<OwnCheck>& own_checks() {
        [](const OwnCheckInput& in, Findings& f) { check_image_digest(in.pod, f); }},
       {"imageVulnerabilities", Severity::kHigh, "Images",
        [](const SecurityPolicySpec& s) { return s.images.max_severity.has_value(); },
-       [](const OwnCheckInput& in) {
-         return in.context.vulnerabilities == nullptr ? in.context.vulnerabilities_unread
-                                                      : std::string();
+       [](const OwnCheckInput& in) -> std::optional<std::string> {
+         if (in.context.vulnerabilities != nullptr) return std::nullopt;
+         return in.context.vulnerabilities_unread;
        },
        judge_vulnerabilities},
       {"resourceLimits", Severity::kMedium, "Resources",

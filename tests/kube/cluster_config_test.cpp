@@ -57,6 +57,23 @@ contexts:
   context: {cluster: prod, user: prod-bot}
 )";
 
+// Configuration files are read whole; a certificate or key that is empty (not written yet) is an
+// error when the caller says so, and a folder or a missing file is never read as empty.
+TEST_F(ConfigTest, ConfigFilesAreReadWholeAndEmptyOnesRefusedWhenAsked) {
+  const std::string big(200000, 'x');  // more than one read of the reader's buffer
+  EXPECT_EQ(read_config_file(write("big", big)), big);
+  const auto empty = write("empty", "");
+  EXPECT_EQ(read_config_file(empty), "");
+  try {
+    read_config_file(empty, "certificate", EmptyFile::kRefuse);
+    ADD_FAILURE() << "an empty file was read";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot read certificate " + empty + ": the file is empty");
+  }
+  EXPECT_THROW(read_config_file((dir_ / "certs").string()), ConfigError);  // a folder
+  EXPECT_THROW(read_config_file((dir_ / "missing").string()), ConfigError);
+}
+
 TEST_F(ConfigTest, CurrentContextWithInlineData) {
   auto c = load_kubeconfig(write("config", kTwoContexts));
   EXPECT_EQ(c.server, "https://127.0.0.1:6443");

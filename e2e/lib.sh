@@ -1,0 +1,35 @@
+# Shared by every e2e test script: its verdicts, their count and the closing line, and polling
+# with a deadline. A script that keeps logs sets `fail_logs` to a glob of them (expanded when a
+# check fails), whose last lines fail() prints.
+passed=0 failed=0
+fail_logs=""
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Each verdict carries the seconds since the test began, so a failure in CI shows how late it came.
+ok() { echo "PASS: $1 (${SECONDS}s)"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL: $1 (${SECONDS}s)"; failed=$((failed + 1))
+  local f
+  # shellcheck disable=SC2086  # the glob is meant to expand
+  for f in $fail_logs; do [ -e "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
+}
+# Prints the closing line, "N passed, M failed", and sets the exit status.
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+# eventually SECONDS CMD...: poll CMD until it succeeds or the deadline passes.
+eventually() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
+}
+# A free port on 127.0.0.1 (for a server the test starts).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# testdata FILE [VAR=VALUE...]: e2e/testdata/FILE, a manifest several scripts share, with each
+# ${VAR} replaced by VALUE as it is (in order: a VALUE naming a later ${VAR} is replaced too).
+testdata() {
+  local text kv
+  text=$(<"$e2e_dir/testdata/$1"); shift
+  for kv in "$@"; do text=${text//"\${${kv%%=*}}"/"${kv#*=}"}; done
+  printf '%s\n' "$text"
+}
