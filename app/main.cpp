@@ -1,4 +1,5 @@
-// The bulwark binary: one program, subcommands run, scan and version (docs/api.md, Command line).
+// The bulwark binary: one program, subcommands run, scan, canary and version (docs/api.md, Command
+// line).
 #include <unistd.h>
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/canary.h"
 #include "app/cli/run.h"
 #include "app/cli/scan.h"
 
@@ -17,6 +19,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  scan      evaluate manifests offline against Pod Security Standards or a SecurityPolicy\n"
     "  run       run the operator: watch policies and workloads, judge, annotate and enforce\n"
+    "  canary    the enforcement canary's listener (not deployed by anything yet)\n"
     "  version   print the version\n";
 
 }  // namespace
@@ -58,6 +61,17 @@ int main(int argc, char** argv) {
     auto flags = bulwark::cli::parse_run_args(args, std::cerr);
     if (!flags) return 2;
     return bulwark::cli::run_operator(*flags, std::cerr);
+  }
+  if (command == "canary") {
+    for (const auto& a : args) {
+      if (a == "-h" || a == "--help") {
+        std::cout << bulwark::cli::kCanaryUsage;
+        return 0;
+      }
+    }
+    auto flags = bulwark::cli::parse_canary_args(args, std::cerr);
+    if (!flags) return 2;
+    return bulwark::cli::run_canary(*flags, std::cerr);
   }
   std::cerr << "bulwark: unknown command \"" << command << "\"\n" << kUsage;
   return 2;

@@ -19,6 +19,19 @@ Enforcement classify(bool allowed_got_through, bool denied_got_through) {
   return allowed_got_through ? Enforcement::kEnforced : Enforcement::kUnknown;
 }
 
+std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, bool allowed_got_through,
+                                               bool denied_got_through) {
+  if (over_) return std::nullopt;  // one outcome per round
+  const Enforcement outcome = classify(allowed_got_through, denied_got_through);
+  if (outcome == Enforcement::kEnforced) {
+    lag_ = now - changed_;
+  } else if (now - changed_ < timeout_) {
+    return std::nullopt;  // not in effect yet: probe again
+  }
+  over_ = true;
+  return outcome;
+}
+
 bool EnforcementVerdict::observe(Enforcement probe) {
   run_ = probe == last_ ? run_ + 1 : 1;
   last_ = probe;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <optional>
 #include <string_view>
+
+#include "operator/base/clock.h"
 
 namespace bulwark::canary {
 
@@ -16,6 +19,26 @@ std::string_view to_string(Enforcement e);
 // enforcement. Neither getting through tells nothing (the canary down, or the path broken): it is
 // Unknown, never Enforced.
 Enforcement classify(bool allowed_got_through, bool denied_got_through);
+
+// One round after the canary's policy changed which port it allows: probes repeat until the
+// change shows (Enforced, and the lag since the change) or `timeout` has passed since it (the
+// last probe's outcome: a change not in effect within the timeout is a failed probe).
+class ChangeProbe {
+ public:
+  ChangeProbe(base::Clock::TimePoint changed, base::Clock::Duration timeout)
+      : changed_(changed), timeout_(timeout) {}
+  // Records a probe made at `now`; the round's outcome once it is over, nullopt while it goes on.
+  std::optional<Enforcement> record(base::Clock::TimePoint now, bool allowed_got_through,
+                                    bool denied_got_through);
+  // From the change to the probe that showed it; set once the round ended Enforced.
+  std::optional<base::Clock::Duration> lag() const { return lag_; }
+
+ private:
+  base::Clock::TimePoint changed_;
+  base::Clock::Duration timeout_;
+  std::optional<base::Clock::Duration> lag_;
+  bool over_ = false;
+};
 
 // A verdict that moves only when `agreeing` probes in a row say the same (one lost packet is no
 // alarm): Unknown until then. Not thread-safe.

@@ -44,5 +44,27 @@ TEST(CanaryVerdict, TheVerdictMovesAfterThreeAgreeingProbes) {
   EXPECT_FALSE(v.observe(Enforcement::kEnforced));  // the run started over
 }
 
+// kube-router took about 4 s to enforce a change on the real node: the round waits for it, up to
+// the change timeout, and says how long it took.
+TEST(CanaryVerdict, ARoundWaitsForTheChangeUntilItsTimeout) {
+  using namespace std::chrono_literals;
+  const base::Clock::TimePoint t0{};
+  ChangeProbe late(t0, 30s);
+  EXPECT_FALSE(late.record(t0 + 1s, false, true));  // the old rules still hold: not yet
+  EXPECT_FALSE(late.record(t0 + 2s, true, true));
+  EXPECT_EQ(late.record(t0 + 4s, true, false), Enforcement::kEnforced);
+  EXPECT_EQ(late.lag(), 4s);
+  EXPECT_FALSE(late.record(t0 + 5s, true, false));  // the round is over
+
+  ChangeProbe never(t0, 30s);
+  EXPECT_FALSE(never.record(t0 + 29s, true, true));
+  EXPECT_EQ(never.record(t0 + 30s, true, true), Enforcement::kNotEnforced);
+  EXPECT_FALSE(never.lag());
+
+  ChangeProbe silent(t0, 30s);
+  EXPECT_EQ(silent.record(t0 + 31s, false, false), Enforcement::kUnknown);
+  EXPECT_FALSE(silent.lag());
+}
+
 }  // namespace
 }  // namespace bulwark::canary
