@@ -13,113 +13,11 @@
 #include <optional>
 
 #include "operator/canary/protocol.h"
+#include "operator/canary/sockets.h"
 
 namespace bulwark::canary {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-sockaddr_in address_of(std::uint32_t ip, std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = ip;  // network order
-  a.sin_port = htons(port);
-  return a;
-}
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::max<std::int64_t>(0, left.count()));
-}
-
-// One line from a connection, whole within the deadline and no longer than kMaxLine; nullopt
-// otherwise (nothing read past the newline is kept: a request is one line).
-std::optional<std::string> read_line(int fd, Clock::time_point deadline) {
-  std::string line;
-  char buffer[kMaxLine + 1];
-  while (line.size() <= kMaxLine) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, remaining_ms(deadline)) <= 0) return std::nullopt;
-    const ssize_t n = recv(fd, buffer, sizeof buffer - line.size(), 0);
-    if (n <= 0) return std::nullopt;
-    line.append(buffer, static_cast<std::size_t>(n));
-    const auto newline = line.find('\n');
-    if (newline != std::string::npos) {
-      if (newline + 1 != line.size()) return std::nullopt;  // more than one line
-      return line;
-    }
-  }
-  return std::nullopt;
-}
-
-void send_all(int fd, const std::string& text) {
-  std::size_t sent = 0;
-  while (sent < text.size()) {
-    const ssize_t n = send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<std::size_t>(n);
-  }
-}
-
-DialResult result_of_error(int error) {
-  return error == ECONNREFUSED || error == EHOSTUNREACH || error == ENETUNREACH
-             ? DialResult::kRefused
-             : DialResult::kTimeout;
-}
-
-// A TCP connection to ip:port within the timeout, saying HELLO once made.
-DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return DialResult::kTimeout;
-  const sockaddr_in to = address_of(ip, port);
-  DialResult result = DialResult::kTimeout;
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 || errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
-      int error = 0;
-      socklen_t size = sizeof error;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
-      result = error == 0 ? DialResult::kOk : result_of_error(error);
-      if (error == 0) send_all(fd, to_line({MessageType::kHello, nonce}));
-    }
-  } else {
-    result = result_of_error(errno);
-  }
-  close(fd);
-  return result;
-}
-
-// A HELLO datagram to ip:port, answered by its ACK within the timeout.
-DialResult dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout) {
-  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return DialResult::kTimeout;
-  const sockaddr_in to = address_of(ip, port);
-  DialResult result = DialResult::kTimeout;
-  const std::string hello = to_line({MessageType::kHello, nonce});
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
-      send(fd, hello.data(), hello.size(), 0) >= 0) {
-    const auto deadline = Clock::now() + timeout;
-    char buffer[kMaxLine + 1];
-    while (result == DialResult::kTimeout) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, remaining_ms(deadline)) <= 0) break;
-      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-      if (n < 0) {
-        result = result_of_error(errno);  // an ICMP unreachable, reported on the socket
-        break;
-      }
-      const auto ack = parse_message(std::string_view(buffer, static_cast<std::size_t>(n)));
-      if (ack && ack->type == MessageType::kAck && ack->nonce == nonce) result = DialResult::kOk;
-    }
-  }
-  close(fd);
-  return result;
-}
-
-}  // namespace
+using namespace sockets;
 
 Listener::Listener(Options options) : options_(std::move(options)) {}
 
@@ -222,8 +120,8 @@ void Listener::answer_tcp(int fd, std::uint32_t peer) {
   const auto request = read_line(fd, Clock::now() + options_.read_timeout);
   const auto m = request ? parse_message(*request) : std::nullopt;
   const auto& ports = options_.dial_ports;
-  if (m && m->type == MessageType::kPing) {
-    send_all(fd, to_line({MessageType::kPong, m->nonce}));
+  if (const std::string reply = m ? answer(*m) : ""; !reply.empty()) {
+    send_all(fd, reply);
   } else if (m && m->type == MessageType::kDial &&
              std::find(ports.begin(), ports.end(), m->port) != ports.end()) {
     const DialResult result = m->transport == Transport::kTcp
@@ -250,12 +148,31 @@ void Listener::answer_udp(int fd) {
       recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&peer), &size);
   if (n <= 0) return;
   const auto m = parse_message(std::string_view(buffer, static_cast<std::size_t>(n)));
-  if (!m || m->type != MessageType::kPing) {
+  const std::string reply = m ? answer(*m) : "";
+  if (reply.empty()) {
     ++unanswered_;
     return;
   }
-  const std::string pong = to_line({MessageType::kPong, m->nonce});
-  sendto(fd, pong.data(), pong.size(), 0, reinterpret_cast<const sockaddr*>(&peer), size);
+  // As long as the request: a spoofed source gains no amplification.
+  sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer), size);
+}
+
+std::string Listener::answer(const Message& m) {
+  if (m.type == MessageType::kPing) return to_line({MessageType::kPong, m.nonce});
+  if (m.type != MessageType::kHello) return "";
+  std::lock_guard lock(mu_);
+  if (heard_.size() < kRemembered) {
+    heard_.push_back(m.nonce);
+  } else {
+    heard_[next_heard_] = m.nonce;
+  }
+  next_heard_ = (next_heard_ + 1) % kRemembered;
+  return to_line({MessageType::kAck, m.nonce});
+}
+
+bool Listener::heard(const std::string& nonce) const {
+  std::lock_guard lock(mu_);
+  return std::find(heard_.begin(), heard_.end(), nonce) != heard_.end();
 }
 
 }  // namespace bulwark::canary

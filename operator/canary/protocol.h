@@ -14,8 +14,8 @@ namespace bulwark::canary {
 //   BWC1 PING <nonce>                  ->  BWC1 PONG <nonce>
 //   BWC1 DIAL <tcp|udp> <port> <nonce> ->  BWC1 DIALED <nonce> <ok|refused|timeout>
 // DIAL asks the canary to reach back the address that asked (never another) at <port>, one of the
-// ports it was started with, and say whether it got through: on TCP a connection accepted, on UDP
-// the datagram "BWC1 HELLO <nonce>" answered with "BWC1 ACK <nonce>". A nonce is 1 to 32 letters,
+// ports it was started with, and say whether it got through: "BWC1 HELLO <nonce>" answered with
+// "BWC1 ACK <nonce>", over a TCP connection or as datagrams. A nonce is 1 to 32 letters,
 // digits or '-'.
 inline constexpr std::size_t kMaxLine = 96;
 

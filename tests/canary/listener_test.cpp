@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 
 namespace bulwark::canary {
 namespace {
@@ -129,12 +130,20 @@ TEST_F(ListenerTest, DialReachesBackTheAskerOnlyAtItsDialPorts) {
   close(bound(SOCK_DGRAM, udp_closed));
   start({open_port, closed_port, udp_port, udp_closed});
 
-  const std::string ok = tcp_request(port_, "BWC1 DIAL tcp " + std::to_string(open_port) + " t1\n");
-  EXPECT_EQ(ok, "BWC1 DIALED t1 ok\n");
-  const int reached = accept(open, nullptr, nullptr);
-  ASSERT_GE(reached, 0);
-  EXPECT_EQ(read_all(reached), "BWC1 HELLO t1\n");
-  close(reached);
+  // TCP: the HELLO must be acknowledged too; an answering acceptor here, on a thread.
+  std::string hello;
+  std::thread acceptor([open, &hello] {
+    const int reached = accept(open, nullptr, nullptr);
+    char buffer[128];
+    const ssize_t n = recv(reached, buffer, sizeof buffer, 0);
+    hello.assign(buffer, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    send(reached, "BWC1 ACK t1\n", 12, MSG_NOSIGNAL);
+    close(reached);
+  });
+  EXPECT_EQ(tcp_request(port_, "BWC1 DIAL tcp " + std::to_string(open_port) + " t1\n"),
+            "BWC1 DIALED t1 ok\n");
+  acceptor.join();
+  EXPECT_EQ(hello, "BWC1 HELLO t1\n");
   EXPECT_EQ(tcp_request(port_, "BWC1 DIAL tcp " + std::to_string(closed_port) + " t2\n"),
             "BWC1 DIALED t2 refused\n");
 
