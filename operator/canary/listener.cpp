@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 #include "operator/canary/protocol.h"
 #include "operator/canary/sockets.h"
@@ -48,7 +49,10 @@ bool Listener::bind_port(std::uint16_t port, std::string& error) {
 }
 
 bool Listener::start(std::string& error) {
-  if (started_.exchange(true)) return true;
+  if (started_.exchange(true)) {
+    error = "already started";
+    return false;
+  }
   for (auto port : options_.listen_ports) {
     if (!bind_port(port, error)) {
       stop();
@@ -92,35 +96,63 @@ void Listener::serve() {
   for (int fd : tcp_) polled.push_back({fd, POLLIN, 0});
   for (int fd : udp_) polled.push_back({fd, POLLIN, 0});
   while (true) {
-    if (poll(polled.data(), polled.size(), -1) < 0 && errno != EINTR) return;
+    // Out of descriptors, a pending connection would wake poll() at once, again and again: the
+    // listening sockets rest for 100 ms.
+    const bool paused = Clock::now() < paused_until_;
+    for (std::size_t i = 1; i <= tcp_.size(); ++i) polled[i].events = paused ? 0 : POLLIN;
+    if (poll(polled.data(), polled.size(), paused ? 100 : -1) < 0 && errno != EINTR) return;
     if (polled[0].revents != 0) return;
     for (std::size_t i = 1; i < polled.size(); ++i) {
       if ((polled[i].revents & POLLIN) == 0) continue;
       if (i > tcp_.size()) {
         answer_udp(polled[i].fd);
-        continue;
+      } else {
+        accept_on(polled[i].fd);
       }
-      sockaddr_in peer{};
-      socklen_t size = sizeof peer;
-      const int fd = accept4(polled[i].fd, reinterpret_cast<sockaddr*>(&peer), &size, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      std::lock_guard lock(mu_);
-      if (connections_ >= options_.max_connections) {
-        ++unanswered_;
-        close(fd);
-        continue;
-      }
-      ++connections_;
-      std::thread([this, fd, ip = peer.sin_addr.s_addr] { answer_tcp(fd, ip); }).detach();
     }
   }
+}
+
+void Listener::accept_on(int listening) {
+  sockaddr_in peer{};
+  socklen_t size = sizeof peer;
+  const int fd = accept4(listening, reinterpret_cast<sockaddr*>(&peer), &size, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+    }
+    return;
+  }
+  const std::uint32_t ip = peer.sin_addr.s_addr;
+  std::lock_guard lock(mu_);
+  const auto from_ip = std::count(sources_.begin(), sources_.end(), ip);
+  if (connections_ >= options_.max_connections || from_ip >= options_.max_per_source) {
+    ++unanswered_;
+    close(fd);
+    return;
+  }
+  ++connections_;
+  sources_.push_back(ip);
+  try {
+    std::thread([this, fd, ip] { answer_tcp(fd, ip); }).detach();
+  } catch (const std::system_error&) {  // no thread to be had (a pids limit): unanswered
+    ++unanswered_;
+    release(ip);
+    close(fd);
+  }
+}
+
+void Listener::release(std::uint32_t peer) {
+  --connections_;
+  sources_.erase(std::find(sources_.begin(), sources_.end(), peer));
+  idle_.notify_all();
 }
 
 void Listener::answer_tcp(int fd, std::uint32_t peer) {
   const auto request = read_line(fd, Clock::now() + options_.read_timeout);
   const auto m = request ? parse_message(*request) : std::nullopt;
   const auto& ports = options_.dial_ports;
-  if (const std::string reply = m ? answer(*m) : ""; !reply.empty()) {
+  if (const std::string reply = m ? answer(*m, peer) : ""; !reply.empty()) {
     send_all(fd, reply);
   } else if (m && m->type == MessageType::kDial &&
              std::find(ports.begin(), ports.end(), m->port) != ports.end()) {
@@ -134,8 +166,7 @@ void Listener::answer_tcp(int fd, std::uint32_t peer) {
   {
     // The place is free before the asker sees the connection close.
     std::lock_guard lock(mu_);
-    --connections_;
-    idle_.notify_all();
+    release(peer);
   }
   close(fd);  // touches nothing of this Listener, which stop() may end now
 }
@@ -148,7 +179,7 @@ void Listener::answer_udp(int fd) {
       recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&peer), &size);
   if (n <= 0) return;
   const auto m = parse_message(std::string_view(buffer, static_cast<std::size_t>(n)));
-  const std::string reply = m ? answer(*m) : "";
+  const std::string reply = m ? answer(*m, peer.sin_addr.s_addr) : "";
   if (reply.empty()) {
     ++unanswered_;
     return;
@@ -157,22 +188,35 @@ void Listener::answer_udp(int fd) {
   sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&peer), size);
 }
 
-std::string Listener::answer(const Message& m) {
+std::string Listener::answer(const Message& m, std::uint32_t peer) {
   if (m.type == MessageType::kPing) return to_line({MessageType::kPong, m.nonce});
   if (m.type != MessageType::kHello) return "";
   std::lock_guard lock(mu_);
-  if (heard_.size() < kRemembered) {
-    heard_.push_back(m.nonce);
-  } else {
-    heard_[next_heard_] = m.nonce;
+  for (auto& e : expected_) {
+    if (e.nonce != m.nonce || e.from != peer) continue;
+    e.heard = true;
+    return to_line({MessageType::kAck, m.nonce});
   }
-  next_heard_ = (next_heard_ + 1) % kRemembered;
-  return to_line({MessageType::kAck, m.nonce});
+  return "";  // not expected, or not from there: no answer, nothing learnt
 }
 
-bool Listener::heard(const std::string& nonce) const {
+void Listener::expect(const std::string& nonce, const std::string& from) {
+  in_addr ip{};
+  if (inet_pton(AF_INET, from.c_str(), &ip) != 1) return;
   std::lock_guard lock(mu_);
-  return std::find(heard_.begin(), heard_.end(), nonce) != heard_.end();
+  if (expected_.size() == kExpected) expected_.erase(expected_.begin());
+  expected_.push_back({nonce, ip.s_addr});
+}
+
+bool Listener::heard(const std::string& nonce) {
+  std::lock_guard lock(mu_);
+  for (auto it = expected_.begin(); it != expected_.end(); ++it) {
+    if (it->nonce != nonce) continue;
+    const bool heard = it->heard;
+    expected_.erase(it);
+    return heard;
+  }
+  return false;
 }
 
 }  // namespace bulwark::canary

@@ -21,60 +21,78 @@ std::optional<std::uint32_t> ipv4(const std::string& ip) {
   return a.s_addr;
 }
 
-// One request over a new TCP connection and its one-line answer, by the deadline.
-std::optional<Message> tcp_exchange(std::uint32_t ip, std::uint16_t port, const std::string& line,
-                                    Clock::time_point deadline) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  const sockaddr_in to = address_of(ip, port);
+// One request over a new TCP connection and its one-line answer, by the deadline; `reached`
+// says what the connection itself found: refused or not made in time (Blocked), or made.
+struct Exchange {
+  Reach reached = Reach::kUnknown;
   std::optional<Message> answer;
+};
+Exchange tcp_exchange(std::uint32_t ip, std::uint16_t port, const std::string& line,
+                      Clock::time_point deadline) {
+  Exchange out;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return out;
+  const sockaddr_in to = address_of(ip, port);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 || errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
     int error = 0;
     socklen_t size = sizeof error;
-    if (poll(&p, 1, remaining_ms(deadline)) > 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0) {
+    if (!ready(fd, POLLOUT, deadline)) {
+      out.reached = Reach::kBlocked;  // dropped: no answer to the connection at all
+    } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+      out.reached =
+          result_of_error(error) == DialResult::kRefused ? Reach::kBlocked : Reach::kUnknown;
+    } else {
+      out.reached = Reach::kThrough;
       send_all(fd, line);
-      if (auto reply = read_line(fd, deadline)) answer = parse_message(*reply);
+      if (auto reply = read_line(fd, deadline)) out.answer = parse_message(*reply);
     }
+  } else if (result_of_error(errno) == DialResult::kRefused) {
+    out.reached = Reach::kBlocked;
   }
   close(fd);
-  return answer;
+  return out;
 }
 
-bool udp_ping(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-              Clock::time_point deadline) {
+// A PONG through; refused by an ICMP unreachable, Blocked; silence tells nothing over UDP (a lost
+// or crowded-out datagram looks the same as a dropped one).
+Reach udp_ping(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
+               Clock::time_point deadline) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return Reach::kUnknown;
   const sockaddr_in to = address_of(ip, port);
   const std::string line = to_line({MessageType::kPing, nonce});
-  bool answered = false;
+  Reach reach = Reach::kUnknown;
   if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
       send(fd, line.data(), line.size(), 0) >= 0) {
     char buffer[kMaxLine + 1];
-    while (!answered) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, remaining_ms(deadline)) <= 0) break;
+    while (reach == Reach::kUnknown && ready(fd, POLLIN, deadline)) {
       const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-      if (n < 0) break;  // refused
+      if (n < 0) {
+        if (result_of_error(errno) == DialResult::kRefused) reach = Reach::kBlocked;
+        break;
+      }
       const auto m = parse_message(std::string_view(buffer, static_cast<std::size_t>(n)));
-      answered = m && m->type == MessageType::kPong && m->nonce == nonce;
+      if (m && m->type == MessageType::kPong && m->nonce == nonce) reach = Reach::kThrough;
     }
   }
   close(fd);
-  return answered;
+  return reach;
 }
 
 }  // namespace
 
-bool ping(const std::string& ip, std::uint16_t port, Transport transport, const std::string& nonce,
-          std::chrono::milliseconds timeout) {
+Reach ping(const std::string& ip, std::uint16_t port, Transport transport, const std::string& nonce,
+           std::chrono::milliseconds timeout) {
   const auto address = ipv4(ip);
-  if (!address || to_line({MessageType::kPing, nonce}).empty()) return false;
+  const std::string line = to_line({MessageType::kPing, nonce});
+  if (!address || line.empty()) return Reach::kUnknown;
   const auto deadline = Clock::now() + timeout;
   if (transport == Transport::kUdp) return udp_ping(*address, port, nonce, deadline);
-  const auto m = tcp_exchange(*address, port, to_line({MessageType::kPing, nonce}), deadline);
-  return m && m->type == MessageType::kPong && m->nonce == nonce;
+  const Exchange e = tcp_exchange(*address, port, line, deadline);
+  if (e.reached != Reach::kThrough) return e.reached;
+  // Connected, but an answer other than its PONG (or none) tells nothing.
+  const bool pong = e.answer && e.answer->type == MessageType::kPong && e.answer->nonce == nonce;
+  return pong ? Reach::kThrough : Reach::kUnknown;
 }
 
 std::optional<DialResult> ask_dial(const std::string& ip, std::uint16_t port, Transport transport,
@@ -83,9 +101,15 @@ std::optional<DialResult> ask_dial(const std::string& ip, std::uint16_t port, Tr
   const auto address = ipv4(ip);
   const std::string line = to_line({MessageType::kDial, nonce, transport, dial_port});
   if (!address || line.empty()) return std::nullopt;
-  const auto m = tcp_exchange(*address, port, line, Clock::now() + timeout);
+  const auto m = tcp_exchange(*address, port, line, Clock::now() + timeout).answer;
   if (!m || m->type != MessageType::kDialed || m->nonce != nonce) return std::nullopt;
   return m->result;
+}
+
+Reach egress_reach(std::optional<DialResult> claimed, bool heard) {
+  if (heard) return Reach::kThrough;
+  if (claimed == DialResult::kRefused || claimed == DialResult::kTimeout) return Reach::kBlocked;
+  return Reach::kUnknown;  // no answer, or "ok" the operator never heard: proves nothing
 }
 
 }  // namespace bulwark::canary

@@ -1,7 +1,11 @@
 #include "operator/canary/protocol.h"
 
+#include <sys/random.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <vector>
 
 namespace bulwark::canary {
@@ -130,6 +134,23 @@ std::string to_line(const Message& m) {
       line += " " + m.nonce;
   }
   return line + "\n";
+}
+
+std::string new_nonce() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0 && errno != EINTR) std::abort();  // no randomness: never a guessable nonce
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string nonce;
+  for (unsigned char b : bytes) {
+    nonce += kHex[b >> 4];
+    nonce += kHex[b & 15];
+  }
+  return nonce;
 }
 
 }  // namespace bulwark::canary

@@ -39,4 +39,8 @@ std::optional<Message> parse_message(std::string_view line);
 // DIAL to port 0) gives "" (never sent).
 std::string to_line(const Message& message);
 
+// A fresh nonce for one probe: 128 bits from the kernel's random source as 32 hex digits, so no
+// pod can guess the HELLO the operator expects.
+std::string new_nonce();
+
 }  // namespace bulwark::canary

@@ -26,12 +26,19 @@ int remaining_ms(Clock::time_point deadline) {
   return static_cast<int>(std::max<std::int64_t>(0, left.count()));
 }
 
+bool ready(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    const int n = poll(&p, 1, remaining_ms(deadline));
+    if (n >= 0 || errno != EINTR) return n > 0;
+  }
+}
+
 std::optional<std::string> read_line(int fd, Clock::time_point deadline) {
   std::string line;
   char buffer[kMaxLine + 1];
   while (line.size() <= kMaxLine) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, remaining_ms(deadline)) <= 0) return std::nullopt;
+    if (!ready(fd, POLLIN, deadline)) return std::nullopt;
     const ssize_t n = recv(fd, buffer, sizeof buffer - line.size(), 0);
     if (n <= 0) return std::nullopt;
     line.append(buffer, static_cast<std::size_t>(n));
@@ -67,15 +74,13 @@ DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& non
   const sockaddr_in to = address_of(ip, port);
   DialResult result = DialResult::kTimeout;
   if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 || errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
     int error = 0;
     socklen_t size = sizeof error;
-    if (poll(&p, 1, remaining_ms(deadline)) > 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0) {
+    if (ready(fd, POLLOUT, deadline) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0) {
       if (error != 0) {
         result = result_of_error(error);
       } else {
-        // Through only once the listener acknowledged: it has then remembered the nonce.
+        // Through only once the listener acknowledged: it expected the nonce and has heard it.
         send_all(fd, to_line({MessageType::kHello, nonce}));
         const auto line = read_line(fd, deadline);
         const auto ack = line ? parse_message(*line) : std::nullopt;
@@ -101,8 +106,7 @@ DialResult dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& non
     const auto deadline = Clock::now() + timeout;
     char buffer[kMaxLine + 1];
     while (result == DialResult::kTimeout) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, remaining_ms(deadline)) <= 0) break;
+      if (!ready(fd, POLLIN, deadline)) break;
       const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
       if (n < 0) {
         result = result_of_error(errno);  // an ICMP unreachable, reported on the socket

@@ -19,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 sockaddr_in address_of(std::uint32_t ip, std::uint16_t port);
 // Milliseconds left until `deadline`, 0 when past: a poll() timeout.
 int remaining_ms(Clock::time_point deadline);
+// Whether `fd` is ready for `events` by the deadline (a signal does not cut the wait short).
+bool ready(int fd, short events, Clock::time_point deadline);
 // One line from a connection, whole within the deadline and no longer than kMaxLine; nullopt
 // otherwise (a line followed by more is refused too: a message is one line).
 std::optional<std::string> read_line(int fd, Clock::time_point deadline);

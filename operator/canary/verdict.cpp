@@ -14,22 +14,31 @@ std::string_view to_string(Enforcement e) {
   return "Unknown";
 }
 
-Enforcement classify(bool allowed_got_through, bool denied_got_through) {
-  if (denied_got_through) return Enforcement::kNotEnforced;
-  return allowed_got_through ? Enforcement::kEnforced : Enforcement::kUnknown;
+Enforcement classify(Reach allowed, Reach denied) {
+  if (denied == Reach::kThrough) return Enforcement::kNotEnforced;
+  if (allowed == Reach::kThrough && denied == Reach::kBlocked) return Enforcement::kEnforced;
+  return Enforcement::kUnknown;
 }
 
-std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, bool allowed_got_through,
-                                               bool denied_got_through) {
+std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, Reach allowed,
+                                               Reach denied) {
   if (over_) return std::nullopt;  // one outcome per round
-  const Enforcement outcome = classify(allowed_got_through, denied_got_through);
+  const Enforcement outcome = classify(allowed, denied);
   if (outcome == Enforcement::kEnforced) {
-    lag_ = now - changed_;
-  } else if (now - changed_ < timeout_) {
-    return std::nullopt;  // not in effect yet: probe again
+    if (enforced_in_a_row_++ == 0) first_enforced_ = now;
+    not_enforced_ = false;
+    if (enforced_in_a_row_ >= confirming_) {
+      over_ = true;
+      lag_ = first_enforced_ - changed_;
+      return Enforcement::kEnforced;
+    }
+  } else {
+    enforced_in_a_row_ = 0;
+    not_enforced_ = not_enforced_ || outcome == Enforcement::kNotEnforced;
   }
+  if (now - changed_ < timeout_) return std::nullopt;  // not shown yet: probe again
   over_ = true;
-  return outcome;
+  return not_enforced_ ? Enforcement::kNotEnforced : Enforcement::kUnknown;
 }
 
 bool EnforcementVerdict::observe(Enforcement probe) {

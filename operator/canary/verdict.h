@@ -12,30 +12,39 @@ namespace bulwark::canary {
 enum class Enforcement { kEnforced, kNotEnforced, kUnknown };
 std::string_view to_string(Enforcement e);
 
-// One probe of a canary after its NetworkPolicy changed which of two ports it allows: whether the
-// port it allows now got through, and whether the port it allowed before (and now denies) did.
-// An enforcer that never ran lets both through; one that died keeps its last rules, so the port
-// allowed before still gets through and the new one not: both are a change not in effect, never
-// enforcement. Neither getting through tells nothing (the canary down, or the path broken): it is
-// Unknown, never Enforced.
-Enforcement classify(bool allowed_got_through, bool denied_got_through);
+// What one probe of one port found. Blocked needs evidence (the connection refused or timed out,
+// or the canary's DIAL said so and the operator heard nothing); anything that tells nothing (a
+// connection accepted and closed unanswered, no answer from the canary at all) is Unknown.
+enum class Reach { kThrough, kBlocked, kUnknown };
 
-// One round after the canary's policy changed which port it allows: probes repeat until the
-// change shows (Enforced, and the lag since the change) or `timeout` has passed since it (the
-// last probe's outcome: a change not in effect within the timeout is a failed probe).
+// One probe of a canary after its NetworkPolicy changed which of two ports it allows: what the
+// port it allows now found, and what the port it allowed before (and now denies) found. An
+// enforcer that never ran lets both through; one that died keeps its last rules, so the port
+// allowed before still gets through: the denied port through is NotEnforced, whatever the other
+// says. Enforced needs the allowed port through and the denied one blocked; anything else is
+// Unknown, never Enforced.
+Enforcement classify(Reach allowed, Reach denied);
+
+// One round after the canary's policy changed which port it allows: probes repeat until
+// `confirming` probes in a row say Enforced (the lag: from the change to the first of them) or
+// `timeout` has passed since the change (then NotEnforced if any probe since the last Enforced
+// said so, else Unknown: a change not in effect within the timeout is never Enforced).
 class ChangeProbe {
  public:
-  ChangeProbe(base::Clock::TimePoint changed, base::Clock::Duration timeout)
-      : changed_(changed), timeout_(timeout) {}
+  ChangeProbe(base::Clock::TimePoint changed, base::Clock::Duration timeout, int confirming = 3)
+      : changed_(changed), timeout_(timeout), confirming_(confirming < 1 ? 1 : confirming) {}
   // Records a probe made at `now`; the round's outcome once it is over, nullopt while it goes on.
-  std::optional<Enforcement> record(base::Clock::TimePoint now, bool allowed_got_through,
-                                    bool denied_got_through);
-  // From the change to the probe that showed it; set once the round ended Enforced.
+  std::optional<Enforcement> record(base::Clock::TimePoint now, Reach allowed, Reach denied);
+  // From the change to the first of the confirming probes; set once the round ended Enforced.
   std::optional<base::Clock::Duration> lag() const { return lag_; }
 
  private:
   base::Clock::TimePoint changed_;
   base::Clock::Duration timeout_;
+  int confirming_;
+  int enforced_in_a_row_ = 0;
+  base::Clock::TimePoint first_enforced_{};
+  bool not_enforced_ = false;  // a probe said NotEnforced since the last Enforced
   std::optional<base::Clock::Duration> lag_;
   bool over_ = false;
 };

@@ -3,6 +3,9 @@
 #include "operator/canary/probe.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -29,12 +32,13 @@ std::unique_ptr<Listener> listening(std::vector<std::uint16_t> dial_ports) {
 TEST(CanaryProbe, PingOverTcpAndUdp) {
   auto canary = listening({});
   const auto port = canary->ports().at(0);
-  EXPECT_TRUE(ping("127.0.0.1", port, Transport::kTcp, "p1", 1s));
-  EXPECT_TRUE(ping("127.0.0.1", port, Transport::kUdp, "p2", 1s));
-  EXPECT_FALSE(ping("not-an-address", port, Transport::kTcp, "p3", 1s));
+  EXPECT_EQ(ping("127.0.0.1", port, Transport::kTcp, new_nonce(), 1s), Reach::kThrough);
+  EXPECT_EQ(ping("127.0.0.1", port, Transport::kUdp, new_nonce(), 1s), Reach::kThrough);
+  EXPECT_EQ(ping("not-an-address", port, Transport::kTcp, new_nonce(), 1s), Reach::kUnknown);
   canary->stop();
-  EXPECT_FALSE(ping("127.0.0.1", port, Transport::kTcp, "p4", 1s));  // refused
-  EXPECT_FALSE(ping("127.0.0.1", port, Transport::kUdp, "p5", 1s));  // refused
+  // Nothing listens now: refused (over UDP the ICMP answer is rate-limited: never Through).
+  EXPECT_EQ(ping("127.0.0.1", port, Transport::kTcp, new_nonce(), 1s), Reach::kBlocked);
+  EXPECT_NE(ping("127.0.0.1", port, Transport::kUdp, new_nonce(), 1s), Reach::kThrough);
 }
 
 TEST(CanaryProbe, ADialReachesTheOperatorsListenerWhichHearsIt) {
@@ -42,33 +46,80 @@ TEST(CanaryProbe, ADialReachesTheOperatorsListenerWhichHearsIt) {
   const auto back = operator_side->ports().at(0);
   auto canary = listening({back});
   const auto port = canary->ports().at(0);
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, "d-tcp", 2s), DialResult::kOk);
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kUdp, back, "d-udp", 2s), DialResult::kOk);
-  EXPECT_TRUE(operator_side->heard("d-tcp"));
-  EXPECT_TRUE(operator_side->heard("d-udp"));
-  EXPECT_FALSE(operator_side->heard("never-sent"));
+  const std::string tcp = new_nonce(), udp = new_nonce();
+  EXPECT_EQ(tcp.size(), 32u);
+  EXPECT_NE(tcp, udp);
+  operator_side->expect(tcp, "127.0.0.1");
+  operator_side->expect(udp, "127.0.0.1");
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, tcp, 2s), DialResult::kOk);
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kUdp, back, udp, 2s), DialResult::kOk);
+  EXPECT_TRUE(operator_side->heard(tcp));
+  EXPECT_TRUE(operator_side->heard(udp));
+  EXPECT_FALSE(operator_side->heard(tcp));  // once: the nonce is forgotten
   // A port the canary was not given: no answer at all.
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, port, "d-other", 2s), std::nullopt);
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, port, new_nonce(), 2s), std::nullopt);
   operator_side->stop();
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, "d-gone", 2s), DialResult::kRefused);
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kUdp, back, "d-gone2", 2s),
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, new_nonce(), 2s),
             DialResult::kRefused);
+  EXPECT_NE(ask_dial("127.0.0.1", port, Transport::kUdp, back, new_nonce(), 2s), DialResult::kOk);
   canary->stop();
-  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, "d-down", 2s), std::nullopt);
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, new_nonce(), 2s), std::nullopt);
 }
 
-TEST(CanaryProbe, TheListenerRemembersTheLastHellosOnly) {
+// A HELLO the operator did not expect, or from another address than the canary's, gets no ACK
+// and proves nothing: a pod cannot make a blocked probe look through, or push out a real one.
+TEST(CanaryProbe, OnlyAnExpectedHelloFromTheCanaryCounts) {
   auto operator_side = listening({});
   const auto back = operator_side->ports().at(0);
   auto canary = listening({back});
   const auto port = canary->ports().at(0);
-  for (std::size_t i = 0; i <= Listener::kRemembered; ++i) {
-    ASSERT_EQ(ask_dial("127.0.0.1", port, Transport::kUdp, back, "h" + std::to_string(i), 2s),
-              DialResult::kOk);
+  const std::string unexpected = new_nonce(), elsewhere = new_nonce(), real = new_nonce();
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kUdp, back, unexpected, 1s),
+            DialResult::kTimeout);
+  EXPECT_FALSE(operator_side->heard(unexpected));
+  operator_side->expect(elsewhere, "127.0.0.2");  // the canary is at 127.0.0.1
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, elsewhere, 1s),
+            DialResult::kTimeout);
+  EXPECT_FALSE(operator_side->heard(elsewhere));
+  operator_side->expect(real, "127.0.0.1");
+  // A flood of other HELLOs straight at the operator's port does not push the real one out.
+  const int flood = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(back);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string hello = "BWC1 HELLO " + new_nonce() + "\n";
+    sendto(flood, hello.data(), hello.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   }
-  EXPECT_FALSE(operator_side->heard("h0"));  // the oldest went
-  EXPECT_TRUE(operator_side->heard("h1"));
-  EXPECT_TRUE(operator_side->heard("h" + std::to_string(Listener::kRemembered)));
+  close(flood);
+  // Over TCP: a datagram could be crowded out of the flooded UDP socket, which reads as Unknown
+  // (ask_dial timeout unheard), never as anything proven; the expectation itself must stay.
+  EXPECT_EQ(ask_dial("127.0.0.1", port, Transport::kTcp, back, real, 2s), DialResult::kOk);
+  EXPECT_TRUE(operator_side->heard(real));
+}
+
+// A connection made and closed without the PONG (a listener at its cap, say) proves nothing: it
+// is never read as blocked.
+TEST(CanaryProbe, AConnectionClosedUnansweredIsUnknownNotBlocked) {
+  Listener::Options o;
+  o.bind_address = "127.0.0.1";
+  o.listen_ports = {0};
+  o.max_connections = 0;  // every connection closed at once
+  Listener full(o);
+  std::string error;
+  ASSERT_TRUE(full.start(error)) << error;
+  EXPECT_EQ(ping("127.0.0.1", full.ports().at(0), Transport::kTcp, new_nonce(), 1s),
+            Reach::kUnknown);
+}
+
+TEST(CanaryProbe, WhatADialFoundIsWhatTheOperatorHeard) {
+  EXPECT_EQ(egress_reach(DialResult::kOk, true), Reach::kThrough);
+  EXPECT_EQ(egress_reach(DialResult::kTimeout, true), Reach::kThrough);  // its ACK lost
+  EXPECT_EQ(egress_reach(DialResult::kOk, false), Reach::kUnknown);      // a claim, unproven
+  EXPECT_EQ(egress_reach(DialResult::kRefused, false), Reach::kBlocked);
+  EXPECT_EQ(egress_reach(DialResult::kTimeout, false), Reach::kBlocked);
+  EXPECT_EQ(egress_reach(std::nullopt, false), Reach::kUnknown);
 }
 
 }  // namespace
