@@ -189,6 +189,21 @@ void read_admission(Reader& r, const Value& v, const std::string& full, Operator
             });
 }
 
+void read_canary(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
+  r.mapping(&v, full, {"enabled", "interval", "changeTimeout", "skipNodeAnnotations"},
+            [&](const std::string& k, const Value& x, const std::string& f) {
+              auto& canary = c.canary;
+              if (k == "enabled") r.boolean(x, f, canary.enabled);
+              if (k == "interval") r.duration(x, f, canary.interval);
+              if (k == "changeTimeout") r.duration(x, f, canary.change_timeout);
+              if (k == "skipNodeAnnotations") {
+                if (!x.is_sequence()) return r.error(f, "must be a list of annotation keys");
+                canary.skip_node_annotations.clear();
+                for (const auto& item : x.items) canary.skip_node_annotations.push_back(item.text);
+              }
+            });
+}
+
 bool valid_address(const std::string& a) {
   if (a == "0") return true;
   const auto colon = a.rfind(':');
@@ -225,7 +240,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
   r.mapping(&root, "",
             {"metricsBindAddress", "metricsSecure", "metricsCertDir", "healthProbeBindAddress",
              "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces",
-             "admission", "reports", "rbac"},
+             "admission", "reports", "rbac", "canary"},
             [&](const std::string& key, const Value& v, const std::string& full) {
               if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
               if (key == "metricsSecure") r.boolean(v, full, c.metrics_secure);
@@ -265,6 +280,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
               if (key == "admission") read_admission(r, v, full, c);
               if (key == "reports") read_reports(r, v, full, c);
               if (key == "rbac") read_rbac(r, v, full, c);
+              if (key == "canary") read_canary(r, v, full, c);
               if (key == "neverTouchNamespaces") {
                 if (!v.is_sequence()) {
                   r.error(full, "must be a list of namespace names");
@@ -298,6 +314,9 @@ std::vector<ConfigError> validate(const OperatorConfig& c) {
   }
   if (c.admission.certificate_validity > c.admission.ca_validity) {
     errors.push_back({"admission.certificateValidity", "must not be longer than caValidity"});
+  }
+  if (c.canary.change_timeout >= c.canary.interval) {
+    errors.push_back({"canary.changeTimeout", "must be shorter than interval"});
   }
   const auto& le = c.leader_election;
   if (le.renew_deadline >= le.lease_duration) {

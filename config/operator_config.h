@@ -65,6 +65,16 @@ struct OperatorConfig {
   struct Rbac {
     std::string anonymous_requests = "auto";
   } rbac;
+  // The enforcement canary (docs/architecture.md): each `interval` the canary's NetworkPolicy
+  // changes which port it allows, and a change not in effect within `change_timeout` fails.
+  struct Canary {
+    bool enabled = true;
+    std::chrono::seconds interval{60};
+    std::chrono::seconds change_timeout{30};
+    // Nodes carrying any of these annotations are simulated (KWOK's kwok.x-k8s.io/node): never
+    // probed, and not counted.
+    std::vector<std::string> skip_node_annotations;
+  } canary;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
 };

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "operator/canary/listener.h"
 #include "operator/canary/sockets.h"
 
 namespace bulwark::canary {
@@ -110,6 +111,65 @@ Reach egress_reach(std::optional<DialResult> claimed, bool heard) {
   if (heard) return Reach::kThrough;
   if (claimed == DialResult::kRefused || claimed == DialResult::kTimeout) return Reach::kBlocked;
   return Reach::kUnknown;  // no answer, or "ok" the operator never heard: proves nothing
+}
+
+Reach SocketProbes::ping(const std::string& ip, std::uint16_t port, Transport transport,
+                         const std::string& nonce) {
+  return canary::ping(ip, port, transport, nonce, ping_timeout_);
+}
+std::optional<DialResult> SocketProbes::ask_dial(const std::string& ip, std::uint16_t port,
+                                                 Transport transport, std::uint16_t dial_port,
+                                                 const std::string& nonce) {
+  return canary::ask_dial(ip, port, transport, dial_port, nonce, dial_timeout_);
+}
+void SocketProbes::expect(const std::string& nonce, const std::string& from) {
+  own_.expect(nonce, from);
+}
+bool SocketProbes::heard(const std::string& nonce) { return own_.heard(nonce); }
+
+namespace {
+
+// The UDP pair counts only as evidence of no enforcement.
+Enforcement with_udp(Enforcement tcp, Reach udp_allowed, Reach udp_denied) {
+  return classify(udp_allowed, udp_denied) == Enforcement::kNotEnforced ? Enforcement::kNotEnforced
+                                                                        : tcp;
+}
+
+// What a DIAL to `out_port` over `transport` found, asked through the canary's `via` port.
+Reach dial_through(ProbeTransport& probes, const std::string& ip, std::uint16_t via,
+                   Transport transport, std::uint16_t out_port) {
+  const std::string nonce = probes.nonce();
+  probes.expect(nonce, ip);
+  const auto claimed = probes.ask_dial(ip, via, transport, out_port, nonce);
+  return egress_reach(claimed, probes.heard(nonce));
+}
+
+}  // namespace
+
+Enforcement probe_ingress(ProbeTransport& probes, const std::string& ip, const RoundPorts& ports) {
+  auto reach = [&](std::uint16_t port, Transport t) {
+    return probes.ping(ip, port, t, probes.nonce());
+  };
+  const Enforcement tcp =
+      classify(reach(ports.in_allowed, Transport::kTcp), reach(ports.in_denied, Transport::kTcp));
+  return with_udp(tcp, reach(ports.in_allowed, Transport::kUdp),
+                  reach(ports.in_denied, Transport::kUdp));
+}
+
+Enforcement probe_egress(ProbeTransport& probes, const std::string& ip, const RoundPorts& ports) {
+  // The DIAL itself goes in through the allowed port, or, where the change is not in effect, the
+  // one allowed before: either way the canary can be asked.
+  std::uint16_t via = ports.in_allowed;
+  if (probes.ping(ip, via, Transport::kTcp, probes.nonce()) != Reach::kThrough) {
+    via = ports.in_denied;
+  }
+  auto reach = [&](std::uint16_t port, Transport t) {
+    return dial_through(probes, ip, via, t, port);
+  };
+  const Enforcement tcp =
+      classify(reach(ports.out_allowed, Transport::kTcp), reach(ports.out_denied, Transport::kTcp));
+  return with_udp(tcp, reach(ports.out_allowed, Transport::kUdp),
+                  reach(ports.out_denied, Transport::kUdp));
 }
 
 }  // namespace bulwark::canary

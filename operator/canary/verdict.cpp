@@ -20,13 +20,11 @@ Enforcement classify(Reach allowed, Reach denied) {
   return Enforcement::kUnknown;
 }
 
-std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, Reach allowed,
-                                               Reach denied) {
+std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, Enforcement probe) {
   if (over_) return std::nullopt;  // one outcome per round
-  const Enforcement outcome = classify(allowed, denied);
-  if (outcome == Enforcement::kEnforced) {
+  if (probe == Enforcement::kEnforced) {
     if (enforced_in_a_row_++ == 0) first_enforced_ = now;
-    not_enforced_ = false;
+    not_enforced_ = 0;
     if (enforced_in_a_row_ >= confirming_) {
       over_ = true;
       lag_ = first_enforced_ - changed_;
@@ -34,19 +32,11 @@ std::optional<Enforcement> ChangeProbe::record(base::Clock::TimePoint now, Reach
     }
   } else {
     enforced_in_a_row_ = 0;
-    not_enforced_ = not_enforced_ || outcome == Enforcement::kNotEnforced;
+    if (probe == Enforcement::kNotEnforced) ++not_enforced_;
   }
   if (now - changed_ < timeout_) return std::nullopt;  // not shown yet: probe again
   over_ = true;
-  return not_enforced_ ? Enforcement::kNotEnforced : Enforcement::kUnknown;
-}
-
-bool EnforcementVerdict::observe(Enforcement probe) {
-  run_ = probe == last_ ? run_ + 1 : 1;
-  last_ = probe;
-  if (run_ < agreeing_ || probe == verdict_) return false;
-  verdict_ = probe;
-  return true;
+  return not_enforced_ >= confirming_ ? Enforcement::kNotEnforced : Enforcement::kUnknown;
 }
 
 }  // namespace bulwark::canary

@@ -27,16 +27,23 @@ Enforcement classify(Reach allowed, Reach denied);
 
 // One round after the canary's policy changed which port it allows: probes repeat until
 // `confirming` probes in a row say Enforced (the lag: from the change to the first of them) or
-// `timeout` has passed since the change (then NotEnforced if any probe since the last Enforced
-// said so, else Unknown: a change not in effect within the timeout is never Enforced).
+// `timeout` has passed since the change. Then NotEnforced if at least `confirming` probes said so
+// since the last Enforced one, else Unknown: a change not in effect within the timeout is never
+// Enforced, and one lost packet (a probe that proves nothing) is no alarm. A round's outcome is
+// the node's verdict in that direction: each outcome already rests on `confirming` agreeing
+// probes.
 class ChangeProbe {
  public:
   ChangeProbe(base::Clock::TimePoint changed, base::Clock::Duration timeout, int confirming = 3)
       : changed_(changed), timeout_(timeout), confirming_(confirming < 1 ? 1 : confirming) {}
   // Records a probe made at `now`; the round's outcome once it is over, nullopt while it goes on.
-  std::optional<Enforcement> record(base::Clock::TimePoint now, Reach allowed, Reach denied);
+  std::optional<Enforcement> record(base::Clock::TimePoint now, Enforcement probe);
+  std::optional<Enforcement> record(base::Clock::TimePoint now, Reach allowed, Reach denied) {
+    return record(now, classify(allowed, denied));
+  }
   // From the change to the first of the confirming probes; set once the round ended Enforced.
   std::optional<base::Clock::Duration> lag() const { return lag_; }
+  bool over() const { return over_; }
 
  private:
   base::Clock::TimePoint changed_;
@@ -44,30 +51,9 @@ class ChangeProbe {
   int confirming_;
   int enforced_in_a_row_ = 0;
   base::Clock::TimePoint first_enforced_{};
-  bool not_enforced_ = false;  // a probe said NotEnforced since the last Enforced
+  int not_enforced_ = 0;  // probes that said NotEnforced since the last Enforced one
   std::optional<base::Clock::Duration> lag_;
   bool over_ = false;
-};
-
-// A verdict that moves only when `agreeing` probes in a row say the same (one lost packet is no
-// alarm): Unknown until then. Not thread-safe.
-class EnforcementVerdict {
- public:
-  explicit EnforcementVerdict(int agreeing = 3) : agreeing_(agreeing < 1 ? 1 : agreeing) {}
-  // Records one probe's outcome; true when the verdict changed.
-  bool observe(Enforcement probe);
-  Enforcement verdict() const { return verdict_; }
-  // Forgets the run of agreeing probes and says Unknown (the canary went away).
-  void reset() {
-    verdict_ = Enforcement::kUnknown;
-    run_ = 0;
-  }
-
- private:
-  int agreeing_;
-  Enforcement verdict_ = Enforcement::kUnknown;
-  Enforcement last_ = Enforcement::kUnknown;
-  int run_ = 0;  // probes in a row that said last_
 };
 
 }  // namespace bulwark::canary

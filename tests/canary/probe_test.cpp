@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "operator/canary/listener.h"
+#include "tests/fakes/fake_probe_transport.h"
 
 namespace bulwark::canary {
 namespace {
@@ -120,6 +121,64 @@ TEST(CanaryProbe, WhatADialFoundIsWhatTheOperatorHeard) {
   EXPECT_EQ(egress_reach(DialResult::kRefused, false), Reach::kBlocked);
   EXPECT_EQ(egress_reach(DialResult::kTimeout, false), Reach::kBlocked);
   EXPECT_EQ(egress_reach(std::nullopt, false), Reach::kUnknown);
+}
+
+}  // namespace
+}  // namespace bulwark::canary
+
+namespace bulwark::canary {
+namespace {
+
+using test::FakeProbeTransport;
+
+// Each way, the probe says Enforced only when the change is in effect: the allowed port through
+// and the denied one blocked, over TCP; a denied port through on either transport is NotEnforced.
+TEST(CanaryDirections, EnforcedOnlyWhenTheChangeIsInEffect) {
+  const RoundPorts p = round_ports(1);
+  for (bool drops : {false, true}) {
+    FakeProbeTransport net;
+    net.drops = drops;
+    net.canaries["198.18.0.9"] = {{p.in_allowed}, {p.out_allowed}};
+    EXPECT_EQ(probe_ingress(net, "198.18.0.9", p), Enforcement::kEnforced) << drops;
+    EXPECT_EQ(probe_egress(net, "198.18.0.9", p), Enforcement::kEnforced) << drops;
+  }
+  // No enforcer: everything open.
+  FakeProbeTransport open;
+  open.canaries["198.18.0.9"] = {{p.in_allowed, p.in_denied}, {p.out_allowed, p.out_denied}};
+  EXPECT_EQ(probe_ingress(open, "198.18.0.9", p), Enforcement::kNotEnforced);
+  EXPECT_EQ(probe_egress(open, "198.18.0.9", p), Enforcement::kNotEnforced);
+  // A dead enforcer's last rules: the port allowed before still open, the new one not. The DIAL
+  // goes in through the old port, so the way out is judged too.
+  FakeProbeTransport stale;
+  stale.canaries["198.18.0.9"] = {{p.in_denied}, {p.out_denied}};
+  EXPECT_EQ(probe_ingress(stale, "198.18.0.9", p), Enforcement::kNotEnforced);
+  EXPECT_EQ(probe_egress(stale, "198.18.0.9", p), Enforcement::kNotEnforced);
+}
+
+TEST(CanaryDirections, ACanaryThatAnswersNothingProvesNothing) {
+  const RoundPorts p = round_ports(0);
+  FakeProbeTransport net;  // refused everywhere: as a canary down
+  EXPECT_EQ(probe_ingress(net, "198.18.0.9", p), Enforcement::kUnknown);
+  EXPECT_EQ(probe_egress(net, "198.18.0.9", p), Enforcement::kUnknown);
+  // In, but every way out closed: the allowed port blocked is no enforcement proven.
+  net.canaries["198.18.0.9"] = {{p.in_allowed}, {}};
+  EXPECT_EQ(probe_egress(net, "198.18.0.9", p), Enforcement::kUnknown);
+}
+
+// The canary's word is not proof: an "ok" the operator never heard proves nothing.
+class LyingCanary : public FakeProbeTransport {
+ public:
+  std::optional<DialResult> ask_dial(const std::string&, std::uint16_t, Transport, std::uint16_t,
+                                     const std::string&) override {
+    return DialResult::kOk;
+  }
+};
+
+TEST(CanaryDirections, TheWayOutIsProvenByWhatTheOperatorHears) {
+  const RoundPorts p = round_ports(0);
+  LyingCanary net;
+  net.canaries["198.18.0.9"] = {{p.in_allowed}, {}};
+  EXPECT_EQ(probe_egress(net, "198.18.0.9", p), Enforcement::kUnknown);
 }
 
 }  // namespace

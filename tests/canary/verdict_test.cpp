@@ -1,4 +1,4 @@
-// The canary's verdict: what one probe says, and a verdict that moves only on agreeing probes.
+// The canary's verdict: what one probe says, and a round that ends only on agreeing probes.
 #include "operator/canary/verdict.h"
 
 #include <gtest/gtest.h>
@@ -21,34 +21,6 @@ TEST(CanaryVerdict, OneProbeIsEnforcedOnlyWhenTheChangeTookEffect) {
   EXPECT_EQ(classify(R::kUnknown, R::kUnknown), Enforcement::kUnknown);
 }
 
-TEST(CanaryVerdict, TheVerdictMovesAfterThreeAgreeingProbes) {
-  EnforcementVerdict v;
-  EXPECT_EQ(v.verdict(), Enforcement::kUnknown);
-  EXPECT_FALSE(v.observe(Enforcement::kEnforced));
-  EXPECT_FALSE(v.observe(Enforcement::kEnforced));
-  EXPECT_TRUE(v.observe(Enforcement::kEnforced));
-  EXPECT_EQ(v.verdict(), Enforcement::kEnforced);
-  // One lost packet is no alarm: the run restarts.
-  EXPECT_FALSE(v.observe(Enforcement::kNotEnforced));
-  EXPECT_FALSE(v.observe(Enforcement::kEnforced));
-  EXPECT_FALSE(v.observe(Enforcement::kNotEnforced));
-  EXPECT_FALSE(v.observe(Enforcement::kNotEnforced));
-  EXPECT_EQ(v.verdict(), Enforcement::kEnforced);
-  EXPECT_TRUE(v.observe(Enforcement::kNotEnforced));
-  EXPECT_EQ(v.verdict(), Enforcement::kNotEnforced);
-  EXPECT_FALSE(v.observe(Enforcement::kNotEnforced));  // no change
-  // Three probes that prove nothing take the verdict back to Unknown, never to Enforced.
-  v.observe(Enforcement::kUnknown);
-  v.observe(Enforcement::kUnknown);
-  EXPECT_TRUE(v.observe(Enforcement::kUnknown));
-  EXPECT_EQ(v.verdict(), Enforcement::kUnknown);
-  v.observe(Enforcement::kEnforced);
-  v.observe(Enforcement::kEnforced);
-  v.reset();
-  EXPECT_EQ(v.verdict(), Enforcement::kUnknown);
-  EXPECT_FALSE(v.observe(Enforcement::kEnforced));  // the run started over
-}
-
 // kube-router took about 4 s to enforce a change on the real node: the round waits for it, up to
 // the change timeout, needs three Enforced probes in a row, and says how long the change took.
 TEST(CanaryVerdict, ARoundWaitsForTheChangeUntilItsTimeout) {
@@ -68,8 +40,16 @@ TEST(CanaryVerdict, ARoundWaitsForTheChangeUntilItsTimeout) {
   EXPECT_FALSE(forced.record(t0 + 1s, R::kThrough, R::kThrough));
   EXPECT_FALSE(forced.record(t0 + 2s, R::kThrough, R::kBlocked));
   EXPECT_FALSE(forced.record(t0 + 3s, R::kThrough, R::kThrough));
+  EXPECT_FALSE(forced.record(t0 + 4s, R::kBlocked, R::kThrough));
+  EXPECT_FALSE(forced.record(t0 + 5s, R::kThrough, R::kThrough));
   EXPECT_EQ(forced.record(t0 + 30s, R::kThrough, R::kUnknown), Enforcement::kNotEnforced);
+  EXPECT_TRUE(forced.over());
   EXPECT_FALSE(forced.lag());
+
+  // NotEnforced, as Enforced, needs three probes that say so: one is no alarm.
+  ChangeProbe once(t0, 30s);
+  EXPECT_FALSE(once.record(t0 + 1s, R::kThrough, R::kThrough));
+  EXPECT_EQ(once.record(t0 + 30s, R::kUnknown, R::kUnknown), Enforcement::kUnknown);
 
   ChangeProbe silent(t0, 30s);
   EXPECT_FALSE(silent.record(t0 + 29s, R::kThrough, R::kBlocked));

@@ -66,6 +66,10 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.never_touch_namespaces, d.never_touch_namespaces);
   EXPECT_EQ(c.reports.format, d.reports.format);
   EXPECT_EQ(c.rbac.anonymous_requests, d.rbac.anonymous_requests);
+  EXPECT_EQ(c.canary.enabled, d.canary.enabled);
+  EXPECT_EQ(c.canary.interval, d.canary.interval);
+  EXPECT_EQ(c.canary.change_timeout, d.canary.change_timeout);
+  EXPECT_EQ(c.canary.skip_node_annotations, d.canary.skip_node_annotations);
 }
 
 TEST(OperatorConfig, ReadsValues) {
@@ -167,6 +171,25 @@ TEST(OperatorConfig, ReportsFormatIsOneOfThree) {
   EXPECT_EQ(load_operator_config(Written("reports: {format: off}\n")).config.reports.format, "off");
   EXPECT_EQ(keys(load_operator_config(Written("reports: {format: policyreport, max: 3}\n"))),
             (std::vector<std::string>{"reports.format", "reports.max"}));
+}
+
+TEST(OperatorConfig, CanaryIsOnByDefaultAndItsTimeoutShorterThanItsInterval) {
+  const OperatorConfig d;
+  EXPECT_TRUE(d.canary.enabled);
+  EXPECT_EQ(d.canary.interval, std::chrono::seconds(60));
+  EXPECT_EQ(d.canary.change_timeout, std::chrono::seconds(30));
+  auto l =
+      load_operator_config(Written("canary: {enabled: false, interval: 5s, changeTimeout: 4s,"
+                                   " skipNodeAnnotations: [kwok.x-k8s.io/node]}\n"));
+  ASSERT_TRUE(l.ok());
+  EXPECT_FALSE(l.config.canary.enabled);
+  EXPECT_EQ(l.config.canary.interval, std::chrono::seconds(5));
+  EXPECT_EQ(l.config.canary.change_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(l.config.canary.skip_node_annotations, std::vector<std::string>{"kwok.x-k8s.io/node"});
+  EXPECT_EQ(keys(load_operator_config(Written("canary: {interval: 10s, changeTimeout: 10s}\n"))),
+            std::vector<std::string>{"canary.changeTimeout"});
+  EXPECT_EQ(keys(load_operator_config(Written("canary: {skipNodeAnnotations: x, ports: 1}\n"))),
+            (std::vector<std::string>{"canary.skipNodeAnnotations", "canary.ports"}));
 }
 
 TEST(ParseDuration, GoStyle) {
