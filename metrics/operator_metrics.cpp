@@ -210,6 +210,26 @@ struct OperatorMetrics::Families {
                                  "written")
                            .Register(r)
                            .Add({})),
+        network_enforcement(prometheus::BuildGauge()
+                                .Name("bulwark_network_enforcement")
+                                .Help("1 while the node's network plugin enforced the last "
+                                      "change of the canary's NetworkPolicy in that direction "
+                                      "(in: to the canary, out: from it), 0 while it did not; "
+                                      "no series while unknown")
+                                .Register(r)),
+        network_enforcement_unknown(prometheus::BuildGauge()
+                                        .Name("bulwark_network_enforcement_unknown_nodes")
+                                        .Help("Nodes (not simulated) where the canary proved "
+                                              "neither enforcement nor its absence in some "
+                                              "direction")
+                                        .Register(r)),
+        enforcement_lag(prometheus::BuildHistogram()
+                            .Name("bulwark_network_enforcement_lag_seconds")
+                            .Help("From a change of the canary's NetworkPolicy to the first of "
+                                  "the probes that found it in effect, per node and direction")
+                            .Register(r)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{0.25, 0.5, 1, 2, 4, 8,
+                                                                             15, 30, 60})),
         cache_objects(prometheus::BuildGauge()
                           .Name("bulwark_cache_objects")
                           .Help("Objects held in a resource's cache")
@@ -245,13 +265,17 @@ struct OperatorMetrics::Families {
   Family<Gauge>& conflicting_objects;
   Histogram& drift_repair_latency;
   Counter& events_dropped;
+  Family<Gauge>& network_enforcement;
+  Family<Gauge>& network_enforcement_unknown;
+  Histogram& enforcement_lag;
   Family<Gauge>& cache_objects;
   Family<Gauge>& cache_bytes;
 
   // The label sets of the gauges rebuilt at each scrape.
   std::map<Labels, Gauge*> held_scores, held_cluster_score, held_workloads, held_violations,
       held_ready, held_depth, held_namespace_violations, held_namespace_not_evaluated,
-      held_cache_objects, held_cache_bytes, held_conflicting_objects;
+      held_cache_objects, held_cache_bytes, held_conflicting_objects, held_enforcement,
+      held_enforcement_unknown;
 };
 
 OperatorMetrics::OperatorMetrics(const std::string& version,
@@ -401,6 +425,38 @@ void OperatorMetrics::network_policy_judged(const std::string& key, bool repaire
 
 void OperatorMetrics::event_dropped() { f_->events_dropped.Increment(); }
 
+void OperatorMetrics::enforcement_lag(Duration lag) {
+  f_->enforcement_lag.Observe(std::chrono::duration<double>(lag).count());
+}
+
+namespace {
+
+// The canary's verdicts: 1 or 0 per known node and direction, and the count of nodes with an
+// unknown direction; nothing before the first verdict (a standby's).
+void enforcement_gauges(const PostureSnapshot& posture, std::map<Labels, double>& enforcement,
+                        std::map<Labels, double>& unknown_nodes) {
+  if (!posture.enforcement_judged) return;
+  int unknown = 0;
+  for (const auto& n : posture.enforcement) {
+    if (n.in) enforcement[{{"node", n.node}, {"direction", "in"}}] = *n.in;
+    if (n.out) enforcement[{{"node", n.node}, {"direction", "out"}}] = *n.out;
+    if (!n.in || !n.out) ++unknown;
+  }
+  unknown_nodes[{}] = unknown;
+}
+
+// Every kind starts at zero.
+std::map<Labels, double> conflicting_gauges(const PostureSnapshot& posture) {
+  std::map<Labels, double> conflicting;
+  for (const char* kind : {"NetworkPolicy", "Report"}) conflicting[{{"kind", kind}}] = 0;
+  for (const auto& [kind, n] : posture.conflicting_objects) {
+    conflicting[{{"kind", kind}}] = static_cast<double>(n);
+  }
+  return conflicting;
+}
+
+}  // namespace
+
 std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& queue_depths,
                                     const PostureSnapshot& posture,
                                     const std::map<std::string, CacheSize>& caches) {
@@ -449,11 +505,10 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   auto namespace_violations = by_policy_and_control(posture.namespace_violations);
   auto namespace_not_evaluated = by_policy_and_control(posture.namespace_findings_not_evaluated);
 
-  std::map<Labels, double> conflicting;
-  for (const char* kind : {"NetworkPolicy", "Report"}) conflicting[{{"kind", kind}}] = 0;
-  for (const auto& [kind, n] : posture.conflicting_objects) {
-    conflicting[{{"kind", kind}}] = static_cast<double>(n);
-  }
+  std::map<Labels, double> conflicting = conflicting_gauges(posture);
+
+  std::map<Labels, double> enforcement, enforcement_unknown;
+  enforcement_gauges(posture, enforcement, enforcement_unknown);
 
   std::map<Labels, double> cluster_score;
   cluster_score[{}] =
@@ -479,6 +534,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   sync(f_->conflicting_objects, f_->held_conflicting_objects, conflicting);
   sync(f_->cache_objects, f_->held_cache_objects, objects);
   sync(f_->cache_bytes, f_->held_cache_bytes, bytes);
+  sync(f_->network_enforcement, f_->held_enforcement, enforcement);
+  sync(f_->network_enforcement_unknown, f_->held_enforcement_unknown, enforcement_unknown);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

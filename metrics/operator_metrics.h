@@ -45,6 +45,15 @@ struct PostureSnapshot {
   std::map<std::pair<std::string, std::string>, int> namespace_findings_not_evaluated;
   // kind -> objects Bulwark did not create that hold a name it keeps (reconcilers/ownership.h).
   std::map<std::string, std::size_t> conflicting_objects;
+  // The enforcement canary's last verdicts, each node and direction (in, out): 1 Enforced, 0
+  // NotEnforced, nullopt Unknown. Exported only while `enforcement_judged` (a round has ended on
+  // this replica, or the canary said why it cannot probe); a standby exports none.
+  struct NodeEnforcement {
+    std::string node;
+    std::optional<int> in, out;
+  };
+  std::vector<NodeEnforcement> enforcement;
+  bool enforcement_judged = false;
   // False until this replica has judged every workload once (a standby never has): the posture
   // families (scores, workloads, violations, namespace findings) are then not exported at all.
   bool judged = true;
@@ -94,6 +103,9 @@ class OperatorMetrics {
   // since it was last judged counts) ... and it was judged: `repaired` when a repair was written.
   void network_policy_event(const std::string& key);
   void network_policy_judged(const std::string& key, bool repaired);
+
+  // How long a change of the canary's NetworkPolicy took to be in effect on a node, one way.
+  void enforcement_lag(Duration lag);
 
   // An Event dropped because too many waited to be written (reconcilers::QueuedEventRecorder).
   void event_dropped();

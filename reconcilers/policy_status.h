@@ -25,6 +25,9 @@ inline constexpr std::string_view kNetworkPoliciesHeld = "NetworkPoliciesHeld";
 // Whether a NetworkPolicy isolates every pod in each namespace an Audit policy with
 // network.defaultDeny selects (namespace_findings.h).
 inline constexpr std::string_view kNamespacesIsolated = "NamespacesIsolated";
+// Whether the cluster enforces NetworkPolicy on every node, as the enforcement canary proved it
+// (enforcement_book.h), on every valid policy with Quarantine or network.defaultDeny.
+inline constexpr std::string_view kNetworkEnforced = "NetworkEnforced";
 }  // namespace policy_conditions
 namespace policy_reasons {
 inline constexpr std::string_view kReconciled = "Reconciled";
@@ -40,6 +43,11 @@ inline constexpr std::string_view kNameTaken = "NameTaken";
 inline constexpr std::string_view kPending = "Pending";
 inline constexpr std::string_view kIsolated = "Isolated";
 inline constexpr std::string_view kNotIsolated = "NotIsolated";
+inline constexpr std::string_view kEnforced = "Enforced";
+inline constexpr std::string_view kNotEnforced = "NotEnforced";
+inline constexpr std::string_view kCanaryUnavailable = "CanaryUnavailable";
+inline constexpr std::string_view kProbeFromNode = "ProbeFromNode";
+inline constexpr std::string_view kProbing = "Probing";
 }  // namespace policy_reasons
 
 // A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,

@@ -310,6 +310,12 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
                 wants_managed(ManagedPolicyKind::kQuarantine, spec))) {
     want.push_back(held_condition(observed));
   }
+  // Quarantine, default-deny, and an Audit policy's findings of isolated namespaces hold only
+  // where the network plugin enforces NetworkPolicy.
+  if (valid && enforcement_ != nullptr &&
+      (spec.network.default_deny || wants_managed(ManagedPolicyKind::kQuarantine, spec))) {
+    want.push_back(network_enforced_condition(enforcement_->snapshot()));
+  }
   if (valid && observed.findings.judged) want.push_back(isolated_condition(observed.findings));
   if (valid && spec.images.max_severity) {
     const auto type = types::kVulnerabilityReports;
@@ -471,6 +477,7 @@ void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup s
       std::move(setup.book_complete), std::move(setup.never_touch));
   reconciler->set_events(&setup.events);
   reconciler->set_ownership(&setup.ownership);
+  reconciler->set_enforcement(setup.enforcement);
   reconciler->set_report_conflicts(std::move(setup.report_conflicts));
   if (setup.policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(setup.policy_reports_served));
@@ -498,6 +505,10 @@ void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup s
     for (const auto& n : names) queue.add_after(n, kFold);
   });
   manager.on_resync([every_policy] { every_policy(std::nullopt); });
+  // The canary's verdicts are every such policy's condition NetworkEnforced.
+  if (setup.enforcement != nullptr) {
+    setup.enforcement->set_listener([every_policy, kFold] { every_policy(kFold); });
+  }
 }
 
 }  // namespace bulwark::reconcilers

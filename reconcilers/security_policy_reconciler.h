@@ -13,6 +13,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/annotations.h"
+#include "reconcilers/enforcement_book.h"
 #include "reconcilers/events.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/ownership.h"
@@ -80,6 +81,9 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // The ownership record: the status records the managed NetworkPolicies' UIDs it holds, and
   // NetworkPoliciesHeld says where a name is taken. Unset: neither.
   void set_ownership(const OwnershipRecord* ownership) { ownership_ = ownership; }
+  // The enforcement canary's verdicts: the condition NetworkEnforced of every valid policy with
+  // Quarantine or network.defaultDeny. Null: no such condition.
+  void set_enforcement(const EnforcementBook* enforcement) { enforcement_ = enforcement; }
 
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
   // Ready for a parsed policy at `now`: False/InvalidSpec with errors; True/ExpiredExemption naming
@@ -147,6 +151,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   std::vector<std::string> never_touch_;  // namespaces whose workloads posture never releases
   EventRecorder* events_ = nullptr;
   const OwnershipRecord* ownership_ = nullptr;
+  const EnforcementBook* enforcement_ = nullptr;
 };
 
 // What the "securitypolicy" controller needs. It reads the caches of SecurityPolicies,
@@ -164,6 +169,7 @@ struct PolicyStatusSetup {
   const OwnershipRecord& ownership;
   std::function<std::vector<std::string>()> report_conflicts;
   const InputAccess* access = nullptr;
+  EnforcementBook* enforcement = nullptr;  // the condition NetworkEnforced; null: none
 };
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
 // policy's own changes; any namespace or NetworkPolicy change (counts and namespace findings; the

@@ -17,6 +17,7 @@
 
 #include "app/admission/webhook.h"
 #include "app/cli/run_caches.h"
+#include "app/cli/run_canary.h"
 #include "app/cli/run_metrics.h"
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
@@ -206,6 +207,8 @@ class OperatorControllers {
       vulnerabilities_ =
           std::make_unique<reconcilers::ReportCacheVulnerabilities>(*caches.vulnerability_reports);
     }
+    canary_ = std::make_unique<OperatorCanary>(manager, client, writer_, clock, cfg,
+                                               operator_namespace(cfg), metrics);
     setup_controllers(manager, clock, cfg, metrics);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
@@ -216,6 +219,7 @@ class OperatorControllers {
                            caches_.network_policies, input_access_, book_complete(manager));
       if (policy_report_keeper_)
         posture.conflicting_objects["Report"] = policy_report_keeper_->conflicts().size();
+      canary_->fill(posture);
       return metrics.scrape(depths, posture, cache_sizes(manager));
     });
     if (cfg.admission.enabled && cfg.admission.bind_address != "0") {
@@ -300,7 +304,8 @@ class OperatorControllers {
                         return policy_report_keeper_ != nullptr ? policy_report_keeper_->conflicts()
                                                                 : std::vector<std::string>();
                       },
-                  .access = &input_access_});
+                  .access = &input_access_,
+                  .enforcement = &canary_->book()});
   }
 
   // The validating webhook, served on every replica with the Manager's servers.
@@ -355,6 +360,7 @@ class OperatorControllers {
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
   std::unique_ptr<admission::Webhook> webhook_;
+  std::unique_ptr<OperatorCanary> canary_;  // the enforcement canary's prober and verdicts
 };
 
 // This replica's name: the Lease holder it writes and the user agent the API server's audit log

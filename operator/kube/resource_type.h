@@ -18,6 +18,7 @@ struct ResourceType {
 namespace resources {
 inline const ResourceType kPods{"", "v1", "pods", true};
 inline const ResourceType kNamespaces{"", "v1", "namespaces", false};
+inline const ResourceType kNodes{"", "v1", "nodes", false};
 inline const ResourceType kEvents{"", "v1", "events", true};
 inline const ResourceType kConfigMaps{"", "v1", "configmaps", true};
 inline const ResourceType kSecrets{"", "v1", "secrets", true};

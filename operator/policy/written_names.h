@@ -39,6 +39,12 @@ inline constexpr const char* kCleanupFinalizer = "bulwark.dev/cleanup";
 inline constexpr const char* kDefaultDenyName = "bulwark-default-deny";
 inline constexpr const char* kQuarantinePolicyName = "bulwark-quarantine";
 
+// The enforcement canary: its DaemonSet (the chart's) and the NetworkPolicy Bulwark keeps for it,
+// both in the operator's namespace, and the label value `app.kubernetes.io/name` of its pods
+// (the operator's own pods carry kBulwarkName).
+inline constexpr const char* kCanaryName = "bulwark-canary";
+inline constexpr const char* kAppNameLabel = "app.kubernetes.io/name";
+
 // Admission: the ValidatingWebhookConfiguration, its one webhook, the Secret holding the
 // webhook's certificate when Bulwark makes its own, and the annotation on that Secret saying when
 // the CA in the configuration's caBundle was added.

@@ -129,7 +129,7 @@ TEST(CanaryProbe, WhatADialFoundIsWhatTheOperatorHeard) {
 namespace bulwark::canary {
 namespace {
 
-using test::FakeProbeTransport;
+using testing::FakeProbeTransport;
 
 // Each way, the probe says Enforced only when the change is in effect: the allowed port through
 // and the denied one blocked, over TCP; a denied port through on either transport is NotEnforced.

@@ -7,7 +7,7 @@
 
 #include "operator/canary/probe.h"
 
-namespace bulwark::test {
+namespace bulwark::testing {
 
 // A network between the operator and its canaries, as an enforcer would leave it: per canary
 // address, the canary ports that let the operator in and the operator ports the canary may reach.
@@ -65,4 +65,4 @@ class FakeProbeTransport : public canary::ProbeTransport {
   std::set<std::string> heard_;
 };
 
-}  // namespace bulwark::test
+}  // namespace bulwark::testing

@@ -1,0 +1,99 @@
+#include "reconcilers/enforcement_book.h"
+
+#include "reconcilers/policy_status.h"
+
+namespace bulwark::reconcilers {
+
+using canary::Enforcement;
+using kube::Condition;
+using kube::ConditionStatus;
+
+namespace {
+
+Condition enforced(ConditionStatus status, std::string_view reason, std::string message) {
+  return {std::string(policy_conditions::kNetworkEnforced),
+          status,
+          std::string(reason),
+          std::move(message),
+          0,
+          ""};
+}
+
+// "a, b and 3 more" of at most 10 names.
+std::string some_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < 10; ++i) out += (i == 0 ? "" : ", ") + names[i];
+  if (names.size() > 10) out += " and " + std::to_string(names.size() - 10) + " more";
+  return out;
+}
+
+std::string directions(const NodeEnforcement& n, Enforcement which) {
+  if (n.in == which && n.out == which) return "both ways";
+  return n.in == which ? "in" : "out";
+}
+
+}  // namespace
+
+Condition network_enforced_condition(const EnforcementSnapshot& s) {
+  using State = EnforcementSnapshot::State;
+  namespace reasons = policy_reasons;
+  if (s.state == State::kProbeFromNode) {
+    return enforced(ConditionStatus::kUnknown, reasons::kProbeFromNode, s.why);
+  }
+  if (s.state == State::kCanaryUnavailable) {
+    return enforced(ConditionStatus::kUnknown, reasons::kCanaryUnavailable, s.why);
+  }
+  if (s.state == State::kProbing) {
+    return enforced(ConditionStatus::kUnknown, reasons::kProbing,
+                    "the enforcement canary has not finished its first round yet");
+  }
+  std::vector<std::string> not_enforced, unknown;
+  std::string first_unknown;
+  for (const auto& n : s.nodes) {
+    if (n.in == Enforcement::kNotEnforced || n.out == Enforcement::kNotEnforced) {
+      not_enforced.push_back(n.node + " (" + directions(n, Enforcement::kNotEnforced) + ")");
+    } else if (n.in != Enforcement::kEnforced || n.out != Enforcement::kEnforced) {
+      unknown.push_back(n.node);
+      if (first_unknown.empty()) first_unknown = n.unknown;
+    }
+  }
+  if (!not_enforced.empty()) {
+    const auto count = std::to_string(not_enforced.size());
+    return enforced(ConditionStatus::kFalse, reasons::kNotEnforced,
+                    count + (not_enforced.size() == 1 ? " node does" : " nodes do") +
+                        " not enforce NetworkPolicy: " + some_of(not_enforced) +
+                        "; quarantine and default-deny do not hold for pods there");
+  }
+  if (s.nodes.empty()) {
+    return enforced(ConditionStatus::kUnknown, reasons::kCanaryUnavailable, "no node to probe");
+  }
+  if (!unknown.empty()) {
+    return enforced(ConditionStatus::kUnknown, reasons::kCanaryUnavailable,
+                    "not proven on " + std::to_string(unknown.size()) + " of " +
+                        std::to_string(s.nodes.size()) + " nodes (" + some_of(unknown) +
+                        "): " + first_unknown);
+  }
+  return enforced(ConditionStatus::kTrue, reasons::kEnforced,
+                  "every node (" + std::to_string(s.nodes.size()) +
+                      ") enforced a change of the canary's NetworkPolicy both ways");
+}
+
+EnforcementSnapshot EnforcementBook::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+void EnforcementBook::publish(EnforcementSnapshot snapshot) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    const Condition before = network_enforced_condition(snapshot_);
+    const Condition after = network_enforced_condition(snapshot);
+    changed = before.status != after.status || before.reason != after.reason ||
+              before.message != after.message;
+    snapshot_ = std::move(snapshot);
+  }
+  if (changed && changed_) changed_();
+}
+
+}  // namespace bulwark::reconcilers

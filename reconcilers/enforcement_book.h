@@ -1,0 +1,58 @@
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/canary/verdict.h"
+#include "operator/kube/conditions.h"
+
+namespace bulwark::reconcilers {
+
+// Whether each node enforces NetworkPolicy, each way, as the enforcement canary last proved it
+// (docs/architecture.md, The enforcement canary).
+struct NodeEnforcement {
+  std::string node;
+  canary::Enforcement in = canary::Enforcement::kUnknown;   // the operator into the canary
+  canary::Enforcement out = canary::Enforcement::kUnknown;  // the canary out to the operator
+  std::string unknown;  // why a direction is Unknown ("" when both are known)
+};
+
+// The canary's verdicts as a whole. `state` says whether any node could be probed.
+struct EnforcementSnapshot {
+  enum class State {
+    kProbing,            // no round has ended yet since this replica leads
+    kProbed,             // the nodes' verdicts are the last round's
+    kCanaryUnavailable,  // `why`: the canary is off, its DaemonSet or NetworkPolicy unusable
+    kProbeFromNode,      // `why`: the operator's address is no pod-network address
+  };
+  State state = State::kProbing;
+  std::string why;
+  std::vector<NodeEnforcement> nodes;  // every node not simulated, by name
+};
+
+// The condition NetworkEnforced of every policy that uses Quarantine or network.defaultDeny:
+// True/Enforced when every node enforces both ways; False/NotEnforced naming up to 10 nodes that
+// do not (and the count); else Unknown: CanaryUnavailable (saying which node and why, or why no
+// node could be probed), ProbeFromNode, or Probing before the first round ends. Never True
+// with a node Unknown.
+kube::Condition network_enforced_condition(const EnforcementSnapshot& snapshot);
+
+// The last verdicts, written by the canary's controller and read by status and metrics.
+// Thread-safe.
+class EnforcementBook {
+ public:
+  EnforcementSnapshot snapshot() const;
+  // Replaces the verdicts; calls the listener when anything a condition says changed.
+  void publish(EnforcementSnapshot snapshot);
+  void set_listener(std::function<void()> changed) { changed_ = std::move(changed); }
+
+ private:
+  mutable std::mutex mu_;
+  EnforcementSnapshot snapshot_;
+  std::function<void()> changed_;
+};
+
+}  // namespace bulwark::reconcilers

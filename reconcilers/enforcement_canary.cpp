@@ -1,0 +1,294 @@
+#include "reconcilers/enforcement_canary.h"
+
+#include <algorithm>
+#include <future>
+
+#include "operator/kube/api_error.h"
+#include "operator/kube/client.h"
+#include "operator/kube/resource_type.h"
+#include "operator/logging/logging.h"
+#include "operator/policy/written_names.h"
+#include "operator/runtime/manager.h"
+
+namespace bulwark::reconcilers {
+
+using canary::Enforcement;
+using document::Value;
+using State = EnforcementSnapshot::State;
+
+namespace {
+
+std::vector<std::string> texts(const Value* list) {
+  std::vector<std::string> out;
+  for (const auto& v : document::items_of(list)) out.emplace_back(v.str());
+  return out;
+}
+
+canary::NodeNetwork node_of(const Value& node, const std::vector<std::string>& skip) {
+  canary::NodeNetwork n;
+  n.name = document::text_at(node, {"metadata", "name"});
+  n.pod_cidrs = texts(node.find({"spec", "podCIDRs"}));
+  const std::string single = document::text_at(node, {"spec", "podCIDR"});
+  if (n.pod_cidrs.empty() && !single.empty()) n.pod_cidrs.push_back(single);
+  for (const auto& a : document::items_of(node.find({"status", "addresses"}))) {
+    n.addresses.push_back(document::text_at(a, {"address"}));
+  }
+  const Value* annotations = node.find({"metadata", "annotations"});
+  for (const auto& key : skip) {
+    n.simulated = n.simulated || (annotations != nullptr && annotations->find(key) != nullptr);
+  }
+  return n;
+}
+
+bool owned_by_uid(const Value& object, const std::string& uid) {
+  const auto& refs = document::items_of(object.find({"metadata", "ownerReferences"}));
+  return std::any_of(refs.begin(), refs.end(),
+                     [&](const Value& r) { return document::text_at(r, {"uid"}) == uid; });
+}
+
+std::optional<canary::CanaryPod> pod_of(const Value& pod, const std::string& daemonset_uid) {
+  if (!owned_by_uid(pod, daemonset_uid)) return std::nullopt;  // not the chart's canary
+  canary::CanaryPod p;
+  p.name = document::text_at(pod, {"metadata", "name"});
+  p.node = document::text_at(pod, {"spec", "nodeName"});
+  p.ip = document::text_at(pod, {"status", "podIP"});
+  for (const auto& c : document::items_of(pod.find({"status", "conditions"}))) {
+    if (document::text_at(c, {"type"}) == "Ready")
+      p.ready = document::text_at(c, {"status"}) == "True";
+  }
+  p.ready = p.ready && pod.find({"metadata", "deletionTimestamp"}) == nullptr;
+  return p;
+}
+
+Value list_of(Value item) {
+  Value list = Value::array();
+  list.push(std::move(item));
+  return list;
+}
+
+Value ports_of(std::uint16_t port) {
+  Value list = Value::array();
+  for (const char* protocol : {"TCP", "UDP"}) {
+    Value entry = Value::object();
+    entry.set("port", Value::integer(port)).set("protocol", Value::string(protocol));
+    list.push(std::move(entry));
+  }
+  return list;
+}
+
+Value peer_pods(const char* app_name) {
+  Value peer = Value::object();
+  peer.child("podSelector").child("matchLabels").set(kAppNameLabel, Value::string(app_name));
+  return list_of(std::move(peer));
+}
+
+}  // namespace
+
+CanaryInventoryRead KubeCanaryInventory::read() {
+  CanaryInventoryRead out;
+  kube::ListOptions nodes;
+  nodes.limit = 500;
+  client_.list(kube::resources::kNodes, "", nodes,
+               [&](Value&& node) { out.nodes.push_back(node_of(node, skip_)); });
+  try {
+    const Value ds = client_.get(kube::resources::kDaemonSets, ns_, kCanaryName);
+    out.daemonset_uid = document::text_at(ds, {"metadata", "uid"});
+  } catch (const kube::ApiError& e) {
+    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
+    return out;
+  }
+  kube::ListOptions pods;
+  pods.label_selector = std::string(kAppNameLabel) + "=" + kCanaryName;
+  client_.list(kube::resources::kPods, ns_, pods, [&](Value&& pod) {
+    if (auto p = pod_of(pod, *out.daemonset_uid)) out.pods.push_back(std::move(*p));
+  });
+  try {
+    out.policy = client_.get(kube::resources::kNetworkPolicies, ns_, kCanaryName);
+  } catch (const kube::ApiError& e) {
+    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
+  }
+  return out;
+}
+
+Value canary_network_policy(const std::string& ns, const std::string& daemonset_uid, int phase) {
+  const canary::RoundPorts ports = canary::round_ports(phase);
+  Value np = Value::object();
+  np.set("apiVersion", Value::string("networking.k8s.io/v1"))
+      .set("kind", Value::string("NetworkPolicy"));
+  Value& meta = np.child("metadata");
+  meta.set("name", Value::string(kCanaryName)).set("namespace", Value::string(ns));
+  meta.child("labels")
+      .set(kAppNameLabel, Value::string(kCanaryName))
+      .set(kManagedByLabel, Value::string(kBulwarkName));
+  Value owner = Value::object();
+  owner.set("apiVersion", Value::string("apps/v1"))
+      .set("kind", Value::string("DaemonSet"))
+      .set("name", Value::string(kCanaryName))
+      .set("uid", Value::string(daemonset_uid));
+  meta.set("ownerReferences", list_of(std::move(owner)));
+  Value& spec = np.child("spec");
+  spec.child("podSelector").child("matchLabels").set(kAppNameLabel, Value::string(kCanaryName));
+  spec.set("policyTypes", Value::array({"Ingress", "Egress"}));
+  Value in = Value::object(), out = Value::object();
+  in.set("from", peer_pods(kBulwarkName)).set("ports", ports_of(ports.in_allowed));
+  out.set("to", peer_pods(kBulwarkName)).set("ports", ports_of(ports.out_allowed));
+  spec.set("ingress", list_of(std::move(in))).set("egress", list_of(std::move(out)));
+  return np;
+}
+
+bool canary_policy_is_ours(const Value& policy, const std::string& daemonset_uid) {
+  return document::text_at(policy, {"metadata", "labels", kManagedByLabel}) == kBulwarkName &&
+         owned_by_uid(policy, daemonset_uid);
+}
+
+EnforcementCanary::EnforcementCanary(CanaryInventory& inventory, kube::ObjectWriter& writer,
+                                     canary::ProbeTransport* probes, EnforcementBook& book,
+                                     const base::Clock& clock, Options options)
+    : inventory_(inventory),
+      writer_(writer),
+      probes_(probes),
+      book_(book),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (probes_ == nullptr) options_.own_ip.clear();
+}
+
+runtime::Result EnforcementCanary::reconcile(const std::string&) {
+  if (!rounds_.empty()) return probe_step();
+  const auto now = clock_.now();
+  if (next_round_ && now < *next_round_) return {*next_round_ - now};
+  return start_round();
+}
+
+void EnforcementCanary::unavailable(State state, std::string why,
+                                    const std::vector<canary::NodeNetwork>& nodes) {
+  EnforcementSnapshot s;
+  s.state = state;
+  s.why = std::move(why);
+  for (const auto& n : nodes) {
+    if (!n.simulated)
+      s.nodes.push_back({n.name, Enforcement::kUnknown, Enforcement::kUnknown, s.why});
+  }
+  book_.publish(std::move(s));
+}
+
+std::string EnforcementCanary::flip_policy(const CanaryInventoryRead& read) {
+  const std::string where = "NetworkPolicy " + std::string(kCanaryName) + " in " + options_.ns;
+  const Value want = canary_network_policy(options_.ns, *read.daemonset_uid, 1 - phase_);
+  if (!read.policy) {
+    writer_.create(kube::resources::kNetworkPolicies, options_.ns, want);
+  } else if (!canary_policy_is_ours(*read.policy, *read.daemonset_uid)) {
+    return where + " is not Bulwark's (no managed-by label, or another owner): left as it is";
+  } else {
+    Value intent = want;
+    // Only the object judged: a UID in an apply is a precondition.
+    intent.child("metadata")
+        .set("uid", Value::string(document::text_at(*read.policy, {"metadata", "uid"})));
+    writer_.apply(kube::resources::kNetworkPolicies, options_.ns, kCanaryName, intent, kBulwarkName,
+                  true);
+  }
+  phase_ = 1 - phase_;
+  return "";
+}
+
+runtime::Result EnforcementCanary::start_round() {
+  const auto now = clock_.now();
+  next_round_ = now + options_.interval;
+  CanaryInventoryRead read;
+  try {
+    read = inventory_.read();
+  } catch (const kube::ApiError& e) {
+    unavailable(State::kCanaryUnavailable, std::string("cannot read the canary: ") + e.what(), {});
+    return {options_.interval};
+  }
+  const canary::TargetPlan plan = canary::plan_targets(read.nodes, read.pods, options_.own_ip);
+  if (!plan.probe_from_node.empty()) {
+    unavailable(State::kProbeFromNode, plan.probe_from_node, read.nodes);
+    return {options_.interval};
+  }
+  if (!read.daemonset_uid) {
+    unavailable(State::kCanaryUnavailable,
+                "DaemonSet " + std::string(kCanaryName) + " is not in namespace " + options_.ns,
+                read.nodes);
+    return {options_.interval};
+  }
+  std::string why;
+  try {
+    why = flip_policy(read);
+  } catch (const kube::ApiError& e) {
+    why = "cannot write NetworkPolicy " + std::string(kCanaryName) + ": " + e.what();
+  }
+  if (!why.empty()) {
+    unavailable(State::kCanaryUnavailable, why, read.nodes);
+    return {options_.interval};
+  }
+  changed_ = clock_.now();
+  others_.clear();
+  for (const auto& t : plan.targets) {
+    if (!t.unavailable.empty()) {
+      others_.push_back({t.node, Enforcement::kUnknown, Enforcement::kUnknown, t.unavailable});
+      continue;
+    }
+    rounds_.push_back({t.node, t.ip, canary::ChangeProbe(changed_, options_.change_timeout),
+                       canary::ChangeProbe(changed_, options_.change_timeout), std::nullopt,
+                       std::nullopt});
+  }
+  if (rounds_.empty()) return probe_step();  // publishes the nodes unavailable
+  return {options_.probe_spacing};
+}
+
+runtime::Result EnforcementCanary::probe_step() {
+  const canary::RoundPorts ports = canary::round_ports(phase_);
+  auto probe = [&](NodeRound& r) {
+    if (!r.in_result) {
+      r.in_result = r.in.record(clock_.now(), canary::probe_ingress(*probes_, r.ip, ports));
+    }
+    if (!r.out_result) {
+      r.out_result = r.out.record(clock_.now(), canary::probe_egress(*probes_, r.ip, ports));
+    }
+  };
+  // A few nodes at a time: a plugin that drops makes each blocked probe wait out its timeout.
+  for (std::size_t first = 0; first < rounds_.size(); first += kProbesAtOnce) {
+    std::vector<std::future<void>> batch;
+    for (std::size_t i = first; i < rounds_.size() && i < first + kProbesAtOnce; ++i) {
+      batch.push_back(std::async(std::launch::async, probe, std::ref(rounds_[i])));
+    }
+    for (auto& f : batch) f.get();
+  }
+  const bool going_on = std::any_of(rounds_.begin(), rounds_.end(), [](const NodeRound& r) {
+    return !r.in_result || !r.out_result;
+  });
+  if (going_on) return {options_.probe_spacing};
+  EnforcementSnapshot s;
+  s.state = State::kProbed;
+  s.nodes = others_;
+  for (const auto& r : rounds_) {
+    NodeEnforcement n{r.node, *r.in_result, *r.out_result, ""};
+    if (n.in == Enforcement::kUnknown || n.out == Enforcement::kUnknown) {
+      n.unknown = "the canary on node " + r.node +
+                  " answered no probe that proves the change in effect or not within the change "
+                  "timeout";
+    }
+    for (const auto* probe : {&r.in, &r.out}) {
+      if (probe->lag() && options_.lag) options_.lag(*probe->lag());
+    }
+    s.nodes.push_back(std::move(n));
+  }
+  std::sort(s.nodes.begin(), s.nodes.end(),
+            [](const NodeEnforcement& a, const NodeEnforcement& b) { return a.node < b.node; });
+  rounds_.clear();
+  book_.publish(std::move(s));
+  const auto now = clock_.now();
+  return {next_round_ && *next_round_ > now ? *next_round_ - now : base::Clock::Duration::zero()};
+}
+
+void setup_enforcement_canary(runtime::Manager& manager, EnforcementCanarySetup setup) {
+  auto reconciler =
+      std::make_unique<EnforcementCanary>(setup.inventory, setup.writer, setup.probes, setup.book,
+                                          setup.clock, std::move(setup.options));
+  runtime::WorkQueue& queue = manager.add_controller("canary", std::move(reconciler), 1);
+  queue.add(EnforcementCanary::kKey);
+  manager.on_resync([&queue] { queue.add(EnforcementCanary::kKey); });
+}
+
+}  // namespace bulwark::reconcilers
