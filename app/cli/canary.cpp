@@ -16,12 +16,13 @@ const char* const kCanaryUsage =
     "  the enforcement canary's listener: answers the operator's probes on each listen port\n"
     "  (TCP and UDP) and reaches back the asker at a dial port; nothing else is answered\n"
     "  --bind-address   IPv4 address to listen on (default 0.0.0.0)\n"
-    "  --listen-ports   comma-separated ports (default 8470,8471)\n"
-    "  --dial-ports     comma-separated ports DIAL may ask for (default 8472,8473)\n";
+    "  --listen-ports   comma-separated ports (default 9771,9772)\n"
+    "  --dial-ports     comma-separated ports DIAL may ask for (default 9773,9774, the\n"
+    "                   operator's)\n";
 
 namespace {
 
-// "8470,8471": each 1 to 65535; nullopt for anything else (an empty item too).
+// "9771,9772": each 1 to 65535; nullopt for anything else (an empty item too).
 std::optional<std::vector<std::uint16_t>> parse_ports(std::string_view text) {
   std::vector<std::uint16_t> ports;
   while (true) {
@@ -45,13 +46,20 @@ std::optional<CanaryFlags> parse_canary_args(const std::vector<std::string>& arg
                                              std::ostream& err) {
   CanaryFlags flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (i + 1 >= args.size() ||
+    // --flag value, or --flag=value as `bulwark run` takes it.
+    std::string a = args[i], value;
+    const auto eq = a.find('=');
+    const bool inline_value = a.rfind("--", 0) == 0 && eq != std::string::npos;
+    if (inline_value) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    if ((!inline_value && i + 1 >= args.size()) ||
         (a != "--bind-address" && a != "--listen-ports" && a != "--dial-ports")) {
-      err << "bulwark canary: unknown flag or missing value: " << a << "\n" << kCanaryUsage;
+      err << "bulwark canary: unknown flag or missing value: " << args[i] << "\n" << kCanaryUsage;
       return std::nullopt;
     }
-    const std::string& value = args[++i];
+    if (!inline_value) value = args[++i];
     if (a == "--bind-address") {
       flags.bind_address = value;
       continue;

@@ -2,18 +2,23 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "operator/canary/targets.h"
+
 namespace bulwark::cli {
 
 // `bulwark canary`'s flags: the enforcement canary's listener (docs/architecture.md, The
-// enforcement canary; not deployed by anything yet).
+// enforcement canary), run by the chart's DaemonSet bulwark-canary.
 struct CanaryFlags {
   std::string bind_address = "0.0.0.0";
-  std::vector<std::uint16_t> listen_ports = {8470, 8471};
-  std::vector<std::uint16_t> dial_ports = {8472, 8473};
+  std::vector<std::uint16_t> listen_ports{std::begin(canary::kCanaryPorts),
+                                          std::end(canary::kCanaryPorts)};
+  std::vector<std::uint16_t> dial_ports{std::begin(canary::kOperatorPorts),
+                                        std::end(canary::kOperatorPorts)};
 };
 
 std::optional<CanaryFlags> parse_canary_args(const std::vector<std::string>& args,

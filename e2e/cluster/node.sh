@@ -12,6 +12,8 @@
 # mounts there), the cgroups, and the network namespace.
 #   usage: e2e/cluster/node.sh netns|start|stop DIR
 #          e2e/cluster/node.sh alias DIR IMAGE...  (the test image under these names too)
+#          e2e/cluster/node.sh enforcer DIR kill|clean|start  (kube-router crashed, gone, back)
+# BULWARK_NODE_ENFORCER=none starts the node without kube-router: NetworkPolicy not enforced.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 action=${1:-}
@@ -159,11 +161,11 @@ start_node_processes() {
   # removes once the node is Ready.
   in_ns "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" taint nodes "$node_ip" \
     node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
-  start_node 7-kube-router "$bin/kube-router" --kubeconfig "$dir/kubeconfig" \
-    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
-    --health-port=0 --metrics-port=0 --hostname-override="$node_ip" \
-    --service-cluster-ip-range=198.18.0.128/25
-  wait_for 7-kube-router in_ns iptables -S KUBE-ROUTER-FORWARD
+  # The node's podCIDR, as a controller that allocates them would set it: the range the CNI
+  # configuration hands out (the enforcement canary probes only inside it).
+  in_ns "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" patch node "$node_ip" --type merge \
+    -p '{"spec":{"podCIDR":"198.18.0.0/25","podCIDRs":["198.18.0.0/25"]}}' >/dev/null
+  if [ "${BULWARK_NODE_ENFORCER:-kube-router}" = kube-router ]; then start_enforcer "$bin"; fi
   # ClusterIPs, the `kubernetes` Service's among them: kube-proxy in iptables mode (no IPVS in
   # this kernel), node ports only on the bridge, no conntrack sysctl.
   start_node 8-kube-proxy "$bin/kube-proxy" --kubeconfig "$dir/kubeconfig" \
@@ -173,6 +175,41 @@ start_node_processes() {
   wait_for 8-kube-proxy in_ns curl -sf http://127.0.0.1:10256/healthz
   wait_for 4-kube-scheduler in_ns curl -skf https://127.0.0.1:10259/healthz
   echo "NODE_IP=$node_ip" >>"$dir/node.env"
+}
+
+# kube-router as the NetworkPolicy enforcer (firewall only).
+start_enforcer() {
+  start_node 7-kube-router "$1/kube-router" --kubeconfig "$dir/kubeconfig" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --health-port=0 --metrics-port=0 --hostname-override="$node_ip" \
+    --service-cluster-ip-range=198.18.0.128/25
+  wait_for 7-kube-router in_ns iptables -S KUBE-ROUTER-FORWARD
+}
+
+# enforcer kill: kube-router as a crash leaves it (SIGKILL: its chains and ipsets stay and go on
+# holding what they held). clean: its chains and ipsets removed too, as if it had never run.
+# start: again.
+enforcer() {
+  case "$1" in
+    kill|clean)
+      if [ -f "$dir/pids/7-kube-router.pid" ]; then
+        local pid
+        pid=$(cat "$dir/pids/7-kube-router.pid")
+        if alive "$pid"; then kill -KILL "$pid"; fi
+        while alive "$pid"; do sleep 0.1; done
+        rm -f "$dir/pids/7-kube-router.pid"
+      fi
+      if [ "$1" = clean ]; then
+        in_ns iptables-save -t filter | grep -Ev 'KUBE-(ROUTER|NWPLCY|POD-FW)' | in_ns iptables-restore -T filter
+        local set
+        for set in $(in_ns ipset list -n); do in_ns ipset destroy "$set"; done
+      fi ;;
+    start)
+      # shellcheck disable=SC1091
+      . "$dir/env"
+      start_enforcer "$("$here/build.sh" node)" ;;
+    *) echo "usage: e2e/cluster/node.sh enforcer DIR kill|clean|start" >&2; exit 2 ;;
+  esac
 }
 
 node_ready() {
@@ -231,5 +268,6 @@ case "$action" in
   start) start_node_processes ;;
   stop) stop_node ;;
   alias) shift 2; alias_images "$@" ;;
-  *) echo "usage: e2e/cluster/node.sh netns|start|stop|alias DIR" >&2; exit 2 ;;
+  enforcer) enforcer "${3:-}" ;;
+  *) echo "usage: e2e/cluster/node.sh netns|start|stop|alias|enforcer DIR" >&2; exit 2 ;;
 esac
