@@ -3,7 +3,8 @@
 # with the operator's own credentials, every change its RBAC allows but
 # deploy/operator/admission-policy.yaml forbids is refused by the API server (pod templates, other
 # spec fields, other labels and annotations, owner references, finalizers, other
-# NetworkPolicies, its own NetworkPolicies in any shape but the two it writes, anything in a
+# NetworkPolicies, its own NetworkPolicies in any shape but the ones it writes (the canary's only
+# in its own namespace), anything in a
 # never-touch namespace, reports it did not write, what its webhook configuration matches, where
 # it points and how it fails, a SecurityPolicy's spec), and the changes Bulwark makes still go
 # through; its RBAC has no write on the fence itself. (Every operator e2e test also
@@ -91,6 +92,43 @@ for ns in kube-system bulwark-system; do
   refused "a deny-all bulwark-default-deny in $ns" POST /apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies \
     '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":'"$deny_spec"'}'
 done
+# The enforcement canary's NetworkPolicy: in the operator's namespace only, in its one shape.
+own_np=/apis/networking.k8s.io/v1/namespaces/bulwark-system/networkpolicies
+# Its owner must exist, or the garbage collector takes the policy at once.
+$kubectl -n bulwark-system create -f - >/dev/null <<'DS'
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: bulwark-canary, namespace: bulwark-system}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: bulwark-canary}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: bulwark-canary}}
+    spec: {containers: [{name: canary, image: registry.example.com/canary:1}]}
+DS
+ds_uid=$($kubectl -n bulwark-system get ds bulwark-canary -o jsonpath='{.metadata.uid}')
+canary_np() {  # canary_np IN_RULE OUT_RULE [METADATA_EXTRA]
+  echo '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-canary",'"$label"',"ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet","name":"bulwark-canary","uid":"'"$ds_uid"'"}]'"${3:-}"'},"spec":{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"bulwark-canary"}},"policyTypes":["Ingress","Egress"],"ingress":['"$1"'],"egress":['"$2"']}}'
+}
+operator_pods='{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"bulwark"}}}'
+canary_in='{"from":['"$operator_pods"'],"ports":[{"port":9771,"protocol":"TCP"},{"port":9771,"protocol":"UDP"}]}'
+canary_out='{"to":['"$operator_pods"'],"ports":[{"port":9773,"protocol":"TCP"},{"port":9773,"protocol":"UDP"}]}'
+refused "bulwark-canary in a namespace not its own" POST $np "$(canary_np "$canary_in" "$canary_out")"
+refused "a bulwark-canary that lets anyone in" POST $own_np \
+  "$(canary_np '{"ports":[{"port":9771,"protocol":"TCP"}]}' "$canary_out")"
+refused "a bulwark-canary that lets in on port 22" POST $own_np \
+  "$(canary_np '{"from":['"$operator_pods"'],"ports":[{"port":22,"protocol":"TCP"}]}' "$canary_out")"
+refused "a bulwark-canary that lets out to an address block" POST $own_np \
+  "$(canary_np "$canary_in" '{"to":[{"ipBlock":{"cidr":"198.18.0.0/24"}}],"ports":[{"port":9773}]}')"
+refused "a bulwark-canary owned by nothing" POST $own_np \
+  "$(canary_np "$canary_in" "$canary_out" | sed 's/,"ownerReferences":\[[^]]*\]//')"
+allowed "creating bulwark-canary in its shape, in its own namespace" POST $own_np \
+  "$(canary_np "$canary_in" "$canary_out")"
+allowed "flipping it to the other ports" PATCH $own_np/bulwark-canary \
+  '{"spec":{"ingress":[{"from":['"$operator_pods"'],"ports":[{"port":9772,"protocol":"TCP"}]}],"egress":[{"to":['"$operator_pods"'],"ports":[{"port":9774,"protocol":"UDP"}]}]}}'
+refused "making it select the operator's own pods" PATCH $own_np/bulwark-canary \
+  '{"spec":{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"bulwark"}}}}'
+$kubectl -n bulwark-system delete networkpolicy bulwark-canary >/dev/null
+$kubectl -n bulwark-system delete ds bulwark-canary >/dev/null
 allowed "creating its own NetworkPolicy, in its shape" POST $np \
   '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"bulwark-default-deny",'"$label"'},"spec":'"$deny_spec"'}'
 allowed "changing it to allow DNS out" PATCH $np/bulwark-default-deny \

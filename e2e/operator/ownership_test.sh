@@ -53,6 +53,13 @@ eventually 30 bash -c "$kubectl get secpol own -o jsonpath='{.status.networkPoli
   && ok "the policy's status records the UID of the default-deny it created" \
   || fail "status.networkPolicyUIDs: $($kubectl get secpol own -o jsonpath='{.status.networkPolicyUIDs}')"
 
+# A host process is its node: nothing it probes proves enforcement (issue 37).
+enforced() { $kubectl get secpol own -o jsonpath='{.status.conditions[?(@.type=="NetworkEnforced")].status}/{.status.conditions[?(@.type=="NetworkEnforced")].reason}'; }
+export -f enforced
+eventually 30 bash -c '[ "$(enforced)" = Unknown/ProbeFromNode ]' \
+  && ok "the operator as a host process: NetworkEnforced Unknown/ProbeFromNode" \
+  || fail "NetworkEnforced as a host process: $(enforced)"
+
 # 1. Label stripped in the same patch that opens the object.
 $alice -n own-a patch networkpolicy bulwark-default-deny --type merge \
   -p '{"metadata":{"labels":{"app.kubernetes.io/managed-by":null}},"spec":{"ingress":[{}],"egress":[{}]}}' >/dev/null \
