@@ -16,8 +16,8 @@ $kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bul
 $kubectl apply -f "$root/deploy/samples/policies/prod-restricted.yaml" >/dev/null \
   && ok "the sample policy is accepted" || fail "the sample policy is accepted"
 header=$($kubectl get secpol | head -1)
-[[ "$header" =~ NAME\ +MODE\ +SCORE\ +WORKLOADS\ +VIOLATING\ +QUARANTINED\ +READY\ +AGE ]] \
-  && ok "kubectl get secpol prints MODE SCORE WORKLOADS VIOLATING QUARANTINED READY AGE" \
+[[ "$header" =~ NAME\ +MODE\ +SCORE\ +WORKLOADS\ +VIOLATING\ +QUARANTINED\ +READY\ +NETWORK\ +AGE ]] \
+  && ok "kubectl get secpol prints MODE SCORE WORKLOADS VIOLATING QUARANTINED READY NETWORK AGE" \
   || fail "printer columns: $header"
 
 cat <<'P' | $kubectl apply -f - >/dev/null
