@@ -44,8 +44,9 @@ Condition network_enforced_condition(const EnforcementSnapshot& s) {
     return enforced(ConditionStatus::kUnknown, reasons::kCanaryUnavailable, s.why);
   }
   if (s.state == State::kProbing) {
-    return enforced(ConditionStatus::kUnknown, reasons::kProbing,
-                    "the enforcement canary has not finished its first round yet");
+    return enforced(
+        ConditionStatus::kUnknown, reasons::kProbing,
+        s.why.empty() ? "the enforcement canary has not finished its first round yet" : s.why);
   }
   std::vector<std::string> not_enforced, unknown;
   std::string first_unknown;
@@ -83,17 +84,36 @@ EnforcementSnapshot EnforcementBook::snapshot() const {
   return snapshot_;
 }
 
+bool EnforcementBook::not_enforcing(const std::string& node) const {
+  std::lock_guard lock(mu_);
+  return not_enforcing_.count(node) > 0;
+}
+
+bool EnforcementBook::any_not_enforcing() const {
+  std::lock_guard lock(mu_);
+  return !not_enforcing_.empty();
+}
+
 void EnforcementBook::publish(EnforcementSnapshot snapshot) {
+  std::set<std::string> not_enforcing;
+  for (const auto& n : snapshot.nodes) {
+    if (n.in == Enforcement::kNotEnforced || n.out == Enforcement::kNotEnforced) {
+      not_enforcing.insert(n.node);
+    }
+  }
   bool changed = false;
   {
     std::lock_guard lock(mu_);
     const Condition before = network_enforced_condition(snapshot_);
     const Condition after = network_enforced_condition(snapshot);
     changed = before.status != after.status || before.reason != after.reason ||
-              before.message != after.message;
+              before.message != after.message || not_enforcing != not_enforcing_;
     snapshot_ = std::move(snapshot);
+    not_enforcing_ = std::move(not_enforcing);
+    ++published_;
   }
-  if (changed && changed_) changed_();
+  if (!changed) return;
+  for (const auto& listener : listeners_) listener();
 }
 
 }  // namespace bulwark::reconcilers

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,14 +47,25 @@ kube::Condition network_enforced_condition(const EnforcementSnapshot& snapshot);
 class EnforcementBook {
  public:
   EnforcementSnapshot snapshot() const;
-  // Replaces the verdicts; calls the listener when anything a condition says changed.
+  // Whether the node's last verdict, either way, was NotEnforced; and whether any node's was.
+  bool not_enforcing(const std::string& node) const;
+  bool any_not_enforcing() const;
+  // Replaces the verdicts; calls each listener when the condition or the nodes that do not
+  // enforce changed. Listeners are added before the verdicts are first published.
   void publish(EnforcementSnapshot snapshot);
-  void set_listener(std::function<void()> changed) { changed_ = std::move(changed); }
+  void add_listener(std::function<void()> changed) { listeners_.push_back(std::move(changed)); }
+  // How many times verdicts were published (each round ends with one).
+  std::uint64_t published() const {
+    std::lock_guard lock(mu_);
+    return published_;
+  }
 
  private:
   mutable std::mutex mu_;
   EnforcementSnapshot snapshot_;
-  std::function<void()> changed_;
+  std::set<std::string> not_enforcing_;  // of snapshot_
+  std::uint64_t published_ = 0;
+  std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace bulwark::reconcilers

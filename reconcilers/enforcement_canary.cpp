@@ -136,6 +136,15 @@ Value canary_network_policy(const std::string& ns, const std::string& daemonset_
   return np;
 }
 
+int canary_policy_phase(const Value& policy) {
+  const Value* ingress = policy.find({"spec", "ingress"});
+  if (ingress == nullptr || !ingress->is_sequence() || ingress->items.empty()) return 0;
+  const Value* ports = ingress->items[0].find("ports");
+  if (ports == nullptr || !ports->is_sequence() || ports->items.empty()) return 0;
+  const Value* port = ports->items[0].find("port");
+  return port != nullptr && port->as_int() == canary::kCanaryPorts[1] ? 1 : 0;
+}
+
 bool canary_policy_is_ours(const Value& policy, const std::string& daemonset_uid) {
   return document::text_at(policy, {"metadata", "labels", kManagedByLabel}) == kBulwarkName &&
          owned_by_uid(policy, daemonset_uid);
@@ -154,7 +163,7 @@ EnforcementCanary::EnforcementCanary(CanaryInventory& inventory, kube::ObjectWri
 }
 
 runtime::Result EnforcementCanary::reconcile(const std::string&) {
-  if (!rounds_.empty()) return probe_step();
+  if (stage_ != Stage::kIdle) return step();
   const auto now = clock_.now();
   if (next_round_ && now < *next_round_) return {*next_round_ - now};
   return start_round();
@@ -166,85 +175,95 @@ void EnforcementCanary::unavailable(State state, std::string why,
   s.state = state;
   s.why = std::move(why);
   for (const auto& n : nodes) {
-    if (!n.simulated)
+    if (!n.simulated) {
       s.nodes.push_back({n.name, Enforcement::kUnknown, Enforcement::kUnknown, s.why});
+    }
   }
+  last_.clear();
   book_.publish(std::move(s));
 }
 
-std::string EnforcementCanary::flip_policy(const CanaryInventoryRead& read) {
-  const std::string where = "NetworkPolicy " + std::string(kCanaryName) + " in " + options_.ns;
-  const Value want = canary_network_policy(options_.ns, *read.daemonset_uid, 1 - phase_);
+std::string EnforcementCanary::write_policy(const CanaryInventoryRead& read, int phase) {
+  const Value want = canary_network_policy(options_.ns, *read.daemonset_uid, phase);
   if (!read.policy) {
     writer_.create(kube::resources::kNetworkPolicies, options_.ns, want);
-  } else if (!canary_policy_is_ours(*read.policy, *read.daemonset_uid)) {
-    return where + " is not Bulwark's (no managed-by label, or another owner): left as it is";
-  } else {
-    Value intent = want;
-    // Only the object judged: a UID in an apply is a precondition.
-    intent.child("metadata")
-        .set("uid", Value::string(document::text_at(*read.policy, {"metadata", "uid"})));
-    writer_.apply(kube::resources::kNetworkPolicies, options_.ns, kCanaryName, intent, kBulwarkName,
-                  true);
+    return "";
   }
-  phase_ = 1 - phase_;
+  Value intent = want;
+  // Only the object judged: a UID in an apply is a precondition.
+  intent.child("metadata")
+      .set("uid", Value::string(document::text_at(*read.policy, {"metadata", "uid"})));
+  writer_.apply(kube::resources::kNetworkPolicies, options_.ns, kCanaryName, intent, kBulwarkName,
+                true);
   return "";
 }
 
 runtime::Result EnforcementCanary::start_round() {
-  const auto now = clock_.now();
-  next_round_ = now + options_.interval;
-  CanaryInventoryRead read;
+  next_round_ = clock_.now() + options_.interval;
   try {
-    read = inventory_.read();
+    read_ = inventory_.read();
   } catch (const kube::ApiError& e) {
     unavailable(State::kCanaryUnavailable, std::string("cannot read the canary: ") + e.what(), {});
     return {options_.interval};
   }
-  const canary::TargetPlan plan = canary::plan_targets(read.nodes, read.pods, options_.own_ip);
-  if (!plan.probe_from_node.empty()) {
-    unavailable(State::kProbeFromNode, plan.probe_from_node, read.nodes);
-    return {options_.interval};
-  }
-  if (!read.daemonset_uid) {
-    unavailable(State::kCanaryUnavailable,
-                "DaemonSet " + std::string(kCanaryName) + " is not in namespace " + options_.ns,
-                read.nodes);
-    return {options_.interval};
-  }
+  const canary::TargetPlan plan = canary::plan_targets(read_.nodes, read_.pods, options_.own_ip);
   std::string why;
-  try {
-    why = flip_policy(read);
-  } catch (const kube::ApiError& e) {
-    why = "cannot write NetworkPolicy " + std::string(kCanaryName) + ": " + e.what();
+  State state = State::kCanaryUnavailable;
+  const std::string policy = "NetworkPolicy " + std::string(kCanaryName) + " in " + options_.ns;
+  if (!plan.probe_from_node.empty()) {
+    why = plan.probe_from_node;
+    state = State::kProbeFromNode;
+  } else if (!read_.daemonset_uid) {
+    why = "DaemonSet " + std::string(kCanaryName) + " is not in namespace " + options_.ns;
+  } else if (read_.policy && !canary_policy_is_ours(*read_.policy, *read_.daemonset_uid)) {
+    why = policy + " is not Bulwark's (no managed-by label, or another owner): left as it is";
+  } else if (!read_.policy) {
+    // The first round only creates it: probes start from a phase in place.
+    try {
+      write_policy(read_, 0);
+      why = policy + " was just created; the first round starts from it";
+      state = State::kProbing;
+    } catch (const kube::ApiError& e) {
+      why = "cannot write " + policy + ": " + e.what();
+    }
   }
   if (!why.empty()) {
-    unavailable(State::kCanaryUnavailable, why, read.nodes);
+    unavailable(state, why,
+                state == State::kProbing ? std::vector<canary::NodeNetwork>() : read_.nodes);
     return {options_.interval};
   }
-  changed_ = clock_.now();
+  phase_ = canary_policy_phase(*read_.policy);
+  const auto now = clock_.now();
   others_.clear();
   for (const auto& t : plan.targets) {
     if (!t.unavailable.empty()) {
       others_.push_back({t.node, Enforcement::kUnknown, Enforcement::kUnknown, t.unavailable});
       continue;
     }
-    rounds_.push_back({t.node, t.ip, canary::ChangeProbe(changed_, options_.change_timeout),
-                       canary::ChangeProbe(changed_, options_.change_timeout), std::nullopt,
-                       std::nullopt});
+    const auto last = last_.find(t.node);
+    const bool same =
+        last != last_.end() && last->second.ip == t.ip && last->second.phase == phase_;
+    rounds_.push_back(
+        {t.node, t.ip,
+         canary::DirectionRound(same && last->second.in, now, options_.change_timeout),
+         canary::DirectionRound(same && last->second.out, now, options_.change_timeout)});
   }
-  if (rounds_.empty()) return probe_step();  // publishes the nodes unavailable
-  return {options_.probe_spacing};
+  stage_ = Stage::kBefore;
+  return step();
 }
 
-runtime::Result EnforcementCanary::probe_step() {
+void EnforcementCanary::probe_all(bool after) {
   const canary::RoundPorts ports = canary::round_ports(phase_);
   auto probe = [&](NodeRound& r) {
-    if (!r.in_result) {
-      r.in_result = r.in.record(clock_.now(), canary::probe_ingress(*probes_, r.ip, ports));
-    }
-    if (!r.out_result) {
-      r.out_result = r.out.record(clock_.now(), canary::probe_egress(*probes_, r.ip, ports));
+    for (auto [round, ingress] : {std::pair{&r.in, true}, std::pair{&r.out, false}}) {
+      if (after ? !round->probing_change() : !round->confirming()) continue;
+      const Enforcement e = ingress ? canary::probe_ingress(*probes_, r.ip, ports)
+                                    : canary::probe_egress(*probes_, r.ip, ports);
+      if (after) {
+        round->record_after(clock_.now(), e);
+      } else {
+        round->record_before(clock_.now(), e);
+      }
     }
   };
   // A few nodes at a time: a plugin that drops makes each blocked probe wait out its timeout.
@@ -255,28 +274,63 @@ runtime::Result EnforcementCanary::probe_step() {
     }
     for (auto& f : batch) f.get();
   }
+}
+
+runtime::Result EnforcementCanary::step() {
+  if (stage_ == Stage::kBefore) {
+    probe_all(false);
+    const bool confirming = std::any_of(rounds_.begin(), rounds_.end(), [](const NodeRound& r) {
+      return r.in.confirming() || r.out.confirming();
+    });
+    if (confirming) return {options_.probe_spacing};
+    try {
+      write_policy(read_, 1 - phase_);
+    } catch (const kube::ApiError& e) {
+      rounds_.clear();
+      stage_ = Stage::kIdle;
+      unavailable(State::kCanaryUnavailable,
+                  "cannot write NetworkPolicy " + std::string(kCanaryName) + ": " + e.what(),
+                  read_.nodes);
+      return {options_.interval};
+    }
+    phase_ = 1 - phase_;
+    const auto changed = clock_.now();
+    for (auto& r : rounds_) {
+      r.in.changed(changed);
+      r.out.changed(changed);
+    }
+    stage_ = Stage::kAfter;
+  }
+  probe_all(true);
   const bool going_on = std::any_of(rounds_.begin(), rounds_.end(), [](const NodeRound& r) {
-    return !r.in_result || !r.out_result;
+    return !r.in.outcome() || !r.out.outcome();
   });
   if (going_on) return {options_.probe_spacing};
+  return finish_round();
+}
+
+runtime::Result EnforcementCanary::finish_round() {
   EnforcementSnapshot s;
   s.state = State::kProbed;
   s.nodes = others_;
+  last_.clear();
   for (const auto& r : rounds_) {
-    NodeEnforcement n{r.node, *r.in_result, *r.out_result, ""};
+    NodeEnforcement n{r.node, *r.in.outcome(), *r.out.outcome(), ""};
     if (n.in == Enforcement::kUnknown || n.out == Enforcement::kUnknown) {
       n.unknown = "the canary on node " + r.node +
-                  " answered no probe that proves the change in effect or not within the change "
+                  " answered no probes that prove enforcement or its absence within the change "
                   "timeout";
     }
-    for (const auto* probe : {&r.in, &r.out}) {
-      if (probe->lag() && options_.lag) options_.lag(*probe->lag());
+    for (const auto* round : {&r.in, &r.out}) {
+      if (round->lag() && options_.lag) options_.lag(*round->lag());
     }
+    last_[r.node] = {r.ip, phase_, n.in == Enforcement::kEnforced, n.out == Enforcement::kEnforced};
     s.nodes.push_back(std::move(n));
   }
   std::sort(s.nodes.begin(), s.nodes.end(),
             [](const NodeEnforcement& a, const NodeEnforcement& b) { return a.node < b.node; });
   rounds_.clear();
+  stage_ = Stage::kIdle;
   book_.publish(std::move(s));
   const auto now = clock_.now();
   return {next_round_ && *next_round_ > now ? *next_round_ - now : base::Clock::Duration::zero()};

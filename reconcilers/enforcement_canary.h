@@ -1,12 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "operator/base/clock.h"
 #include "operator/canary/probe.h"
+#include "operator/canary/round.h"
 #include "operator/canary/targets.h"
 #include "operator/canary/verdict.h"
 #include "operator/document/value.h"
@@ -60,12 +62,16 @@ document::Value canary_network_policy(const std::string& ns, const std::string& 
 // Whether `policy` is Bulwark's to change: labelled managed-by bulwark and owned by the
 // DaemonSet with `daemonset_uid`.
 bool canary_policy_is_ours(const document::Value& policy, const std::string& daemonset_uid);
+// The phase a policy of that shape is in: 1 when it lets in on the second canary port, else 0.
+int canary_policy_phase(const document::Value& policy);
 
 // The enforcement canary's prober (docs/architecture.md, The enforcement canary). One key,
-// "round"; each reconcile does one step and asks to be called again: every `interval` it flips
-// the canary's NetworkPolicy to the other pair of ports, then every `probe_spacing` probes each
-// node's canary once each way until every node's round has ended (canary::ChangeProbe), and
-// publishes the verdicts. Runs only where the controllers run: on the leader.
+// "round"; each reconcile does one step and asks to be called again. Every `interval`: probe each
+// node's canary under the policy's phase in place until it is seen holding (skipped where the
+// last round ended Enforced on the same canary and phase), flip the policy to the other phase,
+// probe until each node's change is seen taking effect or not (canary::DirectionRound), one probe
+// each way every `probe_spacing`, and publish the verdicts. The first round only creates the
+// policy. Runs only where the controllers run: on the leader.
 class EnforcementCanary : public runtime::Reconciler {
  public:
   struct Options {
@@ -88,13 +94,21 @@ class EnforcementCanary : public runtime::Reconciler {
  private:
   struct NodeRound {
     std::string node, ip;
-    canary::ChangeProbe in, out;
-    std::optional<canary::Enforcement> in_result, out_result;
+    canary::DirectionRound in, out;
+  };
+  // What the last round ended with on a node, to skip seeing the phase in place again.
+  struct Last {
+    std::string ip;
+    int phase = 0;
+    bool in = false, out = false;  // ended Enforced
   };
   runtime::Result start_round();
-  runtime::Result probe_step();
-  // Writes the policy of the next phase; "" once written, else why it cannot be.
-  std::string flip_policy(const CanaryInventoryRead& read);
+  runtime::Result step();
+  // One probe of every node that wants one, `after` the change or before it, a few at a time.
+  void probe_all(bool after);
+  runtime::Result finish_round();
+  // Writes the policy of `phase`; "" once written, else why it cannot be.
+  std::string write_policy(const CanaryInventoryRead& read, int phase);
   void unavailable(EnforcementSnapshot::State state, std::string why,
                    const std::vector<canary::NodeNetwork>& nodes);
 
@@ -104,11 +118,13 @@ class EnforcementCanary : public runtime::Reconciler {
   EnforcementBook& book_;
   const base::Clock& clock_;
   Options options_;
-  int phase_ = 0;
+  enum class Stage { kIdle, kBefore, kAfter } stage_ = Stage::kIdle;
+  CanaryInventoryRead read_;  // what this round read
+  int phase_ = 0;             // the phase in place (kBefore), then the one written (kAfter)
   std::optional<base::Clock::TimePoint> next_round_;
-  base::Clock::TimePoint changed_{};
   std::vector<NodeRound> rounds_;        // nodes being probed this round
   std::vector<NodeEnforcement> others_;  // nodes not probed this round, and why
+  std::map<std::string, Last> last_;     // by node
 };
 
 struct EnforcementCanarySetup {

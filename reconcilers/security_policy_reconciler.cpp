@@ -507,7 +507,7 @@ void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup s
   manager.on_resync([every_policy] { every_policy(std::nullopt); });
   // The canary's verdicts are every such policy's condition NetworkEnforced.
   if (setup.enforcement != nullptr) {
-    setup.enforcement->set_listener([every_policy, kFold] { every_policy(kFold); });
+    setup.enforcement->add_listener([every_policy, kFold] { every_policy(kFold); });
   }
 }
 

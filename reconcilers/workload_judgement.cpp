@@ -75,8 +75,12 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
         q = false;
       }
       j.quarantine = j.quarantine || q;
-      if (s) j.scalers.push_back(p.uid);
-      outcome.enforced = (q && !not_held) || s;
+      // A quarantine the node cannot hold falls back to a scale to zero where the policy asks.
+      const bool fallback =
+          q && scalable && not_held == kNodeNotEnforcing &&
+          spec.enforcement.unenforced_quarantine == crds::UnenforcedQuarantine::kScaleToZero;
+      if (s || fallback) j.scalers.push_back(p.uid);
+      outcome.enforced = (q && !not_held) || s || fallback;
       if (q && not_held && *not_held != "NotHeld") j.quarantine_not_enforced = not_held;
     }
     exempt = exempt || verdict.posture == posture::Posture::kExempt;

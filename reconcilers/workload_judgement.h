@@ -39,6 +39,10 @@ struct WorkloadJudgement {
   std::vector<posture::Verdict> verdicts;  // the same order: each policy's whole verdict (reports)
 };
 
+// Why a quarantine does not hold: some pod of the workload runs on a node whose network plugin
+// does not enforce NetworkPolicy, or it has none and some node does not (the enforcement canary).
+inline constexpr std::string_view kNodeNotEnforcing = "NodeNotEnforcing";
+
 // Why a pod spec cannot be quarantined by NetworkPolicy, or nullopt when it can: "HostNetwork" when
 // it sets hostNetwork: true.
 std::optional<std::string_view> quarantine_unenforceable(const document::Value* pod_spec);
@@ -48,7 +52,8 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
 // `quarantine_blocked`: why no pod of the namespace can be quarantined now ("NameConflict": its
 // bulwark-quarantine is not Bulwark's), if so: nothing is labelled or counted. `not_held`: why
 // the label does not isolate the workload's pods now (quarantine_not_held()): they are labelled
-// but not counted as quarantined, and any reason but the passing "NotHeld" is told.
+// but not counted as quarantined, and any reason but the passing "NotHeld" is told; with
+// kNodeNotEnforcing a policy whose unenforcedQuarantine is ScaleToZero scales it to zero.
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,

@@ -109,18 +109,38 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
 }
 
 std::optional<std::string_view> WorkloadPostureReconciler::not_held(
-    const std::string& ns, const posture::Workload& workload) const {
-  if (sources_.ownership == nullptr || sources_.network_policies == nullptr) return std::nullopt;
-  // What the cache holds may be stale: a quarantine is then not counted, and said so.
-  if (sources_.access != nullptr && sources_.access->unreadable(ControlInput::kNetworkPolicies)) {
-    return "NetworkPoliciesUnreadable";
+    const Target& t, const posture::Workload& workload) const {
+  if (sources_.ownership != nullptr && sources_.network_policies != nullptr) {
+    // What the cache holds may be stale: a quarantine is then not counted, and said so.
+    if (sources_.access != nullptr && sources_.access->unreadable(ControlInput::kNetworkPolicies)) {
+      return "NetworkPoliciesUnreadable";
+    }
+    crds::Labels labels;
+    for (const auto& [k, v] : document::members_of(
+             workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
+      labels[k] = v.str();
+    }
+    if (auto why =
+            quarantine_not_held(*sources_.network_policies, *sources_.ownership, t.ns, labels)) {
+      return why;
+    }
   }
-  crds::Labels labels;
-  for (const auto& [k, v] : document::members_of(
-           workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
-    labels[k] = v.str();
+  if (on_node_not_enforcing(t)) return kNodeNotEnforcing;
+  return std::nullopt;
+}
+
+bool WorkloadPostureReconciler::on_node_not_enforcing(const Target& t) const {
+  const EnforcementBook* book = sources_.enforcement;
+  if (book == nullptr || !book->any_not_enforcing()) return false;
+  if (t.kind == "Pod") {
+    return book->not_enforcing(document::text_at(*t.object, {"spec", "nodeName"}));
   }
-  return quarantine_not_held(*sources_.network_policies, *sources_.ownership, ns, labels);
+  const auto keys = pod_keys_of(t.kind, *t.object);
+  if (keys.empty()) return true;  // where its pods would run is not known
+  return std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
+    const auto pod = sources_.workloads.pods.get(key);
+    return pod != nullptr && book->not_enforcing(document::text_at(*pod, {"spec", "nodeName"}));
+  });
 }
 
 std::optional<std::string_view> WorkloadPostureReconciler::quarantine_blocked(
@@ -260,7 +280,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
       evaluation_context(account, now, vulnerabilities, permissions);
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
-                     quarantine_blocked(t.ns), not_held(t.ns, *workload));
+                     quarantine_blocked(t.ns), not_held(t, *workload));
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
   const Holds holds = holds_of(*policies, t.kind, *t.object);

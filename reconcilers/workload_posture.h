@@ -19,6 +19,7 @@
 #include "operator/runtime/controller.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/annotations.h"
+#include "reconcilers/enforcement_book.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
 #include "reconcilers/ownership.h"
@@ -62,6 +63,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     const runtime::CacheReader* network_policies = nullptr;
     // Which inputs Bulwark may no longer read; null: all are taken to be readable.
     const InputAccess* access = nullptr;
+    // The enforcement canary's verdicts: a quarantine on a node that does not enforce
+    // NetworkPolicy is not counted (kNodeNotEnforcing); null: every node is taken to enforce.
+    const EnforcementBook* enforcement = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -103,9 +107,14 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   };
   // Why no pod of `ns` can be quarantined now, if so: "NameConflict" (Sources::ownership).
   std::optional<std::string_view> quarantine_blocked(const std::string& ns) const;
-  // Why labelling the workload's pods does not isolate them now, if so (quarantine_not_held()).
-  std::optional<std::string_view> not_held(const std::string& ns,
+  // Why labelling the workload's pods does not isolate them now, if so (quarantine_not_held(),
+  // then kNodeNotEnforcing).
+  struct Target;
+  std::optional<std::string_view> not_held(const Target& t,
                                            const posture::Workload& workload) const;
+  // Whether a pod of the workload runs on a node that does not enforce NetworkPolicy, or it has
+  // none and some node does not (where its pods would run is not known).
+  bool on_node_not_enforcing(const Target& t) const;
   static PodVerdict judge_pod(const document::Value& pod, const std::vector<Judged>& judged,
                               const posture::EvaluationContext& context);
   // Labels and annotates the pods of a workload as the workload's verdict (`quarantine`) and their
@@ -194,6 +203,7 @@ struct WorkloadPostureSetup {
   PolicyReportKeeper* reports = nullptr;                 // null: no Reports are written
   OwnershipRecord* ownership = nullptr;
   const InputAccess* access = nullptr;
+  EnforcementBook* enforcement = nullptr;  // null: every node is taken to enforce
   PostureBook& book;
   EventRecorder& events;
   const base::Clock& clock;

@@ -209,7 +209,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
   const WorkloadPostureReconciler::Sources sources{
       caches.workloads(), caches.namespaces, setup.policies,  setup.vulnerabilities,
       setup.rbac,         setup.reports,     setup.ownership, &caches.network_policies,
-      setup.access};
+      setup.access,       setup.enforcement};
   auto r = std::make_unique<WorkloadPostureReconciler>(
       setup.writer, sources, setup.book, setup.events, setup.clock, std::move(setup.never_touch));
   const WorkloadPostureReconciler& posture = *r;
@@ -235,6 +235,10 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                              1);
   route_cache_events(setup, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
+  // A node that stops or starts enforcing NetworkPolicy changes which quarantines hold.
+  if (setup.enforcement != nullptr) {
+    setup.enforcement->add_listener([&fanout] { fanout.add(FanoutEvent::everything().key()); });
+  }
   // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
   return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };
 }

@@ -151,8 +151,10 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
   // or another NetworkPolicy opening the pods, after the fact).
   const bool counted_now = std::any_of(j.outcomes.begin(), j.outcomes.end(),
                                        [](const PolicyOutcome& o) { return o.enforced; });
+  // Or when it is scaled to zero in its place (unenforcedQuarantine: ScaleToZero).
+  const bool fallen_back = w.replica_action == Remediation::kScaleToZero;
   if (j.quarantine_not_enforced &&
-      (newly_violating || w.released > 0 || (w.counted_before && !counted_now))) {
+      (newly_violating || w.released > 0 || fallen_back || (w.counted_before && !counted_now))) {
     const std::string_view why = *j.quarantine_not_enforced;
     events_.record(
         t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
@@ -163,6 +165,11 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
              : why == "NameConflict"
                  ? ": the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
                        " is not Bulwark's; its pods are not labelled or counted as quarantined"
+             : why == kNodeNotEnforcing
+                 ? std::string(": its pods run (or, with none, may run) on a node whose network "
+                               "plugin does not enforce NetworkPolicy (the enforcement canary's "
+                               "verdict); they are not counted as quarantined") +
+                       (fallen_back ? "; scaled to zero instead (unenforcedQuarantine)" : "")
              : why == "NetworkPoliciesUnreadable"
                  ? std::string(": Bulwark may no longer read NetworkPolicies, so whether its "
                                "labelled pods are isolated is not known; they are not counted as "

@@ -273,6 +273,7 @@ class OperatorControllers {
                                                       .reports = policy_report_keeper_.get(),
                                                       .ownership = &ownership_,
                                                       .access = &input_access_,
+                                                      .enforcement = &canary_->book(),
                                                       .book = book_,
                                                       .events = events_,
                                                       .clock = clock,

@@ -25,6 +25,30 @@ else
   fail "PrometheusRule differs from bulwark-rules.yaml: $(head -5 "$work/rules-diff.log")"
 fi
 
+# The enforcement canary's alerts, in Prometheus' own rule engine with the shipped expressions.
+python3 - "$rules" "$(dirname "$0")/canary_alerts_test.yaml" >"$work/canary_alerts_test.yaml" <<'PY'
+import json, re, sys
+rules = open(sys.argv[1]).read()
+def rule(name):  # the shipped rule's expr and annotations, as written
+    block = rules[rules.index("- alert: " + name):]
+    block = block[:block.find("\n  - alert:", 1) if "\n  - alert:" in block[1:] else len(block)]
+    field = lambda k: re.search(r"\n\s+" + k + r": (.*)", block).group(1).strip()
+    unquote = lambda v: json.loads(v) if v.startswith('"') else v
+    return field("expr"), unquote(field("summary")), unquote(field("description"))
+test = open(sys.argv[2]).read().replace("RULES", sys.argv[1])
+expr, summary, description = rule("BulwarkNetworkPolicyNotEnforced")
+test = test.replace("ALERT_NOT_ENFORCED", json.dumps(expr))
+test = test.replace("ANNOTATION_SUMMARY_NOT_ENFORCED",
+                    json.dumps(summary.replace("{{ $labels.node }}", "n1").replace("{{ $labels.direction }}", "in")))
+test = test.replace("ANNOTATION_DESCRIPTION_NOT_ENFORCED",
+                    json.dumps(description.replace("{{ $labels.node }}", "n1")))
+test = test.replace("ALERT_UNKNOWN", json.dumps(rule("BulwarkNetworkEnforcementUnknown")[0]))
+print(test)
+PY
+promtool test rules "$work/canary_alerts_test.yaml" >"$work/canary-alerts.log" 2>&1 \
+  && ok "promtool: BulwarkNetworkPolicyNotEnforced fires for a node not enforcing after 2m; BulwarkNetworkEnforcementUnknown waits 15m" \
+  || fail "promtool test rules: $(head -c 1500 "$work/canary-alerts.log")"
+
 install_prerequisites
 $kubectl create namespace m-shop >/dev/null && $kubectl label namespace m-shop tier=metrics >/dev/null
 cat <<'W' | $kubectl apply -f - >/dev/null

@@ -4,8 +4,11 @@
 # DaemonSet beside it, kube-router enforcing. Checks, on a policy with Quarantine:
 # - kube-router running: NetworkEnforced True (Enforced), both ways;
 # - kube-router killed, its chains and ipsets left as a crash leaves them: False (NotEnforced)
-#   naming the node, within 3 x interval + changeTimeout;
-# - kube-router started again: True again;
+#   naming the node, within 3 x interval + changeTimeout; the quarantined Deployment gets a
+#   Warning Event QuarantineNotEnforced (NodeNotEnforcing) and with unenforcedQuarantine:
+#   ScaleToZero is scaled to zero (then counted as held by the scale); never True again while it is dead,
+#   though its rules match every other phase;
+# - kube-router started again: True again, the replicas restored;
 # - kube-router gone and its rules with it, as on a node that never ran it: False from the first
 #   round that ends after that;
 # - the canary pod gone (the DaemonSet kept off the node): Unknown (CanaryUnavailable), never
@@ -63,9 +66,14 @@ fi
 
 $kubectl create namespace shop >/dev/null
 $kubectl label namespace shop env=prod >/dev/null
-testdata enforce-baseline-policy.yaml NAME=quarantine "LABEL=env: prod" "ACTIONS=[Annotate, Quarantine]" \
-  | $kubectl apply -f - >/dev/null
+# Quarantine, falling back to a scale to zero where a node does not enforce.
+testdata enforce-baseline-policy.yaml NAME=quarantine "LABEL=env: prod" \
+  "ACTIONS=[Annotate, Quarantine], unenforcedQuarantine: ScaleToZero" | $kubectl apply -f - >/dev/null
 deployment shop worse 1 true
+quarantined() { $kubectl get secpol quarantine -o jsonpath='{.status.summary.quarantined}' 2>/dev/null; }
+replicas() { $kubectl -n shop get deploy worse -o jsonpath='{.spec.replicas}' 2>/dev/null; }
+export -f quarantined replicas
+export kubectl
 
 # First round: the policy written, probes until three agree, the status written.
 if took=$(until_condition 90 True/Enforced); then
@@ -74,6 +82,9 @@ else
   fail "NetworkEnforced True with kube-router running (now $(enforced): $(message))"; diagnose
   finish; exit 1
 fi
+eventually 60 bash -c '[ "$(quarantined)" = 1 ]' \
+  && ok "the violating Deployment quarantined and counted, its node enforcing" \
+  || fail "quarantined count with enforcement: $(quarantined)"
 
 bound=$(( 3 * interval + change_timeout ))
 node_sh enforcer kill
@@ -83,6 +94,23 @@ else
   fail "NotEnforced within ${bound} s of kube-router dying (now $(enforced), ${took:-no} s)"; diagnose
 fi
 [[ "$(message)" == *"198.18.0.1"* ]] && ok "... naming the node: $(message)" || fail "the message names the node: $(message)"
+eventually 30 bash -c "$kubectl -n shop get events --field-selector involvedObject.name=worse,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'NodeNotEnforcing: '" \
+  && ok "... a Warning Event QuarantineNotEnforced (NodeNotEnforcing) on the quarantined Deployment" \
+  || fail "no QuarantineNotEnforced NodeNotEnforcing Event: $($kubectl -n shop get events -o custom-columns=R:.reason,M:.message --no-headers | tail -5)"
+eventually 30 bash -c '[ "$(replicas)" = 0 ]' \
+  && [ "$($kubectl -n shop get deploy worse -o jsonpath='{.metadata.annotations.bulwark\.dev/recorded-replicas}')" = 1 ] \
+  && ok "... unenforcedQuarantine ScaleToZero: scaled to 0, 1 recorded (held by the scale: counted as quarantined, $(quarantined))" \
+  || fail "the fallback: replicas $(replicas), quarantined $(quarantined)"
+
+# Its rules match one of the two phases: every other change lands on them, and must not read as
+# enforcement.
+seen_true=0
+for _ in $(seq 1 $(( 3 * interval ))); do
+  [ "$(enforced)" = True/Enforced ] && seen_true=1
+  sleep 1
+done
+[ "$seen_true" = 0 ] && ok "... and never True over the next three rounds, whichever phase its rules match" \
+  || fail "True again while kube-router is dead (its stale rules matched a phase)"
 
 node_sh enforcer start
 if took=$(until_condition $(( bound + 20 )) True/Enforced); then
@@ -90,6 +118,9 @@ if took=$(until_condition $(( bound + 20 )) True/Enforced); then
 else
   fail "Enforced again after kube-router came back (now $(enforced))"; diagnose
 fi
+eventually 60 bash -c '[ "$(replicas)" = 1 ] && [ "$(quarantined)" = 1 ]' \
+  && ok "... replicas restored to 1, quarantined and counted again" \
+  || fail "after enforcement came back: replicas $(replicas), quarantined $(quarantined)"
 
 node_sh enforcer clean
 if took=$(until_condition $(( interval + change_timeout + 20 )) False/NotEnforced); then

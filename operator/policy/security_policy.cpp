@@ -308,6 +308,10 @@ void read_enforcement(const Value* node, EnforcementSpec& out, std::vector<Field
   if (auto mode = e.read_enum("mode", {"Audit", "Enforce"})) {
     out.mode = *mode == "Audit" ? EnforcementMode::kAudit : EnforcementMode::kEnforce;
   }
+  if (auto fallback = e.read_enum("unenforcedQuarantine", {"Report", "ScaleToZero"})) {
+    out.unenforced_quarantine =
+        *fallback == "Report" ? UnenforcedQuarantine::kReport : UnenforcedQuarantine::kScaleToZero;
+  }
   std::vector<std::string> actions;
   e.read_strings("actions", actions);
   if (e.get("actions") != nullptr) out.actions.clear();

@@ -88,9 +88,15 @@ enum class EnforcementMode { kAudit, kEnforce };
 // others by the reconcilers on what exists.
 enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero, kDeny };
 
+// What Enforce + Quarantine does for a workload whose pods run on a node that does not enforce
+// NetworkPolicy (the enforcement canary's verdict): report it only, or scale it to zero as
+// ScaleToZero does (Deployments and StatefulSets) while any node does not enforce.
+enum class UnenforcedQuarantine { kReport, kScaleToZero };
+
 struct EnforcementSpec {
   EnforcementMode mode = EnforcementMode::kAudit;
   std::vector<EnforcementAction> actions{EnforcementAction::kAnnotate};
+  UnenforcedQuarantine unenforced_quarantine = UnenforcedQuarantine::kReport;
 };
 
 struct Exemption {

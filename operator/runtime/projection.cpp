@@ -39,7 +39,8 @@ constexpr std::array<std::string_view, 12> kMetadata = {"name",
                                                         "generateName"};
 constexpr std::array<std::string_view, 5> kOwnerRef = {"apiVersion", "kind", "name", "uid",
                                                        "controller"};
-constexpr std::array<std::string_view, 12> kPodSpec = {"hostNetwork",
+// nodeName: where the enforcement canary says whether a pod's quarantine holds.
+constexpr std::array<std::string_view, 13> kPodSpec = {"hostNetwork",
                                                        "hostPID",
                                                        "hostIPC",
                                                        "hostUsers",
@@ -50,7 +51,8 @@ constexpr std::array<std::string_view, 12> kPodSpec = {"hostNetwork",
                                                        "volumes",
                                                        "initContainers",
                                                        "containers",
-                                                       "ephemeralContainers"};
+                                                       "ephemeralContainers",
+                                                       "nodeName"};
 constexpr std::array<std::string_view, 9> kContainer = {
     "name",          "image",          "ports",        "securityContext", "resources",
     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle"};

@@ -103,6 +103,17 @@ TEST(SecurityPolicy, ErrorsNameTheField) {
   EXPECT_NE(r.errors[2].message.find("strict"), std::string::npos);
 }
 
+// What Quarantine does on a node that does not enforce NetworkPolicy: Report unless asked.
+TEST(SecurityPolicy, UnenforcedQuarantineIsReportOrScaleToZero) {
+  EXPECT_EQ(parse(kHeader + "spec: {}\n").policy.spec.enforcement.unenforced_quarantine,
+            UnenforcedQuarantine::kReport);
+  auto r = parse(kHeader + "spec: {enforcement: {unenforcedQuarantine: ScaleToZero}}\n");
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.policy.spec.enforcement.unenforced_quarantine, UnenforcedQuarantine::kScaleToZero);
+  EXPECT_EQ(fields(parse(kHeader + "spec: {enforcement: {unenforcedQuarantine: Delete}}\n")),
+            std::vector<std::string>{"spec.enforcement.unenforcedQuarantine"});
+}
+
 TEST(SecurityPolicy, PermissionsForbidTakesRbacControlsOnlyOnceEach) {
   auto ok = parse(kHeader + "spec:\n  permissions: {forbid: [rbacClusterAdmin, rbacPodExec]}\n");
   EXPECT_TRUE(ok.ok());

@@ -46,20 +46,39 @@ class EnforcementCanaryTest : public ::testing::Test {
     o.lag = [this](base::Clock::Duration d) { lags.push_back(d); };
     return EnforcementCanary(inventory, writer, probes ? &net : nullptr, book, clock, o);
   }
-  // Reconciles until the round has published (a deadline of steps, not of time).
+  // Reconciles until the round has published (a deadline of steps, not of time). What the
+  // prober writes is what the next read finds; a live enforcer applies it at once.
   void run_round(EnforcementCanary& c) {
-    const auto before = published;
-    for (int step = 0; step < 100 && published == before; ++step) {
+    const auto before = book.published();
+    for (int step = 0; step < 200 && book.published() == before; ++step) {
       const auto result = c.reconcile(EnforcementCanary::kKey);
-      if (published == before && result.requeue_after) clock.advance(*result.requeue_after);
+      follow_writes();
+      if (book.published() == before && result.requeue_after) {
+        clock.advance(*result.requeue_after);
+      }
     }
-    ASSERT_GT(published, before) << "the round never ended";
+    ASSERT_GT(book.published(), before) << "the round never ended";
   }
-  // An enforcer that applies what the policy says, at once.
+  // The next round, after the interval.
+  void next_round(EnforcementCanary& c) {
+    clock.advance(60s);
+    run_round(c);
+  }
+  void follow_writes() {
+    const auto calls = writer.calls();
+    if (calls.size() == seen_writes) return;
+    seen_writes = calls.size();
+    document::Value np = calls.back().body;
+    np.child("metadata").set("uid", document::Value::string("np-1"));
+    inventory.state.policy = np;
+    if (enforcer_alive) enforce_phase(canary_policy_phase(np));
+  }
   void enforce_phase(int phase) {
     const auto p = canary::round_ports(phase);
     net.canaries[kCanaryIp] = {{p.in_allowed}, {p.out_allowed}};
   }
+  Enforcement in() { return book.snapshot().nodes.at(0).in; }
+  Enforcement out() { return book.snapshot().nodes.at(0).out; }
 
   FakeInventory inventory;
   testing::FakeObjectWriter writer;
@@ -67,75 +86,91 @@ class EnforcementCanaryTest : public ::testing::Test {
   EnforcementBook book;
   testing::FakeClock clock;
   std::vector<base::Clock::Duration> lags;
-  int published = 0;
-
-  void SetUp() override {
-    book.set_listener([this] { ++published; });
-  }
+  std::size_t seen_writes = 0;
+  bool enforcer_alive = true;
 };
 
 TEST_F(EnforcementCanaryTest, AChangeInEffectBothWaysIsEnforcedWithItsLag) {
   auto c = make();
-  enforce_phase(1);  // the first round writes phase 1
-  run_round(c);
+  run_round(c);  // the first round only creates the policy
+  EXPECT_EQ(book.snapshot().state, State::kProbing);
+  EXPECT_EQ(net.pings, 0);
+  next_round(c);  // the phase in place seen holding, then the change taking effect
   const auto s = book.snapshot();
   EXPECT_EQ(s.state, State::kProbed);
   ASSERT_EQ(s.nodes.size(), 1u);
-  EXPECT_EQ(s.nodes[0].in, Enforcement::kEnforced);
-  EXPECT_EQ(s.nodes[0].out, Enforcement::kEnforced);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
+  EXPECT_EQ(out(), Enforcement::kEnforced);
   EXPECT_EQ(lags.size(), 2u);
   const auto calls = writer.calls();
-  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].verb, testing::WriteCall::Verb::kCreate);
   EXPECT_EQ(calls[0].target(), "networkpolicies/bulwark-system/bulwark-canary");
+  EXPECT_EQ(calls[1].verb, testing::WriteCall::Verb::kApply);
+  EXPECT_EQ(canary_policy_phase(calls[1].body), 1);
   EXPECT_EQ(network_enforced_condition(s).status, kube::ConditionStatus::kTrue);
+  // Held: the next round does not probe the phase in place again before its change.
+  const int second = net.pings;  // the first round sent none
+  next_round(c);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
+  EXPECT_LT(net.pings - second, second);
 }
 
 TEST_F(EnforcementCanaryTest, NoEnforcerIsNotEnforcedAfterTheTimeout) {
   auto c = make();
+  enforcer_alive = false;
   net.canaries[kCanaryIp] = {{9771, 9772}, {9773, 9774}};
-  const auto start = clock.now();
   run_round(c);
-  EXPECT_GE(clock.now() - start, 30s);
-  const auto s = book.snapshot();
-  EXPECT_EQ(s.nodes.at(0).in, Enforcement::kNotEnforced);
-  EXPECT_EQ(s.nodes.at(0).out, Enforcement::kNotEnforced);
+  const auto start = clock.now();
+  next_round(c);
+  EXPECT_GE(clock.now() - start, 60s + 30s);
+  EXPECT_EQ(in(), Enforcement::kNotEnforced);
+  EXPECT_EQ(out(), Enforcement::kNotEnforced);
   EXPECT_TRUE(lags.empty());
-  const auto condition = network_enforced_condition(s);
+  const auto condition = network_enforced_condition(book.snapshot());
   EXPECT_EQ(condition.status, kube::ConditionStatus::kFalse);
   EXPECT_EQ(condition.reason, "NotEnforced");
   EXPECT_NE(condition.message.find("n1 (both ways)"), std::string::npos) << condition.message;
 }
 
-// A dead enforcer keeps its last rules: the phase before still open, the new one shut.
-TEST_F(EnforcementCanaryTest, ADeadEnforcersLastRulesAreNotEnforcement) {
+// A dead enforcer keeps its last rules, which match one phase: every other change lands on them.
+// Each round must still say NotEnforced, never Enforced every other round; and once the enforcer
+// is back, Enforced again.
+TEST_F(EnforcementCanaryTest, ADeadEnforcersLastRulesAreNeverEnforcement) {
   auto c = make();
-  enforce_phase(1);
   run_round(c);
-  clock.advance(60s);  // the enforcer dies; the next round writes phase 0, nothing applies it
-  run_round(c);
-  const auto s = book.snapshot();
-  EXPECT_EQ(s.nodes.at(0).in, Enforcement::kNotEnforced);
-  EXPECT_EQ(s.nodes.at(0).out, Enforcement::kNotEnforced);
-  const auto calls = writer.calls();
-  ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(calls[1].verb, testing::WriteCall::Verb::kCreate);  // the fake inventory has none
+  next_round(c);
+  ASSERT_EQ(in(), Enforcement::kEnforced);
+  enforcer_alive = false;  // its rules stay as they are
+  for (int round = 0; round < 4; ++round) {
+    next_round(c);
+    EXPECT_EQ(in(), Enforcement::kNotEnforced) << "round " << round;
+    EXPECT_EQ(out(), Enforcement::kNotEnforced) << "round " << round;
+  }
+  enforcer_alive = true;
+  enforce_phase(canary_policy_phase(*inventory.state.policy));
+  next_round(c);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
+  EXPECT_EQ(out(), Enforcement::kEnforced);
 }
 
 TEST_F(EnforcementCanaryTest, ACanaryDownOrNotReadyIsUnknownNeverEnforced) {
-  auto c = make();  // nothing answers
+  auto c = make();
   run_round(c);
-  EXPECT_EQ(book.snapshot().nodes.at(0).in, Enforcement::kUnknown);
-  EXPECT_EQ(book.snapshot().nodes.at(0).out, Enforcement::kUnknown);
+  net.canaries.clear();  // nothing answers
+  enforcer_alive = false;
+  next_round(c);
+  EXPECT_EQ(in(), Enforcement::kUnknown);
+  EXPECT_EQ(out(), Enforcement::kUnknown);
   EXPECT_EQ(network_enforced_condition(book.snapshot()).reason, "CanaryUnavailable");
 
   inventory.state.pods[0].ready = false;
-  enforce_phase(0);
+  enforcer_alive = true;
+  enforce_phase(canary_policy_phase(*inventory.state.policy));
   const int pings = net.pings;
-  clock.advance(60s);
-  run_round(c);
+  next_round(c);
   const auto s = book.snapshot();
-  EXPECT_EQ(s.nodes.at(0).in, Enforcement::kUnknown);
+  EXPECT_EQ(in(), Enforcement::kUnknown);
   EXPECT_EQ(s.nodes.at(0).unknown, "canary pod bulwark-canary-x on node n1 is not ready");
   EXPECT_EQ(net.pings, pings);  // not probed
   EXPECT_NE(network_enforced_condition(s).message.find("not ready"), std::string::npos);
@@ -180,17 +215,18 @@ TEST_F(EnforcementCanaryTest, WithoutItsDaemonSetOrPolicyNothingIsWritten) {
 }
 
 TEST_F(EnforcementCanaryTest, ItsOwnPolicyIsAppliedOnlyToTheObjectRead) {
-  inventory.state.policy = canary_network_policy("bulwark-system", "ds-uid", 0);
-  inventory.state.policy->child("metadata").set("uid", document::Value::string("np-1"));
-  auto c = make();
+  inventory.state.policy = canary_network_policy("bulwark-system", "ds-uid", 1);
+  inventory.state.policy->child("metadata").set("uid", document::Value::string("np-7"));
   enforce_phase(1);
-  run_round(c);
+  auto c = make();
+  run_round(c);  // its phase (1) seen holding, then changed to 0
   const auto calls = writer.calls();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].verb, testing::WriteCall::Verb::kApply);
   EXPECT_EQ(calls[0].field_manager, "bulwark");
-  EXPECT_EQ(document::text_at(calls[0].body, {"metadata", "uid"}), "np-1");
-  EXPECT_EQ(book.snapshot().nodes.at(0).in, Enforcement::kEnforced);
+  EXPECT_EQ(document::text_at(calls[0].body, {"metadata", "uid"}), "np-7");
+  EXPECT_EQ(canary_policy_phase(calls[0].body), 0);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
 }
 
 // The one shape the fence admits: the canary pods, in from and out to the operator's pods on one
@@ -215,6 +251,26 @@ TEST(CanaryNetworkPolicy, TheShapeTheFenceAdmits) {
           std::to_string(p.out_allowed) + R"(,"protocol":"UDP"}]}]}})");
   EXPECT_TRUE(canary_policy_is_ours(np, "ds-uid"));
   EXPECT_FALSE(canary_policy_is_ours(np, "other-uid"));
+}
+
+// Listeners (policy status, posture) hear of a change of what a condition says or of which nodes
+// do not enforce, not of every round.
+TEST(EnforcementBookTest, ListenersHearOfChangesOnly) {
+  EnforcementBook book;
+  int heard = 0;
+  book.add_listener([&heard] { ++heard; });
+  const EnforcementSnapshot enforced{
+      State::kProbed, "", {{"n1", Enforcement::kEnforced, Enforcement::kEnforced, ""}}};
+  book.publish(enforced);
+  book.publish(enforced);
+  EXPECT_EQ(heard, 1);
+  EXPECT_FALSE(book.any_not_enforcing());
+  book.publish(
+      {State::kProbed, "", {{"n1", Enforcement::kNotEnforced, Enforcement::kEnforced, ""}}});
+  EXPECT_EQ(heard, 2);
+  EXPECT_TRUE(book.not_enforcing("n1"));
+  EXPECT_FALSE(book.not_enforcing("n2"));
+  EXPECT_EQ(book.published(), 3u);
 }
 
 TEST(NetworkEnforcedCondition, NamesUpToTenNodesAndNeverTrueWithOneUnknown) {

@@ -36,7 +36,8 @@ class PostureTest : public ::testing::Test {
     reconciler_ = std::make_unique<WorkloadPostureReconciler>(
         writer_,
         WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_,
-                                           nullptr, nullptr, &ownership_, &network_policies_},
+                                           nullptr, nullptr, &ownership_, &network_policies_,
+                                           nullptr, &enforcement_},
         book_, events_, clock_, std::vector<std::string>{"kube-system"});
     namespaces_.put(parse_json(
         R"({"kind":"Namespace","metadata":{"name":"shop","resourceVersion":"1","labels":{"env":"prod"}}})"));
@@ -114,6 +115,12 @@ class PostureTest : public ::testing::Test {
   testing::FakeVulnerabilitySource vulnerabilities_;
   OwnershipRecord ownership_{policies_};
   testing::FakeCache network_policies_;
+  EnforcementBook enforcement_;
+  // The enforcement canary's verdict for node n1, in both directions.
+  void node_n1(canary::Enforcement e) {
+    enforcement_.publish(
+        {EnforcementSnapshot::State::kProbed, "", {{"n1", e, canary::Enforcement::kEnforced, ""}}});
+  }
   void hold_quarantine() {
     auto np = ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind::kQuarantine, "shop", false,
                                                       {{"enforce", "uid-enforce"}});
@@ -393,6 +400,59 @@ TEST_F(PostureTest, QuarantinedCountsOnlyWhileTheQuarantineHolds) {
       R"("spec":{"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]}})");
   reconcile("Deployment/shop/cart");
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+}
+
+// A node whose network plugin does not enforce NetworkPolicy holds no quarantine: the pods are
+// labelled but not counted, and the Event says why; with unenforcedQuarantine: ScaleToZero the
+// Deployment goes to zero, and comes back once no node is NotEnforced. Unknown changes nothing.
+TEST_F(PostureTest, AQuarantineOnANodeThatDoesNotEnforceIsNotCounted) {
+  const std::string on_n1 = R"({"nodeName":"n1","containers":[{"name":"app","image":"nginx:1.27",)"
+                            R"("securityContext":{"privileged":true}}]})";
+  policy("enforce", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+                    R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"]}})");
+  deployment("cart", on_n1, 1);
+  node_n1(canary::Enforcement::kEnforced);
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+  node_n1(canary::Enforcement::kUnknown);
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+
+  node_n1(canary::Enforcement::kNotEnforced);
+  events_.clear();
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
+  ASSERT_EQ(events_.briefs(), std::vector<std::string>{"Deployment/cart:QuarantineNotEnforced"});
+  EXPECT_EQ(events_.events()[0].message.rfind("NodeNotEnforcing: ", 0), 0u);
+
+  policy("enforce",
+         R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
+         R"("enforcement":{"mode":"Enforce","actions":["Annotate","Quarantine"],)"
+         R"("unenforcedQuarantine":"ScaleToZero"}})",
+         "2");
+  events_.clear();
+  auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/cart:QuarantineNotEnforced",
+                                                        "Deployment/cart:Quarantined"}));
+  EXPECT_NE(events_.events()[0].message.find("scaled to zero instead"), std::string::npos);
+  auto body = requests.back().body;
+  ASSERT_NE(body.find({"spec", "replicas"}), nullptr) << requests.back().json();
+  EXPECT_EQ(body.find({"spec", "replicas"})->str(), "0");
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->str(), "2");
+
+  // At zero, with no pod: held while any node does not enforce, given back once none.
+  pods_.erase("shop/cart-rs-0");
+  deployment("cart", on_n1, 0,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
+             R"("bulwark.dev/policies":"enforce","bulwark.dev/recorded-replicas":"2",)"
+             R"("bulwark.dev/scaled-by":"d-cart:uid-enforce")",
+             "0", "2");
+  EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());
+  node_n1(canary::Enforcement::kEnforced);
+  requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body.find({"spec", "replicas"})->str(), "2");
 }
 
 TEST_F(PostureTest, ABarePodGetsItsLabelAndAnnotationsInOnePatch) {

@@ -103,7 +103,9 @@ TEST(Projection, DropsWhatNobodyReads) {
   EXPECT_NE(p.find({"metadata", "annotations", "team"}), nullptr);
   EXPECT_EQ(p.find({"metadata", "ownerReferences"})->items[0].find("blockOwnerDeletion"), nullptr);
   EXPECT_NE(p.find({"metadata", "ownerReferences"})->items[0].find("uid"), nullptr);
-  EXPECT_EQ(p.find({"spec", "nodeName"}), nullptr);
+  EXPECT_EQ(p.find({"spec", "tolerations"}), nullptr);
+  // Kept: the enforcement canary says whether a pod's node holds its quarantine.
+  EXPECT_EQ(p.find({"spec", "nodeName"})->str(), "n");
   const auto& c = p.find({"spec", "containers"})->items[0];
   EXPECT_EQ(c.find("env"), nullptr);
   EXPECT_EQ(c.find("command"), nullptr);
