@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  scan      evaluate manifests offline against Pod Security Standards or a SecurityPolicy\n"
     "  run       run the operator: watch policies and workloads, judge, annotate and enforce\n"
-    "  canary    the enforcement canary's listener (not deployed by anything yet)\n"
+    "  canary    the enforcement canary's listener (the DaemonSet bulwark-canary runs it)\n"
     "  version   print the version\n";
 
 }  // namespace

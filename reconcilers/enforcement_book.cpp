@@ -1,5 +1,7 @@
 #include "reconcilers/enforcement_book.h"
 
+#include <algorithm>
+
 #include "reconcilers/policy_status.h"
 
 namespace bulwark::reconcilers {
@@ -39,6 +41,11 @@ Condition network_enforced_condition(const EnforcementSnapshot& s) {
   namespace reasons = policy_reasons;
   if (s.state == State::kProbeFromNode) {
     return enforced(ConditionStatus::kUnknown, reasons::kProbeFromNode, s.why);
+  }
+  if (s.state == State::kOff) {
+    return enforced(
+        ConditionStatus::kUnknown, reasons::kCanaryUnavailable,
+        s.why.empty() ? "the enforcement canary is off (canary.enabled: false)" : s.why);
   }
   if (s.state == State::kCanaryUnavailable) {
     return enforced(ConditionStatus::kUnknown, reasons::kCanaryUnavailable, s.why);
@@ -92,6 +99,24 @@ bool EnforcementBook::not_enforcing(const std::string& node) const {
 bool EnforcementBook::any_not_enforcing() const {
   std::lock_guard lock(mu_);
   return !not_enforcing_.empty();
+}
+
+bool EnforcementBook::unproven() const {
+  using State = EnforcementSnapshot::State;
+  std::lock_guard lock(mu_);
+  switch (snapshot_.state) {
+    case State::kOff:
+    case State::kProbeFromNode:
+      return false;
+    case State::kProbing:
+    case State::kCanaryUnavailable:
+      return true;
+    case State::kProbed:
+      break;
+  }
+  return std::any_of(snapshot_.nodes.begin(), snapshot_.nodes.end(), [](const NodeEnforcement& n) {
+    return n.in == Enforcement::kUnknown || n.out == Enforcement::kUnknown;
+  });
 }
 
 void EnforcementBook::publish(EnforcementSnapshot snapshot) {

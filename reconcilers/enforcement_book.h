@@ -29,6 +29,7 @@ struct EnforcementSnapshot {
     kProbed,             // the nodes' verdicts are the last round's
     kCanaryUnavailable,  // `why`: the canary is off, its DaemonSet or NetworkPolicy unusable
     kProbeFromNode,      // `why`: the operator's address is no pod-network address
+    kOff,                // canary.enabled: false
   };
   State state = State::kProbing;
   std::string why;
@@ -50,6 +51,10 @@ class EnforcementBook {
   // Whether the node's last verdict, either way, was NotEnforced; and whether any node's was.
   bool not_enforcing(const std::string& node) const;
   bool any_not_enforcing() const;
+  // Whether enforcement is not proven now where it could be: before the first round ends, while
+  // the canary is unavailable, or with a node Unknown (not: the canary off, or ProbeFromNode,
+  // where it never can be). What unenforcedQuarantine scaled to zero stays so meanwhile.
+  bool unproven() const;
   // Replaces the verdicts; calls each listener when the condition or the nodes that do not
   // enforce changed. Listeners are added before the verdicts are first published.
   void publish(EnforcementSnapshot snapshot);

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <future>
 
+#include "operator/document/json_writer.h"
 #include "operator/kube/api_error.h"
 #include "operator/kube/client.h"
 #include "operator/kube/resource_type.h"
 #include "operator/logging/logging.h"
 #include "operator/policy/written_names.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/managed_network_policy.h"
 
 namespace bulwark::reconcilers {
 
@@ -52,6 +54,9 @@ std::optional<canary::CanaryPod> pod_of(const Value& pod, const std::string& dae
   p.name = document::text_at(pod, {"metadata", "name"});
   p.node = document::text_at(pod, {"spec", "nodeName"});
   p.ip = document::text_at(pod, {"status", "podIP"});
+  for (const auto& [k, v] : document::members_of(pod.find({"metadata", "labels"}))) {
+    p.labels.emplace(k, v.str());
+  }
   for (const auto& c : document::items_of(pod.find({"status", "conditions"}))) {
     if (document::text_at(c, {"type"}) == "Ready")
       p.ready = document::text_at(c, {"status"}) == "True";
@@ -102,11 +107,13 @@ CanaryInventoryRead KubeCanaryInventory::read() {
   client_.list(kube::resources::kPods, ns_, pods, [&](Value&& pod) {
     if (auto p = pod_of(pod, *out.daemonset_uid)) out.pods.push_back(std::move(*p));
   });
-  try {
-    out.policy = client_.get(kube::resources::kNetworkPolicies, ns_, kCanaryName);
-  } catch (const kube::ApiError& e) {
-    if (e.error_class() != kube::ErrorClass::kNotFound) throw;
-  }
+  client_.list(kube::resources::kNetworkPolicies, ns_, {}, [&](Value&& np) {
+    if (document::text_at(np, {"metadata", "name"}) == kCanaryName) {
+      out.policy = std::move(np);
+    } else {
+      out.other_policies.push_back(std::move(np));
+    }
+  });
   return out;
 }
 
@@ -143,6 +150,55 @@ int canary_policy_phase(const Value& policy) {
   if (ports == nullptr || !ports->is_sequence() || ports->items.empty()) return 0;
   const Value* port = ports->items[0].find("port");
   return port != nullptr && port->as_int() == canary::kCanaryPorts[1] ? 1 : 0;
+}
+
+namespace {
+
+// A value's JSON with every mapping's keys sorted: equal for the same content in any order.
+std::string canonical(const Value& v) {
+  if (v.is_mapping()) {
+    std::vector<std::pair<std::string, std::string>> members;
+    for (const auto& [k, m] : v.members) members.emplace_back(k, canonical(m));
+    std::sort(members.begin(), members.end());
+    std::string out = "{";
+    for (const auto& [k, m] : members) out += document::json_quote(k) + ":" + m + ",";
+    return out + "}";
+  }
+  if (v.is_sequence()) {
+    std::string out = "[";
+    for (const auto& item : v.items) out += canonical(item) + ",";
+    return out + "]";
+  }
+  return document::to_json(v);
+}
+
+}  // namespace
+
+CanaryPolicyTrouble canary_policy_trouble(const CanaryInventoryRead& read, const std::string& ns) {
+  using Kind = CanaryPolicyTrouble::Kind;
+  const Value want =
+      canary_network_policy(ns, *read.daemonset_uid, canary_policy_phase(*read.policy));
+  const Value* have = read.policy->find("spec");
+  if (have == nullptr || canonical(*have) != canonical(*want.find("spec"))) {
+    return {Kind::kChanged, "NetworkPolicy " + std::string(kCanaryName) + " in " + ns +
+                                " was changed by someone: put back; probes resume with the next "
+                                "round"};
+  }
+  for (const auto& np : read.other_policies) {
+    if (document::items_of(np.find({"spec", "ingress"})).empty() &&
+        document::items_of(np.find({"spec", "egress"})).empty()) {
+      continue;  // allows nothing
+    }
+    const auto selector = pod_selector_of(np);
+    for (const auto& pod : read.pods) {
+      if (selector && !selector->matches(pod.labels)) continue;
+      return {Kind::kOpened,
+              "NetworkPolicy " + document::text_at(np, {"metadata", "name"}) + " in " + ns +
+                  " also selects the canary's pods and lets traffic in or out (NetworkPolicies "
+                  "add up), so its denied ports may pass whatever the network plugin does"};
+    }
+  }
+  return {};
 }
 
 bool canary_policy_is_ours(const Value& policy, const std::string& daemonset_uid) {
@@ -198,6 +254,32 @@ std::string EnforcementCanary::write_policy(const CanaryInventoryRead& read, int
   return "";
 }
 
+std::pair<State, std::string> EnforcementCanary::blocked(const canary::TargetPlan& plan) {
+  const std::string policy = "NetworkPolicy " + std::string(kCanaryName) + " in " + options_.ns;
+  if (!plan.probe_from_node.empty()) return {State::kProbeFromNode, plan.probe_from_node};
+  if (!read_.daemonset_uid) {
+    return {State::kCanaryUnavailable,
+            "DaemonSet " + std::string(kCanaryName) + " is not in namespace " + options_.ns};
+  }
+  if (read_.policy && !canary_policy_is_ours(*read_.policy, *read_.daemonset_uid)) {
+    return {State::kCanaryUnavailable,
+            policy + " is not Bulwark's (no managed-by label, or another owner): left as it is"};
+  }
+  const auto trouble =
+      read_.policy ? canary_policy_trouble(read_, options_.ns) : CanaryPolicyTrouble{};
+  // The first round only creates the policy, and one changed by someone is put back: probes start
+  // from a phase in place, seen holding again.
+  if (!read_.policy || trouble.kind == CanaryPolicyTrouble::Kind::kChanged) {
+    try {
+      write_policy(read_, read_.policy ? canary_policy_phase(*read_.policy) : 0);
+    } catch (const kube::ApiError& e) {
+      return {State::kCanaryUnavailable, "cannot write " + policy + ": " + e.what()};
+    }
+    if (!read_.policy) return {State::kProbing, policy + " was just created; probes start from it"};
+  }
+  return {State::kCanaryUnavailable, trouble.why};
+}
+
 runtime::Result EnforcementCanary::start_round() {
   next_round_ = clock_.now() + options_.interval;
   try {
@@ -207,29 +289,14 @@ runtime::Result EnforcementCanary::start_round() {
     return {options_.interval};
   }
   const canary::TargetPlan plan = canary::plan_targets(read_.nodes, read_.pods, options_.own_ip);
-  std::string why;
-  State state = State::kCanaryUnavailable;
-  const std::string policy = "NetworkPolicy " + std::string(kCanaryName) + " in " + options_.ns;
-  if (!plan.probe_from_node.empty()) {
-    why = plan.probe_from_node;
-    state = State::kProbeFromNode;
-  } else if (!read_.daemonset_uid) {
-    why = "DaemonSet " + std::string(kCanaryName) + " is not in namespace " + options_.ns;
-  } else if (read_.policy && !canary_policy_is_ours(*read_.policy, *read_.daemonset_uid)) {
-    why = policy + " is not Bulwark's (no managed-by label, or another owner): left as it is";
-  } else if (!read_.policy) {
-    // The first round only creates it: probes start from a phase in place.
-    try {
-      write_policy(read_, 0);
-      why = policy + " was just created; the first round starts from it";
-      state = State::kProbing;
-    } catch (const kube::ApiError& e) {
-      why = "cannot write " + policy + ": " + e.what();
+  if (const auto [state, why] = blocked(plan); !why.empty()) {
+    if (state == State::kProbing) {
+      // Just created: the next round starts now, its first half waiting for it to hold.
+      unavailable(state, why, {});
+      next_round_ = clock_.now();
+      return {options_.probe_spacing};
     }
-  }
-  if (!why.empty()) {
-    unavailable(state, why,
-                state == State::kProbing ? std::vector<canary::NodeNetwork>() : read_.nodes);
+    unavailable(state, why, read_.nodes);
     return {options_.interval};
   }
   phase_ = canary_policy_phase(*read_.policy);

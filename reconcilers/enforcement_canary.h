@@ -31,6 +31,7 @@ struct CanaryInventoryRead {
   std::vector<canary::NodeNetwork> nodes;
   std::vector<canary::CanaryPod> pods;    // owned by that DaemonSet, by its UID
   std::optional<document::Value> policy;  // the NetworkPolicy bulwark-canary, as it is
+  std::vector<document::Value> other_policies;  // every other NetworkPolicy in the namespace
 };
 // Reads it; throws kube::ApiError when it cannot. The adapter is KubeCanaryInventory.
 class CanaryInventory {
@@ -64,6 +65,15 @@ document::Value canary_network_policy(const std::string& ns, const std::string& 
 bool canary_policy_is_ours(const document::Value& policy, const std::string& daemonset_uid);
 // The phase a policy of that shape is in: 1 when it lets in on the second canary port, else 0.
 int canary_policy_phase(const document::Value& policy);
+// Why the canary's ports cannot prove anything whatever the plugin does: its policy's spec is not
+// the one Bulwark writes (kChanged: someone changed it), or another NetworkPolicy of the namespace
+// selects a canary pod and lets traffic in or out (kOpened: NetworkPolicies add up, so the denied
+// port would pass). `read.policy` is set and Bulwark's.
+struct CanaryPolicyTrouble {
+  enum class Kind { kNone, kChanged, kOpened } kind = Kind::kNone;
+  std::string why;
+};
+CanaryPolicyTrouble canary_policy_trouble(const CanaryInventoryRead& read, const std::string& ns);
 
 // The enforcement canary's prober (docs/architecture.md, The enforcement canary). One key,
 // "round"; each reconcile does one step and asks to be called again. Every `interval`: probe each
@@ -103,6 +113,8 @@ class EnforcementCanary : public runtime::Reconciler {
     bool in = false, out = false;  // ended Enforced
   };
   runtime::Result start_round();
+  // Why this round cannot probe ("" when it can), after writing what must be put back.
+  std::pair<EnforcementSnapshot::State, std::string> blocked(const canary::TargetPlan& plan);
   runtime::Result step();
   // One probe of every node that wants one, `after` the change or before it, a few at a time.
   void probe_all(bool after);

@@ -205,10 +205,7 @@ void ManagedNetworkPolicyReconciler::squatted(const std::string& ns, const Value
                  "or rename it and Bulwark creates its own");
 }
 
-namespace {
-
-// A NetworkPolicy's podSelector as a LabelSelector (an unknown operator selects nothing).
-std::optional<crds::LabelSelector> pod_selector(const Value& network_policy) {
+std::optional<crds::LabelSelector> pod_selector_of(const Value& network_policy) {
   crds::LabelSelector out;
   const Value* selector = network_policy.find({"spec", "podSelector"});
   for (const auto& [key, value] :
@@ -231,8 +228,6 @@ std::optional<crds::LabelSelector> pod_selector(const Value& network_policy) {
   return out;
 }
 
-}  // namespace
-
 std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& network_policies,
                                                     const OwnershipRecord& ownership,
                                                     const std::string& ns,
@@ -250,7 +245,7 @@ std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& 
         document::items_of(np->find({"spec", "egress"})).empty()) {
       continue;  // allows nothing
     }
-    const auto selector = pod_selector(*np);
+    const auto selector = pod_selector_of(*np);
     if (selector && selector->matches(pod_labels)) return "OtherNetworkPolicy";
   }
   return std::nullopt;

@@ -115,6 +115,9 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
   std::set<std::string> told_;  // guarded by mu_: "uid/resourceVersion" of conflicts told
 };
 
+// A NetworkPolicy's podSelector; nullopt when it cannot be read (an unknown operator).
+std::optional<crds::LabelSelector> pod_selector_of(const document::Value& network_policy);
+
 // Why quarantine does not hold, now, for pods of namespace `ns` labelled `pod_labels` (the
 // quarantine label added), or nullopt when it does: "NotHeld" while the namespace's
 // bulwark-quarantine is not Bulwark's own object in its shape (being created or repaired), and

@@ -40,7 +40,8 @@ struct WorkloadJudgement {
 };
 
 // Why a quarantine does not hold: some pod of the workload runs on a node whose network plugin
-// does not enforce NetworkPolicy, or it has none and some node does not (the enforcement canary).
+// does not enforce NetworkPolicy, or it has none and some node does not or is not proven to (the
+// enforcement canary).
 inline constexpr std::string_view kNodeNotEnforcing = "NodeNotEnforcing";
 
 // Why a pod spec cannot be quarantined by NetworkPolicy, or nullopt when it can: "HostNetwork" when

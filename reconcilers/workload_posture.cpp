@@ -131,16 +131,20 @@ std::optional<std::string_view> WorkloadPostureReconciler::not_held(
 
 bool WorkloadPostureReconciler::on_node_not_enforcing(const Target& t) const {
   const EnforcementBook* book = sources_.enforcement;
-  if (book == nullptr || !book->any_not_enforcing()) return false;
+  if (book == nullptr) return false;
+  const bool any = book->any_not_enforcing();
   if (t.kind == "Pod") {
-    return book->not_enforcing(document::text_at(*t.object, {"spec", "nodeName"}));
+    return any && book->not_enforcing(document::text_at(*t.object, {"spec", "nodeName"}));
   }
   const auto keys = pod_keys_of(t.kind, *t.object);
-  if (keys.empty()) return true;  // where its pods would run is not known
-  return std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
-    const auto pod = sources_.workloads.pods.get(key);
-    return pod != nullptr && book->not_enforcing(document::text_at(*pod, {"spec", "nodeName"}));
-  });
+  // Where pods it has none of would run is not known: held (a scale to zero stays) until every
+  // node is proven to enforce.
+  if (keys.empty()) return any || book->unproven();
+  return any && std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
+           const auto pod = sources_.workloads.pods.get(key);
+           return pod != nullptr &&
+                  book->not_enforcing(document::text_at(*pod, {"spec", "nodeName"}));
+         });
 }
 
 std::optional<std::string_view> WorkloadPostureReconciler::quarantine_blocked(

@@ -166,9 +166,10 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
                  ? ": the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
                        " is not Bulwark's; its pods are not labelled or counted as quarantined"
              : why == kNodeNotEnforcing
-                 ? std::string(": its pods run (or, with none, may run) on a node whose network "
-                               "plugin does not enforce NetworkPolicy (the enforcement canary's "
-                               "verdict); they are not counted as quarantined") +
+                 ? std::string(": its pods run on a node whose network plugin does not enforce "
+                               "NetworkPolicy (the enforcement canary's verdict), or it has none "
+                               "and a node does not or is not proven to; they are not counted as "
+                               "quarantined") +
                        (fallen_back ? "; scaled to zero instead (unenforcedQuarantine)" : "")
              : why == "NetworkPoliciesUnreadable"
                  ? std::string(": Bulwark may no longer read NetworkPolicies, so whether its "

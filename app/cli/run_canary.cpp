@@ -52,7 +52,7 @@ OperatorCanary::OperatorCanary(runtime::Manager& manager, kube::KubeClient& clie
                                metrics::OperatorMetrics& metrics)
     : parts_(std::make_unique<Parts>()) {
   if (!cfg.canary.enabled) {
-    publish_unknown(book_, EnforcementSnapshot::State::kCanaryUnavailable,
+    publish_unknown(book_, EnforcementSnapshot::State::kOff,
                     "the enforcement canary is off (canary.enabled: false)");
     return;
   }

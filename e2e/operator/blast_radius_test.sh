@@ -127,6 +127,9 @@ allowed "flipping it to the other ports" PATCH $own_np/bulwark-canary \
   '{"spec":{"ingress":[{"from":['"$operator_pods"'],"ports":[{"port":9772,"protocol":"TCP"}]}],"egress":[{"to":['"$operator_pods"'],"ports":[{"port":9774,"protocol":"UDP"}]}]}}'
 refused "making it select the operator's own pods" PATCH $own_np/bulwark-canary \
   '{"spec":{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"bulwark"}}}}'
+# Someone else's bulwark-canary is never taken over.
+$kubectl -n bulwark-system label networkpolicy bulwark-canary app.kubernetes.io/managed-by- >/dev/null
+refused "taking over a bulwark-canary it did not label" PATCH $own_np/bulwark-canary '{"metadata":{'"$label"'}}'
 $kubectl -n bulwark-system delete networkpolicy bulwark-canary >/dev/null
 $kubectl -n bulwark-system delete ds bulwark-canary >/dev/null
 allowed "creating its own NetworkPolicy, in its shape" POST $np \

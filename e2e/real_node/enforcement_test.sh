@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
 # The enforcement canary (issue 37) on the real node: the operator as a pod from scripts/image.sh,
 # installed with the chart and test intervals (8 s rounds, 6 s change timeout), its canary
-# DaemonSet beside it, kube-router enforcing. Checks, on a policy with Quarantine:
-# - kube-router running: NetworkEnforced True (Enforced), both ways;
-# - kube-router killed, its chains and ipsets left as a crash leaves them: False (NotEnforced)
-#   naming the node, within 3 x interval + changeTimeout; the quarantined Deployment gets a
-#   Warning Event QuarantineNotEnforced (NodeNotEnforcing) and with unenforcedQuarantine:
-#   ScaleToZero is scaled to zero (then counted as held by the scale); never True again while it is dead,
+# DaemonSet beside it. Checks, on a policy with Quarantine and unenforcedQuarantine: ScaleToZero:
+# - a node without kube-router or any of its rules from the start: NetworkEnforced False
+#   (NotEnforced) from the first round, never True before; the violating Deployment gets a
+#   Warning Event QuarantineNotEnforced (NodeNotEnforcing) and is scaled to zero, 1 recorded;
+# - kube-router started: True (Enforced), the replicas restored, quarantined and counted;
+# - kube-router killed, its chains and ipsets left as a crash leaves them: False naming the node
+#   within 3 x interval + changeTimeout, scaled to zero again, and never True while it is dead,
 #   though its rules match every other phase;
-# - kube-router started again: True again, the replicas restored;
-# - kube-router gone and its rules with it, as on a node that never ran it: False from the first
-#   round that ends after that;
 # - the canary pod gone (the DaemonSet kept off the node): Unknown (CanaryUnavailable), never
-#   True meanwhile.
+#   True.
 #   usage: e2e/with_cluster.sh --real-node e2e/real_node/enforcement_test.sh BULWARK_BINARY
 set -uo pipefail
 bulwark=$1
 # shellcheck source=../operator/lib.sh
 . "$(dirname "$0")/../operator/lib.sh"
 . "$BULWARK_E2E_CLUSTER/node.env"
+# shellcheck source=chart_lib.sh
+. "$(dirname "$0")/chart_lib.sh"
 ns=bulwark-system
 interval=8 change_timeout=6
 node_sh() { "$root/e2e/cluster/node.sh" "$1" "$BULWARK_E2E_CLUSTER" "${@:2}"; }
@@ -46,18 +46,10 @@ until_condition() {
   return 1
 }
 
-"$root/scripts/image.sh" "$work/image.tar" >/dev/null 2>"$work/image.log" || { fail "scripts/image.sh"; cat "$work/image.log"; finish; exit 1; }
-ctr --address "$BULWARK_E2E_CLUSTER/node/containerd.sock" -n k8s.io images import "$work/image.tar" >/dev/null
-$kubectl apply -f "$root/crds/securitypolicy.yaml" >/dev/null
-$kubectl wait --for condition=established --timeout=30s crd/securitypolicies.bulwark.dev >/dev/null
-helm=$("$root/e2e/cluster/build.sh" helm)/helm
-export HELM_CACHE_HOME=$work/helm/cache HELM_CONFIG_HOME=$work/helm/config HELM_DATA_HOME=$work/helm/data
-$kubectl create namespace "$ns" >/dev/null
-$kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted >/dev/null
-"$helm" install bulwark "$root/deploy/helm/bulwark" -n "$ns" --set replicas=1 \
-  --set image.repository=ghcr.io/bulwark-dev/bulwark --set image.tag=0.1.0 \
-  --set config.canary.interval=${interval}s --set config.canary.changeTimeout=${change_timeout}s \
-  >"$work/helm.log" 2>&1 || { fail "helm install"; cat "$work/helm.log"; finish; exit 1; }
+# No enforcer and none of its rules, as on a node that never ran one.
+node_sh enforcer clean
+install_from_chart "$ns" --set config.canary.interval=${interval}s \
+  --set config.canary.changeTimeout=${change_timeout}s || { fail "the operator from the chart"; finish; exit 1; }
 if eventually 120 bash -c "[ \"\$($kubectl -n $ns get deploy bulwark -o jsonpath='{.status.readyReplicas}')\" = 1 ] && [ \"\$($kubectl -n $ns get ds bulwark-canary -o jsonpath='{.status.numberReady}')\" = 1 ]"; then
   ok "the operator and its canary (one per node) Running and Ready, restricted Pod Security"
 else
@@ -75,18 +67,48 @@ replicas() { $kubectl -n shop get deploy worse -o jsonpath='{.spec.replicas}' 2>
 export -f quarantined replicas
 export kubectl
 
-# First round: the policy written, probes until three agree, the status written.
-if took=$(until_condition 90 True/Enforced); then
-  ok "kube-router running: NetworkEnforced True/Enforced after ${took} s ($(message))"
-else
-  fail "NetworkEnforced True with kube-router running (now $(enforced): $(message))"; diagnose
-  finish; exit 1
-fi
-eventually 60 bash -c '[ "$(quarantined)" = 1 ]' \
-  && ok "the violating Deployment quarantined and counted, its node enforcing" \
-  || fail "quarantined count with enforcement: $(quarantined)"
-
+never_true() {  # never_true SECONDS: NetworkEnforced is not True at any poll for that long
+  local end=$(( $(date +%s) + $1 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    [ "$(enforced)" = True/Enforced ] && return 1
+    sleep 0.5
+  done
+}
 bound=$(( 3 * interval + change_timeout ))
+fallback_scaled() {
+  eventually 30 bash -c '[ "$(replicas)" = 0 ]' &&
+    [ "$($kubectl -n shop get deploy worse -o jsonpath='{.metadata.annotations.bulwark\.dev/recorded-replicas}')" = 1 ]
+}
+
+# Without an enforcer from the start: False from the first round, never True before it.
+start=$(date +%s) state=""
+while [ $(( $(date +%s) - start )) -lt 90 ]; do
+  state=$(enforced)
+  [ "$state" = True/Enforced ] || [ "$state" = False/NotEnforced ] && break
+  sleep 0.5
+done
+if [ "$state" = False/NotEnforced ]; then
+  ok "no enforcer from the start: False/NotEnforced from the first round, after $(( $(date +%s) - start )) s ($(message))"
+else
+  fail "NotEnforced without an enforcer (now $state: $(message))"; diagnose; finish; exit 1
+fi
+eventually 30 bash -c "$kubectl -n shop get events --field-selector involvedObject.name=worse,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'NodeNotEnforcing: '" \
+  && ok "... a Warning Event QuarantineNotEnforced (NodeNotEnforcing) on the violating Deployment" \
+  || fail "no QuarantineNotEnforced NodeNotEnforcing Event: $($kubectl -n shop get events -o custom-columns=R:.reason,M:.message --no-headers | tail -5)"
+fallback_scaled \
+  && ok "... unenforcedQuarantine ScaleToZero: scaled to 0, 1 recorded (held by the scale: counted as quarantined, $(quarantined))" \
+  || fail "the fallback: replicas $(replicas), quarantined $(quarantined)"
+
+node_sh enforcer start
+if took=$(until_condition $(( bound + 20 )) True/Enforced); then
+  ok "kube-router started: True/Enforced after ${took} s ($(message))"
+else
+  fail "Enforced once kube-router runs (now $(enforced): $(message))"; diagnose; finish; exit 1
+fi
+eventually 60 bash -c '[ "$(replicas)" = 1 ] && [ "$(quarantined)" = 1 ]' \
+  && ok "... replicas restored to 1, quarantined and counted" \
+  || fail "after enforcement came: replicas $(replicas), quarantined $(quarantined)"
+
 node_sh enforcer kill
 if took=$(until_condition $(( bound + 20 )) False/NotEnforced) && [ "$took" -le "$bound" ]; then
   ok "kube-router killed, its rules left: False/NotEnforced after ${took} s (at most ${bound} s)"
@@ -94,61 +116,22 @@ else
   fail "NotEnforced within ${bound} s of kube-router dying (now $(enforced), ${took:-no} s)"; diagnose
 fi
 [[ "$(message)" == *"198.18.0.1"* ]] && ok "... naming the node: $(message)" || fail "the message names the node: $(message)"
-eventually 30 bash -c "$kubectl -n shop get events --field-selector involvedObject.name=worse,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'NodeNotEnforcing: '" \
-  && ok "... a Warning Event QuarantineNotEnforced (NodeNotEnforcing) on the quarantined Deployment" \
-  || fail "no QuarantineNotEnforced NodeNotEnforcing Event: $($kubectl -n shop get events -o custom-columns=R:.reason,M:.message --no-headers | tail -5)"
-eventually 30 bash -c '[ "$(replicas)" = 0 ]' \
-  && [ "$($kubectl -n shop get deploy worse -o jsonpath='{.metadata.annotations.bulwark\.dev/recorded-replicas}')" = 1 ] \
-  && ok "... unenforcedQuarantine ScaleToZero: scaled to 0, 1 recorded (held by the scale: counted as quarantined, $(quarantined))" \
-  || fail "the fallback: replicas $(replicas), quarantined $(quarantined)"
-
+fallback_scaled && ok "... scaled to 0 again" || fail "the fallback after the kill: replicas $(replicas)"
 # Its rules match one of the two phases: every other change lands on them, and must not read as
 # enforcement.
-seen_true=0
-for _ in $(seq 1 $(( 3 * interval ))); do
-  [ "$(enforced)" = True/Enforced ] && seen_true=1
-  sleep 1
-done
-[ "$seen_true" = 0 ] && ok "... and never True over the next three rounds, whichever phase its rules match" \
+never_true $(( 2 * interval )) \
+  && ok "... and never True over the next two rounds, whichever phase its rules match" \
   || fail "True again while kube-router is dead (its stale rules matched a phase)"
 
-node_sh enforcer start
-if took=$(until_condition $(( bound + 20 )) True/Enforced); then
-  ok "kube-router started again: True/Enforced after ${took} s"
-else
-  fail "Enforced again after kube-router came back (now $(enforced))"; diagnose
-fi
-eventually 60 bash -c '[ "$(replicas)" = 1 ] && [ "$(quarantined)" = 1 ]' \
-  && ok "... replicas restored to 1, quarantined and counted again" \
-  || fail "after enforcement came back: replicas $(replicas), quarantined $(quarantined)"
-
-node_sh enforcer clean
-if took=$(until_condition $(( interval + change_timeout + 20 )) False/NotEnforced); then
-  ok "no enforcer and none of its rules, as on a node that never ran one: False/NotEnforced after ${took} s"
-else
-  fail "NotEnforced within a round of the enforcer and its rules going (now $(enforced))"; diagnose
-fi
-
-# The canary kept off every node: not proven, and never Enforced meanwhile.
-node_sh enforcer start
-until_condition $(( bound + 20 )) True/Enforced >/dev/null
+# The canary kept off every node: not proven, and never Enforced.
 $kubectl -n "$ns" patch ds bulwark-canary --type merge \
   -p '{"spec":{"template":{"spec":{"nodeSelector":{"bulwark.test/no-node":"none"}}}}}' >/dev/null
 eventually 60 bash -c "[ -z \"\$($kubectl -n $ns get pods -l app.kubernetes.io/name=bulwark-canary -o name)\" ]"
-seen_true=0 deadline=$(( $(date +%s) + interval + 20 )) state=""
-while [ "$(date +%s)" -lt "$deadline" ]; do
-  state=$(enforced)
-  [ "$state" = Unknown/CanaryUnavailable ] && break
-  sleep 0.5
-done
-if [ "$state" = Unknown/CanaryUnavailable ] && [[ "$(message)" == *"no canary pod"* ]]; then
+if until_condition $(( interval + change_timeout + 20 )) Unknown/CanaryUnavailable >/dev/null \
+   && [[ "$(message)" == *"no canary pod"* ]]; then
   ok "the canary pod gone: Unknown/CanaryUnavailable ($(message))"
 else
-  fail "Unknown/CanaryUnavailable without a canary pod (now $state: $(message))"; diagnose
+  fail "Unknown/CanaryUnavailable without a canary pod (now $(enforced): $(message))"; diagnose
 fi
-for _ in $(seq 1 $(( 2 * interval ))); do
-  [ "$(enforced)" = True/Enforced ] && seen_true=1
-  sleep 1
-done
-[ "$seen_true" = 0 ] && ok "... and never True over the next two rounds" || fail "True without a canary pod"
+never_true "$interval" && ok "... and never True over the next round" || fail "True without a canary pod"
 finish

@@ -156,10 +156,12 @@ void Listener::answer_tcp(int fd, std::uint32_t peer) {
     send_all(fd, reply);
   } else if (m && m->type == MessageType::kDial &&
              std::find(ports.begin(), ports.end(), m->port) != ports.end()) {
-    const DialResult result = m->transport == Transport::kTcp
-                                  ? dial_tcp(peer, m->port, m->nonce, options_.dial_timeout)
-                                  : dial_udp(peer, m->port, m->nonce, options_.dial_timeout);
-    send_all(fd, to_line({MessageType::kDialed, m->nonce, Transport::kTcp, 0, result}));
+    const auto result = m->transport == Transport::kTcp
+                            ? dial_tcp(peer, m->port, m->nonce, options_.dial_timeout)
+                            : dial_udp(peer, m->port, m->nonce, options_.dial_timeout);
+    // No claim where nothing can be told: the asker reads no answer as Unknown.
+    if (result)
+      send_all(fd, to_line({MessageType::kDialed, m->nonce, Transport::kTcp, 0, *result}));
   } else {
     ++unanswered_;
   }

@@ -66,13 +66,13 @@ DialResult result_of_error(int error) {
              : DialResult::kTimeout;
 }
 
-DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout) {
+std::optional<DialResult> dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
+                                   std::chrono::milliseconds timeout) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return DialResult::kTimeout;
+  if (fd < 0) return std::nullopt;
   const auto deadline = Clock::now() + timeout;
   const sockaddr_in to = address_of(ip, port);
-  DialResult result = DialResult::kTimeout;
+  std::optional<DialResult> result = DialResult::kTimeout;
   if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 || errno == EINPROGRESS) {
     int error = 0;
     socklen_t size = sizeof error;
@@ -84,7 +84,8 @@ DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& non
         send_all(fd, to_line({MessageType::kHello, nonce}));
         const auto line = read_line(fd, deadline);
         const auto ack = line ? parse_message(*line) : std::nullopt;
-        if (ack && ack->type == MessageType::kAck && ack->nonce == nonce) result = DialResult::kOk;
+        const bool acked = ack && ack->type == MessageType::kAck && ack->nonce == nonce;
+        result = acked ? std::optional(DialResult::kOk) : std::nullopt;
       }
     }
   } else {
@@ -94,10 +95,10 @@ DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& non
   return result;
 }
 
-DialResult dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout) {
+std::optional<DialResult> dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
+                                   std::chrono::milliseconds timeout) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return DialResult::kTimeout;
+  if (fd < 0) return std::nullopt;
   const sockaddr_in to = address_of(ip, port);
   DialResult result = DialResult::kTimeout;
   const std::string hello = to_line({MessageType::kHello, nonce});

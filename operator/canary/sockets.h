@@ -28,11 +28,14 @@ void send_all(int fd, const std::string& text);
 // What a failed connect or send says of the path: refused (an ICMP unreachable, as an enforcer
 // answers a blocked port) or, for anything else, timeout.
 DialResult result_of_error(int error);
-// A TCP connection to ip:port within the timeout, its HELLO <nonce> acknowledged.
-DialResult dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout);
-// A HELLO <nonce> datagram to ip:port, answered by its ACK within the timeout.
-DialResult dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
-                    std::chrono::milliseconds timeout);
+// A TCP connection to ip:port within the timeout, its HELLO <nonce> acknowledged; nullopt when
+// nothing can be claimed: no socket, or a connection made but not acknowledged (a crowded
+// listener, which proves nothing of the path).
+std::optional<DialResult> dial_tcp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
+                                   std::chrono::milliseconds timeout);
+// A HELLO <nonce> datagram to ip:port, answered by its ACK within the timeout; nullopt without a
+// socket.
+std::optional<DialResult> dial_udp(std::uint32_t ip, std::uint16_t port, const std::string& nonce,
+                                   std::chrono::milliseconds timeout);
 
 }  // namespace bulwark::canary::sockets

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ struct CanaryPod {
   std::string node;  // spec.nodeName
   std::string ip;    // status.podIP
   bool ready = false;
+  std::map<std::string, std::string, std::less<>> labels;
 };
 
 // One node to probe, or why it cannot be (`unavailable`, the message of CanaryUnavailable).

@@ -200,6 +200,16 @@ TEST_F(ListenerTest, DialReachesBackTheAskerOnlyAtItsDialPorts) {
   close(closed);
 }
 
+// A connection made but never acknowledged (a crowded listener at the operator) tells nothing of
+// the path: no DIALED at all, which the operator reads as Unknown, never as blocked.
+TEST_F(ListenerTest, ADialConnectedButUnacknowledgedIsNoClaim) {
+  std::uint16_t silent_port = 0;
+  const int silent = bound(SOCK_STREAM, silent_port);  // the kernel accepts; nothing answers
+  start({silent_port});
+  EXPECT_EQ(tcp_request(port_, "BWC1 DIAL tcp " + std::to_string(silent_port) + " s1\n"), "");
+  close(silent);
+}
+
 TEST_F(ListenerTest, APortInUseIsAClearError) {
   std::uint16_t taken = 0;
   const int fd = bound(SOCK_STREAM, taken);

@@ -48,10 +48,11 @@ TEST(CanaryTargets, TheOperatorMustBeInThePodNetwork) {
 }
 
 TEST(CanaryTargets, EachRealNodeAtItsReadyCanaryInsideItsPodCidr) {
-  const std::vector<CanaryPod> pods = {{"c-a", "n1", "198.18.0.9", false},  // not ready
-                                       {"c-b", "n1", "198.18.0.10", true},  // the one probed
-                                       {"c-c", "n2", "198.18.0.11", true},  // outside n2's podCIDR
-                                       {"c-d", "kwok-0", "198.19.0.3", true}};
+  const std::vector<CanaryPod> pods = {
+      {"c-a", "n1", "198.18.0.9", false, {}},  // not ready
+      {"c-b", "n1", "198.18.0.10", true, {}},  // the one probed
+      {"c-c", "n2", "198.18.0.11", true, {}},  // outside n2's podCIDR
+      {"c-d", "kwok-0", "198.19.0.3", true, {}}};
   const TargetPlan plan = plan_targets(nodes(), pods, "198.18.0.5");
   ASSERT_EQ(plan.targets.size(), 3u);  // the simulated node is not counted
   EXPECT_EQ(plan.targets[0].node, "bare");
@@ -63,7 +64,8 @@ TEST(CanaryTargets, EachRealNodeAtItsReadyCanaryInsideItsPodCidr) {
   EXPECT_EQ(plan.targets[2].unavailable,
             "canary pod c-c's address 198.18.0.11 is outside node n2's podCIDRs");
 
-  const TargetPlan none = plan_targets(nodes(), {{"c-a", "n1", "198.18.0.9", false}}, "198.18.0.5");
+  const TargetPlan none =
+      plan_targets(nodes(), {{"c-a", "n1", "198.18.0.9", false, {}}}, "198.18.0.5");
   EXPECT_EQ(none.targets[1].unavailable, "canary pod c-a on node n1 is not ready");
   EXPECT_EQ(none.targets[2].unavailable, "no canary pod is scheduled on node n2");
 }

@@ -35,7 +35,11 @@ class EnforcementCanaryTest : public ::testing::Test {
   EnforcementCanaryTest() {
     inventory.state.daemonset_uid = "ds-uid";
     inventory.state.nodes = {{"n1", {"198.18.0.0/25"}, {"198.18.0.1"}, false}};
-    inventory.state.pods = {{"bulwark-canary-x", "n1", kCanaryIp, true}};
+    inventory.state.pods = {{"bulwark-canary-x",
+                             "n1",
+                             kCanaryIp,
+                             true,
+                             {{"app.kubernetes.io/name", "bulwark-canary"}}}};
   }
   EnforcementCanary make(std::string own_ip = "198.18.0.5", bool probes = true) {
     EnforcementCanary::Options o;
@@ -226,6 +230,56 @@ TEST_F(EnforcementCanaryTest, ItsOwnPolicyIsAppliedOnlyToTheObjectRead) {
   EXPECT_EQ(calls[0].field_manager, "bulwark");
   EXPECT_EQ(document::text_at(calls[0].body, {"metadata", "uid"}), "np-7");
   EXPECT_EQ(canary_policy_phase(calls[0].body), 0);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
+}
+
+// Someone widens the canary's policy between rounds: put back, and nothing proven that round;
+// the next one sees the phase in place holding again before it trusts a change.
+TEST_F(EnforcementCanaryTest, AChangedPolicyIsPutBackAndProvesNothing) {
+  auto c = make();
+  run_round(c);
+  next_round(c);
+  ASSERT_EQ(in(), Enforcement::kEnforced);
+  inventory.state.policy->child("spec").set("ingress", document::parse_json(R"([{}])"));
+  const auto writes = writer.calls().size();
+  net.canaries[kCanaryIp] = {{9771, 9772}, {9773, 9774}};  // what that policy lets through
+  next_round(c);
+  EXPECT_EQ(book.snapshot().state, State::kCanaryUnavailable);
+  EXPECT_NE(book.snapshot().why.find("changed by someone"), std::string::npos);
+  ASSERT_EQ(writer.calls().size(), writes + 1);
+  // Put back in Bulwark's shape, in the phase it can still read.
+  CanaryInventoryRead put_back = inventory.state;
+  put_back.policy = writer.calls().back().body;
+  EXPECT_EQ(canary_policy_trouble(put_back, "bulwark-system").kind,
+            CanaryPolicyTrouble::Kind::kNone);
+  EXPECT_EQ(in(), Enforcement::kUnknown);
+  next_round(c);
+  EXPECT_EQ(in(), Enforcement::kEnforced);
+}
+
+// Another NetworkPolicy that selects the canary's pods and allows traffic would let its denied
+// ports through whatever the plugin does: not a verdict on the plugin.
+TEST_F(EnforcementCanaryTest, AnotherPolicyOpeningTheCanaryIsNoVerdict) {
+  inventory.state.pods[0].labels = {{"app.kubernetes.io/name", "bulwark-canary"}};
+  auto c = make();
+  run_round(c);
+  inventory.state.other_policies.push_back(document::parse_json(
+      R"({"metadata":{"name":"allow-same-namespace"},"spec":{"podSelector":{},"ingress":[{}]}})"));
+  const auto writes = writer.calls().size();
+  next_round(c);
+  EXPECT_EQ(book.snapshot().state, State::kCanaryUnavailable);
+  EXPECT_NE(book.snapshot().why.find("allow-same-namespace in bulwark-system also selects"),
+            std::string::npos)
+      << book.snapshot().why;
+  EXPECT_EQ(writer.calls().size(), writes);
+  EXPECT_EQ(net.pings, 0);
+  // One that selects other pods, or allows nothing, changes nothing.
+  inventory.state.other_policies = {
+      document::parse_json(R"({"metadata":{"name":"web"},"spec":{"podSelector":{"matchLabels":)"
+                           R"({"app":"web"}},"ingress":[{}]}})"),
+      document::parse_json(R"({"metadata":{"name":"deny"},"spec":{"podSelector":{}}})")};
+  next_round(c);
+  next_round(c);
   EXPECT_EQ(in(), Enforcement::kEnforced);
 }
 
