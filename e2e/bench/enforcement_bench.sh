@@ -3,8 +3,8 @@
 # on the real node with kube-router, the operator as a pod from scripts/image.sh, installed with
 # the chart and rounds of INTERVAL seconds (default 8; change timeout 6 s). TRIES times (default
 # 10): kube-router killed with its rules left, the time until NetworkEnforced is False; started
-# again, the time until it is True. Prints p50, p99 and the worst of each beside the bound of the
-# same run (a round and a change timeout), the enforcement lag from the operator's histogram
+# again, the time until it is True. Prints p50, p99 and the worst of each beside what the round
+# itself takes (the rest of a round and the change timeout), the enforcement lag from the operator's histogram
 # (p50 and p99 as bucket bounds), and the canary pod's resident memory and CPU.
 #   usage: e2e/with_cluster.sh --real-node e2e/bench/enforcement_bench.sh BULWARK_BINARY [TRIES] [INTERVAL]
 set -uo pipefail
@@ -26,7 +26,7 @@ enforced() {
 until_status() {  # until_status WANT SECONDS: prints the seconds it took (0.1 s steps) or fails
   local start end
   start=$(date +%s.%N)
-  end=$(awk "BEGIN{print $start + $2}")
+  end=$(awk "BEGIN{printf \"%.3f\", $start + $2}")
   while awk "BEGIN{exit !($(date +%s.%N) < $end)}"; do
     [ "$(enforced)" = "$1" ] && { awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $start}"; return 0; }
     sleep 0.1
@@ -80,7 +80,7 @@ PY
 )
 rss=$(awk '/VmRSS/{printf "%.1f MiB", $2 / 1024}' "/proc/$canary_pid/status")
 cpu=$(awk "BEGIN{printf \"%.2f\", ($ticks1 - $ticks0) / $(getconf CLK_TCK) / ($t1 - $t0) * 1000}")
-echo "enforcement canary, $tries tries, rounds of $interval s, change timeout $change_timeout s (bound: a round and a change timeout, $(( interval + change_timeout )) s)"
+echo "enforcement canary, $tries tries, rounds of $interval s, change timeout $change_timeout s (the floor of a detection: the rest of a round, at most $interval s, and the change timeout, plus the status write)"
 echo "  kube-router killed, rules left, to NotEnforced: $(grep . "$work/down.txt" | quantiles)"
 echo "  kube-router started, to Enforced: $(grep . "$work/up.txt" | quantiles)"
 echo "  enforcement lag: $lag"
