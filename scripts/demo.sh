@@ -99,6 +99,13 @@ echo
 echo "== kubectl get secpol"
 $kubectl get secpol
 echo
+# The demo runs the operator as a host process, where every probe is the node's own traffic:
+# the enforcement canary says it proves nothing from there (e2e.real_node_enforcement runs it as
+# a pod, where each node gets Enforced or NotEnforced).
+echo "== does the network plugin enforce NetworkPolicy? (the enforcement canary, NetworkEnforced)"
+$kubectl get secpol quarantine-baseline \
+  -o jsonpath='{range .status.conditions[?(@.type=="NetworkEnforced")]}{.status}/{.reason}: {.message}{"\n"}{end}'
+echo
 echo "== the workloads, as Bulwark annotated them"
 {
   echo KIND NAMESPACE NAME POSTURE VIOLATIONS
