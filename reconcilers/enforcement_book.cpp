@@ -81,9 +81,12 @@ Condition network_enforced_condition(const EnforcementSnapshot& s) {
                         std::to_string(s.nodes.size()) + " nodes (" + some_of(unknown) +
                         "): " + first_unknown);
   }
-  return enforced(ConditionStatus::kTrue, reasons::kEnforced,
-                  "every node (" + std::to_string(s.nodes.size()) +
-                      ") enforced a change of the canary's NetworkPolicy both ways");
+  return enforced(
+      ConditionStatus::kTrue, reasons::kEnforced,
+      "every node (" + std::to_string(s.nodes.size()) +
+          ") enforced a change of the canary's NetworkPolicy both ways" +
+          (s.simulated > 0 ? "; " + std::to_string(s.simulated) + " simulated nodes not probed"
+                           : ""));
 }
 
 EnforcementSnapshot EnforcementBook::snapshot() const {

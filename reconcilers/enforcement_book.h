@@ -34,6 +34,7 @@ struct EnforcementSnapshot {
   State state = State::kProbing;
   std::string why;
   std::vector<NodeEnforcement> nodes;  // every node not simulated, by name
+  int simulated = 0;                   // nodes skipped as simulated (canary.skipNodeAnnotations)
 };
 
 // The condition NetworkEnforced of every policy that uses Quarantine or network.defaultDeny:

@@ -380,6 +380,8 @@ runtime::Result EnforcementCanary::finish_round() {
   EnforcementSnapshot s;
   s.state = State::kProbed;
   s.nodes = others_;
+  s.simulated = static_cast<int>(std::count_if(read_.nodes.begin(), read_.nodes.end(),
+                                               [](const auto& n) { return n.simulated; }));
   last_.clear();
   for (const auto& r : rounds_) {
     NodeEnforcement n{r.node, *r.in.outcome(), *r.out.outcome(), ""};

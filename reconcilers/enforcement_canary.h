@@ -29,8 +29,8 @@ namespace bulwark::reconcilers {
 struct CanaryInventoryRead {
   std::optional<std::string> daemonset_uid;  // nullopt: no DaemonSet bulwark-canary
   std::vector<canary::NodeNetwork> nodes;
-  std::vector<canary::CanaryPod> pods;    // owned by that DaemonSet, by its UID
-  std::optional<document::Value> policy;  // the NetworkPolicy bulwark-canary, as it is
+  std::vector<canary::CanaryPod> pods;          // owned by that DaemonSet, by its UID
+  std::optional<document::Value> policy;        // the NetworkPolicy bulwark-canary, as it is
   std::vector<document::Value> other_policies;  // every other NetworkPolicy in the namespace
 };
 // Reads it; throws kube::ApiError when it cannot. The adapter is KubeCanaryInventory.

@@ -349,6 +349,10 @@ TEST(NetworkEnforcedCondition, NamesUpToTenNodesAndNeverTrueWithOneUnknown) {
   EXPECT_EQ(c.message, "not proven on 1 of 2 nodes (b): why b");
   s.nodes.pop_back();
   EXPECT_EQ(network_enforced_condition(s).status, kube::ConditionStatus::kTrue);
+  s.simulated = 3;  // said, never counted as enforced
+  EXPECT_EQ(network_enforced_condition(s).message,
+            "every node (1) enforced a change of the canary's NetworkPolicy both ways; 3 simulated "
+            "nodes not probed");
   s.nodes.clear();
   EXPECT_EQ(network_enforced_condition(s).status, kube::ConditionStatus::kUnknown);
   EXPECT_EQ(network_enforced_condition(EnforcementSnapshot{}).reason, "Probing");
