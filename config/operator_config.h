@@ -71,9 +71,9 @@ struct OperatorConfig {
     bool enabled = true;
     std::chrono::seconds interval{60};
     std::chrono::seconds change_timeout{30};
-    // Nodes carrying any of these annotations are simulated (KWOK's kwok.x-k8s.io/node): never
-    // probed, and not counted.
-    std::vector<std::string> skip_node_annotations;
+    // Nodes carrying any of these annotations are simulated: never probed (their pod addresses
+    // lead nowhere), and not counted. KWOK marks its nodes with kwok.x-k8s.io/node.
+    std::vector<std::string> skip_node_annotations{"kwok.x-k8s.io/node"};
   } canary;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};

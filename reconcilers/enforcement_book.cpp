@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operator/logging/logging.h"
 #include "reconcilers/policy_status.h"
 
 namespace bulwark::reconcilers {
@@ -130,10 +131,11 @@ void EnforcementBook::publish(EnforcementSnapshot snapshot) {
     }
   }
   bool changed = false;
+  Condition after;
   {
     std::lock_guard lock(mu_);
     const Condition before = network_enforced_condition(snapshot_);
-    const Condition after = network_enforced_condition(snapshot);
+    after = network_enforced_condition(snapshot);
     changed = before.status != after.status || before.reason != after.reason ||
               before.message != after.message || not_enforcing != not_enforcing_;
     snapshot_ = std::move(snapshot);
@@ -141,6 +143,8 @@ void EnforcementBook::publish(EnforcementSnapshot snapshot) {
     ++published_;
   }
   if (!changed) return;
+  logging::info("enforcement canary: " + std::string(kube::to_string(after.status)) + "/" +
+                after.reason + ": " + after.message);
   for (const auto& listener : listeners_) listener();
 }
 

@@ -7,7 +7,6 @@
 #include "operator/kube/api_error.h"
 #include "operator/kube/client.h"
 #include "operator/kube/resource_type.h"
-#include "operator/logging/logging.h"
 #include "operator/policy/written_names.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/managed_network_policy.h"

@@ -172,9 +172,8 @@ echo "write floor: one annotation patch of each of the $(basename "$floor_path")
 # --- the operator, with the shipped defaults ---
 probe=$(free_port) metrics=$(free_port)
 # The enforcement canary as shipped (on): a host process is its node, so it probes nothing
-# (ProbeFromNode) and lists the nodes once a round; KWOK's simulated nodes are skipped.
-printf 'log: {level: info}\nresyncPeriod: 60s\ncanary: {skipNodeAnnotations: [kwok.x-k8s.io/node]}\n%s' \
-  "${BULWARK_SCALE_CONFIG:-}" >"$work/config.yaml"
+# (ProbeFromNode) and lists the nodes once a round; KWOK's simulated nodes are skipped by default.
+printf 'log: {level: info}\nresyncPeriod: 60s\n%s' "${BULWARK_SCALE_CONFIG:-}" >"$work/config.yaml"
 echo "enforcement canary: on, as shipped; the operator runs as a host process (ProbeFromNode: nothing probed), KWOK nodes skipped"
 t0=$(date +%s.%N)
 start_own_operator operator --health-probe-bind-address "127.0.0.1:$probe" --metrics-bind-address "127.0.0.1:$metrics"

@@ -7,8 +7,9 @@
 #   Warning Event QuarantineNotEnforced (NodeNotEnforcing) and is scaled to zero, 1 recorded;
 # - kube-router started: True (Enforced), the replicas restored, quarantined and counted;
 # - kube-router killed, its chains and ipsets left as a crash leaves them: False naming the node
-#   within 3 x interval + changeTimeout, scaled to zero again, and never True while it is dead,
-#   though its rules match every other phase;
+#   within 3 x interval + changeTimeout, scaled to zero again, the shipped alert
+#   BulwarkNetworkPolicyNotEnforced active in a real Prometheus scraping the operator, and never
+#   True while it is dead, though its rules match every other phase;
 # - the canary pod gone (the DaemonSet kept off the node): Unknown (CanaryUnavailable), never
 #   True.
 #   usage: e2e/with_cluster.sh --real-node e2e/real_node/enforcement_test.sh BULWARK_BINARY
@@ -48,8 +49,11 @@ until_condition() {
 
 # No enforcer and none of its rules, as on a node that never ran one.
 node_sh enforcer clean
+# Plain metrics on 8080, scraped from the node (which every plugin lets through).
 install_from_chart "$ns" --set config.canary.interval=${interval}s \
-  --set config.canary.changeTimeout=${change_timeout}s || { fail "the operator from the chart"; finish; exit 1; }
+  --set config.canary.changeTimeout=${change_timeout}s \
+  --set config.metricsSecure=false --set config.metricsBindAddress=:8080 \
+  || { fail "the operator from the chart"; finish; exit 1; }
 if eventually 120 bash -c "[ \"\$($kubectl -n $ns get deploy bulwark -o jsonpath='{.status.readyReplicas}')\" = 1 ] && [ \"\$($kubectl -n $ns get ds bulwark-canary -o jsonpath='{.status.numberReady}')\" = 1 ]"; then
   ok "the operator and its canary (one per node) Running and Ready, restricted Pod Security"
 else
@@ -99,6 +103,32 @@ fallback_scaled \
   && ok "... unenforcedQuarantine ScaleToZero: scaled to 0, 1 recorded (held by the scale: counted as quarantined, $(quarantined))" \
   || fail "the fallback: replicas $(replicas), quarantined $(quarantined)"
 
+# A real Prometheus in the node's network namespace scrapes the operator every second and
+# evaluates the shipped rules.
+in_node() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
+operator_ip=$($kubectl -n "$ns" get pods -l app.kubernetes.io/name=bulwark -o jsonpath='{.items[0].status.podIP}')
+prom_port=$(free_port)
+cat >"$work/prometheus.yml" <<PROM
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$root/deploy/prometheus/bulwark-rules.yaml"]
+scrape_configs:
+- job_name: bulwark
+  static_configs: [{targets: ["$operator_ip:8080"]}]
+PROM
+in_node prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+prometheus_pid=$!
+trap '[ -n "$prometheus_pid" ] && kill "$prometheus_pid" 2>/dev/null && wait "$prometheus_pid" 2>/dev/null; cleanup' EXIT
+alert_active() {  # alert_active NAME: pending or firing for node 198.18.0.1
+  in_node curl -sf "http://127.0.0.1:$prom_port/api/v1/alerts" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if any(x["labels"]["alertname"] == sys.argv[1] and x["labels"].get("node") == "198.18.0.1"
+                  and x["state"] in ("pending", "firing") for x in a) else 1)' "$1"
+}
+export -f alert_active in_node
+export prom_port NETNS
+
 node_sh enforcer start
 if took=$(until_condition $(( bound + 20 )) True/Enforced); then
   ok "kube-router started: True/Enforced after ${took} s ($(message))"
@@ -108,6 +138,11 @@ fi
 eventually 60 bash -c '[ "$(replicas)" = 1 ] && [ "$(quarantined)" = 1 ]' \
   && ok "... replicas restored to 1, quarantined and counted" \
   || fail "after enforcement came: replicas $(replicas), quarantined $(quarantined)"
+in_node curl -sf "http://$operator_ip:8080/metrics" | grep -q '^bulwark_network_enforcement{direction="in",node="198.18.0.1"} 1' \
+  && ! alert_active BulwarkNetworkPolicyNotEnforced \
+  && ok "... bulwark_network_enforcement 1 for the node, and the alert not active" \
+  || fail "metrics with enforcement: $(in_node curl -sf "http://$operator_ip:8080/metrics" | grep network_enforcement | head -5)"
+
 
 node_sh enforcer kill
 if took=$(until_condition $(( bound + 20 )) False/NotEnforced) && [ "$took" -le "$bound" ]; then
@@ -117,6 +152,10 @@ else
 fi
 [[ "$(message)" == *"198.18.0.1"* ]] && ok "... naming the node: $(message)" || fail "the message names the node: $(message)"
 fallback_scaled && ok "... scaled to 0 again" || fail "the fallback after the kill: replicas $(replicas)"
+eventually 30 alert_active BulwarkNetworkPolicyNotEnforced \
+  && ok "... the shipped alert BulwarkNetworkPolicyNotEnforced is pending or firing for the node in a real Prometheus scraping the operator" \
+  || fail "BulwarkNetworkPolicyNotEnforced not active: $(in_node curl -sf "http://127.0.0.1:$prom_port/api/v1/alerts" | head -c 400)"
+
 # Its rules match one of the two phases: every other change lands on them, and must not read as
 # enforcement.
 never_true $(( 2 * interval )) \

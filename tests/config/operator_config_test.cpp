@@ -178,6 +178,7 @@ TEST(OperatorConfig, CanaryIsOnByDefaultAndItsTimeoutShorterThanItsInterval) {
   EXPECT_TRUE(d.canary.enabled);
   EXPECT_EQ(d.canary.interval, std::chrono::seconds(60));
   EXPECT_EQ(d.canary.change_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(d.canary.skip_node_annotations, std::vector<std::string>{"kwok.x-k8s.io/node"});
   auto l =
       load_operator_config(Written("canary: {enabled: false, interval: 5s, changeTimeout: 4s,"
                                    " skipNodeAnnotations: [kwok.x-k8s.io/node]}\n"));
