@@ -33,3 +33,27 @@ testdata() {
   for kv in "$@"; do text=${text//"\${${kv%%=*}}"/"${kv#*=}"}; done
   printf '%s\n' "$text"
 }
+
+# start_prometheus TARGET [PREFIX...]: a Prometheus scraping TARGET (HOST:PORT, plain HTTP) every
+# second and evaluating the shipped rules, on 127.0.0.1:$prom_port, its files in $work; PREFIX
+# runs it (nsenter into the node's network namespace, say; it must exec, so the pid is
+# Prometheus'). Sets prom_port and prometheus_pid; stop_prometheus stops it (call it on exit).
+prometheus_pid=""
+start_prometheus() {
+  local target=$1; shift
+  prom_port=$(free_port)
+  cat >"$work/prometheus.yml" <<CFG
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$(cd "$e2e_dir/.." && pwd)/deploy/prometheus/bulwark-rules.yaml"]
+scrape_configs:
+- job_name: bulwark
+  static_configs: [{targets: ["$target"]}]
+CFG
+  "$@" prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+}
+stop_prometheus() {
+  if [ -n "$prometheus_pid" ]; then kill "$prometheus_pid" 2>/dev/null && wait "$prometheus_pid" 2>/dev/null; fi
+  prometheus_pid=""
+}

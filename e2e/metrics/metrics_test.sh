@@ -10,8 +10,6 @@ set -uo pipefail
 bulwark=$1
 # shellcheck source=../operator/lib.sh
 . "$(dirname "$0")/../operator/lib.sh"
-prometheus_pid=""
-stop_prometheus() { [ -n "$prometheus_pid" ] && kill "$prometheus_pid" 2>/dev/null && wait "$prometheus_pid" 2>/dev/null; prometheus_pid=""; }
 trap 'stop_prometheus; cleanup' EXIT
 
 rules=$root/deploy/prometheus/bulwark-rules.yaml
@@ -105,17 +103,7 @@ curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/first.prom" \
   && ok "probes and metrics stay on their own addresses" || fail "probes and metrics are mixed"
 
 # Prometheus scrapes every second and evaluates the shipped rules.
-prom_port=$(free_port)
-cat >"$work/prometheus.yml" <<CFG
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$rules"]
-scrape_configs:
-- job_name: bulwark
-  static_configs: [{targets: ["127.0.0.1:$metrics_port"]}]
-CFG
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
-prometheus_pid=$!
+start_prometheus "127.0.0.1:$metrics_port"
 api() { curl -sf "http://127.0.0.1:$prom_port/api/v1/$1" "${@:2}"; }
 eventually 30 bash -c "curl -sf 'http://127.0.0.1:$prom_port/api/v1/query?query=up' | grep -q '\"value\":\\[[0-9.]*,\"1\"\\]'" \
   && ok "Prometheus scrapes the operator (up == 1)" || fail "Prometheus scrapes the operator: $(api targets | head -c 600)"

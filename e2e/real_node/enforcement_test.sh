@@ -107,18 +107,8 @@ fallback_scaled \
 # evaluates the shipped rules.
 in_node() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
 operator_ip=$($kubectl -n "$ns" get pods -l app.kubernetes.io/name=bulwark -o jsonpath='{.items[0].status.podIP}')
-prom_port=$(free_port)
-cat >"$work/prometheus.yml" <<PROM
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$root/deploy/prometheus/bulwark-rules.yaml"]
-scrape_configs:
-- job_name: bulwark
-  static_configs: [{targets: ["$operator_ip:8080"]}]
-PROM
-in_node prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
-prometheus_pid=$!
-trap '[ -n "$prometheus_pid" ] && kill "$prometheus_pid" 2>/dev/null && wait "$prometheus_pid" 2>/dev/null; cleanup' EXIT
+trap 'stop_prometheus; cleanup' EXIT
+start_prometheus "$operator_ip:8080" nsenter --net="/run/netns/$NETNS" --
 alert_active() {  # alert_active NAME: pending or firing for node 198.18.0.1
   in_node curl -sf "http://127.0.0.1:$prom_port/api/v1/alerts" | python3 -c '
 import json, sys
