@@ -18,7 +18,7 @@ LAYERS = {
     # the product's top-level folders with C++ in them, bottom first
     "": ["operator", "config", "metrics", "reconcilers", "app"],
     "operator": ["base", "document", "logging", "server", "canary", "kube", "runtime", "policy",
-                 "rbac", "posture", "policy_reports"],
+                 "network", "rbac", "posture", "policy_reports"],
     "app": ["admission", "cli", "main.cpp"],
 }
 SOURCES = (".h", ".cpp", ".in")

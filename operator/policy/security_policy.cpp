@@ -195,8 +195,10 @@ std::string label_key_problem(std::string_view key) {
   return "";
 }
 
-void read_selector(const Value* node, const std::string& path, LabelSelector& out,
-                   std::vector<FieldError>& errors) {
+}  // namespace
+
+void read_label_selector(const Value* node, const std::string& path, LabelSelector& out,
+                         std::vector<FieldError>& errors) {
   Fields f(node, path, errors);
   if (const Value* labels = f.get("matchLabels")) {
     if (!labels->is_mapping()) {
@@ -251,13 +253,15 @@ void read_selector(const Value* node, const std::string& path, LabelSelector& ou
   }
 }
 
+namespace {
+
 void read_match(const Value* node, MatchSpec& out, std::vector<FieldError>& errors) {
   Fields m(node, "spec.match", errors);
-  read_selector(m.get("namespaceSelector"), "spec.match.namespaceSelector", out.namespace_selector,
-                errors);
+  read_label_selector(m.get("namespaceSelector"), "spec.match.namespaceSelector",
+                      out.namespace_selector, errors);
   m.read_strings("excludeNamespaces", out.exclude_namespaces);
-  read_selector(m.get("workloadSelector"), "spec.match.workloadSelector", out.workload_selector,
-                errors);
+  read_label_selector(m.get("workloadSelector"), "spec.match.workloadSelector",
+                      out.workload_selector, errors);
   m.read_strings("kinds", out.kinds);
   for (std::size_t i = 0; i < out.kinds.size(); ++i) {
     if (posture::find_workload_kind(out.kinds[i]) == nullptr) {
@@ -350,8 +354,8 @@ void read_exemptions(const Value* list, std::vector<Exemption>& out,
       x.error(path + ".name", "\"" + ex.name + "\" is used by another exemption");
     }
     x.read_strings("namespaces", ex.namespaces);
-    read_selector(x.get("workloadSelector"), path + ".workloadSelector", ex.workload_selector,
-                  errors);
+    read_label_selector(x.get("workloadSelector"), path + ".workloadSelector", ex.workload_selector,
+                        errors);
     x.read_strings("controls", ex.controls);
     for (std::size_t c = 0; c < ex.controls.size(); ++c) {
       if (!is_known_control(ex.controls[c])) {

@@ -143,4 +143,9 @@ struct PolicyParseResult {
 // than not, and the CRD's structural schema would drop them silently.
 PolicyParseResult parse_security_policy(const document::Value& doc);
 
+// Reads a metav1.LabelSelector at `path` (null: the empty selector), as the API server validates
+// it: label keys and values, operators and their values. Unknown keys are errors.
+void read_label_selector(const document::Value* node, const std::string& path, LabelSelector& out,
+                         std::vector<FieldError>& errors);
+
 }  // namespace bulwark::crds

@@ -1,0 +1,46 @@
+#include "operator/network/address.h"
+
+#include <gtest/gtest.h>
+
+namespace bulwark::network {
+namespace {
+
+TEST(NetworkAddress, ReadsIpv4AndIpv6) {
+  EXPECT_EQ(Address::parse("198.18.0.7")->str(), "198.18.0.7");
+  EXPECT_EQ(Address::parse("010.001.0.1")->str(), "10.1.0.1");  // Go's legacy parser: decimal
+  EXPECT_EQ(Address::parse("fd00::1")->str(), "fd00:0:0:0:0:0:0:1");
+  EXPECT_EQ(Address::parse("::")->str(), "0:0:0:0:0:0:0:0");
+  EXPECT_EQ(Address::parse("1::")->str(), "1:0:0:0:0:0:0:0");
+  EXPECT_EQ(Address::parse("::ffff:1.2.3.4")->str(), "0:0:0:0:0:ffff:102:304");
+  EXPECT_TRUE(Address::parse("::ffff:1.2.3.4")->v6);  // never the IPv4 address
+  EXPECT_EQ(Address::parse("1:2:3:4:5:6:7:8")->str(), "1:2:3:4:5:6:7:8");
+}
+
+TEST(NetworkAddress, RefusesWhatIsNoAddress) {
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "1.2.3.4 ", "::1::",
+                          "1:2:3:4:5:6:7:8:9", "1:2", ":1", "1:", "12345::", "g::", "1.2.3.-4"}) {
+    EXPECT_FALSE(Address::parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(NetworkCidr, ClearsHostBitsAndContains) {
+  const auto block = Cidr::parse("10.0.0.1/8");
+  ASSERT_TRUE(block);
+  EXPECT_EQ(block->str(), "10.0.0.0/8");
+  EXPECT_TRUE(block->contains(*Address::parse("10.255.0.1")));
+  EXPECT_FALSE(block->contains(*Address::parse("11.0.0.1")));
+  EXPECT_FALSE(block->contains(*Address::parse("::ffff:10.0.0.1")));
+  EXPECT_EQ(block->last().str(), "10.255.255.255");
+  EXPECT_TRUE(Cidr::parse("0.0.0.0/0")->contains(*Address::parse("255.255.255.255")));
+  EXPECT_TRUE(Cidr::parse("::/0")->contains(*Address::parse("fe80::1")));
+  EXPECT_TRUE(Cidr::parse("198.18.0.5/32")->contains(*Address::parse("198.18.0.5")));
+  EXPECT_TRUE(Cidr::parse("10.0.0.0/8")->contains(*Cidr::parse("10.1.0.0/16")));
+  EXPECT_FALSE(Cidr::parse("10.1.0.0/16")->contains(*Cidr::parse("10.0.0.0/8")));
+  for (const char* bad :
+       {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "::/129", "10.0.0.0/8/8", "x/8"}) {
+    EXPECT_FALSE(Cidr::parse(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace bulwark::network

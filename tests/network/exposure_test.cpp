@@ -1,0 +1,90 @@
+#include "operator/network/exposure.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/network/model_helpers.h"
+
+namespace bulwark::network {
+namespace {
+
+using testing::pod;
+using testing::policy;
+
+IpBlock block(const char* cidr, std::vector<const char*> except = {}) {
+  IpBlock b{*Cidr::parse(cidr), {}};
+  for (auto e : except) b.except.push_back(*Cidr::parse(e));
+  return b;
+}
+
+TEST(NetworkExposure, WorldIsEverythingButThePrivateRanges) {
+  EXPECT_TRUE(admits_world(block("0.0.0.0/0")));
+  EXPECT_TRUE(admits_world(block("::/0")));
+  // Excepting the private ranges still admits the world; excepting the metadata address too.
+  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"})));
+  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"169.254.169.254/32"})));
+  // Excepts that, with the private ranges, leave nothing: no world (10.0.0.0/8 is the gap).
+  EXPECT_FALSE(admits_world(block("0.0.0.0/0", {"0.0.0.0/1", "128.0.0.0/1"})));
+  EXPECT_FALSE(
+      admits_world(block("0.0.0.0/0", {"0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6",
+                                       "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"})));
+  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"0.0.0.0/5", "8.0.0.0/7", "12.0.0.0/6", "16.0.0.0/4",
+                                               "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"})));
+  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"})));
+  EXPECT_FALSE(admits_world(block("8.8.8.8/32")));
+  EXPECT_FALSE(admits_world(block("0.0.0.0/1")));
+  EXPECT_FALSE(admits_world(block("::/0", {"::/1", "8000::/1"})));
+  EXPECT_TRUE(is_private(*Cidr::parse("10.1.0.0/16")));
+  EXPECT_FALSE(is_private(*Cidr::parse("198.18.0.0/15")));
+}
+
+TEST(NetworkExposure, OpeningsNameTheRule) {
+  NetworkModel m;
+  m.add_policy(policy("a", "open", R"(
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from: [{podSelector: {}}]
+  - from: [{namespaceSelector: {}}]
+    ports: [{port: 8080}]
+  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
+    ports: [{port: http}]
+  egress:
+  - to: [{ipBlock: {cidr: 198.18.0.0/15}}]
+  - ports: [{port: 53, protocol: UDP}]
+)"));
+  const auto web = pod("a", "w", {{"app", "web"}}, "", "", {{"http", 80, Protocol::kTcp}});
+  const auto all = all_namespaces_openings(m, web);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, "ingress rule 2 of NetworkPolicy a/open");
+  EXPECT_EQ(all[0].what, "admits every pod of every namespace");
+  const auto world_in = world_openings(m, web, Direction::kIngress);
+  ASSERT_EQ(world_in.size(), 1u);
+  EXPECT_EQ(world_in[0].rule, "ingress rule 3 of NetworkPolicy a/open");
+  EXPECT_EQ(world_in[0].what, "admits 0.0.0.0/0 except 10.0.0.0/8");
+  // On the pod's port 80 ("http") the world gets in; on 8080 only pods do.
+  EXPECT_EQ(world_openings(m, web, Direction::kIngress, PortOf{Protocol::kTcp, 80}).size(), 1u);
+  EXPECT_EQ(world_openings(m, web, Direction::kIngress, PortOf{Protocol::kTcp, 8080}).size(), 0u);
+  const auto world_out = world_openings(m, web, Direction::kEgress);
+  ASSERT_EQ(world_out.size(), 1u);
+  EXPECT_EQ(world_out[0].rule, "egress rule 2 of NetworkPolicy a/open");
+  EXPECT_EQ(world_out[0].what, "admits every destination");
+  // An unselected pod has no openings: the Unrestricted controls speak for it.
+  const auto other = pod("a", "o", {});
+  EXPECT_TRUE(all_namespaces_openings(m, other).empty());
+  EXPECT_TRUE(m.selecting(other, Direction::kIngress).empty());
+}
+
+TEST(NetworkExposure, NameLabelExistsIsEveryNamespace) {
+  Peer peer;
+  peer.namespace_selector.emplace();
+  peer.namespace_selector->match_expressions.push_back(
+      {"kubernetes.io/metadata.name", crds::LabelSelector::Requirement::Operator::kExists, {}});
+  EXPECT_TRUE(admits_all_namespaces(peer));
+  peer.pod_selector.emplace();
+  EXPECT_TRUE(admits_all_namespaces(peer));
+  peer.pod_selector->match_labels["app"] = "x";
+  EXPECT_FALSE(admits_all_namespaces(peer));
+}
+
+}  // namespace
+}  // namespace bulwark::network

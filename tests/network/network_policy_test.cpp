@@ -1,0 +1,134 @@
+#include "operator/network/network_policy.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/network/model_helpers.h"
+
+namespace bulwark::network {
+namespace {
+
+using testing::network_yaml;
+
+std::vector<std::string> errors_of(const std::string& spec) {
+  const auto doc = network_yaml(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n" + spec);
+  std::vector<std::string> out;
+  for (const auto& e : read_network_policy(doc, "default").errors) {
+    out.push_back(e.field + ": " + e.message);
+  }
+  return out;
+}
+
+TEST(NetworkPolicyRead, ReadsEveryPart) {
+  const auto doc = network_yaml(R"(
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p}
+spec:
+  podSelector: {matchExpressions: [{key: app, operator: In, values: [a, b]}]}
+  ingress:
+  - from:
+    - ipBlock: {cidr: 198.18.0.0/16, except: [198.18.1.0/24]}
+    - {namespaceSelector: {}, podSelector: {matchLabels: {x: z}}}
+    ports: [{port: 80}, {port: http, protocol: UDP}, {protocol: SCTP}, {port: 1000, endPort: 2000}]
+)");
+  const auto read = read_network_policy(doc, "default");
+  ASSERT_TRUE(read.errors.empty()) << read.errors[0].field << ": " << read.errors[0].message;
+  const auto& p = read.policy;
+  EXPECT_EQ(p.namespace_name, "default");
+  EXPECT_TRUE(p.ingress_type);
+  EXPECT_FALSE(p.egress_type);
+  ASSERT_EQ(p.ingress.size(), 1u);
+  const auto& rule = p.ingress[0];
+  ASSERT_EQ(rule.peers.size(), 2u);
+  EXPECT_EQ(rule.peers[0].ip_block->except.at(0).str(), "198.18.1.0/24");
+  EXPECT_TRUE(rule.peers[1].namespace_selector->empty());
+  EXPECT_EQ(rule.peers[1].pod_selector->match_labels.at("x"), "z");
+  ASSERT_EQ(rule.ports.size(), 4u);
+  EXPECT_EQ(*rule.ports[0].number, 80);
+  EXPECT_EQ(rule.ports[0].protocol, Protocol::kTcp);
+  EXPECT_EQ(rule.ports[1].name, "http");
+  EXPECT_EQ(rule.ports[1].protocol, Protocol::kUdp);
+  EXPECT_TRUE(rule.ports[2].any_port());
+  EXPECT_EQ(*rule.ports[3].end_port, 2000);
+}
+
+TEST(NetworkPolicyRead, NamesEveryProblemByPath) {
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]\n"),
+            std::vector<std::string>{
+                "spec.ingress[0].from[0].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR"});
+  EXPECT_EQ(
+      errors_of("  podSelector: {}\n  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16, except: "
+                "[10.1.0.0/24, 10.0.0.0/16]}}]}]\n"),
+      (std::vector<std::string>{
+          "spec.egress[0].to[0].ipBlock.except[0]: must be a strict subset of cidr 10.0.0.0/16",
+          "spec.egress[0].to[0].ipBlock.except[1]: must be a strict subset of cidr 10.0.0.0/16"}));
+  EXPECT_EQ(errors_of("  podSelector: {matchLabels: {'bad key!': x}}\n").size(), 1u);
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{port: 0}]}]\n"),
+            std::vector<std::string>{
+                "spec.ingress[0].ports[0].port: must be a port number between 1 and 65535"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{port: Web_1}]}]\n"),
+            std::vector<std::string>{"spec.ingress[0].ports[0].port: \"Web_1\" is neither a port "
+                                     "number nor a valid port name"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{port: http, endPort: 90}]}]\n"),
+            std::vector<std::string>{
+                "spec.ingress[0].ports[0].endPort: may only be set with a numeric port"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{port: 90, endPort: 80}]}]\n"),
+            std::vector<std::string>{
+                "spec.ingress[0].ports[0].endPort: must be greater than or equal to port"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{protocol: ICMP}]}]\n"),
+            std::vector<std::string>{
+                "spec.ingress[0].ports[0].protocol: must be TCP, UDP or SCTP, not \"ICMP\""});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{from: [{}]}]\n"),
+            std::vector<std::string>{"spec.ingress[0].from[0]: must specify a peer"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: "
+                      "10.0.0.0/8}}]}]\n"),
+            std::vector<std::string>{"spec.ingress[0].from[0]: may not specify ipBlock with "
+                                     "podSelector or namespaceSelector"});
+  EXPECT_EQ(
+      errors_of("  podSelector: {}\n  policyTypes: [Inbound]\n"),
+      std::vector<std::string>{"spec.policyTypes[0]: must be Ingress or Egress, not \"Inbound\""});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingres: []\n"),
+            std::vector<std::string>{"spec.ingres: unknown field"});
+}
+
+TEST(NetworkPolicyRead, ServiceAndPod) {
+  const auto svc = read_service(network_yaml(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}, {port: 443}, {port: 53, protocol: UDP, targetPort: 5353}]
+)"),
+                                "default");
+  ASSERT_TRUE(svc);
+  EXPECT_TRUE(svc->exposed());
+  EXPECT_EQ(svc->selector.at("app"), "web");
+  ASSERT_EQ(svc->ports.size(), 3u);
+  EXPECT_EQ(svc->ports[0].target_name, "http");
+  EXPECT_EQ(*svc->ports[1].target_number, 443);
+  EXPECT_EQ(*svc->ports[2].target_number, 5353);
+  EXPECT_EQ(svc->ports[2].protocol, Protocol::kUdp);
+  EXPECT_FALSE(
+      read_service(network_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"), "default"));
+  const auto spec = network_yaml(R"(
+hostNetwork: true
+containers:
+- name: a
+  ports: [{name: http, containerPort: 8080}, {containerPort: 53, protocol: UDP}]
+)");
+  const auto meta = network_yaml("{name: p, labels: {app: web}}");
+  const auto status = network_yaml("{podIP: 198.18.0.9, hostIP: 198.18.0.1}");
+  const auto p = read_pod(&meta, spec, &status, "shop");
+  EXPECT_TRUE(p.host_network);
+  EXPECT_EQ(p.labels.at("app"), "web");
+  EXPECT_EQ(*p.named_port("http", Protocol::kTcp), 8080);
+  EXPECT_FALSE(p.named_port("http", Protocol::kUdp));
+  EXPECT_EQ(p.address->str(), "198.18.0.9");
+  EXPECT_EQ(p.node_address->str(), "198.18.0.1");
+}
+
+}  // namespace
+}  // namespace bulwark::network
