@@ -11,6 +11,7 @@
 
 #include "operator/base/time_text.h"
 #include "operator/document/reader.h"
+#include "operator/network/reach.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
 #include "operator/rbac/bootstrap_roles.h"
@@ -84,7 +85,8 @@ class Scanner {
         err_(err),
         context_{now},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
-        judge_automount_(evaluator_.spec().service_account.forbid_automount_token) {
+        judge_automount_(evaluator_.spec().service_account.forbid_automount_token),
+        judge_network_(!evaluator_.spec().network.forbid.empty()) {
     rbac_.set_anonymous_requests(options.anonymous_requests);
     context_.vulnerabilities_unread =
         "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
@@ -234,12 +236,13 @@ class Scanner {
   void scan_object(const std::string& name, std::size_t index, const Value& object) {
     if (judge_permissions_ && read_rbac(object)) return;
     if (judge_automount_ && read_service_account(object)) return;
+    if (judge_network_ && read_network_object(name, index, object)) return;
     auto workload = posture::workload_from(object);
     if (!workload) {
       ++summary_.skipped;
       return;
     }
-    if (judge_permissions_ || judge_automount_) {
+    if (judge_permissions_ || judge_automount_ || judge_network_) {
       // Judged once every file is read: the roles, bindings and accounts may come after it.
       pending_.push_back({name, index, object});
       return;
@@ -296,6 +299,37 @@ class Scanner {
     return true;
   }
 
+  // NetworkPolicies, Services and Namespaces of the scanned files join the network model the
+  // workloads are judged against (without a namespace, in "default"). A NetworkPolicy the API
+  // server would refuse is an error for its document, and stays out of the model.
+  bool read_network_object(const std::string& name, std::size_t index, const Value& object) {
+    const std::string kind = document::text_at(object, {"kind"});
+    const std::string api = document::text_at(object, {"apiVersion"});
+    if (kind == "NetworkPolicy" && api == "networking.k8s.io/v1") {
+      auto read = network::read_network_policy(object, "default");
+      for (const auto& e : read.errors) {
+        error(name, "document " + std::to_string(index) + ": NetworkPolicy " + read.policy.name +
+                        ": " + e.field + ": " + e.message);
+      }
+      if (read.errors.empty()) {
+        network_.add_policy(std::move(read.policy));
+        ++network_policies_;
+      }
+    } else if (auto service = network::read_service(object, "default")) {
+      network_.add_service(std::move(*service));
+    } else if (kind == "Namespace" && api == "v1") {
+      crds::Labels labels;
+      for (const auto& [key, value] : document::members_of(object.find({"metadata", "labels"}))) {
+        labels[key] = std::string(value.str());
+      }
+      network_.add_namespace(document::text_at(object, {"metadata", "name"}), std::move(labels));
+    } else {
+      return false;
+    }
+    ++summary_.skipped;
+    return true;
+  }
+
   // The pinned release's built-in ClusterRoles the files do not define, all of them, as a
   // cluster holds them: a binding to one the files do not define grants its rules, and the
   // files' own aggregated roles take in theirs (an aggregationRule that selects
@@ -323,6 +357,13 @@ class Scanner {
     if (judge_permissions_) {
       add_bootstrap_roles();
       rbac_.aggregate();
+    }
+    if (judge_network_) {
+      context_.network = &network_;
+      if (network_policies_ == 0) {
+        err_ << "bulwark scan: the files hold no NetworkPolicy: every workload is judged as no "
+                "NetworkPolicy isolates it\n";
+      }
     }
     for (const auto& p : pending_) {
       auto workload = posture::workload_from(p.object);
@@ -403,6 +444,9 @@ class Scanner {
   };
   bool judge_permissions_;
   bool judge_automount_;  // then the files' ServiceAccounts too
+  bool judge_network_;    // then the files' NetworkPolicies, Services and Namespaces too
+  network::NetworkModel network_;
+  std::size_t network_policies_ = 0;
   rbac::RbacGraph rbac_;
   bool bootstrap_added_ = false;             // the built-in ClusterRoles are in rbac_
   std::map<rbac::Account, bool> automount_;  // accounts that set automountServiceAccountToken

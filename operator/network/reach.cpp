@@ -77,6 +77,27 @@ void NetworkModel::add_namespace(const std::string& name, crds::Labels labels) {
   namespaces_[name] = std::move(labels);
 }
 
+void NetworkModel::add_service(Service service) {
+  auto& in_namespace = services_[service.namespace_name];
+  in_namespace[service.name] = std::move(service);
+}
+
+std::vector<const Service*> NetworkModel::services_selecting(const Pod& pod) const {
+  std::vector<const Service*> out;
+  auto found = services_.find(pod.namespace_name);
+  if (found == services_.end()) return out;
+  for (const auto& [name, service] : found->second) {
+    if (service.selector.empty()) continue;
+    const bool selects =
+        std::all_of(service.selector.begin(), service.selector.end(), [&](const auto& pair) {
+          auto label = pod.labels.find(pair.first);
+          return label != pod.labels.end() && label->second == pair.second;
+        });
+    if (selects) out.push_back(&service);
+  }
+  return out;
+}
+
 std::vector<const NetworkPolicy*> NetworkModel::selecting(const Pod& pod,
                                                           Direction direction) const {
   std::vector<const NetworkPolicy*> out;

@@ -53,6 +53,11 @@ class NetworkModel {
   // (Unknown), unless `namespaces_complete` says every namespace was.
   void add_namespace(const std::string& name, crds::Labels labels);
   void set_namespaces_complete(bool complete) { namespaces_complete_ = complete; }
+  // A Service: exposure reads which of them select a pod. The last of one name wins.
+  void add_service(Service service);
+
+  // The Services of the pod's namespace whose selector (not empty) its labels satisfy.
+  std::vector<const Service*> services_selecting(const Pod& pod) const;
 
   // The policies of the pod's namespace that select it and affect `direction`, in name order.
   std::vector<const NetworkPolicy*> selecting(const Pod& pod, Direction direction) const;
@@ -76,6 +81,7 @@ class NetworkModel {
 
   std::map<std::string, std::vector<NetworkPolicy>> policies_;  // by namespace, by name
   std::map<std::string, crds::Labels> namespaces_;
+  std::map<std::string, std::map<std::string, Service>> services_;  // by namespace, by name
   bool namespaces_complete_ = false;
 };
 

@@ -336,6 +336,23 @@ void read_enforcement(const Value* node, EnforcementSpec& out, std::vector<Field
   }
 }
 
+// A `forbid` list: control IDs of one family (their prefix), each once. networkDefaultDeny is
+// no workload's control (defaultDeny turns it on).
+void read_forbid(Fields& f, const std::string& path, std::vector<std::string>& out,
+                 std::string_view prefix, std::string_view what) {
+  f.read_strings("forbid", out);
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::string& id = out[i];
+    const std::string field = path + "[" + std::to_string(i) + "]";
+    if (id.rfind(prefix, 0) != 0 || !is_known_control(id) || id == "networkDefaultDeny") {
+      f.error(field, "must be " + std::string(what) + ", not \"" + id + "\"");
+    } else if (!seen.insert(id).second) {
+      f.error(field, "\"" + id + "\" is listed twice");
+    }
+  }
+}
+
 void read_exemptions(const Value* list, std::vector<Exemption>& out,
                      std::vector<FieldError>& errors) {
   if (!list->is_sequence()) {
@@ -393,23 +410,15 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
   }
   {
     Fields p(f.get("permissions"), "spec.permissions", errors);
-    p.read_strings("forbid", spec.permissions.forbid);
-    std::set<std::string_view> seen;
-    for (std::size_t i = 0; i < spec.permissions.forbid.size(); ++i) {
-      const std::string& id = spec.permissions.forbid[i];
-      const std::string field = "spec.permissions.forbid[" + std::to_string(i) + "]";
-      if (id.rfind("rbac", 0) != 0 || !is_known_control(id)) {
-        p.error(field, "must be an RBAC control ID (rbacClusterAdmin, rbacWildcard, ...), not \"" +
-                           id + "\"");
-      } else if (!seen.insert(id).second) {
-        p.error(field, "\"" + id + "\" is listed twice");
-      }
-    }
+    read_forbid(p, "spec.permissions.forbid", spec.permissions.forbid, "rbac",
+                "an RBAC control ID (rbacClusterAdmin, rbacWildcard, ...)");
   }
   {
     Fields n(f.get("network"), "spec.network", errors);
     n.read_bool("defaultDeny", spec.network.default_deny);
     n.read_bool("allowDNSEgress", spec.network.allow_dns_egress);
+    read_forbid(n, "spec.network.forbid", spec.network.forbid, "network",
+                "a network control ID (networkIngressUnrestricted, networkIngressFromWorld, ...)");
   }
   read_enforcement(f.get("enforcement"), spec.enforcement, errors);
   if (const Value* list = f.get("exemptions")) read_exemptions(list, spec.exemptions, errors);

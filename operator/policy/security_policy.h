@@ -81,6 +81,9 @@ struct PermissionsSpec {
 struct NetworkSpec {
   bool default_deny = true;
   bool allow_dns_egress = true;
+  // The network controls a policy judges (network*: docs/api.md, Network controls); none by
+  // default, so no policy starts failing on upgrade.
+  std::vector<std::string> forbid;
 };
 
 enum class EnforcementMode { kAudit, kEnforce };

@@ -142,6 +142,7 @@ struct OwnCheckInput {
   const crds::SecurityPolicySpec& spec;
   const EvaluationContext& context;
   bool stored_pod;  // a live Pod as the API server stored it (EvaluationContext::pods_as_stored)
+  std::string_view namespace_name;  // the workload's; empty in a manifest that names none
 };
 
 // One of Bulwark's own controls (docs/api.md, Controls), one row each in own_checks(); the RBAC
@@ -152,8 +153,9 @@ struct OwnCheck {
   std::string_view id;
   crds::Severity severity;
   std::string_view category;  // the reports' category
-  // Whether the policy turns it on; null for a control judged per namespace, not per workload.
-  bool (*enabled)(const crds::SecurityPolicySpec&);
+  // Whether the policy turns it on (given the row's own ID); null for a control judged per
+  // namespace, not per workload.
+  bool (*enabled)(const crds::SecurityPolicySpec&, std::string_view id);
   // Why it cannot be judged for this workload (an input Bulwark could not read: the control is
   // then not evaluated), or nullopt when it can; null when it always can.
   std::optional<std::string> (*unread)(const OwnCheckInput&);
@@ -182,6 +184,14 @@ void check_image_digest(const PodView& pod, Findings& out);
 // `stored`: the pod is a live Pod as the API server stored it, defaulting included; otherwise a
 // manifest or template, defaulted here as Kubernetes 1.37 would create it.
 void check_resources(const PodView& pod, std::string_view field, bool stored, Findings& out);
+// The network controls (spec.network.forbid), judged on the pod template with the context's
+// network model (operator/network/exposure.h). Not evaluated while the model is unknown.
+std::optional<std::string> network_unread(const OwnCheckInput& in);
+void check_network_unrestricted(const OwnCheckInput& in, bool ingress, Findings& out);
+void check_network_all_namespaces(const OwnCheckInput& in, Findings& out);
+void check_network_world(const OwnCheckInput& in, bool ingress, Findings& out);
+void check_network_exposed_service(const OwnCheckInput& in, Findings& out);
+
 // The token is mounted unless the pod says false, or leaves it unset and its ServiceAccount
 // (`account`, when known) says false.
 void check_automount_token(const PodView& pod, std::optional<bool> account, Findings& out);

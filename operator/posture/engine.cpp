@@ -103,7 +103,7 @@ std::vector<std::string_view> PolicyEvaluator::pss_controls() const {
 std::vector<std::string_view> PolicyEvaluator::controls() const {
   auto ids = pss_controls();
   for (const auto& c : detail::own_checks()) {
-    if (c.enabled != nullptr && c.enabled(spec_)) ids.push_back(c.id);
+    if (c.enabled != nullptr && c.enabled(spec_, c.id)) ids.push_back(c.id);
   }
   for (const auto& c : rbac::permission_controls()) {
     const auto& forbid = spec_.permissions.forbid;
@@ -134,9 +134,10 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     check->versions[version].fn(pod, findings);
   }
   const detail::OwnCheckInput input{pod, spec_, context,
-                                    context.pods_as_stored && workload.kind == "Pod"};
+                                    context.pods_as_stored && workload.kind == "Pod",
+                                    workload.namespace_name};
   for (const auto& c : detail::own_checks()) {
-    if (c.enabled == nullptr || !c.enabled(spec_)) continue;
+    if (c.enabled == nullptr || !c.enabled(spec_, c.id)) continue;
     if (auto unread = c.unread != nullptr ? c.unread(input) : std::nullopt) {
       verdict.not_evaluated.push_back({c.id, std::move(*unread)});
       continue;

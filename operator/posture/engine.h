@@ -14,6 +14,9 @@
 namespace bulwark::rbac {
 struct Permissions;
 }
+namespace bulwark::network {
+class NetworkModel;
+}
 
 namespace bulwark::posture {
 
@@ -45,9 +48,15 @@ struct EvaluationContext {
   // and sets it. A pod that leaves the field unset gets the token unless its account says false
   // (the API server's ServiceAccount admission). Unknown: the pod must say false itself.
   std::optional<bool> account_automount_token = std::nullopt;
-  // Why `vulnerabilities` or `permissions` is null, for the controls that then go unjudged.
+  // The NetworkPolicies and Services of the cluster (or the scanned files'). Null when unknown:
+  // spec.network.forbid is then not judged.
+  const network::NetworkModel* network = nullptr;
+  // Why `vulnerabilities`, `permissions` or `network` is null, for the controls that then go
+  // unjudged.
   std::string vulnerabilities_unread = "no vulnerability report was read for its images";
   std::string permissions_unread = "its ServiceAccount's permissions could not be read";
+  std::string network_unread =
+      "the NetworkPolicies and Services of its namespace could not be read";
   // Set when ServiceAccounts cannot be read: a pod that leaves automountServiceAccountToken unset
   // is then not evaluated, since its account decides.
   std::string account_unread = {};

@@ -1,4 +1,6 @@
 // The table of Bulwark's own controls: what turns each on, what it reads, and its check.
+#include <algorithm>
+
 #include "operator/posture/check.h"
 #include "operator/posture/engine.h"
 
@@ -38,46 +40,72 @@ std::optional<std::string> automount_unread(const OwnCheckInput& in) {
   return in.context.account_unread;
 }
 
+// spec.network.forbid lists the control.
+bool network_forbids(const SecurityPolicySpec& s, std::string_view id) {
+  return std::find(s.network.forbid.begin(), s.network.forbid.end(), id) != s.network.forbid.end();
+}
+
 }  // namespace
 
 const std::vector<OwnCheck>& own_checks() {
   static const std::vector<OwnCheck> checks = {
       {"imageRegistry", Severity::kHigh, "Images",
-       [](const SecurityPolicySpec& s) { return !s.images.allowed_registries.empty(); }, nullptr,
+       [](const SecurityPolicySpec& s, std::string_view) {
+         return !s.images.allowed_registries.empty();
+       },
+       nullptr,
        [](const OwnCheckInput& in, Findings& f) {
          check_image_registry(in.pod, in.spec.images.allowed_registries, f);
        }},
       {"imageLatestTag", Severity::kMedium, "Images",
-       [](const SecurityPolicySpec& s) { return s.images.forbid_latest_tag; }, nullptr,
-       [](const OwnCheckInput& in, Findings& f) { check_image_latest_tag(in.pod, f); }},
+       [](const SecurityPolicySpec& s, std::string_view) { return s.images.forbid_latest_tag; },
+       nullptr, [](const OwnCheckInput& in, Findings& f) { check_image_latest_tag(in.pod, f); }},
       {"imageDigest", Severity::kLow, "Images",
-       [](const SecurityPolicySpec& s) { return s.images.require_digest; }, nullptr,
-       [](const OwnCheckInput& in, Findings& f) { check_image_digest(in.pod, f); }},
+       [](const SecurityPolicySpec& s, std::string_view) { return s.images.require_digest; },
+       nullptr, [](const OwnCheckInput& in, Findings& f) { check_image_digest(in.pod, f); }},
       {"imageVulnerabilities", Severity::kHigh, "Images",
-       [](const SecurityPolicySpec& s) { return s.images.max_severity.has_value(); },
+       [](const SecurityPolicySpec& s, std::string_view) {
+         return s.images.max_severity.has_value();
+       },
        [](const OwnCheckInput& in) -> std::optional<std::string> {
          if (in.context.vulnerabilities != nullptr) return std::nullopt;
          return in.context.vulnerabilities_unread;
        },
        judge_vulnerabilities},
       {"resourceLimits", Severity::kMedium, "Resources",
-       [](const SecurityPolicySpec& s) { return s.resources.require_limits; }, nullptr,
+       [](const SecurityPolicySpec& s, std::string_view) { return s.resources.require_limits; },
+       nullptr,
        [](const OwnCheckInput& in, Findings& f) {
          check_resources(in.pod, "limits", in.stored_pod, f);
        }},
       {"resourceRequests", Severity::kLow, "Resources",
-       [](const SecurityPolicySpec& s) { return s.resources.require_requests; }, nullptr,
+       [](const SecurityPolicySpec& s, std::string_view) { return s.resources.require_requests; },
+       nullptr,
        [](const OwnCheckInput& in, Findings& f) {
          check_resources(in.pod, "requests", in.stored_pod, f);
        }},
       {"automountServiceAccountToken", Severity::kMedium, "ServiceAccount",
-       [](const SecurityPolicySpec& s) { return s.service_account.forbid_automount_token; },
+       [](const SecurityPolicySpec& s, std::string_view) {
+         return s.service_account.forbid_automount_token;
+       },
        automount_unread,
        [](const OwnCheckInput& in, Findings& f) {
          check_automount_token(in.pod, in.context.account_automount_token, f);
        }},
       // Judged per namespace by the reconcilers (reconcilers/namespace_findings.h).
       {"networkDefaultDeny", Severity::kHigh, "Network", nullptr, nullptr, nullptr},
+      {"networkIngressUnrestricted", Severity::kMedium, "Network", network_forbids, network_unread,
+       [](const OwnCheckInput& in, Findings& f) { check_network_unrestricted(in, true, f); }},
+      {"networkEgressUnrestricted", Severity::kLow, "Network", network_forbids, network_unread,
+       [](const OwnCheckInput& in, Findings& f) { check_network_unrestricted(in, false, f); }},
+      {"networkIngressAllNamespaces", Severity::kMedium, "Network", network_forbids, network_unread,
+       check_network_all_namespaces},
+      {"networkIngressFromWorld", Severity::kHigh, "Network", network_forbids, network_unread,
+       [](const OwnCheckInput& in, Findings& f) { check_network_world(in, true, f); }},
+      {"networkEgressToWorld", Severity::kMedium, "Network", network_forbids, network_unread,
+       [](const OwnCheckInput& in, Findings& f) { check_network_world(in, false, f); }},
+      {"networkExposedService", Severity::kHigh, "Network", network_forbids, network_unread,
+       check_network_exposed_service},
   };
   return checks;
 }

@@ -313,6 +313,70 @@ TEST(ScanFormats, ANamespaceSelectorIsNotAppliedOfflineAndSaysSo) {
   EXPECT_NE(err.find("match.namespaceSelector is not applied offline"), std::string::npos) << err;
 }
 
+// The network controls read the NetworkPolicies, Services and Namespaces of the scanned files,
+// wherever they come; an invalid NetworkPolicy is exit 2 naming its document and field.
+TEST(ScanNetwork, PoliciesAndServicesOfTheScannedFilesAreResolvedAmongThemselves) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n  images: {forbidLatestTag: false}\n"
+              "  network: {forbid: [networkIngressUnrestricted, networkExposedService]}\n");
+  d.write("chart/a-deploy.yaml",
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+          "spec:\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
+          "      containers: [{name: a, image: i:1}]\n---\n"
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: shop}\n"
+          "spec:\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+          "      containers: [{name: a, image: i:1}]\n");
+  d.write("chart/b-net.yaml",
+          "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+          "metadata: {name: db, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: db}}\n"
+          "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+          "spec: {type: NodePort, selector: {app: web}, ports: [{port: 80}]}\n");
+  ScanOptions o;
+  o.paths = {d.path() + "/chart"};
+  o.policy_file = policy;
+  o.format = OutputFormat::kJson;
+  std::string out, err;
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  EXPECT_NE(out.find("no NetworkPolicy selects this pod for Ingress"), std::string::npos) << out;
+  EXPECT_NE(out.find("Service shop/web (NodePort) exposes this pod's port 80/TCP"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"compliant\":1"), std::string::npos) << out;  // db: its policy isolates it
+  EXPECT_EQ(err.find("hold no NetworkPolicy"), std::string::npos) << err;
+
+  d.write("chart/c-bad.yaml",
+          "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad}\n"
+          "spec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/40}}]}]\n");
+  out.clear();
+  err.clear();
+  EXPECT_EQ(scan(o, "", out, err), kExitBadInput);
+  EXPECT_NE(err.find("c-bad.yaml: document 0: NetworkPolicy bad: spec.ingress[0].from[0].ipBlock."
+                     "cidr: \"10.0.0.0/40\" is not a valid CIDR"),
+            std::string::npos)
+      << err;
+}
+
+TEST(ScanNetwork, FilesWithoutNetworkPoliciesSaySo) {
+  TempDir d;
+  const auto policy =
+      d.write("p.yaml",
+              "apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n"
+              "spec:\n  podSecurity: {level: privileged}\n  images: {forbidLatestTag: false}\n"
+              "  network: {forbid: [networkEgressUnrestricted]}\n");
+  ScanOptions o;
+  o.paths = {d.write("pod.yaml", kGoodPod)};
+  o.policy_file = policy;
+  std::string out, err;
+  EXPECT_EQ(scan(o, "", out, err), kExitViolations) << err;
+  EXPECT_NE(err.find("the files hold no NetworkPolicy: every workload is judged as no "
+                     "NetworkPolicy isolates it"),
+            std::string::npos)
+      << err;
+}
+
 // A chart whose Deployment runs as an account the same chart binds to cluster-admin fails in CI,
 // wherever in the files the binding comes; the finding names the chain and the line of
 // serviceAccountName.

@@ -128,6 +128,23 @@ TEST(SecurityPolicy, PermissionsForbidTakesRbacControlsOnlyOnceEach) {
   EXPECT_NE(bad.errors[0].message.find("RBAC control"), std::string::npos);
 }
 
+TEST(SecurityPolicy, NetworkForbidTakesWorkloadNetworkControlsOnlyOnceEach) {
+  auto ok = parse(
+      kHeader + "spec:\n  network: {forbid: [networkIngressUnrestricted, networkEgressToWorld]}\n");
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(ok.policy.spec.network.forbid,
+            (std::vector<std::string>{"networkIngressUnrestricted", "networkEgressToWorld"}));
+  EXPECT_TRUE(parse(kHeader + "spec: {}\n").policy.spec.network.forbid.empty());
+  // networkDefaultDeny is the namespace's (defaultDeny turns it on), an RBAC ID is not network.
+  auto bad = parse(kHeader +
+                   "spec:\n  network: {forbid: [networkDefaultDeny, rbacWildcard, "
+                   "networkExposedService, networkExposedService]}\n");
+  EXPECT_EQ(fields(bad),
+            (std::vector<std::string>{"spec.network.forbid[0]", "spec.network.forbid[1]",
+                                      "spec.network.forbid[3]"}));
+  EXPECT_NE(bad.errors[0].message.find("network control"), std::string::npos);
+}
+
 TEST(SecurityPolicy, LabelKeysAndValuesTheSchemaCannotCheck) {
   auto r = parse(kHeader + R"(spec:
   match:
