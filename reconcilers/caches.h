@@ -18,6 +18,7 @@ struct Caches {
   runtime::Informer& policies;
   runtime::Informer& namespaces;
   runtime::Informer& network_policies;
+  runtime::Informer& services;  // the network controls' (spec.network.forbid)
   runtime::Informer& roles;
   runtime::Informer& cluster_roles;
   runtime::Informer& role_bindings;

@@ -27,6 +27,8 @@ const kube::ResourceType& resource_of(ControlInput input) {
       return r::kServiceAccounts;
     case ControlInput::kNetworkPolicies:
       return r::kNetworkPolicies;
+    case ControlInput::kServices:
+      return r::kServices;
     case ControlInput::kNamespaces:
       return r::kNamespaces;
     case ControlInput::kVulnerabilityReports:

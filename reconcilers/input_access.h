@@ -35,6 +35,7 @@ enum class ControlInput {
   kClusterRoleBindings,
   kServiceAccounts,
   kNetworkPolicies,
+  kServices,
   kNamespaces,
   kVulnerabilityReports,
 };

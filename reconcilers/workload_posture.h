@@ -66,6 +66,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     // The enforcement canary's verdicts: a quarantine on a node that does not enforce
     // NetworkPolicy is not counted (kNodeNotEnforcing); null: every node is taken to enforce.
     const EnforcementBook* enforcement = nullptr;
+    // The Services the network controls read beside `network_policies`; null: those controls are
+    // not evaluated.
+    const runtime::CacheReader* services = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;

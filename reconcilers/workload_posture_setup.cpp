@@ -187,7 +187,10 @@ void route_cache_events(const WorkloadPostureSetup& setup, runtime::WorkQueue& f
     // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held).
     setup.ownership->add_listener(
         [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
-    caches.network_policies.add_handler([&fanout](const std::string& key) {
+  }
+  // A NetworkPolicy or Service judges the network controls of its namespace's workloads.
+  for (runtime::Informer* cache : {&caches.network_policies, &caches.services}) {
+    cache->add_handler([&fanout](const std::string& key) {
       fanout.add(FanoutEvent::of_namespace(key.substr(0, key.find('/'))).key());
     });
   }
@@ -209,7 +212,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
   const WorkloadPostureReconciler::Sources sources{
       caches.workloads(), caches.namespaces, setup.policies,  setup.vulnerabilities,
       setup.rbac,         setup.reports,     setup.ownership, &caches.network_policies,
-      setup.access,       setup.enforcement};
+      setup.access,       setup.enforcement, &caches.services};
   auto r = std::make_unique<WorkloadPostureReconciler>(
       setup.writer, sources, setup.book, setup.events, setup.clock, std::move(setup.never_touch));
   const WorkloadPostureReconciler& posture = *r;

@@ -81,6 +81,7 @@ reconcilers::Caches register_caches(runtime::Manager& manager, kube::KubeClient&
   reconcilers::Caches caches{*add(r::kSecurityPolicies, runtime::project_spec),
                              *add(r::kNamespaces, runtime::project_workload),
                              *add(r::kNetworkPolicies, runtime::project_spec),
+                             *add(r::kServices, runtime::project_spec),
                              *add(r::kRoles, runtime::project_rbac),
                              *add(r::kClusterRoles, runtime::project_rbac),
                              *add(r::kRoleBindings, runtime::project_rbac),
@@ -110,6 +111,7 @@ std::vector<reconcilers::InputAccess::Input> control_inputs(const reconcilers::C
       {ControlInput::kClusterRoleBindings, &caches.cluster_role_bindings},
       {ControlInput::kServiceAccounts, &caches.service_accounts},
       {ControlInput::kNetworkPolicies, &caches.network_policies},
+      {ControlInput::kServices, &caches.services},
       {ControlInput::kNamespaces, &caches.namespaces}};
   if (caches.vulnerability_reports != nullptr) {
     inputs.push_back({ControlInput::kVulnerabilityReports, caches.vulnerability_reports});

@@ -30,6 +30,7 @@ inline const ResourceType kReplicaSets{"apps", "v1", "replicasets", true};
 inline const ResourceType kJobs{"batch", "v1", "jobs", true};
 inline const ResourceType kCronJobs{"batch", "v1", "cronjobs", true};
 inline const ResourceType kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", true};
+inline const ResourceType kServices{"", "v1", "services", true};
 inline const ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", true};
 inline const ResourceType kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
 inline const ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};

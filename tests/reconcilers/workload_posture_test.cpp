@@ -37,7 +37,7 @@ class PostureTest : public ::testing::Test {
         writer_,
         WorkloadPostureReconciler::Sources{caches(), namespaces_, policy_set_, &vulnerabilities_,
                                            nullptr, nullptr, &ownership_, &network_policies_,
-                                           nullptr, &enforcement_},
+                                           nullptr, &enforcement_, &services_},
         book_, events_, clock_, std::vector<std::string>{"kube-system"});
     namespaces_.put(parse_json(
         R"({"kind":"Namespace","metadata":{"name":"shop","resourceVersion":"1","labels":{"env":"prod"}}})"));
@@ -114,7 +114,7 @@ class PostureTest : public ::testing::Test {
   testing::FakeEventRecorder events_;
   testing::FakeVulnerabilitySource vulnerabilities_;
   OwnershipRecord ownership_{policies_};
-  testing::FakeCache network_policies_;
+  testing::FakeCache network_policies_, services_;
   EnforcementBook enforcement_;
   // The enforcement canary's verdict for node n1, in both directions.
   void node_n1(canary::Enforcement e) {
@@ -646,6 +646,46 @@ TEST_F(PostureTest, SeveralPoliciesMustAllBeSatisfied) {
             "a-lenient,b-strict");
   EXPECT_EQ(book_.summarize("a-lenient", 100).score, 100);
   EXPECT_EQ(book_.summarize("b-strict", 100).score, 0);
+}
+
+// The network controls read the namespace's NetworkPolicies and Services from the caches; one
+// the model cannot read leaves them not evaluated, naming it.
+TEST_F(PostureTest, NetworkControlsReadTheNamespacesPoliciesAndServices) {
+  policy("net", R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false},)"
+                R"("network":{"forbid":["networkIngressUnrestricted","networkExposedService"]}})");
+  deployment("cart", kSecurePodSpec, 0);
+  auto annotation = [&](const std::string& key, const char* name) {
+    const auto calls = reconcile(key);
+    return calls.empty()
+               ? std::string("(no write)")
+               : std::string(calls[0].body.find({"metadata", "annotations", name})->str());
+  };
+  EXPECT_EQ(annotation("Deployment/shop/cart", "bulwark.dev/violations"),
+            "networkIngressUnrestricted");
+  network_policies_.put(parse_json(
+      R"({"kind":"NetworkPolicy","metadata":{"name":"cart","namespace":"shop","resourceVersion":"1"},)"
+      R"("spec":{"podSelector":{"matchLabels":{"app":"cart"}},"ingress":[{"from":[{"ipBlock":)"
+      R"({"cidr":"0.0.0.0/0"}}]}]}})"));
+  services_.put(parse_json(
+      R"({"kind":"Service","apiVersion":"v1","metadata":{"name":"cart","namespace":"shop",)"
+      R"("resourceVersion":"1"},"spec":{"type":"LoadBalancer","selector":{"app":"cart"},)"
+      R"("ports":[{"port":80}]}})"));
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/policies":"net",)"
+             R"("bulwark.dev/violations":"networkIngressUnrestricted")",
+             "2", "2");
+  EXPECT_EQ(annotation("Deployment/shop/cart", "bulwark.dev/violations"), "networkExposedService");
+  network_policies_.put(parse_json(
+      R"({"kind":"NetworkPolicy","metadata":{"name":"odd","namespace":"shop","resourceVersion":"1"},)"
+      R"("spec":{"podSelector":{},"ingress":[{"from":[{"ipBlock":{"cidr":"0.0.0.0/0"},)"
+      R"("fromFuture":true}]}]}})"));
+  deployment("cart", kSecurePodSpec, 0,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/policies":"net",)"
+             R"("bulwark.dev/violations":"networkExposedService")",
+             "2", "3");
+  EXPECT_EQ(annotation("Deployment/shop/cart", "bulwark.dev/posture"), "not-evaluated");
+  const auto record = book_.summarize("net", 100);
+  EXPECT_EQ(record.not_evaluated, 1);
 }
 
 }  // namespace
