@@ -9,6 +9,7 @@
 #include <ostream>
 #include <set>
 
+#include "app/cli/scan_reach.h"
 #include "operator/base/time_text.h"
 #include "operator/document/reader.h"
 #include "operator/network/reach.h"
@@ -24,10 +25,12 @@ using document::Value;
 
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
-    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports]\n"
+    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports|reach]\n"
     "                    [--now RFC3339] [--anonymous-requests allowed|denied] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
     "--now judges exemptions' expiry at that instant (default: the clock).\n"
+    "-o reach prints, instead of verdicts, what the files' NetworkPolicies let through between\n"
+    "  their pods: one JSON line per ordered pair and declared port.\n"
     "--anonymous-requests: whether the target cluster takes requests without credentials (the\n"
     "  default, allowed: every workload holds what system:anonymous is bound to) or not.\n"
     "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
@@ -86,7 +89,10 @@ class Scanner {
         context_{now},
         judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
         judge_automount_(evaluator_.spec().service_account.forbid_automount_token),
-        judge_network_(!evaluator_.spec().network.forbid.empty()) {
+        judge_network_(!evaluator_.spec().network.forbid.empty() ||
+                       options.format == OutputFormat::kReach),
+        reach_(options.format == OutputFormat::kReach),
+        out_(out) {
     rbac_.set_anonymous_requests(options.anonymous_requests);
     context_.vulnerabilities_unread =
         "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
@@ -116,14 +122,12 @@ class Scanner {
 
   int finish(const std::vector<std::string>& paths) {
     judge_pending();
-    if (summary_.documents == 0 && summary_.errors == 0) {
-      // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
-      std::string names;
-      for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
-      error(names,
-            "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
-            "(lower case); name other files directly, or use - for standard input");
+    if (reach_) {
+      if (summary_.workloads == 0 && summary_.errors == 0) error_no_manifest(paths);
+      write_reach(network_, std::move(reach_pods_), out_);
+      return summary_.errors > 0 ? kExitBadInput : kExitClean;
     }
+    if (summary_.documents == 0 && summary_.errors == 0) error_no_manifest(paths);
     output_->finish(summary_);
     if (summary_.errors > 0) return kExitBadInput;
     return summary_.violating > 0 ? kExitViolations : kExitClean;
@@ -242,6 +246,10 @@ class Scanner {
       ++summary_.skipped;
       return;
     }
+    if (reach_) {
+      add_reach_pod(object, *workload);
+      return;
+    }
     if (judge_permissions_ || judge_automount_ || judge_network_) {
       // Judged once every file is read: the roles, bindings and accounts may come after it.
       pending_.push_back({name, index, object});
@@ -297,6 +305,26 @@ class Scanner {
     }
     ++summary_.skipped;
     return true;
+  }
+
+  // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
+  void error_no_manifest(const std::vector<std::string>& paths) {
+    std::string names;
+    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+    error(names,
+          "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
+          "(lower case); name other files directly, or use - for standard input");
+  }
+
+  // -o reach: the workload's pod as the model sees it (a Pod's status gives its addresses).
+  void add_reach_pod(const Value& object, const posture::Workload& workload) {
+    const std::string ns = workload.namespace_name.empty() ? "default" : workload.namespace_name;
+    ReachPod p{workload.kind + "/" + ns + "/" + workload.name,
+               network::read_pod(workload.pod_metadata, *workload.pod_spec,
+                                 workload.kind == "Pod" ? object.find("status") : nullptr, ns)};
+    p.pod.name = workload.name;
+    reach_pods_.push_back(std::move(p));
+    ++summary_.workloads;
   }
 
   // NetworkPolicies, Services and Namespaces of the scanned files join the network model the
@@ -447,6 +475,9 @@ class Scanner {
   bool judge_network_;    // then the files' NetworkPolicies, Services and Namespaces too
   network::NetworkModel network_;
   std::size_t network_policies_ = 0;
+  bool reach_;  // -o reach: the model's matrix of the files' pods instead of verdicts
+  std::ostream& out_;
+  std::vector<ReachPod> reach_pods_;
   rbac::RbacGraph rbac_;
   bool bootstrap_added_ = false;             // the built-in ClusterRoles are in rbac_
   std::map<rbac::Account, bool> automount_;  // accounts that set automountServiceAccountToken
@@ -509,7 +540,7 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
       }
       o.anonymous_requests = value == "allowed";
     } else if (flag == "-o" || flag == "--output") {
-      if (!take()) return usage(flag + " needs table, json, sarif or openreports");
+      if (!take()) return usage(flag + " needs table, json, sarif, openreports or reach");
       if (value == "table") {
         o.format = OutputFormat::kTable;
       } else if (value == "json") {
@@ -518,8 +549,10 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
         o.format = OutputFormat::kSarif;
       } else if (value == "openreports") {
         o.format = OutputFormat::kOpenReports;
+      } else if (value == "reach") {
+        o.format = OutputFormat::kReach;
       } else {
-        return usage("-o must be table, json, sarif or openreports, not \"" + value + "\"");
+        return usage("-o must be table, json, sarif, openreports or reach, not \"" + value + "\"");
       }
     } else if (flag.size() > 1 && flag[0] == '-') {
       return usage("unknown flag " + flag);

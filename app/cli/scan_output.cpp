@@ -313,6 +313,7 @@ std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& 
     case OutputFormat::kSarif:
       return std::make_unique<SarifWriter>(out);
     case OutputFormat::kTable:
+    case OutputFormat::kReach:
       break;
   }
   return std::make_unique<TableWriter>(out, color);

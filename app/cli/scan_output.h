@@ -55,7 +55,8 @@ class ScanOutput {
   virtual void finish(const ScanSummary& s) = 0;
 };
 
-enum class OutputFormat { kTable, kJson, kSarif, kOpenReports };
+// kReach is no verdict: bulwark scan prints the network model's matrix instead (scan_reach.h).
+enum class OutputFormat { kTable, kJson, kSarif, kOpenReports, kReach };
 
 std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& out, bool color);
 

@@ -359,6 +359,79 @@ TEST(ScanNetwork, PoliciesAndServicesOfTheScannedFilesAreResolvedAmongThemselves
       << err;
 }
 
+// -o reach: the model's matrix for the files' pods, on the destination's declared ports; a
+// namespaceSelector over a namespace the files lack is unknown, never allowed or denied.
+TEST(ScanNetwork, ReachPrintsTheMatrixOfTheFilesPods) {
+  const std::string files = R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: a}}
+spec: {containers: [{name: c, image: i:1, ports: [{name: http, containerPort: 80}]}]}
+status: {podIP: 198.18.0.10, hostIP: 198.18.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {app: b}}
+spec: {containers: [{name: c, image: i:1, ports: [{containerPort: 53, protocol: UDP}]}]}
+status: {podIP: 198.18.0.11, hostIP: 198.18.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: other}
+spec: {containers: [{name: c, image: i:1}]}
+status: {podIP: 198.18.0.12, hostIP: 198.18.0.1}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: http}]},
+            {from: [{namespaceSelector: {matchLabels: {team: z}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{ipBlock: {cidr: 198.18.0.8/30}}]}]
+)";
+  ScanOptions o;
+  o.paths = {"-"};
+  o.format = OutputFormat::kReach;
+  std::string out, err;
+  EXPECT_EQ(scan(o, files, out, err), kExitClean) << err;
+  EXPECT_EQ(
+      out, R"j({"from":"Pod/other/c","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"unknown",)j"
+           R"j("reason":"egress: no NetworkPolicy selects other/c for Egress; ingress: ingress )j"
+           R"j(rule 2 of NetworkPolicy x/a selects by what is not known (a namespace's labels )j"
+           R"j(or a pod's address)"})j"
+           "\n"
+           R"j({"from":"Pod/other/c","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"denied",)j"
+           R"j("reason":"ingress: isolated for Ingress by NetworkPolicy b of x; no rule )j"
+           R"j(admits it"})j"
+           "\n"
+           R"j({"from":"Pod/x/a","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"allowed",)j"
+           R"j("reason":"egress: no NetworkPolicy selects x/a for Egress; ingress: ingress )j"
+           R"j(rule 1 of NetworkPolicy x/b"})j"
+           "\n"
+           R"j({"from":"Pod/x/b","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"allowed",)j"
+           R"j("reason":"egress: no NetworkPolicy selects x/b for Egress; ingress: ingress )j"
+           R"j(rule 1 of NetworkPolicy x/a"})j"
+           "\n");
+  // With the namespace in the files, the rule is decided.
+  out.clear();
+  EXPECT_EQ(scan(o,
+                 files + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other, labels: "
+                         "{team: z}}\n",
+                 out, err),
+            kExitClean);
+  EXPECT_NE(out.find(R"j("from":"Pod/other/c","to":"Pod/x/a","port":80,"protocol":"TCP",)j"
+                     R"j("reach":"allowed")j"),
+            std::string::npos)
+      << out;
+}
+
 TEST(ScanNetwork, FilesWithoutNetworkPoliciesSaySo) {
   TempDir d;
   const auto policy =
