@@ -4,18 +4,15 @@
 #include <filesystem>
 #include <fstream>
 #include <istream>
-#include <map>
 #include <optional>
 #include <ostream>
-#include <set>
 
+#include "app/cli/scan_inputs.h"
 #include "app/cli/scan_reach.h"
 #include "operator/base/time_text.h"
 #include "operator/document/reader.h"
-#include "operator/network/reach.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
-#include "operator/rbac/bootstrap_roles.h"
 #include "operator/rbac/rbac.h"
 
 namespace bulwark::cli {
@@ -92,8 +89,9 @@ class Scanner {
         judge_network_(!evaluator_.spec().network.forbid.empty() ||
                        options.format == OutputFormat::kReach),
         reach_(options.format == OutputFormat::kReach),
-        out_(out) {
-    rbac_.set_anonymous_requests(options.anonymous_requests);
+        out_(out),
+        inputs_({judge_permissions_, judge_automount_, judge_network_},
+                options.anonymous_requests) {
     context_.vulnerabilities_unread =
         "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
   }
@@ -124,7 +122,7 @@ class Scanner {
     judge_pending();
     if (reach_) {
       if (summary_.workloads == 0 && summary_.errors == 0) error_no_manifest(paths);
-      write_reach(network_, std::move(reach_pods_), out_);
+      write_reach(inputs_.network(), std::move(reach_pods_), out_);
       return summary_.errors > 0 ? kExitBadInput : kExitClean;
     }
     if (summary_.documents == 0 && summary_.errors == 0) error_no_manifest(paths);
@@ -238,9 +236,12 @@ class Scanner {
   }
 
   void scan_object(const std::string& name, std::size_t index, const Value& object) {
-    if (judge_permissions_ && read_rbac(object)) return;
-    if (judge_automount_ && read_service_account(object)) return;
-    if (judge_network_ && read_network_object(name, index, object)) return;
+    std::vector<std::string> problems;
+    if (inputs_.take(object, problems)) {
+      for (const auto& p : problems) error(name, "document " + std::to_string(index) + ": " + p);
+      ++summary_.skipped;
+      return;
+    }
     auto workload = posture::workload_from(object);
     if (!workload) {
       ++summary_.skipped;
@@ -256,55 +257,6 @@ class Scanner {
       return;
     }
     judge(name, index, object, *workload);
-  }
-
-  // Roles and bindings of the scanned files join the graph the workloads are judged against.
-  // Objects without a namespace are in "default", as kubectl would create them there.
-  bool read_rbac(const Value& object) {
-    const Value* kind = object.find("kind");
-    const Value* api = object.find("apiVersion");
-    if (kind == nullptr || api == nullptr ||
-        api->str().rfind("rbac.authorization.k8s.io/", 0) != 0) {
-      return false;
-    }
-    Value copy = object;
-    if (kind->str() == "Role" || kind->str() == "RoleBinding") {
-      Value& ns = copy.child("metadata");
-      if (ns.find("namespace") == nullptr || ns.find("namespace")->str().empty()) {
-        ns.set("namespace", Value::string("default"));
-      }
-    }
-    if (auto role = rbac::read_role(copy, kind->str())) {
-      rbac_.put_role(std::move(*role));
-    } else if (auto binding = rbac::read_binding(copy, kind->str())) {
-      rbac_.put_binding(std::move(*binding));
-    } else {
-      return false;
-    }
-    ++summary_.skipped;
-    return true;
-  }
-
-  // A ServiceAccount of the scanned files: what it says of token automounting. Without a
-  // namespace it is in "default", as for roles.
-  bool read_service_account(const Value& object) {
-    const Value* kind = object.find("kind");
-    const Value* api = object.find("apiVersion");
-    if (kind == nullptr || api == nullptr || kind->str() != "ServiceAccount" ||
-        api->str() != "v1") {
-      return false;
-    }
-    const Value* ns = object.find({"metadata", "namespace"});
-    const Value* name = object.find({"metadata", "name"});
-    if (name == nullptr || name->str().empty()) return false;
-    const rbac::Account account{
-        std::string(ns != nullptr && !ns->str().empty() ? ns->str() : "default"),
-        std::string(name->str())};
-    if (const Value* v = object.find("automountServiceAccountToken")) {
-      if (auto setting = v->as_bool()) automount_[account] = *setting;
-    }
-    ++summary_.skipped;
-    return true;
   }
 
   // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
@@ -327,83 +279,18 @@ class Scanner {
     ++summary_.workloads;
   }
 
-  // NetworkPolicies, Services and Namespaces of the scanned files join the network model the
-  // workloads are judged against (without a namespace, in "default"). A NetworkPolicy the API
-  // server would refuse is an error for its document, and stays out of the model.
-  bool read_network_object(const std::string& name, std::size_t index, const Value& object) {
-    const std::string kind = document::text_at(object, {"kind"});
-    const std::string api = document::text_at(object, {"apiVersion"});
-    if (kind == "NetworkPolicy" && api == "networking.k8s.io/v1") {
-      auto read = network::read_network_policy(object, "default");
-      for (const auto& e : read.errors) {
-        error(name, "document " + std::to_string(index) + ": NetworkPolicy " + read.policy.name +
-                        ": " + e.field + ": " + e.message);
-      }
-      if (read.errors.empty()) {
-        network_.add_policy(std::move(read.policy));
-        ++network_policies_;
-      }
-    } else if (auto service = network::read_service(object, "default")) {
-      network_.add_service(std::move(*service));
-    } else if (kind == "Namespace" && api == "v1") {
-      crds::Labels labels;
-      for (const auto& [key, value] : document::members_of(object.find({"metadata", "labels"}))) {
-        labels[key] = std::string(value.str());
-      }
-      network_.add_namespace(document::text_at(object, {"metadata", "name"}), std::move(labels));
-    } else {
-      return false;
-    }
-    ++summary_.skipped;
-    return true;
-  }
-
-  // The pinned release's built-in ClusterRoles the files do not define, all of them, as a
-  // cluster holds them: a binding to one the files do not define grants its rules, and the
-  // files' own aggregated roles take in theirs (an aggregationRule that selects
-  // aggregate-to-admin gets edit's rules). Said on stderr when a binding uses one, naming the
-  // release and the roles.
-  void add_bootstrap_roles() {
-    if (bootstrap_added_) return;
-    const std::set<std::string> missing = rbac_.missing_cluster_roles();
-    bootstrap_added_ = true;
-    const auto& bootstrap = rbac::bootstrap_cluster_roles();
-    std::string used;
-    for (const auto& role : bootstrap.roles) {
-      if (rbac_.has_role(rbac::RoleKind::kClusterRole, "", role.name)) continue;
-      if (missing.count(role.name) > 0) used += (used.empty() ? "" : ", ") + role.name;
-      rbac_.put_role(role);
-    }
-    if (!used.empty()) {
-      err_ << "bulwark scan: the files bind ClusterRoles they do not define; using Kubernetes "
-           << bootstrap.kubernetes_version << "'s built-in " << used << "\n";
-    }
-  }
-
   void judge_pending() {
     if (pending_.empty()) return;
-    if (judge_permissions_) {
-      add_bootstrap_roles();
-      rbac_.aggregate();
-    }
-    if (judge_network_) {
-      context_.network = &network_;
-      if (network_policies_ == 0) {
-        err_ << "bulwark scan: the files hold no NetworkPolicy: every workload is judged as no "
-                "NetworkPolicy isolates it\n";
-      }
-    }
+    for (const auto& note : inputs_.resolve()) err_ << "bulwark scan: " << note << "\n";
+    if (judge_network_) context_.network = &inputs_.network();
     for (const auto& p : pending_) {
       auto workload = posture::workload_from(p.object);
       const rbac::Account account{
           workload->namespace_name.empty() ? "default" : workload->namespace_name,
           posture::service_account_of(*workload)};
-      std::optional<rbac::Permissions> permissions;
-      if (judge_permissions_) permissions = rbac_.permissions_of(account);
+      const auto permissions = inputs_.permissions_of(account);
       context_.permissions = permissions ? &*permissions : nullptr;
-      const auto setting = automount_.find(account);
-      context_.account_automount_token =
-          setting != automount_.end() ? std::optional<bool>(setting->second) : std::nullopt;
+      context_.account_automount_token = inputs_.automount_of(account);
       judge(p.file, p.index, p.object, *workload);
     }
     context_.permissions = nullptr;
@@ -473,14 +360,10 @@ class Scanner {
   bool judge_permissions_;
   bool judge_automount_;  // then the files' ServiceAccounts too
   bool judge_network_;    // then the files' NetworkPolicies, Services and Namespaces too
-  network::NetworkModel network_;
-  std::size_t network_policies_ = 0;
-  bool reach_;  // -o reach: the model's matrix of the files' pods instead of verdicts
+  bool reach_;            // -o reach: the model's matrix of the files' pods instead of verdicts
   std::ostream& out_;
   std::vector<ReachPod> reach_pods_;
-  rbac::RbacGraph rbac_;
-  bool bootstrap_added_ = false;             // the built-in ClusterRoles are in rbac_
-  std::map<rbac::Account, bool> automount_;  // accounts that set automountServiceAccountToken
+  ScanInputs inputs_;  // after the judge_* switches it is built from
   std::vector<Pending> pending_;
 };
 

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""e2e.real_node_reachability: the network model against real packets through kube-router.
+
+For each seed a generator relabels 9 pods in 3 namespaces (and the namespaces) and writes 4 to 10
+random NetworkPolicies (pod and namespace selectors alone and together, ipBlocks over the pod
+range or a pod, with except, ports by number, name and range, TCP and UDP, Ingress, Egress or
+both); once kube-router has applied them (a sentinel policy changed last, polled until its effect
+is seen) every ordered pair of pods is probed on every port the destination declares, from inside
+the source pod's network namespace; `bulwark scan -o reach` predicts the same matrix from the
+cluster's objects. Mismatches fail, unless listed in KNOWN_DIVERGENCES (printed, not counted).
+
+  usage: reachability.py KUBECTL BULWARK WORKDIR   (seeds: BULWARK_REACH_SEEDS, "1,2,3,4,5")
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+KUBECTL, BULWARK, WORK = sys.argv[1:4]
+HERE = os.path.dirname(os.path.abspath(__file__))
+AGENT = os.path.join(HERE, "reach_agent.py")
+IMAGE = "bulwark.test/image:busybox"
+NAMESPACES = ["rx-1", "rx-2", "rx-3"]
+SENTINEL_NS = "rx-sentinel"
+# Ports a pod may declare: the same name stands for different numbers in different pods.
+PORT_CHOICES = [("http", 8080, "TCP"), ("http", 8081, "TCP"), ("metrics", 9090, "TCP"),
+                ("dns", 5353, "UDP"), ("", 7000, "TCP"), ("syslog", 5514, "UDP")]
+# Known differences between kube-router v2.1.0 and the documented semantics, by (reason, source
+# reference): a cell whose model reason contains the key is excluded from the count and printed.
+KNOWN_DIVERGENCES = {}
+
+
+def kubectl(*args, stdin=None, check=True):
+    done = subprocess.run([KUBECTL, *args], input=stdin, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def apply(doc):
+    kubectl("apply", "-f", "-", stdin=json.dumps(doc))
+
+
+def pod_doc(ns, name, index, ports):
+    container_ports = []
+    for port_name, number, protocol in ports:
+        p = {"containerPort": number, "protocol": protocol}
+        if port_name:
+            p["name"] = port_name
+        container_ports.append(p)
+    # The sleep's argument is unique: it finds the container's process, and so its network
+    # namespace, on the node.
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+            "spec": {"terminationGracePeriodSeconds": 0, "containers": [
+                {"name": "c", "image": IMAGE, "imagePullPolicy": "Never",
+                 "command": ["sleep", str(1000000 + index)], "ports": container_ports}]}}
+
+
+def pid_of(index):
+    want = str(1000000 + index).encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) >= 2 and argv[0].endswith(b"sleep") and argv[1] == want:
+            return int(entry)
+    return None
+
+
+def in_pod(pid, *args, **kw):
+    return ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, AGENT, *args]
+
+
+class Cluster:
+    """The pods, their listeners (started here, stopped by pid) and their addresses."""
+
+    def __init__(self, rng):
+        self.pods = []  # {"ns", "name", "index", "ports", "ip", "pid"}
+        self.listeners = []
+        index = 0
+        for ns in NAMESPACES + [SENTINEL_NS]:
+            kubectl("create", "namespace", ns)
+        for ns in NAMESPACES:
+            for n in range(3):
+                ports = rng.sample(PORT_CHOICES, rng.randint(1, 2))
+                # one "http" per pod at most: a name stands for one port
+                if sum(1 for p in ports if p[0] == "http") > 1:
+                    ports = ports[:1]
+                self.pods.append({"ns": ns, "name": f"p{index}", "index": index, "ports": ports})
+                index += 1
+        self.sentinel = [{"ns": SENTINEL_NS, "name": "src", "index": 90, "ports": []},
+                         {"ns": SENTINEL_NS, "name": "dst", "index": 91,
+                          "ports": [("", 7999, "TCP")]}]
+        for p in self.pods + self.sentinel:
+            apply(pod_doc(p["ns"], p["name"], p["index"], p["ports"]))
+
+    def wait_running(self, seconds=120):
+        deadline = time.time() + seconds
+        everyone = self.pods + self.sentinel
+        while time.time() < deadline:
+            listed = json.loads(kubectl("get", "pods", "-A", "-o", "json"))["items"]
+            ips = {(i["metadata"]["namespace"], i["metadata"]["name"]): i["status"].get("podIP")
+                   for i in listed if i["status"].get("phase") == "Running"}
+            for p in everyone:
+                p["ip"] = ips.get((p["ns"], p["name"]))
+                p["pid"] = pid_of(p["index"]) if p["ip"] else None
+            if all(p["ip"] and p["pid"] for p in everyone):
+                return True
+            time.sleep(0.5)
+        return False
+
+    def start_listeners(self):
+        for p in self.pods + self.sentinel:
+            if not p["ports"]:
+                continue
+            specs = [f"{proto}:{number}" for _, number, proto in p["ports"]]
+            proc = subprocess.Popen(in_pod(p["pid"], "listen", p["ip"], *specs),
+                                    stdout=subprocess.PIPE, text=True)
+            self.listeners.append(proc)
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"the listener of {p['ns']}/{p['name']} did not start")
+
+    def stop_listeners(self):
+        for proc in self.listeners:
+            proc.kill()
+            proc.wait()
+
+    def probe(self, source, targets):
+        out = subprocess.run(in_pod(source["pid"], "probe"), input=json.dumps(targets),
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out)
+
+
+POD_VOCAB = {"app": ["a", "b", "c"], "role": ["x", "y"]}
+NS_VOCAB = {"team": ["red", "blue"], "env": ["prod", "dev"]}
+PORT_NAMES = [("http", "TCP"), ("metrics", "TCP"), ("dns", "UDP"), ("syslog", "UDP")]
+NUMBERS = [(8080, "TCP"), (8081, "TCP"), (9090, "TCP"), (7000, "TCP"), (5353, "UDP"),
+           (5514, "UDP")]
+
+
+def random_labels(rng, vocab):
+    return {k: rng.choice(v) for k, v in vocab.items() if rng.random() < 0.7}
+
+
+def selector(rng, vocab):
+    r = rng.random()
+    if r < 0.25:
+        return {}
+    key = rng.choice(sorted(vocab))
+    if r < 0.6:
+        return {"matchLabels": {key: rng.choice(vocab[key])}}
+    op = rng.choice(["In", "NotIn", "Exists", "DoesNotExist"])
+    expr = {"key": key, "operator": op}
+    if op in ("In", "NotIn"):
+        expr["values"] = rng.sample(vocab[key], rng.randint(1, len(vocab[key])))
+    return {"matchExpressions": [expr]}
+
+
+def ip_block(rng, pods):
+    pod = rng.choice(pods)
+    cidr = rng.choice(["198.18.0.0/25", "198.18.0.0/24", "0.0.0.0/0", "198.18.0.0/26",
+                       pod["ip"] + "/32"])
+    block = {"cidr": cidr}
+    if not cidr.endswith("/32") and rng.random() < 0.5:
+        other = rng.choice(pods)["ip"]
+        inside = cidr == "0.0.0.0/0" or cidr.endswith("/24") or cidr.endswith("/25") or \
+            int(other.split(".")[-1]) < 64
+        if inside:
+            block["except"] = [other + "/32"]
+    return {"ipBlock": block}
+
+
+def peer(rng, pods):
+    kind = rng.choice(["pod", "ns", "both", "ip"])
+    if kind == "pod":
+        return {"podSelector": selector(rng, POD_VOCAB)}
+    if kind == "ns":
+        return {"namespaceSelector": selector(rng, NS_VOCAB)}
+    if kind == "both":
+        return {"podSelector": selector(rng, POD_VOCAB),
+                "namespaceSelector": selector(rng, NS_VOCAB)}
+    return ip_block(rng, pods)
+
+
+def port(rng):
+    kind = rng.choice(["number", "name", "range", "protocol"])
+    if kind == "number":
+        number, protocol = rng.choice(NUMBERS)
+        return {"port": number, "protocol": protocol}
+    if kind == "name":
+        name, protocol = rng.choice(PORT_NAMES)
+        return {"port": name, "protocol": protocol}
+    if kind == "range":
+        return {"port": 8080, "endPort": rng.choice([8080, 8081, 9090]), "protocol": "TCP"}
+    return {"protocol": rng.choice(["TCP", "UDP"])}
+
+
+def rule(rng, pods, peers_key):
+    out = {}
+    peers = [peer(rng, pods) for _ in range(rng.choice([0, 1, 1, 2]))]
+    if peers:
+        out[peers_key] = peers
+    ports = [port(rng) for _ in range(rng.choice([0, 1, 1, 2]))]
+    if ports:
+        out["ports"] = ports
+    return out
+
+
+def network_policy(rng, index, pods):
+    spec = {"podSelector": selector(rng, POD_VOCAB)}
+    types = rng.choice([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]])
+    if types:
+        spec["policyTypes"] = types
+    for key, peers_key in (("ingress", "from"), ("egress", "to")):
+        count = rng.choice([0, 1, 1, 2])
+        if count or rng.random() < 0.3:
+            spec[key] = [rule(rng, pods, peers_key) for _ in range(count)]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": f"np{index}", "namespace": rng.choice(NAMESPACES)}, "spec": spec}
+
+
+def relabel(kind, ns, name, vocab, labels):
+    patch = {"metadata": {"labels": {k: labels.get(k) for k in vocab}}}
+    args = ["patch", kind, name, "--type=merge", "-p", json.dumps(patch)]
+    kubectl(*(args + (["-n", ns] if ns else [])))
+
+
+SENTINEL_POLICY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                   "metadata": {"name": "sentinel", "namespace": SENTINEL_NS},
+                   "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+
+
+def set_sentinel(cluster, closed, seconds=30):
+    """Changes the sentinel policy last and waits until kube-router has applied it: what it sees
+    after a change proves a sync that read every earlier change."""
+    if closed:
+        apply(SENTINEL_POLICY)
+    else:
+        kubectl("delete", "networkpolicy", "sentinel", "-n", SENTINEL_NS, "--ignore-not-found")
+    src, dst = cluster.sentinel
+    want = "refused" if closed else "through"
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        seen = cluster.probe(src, [{"ip": dst["ip"], "port": 7999, "protocol": "TCP"}])[0]["seen"]
+        if seen == want:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def measure(cluster):
+    results, procs = {}, []
+    for source in cluster.pods:
+        targets = [{"to": t["name"], "ip": t["ip"], "port": number, "protocol": protocol}
+                   for t in cluster.pods if t is not source for _, number, protocol in t["ports"]]
+        procs.append((source, subprocess.Popen(in_pod(source["pid"], "probe"),
+                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                               text=True)))
+        procs[-1][1].stdin.write(json.dumps(targets))
+        procs[-1][1].stdin.close()
+    by_name = {p["name"]: p for p in cluster.pods}
+    for source, proc in procs:
+        for r in json.loads(proc.stdout.read()):
+            proc.wait()
+            to = by_name[r["to"]]
+            key = (f"Pod/{source['ns']}/{source['name']}", f"Pod/{to['ns']}/{to['name']}",
+                   r["port"], r["protocol"])
+            results[key] = r["seen"]
+    return results
+
+
+def model(seed):
+    listed = json.loads(kubectl("get", "namespaces,pods,networkpolicies", "-A", "-o", "json"))
+    items = [i for i in listed["items"]
+             if (i["kind"] == "Namespace" and i["metadata"]["name"] in NAMESPACES) or
+             i["metadata"].get("namespace") in NAMESPACES]
+    path = os.path.join(WORK, f"seed-{seed}.json")
+    with open(path, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
+    done = subprocess.run([BULWARK, "scan", "-o", "reach", "-f", path], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bulwark scan -o reach: {done.returncode}: {done.stderr}")
+    out = {}
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        out[(row["from"], row["to"], row["port"], row["protocol"])] = row
+    return out
+
+
+EXPECTED = {"allowed": ("through",), "denied": ("refused", "timeout")}
+
+
+def compare(seed, measured, predicted):
+    mismatches, known, lines = 0, 0, []
+    for key in sorted(set(measured) | set(predicted)):
+        seen = measured.get(key, "not probed")
+        row = predicted.get(key, {"reach": "not predicted", "reason": ""})
+        agree = seen in EXPECTED.get(row["reach"], ())
+        mark = "  "
+        if not agree:
+            divergence = next((k for k in KNOWN_DIVERGENCES if k in row["reason"]), None)
+            if divergence:
+                known += 1
+                mark = "K "
+            else:
+                mismatches += 1
+                mark = "X "
+        lines.append(f"{mark}{key[0]} -> {key[1]} {key[2]}/{key[3]}: measured {seen}, model "
+                     f"{row['reach']} ({row['reason']})")
+    return mismatches, known, lines
+
+
+def main():
+    seeds = [int(s) for s in os.environ.get("BULWARK_REACH_SEEDS", "1,2,3,4,5").split(",") if s]
+    rng = random.Random(seeds[0])
+    cluster = Cluster(rng)
+    failed = 0
+    try:
+        if not cluster.wait_running():
+            print("FAIL: the pods never ran")
+            print(kubectl("get", "pods", "-A", "-o", "wide", check=False))
+            return 1
+        cluster.start_listeners()
+        print(f"PASS: 9 pods and the sentinel running, listeners ready ({time.monotonic():.0f})")
+        for round_index, seed in enumerate(seeds):
+            started = time.monotonic()
+            failed += run_seed(cluster, seed, closed=round_index % 2 == 0)
+            print(f"  seed {seed}: {time.monotonic() - started:.1f} s")
+    finally:
+        cluster.stop_listeners()
+    return 1 if failed else 0
+
+
+def run_seed(cluster, seed, closed):
+    rng = random.Random(seed)
+    for ns in NAMESPACES:
+        kubectl("delete", "networkpolicy", "--all", "-n", ns)
+        relabel("namespace", None, ns, NS_VOCAB, random_labels(rng, NS_VOCAB))
+    for p in cluster.pods:
+        relabel("pod", p["ns"], p["name"], POD_VOCAB, random_labels(rng, POD_VOCAB))
+    count = rng.randint(4, 10)
+    for i in range(count):
+        apply(network_policy(rng, i, cluster.pods))
+    if not set_sentinel(cluster, closed):
+        print(f"FAIL: seed {seed}: kube-router never applied the sentinel policy")
+        return 1
+    measured = measure(cluster)
+    predicted = model(seed)
+    mismatches, known, lines = compare(seed, measured, predicted)
+    verdict = "PASS" if mismatches == 0 else "FAIL"
+    print(f"{verdict}: seed {seed}: {count} NetworkPolicies, {len(measured)} probes, "
+          f"{mismatches} mismatches, {known} known divergences")
+    if mismatches or known:
+        print("\n".join("    " + line for line in lines if mismatches or line.startswith("K")))
+    if mismatches:
+        print(kubectl("get", "networkpolicies", "-A", "-o", "yaml", check=False))
+        print(kubectl("get", "pods,namespaces", "-A", "--show-labels", "-o", "wide", check=False))
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
