@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operator/network/network_policy.h"
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
 #include "reconcilers/policy_set.h"
@@ -37,7 +38,21 @@ bool only_dns(const Value& rule) {
   });
 }
 
+bool dns_only(const network::Rule& rule) {
+  return !rule.ports.empty() &&
+         std::all_of(rule.ports.begin(), rule.ports.end(),
+                     [](const network::PolicyPort& p) { return p.number == 53 && !p.end_port; });
+}
+
 }  // namespace
+
+bool admits_beyond_dns(const Value& np) {
+  const auto read = network::read_network_policy(np, "");
+  if (!read.errors.empty()) return true;  // not read: not proven to admit nothing
+  const auto& p = read.policy;
+  if (p.ingress_type && !p.ingress.empty()) return true;
+  return p.egress_type && !std::all_of(p.egress.begin(), p.egress.end(), dns_only);
+}
 
 bool isolates_every_pod(const Value& np) {
   const Value* spec = np.find("spec");
@@ -74,15 +89,16 @@ NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,
   for (const auto& ns : namespaces.keys()) {  // sorted
     auto n = namespaces.get(ns);
     if (n == nullptr || !selects_namespace(spec, ns, labels_of(*n))) continue;
-    bool isolated = false;
+    // Policies add up: a deny-all isolates the namespace only while no other policy of it
+    // admits anything but DNS to the pods it selects.
+    bool deny_all = false, reopened = false;
     for (const auto& key : network_policies.keys_in_namespace(ns)) {
       auto np = network_policies.get(key);
-      if (np != nullptr && isolates_every_pod(*np)) {
-        isolated = true;
-        break;
-      }
+      if (np == nullptr) continue;
+      deny_all = deny_all || isolates_every_pod(*np);
+      reopened = reopened || admits_beyond_dns(*np);
     }
-    if (!isolated) out.namespaces.push_back(ns);
+    if (!deny_all || reopened) out.namespaces.push_back(ns);
   }
   return out;
 }

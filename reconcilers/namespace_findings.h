@@ -22,12 +22,18 @@ inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
 // ingress, and allows no egress but DNS (port 53).
 bool isolates_every_pod(const document::Value& network_policy);
 
+// Whether this NetworkPolicy admits anything but DNS (port 53) to the pods it selects, in a
+// direction it affects; one that cannot be read counts as admitting. Beside a deny-all it reopens
+// those pods: NetworkPolicies add up.
+bool admits_beyond_dns(const document::Value& network_policy);
+
 // In Audit, network.defaultDeny is observed, not enforced: its namespace findings. Judged (and
 // `judged` true) only for a valid policy in Audit with defaultDeny (Bulwark keeps
 // bulwark-default-deny in Enforce).
 struct NamespaceFindings {
   bool judged = false;
-  // The namespaces the policy selects in which no NetworkPolicy isolates every pod, sorted.
+  // The namespaces the policy selects in which no NetworkPolicy isolates every pod, or another
+  // admits more than DNS (admits_beyond_dns), sorted.
   std::vector<std::string> namespaces;
   // Why none could be judged (posture::NotEvaluated's reason: Bulwark may no longer read
   // NetworkPolicies or Namespaces, and what its caches hold may be stale); `namespaces` is then

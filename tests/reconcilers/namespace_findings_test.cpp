@@ -50,6 +50,18 @@ TEST(NamespaceFindings, SelectedNamespacesWithoutDefaultDenyAreNamed) {
   EXPECT_TRUE(findings.judged);
   EXPECT_EQ(findings.namespaces, std::vector<std::string>{"shop"});
   EXPECT_FALSE(findings.not_evaluated);
+  // A namespace user's allow-all beside the deny-all reopens every pod: not isolated. An allow of
+  // DNS only, or a policy that only isolates, does not.
+  nps.put_json(R"({"metadata":{"name":"dns","namespace":"pay"},"spec":{"podSelector":{},)"
+               R"("policyTypes":["Egress"],"egress":[{"ports":[{"port":53,"protocol":"UDP"}]}]}})");
+  nps.put_json(R"({"metadata":{"name":"closed","namespace":"pay"},"spec":{"podSelector":)"
+               R"({"matchLabels":{"app":"db"}},"policyTypes":["Ingress"]}})");
+  EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
+            std::vector<std::string>{"shop"});
+  nps.put_json(R"({"metadata":{"name":"open","namespace":"pay"},"spec":{"podSelector":{},)"
+               R"("policyTypes":["Ingress","Egress"],"ingress":[{}],"egress":[{}]}})");
+  EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
+            (std::vector<std::string>{"pay", "shop"}));
   spec.network.default_deny = false;
   EXPECT_FALSE(default_deny_findings(spec, namespaces, nps, std::nullopt).judged);
   spec.network.default_deny = true;
