@@ -29,12 +29,18 @@ void write_reach(const network::NetworkModel& model, std::vector<ReachPod> pods,
                   ports.end());
       for (const auto& port : ports) {
         const auto decision = model.connect(from.pod, to.pod, port.protocol, port.port);
+        const auto out_of =
+            model.egress(from.pod, {&to.pod, to.pod.address}, port.protocol, port.port);
+        const auto into =
+            model.ingress({&from.pod, from.pod.address}, to.pod, port.protocol, port.port);
         Value row = Value::object();
         row.set("from", Value::string(from.name));
         row.set("to", Value::string(to.name));
         row.set("port", Value::integer(port.port));
         row.set("protocol", Value::string(network::to_string(port.protocol)));
         row.set("reach", Value::string(network::to_string(decision.reach)));
+        row.set("egress", Value::string(network::to_string(out_of.reach)));
+        row.set("ingress", Value::string(network::to_string(into.reach)));
         row.set("reason", Value::string(decision.reason));
         line.clear();
         document::write_json(row, line);

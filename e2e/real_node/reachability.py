@@ -18,15 +18,16 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "differential"))
+from netpol_gen import (NS_VOCAB, POD_VOCAB, network_policy, random_labels,  # noqa: E402
+                        random_ports)
+
 KUBECTL, BULWARK, WORK = sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT = os.path.join(HERE, "reach_agent.py")
 IMAGE = "bulwark.test/image:busybox"
 NAMESPACES = ["rx-1", "rx-2", "rx-3"]
 SENTINEL_NS = "rx-sentinel"
-# Ports a pod may declare: the same name stands for different numbers in different pods.
-PORT_CHOICES = [("http", 8080, "TCP"), ("http", 8081, "TCP"), ("metrics", 9090, "TCP"),
-                ("dns", 5353, "UDP"), ("", 7000, "TCP"), ("syslog", 5514, "UDP")]
 # Known differences between kube-router v2.1.0 and the documented semantics
 # (pkg/controllers/netpol/policy.go). A mismatching cell that one of them explains is excluded from
 # the count and printed with its name; any other mismatch fails.
@@ -38,7 +39,15 @@ PORT_CHOICES = [("http", 8080, "TCP"), ("http", 8081, "TCP"), ("metrics", 9090, 
 #    pod declares for that protocol ends with neither numeric nor named ports, and is then written
 #    as the rule without ports: every port (processIngressRules / processEgressRules, "contains no
 #    ports at all"), where the documentation admits nothing.
-KNOWN_DIVERGENCES = ("egress-named-all", "named-unresolved-all-ports")
+#  - "one-policy-both-pods": where one NetworkPolicy selects both pods of a connection,
+#    kube-router's chain for it holds its ingress and its egress rules together
+#    (processIngressRules, processEgressRules: one policyChainName), and each pod's firewall chain
+#    runs the chains of the policies that select it, all marking an accepted packet with one bit
+#    (0x10000, appendRuleToPolicyChain): the source's egress rules accept at the destination's check
+#    and the destination's ingress rules at the source's. A connection one side admits passes though
+#    the other side's rules deny it, where the documentation needs both. Seen only between pods of
+#    one namespace, as the explanation predicts.
+KNOWN_DIVERGENCES = ("egress-named-all", "named-unresolved-all-ports", "one-policy-both-pods")
 
 
 def kubectl(*args, stdin=None, check=True):
@@ -97,10 +106,7 @@ class Cluster:
             kubectl("create", "namespace", ns)
         for ns in NAMESPACES:
             for n in range(3):
-                ports = rng.sample(PORT_CHOICES, rng.randint(1, 2))
-                # one "http" per pod at most: a name stands for one port
-                if sum(1 for p in ports if p[0] == "http") > 1:
-                    ports = ports[:1]
+                ports = random_ports(rng)
                 self.pods.append({"ns": ns, "name": f"p{index}", "index": index, "ports": ports})
                 index += 1
         self.sentinel = [{"ns": SENTINEL_NS, "name": "src", "index": 90, "ports": []},
@@ -144,94 +150,6 @@ class Cluster:
         out = subprocess.run(in_pod(source["pid"], "probe"), input=json.dumps(targets),
                              capture_output=True, text=True, check=True).stdout
         return json.loads(out)
-
-
-POD_VOCAB = {"app": ["a", "b", "c"], "role": ["x", "y"]}
-NS_VOCAB = {"team": ["red", "blue"], "env": ["prod", "dev"]}
-PORT_NAMES = [("http", "TCP"), ("metrics", "TCP"), ("dns", "UDP"), ("syslog", "UDP")]
-NUMBERS = [(8080, "TCP"), (8081, "TCP"), (9090, "TCP"), (7000, "TCP"), (5353, "UDP"),
-           (5514, "UDP")]
-
-
-def random_labels(rng, vocab):
-    return {k: rng.choice(v) for k, v in vocab.items() if rng.random() < 0.7}
-
-
-def selector(rng, vocab):
-    r = rng.random()
-    if r < 0.25:
-        return {}
-    key = rng.choice(sorted(vocab))
-    if r < 0.6:
-        return {"matchLabels": {key: rng.choice(vocab[key])}}
-    op = rng.choice(["In", "NotIn", "Exists", "DoesNotExist"])
-    expr = {"key": key, "operator": op}
-    if op in ("In", "NotIn"):
-        expr["values"] = rng.sample(vocab[key], rng.randint(1, len(vocab[key])))
-    return {"matchExpressions": [expr]}
-
-
-def ip_block(rng, pods):
-    pod = rng.choice(pods)
-    cidr = rng.choice(["198.18.0.0/25", "198.18.0.0/24", "0.0.0.0/0", "198.18.0.0/26",
-                       pod["ip"] + "/32"])
-    block = {"cidr": cidr}
-    if not cidr.endswith("/32") and rng.random() < 0.5:
-        other = rng.choice(pods)["ip"]
-        inside = cidr == "0.0.0.0/0" or cidr.endswith("/24") or cidr.endswith("/25") or \
-            int(other.split(".")[-1]) < 64
-        if inside:
-            block["except"] = [other + "/32"]
-    return {"ipBlock": block}
-
-
-def peer(rng, pods):
-    kind = rng.choice(["pod", "ns", "both", "ip"])
-    if kind == "pod":
-        return {"podSelector": selector(rng, POD_VOCAB)}
-    if kind == "ns":
-        return {"namespaceSelector": selector(rng, NS_VOCAB)}
-    if kind == "both":
-        return {"podSelector": selector(rng, POD_VOCAB),
-                "namespaceSelector": selector(rng, NS_VOCAB)}
-    return ip_block(rng, pods)
-
-
-def port(rng):
-    kind = rng.choice(["number", "name", "range", "protocol"])
-    if kind == "number":
-        number, protocol = rng.choice(NUMBERS)
-        return {"port": number, "protocol": protocol}
-    if kind == "name":
-        name, protocol = rng.choice(PORT_NAMES)
-        return {"port": name, "protocol": protocol}
-    if kind == "range":
-        return {"port": 8080, "endPort": rng.choice([8080, 8081, 9090]), "protocol": "TCP"}
-    return {"protocol": rng.choice(["TCP", "UDP"])}
-
-
-def rule(rng, pods, peers_key):
-    out = {}
-    peers = [peer(rng, pods) for _ in range(rng.choice([0, 1, 1, 2]))]
-    if peers:
-        out[peers_key] = peers
-    ports = [port(rng) for _ in range(rng.choice([0, 1, 1, 2]))]
-    if ports:
-        out["ports"] = ports
-    return out
-
-
-def network_policy(rng, index, pods):
-    spec = {"podSelector": selector(rng, POD_VOCAB)}
-    types = rng.choice([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]])
-    if types:
-        spec["policyTypes"] = types
-    for key, peers_key in (("ingress", "from"), ("egress", "to")):
-        count = rng.choice([0, 1, 1, 2])
-        if count or rng.random() < 0.3:
-            spec[key] = [rule(rng, pods, peers_key) for _ in range(count)]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": f"np{index}", "namespace": rng.choice(NAMESPACES)}, "spec": spec}
 
 
 def relabel(kind, ns, name, vocab, labels):
@@ -321,27 +239,36 @@ def selects(selector, labels):
     return True
 
 
-def divergence(source, destination, policies):
-    """The known kube-router divergence that may explain a mismatch of source -> destination."""
-    def rules(pod, direction, types_default):
-        for p in policies:
-            spec = p["spec"]
-            types = spec.get("policyTypes") or types_default(spec)
-            if p["metadata"]["namespace"] == pod["ns"] and direction.capitalize() in types and \
-                    selects(spec["podSelector"], pod["labels"]):
-                yield from spec.get(direction, [])
+def selecting(pod, direction, policies):
+    """The policies that select the pod for "ingress" or "egress" (policyTypes as defaulted)."""
+    for p in policies:
+        spec = p["spec"]
+        types = spec.get("policyTypes") or ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+        if p["metadata"]["namespace"] == pod["ns"] and direction.capitalize() in types and \
+                selects(spec["podSelector"], pod["labels"]):
+            yield p
 
-    def default_types(spec):
-        return ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+
+def divergence(source, destination, row, seen, policies):
+    """The known kube-router divergence that may explain a mismatch of source -> destination."""
+    def rules(pod, direction, _=None):
+        for p in selecting(pod, direction, policies):
+            yield from p["spec"].get(direction, [])
 
     def named(port):
         return isinstance(port.get("port"), str)
 
-    for rule in rules(source, "egress", default_types):
+    sides = {row.get("egress"), row.get("ingress")}
+    both = any(p["metadata"]["namespace"] == source["ns"] == destination["ns"] and
+               selects(p["spec"]["podSelector"], source["labels"]) and
+               selects(p["spec"]["podSelector"], destination["labels"]) for p in policies)
+    if seen == "through" and row["reach"] == "denied" and sides == {"allowed", "denied"} and both:
+        return "one-policy-both-pods"
+    for rule in rules(source, "egress"):
         if "to" not in rule and any(named(p) for p in rule.get("ports", [])):
             return "egress-named-all"
     for pod, direction, peers_key in ((source, "egress", "to"), (destination, "ingress", "from")):
-        for rule in rules(pod, direction, default_types):
+        for rule in rules(pod, direction):
             ports = rule.get("ports", [])
             with_pods = any("ipBlock" not in peer for peer in rule.get(peers_key, [])) or \
                 peers_key not in rule
@@ -358,7 +285,7 @@ def compare(cluster, policies, measured, predicted):
         row = predicted.get(key, {"reach": "not predicted", "reason": ""})
         mark = "  "
         if seen not in EXPECTED.get(row["reach"], ()):
-            why = divergence(by_key[key[0]], by_key[key[1]], policies)
+            why = divergence(by_key[key[0]], by_key[key[1]], row, seen, policies)
             if why:
                 known += 1
                 mark = f"K {why}: "
@@ -400,7 +327,8 @@ def run_seed(cluster, seed, closed):
         p["labels"] = random_labels(rng, POD_VOCAB)
         relabel("pod", p["ns"], p["name"], POD_VOCAB, p["labels"])
     count = rng.randint(4, 10)
-    policies = [network_policy(rng, i, cluster.pods) for i in range(count)]
+    addresses = [p["ip"] for p in cluster.pods]
+    policies = [network_policy(rng, i, NAMESPACES, addresses) for i in range(count)]
     for policy in policies:
         apply(policy)
     if not set_sentinel(cluster, closed):

@@ -402,23 +402,24 @@ spec:
   std::string out, err;
   EXPECT_EQ(scan(o, files, out, err), kExitClean) << err;
   EXPECT_EQ(
-      out, R"j({"from":"Pod/other/c","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"unknown",)j"
-           R"j("reason":"egress: no NetworkPolicy selects other/c for Egress; ingress: ingress )j"
-           R"j(rule 2 of NetworkPolicy x/a selects by what is not known (a namespace's labels )j"
-           R"j(or a pod's address)"})j"
-           "\n"
-           R"j({"from":"Pod/other/c","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"denied",)j"
-           R"j("reason":"ingress: isolated for Ingress by NetworkPolicy b of x; no rule )j"
-           R"j(admits it"})j"
-           "\n"
-           R"j({"from":"Pod/x/a","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"allowed",)j"
-           R"j("reason":"egress: no NetworkPolicy selects x/a for Egress; ingress: ingress )j"
-           R"j(rule 1 of NetworkPolicy x/b"})j"
-           "\n"
-           R"j({"from":"Pod/x/b","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"allowed",)j"
-           R"j("reason":"egress: no NetworkPolicy selects x/b for Egress; ingress: ingress )j"
-           R"j(rule 1 of NetworkPolicy x/a"})j"
-           "\n");
+      out,
+      R"j({"from":"Pod/other/c","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"unknown",)j"
+      R"j("egress":"allowed","ingress":"unknown","reason":"egress: no NetworkPolicy selects other/c for Egress; ingress: ingress )j"
+      R"j(rule 2 of NetworkPolicy x/a selects by what is not known (a namespace's labels )j"
+      R"j(or a pod's address)"})j"
+      "\n"
+      R"j({"from":"Pod/other/c","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"denied",)j"
+      R"j("egress":"allowed","ingress":"denied","reason":"ingress: isolated for Ingress by NetworkPolicy b of x; no rule )j"
+      R"j(admits it"})j"
+      "\n"
+      R"j({"from":"Pod/x/a","to":"Pod/x/b","port":53,"protocol":"UDP","reach":"allowed",)j"
+      R"j("egress":"allowed","ingress":"allowed","reason":"egress: no NetworkPolicy selects x/a for Egress; ingress: ingress )j"
+      R"j(rule 1 of NetworkPolicy x/b"})j"
+      "\n"
+      R"j({"from":"Pod/x/b","to":"Pod/x/a","port":80,"protocol":"TCP","reach":"allowed",)j"
+      R"j("egress":"allowed","ingress":"allowed","reason":"egress: no NetworkPolicy selects x/b for Egress; ingress: ingress )j"
+      R"j(rule 1 of NetworkPolicy x/a"})j"
+      "\n");
   // With the namespace in the files, the rule is decided.
   out.clear();
   EXPECT_EQ(scan(o,

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The network controls (issue 38) in the running operator and in `bulwark scan`, on the same
+# seeded NetworkPolicies, Services and workloads (e2e/differential/network_agreement.py): the same
+# network* findings for every workload. Set BULWARK_DIFF_SEED to replay a seed; it is printed.
+#   usage: e2e/with_cluster.sh e2e/differential/network_agreement_test.sh BULWARK_BINARY
+set -uo pipefail
+bulwark=$1
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../operator/lib.sh
+. "$here/../operator/lib.sh"
+seed=${BULWARK_DIFF_SEED:-$(date +%s)}
+agree() { python3 "$here/network_agreement.py" "$@" --kubectl "$kubectl" --workdir "$work"; }
+
+install_prerequisites
+agree generate --seed "$seed" || { fail "generate (seed $seed)"; finish; exit 1; }
+agree scan --bulwark "$bulwark" || { fail "scan (seed $seed)"; finish; exit 1; }
+start_own_operator operator
+if agree operator --seconds 60; then
+  ok "the operator's network findings are scan's (seed $seed)"
+else
+  fail "the operator and scan disagree (seed $seed; replay with BULWARK_DIFF_SEED=$seed)"
+fi
+finish
