@@ -16,10 +16,10 @@ class InputAccess;
 // status, bulwark_namespace_violations) and never change a workload's posture or the score.
 inline constexpr const char* kNetworkDefaultDenyControl = "networkDefaultDeny";
 
-// Whether this NetworkPolicy isolates every pod of its namespace: it selects all pods (an empty
-// podSelector, or Bulwark's own default-deny selector, which leaves out only quarantined pods
-// that bulwark-quarantine, always kept beside it, isolates), covers Ingress and Egress, allows no
-// ingress, and allows no egress but DNS (port 53).
+// Whether this NetworkPolicy alone isolates every pod of its namespace: it selects all pods (an
+// empty podSelector), covers Ingress and Egress, allows no ingress, and allows no egress but DNS
+// (port 53). Bulwark's own default-deny, which leaves out the quarantined pods, isolates them all
+// only beside bulwark-quarantine (default_deny_findings).
 bool isolates_every_pod(const document::Value& network_policy);
 
 // Whether this NetworkPolicy admits anything but DNS (port 53) to the pods it selects, in a

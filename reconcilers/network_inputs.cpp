@@ -21,7 +21,7 @@ std::variant<network::NetworkModel, std::string> namespace_network(
   for (const auto& key : services.keys_in_namespace(ns)) {
     const auto object = services.get(key);
     if (object == nullptr) continue;
-    if (auto service = network::read_service(*object, ns)) model.add_service(std::move(*service));
+    model.add_service(network::read_service(*object, ns));  // list items carry no kind
   }
   return model;
 }

@@ -76,8 +76,8 @@ bool ScanInputs::read_network(const Value& object, std::vector<std::string>& pro
       network_.add_policy(std::move(read.policy));
       ++network_policies_;
     }
-  } else if (auto service = network::read_service(object, "default")) {
-    network_.add_service(std::move(*service));
+  } else if (network::is_service(object)) {
+    network_.add_service(network::read_service(object, "default"));
   } else if (kind == "Namespace" && api == "v1") {
     crds::Labels labels;
     for (const auto& [key, value] : document::members_of(object.find({"metadata", "labels"}))) {

@@ -25,7 +25,9 @@ std::optional<Bits> parse_v4(std::string_view text) {
     const auto dot = text.find('.');
     const auto part = text.substr(0, dot);
     unsigned value = 0;
-    if (part.empty() || part.size() > 3) return std::nullopt;
+    // Any number of digits, leading zeros read as decimal: Go's legacy parser, which the API
+    // server validates with (netutils.ParseIPSloppy).
+    if (part.empty() || part.size() > 16) return std::nullopt;
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     if (ec != std::errc() || ptr != part.data() + part.size() || value > 255) return std::nullopt;
     out = (out << 8) | value;
@@ -58,9 +60,11 @@ std::optional<Bits> parse_v6(std::string_view text) {
       break;
     }
     unsigned value = 0;
-    if (part.empty() || part.size() > 4) return std::nullopt;
+    if (part.empty() || part.size() > 16) return std::nullopt;  // leading zeros, as Go reads them
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value, 16);
-    if (ec != std::errc() || ptr != part.data() + part.size()) return std::nullopt;
+    if (ec != std::errc() || ptr != part.data() + part.size() || value > 0xffff) {
+      return std::nullopt;
+    }
     groups.push_back(value);
     if (colon == std::string_view::npos) break;
     text.remove_prefix(colon + 1);
@@ -122,10 +126,20 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
   if (!address) return std::nullopt;
   const auto digits = text.substr(slash + 1);
   int prefix = -1;
+  const bool all_digits =
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-  if (digits.empty() || digits.size() > 3 || ec != std::errc() ||
-      ptr != digits.data() + digits.size() || prefix < 0 || prefix > address->width()) {
+  if (digits.empty() || digits.size() > 3 || !all_digits || ec != std::errc() ||
+      ptr != digits.data() + digits.size() || prefix > address->width()) {
     return std::nullopt;
+  }
+  // An IPv4-mapped block of /96 or longer is the IPv4 block it maps, as Go's net.IPNet (and so the
+  // plugins) read it: ::ffff:0.0.0.0/96 is 0.0.0.0/0.
+  constexpr Bits kMapped = Bits{0xffff} << 32;
+  if (address->v6 && prefix >= 96 && (address->bits >> 32) == (kMapped >> 32)) {
+    address->v6 = false;
+    address->bits &= (Bits{1} << 32) - 1;
+    prefix -= 96;
   }
   address->bits &= mask_of(prefix, address->width());
   return Cidr{*address, prefix};

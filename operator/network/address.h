@@ -25,7 +25,8 @@ struct Address {
 };
 
 // A CIDR block. Host bits after the prefix are cleared on parsing: the API server accepts
-// "10.0.0.1/8" in an ipBlock and means 10.0.0.0/8.
+// "10.0.0.1/8" in an ipBlock and means 10.0.0.0/8. An IPv4-mapped block of /96 or longer is read
+// as the IPv4 block it maps.
 struct Cidr {
   Address base;
   int prefix = 0;

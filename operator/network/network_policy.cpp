@@ -277,11 +277,12 @@ NetworkPolicyRead read_network_policy(const Value& doc, std::string_view default
   return out;
 }
 
-std::optional<Service> read_service(const Value& doc, std::string_view default_namespace) {
-  if (document::text_at(doc, {"kind"}) != "Service" ||
-      document::text_at(doc, {"apiVersion"}) != "v1") {
-    return std::nullopt;
-  }
+bool is_service(const Value& doc) {
+  return document::text_at(doc, {"kind"}) == "Service" &&
+         document::text_at(doc, {"apiVersion"}) == "v1";
+}
+
+Service read_service(const Value& doc, std::string_view default_namespace) {
   Service out;
   const std::string ns = document::text_at(doc, {"metadata", "namespace"});
   out.namespace_name = ns.empty() ? std::string(default_namespace) : ns;
@@ -325,8 +326,15 @@ Pod read_pod(const Value* metadata, const Value& spec, const Value* status,
   }
   const Value* host = spec.find("hostNetwork");
   out.host_network = host != nullptr && host->as_bool() == true;
-  for (const auto& container : document::items_of(spec.find("containers"))) {
-    for (const auto& p : document::items_of(container.find("ports"))) {
+  // Named ports are resolved in the containers and the sidecars (init containers that keep
+  // running, restartPolicy: Always), as the API server's FindPort does for a Service.
+  std::vector<const Value*> containers;
+  for (const auto& c : document::items_of(spec.find("containers"))) containers.push_back(&c);
+  for (const auto& c : document::items_of(spec.find("initContainers"))) {
+    if (document::text_at(c, {"restartPolicy"}) == "Always") containers.push_back(&c);
+  }
+  for (const Value* container : containers) {
+    for (const auto& p : document::items_of(container->find("ports"))) {
       const Value* number = p.find("containerPort");
       if (number == nullptr || !number->as_int()) continue;
       out.ports.push_back(

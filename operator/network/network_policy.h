@@ -102,9 +102,11 @@ struct Service {
     return type == "NodePort" || type == "LoadBalancer" || !external_ips.empty();
   }
 };
-// The Service a document describes (lenient: what cannot be read is left out), or nullopt when
-// it is not a v1 Service.
-std::optional<Service> read_service(const document::Value& doc, std::string_view default_namespace);
+// A Service (lenient: what cannot be read is left out). Its kind is the caller's to know: the
+// items of a list the API server returns carry none.
+Service read_service(const document::Value& doc, std::string_view default_namespace);
+// Whether a document says it is a v1 Service (manifests do).
+bool is_service(const document::Value& doc);
 
 struct ContainerPort {
   std::string name;  // may be empty

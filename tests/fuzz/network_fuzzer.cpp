@@ -33,8 +33,8 @@ void read(const document::Value& doc, network::NetworkModel& model,
       }
     }
     model.add_policy(std::move(r.policy));
-  } else if (auto service = network::read_service(doc, "default")) {
-    model.add_service(std::move(*service));
+  } else if (network::is_service(doc)) {
+    model.add_service(network::read_service(doc, "default"));
   } else if (kind == "Pod" && doc.find("spec") != nullptr && pods.size() < 8) {
     const std::string ns = document::text_at(doc, {"metadata", "namespace"});
     pods.push_back(network::read_pod(doc.find("metadata"), *doc.find("spec"), doc.find("status"),

@@ -14,6 +14,12 @@ TEST(NetworkAddress, ReadsIpv4AndIpv6) {
   EXPECT_EQ(Address::parse("::ffff:1.2.3.4")->str(), "0:0:0:0:0:ffff:102:304");
   EXPECT_TRUE(Address::parse("::ffff:1.2.3.4")->v6);  // never the IPv4 address
   EXPECT_EQ(Address::parse("1:2:3:4:5:6:7:8")->str(), "1:2:3:4:5:6:7:8");
+  // Go's legacy parser: any number of leading zeros.
+  EXPECT_EQ(Address::parse("0010.0.0.1")->str(), "10.0.0.1");
+  EXPECT_EQ(Address::parse("00001::1")->str(), "1:0:0:0:0:0:0:1");
+  // Go's legacy parser: any number of leading zeros.
+  EXPECT_EQ(Address::parse("0010.0.0.1")->str(), "10.0.0.1");
+  EXPECT_EQ(Address::parse("00001::1")->str(), "1:0:0:0:0:0:0:1");
 }
 
 TEST(NetworkAddress, RefusesWhatIsNoAddress) {
@@ -36,8 +42,14 @@ TEST(NetworkCidr, ClearsHostBitsAndContains) {
   EXPECT_TRUE(Cidr::parse("198.18.0.5/32")->contains(*Address::parse("198.18.0.5")));
   EXPECT_TRUE(Cidr::parse("10.0.0.0/8")->contains(*Cidr::parse("10.1.0.0/16")));
   EXPECT_FALSE(Cidr::parse("10.1.0.0/16")->contains(*Cidr::parse("10.0.0.0/8")));
+  // IPv4-mapped blocks are IPv4: ::ffff:0.0.0.0/96 is the whole IPv4 space.
+  EXPECT_EQ(Cidr::parse("::ffff:0.0.0.0/96")->str(), "0.0.0.0/0");
+  EXPECT_EQ(Cidr::parse("::ffff:10.1.0.0/112")->str(), "10.1.0.0/16");
+  EXPECT_TRUE(Cidr::parse("::ffff:0.0.0.0/96")->contains(*Address::parse("8.8.8.8")));
+  EXPECT_TRUE(Cidr::parse("::ffff:0.0.0.0/95")->base.v6);  // no longer a mapped block
   for (const char* bad :
-       {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "::/129", "10.0.0.0/8/8", "x/8"}) {
+       {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "::/129", "10.0.0.0/8/8", "x/8",
+        "0.0.0.0/-0", "0.0.0.0/+0", "1.2.3.4/ 8", "256.0.0.0/8", "1::10000/64"}) {
     EXPECT_FALSE(Cidr::parse(bad).has_value()) << bad;
   }
 }

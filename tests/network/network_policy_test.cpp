@@ -93,7 +93,7 @@ TEST(NetworkPolicyRead, NamesEveryProblemByPath) {
 }
 
 TEST(NetworkPolicyRead, ServiceAndPod) {
-  const auto svc = read_service(network_yaml(R"(
+  const auto doc = network_yaml(R"(
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: shop}
@@ -101,9 +101,10 @@ spec:
   type: NodePort
   selector: {app: web}
   ports: [{port: 80, targetPort: http}, {port: 443}, {port: 53, protocol: UDP, targetPort: 5353}]
-)"),
-                                "default");
-  ASSERT_TRUE(svc);
+)");
+  EXPECT_TRUE(is_service(doc));
+  const Service service = read_service(doc, "default");
+  const Service* svc = &service;
   EXPECT_TRUE(svc->exposed());
   EXPECT_EQ(svc->selector.at("app"), "web");
   ASSERT_EQ(svc->ports.size(), 3u);
@@ -111,10 +112,12 @@ spec:
   EXPECT_EQ(*svc->ports[1].target_number, 443);
   EXPECT_EQ(*svc->ports[2].target_number, 5353);
   EXPECT_EQ(svc->ports[2].protocol, Protocol::kUdp);
-  EXPECT_FALSE(
-      read_service(network_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"), "default"));
+  EXPECT_FALSE(is_service(network_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")));
   const auto spec = network_yaml(R"(
 hostNetwork: true
+initContainers:
+- {name: sidecar, restartPolicy: Always, ports: [{name: proxy, containerPort: 15001}]}
+- {name: setup, ports: [{name: setup, containerPort: 1}]}
 containers:
 - name: a
   ports: [{name: http, containerPort: 8080}, {containerPort: 53, protocol: UDP}]
@@ -126,6 +129,8 @@ containers:
   EXPECT_EQ(p.labels.at("app"), "web");
   EXPECT_EQ(*p.named_port("http", Protocol::kTcp), 8080);
   EXPECT_FALSE(p.named_port("http", Protocol::kUdp));
+  EXPECT_EQ(*p.named_port("proxy", Protocol::kTcp), 15001);  // a sidecar's
+  EXPECT_FALSE(p.named_port("setup", Protocol::kTcp));       // an init container's that ends
   EXPECT_EQ(p.address->str(), "198.18.0.9");
   EXPECT_EQ(p.node_address->str(), "198.18.0.1");
 }

@@ -88,7 +88,7 @@ TEST(NetworkControls, FindingsNameThePolicyAndRule) {
 TEST(NetworkControls, ExposedServiceOnItsTargetPorts) {
   network::NetworkModel m;
   const auto svc = [](const std::string& type, const std::string& target) {
-    return *network::read_service(
+    return network::read_service(
         network_yaml("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
                      "spec: {type: " +
                      type +

@@ -18,7 +18,8 @@ TEST(NamespaceFindings, WhatIsolatesEveryPod) {
     return parse_json(R"({"metadata":{"name":"x","namespace":"shop"},"spec":)" + spec + "}");
   };
   EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")));
-  EXPECT_TRUE(isolates_every_pod(ManagedNetworkPolicyReconciler::desired(
+  // Bulwark's default-deny leaves out the quarantined pods: alone it isolates not every pod.
+  EXPECT_FALSE(isolates_every_pod(ManagedNetworkPolicyReconciler::desired(
       ManagedPolicyKind::kDefaultDeny, "shop", true, {{"p", "u"}})));
   EXPECT_TRUE(isolates_every_pod(np(R"({"podSelector":{},"policyTypes":["Egress","Ingress"],)"
                                     R"("egress":[{"ports":[{"port":53,"protocol":"UDP"}]}]})")));
@@ -62,6 +63,16 @@ TEST(NamespaceFindings, SelectedNamespacesWithoutDefaultDenyAreNamed) {
                R"("policyTypes":["Ingress","Egress"],"ingress":[{}],"egress":[{}]}})");
   EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
             (std::vector<std::string>{"pay", "shop"}));
+  // Bulwark's default-deny shape counts only beside a policy that isolates the quarantined pods:
+  // alone, anyone who may label a pod bulwark.dev/quarantine=true steps out of it.
+  nps.put(ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind::kDefaultDeny, "shop", true,
+                                                  {{"p", "u"}}));
+  EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
+            (std::vector<std::string>{"pay", "shop"}));
+  nps.put(ManagedNetworkPolicyReconciler::desired(ManagedPolicyKind::kQuarantine, "shop", true,
+                                                  {{"p", "u"}}));
+  EXPECT_EQ(default_deny_findings(spec, namespaces, nps, std::nullopt).namespaces,
+            std::vector<std::string>{"pay"});
   spec.network.default_deny = false;
   EXPECT_FALSE(default_deny_findings(spec, namespaces, nps, std::nullopt).judged);
   spec.network.default_deny = true;

@@ -667,7 +667,8 @@ TEST_F(PostureTest, NetworkControlsReadTheNamespacesPoliciesAndServices) {
       R"("spec":{"podSelector":{"matchLabels":{"app":"cart"}},"ingress":[{"from":[{"ipBlock":)"
       R"({"cidr":"0.0.0.0/0"}}]}]}})"));
   services_.put(parse_json(
-      R"({"kind":"Service","apiVersion":"v1","metadata":{"name":"cart","namespace":"shop",)"
+      // As a list's item: no kind, no apiVersion.
+      R"({"metadata":{"name":"cart","namespace":"shop",)"
       R"("resourceVersion":"1"},"spec":{"type":"LoadBalancer","selector":{"app":"cart"},)"
       R"("ports":[{"port":80}]}})"));
   deployment("cart", kSecurePodSpec, 0,
