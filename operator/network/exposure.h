@@ -14,12 +14,14 @@ namespace bulwark::network {
 // 198.18.0.0/15 included.
 bool is_private(const Cidr& block);
 
-// Whether an ipBlock admits the world: its cidr is 0.0.0.0/0 or ::/0 and, after its excepts, it
-// still admits an address outside the private ranges.
-bool admits_world(const IpBlock& block);
+// Whether ipBlocks together admit the world: after their excepts and outside the private ranges,
+// as many addresses as a /8 of IPv4 or a /32 of IPv6, or more.
+bool admits_world(const std::vector<const IpBlock*>& blocks);
 
-// Whether a peer admits every pod of every namespace: an empty namespaceSelector (or one that
-// only asks that kubernetes.io/metadata.name exists) and no podSelector, or an empty one.
+// Whether a peer admits the pods of every namespace: a namespaceSelector and podSelector (if any)
+// that only leave out (NotIn, DoesNotExist, or no requirement at all; Exists on
+// kubernetes.io/metadata.name, which every namespace carries), so every namespace and pod they do
+// not name is in, new ones too.
 bool admits_all_namespaces(const Peer& peer);
 
 // A rule of a policy that selects the pod and what it opens.

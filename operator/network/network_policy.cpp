@@ -291,6 +291,7 @@ Service read_service(const Value& doc, std::string_view default_namespace) {
     out.selector[key] = std::string(value.str());
   }
   out.type = document::text_at(doc, {"spec", "type"});
+  out.keeps_source = document::text_at(doc, {"spec", "externalTrafficPolicy"}) == "Local";
   if (out.type.empty()) out.type = "ClusterIP";
   for (const auto& ip : document::items_of(doc.find({"spec", "externalIPs"}))) {
     if (!ip.str().empty()) out.external_ips.emplace_back(ip.str());

@@ -96,6 +96,10 @@ struct Service {
   std::string type;       // "ClusterIP" when unset
   std::vector<std::string> external_ips;
   std::vector<ServicePort> ports;
+  // externalTrafficPolicy: Local: traffic from outside keeps its source address. With Cluster (the
+  // default) the service proxy rewrites it to a node's, which NetworkPolicy cannot tell from the
+  // node itself.
+  bool keeps_source = false;
 
   // Reached from outside the cluster: type NodePort or LoadBalancer, or externalIPs.
   bool exposed() const {

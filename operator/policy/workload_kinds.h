@@ -19,16 +19,27 @@ struct WorkloadKind {
                                    // ReplicaSets); "" when none
   bool owns_pods = false;          // its controller makes pods
   bool scales = false;             // ScaleToZero sets its spec.replicas to 0 (and back)
+  // The labels its controllers set on each pod beyond the template's, comma-separated (the
+  // network controls judge the template: a selector on these cannot be judged from it).
+  std::string_view pod_labels = "";
 };
 
+inline constexpr std::string_view kJobPodLabels =
+    "batch.kubernetes.io/controller-uid,batch.kubernetes.io/job-name,controller-uid,job-name,"
+    "batch.kubernetes.io/job-completion-index";
+
 inline constexpr std::array<WorkloadKind, 8> kWorkloadKinds = {{
-    {"Deployment", "apps", "v1", "deployments", "spec.template", "", false, true},
-    {"StatefulSet", "apps", "v1", "statefulsets", "spec.template", "", true, true},
-    {"DaemonSet", "apps", "v1", "daemonsets", "spec.template", "", true},
+    {"Deployment", "apps", "v1", "deployments", "spec.template", "", false, true,
+     "pod-template-hash"},
+    {"StatefulSet", "apps", "v1", "statefulsets", "spec.template", "", true, true,
+     "controller-revision-hash,statefulset.kubernetes.io/pod-name,apps.kubernetes.io/pod-index"},
+    {"DaemonSet", "apps", "v1", "daemonsets", "spec.template", "", true, false,
+     "controller-revision-hash,pod-template-generation"},
     {"ReplicaSet", "apps", "v1", "replicasets", "spec.template", "Deployment", true},
     {"ReplicationController", "", "v1", "replicationcontrollers", "spec.template", "", true},
-    {"Job", "batch", "v1", "jobs", "spec.template", "CronJob", true},
-    {"CronJob", "batch", "v1", "cronjobs", "spec.jobTemplate.spec.template", "", false},
+    {"Job", "batch", "v1", "jobs", "spec.template", "CronJob", true, false, kJobPodLabels},
+    {"CronJob", "batch", "v1", "cronjobs", "spec.jobTemplate.spec.template", "", false, false,
+     kJobPodLabels},
     {"Pod", "", "v1", "pods", "", "", false},
 }};
 

@@ -143,6 +143,7 @@ struct OwnCheckInput {
   const EvaluationContext& context;
   bool stored_pod;  // a live Pod as the API server stored it (EvaluationContext::pods_as_stored)
   std::string_view namespace_name;  // the workload's; empty in a manifest that names none
+  std::string_view kind;            // the workload's
 };
 
 // One of Bulwark's own controls (docs/api.md, Controls), one row each in own_checks(); the RBAC

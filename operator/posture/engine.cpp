@@ -135,7 +135,7 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
   }
   const detail::OwnCheckInput input{pod, spec_, context,
                                     context.pods_as_stored && workload.kind == "Pod",
-                                    workload.namespace_name};
+                                    workload.namespace_name, workload.kind};
   for (const auto& c : detail::own_checks()) {
     if (c.enabled == nullptr || !c.enabled(spec_, c.id)) continue;
     if (auto unread = c.unread != nullptr ? c.unread(input) : std::nullopt) {

@@ -12,11 +12,43 @@ namespace {
 
 using network::Direction;
 
-// The template as the model sees it. A manifest without a namespace is in "default", as
-// kubectl would create it.
+// The labels the workload's controllers set on each of its pods (operator/policy/workload_kinds.h).
+std::vector<std::string_view> controller_labels(std::string_view kind) {
+  std::vector<std::string_view> out;
+  const auto* row = find_workload_kind(kind);
+  std::string_view keys = row != nullptr ? row->pod_labels : std::string_view{};
+  while (!keys.empty()) {
+    const auto comma = keys.find(',');
+    out.push_back(keys.substr(0, comma));
+    keys = comma == std::string_view::npos ? std::string_view{} : keys.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string_view namespace_of(const OwnCheckInput& in) {
+  return in.namespace_name.empty() ? "default" : in.namespace_name;
+}
+
+// The template as the model sees it: its labels, and those the controllers add with a value of
+// "" (present, so Exists and DoesNotExist judge them; a selector on their values is not judged:
+// network_unread). A manifest without a namespace is in "default", as kubectl would create it.
 network::Pod pod_of(const OwnCheckInput& in) {
-  return network::read_pod(in.pod.meta, in.pod.spec, nullptr,
-                           in.namespace_name.empty() ? "default" : in.namespace_name);
+  auto pod = network::read_pod(in.pod.meta, in.pod.spec, nullptr, namespace_of(in));
+  for (auto key : controller_labels(in.kind)) pod.labels.emplace(std::string(key), "");
+  return pod;
+}
+
+// The first key of `keys` whose value the selector reads, or "".
+std::string_view reads_value_of(const crds::LabelSelector& selector,
+                                const std::vector<std::string_view>& keys) {
+  using Op = crds::LabelSelector::Requirement::Operator;
+  for (auto key : keys) {
+    if (selector.match_labels.count(std::string(key)) > 0) return key;
+    for (const auto& r : selector.match_expressions) {
+      if (r.key == key && (r.op == Op::kIn || r.op == Op::kNotIn)) return key;
+    }
+  }
+  return "";
 }
 
 bool forbidden(const OwnCheckInput& in, std::string_view id) {
@@ -54,8 +86,19 @@ bool report_unisolated(const OwnCheckInput& in, const network::Pod& pod, Directi
 }  // namespace
 
 std::optional<std::string> network_unread(const OwnCheckInput& in) {
-  if (in.context.network != nullptr) return std::nullopt;
-  return in.context.network_unread;
+  if (in.context.network == nullptr) return in.context.network_unread;
+  const auto keys = controller_labels(in.kind);
+  const auto& by_namespace = in.context.network->policies();
+  const auto found = by_namespace.find(std::string(namespace_of(in)));
+  if (keys.empty() || found == by_namespace.end()) return std::nullopt;
+  for (const auto& policy : found->second) {
+    const auto key = reads_value_of(policy.pod_selector, keys);
+    if (key.empty()) continue;
+    return "NetworkPolicy " + policy.namespace_name + "/" + policy.name + " selects pods by the " +
+           "value of " + std::string(key) + ", which the " + std::string(in.kind) +
+           "'s controller sets on each pod and its template does not hold";
+  }
+  return std::nullopt;
 }
 
 void check_network_unrestricted(const OwnCheckInput& in, bool ingress, Findings& out) {
@@ -110,17 +153,24 @@ void check_network_exposed_service(const OwnCheckInput& in, Findings& out) {
       if (!target) continue;  // this pod has no such named port: the Service reaches none
       const std::string where_to =
           std::to_string(*target) + "/" + std::string(network::to_string(port.protocol));
-      if (!unisolated_why.empty()) {
-        out.add(name + " exposes this pod's port " + where_to + " outside the cluster, and " +
-                    unisolated_why,
+      const std::string exposes =
+          name + " exposes this pod's port " + where_to + " outside the cluster";
+      if (!service->keeps_source) {
+        out.add(exposes +
+                    ", and with externalTrafficPolicy: Cluster its traffic arrives from a "
+                    "node's address, which NetworkPolicy does not stop (a pod's own node "
+                    "always reaches it)",
                 in.pod.meta_path + ".labels");
+        continue;
+      }
+      if (!unisolated_why.empty()) {
+        out.add(exposes + ", and " + unisolated_why, in.pod.meta_path + ".labels");
         continue;
       }
       const auto open = network::world_openings(model, pod, Direction::kIngress,
                                                 network::PortOf{port.protocol, *target});
       if (open.empty()) continue;
-      out.add(name + " exposes this pod's port " + where_to + " outside the cluster, and " +
-                  open.front().rule + " " + open.front().what,
+      out.add(exposes + ", and " + open.front().rule + " " + open.front().what,
               in.pod.meta_path + ".labels");
     }
   }

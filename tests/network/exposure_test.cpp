@@ -16,25 +16,52 @@ IpBlock block(const char* cidr, std::vector<const char*> except = {}) {
   return b;
 }
 
-TEST(NetworkExposure, WorldIsEverythingButThePrivateRanges) {
-  EXPECT_TRUE(admits_world(block("0.0.0.0/0")));
-  EXPECT_TRUE(admits_world(block("::/0")));
+bool world(std::vector<IpBlock> blocks) {
+  std::vector<const IpBlock*> pointers;
+  for (const auto& b : blocks) pointers.push_back(&b);
+  return admits_world(pointers);
+}
+
+TEST(NetworkExposure, WorldIsAsManyPublicAddressesAsASlashEight) {
+  EXPECT_TRUE(world({block("0.0.0.0/0")}));
+  EXPECT_TRUE(world({block("::/0")}));
   // Excepting the private ranges still admits the world; excepting the metadata address too.
-  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"})));
-  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"169.254.169.254/32"})));
-  // Excepts that, with the private ranges, leave nothing: no world (10.0.0.0/8 is the gap).
-  EXPECT_FALSE(admits_world(block("0.0.0.0/0", {"0.0.0.0/1", "128.0.0.0/1"})));
+  EXPECT_TRUE(world({block("0.0.0.0/0", {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"})}));
+  EXPECT_TRUE(world({block("0.0.0.0/0", {"169.254.169.254/32"})}));
+  // Half the space, or two halves in two blocks, is the world; one public /8 is the bar.
+  EXPECT_TRUE(world({block("128.0.0.0/1")}));
+  EXPECT_TRUE(world({block("0.0.0.0/1"), block("128.0.0.0/1")}));
+  EXPECT_TRUE(world({block("11.0.0.0/8")}));
+  EXPECT_FALSE(world({block("11.0.0.0/9")}));
+  // The private ranges never count: 10.0.0.0/8 is no world, 8.0.0.0/6 with it excepted is.
+  EXPECT_FALSE(world({block("10.0.0.0/8")}));
+  EXPECT_FALSE(world({block("0.0.0.0/0", {"0.0.0.0/1", "128.0.0.0/1"})}));
   EXPECT_FALSE(
-      admits_world(block("0.0.0.0/0", {"0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6",
-                                       "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"})));
-  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"0.0.0.0/5", "8.0.0.0/7", "12.0.0.0/6", "16.0.0.0/4",
-                                               "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"})));
-  EXPECT_TRUE(admits_world(block("0.0.0.0/0", {"0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"})));
-  EXPECT_FALSE(admits_world(block("8.8.8.8/32")));
-  EXPECT_FALSE(admits_world(block("0.0.0.0/1")));
-  EXPECT_FALSE(admits_world(block("::/0", {"::/1", "8000::/1"})));
+      world({block("0.0.0.0/0", {"0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4",
+                                 "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"})}));
+  EXPECT_TRUE(world({block("8.0.0.0/6", {"10.0.0.0/8"})}));
+  // The test networks are the world's addresses, but far too few to be it.
+  EXPECT_FALSE(world({block("198.18.0.0/15")}));
+  EXPECT_FALSE(world({block("8.8.8.8/32")}));
+  EXPECT_FALSE(world({block("::/0", {"::/1", "8000::/1"})}));
+  EXPECT_TRUE(world({block("2001:db8::/32")}));
+  EXPECT_FALSE(world({block("fd00::/8")}));
   EXPECT_TRUE(is_private(*Cidr::parse("10.1.0.0/16")));
   EXPECT_FALSE(is_private(*Cidr::parse("198.18.0.0/15")));
+}
+
+TEST(NetworkExposure, RulesThatAdmitTheWorldOnlyTogetherAreNamedTogether) {
+  NetworkModel m;
+  m.add_policy(policy("a", "halves", R"(
+  podSelector: {}
+  ingress: [{from: [{ipBlock: {cidr: 11.0.0.0/9}}]}, {from: [{ipBlock: {cidr: 11.128.0.0/9}}]}]
+)"));
+  const auto any = pod("a", "x", {});
+  const auto open = world_openings(m, any, Direction::kIngress);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].rule + " " + open[0].what,
+            "ingress rule 1 of NetworkPolicy a/halves (11.0.0.0/9) and ingress rule 2 of "
+            "NetworkPolicy a/halves (11.128.0.0/9) admit the world together");
 }
 
 TEST(NetworkExposure, OpeningsNameTheRule) {
@@ -84,6 +111,18 @@ TEST(NetworkExposure, NameLabelExistsIsEveryNamespace) {
   EXPECT_TRUE(admits_all_namespaces(peer));
   peer.pod_selector->match_labels["app"] = "x";
   EXPECT_FALSE(admits_all_namespaces(peer));
+  // Selectors that only leave some out still take in every namespace they do not name.
+  Peer all_but;
+  all_but.namespace_selector.emplace();
+  all_but.namespace_selector->match_expressions.push_back(
+      {"kubernetes.io/metadata.name", crds::LabelSelector::Requirement::Operator::kNotIn, {"x"}});
+  all_but.pod_selector.emplace();
+  all_but.pod_selector->match_expressions.push_back(
+      {"nope", crds::LabelSelector::Requirement::Operator::kDoesNotExist, {}});
+  EXPECT_TRUE(admits_all_namespaces(all_but));
+  all_but.pod_selector->match_expressions.push_back(
+      {"app", crds::LabelSelector::Requirement::Operator::kIn, {"x"}});
+  EXPECT_FALSE(admits_all_namespaces(all_but));
 }
 
 }  // namespace

@@ -87,14 +87,15 @@ TEST(NetworkControls, FindingsNameThePolicyAndRule) {
 
 TEST(NetworkControls, ExposedServiceOnItsTargetPorts) {
   network::NetworkModel m;
-  const auto svc = [](const std::string& type, const std::string& target) {
+  // A Service web in shop selecting app: web, port 80 to `target`; `policy` its
+  // externalTrafficPolicy.
+  const auto svc = [](const std::string& type, const std::string& target,
+                      const std::string& policy = "Local") {
     return network::read_service(
         network_yaml("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
                      "spec: {type: " +
-                     type +
-                     ", selector: {app: web}, ports: [{port: 80, "
-                     "targetPort: " +
-                     target + "}]}\n"),
+                     type + ", externalTrafficPolicy: " + policy +
+                     ", selector: {app: web}, ports: [{port: 80, targetPort: " + target + "}]}\n"),
         "default");
   };
   m.add_service(svc("ClusterIP", "http"));
@@ -120,9 +121,23 @@ TEST(NetworkControls, ExposedServiceOnItsTargetPorts) {
                                      "8080/TCP outside the cluster, and ingress rule 1 of "
                                      "NetworkPolicy shop/world admits 0.0.0.0/0 except "
                                      "10.0.0.0/8"});
+  // With externalTrafficPolicy: Cluster (the default) the traffic comes from a node's address:
+  // no NetworkPolicy keeps it out.
+  network::NetworkModel cluster;
+  cluster.add_policy(policy("shop", "web", R"(
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {}}]}]
+)"));
+  cluster.add_service(svc("NodePort", "8080", "Cluster"));
+  EXPECT_EQ(findings(exposed, &cluster, "networkExposedService"),
+            std::vector<std::string>{"Service shop/web (NodePort) exposes this pod's port 8080/TCP "
+                                     "outside the cluster, and with externalTrafficPolicy: Cluster "
+                                     "its traffic arrives from a node's address, which "
+                                     "NetworkPolicy does not stop (a pod's own node always "
+                                     "reaches it)"});
   // A target port the pod does not name reaches nothing of it.
   network::NetworkModel other;
-  other.add_service(svc("NodePort", "grpc"));
+  other.add_service(svc("NodePort", "grpc", "Cluster"));
   EXPECT_TRUE(findings(exposed, &other, "networkExposedService").empty());
 }
 
@@ -137,6 +152,34 @@ TEST(NetworkControls, HostNetworkIsNeverIsolated) {
                                      "and any address that routes to it, may connect to it"});
   EXPECT_EQ(findings(spec, &m, "networkEgressUnrestricted", "      hostNetwork: true\n").size(),
             1u);
+}
+
+// A Deployment's pods carry pod-template-hash, which its template lacks: a selector on its
+// existence is judged (every pod has it), one on its value cannot be.
+TEST(NetworkControls, LabelsTheControllerSetsAreThereButTheirValuesUnknown) {
+  const auto spec = forbidding({"networkIngressUnrestricted"});
+  network::NetworkModel absent;
+  absent.add_policy(policy("shop", "deny", R"(
+  podSelector: {matchExpressions: [{key: pod-template-hash, operator: DoesNotExist}]}
+  policyTypes: [Ingress]
+)"));
+  EXPECT_EQ(findings(spec, &absent, "networkIngressUnrestricted").size(), 1u);  // selects none
+  network::NetworkModel present;
+  present.add_policy(policy("shop", "deny", R"(
+  podSelector: {matchExpressions: [{key: pod-template-hash, operator: Exists}]}
+  policyTypes: [Ingress]
+)"));
+  EXPECT_TRUE(findings(spec, &present, "networkIngressUnrestricted").empty());
+  network::NetworkModel value;
+  value.add_policy(policy("shop", "deny", R"(
+  podSelector: {matchLabels: {pod-template-hash: 5d9f8c7b6}}
+  policyTypes: [Ingress]
+)"));
+  EXPECT_EQ(findings(spec, &value, "networkIngressUnrestricted"),
+            std::vector<std::string>{"not evaluated: NetworkPolicy shop/deny selects pods by the "
+                                     "value of pod-template-hash, which the Deployment's "
+                                     "controller sets on each pod and its template does not "
+                                     "hold"});
 }
 
 TEST(NetworkControls, NotEvaluatedWithoutTheModel) {
