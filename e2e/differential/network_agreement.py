@@ -54,8 +54,12 @@ def deployment(ns, name, labels, ports):
 def service(rng, index):
     kind = rng.choice(["ClusterIP", "NodePort", "LoadBalancer", "externalIPs"])
     spec = {"selector": {k: v for k, v in random_labels(rng, POD_VOCAB).items()} or {"app": "a"},
-            "ports": [{"port": 80, "targetPort": rng.choice([8080, "http", "metrics", 7000])},
-                      {"port": 53, "protocol": "UDP", "targetPort": rng.choice([5353, "dns"])}]}
+            "ports": [{"name": "web", "port": 80,
+                       "targetPort": rng.choice([8080, "http", "metrics", 7000])},
+                      {"name": "dns", "port": 53, "protocol": "UDP",
+                       "targetPort": rng.choice([5353, "dns"])}]}
+    if kind in ("NodePort", "LoadBalancer") and rng.random() < 0.5:
+        spec["externalTrafficPolicy"] = "Local"
     if kind == "externalIPs":
         spec["externalIPs"] = ["198.18.0.200"]
     else:
@@ -107,7 +111,8 @@ def scan(args):
             {v["control"] for v in r.get("violations", []) if v["control"] in CONTROLS})
     with open(os.path.join(args.workdir, "scan.json"), "w") as f:
         json.dump(verdicts, f, indent=1, sort_keys=True)
-    print(f"scan judged {len(verdicts)} workloads")
+    findings = sum(len(c) for c in verdicts.values())
+    print(f"scan judged {len(verdicts)} workloads: {findings} network findings")
     return 0
 
 
