@@ -299,6 +299,7 @@ def compare(cluster, policies, measured, predicted):
 
 def main():
     seeds = [int(s) for s in os.environ.get("BULWARK_REACH_SEEDS", "1,2,3,4,5").split(",") if s]
+    began = time.monotonic()
     rng = random.Random(seeds[0])
     cluster = Cluster(rng)
     failed = 0
@@ -308,7 +309,8 @@ def main():
             print(kubectl("get", "pods", "-A", "-o", "wide", check=False))
             return 1
         cluster.start_listeners()
-        print(f"PASS: 9 pods and the sentinel running, listeners ready ({time.monotonic():.0f})")
+        print(f"PASS: 9 pods and the sentinel running, listeners ready "
+              f"({time.monotonic() - began:.1f} s)")
         for round_index, seed in enumerate(seeds):
             started = time.monotonic()
             failed += run_seed(cluster, seed, closed=round_index % 2 == 0)
