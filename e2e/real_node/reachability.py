@@ -11,8 +11,10 @@ cluster's objects. Mismatches fail, unless listed in KNOWN_DIVERGENCES (printed,
 
   usage: reachability.py KUBECTL BULWARK WORKDIR   (seeds: BULWARK_REACH_SEEDS, "1,2,3,4,5")
 """
+import ipaddress
 import json
 import os
+import re
 import random
 import subprocess
 import sys
@@ -47,7 +49,12 @@ SENTINEL_NS = "rx-sentinel"
 #    and the destination's ingress rules at the source's. A connection one side admits passes though
 #    the other side's rules deny it, where the documentation needs both. Seen only between pods of
 #    one namespace, as the explanation predicts.
-KNOWN_DIVERGENCES = ("egress-named-all", "named-unresolved-all-ports", "one-policy-both-pods")
+#  - "except-shared": a rule's ipBlocks share one ipset (hash:net), each except an entry marked
+#    nomatch, and the most specific entry decides: an address one ipBlock admits and another
+#    excepts is out for the whole rule (evalIPBlockPeer and RefreshSet in processIngressRules /
+#    processEgressRules), where the documentation admits it (peers add up).
+KNOWN_DIVERGENCES = ("egress-named-all", "named-unresolved-all-ports", "one-policy-both-pods",
+                     "except-shared")
 
 
 def kubectl(*args, stdin=None, check=True):
@@ -249,8 +256,30 @@ def selecting(pod, direction, policies):
             yield p
 
 
+RULE = re.compile(r"(ingress|egress) rule (\d+) of NetworkPolicy ([\w-]+)/([\w-]+)")
+
+
+def excepted_in_rule(source, destination, row, policies):
+    """Whether a rule the model admits by has an ipBlock whose except holds the other end."""
+    for direction, index, ns, name in RULE.findall(row["reason"]):
+        other = source if direction == "ingress" else destination
+        peers_key = "from" if direction == "ingress" else "to"
+        for p in policies:
+            if (p["metadata"]["namespace"], p["metadata"]["name"]) != (ns, name):
+                continue
+            rule = p["spec"][direction][int(index) - 1]
+            for peer in rule.get(peers_key, []):
+                for e in peer.get("ipBlock", {}).get("except", []):
+                    if ipaddress.ip_address(other["ip"]) in ipaddress.ip_network(e):
+                        return True
+    return False
+
+
 def divergence(source, destination, row, seen, policies):
     """The known kube-router divergence that may explain a mismatch of source -> destination."""
+    if row["reach"] == "allowed" and seen != "through" and \
+            excepted_in_rule(source, destination, row, policies):
+        return "except-shared"
     def rules(pod, direction, _=None):
         for p in selecting(pod, direction, policies):
             yield from p["spec"].get(direction, [])
