@@ -8,6 +8,7 @@ forbids every network control. Scan reads the objects as the API server stored t
   usage: network_agreement.py generate --seed N --kubectl K --workdir D
          network_agreement.py scan --bulwark B --kubectl K --workdir D   (writes D/scan.json)
          network_agreement.py operator --kubectl K --workdir D [--seconds S]
+         network_agreement.py unread --kubectl K --workdir D [--seconds S]
 """
 import argparse
 import json
@@ -146,16 +147,35 @@ def operator(args):
     return 1
 
 
+def unread(args):
+    """Every workload's network controls not evaluated (Services may not be read), none judged."""
+    deadline = time.time() + args.seconds
+    while time.time() < deadline:
+        listed = json.loads(kubectl(args, None, "get", "deployments", "-A", "-o", "json"))
+        annotations = [d["metadata"].get("annotations", {}) for d in listed["items"]
+                       if d["metadata"]["namespace"] in NAMESPACES]
+        if annotations and all(
+                a.get("bulwark.dev/posture") == "not-evaluated" and
+                sorted(a.get("bulwark.dev/not-evaluated", "").split(",")) == sorted(CONTROLS)
+                for a in annotations):
+            print(f"{len(annotations)} workloads not evaluated on every network control")
+            return 0
+        time.sleep(0.5)
+    print(json.dumps(annotations, indent=1))
+    return 1
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["generate", "scan", "operator"])
+    parser.add_argument("step", choices=["generate", "scan", "operator", "unread"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kubectl")
     parser.add_argument("--bulwark")
     parser.add_argument("--workdir")
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
-    return {"generate": generate, "scan": scan, "operator": operator}[args.step](args) or 0
+    steps = {"generate": generate, "scan": scan, "operator": operator, "unread": unread}
+    return steps[args.step](args) or 0
 
 
 if __name__ == "__main__":

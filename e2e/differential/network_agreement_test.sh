@@ -20,4 +20,24 @@ if agree operator --seconds 60; then
 else
   fail "the operator and scan disagree (seed $seed; replay with BULWARK_DIFF_SEED=$seed)"
 fi
+# Services taken away from the operator's ClusterRole: what it may no longer read, it does not
+# judge (docs/api.md, Not evaluated); given back, the findings are scan's again.
+$kubectl get clusterrole bulwark -o json | python3 -c '
+import json, sys
+role = json.load(sys.stdin)
+role["rules"] = [r for r in role["rules"] if "services" not in r.get("resources", [])]
+for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+    role["metadata"].pop(k, None)
+print(json.dumps(role))' | $kubectl replace -f - >/dev/null
+if agree unread --seconds 60; then
+  ok "without services: every network control not evaluated"
+else
+  fail "without services: the network controls were still judged"
+fi
+$kubectl apply -f "$root/deploy/operator/rbac.yaml" >/dev/null
+if agree operator --seconds 60; then
+  ok "with services readable again: the operator's findings are scan's"
+else
+  fail "with services readable again: the operator and scan disagree (seed $seed)"
+fi
 finish
