@@ -1,6 +1,11 @@
 #include "reconcilers/network_inputs.h"
 
+#include <algorithm>
+
+#include "operator/posture/engine.h"
 #include "operator/runtime/cache_reader.h"
+#include "reconcilers/input_access.h"
+#include "reconcilers/policy_set.h"
 
 namespace bulwark::reconcilers {
 
@@ -24,6 +29,33 @@ std::variant<network::NetworkModel, std::string> namespace_network(
     model.add_service(network::read_service(*object, ns));  // list items carry no kind
   }
   return model;
+}
+
+void add_network_input(const std::string& ns, const std::vector<LoadedPolicy>& policies,
+                       const NetworkInputs& inputs, std::optional<network::NetworkModel>& model,
+                       posture::EvaluationContext& context) {
+  const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
+    return p.active() && !p.policy.spec.network.forbid.empty();
+  });
+  if (!wanted) return;
+  if (inputs.network_policies == nullptr || inputs.services == nullptr) {
+    context.network_unread = "this process does not read NetworkPolicies and Services";
+    return;
+  }
+  if (inputs.access != nullptr) {
+    if (auto why = inputs.access->unreadable_any(
+            {ControlInput::kNetworkPolicies, ControlInput::kServices})) {
+      context.network_unread = *why;
+      return;
+    }
+  }
+  auto read = namespace_network(ns, *inputs.network_policies, *inputs.services);
+  if (auto* why = std::get_if<std::string>(&read)) {
+    context.network_unread = std::move(*why);
+    return;
+  }
+  model = std::move(std::get<network::NetworkModel>(read));
+  context.network = &*model;
 }
 
 }  // namespace bulwark::reconcilers

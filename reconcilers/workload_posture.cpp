@@ -201,40 +201,6 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
   return context;
 }
 
-namespace {
-
-// The namespace's network model for the network controls, when an active policy forbids any
-// (`model` holds it for the judgement); else the context says why they cannot be judged.
-void add_network_input(const WorkloadPostureReconciler::Sources& sources, const std::string& ns,
-                       const std::vector<LoadedPolicy>& policies,
-                       std::optional<network::NetworkModel>& model,
-                       posture::EvaluationContext& context) {
-  const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
-    return p.active() && !p.policy.spec.network.forbid.empty();
-  });
-  if (!wanted) return;
-  if (sources.network_policies == nullptr || sources.services == nullptr) {
-    context.network_unread = "this operator does not read NetworkPolicies and Services";
-    return;
-  }
-  if (sources.access != nullptr) {
-    if (auto why = sources.access->unreadable_any(
-            {ControlInput::kNetworkPolicies, ControlInput::kServices})) {
-      context.network_unread = *why;
-      return;
-    }
-  }
-  auto read = namespace_network(ns, *sources.network_policies, *sources.services);
-  if (auto* why = std::get_if<std::string>(&read)) {
-    context.network_unread = std::move(*why);
-    return;
-  }
-  model = std::move(std::get<network::NetworkModel>(read));
-  context.network = &*model;
-}
-
-}  // namespace
-
 std::optional<posture::VulnerabilityCounts> WorkloadPostureReconciler::vulnerabilities_for(
     const Target& t, const std::vector<LoadedPolicy>& policies) const {
   const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
@@ -318,7 +284,9 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   posture::EvaluationContext context =
       evaluation_context(account, now, vulnerabilities, permissions);
   std::optional<network::NetworkModel> network;  // held for the judgement, as `permissions`
-  add_network_input(sources_, t.ns, *policies, network, context);
+  add_network_input(t.ns, *policies,
+                    {sources_.network_policies, sources_.services, sources_.access}, network,
+                    context);
   WorkloadJudgement judgement =
       judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
                      quarantine_blocked(t.ns), not_held(t, *workload));

@@ -122,6 +122,9 @@ Decision decide(const Review& review, const Context& context) {
   posture::EvaluationContext evaluation{context.now};
   evaluation.pods_as_stored = true;  // the API server defaults before validating webhooks ask
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
+  std::optional<network::NetworkModel> network;  // what `evaluation` points into
+  reconcilers::add_network_input(review.namespace_name, *context.policies, context.network, network,
+                                 evaluation);
   const auto selection_unknown = unknown_selection(context, review.namespace_name);
   for (const auto& p : *context.policies) {
     if (selection_unknown && p.active() && !p.policy.spec.match.namespace_selector.empty() &&

@@ -8,6 +8,7 @@
 
 #include "app/admission/review.h"
 #include "operator/policy/label_selector.h"
+#include "reconcilers/network_inputs.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 
@@ -32,6 +33,8 @@ struct Context {
   const reconcilers::RbacIndex* rbac = nullptr;
   // Which inputs Bulwark may no longer read; null: all are taken to be readable.
   const reconcilers::InputAccess* access = nullptr;
+  // The network controls' inputs (the caches null: those controls are not evaluated here).
+  reconcilers::NetworkInputs network = {};
 };
 
 // The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):
@@ -42,7 +45,10 @@ struct Context {
 // - a violation under a policy in Enforce with Deny refuses the object, naming each control and
 //   field path (never the policy, a binding or another object: see line_of); any other
 //   violation admits it with warnings in the same form;
-// - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts) is not evaluated:
+// - the network controls are judged with the namespace's NetworkPolicies and Services
+//   (reconcilers::add_network_input, the operator's own);
+// - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts, NetworkPolicies,
+//   Services) is not evaluated:
 //   said in a warning, never taken for a pass and never a refusal on its own (admission never
 //   reads vulnerability reports: an image is scanned once it runs).
 // - which namespaces a policy's namespaceSelector selects, when Namespaces cannot be read or the

@@ -116,6 +116,35 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedWithoutNamingTheB
       << unknown.warnings[0];
 }
 
+// The network controls at admission, from the same caches and model as the operator's: a
+// Deployment no NetworkPolicy isolates is refused under Deny; isolated, it is admitted; without
+// the caches the controls are not evaluated (a warning, never a refusal).
+TEST_F(DecideTest, NetworkControlsAreJudgedWithTheNamespacesPolicies) {
+  const std::string spec =
+      R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false},
+          "network":{"forbid":["networkIngressUnrestricted"]},
+          "enforcement":{"mode":"Enforce","actions":["Deny"]}})";
+  testing::FakeCache cache, network_policies, services;
+  cache.put_json(policy_json("p0", spec));
+  policies = reconcilers::load_policies(cache);
+  const auto r = review("CREATE", "Deployment", deployment(false));
+  Context c{&policies, &team_a, {"bulwark-system"}, std::chrono::system_clock::now()};
+  c.network = {&network_policies, &services, nullptr};
+  const auto open = decide(r, c);
+  EXPECT_EQ(open.outcome, Decision::Outcome::kDenied);
+  EXPECT_NE(open.message.find("\n- networkIngressUnrestricted"), std::string::npos) << open.message;
+  network_policies.put_json(R"({"metadata":{"name":"web","namespace":"shop"},
+      "spec":{"podSelector":{"matchLabels":{"app":"web"}},"policyTypes":["Ingress"]}})");
+  EXPECT_EQ(decide(r, c).outcome, Decision::Outcome::kAllowed);
+  c.network = {};
+  const auto unknown = decide(r, c);
+  EXPECT_EQ(unknown.outcome, Decision::Outcome::kWarned);
+  ASSERT_EQ(unknown.warnings.size(), 1u);
+  EXPECT_NE(unknown.warnings[0].find("networkIngressUnrestricted: not evaluated"),
+            std::string::npos)
+      << unknown.warnings[0];
+}
+
 // Without Namespaces a policy that selects by namespace label is matched against labels that may
 // be stale: the object is judged with them, and the answer says so.
 TEST_F(DecideTest, ANamespaceSelectorMatchedAgainstStaleLabelsIsSaid) {
