@@ -75,7 +75,7 @@ bool dns_only(const network::Rule& rule) {
 }  // namespace
 
 bool admits_beyond_dns(const Value& np) {
-  const auto read = network::read_network_policy(np, "");
+  const auto read = network::read_network_policy(np, "", network::PolicySource::kStored);
   if (!read.errors.empty()) return true;  // not read: not proven to admit nothing
   const auto& p = read.policy;
   if (p.ingress_type && !p.ingress.empty()) return true;

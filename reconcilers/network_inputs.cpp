@@ -16,7 +16,7 @@ std::variant<network::NetworkModel, std::string> namespace_network(
   for (const auto& key : network_policies.keys_in_namespace(ns)) {
     const auto object = network_policies.get(key);
     if (object == nullptr) continue;  // deleted meanwhile
-    auto read = network::read_network_policy(*object, ns);
+    auto read = network::read_network_policy(*object, ns, network::PolicySource::kStored);
     if (!read.errors.empty()) {
       return "NetworkPolicy " + key + " could not be read: " + read.errors.front().field + ": " +
              read.errors.front().message;

@@ -100,6 +100,10 @@ std::optional<std::string> unknown_selection(const Context& context, const std::
 
 }  // namespace
 
+bool judged_at_admission(std::string_view control) {
+  return control != "imageVulnerabilities" && control.rfind("network", 0) != 0;
+}
+
 bool judged_kind(std::string_view kind) { return posture::find_workload_kind(kind) != nullptr; }
 
 Decision decide(const Review& review, const Context& context) {
@@ -122,9 +126,6 @@ Decision decide(const Review& review, const Context& context) {
   posture::EvaluationContext evaluation{context.now};
   evaluation.pods_as_stored = true;  // the API server defaults before validating webhooks ask
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
-  std::optional<network::NetworkModel> network;  // what `evaluation` points into
-  reconcilers::add_network_input(review.namespace_name, *context.policies, context.network, network,
-                                 evaluation);
   const auto selection_unknown = unknown_selection(context, review.namespace_name);
   for (const auto& p : *context.policies) {
     if (selection_unknown && p.active() && !p.policy.spec.match.namespace_selector.empty() &&
@@ -140,9 +141,8 @@ Decision decide(const Review& review, const Context& context) {
     if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
     const auto verdict = p.evaluator->evaluate(*workload, evaluation);
     for (const auto& n : verdict.not_evaluated) {
-      if (n.control != "imageVulnerabilities") {
-        warned.add(std::string(n.control) + ": not evaluated: " + n.reason);
-      }
+      if (!judged_at_admission(n.control)) continue;
+      { warned.add(std::string(n.control) + ": not evaluated: " + n.reason); }
     }
     if (verdict.violations.empty()) continue;
     const bool refuse = denies(p.policy.spec);

@@ -8,7 +8,6 @@
 
 #include "app/admission/review.h"
 #include "operator/policy/label_selector.h"
-#include "reconcilers/network_inputs.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/rbac_index.h"
 
@@ -20,6 +19,11 @@ namespace bulwark::admission {
 
 // The kinds the webhook judges: a pod template, or a pod.
 bool judged_kind(std::string_view kind);
+// Whether admission judges a control: not imageVulnerabilities (admission reads no reports: an
+// image is scanned once it runs) and not the network controls, which depend on NetworkPolicies
+// and Services that may come after the workload (kubectl apply -f dir/): refusing on them would
+// stop a controller making its pods whenever a policy is edited. The operator judges those.
+bool judged_at_admission(std::string_view control);
 
 // What decide() knows beyond the review. Pure: the caller reads the cache and the clock.
 struct Context {
@@ -33,8 +37,6 @@ struct Context {
   const reconcilers::RbacIndex* rbac = nullptr;
   // Which inputs Bulwark may no longer read; null: all are taken to be readable.
   const reconcilers::InputAccess* access = nullptr;
-  // The network controls' inputs (the caches null: those controls are not evaluated here).
-  reconcilers::NetworkInputs network = {};
 };
 
 // The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):
@@ -45,10 +47,8 @@ struct Context {
 // - a violation under a policy in Enforce with Deny refuses the object, naming each control and
 //   field path (never the policy, a binding or another object: see line_of); any other
 //   violation admits it with warnings in the same form;
-// - the network controls are judged with the namespace's NetworkPolicies and Services
-//   (reconcilers::add_network_input, the operator's own);
-// - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts, NetworkPolicies,
-//   Services) is not evaluated:
+// - the network controls are left to the operator (judged_at_admission);
+// - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts) is not evaluated:
 //   said in a warning, never taken for a pass and never a refusal on its own (admission never
 //   reads vulnerability reports: an image is scanned once it runs).
 // - which namespaces a policy's namespaceSelector selects, when Namespaces cannot be read or the

@@ -38,9 +38,6 @@ struct ReviewHandlerOptions {
   std::set<std::string, std::less<>> never_touch;    // the operator's own namespace among them
   const reconcilers::RbacIndex* rbac = nullptr;      // null: spec.permissions not judged here
   const reconcilers::InputAccess* access = nullptr;  // null: every input taken to be readable
-  // The network controls' caches; null: spec.network.forbid not judged here (not evaluated).
-  const runtime::CacheReader* network_policies = nullptr;
-  const runtime::CacheReader* services = nullptr;
   // What reviews being judged may hold together: a review is charged 18 times its body plus
   // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
   std::size_t review_memory_budget = kReviewMemoryBudget;

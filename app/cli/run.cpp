@@ -325,8 +325,6 @@ class OperatorControllers {
     o.certificate_validity = cfg.admission.certificate_validity;
     o.reviews.rbac = &rbac_;
     o.reviews.access = &input_access_;
-    o.reviews.network_policies = &caches_.network_policies;
-    o.reviews.services = &caches_.services;
     o.api_server_sources = cfg.admission.api_server_sources;
     o.connections_per_source = cfg.admission.connections_per_source;
     o.on_refused = [&metrics](server::Refusal r) {

@@ -27,7 +27,7 @@ std::optional<Bits> parse_v4(std::string_view text) {
     unsigned value = 0;
     // Any number of digits, leading zeros read as decimal: Go's legacy parser, which the API
     // server validates with (netutils.ParseIPSloppy).
-    if (part.empty() || part.size() > 16) return std::nullopt;
+    if (part.empty() || part.size() > 64) return std::nullopt;
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     if (ec != std::errc() || ptr != part.data() + part.size() || value > 255) return std::nullopt;
     out = (out << 8) | value;
@@ -60,7 +60,7 @@ std::optional<Bits> parse_v6(std::string_view text) {
       break;
     }
     unsigned value = 0;
-    if (part.empty() || part.size() > 16) return std::nullopt;  // leading zeros, as Go reads them
+    if (part.empty() || part.size() > 64) return std::nullopt;  // leading zeros, as Go reads them
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value, 16);
     if (ec != std::errc() || ptr != part.data() + part.size() || value > 0xffff) {
       return std::nullopt;
@@ -129,7 +129,7 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
   const bool all_digits =
       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-  if (digits.empty() || digits.size() > 3 || !all_digits || ec != std::errc() ||
+  if (digits.empty() || digits.size() > 64 || !all_digits || ec != std::errc() ||
       ptr != digits.data() + digits.size() || prefix > address->width()) {
     return std::nullopt;
   }

@@ -65,7 +65,8 @@ bool valid_port_name(std::string_view s) {
 
 class Reader {
  public:
-  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+  Reader(std::vector<FieldError>& errors, PolicySource source)
+      : errors_(errors), stored_(source == PolicySource::kStored) {}
 
   void error(std::string field, std::string message) {
     errors_.push_back({std::move(field), std::move(message)});
@@ -111,9 +112,16 @@ class Reader {
     const auto* items = list(node.find("except"), path + ".except");
     for (std::size_t i = 0; items != nullptr && i < items->size(); ++i) {
       const std::string at = path + ".except[" + std::to_string(i) + "]";
-      auto except = cidr(&(*items)[i], at);
-      if (!except) continue;
-      if (!block.cidr.contains(*except) || except->prefix <= block.cidr.prefix) {
+      const Value& item = (*items)[i];
+      auto except = Cidr::parse(item.is_scalar() ? item.str() : "");
+      const bool inside =
+          except && block.cidr.contains(*except) && except->prefix > block.cidr.prefix;
+      if (stored_ && !inside) continue;  // validated already: leaving it out only widens
+      if (!except) {
+        error(at, "\"" + std::string(item.str()) + "\" is not a valid CIDR");
+        continue;
+      }
+      if (!inside) {
         error(at, "must be a strict subset of cidr " + block.cidr.str());
         continue;
       }
@@ -247,13 +255,15 @@ class Reader {
 
  private:
   std::vector<FieldError>& errors_;
+  bool stored_;
 };
 
 }  // namespace
 
-NetworkPolicyRead read_network_policy(const Value& doc, std::string_view default_namespace) {
+NetworkPolicyRead read_network_policy(const Value& doc, std::string_view default_namespace,
+                                      PolicySource source) {
   NetworkPolicyRead out;
-  Reader read(out.errors);
+  Reader read(out.errors, source);
   const std::string ns = document::text_at(doc, {"metadata", "namespace"});
   out.policy.namespace_name = ns.empty() ? std::string(default_namespace) : ns;
   out.policy.name = document::text_at(doc, {"metadata", "name"});

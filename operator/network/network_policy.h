@@ -74,12 +74,20 @@ struct NetworkPolicyRead {
   NetworkPolicy policy;
   std::vector<crds::FieldError> errors;  // empty when the API server would take it
 };
+// Where a NetworkPolicy comes from: a manifest (scan), which the API server has not seen, or the
+// API server (a cache), which validated it already.
+enum class PolicySource { kManifest, kStored };
+
 // Reads a NetworkPolicy as the API server validates it: selectors, CIDRs (an except must be a
 // strict subset of its cidr), ports 1-65535, endPort only with a numeric port and not below it,
 // named ports as IANA service names, one kind of peer per entry. Without a namespace it is in
-// `default_namespace` (scan: "default", as kubectl would create it).
+// `default_namespace` (scan: "default", as kubectl would create it). A stored object's except
+// that the model reads otherwise than the API server checked it (an IPv4-mapped except under an
+// IPv4 cidr) is left out, which only widens what the block admits: a policy the API server took
+// never blanks the network controls of its namespace.
 NetworkPolicyRead read_network_policy(const document::Value& doc,
-                                      std::string_view default_namespace);
+                                      std::string_view default_namespace,
+                                      PolicySource source = PolicySource::kManifest);
 
 struct ServicePort {
   Protocol protocol = Protocol::kTcp;

@@ -82,6 +82,14 @@ void NetworkModel::add_service(Service service) {
   in_namespace[service.name] = std::move(service);
 }
 
+std::vector<const Service*> NetworkModel::services_in(const std::string& ns) const {
+  std::vector<const Service*> out;
+  auto found = services_.find(ns);
+  if (found == services_.end()) return out;
+  for (const auto& [name, service] : found->second) out.push_back(&service);
+  return out;
+}
+
 std::vector<const Service*> NetworkModel::services_selecting(const Pod& pod) const {
   std::vector<const Service*> out;
   auto found = services_.find(pod.namespace_name);

@@ -58,6 +58,8 @@ class NetworkModel {
 
   // The Services of the pod's namespace whose selector (not empty) its labels satisfy.
   std::vector<const Service*> services_selecting(const Pod& pod) const;
+  // Every Service of a namespace, by name.
+  std::vector<const Service*> services_in(const std::string& ns) const;
 
   // The policies of the pod's namespace that select it and affect `direction`, in name order.
   std::vector<const NetworkPolicy*> selecting(const Pod& pod, Direction direction) const;

@@ -88,15 +88,26 @@ bool report_unisolated(const OwnCheckInput& in, const network::Pod& pod, Directi
 std::optional<std::string> network_unread(const OwnCheckInput& in) {
   if (in.context.network == nullptr) return in.context.network_unread;
   const auto keys = controller_labels(in.kind);
+  if (keys.empty()) return std::nullopt;
+  const std::string ns(namespace_of(in));
+  const std::string set_by = ", which the " + std::string(in.kind) +
+                             "'s controller sets on each pod and its template does not hold";
   const auto& by_namespace = in.context.network->policies();
-  const auto found = by_namespace.find(std::string(namespace_of(in)));
-  if (keys.empty() || found == by_namespace.end()) return std::nullopt;
-  for (const auto& policy : found->second) {
-    const auto key = reads_value_of(policy.pod_selector, keys);
-    if (key.empty()) continue;
-    return "NetworkPolicy " + policy.namespace_name + "/" + policy.name + " selects pods by the " +
-           "value of " + std::string(key) + ", which the " + std::string(in.kind) +
-           "'s controller sets on each pod and its template does not hold";
+  if (const auto found = by_namespace.find(ns); found != by_namespace.end()) {
+    for (const auto& policy : found->second) {
+      const auto key = reads_value_of(policy.pod_selector, keys);
+      if (key.empty()) continue;
+      return "NetworkPolicy " + ns + "/" + policy.name + " selects pods by the value of " +
+             std::string(key) + set_by;
+    }
+  }
+  // A Service on such a label (a StatefulSet's per-pod Service) may expose one of the pods.
+  for (const network::Service* service : in.context.network->services_in(ns)) {
+    for (auto key : keys) {
+      if (service->selector.count(std::string(key)) == 0) continue;
+      return "Service " + ns + "/" + service->name + " selects pods by the value of " +
+             std::string(key) + set_by;
+    }
   }
   return std::nullopt;
 }

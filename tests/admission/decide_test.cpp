@@ -116,33 +116,20 @@ TEST_F(DecideTest, AWorkloadWhoseAccountIsClusterAdminIsRefusedWithoutNamingTheB
       << unknown.warnings[0];
 }
 
-// The network controls at admission, from the same caches and model as the operator's: a
-// Deployment no NetworkPolicy isolates is refused under Deny; isolated, it is admitted; without
-// the caches the controls are not evaluated (a warning, never a refusal).
-TEST_F(DecideTest, NetworkControlsAreJudgedWithTheNamespacesPolicies) {
+// The network controls are not judged at admission: they depend on NetworkPolicies and Services
+// that may come after the workload (kubectl apply -f dir/), and a refusal there would stop a
+// controller making its pods when a policy is edited. The operator judges them; admission neither
+// refuses nor warns.
+TEST_F(DecideTest, NetworkControlsAreLeftToTheOperator) {
   const std::string spec =
       R"({"podSecurity":{"level":"privileged"},"images":{"forbidLatestTag":false},
           "network":{"forbid":["networkIngressUnrestricted"]},
           "enforcement":{"mode":"Enforce","actions":["Deny"]}})";
-  testing::FakeCache cache, network_policies, services;
-  cache.put_json(policy_json("p0", spec));
-  policies = reconcilers::load_policies(cache);
-  const auto r = review("CREATE", "Deployment", deployment(false));
-  Context c{&policies, &team_a, {"bulwark-system"}, std::chrono::system_clock::now()};
-  c.network = {&network_policies, &services, nullptr};
-  const auto open = decide(r, c);
-  EXPECT_EQ(open.outcome, Decision::Outcome::kDenied);
-  EXPECT_NE(open.message.find("\n- networkIngressUnrestricted"), std::string::npos) << open.message;
-  network_policies.put_json(R"({"metadata":{"name":"web","namespace":"shop"},
-      "spec":{"podSelector":{"matchLabels":{"app":"web"}},"policyTypes":["Ingress"]}})");
-  EXPECT_EQ(decide(r, c).outcome, Decision::Outcome::kAllowed);
-  c.network = {};
-  const auto unknown = decide(r, c);
-  EXPECT_EQ(unknown.outcome, Decision::Outcome::kWarned);
-  ASSERT_EQ(unknown.warnings.size(), 1u);
-  EXPECT_NE(unknown.warnings[0].find("networkIngressUnrestricted: not evaluated"),
-            std::string::npos)
-      << unknown.warnings[0];
+  const auto d = decide_with({spec}, review("CREATE", "Deployment", deployment(false)), &team_a);
+  EXPECT_EQ(d.outcome, Decision::Outcome::kAllowed);
+  EXPECT_TRUE(d.warnings.empty());
+  EXPECT_FALSE(judged_at_admission("networkExposedService"));
+  EXPECT_TRUE(judged_at_admission("privileged"));
 }
 
 // Without Namespaces a policy that selects by namespace label is matched against labels that may

@@ -46,7 +46,9 @@ TEST(NetworkCidr, ClearsHostBitsAndContains) {
   EXPECT_EQ(Cidr::parse("::ffff:0.0.0.0/96")->str(), "0.0.0.0/0");
   EXPECT_EQ(Cidr::parse("::ffff:10.1.0.0/112")->str(), "10.1.0.0/16");
   EXPECT_TRUE(Cidr::parse("::ffff:0.0.0.0/96")->contains(*Address::parse("8.8.8.8")));
-  EXPECT_TRUE(Cidr::parse("::ffff:0.0.0.0/95")->base.v6);  // no longer a mapped block
+  EXPECT_TRUE(Cidr::parse("::ffff:0.0.0.0/95")->base.v6);        // no longer a mapped block
+  EXPECT_EQ(Cidr::parse("10.0.0.0/0008")->str(), "10.0.0.0/8");  // leading zeros, as Go reads
+  EXPECT_EQ(Cidr::parse("00000000000000000010.0.0.0/8")->str(), "10.0.0.0/8");
   for (const char* bad :
        {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "::/129", "10.0.0.0/8/8", "x/8",
         "0.0.0.0/-0", "0.0.0.0/+0", "1.2.3.4/ 8", "256.0.0.0/8", "1::10000/64"}) {

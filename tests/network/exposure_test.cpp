@@ -46,8 +46,30 @@ TEST(NetworkExposure, WorldIsAsManyPublicAddressesAsASlashEight) {
   EXPECT_FALSE(world({block("::/0", {"::/1", "8000::/1"})}));
   EXPECT_TRUE(world({block("2001:db8::/32")}));
   EXPECT_FALSE(world({block("fd00::/8")}));
+  // What no host of the world has is not counted: multicast, reserved, shared, link-local.
+  EXPECT_FALSE(world({block("224.0.0.0/4"), block("240.0.0.0/4"), block("100.64.0.0/10")}));
+  EXPECT_FALSE(world({block("ff00::/8"), block("fe80::/10")}));
+  // NAT64's prefix is the IPv4 internet in an IPv6 cluster: a /8's worth of it is the world.
+  EXPECT_TRUE(world({block("64:ff9b::/96")}));
+  EXPECT_TRUE(world({block("64:ff9b::/104")}));
+  EXPECT_FALSE(world({block("64:ff9b::/105")}));
   EXPECT_TRUE(is_private(*Cidr::parse("10.1.0.0/16")));
   EXPECT_FALSE(is_private(*Cidr::parse("198.18.0.0/15")));
+}
+
+// A policy of 1.5 MB may hold 100,000 excepts: counting what the block admits is a sort and a
+// sweep, not a rescan per except (which took minutes and stalled the reconciler).
+TEST(NetworkExposure, ManyExceptsAreCountedInOneSweep) {
+  IpBlock b{*Cidr::parse("0.0.0.0/0"), {}};
+  for (std::uint32_t i = 0; i < 100000; ++i) {
+    b.except.push_back(Cidr{Address{false, Address::Bits{0x0b000000u + i * 64}}, 32});
+  }
+  EXPECT_TRUE(world({b}));  // 100,000 addresses out of the world leave it the world
+  IpBlock small{*Cidr::parse("11.0.0.0/8"), {}};
+  for (std::uint32_t i = 0; i < 65536; ++i) {
+    small.except.push_back(Cidr{Address{false, Address::Bits{0x0b000000u + i * 256}}, 32});
+  }
+  EXPECT_FALSE(world({small}));  // a /8 less 65,536 addresses is just under the bar
 }
 
 TEST(NetworkExposure, RulesThatAdmitTheWorldOnlyTogetherAreNamedTogether) {
@@ -123,6 +145,14 @@ TEST(NetworkExposure, NameLabelExistsIsEveryNamespace) {
   all_but.pod_selector->match_expressions.push_back(
       {"app", crds::LabelSelector::Requirement::Operator::kIn, {"x"}});
   EXPECT_FALSE(admits_all_namespaces(all_but));
+  // Every namespace carries its name label: DoesNotExist on it selects none.
+  Peer none;
+  none.namespace_selector.emplace();
+  none.namespace_selector->match_expressions.push_back(
+      {"kubernetes.io/metadata.name",
+       crds::LabelSelector::Requirement::Operator::kDoesNotExist,
+       {}});
+  EXPECT_FALSE(admits_all_namespaces(none));
 }
 
 }  // namespace

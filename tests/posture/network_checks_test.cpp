@@ -182,6 +182,30 @@ TEST(NetworkControls, LabelsTheControllerSetsAreThereButTheirValuesUnknown) {
                                      "hold"});
 }
 
+// A StatefulSet's per-pod Service selects by statefulset.kubernetes.io/pod-name: which pod it
+// exposes is not in the template, so the network controls are not evaluated, never clean.
+TEST(NetworkControls, AServiceOnALabelTheControllerSetsIsNotJudgedFromTheTemplate) {
+  const auto doc = parse_yaml(
+      "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: kafka, namespace: shop}\n"
+      "spec:\n  template:\n    metadata: {labels: {app: kafka}}\n    spec:\n"
+      "      containers: [{name: c, image: i:1, ports: [{containerPort: 9092}]}]\n");
+  const auto workload = posture::workload_from(doc);
+  network::NetworkModel m;
+  m.add_service(network::read_service(
+      network_yaml("apiVersion: v1\nkind: Service\nmetadata: {name: kafka-0, namespace: shop}\n"
+                   "spec: {type: LoadBalancer, selector: {statefulset.kubernetes.io/pod-name: "
+                   "kafka-0}, ports: [{port: 9092}]}\n"),
+      "default"));
+  posture::EvaluationContext context;
+  context.network = &m;
+  const auto verdict =
+      posture::PolicyEvaluator(forbidding({"networkExposedService"})).evaluate(*workload, context);
+  ASSERT_EQ(verdict.not_evaluated.size(), 1u);
+  EXPECT_EQ(verdict.not_evaluated[0].reason,
+            "Service shop/kafka-0 selects pods by the value of statefulset.kubernetes.io/pod-name, "
+            "which the StatefulSet's controller sets on each pod and its template does not hold");
+}
+
 TEST(NetworkControls, NotEvaluatedWithoutTheModel) {
   const auto spec = forbidding({"networkIngressUnrestricted"});
   EXPECT_EQ(findings(spec, nullptr, "networkIngressUnrestricted"),
