@@ -1,6 +1,7 @@
 #include "reconcilers/namespace_findings.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "operator/network/network_policy.h"
 #include "reconcilers/input_access.h"
@@ -13,57 +14,28 @@ using document::Value;
 
 namespace {
 
-bool only_dns(const Value& rule) {
-  const auto& ports = document::items_of(rule.find("ports"));
-  if (ports.empty()) return false;  // no ports: every port
-  return std::all_of(ports.begin(), ports.end(), [](const Value& p) {
-    const Value* port = p.find("port");
-    return port != nullptr && port->as_int() == 53 && p.find("endPort") == nullptr;
-  });
-}
+using network::NetworkPolicy;
 
 // Which pods a podSelector takes in, of the two shapes that can make a namespace isolated.
 enum class Selects { kOther, kEveryPod, kAllButQuarantined, kQuarantined };
 
-Selects selects(const Value* selector) {
-  if (selector == nullptr || selector->is_null()) return Selects::kEveryPod;
-  const auto& labels = document::members_of(selector->find("matchLabels"));
-  const auto& expressions = document::items_of(selector->find("matchExpressions"));
-  if (labels.empty() && expressions.empty()) return Selects::kEveryPod;
+Selects selects(const crds::LabelSelector& s) {
+  if (s.empty()) return Selects::kEveryPod;
+  const std::string quarantine(kQuarantineLabel);
   // bulwark-quarantine: the pods labelled quarantined.
-  if (expressions.empty() && labels.size() == 1 && labels[0].first == kQuarantineLabel &&
-      labels[0].second.str() == "true") {
-    return Selects::kQuarantined;
+  if (s.match_expressions.empty()) {
+    const auto label = s.match_labels.find(quarantine);
+    const bool quarantined =
+        s.match_labels.size() == 1 && label != s.match_labels.end() && label->second == "true";
+    return quarantined ? Selects::kQuarantined : Selects::kOther;
   }
   // bulwark-default-deny: every pod but those labelled quarantined.
-  if (!labels.empty() || expressions.size() != 1) return Selects::kOther;
-  const Value& e = expressions[0];
-  const Value* key = e.find("key");
-  const Value* op = e.find("operator");
-  const auto& values = document::items_of(e.find("values"));
-  const bool all_but = key != nullptr && key->str() == kQuarantineLabel && op != nullptr &&
-                       op->str() == "NotIn" && values.size() == 1 && values[0].str() == "true";
+  if (!s.match_labels.empty() || s.match_expressions.size() != 1) return Selects::kOther;
+  const auto& e = s.match_expressions[0];
+  const bool all_but = e.key == quarantine &&
+                       e.op == crds::LabelSelector::Requirement::Operator::kNotIn &&
+                       e.values == std::vector<std::string>{"true"};
   return all_but ? Selects::kAllButQuarantined : Selects::kOther;
-}
-
-// Whether the policy denies its pods everything but DNS, both ways.
-bool denies_all_but_dns(const Value& spec) {
-  bool ingress = false, egress = false;
-  for (const auto& t : document::items_of(spec.find("policyTypes"))) {
-    ingress = ingress || t.str() == "Ingress";
-    egress = egress || t.str() == "Egress";
-  }
-  if (!ingress || !egress) return false;
-  if (!document::items_of(spec.find("ingress")).empty()) return false;
-  const auto& rules = document::items_of(spec.find("egress"));
-  return std::all_of(rules.begin(), rules.end(), only_dns);
-}
-
-// What of the namespace a policy isolates: every pod, all but the quarantined, or these.
-Selects isolates(const Value& np) {
-  const Value* spec = np.find("spec");
-  if (spec == nullptr || !denies_all_but_dns(*spec)) return Selects::kOther;
-  return selects(spec->find("podSelector"));
 }
 
 bool dns_only(const network::Rule& rule) {
@@ -72,17 +44,37 @@ bool dns_only(const network::Rule& rule) {
                      [](const network::PolicyPort& p) { return p.number == 53 && !p.end_port; });
 }
 
-}  // namespace
+// The policy as the model reads a stored object; nullopt when it cannot.
+std::optional<NetworkPolicy> read(const Value& np) {
+  auto read = network::read_network_policy(np, "", network::PolicySource::kStored);
+  if (!read.errors.empty()) return std::nullopt;
+  return std::move(read.policy);
+}
 
-bool admits_beyond_dns(const Value& np) {
-  const auto read = network::read_network_policy(np, "", network::PolicySource::kStored);
-  if (!read.errors.empty()) return true;  // not read: not proven to admit nothing
-  const auto& p = read.policy;
+// What of the namespace a policy isolates (denies everything but DNS, both ways): every pod,
+// all but the quarantined, the quarantined, or none of those shapes.
+Selects isolates(const NetworkPolicy& p) {
+  const bool closed = p.ingress_type && p.egress_type && p.ingress.empty() &&
+                      std::all_of(p.egress.begin(), p.egress.end(), dns_only);
+  return closed ? selects(p.pod_selector) : Selects::kOther;
+}
+
+bool admits_beyond_dns(const NetworkPolicy& p) {
   if (p.ingress_type && !p.ingress.empty()) return true;
   return p.egress_type && !std::all_of(p.egress.begin(), p.egress.end(), dns_only);
 }
 
-bool isolates_every_pod(const Value& np) { return isolates(np) == Selects::kEveryPod; }
+}  // namespace
+
+bool admits_beyond_dns(const Value& np) {
+  const auto policy = read(np);
+  return !policy || admits_beyond_dns(*policy);  // not read: not proven to admit nothing
+}
+
+bool isolates_every_pod(const Value& np) {
+  const auto policy = read(np);
+  return policy && isolates(*policy) == Selects::kEveryPod;
+}
 
 std::optional<std::string> namespace_inputs_unreadable(const InputAccess* access) {
   if (access == nullptr) return std::nullopt;
@@ -113,11 +105,16 @@ NamespaceFindings default_deny_findings(const crds::SecurityPolicySpec& spec,
     for (const auto& key : network_policies.keys_in_namespace(ns)) {
       auto np = network_policies.get(key);
       if (np == nullptr) continue;
-      const Selects isolated = isolates(*np);
+      const auto policy = read(*np);  // read once, judged twice
+      if (!policy) {
+        reopened = true;  // not read: not proven to admit nothing
+        continue;
+      }
+      const Selects isolated = isolates(*policy);
       every = every || isolated == Selects::kEveryPod;
       all_but = all_but || isolated == Selects::kAllButQuarantined;
       quarantined = quarantined || isolated == Selects::kQuarantined;
-      reopened = reopened || admits_beyond_dns(*np);
+      reopened = reopened || admits_beyond_dns(*policy);
     }
     if (!(every || (all_but && quarantined)) || reopened) out.namespaces.push_back(ns);
   }

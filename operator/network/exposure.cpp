@@ -163,7 +163,7 @@ bool only_leaves_out(const crds::LabelSelector& selector) {
                      [](const auto& r) {
                        // Every namespace carries its name label: DoesNotExist on it selects
                        // none, Exists every one.
-                       const bool name = r.key == "kubernetes.io/metadata.name";
+                       const bool name = r.key == kNamespaceNameLabel;
                        return r.op == Op::kNotIn || (r.op == Op::kDoesNotExist && !name) ||
                               (name && r.op == Op::kExists);
                      });

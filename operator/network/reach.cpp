@@ -6,10 +6,6 @@ namespace bulwark::network {
 
 namespace {
 
-// Every namespace carries this label, set by the API server (since 1.21): a selector that reads
-// nothing else can be judged for a namespace whose other labels are unknown.
-constexpr std::string_view kNamespaceNameLabel = "kubernetes.io/metadata.name";
-
 bool reads_only_name_label(const crds::LabelSelector& selector) {
   for (const auto& [key, value] : selector.match_labels) {
     if (key != kNamespaceNameLabel) return false;

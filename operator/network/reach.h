@@ -25,6 +25,9 @@ namespace bulwark::network {
 // - Services are outside it: traffic through a virtual IP, NodePort or load balancer is judged at
 //   the pod it reaches.
 
+// The label the API server sets on every namespace (since 1.21), its name as value.
+inline constexpr std::string_view kNamespaceNameLabel = "kubernetes.io/metadata.name";
+
 enum class Reach { kAllowed, kDenied, kUnknown };
 std::string_view to_string(Reach r);  // "allowed", "denied", "unknown"
 
