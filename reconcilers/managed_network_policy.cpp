@@ -228,29 +228,6 @@ std::optional<crds::LabelSelector> pod_selector_of(const Value& network_policy) 
   return out;
 }
 
-std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& network_policies,
-                                                    const OwnershipRecord& ownership,
-                                                    const std::string& ns,
-                                                    crds::Labels pod_labels) {
-  const auto ours = network_policies.get(ns + "/" + kQuarantinePolicyName);
-  if (ours == nullptr || !ownership.owns(document::text_at(*ours, {"metadata", "uid"})) ||
-      !ManagedNetworkPolicyReconciler::in_shape(ManagedPolicyKind::kQuarantine, *ours, false)) {
-    return "NotHeld";
-  }
-  pod_labels[kQuarantineLabel] = "true";
-  for (const auto& key : network_policies.keys_in_namespace(ns)) {
-    const auto np = network_policies.get(key);
-    if (np == nullptr || key == ns + "/" + kQuarantinePolicyName) continue;
-    if (document::items_of(np->find({"spec", "ingress"})).empty() &&
-        document::items_of(np->find({"spec", "egress"})).empty()) {
-      continue;  // allows nothing
-    }
-    const auto selector = pod_selector_of(*np);
-    if (selector && selector->matches(pod_labels)) return "OtherNetworkPolicy";
-  }
-  return std::nullopt;
-}
-
 void ManagedNetworkPolicyReconciler::remove(const std::string& ns, const Value* current) {
   {
     std::lock_guard lock(mu_);

@@ -118,15 +118,6 @@ class ManagedNetworkPolicyReconciler : public runtime::Reconciler {
 // A NetworkPolicy's podSelector; nullopt when it cannot be read (an unknown operator).
 std::optional<crds::LabelSelector> pod_selector_of(const document::Value& network_policy);
 
-// Why quarantine does not hold, now, for pods of namespace `ns` labelled `pod_labels` (the
-// quarantine label added), or nullopt when it does: "NotHeld" while the namespace's
-// bulwark-quarantine is not Bulwark's own object in its shape (being created or repaired), and
-// "OtherNetworkPolicy" when another NetworkPolicy selecting such a pod lets traffic in or out
-// (NetworkPolicies add up).
-std::optional<std::string_view> quarantine_not_held(const runtime::CacheReader& network_policies,
-                                                    const OwnershipRecord& ownership,
-                                                    const std::string& ns, crds::Labels pod_labels);
-
 // What the managed NetworkPolicy controllers tell metrics.
 struct NetworkPolicyHooks {
   ManagedNetworkPolicyReconciler::WriteObserver on_write;

@@ -43,12 +43,13 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
                                  const std::vector<LoadedPolicy>& policies,
                                  const posture::EvaluationContext& context,
                                  std::optional<std::string_view> quarantine_blocked,
-                                 std::optional<std::string_view> not_held) {
+                                 std::optional<QuarantineGap> not_held) {
   WorkloadJudgement j;
   bool violating = false, exempt = false, unread = false;
   const bool scalable = posture::kind_scales(kind);
   auto unenforceable = quarantine_unenforceable(workload.pod_spec);
   if (!unenforceable) unenforceable = quarantine_blocked;
+  const bool node_not_enforcing = not_held && not_held->reason == kNodeNotEnforcing;
   for (const auto& p : policies) {
     if (!p.active()) continue;
     const auto& spec = p.policy.spec;
@@ -71,17 +72,17 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
       bool q = enforces(spec, crds::EnforcementAction::kQuarantine);
       const bool s = scalable && enforces(spec, crds::EnforcementAction::kScaleToZero);
       if (q && unenforceable) {
-        j.quarantine_not_enforced = unenforceable;
+        j.quarantine_not_enforced = QuarantineGap{*unenforceable, ""};
         q = false;
       }
       j.quarantine = j.quarantine || q;
       // A quarantine the node cannot hold falls back to a scale to zero where the policy asks.
       const bool fallback =
-          q && scalable && not_held == kNodeNotEnforcing &&
+          q && scalable && node_not_enforcing &&
           spec.enforcement.unenforced_quarantine == crds::UnenforcedQuarantine::kScaleToZero;
       if (s || fallback) j.scalers.push_back(p.uid);
       outcome.enforced = (q && !not_held) || s || fallback;
-      if (q && not_held && *not_held != "NotHeld") j.quarantine_not_enforced = not_held;
+      if (q && not_held && not_held->reason != kNotHeld) j.quarantine_not_enforced = not_held;
     }
     exempt = exempt || verdict.posture == posture::Posture::kExempt;
     unread = unread || verdict.posture == posture::Posture::kNotEvaluated;

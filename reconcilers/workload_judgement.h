@@ -11,6 +11,7 @@
 #include "operator/posture/workload.h"
 #include "reconcilers/policy_set.h"
 #include "reconcilers/posture_book.h"
+#include "reconcilers/quarantine_hold.h"
 
 namespace bulwark::reconcilers {
 
@@ -30,7 +31,7 @@ struct WorkloadJudgement {
   bool quarantine = false;              // an Enforce + Quarantine policy finds a violation
   // Quarantine was wanted but cannot hold: the pods share the node's network namespace, which
   // NetworkPolicy does not govern (docs/api.md, Quarantine). `quarantine` is then false.
-  std::optional<std::string_view> quarantine_not_enforced;
+  std::optional<QuarantineGap> quarantine_not_enforced;
   std::vector<std::string> scalers;  // UIDs of the Enforce + ScaleToZero ones that do
   // The first instant an exemption that applies now lapses: judge again then.
   std::optional<std::chrono::system_clock::time_point> next_expiry;
@@ -53,13 +54,13 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
 // `quarantine_blocked`: why no pod of the namespace can be quarantined now ("NameConflict": its
 // bulwark-quarantine is not Bulwark's), if so: nothing is labelled or counted. `not_held`: why
 // the label does not isolate the workload's pods now (quarantine_not_held()): they are labelled
-// but not counted as quarantined, and any reason but the passing "NotHeld" is told; with
+// but not counted as quarantined, and any reason but the passing kNotHeld is told; with
 // kNodeNotEnforcing a policy whose unenforcedQuarantine is ScaleToZero scales it to zero.
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
                                  const std::vector<LoadedPolicy>& policies,
                                  const posture::EvaluationContext& context,
                                  std::optional<std::string_view> quarantine_blocked = {},
-                                 std::optional<std::string_view> not_held = {});
+                                 std::optional<QuarantineGap> not_held = {});
 
 }  // namespace bulwark::reconcilers

@@ -109,24 +109,24 @@ std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view
   return pods;
 }
 
-std::optional<std::string_view> WorkloadPostureReconciler::not_held(
+std::optional<QuarantineGap> WorkloadPostureReconciler::not_held(
     const Target& t, const posture::Workload& workload) const {
   if (sources_.ownership != nullptr && sources_.network_policies != nullptr) {
     // What the cache holds may be stale: a quarantine is then not counted, and said so.
     if (sources_.access != nullptr && sources_.access->unreadable(ControlInput::kNetworkPolicies)) {
-      return "NetworkPoliciesUnreadable";
+      return QuarantineGap{"NetworkPoliciesUnreadable", ""};
     }
     crds::Labels labels;
     for (const auto& [k, v] : document::members_of(
              workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
       labels[k] = v.str();
     }
-    if (auto why =
-            quarantine_not_held(*sources_.network_policies, *sources_.ownership, t.ns, labels)) {
+    if (auto why = quarantine_not_held(*sources_.network_policies, *sources_.ownership, t.ns,
+                                       t.kind, labels)) {
       return why;
     }
   }
-  if (on_node_not_enforcing(t)) return kNodeNotEnforcing;
+  if (on_node_not_enforcing(t)) return QuarantineGap{kNodeNotEnforcing, ""};
   return std::nullopt;
 }
 

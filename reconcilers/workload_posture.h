@@ -113,8 +113,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // Why labelling the workload's pods does not isolate them now, if so (quarantine_not_held(),
   // then kNodeNotEnforcing).
   struct Target;
-  std::optional<std::string_view> not_held(const Target& t,
-                                           const posture::Workload& workload) const;
+  std::optional<QuarantineGap> not_held(const Target& t, const posture::Workload& workload) const;
   // Whether a pod of the workload runs on a node that does not enforce NetworkPolicy, or it has
   // none and some node does not (where its pods would run is not known).
   bool on_node_not_enforcing(const Target& t) const;

@@ -134,6 +134,41 @@ std::string details_of(const std::vector<PolicyOutcome>& outcomes) {
   return out;
 }
 
+// The QuarantineNotEnforced Event's message: the reason first, then what it means for the pods.
+std::string quarantine_gap_message(const QuarantineGap& gap, bool fallen_back) {
+  const std::string_view why = gap.reason;
+  const std::string head = gap.text() + ": ";
+  if (why == "HostNetwork") {
+    return head +
+           "its pods use the host network, which NetworkPolicy does not isolate; they are "
+           "not labelled or counted as quarantined";
+  }
+  if (why == "NameConflict") {
+    return head + "the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
+           " is not Bulwark's; its pods are not labelled or counted as quarantined";
+  }
+  if (why == kNodeNotEnforcing) {
+    return head +
+           "its pods run on a node whose network plugin does not enforce NetworkPolicy (the "
+           "enforcement canary's verdict), or it has none and a node does not or is not proven "
+           "to; they are not counted as quarantined" +
+           (fallen_back ? "; scaled to zero instead (unenforcedQuarantine)" : "");
+  }
+  if (why == "NetworkPoliciesUnreadable") {
+    return head +
+           "Bulwark may no longer read NetworkPolicies, so whether its labelled pods are "
+           "isolated is not known; they are not counted as quarantined";
+  }
+  if (why == kMayBeReopenedBy) {
+    return head +
+           "whether that NetworkPolicy admits traffic to or from its labelled pods is not "
+           "known (NetworkPolicies add up); they are not counted as quarantined";
+  }
+  return head +
+         "that rule selects its labelled pods and admits traffic the quarantine blocks "
+         "(NetworkPolicies add up); they are not counted as quarantined";
+}
+
 }  // namespace
 
 void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJudgement& j,
@@ -155,28 +190,8 @@ void WorkloadPostureReconciler::record_events(const Target& t, const WorkloadJud
   const bool fallen_back = w.replica_action == Remediation::kScaleToZero;
   if (j.quarantine_not_enforced &&
       (newly_violating || w.released > 0 || fallen_back || (w.counted_before && !counted_now))) {
-    const std::string_view why = *j.quarantine_not_enforced;
-    events_.record(
-        t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
-        std::string(why) +
-            (why == "HostNetwork"
-                 ? ": its pods use the host network, which NetworkPolicy does not isolate; they "
-                   "are not labelled or counted as quarantined"
-             : why == "NameConflict"
-                 ? ": the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
-                       " is not Bulwark's; its pods are not labelled or counted as quarantined"
-             : why == kNodeNotEnforcing
-                 ? std::string(": its pods run on a node whose network plugin does not enforce "
-                               "NetworkPolicy (the enforcement canary's verdict), or it has none "
-                               "and a node does not or is not proven to; they are not counted as "
-                               "quarantined") +
-                       (fallen_back ? "; scaled to zero instead (unenforcedQuarantine)" : "")
-             : why == "NetworkPoliciesUnreadable"
-                 ? std::string(": Bulwark may no longer read NetworkPolicies, so whether its "
-                               "labelled pods are isolated is not known; they are not counted as "
-                               "quarantined")
-                 : ": another NetworkPolicy selecting its labelled pods lets traffic in or out "
-                   "(NetworkPolicies add up); they are not counted as quarantined"));
+    events_.record(t.ref, EventType::kWarning, event_reasons::kQuarantineNotEnforced,
+                   quarantine_gap_message(*j.quarantine_not_enforced, fallen_back));
   }
   const bool scaled = w.replica_action == Remediation::kScaleToZero;
   if (w.labelled > 0 || scaled) {

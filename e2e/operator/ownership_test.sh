@@ -119,8 +119,8 @@ metadata: {name: allow-all}
 spec: {podSelector: {}, ingress: [{}], egress: [{}], policyTypes: [Ingress, Egress]}
 NP
 eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 1 ]" \
-  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'OtherNetworkPolicy: '" \
-  && ok "2b another NetworkPolicy opening own-a's pods: not counted as quarantined, QuarantineNotEnforced says OtherNetworkPolicy" \
+  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'ReopenedBy ingress rule 1 of NetworkPolicy own-a/allow-all: '" \
+  && ok "2b another NetworkPolicy opening own-a's pods: not counted as quarantined, QuarantineNotEnforced names the rule that reopens them" \
   || fail "2b: $($kubectl get secpol own -o jsonpath='{.status.summary}') $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
 $alice -n own-a delete networkpolicy allow-all >/dev/null
 eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \

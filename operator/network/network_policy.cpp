@@ -360,4 +360,16 @@ Pod read_pod(const Value* metadata, const Value& spec, const Value* status,
   return out;
 }
 
+std::string_view reads_value_of(const crds::LabelSelector& selector,
+                                const std::vector<std::string_view>& keys) {
+  using Op = crds::LabelSelector::Requirement::Operator;
+  for (auto key : keys) {
+    if (selector.match_labels.count(std::string(key)) > 0) return key;
+    for (const auto& r : selector.match_expressions) {
+      if (r.key == key && (r.op == Op::kIn || r.op == Op::kNotIn)) return key;
+    }
+  }
+  return "";
+}
+
 }  // namespace bulwark::network

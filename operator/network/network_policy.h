@@ -89,6 +89,12 @@ NetworkPolicyRead read_network_policy(const document::Value& doc,
                                       std::string_view default_namespace,
                                       PolicySource source = PolicySource::kManifest);
 
+// The first key of `keys` whose value the selector reads (matchLabels, In, NotIn), or "": with
+// those keys' values unknown (set by a controller, not the template), whether it selects a pod
+// is not known.
+std::string_view reads_value_of(const crds::LabelSelector& selector,
+                                const std::vector<std::string_view>& keys);
+
 struct ServicePort {
   Protocol protocol = Protocol::kTcp;
   int port = 0;

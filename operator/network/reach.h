@@ -44,7 +44,7 @@ struct Remote {
   std::optional<Address> address;  // for a pod: its address, when known
 };
 
-// "NetworkPolicy team/allow-web, ingress rule 1": how findings and decisions name a rule (the
+// "ingress rule 1 of NetworkPolicy team/allow-web": how findings and decisions name a rule (the
 // first rule is 1).
 std::string rule_name(const NetworkPolicy& policy, Direction direction, std::size_t index);
 

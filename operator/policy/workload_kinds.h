@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string_view>
+#include <vector>
 
 namespace bulwark::posture {
 
@@ -49,6 +50,19 @@ constexpr const WorkloadKind* find_workload_kind(std::string_view kind) {
     if (k.kind == kind) return &k;
   }
   return nullptr;
+}
+
+// The labels `kind`'s controllers set on each pod beyond the template's (its pod_labels, split).
+inline std::vector<std::string_view> controller_pod_labels(std::string_view kind) {
+  std::vector<std::string_view> out;
+  const WorkloadKind* row = find_workload_kind(kind);
+  std::string_view keys = row != nullptr ? row->pod_labels : std::string_view{};
+  while (!keys.empty()) {
+    const auto comma = keys.find(',');
+    out.push_back(keys.substr(0, comma));
+    keys = comma == std::string_view::npos ? std::string_view{} : keys.substr(comma + 1);
+  }
+  return out;
 }
 
 // Whether ScaleToZero scales `kind`: a kind of the table whose `scales` is set.

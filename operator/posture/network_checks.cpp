@@ -12,19 +12,6 @@ namespace {
 
 using network::Direction;
 
-// The labels the workload's controllers set on each of its pods (operator/policy/workload_kinds.h).
-std::vector<std::string_view> controller_labels(std::string_view kind) {
-  std::vector<std::string_view> out;
-  const auto* row = find_workload_kind(kind);
-  std::string_view keys = row != nullptr ? row->pod_labels : std::string_view{};
-  while (!keys.empty()) {
-    const auto comma = keys.find(',');
-    out.push_back(keys.substr(0, comma));
-    keys = comma == std::string_view::npos ? std::string_view{} : keys.substr(comma + 1);
-  }
-  return out;
-}
-
 std::string_view namespace_of(const OwnCheckInput& in) {
   return in.namespace_name.empty() ? "default" : in.namespace_name;
 }
@@ -34,21 +21,8 @@ std::string_view namespace_of(const OwnCheckInput& in) {
 // network_unread). A manifest without a namespace is in "default", as kubectl would create it.
 network::Pod pod_of(const OwnCheckInput& in) {
   auto pod = network::read_pod(in.pod.meta, in.pod.spec, nullptr, namespace_of(in));
-  for (auto key : controller_labels(in.kind)) pod.labels.emplace(std::string(key), "");
+  for (auto key : controller_pod_labels(in.kind)) pod.labels.emplace(std::string(key), "");
   return pod;
-}
-
-// The first key of `keys` whose value the selector reads, or "".
-std::string_view reads_value_of(const crds::LabelSelector& selector,
-                                const std::vector<std::string_view>& keys) {
-  using Op = crds::LabelSelector::Requirement::Operator;
-  for (auto key : keys) {
-    if (selector.match_labels.count(std::string(key)) > 0) return key;
-    for (const auto& r : selector.match_expressions) {
-      if (r.key == key && (r.op == Op::kIn || r.op == Op::kNotIn)) return key;
-    }
-  }
-  return "";
 }
 
 bool forbidden(const OwnCheckInput& in, std::string_view id) {
@@ -87,7 +61,7 @@ bool report_unisolated(const OwnCheckInput& in, const network::Pod& pod, Directi
 
 std::optional<std::string> network_unread(const OwnCheckInput& in) {
   if (in.context.network == nullptr) return in.context.network_unread;
-  const auto keys = controller_labels(in.kind);
+  const auto keys = controller_pod_labels(in.kind);
   if (keys.empty()) return std::nullopt;
   const std::string ns(namespace_of(in));
   const std::string set_by = ", which the " + std::string(in.kind) +
@@ -95,7 +69,7 @@ std::optional<std::string> network_unread(const OwnCheckInput& in) {
   const auto& by_namespace = in.context.network->policies();
   if (const auto found = by_namespace.find(ns); found != by_namespace.end()) {
     for (const auto& policy : found->second) {
-      const auto key = reads_value_of(policy.pod_selector, keys);
+      const auto key = network::reads_value_of(policy.pod_selector, keys);
       if (key.empty()) continue;
       return "NetworkPolicy " + ns + "/" + policy.name + " selects pods by the value of " +
              std::string(key) + set_by;

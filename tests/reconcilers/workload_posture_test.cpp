@@ -391,7 +391,9 @@ TEST_F(PostureTest, QuarantinedCountsOnlyWhileTheQuarantineHolds) {
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
   ASSERT_EQ(events_.briefs(),
             std::vector<std::string>{"Deployment/cart:QuarantineNotEnforced"});  // said, once
-  EXPECT_EQ(events_.events()[0].message.rfind("OtherNetworkPolicy: ", 0), 0u);
+  EXPECT_EQ(events_.events()[0].message.rfind(
+                "ReopenedBy ingress rule 1 of NetworkPolicy shop/allow-all: that rule selects", 0),
+            0u);
   reconcile("Deployment/shop/cart");
   EXPECT_EQ(events_.events().size(), 1u);
   // One that selects other pods changes nothing.
