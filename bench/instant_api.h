@@ -3,11 +3,14 @@
 // The benchmarks' in-process API stand-in: answers every request at once with 200 and an empty
 // object, and counts them, so a benchmark measures Bulwark's own work. Bodies of requests whose
 // path holds `keep_path` are kept (to feed them back as the watch would).
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "operator/kube/http.h"
+#include "operator/policy/workload_kinds.h"
+#include "operator/runtime/cache_reader.h"
 
 namespace bulwark::bench {
 
@@ -27,5 +30,14 @@ class InstantApi : public kube::HttpTransport {
   std::string keep_path;
   std::vector<std::string> kept;
 };
+
+// The workload caches by resource for benchmarks of bare pods: `pods`, and `none` for every other
+// kind.
+inline std::map<std::string_view, const runtime::CacheReader*> pods_only(
+    const runtime::CacheReader& pods, const runtime::CacheReader& none) {
+  std::map<std::string_view, const runtime::CacheReader*> out;
+  for (const auto& k : posture::kWorkloadKinds) out[k.resource] = k.kind == "Pod" ? &pods : &none;
+  return out;
+}
 
 }  // namespace bulwark::bench

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "bench/instant_api.h"
+#include "bench/posture_rig.h"
 #include "operator/base/clock.h"
 #include "operator/document/reader.h"
 #include "operator/kube/client.h"
@@ -35,7 +35,6 @@ using namespace bulwark;
 using Steady = std::chrono::steady_clock;
 constexpr int kAccounts = 500, kNamespaces = 20, kPods = 10000;
 
-using bench::InstantApi;
 
 double ms_since(Steady::time_point t) {
   return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
@@ -184,28 +183,18 @@ int main() {
   const double index_build_ms = ms_since(start);
   const double index_mib = heap_mib() - before_index;  // the graph and every account's permissions
 
-  base::RealClock clock;
-  auto transport = std::make_unique<InstantApi>();
-  InstantApi& api = *transport;
-  kube::KubeClient client(std::move(transport), {1e9, 1000000}, clock);
-  kube::ClientWriter writer(client);
-  reconcilers::PolicySet policy_set(policies);
-  reconcilers::PostureBook book;
-  reconcilers::NoEvents events;
-  std::map<std::string_view, const runtime::CacheReader*> workloads{{"pods", &pods}};
-  for (auto r : {"deployments", "statefulsets", "daemonsets", "replicasets",
-                 "replicationcontrollers", "jobs", "cronjobs"}) {
-    workloads[r] = &none;
-  }
+  bench::PostureRig rig(policies);
+  const auto workloads = bench::pods_only(pods, none);
   reconcilers::WorkloadPostureReconciler posture(
-      writer, {reconcilers::WorkloadCaches(workloads), namespaces, policy_set, nullptr, &index},
-      book, events, clock, {});
+      rig.writer,
+      {reconcilers::WorkloadCaches(workloads), namespaces, rig.policy_set, nullptr, &index},
+      rig.book, rig.events, rig.clock, {});
 
   const auto keys = posture.all_keys();
   start = Steady::now();
   for (const auto& k : keys) posture.reconcile(k);
   const double first_ms = ms_since(start);
-  const long first_writes = api.requests;
+  const long first_writes = rig.api->requests;
 
   const auto one =
       change(rbac, index, posture,

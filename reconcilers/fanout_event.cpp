@@ -21,6 +21,8 @@ std::string FanoutEvent::key() const {
       return std::string("policy") + kSeparator + object;
     case Type::kAccount:
       return std::string("account") + kSeparator + object;
+    case Type::kSelecting:
+      return std::string("selecting") + kSeparator + kind + kSeparator + object;
   }
   return "everything";
 }
@@ -34,10 +36,12 @@ std::optional<FanoutEvent> FanoutEvent::parse(std::string_view key) {
   if (type == "report") return of_report(std::string(rest));
   if (type == "policy") return of_policy(std::string(rest));
   if (type == "account") return of_account(std::string(rest));
-  if (type == "workload") {
+  if (type == "workload" || type == "selecting") {
     const auto second = rest.find(kSeparator);
     if (second == std::string_view::npos) return std::nullopt;
-    return of_workload(std::string(rest.substr(0, second)), std::string(rest.substr(second + 1)));
+    std::string kind(rest.substr(0, second)), object(rest.substr(second + 1));
+    return type == "workload" ? of_workload(std::move(kind), std::move(object))
+                              : of_selecting(std::move(kind), std::move(object));
   }
   return std::nullopt;
 }

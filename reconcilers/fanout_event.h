@@ -17,9 +17,11 @@ struct FanoutEvent {
     kWorkload,             // a workload object (of `kind`) changed: its top-level workload
     kVulnerabilityReport,  // a report changed: the workload it is about
     kAccount,              // a ServiceAccount's permissions changed: the workloads running as it
+    kSelecting,  // a NetworkPolicy or Service (`kind`) changed: the workloads whose pods it selects
+                 // or selected (NetworkIndex)
   };
   Type type = Type::kEverything;
-  std::string kind;  // kWorkload: the object's kind ("Pod")
+  std::string kind;  // kWorkload, kSelecting: the object's kind ("Pod", "Service")
   // "ns/name" (kAccount: the account's); the namespace's name for kNamespace, the policy's for
   // kPolicy.
   std::string object;
@@ -31,6 +33,9 @@ struct FanoutEvent {
   }
   static FanoutEvent of_policy(std::string name) { return {Type::kPolicy, "", std::move(name)}; }
   static FanoutEvent of_account(std::string key) { return {Type::kAccount, "", std::move(key)}; }
+  static FanoutEvent of_selecting(std::string kind, std::string key) {
+    return {Type::kSelecting, std::move(kind), std::move(key)};
+  }
   static FanoutEvent of_report(std::string key) {
     return {Type::kVulnerabilityReport, "", std::move(key)};
   }

@@ -83,6 +83,11 @@ std::vector<std::string> WorkloadPostureReconciler::keys_running_as(
   return {keys.begin(), keys.end()};
 }
 
+std::vector<std::string> WorkloadPostureReconciler::keys_selected(
+    const std::string& ns, const Selection& selection) const {
+  return workloads_selected(sources_.workloads, ns, selection);
+}
+
 std::vector<std::string> WorkloadPostureReconciler::pod_keys_of(std::string_view kind,
                                                                 const Value& object) const {
   const std::string uid = document::text_at(object, {"metadata", "uid"});

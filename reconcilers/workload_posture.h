@@ -22,6 +22,7 @@
 #include "reconcilers/enforcement_book.h"
 #include "reconcilers/events.h"
 #include "reconcilers/expectations.h"
+#include "reconcilers/network_index.h"
 #include "reconcilers/ownership.h"
 #include "reconcilers/policy_report_keeper.h"
 #include "reconcilers/policy_set.h"
@@ -94,6 +95,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // The top-level workloads whose pod template runs as the ServiceAccount `account_key`
   // ("ns/name").
   std::vector<std::string> keys_running_as(const std::string& account_key) const;
+  // The top-level workloads of namespace `ns` whose pods `selection` may select (may_select).
+  std::vector<std::string> keys_selected(const std::string& ns, const Selection& selection) const;
 
  private:
   std::vector<std::string> pod_keys_of(std::string_view kind, const document::Value& object) const;

@@ -89,6 +89,7 @@ struct Routing {
   const runtime::CacheReader* reports;
   runtime::WorkQueue& posture_queue;
   PolicyChanges policy_changes;
+  NetworkIndex network;
   std::shared_ptr<PosturePass> pass;
   std::once_flag first;  // the first event routed begins the start's pass
 };
@@ -107,8 +108,13 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
     for (const auto& k : keys) posture_queue.add(k);
     return;
   }
-  if (e.type == Type::kAccount) {
-    for (const auto& k : posture.keys_running_as(e.object)) {
+  if (e.type == Type::kAccount || e.type == Type::kSelecting) {
+    const auto kind = selecting_kind(e.kind);
+    const auto keys = e.type == Type::kAccount ? posture.keys_running_as(e.object)
+                      : kind ? posture.keys_selected(e.object.substr(0, e.object.find('/')),
+                                                     r.network.take(*kind, e.object))
+                             : std::vector<std::string>{};
+    for (const auto& k : keys) {
       if (hooks.event_routed) hooks.event_routed(e.key(), k);
       posture_queue.add(k);
     }
@@ -149,6 +155,21 @@ void watch_rbac(const Caches& caches, RbacIndex& index, runtime::WorkQueue& fano
   }
 }
 
+// A NetworkPolicy or Service judges the network controls and the quarantine hold of the
+// workloads whose pods it selects: the index records what it selected on the reflector's thread,
+// before the fan-out loop routes the event and takes that.
+void watch_selecting(const Caches& caches, NetworkIndex& network, runtime::WorkQueue& fanout) {
+  const std::pair<runtime::Informer*, SelectingKind> caches_by_kind[] = {
+      {&caches.network_policies, SelectingKind::kNetworkPolicy},
+      {&caches.services, SelectingKind::kService}};
+  for (const auto& [cache, kind] : caches_by_kind) {
+    cache->add_handler([&network, &fanout, &cache = *cache, kind = kind](const std::string& key) {
+      network.apply(kind, key, cache);
+      fanout.add(FanoutEvent::of_selecting(std::string(to_string(kind)), key).key());
+    });
+  }
+}
+
 // A report edited or deleted by someone else is judged again now, not at the next resync:
 // "ns/kind-name" names its workload (policy_reports::report_name; a cut, hashed name is left to the
 // resync).
@@ -169,7 +190,8 @@ void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout
 }
 
 // The events the fan-out loop follows, from every cache posture reads.
-void route_cache_events(const WorkloadPostureSetup& setup, runtime::WorkQueue& fanout) {
+void route_cache_events(const WorkloadPostureSetup& setup, NetworkIndex& network,
+                        runtime::WorkQueue& fanout) {
   const Caches& caches = setup.caches;
   for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
     caches.workload_rows[i]->add_handler(
@@ -188,12 +210,7 @@ void route_cache_events(const WorkloadPostureSetup& setup, runtime::WorkQueue& f
     setup.ownership->add_listener(
         [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
   }
-  // A NetworkPolicy or Service judges the network controls of its namespace's workloads.
-  for (runtime::Informer* cache : {&caches.network_policies, &caches.services}) {
-    cache->add_handler([&fanout](const std::string& key) {
-      fanout.add(FanoutEvent::of_namespace(key.substr(0, key.find('/'))).key());
-    });
-  }
+  watch_selecting(caches, network, fanout);
   caches.policies.add_handler(
       [&fanout](const std::string& name) { fanout.add(FanoutEvent::of_policy(name).key()); });
   if (caches.policy_reports != nullptr) watch_policy_reports(*caches.policy_reports, fanout);
@@ -236,7 +253,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                                    return runtime::Result{};
                                  }),
                              1);
-  route_cache_events(setup, fanout);
+  route_cache_events(setup, routing->network, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   // A node that stops or starts enforcing NetworkPolicy changes which quarantines hold.
   if (setup.enforcement != nullptr) {

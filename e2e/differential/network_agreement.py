@@ -9,6 +9,7 @@ forbids every network control. Scan reads the objects as the API server stored t
          network_agreement.py scan --bulwark B --kubectl K --workdir D   (writes D/scan.json)
          network_agreement.py operator --kubectl K --workdir D [--seconds S]
          network_agreement.py unread --kubectl K --workdir D [--seconds S]
+         network_agreement.py change --seed N --kubectl K --workdir D
 """
 import argparse
 import json
@@ -84,6 +85,27 @@ def generate(args):
     objects.append(POLICY)
     kubectl(args, None, "apply", "-f", "-",
             stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+
+
+def change(args):
+    """Replaces the NetworkPolicies and Services with another seeded set while the operator runs:
+    policies of the same name change selector or namespace, the rest come or go. Only the
+    workloads the network index routes each change to are judged again, so any workload it misses
+    keeps its old findings and disagrees with the next scan."""
+    rng = random.Random(f"{args.seed}-change")
+    new = [network_policy(rng, i, NAMESPACES, []) for i in range(rng.randint(4, 10))]
+    new += [service(rng, i) for i in range(3)]
+    keep = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in new}
+    kubectl(args, None, "apply", "-f", "-",
+            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": new}))
+    gone = 0
+    for o in stored(args):
+        key = (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+        if o["kind"] in ("NetworkPolicy", "Service") and key not in keep:
+            kubectl(args, None, "-n", key[1], "delete", o["kind"].lower(), key[2])
+            gone += 1
+    print(f"changed: {len(new)} NetworkPolicies and Services applied, {gone} deleted")
+    return 0
 
 
 def stored(args):
@@ -167,14 +189,15 @@ def unread(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["generate", "scan", "operator", "unread"])
+    parser.add_argument("step", choices=["generate", "scan", "operator", "unread", "change"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kubectl")
     parser.add_argument("--bulwark")
     parser.add_argument("--workdir")
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
-    steps = {"generate": generate, "scan": scan, "operator": operator, "unread": unread}
+    steps = {"generate": generate, "scan": scan, "operator": operator, "unread": unread,
+             "change": change}
     return steps[args.step](args) or 0
 
 

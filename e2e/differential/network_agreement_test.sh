@@ -20,6 +20,13 @@ if agree operator --seconds 60; then
 else
   fail "the operator and scan disagree (seed $seed; replay with BULWARK_DIFF_SEED=$seed)"
 fi
+# The objects change under the running operator: each change re-judges only the workloads whose
+# pods it selects or selected (the network index), and the findings must be scan's of the new set.
+if agree change --seed "$seed" && agree scan --bulwark "$bulwark" && agree operator --seconds 60; then
+  ok "after the NetworkPolicies and Services changed: the operator's findings are scan's again"
+else
+  fail "after the change: the operator and scan disagree (seed $seed)"
+fi
 # Services taken away from the operator's ClusterRole: what it may no longer read, it does not
 # judge (docs/api.md, Not evaluated); given back, the findings are scan's again.
 $kubectl get clusterrole bulwark -o json | python3 -c '

@@ -10,7 +10,8 @@ TEST(FanoutEvent, EveryTypeRoundTripsThroughItsKey) {
   for (const auto& e :
        {FanoutEvent::everything(), FanoutEvent::of_namespace("shop"),
         FanoutEvent::of_workload("Pod", "shop/cart-1"), FanoutEvent::of_report("shop/r-1"),
-        FanoutEvent::of_policy("prod"), FanoutEvent::of_account("shop/web")}) {
+        FanoutEvent::of_policy("prod"), FanoutEvent::of_account("shop/web"),
+        FanoutEvent::of_selecting("Service", "shop/web")}) {
     EXPECT_EQ(FanoutEvent::parse(e.key()), e) << e.key();
   }
   // Equal events have equal keys, so the queue folds them.
