@@ -15,9 +15,19 @@ namespace bulwark::reconcilers {
 
 namespace {
 
+// More distinct selectors than this pending for one object (a standby replica's fan-out loop
+// never takes them; a user may rewrite a selector in a loop) become the whole namespace.
+constexpr std::size_t kMaxPending = 8;
+
 void add(Selection& to, const Selection& from) {
   to.every = to.every || from.every;
-  to.selectors.insert(to.selectors.end(), from.selectors.begin(), from.selectors.end());
+  for (const auto& s : from.selectors) {
+    if (to.every) break;
+    if (std::find(to.selectors.begin(), to.selectors.end(), s) != to.selectors.end()) continue;
+    to.selectors.push_back(s);
+    to.every = to.selectors.size() > kMaxPending;
+  }
+  if (to.every) to.selectors.clear();
 }
 
 // What an object of `kind` selects; empty for none (a Service without a selector).
@@ -87,6 +97,7 @@ bool may_select(const crds::LabelSelector& selector, std::string_view kind, crds
   const auto set_by_controller = posture::controller_pod_labels(kind);
   for (auto key : set_by_controller) labels.emplace(std::string(key), "");
   if (!network::reads_value_of(selector, set_by_controller).empty()) return true;
+  if (selector.matches(labels)) return true;  // as written (a template may hold any value)
   labels.erase(kQuarantineLabel);
   if (selector.matches(labels)) return true;
   labels[kQuarantineLabel] = "true";

@@ -35,8 +35,9 @@ struct Selection {
 
 // Kept on the reflectors' threads: apply() records each object's selection as the cache holds it
 // now and adds the one it replaces to what is pending for that object; the fan-out loop takes
-// what is pending when it routes the object's event (several changes before that add up). Thread-
-// safe.
+// what is pending when it routes the object's event (several changes before that add up, distinct
+// selectors only; past eight, the whole namespace, so a standby replica, whose fan-out loop takes
+// nothing, holds a bounded amount per object, as its work queue holds one key). Thread-safe.
 class NetworkIndex {
  public:
   void apply(SelectingKind kind, const std::string& key, const runtime::CacheReader& reader);
@@ -50,9 +51,9 @@ class NetworkIndex {
   std::map<std::string, Selection> pending_;  // the same; guarded by mu_
 };
 
-// Whether a selector may match the pods of a `kind` whose labels are `labels`: with or without the
-// quarantine label, and with the labels the kind's controller sets on each pod present, values
-// unknown (a selector reading those values may match).
+// Whether a selector may match the pods of a `kind` whose labels are `labels`: as written, with or
+// without the quarantine label, and with the labels the kind's controller sets on each pod
+// present, values unknown (a selector reading those values may match).
 bool may_select(const crds::LabelSelector& selector, std::string_view kind, crds::Labels labels);
 
 struct WorkloadCaches;

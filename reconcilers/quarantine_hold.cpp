@@ -32,16 +32,41 @@ bool held_by_bulwark(const runtime::CacheReader& network_policies, const Ownersh
 
 }  // namespace
 
+namespace {
+
+// The gap a policy of the namespace makes for pods labelled `labels` (the quarantine label set),
+// whose values of the keys `unknown` are not known.
+std::optional<QuarantineGap> gap_for(const network::NetworkPolicy& policy,
+                                     const crds::Labels& labels,
+                                     const std::vector<std::string_view>& unknown,
+                                     std::string_view kind) {
+  const auto rule = first_rule(policy);
+  if (!rule) return std::nullopt;  // admits nothing
+  if (policy.pod_selector.matches(labels)) return QuarantineGap{kReopenedBy, *rule};
+  const auto by_value = network::reads_value_of(policy.pod_selector, unknown);
+  if (by_value.empty()) return std::nullopt;
+  return QuarantineGap{kMayBeReopenedBy, *rule + ", which selects pods by the value of " +
+                                             std::string(by_value) + ", which the " +
+                                             std::string(kind) + "'s controller sets"};
+}
+
+}  // namespace
+
 std::optional<QuarantineGap> quarantine_not_held(const runtime::CacheReader& network_policies,
                                                  const OwnershipRecord& ownership,
                                                  const std::string& ns, std::string_view kind,
-                                                 crds::Labels pod_labels) {
+                                                 const crds::Labels& template_labels,
+                                                 const std::vector<crds::Labels>& pod_labels) {
   if (!held_by_bulwark(network_policies, ownership, ns)) return QuarantineGap{kNotHeld, ""};
-  pod_labels[kQuarantineLabel] = "true";
-  // Present on every pod, values unknown: Exists and DoesNotExist judge them; a selector on
-  // their values cannot be judged from the template.
+  // The template's controller-set labels are present on every pod, values unknown: Exists and
+  // DoesNotExist judge them, a selector on their values cannot be judged. A pod's are its own.
   const auto set_by_controller = posture::controller_pod_labels(kind);
-  for (auto key : set_by_controller) pod_labels.emplace(std::string(key), "");
+  std::vector<std::pair<crds::Labels, const std::vector<std::string_view>*>> label_sets;
+  const std::vector<std::string_view> none;
+  label_sets.emplace_back(template_labels, &set_by_controller);
+  for (auto key : set_by_controller) label_sets.back().first.emplace(std::string(key), "");
+  for (const auto& labels : pod_labels) label_sets.emplace_back(labels, &none);
+  for (auto& [labels, unknown] : label_sets) labels[kQuarantineLabel] = "true";
   std::optional<QuarantineGap> maybe;
   for (const auto& key : network_policies.keys_in_namespace(ns)) {
     const auto np = network_policies.get(key);
@@ -55,14 +80,10 @@ std::optional<QuarantineGap> quarantine_not_held(const runtime::CacheReader& net
       }
       continue;
     }
-    const auto rule = first_rule(read.policy);
-    if (!rule) continue;  // admits nothing
-    if (read.policy.pod_selector.matches(pod_labels)) return QuarantineGap{kReopenedBy, *rule};
-    const auto by_value = network::reads_value_of(read.policy.pod_selector, set_by_controller);
-    if (!by_value.empty() && !maybe) {
-      maybe = QuarantineGap{kMayBeReopenedBy, *rule + ", which selects pods by the value of " +
-                                                  std::string(by_value) + ", which the " +
-                                                  std::string(kind) + "'s controller sets"};
+    for (const auto& [labels, unknown] : label_sets) {
+      auto gap = gap_for(read.policy, labels, *unknown, kind);
+      if (gap && gap->reason == kReopenedBy) return gap;
+      if (gap && !maybe) maybe = std::move(gap);
     }
   }
   return maybe;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "operator/policy/label_selector.h"
 
@@ -35,14 +36,16 @@ inline constexpr std::string_view kReopenedBy = "ReopenedBy";
 // cannot read it, or it selects by the value of a label the pods' controller sets.
 inline constexpr std::string_view kMayBeReopenedBy = "MayBeReopenedBy";
 
-// Why quarantine does not hold, now, for the pods of a `kind` of namespace `ns` whose template is
-// labelled `pod_labels`, or nullopt when it does: nothing but their own node reaches them and they
-// reach nothing but their node, as the network model reads the namespace's NetworkPolicies
-// (bulwark-quarantine admits nothing, not even DNS, so any rule of another policy selecting them
-// reopens them).
+// Why quarantine does not hold, now, for the pods of a `kind` of namespace `ns`, or nullopt when it
+// does: nothing but their own node reaches them and they reach nothing but their node, as the
+// network model reads the namespace's NetworkPolicies (bulwark-quarantine admits nothing, not even
+// DNS, so any rule of another policy selecting them reopens them). Judged on the template's labels
+// (`template_labels`, for pods to come) and on each existing pod's own (`pod_labels`): a pod may
+// carry labels its template does not (set by hand, by a webhook, or from an older template).
 std::optional<QuarantineGap> quarantine_not_held(const runtime::CacheReader& network_policies,
                                                  const OwnershipRecord& ownership,
                                                  const std::string& ns, std::string_view kind,
-                                                 crds::Labels pod_labels);
+                                                 const crds::Labels& template_labels,
+                                                 const std::vector<crds::Labels>& pod_labels = {});
 
 }  // namespace bulwark::reconcilers

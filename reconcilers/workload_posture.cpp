@@ -126,8 +126,17 @@ std::optional<QuarantineGap> WorkloadPostureReconciler::not_held(
              workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
       labels[k] = v.str();
     }
+    std::vector<crds::Labels> pods;
+    for (const auto& key : pod_keys_of(t.kind, *t.object)) {
+      const auto pod = sources_.workloads.pods.get(key);
+      if (pod == nullptr) continue;
+      crds::Labels& own = pods.emplace_back();
+      for (const auto& [k, v] : document::members_of(pod->find({"metadata", "labels"}))) {
+        own[k] = v.str();
+      }
+    }
     if (auto why = quarantine_not_held(*sources_.network_policies, *sources_.ownership, t.ns,
-                                       t.kind, labels)) {
+                                       t.kind, labels, pods)) {
       return why;
     }
   }

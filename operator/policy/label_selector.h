@@ -16,6 +16,7 @@ struct LabelSelector {
     std::string key;
     Operator op = Operator::kExists;
     std::vector<std::string> values;
+    bool operator==(const Requirement&) const = default;
   };
 
   std::map<std::string, std::string> match_labels;
@@ -23,6 +24,7 @@ struct LabelSelector {
 
   bool empty() const { return match_labels.empty() && match_expressions.empty(); }
   bool matches(const Labels& labels) const;
+  bool operator==(const LabelSelector&) const = default;
 };
 
 }  // namespace bulwark::crds

@@ -84,6 +84,24 @@ TEST_F(NetworkIndexTest, WhatCannotBeToldReJudgesMore) {
   EXPECT_EQ(routed("q"), std::vector<std::string>{"Deployment/shop/cart"});
 }
 
+TEST_F(NetworkIndexTest, PendingSelectorsAreDistinctAndBounded) {
+  // Nothing takes them on a standby replica, while a user may rewrite a selector in a loop.
+  for (int round = 0; round < 3; ++round) {
+    np("p", R"({"matchLabels":{"app":"cart"}})");
+    np("p", R"({"matchLabels":{"app":"web"}})");
+  }
+  EXPECT_EQ(routed("p"), (std::vector<std::string>{"Deployment/shop/cart", "Deployment/shop/web"}));
+  for (int i = 0; i < 10; ++i) np("p", R"({"matchLabels":{"app":"v)" + std::to_string(i) + "\"}}");
+  EXPECT_EQ(routed("p").size(), 3u);  // past eight: the whole namespace
+  EXPECT_TRUE(routed("p").empty());
+}
+
+TEST_F(NetworkIndexTest, ATemplatesOwnValueOfTheQuarantineLabelIsMatchedAsWritten) {
+  deployment("odd", R"({"app":"odd","bulwark.dev/quarantine":"false"})");
+  np("q", R"({"matchLabels":{"bulwark.dev/quarantine":"false"}})");
+  EXPECT_EQ(routed("q"), std::vector<std::string>{"Deployment/shop/odd"});
+}
+
 TEST_F(NetworkIndexTest, ServicesBySelectorAndThoseWithoutSelectNothing) {
   services_.put_json(R"({"metadata":{"name":"web","namespace":"shop"},)"
                      R"("spec":{"type":"NodePort","selector":{"app":"web"}}})");

@@ -31,6 +31,12 @@ class QuarantineHold : public ::testing::Test {
     const auto g = quarantine_not_held(network_policies_, ownership_, "shop", kind, labels);
     return g ? g->text() : "held";
   }
+  // A Deployment labelled app=cart with one pod labelled `pod`.
+  std::string pod_gap(crds::Labels pod) {
+    const auto g = quarantine_not_held(network_policies_, ownership_, "shop", "Deployment",
+                                       {{"app", "cart"}}, {pod});
+    return g ? g->text() : "held";
+  }
   testing::FakeCache policies_, network_policies_;
   OwnershipRecord ownership_{policies_};
 };
@@ -54,6 +60,14 @@ TEST_F(QuarantineHold, AnyRuleOfAPolicySelectingTheLabelledPodsReopensThem) {
   EXPECT_EQ(gap(), "ReopenedBy ingress rule 1 of NetworkPolicy shop/allow-all");
 }
 
+TEST_F(QuarantineHold, APodsOwnLabelsCountBesideItsTemplates) {
+  // Labelled by hand (or by a webhook, or from an older template): the template does not show it.
+  policy("open", R"({"podSelector":{"matchLabels":{"open":"1"}},"ingress":[{}],"egress":[{}]})");
+  EXPECT_EQ(pod_gap({{"app", "cart"}}), "held");
+  EXPECT_EQ(pod_gap({{"app", "cart"}, {"open", "1"}}),
+            "ReopenedBy ingress rule 1 of NetworkPolicy shop/open");
+}
+
 TEST_F(QuarantineHold, PoliciesThatAdmitNothingOrSelectOtherPodsLeaveItHeld) {
   policy("deny-all", R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})");
   // Ingress rules under policyTypes [Egress] are not in force.
@@ -70,6 +84,15 @@ TEST_F(QuarantineHold, WhatBulwarkCannotJudgeIsNotCountedAsHeld) {
                   R"("values":["1"]}]},"ingress":[{}]})");
   EXPECT_EQ(gap().rfind("MayBeReopenedBy NetworkPolicy shop/newer, which Bulwark cannot read (", 0),
             0u);
+  // A pod's own labels are known: the one carrying that value is reopened.
+  network_policies_.erase("shop/newer");
+  policy("by-hash", R"({"podSelector":{"matchLabels":{"pod-template-hash":"7d9f"}},)"
+                    R"("ingress":[{}]})");
+  EXPECT_EQ(pod_gap({{"app", "cart"}, {"pod-template-hash", "7d9f"}}),
+            "ReopenedBy ingress rule 1 of NetworkPolicy shop/by-hash");
+  EXPECT_EQ(pod_gap({{"app", "cart"}, {"pod-template-hash", "1111"}}),
+            "MayBeReopenedBy ingress rule 1 of NetworkPolicy shop/by-hash, which selects pods by "
+            "the value of pod-template-hash, which the Deployment's controller sets");
   // A Deployment's pods carry pod-template-hash, whose value the template does not hold.
   network_policies_.erase("shop/newer");
   policy("by-hash", R"({"podSelector":{"matchLabels":{"pod-template-hash":"7d9f"}},)"

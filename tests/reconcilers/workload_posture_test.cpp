@@ -402,6 +402,16 @@ TEST_F(PostureTest, QuarantinedCountsOnlyWhileTheQuarantineHolds) {
       R"("spec":{"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]}})");
   reconcile("Deployment/shop/cart");
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 1);
+  // A pod labelled by hand, which its template does not show, is what a policy selects.
+  pod("cart-rs-0", kInsecurePodSpec,
+      R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"cart-rs",)"
+      R"("uid":"rs-cart","controller":true}])",
+      R"({"app":"cart","open":"1","bulwark.dev/quarantine":"true"})");
+  network_policies_.put_json(
+      R"({"metadata":{"name":"allow-all","namespace":"shop","uid":"a"},)"
+      R"("spec":{"podSelector":{"matchLabels":{"open":"1"}},"ingress":[{}]}})");
+  reconcile("Deployment/shop/cart");
+  EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
 }
 
 // A node whose network plugin does not enforce NetworkPolicy holds no quarantine: the pods are
