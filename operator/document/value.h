@@ -39,6 +39,9 @@ struct Value {
   std::string_view str(std::string_view fallback = {}) const;
   // An unquoted true or false (the YAML reader has already resolved y, on, !!bool yes...).
   std::optional<bool> as_bool() const;
+  // A scalar YAML and JSON read as a string: quoted, or plain text that is no boolean or number
+  // (what Kubernetes' decoders take for a string field).
+  bool is_string() const;
   // An unquoted integer, or a float with an integral value in int64's range.
   std::optional<std::int64_t> as_int() const;
 

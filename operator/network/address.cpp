@@ -156,4 +156,41 @@ Address Cidr::last() const {
   return Address{base.v6, base.bits | (all & ~mask_of(prefix, base.width()))};
 }
 
+namespace {
+
+bool leading_zero(std::string_view digits) { return digits.size() > 1 && digits[0] == '0'; }
+
+// Whether a dotted quad (or an IPv6 address's IPv4 tail) writes a part with a leading zero.
+bool octet_with_leading_zero(std::string_view address) {
+  const auto colon = address.rfind(':');
+  std::string_view quad = colon == std::string_view::npos ? address : address.substr(colon + 1);
+  if (quad.find('.') == std::string_view::npos) return false;
+  while (true) {
+    const auto dot = quad.find('.');
+    if (leading_zero(quad.substr(0, dot))) return true;
+    if (dot == std::string_view::npos) return false;
+    quad = quad.substr(dot + 1);
+  }
+}
+
+}  // namespace
+
+std::string strict_cidr_problem(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return "";
+  const auto address_text = text.substr(0, slash);
+  if (leading_zero(text.substr(slash + 1)) || octet_with_leading_zero(address_text)) {
+    return "must not have leading 0s in IP or prefix length";
+  }
+  const auto address = Address::parse(address_text);
+  const auto cidr = Cidr::parse(text);
+  if (!address || !cidr) return "";
+  constexpr Address::Bits kMapped = Address::Bits{0xffff} << 32;
+  if (address->v6 && (address->bits >> 32) == (kMapped >> 32)) {
+    return "must not have an IPv4-mapped IPv6 address";
+  }
+  if (address->bits != cidr->base.bits) return "must not have bits set beyond the prefix length";
+  return "";
+}
+
 }  // namespace bulwark::network

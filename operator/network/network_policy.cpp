@@ -97,10 +97,19 @@ class Reader {
     return &node->items;
   }
 
+  // A CIDR as the API server takes it: sloppily from a stored object (validated when it was
+  // written, perhaps before strict validation), strictly from a manifest (a new object).
   std::optional<Cidr> cidr(const Value* node, const std::string& path) {
-    const std::string_view text = node != nullptr && node->is_scalar() ? node->str() : "";
+    const std::string_view text = node != nullptr && node->is_string() ? node->str() : "";
     auto parsed = Cidr::parse(text);
-    if (!parsed) error(path, "\"" + std::string(text) + "\" is not a valid CIDR");
+    if (!parsed) {
+      error(path, "\"" + std::string(text) + "\" is not a valid CIDR");
+      return std::nullopt;
+    }
+    if (const auto problem = stored_ ? "" : strict_cidr_problem(text); !problem.empty()) {
+      error(path, "\"" + std::string(text) + "\": " + problem);
+      return std::nullopt;
+    }
     return parsed;
   }
 
@@ -113,14 +122,11 @@ class Reader {
     for (std::size_t i = 0; items != nullptr && i < items->size(); ++i) {
       const std::string at = path + ".except[" + std::to_string(i) + "]";
       const Value& item = (*items)[i];
-      auto except = Cidr::parse(item.is_scalar() ? item.str() : "");
+      auto except = Cidr::parse(item.is_string() ? item.str() : "");
       const bool inside =
           except && block.cidr.contains(*except) && except->prefix > block.cidr.prefix;
       if (stored_ && !inside) continue;  // validated already: leaving it out only widens
-      if (!except) {
-        error(at, "\"" + std::string(item.str()) + "\" is not a valid CIDR");
-        continue;
-      }
+      if (!cidr(&item, at)) continue;
       if (!inside) {
         error(at, "must be a strict subset of cidr " + block.cidr.str());
         continue;
@@ -192,7 +198,7 @@ class Reader {
       if (number->is_scalar() && !number->quoted && number->as_int()) {
         out.number = port_number(*number, path + ".port");
         if (!out.number) return std::nullopt;
-      } else if (number->is_scalar() && valid_port_name(number->str())) {
+      } else if (number->is_string() && valid_port_name(number->str())) {
         out.name = std::string(number->str());
       } else {
         error(path + ".port", "\"" + std::string(number->str()) +

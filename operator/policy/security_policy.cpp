@@ -197,6 +197,26 @@ std::string label_key_problem(std::string_view key) {
 
 }  // namespace
 
+namespace {
+
+// A requirement's values are label values, as matchLabels' are (ValidateLabelSelectorRequirement).
+void check_label_values(const Value* values, const std::string& path,
+                        std::vector<FieldError>& errors) {
+  if (values == nullptr || !values->is_sequence()) return;
+  for (std::size_t i = 0; i < values->items.size(); ++i) {
+    const Value& v = values->items[i];
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (!v.is_scalar()) continue;  // read_strings says so
+    if (!v.is_string()) {
+      errors.push_back({at, "must be a string"});
+    } else if (!valid_label_name(v.text, true)) {
+      errors.push_back({at, "\"" + v.text + "\" is not a valid label value"});
+    }
+  }
+}
+
+}  // namespace
+
 void read_label_selector(const Value* node, const std::string& path, LabelSelector& out,
                          std::vector<FieldError>& errors) {
   Fields f(node, path, errors);
@@ -208,7 +228,7 @@ void read_label_selector(const Value* node, const std::string& path, LabelSelect
         const std::string field = f.child("matchLabels") + "." + k;
         if (auto problem = label_key_problem(k); !problem.empty()) {
           f.error(field, problem);
-        } else if (!v.is_scalar()) {
+        } else if (!v.is_string()) {
           f.error(field, "must be a string");
         } else if (!valid_label_name(v.text, true)) {
           f.error(field, "\"" + v.text + "\" is not a valid label value");
@@ -234,6 +254,7 @@ void read_label_selector(const Value* node, const std::string& path, LabelSelect
         e.error(e.child("key"), problem);
       }
       e.read_strings("values", req.values);
+      check_label_values(e.get("values"), e.child("values"), errors);
       auto op = e.read_enum("operator", {"In", "NotIn", "Exists", "DoesNotExist"});
       if (e.get("operator") == nullptr) e.error(e.child("operator"), "is required");
       if (!op) continue;

@@ -47,6 +47,26 @@ TEST(ValueBuilders, StringsThatLookLikeNumbersStayStrings) {
   }
 }
 
+// What Kubernetes' decoders take for a string field: YAML 1.1's plain scalars that resolve to no
+// boolean or number, and anything quoted.
+TEST(ValueScalars, IsStringAsTheDecodersRead) {
+  auto plain = [](std::string text) {
+    Value v = Value::string(text);
+    v.quoted = false;
+    return v.is_string();
+  };
+  for (const char* s : {"http", "a1", "1a", "0x", "1.2.3", "true-ish", "-", "+", ".", "e3"}) {
+    EXPECT_TRUE(plain(s)) << s;
+  }
+  for (const char* s :
+       {"1", "-1", "+1", "1.5", "1e3", "-.5", ".inf", "-.Inf", ".nan", "true", "false"}) {
+    EXPECT_FALSE(plain(s)) << s;
+  }
+  EXPECT_TRUE(Value::string("1").is_string());
+  EXPECT_FALSE(Value::integer(1).is_string());
+  EXPECT_FALSE(Value::object().is_string());
+}
+
 TEST(ValueBuilders, PushMakesASequence) {
   Value v;
   v.push(Value::integer(1)).push(Value::object().set("a", Value::boolean(false)));

@@ -56,5 +56,25 @@ TEST(NetworkCidr, ClearsHostBitsAndContains) {
   }
 }
 
+// What the API server's strict validation refuses in a new object, in its words (validation/ip.go);
+// a stored object keeps what it was written with (Cidr::parse reads that).
+TEST(NetworkCidr, StrictValidationOfNewObjects) {
+  const std::string zeros = "must not have leading 0s in IP or prefix length";
+  const std::string mapped = "must not have an IPv4-mapped IPv6 address";
+  const std::string host = "must not have bits set beyond the prefix length";
+  EXPECT_EQ(strict_cidr_problem("198.18.0.0/16"), "");
+  EXPECT_EQ(strict_cidr_problem("0.0.0.0/0"), "");
+  EXPECT_EQ(strict_cidr_problem("2001:DB8::/32"), "");  // not canonical, but taken
+  EXPECT_EQ(strict_cidr_problem("::/0"), "");
+  EXPECT_EQ(strict_cidr_problem("198.018.0.0/16"), zeros);
+  EXPECT_EQ(strict_cidr_problem("0198.18.0.0/16"), zeros);
+  EXPECT_EQ(strict_cidr_problem("198.18.0.0/016"), zeros);
+  EXPECT_EQ(strict_cidr_problem("::ffff:198.018.0.0/112"), zeros);
+  EXPECT_EQ(strict_cidr_problem("::ffff:198.18.0.0/112"), mapped);
+  EXPECT_EQ(strict_cidr_problem("::ffff:198.18.0.0/95"), mapped);
+  EXPECT_EQ(strict_cidr_problem("198.18.0.5/16"), host);
+  EXPECT_EQ(strict_cidr_problem("2001:db8::1/64"), host);
+}
+
 }  // namespace
 }  // namespace bulwark::network

@@ -92,6 +92,39 @@ TEST(NetworkPolicyRead, NamesEveryProblemByPath) {
             std::vector<std::string>{"spec.ingres: unknown field"});
 }
 
+// Found by e2e.netpol_validation against the API server: what a new object may not hold.
+TEST(NetworkPolicyRead, RefusesWhatTheApiServerRefusesInANewObject) {
+  EXPECT_EQ(
+      errors_of("  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 198.18.0.5/16}}]}]\n"),
+      std::vector<std::string>{"spec.ingress[0].from[0].ipBlock.cidr: \"198.18.0.5/16\": "
+                               "must not have bits set beyond the prefix length"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 198.18.0.0/16, "
+                      "except: [198.18.01.0/24]}}]}]\n"),
+            std::vector<std::string>{"spec.ingress[0].from[0].ipBlock.except[0]: "
+                                     "\"198.18.01.0/24\": must not have leading 0s in IP or "
+                                     "prefix length"});
+  EXPECT_EQ(
+      errors_of("  podSelector: {matchExpressions: [{key: app, operator: NotIn, values: "
+                "[-a]}]}\n"),
+      std::vector<std::string>{
+          "spec.podSelector.matchExpressions[0].values[0]: \"-a\" is not a valid label value"});
+  EXPECT_EQ(errors_of("  podSelector: {matchLabels: {app: 1}}\n"),
+            std::vector<std::string>{"spec.podSelector.matchLabels.app: must be a string"});
+  EXPECT_EQ(errors_of("  podSelector: {}\n  ingress: [{ports: [{port: true}]}]\n"),
+            std::vector<std::string>{"spec.ingress[0].ports[0].port: \"true\" is neither a port "
+                                     "number nor a valid port name"});
+  EXPECT_TRUE(errors_of("  podSelector: {matchLabels: {app: '1'}}\n  ingress: [{ports: [{port: "
+                        "'http'}]}]\n")
+                  .empty());
+  // Stored before strict validation: read as the API server still serves it.
+  const auto stored = network_yaml(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n"
+      "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 198.018.0.5/16}}]}]\n");
+  const auto read = read_network_policy(stored, "default", PolicySource::kStored);
+  EXPECT_TRUE(read.errors.empty());
+  EXPECT_EQ(read.policy.ingress[0].peers[0].ip_block->cidr.str(), "198.18.0.0/16");
+}
+
 // The API server took an IPv4-mapped except under an IPv4 cidr (it compares the masks' raw
 // lengths); the model reads it as IPv4 /4, outside the block. In a manifest that is an error; in a
 // stored object it is left out, which only widens the block, so one such policy cannot blank the
