@@ -19,11 +19,11 @@ std::string_view to_string(EventType type) {
   return type == EventType::kWarning ? "Warning" : "Normal";
 }
 
-std::string event_name(const ObjectRef& about, std::string_view reason) {
+std::string event_name(const ObjectRef& about, std::string_view reason, std::string_view message) {
   // FNV-1a, 64 bits: stable across builds and processes, unlike std::hash.
   std::uint64_t h = 14695981039346656037ull;
   for (std::string_view part :
-       {std::string_view(about.uid), reason, std::string_view(about.resource_version)}) {
+       {std::string_view(about.uid), reason, std::string_view(about.resource_version), message}) {
     for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
     h = (h ^ '|') * 1099511628211ull;
   }
@@ -40,7 +40,7 @@ Value make_event(const ObjectRef& about, EventType type, std::string_view reason
   Value event = Value::object();
   event.set("apiVersion", Value::string("v1")).set("kind", Value::string("Event"));
   event.child("metadata")
-      .set("name", Value::string(event_name(about, reason)))
+      .set("name", Value::string(event_name(about, reason, message)))
       .set("namespace", Value::string(ns));
   event.child("involvedObject")
       .set("apiVersion", Value::string(about.api_version))

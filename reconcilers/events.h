@@ -61,10 +61,11 @@ class EventRecorder {
 
 // The core/v1 Event about `about`, from reporting component "bulwark". Events about
 // cluster-scoped objects live in "default", where kubectl looks for them. Its name is
-// deterministic: the object's name and a hash of (uid, reason, resourceVersion judged), so the
-// same change recorded twice (a retry, a restart that judges the same version again) is refused
-// by the API server with 409 instead of becoming a duplicate.
-std::string event_name(const ObjectRef& about, std::string_view reason);
+// deterministic: the object's name and a hash of (uid, reason, resourceVersion judged, message),
+// so the same change recorded twice (a retry, a restart that judges the same version again) is
+// refused by the API server with 409 instead of becoming a duplicate, while another cause for the
+// same reason on an unchanged object (a second policy reopening its quarantine) is told.
+std::string event_name(const ObjectRef& about, std::string_view reason, std::string_view message);
 document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                            const std::string& message, std::chrono::system_clock::time_point now);
 

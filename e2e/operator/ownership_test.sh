@@ -126,6 +126,24 @@ $alice -n own-a delete networkpolicy allow-all >/dev/null
 eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
   && ok "2b ... and counted again once it goes" || fail "2b after the delete: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
 
+# 2c. A pod's own labels count, not only its template's: alice labels the quarantined pod by hand
+# and opens what carries that label.
+pod=$($kubectl -n own-a get pods -l app=bad -o jsonpath='{.items[0].metadata.name}')
+$alice -n own-a label pod "$pod" open=1 >/dev/null || fail "2c alice could not label $pod"
+cat <<NP | $alice -n own-a create -f - >/dev/null || fail "2c alice could not create her policy"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: by-hand}
+spec: {podSelector: {matchLabels: {open: "1"}}, ingress: [{}], policyTypes: [Ingress]}
+NP
+eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 1 ]" \
+  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'ReopenedBy ingress rule 1 of NetworkPolicy own-a/by-hand: '" \
+  && ok "2c a pod labelled by hand and opened by a policy on that label: not counted as quarantined, the Event names the rule" \
+  || fail "2c: $($kubectl get secpol own -o jsonpath='{.status.summary}') $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
+$alice -n own-a delete networkpolicy by-hand >/dev/null
+eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
+  && ok "2c ... and counted again once it goes" || fail "2c after the delete: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
+
 # 3. The record survives a restart.
 eventually 30 bash -c "[ \$($kubectl get secpol own -o jsonpath='{.status.networkPolicyUIDs}' | tr ',' '\n' | grep -c .) -eq 4 ]" \
   || fail "3 the status never recorded four UIDs: $($kubectl get secpol own -o jsonpath='{.status.networkPolicyUIDs}')"

@@ -21,7 +21,7 @@ TEST(Events, TheEventNamesItsObjectAndReason) {
       make_event({"apps/v1", "Deployment", "shop", "cart", "uid-1", "41"}, EventType::kWarning,
                  event_reasons::kQuarantined, "labelled 2 pods", now);
   EXPECT_EQ(document::to_json(e),
-            R"({"apiVersion":"v1","kind":"Event","metadata":{"name":"cart.307a6f272de725e2",)"
+            R"({"apiVersion":"v1","kind":"Event","metadata":{"name":"cart.8a352b6ead07e31b",)"
             R"("namespace":"shop"},"involvedObject":{"apiVersion":"apps/v1","kind":"Deployment",)"
             R"("namespace":"shop","name":"cart","uid":"uid-1","resourceVersion":"41"},)"
             R"("type":"Warning",)"
@@ -32,24 +32,27 @@ TEST(Events, TheEventNamesItsObjectAndReason) {
 }
 
 // The same change recorded twice gets the same name (the API server refuses the second with 409);
-// another reason, another version judged or another object gets another.
+// another reason, another version judged, another message or another object gets another.
 TEST(Events, NamesAreDeterministic) {
   const ObjectRef cart{"apps/v1", "Deployment", "shop", "cart", "uid-1", "41"};
-  EXPECT_EQ(event_name(cart, event_reasons::kQuarantined),
-            event_name(cart, event_reasons::kQuarantined));
-  EXPECT_NE(event_name(cart, event_reasons::kQuarantined),
-            event_name(cart, event_reasons::kPolicyViolation));
+  EXPECT_EQ(event_name(cart, event_reasons::kQuarantined, "m"),
+            event_name(cart, event_reasons::kQuarantined, "m"));
+  EXPECT_NE(event_name(cart, event_reasons::kQuarantined, "m"),
+            event_name(cart, event_reasons::kPolicyViolation, "m"));
   ObjectRef later = cart;
   later.resource_version = "42";
-  EXPECT_NE(event_name(later, event_reasons::kQuarantined),
-            event_name(cart, event_reasons::kQuarantined));
+  EXPECT_NE(event_name(later, event_reasons::kQuarantined, "m"),
+            event_name(cart, event_reasons::kQuarantined, "m"));
   ObjectRef other = cart;
   other.uid = "uid-2";
-  EXPECT_NE(event_name(other, event_reasons::kQuarantined),
-            event_name(cart, event_reasons::kQuarantined));
+  EXPECT_NE(event_name(other, event_reasons::kQuarantined, "m"),
+            event_name(cart, event_reasons::kQuarantined, "m"));
+  // Another cause for the same reason on an unchanged object: told, not refused as a repeat.
+  EXPECT_NE(event_name(cart, event_reasons::kQuarantined, "m2"),
+            event_name(cart, event_reasons::kQuarantined, "m"));
   ObjectRef long_name = cart;
   long_name.name = std::string(300, 'a');
-  EXPECT_EQ(event_name(long_name, event_reasons::kQuarantined).size(), 253u);
+  EXPECT_EQ(event_name(long_name, event_reasons::kQuarantined, "m").size(), 253u);
 }
 
 // Polls `done` until it holds or two seconds pass.
@@ -100,7 +103,7 @@ TEST(Events, AFailedWriteIsDroppedNotThrown) {
   const auto calls = writer.calls();
   ASSERT_EQ(calls.size(), 2u);  // one attempt each: no retry
   EXPECT_EQ(calls[1].target(), "events/shop/" + event_name({"v1", "Pod", "shop", "p", "u", "3"},
-                                                           event_reasons::kPolicyViolation));
+                                                           event_reasons::kPolicyViolation, "m"));
   EXPECT_EQ(calls[1].body.find("reason")->str(), "PolicyViolation");
 }
 
