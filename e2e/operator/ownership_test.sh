@@ -108,41 +108,31 @@ eventually 30 intact own-b && eventually 30 bash -c '[ "$(quarantined own-b)" -g
   && ok "2 once alice deletes them, Bulwark makes its own, quarantines, and the condition says Held" \
   || fail "2 after the delete: $(cond reason); $(quarantined own-b) quarantined"
 
-# 2b. NetworkPolicies add up: alice's allow-all policy selecting every pod in own-a reopens its
-# quarantined pod, which then no longer counts as quarantined, and an Event says why.
-eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
-  || fail "2b setup: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
-cat <<NP | $alice -n own-a create -f - >/dev/null || fail "alice could not create her allow-all"
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-all}
-spec: {podSelector: {}, ingress: [{}], egress: [{}], policyTypes: [Ingress, Egress]}
-NP
-eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 1 ]" \
-  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'ReopenedBy ingress rule 1 of NetworkPolicy own-a/allow-all: '" \
-  && ok "2b another NetworkPolicy opening own-a's pods: not counted as quarantined, QuarantineNotEnforced names the rule that reopens them" \
-  || fail "2b: $($kubectl get secpol own -o jsonpath='{.status.summary}') $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
-$alice -n own-a delete networkpolicy allow-all >/dev/null
-eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
-  && ok "2b ... and counted again once it goes" || fail "2b after the delete: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
-
-# 2c. A pod's own labels count, not only its template's: alice labels the quarantined pod by hand
-# and opens what carries that label.
+# 2b and 2c. NetworkPolicies add up: a policy of alice's that admits traffic to own-a's
+# quarantined pod reopens it. reopened STEP POLICY SPEC WHAT: she creates POLICY; the pod is then
+# not counted as quarantined and QuarantineNotEnforced names its rule; once she deletes it, it
+# counts again.
+summary() { $kubectl get secpol own -o jsonpath='{.status.summary}'; }
+counted() { eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = $1 ]"; }
+reopened() {
+  local step=$1 policy=$2 spec=$3 what=$4
+  printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s}\nspec: %s\n' \
+    "$policy" "$spec" | $alice -n own-a create -f - >/dev/null || fail "$step alice could not create $policy"
+  counted 1 \
+    && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'ReopenedBy ingress rule 1 of NetworkPolicy own-a/$policy: '" \
+    && ok "$step $what: not counted as quarantined, QuarantineNotEnforced names the rule that reopens it" \
+    || fail "$step: $(summary) $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
+  $alice -n own-a delete networkpolicy "$policy" >/dev/null
+  counted 2 && ok "$step ... and counted again once it goes" || fail "$step after the delete: $(summary)"
+}
+counted 2 || fail "2b setup: $(summary)"
+reopened 2b allow-all '{podSelector: {}, ingress: [{}], egress: [{}], policyTypes: [Ingress, Egress]}' \
+  "an allow-all NetworkPolicy selecting every pod of own-a"
+# A pod's own labels count, not only its template's: alice labels the pod by hand first.
 pod=$($kubectl -n own-a get pods -l app=bad -o jsonpath='{.items[0].metadata.name}')
 $alice -n own-a label pod "$pod" open=1 >/dev/null || fail "2c alice could not label $pod"
-cat <<NP | $alice -n own-a create -f - >/dev/null || fail "2c alice could not create her policy"
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: by-hand}
-spec: {podSelector: {matchLabels: {open: "1"}}, ingress: [{}], policyTypes: [Ingress]}
-NP
-eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 1 ]" \
-  && eventually 30 bash -c "$kubectl -n own-a get events --field-selector involvedObject.name=bad,reason=QuarantineNotEnforced -o jsonpath='{.items[*].message}' | grep -q 'ReopenedBy ingress rule 1 of NetworkPolicy own-a/by-hand: '" \
-  && ok "2c a pod labelled by hand and opened by a policy on that label: not counted as quarantined, the Event names the rule" \
-  || fail "2c: $($kubectl get secpol own -o jsonpath='{.status.summary}') $($kubectl -n own-a get events -o custom-columns=R:.reason,M:.message --no-headers | tail -3)"
-$alice -n own-a delete networkpolicy by-hand >/dev/null
-eventually 30 bash -c "[ \"\$($kubectl get secpol own -o jsonpath='{.status.summary.quarantined}')\" = 2 ]" \
-  && ok "2c ... and counted again once it goes" || fail "2c after the delete: $($kubectl get secpol own -o jsonpath='{.status.summary}')"
+reopened 2c by-hand '{podSelector: {matchLabels: {open: "1"}}, ingress: [{}], policyTypes: [Ingress]}' \
+  "a pod labelled by hand, opened by a policy on that label"
 
 # 3. The record survives a restart.
 eventually 30 bash -c "[ \$($kubectl get secpol own -o jsonpath='{.status.networkPolicyUIDs}' | tr ',' '\n' | grep -c .) -eq 4 ]" \
