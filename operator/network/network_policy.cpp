@@ -68,6 +68,10 @@ class Reader {
   Reader(std::vector<FieldError>& errors, PolicySource source)
       : errors_(errors), stored_(source == PolicySource::kStored) {}
 
+  crds::SelectorValues selector_values() const {
+    return stored_ ? crds::SelectorValues::kStored : crds::SelectorValues::kNewNetworkPolicy;
+  }
+
   void error(std::string field, std::string message) {
     errors_.push_back({std::move(field), std::move(message)});
   }
@@ -162,11 +166,12 @@ class Reader {
     }
     const std::size_t before = errors_.size();
     if (pods != nullptr && !pods->is_null()) {
-      crds::read_label_selector(pods, path + ".podSelector", out.pod_selector.emplace(), errors_);
+      crds::read_label_selector(pods, path + ".podSelector", out.pod_selector.emplace(), errors_,
+                                selector_values());
     }
     if (namespaces != nullptr && !namespaces->is_null()) {
       crds::read_label_selector(namespaces, path + ".namespaceSelector",
-                                out.namespace_selector.emplace(), errors_);
+                                out.namespace_selector.emplace(), errors_, selector_values());
     }
     if (errors_.size() != before) return std::nullopt;
     return out;
@@ -280,7 +285,7 @@ NetworkPolicyRead read_network_policy(const Value& doc, std::string_view default
     return out;
   }
   crds::read_label_selector(spec->find("podSelector"), "spec.podSelector", out.policy.pod_selector,
-                            out.errors);
+                            out.errors, read.selector_values());
   for (auto [key, rules, peers] : {std::tuple{"ingress", &out.policy.ingress, "from"},
                                    std::tuple{"egress", &out.policy.egress, "to"}}) {
     const auto* items = read.list(spec->find(key), "spec." + std::string(key));

@@ -199,9 +199,10 @@ std::string label_key_problem(std::string_view key) {
 
 namespace {
 
-// A requirement's values are label values, as matchLabels' are (ValidateLabelSelectorRequirement).
+// A requirement's values are strings, and label values in a new NetworkPolicy, as matchLabels'
+// are (ValidateLabelSelectorRequirement).
 void check_label_values(const Value* values, const std::string& path,
-                        std::vector<FieldError>& errors) {
+                        std::vector<FieldError>& errors, SelectorValues strictness) {
   if (values == nullptr || !values->is_sequence()) return;
   for (std::size_t i = 0; i < values->items.size(); ++i) {
     const Value& v = values->items[i];
@@ -209,7 +210,7 @@ void check_label_values(const Value* values, const std::string& path,
     if (!v.is_scalar()) continue;  // read_strings says so
     if (!v.is_string()) {
       errors.push_back({at, "must be a string"});
-    } else if (!valid_label_name(v.text, true)) {
+    } else if (strictness == SelectorValues::kNewNetworkPolicy && !valid_label_name(v.text, true)) {
       errors.push_back({at, "\"" + v.text + "\" is not a valid label value"});
     }
   }
@@ -218,7 +219,7 @@ void check_label_values(const Value* values, const std::string& path,
 }  // namespace
 
 void read_label_selector(const Value* node, const std::string& path, LabelSelector& out,
-                         std::vector<FieldError>& errors) {
+                         std::vector<FieldError>& errors, SelectorValues values) {
   Fields f(node, path, errors);
   if (const Value* labels = f.get("matchLabels")) {
     if (!labels->is_mapping()) {
@@ -254,7 +255,7 @@ void read_label_selector(const Value* node, const std::string& path, LabelSelect
         e.error(e.child("key"), problem);
       }
       e.read_strings("values", req.values);
-      check_label_values(e.get("values"), e.child("values"), errors);
+      check_label_values(e.get("values"), e.child("values"), errors, values);
       auto op = e.read_enum("operator", {"In", "NotIn", "Exists", "DoesNotExist"});
       if (e.get("operator") == nullptr) e.error(e.child("operator"), "is required");
       if (!op) continue;

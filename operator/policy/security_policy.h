@@ -146,9 +146,17 @@ struct PolicyParseResult {
 // than not, and the CRD's structural schema would drop them silently.
 PolicyParseResult parse_security_policy(const document::Value& doc);
 
+// How much of a label selector's syntax to check: what the API server checks in a new
+// NetworkPolicy (`kNewNetworkPolicy`, ValidateLabelSelector: a requirement's values must be label
+// values too), or what it has let through in a stored object or checks through a CRD's schema
+// (`kStored`: those values are any strings; one no label holds matches nothing).
+enum class SelectorValues { kStored, kNewNetworkPolicy };
+
 // Reads a metav1.LabelSelector at `path` (null: the empty selector), as the API server validates
-// it: label keys and values, operators and their values. Unknown keys are errors.
+// it: label keys, matchLabels values, operators and their values (strings; label values too for
+// `values` = kNewNetworkPolicy). Unknown keys are errors.
 void read_label_selector(const document::Value* node, const std::string& path, LabelSelector& out,
-                         std::vector<FieldError>& errors);
+                         std::vector<FieldError>& errors,
+                         SelectorValues values = SelectorValues::kStored);
 
 }  // namespace bulwark::crds

@@ -116,7 +116,13 @@ TEST(NetworkPolicyRead, RefusesWhatTheApiServerRefusesInANewObject) {
   EXPECT_TRUE(errors_of("  podSelector: {matchLabels: {app: '1'}}\n  ingress: [{ports: [{port: "
                         "'http'}]}]\n")
                   .empty());
-  // Stored before strict validation: read as the API server still serves it.
+  // Stored before strict validation: read as the API server still serves it (a requirement's
+  // value no label holds matches nothing; the API server let such values through before, and
+  // still does on update of an object holding one).
+  const auto stored_values = network_yaml(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n"
+      "  podSelector: {matchExpressions: [{key: app, operator: In, values: [-a]}]}\n");
+  EXPECT_TRUE(read_network_policy(stored_values, "default", PolicySource::kStored).errors.empty());
   const auto stored = network_yaml(
       "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n"
       "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 198.018.0.5/16}}]}]\n");

@@ -158,6 +158,16 @@ TEST(SecurityPolicy, LabelKeysAndValuesTheSchemaCannotCheck) {
   EXPECT_TRUE(parse(kHeader + "spec: {match: {namespaceSelector: {matchLabels: "
                               "{app.kubernetes.io/name: web-1, tier: ''}}}}\n")
                   .ok());
+  // A requirement's values: strings, as the schema says, but any string (one no label holds
+  // matches nothing): a policy the API server took stays readable.
+  EXPECT_TRUE(parse(kHeader + "spec: {match: {workloadSelector: {matchExpressions: [{key: team, "
+                              "operator: In, values: [payments/core, -a]}]}}}\n")
+                  .ok());
+  EXPECT_EQ(
+      fields(parse(kHeader + "spec: {match: {workloadSelector: {matchExpressions: [{key: "
+                             "team, operator: In, values: [1]}], matchLabels: {a: true}}}}\n")),
+      (std::vector<std::string>{"spec.match.workloadSelector.matchLabels.a",
+                                "spec.match.workloadSelector.matchExpressions[0].values[0]"}));
 }
 
 TEST(SecurityPolicy, WrongKindOrVersion) {
