@@ -1,5 +1,6 @@
 #include "reconcilers/events.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -96,10 +97,44 @@ QueuedEventRecorder::QueuedEventRecorder(kube::ObjectWriter& writer, base::Clock
 
 QueuedEventRecorder::~QueuedEventRecorder() { stop(); }
 
+bool EventSpamFilter::allow(const std::string& key, std::chrono::steady_clock::time_point now) {
+  auto [it, added] = buckets_.try_emplace(key);
+  Bucket& b = it->second;
+  if (added) {
+    b.tokens = options_.burst;
+    b.at = now;
+    recent_.push_front(key);
+    b.recent = recent_.begin();
+    if (recent_.size() > options_.remembered) {
+      buckets_.erase(recent_.back());
+      recent_.pop_back();
+    }
+  } else {
+    recent_.splice(recent_.begin(), recent_, b.recent);
+    const auto elapsed =
+        std::chrono::duration<double>(now - b.at) / std::chrono::duration<double>(options_.refill);
+    b.tokens = std::min(options_.burst, b.tokens + std::max(0.0, elapsed));
+    b.at = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
 void QueuedEventRecorder::record(const ObjectRef& about, EventType type, std::string_view reason,
                                  const std::string& message) {
   std::unique_lock lock(mu_);
   if (stop_) return;  // shutting down: nothing more is written
+  const std::string spam_key = about.kind + "/" + about.namespace_name + "/" + about.name + "/" +
+                               about.uid + "/" + std::string(reason);
+  if (!spam_.allow(spam_key, clock_.now())) {
+    lock.unlock();
+    ++dropped_;
+    if (on_dropped_) on_dropped_();
+    logging::debug("Event " + std::string(reason) + " about " + about.namespace_name + "/" +
+                   about.name + " dropped: more than the spam filter lets through");
+    return;
+  }
   if (queue_.size() >= options_.capacity) {
     const bool first = !overflowing_;
     overflowing_ = true;

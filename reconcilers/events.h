@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -69,6 +71,34 @@ std::string event_name(const ObjectRef& about, std::string_view reason, std::str
 document::Value make_event(const ObjectRef& about, EventType type, std::string_view reason,
                            const std::string& message, std::chrono::system_clock::time_point now);
 
+// At most `burst` Events about one object for one reason, then one each `refill`, as client-go's
+// EventSourceObjectSpamFilter (25, then one each 5 minutes): a cause that flaps (a namespace user
+// creating and deleting policies that reopen a quarantine, each told by name) cannot fill the queue
+// every other object's Events share. Remembers the `remembered` pairs heard from last. Not
+// thread-safe.
+class EventSpamFilter {
+ public:
+  struct Options {
+    double burst = 25;
+    std::chrono::steady_clock::duration refill = std::chrono::minutes(5);
+    std::size_t remembered = 4096;
+  };
+  EventSpamFilter() : EventSpamFilter(Options{}) {}
+  explicit EventSpamFilter(Options options) : options_(options) {}
+  // Whether an Event about `key` (object and reason) may be written at `now`; takes its token.
+  bool allow(const std::string& key, std::chrono::steady_clock::time_point now);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at;
+    std::list<std::string>::iterator recent;
+  };
+  Options options_;
+  std::map<std::string, Bucket> buckets_;
+  std::list<std::string> recent_;  // most recent first
+};
+
 // Writes core/v1 Events from a thread of its own, so that a reconcile never waits on one. Why: a
 // first pass over 10,000 pods, a quarter violating, wrote 2,500 Events between its 10,000
 // verdicts, a quarter more writes on the path users wait on (docs/benchmarks.md, operator at
@@ -79,6 +109,8 @@ document::Value make_event(const ObjectRef& about, EventType type, std::string_v
 // - At most `capacity` wait (client-go's broadcaster holds 1,000 as well); a newer one is then
 //   dropped, counted by `on_dropped`, and logged once per overflow.
 // - Stopping (or destroying it) drops what still waits, logged with its count.
+// - More Events about one object for one reason than EventSpamFilter lets through are dropped and
+//   counted as well.
 // Best effort as every recorder: failed writes are logged and dropped (write_event).
 class QueuedEventRecorder : public EventRecorder {
  public:
@@ -114,6 +146,7 @@ class QueuedEventRecorder : public EventRecorder {
   std::condition_variable wake_;
   std::deque<Queued> queue_;  // guarded by mu_
   bool overflowing_ = false;  // guarded by mu_: dropped since the queue was last below capacity
+  EventSpamFilter spam_;      // guarded by mu_
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;

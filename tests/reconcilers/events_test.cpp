@@ -89,6 +89,32 @@ TEST(Events, ClusterScopedObjectsGetTheirEventsInDefault) {
   EXPECT_EQ(e.find("type")->str(), "Normal");
 }
 
+// client-go's spam filter: 25 about one object for one reason, then one each five minutes.
+TEST(Events, OneObjectsReasonIsHeardTwentyFiveTimesThenOnceInFiveMinutes) {
+  EventSpamFilter filter({25, std::chrono::minutes(5), 2});
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  for (int i = 0; i < 25; ++i) EXPECT_TRUE(filter.allow("cart/QuarantineNotEnforced", t0)) << i;
+  EXPECT_FALSE(filter.allow("cart/QuarantineNotEnforced", t0));
+  EXPECT_TRUE(filter.allow("cart/Quarantined", t0));  // another reason
+  EXPECT_FALSE(filter.allow("cart/QuarantineNotEnforced", t0 + std::chrono::minutes(4)));
+  EXPECT_TRUE(filter.allow("cart/QuarantineNotEnforced", t0 + std::chrono::minutes(9)));
+  EXPECT_FALSE(filter.allow("cart/QuarantineNotEnforced", t0 + std::chrono::minutes(9)));
+  // Two remembered: a third forgets the least recent, which starts afresh.
+  EXPECT_TRUE(filter.allow("web/Quarantined", t0));
+  EXPECT_TRUE(filter.allow("cart/Quarantined", t0));
+  EXPECT_TRUE(filter.allow("cart/QuarantineNotEnforced", t0 + std::chrono::minutes(9)));
+
+  testing::FakeClock clock;
+  testing::FakeObjectWriter writer;
+  QueuedEventRecorder recorder(writer, clock, {1000, 1000, 1000});
+  for (int i = 0; i < 26; ++i) {
+    recorder.record({"apps/v1", "Deployment", "shop", "cart", "u", "1"}, EventType::kWarning,
+                    event_reasons::kQuarantineNotEnforced, "m" + std::to_string(i));
+  }
+  EXPECT_EQ(recorder.dropped(), 1u);
+  recorder.stop();
+}
+
 TEST(Events, AFailedWriteIsDroppedNotThrown) {
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
