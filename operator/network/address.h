@@ -38,8 +38,9 @@ struct Cidr {
   Address last() const;  // the highest address in the block
 };
 
-// What the API server's strict validation (StrictIPCIDRValidation, on for new objects since
-// Kubernetes 1.33; an object stored before keeps its value) refuses in a CIDR that Cidr::parse
+// What the API server's strict validation (StrictIPCIDRValidation: alpha in Kubernetes 1.33, on
+// by default in the 1.37 API server Bulwark is tested against; it checks new objects, and an object
+// stored before keeps its value) refuses in a CIDR that Cidr::parse
 // reads: leading zeros in an IPv4 part or the prefix length, an IPv4-mapped IPv6 address, or bits
 // set beyond the prefix, in its words; "" when none (validation/ip.go, IsValidCIDRForLegacyField).
 std::string strict_cidr_problem(std::string_view text);
