@@ -104,9 +104,7 @@ bool may_select(const crds::LabelSelector& selector, std::string_view kind, crds
   return selector.matches(labels);
 }
 
-namespace {
-
-crds::Labels pod_labels_of(const posture::Workload& workload) {
+crds::Labels template_labels_of(const posture::Workload& workload) {
   crds::Labels labels;
   for (const auto& [k, v] : document::members_of(
            workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
@@ -114,8 +112,6 @@ crds::Labels pod_labels_of(const posture::Workload& workload) {
   }
   return labels;
 }
-
-}  // namespace
 
 std::vector<std::string> workloads_selected(const WorkloadCaches& workloads, const std::string& ns,
                                             const Selection& selection) {
@@ -132,7 +128,7 @@ std::vector<std::string> workloads_selected(const WorkloadCaches& workloads, con
       if (!selected) {
         const auto workload = posture::workload_from(*o, w.kind);
         if (!workload) continue;
-        const auto labels = pod_labels_of(*workload);
+        const auto labels = template_labels_of(*workload);
         selected = std::any_of(
             selection.selectors.begin(), selection.selectors.end(),
             [&](const crds::LabelSelector& s) { return may_select(s, w.kind, labels); });

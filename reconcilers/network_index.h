@@ -12,6 +12,9 @@
 namespace bulwark::runtime {
 class CacheReader;
 }
+namespace bulwark::posture {
+struct Workload;
+}
 
 namespace bulwark::reconcilers {
 
@@ -55,6 +58,9 @@ class NetworkIndex {
 // without the quarantine label, and with the labels the kind's controller sets on each pod
 // present, values unknown (a selector reading those values may match).
 bool may_select(const crds::LabelSelector& selector, std::string_view kind, crds::Labels labels);
+
+// The labels of a workload's pod template (a Pod's own).
+crds::Labels template_labels_of(const posture::Workload& workload);
 
 struct WorkloadCaches;
 // The top-level workloads of namespace `ns` whose pods `selection` may select (may_select), every

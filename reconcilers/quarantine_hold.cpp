@@ -30,10 +30,6 @@ bool held_by_bulwark(const runtime::CacheReader& network_policies, const Ownersh
          ManagedNetworkPolicyReconciler::in_shape(ManagedPolicyKind::kQuarantine, *ours, false);
 }
 
-}  // namespace
-
-namespace {
-
 // The gap a policy of the namespace makes for pods labelled `labels` (the quarantine label set),
 // whose values of the keys `unknown` are not known.
 std::optional<QuarantineGap> gap_for(const network::NetworkPolicy& policy,

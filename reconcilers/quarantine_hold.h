@@ -18,7 +18,7 @@ class OwnershipRecord;
 // Why a quarantine does not isolate a workload's pods, or why Bulwark cannot prove it does: what
 // the QuarantineNotEnforced Event and the report's quarantine fact say (docs/api.md, Quarantine).
 struct QuarantineGap {
-  std::string_view reason;  // "HostNetwork", kReopenedBy, kNodeNotEnforcing, ...
+  std::string_view reason;  // kHostNetwork, kReopenedBy, kNodeNotEnforcing, ...
   std::string detail;       // what the reason names: kReopenedBy's rule, kMayBeReopenedBy's why
   // "ReopenedBy ingress rule 1 of NetworkPolicy shop/web": the reason, then what it names.
   std::string text() const {
@@ -26,6 +26,10 @@ struct QuarantineGap {
   }
 };
 
+// The pods share their node's network namespace, which NetworkPolicy does not isolate.
+inline constexpr std::string_view kHostNetwork = "HostNetwork";
+// Bulwark may no longer read NetworkPolicies: whether the label isolates is not known.
+inline constexpr std::string_view kNetworkPoliciesUnreadable = "NetworkPoliciesUnreadable";
 // bulwark-quarantine is not yet Bulwark's own object in its shape (being created or repaired):
 // nothing to tell, the pods are just not counted yet.
 inline constexpr std::string_view kNotHeld = "NotHeld";

@@ -34,7 +34,7 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
   // among them) treat their traffic as the node's, which NetworkPolicy always lets through to and
   // from the node's own pods: a quarantine label would claim an isolation that does not exist.
   const document::Value* host = pod_spec != nullptr ? pod_spec->find("hostNetwork") : nullptr;
-  if (host != nullptr && host->as_bool() == true) return "HostNetwork";
+  if (host != nullptr && host->as_bool() == true) return kHostNetwork;
   return std::nullopt;
 }
 

@@ -45,7 +45,7 @@ struct WorkloadJudgement {
 // enforcement canary).
 inline constexpr std::string_view kNodeNotEnforcing = "NodeNotEnforcing";
 
-// Why a pod spec cannot be quarantined by NetworkPolicy, or nullopt when it can: "HostNetwork" when
+// Why a pod spec cannot be quarantined by NetworkPolicy, or nullopt when it can: kHostNetwork when
 // it sets hostNetwork: true.
 std::optional<std::string_view> quarantine_unenforceable(const document::Value* pod_spec);
 

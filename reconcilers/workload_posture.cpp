@@ -119,24 +119,14 @@ std::optional<QuarantineGap> WorkloadPostureReconciler::not_held(
   if (sources_.ownership != nullptr && sources_.network_policies != nullptr) {
     // What the cache holds may be stale: a quarantine is then not counted, and said so.
     if (sources_.access != nullptr && sources_.access->unreadable(ControlInput::kNetworkPolicies)) {
-      return QuarantineGap{"NetworkPoliciesUnreadable", ""};
-    }
-    crds::Labels labels;
-    for (const auto& [k, v] : document::members_of(
-             workload.pod_metadata ? workload.pod_metadata->find("labels") : nullptr)) {
-      labels[k] = v.str();
+      return QuarantineGap{kNetworkPoliciesUnreadable, ""};
     }
     std::vector<crds::Labels> pods;
     for (const auto& key : pod_keys_of(t.kind, *t.object)) {
-      const auto pod = sources_.workloads.pods.get(key);
-      if (pod == nullptr) continue;
-      crds::Labels& own = pods.emplace_back();
-      for (const auto& [k, v] : document::members_of(pod->find({"metadata", "labels"}))) {
-        own[k] = v.str();
-      }
+      if (const auto pod = sources_.workloads.pods.get(key)) pods.push_back(labels_of(*pod));
     }
     if (auto why = quarantine_not_held(*sources_.network_policies, *sources_.ownership, t.ns,
-                                       t.kind, labels, pods)) {
+                                       t.kind, template_labels_of(workload), pods)) {
       return why;
     }
   }

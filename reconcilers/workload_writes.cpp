@@ -138,12 +138,12 @@ std::string details_of(const std::vector<PolicyOutcome>& outcomes) {
 std::string quarantine_gap_message(const QuarantineGap& gap, bool fallen_back) {
   const std::string_view why = gap.reason;
   const std::string head = gap.text() + ": ";
-  if (why == "HostNetwork") {
+  if (why == kHostNetwork) {
     return head +
            "its pods use the host network, which NetworkPolicy does not isolate; they are "
            "not labelled or counted as quarantined";
   }
-  if (why == "NameConflict") {
+  if (why == event_reasons::kNameConflict) {
     return head + "the namespace's NetworkPolicy " + std::string(kQuarantinePolicyName) +
            " is not Bulwark's; its pods are not labelled or counted as quarantined";
   }
@@ -154,7 +154,7 @@ std::string quarantine_gap_message(const QuarantineGap& gap, bool fallen_back) {
            "to; they are not counted as quarantined" +
            (fallen_back ? "; scaled to zero instead (unenforcedQuarantine)" : "");
   }
-  if (why == "NetworkPoliciesUnreadable") {
+  if (why == kNetworkPoliciesUnreadable) {
     return head +
            "Bulwark may no longer read NetworkPolicies, so whether its labelled pods are "
            "isolated is not known; they are not counted as quarantined";

@@ -36,27 +36,6 @@ std::optional<bool> Value::as_bool() const {
   return std::nullopt;
 }
 
-bool Value::is_string() const {
-  if (type != Type::kScalar) return false;
-  if (quoted || text.empty()) return true;
-  if (as_bool()) return false;
-  double d = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, d);
-  if (ec == std::errc() && ptr == end) return false;  // a number (integers included)
-  // YAML 1.1's other numbers: a sign, infinities and NaN.
-  const std::string_view t = text;
-  const std::string_view unsigned_text = t[0] == '+' || t[0] == '-' ? t.substr(1) : t;
-  if (unsigned_text != t && !unsigned_text.empty()) {
-    auto [p2, e2] = std::from_chars(unsigned_text.data(), end, d);
-    if (e2 == std::errc() && p2 == end) return false;
-  }
-  for (auto special : {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"}) {
-    if (unsigned_text == special) return false;
-  }
-  return true;
-}
-
 // Integers, and floats with an integral value: Kubernetes' decoders turn 0.0 and 1e3 into 0 and
 // 1000 for an integer field.
 std::optional<std::int64_t> Value::as_int() const {

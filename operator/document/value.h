@@ -17,8 +17,10 @@ struct Value {
   struct Member;  // a key and its value, defined below: Value is not complete here
 
   Type type = Type::kNull;
-  // Scalars keep their source text. `quoted` is true for quoted YAML scalars and JSON strings:
-  // they are strings even when the text reads "true" or "0".
+  // Scalars keep their source text. `quoted` is true for scalars that read as strings: JSON
+  // strings, and YAML scalars that resolve to a string (quoted, or plain text that is no null,
+  // boolean or number, which the YAML reader writes in canonical form): a string even when the
+  // text reads "true" or "0".
   bool quoted = false;
   int line = 0;  // 1-based line in the source, 0 where unknown (JSON)
   std::string text;
@@ -39,9 +41,8 @@ struct Value {
   std::string_view str(std::string_view fallback = {}) const;
   // An unquoted true or false (the YAML reader has already resolved y, on, !!bool yes...).
   std::optional<bool> as_bool() const;
-  // A scalar YAML and JSON read as a string: quoted, or plain text that is no boolean or number
-  // (what Kubernetes' decoders take for a string field).
-  bool is_string() const;
+  // A scalar that reads as a string (what Kubernetes' decoders take for a string field).
+  bool is_string() const { return type == Type::kScalar && quoted; }
   // An unquoted integer, or a float with an integral value in int64's range.
   std::optional<std::int64_t> as_int() const;
 
