@@ -291,9 +291,14 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   add_network_input(t.ns, *policies,
                     {sources_.network_policies, sources_.services, sources_.access}, network,
                     context);
-  WorkloadJudgement judgement =
-      judge_workload(*workload, t.kind, t.ns, namespace_labels, *policies, context,
-                     quarantine_blocked(t.ns), not_held(t, *workload));
+  // Whether the label would isolate the pods is read (every NetworkPolicy of the namespace) only
+  // where an active policy quarantines: judge_workload reads it for those alone.
+  const bool quarantining = std::any_of(policies->begin(), policies->end(), [](const auto& p) {
+    return p.active() && enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
+  });
+  WorkloadJudgement judgement = judge_workload(
+      *workload, t.kind, t.ns, namespace_labels, *policies, context, quarantine_blocked(t.ns),
+      quarantining ? not_held(t, *workload) : std::nullopt);
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
   const Holds holds = holds_of(*policies, t.kind, *t.object);

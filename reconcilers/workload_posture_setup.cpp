@@ -108,15 +108,20 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
     for (const auto& k : keys) posture_queue.add(k);
     return;
   }
-  if (e.type == Type::kAccount || e.type == Type::kSelecting) {
-    const auto kind = selecting_kind(e.kind);
-    const auto keys = e.type == Type::kAccount ? posture.keys_running_as(e.object)
-                      : kind ? posture.keys_selected(e.object.substr(0, e.object.find('/')),
-                                                     r.network.take(*kind, e.object))
-                             : std::vector<std::string>{};
+  auto route_to = [&](const std::vector<std::string>& keys) {
     for (const auto& k : keys) {
       if (hooks.event_routed) hooks.event_routed(e.key(), k);
       posture_queue.add(k);
+    }
+  };
+  if (e.type == Type::kAccount) {
+    route_to(posture.keys_running_as(e.object));
+    return;
+  }
+  if (e.type == Type::kSelecting) {
+    if (const auto kind = selecting_kind(e.kind)) {
+      route_to(posture.keys_selected(e.object.substr(0, e.object.find('/')),
+                                     r.network.take(*kind, e.object)));
     }
     return;
   }
@@ -129,10 +134,7 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
     kind = about->first;
     object = object.substr(0, object.find('/') + 1) + about->second;
   }
-  for (const auto& k : posture.keys_for(kind, object)) {
-    if (hooks.event_routed) hooks.event_routed(e.key(), k);
-    posture_queue.add(k);
-  }
+  route_to(posture.keys_for(kind, object));
 }
 
 // The RBAC caches update the index on the reflector's thread, before anything they enqueue can be
