@@ -40,7 +40,9 @@ eventually 30 curl -sf "http://127.0.0.1:$probe_port/readyz" || fail "the operat
 body=$(curl -sk -H "Authorization: Bearer $scraper" "$url")
 grep -q '^bulwark_build_info' <<<"$body" \
   && ok "a scraper bound to bulwark-metrics-reader gets the metrics, over HTTPS" || fail "the scraper gets the metrics"
-! curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | grep -q bulwark \
+# No -q: under pipefail a grep that quits at a match fails curl's next write, and `!` would then
+# pass a plain-HTTP answer.
+! curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | grep bulwark >/dev/null \
   && ok "plain HTTP gets nothing" || fail "plain HTTP was answered"
 grep -q 'self-signed' "$work/secure.log" && ok "without a certificate it says it serves a self-signed one" \
   || fail "no word of the self-signed certificate"

@@ -128,7 +128,10 @@ fi
 eventually 60 bash -c '[ "$(replicas)" = 1 ] && [ "$(quarantined)" = 1 ]' \
   && ok "... replicas restored to 1, quarantined and counted" \
   || fail "after enforcement came: replicas $(replicas), quarantined $(quarantined)"
-in_node curl -sf "http://$operator_ip:8080/metrics" | grep -q '^bulwark_network_enforcement{direction="in",node="198.18.0.1"} 1' \
+# grep reads the whole page (no -q): under pipefail, a grep that quits at its match makes curl's
+# next write fail, and the pipeline with it (the fresh-clone CI failure of this check).
+in_node curl -sf "http://$operator_ip:8080/metrics" \
+  | grep '^bulwark_network_enforcement{direction="in",node="198.18.0.1"} 1' >/dev/null \
   && eventually 10 bash -c '! alert_active BulwarkNetworkPolicyNotEnforced' \
   && ok "... bulwark_network_enforcement 1 for the node, and the alert not active within 10 s" \
   || fail "metrics with enforcement (alert $(alert_active BulwarkNetworkPolicyNotEnforced && echo still active || echo not active)): $(in_node curl -sf "http://$operator_ip:8080/metrics" | grep network_enforcement | head -5)"
