@@ -17,8 +17,8 @@ import tempfile
 LAYERS = {
     # the product's top-level folders with C++ in them, bottom first
     "": ["operator", "config", "metrics", "reconcilers", "app"],
-    "operator": ["base", "document", "logging", "server", "canary", "kube", "runtime", "policy",
-                 "network", "rbac", "posture", "policy_reports"],
+    "operator": ["base", "document", "logging", "server", "canary", "images", "kube", "runtime",
+                 "policy", "registry", "network", "rbac", "posture", "policy_reports"],
     "app": ["admission", "cli", "main.cpp"],
 }
 SOURCES = (".h", ".cpp", ".in")

@@ -23,13 +23,17 @@ using document::Value;
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
     "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports|reach]\n"
-    "                    [--now RFC3339] [--anonymous-requests allowed|denied] [PATH]...\n"
+    "                    [--now RFC3339] [--anonymous-requests allowed|denied]\n"
+    "                    [--verify [--insecure-registry HOST]... [--registry-ca FILE]] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
     "--now judges exemptions' expiry at that instant (default: the clock).\n"
     "-o reach prints, instead of verdicts, what the files' NetworkPolicies let through between\n"
     "  their pods: one JSON line per ordered pair and declared port.\n"
     "--anonymous-requests: whether the target cluster takes requests without credentials (the\n"
     "  default, allowed: every workload holds what system:anonymous is bound to) or not.\n"
+    "--verify checks the cosign signatures images.verify asks for against the registries (plain\n"
+    "  HTTP only to each --insecure-registry HOST[:PORT]); without it scans read no network and\n"
+    "  imageSignature is reported not evaluated.\n"
     "Exit status: 0 no violation, 1 violations found, 2 bad input or usage.\n";
 
 namespace {
@@ -94,6 +98,9 @@ class Scanner {
                 options.anonymous_requests) {
     context_.vulnerabilities_unread =
         "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
+    if (options.verify && !evaluator_.spec().images.verify.empty()) {
+      verifier_ = std::make_unique<ScanVerifier>(options.registries);
+    }
   }
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
@@ -310,7 +317,13 @@ class Scanner {
     r.kind = workload.kind;
     r.namespace_name = workload.namespace_name;
     r.name = workload.name;
+    images::ImageSignatures signatures;
+    if (verifier_) {
+      signatures = verifier_->verify(evaluator_.spec().images, workload);
+      context_.image_signatures = &signatures;
+    }
     r.verdict = evaluator_.evaluate(workload, context_);
+    context_.image_signatures = nullptr;
     r.api_version = workload.api_version;
     r.policy = policy_name_;
     r.controls = evaluator_.controls();
@@ -365,7 +378,21 @@ class Scanner {
   std::vector<ReachPod> reach_pods_;
   ScanInputs inputs_;  // after the judge_* switches it is built from
   std::vector<Pending> pending_;
+  std::unique_ptr<ScanVerifier> verifier_;  // --verify with images.verify entries
 };
+
+}  // namespace
+
+namespace {
+
+std::optional<OutputFormat> parse_format(std::string_view value) {
+  if (value == "table") return OutputFormat::kTable;
+  if (value == "json") return OutputFormat::kJson;
+  if (value == "sarif") return OutputFormat::kSarif;
+  if (value == "openreports") return OutputFormat::kOpenReports;
+  if (value == "reach") return OutputFormat::kReach;
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -422,21 +449,21 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
         return usage("--anonymous-requests must be allowed or denied");
       }
       o.anonymous_requests = value == "allowed";
+    } else if (flag == "--verify") {
+      o.verify = true;
+    } else if (flag == "--insecure-registry") {
+      if (!take() || value.empty()) return usage("--insecure-registry needs HOST[:PORT]");
+      o.registries.insecure_hosts.push_back(value);
+    } else if (flag == "--registry-ca") {
+      if (!take() || value.empty()) return usage("--registry-ca needs a PEM file");
+      o.registries.ca_file = value;
     } else if (flag == "-o" || flag == "--output") {
       if (!take()) return usage(flag + " needs table, json, sarif, openreports or reach");
-      if (value == "table") {
-        o.format = OutputFormat::kTable;
-      } else if (value == "json") {
-        o.format = OutputFormat::kJson;
-      } else if (value == "sarif") {
-        o.format = OutputFormat::kSarif;
-      } else if (value == "openreports") {
-        o.format = OutputFormat::kOpenReports;
-      } else if (value == "reach") {
-        o.format = OutputFormat::kReach;
-      } else {
+      const auto format = parse_format(value);
+      if (!format) {
         return usage("-o must be table, json, sarif, openreports or reach, not \"" + value + "\"");
       }
+      o.format = *format;
     } else if (flag.size() > 1 && flag[0] == '-') {
       return usage("unknown flag " + flag);
     } else {
@@ -497,10 +524,16 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
   if (policy_name.empty()) {
     policy_name = "pod-security-" + std::string(crds::to_string(spec.pod_security.level));
   }
-  Scanner scanner(options, posture::PolicyEvaluator(std::move(spec)), std::move(policy_name),
-                  with_policy, out, err, now);
-  for (const auto& path : options.paths) scanner.scan_path(path, in);
-  return scanner.finish(options.paths);
+  std::unique_ptr<Scanner> scanner;
+  try {
+    scanner = std::make_unique<Scanner>(options, posture::PolicyEvaluator(std::move(spec)),
+                                        std::move(policy_name), with_policy, out, err, now);
+  } catch (const std::runtime_error& e) {  // --registry-ca unreadable
+    err << "bulwark scan: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  for (const auto& path : options.paths) scanner->scan_path(path, in);
+  return scanner->finish(options.paths);
 }
 
 }  // namespace bulwark::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/cli/scan_output.h"
+#include "app/cli/scan_verify.h"
 #include "operator/policy/security_policy.h"
 
 namespace bulwark::cli {
@@ -27,6 +28,10 @@ struct ScanOptions {
   bool color = false;
   // --anonymous-requests: the cluster takes requests without credentials (Kubernetes' default).
   bool anonymous_requests = true;
+  // --verify: images.verify is judged against the registries (off: scans stay offline, and the
+  // control imageSignature is not evaluated).
+  bool verify = false;
+  ScanRegistryOptions registries;
 };
 
 // Parses the words after "scan". On a usage error writes it to `err` and returns nullopt.

@@ -30,6 +30,9 @@ constexpr std::chrono::milliseconds kSettle = std::chrono::seconds(1);
 client::http_client_config make_config(const ClusterConfig& cfg, std::chrono::seconds timeout) {
   client::http_client_config c;
   c.set_timeout(timeout);
+  // Never followed by the transport: a redirect to another host must not carry this one's
+  // credentials (the registry client follows them itself, kube/http.h's callers see them).
+  c.set_max_redirects(0);
   c.set_validate_certificates(!cfg.insecure_skip_tls_verify);
   const std::string ca = cfg.ca_pem, cert = cfg.client_cert_pem, key = cfg.client_key_pem;
   c.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
@@ -117,6 +120,13 @@ class CpprestStream : public ResponseStream {
   ~CpprestStream() override { cancel(); }
 
   int status() const override { return response_.status_code(); }
+
+  std::optional<std::string> header(std::string_view name) const override {
+    const auto& headers = response_.headers();
+    auto it = headers.find(std::string(name));  // cpprestsdk compares names case-insensitively
+    if (it == headers.end()) return std::nullopt;
+    return it->second;
+  }
 
   bool read(std::string& out) override {
     if (cancelled_) return false;

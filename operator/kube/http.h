@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,11 @@ class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
   virtual int status() const = 0;
+  // A response header's value (the first of that name, case-insensitive); nullopt when absent.
+  virtual std::optional<std::string> header(std::string_view name) const {
+    (void)name;
+    return std::nullopt;
+  }
   // Appends the next bytes of the body to `out`; false at the end of the body.
   // Throws TransportError when the connection breaks.
   virtual bool read(std::string& out) = 0;

@@ -8,7 +8,7 @@ namespace bulwark::crds {
 // Every control ID of docs/api.md, Control IDs, the names users write in exemptions and read in
 // reports. The Pod Security Standards ones are spelled exactly as upstream Pod Security Admission's
 // check IDs.
-inline constexpr std::array<std::string_view, 43> kControlIds = {
+inline constexpr std::array<std::string_view, 44> kControlIds = {
     "privileged",
     "hostNamespaces",
     "hostPorts",
@@ -32,6 +32,7 @@ inline constexpr std::array<std::string_view, 43> kControlIds = {
     "imageLatestTag",
     "imageDigest",
     "imageVulnerabilities",
+    "imageSignature",
     "resourceLimits",
     "resourceRequests",
     "automountServiceAccountToken",

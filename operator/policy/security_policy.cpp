@@ -7,6 +7,8 @@
 
 #include "operator/base/time_text.h"
 #include "operator/document/value.h"
+#include "operator/images/public_key.h"
+#include "operator/images/reference.h"
 #include "operator/policy/control_ids.h"
 #include "operator/policy/workload_kinds.h"
 #include "operator/policy/written_names.h"
@@ -314,8 +316,65 @@ void read_pod_security(const Value* node, PodSecuritySpec& out, std::vector<Fiel
   }
 }
 
+// Keyless signing (Fulcio certificates, Rekor inclusion) is refused by name, not as an unknown
+// field: a user who wrote it expects it checked.
+void refuse_keyless(Fields& e, const std::string& path) {
+  for (std::string_view key : {"keyless", "certificateIdentity", "certificateOidcIssuer",
+                               "certificateIdentityRegexp", "rekor", "fulcio", "ctlog"}) {
+    if (e.get(key) != nullptr) {
+      e.error(path + "." + std::string(key),
+              "keyless verification (Fulcio certificates, Rekor inclusion) is not supported; "
+              "name the keys that sign in publicKeys");
+    }
+  }
+}
+
+void read_signing_key(const Value& node, const std::string& path, SigningKey& out,
+                      std::vector<FieldError>& errors) {
+  Fields k(&node, path, errors);
+  k.read_string("pem", out.pem);
+  if (const Value* secret = k.get("secret")) {
+    Fields s(secret, path + ".secret", errors);
+    s.read_string("name", out.secret_name);
+    s.read_string("key", out.secret_key);
+    if (out.secret_name.empty() || out.secret_key.empty()) {
+      s.error(path + ".secret", "must name the Secret (name) and its key (key)");
+    }
+  }
+  if (out.pem.empty() == out.secret_name.empty()) {
+    k.error(path, "must give exactly one of pem and secret");
+  } else if (!out.pem.empty()) {
+    std::string problem;
+    if (!images::PublicKey::from_pem(out.pem, problem)) k.error(path + ".pem", problem);
+  }
+}
+
+void read_verify_entry(const Value& node, const std::string& path, ImageVerifyEntry& out,
+                       std::vector<FieldError>& errors) {
+  Fields e(&node, path, errors);
+  e.read_strings("imageReferences", out.image_references);
+  if (out.image_references.empty()) e.error(path + ".imageReferences", "must name images");
+  if (const Value* keys = e.get("publicKeys"); keys != nullptr && keys->is_sequence()) {
+    for (std::size_t k = 0; k < keys->items.size(); ++k) {
+      read_signing_key(keys->items[k], path + ".publicKeys[" + std::to_string(k) + "]",
+                       out.public_keys.emplace_back(), errors);
+    }
+  }
+  if (out.public_keys.empty()) e.error(path + ".publicKeys", "must list at least one key");
+  e.read_strings("signedIdentities", out.signed_identities);
+  e.read_string("credentialsSecret", out.credentials_secret);
+  refuse_keyless(e, path);
+}
+
 void read_images(const Value* node, ImagesSpec& out, std::vector<FieldError>& errors) {
   Fields i(node, "spec.images", errors);
+  if (const Value* verify = i.get("verify")) {
+    if (!verify->is_sequence()) i.error("spec.images.verify", "must be a list");
+    for (std::size_t v = 0; verify->is_sequence() && v < verify->items.size(); ++v) {
+      read_verify_entry(verify->items[v], "spec.images.verify[" + std::to_string(v) + "]",
+                        out.verify.emplace_back(), errors);
+    }
+  }
   i.read_strings("allowedRegistries", out.allowed_registries);
   i.read_bool("forbidLatestTag", out.forbid_latest_tag);
   i.read_bool("requireDigest", out.require_digest);
@@ -447,6 +506,20 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
 }
 
 }  // namespace
+
+std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images,
+                                                        std::string_view image) {
+  std::vector<const ImageVerifyEntry*> out;
+  if (images.verify.empty()) return out;
+  const std::string repository = images::repository_of(images::parse_image(image));
+  for (const ImageVerifyEntry& e : images.verify) {
+    if (std::any_of(e.image_references.begin(), e.image_references.end(),
+                    [&](const std::string& r) { return images::covers(r, repository, true); })) {
+      out.push_back(&e);
+    }
+  }
+  return out;
+}
 
 PolicyParseResult parse_security_policy(const Value& doc) {
   PolicyParseResult result;

@@ -57,12 +57,36 @@ struct PodSecuritySpec {
   PssVersion version;
 };
 
+// A key that may sign images: its PEM inline, or the key `secret_key` of the Secret
+// `secret_name` in the operator's namespace (read by the operator alone).
+struct SigningKey {
+  std::string pem;
+  std::string secret_name;
+  std::string secret_key;
+};
+
+// images.verify[]: the images an entry covers must carry a cosign signature by one of its keys.
+struct ImageVerifyEntry {
+  std::vector<std::string> image_references;  // as images::covers, "/*" for what lies under
+  std::vector<SigningKey> public_keys;
+  // The docker-reference claims taken (mirrors); empty: the image's own repository only.
+  std::vector<std::string> signed_identities;
+  // A kubernetes.io/dockerconfigjson Secret in the operator's namespace: registry credentials.
+  std::string credentials_secret;
+};
+
 struct ImagesSpec {
   std::vector<std::string> allowed_registries;  // empty: any registry
   bool forbid_latest_tag = true;
   bool require_digest = false;
   std::optional<Severity> max_severity;  // unset: vulnerability reports are not consulted
+  std::vector<ImageVerifyEntry> verify;  // empty: signatures are not consulted
 };
+
+// The images.verify entries that cover an image (a reference as a pod spec writes it): each must
+// be satisfied, by a signature from one of its own keys. Empty: the image needs no signature.
+std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images,
+                                                        std::string_view image);
 
 struct ResourcesSpec {
   bool require_limits = false;

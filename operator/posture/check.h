@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "operator/document/value.h"
+#include "operator/images/reference.h"
 #include "operator/policy/security_policy.h"
 #include "operator/posture/violation.h"
 
@@ -165,21 +166,18 @@ struct OwnCheck {
 // In docs/api.md's order, which is kControlIds' order.
 const std::vector<OwnCheck>& own_checks();
 
-// An image reference split as the container runtime reads it. `registry` is the explicit one;
-// `normalized` adds Docker Hub's implicit "docker.io/" (and "library/") so allow-lists can name
-// either.
-struct ImageRef {
-  std::string registry;  // empty when the reference names none
-  std::string tag;       // empty when none
-  std::string digest;    // "sha256:..." or empty
-  std::string normalized;
-};
-ImageRef parse_image(std::string_view image);
+using images::ImageRef;
+using images::is_sha256_digest;
+using images::parse_image;
+using images::repository_of;
 
 // Bulwark's own controls that need no cluster.
 void check_image_registry(const PodView& pod, const std::vector<std::string>& allowed,
                           Findings& out);
 void check_image_latest_tag(const PodView& pod, Findings& out);
+// imageSignature: the context's verdicts for the containers images.verify covers.
+std::optional<std::string> image_signature_unread(const OwnCheckInput& in);
+void check_image_signature(const OwnCheckInput& in, Findings& out);
 void check_image_digest(const PodView& pod, Findings& out);
 // `field` is "limits" or "requests"; cpu and memory are both required.
 // `stored`: the pod is a live Pod as the API server stored it, defaulting included; otherwise a

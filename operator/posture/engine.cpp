@@ -133,9 +133,12 @@ Verdict PolicyEvaluator::evaluate(const Workload& workload,
     Findings findings(check->id, check->severity, out);
     check->versions[version].fn(pod, findings);
   }
-  const detail::OwnCheckInput input{pod, spec_, context,
+  const detail::OwnCheckInput input{pod,
+                                    spec_,
+                                    context,
                                     context.pods_as_stored && workload.kind == "Pod",
-                                    workload.namespace_name, workload.kind};
+                                    workload.namespace_name,
+                                    workload.kind};
   for (const auto& c : detail::own_checks()) {
     if (c.enabled == nullptr || !c.enabled(spec_, c.id)) continue;
     if (auto unread = c.unread != nullptr ? c.unread(input) : std::nullopt) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "operator/images/signature_check.h"
 #include "operator/policy/security_policy.h"
 #include "operator/posture/violation.h"
 #include "operator/posture/workload.h"
@@ -35,6 +36,9 @@ struct VulnerabilityCounts {
   std::string source;  // where the counts come from, for the message
 };
 
+using images::ContainerSignature;
+using images::ImageSignatures;
+
 // What the engine needs beyond the policy and the workload. The engine reads no clock and no
 // cluster itself.
 struct EvaluationContext {
@@ -51,6 +55,13 @@ struct EvaluationContext {
   // The NetworkPolicies and Services of the cluster (or the scanned files'). Null when unknown:
   // spec.network.forbid is then not judged.
   const network::NetworkModel* network = nullptr;
+  // images.verify's verdicts for the containers its entries cover: for a running workload, the
+  // worst over its pods of the digest each runs; at admission and in `scan --verify`, what the
+  // reference resolves to. Null when signatures were not verified: imageSignature is then not
+  // judged. A covered container without a verdict is not evaluated.
+  const ImageSignatures* image_signatures = nullptr;
+  std::string image_signatures_unread =
+      "image signatures were not verified (bulwark scan reads no registry without --verify)";
   // Why `vulnerabilities`, `permissions` or `network` is null, for the controls that then go
   // unjudged.
   std::string vulnerabilities_unread = "no vulnerability report was read for its images";

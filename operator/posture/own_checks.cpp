@@ -2,41 +2,9 @@
 #include <algorithm>
 
 #include "operator/posture/check.h"
+#include "operator/posture/engine.h"
 
 namespace bulwark::posture::detail {
-
-ImageRef parse_image(std::string_view image) {
-  ImageRef ref;
-  std::string_view rest = image;
-  if (auto at = rest.find('@'); at != std::string_view::npos) {
-    ref.digest = std::string(rest.substr(at + 1));
-    rest = rest.substr(0, at);
-  }
-  const auto last_slash = rest.rfind('/');
-  const auto colon = rest.rfind(':');
-  if (colon != std::string_view::npos &&
-      (last_slash == std::string_view::npos || colon > last_slash)) {
-    ref.tag = std::string(rest.substr(colon + 1));
-    rest = rest.substr(0, colon);
-  }
-  // The first component names a registry only if it looks like a host, as the runtime decides.
-  const auto first_slash = rest.find('/');
-  if (first_slash != std::string_view::npos) {
-    auto first = rest.substr(0, first_slash);
-    if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
-        first == "localhost") {
-      ref.registry = std::string(first);
-    }
-  }
-  if (!ref.registry.empty()) {
-    ref.normalized = std::string(image);
-  } else if (first_slash == std::string_view::npos) {
-    ref.normalized = "docker.io/library/" + std::string(image);
-  } else {
-    ref.normalized = "docker.io/" + std::string(image);
-  }
-  return ref;
-}
 
 namespace {
 
@@ -49,38 +17,6 @@ void visit_images(const PodView& pod, Fn&& fn) {
   });
 }
 
-bool is_sha256_digest(std::string_view digest) {
-  constexpr std::string_view kPrefix = "sha256:";
-  if (digest.size() != kPrefix.size() + 64 || digest.substr(0, kPrefix.size()) != kPrefix) {
-    return false;
-  }
-  return std::all_of(digest.begin() + kPrefix.size(), digest.end(),
-                     [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
-}
-
-// The reference without its tag and digest: "registry/path/name".
-std::string repository_of(const ImageRef& ref) {
-  std::string_view n = ref.normalized;
-  if (!ref.digest.empty()) n = n.substr(0, n.size() - ref.digest.size() - 1);
-  if (!ref.tag.empty()) n = n.substr(0, n.size() - ref.tag.size() - 1);
-  return std::string(n);
-}
-
-// An allowedRegistries entry names a registry ("registry.example.com", "localhost:5000") or a
-// repository path under one ("registry.example.com/team", "docker.io/library"), and matches
-// whole components only: "registry.example.com" does not admit
-// "registry.example.com.evil.io/miner", nor "registry.example.com/team"
-// "registry.example.com/teamx". An entry without a registry host ("bitnami") is on Docker Hub, as
-// an image name would be.
-bool registry_allows(std::string_view entry, std::string_view repository) {
-  while (!entry.empty() && entry.back() == '/') entry.remove_suffix(1);
-  if (entry.empty()) return false;
-  const std::string prefix = repository_of(parse_image(std::string(entry) + "/x"));
-  const std::string_view p = std::string_view(prefix).substr(0, prefix.size() - 2);  // drop "/x"
-  return repository.size() > p.size() && repository.substr(0, p.size()) == p &&
-         repository[p.size()] == '/';
-}
-
 }  // namespace
 
 void check_image_registry(const PodView& pod, const std::vector<std::string>& allowed,
@@ -89,7 +25,7 @@ void check_image_registry(const PodView& pod, const std::vector<std::string>& al
   visit_images(pod, [&](const ContainerRef& c, std::string_view image) {
     const std::string name = repository_of(parse_image(image));
     const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
-      return registry_allows(entry, name);
+      return images::covers(entry, name, false);
     });
     if (!ok) {
       out.add(c.label() + " uses image \"" + std::string(image) +
@@ -97,6 +33,58 @@ void check_image_registry(const PodView& pod, const std::vector<std::string>& al
               c.path("image"));
     }
   });
+}
+
+namespace {
+
+// The covered containers' verdicts, in the pod's order: nullptr where there is none.
+template <class Fn>
+void visit_signed_images(const OwnCheckInput& in, Fn&& fn) {
+  visit_images(in.pod, [&](const ContainerRef& c, std::string_view image) {
+    if (crds::verify_entries_for(in.spec.images, image).empty()) return;
+    const auto it = in.context.image_signatures->find(c.name());
+    fn(c, image, it != in.context.image_signatures->end() ? &it->second : nullptr);
+  });
+}
+
+bool signature_fails(const images::ContainerSignature* s) {
+  return s != nullptr && (s->verdict.result == images::SignatureResult::kUnsigned ||
+                          s->verdict.result == images::SignatureResult::kBadSignature);
+}
+
+}  // namespace
+
+std::optional<std::string> image_signature_unread(const OwnCheckInput& in) {
+  if (in.context.image_signatures == nullptr) return in.context.image_signatures_unread;
+  // A violation anywhere is judged as one; otherwise a container not verified leaves the control
+  // unjudged, never passed.
+  bool fails = false;
+  std::string unknown;
+  visit_signed_images(
+      in, [&](const ContainerRef& c, std::string_view, const images::ContainerSignature* s) {
+        fails = fails || signature_fails(s);
+        if (unknown.empty() &&
+            (s == nullptr || s->verdict.result == images::SignatureResult::kNotEvaluated)) {
+          unknown = c.label() + ": " +
+                    (s == nullptr ? "its image signature was not verified"
+                                  : s->image + ": " + s->verdict.detail);
+        }
+      });
+  if (fails || unknown.empty()) return std::nullopt;
+  return unknown;
+}
+
+void check_image_signature(const OwnCheckInput& in, Findings& out) {
+  visit_signed_images(
+      in, [&](const ContainerRef& c, std::string_view image, const images::ContainerSignature* s) {
+        if (!signature_fails(s)) return;
+        const bool unsigned_image = s->verdict.result == images::SignatureResult::kUnsigned;
+        out.add(c.label() + " runs image \"" + std::string(image) + "\" (" + s->image + ") " +
+                    (unsigned_image ? "with no signature by a key of spec.images.verify"
+                                    : "whose signatures do not verify") +
+                    ": " + s->verdict.detail,
+                c.path("image"));
+      });
 }
 
 void check_image_latest_tag(const PodView& pod, Findings& out) {

@@ -72,6 +72,9 @@ const std::vector<OwnCheck>& own_checks() {
          return in.context.vulnerabilities_unread;
        },
        judge_vulnerabilities},
+      {"imageSignature", Severity::kHigh, "Images",
+       [](const SecurityPolicySpec& s, std::string_view) { return !s.images.verify.empty(); },
+       image_signature_unread, check_image_signature},
       {"resourceLimits", Severity::kMedium, "Resources",
        [](const SecurityPolicySpec& s, std::string_view) { return s.resources.require_limits; },
        nullptr,

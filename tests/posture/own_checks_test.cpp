@@ -24,7 +24,7 @@ crds::SecurityPolicySpec own_only() {
 }
 
 TEST(ParseImage, SplitsRegistryTagAndDigest) {
-  using posture::detail::parse_image;
+  using images::parse_image;
   auto a = parse_image("registry.example.com:5000/team/app:1.2@sha256:abc");
   EXPECT_EQ(a.registry, "registry.example.com:5000");
   EXPECT_EQ(a.tag, "1.2");

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "operator/images/public_key.h"
+#include "operator/registry/registry_client.h"
+
+namespace bulwark::testing {
+
+// A registry held in memory: manifests by repository and reference, blobs by digest. Anything
+// not put is a 404; `down` fails every request, as an unreachable registry does. Counts requests.
+class FakeRegistry : public registry::Registry {
+ public:
+  // Puts a manifest under a tag (or its own digest when `tag` is empty); returns its digest.
+  std::string put_manifest(const std::string& path, const std::string& tag,
+                           const std::string& body) {
+    std::lock_guard lock(mu_);
+    const std::string digest = images::sha256_digest(body);
+    manifests_[path + ":" + digest] = body;
+    if (!tag.empty()) manifests_[path + ":" + tag] = body;
+    return digest;
+  }
+  void put_blob(const std::string& body) {
+    std::lock_guard lock(mu_);
+    blobs_[images::sha256_digest(body)] = body;
+  }
+  void set_down(bool down) {
+    std::lock_guard lock(mu_);
+    down_ = down;
+  }
+  int requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+  registry::Fetched manifest(const images::RegistryPath& repo, std::string_view reference,
+                             const registry::BasicCredentials*) override {
+    std::lock_guard lock(mu_);
+    return answer(manifests_, repo.path + ":" + std::string(reference));
+  }
+  registry::Fetched blob(const images::RegistryPath&, std::string_view digest,
+                         std::size_t max_bytes, const registry::BasicCredentials*) override {
+    std::lock_guard lock(mu_);
+    auto f = answer(blobs_, std::string(digest));
+    if (f.body.size() > max_bytes) return failed("over the bound");
+    return f;
+  }
+
+ private:
+  static registry::Fetched failed(std::string error) {
+    registry::Fetched f;
+    f.error = std::move(error);
+    return f;
+  }
+  registry::Fetched answer(const std::map<std::string, std::string>& from, const std::string& key) {
+    ++requests_;
+    if (down_) return failed("registry.test: connection refused");
+    registry::Fetched f;
+    auto it = from.find(key);
+    if (it == from.end()) {
+      f.status = registry::Fetched::Status::kNotFound;
+      return f;
+    }
+    f.status = registry::Fetched::Status::kOk;
+    f.body = it->second;
+    f.digest = images::sha256_digest(it->second);
+    return f;
+  }
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> manifests_, blobs_;  // guarded by mu_
+  bool down_ = false;                                     // guarded by mu_
+  int requests_ = 0;                                      // guarded by mu_
+};
+
+}  // namespace bulwark::testing

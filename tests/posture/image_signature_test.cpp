@@ -1,0 +1,96 @@
+// imageSignature: the engine's reading of images.verify's verdicts (the verdicts themselves are
+// tests/images/signature_check_test.cpp's).
+#include <gtest/gtest.h>
+
+#include "operator/posture/engine.h"
+#include "tests/posture/eval_helpers.h"
+
+namespace bulwark::testing {
+namespace {
+
+using images::SignatureResult;
+
+crds::SecurityPolicySpec verifying() {
+  crds::SecurityPolicySpec p;
+  p.pod_security.level = crds::PssLevel::kPrivileged;
+  p.images.forbid_latest_tag = false;
+  p.images.verify.push_back({{"registry.test/team/*"}, {{"pem", "", ""}}, {}, ""});
+  return p;
+}
+
+posture::Verdict judge(const posture::ImageSignatures* signatures,
+                       const crds::SecurityPolicySpec& policy = verifying()) {
+  const auto doc = parse_yaml(
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+      "  - {name: app, image: registry.test/team/app:1}\n"
+      "  - {name: side, image: nginx:1.27}\n"
+      "  initContainers:\n  - {name: init, image: registry.test/team/init:2}\n");
+  posture::EvaluationContext context;
+  context.image_signatures = signatures;
+  return posture::PolicyEvaluator(policy).evaluate(*posture::workload_from(doc), context);
+}
+
+posture::ContainerSignature verdict(SignatureResult r, std::string detail = "detail") {
+  return {"registry.test/team/app@sha256:" + std::string(64, 'a'), {r, std::move(detail)}};
+}
+
+TEST(ImageSignature, VerifiedCoveredContainersPassAndUncoveredNeedNone) {
+  const posture::ImageSignatures s = {{"app", verdict(SignatureResult::kVerified)},
+                                      {"init", verdict(SignatureResult::kVerified)}};
+  const auto v = judge(&s);
+  EXPECT_EQ(v.posture, posture::Posture::kCompliant);
+  EXPECT_TRUE(v.violations.empty());
+  EXPECT_TRUE(v.not_evaluated.empty());
+}
+
+TEST(ImageSignature, UnsignedAndBadSignaturesViolateNamingTheContainer) {
+  const posture::ImageSignatures s = {
+      {"app", verdict(SignatureResult::kUnsigned, "no cosign signature")},
+      {"init", verdict(SignatureResult::kBadSignature, "another key")}};
+  const auto v = judge(&s);
+  ASSERT_EQ(v.violations.size(), 2u);
+  // In the pod's order: init containers first.
+  EXPECT_EQ(v.violations[1].control, "imageSignature");
+  EXPECT_NE(v.violations[1].message.find("container \"app\" runs image "
+                                         "\"registry.test/team/app:1\""),
+            std::string::npos)
+      << v.violations[1].message;
+  EXPECT_NE(v.violations[1].message.find("with no signature"), std::string::npos);
+  EXPECT_EQ(v.violations[1].path, "spec.containers[0].image");
+  EXPECT_NE(v.violations[0].message.find("whose signatures do not verify: another key"),
+            std::string::npos);
+}
+
+TEST(ImageSignature, NotVerifiedIsNotEvaluatedNeverPassed) {
+  auto none = judge(nullptr);
+  ASSERT_EQ(none.not_evaluated.size(), 1u);
+  EXPECT_EQ(none.not_evaluated[0].control, "imageSignature");
+  EXPECT_EQ(none.posture, posture::Posture::kNotEvaluated);
+
+  // A covered container without a verdict, or whose registry was not reached.
+  const posture::ImageSignatures partial = {
+      {"app", verdict(SignatureResult::kVerified)},
+      {"init", verdict(SignatureResult::kNotEvaluated, "registry not reached")}};
+  auto v = judge(&partial);
+  ASSERT_EQ(v.not_evaluated.size(), 1u);
+  EXPECT_NE(v.not_evaluated[0].reason.find("container \"init\""), std::string::npos);
+  EXPECT_NE(v.not_evaluated[0].reason.find("registry not reached"), std::string::npos);
+  const posture::ImageSignatures missing = {{"app", verdict(SignatureResult::kVerified)}};
+  EXPECT_EQ(judge(&missing).posture, posture::Posture::kNotEvaluated);
+}
+
+TEST(ImageSignature, AViolationCountsEvenBesideAnUnknown) {
+  const posture::ImageSignatures s = {{"app", verdict(SignatureResult::kUnsigned)}};
+  const auto v = judge(&s);
+  EXPECT_EQ(v.posture, posture::Posture::kViolating);
+  EXPECT_EQ(v.violations.size(), 1u);
+}
+
+TEST(ImageSignature, OffWithoutVerifyEntries) {
+  crds::SecurityPolicySpec p = verifying();
+  p.images.verify.clear();
+  EXPECT_EQ(judge(nullptr, p).posture, posture::Posture::kCompliant);
+}
+
+}  // namespace
+}  // namespace bulwark::testing
