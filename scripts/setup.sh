@@ -13,6 +13,7 @@ packages=(
   # and ipsets, and the test image (busybox, packed by umoci)
   containerd runc containernetworking-plugins iptables ipset busybox-static umoci
   podman  # loads the operator image in the tests (scripts/image.sh)
+  docker-registry  # the real registry (Distribution 2.8) of the image signature tests
 )
 missing=()
 for p in "${packages[@]}"; do

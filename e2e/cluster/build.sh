@@ -2,12 +2,14 @@
 # Builds a pinned set of Go binaries into a cache folder keyed by the pinned module versions and
 # the Go version, and prints that folder's bin path. A second call with the same pins prints the
 # path at once.
-#   usage: e2e/cluster/build.sh [control-plane|node|helm|kwok]
+#   usage: e2e/cluster/build.sh [control-plane|node|helm|kwok|cosign]
 #   control-plane (default): etcd, kube-apiserver, kube-controller-manager, kubectl
 #   node: kubelet, kube-scheduler and kube-proxy (the same pinned Kubernetes module) and
 #         kube-router, for up.sh --real-node
 #   helm: helm (Helm 4) and helm3 (Helm 3), for the chart's tests (deploy/helm)
 #   kwok: kwok, the simulated nodes of up.sh --kwok
+#   cosign: cosign, only to remake the committed signatures of the image signature tests
+#           (e2e/images/make_signatures.sh); CI never builds it
 #   BULWARK_CACHE  cache root (default ~/.cache/bulwark); Go's build and module caches live there
 #                  too (go/build, go/mod), so moving that one folder aside makes a build cold
 # Every command but kube-router comes from one module (tools/k8s): one version of each library
@@ -43,7 +45,11 @@ case "$set_name" in
     bins=(kwok)
     pins=("$here/tools/k8s/go.mod" "$here/tools/k8s/go.sum")
     minutes="about 5 (about 1 once the control plane is built)" ;;
-  *) echo "usage: e2e/cluster/build.sh [control-plane|node|helm|kwok]" >&2; exit 2 ;;
+  cosign)
+    bins=(cosign)
+    pins=("$here/tools/cosign/go.mod" "$here/tools/cosign/go.sum")
+    minutes="10-15" ;;
+  *) echo "usage: e2e/cluster/build.sh [control-plane|node|helm|kwok|cosign]" >&2; exit 2 ;;
 esac
 key=$(cat "${pins[@]}" <(go version) <(echo "$kube_version $recipe") | sha256sum | cut -c1-16)
 # The control plane keeps its historical folder name, so existing caches stay warm.
@@ -82,6 +88,8 @@ case "$set_name" in
     (cd "$k8s" && gobuild -o "$staging/helm" helm.sh/helm/v4/cmd/helm)
     (cd "$k8s" && gobuild -o "$staging/helm3" helm.sh/helm/v3/cmd/helm) ;;
   kwok) (cd "$k8s" && gobuild -o "$staging/kwok" sigs.k8s.io/kwok/cmd/kwok) ;;
+  cosign) (cd "$here/tools/cosign" && go build -trimpath -ldflags "-s -w" -o "$staging/cosign" \
+             github.com/sigstore/cosign/v2/cmd/cosign >&2) ;;
 esac
 mkdir -p "$cache/bin"
 for b in "${bins[@]}"; do mv "$staging/$b" "$cache/bin/$b"; done
