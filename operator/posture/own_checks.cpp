@@ -37,13 +37,19 @@ void check_image_registry(const PodView& pod, const std::vector<std::string>& al
 
 namespace {
 
-// The covered containers' verdicts, in the pod's order: nullptr where there is none.
+// The covered containers' verdicts, in the pod's order: nullptr where there is none (or none
+// were verified at all).
 template <class Fn>
 void visit_signed_images(const OwnCheckInput& in, Fn&& fn) {
+  const images::ImageSignatures* verdicts = in.context.image_signatures;
   visit_images(in.pod, [&](const ContainerRef& c, std::string_view image) {
     if (crds::verify_entries_for(in.spec.images, image).empty()) return;
-    const auto it = in.context.image_signatures->find(c.name());
-    fn(c, image, it != in.context.image_signatures->end() ? &it->second : nullptr);
+    const images::ContainerSignature* found = nullptr;
+    if (verdicts != nullptr) {
+      const auto it = verdicts->find(c.name());
+      if (it != verdicts->end()) found = &it->second;
+    }
+    fn(c, image, found);
   });
 }
 
@@ -55,16 +61,17 @@ bool signature_fails(const images::ContainerSignature* s) {
 }  // namespace
 
 std::optional<std::string> image_signature_unread(const OwnCheckInput& in) {
-  if (in.context.image_signatures == nullptr) return in.context.image_signatures_unread;
-  // A violation anywhere is judged as one; otherwise a container not verified leaves the control
-  // unjudged, never passed.
+  // A violation anywhere is judged as one; otherwise a covered container not verified leaves the
+  // control unjudged, never passed. A pod with no covered container needs no verdict.
   bool fails = false;
   std::string unknown;
   visit_signed_images(
       in, [&](const ContainerRef& c, std::string_view, const images::ContainerSignature* s) {
         fails = fails || signature_fails(s);
-        if (unknown.empty() &&
-            (s == nullptr || s->verdict.result == images::SignatureResult::kNotEvaluated)) {
+        if (!unknown.empty()) return;
+        if (in.context.image_signatures == nullptr) {
+          unknown = in.context.image_signatures_unread;
+        } else if (s == nullptr || s->verdict.result == images::SignatureResult::kNotEvaluated) {
           unknown = c.label() + ": " +
                     (s == nullptr ? "its image signature was not verified"
                                   : s->image + ": " + s->verdict.detail);

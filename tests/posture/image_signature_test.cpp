@@ -86,6 +86,14 @@ TEST(ImageSignature, AViolationCountsEvenBesideAnUnknown) {
   EXPECT_EQ(v.violations.size(), 1u);
 }
 
+TEST(ImageSignature, APodNoEntryCoversNeedsNoVerdict) {
+  crds::SecurityPolicySpec p = verifying();
+  p.images.verify[0].image_references = {"elsewhere.test/*"};
+  EXPECT_EQ(judge(nullptr, p).posture, posture::Posture::kCompliant);
+  const posture::ImageSignatures none;
+  EXPECT_EQ(judge(&none, p).posture, posture::Posture::kCompliant);
+}
+
 TEST(ImageSignature, OffWithoutVerifyEntries) {
   crds::SecurityPolicySpec p = verifying();
   p.images.verify.clear();
