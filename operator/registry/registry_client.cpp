@@ -25,6 +25,18 @@ constexpr std::string_view kManifestAccept =
     "application/vnd.docker.distribution.manifest.v2+json,"
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
+// One of the types kManifestAccept asks for, parameters aside.
+bool is_manifest_type(std::string_view content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
+  for (std::string_view accepted = kManifestAccept; !accepted.empty();) {
+    const auto comma = accepted.find(',');
+    if (accepted.substr(0, comma) == content_type) return true;
+    accepted = comma == std::string_view::npos ? "" : accepted.substr(comma + 1);
+  }
+  return false;
+}
+
 Fetched failed(std::string error) {
   Fetched f;
   f.error = std::move(error);
@@ -76,8 +88,13 @@ class Client final : public Registry {
                    const BasicCredentials* credentials) override {
     Fetched f = get(repo, "/v2/" + repo.path + "/manifests/" + std::string(reference),
                     settings_.max_manifest_bytes, credentials);
-    if (f.status == Fetched::Status::kOk && images::is_sha256_digest(reference) &&
-        f.digest != reference) {
+    if (f.status != Fetched::Status::kOk) return f;
+    if (!is_manifest_type(f.content_type)) {
+      // An HTML error page or a schema 1 manifest would otherwise be hashed as if it were the
+      // image, and its "signature" looked for under that digest.
+      return failed(repo.host + " answered Content-Type \"" + f.content_type + "\" for a manifest");
+    }
+    if (images::is_sha256_digest(reference) && f.digest != reference) {
       return failed(repo.host + " answered other content for " + std::string(reference));
     }
     return f;
@@ -186,6 +203,10 @@ Answer Client::exchange(const std::string& scheme, const std::string& host, cons
       }
     }
     if (!a.error.empty()) stream->cancel();
+  } catch (const kube::IdleStreamError&) {
+    // The transport's idle bound is the time left: the answer did not come whole in time.
+    a.error = host + " did not finish its answer within " +
+              std::to_string(settings_.request_timeout.count()) + " ms";
   } catch (const kube::TransportError& e) {
     a.error = host + ": " + e.what();
   }

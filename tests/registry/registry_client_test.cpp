@@ -94,7 +94,9 @@ class RegistryClient : public ::testing::Test {
   const images::RegistryPath repo{"registry.test", "team/app"};
 };
 
-Scripted ok(std::string body) { return {200, {}, {std::move(body)}}; }
+Scripted ok(std::string body) {
+  return {200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, {std::move(body)}};
+}
 
 TEST_F(RegistryClient, ReadsAManifestAnonymouslyAndComputesItsDigest) {
   script.add(ok("{\"schemaVersion\":2}"));
@@ -198,6 +200,21 @@ TEST_F(RegistryClient, ContentMustMatchTheDigestAskedFor) {
   script.add(ok("other"));
   EXPECT_EQ(client()->manifest(repo, images::sha256_digest("manifest"), nullptr).status,
             Fetched::Status::kFailed);
+}
+
+TEST_F(RegistryClient, AManifestMustComeAsOne) {
+  script.add({200, {{"Content-Type", "text/html"}}, {"<html>"}});
+  auto r = client()->manifest(repo, "v1", nullptr);
+  EXPECT_EQ(r.status, Fetched::Status::kFailed);
+  EXPECT_EQ(r.error, "registry.test answered Content-Type \"text/html\" for a manifest");
+  for (std::string type : {"", "application/vnd.oci.image", "application/json",
+                           "application/vnd.docker.distribution.manifest.v1+prettyjws"}) {
+    script.add({200, {{"Content-Type", type}}, {"{}"}});
+    EXPECT_EQ(client()->manifest(repo, "v1", nullptr).status, Fetched::Status::kFailed) << type;
+  }
+  script.add(
+      {200, {{"Content-Type", "application/vnd.oci.image.index.v1+json; charset=utf-8"}}, {"{}"}});
+  EXPECT_EQ(client()->manifest(repo, "v1", nullptr).status, Fetched::Status::kOk);
 }
 
 TEST_F(RegistryClient, NotFoundIsNotAFailure) {
