@@ -121,6 +121,16 @@ class Reader {
     }
     out = std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
+  // A duration under a webhook's timeout: 100ms to 30s.
+  void duration(const Value& v, const std::string& key, std::chrono::milliseconds& out) {
+    auto d = parse_duration(v.str());
+    if (!d || *d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(30)) {
+      error(key,
+            "must be a duration from 100ms to 30s such as 2s or 1500ms, not \"" + v.text + "\"");
+      return;
+    }
+    out = *d;
+  }
   void one_of(const Value& v, const std::string& key, std::string& out,
               const std::set<std::string>& allowed) {
     if (!v.is_scalar() || allowed.count(v.text) == 0) {
@@ -204,6 +214,26 @@ void read_canary(Reader& r, const Value& v, const std::string& full, OperatorCon
             });
 }
 
+void read_registries(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
+  r.mapping(&v, full,
+            {"insecureHosts", "caFile", "requestTimeout", "cacheTTL", "cacheEntries",
+             "concurrentPerRegistry", "admissionBudget"},
+            [&](const std::string& k, const Value& x, const std::string& f) {
+              auto& g = c.registries;
+              if (k == "insecureHosts") {
+                if (!x.is_sequence()) return r.error(f, "must be a list of HOST[:PORT]");
+                g.insecure_hosts.clear();
+                for (const auto& item : x.items) g.insecure_hosts.push_back(item.text);
+              }
+              if (k == "caFile") r.str(x, f, g.ca_file);
+              if (k == "requestTimeout") r.duration(x, f, g.request_timeout);
+              if (k == "cacheTTL") r.duration(x, f, g.cache_ttl);
+              if (k == "cacheEntries") r.integer(x, f, g.cache_entries, 1, 1000000);
+              if (k == "concurrentPerRegistry") r.integer(x, f, g.concurrent_per_registry, 1, 64);
+              if (k == "admissionBudget") r.duration(x, f, g.admission_budget);
+            });
+}
+
 bool valid_address(const std::string& a) {
   if (a == "0") return true;
   const auto colon = a.rfind(':');
@@ -240,7 +270,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
   r.mapping(&root, "",
             {"metricsBindAddress", "metricsSecure", "metricsCertDir", "healthProbeBindAddress",
              "leaderElection", "client", "workers", "resyncPeriod", "log", "neverTouchNamespaces",
-             "admission", "reports", "rbac", "canary"},
+             "admission", "reports", "rbac", "canary", "registries"},
             [&](const std::string& key, const Value& v, const std::string& full) {
               if (key == "metricsBindAddress") r.str(v, full, c.metrics_bind_address);
               if (key == "metricsSecure") r.boolean(v, full, c.metrics_secure);
@@ -281,6 +311,7 @@ ConfigLoad parse_operator_config(std::istream& in, const std::string& path) {
               if (key == "reports") read_reports(r, v, full, c);
               if (key == "rbac") read_rbac(r, v, full, c);
               if (key == "canary") read_canary(r, v, full, c);
+              if (key == "registries") read_registries(r, v, full, c);
               if (key == "neverTouchNamespaces") {
                 if (!v.is_sequence()) {
                   r.error(full, "must be a list of namespace names");

@@ -75,6 +75,18 @@ struct OperatorConfig {
     // lead nowhere), and not counted. KWOK marks its nodes with kwok.x-k8s.io/node.
     std::vector<std::string> skip_node_annotations{"kwok.x-k8s.io/node"};
   } canary;
+  // How images.verify reaches registries (docs/api.md, Image signatures).
+  struct Registries {
+    std::vector<std::string> insecure_hosts;  // HOST[:PORT] asked over plain HTTP
+    std::string ca_file;                      // trusted instead of the system's store when set
+    std::chrono::seconds request_timeout{5};
+    std::chrono::seconds cache_ttl{3600};
+    int cache_entries = 10000;
+    int concurrent_per_registry = 4;
+    // What verification may take of one admission review (the API server waits
+    // admission.timeoutSeconds, 3 s by default, for the whole answer).
+    std::chrono::milliseconds admission_budget{2000};
+  } registries;
   // Namespaces Bulwark never writes to, whatever a policy selects.
   std::vector<std::string> never_touch_namespaces{"kube-system", "kube-public", "kube-node-lease"};
 };

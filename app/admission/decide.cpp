@@ -7,6 +7,7 @@
 #include "operator/policy/workload_kinds.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
+#include "operator/registry/image_verification.h"
 #include "reconcilers/input_access.h"
 
 namespace bulwark::admission {
@@ -98,6 +99,26 @@ std::optional<std::string> unknown_selection(const Context& context, const std::
   return std::nullopt;
 }
 
+// The signatures of the workload's images under the policy's entries, as admission reads them:
+// what is not known in time violates (fail closed). Null when the policy asks for none.
+const images::ImageSignatures* admission_signatures(const crds::SecurityPolicySpec& spec,
+                                                    const posture::Workload& workload,
+                                                    const Context& context,
+                                                    std::chrono::steady_clock::time_point deadline,
+                                                    images::ImageSignatures& out) {
+  if (spec.images.verify.empty() || context.images == nullptr) return nullptr;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  out = context.images->verify(spec.images, registry::images_of(*workload.pod_spec),
+                               std::max(left, std::chrono::milliseconds(0)));
+  for (auto& [name, s] : out) {
+    if (s.verdict.result == images::SignatureResult::kNotEvaluated) {
+      s.verdict.result = images::SignatureResult::kUnverifiable;
+    }
+  }
+  return &out;
+}
+
 }  // namespace
 
 bool judged_at_admission(std::string_view control) {
@@ -127,9 +148,20 @@ Decision decide(const Review& review, const Context& context) {
   evaluation.pods_as_stored = true;  // the API server defaults before validating webhooks ask
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
   const auto selection_unknown = unknown_selection(context, review.namespace_name);
+  const auto verify_deadline = std::chrono::steady_clock::now() + context.images_budget;
+  images::ImageSignatures signatures;
+  if (context.images == nullptr) {
+    evaluation.image_signatures_unread = "this replica verifies no image signatures";
+  }
   for (const auto& p : *context.policies) {
-    if (selection_unknown && p.active() && !p.policy.spec.match.namespace_selector.empty() &&
-        p.evaluator->selects(*workload, nullptr)) {
+    if (!p.active()) continue;
+    const bool selected = p.evaluator->selects(*workload, labels);
+    const bool maybe = selection_unknown && !p.policy.spec.match.namespace_selector.empty() &&
+                       p.evaluator->selects(*workload, nullptr);
+    if (!selected && !maybe) continue;
+    evaluation.image_signatures =
+        admission_signatures(p.policy.spec, *workload, context, verify_deadline, signatures);
+    if (maybe) {
       // Refused if the policy selects it: whether it does decides, and is not known.
       if (denies(p.policy.spec) &&
           !p.evaluator->evaluate(*workload, evaluation).violations.empty()) {
@@ -138,7 +170,7 @@ Decision decide(const Review& review, const Context& context) {
       }
       warned.add("namespaceSelector: not evaluated: " + *selection_unknown);
     }
-    if (!p.active() || !p.evaluator->selects(*workload, labels)) continue;
+    if (!selected) continue;
     const auto verdict = p.evaluator->evaluate(*workload, evaluation);
     for (const auto& n : verdict.not_evaluated) {
       if (!judged_at_admission(n.control)) continue;

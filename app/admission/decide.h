@@ -14,6 +14,9 @@
 namespace bulwark::reconcilers {
 class InputAccess;
 }
+namespace bulwark::registry {
+class ImageVerification;
+}
 
 namespace bulwark::admission {
 
@@ -37,6 +40,11 @@ struct Context {
   const reconcilers::RbacIndex* rbac = nullptr;
   // Which inputs Bulwark may no longer read; null: all are taken to be readable.
   const reconcilers::InputAccess* access = nullptr;
+  // Verifies images.verify's signatures; null: imageSignature is not evaluated (a warning).
+  registry::ImageVerification* images = nullptr;
+  // What verification may take of one review, all policies together: the API server waits
+  // timeoutSeconds (3 by default) for the whole answer.
+  std::chrono::milliseconds images_budget{2000};
 };
 
 // The same verdict `bulwark scan` and the reconcilers give, at admission (docs/api.md, Admission):
@@ -48,6 +56,10 @@ struct Context {
 //   field path (never the policy, a binding or another object: see line_of); any other
 //   violation admits it with warnings in the same form;
 // - the network controls are left to the operator (judged_at_admission);
+// - imageSignature fails closed: an image whose signatures are not verified within the budget
+//   (a registry down, slow or not understood) violates, "could not be verified"; the
+//   verification goes on and its verdict serves the next request. Decide blocks on the registry
+//   for at most the budget, and is otherwise pure;
 // - a control whose inputs Bulwark may no longer read (RBAC, ServiceAccounts) is not evaluated:
 //   said in a warning, never taken for a pass and never a refusal on its own (admission never
 //   reads vulnerability reports: an image is scanned once it runs).

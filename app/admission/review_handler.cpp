@@ -78,7 +78,8 @@ server::Reply ReviewHandler::answer(const Review& review) {
       const auto ns = namespaces_.get(review.namespace_name);
       const crds::Labels labels = ns ? reconcilers::labels_of(*ns) : crds::Labels{};
       Context context{snapshot.get(),    ns ? &labels : nullptr, options_.never_touch,
-                      clock_.wall_now(), options_.rbac,          options_.access};
+                      clock_.wall_now(), options_.rbac,          options_.access,
+                      options_.images,   options_.images_budget};
       decision = decide(review, context);
     } catch (const CannotJudge& e) {
       why = e.what();

@@ -19,6 +19,9 @@
 namespace bulwark::reconcilers {
 class InputAccess;
 }
+namespace bulwark::registry {
+class ImageVerification;
+}
 
 namespace bulwark::admission {
 
@@ -38,6 +41,8 @@ struct ReviewHandlerOptions {
   std::set<std::string, std::less<>> never_touch;    // the operator's own namespace among them
   const reconcilers::RbacIndex* rbac = nullptr;      // null: spec.permissions not judged here
   const reconcilers::InputAccess* access = nullptr;  // null: every input taken to be readable
+  registry::ImageVerification* images = nullptr;     // null: imageSignature not evaluated here
+  std::chrono::milliseconds images_budget{2000};     // what verification may take of a review
   // What reviews being judged may hold together: a review is charged 18 times its body plus
   // 2 MiB, so the largest (6.5 MiB) takes 119 MiB and small ones (a few KB) 2 MiB each.
   std::size_t review_memory_budget = kReviewMemoryBudget;

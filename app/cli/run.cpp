@@ -18,6 +18,7 @@
 #include "app/admission/webhook.h"
 #include "app/cli/run_caches.h"
 #include "app/cli/run_canary.h"
+#include "app/cli/run_images.h"
 #include "app/cli/run_metrics.h"
 #include "config/operator_config.h"
 #include "metrics/operator_metrics.h"
@@ -325,6 +326,9 @@ class OperatorControllers {
     o.certificate_validity = cfg.admission.certificate_validity;
     o.reviews.rbac = &rbac_;
     o.reviews.access = &input_access_;
+    images_ = std::make_unique<OperatorImages>(cfg, clock);
+    o.reviews.images = &images_->verification();
+    o.reviews.images_budget = cfg.registries.admission_budget;
     o.api_server_sources = cfg.admission.api_server_sources;
     o.connections_per_source = cfg.admission.connections_per_source;
     o.on_refused = [&metrics](server::Refusal r) {
@@ -360,6 +364,7 @@ class OperatorControllers {
       policy_report_keeper_;  // null: Reports are not served
   std::function<bool()> posture_caught_up_;
   std::atomic<bool> book_complete_{false};
+  std::unique_ptr<OperatorImages> images_;  // before the webhook, which asks it
   std::unique_ptr<admission::Webhook> webhook_;
   std::unique_ptr<OperatorCanary> canary_;  // the enforcement canary's prober and verdicts
 };

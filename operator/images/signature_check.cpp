@@ -74,6 +74,8 @@ std::string_view to_string(SignatureResult r) {
       return "bad_signature";
     case SignatureResult::kNotEvaluated:
       return "not_evaluated";
+    case SignatureResult::kUnverifiable:
+      return "unverifiable";
   }
   return "not_evaluated";
 }
@@ -84,6 +86,7 @@ SignatureVerdict worst_of(const SignatureVerdict& a, const SignatureVerdict& b) 
       case SignatureResult::kBadSignature:
         return 0;
       case SignatureResult::kUnsigned:
+      case SignatureResult::kUnverifiable:
         return 1;
       case SignatureResult::kNotEvaluated:
         return 2;

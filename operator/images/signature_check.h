@@ -15,7 +15,9 @@ class PublicKey;
 // What verifying one image's signatures found. Only kVerified lets an image pass imageSignature;
 // kNotEvaluated (a registry not reached, an answer not understood, no time left) is never read as
 // either signed or unsigned (docs/api.md, Not evaluated).
-enum class SignatureResult { kVerified, kUnsigned, kBadSignature, kNotEvaluated };
+// kUnverifiable is what admission makes of kNotEvaluated: the webhook fails closed for this
+// control (a registry an attacker can slow must not let unsigned images in), so it violates.
+enum class SignatureResult { kVerified, kUnsigned, kBadSignature, kNotEvaluated, kUnverifiable };
 std::string_view to_string(SignatureResult r);  // "verified", "unsigned", "bad_signature", ...
 
 struct SignatureVerdict {

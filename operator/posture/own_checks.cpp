@@ -55,7 +55,8 @@ void visit_signed_images(const OwnCheckInput& in, Fn&& fn) {
 
 bool signature_fails(const images::ContainerSignature* s) {
   return s != nullptr && (s->verdict.result == images::SignatureResult::kUnsigned ||
-                          s->verdict.result == images::SignatureResult::kBadSignature);
+                          s->verdict.result == images::SignatureResult::kBadSignature ||
+                          s->verdict.result == images::SignatureResult::kUnverifiable);
 }
 
 }  // namespace
@@ -85,11 +86,15 @@ void check_image_signature(const OwnCheckInput& in, Findings& out) {
   visit_signed_images(
       in, [&](const ContainerRef& c, std::string_view image, const images::ContainerSignature* s) {
         if (!signature_fails(s)) return;
-        const bool unsigned_image = s->verdict.result == images::SignatureResult::kUnsigned;
+        using images::SignatureResult;
+        const std::string_view what =
+            s->verdict.result == SignatureResult::kUnsigned
+                ? "with no signature by a key of spec.images.verify"
+            : s->verdict.result == SignatureResult::kUnverifiable
+                ? "whose signature could not be verified (admission fails closed)"
+                : "whose signatures do not verify";
         out.add(c.label() + " runs image \"" + std::string(image) + "\" (" + s->image + ") " +
-                    (unsigned_image ? "with no signature by a key of spec.images.verify"
-                                    : "whose signatures do not verify") +
-                    ": " + s->verdict.detail,
+                    std::string(what) + ": " + s->verdict.detail,
                 c.path("image"));
       });
 }

@@ -139,6 +139,7 @@ void SignatureVerifier::count(SignatureResult r) {
       ++counts_.bad_signature;
       break;
     case SignatureResult::kNotEvaluated:
+    case SignatureResult::kUnverifiable:
       ++counts_.not_evaluated;
       break;
   }

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "operator/images/cosign_format.h"
 #include "operator/images/public_key.h"
 #include "operator/registry/registry_client.h"
 
@@ -25,6 +26,19 @@ class FakeRegistry : public registry::Registry {
   void put_blob(const std::string& body) {
     std::lock_guard lock(mu_);
     blobs_[images::sha256_digest(body)] = body;
+  }
+  // Signs the manifest of `digest` in `path`: a cosign signature manifest beside it holding one
+  // payload with its base64 signature.
+  void put_signature(const std::string& path, const std::string& digest, const std::string& payload,
+                     const std::string& signature_base64) {
+    put_blob(payload);
+    put_manifest(path, images::signature_tag(digest),
+                 R"({"schemaVersion":2,"layers":[{"mediaType":")" +
+                     std::string(images::kSimpleSigningType) + R"(","digest":")" +
+                     images::sha256_digest(payload) + R"(","size":)" +
+                     std::to_string(payload.size()) +
+                     R"(,"annotations":{"dev.cosignproject.cosign/signature":")" +
+                     signature_base64 + R"("}}]})");
   }
   void set_down(bool down) {
     std::lock_guard lock(mu_);

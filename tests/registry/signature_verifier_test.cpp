@@ -29,17 +29,10 @@ class Verifier : public ::testing::Test {
     std::string error;
     trust.keys.push_back(*images::PublicKey::from_pem(testdata("ec.pub"), error));
   }
-  // Signs the image: the signature manifest beside it, with the payload signed by `key`.
+  // Signs the image with the payload signed by `key` (testdata/make_openssl.sh).
   void sign(const std::string& key) {
-    const std::string payload = testdata("payload.json");
-    fake.put_blob(payload);
-    const std::string manifest = R"({"schemaVersion":2,"layers":[{"mediaType":")" +
-                                 std::string(images::kSimpleSigningType) + R"(","digest":")" +
-                                 images::sha256_digest(payload) + R"(","size":)" +
-                                 std::to_string(payload.size()) +
-                                 R"(,"annotations":{"dev.cosignproject.cosign/signature":")" +
-                                 testdata("payload." + key + ".sig") + R"("}}]})";
-    fake.put_manifest("team/app", images::signature_tag(digest), manifest);
+    fake.put_signature("team/app", digest, testdata("payload.json"),
+                       testdata("payload." + key + ".sig"));
   }
   FakeRegistry fake;
   FakeClock clock;

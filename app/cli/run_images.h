@@ -1,0 +1,27 @@
+#pragma once
+// Image signature verification for `bulwark run` (docs/api.md, Image signatures): the registry
+// client, the verdict cache and the pool that verifies within a budget, built from the config's
+// `registries`, shared by the webhook and the reconcilers.
+
+#include <memory>
+
+#include "config/operator_config.h"
+#include "operator/base/clock.h"
+#include "operator/registry/image_verification.h"
+
+namespace bulwark::cli {
+
+class OperatorImages {
+ public:
+  // Throws kube::ConfigError when registries.caFile cannot be read.
+  OperatorImages(const config::OperatorConfig& cfg, base::Clock& clock);
+  ~OperatorImages();
+  registry::ImageVerification& verification();
+  registry::SignatureVerifier& verifier();
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace bulwark::cli
