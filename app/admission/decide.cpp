@@ -101,12 +101,13 @@ std::optional<std::string> unknown_selection(const Context& context, const std::
 
 // The signatures of the workload's images under the policy's entries, as admission reads them:
 // what is not known in time violates (fail closed). Null when the policy asks for none.
-const images::ImageSignatures* admission_signatures(const crds::SecurityPolicySpec& spec,
-                                                    const posture::Workload& workload,
-                                                    const Context& context,
-                                                    std::chrono::steady_clock::time_point deadline,
-                                                    images::ImageSignatures& out) {
+const posture::SignaturesByEntries* admission_signatures(
+    const crds::SecurityPolicySpec& spec, const posture::Workload& workload, const Context& context,
+    std::chrono::steady_clock::time_point deadline, posture::SignaturesByEntries& all) {
   if (spec.images.verify.empty() || context.images == nullptr) return nullptr;
+  const std::string key = crds::verify_key(spec.images);
+  if (all.count(key) > 0) return &all;  // another policy with the same entries asked already
+  images::ImageSignatures& out = all[key];
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   out = context.images->verify(spec.images, registry::images_of(*workload.pod_spec),
@@ -116,7 +117,7 @@ const images::ImageSignatures* admission_signatures(const crds::SecurityPolicySp
       s.verdict.result = images::SignatureResult::kUnverifiable;
     }
   }
-  return &out;
+  return &all;
 }
 
 }  // namespace
@@ -149,7 +150,7 @@ Decision decide(const Review& review, const Context& context) {
   reconcilers::add_account_inputs(evaluation, context.access, context.rbac, account, held);
   const auto selection_unknown = unknown_selection(context, review.namespace_name);
   const auto verify_deadline = std::chrono::steady_clock::now() + context.images_budget;
-  images::ImageSignatures signatures;
+  posture::SignaturesByEntries signatures;
   if (context.images == nullptr) {
     evaluation.image_signatures_unread = "this replica verifies no image signatures";
   }

@@ -317,9 +317,10 @@ class Scanner {
     r.kind = workload.kind;
     r.namespace_name = workload.namespace_name;
     r.name = workload.name;
-    images::ImageSignatures signatures;
+    posture::SignaturesByEntries signatures;
     if (verifier_) {
-      signatures = verifier_->verify(evaluator_.spec().images, workload);
+      const auto& images = evaluator_.spec().images;
+      signatures[crds::verify_key(images)] = verifier_->verify(images, workload);
       context_.image_signatures = &signatures;
     }
     r.verdict = evaluator_.evaluate(workload, context_);

@@ -521,6 +521,21 @@ std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images
   return out;
 }
 
+std::string verify_key(const ImagesSpec& images) {
+  std::string key;
+  for (const ImageVerifyEntry& e : images.verify) {
+    key += "[";
+    for (const auto& r : e.image_references) key += r + ",";
+    key += "|";
+    for (const auto& k : e.public_keys)
+      key += k.pem + "/" + k.secret_name + "/" + k.secret_key + ",";
+    key += "|";
+    for (const auto& i : e.signed_identities) key += i + ",";
+    key += "|" + e.credentials_secret + "]";
+  }
+  return key;
+}
+
 PolicyParseResult parse_security_policy(const Value& doc) {
   PolicyParseResult result;
   auto& errors = result.errors;

@@ -87,6 +87,9 @@ struct ImagesSpec {
 // be satisfied, by a signature from one of its own keys. Empty: the image needs no signature.
 std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images,
                                                         std::string_view image);
+// What a policy's verdicts on signatures depend on: its entries, as one string. Two policies
+// with the same entries share verdicts.
+std::string verify_key(const ImagesSpec& images);
 
 struct ResourcesSpec {
   bool require_limits = false;

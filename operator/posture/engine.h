@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct VulnerabilityCounts {
 
 using images::ContainerSignature;
 using images::ImageSignatures;
+// Verdicts by the policy entries they were judged under (crds::verify_key of its images spec):
+// every policy that asks judges its images under its own keys.
+using SignaturesByEntries = std::map<std::string, ImageSignatures, std::less<>>;
 
 // What the engine needs beyond the policy and the workload. The engine reads no clock and no
 // cluster itself.
@@ -59,7 +63,7 @@ struct EvaluationContext {
   // worst over its pods of the digest each runs; at admission and in `scan --verify`, what the
   // reference resolves to. Null when signatures were not verified: imageSignature is then not
   // judged. A covered container without a verdict is not evaluated.
-  const ImageSignatures* image_signatures = nullptr;
+  const SignaturesByEntries* image_signatures = nullptr;
   std::string image_signatures_unread =
       "image signatures were not verified (bulwark scan reads no registry without --verify)";
   // Why `vulnerabilities`, `permissions` or `network` is null, for the controls that then go

@@ -41,7 +41,11 @@ namespace {
 // were verified at all).
 template <class Fn>
 void visit_signed_images(const OwnCheckInput& in, Fn&& fn) {
-  const images::ImageSignatures* verdicts = in.context.image_signatures;
+  const images::ImageSignatures* verdicts = nullptr;
+  if (in.context.image_signatures != nullptr) {
+    const auto it = in.context.image_signatures->find(crds::verify_key(in.spec.images));
+    if (it != in.context.image_signatures->end()) verdicts = &it->second;
+  }
   visit_images(in.pod, [&](const ContainerRef& c, std::string_view image) {
     if (crds::verify_entries_for(in.spec.images, image).empty()) return;
     const images::ContainerSignature* found = nullptr;

@@ -26,7 +26,9 @@ posture::Verdict judge(const posture::ImageSignatures* signatures,
       "  - {name: side, image: nginx:1.27}\n"
       "  initContainers:\n  - {name: init, image: registry.test/team/init:2}\n");
   posture::EvaluationContext context;
-  context.image_signatures = signatures;
+  posture::SignaturesByEntries by_entries;
+  if (signatures != nullptr) by_entries[crds::verify_key(policy.images)] = *signatures;
+  context.image_signatures = signatures != nullptr ? &by_entries : nullptr;
   return posture::PolicyEvaluator(policy).evaluate(*posture::workload_from(doc), context);
 }
 
@@ -98,6 +100,39 @@ TEST(ImageSignature, OffWithoutVerifyEntries) {
   crds::SecurityPolicySpec p = verifying();
   p.images.verify.clear();
   EXPECT_EQ(judge(nullptr, p).posture, posture::Posture::kCompliant);
+}
+
+}  // namespace
+}  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+TEST(ImageSignature, EachPolicyReadsTheVerdictsOfItsOwnEntries) {
+  crds::SecurityPolicySpec a = verifying();
+  crds::SecurityPolicySpec b = verifying();
+  b.images.verify[0].public_keys = {{"another pem", "", ""}};
+  posture::SignaturesByEntries by_entries;
+  by_entries[crds::verify_key(a.images)] = {{"app", verdict(SignatureResult::kVerified)},
+                                            {"init", verdict(SignatureResult::kVerified)}};
+  by_entries[crds::verify_key(b.images)] = {{"app", verdict(SignatureResult::kUnsigned)},
+                                            {"init", verdict(SignatureResult::kVerified)}};
+  const auto doc = parse_yaml(
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+      "  - {name: app, image: registry.test/team/app:1}\n"
+      "  initContainers:\n  - {name: init, image: registry.test/team/init:2}\n");
+  posture::EvaluationContext context;
+  context.image_signatures = &by_entries;
+  const auto workload = posture::workload_from(doc);
+  EXPECT_EQ(posture::PolicyEvaluator(a).evaluate(*workload, context).posture,
+            posture::Posture::kCompliant);
+  EXPECT_EQ(posture::PolicyEvaluator(b).evaluate(*workload, context).posture,
+            posture::Posture::kViolating);
+  // A policy whose entries were not verified at all is not evaluated, never passed.
+  crds::SecurityPolicySpec c = verifying();
+  c.images.verify[0].signed_identities = {"mirror.test/team/app"};
+  EXPECT_EQ(posture::PolicyEvaluator(c).evaluate(*workload, context).posture,
+            posture::Posture::kNotEvaluated);
 }
 
 }  // namespace
