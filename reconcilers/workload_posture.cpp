@@ -205,6 +205,36 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
   return context;
 }
 
+void WorkloadPostureReconciler::add_signatures(const Target& t, const posture::Workload& workload,
+                                               const crds::Labels& namespace_labels,
+                                               const std::vector<LoadedPolicy>& policies,
+                                               WorkloadSignatures& out,
+                                               posture::EvaluationContext& context) const {
+  if (sources_.images == nullptr) {
+    context.image_signatures_unread = "this replica verifies no image signatures";
+    return;
+  }
+  std::vector<runtime::CacheReader::Object> held;  // what `pods` points into
+  std::vector<const Value*> pods;
+  if (t.kind == "Pod") {
+    pods.push_back(t.object.get());
+  } else {
+    for (const auto& key : pod_keys_of(t.kind, *t.object)) {
+      if (auto pod = sources_.workloads.pods.get(key)) {
+        pods.push_back(pod.get());
+        held.push_back(std::move(pod));
+      }
+    }
+  }
+  const auto selects = [&](const LoadedPolicy& p) {
+    return selects_namespace(p.policy.spec, t.ns, namespace_labels) &&
+           p.evaluator->selects(workload, &namespace_labels);
+  };
+  out = workload_signatures(*sources_.images, policies, selects,
+                            running_images(*workload.pod_spec, pods));
+  context.image_signatures = &out.by_entries;
+}
+
 std::optional<posture::VulnerabilityCounts> WorkloadPostureReconciler::vulnerabilities_for(
     const Target& t, const std::vector<LoadedPolicy>& policies) const {
   const bool wanted = std::any_of(policies.begin(), policies.end(), [](const auto& p) {
@@ -291,6 +321,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   add_network_input(t.ns, *policies,
                     {sources_.network_policies, sources_.services, sources_.access}, network,
                     context);
+  WorkloadSignatures signatures;  // held for the judgement, as `network`
+  add_signatures(t, *workload, namespace_labels, *policies, signatures, context);
   // Whether the label would isolate the pods is read (every NetworkPolicy of the namespace) only
   // where an active policy quarantines: judge_workload reads it for those alone.
   const bool quarantining = std::any_of(policies->begin(), policies->end(), [](const auto& p) {
@@ -335,7 +367,13 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
         judgement, !holds.policies.empty());
   }
   if (on_verdict_) on_verdict_(key, w.annotations_changed);
-  return requeue_at(judgement.next_expiry, now);
+  // A signature not final (being verified, or its registry failing): judged again then.
+  runtime::Result result = requeue_at(judgement.next_expiry, now);
+  if (signatures.again) {
+    const auto again = std::chrono::duration_cast<base::Clock::Duration>(*signatures.again);
+    result.requeue_after = std::min(result.requeue_after.value_or(again), again);
+  }
+  return result;
 }
 
 }  // namespace bulwark::reconcilers

@@ -31,6 +31,11 @@
 #include "reconcilers/vulnerability_reports.h"
 #include "reconcilers/workload_judgement.h"
 #include "reconcilers/workload_owners.h"
+#include "reconcilers/workload_signatures.h"
+
+namespace bulwark::registry {
+class ImageVerification;
+}
 
 namespace bulwark::reconcilers {
 
@@ -70,6 +75,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     // The Services the network controls read beside `network_policies`; null: those controls are
     // not evaluated.
     const runtime::CacheReader* services = nullptr;
+    // Verifies images.verify's signatures of what the pods run; null: imageSignature is not
+    // evaluated.
+    registry::ImageVerification* images = nullptr;
   };
   // Told of each remediation and whether it succeeded.
   using ActionObserver = std::function<void(Remediation action, bool ok)>;
@@ -140,6 +148,12 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
       const rbac::Account& account, std::chrono::system_clock::time_point now,
       const std::optional<posture::VulnerabilityCounts>& vulnerabilities,
       std::shared_ptr<const rbac::Permissions>& permissions) const;
+  // images.verify's verdicts of what the workload's pods run, into `context`; `out.again` says
+  // when to judge again for those not final.
+  void add_signatures(const Target& t, const posture::Workload& workload,
+                      const crds::Labels& namespace_labels,
+                      const std::vector<LoadedPolicy>& policies, WorkloadSignatures& out,
+                      posture::EvaluationContext& context) const;
   std::optional<posture::VulnerabilityCounts> vulnerabilities_for(
       const Target& t, const std::vector<LoadedPolicy>& policies) const;
 
@@ -208,7 +222,8 @@ struct WorkloadPostureSetup {
   PolicyReportKeeper* reports = nullptr;                 // null: no Reports are written
   OwnershipRecord* ownership = nullptr;
   const InputAccess* access = nullptr;
-  EnforcementBook* enforcement = nullptr;  // null: every node is taken to enforce
+  EnforcementBook* enforcement = nullptr;         // null: every node is taken to enforce
+  registry::ImageVerification* images = nullptr;  // null: imageSignature is not evaluated
   PostureBook& book;
   EventRecorder& events;
   const base::Clock& clock;

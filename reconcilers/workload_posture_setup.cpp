@@ -229,9 +229,9 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                                              WorkloadPostureSetup setup) {
   const Caches& caches = setup.caches;
   const WorkloadPostureReconciler::Sources sources{
-      caches.workloads(), caches.namespaces, setup.policies,  setup.vulnerabilities,
-      setup.rbac,         setup.reports,     setup.ownership, &caches.network_policies,
-      setup.access,       setup.enforcement, &caches.services};
+      caches.workloads(), caches.namespaces, setup.policies,   setup.vulnerabilities,
+      setup.rbac,         setup.reports,     setup.ownership,  &caches.network_policies,
+      setup.access,       setup.enforcement, &caches.services, setup.images};
   auto r = std::make_unique<WorkloadPostureReconciler>(
       setup.writer, sources, setup.book, setup.events, setup.clock, std::move(setup.never_touch));
   const WorkloadPostureReconciler& posture = *r;

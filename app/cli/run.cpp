@@ -210,6 +210,7 @@ class OperatorControllers {
     }
     canary_ = std::make_unique<OperatorCanary>(manager, client, writer_, clock, cfg,
                                                operator_namespace(cfg), metrics);
+    images_ = std::make_unique<OperatorImages>(cfg, clock);
     setup_controllers(manager, clock, cfg, metrics);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
@@ -275,6 +276,7 @@ class OperatorControllers {
                                                       .ownership = &ownership_,
                                                       .access = &input_access_,
                                                       .enforcement = &canary_->book(),
+                                                      .images = &images_->verification(),
                                                       .book = book_,
                                                       .events = events_,
                                                       .clock = clock,
@@ -326,7 +328,6 @@ class OperatorControllers {
     o.certificate_validity = cfg.admission.certificate_validity;
     o.reviews.rbac = &rbac_;
     o.reviews.access = &input_access_;
-    images_ = std::make_unique<OperatorImages>(cfg, clock);
     o.reviews.images = &images_->verification();
     o.reviews.images_budget = cfg.registries.admission_budget;
     o.api_server_sources = cfg.admission.api_server_sources;

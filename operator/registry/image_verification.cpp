@@ -1,6 +1,8 @@
 // Verification with a time budget and a pool of workers (image_verification.h).
 #include "operator/registry/image_verification.h"
 
+#include "operator/images/reference.h"
+
 namespace bulwark::registry {
 namespace {
 
@@ -22,9 +24,8 @@ images::ContainerSignature not_in_time(const PodImage& c, std::chrono::milliseco
                                        std::string why) {
   return {c.image,
           {SignatureResult::kNotEvaluated,
-           why.empty() ? "not verified within " + std::to_string(budget.count()) +
-                             " ms (the verification goes on; its verdict is kept for the next "
-                             "request)"
+           why.empty() ? "being verified, not done within " + std::to_string(budget.count()) +
+                             " ms (its verdict is kept for the next judgement)"
                        : std::move(why)}};
 }
 
@@ -74,29 +75,75 @@ void ImageVerification::work() {
     // Every entry here covers the image: verify_pod_images finds them again.
     images::ImageSignatures out = verify_pod_images(verifier_, trust_, spec, {job.container});
     auto it = out.find(job.container.container);
-    job.promise.set_value(it != out.end() ? it->second
-                                          : not_in_time(job.container, {}, "no entry covers it"));
-    {
-      std::lock_guard lock(mu_);
-      running_.erase(job.key);
+    const images::ContainerSignature verdict =
+        it != out.end() ? it->second : not_in_time(job.container, {}, "no entry covers it");
+    job.promise.set_value(verdict);
+    std::lock_guard lock(mu_);
+    running_.erase(job.key);
+    if (verdict.verdict.result == SignatureResult::kNotEvaluated) {
+      failed_[job.key] = {verdict, Clock::now() + options_.retry_failed};
     }
-    if (on_done_) on_done_();
   }
 }
 
-images::ImageSignatures ImageVerification::verify(const crds::ImagesSpec& spec,
+std::optional<images::ContainerSignature> ImageVerification::at_once(
+    const std::string& key, const std::vector<const crds::ImageVerifyEntry*>& entries,
+    const PodImage& c, std::optional<std::chrono::milliseconds>& again) {
+  if (!c.unverifiable.empty()) {
+    return images::ContainerSignature{c.image, {SignatureResult::kNotEvaluated, c.unverifiable}};
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto f = failed_.find(key); f != failed_.end()) {
+      const auto left = f->second.until - Clock::now();
+      if (left > Clock::duration::zero()) {
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
+        again = again ? std::min(*again, ms) : ms;
+        return f->second.verdict;
+      }
+      failed_.erase(f);
+    }
+  }
+  const images::ImageRef ref = images::parse_image(c.image);
+  const std::string digest = !c.digest.empty()                      ? c.digest
+                             : images::is_sha256_digest(ref.digest) ? ref.digest
+                                                                    : "";
+  if (digest.empty()) return std::nullopt;  // a tag: resolved by a worker
+  const std::string repository = c.repository.empty() ? images::repository_of(ref) : c.repository;
+  std::optional<images::SignatureVerdict> worst;
+  for (const auto* e : entries) {
+    std::string error;
+    const auto trust = trust_.trust_for(*e, error);
+    auto v = trust ? verifier_.cached(repository, digest, *trust)
+                   : images::SignatureVerdict{SignatureResult::kNotEvaluated, error};
+    if (!v) return std::nullopt;
+    worst = worst ? images::worst_of(*worst, *v) : *v;
+  }
+  return images::ContainerSignature{repository + "@" + digest, *worst};
+}
+
+ImageVerification::Now ImageVerification::collect(const crds::ImagesSpec& spec,
                                                   const std::vector<PodImage>& containers,
+                                                  Clock::time_point deadline,
                                                   std::chrono::milliseconds budget) {
-  const auto deadline = std::chrono::steady_clock::now() + budget;
+  Now out;
+  auto add = [&out](const std::string& name, const images::ContainerSignature& verdict) {
+    auto [it, fresh] = out.verdicts.try_emplace(name, verdict);
+    if (!fresh) it->second.verdict = images::worst_of(it->second.verdict, verdict.verdict);
+  };
   std::vector<std::pair<const PodImage*, Result>> pending;
   for (const PodImage& c : containers) {
     const auto entries = crds::verify_entries_for(spec, c.image);
     if (entries.empty()) continue;
+    std::string key = job_key(entries, c);
+    if (auto now = at_once(key, entries, c, out.again)) {
+      add(c.container, *now);
+      continue;
+    }
     std::vector<crds::ImageVerifyEntry> copies;
     for (const auto* e : entries) copies.push_back(*e);
-    pending.emplace_back(&c, submit(job_key(entries, c), std::move(copies), c));
+    pending.emplace_back(&c, submit(std::move(key), std::move(copies), c));
   }
-  images::ImageSignatures out;
   for (auto& [c, result] : pending) {
     images::ContainerSignature verdict = not_in_time(*c, budget, "");
     if (!result.valid()) {
@@ -104,14 +151,28 @@ images::ImageSignatures ImageVerification::verify(const crds::ImagesSpec& spec,
     } else if (result.wait_until(deadline) == std::future_status::ready) {
       try {
         verdict = result.get();
+        add(c->container, verdict);
+        continue;
       } catch (const std::future_error&) {  // the pool stopped before it came to this one
         verdict = not_in_time(*c, budget, "verification stopped");
       }
     }
-    auto [it, fresh] = out.try_emplace(c->container, verdict);
-    if (!fresh) it->second.verdict = images::worst_of(it->second.verdict, verdict.verdict);
+    constexpr std::chrono::milliseconds kShortly{2000};
+    out.again = out.again ? std::min(*out.again, kShortly) : kShortly;
+    add(c->container, verdict);
   }
   return out;
+}
+
+images::ImageSignatures ImageVerification::verify(const crds::ImagesSpec& spec,
+                                                  const std::vector<PodImage>& containers,
+                                                  std::chrono::milliseconds budget) {
+  return collect(spec, containers, Clock::now() + budget, budget).verdicts;
+}
+
+ImageVerification::Now ImageVerification::verify_now(const crds::ImagesSpec& spec,
+                                                     const std::vector<PodImage>& containers) {
+  return collect(spec, containers, Clock::now(), {});
 }
 
 }  // namespace bulwark::registry

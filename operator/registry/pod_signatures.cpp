@@ -37,6 +37,9 @@ images::ContainerSignature verify_one(SignatureVerifier& verifier, TrustSource& 
                                       const PodImage& c) {
   const std::string repository =
       c.repository.empty() ? images::repository_of(images::parse_image(c.image)) : c.repository;
+  if (!c.unverifiable.empty()) {
+    return {c.image, {SignatureResult::kNotEvaluated, c.unverifiable}};
+  }
   std::string digest = c.digest;  // a tag is resolved once, with the first entry's credentials
   std::optional<SignatureVerdict> worst;
   for (const crds::ImageVerifyEntry* entry : entries) {

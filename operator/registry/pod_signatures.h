@@ -35,6 +35,9 @@ struct PodImage {
   std::string image;       // as the pod spec names it: decides which entries cover it
   std::string digest;      // what it runs, when known (a container status's imageID); else resolved
   std::string repository;  // where `digest` was pulled from; empty: the image's own
+  // Set when what it runs cannot be verified at all (an image known only by its local ID): the
+  // reason, and the container is not evaluated.
+  std::string unverifiable = {};
 };
 
 // The containers, init containers and ephemeral containers of a pod spec, by name and image.

@@ -51,33 +51,28 @@ std::string SignatureVerifier::resolve(std::string_view image, const TrustedKeys
   return m.digest;
 }
 
-SignatureVerdict SignatureVerifier::verify_reference(std::string_view image,
-                                                     const TrustedKeys& trust) {
-  std::string error;
-  const std::string digest = resolve(image, trust, error);
-  if (digest.empty()) {
-    count(SignatureResult::kNotEvaluated);
-    return {SignatureResult::kNotEvaluated, error};
+std::optional<SignatureVerdict> SignatureVerifier::cached(const std::string& repository,
+                                                          const std::string& digest,
+                                                          const TrustedKeys& trust) {
+  const std::string key = cache_key(repository, digest, trust);
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  if (it->second->expires <= clock_.now()) {
+    lru_.erase(it->second);
+    index_.erase(it);
+    return std::nullopt;
   }
-  return verify_digest(images::repository_of(images::parse_image(image)), digest, trust);
+  lru_.splice(lru_.begin(), lru_, it->second);
+  ++counts_.cache_hits;
+  return it->second->verdict;
 }
 
 SignatureVerdict SignatureVerifier::verify_digest(const std::string& repository,
                                                   const std::string& digest,
                                                   const TrustedKeys& trust) {
+  if (auto hit = cached(repository, digest, trust)) return *hit;
   const std::string key = cache_key(repository, digest, trust);
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = index_.find(key); it != index_.end()) {
-      if (it->second->expires > clock_.now()) {
-        lru_.splice(lru_.begin(), lru_, it->second);
-        ++counts_.cache_hits;
-        return it->second->verdict;
-      }
-      lru_.erase(it->second);
-      index_.erase(it);
-    }
-  }
   SignatureVerdict verdict = fetch_and_judge(repository, digest, trust);
   count(verdict.result);
   if (verdict.result == SignatureResult::kNotEvaluated) return verdict;

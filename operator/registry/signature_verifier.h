@@ -47,11 +47,13 @@ class SignatureVerifier {
   };
   SignatureVerifier(Registry& registry, base::Clock& clock, Options options);
 
-  // An image as a pod spec names it (a tag or a digest).
-  images::SignatureVerdict verify_reference(std::string_view image, const TrustedKeys& trust);
   // An image by the digest it runs (a container's imageID): nothing to resolve.
   images::SignatureVerdict verify_digest(const std::string& repository, const std::string& digest,
                                          const TrustedKeys& trust);
+  // The verdict cached for the image under `trust`, without asking the registry.
+  std::optional<images::SignatureVerdict> cached(const std::string& repository,
+                                                 const std::string& digest,
+                                                 const TrustedKeys& trust);
   // The digest `image` resolves to now ("" and `error` when it cannot be).
   std::string resolve(std::string_view image, const TrustedKeys& trust, std::string& error);
 

@@ -56,7 +56,10 @@ constexpr std::array<std::string_view, 13> kPodSpec = {"hostNetwork",
 constexpr std::array<std::string_view, 9> kContainer = {
     "name",          "image",          "ports",        "securityContext", "resources",
     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle"};
-constexpr std::array<std::string_view, 2> kPodStatus = {"phase", "reason"};
+// The statuses' imageID: the digest each container runs, which images.verify judges.
+constexpr std::array<std::string_view, 5> kPodStatus = {
+    "phase", "reason", "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"};
+constexpr std::array<std::string_view, 2> kContainerStatus = {"name", "imageID"};
 constexpr std::array<std::string_view, 4> kWorkloadSpec = {"replicas", "template", "jobTemplate",
                                                            "suspend"};
 constexpr std::array<std::string_view, 3> kTemplate = {"metadata", "spec", "template"};
@@ -173,7 +176,14 @@ Value project_workload(Value&& object) {
                    (spec != nullptr && spec->find("containers") != nullptr);
   if (pod) {
     project_pod_spec(spec);
-    if (status != nullptr) keep(*status, kPodStatus);
+    if (status != nullptr) {
+      keep(*status, kPodStatus);
+      for (auto& [list, statuses] : status->members) {
+        for (auto& s : statuses.items) {
+          if (list != "phase" && list != "reason") keep(s, kContainerStatus);
+        }
+      }
+    }
   } else {
     if (spec != nullptr) {
       keep(*spec, kWorkloadSpec);

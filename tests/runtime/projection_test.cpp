@@ -93,7 +93,8 @@ TEST(Projection, DropsWhatNobodyReads) {
     "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","blockOwnerDeletion":true}]},
     "spec":{"nodeName":"n","tolerations":[{}],"containers":[{"name":"c","image":"i","env":[{"name":"A"}],
     "command":["x"],"securityContext":{"privileged":true}}]},
-    "status":{"phase":"Pending","conditions":[{}]}})");
+    "status":{"phase":"Pending","conditions":[{}],"containerStatuses":[{"name":"c","ready":true,
+    "restartCount":3,"image":"i","imageID":"registry.test/i@sha256:abc","state":{"running":{}}}]}})");
   document::Value v;
   document::make_json_reader(in)->next(v);
   const auto p = project_workload(std::move(v));
@@ -112,6 +113,11 @@ TEST(Projection, DropsWhatNobodyReads) {
   EXPECT_NE(c.find({"securityContext", "privileged"}), nullptr);
   EXPECT_EQ(p.find({"status", "conditions"}), nullptr);
   EXPECT_EQ(p.find({"status", "phase"})->str(), "Pending");
+  // Kept: the digest each container runs (images.verify); not what flaps (ready, restarts).
+  const auto& s = p.find({"status", "containerStatuses"})->items[0];
+  EXPECT_EQ(s.find("imageID")->str(), "registry.test/i@sha256:abc");
+  EXPECT_EQ(s.find("name")->str(), "c");
+  EXPECT_EQ(s.members.size(), 2u);
 }
 
 }  // namespace
