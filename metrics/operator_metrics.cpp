@@ -230,6 +230,25 @@ struct OperatorMetrics::Families {
                             .Register(r)
                             .Add({}, prometheus::Histogram::BucketBoundaries{0.25, 0.5, 1, 2, 4, 8,
                                                                              15, 30, 60})),
+        image_verifications(prometheus::BuildCounter()
+                                .Name("bulwark_image_verifications_total")
+                                .Help("Images' signatures verified against their registry, by "
+                                      "result: verified, unsigned, bad_signature, not_evaluated "
+                                      "(cache hits not counted)")
+                                .Register(r)),
+        image_verification_cache_hits(prometheus::BuildCounter()
+                                          .Name("bulwark_image_verification_cache_hits_total")
+                                          .Help("Signature verdicts served from the cache")
+                                          .Register(r)
+                                          .Add({})),
+        image_verification_duration(
+            prometheus::BuildHistogram()
+                .Name("bulwark_image_verification_duration_seconds")
+                .Help("One image's verification against its registry: the signature manifest "
+                      "and its payloads fetched and judged")
+                .Register(r)
+                .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                 0.25, 0.5, 1, 2.5, 5})),
         cache_objects(prometheus::BuildGauge()
                           .Name("bulwark_cache_objects")
                           .Help("Objects held in a resource's cache")
@@ -268,6 +287,9 @@ struct OperatorMetrics::Families {
   Family<Gauge>& network_enforcement;
   Family<Gauge>& network_enforcement_unknown;
   Histogram& enforcement_lag;
+  Family<Counter>& image_verifications;
+  Counter& image_verification_cache_hits;
+  Histogram& image_verification_duration;
   Family<Gauge>& cache_objects;
   Family<Gauge>& cache_bytes;
 
@@ -424,6 +446,15 @@ void OperatorMetrics::network_policy_judged(const std::string& key, bool repaire
 }
 
 void OperatorMetrics::event_dropped() { f_->events_dropped.Increment(); }
+
+void OperatorMetrics::image_verification(std::string_view result, Duration took) {
+  f_->image_verifications.Add({{"result", std::string(result)}}).Increment();
+  f_->image_verification_duration.Observe(seconds(took));
+}
+
+void OperatorMetrics::image_verification_cache_hit() {
+  f_->image_verification_cache_hits.Increment();
+}
 
 void OperatorMetrics::enforcement_lag(Duration lag) {
   f_->enforcement_lag.Observe(std::chrono::duration<double>(lag).count());

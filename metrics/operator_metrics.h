@@ -109,6 +109,10 @@ class OperatorMetrics {
 
   // An Event dropped because too many waited to be written (reconcilers::QueuedEventRecorder).
   void event_dropped();
+  // One image's signatures verified against its registry (`result` one of images::to_string's
+  // four), or a verdict served from the cache.
+  void image_verification(std::string_view result, Duration took);
+  void image_verification_cache_hit();
 
   // What one cache holds: objects, and bytes of projected JSON (runtime::Informer::cached_bytes).
   struct CacheSize {

@@ -3,18 +3,21 @@
 
 #include "operator/kube/cluster_config.h"
 #include "operator/kube/http.h"
+#include "operator/registry/secret_trust.h"
 
 namespace bulwark::cli {
 
 struct OperatorImages::Parts {
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<registry::SignatureVerifier> verifier;
-  // Inline keys only for now: a key or credentials in a Secret is not evaluated, saying so.
-  registry::InlineTrust trust;
+  std::unique_ptr<registry::SecretReader> secrets;
+  std::unique_ptr<registry::SecretTrust> trust;
   std::unique_ptr<registry::ImageVerification> verification;
 };
 
-OperatorImages::OperatorImages(const config::OperatorConfig& cfg, base::Clock& clock)
+OperatorImages::OperatorImages(const config::OperatorConfig& cfg, base::Clock& clock,
+                               metrics::OperatorMetrics& metrics, kube::KubeClient& client,
+                               const std::string& own_namespace)
     : parts_(std::make_unique<Parts>()) {
   const auto& r = cfg.registries;
   registry::RegistrySettings settings;
@@ -28,8 +31,19 @@ OperatorImages::OperatorImages(const config::OperatorConfig& cfg, base::Clock& c
   parts_->verifier = std::make_unique<registry::SignatureVerifier>(
       *parts_->registry, clock,
       registry::SignatureVerifier::Options{r.cache_ttl, std::size_t(r.cache_entries)});
+  parts_->verifier->set_observer(
+      [&metrics](images::SignatureResult result, std::chrono::nanoseconds took, bool hit) {
+        if (hit) {
+          metrics.image_verification_cache_hit();
+        } else {
+          metrics.image_verification(images::to_string(result),
+                                     std::chrono::duration_cast<base::Clock::Duration>(took));
+        }
+      });
+  parts_->secrets = registry::make_kube_secret_reader(client, own_namespace);
+  parts_->trust = std::make_unique<registry::SecretTrust>(*parts_->secrets, clock);
   parts_->verification = std::make_unique<registry::ImageVerification>(
-      *parts_->verifier, parts_->trust, registry::ImageVerification::Options{});
+      *parts_->verifier, *parts_->trust, registry::ImageVerification::Options{});
 }
 
 OperatorImages::~OperatorImages() = default;

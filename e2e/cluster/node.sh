@@ -90,7 +90,16 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$node/cni"
+  # The test registry on the node's address (e2e/images), over plain HTTP: that host alone.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$node/certs.d"
 TOML
+  mkdir -p "$node/certs.d/$node_ip:5000"
+  cat >"$node/certs.d/$node_ip:5000/hosts.toml" <<HOSTS
+server = "http://$node_ip:5000"
+[host."http://$node_ip:5000"]
+  capabilities = ["pull", "resolve"]
+HOSTS
   cat >"$node/cni/10-bulwark.conflist" <<CNI
 {"cniVersion": "0.4.0", "name": "bulwark", "plugins": [
   {"type": "bridge", "bridge": "bk0", "isGateway": true, "isDefaultGateway": true, "ipMasq": false,

@@ -13,17 +13,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../operator/lib.sh
 . "$here/../operator/lib.sh"
 . "$here/registry.sh"
+. "$here/lib.sh"
 addr=127.0.0.71:5000
 start_registry "$addr" || { fail "the registry did not start"; finish; exit 1; }
 trap 'stop_registry; cleanup' EXIT
-push() { python3 "$here/oci_image.py" push "http://$addr" "$1" "$2" "$3"; }
-push_signature() { python3 "$here/oci_image.py" push-dir "http://$addr" "$1" "$here/testdata/sig-$2" >/dev/null; }
-signed=$(push team/app signed signed) && push_signature team/app signed
-push team/app otherkey otherkey >/dev/null && push_signature team/app otherkey
+push() { push_image "$addr" "$@"; }
+signed=$(push team/app signed signed) && push_signature "$addr" team/app signed
+push team/app otherkey otherkey >/dev/null && push_signature "$addr" team/app otherkey
 push team/app unsigned unsigned >/dev/null
 push team/app moved signed >/dev/null
 push team/app fresh signed >/dev/null  # the signed image under a tag no review has named
-push team/copy v1 signed >/dev/null && push_signature team/copy signed
+push team/copy v1 signed >/dev/null && push_signature "$addr" team/copy signed
 
 install_prerequisites
 $kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
@@ -47,11 +47,8 @@ spec:
   images:
     forbidLatestTag: false
     verify:
-    - imageReferences: ["$addr/team/*"]
-      publicKeys:
-      - pem: |
 P
-  sed 's/^/          /' "$here/testdata/ec.pub"
+  verify_entry "$addr/team/*"
   echo "  enforcement: {mode: Enforce, actions: [Deny]}"
 } | $kubectl apply -f - >/dev/null
 

@@ -59,7 +59,7 @@ expect loop not-evaluated "redirected more than 3 times"
 expect html not-evaluated "Content-Type \"text/html\" for a manifest"
 expect downgrade not-evaluated "redirected to plain HTTP at 127.0.0.73"
 expect biglayer violating "size is missing or not between 0 and 65536"
-expect bigblob not-evaluated "a signature's payload could not be fetched"
+expect bigblob violating "payload is refused: 127.0.0.72:$port sent a body over 200 bytes"
 # Eight images, one request's bound (5 s) at most each, and only the slow one near it.
 [ "$took" -le 20 ] && ok "the whole scan took ${took} s" || fail "the scan took ${took} s"
 finish

@@ -14,22 +14,64 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../operator/lib.sh
 . "$here/../operator/lib.sh"
 . "$here/registry.sh"
+. "$here/lib.sh"
 # Not the address the signatures name (127.0.0.71:5000): that one's tests run in the timing stage,
 # this one beside them. The policy takes the signatures as a mirror's (signedIdentities).
 addr=127.0.0.74:5000
 start_registry "$addr" || { fail "the registry did not start"; finish; exit 1; }
 trap 'stop_registry; cleanup' EXIT
-push() { python3 "$here/oci_image.py" push "http://$addr" "$1" "$2" "$3"; }
-signed=$(push team/app signed signed) &&
-  python3 "$here/oci_image.py" push-dir "http://$addr" team/app "$here/testdata/sig-signed" >/dev/null
+push() { push_image "$addr" "$@"; }
+signed=$(push team/app signed signed) && push_signature "$addr" team/app signed
 unsigned=$(push team/app unsigned unsigned)
 push team/app moved signed >/dev/null
 later=$(python3 "$here/oci_image.py" digest later)
 
+# A second registry as a team would run one: HTTPS with the team's own CA, htpasswd, and the
+# pull credentials and the key in Secrets of the operator's namespace.
+tls_addr=127.0.0.75:5000
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bulwark-test-ca -keyout "$work/ca.key" \
+  -out "$work/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=registry -keyout "$work/registry.key" \
+  -out "$work/registry.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.75\n' >"$work/san.ext"
+openssl x509 -req -in "$work/registry.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" \
+  -CAcreateserial -days 1 -extfile "$work/san.ext" -out "$work/registry.crt" 2>/dev/null
+python3 -c 'import crypt, sys; print("ci:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+  s3cret 2>/dev/null >"$work/htpasswd"
+main_pid=$registry_pid
+start_registry "$tls_addr" --tls "$work/registry.crt" "$work/registry.key" \
+  --htpasswd "$work/htpasswd" || { fail "the TLS registry did not start"; finish; exit 1; }
+tls_pid=$registry_pid registry_pid=$main_pid
+trap 'stop_registry; kill "$tls_pid" 2>/dev/null && wait "$tls_pid" 2>/dev/null; cleanup' EXIT
+BULWARK_REGISTRY_AUTH=ci:s3cret BULWARK_REGISTRY_CA=$work/ca.crt \
+  python3 "$here/oci_image.py" push "https://$tls_addr" team/app signed signed >/dev/null &&
+  BULWARK_REGISTRY_AUTH=ci:s3cret BULWARK_REGISTRY_CA=$work/ca.crt \
+  python3 "$here/oci_image.py" push-dir "https://$tls_addr" team/app "$here/testdata/sig-signed" >/dev/null ||
+  fail "pushing to the TLS registry"
+
 install_prerequisites
+# As the chart renders imageVerification.secretNames: get on those Secrets, and no other.
+$kubectl apply -f - >/dev/null <<RBAC
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: bulwark-image-secrets, namespace: bulwark-system}
+rules: [{apiGroups: [""], resources: [secrets], resourceNames: [team-cosign-keys, registry-pull], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bulwark-image-secrets, namespace: bulwark-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: bulwark-image-secrets}
+subjects: [{kind: ServiceAccount, name: bulwark, namespace: bulwark-system}]
+RBAC
+$kubectl -n bulwark-system create secret generic team-cosign-keys \
+  --from-file=cosign.pub="$here/testdata/ec.pub" >/dev/null
+$kubectl -n bulwark-system create secret docker-registry registry-pull --docker-server="$tls_addr" \
+  --docker-username=ci --docker-password=s3cret >/dev/null
+$kubectl -n bulwark-system create secret generic not-listed \
+  --from-file=cosign.pub="$here/testdata/ec.pub" >/dev/null
 cat >"$work/config.yaml" <<CFG
 log: {level: debug}
-registries: {insecureHosts: ["$addr"], requestTimeout: 3s}
+registries: {insecureHosts: ["$addr"], requestTimeout: 3s, caFile: "$work/ca.crt"}
 CFG
 $kubectl create namespace shop >/dev/null
 start_own_operator shop
@@ -43,12 +85,16 @@ spec:
   images:
     forbidLatestTag: false
     verify:
-    - imageReferences: ["$addr/team/*"]
-      signedIdentities: ["127.0.0.71:5000/team/app"]
-      publicKeys:
-      - pem: |
 P
-  sed 's/^/          /' "$here/testdata/ec.pub"
+  verify_entry "$addr/team/*" 127.0.0.71:5000/team/app
+  cat <<P
+    - imageReferences: ["$tls_addr/team/*"]
+      signedIdentities: ["127.0.0.71:5000/team/app"]
+      publicKeys: [{secret: {name: team-cosign-keys, key: cosign.pub}}]
+      credentialsSecret: registry-pull
+    - imageReferences: ["$tls_addr/other/*"]
+      publicKeys: [{secret: {name: not-listed, key: cosign.pub}}]
+P
 } | $kubectl apply -f - >/dev/null
 
 # running NAME IMAGE IMAGE_ID: a pod of IMAGE whose container reports running IMAGE_ID.
@@ -75,6 +121,16 @@ eventually 30 test_posture moved "violating//imageSignature" && ok "the pod whos
   || fail "moved: $(posture moved)"
 eventually 30 test_posture local "not-evaluated/imageSignature/" && ok "an image known only by its local ID: not evaluated" \
   || fail "local: $(posture local)"
+running tls-signed "$tls_addr/team/app:signed" "$tls_addr/team/app@$signed"
+eventually 30 test_posture tls-signed "compliant//" && ok "HTTPS with the team's CA, htpasswd credentials and the key from Secrets: compliant" \
+  || fail "tls-signed: $(posture tls-signed)"
+running tls-unlisted "$tls_addr/other/app:signed" "$tls_addr/other/app@$signed"
+eventually 30 test_posture tls-unlisted "not-evaluated/imageSignature/" && ok "a key in a Secret the operator may not read: not evaluated" \
+  || fail "tls-unlisted: $(posture tls-unlisted)"
+grep -q 'not verified: Secret bulwark-system/not-listed cannot be read.*forbidden' "$work/shop.log" \
+  && ok "... and logs once that the Secret is forbidden to it" \
+  || fail "no word of the forbidden Secret: $(grep -m2 not-listed "$work/shop.log")"
+
 kill -STOP "$registry_pid"
 running later "$addr/team/app:later" "$addr/team/app@$later"
 eventually 30 test_posture later "not-evaluated/imageSignature/" && ok "the registry frozen: a digest not verified before is not evaluated" \

@@ -11,21 +11,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 bulwark=$1
 . "$here/../lib.sh"
 . "$here/registry.sh"
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'stop_registry; rm -rf "$work"' EXIT
 # The address the committed signatures name (critical.identity.docker-reference).
 addr=127.0.0.71:5000
 start_registry "$addr" || { fail "the registry did not start"; finish; exit 1; }
 
-push() { python3 "$here/oci_image.py" push "http://$addr" "$1" "$2" "$3"; }
-push_signature() { python3 "$here/oci_image.py" push-dir "http://$addr" "$1" "$here/testdata/sig-$2" >/dev/null; }
-signed=$(push team/app signed signed) && push_signature team/app signed
-push team/app rsa rsa >/dev/null && push_signature team/app rsa
-push team/app otherkey otherkey >/dev/null && push_signature team/app otherkey
+push() { push_image "$addr" "$@"; }
+signed=$(push team/app signed signed) && push_signature "$addr" team/app signed
+push team/app rsa rsa >/dev/null && push_signature "$addr" team/app rsa
+push team/app otherkey otherkey >/dev/null && push_signature "$addr" team/app otherkey
 unsigned=$(push team/app unsigned unsigned)
 push team/app moved signed >/dev/null
 # The signed image and its signature copied, as they are, into another repository.
-push team/copy v1 signed >/dev/null && push_signature team/copy signed
+push team/copy v1 signed >/dev/null && push_signature "$addr" team/copy signed
 
 indent() { sed 's/^/          /' "$1"; }
 cat >"$work/policy.yaml" <<POLICY

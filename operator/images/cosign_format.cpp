@@ -1,7 +1,10 @@
 // cosign's classic signature storage, read (docs/api.md, Image signatures).
 #include "operator/images/cosign_format.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <set>
 
 #include "operator/document/reader.h"
 #include "operator/images/reference.h"
@@ -105,10 +108,37 @@ std::optional<SignatureManifest> parse_signature_manifest(std::string_view json,
   return out;
 }
 
+namespace {
+
+// Two keys that Go's decoder would take for one (it matches field names case-insensitively, the
+// last one winning): which claim cosign read cannot be told.
+bool ambiguous(const Value* v) {
+  if (v == nullptr || !v->is_mapping()) return false;
+  std::set<std::string> seen;
+  for (const auto& [key, value] : v->members) {
+    std::string lower = key;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    if (!seen.insert(lower).second) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<SimpleSigning> parse_simple_signing(std::string_view json, std::string& error) {
   auto doc = read_object(json, error);
   if (!doc) return std::nullopt;
   const Value* critical = doc->find("critical");
+  const Value* top = &*doc;
+  for (const Value* level : std::initializer_list<const Value*>{
+           top, critical, critical != nullptr ? critical->find("image") : nullptr,
+           critical != nullptr ? critical->find("identity") : nullptr}) {
+    if (ambiguous(level)) {
+      error = "keys that differ only in case (Go's decoder would read another claim)";
+      return std::nullopt;
+    }
+  }
   if (critical == nullptr || !critical->is_mapping()) {
     error = "no critical object";
     return std::nullopt;

@@ -21,6 +21,8 @@ std::string signature_tag(std::string_view digest);
 inline constexpr std::string_view kSimpleSigningType =
     "application/vnd.dev.cosign.simplesigning.v1+json";
 inline constexpr std::string_view kSignatureAnnotation = "dev.cosignproject.cosign/signature";
+// The critical.type of an image signature's payload (cosign's payload.CosignSignatureType).
+inline constexpr std::string_view kCosignSignatureType = "cosign container image signature";
 
 // The most signature layers one manifest is read for (cosign appends one per `cosign sign`), and
 // the largest payload fetched: a payload is a few hundred bytes.
@@ -55,8 +57,9 @@ struct SimpleSigning {
 };
 
 // Nullopt and `error` set when the payload is not a JSON object with a `critical` object whose
-// image.docker-manifest-digest is a string. Keys are matched exactly (Go's decoder would also
-// take other cases: cosign never writes them, and an ambiguous claim verifies nothing here).
+// image.docker-manifest-digest is a string, or holds keys that differ only in case (Go's decoder
+// matches names case-insensitively, the last winning: which claim cosign read is ambiguous).
+// Keys are otherwise matched exactly: cosign writes them so.
 std::optional<SimpleSigning> parse_simple_signing(std::string_view json, std::string& error);
 
 // Standard base64 (RFC 4648, padding required, no whitespace), as Go's

@@ -2,8 +2,30 @@
 #include "operator/images/reference.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace bulwark::images {
+namespace {
+
+// The repository as the runtime pulls it, so that coverage cannot be dodged by another spelling
+// of the same place: the host lowercased (host names are case-insensitive), Docker Hub's other
+// names ("index.docker.io", "registry-1.docker.io") and none at all as "docker.io", with
+// "library/" for its one-component official images, and HTTPS's default port dropped.
+std::string canonical_repository(std::string_view registry, std::string_view path) {
+  std::string host(registry);
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  if (host.size() > 4 && host.compare(host.size() - 4, 4, ":443") == 0)
+    host.resize(host.size() - 4);
+  if (host.empty() || host == "index.docker.io" || host == "registry-1.docker.io") {
+    host = "docker.io";
+  }
+  std::string out = host + "/";
+  if (host == "docker.io" && path.find('/') == std::string_view::npos) out += "library/";
+  return out + std::string(path);
+}
+
+}  // namespace
 
 ImageRef parse_image(std::string_view image) {
   ImageRef ref;
@@ -23,18 +45,18 @@ ImageRef parse_image(std::string_view image) {
   const auto first_slash = rest.find('/');
   if (first_slash != std::string_view::npos) {
     auto first = rest.substr(0, first_slash);
+    // distribution's splitDockerDomain: a dot, a colon, "localhost", or any uppercase letter
+    // (no repository path has one).
     if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
-        first == "localhost") {
+        first == "localhost" ||
+        std::any_of(first.begin(), first.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
       ref.registry = std::string(first);
     }
   }
-  if (!ref.registry.empty()) {
-    ref.normalized = std::string(image);
-  } else if (first_slash == std::string_view::npos) {
-    ref.normalized = "docker.io/library/" + std::string(image);
-  } else {
-    ref.normalized = "docker.io/" + std::string(image);
-  }
+  ref.normalized = canonical_repository(
+      ref.registry, rest.substr(ref.registry.empty() ? 0 : ref.registry.size() + 1));
+  if (!ref.tag.empty()) ref.normalized += ":" + ref.tag;
+  if (!ref.digest.empty()) ref.normalized += "@" + ref.digest;
   return ref;
 }
 

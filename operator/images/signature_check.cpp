@@ -27,6 +27,7 @@ struct Attempt {
 
 Attempt check_one(const SignedImage& image, const FetchedSignature& s,
                   const std::vector<PublicKey>& keys) {
+  if (!s.refused.empty()) return {0, "a signature's payload is refused: " + s.refused, ""};
   const std::string& payload = *s.payload;
   if (sha256_digest(payload) != s.layer.digest) {
     return {0, "a signature's payload does not match its digest " + s.layer.digest, ""};
@@ -41,6 +42,14 @@ Attempt check_one(const SignedImage& image, const FetchedSignature& s,
   const auto claims = parse_simple_signing(payload, error);
   if (!claims)
     return {2, "a signature by " + key->fingerprint() + " has an unreadable payload: " + error, ""};
+  if (claims->type != kCosignSignatureType) {
+    return {2,
+            "signed by " + key->fingerprint() +
+                ", but not as a container image signature "
+                "(critical.type \"" +
+                claims->type + "\")",
+            ""};
+  }
   if (claims->docker_manifest_digest != image.digest) {
     return {2,
             "signed by " + key->fingerprint() + " for another digest (" +
@@ -107,7 +116,7 @@ SignatureVerdict judge_signatures(const SignedImage& image,
   Attempt best{-1, "", ""};
   bool unfetched = false;
   for (const FetchedSignature& s : signatures) {
-    if (!s.payload) {
+    if (!s.payload && s.refused.empty()) {
       unfetched = true;
       continue;
     }

@@ -38,10 +38,13 @@ using ImageSignatures = std::map<std::string, ContainerSignature, std::less<>>;
 // a violation (bad signature, then unsigned) first, then not evaluated, then verified.
 SignatureVerdict worst_of(const SignatureVerdict& a, const SignatureVerdict& b);
 
-// One signature layer and its payload blob as fetched (nullopt: it could not be fetched).
+// One signature layer and its payload blob as fetched (nullopt: it could not be fetched, which
+// is no verdict) or refused (`refused` says why: over the size the layer declares, another
+// digest: a broken signature).
 struct FetchedSignature {
   SignatureLayer layer;
   std::optional<std::string> payload;
+  std::string refused = {};
 };
 
 // The image whose signatures are judged, and what may sign it.

@@ -354,6 +354,13 @@ void read_verify_entry(const Value& node, const std::string& path, ImageVerifyEn
   Fields e(&node, path, errors);
   e.read_strings("imageReferences", out.image_references);
   if (out.image_references.empty()) e.error(path + ".imageReferences", "must name images");
+  for (std::size_t i = 0; i < out.image_references.size(); ++i) {
+    const std::string p = repository_pattern_problem(out.image_references[i], true);
+    if (!p.empty()) {
+      e.error(path + ".imageReferences[" + std::to_string(i) + "]",
+              "\"" + out.image_references[i] + "\" " + p);
+    }
+  }
   if (const Value* keys = e.get("publicKeys"); keys != nullptr && keys->is_sequence()) {
     for (std::size_t k = 0; k < keys->items.size(); ++k) {
       read_signing_key(keys->items[k], path + ".publicKeys[" + std::to_string(k) + "]",
@@ -362,6 +369,13 @@ void read_verify_entry(const Value& node, const std::string& path, ImageVerifyEn
   }
   if (out.public_keys.empty()) e.error(path + ".publicKeys", "must list at least one key");
   e.read_strings("signedIdentities", out.signed_identities);
+  for (std::size_t i = 0; i < out.signed_identities.size(); ++i) {
+    const std::string p = repository_pattern_problem(out.signed_identities[i], false);
+    if (!p.empty()) {
+      e.error(path + ".signedIdentities[" + std::to_string(i) + "]",
+              "\"" + out.signed_identities[i] + "\" " + p);
+    }
+  }
   e.read_string("credentialsSecret", out.credentials_secret);
   refuse_keyless(e, path);
 }
@@ -506,35 +520,6 @@ void read_spec(const Value* node, SecurityPolicySpec& spec, std::vector<FieldErr
 }
 
 }  // namespace
-
-std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images,
-                                                        std::string_view image) {
-  std::vector<const ImageVerifyEntry*> out;
-  if (images.verify.empty()) return out;
-  const std::string repository = images::repository_of(images::parse_image(image));
-  for (const ImageVerifyEntry& e : images.verify) {
-    if (std::any_of(e.image_references.begin(), e.image_references.end(),
-                    [&](const std::string& r) { return images::covers(r, repository, true); })) {
-      out.push_back(&e);
-    }
-  }
-  return out;
-}
-
-std::string verify_key(const ImagesSpec& images) {
-  std::string key;
-  for (const ImageVerifyEntry& e : images.verify) {
-    key += "[";
-    for (const auto& r : e.image_references) key += r + ",";
-    key += "|";
-    for (const auto& k : e.public_keys)
-      key += k.pem + "/" + k.secret_name + "/" + k.secret_key + ",";
-    key += "|";
-    for (const auto& i : e.signed_identities) key += i + ",";
-    key += "|" + e.credentials_secret + "]";
-  }
-  return key;
-}
 
 PolicyParseResult parse_security_policy(const Value& doc) {
   PolicyParseResult result;

@@ -90,6 +90,10 @@ std::vector<const ImageVerifyEntry*> verify_entries_for(const ImagesSpec& images
 // What a policy's verdicts on signatures depend on: its entries, as one string. Two policies
 // with the same entries share verdicts.
 std::string verify_key(const ImagesSpec& images);
+// Why an imageReferences (`wildcard`: "/*" may end it) or signedIdentities entry names no
+// repository as references do (a scheme, a tag, a digest, another wildcard, uppercase); "" when
+// it does.
+std::string repository_pattern_problem(std::string_view pattern, bool wildcard);
 
 struct ResourcesSpec {
   bool require_limits = false;

@@ -1,23 +1,46 @@
 // Verification with a time budget and a pool of workers (image_verification.h).
 #include "operator/registry/image_verification.h"
 
+#include "operator/images/public_key.h"
 #include "operator/images/reference.h"
+#include "operator/logging/logging.h"
 
 namespace bulwark::registry {
 namespace {
 
 using images::SignatureResult;
 
-// What a container's verdict depends on: its image (and digest), and each covering entry.
+// At most this many failed verifications are remembered (and their reasons logged): reviews
+// naming ever new images cannot grow them without end.
+constexpr std::size_t kMaxFailed = 4096;
+// An image reference longer than this is not verified (the longest a registry takes is far
+// shorter): a made-up review's 100 KB image strings hold nothing.
+constexpr std::size_t kMaxImageLength = 1024;
+
+// What a container's verdict depends on (its image and digest, and each covering entry), hashed:
+// a fixed size whatever the image strings and keys.
 std::string job_key(const std::vector<const crds::ImageVerifyEntry*>& entries, const PodImage& c) {
-  std::string key = c.image + "|" + c.repository + "@" + c.digest;
+  std::string key = std::to_string(c.image.size()) + ":" + c.image + "|" +
+                    std::to_string(c.repository.size()) + ":" + c.repository + "@" + c.digest;
   for (const auto* e : entries) {
-    key += "|";
-    for (const auto& k : e->public_keys) key += k.pem + k.secret_name + "/" + k.secret_key + ";";
-    for (const auto& i : e->signed_identities) key += "=" + i;
-    key += "#" + e->credentials_secret;
+    crds::ImagesSpec one;
+    one.verify = {*e};
+    key += "|" + crds::verify_key(one);
   }
-  return key;
+  return images::sha256_digest(key);
+}
+
+// Whether the image can be verified at all, and why not: no verdict to queue for.
+std::optional<std::string> unverifiable(const PodImage& c) {
+  if (!c.unverifiable.empty()) return c.unverifiable;
+  if (c.image.size() > kMaxImageLength) {
+    return "its image reference is over " + std::to_string(kMaxImageLength) + " characters";
+  }
+  const images::ImageRef ref = images::parse_image(c.image);
+  if (c.digest.empty() && !ref.digest.empty() && !images::is_sha256_digest(ref.digest)) {
+    return "its digest \"" + ref.digest + "\" is no sha256 digest";
+  }
+  return std::nullopt;
 }
 
 images::ContainerSignature not_in_time(const PodImage& c, std::chrono::milliseconds budget,
@@ -78,10 +101,26 @@ void ImageVerification::work() {
     const images::ContainerSignature verdict =
         it != out.end() ? it->second : not_in_time(job.container, {}, "no entry covers it");
     job.promise.set_value(verdict);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     running_.erase(job.key);
-    if (verdict.verdict.result == SignatureResult::kNotEvaluated) {
-      failed_[job.key] = {verdict, Clock::now() + options_.retry_failed};
+    if (verdict.verdict.result != SignatureResult::kNotEvaluated) {
+      logged_.erase(job.key);
+      continue;
+    }
+    if (failed_.size() >= kMaxFailed) {
+      std::erase_if(failed_, [](const auto& f) { return f.second.until <= Clock::now(); });
+      if (failed_.size() >= kMaxFailed) failed_.clear();
+    }
+    if (logged_.size() >= kMaxFailed) logged_.clear();
+    failed_[job.key] = {verdict, Clock::now() + options_.retry_failed};
+    // Logged once per image and reason, not at every retry of an outage.
+    std::string& logged = logged_[job.key];
+    const bool news = logged != verdict.verdict.detail;
+    logged = verdict.verdict.detail;
+    lock.unlock();
+    if (news) {
+      logging::warn("image signatures of " + job.container.image + " (" + verdict.image +
+                    ") not verified: " + verdict.verdict.detail);
     }
   }
 }
@@ -89,8 +128,9 @@ void ImageVerification::work() {
 std::optional<images::ContainerSignature> ImageVerification::at_once(
     const std::string& key, const std::vector<const crds::ImageVerifyEntry*>& entries,
     const PodImage& c, std::optional<std::chrono::milliseconds>& again) {
-  if (!c.unverifiable.empty()) {
-    return images::ContainerSignature{c.image, {SignatureResult::kNotEvaluated, c.unverifiable}};
+  if (auto why = unverifiable(c)) {
+    return images::ContainerSignature{c.image.substr(0, kMaxImageLength),
+                                      {SignatureResult::kNotEvaluated, *why}};
   }
   {
     std::lock_guard lock(mu_);
@@ -114,8 +154,8 @@ std::optional<images::ContainerSignature> ImageVerification::at_once(
   for (const auto* e : entries) {
     std::string error;
     const auto trust = trust_.trust_for(*e, error);
-    auto v = trust ? verifier_.cached(repository, digest, *trust)
-                   : images::SignatureVerdict{SignatureResult::kNotEvaluated, error};
+    // Keys that cannot be read go to a worker, which remembers (and logs) the failure.
+    auto v = trust ? verifier_.cached(repository, digest, *trust) : std::nullopt;
     if (!v) return std::nullopt;
     worst = worst ? images::worst_of(*worst, *v) : *v;
   }
@@ -127,9 +167,13 @@ ImageVerification::Now ImageVerification::collect(const crds::ImagesSpec& spec,
                                                   Clock::time_point deadline,
                                                   std::chrono::milliseconds budget) {
   Now out;
+  // Worst over the containers of one name (several pods), naming the image of the worst.
   auto add = [&out](const std::string& name, const images::ContainerSignature& verdict) {
     auto [it, fresh] = out.verdicts.try_emplace(name, verdict);
-    if (!fresh) it->second.verdict = images::worst_of(it->second.verdict, verdict.verdict);
+    if (!fresh &&
+        images::worst_of(it->second.verdict, verdict.verdict).result != it->second.verdict.result) {
+      it->second = verdict;
+    }
   };
   std::vector<std::pair<const PodImage*, Result>> pending;
   for (const PodImage& c : containers) {

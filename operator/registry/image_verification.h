@@ -79,7 +79,9 @@ class ImageVerification {
     Clock::time_point until;
   };
   std::map<std::string, Failed> failed_;  // guarded by mu_
-  bool stopping_ = false;                 // guarded by mu_
+  // The reason last logged for a verification that failed, until one succeeds.
+  std::map<std::string, std::string> logged_;  // guarded by mu_
+  bool stopping_ = false;                      // guarded by mu_
   std::vector<std::thread> workers_;
 };
 

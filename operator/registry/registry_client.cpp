@@ -37,18 +37,25 @@ bool is_manifest_type(std::string_view content_type) {
   return false;
 }
 
-Fetched failed(std::string error) {
+Fetched failed(std::string error, bool refused_content = false) {
   Fetched f;
   f.error = std::move(error);
+  f.refused_content = refused_content;
   return f;
 }
+
+// At most this many registry hosts (redirect targets included) and cached tokens: a hostile
+// registry redirecting to ever new hosts, or reviews naming ever new repositories, hold no more.
+constexpr std::size_t kMaxServers = 256;
+constexpr std::size_t kMaxTokens = 1024;
 
 // One HTTP exchange's outcome.
 struct Answer {
   int status = 0;
   std::string body;
   std::string content_type, location, challenge;
-  std::string error;  // set: the exchange itself failed
+  std::string error;             // set: the exchange itself failed
+  bool refused_content = false;  // with `error`: the body was over its bound
 };
 
 // At most `limit` requests at once per registry host; a caller waits for a slot until its
@@ -92,10 +99,11 @@ class Client final : public Registry {
     if (!is_manifest_type(f.content_type)) {
       // An HTML error page or a schema 1 manifest would otherwise be hashed as if it were the
       // image, and its "signature" looked for under that digest.
-      return failed(repo.host + " answered Content-Type \"" + f.content_type + "\" for a manifest");
+      return failed(repo.host + " answered Content-Type \"" + f.content_type + "\" for a manifest",
+                    true);
     }
     if (images::is_sha256_digest(reference) && f.digest != reference) {
-      return failed(repo.host + " answered other content for " + std::string(reference));
+      return failed(repo.host + " answered other content for " + std::string(reference), true);
     }
     return f;
   }
@@ -105,7 +113,7 @@ class Client final : public Registry {
     Fetched f =
         get(repo, "/v2/" + repo.path + "/blobs/" + std::string(digest), max_bytes, credentials);
     if (f.status == Fetched::Status::kOk && f.digest != digest) {
-      return failed(repo.host + " answered other content for blob " + std::string(digest));
+      return failed(repo.host + " answered other content for blob " + std::string(digest), true);
     }
     return f;
   }
@@ -148,6 +156,9 @@ class Client final : public Registry {
 kube::HttpTransport& Client::transport(const std::string& scheme, const std::string& host) {
   const std::string server = scheme + "://" + host;
   std::lock_guard lock(mu_);
+  if (by_server_.count(server) == 0 && by_server_.size() >= kMaxServers) {
+    throw kube::TransportError("more than " + std::to_string(kMaxServers) + " registry hosts");
+  }
   auto& t = by_server_[server];
   if (!t) {
     kube::ClusterConfig cfg;
@@ -192,11 +203,13 @@ Answer Client::exchange(const std::string& scheme, const std::string& host, cons
       const auto [end, ec] = std::from_chars(length->data(), length->data() + length->size(), n);
       if (ec == std::errc::result_out_of_range || (ec == std::errc{} && n > max_bytes)) {
         a.error = host + " announced a body over " + std::to_string(max_bytes) + " bytes";
+        a.refused_content = true;
       }
     }
     while (a.error.empty() && stream->read(a.body)) {
       if (a.body.size() > max_bytes) {
         a.error = host + " sent a body over " + std::to_string(max_bytes) + " bytes";
+        a.refused_content = true;
       } else if (left().count() <= 0) {
         a.error = host + " did not finish its answer within " +
                   std::to_string(settings_.request_timeout.count()) + " ms";
@@ -257,6 +270,10 @@ std::optional<std::string> Client::authorize(const std::string& challenge_header
     const auto seconds =
         std::clamp<std::int64_t>(expires != nullptr ? expires->as_int().value_or(60) : 60, 10, 300);
     std::lock_guard lock(mu_);
+    if (tokens_.size() >= kMaxTokens) {
+      std::erase_if(tokens_, [](const auto& t) { return t.second.expires <= Clock::now(); });
+      if (tokens_.size() >= kMaxTokens) tokens_.clear();
+    }
     tokens_[repo.host + "/" + repo.path] = {"Bearer " + token,
                                             Clock::now() + std::chrono::seconds(seconds - 5)};
     return "Bearer " + token;
@@ -280,7 +297,7 @@ Fetched Client::get(const images::RegistryPath& repo, std::string path, std::siz
   bool challenged = false;
   for (int redirects = 0;;) {
     Answer a = exchange(scheme, host, path, authorization, max_bytes, deadline);
-    if (!a.error.empty()) return failed(a.error);
+    if (!a.error.empty()) return failed(a.error, a.refused_content);
     if (a.status == 200) {
       Fetched f;
       f.status = Fetched::Status::kOk;

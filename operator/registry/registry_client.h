@@ -46,6 +46,9 @@ struct Fetched {
   std::string digest;        // the body's sha256 ("sha256:<hex>"), computed here
   std::string content_type;  // as the registry said
   std::string error;
+  // With kFailed: the registry answered, with content Bulwark refuses (over its bound, another
+  // digest than asked for, not a manifest's type): no outage, and no verdict to wait for.
+  bool refused_content = false;
 };
 
 // The registry API reads signature verification makes (the OCI distribution API, GET only).

@@ -20,8 +20,9 @@ std::string cache_key(const std::string& repository, const std::string& digest,
   return key;
 }
 
-const BasicCredentials* credentials_of(const TrustedKeys& trust) {
-  return trust.credentials ? &*trust.credentials : nullptr;
+const BasicCredentials* credentials_of(const TrustedKeys& trust, const std::string& host) {
+  auto it = trust.credentials.find(host);
+  return it != trust.credentials.end() ? &it->second : nullptr;
 }
 
 }  // namespace
@@ -39,7 +40,7 @@ std::string SignatureVerifier::resolve(std::string_view image, const TrustedKeys
   }
   const std::string tag = ref.tag.empty() ? "latest" : ref.tag;
   const auto at = images::registry_path(images::repository_of(ref));
-  Fetched m = registry_.manifest(at, tag, credentials_of(trust));
+  Fetched m = registry_.manifest(at, tag, credentials_of(trust, at.host));
   if (m.status == Fetched::Status::kNotFound) {
     error = at.host + " has no tag \"" + tag + "\" in " + at.path;
     return "";
@@ -55,17 +56,22 @@ std::optional<SignatureVerdict> SignatureVerifier::cached(const std::string& rep
                                                           const std::string& digest,
                                                           const TrustedKeys& trust) {
   const std::string key = cache_key(repository, digest, trust);
-  std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  if (it->second->expires <= clock_.now()) {
-    lru_.erase(it->second);
-    index_.erase(it);
-    return std::nullopt;
+  std::optional<SignatureVerdict> hit;
+  {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return std::nullopt;
+    if (it->second->expires <= clock_.now()) {
+      lru_.erase(it->second);
+      index_.erase(it);
+      return std::nullopt;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second);
+    ++counts_.cache_hits;
+    hit = it->second->verdict;
   }
-  lru_.splice(lru_.begin(), lru_, it->second);
-  ++counts_.cache_hits;
-  return it->second->verdict;
+  if (observer_) observer_(hit->result, {}, true);
+  return hit;
 }
 
 SignatureVerdict SignatureVerifier::verify_digest(const std::string& repository,
@@ -73,8 +79,10 @@ SignatureVerdict SignatureVerifier::verify_digest(const std::string& repository,
                                                   const TrustedKeys& trust) {
   if (auto hit = cached(repository, digest, trust)) return *hit;
   const std::string key = cache_key(repository, digest, trust);
+  const auto start = clock_.now();
   SignatureVerdict verdict = fetch_and_judge(repository, digest, trust);
   count(verdict.result);
+  if (observer_) observer_(verdict.result, clock_.now() - start, false);
   if (verdict.result == SignatureResult::kNotEvaluated) return verdict;
   std::lock_guard lock(mu_);
   if (index_.count(key) == 0) {
@@ -92,11 +100,14 @@ SignatureVerdict SignatureVerifier::fetch_and_judge(const std::string& repositor
                                                     const std::string& digest,
                                                     const TrustedKeys& trust) {
   const auto at = images::registry_path(repository);
-  const BasicCredentials* credentials = credentials_of(trust);
+  const BasicCredentials* credentials = credentials_of(trust, at.host);
   const images::SignedImage image{repository, digest, trust.identities};
   Fetched m = registry_.manifest(at, images::signature_tag(digest), credentials);
   if (m.status == Fetched::Status::kNotFound)
     return images::judge_signatures(image, {}, trust.keys);
+  if (m.status != Fetched::Status::kOk && m.refused_content) {
+    return {SignatureResult::kBadSignature, "its signature manifest is refused: " + m.error};
+  }
   if (m.status != Fetched::Status::kOk) {
     return {SignatureResult::kNotEvaluated, "reading its signatures: " + m.error};
   }
@@ -110,6 +121,9 @@ SignatureVerdict SignatureVerifier::fetch_and_judge(const std::string& repositor
     Fetched b = registry_.blob(at, layer.digest, std::size_t(layer.size), credentials);
     images::FetchedSignature s{layer, std::nullopt};
     if (b.status == Fetched::Status::kOk) s.payload = std::move(b.body);
+    // A body over the size the layer declares, or with another digest: the registry holds a
+    // broken signature (a declared size of 0 must not make a signature unfetchable for ever).
+    if (b.refused_content) s.refused = b.error;
     // A payload the registry says it does not have is a broken signature, never a verified one.
     if (b.status == Fetched::Status::kNotFound) s.payload = std::string();
     signatures.push_back(std::move(s));

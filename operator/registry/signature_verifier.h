@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,7 +25,8 @@ namespace bulwark::registry {
 struct TrustedKeys {
   std::vector<images::PublicKey> keys;
   std::vector<std::string> identities;  // signedIdentities; empty: the image's own repository
-  std::optional<BasicCredentials> credentials;
+  // By registry host as the registry API is asked ("registry-1.docker.io" for Docker Hub).
+  std::map<std::string, BasicCredentials> credentials;
 };
 
 // Counts of what verification did, for metrics (read by the caller at its own pace).
@@ -59,6 +62,13 @@ class SignatureVerifier {
 
   VerifierCounts counts() const;
 
+  // Told of each verification against the registry (its verdict and how long it took) and of
+  // each cache hit (`cache_hit`, no time). Set before the first call; called on the caller's
+  // thread, outside any lock.
+  using Observer =
+      std::function<void(images::SignatureResult, std::chrono::nanoseconds took, bool cache_hit)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   images::SignatureVerdict fetch_and_judge(const std::string& repository, const std::string& digest,
                                            const TrustedKeys& trust);
@@ -66,6 +76,7 @@ class SignatureVerifier {
 
   Registry& registry_;
   base::Clock& clock_;
+  Observer observer_;
   const Options options_;
   mutable std::mutex mu_;
   struct Entry {

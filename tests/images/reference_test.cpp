@@ -61,5 +61,25 @@ TEST(Sha256Digest, ExactForm) {
   EXPECT_FALSE(is_sha256_digest("sha256:" + std::string(63, 'a')));
 }
 
+TEST(Canonical, AnotherSpellingOfTheSamePlaceIsCoveredAlike) {
+  // Each pulls what the first names (distribution's normalization); coverage must agree.
+  for (const char* image : {"docker.io/nginx:1", "nginx:1", "index.docker.io/library/nginx",
+                            "registry-1.docker.io/library/nginx@sha256:abc"}) {
+    EXPECT_EQ(repository_of(parse_image(image)), "docker.io/library/nginx") << image;
+  }
+  EXPECT_EQ(repository_of(parse_image("index.docker.io/myorg/app:1")), "docker.io/myorg/app");
+  EXPECT_EQ(repository_of(parse_image("REGISTRY.Example.com/team/app")),
+            "registry.example.com/team/app");
+  EXPECT_EQ(repository_of(parse_image("registry.example.com:443/team/app")),
+            "registry.example.com/team/app");
+  EXPECT_EQ(repository_of(parse_image("Team/app")), "team/app");  // uppercase: a host
+  for (const char* image : {"REGISTRY.EXAMPLE.COM/team/app", "registry.example.com:443/team/app"}) {
+    EXPECT_TRUE(covers("registry.example.com/team", repository_of(parse_image(image)), true))
+        << image;
+  }
+  EXPECT_TRUE(
+      covers("docker.io/library/nginx", repository_of(parse_image("docker.io/nginx")), true));
+}
+
 }  // namespace
 }  // namespace bulwark::images

@@ -34,7 +34,8 @@ FetchedSignature signature(const std::string& key_name,
   FetchedSignature s;
   s.layer.digest = sha256_digest(payload);
   s.layer.size = std::int64_t(payload.size());
-  s.layer.signature_base64 = testdata("payload." + key_name + ".sig");
+  const std::string stem = payload_name.substr(0, payload_name.rfind(".json"));
+  s.layer.signature_base64 = testdata(stem + "." + key_name + ".sig");
   s.payload = payload;
   return s;
 }
@@ -129,6 +130,35 @@ TEST(JudgeSignatures, APayloadNotFetchedIsNotEvaluatedUnlessAnotherVerifies) {
                              {key("rsa.pub")})
                 .result,
             SignatureResult::kVerified);
+}
+
+TEST(JudgeSignatures, APayloadTheRegistryServedWrongIsABrokenSignatureNotAnOutage) {
+  // A layer declaring size 0 over a real blob: fetched, refused for its size. No verdict to
+  // wait for: the image is not signed by it.
+  FetchedSignature s = signature("other");
+  s.payload.reset();
+  s.refused = "registry.test announced a body over 0 bytes";
+  auto v = judge_signatures({kRepository, kImageDigest, {}}, {s}, {key("ec.pub")});
+  EXPECT_EQ(v.result, SignatureResult::kBadSignature);
+  EXPECT_NE(v.detail.find("payload is refused"), std::string::npos) << v.detail;
+}
+
+TEST(SimpleSigning, KeysDifferingOnlyInCaseAreAmbiguous) {
+  std::string error;
+  EXPECT_FALSE(parse_simple_signing(
+      R"({"critical":{"image":{"docker-manifest-digest":"sha256:a"}},"Critical":{}})", error));
+  EXPECT_NE(error.find("differ only in case"), std::string::npos);
+  EXPECT_FALSE(parse_simple_signing(
+      R"({"critical":{"image":{"docker-manifest-digest":"sha256:a","Docker-Manifest-Digest":"b"}}})",
+      error));
+}
+
+TEST(JudgeSignatures, OnlyAContainerImageSignatureCounts) {
+  // The same key and claims, signed as a blob (critical.type not cosign's image signature).
+  auto v = judge_signatures({kRepository, kImageDigest, {}}, {signature("ec", "payload-blob.json")},
+                            {key("ec.pub")});
+  EXPECT_EQ(v.result, SignatureResult::kBadSignature);
+  EXPECT_NE(v.detail.find("not as a container image signature"), std::string::npos) << v.detail;
 }
 
 }  // namespace

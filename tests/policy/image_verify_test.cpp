@@ -99,5 +99,37 @@ TEST(ImageVerify, EveryCoveringEntryApplies) {
   EXPECT_TRUE(verify_entries_for(ImagesSpec{}, "registry.test/team/app").empty());
 }
 
+TEST(ImageVerify, PatternsThatWouldCoverNothingAreRefused) {
+  for (const char* bad : {"*", "registry.example.com/team/app:*", "registry.example.com/*/app",
+                          "https://registry.example.com/team", "Registry.Example.com/team",
+                          "registry.example.com/team/app:1", "registry.example.com/app@sha256:x"}) {
+    EXPECT_NE(repository_pattern_problem(bad, true), "") << bad;
+  }
+  for (const char* good : {"registry.example.com/team/*", "registry.example.com:5000/team",
+                           "library/nginx", "198.18.0.1:5000"}) {
+    EXPECT_EQ(repository_pattern_problem(good, true), "") << good;
+  }
+  EXPECT_NE(repository_pattern_problem("registry.example.com/team/*", false), "");
+  auto r = parse_spec(
+      "  images:\n    verify:\n    - imageReferences: [\"*\"]\n"
+      "      signedIdentities: [\"a.test/x:1\"]\n"
+      "      publicKeys:\n      - pem: " +
+      pem_block("ec.pub", 10));
+  const std::string errors = errors_of(r);
+  EXPECT_NE(errors.find("imageReferences[0]: \"*\" may end in"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("signedIdentities[0]: \"a.test/x:1\" names a tag"), std::string::npos);
+}
+
+TEST(ImageVerify, VerdictKeysCannotBeForgedAcrossFields) {
+  ImagesSpec two, one;
+  two.verify.push_back({{"a.test/x"}, {{"P1", "", ""}, {"P2", "", ""}}, {}, ""});
+  one.verify.push_back({{"a.test/x"}, {{"P1//,P2", "", ""}}, {}, ""});
+  EXPECT_NE(verify_key(two), verify_key(one));
+  ImagesSpec ids_a, ids_b;
+  ids_a.verify.push_back({{"a.test/x"}, {{"P", "", ""}}, {"a,b"}, ""});
+  ids_b.verify.push_back({{"a.test/x"}, {{"P", "", ""}}, {"a", "b"}, ""});
+  EXPECT_NE(verify_key(ids_a), verify_key(ids_b));
+}
+
 }  // namespace
 }  // namespace bulwark::crds

@@ -130,5 +130,35 @@ TEST_F(WorkloadSignaturesTest, ARegistryDownSaysSoAndIsAskedAgainWhenItsFailureL
   EXPECT_EQ(verdict(judge_until_final()).result, SignatureResult::kVerified);
 }
 
+TEST_F(WorkloadSignaturesTest, WhatCannotBeVerifiedIsNotQueuedNorRemembered) {
+  const std::string long_image = "registry.test/team/" + std::string(2000, 'a') + ":1";
+  const auto s = workload_signatures(
+      verification, policies, [](const LoadedPolicy&) { return true; },
+      {{"long", long_image, "", ""}, {"odd", "registry.test/team/app@x:zzz", "", ""}});
+  const auto& verdicts = s.by_entries.begin()->second;
+  EXPECT_NE(verdicts.at("long").verdict.detail.find("over 1024 characters"), std::string::npos);
+  EXPECT_NE(verdicts.at("odd").verdict.detail.find("no sha256 digest"), std::string::npos);
+  EXPECT_LE(verdicts.at("long").image.size(), 1024u);
+  EXPECT_FALSE(s.again);  // nothing to wait for
+  EXPECT_EQ(fake.requests(), 0);
+}
+
+TEST_F(WorkloadSignaturesTest, TheWorstPodNamesTheDigestItRuns) {
+  const std::string other = fake.put_manifest("team/app", "v2", "unsigned image");
+  const std::vector<registry::PodImage> pods{
+      {"app", "registry.test/team/app:v1", digest, "registry.test/team/app"},
+      {"app", "registry.test/team/app:v1", other, "registry.test/team/app"}};
+  WorkloadSignatures s;
+  for (int i = 0; i < 500; ++i) {
+    s = workload_signatures(
+        verification, policies, [](const LoadedPolicy&) { return true; }, pods);
+    if (!s.again) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto& app = s.by_entries.begin()->second.at("app");
+  EXPECT_EQ(app.verdict.result, SignatureResult::kUnsigned);
+  EXPECT_EQ(app.image, "registry.test/team/app@" + other);
+}
+
 }  // namespace
 }  // namespace bulwark::reconcilers

@@ -227,5 +227,19 @@ TEST_F(RegistryClient, NotFoundIsNotAFailure) {
   EXPECT_EQ(client()->manifest(repo, "v1", nullptr).status, Fetched::Status::kFailed);  // refused
 }
 
+TEST_F(RegistryClient, ContentRefusedIsToldApartFromAnOutage) {
+  RegistrySettings s;
+  s.max_manifest_bytes = 10;
+  script.add({200, {{"Content-Length", "11"}}, {"x"}});
+  EXPECT_TRUE(client(s)->manifest(repo, "v1", nullptr).refused_content);
+  script.add({200, {{"Content-Type", "text/html"}}, {"<html>"}});
+  EXPECT_TRUE(client()->manifest(repo, "v1", nullptr).refused_content);
+  script.add(ok("other"));
+  EXPECT_TRUE(client()->blob(repo, images::sha256_digest("payload"), 100, nullptr).refused_content);
+  script.add({503, {}, {}});
+  EXPECT_FALSE(client()->manifest(repo, "v1", nullptr).refused_content);
+  EXPECT_FALSE(client()->manifest(repo, "v1", nullptr).refused_content);  // refused connection
+}
+
 }  // namespace
 }  // namespace bulwark::registry

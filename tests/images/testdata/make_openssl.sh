@@ -19,4 +19,7 @@ printf '{"critical":{"identity":{"docker-reference":"registry.test/team/app"},"i
 for k in ec other rsa; do
   openssl dgst -sha256 -sign "$k.key" payload.json | base64 -w0 > "payload.$k.sig"
 done
+# The same claims, signed by the same key, as something other than an image signature.
+sed 's/cosign container image signature/sign-blob/' payload.json > payload-blob.json
+openssl dgst -sha256 -sign ec.key payload-blob.json | base64 -w0 > payload-blob.ec.sig
 rm -f ec.key other.key rsa.key
