@@ -52,6 +52,20 @@ P
   echo "  enforcement: {mode: Enforce, actions: [Deny]}"
 } | $kubectl apply -f - >/dev/null
 
+# The API server itself refuses what would verify nothing: keyless, and patterns that cover
+# nothing (the CRD's rule and pattern, before the operator sees them).
+refused_policy() {  # refused_policy ENTRY_YAML EXPECTED
+  if ! printf 'apiVersion: bulwark.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: bad}\nspec:\n  images:\n    verify:\n%s\n' "$1" |
+       $kubectl apply --dry-run=server -f - >"$work/out" 2>&1 && grep -q "$2" "$work/out"; then
+    ok "the API server refuses $3"
+  else
+    fail "$3 was not refused as expected: $(cat "$work/out")"
+  fi
+}
+refused_policy '    - {imageReferences: [a.test/x], publicKeys: [{pem: x}], keyless: {issuer: x}}' \
+  'keyless verification (Fulcio certificates, Rekor inclusion) is not supported' "keyless, by name"
+refused_policy '    - {imageReferences: ["*"], publicKeys: [{pem: x}]}' 'should match' "an imageReferences of \"*\""
+
 # create NAME IMAGE [FLAGS...]: a pod, its output in $work/out.
 create() {
   $kubectl -n shop run "$1" --image="$2" --restart=Never "${@:3}" >"$work/out" 2>&1
