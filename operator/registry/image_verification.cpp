@@ -100,9 +100,11 @@ void ImageVerification::work() {
     auto it = out.find(job.container.container);
     const images::ContainerSignature verdict =
         it != out.end() ? it->second : not_in_time(job.container, {}, "no entry covers it");
-    job.promise.set_value(verdict);
     std::unique_lock lock(mu_);
+    // Out of `running_` before the verdict is told: a caller that asks after it must start a new
+    // verification (a tag resolved afresh), never take this finished one.
     running_.erase(job.key);
+    job.promise.set_value(verdict);
     if (verdict.verdict.result != SignatureResult::kNotEvaluated) {
       logged_.erase(job.key);
       continue;

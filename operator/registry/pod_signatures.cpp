@@ -1,6 +1,9 @@
 // A pod's images verified under the policy's images.verify entries (pod_signatures.h).
 #include "operator/registry/pod_signatures.h"
 
+#include <map>
+#include <mutex>
+
 #include "operator/document/value.h"
 #include "operator/images/reference.h"
 
@@ -8,6 +11,21 @@ namespace bulwark::registry {
 
 using images::SignatureResult;
 using images::SignatureVerdict;
+
+std::optional<images::PublicKey> parse_key_cached(const std::string& pem, std::string& error) {
+  static std::mutex mu;
+  static std::map<std::string, images::PublicKey> parsed;  // guarded by mu
+  {
+    std::lock_guard lock(mu);
+    if (auto it = parsed.find(pem); it != parsed.end()) return it->second;
+  }
+  auto key = images::PublicKey::from_pem(pem, error);
+  if (!key) return std::nullopt;
+  std::lock_guard lock(mu);
+  if (parsed.size() >= 256) parsed.clear();
+  parsed.emplace(pem, *key);
+  return key;
+}
 
 std::optional<TrustedKeys> InlineTrust::trust_for(const crds::ImageVerifyEntry& entry,
                                                   std::string& error) {
@@ -23,7 +41,7 @@ std::optional<TrustedKeys> InlineTrust::trust_for(const crds::ImageVerifyEntry& 
       error = "its key is in Secret \"" + k.secret_name + "\", which bulwark scan does not read";
       return std::nullopt;
     }
-    auto key = images::PublicKey::from_pem(k.pem, error);
+    auto key = parse_key_cached(k.pem, error);
     if (!key) return std::nullopt;  // the policy's validation refused it already
     trust.keys.push_back(std::move(*key));
   }

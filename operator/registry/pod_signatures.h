@@ -21,6 +21,10 @@ class TrustSource {
                                                std::string& error) = 0;
 };
 
+// A PEM public key parsed once (each key a few hundred microseconds to parse and fingerprint),
+// then served from a cache of the last 256 texts. Thread-safe.
+std::optional<images::PublicKey> parse_key_cached(const std::string& pem, std::string& error);
+
 // Inline PEM keys only, and no credentials: `bulwark scan --verify`, which reads no Secret (an
 // entry with a Secret's key or credentials is not evaluated, saying so).
 class InlineTrust final : public TrustSource {

@@ -130,7 +130,7 @@ std::optional<TrustedKeys> SecretTrust::trust_for(const crds::ImageVerifyEntry& 
       pem = it->second;
     }
     std::string problem;
-    auto key = images::PublicKey::from_pem(pem, problem);
+    auto key = parse_key_cached(pem, problem);
     if (!key) return refuse("the key in Secret " + k.secret_name + " is refused: " + problem);
     trust.keys.push_back(std::move(*key));
   }

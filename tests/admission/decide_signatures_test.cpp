@@ -122,5 +122,17 @@ TEST_F(DecideSignatures, UncoveredImagesNeedNoSignature) {
   EXPECT_EQ(decide_with(pod("nginx:1.27")).outcome, Decision::Outcome::kAllowed);
 }
 
+TEST_F(DecideSignatures, EachReviewResolvesTheTagAfresh) {
+  // A finished verification is never handed to the next review: the tag is resolved again, so
+  // one moved between two reviews is judged by what it names at the second.
+  for (int i = 0; i < 50; ++i) {
+    const bool sign = i % 2 == 0;
+    fake.put_manifest("team/app", "moving", sign ? "image" : "another image");
+    EXPECT_EQ(decide_with(pod("registry.test/team/app:moving")).outcome,
+              sign ? Decision::Outcome::kAllowed : Decision::Outcome::kDenied)
+        << "review " << i;
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::admission
