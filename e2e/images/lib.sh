@@ -3,6 +3,8 @@
 images_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # push_image ADDR REPO TAG VARIANT: the variant's image under REPO:TAG (plain HTTP); its digest.
 push_image() { python3 "$images_dir/oci_image.py" push "http://$1" "$2" "$3" "$4"; }
+# push_index ADDR REPO TAG VARIANT...: a multi-arch index of the variants' images; its digest.
+push_index() { python3 "$images_dir/oci_image.py" push-index "http://$1" "${@:2}"; }
 # push_signature ADDR REPO VARIANT: the signature real cosign made of the variant, beside it.
 push_signature() {
   python3 "$images_dir/oci_image.py" push-dir "http://$1" "$2" "$images_dir/testdata/sig-$3" >/dev/null

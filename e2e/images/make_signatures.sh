@@ -25,9 +25,14 @@ export COSIGN_PASSWORD=""
 cp "$work/ec.pub" "$work/other.pub" "$work/rsa.pub" "$out/"
 
 # The flags pinned: a later cosign must not change the format silently.
-sign() {  # sign VARIANT KEY
-  local digest
-  digest=$(python3 "$here/oci_image.py" push "http://$addr" team/app "$1" "$1")
+sign() {  # sign VARIANT KEY [INDEX_VARIANTS...]: an index of those when given
+  local digest variant=$1 key=$2; shift 2
+  if [ $# -gt 0 ]; then
+    digest=$(python3 "$here/oci_image.py" push-index "http://$addr" team/app "$variant" "$@")
+  else
+    digest=$(python3 "$here/oci_image.py" push "http://$addr" team/app "$variant" "$variant")
+  fi
+  set -- "$variant" "$key"
   "$cosign" sign --key "$work/$2.key" --tlog-upload=false --new-bundle-format=false \
     --use-signing-config=false --allow-http-registry --yes "$addr/team/app@$digest" \
     >/dev/null 2>&1
@@ -38,3 +43,5 @@ sign() {  # sign VARIANT KEY
 sign signed ec
 sign otherkey other
 sign rsa rsa
+# A multi-arch index: cosign signs the index's own digest.
+sign multiarch ec arch-amd64 arch-arm64

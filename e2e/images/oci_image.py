@@ -7,7 +7,11 @@ the variant: the same variant always has the same manifest digest, so signatures
 real cosign over it (testdata/, make_signatures.sh) stay valid.
 
 usage: oci_image.py digest VARIANT
+       oci_image.py index-digest VARIANT...
        oci_image.py push URL REPO TAG VARIANT         push the image, tag it, print its digest
+       oci_image.py push-index URL REPO TAG VARIANT...
+                                                       a multi-arch index of the variants' images
+                                                       (one platform each), tagged; its digest
        oci_image.py push-dir URL REPO DIR             push a saved artifact (DIR/manifest.json,
                                                        DIR/tag, DIR/blobs/*)
        oci_image.py save URL REPO REFERENCE DIR       save a manifest and its blobs into DIR
@@ -80,6 +84,23 @@ def image(variant):
     return {digest(config): config, digest(layer): layer}, manifest
 
 
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+def index(variants):
+    """(manifests by digest with their blobs, index bytes): a multi-arch index of the variants,
+    each under another platform (the first amd64, the next arm64...)."""
+    platforms = ["amd64", "arm64", "ppc64le", "s390x"]
+    entries, parts = [], []
+    for i, variant in enumerate(variants):
+        blobs, manifest = image(variant)
+        parts.append((blobs, manifest))
+        entries.append({"mediaType": MANIFEST_TYPE, "digest": digest(manifest),
+                        "size": len(manifest),
+                        "platform": {"architecture": platforms[i], "os": "linux"}})
+    return parts, canonical({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries})
+
+
 class Registry:
     def __init__(self, url):
         self.url = url.rstrip("/")
@@ -126,6 +147,8 @@ class Registry:
 def main(argv):
     if len(argv) == 2 and argv[0] == "digest":
         print(digest(image(argv[1])[1]))
+    elif len(argv) >= 2 and argv[0] == "index-digest":
+        print(digest(index(argv[1:])[1]))
     elif len(argv) == 5 and argv[0] == "push":
         url, repo, tag, variant = argv[1:]
         blobs, manifest = image(variant)
@@ -133,6 +156,15 @@ def main(argv):
         for data in blobs.values():
             r.push_blob(repo, data)
         print(r.push_manifest(repo, tag, manifest))
+    elif len(argv) >= 5 and argv[0] == "push-index":
+        url, repo, tag = argv[1:4]
+        parts, idx = index(argv[4:])
+        r = Registry(url)
+        for blobs, manifest in parts:
+            for data in blobs.values():
+                r.push_blob(repo, data)
+            r.push_manifest(repo, digest(manifest), manifest)
+        print(r.push_manifest(repo, tag, idx, INDEX_TYPE))
     elif len(argv) == 4 and argv[0] == "push-dir":
         url, repo, folder = argv[1:]
         r = Registry(url)

@@ -26,6 +26,10 @@ unsigned=$(push team/app unsigned unsigned)
 push team/app moved signed >/dev/null
 # The signed image and its signature copied, as they are, into another repository.
 push team/copy v1 signed >/dev/null && push_signature "$addr" team/copy signed
+# A multi-arch index, signed by its own digest as cosign signs it; its platform manifests are not.
+push_index "$addr" team/app multiarch arch-amd64 arch-arm64 >/dev/null &&
+  push_signature "$addr" team/app multiarch
+amd64=$(python3 "$here/oci_image.py" digest arch-amd64)
 
 indent() { sed 's/^/          /' "$1"; }
 cat >"$work/policy.yaml" <<POLICY
@@ -56,6 +60,8 @@ pod() {  # pod NAME IMAGE
   pod copied "$addr/team/copy:v1"
   pod moved "$addr/team/app:moved"
   pod uncovered "nginx:1.27"
+  pod multiarch "$addr/team/app:multiarch"
+  pod platform "$addr/team/app@$amd64"
 } >"$work/pods.yaml"
 
 # scan [FLAGS]: the policy judged on pods.yaml, or on the files given with -f.
@@ -89,6 +95,8 @@ expect other-key violating "no signature verifies under the policy's keys"
 expect copied violating "copied from another repository"
 expect moved compliant ""
 expect uncovered compliant ""
+expect multiarch compliant ""
+expect platform violating "with no signature"
 
 # The tag moved to the unsigned image: what it names now is judged.
 push team/app moved unsigned >/dev/null

@@ -26,6 +26,8 @@ signed=$(push team/app signed signed) && push_signature "$addr" team/app signed
 push team/app otherkey otherkey >/dev/null && push_signature "$addr" team/app otherkey
 unsigned=$(push team/app unsigned unsigned)
 push team/app moved signed >/dev/null
+push_index "$addr" team/app multiarch arch-amd64 arch-arm64 >/dev/null &&
+  push_signature "$addr" team/app multiarch
 
 install_prerequisites
 $kubectl apply -f "$root/deploy/operator/webhook.yaml" >/dev/null
@@ -109,4 +111,11 @@ eventually 60 bash -c '[ "$(posture audit moved)" = violating/imageSignature ]' 
   || fail "moved: $(posture audit moved)"
 eventually 60 bash -c '[ "$(posture audit runs-signed)" = compliant/ ]' \
   && ok "... and the pod running the signed image is compliant" || fail "runs-signed: $(posture audit runs-signed)"
+# A multi-arch index: containerd runs the amd64 manifest and reports the index's digest, which
+# is what cosign signed.
+pod audit multiarch "$addr/team/app:multiarch"
+index=$(python3 "$images/oci_image.py" index-digest arch-amd64 arch-arm64)
+eventually 60 bash -c '[ "$(posture audit multiarch)" = compliant/ ]' && [[ "$(image_id audit multiarch)" == *"$index" ]] \
+  && ok "a multi-arch image runs by its index digest ($(image_id audit multiarch)): compliant" \
+  || fail "multiarch: $(posture audit multiarch) $(image_id audit multiarch)"
 finish
