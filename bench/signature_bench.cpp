@@ -96,6 +96,93 @@ admission::Review pod(const std::string& image) {
   return r;
 }
 
+// What one replica's verifier and the webhook's decision need, for the figures below.
+struct Rig {
+  std::string host, repo, digest, pem;
+  base::RealClock clock;
+  std::unique_ptr<registry::Registry> reg;
+  registry::InlineTrust trust;
+  registry::TrustedKeys keys;
+  std::string repository() const { return host + "/" + repo; }
+};
+
+void verification_figures(Rig& r) {
+  time_each(5, [&](int) {  // connections made
+    registry::SignatureVerifier v(*r.reg, r.clock, {});
+    v.verify_digest(r.repository(), r.digest, r.keys);
+  });
+  time_each(400, [&](int) {
+    registry::SignatureVerifier v(*r.reg, r.clock, {});
+    if (v.verify_digest(r.repository(), r.digest, r.keys).result !=
+        images::SignatureResult::kVerified) {
+      std::fprintf(stderr, "not verified\n");
+      std::exit(1);
+    }
+  }).print("one verification, cold (2 GETs and ECDSA)");
+  registry::SignatureVerifier warm(*r.reg, r.clock, {});
+  warm.verify_digest(r.repository(), r.digest, r.keys);
+  time_each(20000, [&](int) {
+    warm.verify_digest(r.repository(), r.digest, r.keys);
+  }).print("one verification, warm (the cache)");
+}
+
+// decide() for a pod, against the same decision without images.verify.
+void admission_figures(Rig& r) {
+  crds::Labels labels;
+  auto judge = [&](const std::vector<reconcilers::LoadedPolicy>& p, const std::string& image,
+                   registry::ImageVerification* v) {
+    admission::Context c{&p, &labels, {}, std::chrono::system_clock::now()};
+    c.images = v;
+    if (admission::decide(pod(image), c).outcome == admission::Decision::Outcome::kDenied) {
+      std::fprintf(stderr, "%s not admitted\n", image.c_str());
+      std::exit(1);
+    }
+  };
+  const auto plain = policies(r.host, r.pem, false);
+  const auto verifying = policies(r.host, r.pem, true);
+  if (!plain[0].active() || !verifying[0].active()) {
+    std::fprintf(stderr, "a benchmark policy does not parse\n");
+    std::exit(1);
+  }
+  const std::string by_tag = r.repository() + ":signed",
+                    by_digest = r.repository() + "@" + r.digest;
+  time_each(2000, [&](int) {
+    judge(plain, by_tag, nullptr);
+  }).print("admission floor: decide() without images.verify");
+  for (const auto& [what, image] :
+       {std::pair{"by tag", by_tag}, std::pair{"by digest", by_digest}}) {
+    time_each(300, [&](int) {
+      registry::SignatureVerifier v(*r.reg, r.clock, {});
+      registry::ImageVerification iv(v, r.trust, {});
+      judge(verifying, image, &iv);
+    }).print((std::string("admission with images.verify, cold, ") + what).c_str());
+    registry::SignatureVerifier v(*r.reg, r.clock, {});
+    registry::ImageVerification iv(v, r.trust, {});
+    judge(verifying, image, &iv);
+    time_each(2000, [&](int) {
+      judge(verifying, image, &iv);
+    }).print((std::string("admission with images.verify, warm, ") + what).c_str());
+  }
+}
+
+// Throughput: 4 threads, each verifying cold for 3 s.
+void throughput_figure(Rig& r) {
+  std::atomic<long> done{0};
+  std::vector<std::thread> threads;
+  const auto until = Clock::now() + std::chrono::seconds(3);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (Clock::now() < until) {
+        registry::SignatureVerifier v(*r.reg, r.clock, {});
+        v.verify_digest(r.repository(), r.digest, r.keys);
+        ++done;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::printf("%-52s %8.0f /s\n", "cold verifications, 4 threads", double(done) / 3.0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,92 +190,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: signature_bench HOST:PORT REPOSITORY DIGEST PUBLIC_KEY.pem\n");
     return 2;
   }
-  const std::string host = argv[1], repo = argv[2], digest = argv[3];
-  const std::string pem = base::read_file(argv[4]).value_or("");
-  base::RealClock clock;
-  auto reg = make(host);
-  registry::InlineTrust trust;
+  Rig r;
+  r.host = argv[1];
+  r.repo = argv[2];
+  r.digest = argv[3];
+  r.pem = base::read_file(argv[4]).value_or("");
+  r.reg = make(r.host);
   crds::ImageVerifyEntry entry{
-      {host + "/team/*"}, {{pem, "", ""}}, {"127.0.0.71:5000/team/app"}, ""};
+      {r.host + "/team/*"}, {{r.pem, "", ""}}, {"127.0.0.71:5000/team/app"}, ""};
   std::string error;
-  const auto keys = trust.trust_for(entry, error);
-  const std::string repository = host + "/" + repo;
-
-  time_each(5, [&](int) {  // connections made, first TLS-free handshake paid
-    registry::SignatureVerifier v(*reg, clock, {});
-    v.verify_digest(repository, digest, *keys);
-  });
-  time_each(400, [&](int) {
-    registry::SignatureVerifier v(*reg, clock, {});
-    if (v.verify_digest(repository, digest, *keys).result != images::SignatureResult::kVerified) {
-      std::fprintf(stderr, "not verified\n");
-      std::exit(1);
-    }
-  }).print("one verification, cold (2 GETs and ECDSA)");
-  registry::SignatureVerifier warm(*reg, clock, {});
-  warm.verify_digest(repository, digest, *keys);
-  time_each(20000, [&](int) {
-    warm.verify_digest(repository, digest, *keys);
-  }).print("one verification, warm (the cache)");
-
-  // Admission: decide() for a pod, against the same decision without images.verify.
-  crds::Labels labels;
-  auto judge = [&](const std::vector<reconcilers::LoadedPolicy>& p, const std::string& image,
-                   registry::ImageVerification* v) {
-    admission::Context c{&p, &labels, {}, std::chrono::system_clock::now()};
-    c.images = v;
-    return admission::decide(pod(image), c);
-  };
-  const auto plain = policies(host, pem, false);
-  const auto verifying = policies(host, pem, true);
-  if (!plain[0].active() || !verifying[0].active()) {
-    std::fprintf(stderr, "a benchmark policy does not parse\n");
+  auto keys = r.trust.trust_for(entry, error);
+  if (!keys) {
+    std::fprintf(stderr, "the key: %s\n", error.c_str());
     return 1;
   }
-  const std::string by_tag = host + "/" + repo + ":signed",
-                    by_digest = host + "/" + repo + "@" + digest;
-  time_each(2000, [&](int) {
-    judge(plain, by_tag, nullptr);
-  }).print("admission floor: decide() without images.verify");
-  for (const auto& [what, image] :
-       {std::pair{"by tag", by_tag}, std::pair{"by digest", by_digest}}) {
-    time_each(300, [&](int) {
-      registry::SignatureVerifier v(*reg, clock, {});
-      registry::ImageVerification iv(v, trust, {});
-      if (judge(verifying, image, &iv).outcome != admission::Decision::Outcome::kAllowed) {
-        std::fprintf(stderr, "%s not admitted, cold\n", image.c_str());
-        std::exit(1);
-      }
-    }).print((std::string("admission with images.verify, cold, ") + what).c_str());
-    registry::SignatureVerifier v(*reg, clock, {});
-    registry::ImageVerification iv(v, trust, {});
-    const auto first = judge(verifying, image, &iv);
-    if (first.outcome != admission::Decision::Outcome::kAllowed) {
-      std::fprintf(stderr, "%s not admitted: %s\n", image.c_str(), first.message.c_str());
-      return 1;
-    }
-    time_each(2000, [&](int) {
-      if (judge(verifying, image, &iv).outcome != admission::Decision::Outcome::kAllowed) {
-        std::fprintf(stderr, "%s not admitted\n", image.c_str());
-        std::exit(1);
-      }
-    }).print((std::string("admission with images.verify, warm, ") + what).c_str());
-  }
-
-  // Throughput: 4 threads, each verifying cold for 3 s.
-  std::atomic<long> done{0};
-  std::vector<std::thread> threads;
-  const auto until = Clock::now() + std::chrono::seconds(3);
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      while (Clock::now() < until) {
-        registry::SignatureVerifier v(*reg, clock, {});
-        v.verify_digest(repository, digest, *keys);
-        ++done;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::printf("%-52s %8.0f /s\n", "cold verifications, 4 threads", double(done) / 3.0);
+  r.keys = std::move(*keys);
+  verification_figures(r);
+  admission_figures(r);
+  throughput_figure(r);
   return 0;
 }

@@ -254,14 +254,24 @@ namespace {
 
 // A second past the instant, so the exemption has surely lapsed when it runs; never more than a
 // day out, so a far expiry (up to the year 9999) holds no huge timer.
+// A signature not final (being verified, or its registry failing) is judged again `again` later,
+// if that comes first.
 runtime::Result requeue_at(std::optional<std::chrono::system_clock::time_point> instant,
-                           std::chrono::system_clock::time_point now) {
-  if (!instant) return {};
-  constexpr auto kMaxWait = std::chrono::hours(24);
-  const auto wait = *instant - now;
-  return {wait >= kMaxWait
-              ? std::chrono::duration_cast<base::Clock::Duration>(kMaxWait)
-              : std::chrono::duration_cast<base::Clock::Duration>(wait) + std::chrono::seconds(1)};
+                           std::chrono::system_clock::time_point now,
+                           std::optional<std::chrono::milliseconds> again) {
+  std::optional<base::Clock::Duration> after;
+  if (instant) {
+    constexpr auto kMaxWait = std::chrono::hours(24);
+    const auto wait = *instant - now;
+    after = wait >= kMaxWait
+                ? std::chrono::duration_cast<base::Clock::Duration>(kMaxWait)
+                : std::chrono::duration_cast<base::Clock::Duration>(wait) + std::chrono::seconds(1);
+  }
+  if (again) {
+    const auto d = std::chrono::duration_cast<base::Clock::Duration>(*again);
+    after = std::min(after.value_or(d), d);
+  }
+  return {after};
 }
 
 }  // namespace
@@ -367,13 +377,7 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
         judgement, !holds.policies.empty());
   }
   if (on_verdict_) on_verdict_(key, w.annotations_changed);
-  // A signature not final (being verified, or its registry failing): judged again then.
-  runtime::Result result = requeue_at(judgement.next_expiry, now);
-  if (signatures.again) {
-    const auto again = std::chrono::duration_cast<base::Clock::Duration>(*signatures.again);
-    result.requeue_after = std::min(result.requeue_after.value_or(again), again);
-  }
-  return result;
+  return requeue_at(judgement.next_expiry, now, signatures.again);
 }
 
 }  // namespace bulwark::reconcilers

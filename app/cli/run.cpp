@@ -210,8 +210,8 @@ class OperatorControllers {
     }
     canary_ = std::make_unique<OperatorCanary>(manager, client, writer_, clock, cfg,
                                                operator_namespace(cfg), metrics);
-    images_ = std::make_unique<OperatorImages>(cfg, clock, metrics, client,
-                                               operator_namespace(cfg));
+    images_ =
+        std::make_unique<OperatorImages>(cfg, clock, metrics, client, operator_namespace(cfg));
     setup_controllers(manager, clock, cfg, metrics);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
