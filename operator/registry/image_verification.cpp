@@ -198,6 +198,12 @@ ImageVerification::Now ImageVerification::collect(const crds::ImagesSpec& spec,
       try {
         verdict = result.get();
         add(c->container, verdict);
+        // A verification that could not be done is tried again once its failure lapses.
+        if (verdict.verdict.result == SignatureResult::kNotEvaluated) {
+          const auto retry =
+              std::chrono::duration_cast<std::chrono::milliseconds>(options_.retry_failed);
+          out.again = out.again ? std::min(*out.again, retry) : retry;
+        }
         continue;
       } catch (const std::future_error&) {  // the pool stopped before it came to this one
         verdict = not_in_time(*c, budget, "verification stopped");

@@ -95,9 +95,12 @@ TEST_F(DecideSignatures, WhatCannotBeVerifiedIsRefusedFailingClosed) {
   fake.set_down(true);
   EXPECT_EQ(decide_with(pod("registry.test/team/app:signed")).outcome, Decision::Outcome::kDenied);
   fake.set_down(false);
-  // No time at all: not verified in time; the verification goes on and serves the next review.
+  // The registry slow, and no time at all: not verified in time; the verification goes on and
+  // serves the next review.
+  fake.set_held(true);
   const auto late =
       decide_with(pod("registry.test/team/app:signed"), true, std::chrono::milliseconds(0));
+  fake.set_held(false);
   EXPECT_EQ(late.outcome, Decision::Outcome::kDenied);
   Decision later;
   for (int i = 0; i < 200 && later.outcome != Decision::Outcome::kAllowed; ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,6 +45,14 @@ class FakeRegistry : public registry::Registry {
     std::lock_guard lock(mu_);
     down_ = down;
   }
+  // While held, every request waits (a registry slow to answer); released, they go on.
+  void set_held(bool held) {
+    {
+      std::lock_guard lock(mu_);
+      held_ = held;
+    }
+    released_.notify_all();
+  }
   int requests() const {
     std::lock_guard lock(mu_);
     return requests_;
@@ -51,12 +60,14 @@ class FakeRegistry : public registry::Registry {
 
   registry::Fetched manifest(const images::RegistryPath& repo, std::string_view reference,
                              const registry::BasicCredentials*) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [this] { return !held_; });
     return answer(manifests_, repo.path + ":" + std::string(reference));
   }
   registry::Fetched blob(const images::RegistryPath&, std::string_view digest,
                          std::size_t max_bytes, const registry::BasicCredentials*) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [this] { return !held_; });
     auto f = answer(blobs_, std::string(digest));
     if (f.body.size() > max_bytes) return failed("over the bound");
     return f;
@@ -86,7 +97,9 @@ class FakeRegistry : public registry::Registry {
   mutable std::mutex mu_;
   std::map<std::string, std::string> manifests_, blobs_;  // guarded by mu_
   bool down_ = false;                                     // guarded by mu_
-  int requests_ = 0;                                      // guarded by mu_
+  bool held_ = false;                                     // guarded by mu_
+  std::condition_variable released_;
+  int requests_ = 0;  // guarded by mu_
 };
 
 }  // namespace bulwark::testing

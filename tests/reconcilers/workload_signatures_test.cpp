@@ -102,7 +102,9 @@ class WorkloadSignaturesTest : public ::testing::Test {
 };
 
 TEST_F(WorkloadSignaturesTest, NotEvaluatedWhileBeingVerifiedThenTheVerdict) {
+  fake.set_held(true);  // the registry slow to answer: the verdict is surely not there yet
   const auto first = judge();
+  fake.set_held(false);
   ASSERT_EQ(first.by_entries.size(), 1u);
   EXPECT_EQ(verdict(first).result, SignatureResult::kNotEvaluated);
   ASSERT_TRUE(first.again);
