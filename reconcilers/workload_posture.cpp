@@ -205,6 +205,16 @@ posture::EvaluationContext WorkloadPostureReconciler::evaluation_context(
   return context;
 }
 
+void WorkloadPostureReconciler::keep(WorkloadJudgement& judgement, const Holds& holds,
+                                     bool listed) {
+  judgement.quarantine = judgement.quarantine || holds.quarantine;
+  judgement.scalers.insert(judgement.scalers.end(), holds.scalers.begin(), holds.scalers.end());
+  if (!listed) return;
+  judgement.selecting.insert(judgement.selecting.end(), holds.policies.begin(),
+                             holds.policies.end());
+  std::sort(judgement.selecting.begin(), judgement.selecting.end());
+}
+
 void WorkloadPostureReconciler::add_signatures(const Target& t, const posture::Workload& workload,
                                                const crds::Labels& namespace_labels,
                                                const std::vector<LoadedPolicy>& policies,
@@ -343,13 +353,10 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
       quarantining ? not_held(t, *workload) : std::nullopt);
   WorkloadRecord record{t.ns, t.kind, t.name, judgement.outcomes};
   // Unreadable policies the workload is listed under keep what they hold, and nothing more.
+  keep(judgement, held_while_unverified(judgement, t.kind, *t.object), false);
   const Holds holds = holds_of(*policies, t.kind, *t.object);
   if (!holds.policies.empty()) {
-    judgement.quarantine = judgement.quarantine || holds.quarantine;
-    judgement.scalers.insert(judgement.scalers.end(), holds.scalers.begin(), holds.scalers.end());
-    judgement.selecting.insert(judgement.selecting.end(), holds.policies.begin(),
-                               holds.policies.end());
-    std::sort(judgement.selecting.begin(), judgement.selecting.end());
+    keep(judgement, holds, true);
     logging::debug(key + ": held by unreadable policies " + join_values(holds.policies));
   }
 

@@ -189,6 +189,14 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   };
   Holds holds_of(const std::vector<LoadedPolicy>& policies, std::string_view kind,
                  const document::Value& object) const;
+  // What an active policy holds (a scale to zero, a quarantine) and keeps while its
+  // imageSignature is not evaluated: a signature that cannot be verified now (an empty cache after
+  // a restart, a registry down, a tag no pod runs once scaled to zero) loosens nothing.
+  Holds held_while_unverified(const WorkloadJudgement& judgement, std::string_view kind,
+                              const document::Value& object) const;
+  // Adds what `holds` keeps to the judgement; `listed`: its policies are listed as selecting it
+  // too (unreadable ones, which the judgement does not name).
+  static void keep(WorkloadJudgement& judgement, const Holds& holds, bool listed);
 
   kube::ObjectWriter& writer_;
   Sources sources_;

@@ -118,6 +118,38 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
   return holds;
 }
 
+WorkloadPostureReconciler::Holds WorkloadPostureReconciler::held_while_unverified(
+    const WorkloadJudgement& judgement, std::string_view kind, const Value& object) const {
+  Holds holds;
+  const Value* scaled_by = object.find({"metadata", "annotations", kScaledByAnnotation});
+  const auto scaling = scaling_policies(
+      scaled_by != nullptr ? std::optional<std::string>(scaled_by->str()) : std::nullopt,
+      document::text_at(object, {"metadata", "uid"}));
+  bool quarantining = false;
+  for (std::size_t i = 0; i < judgement.verdicts.size(); ++i) {
+    const auto& unread = judgement.verdicts[i].not_evaluated;
+    const bool unverified = std::any_of(unread.begin(), unread.end(), [](const auto& n) {
+      return n.control == std::string_view("imageSignature");
+    });
+    if (!unverified) continue;
+    const LoadedPolicy& p = *judgement.judged[i].policy;
+    if (std::find(scaling.begin(), scaling.end(), p.uid) != scaling.end()) {
+      holds.scalers.push_back(p.uid);
+      holds.policies.push_back(p.policy.name);
+    }
+    quarantining = quarantining || enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
+  }
+  if (!quarantining) return holds;
+  for (const auto& pod_key : pod_keys_of(kind, object)) {
+    auto pod = sources_.workloads.pods.get(pod_key);
+    if (pod != nullptr &&
+        document::text_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true") {
+      holds.quarantine = true;
+    }
+  }
+  return holds;
+}
+
 namespace {
 
 // The details of the outcomes, for a PolicyViolation Event: "; " and each, within what an Event's

@@ -75,6 +75,7 @@ registries: {insecureHosts: ["$addr"], requestTimeout: 3s, caFile: "$work/ca.crt
 CFG
 $kubectl create namespace shop >/dev/null
 start_own_operator shop
+operator_pid=$started_pid
 {
   cat <<P
 apiVersion: bulwark.dev/v1alpha1
@@ -139,4 +140,46 @@ test_posture signed "compliant//" && ok "... the verdicts cached before stand" |
 kill -CONT "$registry_pid"
 eventually 40 test_posture later "violating//imageSignature" && ok "the registry resumed: judged without a restart (unsigned: it is not in the registry)" \
   || fail "later, resumed: $(posture later)"
+# What Bulwark holds, it keeps while it cannot verify: an Enforce + ScaleToZero policy scales a
+# Deployment pinned to the unsigned digest to zero; the operator restarted (its verdict cache
+# empty) with the registry frozen cannot verify it, and the Deployment stays at zero rather than
+# being restored until it could be judged again.
+$kubectl create namespace hold >/dev/null
+{
+  cat <<P
+apiVersion: bulwark.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: signed-or-zero}
+spec:
+  match: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: hold}}}
+  podSecurity: {level: privileged}
+  images:
+    forbidLatestTag: false
+    verify:
+P
+  verify_entry "$addr/team/*" 127.0.0.71:5000/team/app
+  echo "  enforcement: {mode: Enforce, actions: [ScaleToZero]}"
+} | $kubectl apply -f - >/dev/null
+$kubectl -n hold create deployment pinned --image="$addr/team/app@$unsigned" --replicas=2 >/dev/null
+replicas() { $kubectl -n hold get deployment pinned -o jsonpath='{.spec.replicas}'; }
+export -f replicas
+eventually 60 bash -c '[ "$(replicas)" = 0 ]' && ok "Enforce + ScaleToZero: the Deployment pinned to the unsigned digest is scaled to zero" \
+  || fail "not scaled to zero: $(replicas)"
+stop_operator "$operator_pid"
+kill -STOP "$registry_pid"
+start_own_operator shop-again
+# Held over the whole time the verification fails (a request's 3 s, then its remembered failure
+# and retries), never restored meanwhile.
+restored="" until=$((SECONDS + 20))
+while [ -z "$restored" ] && [ "$SECONDS" -lt "$until" ]; do
+  [ "$(replicas)" = 0 ] || restored=$(replicas)
+  sleep 0.5
+done
+[ -z "$restored" ] && ok "... restarted with the registry frozen: still at zero while the signature cannot be verified" \
+  || fail "restored to $restored while the signature could not be verified"
+grep -q 'not verified' "$work/shop-again.log" && ok "... the operator says it could not verify" \
+  || fail "no word of the failed verification: $(tail -3 "$work/shop-again.log")"
+kill -CONT "$registry_pid"
+eventually 30 bash -c '[ "$(replicas)" = 0 ]' && ok "... and still at zero once it verifies again (unsigned)" \
+  || fail "after the registry resumed: $(replicas)"
 finish

@@ -83,9 +83,11 @@ bool covers(std::string_view entry, std::string_view repository, bool exact_too)
   }
   while (!entry.empty() && entry.back() == '/') entry.remove_suffix(1);
   if (entry.empty()) return false;
-  // Normalized as an image under it would be, so "nginx" and "docker.io/library/nginx" agree.
-  const std::string prefix = repository_of(parse_image(std::string(entry) + "/x"));
-  const std::string_view p = std::string_view(prefix).substr(0, prefix.size() - 2);  // drop "/x"
+  // Normalized as a repository two levels under it would be (its host's spelling made one), and
+  // never given Docker Hub's "library/", which only a one-component image name takes: the place
+  // "docker.io" is all of Docker Hub.
+  const std::string prefix = repository_of(parse_image(std::string(entry) + "/x/x"));
+  const std::string_view p = std::string_view(prefix).substr(0, prefix.size() - 4);  // "/x/x"
   if (exact_too && repository == p) return true;
   return repository.size() > p.size() && repository.substr(0, p.size()) == p &&
          repository[p.size()] == '/';

@@ -306,7 +306,13 @@ class CpprestTransport : public HttpTransport {
  private:
   http::http_request build(const HttpRequest& r) {
     http::http_request req(r.method);
-    req.set_request_uri(r.path);
+    try {
+      req.set_request_uri(r.path);
+    } catch (const web::uri_exception& e) {
+      // A path a caller built from what others wrote (an image reference, a registry's Location):
+      // a failed request, never an exception nobody expects.
+      throw TransportError(std::string("not a request path: ") + e.what());
+    }
     // A request's own Accept replaces the default (add() would join the two into one list).
     const bool own_accept = std::any_of(r.headers.begin(), r.headers.end(),
                                         [](const auto& h) { return h.first == "Accept"; });

@@ -91,8 +91,11 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 }
 
 std::optional<Url> parse_url(std::string_view text) {
-  if (text.empty() || std::any_of(text.begin(), text.end(),
-                                  [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+  // RFC 3986's characters only: a Location or realm with others is no URL a request may take.
+  if (text.empty() || std::any_of(text.begin(), text.end(), [](unsigned char c) {
+        return !std::isalnum(c) &&
+               std::string_view("-._~:/?#[]@!$&'()*+,;=%").find(char(c)) == std::string_view::npos;
+      })) {
     return std::nullopt;
   }
   if (text.front() == '/') {

@@ -1,6 +1,9 @@
 // Verification with a time budget and a pool of workers (image_verification.h).
 #include "operator/registry/image_verification.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "operator/images/public_key.h"
 #include "operator/images/reference.h"
 #include "operator/logging/logging.h"
@@ -36,6 +39,13 @@ std::optional<std::string> unverifiable(const PodImage& c) {
   if (c.image.size() > kMaxImageLength) {
     return "its image reference is over " + std::to_string(kMaxImageLength) + " characters";
   }
+  // The reference grammar's characters only (distribution/reference): anything else names no
+  // image a registry serves, and must not reach a request path.
+  const auto odd = std::find_if(c.image.begin(), c.image.end(), [](char ch) {
+    return !std::isalnum(static_cast<unsigned char>(ch)) &&
+           std::string_view("._-/:@").find(ch) == std::string_view::npos;
+  });
+  if (odd != c.image.end()) return "its image reference is not one a registry serves";
   const images::ImageRef ref = images::parse_image(c.image);
   if (c.digest.empty() && !ref.digest.empty() && !images::is_sha256_digest(ref.digest)) {
     return "its digest \"" + ref.digest + "\" is no sha256 digest";
@@ -96,10 +106,13 @@ void ImageVerification::work() {
     crds::ImagesSpec spec;
     spec.verify = job.entries;
     // Every entry here covers the image: verify_pod_images finds them again.
-    images::ImageSignatures out = verify_pod_images(verifier_, trust_, spec, {job.container});
-    auto it = out.find(job.container.container);
-    const images::ContainerSignature verdict =
-        it != out.end() ? it->second : not_in_time(job.container, {}, "no entry covers it");
+    images::ContainerSignature verdict = not_in_time(job.container, {}, "no entry covers it");
+    try {
+      images::ImageSignatures out = verify_pod_images(verifier_, trust_, spec, {job.container});
+      if (auto it = out.find(job.container.container); it != out.end()) verdict = it->second;
+    } catch (const std::exception& e) {  // a worker never takes the process down
+      verdict = not_in_time(job.container, {}, std::string("verification failed: ") + e.what());
+    }
     std::unique_lock lock(mu_);
     // Out of `running_` before the verdict is told: a caller that asks after it must start a new
     // verification (a tag resolved afresh), never take this finished one.

@@ -81,5 +81,17 @@ TEST(Canonical, AnotherSpellingOfTheSamePlaceIsCoveredAlike) {
       covers("docker.io/library/nginx", repository_of(parse_image("docker.io/nginx")), true));
 }
 
+TEST(Covers, DockerHubAsAPlaceIsAllOfIt) {
+  // Not only its official images: "library/" is for one-component image names alone.
+  for (const char* entry :
+       {"docker.io", "docker.io/*", "index.docker.io", "registry-1.docker.io", "Docker.io"}) {
+    EXPECT_TRUE(covers(entry, "docker.io/attacker/evil", true)) << entry;
+    EXPECT_TRUE(covers(entry, "docker.io/library/nginx", true)) << entry;
+    EXPECT_TRUE(covers(entry, "docker.io/bitnami/redis", false)) << entry;
+  }
+  EXPECT_TRUE(covers("docker.io/library", "docker.io/library/nginx", false));
+  EXPECT_FALSE(covers("docker.io/library", "docker.io/attacker/evil", false));
+}
+
 }  // namespace
 }  // namespace bulwark::images

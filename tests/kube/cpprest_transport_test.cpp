@@ -89,6 +89,17 @@ TEST(CpprestTransport, AnUnansweredRequestFailsAtItsDeadline) {
   EXPECT_LT(took, 5s);  // not the transport's own 30 s
 }
 
+// A path built from what others wrote (an image reference, a registry's Location) that is no
+// URI path fails as a request does, never as an exception nobody expects (it ended the process).
+TEST(CpprestTransport, APathThatIsNoUriFailsAsARequest) {
+  SilentServer server;
+  auto transport = transport_to(server);
+  for (const char* path : {"/v2/team/app/manifests/{x}", "/v2/a b/manifests/1", "/v2/\xff"}) {
+    EXPECT_THROW(transport->send(request_to(path)), TransportError) << path;
+    EXPECT_THROW(transport->open_stream(request_to(path)), TransportError) << path;
+  }
+}
+
 // A watch whose connection goes silent after the headers: the read fails at the idle timeout, as
 // an IdleStreamError, instead of waiting for the stream's 15-minute limit.
 TEST(CpprestTransport, ASilentStreamFailsAtItsIdleTimeout) {

@@ -162,5 +162,19 @@ TEST_F(WorkloadSignaturesTest, TheWorstPodNamesTheDigestItRuns) {
   EXPECT_EQ(app.image, "registry.test/team/app@" + other);
 }
 
+TEST_F(WorkloadSignaturesTest, AReferenceNoRegistryServesIsNeverAsked) {
+  const auto s = workload_signatures(
+      verification, policies, [](const LoadedPolicy&) { return true; },
+      {{"odd", "registry.test/team/app:{x}", "", ""},
+       {"space", "registry.test/team/a b@sha256:" + std::string(64, 'a'), "", ""}});
+  const auto& verdicts = s.by_entries.begin()->second;
+  for (const char* name : {"odd", "space"}) {
+    EXPECT_EQ(verdicts.at(name).verdict.result, SignatureResult::kNotEvaluated);
+    EXPECT_NE(verdicts.at(name).verdict.detail.find("not one a registry serves"),
+              std::string::npos);
+  }
+  EXPECT_EQ(fake.requests(), 0);
+}
+
 }  // namespace
 }  // namespace bulwark::reconcilers
