@@ -194,6 +194,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   // a restart, a registry down, a tag no pod runs once scaled to zero) loosens nothing.
   Holds held_while_unverified(const WorkloadJudgement& judgement, std::string_view kind,
                               const document::Value& object) const;
+  // Whether any of the workload's pods carries the quarantine label now.
+  bool pods_quarantined(std::string_view kind, const document::Value& object) const;
   // Adds what `holds` keeps to the judgement; `listed`: its policies are listed as selecting it
   // too (unreadable ones, which the judgement does not name).
   static void keep(WorkloadJudgement& judgement, const Holds& holds, bool listed);

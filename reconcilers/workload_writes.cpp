@@ -88,6 +88,17 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
   return {labelled, released};
 }
 
+bool WorkloadPostureReconciler::pods_quarantined(std::string_view kind, const Value& object) const {
+  for (const auto& pod_key : pod_keys_of(kind, object)) {
+    auto pod = sources_.workloads.pods.get(pod_key);
+    if (pod != nullptr &&
+        document::text_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true") {
+      return true;
+    }
+  }
+  return false;
+}
+
 WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
     const std::vector<LoadedPolicy>& policies, std::string_view kind, const Value& object) const {
   Holds holds;
@@ -108,13 +119,7 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::holds_of(
     }
   }
   if (holds.policies.empty()) return holds;
-  for (const auto& pod_key : pod_keys_of(kind, object)) {
-    auto pod = sources_.workloads.pods.get(pod_key);
-    if (pod != nullptr &&
-        document::text_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true") {
-      holds.quarantine = true;
-    }
-  }
+  holds.quarantine = pods_quarantined(kind, object);
   return holds;
 }
 
@@ -140,13 +145,7 @@ WorkloadPostureReconciler::Holds WorkloadPostureReconciler::held_while_unverifie
     quarantining = quarantining || enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
   }
   if (!quarantining) return holds;
-  for (const auto& pod_key : pod_keys_of(kind, object)) {
-    auto pod = sources_.workloads.pods.get(pod_key);
-    if (pod != nullptr &&
-        document::text_at(*pod, {"metadata", "labels", kQuarantineLabel}) == "true") {
-      holds.quarantine = true;
-    }
-  }
+  holds.quarantine = pods_quarantined(kind, object);
   return holds;
 }
 
