@@ -224,6 +224,12 @@ void WorkloadPostureReconciler::add_signatures(const Target& t, const posture::W
     context.image_signatures_unread = "this replica verifies no image signatures";
     return;
   }
+  // The pods are looked up only where some policy asks for signatures: a hot path at scale.
+  if (std::none_of(policies.begin(), policies.end(), [](const LoadedPolicy& p) {
+        return p.active() && !p.policy.spec.images.verify.empty();
+      })) {
+    return;
+  }
   std::vector<runtime::CacheReader::Object> held;  // what `pods` points into
   std::vector<const Value*> pods;
   if (t.kind == "Pod") {
