@@ -82,11 +82,11 @@ in_force() {
   ! $kubectl -n deny run probe --image="$addr/team/app:unsigned" --restart=Never --dry-run=server \
     >"$work/out" 2>&1 && grep -q 'denied the request' "$work/out"
 }
-eventually 60 in_force || fail "the policy never took effect: $(cat "$work/out")"
-pod deny by-tag "$addr/team/app:signed" && eventually 60 bash -c '[ "$(phase deny by-tag)" = Running ]' \
+eventually 120 in_force || fail "the policy never took effect: $(cat "$work/out")"
+pod deny by-tag "$addr/team/app:signed" && eventually 120 bash -c '[ "$(phase deny by-tag)" = Running ]' \
   && ok "deny: the signed image by tag is admitted, pulled and runs ($(image_id deny by-tag))" \
   || fail "deny, by tag: $(cat "$work/out") $(phase deny by-tag)"
-pod deny by-digest "$addr/team/app@$signed" && eventually 60 bash -c '[ "$(phase deny by-digest)" = Running ]' \
+pod deny by-digest "$addr/team/app@$signed" && eventually 120 bash -c '[ "$(phase deny by-digest)" = Running ]' \
   && ok "deny: the signed image by digest is admitted and runs" || fail "deny, by digest: $(cat "$work/out")"
 for case in unsigned:unsigned other-key:otherkey; do
   if ! pod deny "${case%%:*}" "$addr/team/app:${case#*:}" && grep -q -- '- imageSignature (spec.containers\[0\].image)' "$work/out"; then
@@ -101,21 +101,21 @@ pod audit moved "$addr/team/app:moved" gated && ok "audit: a pod of the tag that
   || fail "audit, moved: $(cat "$work/out")"
 push team/app moved unsigned >/dev/null  # the tag moves after admission, before the pull
 $kubectl -n audit patch pod moved --type=json -p '[{"op":"remove","path":"/spec/schedulingGates"}]' >/dev/null
-eventually 60 bash -c '[ "$(phase audit moved)" = Running ] && [ "$(phase audit runs-signed)" = Running ]' \
+eventually 120 bash -c '[ "$(phase audit moved)" = Running ] && [ "$(phase audit runs-signed)" = Running ]' \
   && ok "... released: the kubelet pulled what the tag names now ($(image_id audit moved))" \
   || fail "audit pods not running: $(phase audit moved) $(phase audit runs-signed)"
 [[ "$(image_id audit moved)" == *"$unsigned" ]] && ok "... the pod runs the unsigned digest" \
   || fail "the moved pod runs $(image_id audit moved), not $unsigned"
-eventually 60 bash -c '[ "$(posture audit moved)" = violating/imageSignature ]' \
+eventually 120 bash -c '[ "$(posture audit moved)" = violating/imageSignature ]' \
   && ok "the operator flags the pod whose tag moved after admission: violating imageSignature" \
   || fail "moved: $(posture audit moved)"
-eventually 60 bash -c '[ "$(posture audit runs-signed)" = compliant/ ]' \
+eventually 120 bash -c '[ "$(posture audit runs-signed)" = compliant/ ]' \
   && ok "... and the pod running the signed image is compliant" || fail "runs-signed: $(posture audit runs-signed)"
 # A multi-arch index: containerd runs the amd64 manifest and reports the index's digest, which
 # is what cosign signed.
 pod audit multiarch "$addr/team/app:multiarch"
 index=$(python3 "$images/oci_image.py" index-digest arch-amd64 arch-arm64)
-eventually 60 bash -c '[ "$(posture audit multiarch)" = compliant/ ]' && [[ "$(image_id audit multiarch)" == *"$index" ]] \
+eventually 120 bash -c '[ "$(posture audit multiarch)" = compliant/ ]' && [[ "$(image_id audit multiarch)" == *"$index" ]] \
   && ok "a multi-arch image runs by its index digest ($(image_id audit multiarch)): compliant" \
   || fail "multiarch: $(posture audit multiarch) $(image_id audit multiarch)"
 finish
