@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "operator/kube/cluster_config.h"
+
 namespace bulwark::registry {
 namespace {
 
@@ -136,21 +138,7 @@ std::string query_escape(std::string_view value) {
 namespace bulwark::registry {
 
 std::string basic_authorization(std::string_view username, std::string_view password) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::string in = std::string(username) + ":" + std::string(password);
-  std::string out = "Basic ";
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    unsigned bits = 0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      bits = (bits << 8) | (j < n ? static_cast<unsigned char>(in[i + j]) : 0u);
-    }
-    for (std::size_t j = 0; j < 4; ++j) {
-      out.push_back(j <= n ? kAlphabet[(bits >> (18 - 6 * j)) & 0x3f] : '=');
-    }
-  }
-  return out;
+  return "Basic " + kube::base64_encode(std::string(username) + ":" + std::string(password));
 }
 
 }  // namespace bulwark::registry
