@@ -23,8 +23,28 @@ eventually() {
   local deadline=$(( $(date +%s) + $1 )); shift
   until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.1; done
 }
-# A free port on 127.0.0.1 (for a server the test starts).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A free port on 127.0.0.1 (for a server the test starts), below the kernel's ephemeral range: a
+# port from that range (what binding port 0 gives) can become a client connection's source port
+# once its server stops, and a restart on the same port then fails (the faults suite restarts the
+# controller-manager: "bind: address already in use" on 127.0.0.1:55333, taken by a client while
+# it was down). Falls back to port 0 where the range leaves too little room below it.
+free_port() {
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+base = max(1024, low - 12000)
+for _ in range(200 if low - base >= 1000 else 0):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(base, low)))
+    except OSError:
+        continue
+    break
+else:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
 # testdata FILE [VAR=VALUE...]: e2e/testdata/FILE, a manifest several scripts share, with each
 # ${VAR} replaced by VALUE as it is (in order: a VALUE naming a later ${VAR} is replaced too).
 testdata() {
