@@ -1,8 +1,10 @@
 #include "reconcilers/workload_judgement.h"
 
 #include <algorithm>
+#include <map>
 
 #include "operator/policy/workload_kinds.h"
+#include "operator/posture/fixes.h"
 
 namespace bulwark::reconcilers {
 
@@ -37,6 +39,28 @@ std::optional<std::string_view> quarantine_unenforceable(const document::Value* 
   if (host != nullptr && host->as_bool() == true) return kHostNetwork;
   return std::nullopt;
 }
+
+namespace {
+
+// The findings of every policy's verdict, each (control, path) once, and those a fix repairs.
+void count_fixable(const posture::Workload& workload, WorkloadJudgement& j) {
+  std::map<std::pair<std::string_view, std::string_view>, bool> findings;
+  for (const auto& verdict : j.verdicts) {
+    if (verdict.violations.empty()) continue;
+    const auto plan = posture::plan_fixes(workload, verdict);
+    for (std::size_t i = 0; i < verdict.violations.size(); ++i) {
+      const auto& v = verdict.violations[i];
+      if (v.path.empty()) continue;  // "and N more findings like these"
+      auto& fixable = findings[{v.control, v.path}];
+      fixable = fixable || plan.repaired[i];
+    }
+  }
+  j.findings = findings.size();
+  j.fixable = static_cast<std::size_t>(
+      std::count_if(findings.begin(), findings.end(), [](const auto& f) { return f.second; }));
+}
+
+}  // namespace
 
 WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_view kind,
                                  const std::string& ns, const crds::Labels& namespace_labels,
@@ -94,6 +118,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     j.outcomes.push_back(std::move(outcome));
     j.verdicts.push_back(std::move(verdict));
   }
+  count_fixable(workload, j);
   if (!j.outcomes.empty()) {
     j.posture = violating ? posture::Posture::kViolating
                 : unread  ? posture::Posture::kNotEvaluated

@@ -38,6 +38,9 @@ struct WorkloadJudgement {
   std::vector<PolicyOutcome> outcomes;     // one per selecting policy, for the PostureBook
   std::vector<Judged> judged;              // the same, for judging the workload's pods
   std::vector<posture::Verdict> verdicts;  // the same order: each policy's whole verdict (reports)
+  // Findings (control and path) counted once over the policies, and those with a safe fix.
+  std::size_t findings = 0;
+  std::size_t fixable = 0;
 };
 
 // Why a quarantine does not hold: some pod of the workload runs on a node whose network plugin

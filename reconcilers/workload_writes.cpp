@@ -300,12 +300,16 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
   const std::string posture = j.posture ? std::string(posture::to_string(*j.posture)) : "";
   const std::string violations = join_values({j.controls.begin(), j.controls.end()});
   const std::string unread = join_values({j.not_evaluated.begin(), j.not_evaluated.end()});
+  const bool violating = j.posture == posture::Posture::kViolating && j.findings > 0;
+  const std::string fixable =
+      violating ? std::to_string(j.fixable) + " of " + std::to_string(j.findings) : "";
   w.posture_before = annotation(kPostureAnnotation).value_or("");
   w.violations_before = annotation(kViolationsAnnotation);
   if (!holding) {  // an unreadable policy's verdict is unknown: what was written stands
     set(kPostureAnnotation, posture.empty() ? std::nullopt : std::optional(posture));
     set(kViolationsAnnotation, violations.empty() ? std::nullopt : std::optional(violations));
     set(kNotEvaluatedAnnotation, unread.empty() ? std::nullopt : std::optional(unread));
+    set(kFixableAnnotation, fixable.empty() ? std::nullopt : std::optional(fixable));
   }
   set(kPoliciesAnnotation,
       j.selecting.empty() ? std::nullopt : std::optional(join_values(j.selecting)));

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 
+#include "app/cli/scan_fix.h"
 #include "app/cli/scan_inputs.h"
 #include "app/cli/scan_reach.h"
 #include "operator/base/time_text.h"
@@ -22,13 +23,17 @@ using document::Value;
 
 const char* const kScanUsage =
     "usage: bulwark scan [-f PATH]... [--policy FILE] [--level baseline|restricted]\n"
-    "                    [--pss-version latest|v1.N] [-o table|json|sarif|openreports|reach]\n"
+    "                    [--pss-version latest|v1.N]\n"
+    "                    [-o table|json|sarif|openreports|reach|patch] [--fix-out DIR]\n"
     "                    [--now RFC3339] [--anonymous-requests allowed|denied]\n"
     "                    [--verify [--insecure-registry HOST]... [--registry-ca FILE]] [PATH]...\n"
     "PATH is a file, a folder (read recursively for .yaml, .yml, .json) or - for standard input.\n"
     "--now judges exemptions' expiry at that instant (default: the clock).\n"
     "-o reach prints, instead of verdicts, what the files' NetworkPolicies let through between\n"
     "  their pods: one JSON line per ordered pair and declared port.\n"
+    "-o patch prints, for each document with findings that have a safe fix, one JSON line with\n"
+    "  its RFC 6902 JSON Patch; --fix-out DIR writes each file read, fixed, under DIR at its\n"
+    "  relative path (YAML re-emitted: comments are lost). Exit status judges the originals.\n"
     "--anonymous-requests: whether the target cluster takes requests without credentials (the\n"
     "  default, allowed: every workload holds what system:anonymous is bound to) or not.\n"
     "--verify checks the cosign signatures images.verify asks for against the registries (plain\n"
@@ -101,6 +106,12 @@ class Scanner {
     if (options.verify && !evaluator_.spec().images.verify.empty()) {
       verifier_ = std::make_unique<ScanVerifier>(options.registries);
     }
+    if (!options.fix_out.empty()) {
+      // Judgements that wait for the files' RBAC or network objects hold every document.
+      const bool streaming = !(judge_permissions_ || judge_automount_ || judge_network_);
+      fix_out_ = std::make_unique<FixOut>(options.fix_out, streaming);
+    }
+    plan_fixes_ = fix_out_ != nullptr || needs_fixes(options.format);
   }
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
@@ -127,6 +138,7 @@ class Scanner {
 
   int finish(const std::vector<std::string>& paths) {
     judge_pending();
+    if (fix_out_) summary_.errors += fix_out_->finish(err_);
     if (reach_) {
       if (summary_.workloads == 0 && summary_.errors == 0) error_no_manifest(paths);
       write_reach(inputs_.network(), std::move(reach_pods_), out_);
@@ -157,7 +169,9 @@ class Scanner {
       std::error_code type_ec;
       if (entry.is_directory(type_ec)) {
         // Symlinked folders are not followed: a link loop must not hang the scan.
-        if (!entry.is_symlink(type_ec)) count += scan_folder(entry.path());
+        if (!entry.is_symlink(type_ec) && !(fix_out_ && fix_out_->is_output(entry.path()))) {
+          count += scan_folder(entry.path());
+        }
         continue;
       }
       const auto ext = entry.path().extension();
@@ -206,6 +220,7 @@ class Scanner {
 
   void scan_stream(const std::string& name, std::istream& in, bool json) {
     ++summary_.files;
+    if (fix_out_) fix_out_->begin_file(name, json);
     auto reader = json ? document::make_json_reader(in) : document::make_yaml_reader(in);
     Value doc;
     // A malformed document is reported and the YAML reader goes on with the next one.
@@ -217,32 +232,40 @@ class Scanner {
         if (e.line() > 0) where += ", line " + std::to_string(e.line());
         if (e.column() > 0) where += ", column " + std::to_string(e.column());
         error(name, where + ": " + e.what());
+        if (fix_out_) fix_out_->fail_file();
         continue;
       } catch (const std::exception& e) {
         // The readers' limits should make this unreachable; if memory still runs out, this file
         // is lost but not the others.
         error(name, "document " + std::to_string(index) + ": " + e.what() +
                         "; the rest of this file is not read");
+        if (fix_out_) fix_out_->fail_file();
         break;
       }
       if (doc.is_null()) continue;  // an empty document between separators
       ++summary_.documents;
+      if (fix_out_) fix_out_->document(index, doc);
       scan_document(name, index, doc);
+      if (fix_out_) fix_out_->flush();
     }
+    if (fix_out_) summary_.errors += fix_out_->end_file(err_);
   }
 
   void scan_document(const std::string& name, std::size_t index, const Value& doc) {
     const Value* kind = doc.find("kind");
     if (kind != nullptr && kind->str() == "List") {
-      for (const auto& item : document::items_of(doc.find("items"))) {
-        scan_object(name, index, item);
+      const auto& items = document::items_of(doc.find("items"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        scan_object(name, index, items[i], "/items/" + std::to_string(i));
       }
       return;
     }
-    scan_object(name, index, doc);
+    scan_object(name, index, doc, "");
   }
 
-  void scan_object(const std::string& name, std::size_t index, const Value& object) {
+  // `pointer`: where the object sits in its document ("/items/3" in a List), for its fixes.
+  void scan_object(const std::string& name, std::size_t index, const Value& object,
+                   const std::string& pointer) {
     std::vector<std::string> problems;
     if (inputs_.take(object, problems)) {
       for (const auto& p : problems) error(name, "document " + std::to_string(index) + ": " + p);
@@ -260,10 +283,10 @@ class Scanner {
     }
     if (judge_permissions_ || judge_automount_ || judge_network_) {
       // Judged once every file is read: the roles, bindings and accounts may come after it.
-      pending_.push_back({name, index, object});
+      pending_.push_back({name, index, object, pointer});
       return;
     }
-    judge(name, index, object, *workload);
+    judge(name, index, object, pointer, *workload);
   }
 
   // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
@@ -298,7 +321,7 @@ class Scanner {
       const auto permissions = inputs_.permissions_of(account);
       context_.permissions = permissions ? &*permissions : nullptr;
       context_.account_automount_token = inputs_.automount_of(account);
-      judge(p.file, p.index, p.object, *workload);
+      judge(p.file, p.index, p.object, p.pointer, *workload);
     }
     context_.permissions = nullptr;
     context_.account_automount_token.reset();
@@ -306,7 +329,7 @@ class Scanner {
   }
 
   void judge(const std::string& name, std::size_t index, const Value& object,
-             const posture::Workload& workload) {
+             const std::string& pointer, const posture::Workload& workload) {
     if (apply_match_ && !evaluator_.selects(workload, nullptr)) {
       ++summary_.not_selected;
       return;
@@ -333,6 +356,13 @@ class Scanner {
         std::chrono::duration_cast<std::chrono::seconds>(context_.now.time_since_epoch()).count();
     r.lines.reserve(r.verdict.violations.size());
     for (const auto& v : r.verdict.violations) r.lines.push_back(line_for(object, v.path));
+    r.workload = &workload;
+    if (plan_fixes_ && !r.verdict.violations.empty()) {
+      r.fixes = posture::plan_fixes(workload, r.verdict, pointer);
+      if (fix_out_ && !fix_out_->patch(name, index, r.fixes.ops)) {
+        error(name, "document " + std::to_string(index) + ": its fixes did not apply");
+      }
+    }
 
     ++summary_.workloads;
     summary_.violations += r.verdict.violations.size();
@@ -365,12 +395,6 @@ class Scanner {
   std::ostream& err_;
   posture::EvaluationContext context_;
   ScanSummary summary_;
-  // With RBAC controls on: the files' roles and bindings, and the workloads waiting for them.
-  struct Pending {
-    std::string file;
-    std::size_t index;
-    Value object;
-  };
   bool judge_permissions_;
   bool judge_automount_;  // then the files' ServiceAccounts too
   bool judge_network_;    // then the files' NetworkPolicies, Services and Namespaces too
@@ -378,8 +402,17 @@ class Scanner {
   std::ostream& out_;
   std::vector<ReachPod> reach_pods_;
   ScanInputs inputs_;  // after the judge_* switches it is built from
+  // With RBAC controls on: the files' roles and bindings, and the workloads waiting for them.
+  struct Pending {
+    std::string file;
+    std::size_t index;
+    Value object;
+    std::string pointer;  // where the object sits in its document
+  };
   std::vector<Pending> pending_;
   std::unique_ptr<ScanVerifier> verifier_;  // --verify with images.verify entries
+  std::unique_ptr<FixOut> fix_out_;         // --fix-out
+  bool plan_fixes_ = false;                 // the output or --fix-out shows fixes
 };
 
 }  // namespace
@@ -392,6 +425,7 @@ std::optional<OutputFormat> parse_format(std::string_view value) {
   if (value == "sarif") return OutputFormat::kSarif;
   if (value == "openreports") return OutputFormat::kOpenReports;
   if (value == "reach") return OutputFormat::kReach;
+  if (value == "patch") return OutputFormat::kPatch;
   return std::nullopt;
 }
 
@@ -458,11 +492,15 @@ std::optional<ScanOptions> parse_scan_args(const std::vector<std::string>& args,
     } else if (flag == "--registry-ca") {
       if (!take() || value.empty()) return usage("--registry-ca needs a PEM file");
       o.registries.ca_file = value;
+    } else if (flag == "--fix-out") {
+      if (!take() || value.empty()) return usage("--fix-out needs a folder");
+      o.fix_out = value;
     } else if (flag == "-o" || flag == "--output") {
-      if (!take()) return usage(flag + " needs table, json, sarif, openreports or reach");
+      if (!take()) return usage(flag + " needs table, json, sarif, openreports, reach or patch");
       const auto format = parse_format(value);
       if (!format) {
-        return usage("-o must be table, json, sarif, openreports or reach, not \"" + value + "\"");
+        return usage("-o must be table, json, sarif, openreports, reach or patch, not \"" + value +
+                     "\"");
       }
       o.format = *format;
     } else if (flag.size() > 1 && flag[0] == '-') {

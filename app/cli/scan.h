@@ -32,6 +32,8 @@ struct ScanOptions {
   // control imageSignature is not evaluated).
   bool verify = false;
   ScanRegistryOptions registries;
+  // --fix-out DIR: the fixed copy of every file read goes under DIR (scan_fix.h).
+  std::string fix_out;
 };
 
 // Parses the words after "scan". On a usage error writes it to `err` and returns nullopt.

@@ -1,6 +1,7 @@
 #include "app/cli/scan_output.h"
 
 #include "operator/document/json_stream.h"
+#include "operator/document/json_writer.h"
 #include "operator/document/yaml_writer.h"
 #include "operator/policy/control_ids.h"
 #include "operator/policy_reports/open_report.h"
@@ -42,8 +43,9 @@ class TableWriter : public ScanOutput {
       return;
     }
     out_ << paint("31", "FAIL") << "  " << workload_name(r) << "  " << dim(where) << "  "
-         << v.violations.size() << (v.violations.size() == 1 ? " violation" : " violations")
-         << "\n";
+         << v.violations.size() << (v.violations.size() == 1 ? " violation" : " violations");
+    if (r.fixes.fixed > 0) out_ << ", " << r.fixes.fixed << " with a fix (-o patch)";
+    out_ << "\n";
     for (std::size_t i = 0; i < v.violations.size(); ++i) {
       const auto& x = v.violations[i];
       std::string sev(crds::to_string(x.severity));
@@ -103,6 +105,17 @@ Value violation_json(const posture::Violation& v, int line) {
   return j;
 }
 
+// Which document and workload a result is about.
+Value identity_json(const ScanResult& r) {
+  Value j = Value::object();
+  j.set("file", Value::string(r.file))
+      .set("document", Value::integer(static_cast<std::int64_t>(r.document)))
+      .set("kind", Value::string(r.kind))
+      .set("namespace", Value::string(r.namespace_name))
+      .set("name", Value::string(r.name));
+  return j;
+}
+
 Value result_json(const ScanResult& r) {
   const auto& v = r.verdict;
   Value violations = Value::array(), exempted = Value::array(), not_evaluated = Value::array();
@@ -115,13 +128,8 @@ Value result_json(const ScanResult& r) {
     j.set("control", Value::string(n.control)).set("reason", Value::string(n.reason));
     not_evaluated.push(std::move(j));
   }
-  Value j = Value::object();
-  j.set("file", Value::string(r.file))
-      .set("document", Value::integer(static_cast<std::int64_t>(r.document)))
-      .set("kind", Value::string(r.kind))
-      .set("namespace", Value::string(r.namespace_name))
-      .set("name", Value::string(r.name))
-      .set("posture", Value::string(posture::to_string(v.posture)))
+  Value j = identity_json(r);
+  j.set("posture", Value::string(posture::to_string(v.posture)))
       .set("violations", std::move(violations))
       .set("exempted", std::move(exempted))
       .set("notEvaluated", std::move(not_evaluated));
@@ -290,8 +298,8 @@ class OpenReportsWriter : public ScanOutput {
  public:
   explicit OpenReportsWriter(std::ostream& out) : out_(out) {}
   void result(const ScanResult& r) override {
-    const policy_reports::PolicyVerdict verdict{r.policy, r.controls, &r.verdict, r.pss_version,
-                                                ""};
+    const policy_reports::PolicyVerdict verdict{r.policy,      r.controls, &r.verdict,
+                                                r.pss_version, "",         r.workload};
     out_ << "---\n"
          << document::to_yaml(policy_reports::open_report(
                 {r.api_version, r.kind, r.name, r.namespace_name, ""}, {verdict}, r.timestamp));
@@ -302,7 +310,30 @@ class OpenReportsWriter : public ScanOutput {
   std::ostream& out_;
 };
 
+// -o patch: a JSON line for each document with something to fix, in the order judged.
+class PatchWriter : public ScanOutput {
+ public:
+  explicit PatchWriter(std::ostream& out) : out_(out) {}
+  void result(const ScanResult& r) override {
+    if (r.fixes.ops.empty()) return;
+    Value j = identity_json(r);
+    j.set("fixed", Value::integer(static_cast<std::int64_t>(r.fixes.fixed)))
+        .set("left", Value::integer(static_cast<std::int64_t>(r.fixes.left)))
+        .set("patch", posture::patch_document(r.fixes.ops));
+    out_ << document::to_json(j) << "\n";
+  }
+  void finish(const ScanSummary&) override { out_.flush(); }
+
+ private:
+  std::ostream& out_;
+};
+
 }  // namespace
+
+bool needs_fixes(OutputFormat format) {
+  return format == OutputFormat::kTable || format == OutputFormat::kPatch ||
+         format == OutputFormat::kOpenReports;
+}
 
 std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& out, bool color) {
   switch (format) {
@@ -312,6 +343,8 @@ std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& 
       return std::make_unique<JsonWriter>(out);
     case OutputFormat::kSarif:
       return std::make_unique<SarifWriter>(out);
+    case OutputFormat::kPatch:
+      return std::make_unique<PatchWriter>(out);
     case OutputFormat::kTable:
     case OutputFormat::kReach:
       break;

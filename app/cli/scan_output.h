@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "operator/posture/engine.h"
+#include "operator/posture/fixes.h"
 
 namespace bulwark::cli {
 
@@ -30,6 +31,10 @@ struct ScanResult {
   std::vector<std::string_view> controls;
   std::string pss_version;
   std::int64_t timestamp = 0;  // seconds since the epoch
+  // The workload judged (valid while the output reads the result), and the patch of what can be
+  // fixed, from the document's root; computed for the formats that show it (needs_fixes).
+  const posture::Workload* workload = nullptr;
+  posture::FixPlan fixes;
 };
 
 struct ScanSummary {
@@ -56,7 +61,11 @@ class ScanOutput {
 };
 
 // kReach is no verdict: bulwark scan prints the network model's matrix instead (scan_reach.h).
-enum class OutputFormat { kTable, kJson, kSarif, kOpenReports, kReach };
+// kPatch: one JSON line per document with something to fix, its RFC 6902 patch.
+enum class OutputFormat { kTable, kJson, kSarif, kOpenReports, kReach, kPatch };
+
+// Whether results in `format` show fixes (ScanResult::fixes is then computed).
+bool needs_fixes(OutputFormat format);
 
 std::unique_ptr<ScanOutput> make_scan_output(OutputFormat format, std::ostream& out, bool color);
 

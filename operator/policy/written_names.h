@@ -21,6 +21,9 @@ inline constexpr const char* kViolationsAnnotation = "bulwark.dev/violations";
 // The controls Bulwark could not evaluate (posture::NotEvaluated), sorted, comma-separated.
 inline constexpr const char* kNotEvaluatedAnnotation = "bulwark.dev/not-evaluated";
 inline constexpr const char* kPoliciesAnnotation = "bulwark.dev/policies";
+// On a violating workload: how many of its findings have a safe fix ("3 of 5"; docs/api.md,
+// Fixes), counted once however many policies find them.
+inline constexpr const char* kFixableAnnotation = "bulwark.dev/fixable";
 // ScaleToZero keeps the replica count it took away here, to give it back on release.
 inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded-replicas";
 // Who took them: the workload's UID and the UIDs of the policies that scaled it. Replicas are

@@ -28,6 +28,25 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// A failing result's fix (docs/api.md, Fixes): `patch`, the RFC 6902 patch of the control's
+// findings that have one, as JSON text (properties are strings), and `fix`, whether it repairs
+// them all or what is left for a person to decide.
+void add_fix(const PolicyVerdict& p, std::string_view control, Value& props) {
+  const posture::FixRule* rule = posture::fix_rule(control);
+  if (rule == nullptr) return;
+  const auto plan = posture::plan_fixes(*p.workload, *p.verdict, {}, control);
+  if (!plan.ops.empty()) {
+    props.set("patch", Value::string(document::to_json(posture::patch_document(plan.ops))));
+  }
+  const std::string why(rule->fixable ? rule->unless : rule->what);
+  props.set("fix",
+            Value::string(plan.left == 0    ? std::string("patch")
+                          : plan.fixed == 0 ? "decision: " + why
+                                            : "patch for " + std::to_string(plan.fixed) + " of " +
+                                                  std::to_string(plan.fixed + plan.left) +
+                                                  " findings; the others need a decision: " + why));
+}
+
 // The result of one (policy, control) pair: fail with every finding's message and path, skip
 // naming the exemption, or pass.
 Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t timestamp) {
@@ -74,6 +93,7 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
                                                            : "skip"));
   if (!messages.empty()) r.set("message", Value::string(messages));
   if (!paths.empty()) props.set("paths", Value::string(paths));
+  if (status == Status::kFail && p.workload != nullptr) add_fix(p, control, props);
   if (status == Status::kFail && !p.quarantine_not_enforced.empty()) {
     props.set("quarantine", Value::string("NotEnforced: " + p.quarantine_not_enforced));
   }

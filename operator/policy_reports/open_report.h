@@ -11,6 +11,7 @@
 
 #include "operator/document/value.h"
 #include "operator/posture/engine.h"
+#include "operator/posture/fixes.h"
 
 namespace bulwark::policy_reports {
 
@@ -28,6 +29,9 @@ struct PolicyVerdict {
   // Set when the policy's quarantine could not be done ("HostNetwork"): each failing result says
   // so in the property `quarantine` ("NotEnforced: HostNetwork").
   std::string quarantine_not_enforced;
+  // The workload judged, for the fixes of failing results (property `patch`, an RFC 6902 patch
+  // as JSON text, and `fix`: the fix table's word); null: no fixes said.
+  const posture::Workload* workload = nullptr;
 };
 
 // At most this many results per report: fails and skips first, then passes. A report of 37

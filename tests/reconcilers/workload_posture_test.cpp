@@ -134,6 +134,8 @@ TEST_F(PostureTest, AuditAnnotatesTheWorkloadAndTouchesNoPod) {
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "violating");
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/violations"})->str(), "privileged");
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/policies"})->str(), "audit");
+  // privileged=true is a decision: no finding has a fix.
+  EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/fixable"})->str(), "0 of 1");
   EXPECT_EQ(body.find("spec"), nullptr);
   EXPECT_EQ(events_.briefs(), std::vector<std::string>{"Deployment/cart:PolicyViolation"});
   // Run again before the watch has brought the write back: nothing is written or told twice.
@@ -145,11 +147,24 @@ TEST_F(PostureTest, AuditAnnotatesTheWorkloadAndTouchesNoPod) {
   EXPECT_EQ(s.score, 0);
 }
 
+// Each finding (control and field) counts once, however many policies find it.
+TEST_F(PostureTest, TheWorkloadSaysHowManyOfItsFindingsHaveAFix) {
+  policy("a", R"({"podSecurity":{"level":"restricted"},"images":{"forbidLatestTag":false}})");
+  policy("b", R"({"podSecurity":{"level":"restricted"},"images":{"forbidLatestTag":false}})");
+  deployment("cart", R"({"containers":[{"name":"app","image":"nginx:1.27"},)"
+                     R"({"name":"side","image":"x:1","securityContext":{"runAsUser":7}}]})");
+  const auto requests = reconcile("Deployment/shop/cart");
+  ASSERT_EQ(requests.size(), 1u);
+  // Of 8 findings, the first container's runAsNonRoot has no numeric user: a decision.
+  EXPECT_EQ(requests[0].body.find({"metadata", "annotations", "bulwark.dev/fixable"})->str(),
+            "7 of 8");
+}
+
 TEST_F(PostureTest, AConvergedWorkloadCostsNoWrite) {
   policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
   deployment("cart", kInsecurePodSpec, 2,
              R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
-             R"("bulwark.dev/policies":"audit")");
+             R"("bulwark.dev/policies":"audit","bulwark.dev/fixable":"0 of 1")");
   EXPECT_TRUE(reconcile("Deployment/shop/cart").empty());
   EXPECT_TRUE(events_.briefs().empty());
 }
