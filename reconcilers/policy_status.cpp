@@ -55,6 +55,17 @@ PolicyStatus PolicyStatus::from_value(const Value* status) {
   }
   if (const Value* t = status->find("lastEvaluated")) out.last_evaluated = t->str();
   out.network_policy_uids = recorded_uids(status);
+  if (const Value* h = status->find("harden"); h != nullptr && h->is_mapping()) {
+    Harden harden;
+    if (const Value* g = h->find("observedGeneration")) {
+      harden.observed_generation = g->as_int().value_or(0);
+    }
+    for (const auto& [ns, controls] : document::members_of(h->find("namespaces"))) {
+      auto& list = harden.namespaces[ns];
+      for (const auto& c : document::items_of(&controls)) list.emplace_back(c.str());
+    }
+    out.harden = std::move(harden);
+  }
   return out;
 }
 
@@ -84,6 +95,15 @@ Value PolicyStatus::to_value() const {
   status.set("violations", std::move(violations))
       .set("lastEvaluated", Value::string(last_evaluated));
   if (network_policy_uids) status.set(kOwnedUidsField, Value::array(*network_policy_uids));
+  if (harden) {
+    Value namespaces = Value::object();
+    for (const auto& [ns, controls] : harden->namespaces) {
+      namespaces.set(ns, Value::array(controls));
+    }
+    status.child("harden")
+        .set("observedGeneration", Value::integer(harden->observed_generation))
+        .set("namespaces", std::move(namespaces));
+  }
   return status;
 }
 
@@ -95,7 +115,8 @@ bool PolicyStatus::same_as(const PolicyStatus& o) const {
          a.workloads == b.workloads && a.compliant == b.compliant && a.violating == b.violating &&
          a.exempt == b.exempt && a.not_evaluated == b.not_evaluated &&
          a.quarantined == b.quarantined && a.score == b.score &&
-         same_entries(a.violations, b.violations) && network_policy_uids == o.network_policy_uids;
+         same_entries(a.violations, b.violations) && network_policy_uids == o.network_policy_uids &&
+         harden == o.harden;
 }
 
 }  // namespace bulwark::reconcilers

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ inline constexpr std::string_view kNamespacesIsolated = "NamespacesIsolated";
 // Whether the cluster enforces NetworkPolicy on every node, as the enforcement canary proved it
 // (enforcement_book.h), on every valid policy with Quarantine or network.defaultDeny.
 inline constexpr std::string_view kNetworkEnforced = "NetworkEnforced";
+// Whether new pods get the policy's fixes through the MutatingAdmissionPolicy bulwark-harden, on
+// every valid policy that enforces Harden (docs/api.md, Harden).
+inline constexpr std::string_view kHarden = "Harden";
 }  // namespace policy_conditions
 namespace policy_reasons {
 inline constexpr std::string_view kReconciled = "Reconciled";
@@ -48,6 +52,10 @@ inline constexpr std::string_view kNotEnforced = "NotEnforced";
 inline constexpr std::string_view kCanaryUnavailable = "CanaryUnavailable";
 inline constexpr std::string_view kProbeFromNode = "ProbeFromNode";
 inline constexpr std::string_view kProbing = "Probing";
+inline constexpr std::string_view kHardening = "Hardening";
+inline constexpr std::string_view kNotServed = "NotServed";
+inline constexpr std::string_view kNotInstalled = "NotInstalled";
+inline constexpr std::string_view kNowhere = "Nowhere";
 }  // namespace policy_reasons
 
 // A SecurityPolicy's status, typed: what the reconciler wants written and what the cache holds,
@@ -60,6 +68,14 @@ struct PolicyStatus {
   // The UIDs of the managed NetworkPolicies the policy wants that Bulwark created, sorted
   // (ownership.h); absent in a status written by an earlier release.
   std::optional<std::vector<std::string>> network_policy_uids;
+  // status.harden: where the MutatingAdmissionPolicy bulwark-harden applies the policy's fixes
+  // (harden_scope.h), for the generation it was resolved for; absent where Harden is not asked.
+  struct Harden {
+    std::int64_t observed_generation = 0;
+    std::map<std::string, std::vector<std::string>> namespaces;
+    bool operator==(const Harden&) const = default;
+  };
+  std::optional<Harden> harden;
   std::string last_evaluated;
 
   // Reads `status` (null reads as an empty status); what it cannot read stays at its default.

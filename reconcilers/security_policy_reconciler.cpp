@@ -6,6 +6,7 @@
 #include "operator/document/reader.h"
 #include "operator/kube/client_writer.h"
 #include "operator/logging/logging.h"
+#include "operator/posture/engine.h"
 #include "reconcilers/caches.h"
 #include "reconcilers/input_access.h"
 #include "reconcilers/managed_network_policy.h"
@@ -317,6 +318,10 @@ std::vector<Condition> SecurityPolicyReconciler::wanted_conditions(
     want.push_back(network_enforced_condition(enforcement_->snapshot()));
   }
   if (valid && observed.findings.judged) want.push_back(isolated_condition(observed.findings));
+  if (valid && observed.harden) {
+    want.push_back(harden_condition(harden_install_ ? harden_install_() : HardenInstall::kUnknown,
+                                    *observed.harden));
+  }
   if (valid && spec.images.max_severity) {
     const auto type = types::kVulnerabilityReports;
     want.push_back(reports_served_
@@ -394,6 +399,15 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
   add_namespace_findings(want.summary, findings);
   std::sort(uids.begin(), uids.end());
   want.network_policy_uids = std::move(uids);
+  if (enforces(spec, crds::EnforcementAction::kHarden)) {
+    NamespaceLabels namespaces;
+    for (const auto& ns : sources_.namespaces.keys()) {
+      if (auto n = sources_.namespaces.get(ns)) namespaces.emplace_back(ns, labels_of(*n));
+    }
+    observed.harden = harden_scope(spec, posture::PolicyEvaluator(spec).pss_controls(), namespaces,
+                                   never_touch_, clock_.wall_now());
+    want.harden = PolicyStatus::Harden{0, observed.harden->namespaces};
+  }
   return want;
 }
 
@@ -424,6 +438,15 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   // where it had none: the adoption of an earlier release's objects ends with the first status).
   if (ready.status != ConditionStatus::kTrue) {
     want.network_policy_uids = current.network_policy_uids.value_or(std::vector<std::string>());
+    // Harden's scope goes: bulwark-harden applies a scope only to the generation it was resolved
+    // for, so a spec Bulwark cannot read hardens nothing new either way.
+  } else if (want.harden) {
+    want.harden->observed_generation = generation;
+  }
+  if (observed.harden && observed.harden->next_change) {
+    const auto until = std::chrono::duration_cast<base::Clock::Duration>(
+        *observed.harden->next_change - clock_.wall_now() + std::chrono::seconds(1));
+    if (!done.requeue_after || until < *done.requeue_after) done.requeue_after = until;
   }
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
@@ -478,6 +501,7 @@ void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup s
   reconciler->set_events(&setup.events);
   reconciler->set_ownership(&setup.ownership);
   reconciler->set_enforcement(setup.enforcement);
+  reconciler->set_harden_install(std::move(setup.harden_install));
   reconciler->set_report_conflicts(std::move(setup.report_conflicts));
   if (setup.policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(setup.policy_reports_served));

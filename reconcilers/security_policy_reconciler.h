@@ -15,6 +15,7 @@
 #include "reconcilers/annotations.h"
 #include "reconcilers/enforcement_book.h"
 #include "reconcilers/events.h"
+#include "reconcilers/harden_scope.h"
 #include "reconcilers/namespace_findings.h"
 #include "reconcilers/ownership.h"
 #include "reconcilers/policy_set.h"
@@ -84,6 +85,10 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   // The enforcement canary's verdicts: the condition NetworkEnforced of every valid policy with
   // Quarantine or network.defaultDeny. Null: no such condition.
   void set_enforcement(const EnforcementBook* enforcement) { enforcement_ = enforcement; }
+  // Whether the API server applies Harden (the condition Harden); unset: Unknown.
+  void set_harden_install(std::function<HardenInstall()> install) {
+    harden_install_ = std::move(install);
+  }
 
   static kube::Condition ready_condition(const std::vector<crds::FieldError>& errors);
   // Ready for a parsed policy at `now`: False/InvalidSpec with errors; True/ExpiredExemption naming
@@ -107,6 +112,8 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
     // Why the namespaces a policy with a namespaceSelector selects are not known (Bulwark may no
     // longer read Namespaces), if so.
     std::optional<std::string> selection_unknown;
+    // Where Harden applies, for a valid policy that enforces it.
+    std::optional<HardenScope> harden;
   };
   // NetworkPoliciesHeld: True; False/NameTaken naming the namespaces (at most 20); False/Pending
   // while wanted objects are being created; Unknown/NotEvaluated while NetworkPolicies or
@@ -152,6 +159,7 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   EventRecorder* events_ = nullptr;
   const OwnershipRecord* ownership_ = nullptr;
   const EnforcementBook* enforcement_ = nullptr;
+  std::function<HardenInstall()> harden_install_;
 };
 
 // What the "securitypolicy" controller needs. It reads the caches of SecurityPolicies,
@@ -169,7 +177,8 @@ struct PolicyStatusSetup {
   const OwnershipRecord& ownership;
   std::function<std::vector<std::string>()> report_conflicts;
   const InputAccess* access = nullptr;
-  EnforcementBook* enforcement = nullptr;  // the condition NetworkEnforced; null: none
+  EnforcementBook* enforcement = nullptr;         // the condition NetworkEnforced; null: none
+  std::function<HardenInstall()> harden_install;  // the condition Harden
 };
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
 // policy's own changes; any namespace or NetworkPolicy change (counts and namespace findings; the

@@ -50,8 +50,8 @@ void count_fixable(const posture::Workload& workload, WorkloadJudgement& j) {
     const auto plan = posture::plan_fixes(workload, verdict);
     for (std::size_t i = 0; i < verdict.violations.size(); ++i) {
       const auto& v = verdict.violations[i];
-      if (v.path.empty()) continue;  // "and N more findings like these"
-      auto& fixable = findings[{v.control, v.path}];
+      // "and N more findings like these" counts once, as having no fix: never more than checked.
+      auto& fixable = findings[{v.control, v.path.empty() ? std::string_view(v.message) : v.path}];
       fixable = fixable || plan.repaired[i];
     }
   }
@@ -69,6 +69,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
                                  std::optional<std::string_view> quarantine_blocked,
                                  std::optional<QuarantineGap> not_held) {
   WorkloadJudgement j;
+  j.workload = &workload;
   bool violating = false, exempt = false, unread = false;
   const bool scalable = posture::kind_scales(kind);
   auto unenforceable = quarantine_unenforceable(workload.pod_spec);

@@ -41,6 +41,8 @@ struct WorkloadJudgement {
   // Findings (control and path) counted once over the policies, and those with a safe fix.
   std::size_t findings = 0;
   std::size_t fixable = 0;
+  // The workload judged (the reports' fixes); valid while the judgement is.
+  const posture::Workload* workload = nullptr;
 };
 
 // Why a quarantine does not hold: some pod of the workload runs on a node whose network plugin

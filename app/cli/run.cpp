@@ -18,6 +18,7 @@
 #include "app/admission/webhook.h"
 #include "app/cli/run_caches.h"
 #include "app/cli/run_canary.h"
+#include "app/cli/run_harden.h"
 #include "app/cli/run_images.h"
 #include "app/cli/run_metrics.h"
 #include "config/operator_config.h"
@@ -212,6 +213,7 @@ class OperatorControllers {
                                                operator_namespace(cfg), metrics);
     images_ =
         std::make_unique<OperatorImages>(cfg, clock, metrics, client, operator_namespace(cfg));
+    harden_ = std::make_unique<HardenProbe>(client, clock);
     setup_controllers(manager, clock, cfg, metrics);
     manager.serve_metrics([this, &manager, &metrics] {
       auto depths = manager.queue_depths();
@@ -310,7 +312,8 @@ class OperatorControllers {
                                                                 : std::vector<std::string>();
                       },
                   .access = &input_access_,
-                  .enforcement = &canary_->book()});
+                  .enforcement = &canary_->book(),
+                  .harden_install = [this] { return harden_->state(); }});
   }
 
   // The validating webhook, served on every replica with the Manager's servers.
@@ -369,6 +372,7 @@ class OperatorControllers {
   std::unique_ptr<OperatorImages> images_;  // before the webhook, which asks it
   std::unique_ptr<admission::Webhook> webhook_;
   std::unique_ptr<OperatorCanary> canary_;  // the enforcement canary's prober and verdicts
+  std::unique_ptr<HardenProbe> harden_;     // whether bulwark-harden is served and installed
 };
 
 // This replica's name: the Lease holder it writes and the user agent the API server's audit log

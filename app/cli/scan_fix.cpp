@@ -9,8 +9,24 @@ namespace fs = std::filesystem;
 
 void FixOut::begin_file(const std::string& name, bool json) {
   File file{name, json, false, {}, {}, {}, nullptr};
-  if (auto path = target(dir_, name, json, file.why)) file.path = *path;
+  if (auto path = target(dir_, name, json, file.why)) {
+    const auto [taken, fresh] = targets_.emplace(path->lexically_normal(), name);
+    if (fresh) {
+      file.path = *path;
+    } else {
+      file.why = "its copy would go where " + taken->second + "'s went (" + path->string() + ")";
+    }
+  }
   files_.push_back(std::move(file));
+}
+
+bool FixOut::inside(const fs::path& dir, const std::string& input) {
+  if (input == "-") return false;
+  std::error_code ec;
+  const auto d = fs::weakly_canonical(dir, ec);
+  const auto in = fs::weakly_canonical(input, ec);
+  const auto rel = in.lexically_relative(d);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 void FixOut::document(std::size_t index, document::Value doc) {
@@ -31,17 +47,29 @@ bool FixOut::patch(const std::string& file, std::size_t index,
     if (f->name != file) continue;
     if (f->failed || !f->why.empty()) return true;  // not written: nothing to patch
     for (auto& [i, doc] : f->documents) {
-      if (i == index) return posture::apply_patch(doc, ops);
+      if (i != index) continue;
+      if (posture::apply_patch(doc, ops)) return true;
+      f->why = "not written under --fix-out: the fixes of document " + std::to_string(index) +
+               " did not apply";
+      f->documents.clear();
+      return false;
     }
   }
   return false;
 }
 
+// A file's copy is written beside its place and renamed into it once whole (report): an
+// interrupted run leaves no half copy, and a symlink at the place is replaced, not followed.
+namespace {
+fs::path partial(const fs::path& path) { return path.string() + ".bulwark-partial"; }
+}  // namespace
+
 bool FixOut::write_held(File& file) {
   if (!file.out) {
     std::error_code ec;
     fs::create_directories(file.path.parent_path(), ec);
-    file.out = std::make_unique<std::ofstream>(file.path, std::ios::binary | std::ios::trunc);
+    file.out =
+        std::make_unique<std::ofstream>(partial(file.path), std::ios::binary | std::ios::trunc);
   }
   for (const auto& [index, doc] : file.documents) {
     if (file.json) {
@@ -70,11 +98,13 @@ std::size_t FixOut::report(File& file, std::ostream& err) {
   if (file.failed && problem.empty()) {
     problem = "not written under --fix-out: a document of it could not be read";
   }
-  if (problem.empty()) return 0;
-  if (file.out) {
-    std::error_code ec;
-    fs::remove(file.path, ec);
+  std::error_code ec;
+  if (problem.empty() && file.out) {
+    fs::rename(partial(file.path), file.path, ec);
+    if (ec) problem = "cannot write " + file.path.string() + ": " + ec.message();
   }
+  if (problem.empty()) return 0;
+  if (file.out) fs::remove(partial(file.path), ec);
   err << "bulwark scan: " << file.name << ": " << problem << "\n";
   return 1;
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -30,7 +31,8 @@ class FixOut {
   void document(std::size_t index, document::Value doc);
   // The current file will not be written: a document could not be read, so its copy would lose it.
   void fail_file();
-  // Applies a workload's patch to document `index` of `file`; false when it does not apply.
+  // Applies a workload's patch to document `index` of `file`; false when it does not apply (the
+  // file is then not written).
   bool patch(const std::string& file, std::size_t index, const std::vector<posture::PatchOp>& ops);
   // Streaming: writes the current file's documents judged so far and lets them go.
   void flush();
@@ -48,6 +50,9 @@ class FixOut {
   // Where `name`'s copy goes under `dir`: the same relative path (an absolute one relative to the
   // current folder); nullopt, with the reason in `why`, for a path outside the current folder or
   // one that would overwrite the input itself.
+  // Whether `input` (a path scan reads) lies in `dir`, where copies are written: refused, since a
+  // copy could overwrite it before it is read.
+  static bool inside(const std::filesystem::path& dir, const std::string& input);
   static std::optional<std::filesystem::path> target(const std::filesystem::path& dir,
                                                      const std::string& name, bool json,
                                                      std::string& why);
@@ -71,6 +76,9 @@ class FixOut {
   std::filesystem::path dir_;
   bool streaming_;
   std::vector<File> files_;  // streaming: the current one only
+  // Every target given out, and whose: two inputs never share a copy (stdin and ./stdin.yaml, or a
+  // file named twice).
+  std::map<std::filesystem::path, std::string> targets_;
 };
 
 }  // namespace bulwark::cli

@@ -13,7 +13,12 @@ adding SYS_ADMIN, are written as multi-document YAML files and JSON Lists. Then:
   Security enforcement);
 - the patch, applied here (RFC 6902 add, written anew below) to the original as kubectl decodes
   it, gives exactly what kubectl decodes from the fixed copy: the copy is the original plus the
-  patch, field by field, whatever spellings the original used.
+  patch, field by field, whatever spellings the original used;
+- Harden: the originals created (server dry run) in a namespace an Enforce + Harden policy's
+  status.harden names come out of the API server's MutatingAdmissionPolicy bulwark-harden with
+  exactly the securityContexts the patch gives (compliant ones untouched), and in such a
+  namespace that also enforces restricted, each pod whose every finding had a fix is admitted.
+  The policy's status is written here as the operator would (e2e.harden_test runs the operator).
 
 usage: fix_vs_psa.py --bulwark BIN --kubectl KUBECTL [--seed N] [--seeds K] [--cases N]
 The first seed is BULWARK_DIFF_SEED (or --seed); the others follow it.
@@ -149,6 +154,82 @@ def patches_by_name(bulwark, workdir):
     return found
 
 
+HARDEN_POLICY = "bulwark-fix-diff-harden"
+FIXABLE = ["allowPrivilegeEscalation", "capabilities_restricted", "runAsNonRoot",
+           "seccompProfile_restricted"]
+
+
+def wait_for_harden(kubectl, namespace, deadline_s=60):
+    """bulwark-harden acts once the API server has loaded it and its parameter: a probe pod (server
+    dry run) until it comes back hardened."""
+    probe = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "harden-probe"},
+             "spec": {"containers": [{"name": "a", "image": "registry.example/app:1"}]}}
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        r = subprocess.run([kubectl, "create", "--dry-run=server", "-n", namespace, "-f", "-",
+                            "-o", "json"], input=json.dumps(probe), capture_output=True, text=True)
+        if r.returncode == 0 and json.loads(r.stdout)["spec"]["containers"][0].get(
+                "securityContext"):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def harden_policy(kubectl, namespaces):
+    """An Enforce + Harden SecurityPolicy whose status.harden names `namespaces` with every fixable
+    control, written here as the operator would (e2e.harden_test runs the operator itself)."""
+    manifest = {"apiVersion": "bulwark.dev/v1alpha1", "kind": "SecurityPolicy",
+                "metadata": {"name": HARDEN_POLICY},
+                "spec": {"podSecurity": {"level": "restricted"},
+                         "enforcement": {"mode": "Enforce", "actions": ["Harden"]}}}
+    subprocess.run([kubectl, "apply", "-f", "-"], input=json.dumps(manifest), text=True,
+                   check=True, capture_output=True)
+    gen = subprocess.run([kubectl, "get", "securitypolicy", HARDEN_POLICY, "-o",
+                          "jsonpath={.metadata.generation}"], check=True, capture_output=True,
+                         text=True).stdout
+    status = {"status": {"harden": {"observedGeneration": int(gen),
+                                    "namespaces": {ns: FIXABLE for ns in namespaces}}}}
+    subprocess.run([kubectl, "patch", "securitypolicy", HARDEN_POLICY, "--subresource=status",
+                    "--type", "merge", "-p", json.dumps(status)], check=True, capture_output=True)
+
+
+def created(kubectl, namespace, path):
+    """{pod name: the pod the API server would store, mutations applied} (server dry run)."""
+    r = subprocess.run([kubectl, "create", "--dry-run=server", "-n", namespace, "-f", path, "-o",
+                        "json"], capture_output=True, text=True)
+    decoder, at, items = json.JSONDecoder(), 0, []
+    out = r.stdout
+    while at < len(out):
+        while at < len(out) and out[at].isspace():
+            at += 1
+        if at == len(out):
+            break
+        doc, at = decoder.raw_decode(out, at)
+        items.extend(doc["items"] if doc.get("kind") == "List" else [doc])
+    return {p["metadata"]["name"]: p for p in items}
+
+
+def contexts(pod):
+    """What fixes may change: the pod's and every container's securityContext, as JSON."""
+    spec = pod["spec"]
+    return {"pod": spec.get("securityContext") or {},
+            **{f"{lst}/{c['name']}": c.get("securityContext")
+               for lst in ("initContainers", "containers") for c in spec.get(lst, [])}}
+
+
+def hardened_mismatches(name, patch, expected, mutated, admitted_restricted):
+    """Harden's pod against the scan's patch: the same securityContexts, field by field."""
+    out = []
+    if mutated is None:
+        return [f"{name}: not created under Harden (a privileged namespace)"]
+    if contexts(mutated) != contexts(expected):
+        out.append(f"{name}: Harden made {json.dumps(contexts(mutated))}, the patch says "
+                   f"{json.dumps(contexts(expected))}")
+    if patch and patch["left"] == 0 and not admitted_restricted:
+        out.append(f"{name}: every finding had a fix, yet restricted refused it under Harden")
+    return out
+
+
 def one_seed(args, seed, workdir, namespaces):
     rng = random.Random(seed)
     os.makedirs(os.path.join(workdir, "in"), exist_ok=True)
@@ -168,12 +249,17 @@ def one_seed(args, seed, workdir, namespaces):
         kubectl_in = list(pool.map(lambda f: decoded(args.kubectl, workdir, f), files))
         kubectl_fixed = list(pool.map(lambda f: decoded(args.kubectl, workdir, "fixed/" + f),
                                       files))
+        hardened = list(pool.map(lambda f: created(args.kubectl, namespaces[2], f), originals))
+        hardened_restricted = list(pool.map(lambda f: created(args.kubectl, namespaces[3], f),
+                                            originals))
+    harden = {k: v for d in hardened for k, v in d.items()}
+    harden_admitted = {k for d in hardened_restricted for k in d}
     theirs = {k: v for d in server for k, v in d.items()}
     was_valid = {k: not v.startswith("invalid") for d in valid for k, v in d.items()}
     decoded_in = {k: v for d in kubectl_in for k, v in d.items()}
     decoded_fixed = {k: v for d in kubectl_fixed for k, v in d.items()}
     stats = {"pods": len(names), "patched": len(patches), "compared": 0, "admitted_whole": 0,
-             "invalid": 0}
+             "invalid": 0, "hardened": 0}
     mismatches = []
     for name in names:
         patch = patches.get(name)
@@ -182,6 +268,10 @@ def one_seed(args, seed, workdir, namespaces):
         if expected != decoded_fixed.get(name):
             mismatches.append(f"{name}: the fixed copy is not the original plus its patch: "
                               f"{json.dumps(expected)} vs {json.dumps(decoded_fixed.get(name))}")
+        if was_valid.get(name):
+            mismatches += hardened_mismatches(name, patch, expected, harden.get(name),
+                                              name in harden_admitted)
+            stats["hardened"] += bool(patch)
         verdict = theirs.get(name)
         if verdict is None:
             mismatches.append(f"{name}: the API server did not answer for it")
@@ -216,13 +306,19 @@ def main():
     args = ap.parse_args()
     args.bulwark = os.path.abspath(args.bulwark)
     workdir = args.workdir or tempfile.mkdtemp(prefix="bulwark-fix-diff-")
-    namespaces = ("bulwark-fix-privileged", "bulwark-fix-restricted")
-    for ns, level in zip(namespaces, ("privileged", "restricted")):
+    # Plain, judged by Pod Security alone; then the same two under Harden.
+    namespaces = ("bulwark-fix-privileged", "bulwark-fix-restricted", "bulwark-fix-harden",
+                  "bulwark-fix-harden-restricted")
+    for ns, level in zip(namespaces, ("privileged", "restricted", "privileged", "restricted")):
         subprocess.run([args.kubectl, "create", "namespace", ns], capture_output=True)
         subprocess.run([args.kubectl, "label", "--overwrite", "namespace", ns,
                         f"pod-security.kubernetes.io/enforce={level}",
                         "pod-security.kubernetes.io/enforce-version=latest"],
                        check=True, capture_output=True)
+    harden_policy(args.kubectl, namespaces[2:])
+    if not wait_for_harden(args.kubectl, namespaces[2]):
+        print("FAIL: bulwark-harden did not harden a probe pod within 60 s")
+        return 1
     ok = True
     for seed in range(args.seed, args.seed + args.seeds):
         start = time.monotonic()
@@ -231,7 +327,8 @@ def main():
         print(f"seed {seed}: {stats['pods']} pods, {stats['patched']} patched, "
               f"{stats['compared']} fixed pods judged by the API server, "
               f"{stats['admitted_whole']} of them fully fixed and admitted, "
-              f"{stats['invalid']} invalid (before and after), {len(mismatches)} mismatches, "
+              f"{stats['invalid']} invalid (before and after), {stats['hardened']} mutated by "
+              f"Harden as their patch says, {len(mismatches)} mismatches, "
               f"{time.monotonic() - start:.1f} s (files in {seed_dir})")
         for m in mismatches[:20]:
             print("MISMATCH", m[:1500])

@@ -39,6 +39,11 @@ inline const ResourceType kClusterRoleBindings{"rbac.authorization.k8s.io", "v1"
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceType kValidatingWebhookConfigurations{
     "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};
+// Harden's (docs/api.md, Harden): read only, to say whether they are installed.
+inline const ResourceType kMutatingAdmissionPolicies{"admissionregistration.k8s.io", "v1",
+                                                     "mutatingadmissionpolicies", false};
+inline const ResourceType kMutatingAdmissionPolicyBindings{
+    "admissionregistration.k8s.io", "v1", "mutatingadmissionpolicybindings", false};
 // Reviews: created (POST) only, answered in the response's status.
 inline const ResourceType kTokenReviews{"authentication.k8s.io", "v1", "tokenreviews", false};
 inline const ResourceType kSelfSubjectAccessReviews{"authorization.k8s.io", "v1",

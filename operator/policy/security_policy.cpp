@@ -424,9 +424,11 @@ void read_enforcement(const Value* node, EnforcementSpec& out, std::vector<Field
       out.actions.push_back(EnforcementAction::kScaleToZero);
     } else if (a == "Deny") {
       out.actions.push_back(EnforcementAction::kDeny);
+    } else if (a == "Harden") {
+      out.actions.push_back(EnforcementAction::kHarden);
     } else {
       e.error("spec.enforcement.actions[" + std::to_string(i) + "]",
-              "must be one of Annotate, Quarantine, ScaleToZero, Deny, not \"" + a + "\"");
+              "must be one of Annotate, Quarantine, ScaleToZero, Deny, Harden, not \"" + a + "\"");
     }
   }
 }

@@ -120,7 +120,9 @@ struct NetworkSpec {
 enum class EnforcementMode { kAudit, kEnforce };
 // kDeny is acted on at admission (the validating webhook refuses a violating object); the
 // others by the reconcilers on what exists.
-enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero, kDeny };
+// kHarden: the fixes of docs/api.md (Fixes) applied to new pods by the API server itself, through
+// the MutatingAdmissionPolicy bulwark-harden (reconcilers/harden_scope.h says where).
+enum class EnforcementAction { kAnnotate, kQuarantine, kScaleToZero, kDeny, kHarden };
 
 // What Enforce + Quarantine does for a workload whose pods run on a node that does not enforce
 // NetworkPolicy (the enforcement canary's verdict): report it only, or scale it to zero as

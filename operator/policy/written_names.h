@@ -52,6 +52,9 @@ inline constexpr const char* kAppNameLabel = "app.kubernetes.io/name";
 // webhook's certificate when Bulwark makes its own, and the annotation on that Secret saying when
 // the CA in the configuration's caBundle was added.
 inline constexpr const char* kConfigurationName = "bulwark";
+// The MutatingAdmissionPolicy and binding of Harden, installed by the chart and deploy/operator
+// (never by the operator, which only reads them and writes each policy's status.harden).
+inline constexpr const char* kHardenPolicyName = "bulwark-harden";
 inline constexpr const char* kWebhookName = "validate.bulwark.dev";
 inline constexpr const char* kWebhookSecretName = "bulwark-webhook-tls";
 inline constexpr const char* kCaAddedAnnotation = "bulwark.dev/ca-added-at";

@@ -39,6 +39,15 @@ void add_fix(const PolicyVerdict& p, std::string_view control, Value& props) {
     props.set("patch", Value::string(document::to_json(posture::patch_document(plan.ops))));
   }
   const std::string why(rule->fixable ? rule->unless : rule->what);
+  // Findings beyond the 64 listed per control were counted, not kept: nobody looked for their fix.
+  const bool unlisted = std::any_of(
+      p.verdict->violations.begin(), p.verdict->violations.end(),
+      [&](const posture::Violation& v) { return v.control == control && v.path.empty(); });
+  if (unlisted && plan.fixed > 0) {
+    props.set("fix", Value::string("patch for " + std::to_string(plan.fixed) +
+                                   " listed findings; those beyond the list were not looked at"));
+    return;
+  }
   props.set("fix",
             Value::string(plan.left == 0    ? std::string("patch")
                           : plan.fixed == 0 ? "decision: " + why

@@ -3,6 +3,7 @@
 // Internal to the fixes: what the fix table's rows record of one pod before it becomes patch
 // operations.
 
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -14,7 +15,7 @@
 
 namespace bulwark::posture::detail {
 
-// What the fixes of one pod set: members of a container's or the pod's securityContext, and
+// What the fixes of one pod set: members of a container's securityContext, and
 // "ALL" appended to a container's capabilities.drop. Also which findings (control and path, as
 // the checks report them) the fixes repair. Each row records only what is safe (fix_table.cpp).
 class FixBuilder {
@@ -24,13 +25,11 @@ class FixBuilder {
   void set(const ContainerRef& c, std::string_view control, std::string_view key,
            document::Value value, std::string_view finding = {});
   void drop_all(const ContainerRef& c, std::string_view control);
-  void set_pod(const PodView& pod, std::string_view control, std::string_view key,
-               document::Value value);
 
   bool repairs(std::string_view control, const std::string& path) const;
-  // The operations, from `spec_pointer` (the pod spec's JSON Pointer): the pod's first, then the
-  // containers' in visiting order (init containers, containers, ephemeral containers).
-  std::vector<PatchOp> ops(const PodView& pod, const std::string& spec_pointer) const;
+  // The operations, from `spec_pointer` (the pod spec's JSON Pointer): the containers' in
+  // visiting order (init containers, containers, ephemeral containers).
+  std::vector<PatchOp> ops(const std::string& spec_pointer) const;
 
  private:
   struct Setting {
@@ -38,8 +37,6 @@ class FixBuilder {
     document::Value value;
   };
   struct ContainerSettings {
-    int list_order;  // initContainers 0, containers 1, ephemeralContainers 2
-    std::size_t index;
     std::string_view list;
     const document::Value* node;
     std::vector<Setting> settings;
@@ -48,8 +45,9 @@ class FixBuilder {
   static void container_ops(const ContainerSettings& c, const std::string& pointer,
                             std::vector<PatchOp>& out);
 
-  std::vector<Setting> pod_;
-  std::vector<ContainerSettings> containers_;
+  // By (list: initContainers 0, containers 1, ephemeralContainers 2; index): visiting order, and
+  // a lookup that stays logarithmic in a pod of 100,000 containers.
+  std::map<std::pair<int, std::size_t>, ContainerSettings> containers_;
   std::set<std::pair<std::string, std::string>, std::less<>> repaired_;  // control, finding path
 };
 

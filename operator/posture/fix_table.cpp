@@ -65,28 +65,20 @@ void fix_capabilities(const PodView& pod, FixBuilder& fixes) {
 }
 
 // Each container whose own runAsNonRoot is unset or false, and whose user (its own runAsUser,
-// else the pod's) is a number above 0; the pod's runAsNonRoot=false where every container's is.
+// else the pod's) is a number above 0. The pod's own runAsNonRoot=false is left: it would reach
+// containers added later (kubectl debug, injected sidecars) whose user nobody checked.
 void fix_run_as_non_root(const PodView& pod, FixBuilder& fixes) {
   if (pod.in_user_namespace()) return;
   const Value* pod_user = pod.spec.find({"securityContext", "runAsUser"});
   const Value* pod_non_root = pod.spec.find({"securityContext", "runAsNonRoot"});
-  bool every_non_root_user = true;
-  std::size_t containers = 0;
   visit_containers(pod, [&](const ContainerRef& c) {
-    ++containers;
-    const Value* own_user = context_readable(c) ? c.security_context("runAsUser") : nullptr;
-    const bool user_ok =
-        context_readable(c) && non_root_user(absent(own_user) ? pod_user : own_user);
-    every_non_root_user = every_non_root_user && user_ok;
-    if (!user_ok) return;
+    if (!context_readable(c)) return;
+    const Value* own_user = c.security_context("runAsUser");
+    if (!non_root_user(absent(own_user) ? pod_user : own_user)) return;
     const Value* own = c.security_context("runAsNonRoot");
     const bool needed = absent(own) ? !is_true(pod_non_root) : own->as_bool() != true;
     if (needed) fixes.set(c, "runAsNonRoot", "runAsNonRoot", Value::boolean(true));
   });
-  if (!absent(pod_non_root) && pod_non_root->as_bool() != true && every_non_root_user &&
-      containers > 0) {
-    fixes.set_pod(pod, "runAsNonRoot", "runAsNonRoot", Value::boolean(true));
-  }
 }
 
 bool annotated(const PodView& pod, std::string_view key) {
@@ -147,9 +139,10 @@ const std::vector<FixRule>& written_rules() {
        "true was chosen (setuid programs may need it)",
        fix_allow_privilege_escalation},
       {"runAsNonRoot", true,
-       "sets securityContext.runAsNonRoot=true (replacing false) where the container runs as a "
-       "numeric runAsUser above 0, its own or the pod's",
-       "without a numeric runAsUser above 0 the image's user decides, which Bulwark cannot see",
+       "sets the container's securityContext.runAsNonRoot=true (replacing false) where it runs as "
+       "a numeric runAsUser above 0, its own or the pod's",
+       "without a numeric runAsUser above 0 the image's user decides, which Bulwark cannot see; "
+       "the pod's own runAsNonRoot=false would reach containers added later",
        fix_run_as_non_root},
       {"runAsUser", false, "runAsUser=0 asks for root explicitly"},
       {"seccompProfile_baseline", false,

@@ -32,11 +32,9 @@ bool absent(const Value* v) { return v == nullptr || v->is_null(); }
 }  // namespace
 
 FixBuilder::ContainerSettings& FixBuilder::container(const ContainerRef& c) {
-  for (auto& existing : containers_) {
-    if (existing.list == c.list && existing.index == c.index) return existing;
-  }
-  containers_.push_back({list_order(c.list), c.index, c.list, &c.node, {}});
-  return containers_.back();
+  return containers_
+      .try_emplace({list_order(c.list), c.index}, ContainerSettings{c.list, &c.node, {}})
+      .first->second;
 }
 
 void FixBuilder::set(const ContainerRef& c, std::string_view control, std::string_view key,
@@ -49,12 +47,6 @@ void FixBuilder::set(const ContainerRef& c, std::string_view control, std::strin
 void FixBuilder::drop_all(const ContainerRef& c, std::string_view control) {
   container(c).settings.push_back({std::string(kDropAll), Value::null()});
   repaired_.emplace(std::string(control), c.path("securityContext.capabilities.drop"));
-}
-
-void FixBuilder::set_pod(const PodView& pod, std::string_view control, std::string_view key,
-                         Value value) {
-  pod_.push_back({std::string(key), std::move(value)});
-  repaired_.emplace(std::string(control), pod.spec_path + ".securityContext." + std::string(key));
 }
 
 bool FixBuilder::repairs(std::string_view control, const std::string& path) const {
@@ -93,25 +85,11 @@ void FixBuilder::container_ops(const ContainerSettings& c, const std::string& po
   }
 }
 
-std::vector<PatchOp> FixBuilder::ops(const PodView& pod, const std::string& spec_pointer) const {
+std::vector<PatchOp> FixBuilder::ops(const std::string& spec_pointer) const {
   std::vector<PatchOp> out;
-  if (!pod_.empty()) {
-    const Value* context = pod.spec.find("securityContext");
-    if (absent(context)) {
-      Value whole = Value::object();
-      for (const auto& s : pod_) whole.set(s.key, s.value);
-      out.push_back({spec_pointer + "/securityContext", std::move(whole)});
-    } else {
-      for (const auto& s : pod_)
-        out.push_back({spec_pointer + "/securityContext/" + s.key, s.value});
-    }
-  }
-  auto ordered = containers_;
-  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.list_order, a.index) < std::tie(b.list_order, b.index);
-  });
-  for (const auto& c : ordered) {
-    container_ops(c, spec_pointer + "/" + std::string(c.list) + "/" + std::to_string(c.index), out);
+  for (const auto& [at, c] : containers_) {
+    container_ops(c, spec_pointer + "/" + std::string(c.list) + "/" + std::to_string(at.second),
+                  out);
   }
   return out;
 }
@@ -146,7 +124,7 @@ FixPlan plan_fixes(const Workload& workload, const Verdict& verdict, std::string
     plan.repaired.push_back(repaired);
     if (counted) ++(repaired ? plan.fixed : plan.left);
   }
-  plan.ops = builder.ops(pod, std::string(prefix) + detail::pointer_of(pod.spec_path));
+  plan.ops = builder.ops(std::string(prefix) + detail::pointer_of(pod.spec_path));
   return plan;
 }
 

@@ -131,9 +131,30 @@ TEST(ScanFixOut, APathOutsideTheCurrentFolderOrTheInputItselfIsRefused) {
   EXPECT_NE(outside.err.find("is outside the current folder"), std::string::npos) << outside.err;
   auto in_place = run_in(d.path(), "scan --fix-out . a/pod.yaml");
   EXPECT_EQ(in_place.status, 2);
-  EXPECT_NE(in_place.err.find("would be overwritten by its own fixed copy"), std::string::npos)
+  EXPECT_NE(in_place.err.find("is inside the --fix-out folder"), std::string::npos)
       << in_place.err;
   EXPECT_EQ(read(file), kBadPod);
+}
+
+TEST(ScanFixOut, TwoInputsNeverShareACopyAndNoInputLiesInTheOutputFolder) {
+  TempDir d;
+  d.write("stdin.yaml", kBadPod);
+  d.write("fixed/a.yaml", kBadPod);
+  std::ofstream(fs::path(d.path()) / "in.txt") << kBadPod;
+  auto twice = run_in(d.path(), "scan --fix-out out stdin.yaml - < in.txt");
+  EXPECT_EQ(twice.status, 2);
+  EXPECT_NE(twice.err.find("its copy would go where stdin.yaml's went"), std::string::npos)
+      << twice.err;
+  auto inside = run_in(d.path(), "scan --fix-out fixed stdin.yaml fixed/a.yaml");
+  EXPECT_EQ(inside.status, 2);
+  EXPECT_NE(inside.err.find("is inside the --fix-out folder"), std::string::npos) << inside.err;
+  EXPECT_EQ(read(fs::path(d.path()) / "fixed/a.yaml"), kBadPod);
+  auto reach = run_in(d.path(), "scan --fix-out out -o reach stdin.yaml");
+  EXPECT_EQ(reach.status, 2);
+  // No partial copy is ever left behind.
+  auto ok = run_in(d.path(), "scan --fix-out out2 stdin.yaml");
+  EXPECT_TRUE(fs::exists(fs::path(d.path()) / "out2/stdin.yaml"));
+  EXPECT_FALSE(fs::exists(fs::path(d.path()) / "out2/stdin.yaml.bulwark-partial"));
 }
 
 TEST(ScanFixOut, AFileWithADocumentThatCannotBeReadIsNotWritten) {
@@ -143,6 +164,7 @@ TEST(ScanFixOut, AFileWithADocumentThatCannotBeReadIsNotWritten) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("not written under --fix-out"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(fs::path(d.path()) / "fixed/in/x.yaml"));
+  EXPECT_FALSE(fs::exists(fs::path(d.path()) / "fixed/in/x.yaml.bulwark-partial"));
 }
 
 TEST(ScanFixOut, StandardInputGoesToStdinYaml) {

@@ -96,18 +96,21 @@ TEST(Fixes, RunAsNonRootNeedsADecisionWithoutAUserOrWithRoot) {
   }
 }
 
-TEST(Fixes, ThePodsRunAsNonRootFalseIsReplacedOnlyWhenEveryContainerRunsAsAUser) {
-  const auto all =
+// The pod's own false would reach containers added later (kubectl debug), whose user nobody
+// checked: only the containers' are set.
+TEST(Fixes, ThePodsRunAsNonRootFalseIsLeftAndItsContainersAreFixed) {
+  const auto f =
       fix(pod("{securityContext: {runAsNonRoot: false, runAsUser: 7}, "
               "containers: [{name: a, image: x}]}"));
-  EXPECT_FALSE(bulwark::testing::has(all.after.violations, "runAsNonRoot"));
-  EXPECT_EQ(all.doc.find({"spec", "securityContext", "runAsNonRoot"})->as_bool(), true);
-  const auto one =
-      fix(pod("{securityContext: {runAsNonRoot: false}, containers: "
-              "[{name: a, image: x, securityContext: {runAsUser: 7}}, "
-              "{name: b, image: x}]}"));
-  EXPECT_EQ(one.doc.find({"spec", "securityContext", "runAsNonRoot"})->as_bool(), false);
-  EXPECT_TRUE(bulwark::testing::has(one.after.violations, "runAsNonRoot"));
+  EXPECT_EQ(f.doc.find({"spec", "securityContext", "runAsNonRoot"})->as_bool(), false);
+  EXPECT_EQ(f.doc.find({"spec", "containers"})
+                ->items[0]
+                .find({"securityContext", "runAsNonRoot"})
+                ->as_bool(),
+            true);
+  EXPECT_EQ(f.plan.left, 1u);
+  ASSERT_EQ(f.after.violations.size(), 1u);
+  EXPECT_EQ(f.after.violations[0].path, "spec.securityContext.runAsNonRoot");
 }
 
 TEST(Fixes, AllowPrivilegeEscalationIsNeverSetBesidePrivilegedOrSysAdminOrOverAnExplicitTrue) {

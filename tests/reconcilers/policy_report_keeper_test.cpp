@@ -32,7 +32,7 @@ class ReportKeeperTest : public ::testing::Test {
         std::string(R"({"kind":"Deployment","metadata":{"name":"web","namespace":"shop"},)") +
         R"("spec":{"template":{"spec":{"containers":[{"name":"a","image":"i:1",)" +
         R"("securityContext":{"privileged":)" + (privileged ? "true" : "false") + "}}]}}}}");
-    const auto workload = posture::workload_from(doc, "Deployment");
+    workload = posture::workload_from(doc, "Deployment");  // the judgement points into it
     std::vector<LoadedPolicy> policies;
     if (selected) policies.push_back(policy);
     held_policies = std::move(policies);
@@ -56,6 +56,7 @@ class ReportKeeperTest : public ::testing::Test {
   LoadedPolicy policy;
   std::vector<LoadedPolicy> held_policies;
   document::Value doc;
+  std::optional<posture::Workload> workload;
   testing::FakeClock clock;
   testing::FakeCache cache;
   testing::FakeObjectWriter writer;
@@ -71,6 +72,13 @@ TEST_F(ReportKeeperTest, AppliedOnceThenOnlyWhenTheVerdictChanges) {
   EXPECT_EQ(calls[0].field_manager, "bulwark");
   EXPECT_FALSE(
       calls[0].body.find({"metadata", "annotations", kReportHashAnnotation})->str().empty());
+  // A failing result says whether it has a fix (docs/api.md, Fixes): privileged=true has none.
+  const auto& results = document::items_of(calls[0].body.find("results"));
+  const auto failed = std::find_if(results.begin(), results.end(), [](const document::Value& r) {
+    return r.find("rule")->str() == "privileged";
+  });
+  ASSERT_NE(failed, results.end());
+  EXPECT_EQ(failed->find({"properties", "fix"})->str().substr(0, 9), "decision:");
   cache_last_write();
 
   clock.advance(std::chrono::hours(1));  // a later judgement, same verdict: no write
