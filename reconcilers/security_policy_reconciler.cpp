@@ -443,9 +443,15 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   } else if (want.harden) {
     want.harden->observed_generation = generation;
   }
-  if (observed.harden && observed.harden->next_change) {
-    const auto until = std::chrono::duration_cast<base::Clock::Duration>(
-        *observed.harden->next_change - clock_.wall_now() + std::chrono::seconds(1));
+  if (observed.harden) {
+    // Harden's scope changes at an exemption's lapse; the condition follows bulwark-harden being
+    // installed or removed, which no cache here watches: asked again every 15 seconds.
+    auto until = std::chrono::duration_cast<base::Clock::Duration>(std::chrono::seconds(15));
+    if (observed.harden->next_change) {
+      until = std::min(
+          until, std::chrono::duration_cast<base::Clock::Duration>(
+                     *observed.harden->next_change - clock_.wall_now() + std::chrono::seconds(1)));
+    }
     if (!done.requeue_after || until < *done.requeue_after) done.requeue_after = until;
   }
   want.observed_generation = generation;

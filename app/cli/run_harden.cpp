@@ -12,7 +12,7 @@ using reconcilers::HardenInstall;
 HardenInstall HardenProbe::state() {
   std::lock_guard lock(mu_);
   const auto now = clock_.now();
-  if (!ever_asked_ || now - asked_ >= std::chrono::seconds(30)) {
+  if (!ever_asked_ || now - asked_ >= std::chrono::seconds(10)) {
     const HardenInstall was = last_;
     last_ = ask();
     asked_ = now;

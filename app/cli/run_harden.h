@@ -14,7 +14,7 @@ namespace bulwark::cli {
 
 // Whether Harden can work in this cluster (reconcilers::HardenInstall): API discovery of
 // MutatingAdmissionPolicy, then a GET of the chart's bulwark-harden and of its binding. Asked at
-// most every 30 seconds (each policy's status asks); an error of the API server is kUnknown,
+// most every 10 seconds (each policy's status asks); an error of the API server is kUnknown,
 // never installed. Thread-safe.
 class HardenProbe {
  public:
