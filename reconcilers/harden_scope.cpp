@@ -76,6 +76,16 @@ HardenScope harden_scope(const crds::SecurityPolicySpec& spec,
     }
     if (!here.empty()) scope.namespaces.emplace(ns, std::move(here));
   }
+  if (scope.namespaces.empty()) {
+    scope.reason =
+        "no namespace it selects is left to harden (its selector, exclusions and "
+        "exemptions leave none)";
+  } else if (scope.namespaces.size() > kMaxHardenNamespaces) {
+    scope.reason = "it would harden " + std::to_string(scope.namespaces.size()) +
+                   " namespaces, more than the " + std::to_string(kMaxHardenNamespaces) +
+                   " status.harden holds (select fewer with match.namespaceSelector)";
+    scope.namespaces.clear();
+  }
   return scope;
 }
 

@@ -20,7 +20,8 @@ namespace bulwark::reconcilers {
 // - a policy that narrows `match.kinds` or selects workloads by label hardens nothing (`reason`);
 // - a namespace an active exemption covers loses the controls the exemption names (all of them
 //   for an exemption of every control), whatever workloads it selects;
-// - the operator's own and never-touch namespaces are never in it.
+// - the operator's own and never-touch namespaces are never in it;
+// - a scope of no namespace, or of more than kMaxHardenNamespaces, hardens nowhere (`reason`).
 // Pure: the operator writes it into the policy's status.harden, where the admission policy reads
 // it.
 struct HardenScope {
@@ -33,6 +34,11 @@ struct HardenScope {
 // Whether the API server applies Harden at all: it serves MutatingAdmissionPolicy, and the
 // chart's bulwark-harden and its binding are installed (kUnknown: not asked yet, or no answer).
 enum class HardenInstall { kInstalled, kNotServed, kNotInstalled, kUnknown };
+
+// status.harden names at most this many namespaces: a SecurityPolicy is one etcd object (1.5 MiB
+// by default), and each namespace with four controls costs about 120 bytes there, and as much
+// again in its managedFields. A policy that would harden more hardens none and says why.
+inline constexpr std::size_t kMaxHardenNamespaces = 2000;
 
 // The namespaces of the cluster with their labels.
 using NamespaceLabels = std::vector<std::pair<std::string, crds::Labels>>;

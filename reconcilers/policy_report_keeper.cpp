@@ -94,7 +94,8 @@ void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const Work
                                  enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
       verdicts.push_back({p.policy.name, p.evaluator->controls(), &j.verdicts[i],
                           p.policy.spec.pod_security.version.str(),
-                          unquarantined ? j.quarantine_not_enforced->text() : "", j.workload});
+                          unquarantined ? j.quarantine_not_enforced->text() : "", j.workload,
+                          j.pods_judged, &j.pod_controls});
     }
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())

@@ -43,6 +43,12 @@ struct WorkloadJudgement {
   std::size_t fixable = 0;
   // The workload judged (the reports' fixes); valid while the judgement is.
   const posture::Workload* workload = nullptr;
+  // Its pods, judged on their own specs (a workload with a template only): how many, and the
+  // controls any of them violates. A control the template violates and no pod does was changed at
+  // admission (Harden, or another mutating admission) or is from an earlier template: the report
+  // says so.
+  std::size_t pods_judged = 0;
+  std::set<std::string> pod_controls;
 };
 
 // Why a quarantine does not hold: some pod of the workload runs on a node whose network plugin

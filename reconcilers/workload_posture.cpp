@@ -180,6 +180,7 @@ WorkloadPostureReconciler::PodVerdict WorkloadPostureReconciler::judge_pod(
         out.quarantine || enforces(policy->policy.spec, crds::EnforcementAction::kQuarantine);
   }
   if (!out.policies.empty()) out.violations = join_values({controls.begin(), controls.end()});
+  out.controls = std::move(controls);
   return out;
 }
 
@@ -370,8 +371,8 @@ runtime::Result WorkloadPostureReconciler::reconcile(const std::string& key) {
   // what the policy finalizer relies on.
   Written w;
   if (t.kind != "Pod") {
-    std::tie(w.labelled, w.released) = write_pods(t.ns, pod_keys_of(t.kind, *t.object),
-                                                  judgement.quarantine, judgement.judged, context);
+    std::tie(w.labelled, w.released) =
+        write_pods(t.ns, pod_keys_of(t.kind, *t.object), judgement, context);
   }
   if (!write_workload(t, judgement, !holds.policies.empty(), *policies, w)) return {};
   w.counted_before = book_.enforced(key);

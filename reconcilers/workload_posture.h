@@ -118,6 +118,7 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
     std::vector<std::string> policies;
     std::string violations;   // all it violates, sorted, comma-separated (when policies is set)
     bool quarantine = false;  // one of those policies is Enforce + Quarantine
+    std::set<std::string> controls;  // all it violates under any of the policies
   };
   // Why no pod of `ns` can be quarantined now, if so: "NameConflict" (Sources::ownership).
   std::optional<std::string_view> quarantine_blocked(const std::string& ns) const;
@@ -132,8 +133,9 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                               const posture::EvaluationContext& context);
   // Labels and annotates the pods of a workload as the workload's verdict (`quarantine`) and their
   // own verdicts ask; returns how many were labelled and released.
+  // Records in `judgement` how many pods were judged and what any of them violates.
   std::pair<int, int> write_pods(const std::string& ns, const std::vector<std::string>& pod_keys,
-                                 bool quarantine, const std::vector<Judged>& judged,
+                                 WorkloadJudgement& judgement,
                                  const posture::EvaluationContext& context);
 
   // The workload a key names, as the cache has it (object null when it is not there).

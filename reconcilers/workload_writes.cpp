@@ -19,8 +19,10 @@ namespace bulwark::reconcilers {
 using document::Value;
 
 std::pair<int, int> WorkloadPostureReconciler::write_pods(
-    const std::string& ns, const std::vector<std::string>& pod_keys, bool quarantine,
-    const std::vector<Judged>& judged, const posture::EvaluationContext& context) {
+    const std::string& ns, const std::vector<std::string>& pod_keys, WorkloadJudgement& judgement,
+    const posture::EvaluationContext& context) {
+  const bool quarantine = judgement.quarantine;
+  const auto& judged = judgement.judged;
   int labelled = 0, released = 0;
   for (const auto& pod_key : pod_keys) {
     auto pod = sources_.workloads.pods.get(pod_key);
@@ -36,6 +38,8 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     // does not (an ephemeral container, a spec changed since) carries the annotations itself and
     // is quarantined itself under Enforce + Quarantine; the owner's verdict does not change.
     const PodVerdict own = judge_pod(*pod, judged, context);
+    ++judgement.pods_judged;
+    judgement.pod_controls.insert(own.controls.begin(), own.controls.end());
     const bool beyond = !own.policies.empty();
     // A host-network pod is never labelled: the label would claim an isolation NetworkPolicy
     // cannot give it (quarantine_unenforceable).

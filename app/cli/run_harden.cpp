@@ -40,7 +40,11 @@ HardenInstall HardenProbe::ask() {
     client_.get(kube::resources::kMutatingAdmissionPolicyBindings, "", kHardenPolicyName);
     return HardenInstall::kInstalled;
   } catch (const kube::ApiError& e) {
-    if (e.error_class() == kube::ErrorClass::kNotFound) return HardenInstall::kNotInstalled;
+    // Forbidden: the chart grants `get` of them only with harden.enabled, so not installed.
+    if (e.error_class() == kube::ErrorClass::kNotFound ||
+        e.error_class() == kube::ErrorClass::kForbidden) {
+      return HardenInstall::kNotInstalled;
+    }
     logging::warn(std::string("harden: ") + e.what());
     return HardenInstall::kUnknown;
   }

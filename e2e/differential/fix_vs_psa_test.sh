@@ -14,5 +14,5 @@ kubectl=$BIN/kubectl
 "$kubectl" apply -f "$root/crds/securitypolicy.yaml" >/dev/null
 "$kubectl" wait --for condition=established --timeout 60s crd/securitypolicies.bulwark.dev >/dev/null
 "$kubectl" apply -f "$root/deploy/operator/harden.yaml" >/dev/null
-python3 "$here/fix_vs_psa.py" --bulwark "$1" --kubectl "$kubectl" --seeds 3 --cases 1500 \
+python3 "$here/fix_vs_psa.py" --bulwark "$1" --kubectl "$kubectl" --seeds 3 --cases 1000 \
   --workdir "$work"

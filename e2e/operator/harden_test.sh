@@ -20,6 +20,9 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi;
 
 install_prerequisites
 $kubectl apply -f "$root/deploy/operator/harden.yaml" >/dev/null
+crds=$("$root/e2e/cluster/report_crds.sh") || { fail "fetch the OpenReports CRDs"; finish; exit 1; }
+$kubectl apply -f "$crds" >/dev/null
+$kubectl wait --for condition=established --timeout=30s crd/reports.openreports.io >/dev/null
 for ns in h-shop h-strict h-excluded h-exempt h-never h-audit; do
   $kubectl create namespace "$ns" >/dev/null
 done
@@ -123,6 +126,19 @@ check "the template itself still violates, and is annotated so" \
   eventually 30 bash -c "[ \"\$($kubectl -n h-shop get deploy web -o jsonpath='{.metadata.annotations.bulwark\.dev/posture}')\" = violating ]"
 check "the template's fixable findings are counted: 12 of 12" \
   bash -c "[ \"\$($kubectl -n h-shop get deploy web -o jsonpath='{.metadata.annotations.bulwark\.dev/fixable}')\" = '12 of 12' ]"
+
+# The Deployment's report: the template fails, with its patch, and says its pod passes.
+report_says_pods_pass() {
+  $kubectl -n h-shop get reports.openreports.io deployment-web -o json 2>/dev/null | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+r = [x for x in report["results"] if x["policy"] == "harden" and x["rule"] == "allowPrivilegeEscalation"][0]
+assert r["result"] == "fail", r
+assert r["properties"]["fix"] == "patch", r
+assert "allowPrivilegeEscalation" in r["properties"]["patch"], r
+assert r["properties"]["pods"].startswith("pass: its 1 pod does not violate it"), r'
+}
+check "its report: the template fails with its patch, and its pod passes" eventually 30 report_says_pods_pass
 
 pod_manifest strict "$pod_spec" | $kubectl -n h-strict create -f - >/dev/null 2>"$work/strict.err"
 check "restricted Pod Security admits the hardened pod" hardened_as_scan_says h-strict strict

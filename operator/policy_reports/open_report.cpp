@@ -103,6 +103,14 @@ Result result_of(const PolicyVerdict& p, std::string_view control, std::int64_t 
   if (!messages.empty()) r.set("message", Value::string(messages));
   if (!paths.empty()) props.set("paths", Value::string(paths));
   if (status == Status::kFail && p.workload != nullptr) add_fix(p, control, props);
+  if (status == Status::kFail && p.pods > 0 && p.pod_controls != nullptr &&
+      p.pod_controls->count(std::string(control)) == 0) {
+    props.set("pods", Value::string("pass: its " + std::to_string(p.pods) +
+                                    (p.pods == 1 ? " pod does" : " pods do") +
+                                    " not violate it (changed at admission, by Harden or another "
+                                    "mutating admission, or made from an earlier template); the "
+                                    "template still violates"));
+  }
   if (status == Status::kFail && !p.quarantine_not_enforced.empty()) {
     props.set("quarantine", Value::string("NotEnforced: " + p.quarantine_not_enforced));
   }

@@ -5,6 +5,7 @@
 // control) pair. Pure: the same object for `bulwark scan -o openreports` and the operator.
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ struct PolicyVerdict {
   // The workload judged, for the fixes of failing results (property `patch`, an RFC 6902 patch
   // as JSON text, and `fix`: the fix table's word); null: no fixes said.
   const posture::Workload* workload = nullptr;
+  // The workload's pods, judged on their own: how many, and the controls any of them violates. A
+  // failing control none of them violates says so in the property `pods` (fixed at admission;
+  // the template still violates). 0 or null: nothing said.
+  std::size_t pods = 0;
+  const std::set<std::string>* pod_controls = nullptr;
 };
 
 // At most this many results per report: fails and skips first, then passes. A report of 37

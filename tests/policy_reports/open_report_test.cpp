@@ -51,6 +51,25 @@ class OpenReportTest : public ::testing::Test {
   posture::Verdict verdict;
 };
 
+// A failing control that none of the workload's pods violates is said so (Harden, or another
+// mutating admission, changed them); one that a pod violates too is not.
+TEST_F(OpenReportTest, PodsThatPassWhatTheTemplateFailsAreSaid) {
+  std::set<std::string> pod_controls;
+  PolicyVerdict p{"prod",       {"privileged", "hostPorts"}, &verdict, "v1.37", "", nullptr, 2,
+                  &pod_controls};
+  Value r = open_report({"apps/v1", "Deployment", "web", "shop", ""}, {p}, 1000);
+  EXPECT_EQ(result(r, "privileged").find({"properties", "pods"})->str().substr(0, 36),
+            "pass: its 2 pods do not violate it (");
+  EXPECT_EQ(result(r, "hostPorts").find({"properties", "pods"}), nullptr);  // skipped, not failed
+  pod_controls.insert("privileged");
+  r = open_report({"apps/v1", "Deployment", "web", "shop", ""}, {p}, 1000);
+  EXPECT_EQ(result(r, "privileged").find({"properties", "pods"}), nullptr);
+  p.pods = 0;  // no pod judged: nothing said
+  pod_controls.clear();
+  r = open_report({"apps/v1", "Deployment", "web", "shop", ""}, {p}, 1000);
+  EXPECT_EQ(result(r, "privileged").find({"properties", "pods"}), nullptr);
+}
+
 // A quarantine that could not be done is said on each failing result, never on a pass or a skip.
 TEST_F(OpenReportTest, AQuarantineNotEnforcedIsSaidOnEachFailure) {
   const Value r = report("", "HostNetwork");

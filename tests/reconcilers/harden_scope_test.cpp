@@ -52,6 +52,17 @@ TEST(HardenScope, WhatAPodCannotShowMakesItHardenNowhere) {
   EXPECT_FALSE(scope_of(spec_of(R"({"match":{"kinds":["Deployment"]}})")).reason.empty());
   EXPECT_FALSE(scope_of(spec_of(R"({"match":{"workloadSelector":{"matchLabels":{"a":"b"}}}})"))
                    .reason.empty());
+  const auto none = scope_of(spec_of(R"({"match":{"namespaceSelector":{"matchLabels":)"
+                                     R"({"team":"nobody"}}}})"));
+  EXPECT_NE(none.reason.find("no namespace it selects"), std::string::npos);
+  NamespaceLabels many;
+  for (std::size_t i = 0; i <= kMaxHardenNamespaces; ++i)
+    many.push_back({"ns-" + std::to_string(i), {}});
+  const auto spec = spec_of("{}");
+  const auto too_many =
+      harden_scope(spec, posture::PolicyEvaluator(spec).pss_controls(), many, {}, kNow);
+  EXPECT_TRUE(too_many.namespaces.empty());
+  EXPECT_NE(too_many.reason.find("more than the 2000"), std::string::npos);
   const auto baseline = scope_of(spec_of(R"({"podSecurity":{"level":"baseline"}})"));
   EXPECT_NE(baseline.reason.find("no control that has a fix"), std::string::npos);
   EXPECT_TRUE(baseline.namespaces.empty());
