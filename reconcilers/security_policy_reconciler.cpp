@@ -68,6 +68,18 @@ std::string lapse_text(const LapsedExemption& e) {
          base::format_rfc3339(e.expired) + ")";
 }
 
+// Harden's scope changes at an exemption's lapse; the condition follows bulwark-harden being
+// installed or removed, which no cache here watches: asked again every 15 seconds.
+void requeue_for_harden(const HardenScope& scope, std::chrono::system_clock::time_point now,
+                        runtime::Result& done) {
+  auto until = std::chrono::duration_cast<base::Clock::Duration>(std::chrono::seconds(15));
+  if (scope.next_change) {
+    until = std::min(until, std::chrono::duration_cast<base::Clock::Duration>(
+                                *scope.next_change - now + std::chrono::seconds(1)));
+  }
+  if (!done.requeue_after || until < *done.requeue_after) done.requeue_after = until;
+}
+
 }  // namespace
 
 SecurityPolicyReconciler::SecurityPolicyReconciler(
@@ -443,17 +455,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   } else if (want.harden) {
     want.harden->observed_generation = generation;
   }
-  if (observed.harden) {
-    // Harden's scope changes at an exemption's lapse; the condition follows bulwark-harden being
-    // installed or removed, which no cache here watches: asked again every 15 seconds.
-    auto until = std::chrono::duration_cast<base::Clock::Duration>(std::chrono::seconds(15));
-    if (observed.harden->next_change) {
-      until = std::min(
-          until, std::chrono::duration_cast<base::Clock::Duration>(
-                     *observed.harden->next_change - clock_.wall_now() + std::chrono::seconds(1)));
-    }
-    if (!done.requeue_after || until < *done.requeue_after) done.requeue_after = until;
-  }
+  if (observed.harden) requeue_for_harden(*observed.harden, clock_.wall_now(), done);
   want.observed_generation = generation;
   want.conditions = current.conditions;  // their transition times carry over unless they flip
   const auto wanted = wanted_conditions(name, ready, parsed.policy.spec, want.summary, observed);
