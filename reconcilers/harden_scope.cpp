@@ -123,11 +123,16 @@ kube::Condition harden_condition(HardenInstall install, const HardenScope& scope
   for (const auto& [ns, list] : scope.namespaces) controls.insert(list.begin(), list.end());
   std::string names;
   for (const auto& c : controls) names += (names.empty() ? "" : ", ") + c;
+  // What was checked: the two objects exist and the scope is written. Their contents are not
+  // compared with the chart's, so the message claims no more; a workload's report says whether
+  // its pods came out fixed (properties.pods).
   return make(ConditionStatus::kTrue, policy_reasons::kHardening,
-              "new pods in " + std::to_string(scope.namespaces.size()) +
+              "bulwark-harden and its binding are installed (their contents are not checked) and "
+              "status.harden names " +
+                  std::to_string(scope.namespaces.size()) +
                   (scope.namespaces.size() == 1 ? " namespace" : " namespaces") +
-                  " get the fixes of " + (names.empty() ? "no control" : names) +
-                  " (status.harden says which where)");
+                  " for the fixes of " + (names.empty() ? "no control" : names) +
+                  "; each workload's report says whether its pods pass");
 }
 
 }  // namespace bulwark::reconcilers
