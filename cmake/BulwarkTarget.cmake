@@ -26,7 +26,11 @@ function(bulwark_target target)
   if(BULWARK_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    # Linked position-dependent: as a PIE, the unit tests' binary carried 89 MB of dynamic
+    # relocations (the sanitizers' metadata for every global and check site), which each of the
+    # ~700 test processes applied at start: 0.18 s a process against 0.10 s without (the ASan
+    # unit stage is one process a test).
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined -no-pie)
   endif()
   if(BULWARK_FUZZ)
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined

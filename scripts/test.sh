@@ -3,8 +3,8 @@
 # release build (-O3, warnings as errors) runs the unit and deploy tests, the end-to-end tests
 # against real kube-apiservers (those with bounds in time one at a time, the others three at a
 # time beside them at idle priority), the fault suite and the real node's tests (one at a time);
-# then the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer; then each
-# libFuzzer target for 30 seconds.
+# then the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer; each libFuzzer
+# target runs for 30 seconds beside the fault and real node tests, at idle priority.
 # At its end, and when a stage fails, it prints each stage's wall time, the slowest ten tests and
 # the counts that show no test was dropped (scripts/test_summary.py; docs/development.md has the
 # budget). BULWARK_E2E_JOBS sets how many end-to-end tests run at once (default 3).
@@ -34,9 +34,13 @@ stage "go: helm" e2e/cluster/build.sh helm >/dev/null  # Helm 4 and Helm 3 for t
 stage "go: kwok" e2e/cluster/build.sh kwok >/dev/null  # KWOK's simulated nodes (e2e.kwok_cluster)
 build=$(stage "c++: release" scripts/build.sh release)
 
-build_beside() {
-  stage_beside "c++: asan" scripts/build.sh asan >/dev/null
+# The sanitizer and fuzz builds, then the fuzzing: each target 30 s of wall time, one per core,
+# beside the fault and real node tests at idle priority (they mostly wait on their clusters); the
+# summary prints each target's executions.
+beside_the_tests() {
+  stage_beside "c++: asan" flock "$record/asan.lock" scripts/build.sh asan >/dev/null
   stage_beside "c++: fuzz" scripts/fuzz.sh --build-only
+  BULWARK_FUZZ_COUNT=$record/fuzz.txt stage_beside "fuzz" scripts/fuzz.sh 30
 }
 
 # ctest_stage NAME BUILD ARGS...: one ctest run, its results kept as $record/NAME.xml.
@@ -59,16 +63,14 @@ background "$record/e2e.log" stage_beside "tests: e2e" ctest_stage e2e "$build" 
 stage "tests: e2e timing" ctest_stage e2e_timing "$build" -L '^timing$'
 stage "tests: e2e (the rest of them)" wait_background "$record/e2e.log" print
 
-# The sanitizer and fuzz builds compile beside the fault and real node tests, also at idle
-# priority: nothing with a bound in time goes beside them but compiling.
-background "$record/builds.log" build_beside
+# The sanitizer and fuzz builds compile, and then the fuzzers run, beside the fault and real node
+# tests, also at idle priority: nothing with a bound in time goes beside them but these.
+background "$record/beside.log" beside_the_tests
 stage "tests: faults" ctest_stage faults "$build" -L '^faults$'
 stage "tests: real node" ctest_stage real_node "$build" -L '^real_node$'
-stage "c++: asan and fuzz (the rest of them)" wait_background "$record/builds.log"
-
-asan=$(scripts/build.sh asan 2>/dev/null)
+# The lock waits for the ASan build beside, if it is still compiling (a cold run).
+asan=$(stage "c++: asan (the rest of it)" flock "$record/asan.lock" scripts/build.sh asan)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   stage "tests: asan unit" ctest_stage asan "$asan" -L '^unit$' -j "$(nproc)"
-
-BULWARK_FUZZ_COUNT=$record/fuzz.txt stage "fuzz" scripts/fuzz.sh 30
+stage "fuzz and its build (the rest of them)" wait_background "$record/beside.log" print
