@@ -11,6 +11,7 @@
 
 #include "operator/document/reader.h"
 #include "operator/document/utf8.h"
+#include "operator/document/yaml_chunks.h"
 #include "operator/document/yaml_scalar.h"
 #include "operator/document/yaml_text.h"
 
@@ -351,182 +352,98 @@ class TreeBuilder : public YAML::EventHandler {
   const std::vector<int>* breaks_added_ = nullptr;
 };
 
+// kubectl's splitter hands go-yaml each document without its "---" line, and go-yaml drops a
+// byte order mark that starts its text; yaml-cpp reads one after "---" as part of the next key
+// ("\uFEFFspec"), and where it does drop one (the stream's start) its marks count from after
+// it, which is_merge_tag relies on (a BOM once hid `! <<`). So one is dropped here, at the
+// chunk's start or right after its "---" line.
+void drop_byte_order_mark(std::string& chunk) {
+  // A chunk starts with its "---" line, if any (YamlSplitter); npos + 1 is 0.
+  const std::size_t at = chunk.compare(0, 3, "---") == 0 ? chunk.find('\n') + 1 : 0;
+  if (chunk.compare(at, 3, "\xEF\xBB\xBF") == 0) chunk.erase(at, 3);
+}
+
 // yaml-cpp's Scanner keeps an indent marker for every indentation it meets until the whole
 // stream is done, so one parser over a long multi-document stream grows without bound. The reader
-// therefore cuts the stream at document markers ("---" and "..." at the start of a line, which
-// YAML forbids inside content) and gives each document a fresh parser. Memory then follows the
-// largest document, and a malformed document does not hide the ones after it.
+// therefore cuts the stream at document markers (YamlSplitter) and gives each document a fresh
+// parser. Memory then follows the largest document, and a malformed document does not hide the
+// ones after it.
 class YamlReader : public DocumentReader {
  public:
-  YamlReader(std::istream& in, ReadLimits limits) : in_(in), limits_(limits), builder_(limits) {}
+  YamlReader(std::istream& in, ReadLimits limits) : limits_(limits), splitter_(in, limits) {}
 
   bool next(Value& out) override {
     for (;;) {
-      if (parser_ != nullptr) {
-        builder_.reset();
-        builder_.set_source(&chunk_, chunk_first_line_ - 1, &breaks_added_);
-        bool got = false;
-        try {
-          got = parser_->HandleNextDocument(builder_);
-        } catch (const YAML::Exception& e) {
-          parser_.reset();
-          throw ParseError(e.msg, builder_.stream_line(e.mark.line), e.mark.column + 1);
-        } catch (const ParseError&) {
-          parser_.reset();
-          throw;
-        }
-        if (got) {
-          out = builder_.take_root();
-          return true;
-        }
-        parser_.reset();
-      }
-      if (!read_chunk()) return false;
-      drop_byte_order_mark();
-      check_characters(chunk_, chunk_first_line_);
-      breaks_added_ = translate_line_breaks(chunk_);
-      check_flow_depth(chunk_, chunk_first_line_, limits_.max_depth);
-      chunk_stream_.clear();
-      chunk_stream_.str(chunk_);
-      parser_ = std::make_unique<YAML::Parser>(chunk_stream_);
+      if (chunk_ != nullptr && chunk_->next(out)) return true;
+      chunk_.reset();
+      YamlChunk text;
+      if (!splitter_.next(text)) return false;
+      chunk_ = std::make_unique<YamlChunkReader>(std::move(text), limits_);
     }
   }
 
  private:
-  // kubectl's splitter hands go-yaml each document without its "---" line, and go-yaml drops a
-  // byte order mark that starts its text; yaml-cpp reads one after "---" as part of the next key
-  // ("\uFEFFspec"), and where it does drop one (the stream's start) its marks count from after
-  // it, which is_merge_tag relies on (a BOM once hid `! <<`). So one is dropped here, at the
-  // chunk's start or right after its "---" line.
-  void drop_byte_order_mark() {
-    // A chunk starts with its "---" line, if any (read_chunk); npos + 1 is 0.
-    const std::size_t at = chunk_.compare(0, 3, "---") == 0 ? chunk_.find('\n') + 1 : 0;
-    if (chunk_.compare(at, 3, "\xEF\xBB\xBF") == 0) chunk_.erase(at, 3);
-  }
-
-  static bool starts_marker(const std::string& line, const char* marker) {
-    return line.compare(0, 3, marker) == 0 &&
-           (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
-  }
-  // kubectl's document splitter (apimachinery's YAMLReader) also splits at "---" followed by a
-  // comment with no space ("---#x"), which is no marker to YAML: such a line becomes "---" here,
-  // so that the document after it is read as kubectl reads it.
-  static bool opens_document(std::string& line) {
-    if (starts_marker(line, "---")) return true;
-    if (line.compare(0, 4, "---#") != 0) return false;
-    line = "---";
-    return true;
-  }
-  static bool is_content(const std::string& line) {
-    for (char ch : line) {
-      if (ch == ' ' || ch == '\t' || ch == '\r') continue;
-      return ch != '#' && ch != '%';
-    }
-    return false;
-  }
-
-  // Reads the next document's text into chunk_: up to, not including, the next "---" line, or
-  // through a "..." line. Lines that hold no content (comments, directives) go with the
-  // document that follows them.
-  bool read_chunk() {
-    chunk_.clear();
-    bool content = false;  // the chunk holds a document, if only an empty one after "---"
-    bool any = false;
-    if (has_pending_) {
-      chunk_first_line_ = pending_line_;
-      chunk_ = std::move(pending_);
-      chunk_ += '\n';
-      content = any = true;
-      has_pending_ = false;
-    } else {
-      chunk_first_line_ = next_line_;
-    }
-    std::string line;
-    while (read_line(line)) {
-      const int number = next_line_++;
-      const bool opens = opens_document(line);
-      if (opens && content) {
-        pending_ = std::move(line);
-        pending_line_ = number;
-        has_pending_ = true;
-        return true;
-      }
-      any = true;
-      chunk_ += line;
-      chunk_ += '\n';
-      if (chunk_.size() > limits_.max_document_bytes || line_too_long_) {
-        skip_to_next_marker();
-        throw ParseError(
-            "document is larger than " + std::to_string(limits_.max_document_bytes >> 20) + " MiB",
-            chunk_first_line_, 0);
-      }
-      if (starts_marker(line, "...")) return true;
-      content = content || opens || is_content(line);
-    }
-    return any;
-  }
-
-  // std::getline with a bound: a line is kept up to max_document_bytes and the rest of it
-  // dropped (line_too_long_ says so), so a 200 MiB single line is never held whole.
-  bool read_line(std::string& line) {
-    line.clear();
-    line_too_long_ = false;
-    bool any = false;
-    char block[1 << 14];
-    for (;;) {
-      // istream::get stops before the newline or when the block is full, and sets failbit when
-      // it extracts nothing (an empty line).
-      in_.get(block, sizeof block, '\n');
-      const auto got = static_cast<std::size_t>(in_.gcount());
-      any = any || got > 0;
-      if (line.size() + got <= limits_.max_document_bytes) {
-        line.append(block, got);
-      } else {
-        line_too_long_ = true;
-      }
-      if (in_.eof()) return any;
-      if (got == 0) in_.clear(in_.rdstate() & ~std::ios::failbit);
-      const int next = in_.peek();
-      if (next == '\n') {
-        in_.ignore();
-        return true;
-      }
-      if (next == std::char_traits<char>::eof()) return any;
-    }
-  }
-
-  // Drops the rest of an oversized document, so the next call starts at the following one.
-  void skip_to_next_marker() {
-    chunk_.clear();
-    chunk_.shrink_to_fit();
-    std::string line;
-    while (read_line(line)) {
-      const int number = next_line_++;
-      if (opens_document(line)) {
-        pending_ = std::move(line);
-        pending_line_ = number;
-        has_pending_ = true;
-        return;
-      }
-    }
-  }
-
-  std::istream& in_;
   ReadLimits limits_;
-  TreeBuilder builder_;
-  std::unique_ptr<YAML::Parser> parser_;
-  std::istringstream chunk_stream_;
-  std::string chunk_;
-  std::vector<int> breaks_added_;  // see translate_line_breaks
-  int chunk_first_line_ = 1;       // stream line of the chunk's first line
-  int next_line_ = 1;              // stream line of the next line to read
-  std::string pending_;            // a "---" line read ahead, which opens the next chunk
-  int pending_line_ = 0;
-  bool has_pending_ = false;
-  bool line_too_long_ = false;  // the last line read was cut at max_document_bytes
+  YamlSplitter splitter_;
+  std::unique_ptr<YamlChunkReader> chunk_;
 };
 
 }  // namespace
+
+struct YamlChunkReader::State {
+  State(YamlChunk&& chunk, const ReadLimits& limits)
+      : limits(limits), text(std::move(chunk.text)), first_line(chunk.first_line), builder(limits) {
+    builder.set_source(&text, first_line - 1, &breaks_added);
+  }
+
+  // What the text needs before yaml-cpp reads it (yaml_text.h); throws ParseError.
+  void prepare() {
+    drop_byte_order_mark(text);
+    check_characters(text, first_line);
+    breaks_added = translate_line_breaks(text);
+    check_flow_depth(text, first_line, limits.max_depth);
+    stream.str(text);
+    parser = std::make_unique<YAML::Parser>(stream);
+  }
+
+  ReadLimits limits;
+  std::string text;
+  int first_line;
+  std::vector<int> breaks_added;  // see translate_line_breaks
+  std::istringstream stream;
+  TreeBuilder builder;
+  std::unique_ptr<YAML::Parser> parser;
+  bool prepared = false;
+  bool done = false;
+};
+
+YamlChunkReader::YamlChunkReader(YamlChunk chunk, const ReadLimits& limits)
+    : state_(std::make_unique<State>(std::move(chunk), limits)) {}
+YamlChunkReader::~YamlChunkReader() = default;
+
+bool YamlChunkReader::next(Value& out) {
+  auto& s = *state_;
+  if (s.done) return false;
+  try {
+    if (!s.prepared) {
+      s.prepared = true;
+      s.prepare();
+    }
+    s.builder.reset();
+    if (s.parser->HandleNextDocument(s.builder)) {
+      out = s.builder.take_root();
+      return true;
+    }
+  } catch (const YAML::Exception& e) {
+    s.done = true;
+    throw ParseError(e.msg, s.builder.stream_line(e.mark.line), e.mark.column + 1);
+  } catch (...) {
+    s.done = true;
+    throw;
+  }
+  s.done = true;
+  return false;
+}
 
 std::unique_ptr<DocumentReader> make_yaml_reader(std::istream& in, ReadLimits limits) {
   return std::make_unique<YamlReader>(in, limits);
