@@ -4,14 +4,19 @@
 #include <filesystem>
 #include <fstream>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <ostream>
 
+#include "app/cli/ordered_work.h"
 #include "app/cli/scan_fix.h"
 #include "app/cli/scan_inputs.h"
+#include "app/cli/scan_judge.h"
 #include "app/cli/scan_reach.h"
+#include "operator/base/cpu_limit.h"
 #include "operator/base/time_text.h"
 #include "operator/document/reader.h"
+#include "operator/document/yaml_chunks.h"
 #include "operator/posture/engine.h"
 #include "operator/posture/workload.h"
 #include "operator/rbac/rbac.h"
@@ -27,71 +32,86 @@ namespace {
 constexpr std::uintmax_t kMaxJsonBytes = 32ull << 20;
 constexpr std::uintmax_t kMaxYamlBytes = 1ull << 30;
 
-// The line of the deepest node that exists along a reported field path. Keys may contain dots
-// (annotation keys do), so at each mapping the longest key that fits the path wins.
-int line_for(const Value& root, std::string_view path) {
-  const Value* cur = &root;
-  int line = root.line;
-  while (!path.empty() && cur != nullptr) {
-    if (path.front() == '.') path.remove_prefix(1);
-    if (!path.empty() && path.front() == '[') {
-      auto close = path.find(']');
-      if (close == std::string_view::npos || !cur->is_sequence()) break;
-      std::size_t index = std::stoul(std::string(path.substr(1, close - 1)));
-      if (index >= cur->items.size()) break;
-      cur = &cur->items[index];
-      path.remove_prefix(close + 1);
-    } else if (cur->is_mapping()) {
-      const Value::Member* best = nullptr;
-      for (const auto& m : cur->members) {
-        if (path.substr(0, m.first.size()) == m.first &&
-            (path.size() == m.first.size() || path[m.first.size()] == '.' ||
-             path[m.first.size()] == '[') &&
-            (best == nullptr || m.first.size() > best->first.size())) {
-          best = &m;
-        }
-      }
-      if (best == nullptr) break;
-      cur = &best->second;
-      path.remove_prefix(best->first.size());
-    } else {
-      break;
+// A job reads this many YAML documents, or about this many bytes of them: enough to outweigh
+// handing it to a thread (a few microseconds), few enough that one large file still spreads over
+// every core. Four jobs a thread may wait to be recorded; memory follows that window.
+constexpr std::size_t kJobDocuments = 16;
+constexpr std::size_t kJobBytes = 256u << 10;
+constexpr std::size_t kJobsPerThread = 4;
+
+// A file being scanned, as its recorded outcomes see it.
+struct ScanFile {
+  std::string name;
+  bool json = false;
+  std::size_t next_index = 0;  // of the next document recorded
+  bool broken = false;         // the rest of it is not read
+};
+using Outcomes = std::vector<DocumentOutcome>;
+
+// Reads documents from `reader` (a DocumentReader or a YamlChunkReader) to its end, or to a
+// failure that ends the file (then returns false).
+template <class Reader>
+bool read_outcomes(Reader& reader, const ScanJudge& judge, const std::string& name, Outcomes& out) {
+  for (;;) {
+    auto doc = std::make_unique<Value>();
+    DocumentOutcome o;
+    try {
+      if (!reader.next(*doc)) return true;
+    } catch (const document::ParseError& e) {
+      o.kind = DocumentOutcome::Kind::kError;
+      o.what = e.what();
+      o.line = e.line();
+      o.column = e.column();
+      out.push_back(std::move(o));
+      continue;
+    } catch (const std::exception& e) {
+      // The readers' limits should make this unreachable; if memory still runs out, this file
+      // is lost but not the others.
+      o.kind = DocumentOutcome::Kind::kFatal;
+      o.what = e.what();
+      out.push_back(std::move(o));
+      return false;
     }
-    if (cur->line > 0) line = cur->line;
+    if (!doc->is_null()) o.objects = judge.objects_of(name, *doc);
+    o.doc = std::move(doc);
+    out.push_back(std::move(o));
   }
-  return line;
 }
 
+// Reads and judges on `jobs` threads (scan -j), and records every outcome in the order of the
+// files and documents, so output, errors and exit status are those of one thread.
 class Scanner {
  public:
   Scanner(const ScanOptions& options, posture::PolicyEvaluator evaluator, std::string policy_name,
           bool apply_match, std::ostream& out, std::ostream& err,
-          std::chrono::system_clock::time_point now)
-      : evaluator_(std::move(evaluator)),
-        policy_name_(std::move(policy_name)),
-        apply_match_(apply_match),
-        output_(make_scan_output(options.format, out, options.color)),
+          std::chrono::system_clock::time_point now, unsigned jobs)
+      : output_(make_scan_output(options.format, out, options.color)),
         err_(err),
-        context_{now},
-        judge_permissions_(!evaluator_.spec().permissions.forbid.empty()),
-        judge_automount_(evaluator_.spec().service_account.forbid_automount_token),
-        judge_network_(!evaluator_.spec().network.forbid.empty() ||
+        judge_permissions_(!evaluator.spec().permissions.forbid.empty()),
+        judge_automount_(evaluator.spec().service_account.forbid_automount_token),
+        judge_network_(!evaluator.spec().network.forbid.empty() ||
                        options.format == OutputFormat::kReach),
         reach_(options.format == OutputFormat::kReach),
         out_(out),
-        inputs_({judge_permissions_, judge_automount_, judge_network_},
-                options.anonymous_requests) {
-    context_.vulnerabilities_unread =
-        "bulwark scan reads no vulnerability reports (the operator does, in a cluster)";
-    if (options.verify && !evaluator_.spec().images.verify.empty()) {
-      verifier_ = std::make_unique<ScanVerifier>(options.registries);
-    }
+        inputs_({judge_permissions_, judge_automount_, judge_network_}, options.anonymous_requests),
+        work_(jobs, std::size_t{jobs} * kJobsPerThread) {
+    const bool deferred = judge_permissions_ || judge_automount_ || judge_network_;
     if (!options.fix_out.empty()) {
       // Judgements that wait for the files' RBAC or network objects hold every document.
-      const bool streaming = !(judge_permissions_ || judge_automount_ || judge_network_);
-      fix_out_ = std::make_unique<FixOut>(options.fix_out, streaming);
+      fix_out_ = std::make_unique<FixOut>(options.fix_out, !deferred);
     }
-    plan_fixes_ = fix_out_ != nullptr || needs_fixes(options.format);
+    std::unique_ptr<ScanVerifier> verifier;
+    if (options.verify && !evaluator.spec().images.verify.empty()) {
+      verifier = std::make_unique<ScanVerifier>(options.registries);
+    }
+    ScanJudge::Settings settings{std::move(policy_name),
+                                 apply_match,
+                                 reach_,
+                                 deferred,
+                                 fix_out_ != nullptr || needs_fixes(options.format),
+                                 now};
+    judge_ =
+        std::make_unique<ScanJudge>(std::move(evaluator), std::move(settings), std::move(verifier));
   }
 
   void scan_path(const std::string& path, std::istream& stdin_stream) {
@@ -104,12 +124,12 @@ class Scanner {
     std::error_code ec;
     const auto status = fs::status(path, ec);
     if (ec || !fs::exists(status)) {
-      error(path, "no such file or folder");
+      error_later(path, "no such file or folder");
       return;
     }
     if (fs::is_directory(status)) {
       if (scan_folder(path) == 0) {
-        err_ << "bulwark scan: " << path << ": no .yaml, .yml or .json files\n";
+        note_later("bulwark scan: " + path + ": no .yaml, .yml or .json files\n");
       }
       return;
     }
@@ -117,6 +137,7 @@ class Scanner {
   }
 
   int finish(const std::vector<std::string>& paths) {
+    work_.finish();
     judge_pending();
     if (fix_out_) summary_.errors += fix_out_->finish(err_);
     if (reach_) {
@@ -141,7 +162,7 @@ class Scanner {
          !ec && it != end; it.increment(ec)) {
       entries.push_back(*it);
     }
-    if (ec) error(folder.string(), "cannot read folder: " + ec.message());
+    if (ec) error_later(folder.string(), "cannot read folder: " + ec.message());
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.path() < b.path(); });
     std::size_t count = 0;
@@ -167,183 +188,198 @@ class Scanner {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) {
-      error(path, "cannot read: " + ec.message());
+      error_later(path, "cannot read: " + ec.message());
       return;
     }
     const bool json = fs::path(path).extension() == ".json";
     if (size > (json ? kMaxJsonBytes : kMaxYamlBytes)) {
-      error(path, "file is too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
-                      std::to_string((json ? kMaxJsonBytes : kMaxYamlBytes) >> 20) + " MiB for " +
-                      (json ? "JSON" : "YAML") + ")");
+      error_later(path, "file is too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
+                            std::to_string((json ? kMaxJsonBytes : kMaxYamlBytes) >> 20) +
+                            " MiB for " + (json ? "JSON" : "YAML") + ")");
       return;
     }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-      error(path, "cannot open");
+      error_later(path, "cannot open");
       return;
     }
     if (size == 0) {
-      ++summary_.files;
-      err_ << "bulwark scan: " << path << ": empty file, nothing to scan\n";
+      work_.then([this, path] {
+        ++summary_.files;
+        err_ << "bulwark scan: " << path << ": empty file, nothing to scan\n";
+      });
       return;
     }
     char head[8192];
     file.read(head, sizeof head);
     if (std::find(head, head + file.gcount(), '\0') != head + file.gcount()) {
-      error(path, "binary file, not YAML or JSON");
+      error_later(path, "binary file, not YAML or JSON");
+      return;
+    }
+    if (json) {
+      // Parsed whole, on a worker that opens the file again.
+      auto f = begin_file(path, true);
+      work_.submit([this, f] {
+        auto outcomes = std::make_shared<Outcomes>();
+        std::ifstream in(f->name, std::ios::binary);
+        read_json(*f, in, *outcomes);
+        return record_later(f, outcomes);
+      });
+      end_file();
       return;
     }
     file.clear();
     file.seekg(0);
-    scan_stream(path, file, json);
+    scan_stream(path, file, false);
   }
 
   void scan_stream(const std::string& name, std::istream& in, bool json) {
-    ++summary_.files;
-    if (fix_out_) fix_out_->begin_file(name, json);
-    auto reader = json ? document::make_json_reader(in) : document::make_yaml_reader(in);
-    Value doc;
-    // A malformed document is reported and the YAML reader goes on with the next one.
-    for (std::size_t index = 0;; ++index) {
+    auto f = begin_file(name, json);
+    if (json) {
+      // Standard input: read here, where the stream is.
+      auto outcomes = std::make_shared<Outcomes>();
+      read_json(*f, in, *outcomes);
+      work_.then(record_later(f, outcomes));
+    } else {
+      split_yaml(f, in);
+    }
+    end_file();
+  }
+
+  std::shared_ptr<ScanFile> begin_file(const std::string& name, bool json) {
+    auto f = std::make_shared<ScanFile>(ScanFile{name, json});
+    work_.then([this, f] {
+      ++summary_.files;
+      if (fix_out_) fix_out_->begin_file(f->name, f->json);
+    });
+    return f;
+  }
+  void end_file() {
+    if (fix_out_) work_.then([this] { summary_.errors += fix_out_->end_file(err_); });
+  }
+
+  void read_json(const ScanFile& f, std::istream& in, Outcomes& outcomes) const {
+    auto reader = document::make_json_reader(in);
+    read_outcomes(*reader, *judge_, f.name, outcomes);
+  }
+
+  // Cuts the stream into documents here and hands them to the workers in jobs.
+  void split_yaml(const std::shared_ptr<ScanFile>& f, std::istream& in) {
+    document::YamlSplitter splitter(in, {});
+    std::vector<document::YamlChunk> batch;
+    std::size_t bytes = 0;
+    for (;;) {
+      document::YamlChunk chunk;
+      auto failed = std::make_shared<Outcomes>(1);
       try {
-        if (!reader->next(doc)) break;
+        if (!splitter.next(chunk)) break;
       } catch (const document::ParseError& e) {
-        std::string where = "document " + std::to_string(index);
-        if (e.line() > 0) where += ", line " + std::to_string(e.line());
-        if (e.column() > 0) where += ", column " + std::to_string(e.column());
-        error(name, where + ": " + e.what());
-        if (fix_out_) fix_out_->fail_file();
+        submit_yaml(f, std::move(batch));
+        bytes = 0;
+        (*failed)[0] =
+            DocumentOutcome{DocumentOutcome::Kind::kError, {}, {}, e.what(), e.line(), e.column()};
+        work_.then(record_later(f, failed));
         continue;
       } catch (const std::exception& e) {
-        // The readers' limits should make this unreachable; if memory still runs out, this file
-        // is lost but not the others.
-        error(name, "document " + std::to_string(index) + ": " + e.what() +
-                        "; the rest of this file is not read");
+        submit_yaml(f, std::move(batch));
+        (*failed)[0] = DocumentOutcome{DocumentOutcome::Kind::kFatal, {}, {}, e.what()};
+        work_.then(record_later(f, failed));
+        return;
+      }
+      bytes += chunk.text.size();
+      batch.push_back(std::move(chunk));
+      if (batch.size() >= kJobDocuments || bytes >= kJobBytes) {
+        submit_yaml(f, std::move(batch));
+        bytes = 0;
+      }
+    }
+    submit_yaml(f, std::move(batch));
+  }
+
+  void submit_yaml(const std::shared_ptr<ScanFile>& f, std::vector<document::YamlChunk>&& batch) {
+    if (batch.empty()) return;
+    auto chunks = std::make_shared<std::vector<document::YamlChunk>>(std::move(batch));
+    batch.clear();
+    work_.submit([this, f, chunks] {
+      auto outcomes = std::make_shared<Outcomes>();
+      for (auto& chunk : *chunks) {
+        document::YamlChunkReader reader(std::move(chunk), {});
+        if (!read_outcomes(reader, *judge_, f->name, *outcomes)) break;
+      }
+      return record_later(f, outcomes);
+    });
+  }
+
+  // What records `outcomes` of file `f`, in its turn.
+  OrderedWork::Delivery record_later(std::shared_ptr<ScanFile> f,
+                                     std::shared_ptr<Outcomes> outcomes) {
+    return [this, f, outcomes] {
+      for (auto& o : *outcomes) record(*f, o);
+    };
+  }
+
+  void record(ScanFile& f, DocumentOutcome& o) {
+    if (f.broken) return;
+    const std::size_t index = f.next_index++;
+    const std::string document = "document " + std::to_string(index);
+    switch (o.kind) {
+      case DocumentOutcome::Kind::kError: {
+        std::string where = document;
+        if (o.line > 0) where += ", line " + std::to_string(o.line);
+        if (o.column > 0) where += ", column " + std::to_string(o.column);
+        error(f.name, where + ": " + o.what);
         if (fix_out_) fix_out_->fail_file();
+        return;
+      }
+      case DocumentOutcome::Kind::kFatal:
+        error(f.name, document + ": " + o.what + "; the rest of this file is not read");
+        if (fix_out_) fix_out_->fail_file();
+        f.broken = true;
+        return;
+      case DocumentOutcome::Kind::kDocument:
         break;
+    }
+    if (o.doc->is_null()) return;  // an empty document between separators
+    ++summary_.documents;
+    if (fix_out_) fix_out_->document(index, *o.doc);
+    for (auto& object : o.objects) record_object(f.name, index, object);
+    if (fix_out_) fix_out_->flush();
+  }
+
+  void record_object(const std::string& name, std::size_t index, ObjectOutcome& o) {
+    switch (o.kind) {
+      case ObjectOutcome::Kind::kOther: {
+        std::vector<std::string> problems;
+        if (inputs_.take(*o.object, problems)) {
+          for (const auto& p : problems) {
+            error(name, "document " + std::to_string(index) + ": " + p);
+          }
+        }
+        ++summary_.skipped;
+        return;
       }
-      if (doc.is_null()) continue;  // an empty document between separators
-      ++summary_.documents;
-      if (fix_out_) fix_out_->document(index, doc);
-      scan_document(name, index, doc);
-      if (fix_out_) fix_out_->flush();
+      case ObjectOutcome::Kind::kReach:
+        reach_pods_.push_back(std::move(*o.reach));
+        ++summary_.workloads;
+        return;
+      case ObjectOutcome::Kind::kPending:
+        // Judged once every file is read: the roles, bindings and accounts may come after it.
+        pending_.push_back({name, index, *o.object, o.pointer});
+        return;
+      case ObjectOutcome::Kind::kNotSelected:
+        ++summary_.not_selected;
+        return;
+      case ObjectOutcome::Kind::kJudged:
+        record_judged(name, index, o.result);
+        return;
     }
-    if (fix_out_) summary_.errors += fix_out_->end_file(err_);
   }
 
-  void scan_document(const std::string& name, std::size_t index, const Value& doc) {
-    const Value* kind = doc.find("kind");
-    if (kind != nullptr && kind->str() == "List") {
-      const auto& items = document::items_of(doc.find("items"));
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        scan_object(name, index, items[i], "/items/" + std::to_string(i));
-      }
-      return;
-    }
-    scan_object(name, index, doc, "");
-  }
-
-  // `pointer`: where the object sits in its document ("/items/3" in a List), for its fixes.
-  void scan_object(const std::string& name, std::size_t index, const Value& object,
-                   const std::string& pointer) {
-    std::vector<std::string> problems;
-    if (inputs_.take(object, problems)) {
-      for (const auto& p : problems) error(name, "document " + std::to_string(index) + ": " + p);
-      ++summary_.skipped;
-      return;
-    }
-    auto workload = posture::workload_from(object);
-    if (!workload) {
-      ++summary_.skipped;
-      return;
-    }
-    if (reach_) {
-      add_reach_pod(object, *workload);
-      return;
-    }
-    if (judge_permissions_ || judge_automount_ || judge_network_) {
-      // Judged once every file is read: the roles, bindings and accounts may come after it.
-      pending_.push_back({name, index, object, pointer});
-      return;
-    }
-    judge(name, index, object, pointer, *workload);
-  }
-
-  // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
-  void error_no_manifest(const std::vector<std::string>& paths) {
-    std::string names;
-    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
-    error(names,
-          "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
-          "(lower case); name other files directly, or use - for standard input");
-  }
-
-  // -o reach: the workload's pod as the model sees it (a Pod's status gives its addresses).
-  void add_reach_pod(const Value& object, const posture::Workload& workload) {
-    const std::string ns = workload.namespace_name.empty() ? "default" : workload.namespace_name;
-    ReachPod p{workload.kind + "/" + ns + "/" + workload.name,
-               network::read_pod(workload.pod_metadata, *workload.pod_spec,
-                                 workload.kind == "Pod" ? object.find("status") : nullptr, ns)};
-    p.pod.name = workload.name;
-    reach_pods_.push_back(std::move(p));
-    ++summary_.workloads;
-  }
-
-  void judge_pending() {
-    if (pending_.empty()) return;
-    for (const auto& note : inputs_.resolve()) err_ << "bulwark scan: " << note << "\n";
-    if (judge_network_) context_.network = &inputs_.network();
-    for (const auto& p : pending_) {
-      auto workload = posture::workload_from(p.object);
-      const rbac::Account account{
-          workload->namespace_name.empty() ? "default" : workload->namespace_name,
-          posture::service_account_of(*workload)};
-      const auto permissions = inputs_.permissions_of(account);
-      context_.permissions = permissions ? &*permissions : nullptr;
-      context_.account_automount_token = inputs_.automount_of(account);
-      judge(p.file, p.index, p.object, p.pointer, *workload);
-    }
-    context_.permissions = nullptr;
-    context_.account_automount_token.reset();
-    pending_.clear();
-  }
-
-  void judge(const std::string& name, std::size_t index, const Value& object,
-             const std::string& pointer, const posture::Workload& workload) {
-    if (apply_match_ && !evaluator_.selects(workload, nullptr)) {
-      ++summary_.not_selected;
-      return;
-    }
-    ScanResult r;
-    r.file = name;
+  void record_judged(const std::string& name, std::size_t index, ScanResult& r) {
     r.document = index;
-    r.kind = workload.kind;
-    r.namespace_name = workload.namespace_name;
-    r.name = workload.name;
-    posture::SignaturesByEntries signatures;
-    if (verifier_) {
-      const auto& images = evaluator_.spec().images;
-      signatures[crds::verify_key(images)] = verifier_->verify(images, workload);
-      context_.image_signatures = &signatures;
+    if (fix_out_ && !r.verdict.violations.empty() && !fix_out_->patch(name, index, r.fixes.ops)) {
+      error(name, "document " + std::to_string(index) + ": its fixes did not apply");
     }
-    r.verdict = evaluator_.evaluate(workload, context_);
-    context_.image_signatures = nullptr;
-    r.api_version = workload.api_version;
-    r.policy = policy_name_;
-    r.controls = evaluator_.controls();
-    r.pss_version = evaluator_.spec().pod_security.version.str();
-    r.timestamp =
-        std::chrono::duration_cast<std::chrono::seconds>(context_.now.time_since_epoch()).count();
-    r.lines.reserve(r.verdict.violations.size());
-    for (const auto& v : r.verdict.violations) r.lines.push_back(line_for(object, v.path));
-    r.workload = &workload;
-    if (plan_fixes_ && !r.verdict.violations.empty()) {
-      r.fixes = posture::plan_fixes(workload, r.verdict, pointer);
-      if (fix_out_ && !fix_out_->patch(name, index, r.fixes.ops)) {
-        error(name, "document " + std::to_string(index) + ": its fixes did not apply");
-      }
-    }
-
     ++summary_.workloads;
     summary_.violations += r.verdict.violations.size();
     switch (r.verdict.posture) {
@@ -363,17 +399,78 @@ class Scanner {
     output_->result(r);
   }
 
+  // Judges the workloads that waited for every file, in jobs like the documents, recorded in the
+  // order they were read.
+  void judge_pending() {
+    if (pending_.empty()) return;
+    for (const auto& note : inputs_.resolve()) err_ << "bulwark scan: " << note << "\n";
+    auto pending = std::make_shared<std::vector<Pending>>(std::move(pending_));
+    pending_.clear();
+    for (std::size_t begin = 0; begin < pending->size(); begin += kJobDocuments) {
+      const std::size_t end = std::min(pending->size(), begin + kJobDocuments);
+      work_.submit([this, pending, begin, end] {
+        auto judged = std::make_shared<std::vector<ObjectOutcome>>();
+        for (std::size_t i = begin; i < end; ++i) judged->push_back(judge_waiting((*pending)[i]));
+        return [this, pending, begin, judged] {
+          for (std::size_t i = 0; i < judged->size(); ++i) {
+            const auto& p = (*pending)[begin + i];
+            auto& o = (*judged)[i];
+            if (o.kind == ObjectOutcome::Kind::kNotSelected) {
+              ++summary_.not_selected;
+            } else {
+              record_judged(p.file, p.index, o.result);
+            }
+          }
+        };
+      });
+    }
+    work_.finish();
+  }
+
+  struct Pending {
+    std::string file;
+    std::size_t index;
+    Value object;
+    std::string pointer;  // where the object sits in its document
+  };
+
+  // On a worker: the inputs are resolved and only read.
+  ObjectOutcome judge_waiting(const Pending& p) const {
+    auto workload = std::make_unique<posture::Workload>(*posture::workload_from(p.object));
+    const rbac::Account account{
+        workload->namespace_name.empty() ? "default" : workload->namespace_name,
+        posture::service_account_of(*workload)};
+    posture::EvaluationContext context = judge_->context();
+    if (judge_network_) context.network = &inputs_.network();
+    const auto permissions = inputs_.permissions_of(account);
+    context.permissions = permissions ? &*permissions : nullptr;
+    context.account_automount_token = inputs_.automount_of(account);
+    return judge_->judge(p.file, p.object, p.pointer, std::move(workload), std::move(context));
+  }
+
+  // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.
+  void error_no_manifest(const std::vector<std::string>& paths) {
+    std::string names;
+    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+    error(names,
+          "no manifest found: folders are read for files named *.yaml, *.yml and *.json "
+          "(lower case); name other files directly, or use - for standard input");
+  }
+
   void error(const std::string& file, const std::string& message) {
     ++summary_.errors;
     err_ << "bulwark scan: " << file << ": " << message << "\n";
   }
+  // From the thread that walks the paths: in its turn after what is already queued.
+  void error_later(const std::string& file, const std::string& message) {
+    work_.then([this, file, message] { error(file, message); });
+  }
+  void note_later(const std::string& line) {
+    work_.then([this, line] { err_ << line; });
+  }
 
-  posture::PolicyEvaluator evaluator_;
-  std::string policy_name_;  // the policy file's, or pod-security-LEVEL without one
-  bool apply_match_;
   std::unique_ptr<ScanOutput> output_;
   std::ostream& err_;
-  posture::EvaluationContext context_;
   ScanSummary summary_;
   bool judge_permissions_;
   bool judge_automount_;  // then the files' ServiceAccounts too
@@ -381,18 +478,12 @@ class Scanner {
   bool reach_;            // -o reach: the model's matrix of the files' pods instead of verdicts
   std::ostream& out_;
   std::vector<ReachPod> reach_pods_;
-  ScanInputs inputs_;  // after the judge_* switches it is built from
-  // With RBAC controls on: the files' roles and bindings, and the workloads waiting for them.
-  struct Pending {
-    std::string file;
-    std::size_t index;
-    Value object;
-    std::string pointer;  // where the object sits in its document
-  };
-  std::vector<Pending> pending_;
-  std::unique_ptr<ScanVerifier> verifier_;  // --verify with images.verify entries
-  std::unique_ptr<FixOut> fix_out_;         // --fix-out
-  bool plan_fixes_ = false;                 // the output or --fix-out shows fixes
+  ScanInputs inputs_;                // after the judge_* switches it is built from
+  std::vector<Pending> pending_;     // with RBAC or network controls on: the workloads waiting
+  std::unique_ptr<FixOut> fix_out_;  // --fix-out
+  std::unique_ptr<ScanJudge> judge_;
+  // Last: its workers stop before what their jobs use goes.
+  OrderedWork work_;
 };
 
 }  // namespace
@@ -450,7 +541,8 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
   std::unique_ptr<Scanner> scanner;
   try {
     scanner = std::make_unique<Scanner>(options, posture::PolicyEvaluator(std::move(spec)),
-                                        std::move(policy_name), with_policy, out, err, now);
+                                        std::move(policy_name), with_policy, out, err, now,
+                                        options.jobs > 0 ? options.jobs : base::available_cpus());
   } catch (const std::runtime_error& e) {  // --registry-ca unreadable
     err << "bulwark scan: " << e.what() << "\n";
     return kExitBadInput;

@@ -34,6 +34,9 @@ struct ScanOptions {
   ScanRegistryOptions registries;
   // --fix-out DIR: the fixed copy of every file read goes under DIR (scan_fix.h).
   std::string fix_out;
+  // -j N: threads that read and judge documents; 0 is the cores the process may use. Any number
+  // gives the same output as one.
+  unsigned jobs = 0;
 };
 
 // Parses the words after "scan". On a usage error writes it to `err` and returns nullopt.

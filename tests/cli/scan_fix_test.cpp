@@ -22,24 +22,6 @@ const char* const kBareDeployment =
     "spec:\n  template:\n    spec:\n      securityContext: {runAsUser: 1000}\n"
     "      containers:\n      - name: app  # the web server\n        image: nginx:1\n";
 
-std::string read(const fs::path& p) {
-  std::stringstream s;
-  s << std::ifstream(p).rdbuf();
-  return s.str();
-}
-
-// `bulwark ARGS` run in `dir`, for relative paths.
-Run run_in(const std::string& dir, const std::string& args) {
-  const std::string cmd =
-      "cd " + dir + " && " + test::bulwark_binary() + " " + args + " >stdout.txt 2>stderr.txt";
-  Run r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read(fs::path(dir) / "stdout.txt");
-  r.err = read(fs::path(dir) / "stderr.txt");
-  return r;
-}
-
 TEST(ScanPatch, OneLinePerDocumentWithTheExactPatchAndTheOriginalsExitStatus) {
   ScanOptions o;
   o.paths = {"-"};
@@ -131,8 +113,7 @@ TEST(ScanFixOut, APathOutsideTheCurrentFolderOrTheInputItselfIsRefused) {
   EXPECT_NE(outside.err.find("is outside the current folder"), std::string::npos) << outside.err;
   auto in_place = run_in(d.path(), "scan --fix-out . a/pod.yaml");
   EXPECT_EQ(in_place.status, 2);
-  EXPECT_NE(in_place.err.find("is inside the --fix-out folder"), std::string::npos)
-      << in_place.err;
+  EXPECT_NE(in_place.err.find("is inside the --fix-out folder"), std::string::npos) << in_place.err;
   EXPECT_EQ(read(file), kBadPod);
 }
 

@@ -47,6 +47,24 @@ inline Run run_binary(const std::string& args, const std::string& input = "") {
   return r;
 }
 
+inline std::string read(const fs::path& p) {
+  std::stringstream s;
+  s << std::ifstream(p).rdbuf();
+  return s.str();
+}
+
+// `bulwark ARGS` run in `dir`, for relative paths.
+inline Run run_in(const std::string& dir, const std::string& args) {
+  const std::string cmd =
+      "cd " + dir + " && " + test::bulwark_binary() + " " + args + " >stdout.txt 2>stderr.txt";
+  Run r;
+  const int raw = std::system(cmd.c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read(fs::path(dir) / "stdout.txt");
+  r.err = read(fs::path(dir) / "stderr.txt");
+  return r;
+}
+
 class TempDir {
  public:
   TempDir()

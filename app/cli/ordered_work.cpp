@@ -1,0 +1,119 @@
+#include "app/cli/ordered_work.h"
+
+namespace bulwark::cli {
+
+OrderedWork::OrderedWork(unsigned threads, std::size_t window) : window_(window > 0 ? window : 1) {
+  if (threads <= 1) return;
+  workers_.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+OrderedWork::~OrderedWork() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  job_ready_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void OrderedWork::submit(Job job) {
+  if (workers_.empty()) {
+    // One thread: the job and its delivery in place, after anything queued by then().
+    finish();
+    Delivery delivery = job();
+    if (delivery) delivery();
+    return;
+  }
+  while (true) {
+    std::unique_lock lock(mutex_);
+    if (slots_.size() < window_) break;
+    lock.unlock();
+    deliver_front(true);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    slots_.push_back(Slot{std::move(job), {}, {}, false});
+  }
+  job_ready_.notify_one();
+  deliver_front(false);
+}
+
+void OrderedWork::then(Delivery delivery) {
+  std::unique_lock lock(mutex_);
+  if (slots_.empty()) {
+    lock.unlock();
+    delivery();
+    return;
+  }
+  slots_.push_back(Slot{{}, std::move(delivery), {}, true});
+}
+
+void OrderedWork::finish() {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (slots_.empty()) return;
+    }
+    deliver_front(true);
+  }
+}
+
+void OrderedWork::deliver_front(bool wait) {
+  while (true) {
+    Slot slot;
+    {
+      std::unique_lock lock(mutex_);
+      if (slots_.empty()) return;
+      if (!slots_.front().done) {
+        if (!wait) return;
+        job_done_.wait(lock, [this] { return slots_.front().done; });
+      }
+      slot = std::move(slots_.front());
+      slots_.pop_front();
+      ++front_seq_;
+    }
+    wait = false;
+    if (slot.error) std::rethrow_exception(slot.error);
+    if (slot.delivery) slot.delivery();
+  }
+}
+
+bool OrderedWork::startable() {
+  if (next_start_ < front_seq_) next_start_ = front_seq_;
+  while (next_start_ - front_seq_ < slots_.size() && !slots_[next_start_ - front_seq_].job) {
+    ++next_start_;
+  }
+  return next_start_ - front_seq_ < slots_.size();
+}
+
+void OrderedWork::work() {
+  while (true) {
+    Slot* slot = nullptr;
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      job_ready_.wait(lock, [this] { return stopping_ || startable(); });
+      if (stopping_) return;
+      slot = &slots_[next_start_ - front_seq_];
+      ++next_start_;
+      job = std::move(slot->job);
+    }
+    Delivery delivery;
+    std::exception_ptr error;
+    try {
+      delivery = job();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      slot->delivery = std::move(delivery);
+      slot->error = error;
+      slot->done = true;
+    }
+    job_done_.notify_all();
+  }
+}
+
+}  // namespace bulwark::cli
