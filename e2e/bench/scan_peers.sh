@@ -10,7 +10,7 @@
 #                  Go build cache; the module cache is the project's (go/mod)
 set -euo pipefail
 cache_root=${BULWARK_CACHE:-$HOME/.cache/bulwark}
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod GONOSUMCHECK=1
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 export GOMODCACHE=$cache_root/go/mod GOCACHE=$cache_root/peers/go-build
 kyverno_version=v1.19.1
 kube_score_version=v1.20.0
