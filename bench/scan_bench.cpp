@@ -1,8 +1,9 @@
 // Benchmark of `bulwark scan` (not a test): generates N Deployment manifests, then prints in one
-// run the time yaml-cpp alone needs to parse them (into YAML::Node, and with its event parser: the
-// floor for any scanner built on it), and manifests per second and peak memory of the real
-// `bulwark scan` binary on the same files, on one multi-document file, and on the same
-// workloads as JSON.
+// run the time the parsers alone need to read them (libyaml's events, the floor of the reader
+// built on it; yaml-cpp's, the reader before it, into YAML::Node and with its event parser), and
+// manifests per second and peak memory of the real `bulwark scan` binary on the same files, on
+// one multi-document file, and on the same workloads as JSON, on one thread (-j 1, beside the
+// one-thread floor) and on every core.
 //   usage: scan_bench BULWARK_BINARY [N]
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <chrono>
 #include <cstdio>
@@ -116,6 +118,63 @@ ChildRun run_scan(const std::string& binary, const std::string& path,
   return {seconds_since(t), usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
+struct Floors {
+  double libyaml_s;
+  double node_s;
+  double event_s;
+};
+
+// The parsers alone, reading the same files in this process, one thread.
+Floors parse_floors(const std::vector<fs::path>& files) {
+  const int n = static_cast<int>(files.size());
+  auto t = Clock::now();
+  std::size_t events = 0;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+    for (yaml_event_t e; yaml_parser_parse(&parser, &e);) {
+      const bool end = e.type == YAML_STREAM_END_EVENT;
+      ++events;
+      yaml_event_delete(&e);
+      if (end) break;
+    }
+    yaml_parser_delete(&parser);
+  }
+  Floors out{seconds_since(t), 0, 0};
+  if (events == 0) std::printf("libyaml read no events: the figures below mean nothing\n");
+  t = Clock::now();
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    for (const auto& doc : YAML::LoadAll(in)) events += doc.size();
+  }
+  out.node_s = seconds_since(t);
+  t = Clock::now();
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    YAML::Parser parser(in);
+    NullHandler h;
+    while (parser.HandleNextDocument(h)) {
+    }
+  }
+  out.event_s = seconds_since(t);
+  std::printf("libyaml alone, event parser:          %6.2f s  %7.0f manifests/s\n", out.libyaml_s,
+              n / out.libyaml_s);
+  std::printf("yaml-cpp alone, into YAML::Node:      %6.2f s  %7.0f manifests/s\n", out.node_s,
+              n / out.node_s);
+  std::printf("yaml-cpp alone, event parser:         %6.2f s  %7.0f manifests/s\n", out.event_s,
+              n / out.event_s);
+  return out;
+}
+
+void print_run(const char* what, int n, const ChildRun& r) {
+  std::printf("%-37s %6.2f s  %7.0f manifests/s  peak %5.1f MiB\n", what, r.seconds, n / r.seconds,
+              r.peak_kib / 1024.0);
+}
+
 // Fixes (docs/api.md, Fixes): the patches, and the fixed copies, of the one-file run against its
 // JSON report. True when both exit 1 (the files violate).
 bool fix_figures(const std::string& binary, const fs::path& dir, int n, const ChildRun& multi_run) {
@@ -162,41 +221,21 @@ int main(int argc, char** argv) {
   }
   std::printf("%d Deployment manifests, %.1f MiB of YAML\n", n, bytes / 1048576.0);
 
-  // yaml-cpp alone, reading the same files in this process.
-  auto t = Clock::now();
-  std::size_t nodes = 0;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (const auto& doc : YAML::LoadAll(in)) nodes += doc.size();
-  }
-  const double node_s = seconds_since(t);
-  if (nodes == 0) std::printf("yaml-cpp read no nodes: the figures below mean nothing\n");
-  t = Clock::now();
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    YAML::Parser parser(in);
-    NullHandler h;
-    while (parser.HandleNextDocument(h)) {
-    }
-  }
-  const double event_s = seconds_since(t);
-  std::printf("yaml-cpp alone, into YAML::Node:      %6.2f s  %7.0f manifests/s\n", node_s,
-              n / node_s);
-  std::printf("yaml-cpp alone, event parser:         %6.2f s  %7.0f manifests/s\n", event_s,
-              n / event_s);
-
-  const auto files_run = run_scan(binary, (dir / "yaml").string());
-  const auto multi_run = run_scan(binary, (dir / "all.yaml").string());
-  const auto json_run = run_scan(binary, (dir / "json").string());
+  const Floors floors = parse_floors(files);
+  const auto files_run = run_scan(binary, (dir / "yaml").string(), {"-o", "json", "-j", "1"});
+  const auto multi_run = run_scan(binary, (dir / "all.yaml").string(), {"-o", "json", "-j", "1"});
+  const auto json_run = run_scan(binary, (dir / "json").string(), {"-o", "json", "-j", "1"});
   std::printf(
-      "bulwark scan, %d files:            %6.2f s  %7.0f manifests/s  peak %5.1f MiB  (%.2fx the "
-      "Node parse, %.2fx the event parse; exit %d)\n",
+      "bulwark scan -j 1, %d files:       %6.2f s  %7.0f manifests/s  peak %5.1f MiB  (%.2fx "
+      "libyaml's event parse; exit %d)\n",
       n, files_run.seconds, n / files_run.seconds, files_run.peak_kib / 1024.0,
-      files_run.seconds / node_s, files_run.seconds / event_s, files_run.status);
-  std::printf("bulwark scan, one %d-document file:%6.2f s  %7.0f manifests/s  peak %5.1f MiB\n", n,
-              multi_run.seconds, n / multi_run.seconds, multi_run.peak_kib / 1024.0);
-  std::printf("bulwark scan, %d JSON files:       %6.2f s  %7.0f manifests/s  peak %5.1f MiB\n", n,
-              json_run.seconds, n / json_run.seconds, json_run.peak_kib / 1024.0);
+      files_run.seconds / floors.libyaml_s, files_run.status);
+  print_run("bulwark scan -j 1, one file:", n, multi_run);
+  print_run("bulwark scan -j 1, JSON files:", n, json_run);
+  print_run("bulwark scan, every core, files:", n, run_scan(binary, (dir / "yaml").string()));
+  print_run("bulwark scan, every core, one file:", n,
+            run_scan(binary, (dir / "all.yaml").string()));
+  print_run("bulwark scan, every core, JSON:", n, run_scan(binary, (dir / "json").string()));
   const bool fixes_ran = fix_figures(binary, dir, n, multi_run);
   fs::remove_all(dir);
   return files_run.status == 1 && multi_run.status == 1 && json_run.status == 1 && fixes_ran ? 0

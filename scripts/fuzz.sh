@@ -15,7 +15,7 @@ if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 seconds=${1:-30}
 jobs=${BULWARK_FUZZ_JOBS:-$(nproc)}
 artifacts=${BULWARK_BUILD_ROOT:-$HOME/.cache/bulwark}/fuzz-artifacts
-targets=(yaml_reader json_reader security_policy operator_config watch_decoder admission_review rbac
+targets=(yaml_reader yaml_differential json_reader security_policy operator_config watch_decoder admission_review rbac
   canary_protocol network cosign)
 build=$("$root/scripts/build.sh" fuzz "${targets[@]/#/fuzz_}")
 if [ "$build_only" = 1 ]; then exit 0; fi

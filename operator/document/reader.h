@@ -11,16 +11,20 @@
 namespace bulwark::document {
 
 // A document the input could not be read as: says where (1-based line and column, 0 if unknown).
+// `syntax`: the YAML parser refused the text itself, rather than one of the reader's rules (a
+// duplicate key, a limit, a scalar Kubernetes would refuse).
 class ParseError : public std::runtime_error {
  public:
-  ParseError(const std::string& what, int line, int column)
-      : std::runtime_error(what), line_(line), column_(column) {}
+  ParseError(const std::string& what, int line, int column, bool syntax = false)
+      : std::runtime_error(what), line_(line), column_(column), syntax_(syntax) {}
   int line() const { return line_; }
   int column() const { return column_; }
+  bool syntax() const { return syntax_; }
 
  private:
   int line_;
   int column_;
+  bool syntax_;
 };
 
 // Limits that keep a hostile or broken input from exhausting memory or the stack.

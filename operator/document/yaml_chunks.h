@@ -37,11 +37,19 @@ class YamlSplitter {
   std::unique_ptr<State> state_;
 };
 
+// Which parser reads a chunk: libyaml (the reader's), or yaml-cpp (the reader it replaced, kept as
+// fuzz_yaml_differential's oracle).
+enum class YamlParser { kLibyaml, kYamlCpp };
+
+// The reader of make_yaml_reader with yaml-cpp's parser: the oracle only.
+std::unique_ptr<DocumentReader> make_yaml_cpp_reader(std::istream& in, ReadLimits limits = {});
+
 // Reads the documents of one chunk, one at a time (a chunk holds one, or none when it is only
 // comments; yaml-cpp decides). Thread-compatible: one reader a thread.
 class YamlChunkReader {
  public:
-  YamlChunkReader(YamlChunk chunk, const ReadLimits& limits);
+  YamlChunkReader(YamlChunk chunk, const ReadLimits& limits,
+                  YamlParser parser = YamlParser::kLibyaml);
   ~YamlChunkReader();
   // Fills `out` with the chunk's next document and returns true; false when it has no more.
   // Throws ParseError for a malformed document; the rest of the chunk is then not read (the next

@@ -494,5 +494,41 @@ TEST(JsonWriter, YamlScalarsBecomeWhatKubernetesSends) {
   EXPECT_EQ(to_json(v), R"({"a":true,"b":1,"c":1,"d":"hello","e":null,"f":"1"})");
 }
 
+// libyaml reads what yaml-cpp's syntax (the reader before it) refused, as kubectl's decoder does:
+// the cases fuzz_yaml_differential found, each checked with sigs.k8s.io/yaml v1.6.0.
+TEST(YamlReader, KubectlReadsWhatYamlCppRefused) {
+  // An anchor's name is letters, digits, "_" and "-": "&x:y" is the anchor x on ":y".
+  auto doc = read_all_yaml("a: &x:y\nb: *x\n")[0];
+  EXPECT_EQ(doc.find("a")->str(), ":y");
+  EXPECT_EQ(doc.find("b")->str(), ":y");
+  // A key with no value in a flow mapping (yaml-cpp read a null key there).
+  doc = read_all_yaml("c: {k\n  # note\n  , l}\nd: {a: b, c, e: f}\n")[0];
+  ASSERT_NE(doc.find({"c", "k"}), nullptr);
+  EXPECT_TRUE(doc.find({"c", "l"})->is_null());
+  EXPECT_TRUE(doc.find({"d", "c"})->is_null());
+  EXPECT_EQ(doc.find({"d", "e"})->str(), "f");
+  // The explicit key indicator against its key in a flow mapping.
+  doc = read_all_yaml("roleRef: {?kind: Role, name: r}\n")[0];
+  EXPECT_EQ(doc.find({"roleRef", "kind"})->str(), "Role");
+  // A local tag with "!" in its suffix: an unknown tag, so a string.
+  doc = read_all_yaml("k: !ind:!bo o\n")[0];
+  EXPECT_EQ(doc.find("k")->str(), "o");
+}
+
+// Where libyaml 0.2.5 reads what go-yaml v2 (the libyaml before it) refuses, the reader refuses
+// it too; and it refuses what kubectl refuses that yaml-cpp read.
+TEST(YamlReader, WhatKubectlRefusesIsRefused) {
+  EXPECT_NE(parse_error("a: {b: c?d}\n").find("cannot hold \"?\""), std::string::npos);
+  EXPECT_NE(parse_error("a: [b?c]\n").find("cannot hold \"?\""), std::string::npos);
+  EXPECT_EQ(parse_error("a: {b: 'c?d'}\n"), "no error");
+  // A plain scalar cannot start with ":" in a flow collection (an IPv6 CIDR must be quoted).
+  EXPECT_NE(parse_error("a: {cidr: ::/0}\n").find("did not find expected node content"),
+            std::string::npos);
+  // A document is refused with the text after its end that is no document: go-yaml would drop
+  // that text unread, and a scan must not pass what it did not read.
+  EXPECT_NE(parse_error("a: 1\n- b\n"), "no error");
+  EXPECT_EQ(parse_error("a: 1\n...\n"), "no error");
+}
+
 }  // namespace
 }  // namespace bulwark::document

@@ -109,7 +109,7 @@ TEST(NetworkControls, ExposedServiceOnItsTargetPorts) {
   // Ingress from the cluster only: not exposed. From the world on 8080: exposed, naming the rule.
   m.add_policy(policy("shop", "web", R"(
   podSelector: {matchLabels: {app: web}}
-  ingress: [{from: [{podSelector: {}}]}, {from: [{ipBlock: {cidr: ::/0}}], ports: [{port: 9090}]}]
+  ingress: [{from: [{podSelector: {}}]}, {from: [{ipBlock: {cidr: '::/0'}}], ports: [{port: 9090}]}]
 )"));
   EXPECT_TRUE(findings(exposed, &m, "networkExposedService").empty());
   m.add_policy(policy("shop", "world", R"(
