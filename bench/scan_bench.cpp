@@ -178,16 +178,17 @@ void print_run(const char* what, int n, const ChildRun& r) {
 // Fixes (docs/api.md, Fixes): the patches, and the fixed copies, of the one-file run against its
 // JSON report. True when both exit 1 (the files violate).
 bool fix_figures(const std::string& binary, const fs::path& dir, int n, const ChildRun& multi_run) {
-  const auto patch_run = run_scan(binary, (dir / "all.yaml").string(), {"-o", "patch"});
+  const auto patch_run = run_scan(binary, (dir / "all.yaml").string(), {"-o", "patch", "-j", "1"});
   // --fix-out writes each file at its path relative to the current folder: run in `dir`.
-  const auto fix_run = run_scan(binary, "all.yaml", {"-o", "json", "--fix-out", "fixed"}, dir);
+  const auto fix_run =
+      run_scan(binary, "all.yaml", {"-o", "json", "-j", "1", "--fix-out", "fixed"}, dir);
   std::printf(
-      "bulwark scan -o patch, the same file: %6.2f s  %7.0f manifests/s  peak %5.1f MiB  "
+      "bulwark scan -j 1 -o patch, one file: %6.2f s  %7.0f manifests/s  peak %5.1f MiB  "
       "(%.2fx its JSON report)\n",
       patch_run.seconds, n / patch_run.seconds, patch_run.peak_kib / 1024.0,
       patch_run.seconds / multi_run.seconds);
   std::printf(
-      "bulwark scan --fix-out, the same file:%6.2f s  %7.0f manifests/s  peak %5.1f MiB  "
+      "bulwark scan -j 1 --fix-out, one file:%6.2f s  %7.0f manifests/s  peak %5.1f MiB  "
       "(%.2fx its JSON report)\n",
       fix_run.seconds, n / fix_run.seconds, fix_run.peak_kib / 1024.0,
       fix_run.seconds / multi_run.seconds);
