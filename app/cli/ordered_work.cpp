@@ -2,7 +2,8 @@
 
 namespace bulwark::cli {
 
-OrderedWork::OrderedWork(unsigned threads, std::size_t window) : window_(window > 0 ? window : 1) {
+OrderedWork::OrderedWork(unsigned threads, std::size_t window, std::size_t budget)
+    : window_(window > 0 ? window : 1), budget_(budget) {
   if (threads <= 1) return;
   workers_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
@@ -17,7 +18,7 @@ OrderedWork::~OrderedWork() {
   for (auto& t : workers_) t.join();
 }
 
-void OrderedWork::submit(Job job) {
+void OrderedWork::submit(Job job, std::size_t weight) {
   if (workers_.empty()) {
     // One thread: the job and its delivery in place, after anything queued by then().
     finish();
@@ -27,13 +28,15 @@ void OrderedWork::submit(Job job) {
   }
   while (true) {
     std::unique_lock lock(mutex_);
-    if (slots_.size() < window_) break;
+    const bool room = slots_.size() < window_ && (weight_ + weight <= budget_ || weight_ == 0);
+    if (room || slots_.empty()) break;
     lock.unlock();
     deliver_front(true);
   }
   {
     std::lock_guard lock(mutex_);
-    slots_.push_back(Slot{std::move(job), {}, {}, false});
+    slots_.push_back(Slot{std::move(job), {}, {}, false, weight});
+    weight_ += weight;
   }
   job_ready_.notify_one();
   deliver_front(false);
@@ -46,7 +49,7 @@ void OrderedWork::then(Delivery delivery) {
     delivery();
     return;
   }
-  slots_.push_back(Slot{{}, std::move(delivery), {}, true});
+  slots_.push_back(Slot{{}, std::move(delivery), {}, true, 0});
 }
 
 void OrderedWork::finish() {
@@ -72,6 +75,7 @@ void OrderedWork::deliver_front(bool wait) {
       slot = std::move(slots_.front());
       slots_.pop_front();
       ++front_seq_;
+      weight_ -= slot.weight;
     }
     wait = false;
     if (slot.error) std::rethrow_exception(slot.error);

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -16,8 +17,10 @@ namespace bulwark::cli {
 // were submitted, whatever order the jobs end in. So everything a delivery writes (a report, an
 // error line, a count) comes out as if the jobs had run one after another.
 // - With one thread there are no workers: submit() runs the job and then its delivery at once.
-// - At most `window` jobs are submitted and not yet delivered: submit() delivers (waiting for the
-//   oldest job) until there is room, so memory follows the window, not the input.
+// - At most `window` jobs are submitted and not yet delivered, weighing at most `budget` together
+//   (each job's weight is what its caller expects it to hold; a job heavier than the budget goes
+//   alone): submit() delivers (waiting for the oldest job) until there is room, so memory follows
+//   the window and the budget, not the input.
 // - A job that throws has its exception rethrown by the delivery in its place (on the submitting
 //   thread); later jobs are still run, and delivered by the next call.
 // - then() queues a delivery with no job: something the submitting thread does in its place.
@@ -29,12 +32,12 @@ class OrderedWork {
   using Delivery = std::function<void()>;
   using Job = std::function<Delivery()>;
 
-  OrderedWork(unsigned threads, std::size_t window);
+  OrderedWork(unsigned threads, std::size_t window, std::size_t budget = SIZE_MAX);
   ~OrderedWork();
   OrderedWork(const OrderedWork&) = delete;
   OrderedWork& operator=(const OrderedWork&) = delete;
 
-  void submit(Job job);
+  void submit(Job job, std::size_t weight = 0);
   void then(Delivery delivery);
   void finish();
 
@@ -44,12 +47,15 @@ class OrderedWork {
     Delivery delivery;
     std::exception_ptr error;
     bool done = false;
+    std::size_t weight = 0;
   };
   void work();
   // Delivers the finished jobs at the front; with `wait`, waits for the front one first.
   void deliver_front(bool wait);
 
   std::size_t window_;
+  std::size_t budget_;
+  std::size_t weight_ = 0;  // of the jobs submitted and not delivered
   std::mutex mutex_;
   std::condition_variable job_ready_;  // a job to run, or stopping
   std::condition_variable job_done_;

@@ -34,10 +34,22 @@ constexpr std::uintmax_t kMaxYamlBytes = 1ull << 30;
 
 // A job reads this many YAML documents, or about this many bytes of them: enough to outweigh
 // handing it to a thread (a few microseconds), few enough that one large file still spreads over
-// every core. Four jobs a thread may wait to be recorded; memory follows that window.
+// every core. Four jobs a thread may wait to be recorded, holding what they read, together at
+// most kJobsBudget by their weight: 64 bytes a byte of text (a parsed node costs a few dozen
+// times its text), and for a document with an alias ("*") the 16 MiB aliases may add, such a
+// document a job of its own (found by review: 64 such documents of 15 KB in one 1 MB file held
+// 245 MB with -j 4 when only text was counted).
 constexpr std::size_t kJobDocuments = 16;
 constexpr std::size_t kJobBytes = 256u << 10;
 constexpr std::size_t kJobsPerThread = 4;
+constexpr std::size_t kJobsBudget = 64u << 20;
+constexpr std::size_t kParsedPerTextByte = 64;
+
+// What a document's chunk may hold once parsed.
+std::size_t weight_of(const std::string& text, const document::ReadLimits& limits) {
+  const bool aliases = text.find('*') != std::string::npos;
+  return text.size() * kParsedPerTextByte + (aliases ? limits.max_alias_bytes : 0);
+}
 
 // A file being scanned, as its recorded outcomes see it.
 struct ScanFile {
@@ -94,7 +106,7 @@ class Scanner {
         reach_(options.format == OutputFormat::kReach),
         out_(out),
         inputs_({judge_permissions_, judge_automount_, judge_network_}, options.anonymous_requests),
-        work_(jobs, std::size_t{jobs} * kJobsPerThread) {
+        work_(jobs, std::size_t{jobs} * kJobsPerThread, kJobsBudget) {
     const bool deferred = judge_permissions_ || judge_automount_ || judge_network_;
     if (!options.fix_out.empty()) {
       // Judgements that wait for the files' RBAC or network objects hold every document.
@@ -219,12 +231,14 @@ class Scanner {
     if (json) {
       // Parsed whole, on a worker that opens the file again.
       auto f = begin_file(path, true);
-      work_.submit([this, f] {
-        auto outcomes = std::make_shared<Outcomes>();
-        std::ifstream in(f->name, std::ios::binary);
-        read_json(*f, in, *outcomes);
-        return record_later(f, outcomes);
-      });
+      work_.submit(
+          [this, f] {
+            auto outcomes = std::make_shared<Outcomes>();
+            std::ifstream in(f->name, std::ios::binary);
+            read_json(*f, in, *outcomes);
+            return record_later(f, outcomes);
+          },
+          static_cast<std::size_t>(size) * kParsedPerTextByte);
       end_file();
       return;
     }
@@ -268,46 +282,57 @@ class Scanner {
     document::YamlSplitter splitter(in, {});
     std::vector<document::YamlChunk> batch;
     std::size_t bytes = 0;
+    std::size_t weight = 0;
     for (;;) {
       document::YamlChunk chunk;
       auto failed = std::make_shared<Outcomes>(1);
       try {
         if (!splitter.next(chunk)) break;
       } catch (const document::ParseError& e) {
-        submit_yaml(f, std::move(batch));
-        bytes = 0;
+        submit_yaml(f, std::move(batch), weight);
+        bytes = weight = 0;
         (*failed)[0] =
             DocumentOutcome{DocumentOutcome::Kind::kError, {}, {}, e.what(), e.line(), e.column()};
         work_.then(record_later(f, failed));
         continue;
       } catch (const std::exception& e) {
-        submit_yaml(f, std::move(batch));
+        submit_yaml(f, std::move(batch), weight);
         (*failed)[0] = DocumentOutcome{DocumentOutcome::Kind::kFatal, {}, {}, e.what()};
         work_.then(record_later(f, failed));
         return;
       }
+      const std::size_t w = weight_of(chunk.text, {});
+      if (w > kJobBytes * kParsedPerTextByte) {  // a document with aliases: a job of its own
+        submit_yaml(f, std::move(batch), weight);
+        bytes = weight = 0;
+      }
       bytes += chunk.text.size();
+      weight += w;
       batch.push_back(std::move(chunk));
-      if (batch.size() >= kJobDocuments || bytes >= kJobBytes) {
-        submit_yaml(f, std::move(batch));
-        bytes = 0;
+      if (batch.size() >= kJobDocuments || bytes >= kJobBytes ||
+          w > kJobBytes * kParsedPerTextByte) {
+        submit_yaml(f, std::move(batch), weight);
+        bytes = weight = 0;
       }
     }
-    submit_yaml(f, std::move(batch));
+    submit_yaml(f, std::move(batch), weight);
   }
 
-  void submit_yaml(const std::shared_ptr<ScanFile>& f, std::vector<document::YamlChunk>&& batch) {
+  void submit_yaml(const std::shared_ptr<ScanFile>& f, std::vector<document::YamlChunk>&& batch,
+                   std::size_t weight) {
     if (batch.empty()) return;
     auto chunks = std::make_shared<std::vector<document::YamlChunk>>(std::move(batch));
     batch.clear();
-    work_.submit([this, f, chunks] {
-      auto outcomes = std::make_shared<Outcomes>();
-      for (auto& chunk : *chunks) {
-        document::YamlChunkReader reader(std::move(chunk), {});
-        if (!read_outcomes(reader, *judge_, f->name, *outcomes)) break;
-      }
-      return record_later(f, outcomes);
-    });
+    work_.submit(
+        [this, f, chunks] {
+          auto outcomes = std::make_shared<Outcomes>();
+          for (auto& chunk : *chunks) {
+            document::YamlChunkReader reader(std::move(chunk), {});
+            if (!read_outcomes(reader, *judge_, f->name, *outcomes)) break;
+          }
+          return record_later(f, outcomes);
+        },
+        weight);
   }
 
   // What records `outcomes` of file `f`, in its turn.

@@ -4,8 +4,10 @@
 #include <yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "operator/document/yaml_tree.h"
@@ -34,6 +36,39 @@ bool nel_or_nbsp_escape(std::string_view source) {
     if (source[i] != '\\') continue;
     if (source[i + 1] == 'N' || source[i + 1] == '_') return true;
     ++i;  // the escaped character, a backslash included
+  }
+  return false;
+}
+
+bool anchor_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+}
+
+// Whether a tag among the node properties at `at` ("&a !t x", "!t &a x") is written against a
+// ",": libyaml 0.2.5 ends a tag shorthand there (and in a flow collection reads an empty node
+// after it), where go-yaml v2, from the libyaml before, reads the "," and what follows into the
+// tag. "{a: !t,' b, c: d'}" is then a key to one and three fields to the other.
+bool tag_against_comma(std::string_view t, std::size_t at) {
+  static constexpr std::string_view kShorthand = ";/?:@&=+$.%!~*'()";
+  for (int property = 0; property < 2 && at < t.size(); ++property) {
+    while (at < t.size() && (t[at] == ' ' || t[at] == '\t' || t[at] == '\n' || t[at] == '\r')) {
+      ++at;
+    }
+    if (at >= t.size()) return false;
+    if (t[at] == '&') {
+      for (++at; at < t.size() && anchor_char(t[at]);) ++at;
+    } else if (t[at] == '!' && at + 1 < t.size() && t[at + 1] == '<') {
+      at = t.find('>', at);  // verbatim: "," is part of it in both
+      if (at == t.npos) return false;
+      ++at;
+    } else if (t[at] == '!') {
+      for (++at; at < t.size() && (anchor_char(t[at]) || kShorthand.find(t[at]) != t.npos);) {
+        ++at;
+      }
+      if (at < t.size() && t[at] == ',') return true;
+    } else {
+      return false;
+    }
   }
   return false;
 }
@@ -97,6 +132,19 @@ class LibyamlParser : public ChunkParser {
     throw ParseError(what, b.stream_line(line), column, true);
   }
 
+  static bool has_tag(const yaml_event_t& e) {
+    switch (e.type) {
+      case YAML_SCALAR_EVENT:
+        return e.data.scalar.tag != nullptr;
+      case YAML_SEQUENCE_START_EVENT:
+        return e.data.sequence_start.tag != nullptr;
+      case YAML_MAPPING_START_EVENT:
+        return e.data.mapping_start.tag != nullptr;
+      default:
+        return false;
+    }
+  }
+
   static Mark mark(const yaml_mark_t& m) {
     return Mark{static_cast<int>(m.line), static_cast<int>(m.column)};
   }
@@ -111,6 +159,13 @@ class LibyamlParser : public ChunkParser {
   }
 
   void feed(const yaml_event_t& e, TreeBuilder& b) {
+    if (has_tag(e) && tag_against_comma(text_, e.start_mark.index)) {
+      throw ParseError(
+          "a tag written against a \",\" (kubectl reads the comma into the tag): "
+          "put a space after the tag",
+          b.stream_line(static_cast<int>(e.start_mark.line)),
+          static_cast<int>(e.start_mark.column) + 1);
+    }
     switch (e.type) {
       case YAML_SCALAR_EVENT:
         scalar(e, b);

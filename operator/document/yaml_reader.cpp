@@ -142,7 +142,8 @@ struct YamlChunkReader::State {
   void prepare() {
     drop_byte_order_mark(text);
     check_characters(text, first_line);
-    breaks_added = translate_line_breaks(text);
+    breaks_added =
+        which == YamlParser::kLibyaml ? other_line_breaks(text) : translate_line_breaks(text);
     check_flow_depth(text, first_line, limits.max_depth);
     parser = which == YamlParser::kLibyaml ? yaml_tree::make_libyaml_parser(text)
                                            : yaml_tree::make_yaml_cpp_parser(text);

@@ -24,19 +24,12 @@ void check_characters(const std::string& text, int first_line) {
   }
 }
 
-// go-yaml v2 (kubectl's decoder) ends a line at CR, U+0085, U+2028 and U+2029 as well as at LF
-// (is_break in yamlprivateh.go); yaml-cpp ends one only at LF and CR LF. A comment holding one
-// of the others would hide the key after it from Bulwark and not from the cluster, so each is
-// written as LF before yaml-cpp reads the text. go-yaml reads CR and U+0085 as LF everywhere, so
-// for them this is exact. Within a scalar that goes on past U+2028 or U+2029 kubectl keeps the
-// character where Bulwark then reads a line break, folded as YAML folds one (to a space); neither
-// can be part of any value a control compares. Returns the text's lines (0-based) that a
-// translated break began, so that lines are still reported as an editor counts them.
-std::vector<int> translate_line_breaks(std::string& text) {
-  std::vector<int> added;
-  std::string out;
-  int line = 0;
-  std::size_t copied = 0;  // text before this is in out
+namespace {
+
+// Calls f(at, width) for every line break go-yaml v2 knows beyond LF and CR LF: a lone CR,
+// U+0085, U+2028 and U+2029 (is_break in yamlprivateh.go).
+template <class F>
+void for_each_other_break(const std::string& text, F f) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t width = 0;
@@ -48,20 +41,48 @@ std::vector<int> translate_line_breaks(std::string& text) {
                (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
       width = 3;
     }
-    if (c == '\n') ++line;
     if (width == 0) continue;
-    out.append(text, copied, i - copied);
-    out += '\n';
-    added.push_back(++line);
-    copied = i + width;
+    f(i, width);
     i += width - 1;
   }
-  if (!added.empty()) {
-    out.append(text, copied, std::string::npos);
-    text = std::move(out);
-  }
+}
+
+// The parser's lines (0-based) that one of those breaks began, counting every break as a line.
+std::vector<int> lines_begun(const std::string& text) {
+  std::vector<int> begun;
+  int line = 0;
+  std::size_t counted = 0;  // LFs before this are counted in `line`
+  for_each_other_break(text, [&](std::size_t at, std::size_t) {
+    for (; counted < at; ++counted) line += text[counted] == '\n' ? 1 : 0;
+    begun.push_back(++line);
+  });
+  return begun;
+}
+
+}  // namespace
+
+// go-yaml v2 (kubectl's decoder) ends a line at CR, U+0085, U+2028 and U+2029 as well as at LF;
+// yaml-cpp ends one only at LF and CR LF. A comment holding one of the others would hide the key
+// after it from Bulwark and not from the cluster, so for yaml-cpp each is written as LF. go-yaml
+// reads CR and U+0085 as LF everywhere, so for them this is exact; within a scalar that goes on
+// past U+2028 or U+2029 kubectl keeps the character where yaml-cpp then reads a line break.
+// libyaml knows all four as go-yaml does and reads the text as it is (other_line_breaks).
+std::vector<int> translate_line_breaks(std::string& text) {
+  std::vector<int> added = lines_begun(text);
+  if (added.empty()) return added;
+  std::string out;
+  std::size_t copied = 0;  // text before this is in out
+  for_each_other_break(text, [&](std::size_t at, std::size_t width) {
+    out.append(text, copied, at - copied);
+    out += '\n';
+    copied = at + width;
+  });
+  out.append(text, copied, std::string::npos);
+  text = std::move(out);
   return added;
 }
+
+std::vector<int> other_line_breaks(const std::string& text) { return lines_begun(text); }
 
 // yaml-cpp's scanner holds every token of an unclosed flow collection in memory before its parser
 // sees one event (3 MB of "[" took 710 MB), so the depth guard in TreeBuilder comes too late for

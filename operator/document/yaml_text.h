@@ -17,6 +17,10 @@ void check_characters(const std::string& text, int first_line);
 // (0-based) that a translated break began.
 std::vector<int> translate_line_breaks(std::string& text);
 
+// The same lines, for a parser that knows those breaks (libyaml) and reads the text unchanged:
+// each counts as a line to it and not to an editor's count of LFs.
+std::vector<int> other_line_breaks(const std::string& text);
+
 // Refuses flow collections nested deeper than max_depth before yaml-cpp buffers them.
 void check_flow_depth(const std::string& text, int first_line, std::size_t max_depth);
 

@@ -78,7 +78,9 @@ class TreeBuilder {
     Value copy = it->second.value;
     if (in_key_position()) {
       if (!copy.is_scalar()) fail("a mapping key must be a scalar", mark);
-      set_key(std::move(copy.text), false, mark);
+      // The key rules apply to the scalar as written, as for a key written out (a float key is
+      // refused, "y" is "true").
+      set_key(key_name(it->second.tag, it->second.written, mark), false, mark);
       return;
     }
     attach(std::move(copy), 0, mark);
@@ -98,11 +100,19 @@ class TreeBuilder {
     if (in_key_position()) {
       const bool merge = text == "<<" && is_merge_tag(tag, bang);
       set_key(merge ? text : key_name(tag, text, mark), merge, mark);
-      if (anchor != 0) remember(anchor, scalar_value(tag, text, mark), {1, sizeof(Value)});
+      if (anchor != 0) {
+        remember(anchor, scalar_value(tag, text, mark), {1, sizeof(Value)});
+        anchors_[anchor].tag = tag;
+        anchors_[anchor].written = text;
+      }
       return;
     }
     Value v = scalar_value(tag, text, mark);
     attach(std::move(v), anchor, mark);
+    if (anchor != 0) {
+      anchors_[anchor].tag = tag;
+      anchors_[anchor].written = text;
+    }
   }
 
   void OnSequenceStart(const Mark& mark, Anchor anchor) {
@@ -132,6 +142,8 @@ class TreeBuilder {
   struct Anchored {
     Value value;
     Cost cost;
+    std::string tag;      // a scalar's, as the parser gave it
+    std::string written;  // a scalar's text as written, for the key rules when an alias is a key
   };
 
   [[noreturn]] void fail(const std::string& message, const Mark& mark) const {
@@ -218,7 +230,9 @@ class TreeBuilder {
     attach(std::move(v), anchor, mark);
   }
 
-  void remember(Anchor anchor, const Value& v, Cost cost) { anchors_[anchor] = Anchored{v, cost}; }
+  void remember(Anchor anchor, const Value& v, Cost cost) {
+    anchors_[anchor] = Anchored{v, cost, {}, {}};
+  }
 
   void set_key(std::string key, bool merge, const Mark& mark) {
     charge({0, key.size()}, mark);

@@ -59,6 +59,31 @@ TEST(OrderedWork, TheWindowBoundsJobsInFlight) {
   EXPECT_LE(most, 5);
 }
 
+// The jobs in flight weigh at most the budget together; one heavier than the budget goes alone.
+// Counted where jobs run: a job runs only once submitted, and is counted until delivered.
+TEST(OrderedWork, TheBudgetBoundsTheWeightInFlight) {
+  OrderedWork work(4, 100, 25);
+  std::atomic<int> undelivered{0};
+  std::atomic<int> most{0};
+  std::atomic<bool> heavy_beside_others{false};
+  for (int i = 0; i < 60; ++i) {
+    const bool heavy = i % 20 == 0;
+    work.submit(
+        [&, heavy] {
+          const int now = ++undelivered;
+          for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+          }
+          if (heavy && now != 1) heavy_beside_others = true;
+          return OrderedWork::Delivery([&undelivered] { --undelivered; });
+        },
+        heavy ? 100 : 10);
+  }
+  work.finish();
+  EXPECT_EQ(undelivered.load(), 0);
+  EXPECT_LE(most.load(), 2);  // light ones two at a time: 20 of 25
+  EXPECT_FALSE(heavy_beside_others.load());
+}
+
 // A job's exception comes out of the call that delivers it, in its place; later jobs still run.
 TEST(OrderedWork, AJobsExceptionIsRethrownInItsTurn) {
   for (unsigned threads : {1u, 2u}) {

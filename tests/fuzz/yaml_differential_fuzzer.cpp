@@ -59,6 +59,14 @@ struct Outcome {
   bool syntax = false;  // the parser's own refusal
 };
 
+// U+2028 and U+2029 inside a scalar: the old reader wrote them as LF for yaml-cpp and so folded
+// them to a space or a line feed, where go-yaml and libyaml keep the character (found by review;
+// reader_test EveryLineBreakKubectlKnowsEndsAComment). Values may differ there, the new one
+// kubectl's.
+bool folds_ls_or_ps(std::string_view t) {
+  return t.find("\xE2\x80\xA8") != t.npos || t.find("\xE2\x80\xA9") != t.npos;
+}
+
 // A chunk's documents as one parser reads them.
 std::vector<Outcome> read_chunk(const bulwark::document::YamlChunk& chunk,
                                 bulwark::document::YamlParser parser) {
@@ -96,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t d = 0; d < fresh.size(); ++d) {
       if (!fresh[d].doc) continue;
       if (d < old.size() && old[d].doc) {
-        if (!same(*fresh[d].doc, *old[d].doc)) std::abort();
+        if (!same(*fresh[d].doc, *old[d].doc) && !folds_ls_or_ps(chunk.text)) std::abort();
       } else if (d < old.size() && !old[d].syntax && old[d].error != kNullKey) {
         std::abort();  // looser than the old reader
       }
