@@ -543,6 +543,12 @@ TEST(YamlReader, ATagWrittenAgainstACommaIsRefused) {
   EXPECT_EQ(parse_error("a: [!t x, !<t,u> y, !!str z]\n"), "no error");
 }
 
+// Found by review: libyaml 0.2.5 reads YAML 1.2's escape "\/", which kubectl's decoder refuses.
+TEST(YamlReader, AnEscapeKubectlRefusesIsRefused) {
+  EXPECT_NE(parse_error("a: \"x\\/y\"\n").find("no escape to kubectl"), std::string::npos);
+  EXPECT_EQ(read_all_yaml("a: \"x\\\\/y\"\n")[0].find("a")->str(), "x\\/y");
+}
+
 // Found by review: an alias used as a key took the anchored value's text, not the key rules.
 TEST(YamlReader, AnAliasAsAKeyFollowsTheKeyRules) {
   auto doc = read_all_yaml("a: &y y\n*y : x\nb: &s \"q\"\n*s : z\n")[0];
