@@ -17,6 +17,7 @@ namespace bulwark::cli {
 // were submitted, whatever order the jobs end in. So everything a delivery writes (a report, an
 // error line, a count) comes out as if the jobs had run one after another.
 // - With one thread there are no workers: submit() runs the job and then its delivery at once.
+//   With more, the submitting thread also runs jobs while it waits for the oldest one.
 // - At most `window` jobs are submitted and not yet delivered, weighing at most `budget` together
 //   (each job's weight is what its caller expects it to hold; a job heavier than the budget goes
 //   alone): submit() delivers (waiting for the oldest job) until there is room, so memory follows
@@ -50,8 +51,11 @@ class OrderedWork {
     std::size_t weight = 0;
   };
   void work();
-  // Delivers the finished jobs at the front; with `wait`, waits for the front one first.
+  // Delivers the finished jobs at the front; with `wait`, waits for the front one first, running
+  // jobs no worker took yet meanwhile.
   void deliver_front(bool wait);
+  // Runs the next startable job with `lock` released, and marks it done.
+  void run_one(std::unique_lock<std::mutex>& lock);
 
   std::size_t window_;
   std::size_t budget_;

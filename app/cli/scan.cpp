@@ -567,7 +567,7 @@ int run_scan(const ScanOptions& options, std::istream& in, std::ostream& out, st
   try {
     scanner = std::make_unique<Scanner>(options, posture::PolicyEvaluator(std::move(spec)),
                                         std::move(policy_name), with_policy, out, err, now,
-                                        options.jobs > 0 ? options.jobs : base::available_cpus());
+                                        options.jobs > 0 ? options.jobs : base::default_threads());
   } catch (const std::runtime_error& e) {  // --registry-ca unreadable
     err << "bulwark scan: " << e.what() << "\n";
     return kExitBadInput;

@@ -155,6 +155,11 @@ unsigned available_cpus(const fs::path& root, unsigned cpus) {
   return result;
 }
 
+unsigned default_threads() {
+  if (sched_getscheduler(0) == SCHED_IDLE) return 1;
+  return available_cpus();
+}
+
 unsigned available_cpus() {
   cpu_set_t set;
   unsigned cpus = 0;

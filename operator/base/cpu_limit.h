@@ -17,6 +17,12 @@ unsigned available_cpus();
 // the affinity mask allows.
 unsigned available_cpus(const std::filesystem::path& root, unsigned cpus);
 
+// The threads a CPU-bound pool should use by default: available_cpus(), but 1 when the process
+// runs at idle scheduling priority (SCHED_IDLE, as CI's end-to-end tests beside the timed ones):
+// it gets only CPU that nothing else wants, so more threads add no CPU, and threads handing work
+// to each other wait to be scheduled at every handoff.
+unsigned default_threads();
+
 // The quota of one cgroup, in cores; nullopt for no limit or unreadable text.
 // v2: cpu.max, "max 100000" or "150000 100000" (quota, then period, in microseconds).
 std::optional<double> cgroup2_cpu_quota(std::string_view cpu_max);

@@ -512,6 +512,10 @@ TEST(YamlReader, KubectlReadsWhatYamlCppRefused) {
   // The explicit key indicator against its key in a flow mapping.
   doc = read_all_yaml("roleRef: {?kind: Role, name: r}\n")[0];
   EXPECT_EQ(doc.find({"roleRef", "kind"})->str(), "Role");
+  // An empty node tagged "!" is the empty string (yaml-cpp read null).
+  doc = read_all_yaml("a: !\nb: 1\n")[0];
+  EXPECT_TRUE(doc.find("a")->quoted);
+  EXPECT_EQ(doc.find("a")->str(), "");
   // A local tag with "!" in its suffix: an unknown tag, so a string.
   doc = read_all_yaml("k: !ind:!bo o\n")[0];
   EXPECT_EQ(doc.find("k")->str(), "o");

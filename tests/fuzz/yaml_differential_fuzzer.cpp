@@ -23,6 +23,9 @@ using bulwark::document::Value;
 // libyaml cites the line it is on, yaml-cpp the line of the next token, which may be several
 // lines and comments below.
 bool same(const Value& a, const Value& b) {
+  // An empty node tagged "!" ("a: !"): yaml-cpp read null, go-yaml and libyaml the empty string
+  // (found by this fuzzer; reader_test KubectlReadsWhatYamlCppRefused).
+  if (a.is_scalar() && a.quoted && a.text.empty() && b.is_null()) return true;
   if (a.type != b.type || a.text != b.text || a.quoted != b.quoted ||
       (a.line != b.line && !a.is_null()) || a.members.size() != b.members.size() ||
       a.items.size() != b.items.size()) {
