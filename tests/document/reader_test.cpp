@@ -503,6 +503,8 @@ TEST(YamlReader, KubectlReadsWhatYamlCppRefused) {
   auto doc = read_all_yaml("a: &x:y\nb: *x\n")[0];
   EXPECT_EQ(doc.find("a")->str(), ":y");
   EXPECT_EQ(doc.find("b")->str(), ":y");
+  doc = read_all_yaml("a: &x:22\" 7\"\n")[0];  // yaml-cpp: the anchor "x:22\"" on "7\""
+  EXPECT_EQ(doc.find("a")->str(), ":22\" 7\"");
   // A key with no value in a flow mapping (yaml-cpp read a null key there).
   doc = read_all_yaml("c: {k\n  # note\n  , l}\nd: {a: b, c, e: f}\n")[0];
   ASSERT_NE(doc.find({"c", "k"}), nullptr);

@@ -4,6 +4,7 @@
 // quoting) and in the lines findings cite (but an empty node's: libyaml cites its own line,
 // yaml-cpp the next token's); where the old reader's rules refused a document, so does the new
 // (below). The new reader may refuse what the old one read: it is then stricter.
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -70,6 +71,26 @@ bool folds_ls_or_ps(std::string_view t) {
   return t.find("\xE2\x80\xA8") != t.npos || t.find("\xE2\x80\xA9") != t.npos;
 }
 
+// An anchor or alias name ended by a character other than a blank ("&a:b x"): go-yaml and
+// libyaml end the name at the first character that is not a letter, digit, "_" or "-" (the
+// anchor "a" on the scalar ":b x"), yaml-cpp ran it on to the next blank (the anchor "a:b" on
+// "x"). Values may differ there, the new one kubectl's (found by this fuzzer; reader_test
+// KubectlReadsWhatYamlCppRefused).
+bool anchor_name_ended_by_text(std::string_view t) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != '&' && t[i] != '*') continue;
+    std::size_t j = i + 1;
+    while (j < t.size() &&
+           (std::isalnum(static_cast<unsigned char>(t[j])) != 0 || t[j] == '_' || t[j] == '-')) {
+      ++j;
+    }
+    if (j > i + 1 && j < t.size() && std::string_view(" \t\r\n,]}").find(t[j]) == t.npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // A chunk's documents as one parser reads them.
 std::vector<Outcome> read_chunk(const bulwark::document::YamlChunk& chunk,
                                 bulwark::document::YamlParser parser) {
@@ -107,7 +128,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t d = 0; d < fresh.size(); ++d) {
       if (!fresh[d].doc) continue;
       if (d < old.size() && old[d].doc) {
-        if (!same(*fresh[d].doc, *old[d].doc) && !folds_ls_or_ps(chunk.text)) std::abort();
+        if (!same(*fresh[d].doc, *old[d].doc) && !folds_ls_or_ps(chunk.text) &&
+            !anchor_name_ended_by_text(chunk.text)) {
+          std::abort();
+        }
       } else if (d < old.size() && !old[d].syntax && old[d].error != kNullKey) {
         std::abort();  // looser than the old reader
       }
