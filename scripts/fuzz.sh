@@ -8,6 +8,9 @@
 # written to the file BULWARK_FUZZ_COUNT names, for scripts/test.sh's summary).
 #   usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
 #          scripts/fuzz.sh --build-only            (builds the targets, runs none)
+#   BULWARK_FUZZ_TARGETS="a b" runs those instead, among them yaml_differential, which CI
+#   does not run: it holds the YAML reader to yaml-cpp, the parser it replaced, whose syntax
+#   differs from kubectl's in more places than it has found yet (docs/development.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_only=0
@@ -15,8 +18,9 @@ if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 seconds=${1:-30}
 jobs=${BULWARK_FUZZ_JOBS:-$(nproc)}
 artifacts=${BULWARK_BUILD_ROOT:-$HOME/.cache/bulwark}/fuzz-artifacts
-targets=(yaml_reader yaml_differential json_reader security_policy operator_config watch_decoder admission_review rbac
+targets=(yaml_reader json_reader security_policy operator_config watch_decoder admission_review rbac
   canary_protocol network cosign)
+if [ -n "${BULWARK_FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$BULWARK_FUZZ_TARGETS"; fi
 build=$("$root/scripts/build.sh" fuzz "${targets[@]/#/fuzz_}")
 if [ "$build_only" = 1 ]; then exit 0; fi
 mkdir -p "$artifacts"
