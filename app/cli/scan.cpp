@@ -302,15 +302,15 @@ class Scanner {
         return;
       }
       const std::size_t w = weight_of(chunk.text, {});
-      if (w > kJobBytes * kParsedPerTextByte) {  // a document with aliases: a job of its own
+      const bool alone = w > kJobBytes * kParsedPerTextByte;  // a document with aliases
+      if (alone) {
         submit_yaml(f, std::move(batch), weight);
         bytes = weight = 0;
       }
       bytes += chunk.text.size();
       weight += w;
       batch.push_back(std::move(chunk));
-      if (batch.size() >= kJobDocuments || bytes >= kJobBytes ||
-          w > kJobBytes * kParsedPerTextByte) {
+      if (alone || batch.size() >= kJobDocuments || bytes >= kJobBytes) {
         submit_yaml(f, std::move(batch), weight);
         bytes = weight = 0;
       }
@@ -439,12 +439,7 @@ class Scanner {
         return [this, pending, begin, judged] {
           for (std::size_t i = 0; i < judged->size(); ++i) {
             const auto& p = (*pending)[begin + i];
-            auto& o = (*judged)[i];
-            if (o.kind == ObjectOutcome::Kind::kNotSelected) {
-              ++summary_.not_selected;
-            } else {
-              record_judged(p.file, p.index, o.result);
-            }
+            record_object(p.file, p.index, (*judged)[i]);
           }
         };
       });
@@ -470,7 +465,7 @@ class Scanner {
     const auto permissions = inputs_.permissions_of(account);
     context.permissions = permissions ? &*permissions : nullptr;
     context.account_automount_token = inputs_.automount_of(account);
-    return judge_->judge(p.file, p.object, p.pointer, std::move(workload), std::move(context));
+    return judge_->judge(p.file, p.object, p.pointer, std::move(workload), context);
   }
 
   // CI must not pass on nothing: a wrong path or a folder of .YAML files is an error.

@@ -102,7 +102,7 @@ ObjectOutcome ScanJudge::object_outcome(const std::string& file, const Value& ob
 ObjectOutcome ScanJudge::judge(const std::string& file, const Value& object,
                                const std::string& pointer,
                                std::unique_ptr<posture::Workload> workload,
-                               posture::EvaluationContext context) const {
+                               const posture::EvaluationContext& context) const {
   ObjectOutcome o;
   o.object = &object;
   o.pointer = pointer;
@@ -116,14 +116,20 @@ ObjectOutcome ScanJudge::judge(const std::string& file, const Value& object,
   r.kind = workload->kind;
   r.namespace_name = workload->namespace_name;
   r.name = workload->name;
-  posture::SignaturesByEntries signatures;
   if (verifier_) {
+    // --verify: the context with this workload's signatures (copied only then).
+    posture::SignaturesByEntries signatures;
     const auto& images = evaluator_.spec().images;
-    std::lock_guard lock(verifier_mutex_);
-    signatures[crds::verify_key(images)] = verifier_->verify(images, *workload);
-    context.image_signatures = &signatures;
+    {
+      std::lock_guard lock(verifier_mutex_);
+      signatures[crds::verify_key(images)] = verifier_->verify(images, *workload);
+    }
+    posture::EvaluationContext verified = context;
+    verified.image_signatures = &signatures;
+    r.verdict = evaluator_.evaluate(*workload, verified);
+  } else {
+    r.verdict = evaluator_.evaluate(*workload, context);
   }
-  r.verdict = evaluator_.evaluate(*workload, context);
   r.api_version = workload->api_version;
   r.policy = settings_.policy_name;
   r.controls = evaluator_.controls();

@@ -74,7 +74,7 @@ class ScanJudge {
   // `context` says what the files hold for it.
   ObjectOutcome judge(const std::string& file, const document::Value& object,
                       const std::string& pointer, std::unique_ptr<posture::Workload> workload,
-                      posture::EvaluationContext context) const;
+                      const posture::EvaluationContext& context) const;
 
  private:
   ObjectOutcome object_outcome(const std::string& file, const document::Value& object,
