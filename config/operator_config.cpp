@@ -161,14 +161,17 @@ void read_ranges(Reader& r, const Value& v, const std::string& key, std::vector<
 }
 
 void read_reports(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {
-  r.mapping(&v, full, {"format"}, [&](const std::string& k, const Value& x, const std::string& f) {
-    // Plain `off` reads as false in YAML 1.1, as Kubernetes reads it.
-    if (k == "format" && x.as_bool() == false) {
-      c.reports.format = "off";
-    } else if (k == "format") {
-      r.one_of(x, f, c.reports.format, {"openreports", "wgpolicy", "off"});
-    }
-  });
+  r.mapping(&v, full, {"format", "passes"},
+            [&](const std::string& k, const Value& x, const std::string& f) {
+              // Plain `off` reads as false in YAML 1.1, as Kubernetes reads it.
+              if (k == "format" && x.as_bool() == false) {
+                c.reports.format = "off";
+              } else if (k == "format") {
+                r.one_of(x, f, c.reports.format, {"openreports", "wgpolicy", "off"});
+              } else if (k == "passes") {
+                r.one_of(x, f, c.reports.passes, {"summary", "list"});
+              }
+            });
 }
 
 void read_rbac(Reader& r, const Value& v, const std::string& full, OperatorConfig& c) {

@@ -55,9 +55,11 @@ struct OperatorConfig {
     int connections_per_source = 8;  // any other source address
   } admission;
   // Policy reports (docs/api.md, Reports): openreports (openreports.io/v1alpha1 Report), wgpolicy
-  // (wgpolicyk8s.io/v1alpha2 PolicyReport) or off.
+  // (wgpolicyk8s.io/v1alpha2 PolicyReport) or off; passing controls as one result per policy
+  // (summary) or one each (list).
   struct Reports {
     std::string format = "openreports";
+    std::string passes = "summary";
   } reports;
   // Whether the API server authenticates requests without credentials as system:anonymous
   // (then any pod holds what system:anonymous and system:unauthenticated are bound to): allowed,

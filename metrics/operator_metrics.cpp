@@ -206,10 +206,16 @@ struct OperatorMetrics::Families {
                                  .Add({}, kDetectionBuckets)),
         events_dropped(prometheus::BuildCounter()
                            .Name("bulwark_events_dropped_total")
-                           .Help("Kubernetes Events dropped because too many waited to be "
-                                 "written")
+                           .Help("Kubernetes Events dropped: about cluster-scoped objects "
+                                 "while too many waited, or past the spam filter")
                            .Register(r)
                            .Add({})),
+        watch_echoes(prometheus::BuildCounter()
+                         .Name("bulwark_watch_echoes_total")
+                         .Help("Watch events about workloads that were the echo of the "
+                               "operator's own write, and were not judged again")
+                         .Register(r)
+                         .Add({})),
         network_enforcement(prometheus::BuildGauge()
                                 .Name("bulwark_network_enforcement")
                                 .Help("1 while the node's network plugin enforced the last "
@@ -284,6 +290,7 @@ struct OperatorMetrics::Families {
   Family<Gauge>& conflicting_objects;
   Histogram& drift_repair_latency;
   Counter& events_dropped;
+  Counter& watch_echoes;
   Family<Gauge>& network_enforcement;
   Family<Gauge>& network_enforcement_unknown;
   Histogram& enforcement_lag;
@@ -446,6 +453,8 @@ void OperatorMetrics::network_policy_judged(const std::string& key, bool repaire
 }
 
 void OperatorMetrics::event_dropped() { f_->events_dropped.Increment(); }
+
+void OperatorMetrics::echo_skipped() { f_->watch_echoes.Increment(); }
 
 void OperatorMetrics::image_verification(std::string_view result, Duration took) {
   f_->image_verifications.Add({{"result", std::string(result)}}).Increment();

@@ -109,6 +109,8 @@ class OperatorMetrics {
 
   // An Event dropped because too many waited to be written (reconcilers::QueuedEventRecorder).
   void event_dropped();
+  // A watch event was the echo of the operator's own write, which costs no judgement.
+  void echo_skipped();
   // One image's signatures verified against its registry (`result` one of images::to_string's
   // four), or a verdict served from the cache.
   void image_verification(std::string_view result, Duration took);

@@ -135,7 +135,14 @@ void QueuedEventRecorder::record(const ObjectRef& about, EventType type, std::st
                    about.name + " dropped: more than the spam filter lets through");
     return;
   }
-  if (queue_.size() >= options_.capacity) {
+  Queued event{about, type, std::string(reason), message, clock_.wall_now()};
+  const bool room = queue_.size() < options_.capacity;
+  if (!folding_.tell_alone(event, room, clock_.now())) {
+    lock.unlock();
+    wake_.notify_one();  // the writer learns when the fold is due
+    return;
+  }
+  if (!room) {
     const bool first = !overflowing_;
     overflowing_ = true;
     lock.unlock();
@@ -143,13 +150,13 @@ void QueuedEventRecorder::record(const ObjectRef& about, EventType type, std::st
     if (on_dropped_) on_dropped_();
     if (first) {
       logging::warn(std::to_string(options_.capacity) +
-                    " Events wait to be written: newer ones are dropped until the queue drains "
-                    "(bulwark_events_dropped_total counts them)");
+                    " Events wait to be written: newer ones about cluster-scoped objects are "
+                    "dropped until the queue drains (bulwark_events_dropped_total counts them)");
     }
     return;
   }
   if (queue_.size() < options_.capacity / 2) overflowing_ = false;
-  queue_.push_back({about, type, std::string(reason), message, clock_.wall_now()});
+  queue_.push_back(std::move(event));
   lock.unlock();
   wake_.notify_one();
 }
@@ -171,13 +178,29 @@ void QueuedEventRecorder::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void QueuedEventRecorder::queue_due_locked() {
+  if (!folding_.folding() || queue_.size() >= options_.capacity) return;
+  for (auto& e : folding_.due(clock_.now(), options_.capacity - queue_.size())) {
+    queue_.push_back(std::move(e));
+  }
+}
+
 void QueuedEventRecorder::run() {
+  // How often a writer with folded Events looks whether their window has ended: the clock may be
+  // a test's, which no wait on a condition variable follows.
+  constexpr auto kFoldedPoll = std::chrono::milliseconds(100);
   base::TokenBucket bucket(options_.qps, options_.burst, clock_);
   for (;;) {
     Queued next;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      for (queue_due_locked(); !stop_ && queue_.empty(); queue_due_locked()) {
+        if (folding_.folding()) {
+          wake_.wait_for(lock, kFoldedPoll);
+        } else {
+          wake_.wait(lock, [this] { return stop_ || !queue_.empty() || folding_.folding(); });
+        }
+      }
       if (stop_) return;
       next = std::move(queue_.front());
       queue_.pop_front();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "operator/document/value.h"
+#include "reconcilers/event_folding.h"
 
 namespace bulwark::kube {
 class ObjectWriter;
@@ -23,19 +24,6 @@ class Clock;
 }
 
 namespace bulwark::reconcilers {
-
-// The object an Event is about, as it was when the change the Event tells of was judged.
-struct ObjectRef {
-  std::string api_version;
-  std::string kind;
-  std::string namespace_name;
-  std::string name;
-  std::string uid;
-  std::string resource_version;  // the version judged; names the Event (see make_event)
-};
-
-enum class EventType { kNormal, kWarning };
-std::string_view to_string(EventType type);
 
 // The reasons Bulwark records (docs/api.md, Events): one CamelCase word per kind of change.
 namespace event_reasons {
@@ -106,8 +94,10 @@ class EventSpamFilter {
 // - record() never blocks: it stamps the Event's time and queues it.
 // - Written in order at most `qps` a second (client-go's event sink is rate-limited too), so a
 //   storm of changes spends the API server's capacity on verdicts first.
-// - At most `capacity` wait (client-go's broadcaster holds 1,000 as well); a newer one is then
-//   dropped, counted by `on_dropped`, and logged once per overflow.
+// - Past a budget in a minute, or while `capacity` wait (client-go's broadcaster holds 1,000),
+//   Events about namespaced objects are folded into one per namespace and reason
+//   (event_folding.h), never dropped; one about a cluster-scoped object is then dropped, counted by
+//   `on_dropped`, and logged once per overflow.
 // - Stopping (or destroying it) drops what still waits, logged with its count.
 // - More Events about one object for one reason than EventSpamFilter lets through are dropped and
 //   counted as well.
@@ -118,6 +108,7 @@ class QueuedEventRecorder : public EventRecorder {
     double qps = 25;
     int burst = 25;
     std::size_t capacity = 1000;
+    EventFolding::Options folding;
   };
   QueuedEventRecorder(kube::ObjectWriter& writer, base::Clock& clock, Options options,
                       std::function<void()> on_dropped = {});
@@ -129,14 +120,10 @@ class QueuedEventRecorder : public EventRecorder {
   std::uint64_t dropped() const { return dropped_; }
 
  private:
-  struct Queued {
-    ObjectRef about;
-    EventType type = EventType::kNormal;
-    std::string reason;
-    std::string message;
-    std::chrono::system_clock::time_point when;
-  };
+  using Queued = EventFolding::Told;
   void run();
+  // Queues the folded Events that are due, as many as there is room for (callers hold mu_).
+  void queue_due_locked();
 
   kube::ObjectWriter& writer_;
   base::Clock& clock_;
@@ -147,6 +134,7 @@ class QueuedEventRecorder : public EventRecorder {
   std::deque<Queued> queue_;  // guarded by mu_
   bool overflowing_ = false;  // guarded by mu_: dropped since the queue was last below capacity
   EventSpamFilter spam_;      // guarded by mu_
+  EventFolding folding_;      // guarded by mu_
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;

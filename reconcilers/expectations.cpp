@@ -32,6 +32,18 @@ void Expectations::expect(const std::string& object, const std::string& resource
   e.at = now;
 }
 
+bool Expectations::echo(const std::string& object, const std::string& before,
+                        const std::string& after) {
+  if (before.empty() || after.empty()) return false;
+  std::lock_guard lock(mu_);
+  auto it = expected_.find(object);
+  if (it == expected_.end() || it->second.based_on != before || it->second.produced != after) {
+    return false;
+  }
+  expected_.erase(it);
+  return true;
+}
+
 bool Expectations::pending(const Expected& e, const std::string& resource_version) {
   if (resource_version == e.based_on) return true;
   const auto order = kube::compare_resource_versions(resource_version, e.produced);

@@ -35,6 +35,13 @@ class Expectations {
   // `produced` is the version the write answered with ("" when unknown).
   void expect(const std::string& object, const std::string& resource_version,
               const std::string& produced, Fields fields);
+  // Whether a change the cache was told of (runtime::Informer::Change) is exactly this process's
+  // last write to `object`: from the version the write was computed from to the version it
+  // produced, with nothing between. Such a change carries nothing to judge (what was written is
+  // what the judgement decided, and seen() has answered with it meanwhile), and it settles the
+  // expectation. A change from any other version (another client's write between, a relist that
+  // may have missed one) is no echo, nor is one this process has no record of.
+  bool echo(const std::string& object, const std::string& before, const std::string& after);
   std::size_t size() const;
 
  private:

@@ -100,13 +100,12 @@ void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const Work
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
             .count();
-    Value report = policy_reports::open_report(subject, verdicts, now, format_);
+    Value report = policy_reports::open_report(subject, verdicts, now, format_, passes_);
     const std::string hash = report_hash(report);
     // What the report in the cluster says, not what its annotation claims: a report edited to
     // say pass is rewritten, once.
     const Value* says = cached ? cached->find(kReportContentField) : nullptr;
     if (says != nullptr && says->str() == hash) return;  // unchanged: no write
-    report.child("metadata").child("annotations").set(kReportHashAnnotation, Value::string(hash));
     writer_.apply(resource(), subject.namespace_name, name, report, kBulwarkName, true);
     ++writes_;
   } catch (const kube::ApiError& e) {

@@ -38,8 +38,14 @@ class PolicyReportKeeper {
   PolicyReportKeeper(kube::ObjectWriter& writer, const runtime::CacheReader& reports,
                      const base::Clock& clock,
                      policy_reports::Format format = policy_reports::Format::kOpenReports,
+                     policy_reports::Passes passes = policy_reports::Passes::kSummarised,
                      EventRecorder* events = nullptr)
-      : writer_(writer), reports_(reports), clock_(clock), format_(format), events_(events) {}
+      : writer_(writer),
+        reports_(reports),
+        clock_(clock),
+        format_(format),
+        passes_(passes),
+        events_(events) {}
 
   // The report of a workload as just judged. `held`: unreadable policies still list it, so its
   // report is left as it is.
@@ -60,6 +66,7 @@ class PolicyReportKeeper {
   const runtime::CacheReader& reports_;
   const base::Clock& clock_;
   policy_reports::Format format_;
+  policy_reports::Passes passes_;
   EventRecorder* events_;
   std::atomic<std::uint64_t> writes_{0};
   // Records the conflict of `subject` (a report `cached` not Bulwark's), or clears it (null).
@@ -71,7 +78,8 @@ class PolicyReportKeeper {
   std::atomic<bool> served_{true};
 };
 
-// The content hash kept in kReportHashAnnotation: FNV-1a over the report without timestamps.
+// The content hash the reports cache keeps of each report: FNV-1a over its content without
+// timestamps (content_key).
 std::string report_hash(const document::Value& report);
 
 }  // namespace bulwark::reconcilers

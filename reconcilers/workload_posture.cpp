@@ -53,6 +53,14 @@ std::vector<std::string> WorkloadPostureReconciler::keys_for(std::string_view ki
   return {top_owner_key(kind, *object, sources_.workloads)};
 }
 
+bool WorkloadPostureReconciler::judges_network() const {
+  const auto policies = sources_.policies.current();
+  return std::any_of(policies->begin(), policies->end(), [](const LoadedPolicy& p) {
+    return !p.active() || !p.policy.spec.network.forbid.empty() ||
+           enforces(p.policy.spec, crds::EnforcementAction::kQuarantine);
+  });
+}
+
 std::vector<std::string> WorkloadPostureReconciler::all_keys() const {
   std::set<std::string> keys;
   for (const auto& w : kWorkloadKinds) {

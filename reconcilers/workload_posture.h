@@ -95,6 +95,19 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
 
   runtime::Result reconcile(const std::string& key) override;
 
+  // Whether a change to a workload object (`kind` names its cache) is the watch's echo of this
+  // reconciler's own write to it (Expectations::echo): judged already, it is routed nowhere. A
+  // change that came with it (another client's write before ours landed) is never one.
+  bool own_echo(std::string_view kind, const runtime::Informer::Change& change) const {
+    return expectations_.echo(std::string(kind) + "/" + change.key, change.before, change.after);
+  }
+  // Whether a NetworkPolicy, a Service or who holds a name Bulwark keeps can change any verdict
+  // now: an active policy reads the network (spec.network.forbid) or quarantines (whether its
+  // quarantine can be done and holds), or a policy cannot be read (what it holds is not known).
+  // Otherwise their changes (Bulwark's own default-denies among them) are routed nowhere; a
+  // policy change that makes one matter judges every workload again, against the cache as it is
+  // then.
+  bool judges_network() const;
   // The workload keys an object change may affect: its top owner (for a Pod, ReplicaSet or Job),
   // or every workload of a namespace when the namespace changed. `kind` names the cache.
   std::vector<std::string> keys_for(std::string_view kind, const std::string& object_key) const;
@@ -220,6 +233,7 @@ struct PostureHooks {
   WorkloadPostureReconciler::VerdictObserver on_verdict;
   std::function<void(const std::string& event)> event_seen;  // a watch event about a workload
   std::function<void(const std::string& event, const std::string& key)> event_routed;
+  std::function<void()> echo_skipped;  // a watch event was our own write's echo: not judged
 };
 
 // What the "posture" controller and its "fan-out" loop need. They read the workload caches, and

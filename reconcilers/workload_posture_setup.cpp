@@ -120,8 +120,9 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
   }
   if (e.type == Type::kSelecting) {
     if (const auto kind = selecting_kind(e.kind)) {
-      route_to(posture.keys_selected(e.object.substr(0, e.object.find('/')),
-                                     r.network.take(*kind, e.object)));
+      const auto selection = r.network.take(*kind, e.object);
+      if (!posture.judges_network()) return;
+      route_to(posture.keys_selected(e.object.substr(0, e.object.find('/')), selection));
     }
     return;
   }
@@ -192,14 +193,18 @@ void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout
 }
 
 // The events the fan-out loop follows, from every cache posture reads.
-void route_cache_events(const WorkloadPostureSetup& setup, NetworkIndex& network,
-                        runtime::WorkQueue& fanout) {
+void route_cache_events(const WorkloadPostureSetup& setup, const WorkloadPostureReconciler& posture,
+                        NetworkIndex& network, runtime::WorkQueue& fanout) {
   const Caches& caches = setup.caches;
   for (std::size_t i = 0; i < kWorkloadKinds.size(); ++i) {
-    caches.workload_rows[i]->add_handler(
-        [&fanout, hooks = setup.hooks,
-         kind = std::string(kWorkloadKinds[i].kind)](const std::string& key) {
-          const auto event = FanoutEvent::of_workload(kind, key);
+    caches.workload_rows[i]->add_change_handler(
+        [&fanout, &posture, hooks = setup.hooks,
+         kind = std::string(kWorkloadKinds[i].kind)](const runtime::Informer::Change& change) {
+          if (posture.own_echo(kind, change)) {  // judged when it was written
+            if (hooks.echo_skipped) hooks.echo_skipped();
+            return;
+          }
+          const auto event = FanoutEvent::of_workload(kind, change.key);
           if (hooks.event_seen) hooks.event_seen(event.key());
           fanout.add(event.key());
         });
@@ -208,9 +213,12 @@ void route_cache_events(const WorkloadPostureSetup& setup, NetworkIndex& network
       [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
   if (setup.ownership != nullptr) {
     // A name taken or freed changes whether the namespace's workloads can be quarantined, and
-    // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held).
-    setup.ownership->add_listener(
-        [&fanout](const std::string& ns) { fanout.add(FanoutEvent::of_namespace(ns).key()); });
+    // any NetworkPolicy of the namespace whether a quarantine holds (quarantine_not_held): news
+    // only where a quarantine may be wanted (judges_network; not Bulwark's own default-denies
+    // under policies that do not quarantine).
+    setup.ownership->add_listener([&fanout, &posture](const std::string& ns) {
+      if (posture.judges_network()) fanout.add(FanoutEvent::of_namespace(ns).key());
+    });
   }
   watch_selecting(caches, network, fanout);
   caches.policies.add_handler(
@@ -255,7 +263,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                                    return runtime::Result{};
                                  }),
                              1);
-  route_cache_events(setup, routing->network, fanout);
+  route_cache_events(setup, posture, routing->network, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   // A node that stops or starts enforcing NetworkPolicy changes which quarantines hold.
   if (setup.enforcement != nullptr) {

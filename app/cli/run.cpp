@@ -256,6 +256,8 @@ class OperatorControllers {
         writer_, *caches_.policy_reports, clock,
         cfg.reports.format == "wgpolicy" ? policy_reports::Format::kWgPolicy
                                          : policy_reports::Format::kOpenReports,
+        cfg.reports.passes == "list" ? policy_reports::Passes::kListed
+                                     : policy_reports::Passes::kSummarised,
         &events_);
     if (!caches_.policy_reports_optional) return;
     policy_report_keeper_->set_served(false);

@@ -34,7 +34,8 @@ reconcilers::PostureHooks posture_hooks(metrics::OperatorMetrics& metrics) {
           [&metrics](const std::string& event) { metrics.event_seen(event); },
           [&metrics](const std::string& event, const std::string& key) {
             metrics.event_routed(event, key);
-          }};
+          },
+          [&metrics] { metrics.echo_skipped(); }};
 }
 
 // The managed NetworkPolicies' writes and drift-repair latency, into metrics.

@@ -21,7 +21,8 @@
 # - detection latency p50/p99 of new violating workloads and drift-repair latency p50/p99 of a
 #   deleted default-deny, from the operator's own histograms.
 #   usage: e2e/with_cluster.sh --kwok 10 e2e/bench/operator_scale.sh BULWARK_BINARY [N] [MODE]
-#   (BULWARK_SCALE_CONFIG: lines added to the operator's config; BULWARK_SCALE_PERF=FILE: a perf
+#   (BULWARK_SCALE_CONFIG: lines added to the operator's config; BULWARK_SCALE_POLICY: the policy's
+#   spec as JSON instead of baseline Audit without default-deny; BULWARK_SCALE_PERF=FILE: a perf
 #   profile of the operator during the pass; BULWARK_SCALE_ADMIN_FLOOR=0: no admin floor)
 set -uo pipefail
 bulwark=$1
@@ -183,6 +184,11 @@ echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-before"
 apiserver_snapshot pass-before
+metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
+# posture_reconciles: the posture controller's reconciles so far (bulwark_reconcile_total, every
+# result), and each workload is judged once in a pass: the pass's count against the workloads.
+posture_reconciles() { metric 'bulwark_reconcile_total{controller="posture"' | awk '{n += $2} END {printf "%d", n}'; }
+reconciles_before=$(posture_reconciles)
 switches_before=$(context_switches "$pid")
 since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 t0=$(date +%s.%N)
@@ -191,11 +197,13 @@ if [ -n "${BULWARK_SCALE_PERF:-}" ]; then
   perf record -g -o "$BULWARK_SCALE_PERF" -p "$pid" 2>/dev/null &
   perf_pid=$!
 fi
+baseline='{"podSecurity":{"level":"baseline"},"network":{"defaultDeny":false}}'
+policy_spec=${BULWARK_SCALE_POLICY:-$baseline}
 # Created with one request (curl, not kubectl, whose own start would count as the operator's).
 curl -sf "${certs[@]}" -X POST -H 'Content-Type: application/json' \
   "$api/apis/bulwark.dev/v1alpha1/securitypolicies" -o /dev/null -d '{"apiVersion":
   "bulwark.dev/v1alpha1","kind":"SecurityPolicy","metadata":{"name":"sc-baseline"},"spec":
-  {"podSecurity":{"level":"baseline"},"network":{"defaultDeny":false}}}' || exit 1
+  '"$policy_spec"'}' || exit 1
 # Its pass may have merged with one already under way ("posture pass (resync, policy ...").
 eventually 1200 grep -q 'posture pass (.*policy sc-baseline' "$work/operator.log" ||
   { echo "the first posture did not finish within 20 minutes" >&2; stop_operator "$pid" >/dev/null; exit 1; }
@@ -204,6 +212,8 @@ grep 'posture pass (.*policy sc-baseline' "$work/operator.log" | head -1 | sed '
 python3 "$root/e2e/faults/audit_writes.py" "$cluster/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
 echo "first full posture: $first s after the policy's creation, $(head -1 "$work/writes.txt") writes; $(awk "BEGIN{printf \"%.2f\", $first / $floor_s}") x the write floor"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -4 | sed 's/^/  /'
+reconciles=$(( $(posture_reconciles) - reconciles_before ))
+echo "posture reconciles during the pass: $reconciles ($(awk "BEGIN{printf \"%.2f\", $reconciles / $n}") a pod; bulwark_reconcile_total); watch echoes of its own writes not judged: $(metric bulwark_watch_echoes_total | awk '{print $2}')"
 cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-after"
 apiserver_snapshot pass-after
 switches=$(($(context_switches "$pid") - switches_before))
@@ -214,7 +224,6 @@ echo "CPU seconds used ($(nproc) cores), the write floor (as the operator's acco
 join "$work/cpu-floor-before" "$work/cpu-floor-after" | join - "$work/cpu-before" | join - "$work/cpu-after" |
   awk '{printf "  %-24s %7.1f s %7.1f s\n", ($1 == "client" ? "client (writers; operator)" : $1), $3 - $2, $5 - $4}'
 echo "the operator's context switches during the pass: $switches ($(awk "BEGIN{printf \"%.1f\", $switches / $n}") a pod)"
-metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
 echo "  the API server during the write floor:"
 apiserver_activity floor-before floor-after
 echo "  the API server during the first posture:"

@@ -30,9 +30,6 @@ inline constexpr const char* kRecordedReplicasAnnotation = "bulwark.dev/recorded
 // given back only to that object, and only while one of those policies exists.
 inline constexpr const char* kScaledByAnnotation = "bulwark.dev/scaled-by";
 
-// On a Report: the hash of the content Bulwark wrote, for people and tools (Bulwark itself
-// compares what the report says now).
-inline constexpr const char* kReportHashAnnotation = "bulwark.dev/report-hash";
 
 // Held on every SecurityPolicy so that deleting one waits until Bulwark has taken back what it
 // did to users' objects (quarantine labels, replica counts, annotations).

@@ -133,25 +133,64 @@ std::string report_name(std::string_view kind, std::string_view name) {
   return out.substr(0, 253 - 17) + "-" + hash;
 }
 
-Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
-                  std::int64_t timestamp, Format format) {
-  const bool open = format == Format::kOpenReports;
+namespace {
+
+// One policy's passing controls as one result.
+Result passing(const std::string& policy, int count, std::int64_t timestamp) {
+  Value r = Value::object();
+  r.set("source", Value::string(kBulwarkName))
+      .set("policy", Value::string(policy))
+      .set("rule", Value::string(kPassingRule))
+      .set("result", Value::string("pass"))
+      .set("message", Value::string(std::to_string(count) +
+                                    (count == 1 ? " control passes" : " controls pass")))
+      .set("timestamp", Value::object()
+                            .set("seconds", Value::integer(timestamp))
+                            .set("nanos", Value::integer(0)));
+  return {Status::kPass, std::move(r)};
+}
+
+// Every policy's results; passes summarised into one result per policy when asked. `passed`
+// counts the passing controls either way.
+std::vector<Result> results_of(const std::vector<PolicyVerdict>& verdicts, std::int64_t timestamp,
+                               Passes passes, int& passed) {
   std::vector<Result> results;
   for (const auto& p : verdicts) {
-    for (auto control : p.controls) results.push_back(result_of(p, control, timestamp));
+    int policy_passes = 0;
+    for (auto control : p.controls) {
+      Result r = result_of(p, control, timestamp);
+      if (r.status == Status::kPass) ++policy_passes;
+      if (r.status != Status::kPass || passes == Passes::kListed) results.push_back(std::move(r));
+    }
+    passed += policy_passes;
+    if (passes == Passes::kSummarised && policy_passes > 0) {
+      results.push_back(passing(p.policy, policy_passes, timestamp));
+    }
   }
   // Fails and skips before passes, so a cap drops passes first.
   std::stable_sort(results.begin(), results.end(), [](const Result& a, const Result& b) {
     return (a.status == Status::kPass) < (b.status == Status::kPass);
   });
-  if (results.size() > kMaxResults) results.resize(kMaxResults);
+  if (results.size() > kMaxResults) {
+    for (auto it = results.begin() + kMaxResults; it != results.end(); ++it) {
+      if (it->status == Status::kPass && passes == Passes::kListed) --passed;
+    }
+    results.resize(kMaxResults);
+  }
+  return results;
+}
+
+}  // namespace
+
+Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
+                  std::int64_t timestamp, Format format, Passes passes) {
+  const bool open = format == Format::kOpenReports;
   int pass = 0, fail = 0, skip = 0, error = 0;
+  std::vector<Result> results = results_of(verdicts, timestamp, passes, pass);
   Value list = Value::array();
   for (auto& r : results) {
-    (r.status == Status::kPass    ? pass
-     : r.status == Status::kFail  ? fail
-     : r.status == Status::kError ? error
-                                  : skip)++;
+    if (r.status != Status::kPass)
+      (r.status == Status::kFail ? fail : r.status == Status::kError ? error : skip)++;
     list.push(std::move(r.value));
   }
   Value report = Value::object();

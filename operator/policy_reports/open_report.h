@@ -53,10 +53,18 @@ std::string report_name(std::string_view kind, std::string_view name);
 // of (the same results and summary; no top-level source).
 enum class Format { kOpenReports, kWgPolicy };
 
+// How passing controls appear: one result each, or one result per policy that says how many
+// pass (`rule` "passing", the message "N controls pass"). Why: etcd holds a report for every
+// workload, and listed, a compliant workload's passes were most of its 3.7 KiB
+// (docs/benchmarks.md, Policy reports). `summary.pass` counts controls either way.
+enum class Passes { kListed, kSummarised };
+inline constexpr std::string_view kPassingRule = "passing";
+
 // The Report. `timestamp` (seconds since the epoch) is every result's: callers keep it unchanged
 // while the results are, so an unchanged verdict writes nothing.
 document::Value open_report(const Subject& subject, const std::vector<PolicyVerdict>& verdicts,
-                            std::int64_t timestamp, Format format = Format::kOpenReports);
+                            std::int64_t timestamp, Format format = Format::kOpenReports,
+                            Passes passes = Passes::kListed);
 
 // What a report says, to compare the one Bulwark would write with the one in the cluster: the
 // fields Bulwark writes (scope, source, results without their timestamps, summary), keys sorted

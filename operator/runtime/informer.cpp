@@ -27,7 +27,13 @@ std::string resource_version(const Value& object) {
 
 Informer::Informer(Projection projection) : projection_(std::move(projection)) {}
 
-void Informer::add_handler(Handler handler) { handlers_.push_back(std::move(handler)); }
+void Informer::add_handler(Handler handler) {
+  handlers_.push_back([handler = std::move(handler)](const Change& c) { handler(c.key); });
+}
+
+void Informer::add_change_handler(ChangeHandler handler) {
+  handlers_.push_back(std::move(handler));
+}
 
 Informer::Entry Informer::make_entry(const Value& compacted) {
   Entry e;
@@ -68,7 +74,9 @@ void Informer::list_item(Value&& raw) {
 }
 
 void Informer::end_list() {
-  std::vector<std::string> changed;
+  // (key, version now); the version before is told as unknown: versions between may have been
+  // missed while not watching.
+  std::vector<std::pair<std::string, std::string>> changed;
   {
     std::unique_lock lock(mu_);
     for (auto& [key, entry] : listing_) {
@@ -83,17 +91,20 @@ void Informer::end_list() {
         objects_.erase(old);
       }
       index_locked(key, entry, true);
-      changed.push_back(key);
+      changed.emplace_back(key, entry.resource_version);
     }
     // Whatever is left vanished while we were not watching: announce its deletion.
     for (auto& [key, entry] : objects_) {
       index_locked(key, entry, false);
-      changed.push_back(key);
+      changed.emplace_back(key, "");
     }
     objects_ = std::move(listing_);
     listing_ = {};
   }
-  notify(changed);
+  std::vector<Change> changes;
+  changes.reserve(changed.size());
+  for (auto& [key, now] : changed) changes.push_back({key, "", std::move(now)});
+  notify(changes);
 }
 
 void Informer::upsert(Value raw) {
@@ -105,34 +116,38 @@ void Informer::upsert(Value raw) {
     if (it != objects_.end() && it->second.resource_version == rv) return;
   }
   Entry entry = make_entry(projection_(std::move(raw)));
+  std::string before;
   {
     std::unique_lock lock(mu_);
     auto it = objects_.find(key);
     if (it != objects_.end()) {
       if (it->second.resource_version == rv) return;
+      before = it->second.resource_version;
       index_locked(key, it->second, false);
     }
     index_locked(key, entry, true);
     objects_[key] = std::move(entry);
   }
-  notify({key});
+  notify({{key, std::move(before), rv}});
 }
 
 void Informer::remove(const Value& raw) {
   const std::string key = object_key(raw);
+  std::string before;
   {
     std::unique_lock lock(mu_);
     auto it = objects_.find(key);
     if (it == objects_.end()) return;
+    before = std::move(it->second.resource_version);
     index_locked(key, it->second, false);
     objects_.erase(it);
   }
-  notify({key});
+  notify({{key, std::move(before), ""}});
 }
 
-void Informer::notify(const std::vector<std::string>& keys) {
-  for (const auto& key : keys) {
-    for (const auto& handler : handlers_) handler(key);
+void Informer::notify(const std::vector<Change>& changes) {
+  for (const auto& change : changes) {
+    for (const auto& handler : handlers_) handler(change);
   }
 }
 

@@ -42,10 +42,21 @@ using Projection = std::function<document::Value(document::Value&&)>;
 class Informer : public Store, public CacheReader {
  public:
   using Handler = std::function<void(const std::string& key)>;
+  // A change with the versions it went between, for a handler that must tell one write from
+  // another: `before` is the version the cache held ("" when it held none, and after a relist,
+  // where versions between may have been missed); `after` the one it holds now ("" once removed).
+  // A watch delivers every version of an object in order, so a change from `before` to `after`
+  // seen here is one write, with nothing between.
+  struct Change {
+    const std::string& key;
+    std::string before, after;
+  };
+  using ChangeHandler = std::function<void(const Change& change)>;
 
   explicit Informer(Projection projection);
 
   void add_handler(Handler handler);
+  void add_change_handler(ChangeHandler handler);
 
   void begin_list() override;
   void list_item(document::Value&& raw) override;
@@ -69,10 +80,10 @@ class Informer : public Store, public CacheReader {
   };
   static Entry make_entry(const document::Value& compacted);
   void index_locked(const std::string& key, const Entry& entry, bool add);
-  void notify(const std::vector<std::string>& keys);
+  void notify(const std::vector<Change>& changes);
 
   Projection projection_;
-  std::vector<Handler> handlers_;  // set before the reflector starts
+  std::vector<ChangeHandler> handlers_;  // set before the reflector starts
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> listing_;  // the list in progress; the reflector's thread only
   // Guarded by mu_.

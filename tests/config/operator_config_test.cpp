@@ -65,6 +65,7 @@ TEST(OperatorConfig, TheSampleSaysExactlyTheDefaults) {
   EXPECT_EQ(c.log.format, d.log.format);
   EXPECT_EQ(c.never_touch_namespaces, d.never_touch_namespaces);
   EXPECT_EQ(c.reports.format, d.reports.format);
+  EXPECT_EQ(c.reports.passes, d.reports.passes);
   EXPECT_EQ(c.rbac.anonymous_requests, d.rbac.anonymous_requests);
   EXPECT_EQ(c.canary.enabled, d.canary.enabled);
   EXPECT_EQ(c.canary.interval, d.canary.interval);
@@ -171,6 +172,14 @@ TEST(OperatorConfig, ReportsFormatIsOneOfThree) {
   EXPECT_EQ(load_operator_config(Written("reports: {format: off}\n")).config.reports.format, "off");
   EXPECT_EQ(keys(load_operator_config(Written("reports: {format: policyreport, max: 3}\n"))),
             (std::vector<std::string>{"reports.format", "reports.max"}));
+}
+
+TEST(OperatorConfig, ReportsSummarisePassesUnlessAskedToListThem) {
+  EXPECT_EQ(load_operator_config(Written("reports: {}\n")).config.reports.passes, "summary");
+  EXPECT_EQ(load_operator_config(Written("reports: {passes: list}\n")).config.reports.passes,
+            "list");
+  EXPECT_EQ(keys(load_operator_config(Written("reports: {passes: all}\n"))),
+            std::vector<std::string>{"reports.passes"});
 }
 
 TEST(OperatorConfig, CanaryIsOnByDefaultAndItsTimeoutShorterThanItsInterval) {

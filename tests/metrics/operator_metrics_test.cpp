@@ -168,11 +168,13 @@ TEST_F(MetricsTest, DriftRepairLatencyRunsFromTheEventToTheRepair) {
   EXPECT_TRUE(has(text, "bulwark_detection_latency_seconds_count 0"));
 }
 
-TEST_F(MetricsTest, CachesAndDroppedEventsAreExported) {
+TEST_F(MetricsTest, CachesDroppedEventsAndEchoesAreExported) {
   metrics_.event_dropped();
   metrics_.event_dropped();
+  metrics_.echo_skipped();
   auto text = metrics_.scrape({}, {}, {{"pods", {10000, 10400000}}, {"namespaces", {20, 4000}}});
   EXPECT_TRUE(has(text, "bulwark_events_dropped_total 2"));
+  EXPECT_TRUE(has(text, "bulwark_watch_echoes_total 1"));
   EXPECT_TRUE(has(text, R"(bulwark_cache_objects{resource="pods"} 10000)"));
   EXPECT_TRUE(has(text, R"(bulwark_cache_bytes{resource="pods"} 10400000)"));
   EXPECT_TRUE(has(text, R"(bulwark_cache_objects{resource="namespaces"} 20)"));

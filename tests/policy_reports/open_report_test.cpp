@@ -157,6 +157,43 @@ TEST_F(OpenReportTest, ResultsAreCappedDroppingPassesFirst) {
   EXPECT_EQ(r.find({"summary", "fail"})->as_int(), 1);
 }
 
+// Summarised, a policy's passing controls are one result that says how many; fails and skips
+// are listed as ever, and the summary counts controls either way. The two forms are different
+// content, so a change of form rewrites a report once.
+TEST_F(OpenReportTest, PassesSummarisedAreOneResultAPolicy) {
+  const Value r =
+      open_report({"apps/v1", "Deployment", "web", "shop", ""},
+                  {{"prod", {"privileged", "hostPorts", "sysctls"}, &verdict, "v1.37", ""}}, 1000,
+                  Format::kOpenReports, Passes::kSummarised);
+  ASSERT_EQ(r.find("results")->items.size(), 3u);
+  EXPECT_EQ(result(r, "privileged").find("result")->str(), "fail");
+  EXPECT_EQ(result(r, "hostPorts").find("result")->str(), "skip");
+  const Value& passing = result(r, kPassingRule);
+  EXPECT_EQ(document::to_json(passing),
+            R"({"source":"bulwark","policy":"prod","rule":"passing","result":"pass",)"
+            R"("message":"1 control passes","timestamp":{"seconds":1000,"nanos":0}})");
+  EXPECT_EQ(document::to_json(*r.find("summary")),
+            R"({"pass":1,"fail":1,"warn":0,"error":0,"skip":1})");
+  EXPECT_NE(content_key(r), content_key(report()));
+}
+
+// A compliant workload's report under a policy of 20 controls, as Bulwark writes it, leaves room
+// in 1 KiB for what the API server adds (uid, versions, managedFields): listed, it was 2.6 KiB.
+TEST_F(OpenReportTest, ACompliantWorkloadsReportIsSmall) {
+  posture::Verdict clean;
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back("restrictedControl" + std::to_string(i));
+  const std::vector<std::string_view> controls(names.begin(), names.end());
+  const auto body = [&](Passes passes) {
+    return document::to_json(
+        open_report({"v1", "Pod", "pod-12345", "sc-17", "0c7e2a8c-3a5b-4f0e-9d6e-2b1f5a8e7c41"},
+                    {{"sc-baseline", controls, &clean, "latest", ""}}, 1765000000,
+                    Format::kOpenReports, passes));
+  };
+  EXPECT_LT(body(Passes::kSummarised).size(), 700u) << body(Passes::kSummarised);
+  EXPECT_GT(body(Passes::kListed).size(), 2500u);
+}
+
 TEST_F(OpenReportTest, TheWgPolicyFormatIsThePolicyReportItGrewOutOf) {
   const Value r =
       open_report({"apps/v1", "Deployment", "web", "shop", ""},

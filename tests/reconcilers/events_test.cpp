@@ -70,7 +70,7 @@ bool eventually(const std::function<bool()>& done) {
 TEST(Events, ARecordAlreadyMadeIsNoFailure) {
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
-  QueuedEventRecorder recorder(writer, clock, {100, 100, 100});
+  QueuedEventRecorder recorder(writer, clock, {100, 100, 100, {}});
   writer.fail_next(kube::ApiError(409, "AlreadyExists", "events \"cart.x\" already exists"));
   recorder.record({"v1", "Pod", "shop", "p", "u", "3"}, EventType::kWarning,
                   event_reasons::kPolicyViolation, "m");
@@ -106,7 +106,7 @@ TEST(Events, OneObjectsReasonIsHeardTwentyFiveTimesThenOnceInFiveMinutes) {
 
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
-  QueuedEventRecorder recorder(writer, clock, {1000, 1000, 1000});
+  QueuedEventRecorder recorder(writer, clock, {1000, 1000, 1000, {}});
   for (int i = 0; i < 26; ++i) {
     recorder.record({"apps/v1", "Deployment", "shop", "cart", "u", "1"}, EventType::kWarning,
                     event_reasons::kQuarantineNotEnforced, "m" + std::to_string(i));
@@ -118,7 +118,7 @@ TEST(Events, OneObjectsReasonIsHeardTwentyFiveTimesThenOnceInFiveMinutes) {
 TEST(Events, AFailedWriteIsDroppedNotThrown) {
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
-  QueuedEventRecorder recorder(writer, clock, {100, 100, 100});
+  QueuedEventRecorder recorder(writer, clock, {100, 100, 100, {}});
   writer.fail_next(kube::ApiError(403, "Forbidden", "events is forbidden"));
   recorder.record({"v1", "Pod", "shop", "p", "u", "3"}, EventType::kWarning,
                   event_reasons::kPolicyViolation, "m");
@@ -143,7 +143,7 @@ TEST(QueuedEvents, WrittenInOrderAtTheirRateWithTheTimeRecorded) {
   testing::FakeClock clock;
   testing::FakeObjectWriter writer;
   const auto first_recorded = clock.wall_now();
-  QueuedEventRecorder recorder(writer, clock, {2, 1, 100});
+  QueuedEventRecorder recorder(writer, clock, {2, 1, 100, {}});
   std::vector<std::pair<std::string, std::string>> recorded;  // the clock before and after
   for (int i = 0; i < 5; ++i) {
     const auto before = clock.wall_now();
@@ -164,14 +164,16 @@ TEST(QueuedEvents, WrittenInOrderAtTheirRateWithTheTimeRecorded) {
   EXPECT_EQ(recorder.dropped(), 0u);
 }
 
-// Past its capacity an Event is dropped and counted, never waited for; stopping drops what
-// still waits. (A real clock: the writer thread sleeps out a rate of one Event in 1,000 s.)
-TEST(QueuedEvents, PastCapacityNewerEventsAreDroppedAndCounted) {
+// Past its capacity an Event about a namespaced object is folded into its namespace's (never
+// dropped, never waited for); one about a cluster-scoped object is dropped and counted. Stopping
+// drops what still waits. (A real clock: the writer thread sleeps out a rate of one Event in
+// 1,000 s.)
+TEST(QueuedEvents, PastCapacityEventsAreFoldedOrDroppedAndCounted) {
   base::RealClock clock;
   testing::FakeObjectWriter writer;
   int told = 0;
   auto recorder = std::make_unique<QueuedEventRecorder>(
-      writer, clock, QueuedEventRecorder::Options{0.001, 1, 3}, [&told] { ++told; });
+      writer, clock, QueuedEventRecorder::Options{0.001, 1, 3, {}}, [&told] { ++told; });
   const ObjectRef pod{"v1", "Pod", "shop", "p", "u", "3"};
   recorder->record(pod, EventType::kWarning, event_reasons::kPolicyViolation, "first");
   ASSERT_TRUE(eventually([&] { return writer.calls().size() == 1; }));
@@ -182,13 +184,40 @@ TEST(QueuedEvents, PastCapacityNewerEventsAreDroppedAndCounted) {
   for (int i = 0; i < 10; ++i) {
     recorder->record(pod, EventType::kWarning, event_reasons::kQuarantined, std::to_string(i));
   }
+  const ObjectRef policy{"bulwark.dev/v1alpha1", "SecurityPolicy", "", "p", "u", "3"};
+  recorder->record(policy, EventType::kWarning, event_reasons::kNameConflict, "m");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
   EXPECT_EQ(recorder->waiting(), 3u);
-  EXPECT_EQ(recorder->dropped(), 7u);
-  EXPECT_EQ(told, 7);
+  EXPECT_EQ(recorder->dropped(), 1u);
+  EXPECT_EQ(told, 1);
   recorder->stop();
   recorder.reset();
   EXPECT_EQ(writer.calls().size(), 1u);
+}
+
+// Past the budget of a minute, a namespace's Events are written as one when the minute ends: a
+// first pass over 250 violating pods is 100 Events and one per namespace, none dropped.
+TEST(QueuedEvents, PastTheBudgetANamespacesEventsAreWrittenAsOne) {
+  testing::FakeClock clock;
+  testing::FakeObjectWriter writer;
+  QueuedEventRecorder recorder(writer, clock, {1000, 1000, 1000, {}});
+  for (int i = 0; i < 250; ++i) {
+    recorder.record({"v1", "Pod", i % 2 ? "shop" : "bank", "p" + std::to_string(i), "u", "1"},
+                    EventType::kWarning, event_reasons::kPolicyViolation, "m");
+  }
+  ASSERT_TRUE(eventually([&] { return writer.calls().size() == 100; }));
+  clock.advance(std::chrono::minutes(1));
+  ASSERT_TRUE(eventually([&] { return writer.calls().size() == 102; }));
+  EXPECT_EQ(recorder.dropped(), 0u);
+  const auto calls = writer.calls();
+  for (std::size_t i = 100; i < 102; ++i) {
+    EXPECT_EQ(calls[i].body.find({"involvedObject", "kind"})->str(), "Namespace");
+    EXPECT_EQ(calls[i].body.find({"metadata", "namespace"})->str(),
+              calls[i].body.find({"involvedObject", "name"})->str());
+    EXPECT_NE(std::string(calls[i].body.find("message")->str()).find("75 PolicyViolation"),
+              std::string::npos);
+  }
+  recorder.stop();
 }
 
 }  // namespace

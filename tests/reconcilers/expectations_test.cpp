@@ -29,6 +29,22 @@ TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
   EXPECT_EQ(e.seen("Pod/shop/a", "7", "label", std::nullopt), std::nullopt);
 }
 
+// The watch's echo of our write is the change from the version judged to the one the write
+// produced: nothing else is, and it settles the expectation.
+TEST(Expectations, OnlyTheChangeFromTheVersionJudgedToTheOneWrittenIsAnEcho) {
+  testing::FakeClock clock;
+  Expectations e(clock);
+  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "8"));  // nothing written
+  e.expect("Pod/shop/a", "7", "9", {{"label", "true"}});
+  EXPECT_FALSE(e.echo("Pod/shop/b", "7", "9"));  // another object
+  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "8"));  // another client's write before ours landed
+  EXPECT_FALSE(e.echo("Pod/shop/a", "8", "9"));  // ours, on top of it: not what was judged
+  EXPECT_FALSE(e.echo("Pod/shop/a", "", "9"));   // after a relist: what came between is unknown
+  EXPECT_TRUE(e.echo("Pod/shop/a", "7", "9"));
+  EXPECT_EQ(e.size(), 0u);
+  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "9"));  // settled: told again, it is judged
+}
+
 TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {
   testing::FakeClock clock;
   Expectations e(clock);

@@ -70,8 +70,9 @@ TEST_F(ReportKeeperTest, AppliedOnceThenOnlyWhenTheVerdictChanges) {
   EXPECT_EQ(calls[0].verb, Verb::kApply);
   EXPECT_EQ(calls[0].target(), "reports/shop/deployment-web");
   EXPECT_EQ(calls[0].field_manager, "bulwark");
-  EXPECT_FALSE(
-      calls[0].body.find({"metadata", "annotations", kReportHashAnnotation})->str().empty());
+  // No annotation: every byte of a report is kept by etcd for every workload, and what the report
+  // says is hashed from the report itself.
+  EXPECT_EQ(calls[0].body.find({"metadata", "annotations"}), nullptr);
   // A failing result says whether it has a fix (docs/api.md, Fixes): privileged=true has none.
   const auto& results = document::items_of(calls[0].body.find("results"));
   const auto failed = std::find_if(results.begin(), results.end(), [](const document::Value& r) {
@@ -140,7 +141,12 @@ TEST_F(ReportKeeperTest, KeyOrderAndServerMetadataAreNotAChange) {
 // one Warning Event NameConflict on the report per version. It clears when nothing needs the name.
 TEST_F(ReportKeeperTest, AReportSomeoneElseWroteIsLeftAloneAndIsAConflict) {
   testing::FakeEventRecorder events;
-  PolicyReportKeeper told{writer, cache, clock, policy_reports::Format::kOpenReports, &events};
+  PolicyReportKeeper told{writer,
+                          cache,
+                          clock,
+                          policy_reports::Format::kOpenReports,
+                          policy_reports::Passes::kSummarised,
+                          &events};
   cache.put_json(R"({"apiVersion":"openreports.io/v1alpha1","kind":"Report",)"
                  R"("metadata":{"name":"deployment-web","namespace":"shop","uid":"theirs",)"
                  R"("resourceVersion":"3"},"summary":{"pass":9,"fail":0}})");

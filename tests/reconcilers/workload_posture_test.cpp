@@ -207,6 +207,65 @@ TEST_F(PostureTest, AVersionBetweenTheJudgedAndOurWriteIsNotWrittenTwice) {
   EXPECT_EQ(repair[0].body.find({"metadata", "labels", "bulwark.dev/quarantine"})->str(), "true");
 }
 
+// Nothing is judged twice: the watch's echo of our own patch (version 1 to the 100 the patch
+// answered with) is routed nowhere. A user's change that lands before our patch does is routed,
+// and so is our patch on top of it (it is no echo: it went from the user's version); queued
+// together as one key, the reconcile reads the cache as it is now and judges the user's change.
+TEST_F(PostureTest, TheEchoOfOurOwnWriteIsNotJudgedAgainButAChangeWithItIs) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  runtime::WorkQueue queue({std::chrono::milliseconds(1), std::chrono::seconds(1), 1000, 1000},
+                           clock_);
+  const auto watch_brings = [&](const std::string& name, const std::string& before,
+                                const std::string& after) {
+    const std::string key = "shop/" + name;
+    if (!reconciler_->own_echo("Deployment", {key, before, after})) {
+      queue.add("Deployment/" + key);
+    }
+  };
+  deployment("cart", kInsecurePodSpec);
+  ASSERT_EQ(reconcile("Deployment/shop/cart").size(), 1u);  // answered at version 100
+  watch_brings("cart", "1", "100");
+  EXPECT_EQ(queue.depth(), 0u);
+
+  deployment("shop", kInsecurePodSpec);
+  ASSERT_EQ(reconcile("Deployment/shop/shop").size(), 1u);  // answered at version 101
+  // The user made the template compliant (version 50) before our patch landed on it.
+  watch_brings("shop", "1", "50");
+  watch_brings("shop", "50", "101");
+  EXPECT_EQ(queue.depth(), 1u);  // one key for both
+  deployment("shop", kSecurePodSpec, 2,
+             R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
+             R"("bulwark.dev/policies":"audit","bulwark.dev/fixable":"0 of 1")",
+             "2", "101");
+  const auto key = queue.try_get();
+  ASSERT_TRUE(key.has_value());
+  const auto writes = reconcile(*key);
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
+            "compliant");
+}
+
+// A NetworkPolicy's or Service's change is routed to workloads only while some active policy
+// reads the network or quarantines, or a policy cannot be read: otherwise no verdict can change
+// with it.
+TEST_F(PostureTest, NetworkChangesMatterOnlyToPoliciesThatReadTheNetworkOrQuarantine) {
+  EXPECT_FALSE(reconciler_->judges_network());
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"network":{"defaultDeny":true},)"
+                  R"("enforcement":{"mode":"Enforce","actions":["Annotate"]}})");
+  EXPECT_FALSE(reconciler_->judges_network());
+  policy("quarantine", R"({"podSecurity":{"level":"baseline"},)"
+                       R"("enforcement":{"mode":"Enforce","actions":["Quarantine"]}})");
+  EXPECT_TRUE(reconciler_->judges_network());
+  policies_.erase("quarantine");
+  policy_set_.invalidate();
+  EXPECT_FALSE(reconciler_->judges_network());
+  policy("forbid", R"({"network":{"forbid":["networkIngressUnrestricted"]}})");
+  EXPECT_TRUE(reconciler_->judges_network());
+  policies_.erase("forbid");
+  policy("unreadable", R"({"podSecurity":{"level":"no-such-level"}})");  // what it holds is unknown
+  EXPECT_TRUE(reconciler_->judges_network());
+}
+
 TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
   policy("scale", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false},)"
                   R"("enforcement":{"mode":"Enforce","actions":["ScaleToZero"]}})");
