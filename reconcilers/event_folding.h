@@ -52,6 +52,7 @@ class EventFolding {
   // forgotten, the rest keep counting.
   std::vector<Told> due(std::chrono::steady_clock::time_point now, std::size_t room);
   bool folding() const { return !folded_.empty(); }
+  std::size_t folds() const { return folded_.size(); }  // Events to come, one a fold
   // The namespace's Event for `count` Events of `reason` about `names` (the first of them).
   static std::string message(std::string_view reason, std::size_t count,
                              const std::vector<std::string>& names,

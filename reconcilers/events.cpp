@@ -163,7 +163,7 @@ void QueuedEventRecorder::record(const ObjectRef& about, EventType type, std::st
 
 std::size_t QueuedEventRecorder::waiting() const {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queue_.size() + folding_.folds();
 }
 
 void QueuedEventRecorder::stop() {

@@ -116,7 +116,7 @@ class QueuedEventRecorder : public EventRecorder {
   void record(const ObjectRef& about, EventType type, std::string_view reason,
               const std::string& message) override;
   void stop();
-  std::size_t waiting() const;
+  std::size_t waiting() const;  // queued, and folded (one each fold)
   std::uint64_t dropped() const { return dropped_; }
 
  private:

@@ -20,28 +20,64 @@ std::optional<std::string> Expectations::seen(const std::string& object,
   return f != it->second.fields.end() ? f->second : cached;
 }
 
-void Expectations::expect(const std::string& object, const std::string& resource_version,
-                          const std::string& produced, Fields fields) {
+Expectations::Held Expectations::expect(const std::string& object,
+                                        const std::string& resource_version,
+                                        const std::string& produced, Fields fields) {
   const auto now = clock_.now();
   std::lock_guard lock(mu_);
   sweep_locked(now);
   auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now};
+  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now, false, std::nullopt};
   e.produced = produced;
   for (auto& [k, v] : fields) e.fields[k] = std::move(v);
   e.at = now;
+  const Held held = settle_locked(e, produced);
+  // Its echo came while it was in flight: the cache shows the write, nothing is left to expect.
+  if (held == Held::kEcho) expected_.erase(object);
+  return held;
 }
 
-bool Expectations::echo(const std::string& object, const std::string& before,
-                        const std::string& after) {
-  if (before.empty() || after.empty()) return false;
+void Expectations::begin(const std::string& object, const std::string& resource_version) {
+  const auto now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto& e = expected_[object];
+  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now, false, std::nullopt};
+  e.in_flight = true;
+  e.held.reset();
+  e.at = now;
+}
+
+Expectations::Held Expectations::abandon(const std::string& object) {
   std::lock_guard lock(mu_);
   auto it = expected_.find(object);
-  if (it == expected_.end() || it->second.based_on != before || it->second.produced != after) {
-    return false;
+  if (it == expected_.end()) return Held::kNone;
+  const Held held = settle_locked(it->second, "");
+  if (it->second.fields.empty()) expected_.erase(it);  // begun, never written
+  return held;
+}
+
+Expectations::Held Expectations::settle_locked(Expected& e, const std::string& produced) {
+  e.in_flight = false;
+  if (!e.held) return Held::kNone;
+  const bool echo = !produced.empty() && *e.held == produced;
+  e.held.reset();
+  return echo ? Held::kEcho : Held::kRoute;
+}
+
+Expectations::Seen Expectations::echo(const std::string& object, const std::string& before,
+                                      const std::string& after) {
+  if (before.empty() || after.empty()) return Seen::kChange;
+  std::lock_guard lock(mu_);
+  auto it = expected_.find(object);
+  if (it == expected_.end() || it->second.based_on != before) return Seen::kChange;
+  Expected& e = it->second;
+  if (e.in_flight && !e.held) {
+    e.held = after;
+    return Seen::kHeld;
   }
+  if (e.in_flight || e.produced != after) return Seen::kChange;
   expected_.erase(it);
-  return true;
+  return Seen::kEcho;
 }
 
 bool Expectations::pending(const Expected& e, const std::string& resource_version) {

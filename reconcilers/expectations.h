@@ -24,6 +24,8 @@ class Expectations {
  public:
   using Fields = std::map<std::string, std::optional<std::string>>;
   static constexpr auto kTimeout = std::chrono::minutes(5);
+  // What became of a change held back while a write was in flight (Seen::kHeld).
+  enum class Held { kNone, kEcho, kRoute };
 
   explicit Expectations(const base::Clock& clock) : clock_(clock) {}
 
@@ -32,16 +34,27 @@ class Expectations {
   std::optional<std::string> seen(const std::string& object, const std::string& resource_version,
                                   const std::string& field, std::optional<std::string> cached);
   // Records that `fields` were written to `object`, computed from its cached `resource_version`;
-  // `produced` is the version the write answered with ("" when unknown).
-  void expect(const std::string& object, const std::string& resource_version,
+  // `produced` is the version the write answered with ("" when unknown). Ends a write in flight:
+  // a change held back meanwhile was its echo, or is to be routed.
+  Held expect(const std::string& object, const std::string& resource_version,
               const std::string& produced, Fields fields);
-  // Whether a change the cache was told of (runtime::Informer::Change) is exactly this process's
-  // last write to `object`: from the version the write was computed from to the version it
-  // produced, with nothing between. Such a change carries nothing to judge (what was written is
-  // what the judgement decided, and seen() has answered with it meanwhile), and it settles the
-  // expectation. A change from any other version (another client's write between, a relist that
-  // may have missed one) is no echo, nor is one this process has no record of.
-  bool echo(const std::string& object, const std::string& before, const std::string& after);
+  // What a change the cache was told of (runtime::Informer::Change) is:
+  // - kEcho: exactly this process's last write to `object`, from the version the write was
+  //   computed from to the version it produced, with nothing between. It carries nothing to judge
+  //   (what was written is what the judgement decided, and seen() has answered with it meanwhile),
+  //   and it settles the expectation.
+  // - kHeld: a change from the version a write in flight (begin) was computed from. The watch can
+  //   be faster than the write's answer, so whether it is the echo is known only then: the write's
+  //   settling (expect, abandon) says whether to route it.
+  // - kChange: anything else (another client's write between, a relist that may have missed one,
+  //   an object this process has no record of): to be judged.
+  enum class Seen { kChange, kEcho, kHeld };
+  Seen echo(const std::string& object, const std::string& before, const std::string& after);
+  // Marks a write to `object`, computed from `resource_version`, in flight (see kHeld). Every
+  // begin() is followed by expect() or abandon().
+  void begin(const std::string& object, const std::string& resource_version);
+  // The write in flight failed or went unanswered: a change held back is to be routed.
+  Held abandon(const std::string& object);
   std::size_t size() const;
 
  private:
@@ -49,8 +62,13 @@ class Expectations {
     std::string based_on;  // the cached resourceVersion the write was computed from
     std::string produced;  // the version the last write answered with, "" when unknown
     Fields fields;
-    base::Clock::TimePoint at;  // when the last of `fields` was written
+    base::Clock::TimePoint at;        // when the last of `fields` was written
+    bool in_flight = false;           // a write from `based_on` has not answered yet
+    std::optional<std::string> held;  // the version a change held back meanwhile went to
   };
+  // Ends the write in flight of `e` that produced `produced` ("" for none): what its held change
+  // was. Callers hold mu_.
+  static Held settle_locked(Expected& e, const std::string& produced);
   // Whether the cache, showing `resource_version`, may not show `e`'s write yet.
   static bool pending(const Expected& e, const std::string& resource_version);
   // Drops what has timed out, at most once a timeout (callers hold mu_).

@@ -92,13 +92,22 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   void set_verdict_observer(VerdictObserver o) { on_verdict_ = std::move(o); }
   // Whether a key's change is logged at debug rather than info (it is part of a pass).
   void set_quiet(std::function<bool(const std::string& key)> quiet) { quiet_ = std::move(quiet); }
+  // Where a change held back while our write to its object was in flight goes when it proved not
+  // to be that write's echo (Expectations::kHeld): the object's kind and "ns/name", as its cache
+  // would have told it. Unset, such a change would be lost: set before the first reconcile.
+  using ChangeRouter = std::function<void(const std::string& kind, const std::string& key)>;
+  void set_change_router(ChangeRouter route) { route_ = std::move(route); }
+  void set_echo_observer(std::function<void()> on_echo) { on_echo_ = std::move(on_echo); }
 
   runtime::Result reconcile(const std::string& key) override;
 
-  // Whether a change to a workload object (`kind` names its cache) is the watch's echo of this
-  // reconciler's own write to it (Expectations::echo): judged already, it is routed nowhere. A
-  // change that came with it (another client's write before ours landed) is never one.
-  bool own_echo(std::string_view kind, const runtime::Informer::Change& change) const {
+  // What a change to a workload object (`kind` names its cache) is to this reconciler's own
+  // writes (Expectations::echo): the echo of one (judged already, routed nowhere), held back
+  // while one is in flight (routed through the change router if it proves not to be its echo),
+  // or a change to route. A change that came with ours (another client's write before ours
+  // landed) is never an echo.
+  Expectations::Seen own_echo(std::string_view kind,
+                              const runtime::Informer::Change& change) const {
     return expectations_.echo(std::string(kind) + "/" + change.key, change.before, change.after);
   }
   // Whether a NetworkPolicy, a Service or who holds a name Bulwark keeps can change any verdict
@@ -192,6 +201,15 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                       const std::vector<LoadedPolicy>& policies, const Annotate& annotation,
                       const Set& set, Written& w, kube::MergePatch& patch,
                       Expectations::Fields& written);
+  // A merge patch of `object` (the expectations' key) computed from version `rv`, marked in
+  // flight while it is sent (Expectations::begin), and settled with its answer: nullopt when the
+  // object went meanwhile.
+  std::optional<document::Value> patch_expecting(const kube::ResourceType& type,
+                                                 const std::string& ns, const std::string& name,
+                                                 const kube::MergePatch& patch,
+                                                 const std::string& object, const std::string& rv,
+                                                 Expectations::Fields written);
+  void settle(const std::string& object, Expectations::Held held);
   bool patch_workload(const Target& t, const kube::MergePatch& patch, const std::string& rv,
                       Expectations::Fields written, const Written& w, const std::string& posture,
                       const std::string& violations);
@@ -224,6 +242,8 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
   ActionObserver on_action_;
   VerdictObserver on_verdict_;
   std::function<bool(const std::string& key)> quiet_;
+  ChangeRouter route_;
+  std::function<void()> on_echo_;
   mutable Expectations expectations_;  // our writes the cache may not show yet
 };
 

@@ -200,9 +200,14 @@ void route_cache_events(const WorkloadPostureSetup& setup, const WorkloadPosture
     caches.workload_rows[i]->add_change_handler(
         [&fanout, &posture, hooks = setup.hooks,
          kind = std::string(kWorkloadKinds[i].kind)](const runtime::Informer::Change& change) {
-          if (posture.own_echo(kind, change)) {  // judged when it was written
-            if (hooks.echo_skipped) hooks.echo_skipped();
-            return;
+          switch (posture.own_echo(kind, change)) {
+            case Expectations::Seen::kEcho:  // judged when it was written
+              if (hooks.echo_skipped) hooks.echo_skipped();
+              return;
+            case Expectations::Seen::kHeld:  // the write's answer says (set_change_router)
+              return;
+            case Expectations::Seen::kChange:
+              break;
           }
           const auto event = FanoutEvent::of_workload(kind, change.key);
           if (hooks.event_seen) hooks.event_seen(event.key());
@@ -242,7 +247,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
       setup.access,       setup.enforcement, &caches.services, setup.images};
   auto r = std::make_unique<WorkloadPostureReconciler>(
       setup.writer, sources, setup.book, setup.events, setup.clock, std::move(setup.never_touch));
-  const WorkloadPostureReconciler& posture = *r;
+  WorkloadPostureReconciler& posture = *r;
   auto pass = std::make_shared<PosturePass>(setup.clock);
   r->set_action_observer(setup.hooks.on_action);
   r->set_verdict_observer(
@@ -263,6 +268,10 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                                    return runtime::Result{};
                                  }),
                              1);
+  posture.set_change_router([&fanout](const std::string& kind, const std::string& key) {
+    fanout.add(FanoutEvent::of_workload(kind, key).key());
+  });
+  posture.set_echo_observer(setup.hooks.echo_skipped);
   route_cache_events(setup, posture, routing->network, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   // A node that stops or starts enforcing NetworkPolicy changes which quarantines hold.

@@ -68,11 +68,10 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
                                : want_label   ? Remediation::kQuarantine
                                               : Remediation::kRelease;
     try {
-      const auto answer = writer_.merge_patch(kube::resources::kPods, ns,
-                                              pod_key.substr(pod_key.find('/') + 1), patch);
+      const auto answer =
+          patch_expecting(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1), patch,
+                          pod_object, pod_rv, written);
       if (!answer) continue;  // the pod went meanwhile
-      expectations_.expect(pod_object, pod_rv,
-                           document::text_at(*answer, {"metadata", "resourceVersion"}), written);
       if (on_action_) on_action_(action, true);
     } catch (const kube::ApiError&) {
       if (on_action_) on_action_(action, false);
@@ -349,10 +348,8 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
   const bool label_changed = written.count(kQuarantineLabel) > 0;
   const bool labelled = label_changed && written[kQuarantineLabel].has_value();
   try {
-    const auto answer = writer_.merge_patch(t.type, t.ns, t.name, patch);
+    const auto answer = patch_expecting(t.type, t.ns, t.name, patch, t.key, rv, std::move(written));
     if (!answer) return false;  // it went meanwhile
-    expectations_.expect(t.key, rv, document::text_at(*answer, {"metadata", "resourceVersion"}),
-                         std::move(written));
     if (label_changed) act(labelled ? Remediation::kQuarantine : Remediation::kRelease, true);
     if (w.annotations_changed) act(Remediation::kAnnotate, true);
     if (w.replica_action) act(*w.replica_action, true);
@@ -370,6 +367,33 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
     logging::info(line);
   }
   return true;
+}
+
+std::optional<Value> WorkloadPostureReconciler::patch_expecting(
+    const kube::ResourceType& type, const std::string& ns, const std::string& name,
+    const kube::MergePatch& patch, const std::string& object, const std::string& rv,
+    Expectations::Fields written) {
+  expectations_.begin(object, rv);
+  std::optional<Value> answer;
+  try {
+    answer = writer_.merge_patch(type, ns, name, patch);
+  } catch (...) {
+    settle(object, expectations_.abandon(object));
+    throw;
+  }
+  settle(object,
+         answer ? expectations_.expect(object, rv,
+                                       document::text_at(*answer, {"metadata", "resourceVersion"}),
+                                       std::move(written))
+                : expectations_.abandon(object));
+  return answer;
+}
+
+void WorkloadPostureReconciler::settle(const std::string& object, Expectations::Held held) {
+  if (held == Expectations::Held::kEcho && on_echo_) on_echo_();
+  if (held != Expectations::Held::kRoute) return;
+  const auto slash = object.find('/');
+  if (route_) route_(object.substr(0, slash), object.substr(slash + 1));
 }
 
 }  // namespace bulwark::reconcilers

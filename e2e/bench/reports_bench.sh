@@ -57,9 +57,15 @@ echo "every report written $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s after th
 python3 "$root/e2e/faults/audit_writes.py" "$BULWARK_E2E_CLUSTER/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
 echo "operator writes: $(head -1 "$work/writes.txt") in all; by resource:"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -6
+# Each report as the API server keeps it (JSON, managedFields and all: what etcd stores of a
+# custom resource), compliant ones and failing ones apart.
 $kubectl get reports -A -o json | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
-sizes = sorted(len(json.dumps(i, separators=(",", ":"))) for i in items)
-print("reports: %d, %.1f MiB in all, %d bytes median, %d largest" % (len(sizes), sum(sizes) / 1048576, sizes[len(sizes) // 2], sizes[-1]))'
+def line(what, group):
+    sizes = sorted(len(json.dumps(i, separators=(",", ":"))) for i in group)
+    if sizes: print("reports %s: %d, %.2f MiB in all, %d bytes median, %d largest" % (what, len(sizes), sum(sizes) / 1048576, sizes[len(sizes) // 2], sizes[-1]))
+line("in all", items)
+line("compliant", [i for i in items if i.get("summary", {}).get("fail", 0) == 0])
+line("failing", [i for i in items if i.get("summary", {}).get("fail", 0) > 0])'
 stop_operator "$pid" >/dev/null

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -70,6 +71,14 @@ class FakeObjectWriter : public kube::ObjectWriter {
   std::optional<document::Value> merge_patch(const kube::ResourceType& type, const std::string& ns,
                                              const std::string& name,
                                              const kube::MergePatch& patch) override {
+    std::function<void(const std::string& version)> told;
+    std::string version;
+    {
+      std::lock_guard lock(mu_);
+      told = before_answer_;
+      version = std::to_string(next_version_);
+    }
+    if (told) told(version);  // the watch, faster than the answer (or the failure)
     if (!record(
             {WriteCall::Verb::kMergePatch, type.resource, ns, name, patch.body(), "", false, {}})) {
       return std::nullopt;
@@ -80,6 +89,12 @@ class FakeObjectWriter : public kube::ObjectWriter {
     answer.child("metadata")
         .set("resourceVersion", document::Value::string(std::to_string(next_version_++)));
     return answer;
+  }
+  // Called with the version each merge patch would make before it answers (or fails): what a
+  // watch faster than the answer delivers meanwhile.
+  void before_answer(std::function<void(const std::string& version)> told) {
+    std::lock_guard lock(mu_);
+    before_answer_ = std::move(told);
   }
   document::Value apply(const kube::ResourceType& type, const std::string& ns,
                         const std::string& name, const document::Value& intent,
@@ -114,6 +129,7 @@ class FakeObjectWriter : public kube::ObjectWriter {
   std::deque<kube::ApiError> failures_;
   std::set<std::string> gone_;
   long next_version_ = 100;  // what the next merge patch answers with
+  std::function<void(const std::string& version)> before_answer_;
 };
 
 }  // namespace bulwark::testing

@@ -32,17 +32,42 @@ TEST(Expectations, AWriteStandsInForTheCacheUntilItMovesOn) {
 // The watch's echo of our write is the change from the version judged to the one the write
 // produced: nothing else is, and it settles the expectation.
 TEST(Expectations, OnlyTheChangeFromTheVersionJudgedToTheOneWrittenIsAnEcho) {
+  using Seen = Expectations::Seen;
   testing::FakeClock clock;
   Expectations e(clock);
-  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "8"));  // nothing written
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "8"), Seen::kChange);  // nothing written
   e.expect("Pod/shop/a", "7", "9", {{"label", "true"}});
-  EXPECT_FALSE(e.echo("Pod/shop/b", "7", "9"));  // another object
-  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "8"));  // another client's write before ours landed
-  EXPECT_FALSE(e.echo("Pod/shop/a", "8", "9"));  // ours, on top of it: not what was judged
-  EXPECT_FALSE(e.echo("Pod/shop/a", "", "9"));   // after a relist: what came between is unknown
-  EXPECT_TRUE(e.echo("Pod/shop/a", "7", "9"));
+  EXPECT_EQ(e.echo("Pod/shop/b", "7", "9"), Seen::kChange);  // another object
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "8"), Seen::kChange);  // another client's write first
+  EXPECT_EQ(e.echo("Pod/shop/a", "8", "9"), Seen::kChange);  // ours on top of it: not judged
+  EXPECT_EQ(e.echo("Pod/shop/a", "", "9"), Seen::kChange);   // after a relist: unknown between
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "9"), Seen::kEcho);
   EXPECT_EQ(e.size(), 0u);
-  EXPECT_FALSE(e.echo("Pod/shop/a", "7", "9"));  // settled: told again, it is judged
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "9"), Seen::kChange);  // settled: told again, it is judged
+}
+
+// While a write is in flight, a change from its version is held back until the write says what
+// it was: its echo, or another's change to route; a write that failed routes it.
+TEST(Expectations, AChangeWhileAWriteIsInFlightWaitsForItsAnswer) {
+  using Seen = Expectations::Seen;
+  using Held = Expectations::Held;
+  testing::FakeClock clock;
+  Expectations e(clock);
+  e.begin("Pod/shop/a", "7");
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "9"), Seen::kHeld);
+  EXPECT_EQ(e.echo("Pod/shop/a", "9", "10"), Seen::kChange);  // a later change is routed
+  EXPECT_EQ(e.expect("Pod/shop/a", "7", "9", {{"label", "true"}}), Held::kEcho);
+  EXPECT_EQ(e.size(), 0u);
+  e.begin("Pod/shop/b", "7");
+  EXPECT_EQ(e.echo("Pod/shop/b", "7", "8"), Seen::kHeld);
+  EXPECT_EQ(e.expect("Pod/shop/b", "7", "9", {{"label", "true"}}), Held::kRoute);
+  EXPECT_EQ(e.echo("Pod/shop/b", "8", "9"), Seen::kChange);
+  e.begin("Pod/shop/c", "7");
+  EXPECT_EQ(e.expect("Pod/shop/c", "7", "9", {}), Held::kNone);  // nothing came meanwhile
+  e.begin("Pod/shop/d", "7");
+  EXPECT_EQ(e.echo("Pod/shop/d", "7", "8"), Seen::kHeld);
+  EXPECT_EQ(e.abandon("Pod/shop/d"), Held::kRoute);
+  EXPECT_EQ(e.abandon("Pod/shop/d"), Held::kNone);
 }
 
 TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {

@@ -218,7 +218,7 @@ TEST_F(PostureTest, TheEchoOfOurOwnWriteIsNotJudgedAgainButAChangeWithItIs) {
   const auto watch_brings = [&](const std::string& name, const std::string& before,
                                 const std::string& after) {
     const std::string key = "shop/" + name;
-    if (!reconciler_->own_echo("Deployment", {key, before, after})) {
+    if (reconciler_->own_echo("Deployment", {key, before, after}) == Expectations::Seen::kChange) {
       queue.add("Deployment/" + key);
     }
   };
@@ -243,6 +243,44 @@ TEST_F(PostureTest, TheEchoOfOurOwnWriteIsNotJudgedAgainButAChangeWithItIs) {
   ASSERT_EQ(writes.size(), 1u);
   EXPECT_EQ(writes[0].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
             "compliant");
+}
+
+// The watch can be faster than the patch's answer. A change from the judged version that comes
+// while the patch is in flight is held back; once the answer names that version, it was the echo;
+// when it names another (another client's write landed first), the held change is routed then. A
+// patch that fails routes what it held.
+TEST_F(PostureTest, AChangeWhileOurPatchIsInFlightIsHeldUntilItsAnswerSaysWhatItWas) {
+  policy("audit", R"({"podSecurity":{"level":"baseline"},"images":{"forbidLatestTag":false}})");
+  std::vector<std::string> routed;
+  int echoes = 0;
+  reconciler_->set_change_router(
+      [&](const std::string& kind, const std::string& key) { routed.push_back(kind + "/" + key); });
+  reconciler_->set_echo_observer([&] { ++echoes; });
+  std::vector<Expectations::Seen> seen;
+  const auto watch_brings = [&](const std::string& name, const std::string& after) {
+    writer_.before_answer([&, name, after](const std::string& version) {
+      seen.push_back(reconciler_->own_echo("Deployment",
+                                           {"shop/" + name, "1", after.empty() ? version : after}));
+    });
+  };
+  deployment("cart", kInsecurePodSpec);
+  watch_brings("cart", "");  // the echo itself, before the answer
+  ASSERT_EQ(reconcile("Deployment/shop/cart").size(), 1u);
+  EXPECT_EQ(seen, std::vector<Expectations::Seen>{Expectations::Seen::kHeld});
+  EXPECT_EQ(echoes, 1);
+  EXPECT_TRUE(routed.empty());
+
+  deployment("web", kInsecurePodSpec);
+  watch_brings("web", "50");  // another client's version; ours answers with the one after
+  ASSERT_EQ(reconcile("Deployment/shop/web").size(), 1u);
+  EXPECT_EQ(routed, std::vector<std::string>{"Deployment/shop/web"});
+  EXPECT_EQ(echoes, 1);
+
+  deployment("api", kInsecurePodSpec);
+  watch_brings("api", "60");
+  writer_.fail_next(kube::ApiError(503, "ServiceUnavailable", "etcd is down"));
+  EXPECT_THROW(reconcile("Deployment/shop/api"), kube::ApiError);
+  EXPECT_EQ(routed, (std::vector<std::string>{"Deployment/shop/web", "Deployment/shop/api"}));
 }
 
 // A NetworkPolicy's or Service's change is routed to workloads only while some active policy
