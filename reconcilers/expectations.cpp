@@ -12,7 +12,8 @@ std::optional<std::string> Expectations::seen(const std::string& object,
   std::lock_guard lock(mu_);
   auto it = expected_.find(object);
   if (it == expected_.end()) return cached;
-  if (!pending(it->second, resource_version) || now - it->second.at > kTimeout) {
+  if (it->second.in_flight == 0 &&
+      (!pending(it->second, resource_version) || now - it->second.at > kTimeout)) {
     expected_.erase(it);  // the cache has caught up with the write or moved past it, or timed out
     return cached;
   }
@@ -27,13 +28,16 @@ Expectations::Held Expectations::expect(const std::string& object,
   std::lock_guard lock(mu_);
   sweep_locked(now);
   auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now, false, std::nullopt};
+  const Held held = settle_locked(e, produced);
+  if (e.based_on != resource_version) {
+    e.based_on = resource_version;
+    e.fields.clear();
+  }
   e.produced = produced;
   for (auto& [k, v] : fields) e.fields[k] = std::move(v);
   e.at = now;
-  const Held held = settle_locked(e, produced);
   // Its echo came while it was in flight: the cache shows the write, nothing is left to expect.
-  if (held == Held::kEcho) expected_.erase(object);
+  if (held == Held::kEcho && e.in_flight == 0) expected_.erase(object);
   return held;
 }
 
@@ -41,9 +45,12 @@ void Expectations::begin(const std::string& object, const std::string& resource_
   const auto now = clock_.now();
   std::lock_guard lock(mu_);
   auto& e = expected_[object];
-  if (e.based_on != resource_version) e = Expected{resource_version, {}, {}, now, false, std::nullopt};
-  e.in_flight = true;
-  e.held.reset();
+  if (e.in_flight > 0) {
+    e.contended = true;  // two writers: no change is taken for either's echo until both settle
+  } else if (e.based_on != resource_version) {
+    e = Expected{resource_version, {}, {}, now, 0, false, std::nullopt};
+  }
+  ++e.in_flight;
   e.at = now;
 }
 
@@ -52,14 +59,16 @@ Expectations::Held Expectations::abandon(const std::string& object) {
   auto it = expected_.find(object);
   if (it == expected_.end()) return Held::kNone;
   const Held held = settle_locked(it->second, "");
-  if (it->second.fields.empty()) expected_.erase(it);  // begun, never written
+  if (it->second.in_flight == 0 && it->second.fields.empty()) expected_.erase(it);
   return held;
 }
 
 Expectations::Held Expectations::settle_locked(Expected& e, const std::string& produced) {
-  e.in_flight = false;
+  if (e.in_flight > 0) --e.in_flight;
+  const bool contended = e.contended;
+  if (e.in_flight == 0) e.contended = false;
   if (!e.held) return Held::kNone;
-  const bool echo = !produced.empty() && *e.held == produced;
+  const bool echo = !contended && !produced.empty() && *e.held == produced;
   e.held.reset();
   return echo ? Held::kEcho : Held::kRoute;
 }
@@ -71,11 +80,12 @@ Expectations::Seen Expectations::echo(const std::string& object, const std::stri
   auto it = expected_.find(object);
   if (it == expected_.end() || it->second.based_on != before) return Seen::kChange;
   Expected& e = it->second;
-  if (e.in_flight && !e.held) {
+  if (e.in_flight > 0) {
+    if (e.contended || e.held) return Seen::kChange;
     e.held = after;
     return Seen::kHeld;
   }
-  if (e.in_flight || e.produced != after) return Seen::kChange;
+  if (e.produced != after) return Seen::kChange;
   expected_.erase(it);
   return Seen::kEcho;
 }
@@ -94,7 +104,9 @@ std::size_t Expectations::size() const {
 void Expectations::sweep_locked(base::Clock::TimePoint now) {
   if (now - swept_ < kTimeout) return;
   swept_ = now;
-  std::erase_if(expected_, [&](const auto& entry) { return now - entry.second.at > kTimeout; });
+  std::erase_if(expected_, [&](const auto& entry) {
+    return entry.second.in_flight == 0 && now - entry.second.at > kTimeout;
+  });
 }
 
 }  // namespace bulwark::reconcilers

@@ -51,7 +51,11 @@ class Expectations {
   enum class Seen { kChange, kEcho, kHeld };
   Seen echo(const std::string& object, const std::string& before, const std::string& after);
   // Marks a write to `object`, computed from `resource_version`, in flight (see kHeld). Every
-  // begin() is followed by expect() or abandon().
+  // begin() is followed by expect() or abandon(). The write must be conditional on that version
+  // (a merge patch with metadata.resourceVersion): an unconditional one that changes nothing on
+  // top of another client's write answers with that client's version, which would pass for our
+  // echo. Two writers to one object at once (a pod two workloads list) make neither's answer
+  // proof of anything: what either held is routed.
   void begin(const std::string& object, const std::string& resource_version);
   // The write in flight failed or went unanswered: a change held back is to be routed.
   Held abandon(const std::string& object);
@@ -63,7 +67,8 @@ class Expectations {
     std::string produced;  // the version the last write answered with, "" when unknown
     Fields fields;
     base::Clock::TimePoint at;        // when the last of `fields` was written
-    bool in_flight = false;           // a write from `based_on` has not answered yet
+    int in_flight = 0;                // writes begun and not settled (never swept meanwhile)
+    bool contended = false;           // more than one was in flight: no change is anyone's echo
     std::optional<std::string> held;  // the version a change held back meanwhile went to
   };
   // Ends the write in flight of `e` that produced `produced` ("" for none): what its held change

@@ -57,8 +57,6 @@ PolicyJudgingState judging_state(const document::Value& policy) {
   if (const document::Value* uid = policy.find({"metadata", "uid"})) s.uid = uid->str();
   s.generation = integer({"metadata", "generation"});
   s.deleting = policy.find({"metadata", "deletionTimestamp"}) != nullptr;
-  s.generation_judged = policy.find({"status", "observedGeneration"}) != nullptr &&
-                        integer({"status", "observedGeneration"}) == s.generation;
   return s;
 }
 

@@ -63,13 +63,14 @@ std::vector<LapsedExemption> lapsed_exemptions(const crds::SecurityPolicySpec& s
 std::optional<std::chrono::system_clock::time_point> next_lapse(
     const crds::SecurityPolicySpec& spec, std::chrono::system_clock::time_point now);
 
-// What decides how a policy judges, out of its whole object. The status the operator writes after
-// every change of standing changes none of it, so those writes need not re-judge every workload.
+// What decides how a policy judges, out of its whole object. The status the operator writes
+// changes none of it (its first write, observedGeneration included: a new policy's workloads were
+// judged on its creation, and judging them again on that write was the second half of every
+// pass), so status writes need not re-judge every workload.
 struct PolicyJudgingState {
   std::string uid;
   std::int64_t generation = 0;
   bool deleting = false;
-  bool generation_judged = false;  // status.observedGeneration is the current generation
   bool operator==(const PolicyJudgingState&) const = default;
 };
 PolicyJudgingState judging_state(const document::Value& policy);

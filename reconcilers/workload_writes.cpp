@@ -67,18 +67,22 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     const Remediation action = !label_changes ? Remediation::kAnnotate
                                : want_label   ? Remediation::kQuarantine
                                               : Remediation::kRelease;
+    // Asked before the write, after which the expectation answers with what was written.
+    const bool violations_change =
+        beyond && cached("annotations", kViolationsAnnotation) != std::optional(own.violations);
     try {
       const auto answer =
           patch_expecting(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1), patch,
                           pod_object, pod_rv, written);
       if (!answer) continue;  // the pod went meanwhile
       if (on_action_) on_action_(action, true);
-    } catch (const kube::ApiError&) {
-      if (on_action_) on_action_(action, false);
+    } catch (const kube::ApiError& e) {
+      // A conflict is no failed action: the pod changed since it was judged, and is judged again.
+      if (on_action_ && e.error_class() != kube::ErrorClass::kConflict) on_action_(action, false);
       throw;
     }
     if (label_changes) (want_label ? labelled : released)++;
-    if (beyond && cached("annotations", kViolationsAnnotation) != std::optional(own.violations)) {
+    if (violations_change) {
       events_.record({"v1", "Pod", ns, pod_key.substr(pod_key.find('/') + 1),
                       document::text_at(*pod, {"metadata", "uid"}), pod_rv},
                      EventType::kWarning, event_reasons::kPolicyViolation,
@@ -353,8 +357,12 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
     if (label_changed) act(labelled ? Remediation::kQuarantine : Remediation::kRelease, true);
     if (w.annotations_changed) act(Remediation::kAnnotate, true);
     if (w.replica_action) act(*w.replica_action, true);
-  } catch (const kube::ApiError&) {
-    act(w.replica_action.value_or(Remediation::kAnnotate), false);
+  } catch (const kube::ApiError& e) {
+    // A conflict is no failed action: the workload changed since it was judged, and is judged
+    // again.
+    if (e.error_class() != kube::ErrorClass::kConflict) {
+      act(w.replica_action.value_or(Remediation::kAnnotate), false);
+    }
     throw;
   }
   const std::string line =
@@ -373,10 +381,14 @@ std::optional<Value> WorkloadPostureReconciler::patch_expecting(
     const kube::ResourceType& type, const std::string& ns, const std::string& name,
     const kube::MergePatch& patch, const std::string& object, const std::string& rv,
     Expectations::Fields written) {
+  // Conditional on the version judged: an answer is then proof that the write went straight from
+  // it (Expectations::begin), and a change meanwhile is a conflict, judged again.
+  kube::MergePatch conditional = patch;
+  conditional.require_resource_version(rv);
   expectations_.begin(object, rv);
   std::optional<Value> answer;
   try {
-    answer = writer_.merge_patch(type, ns, name, patch);
+    answer = writer_.merge_patch(type, ns, name, conditional);
   } catch (...) {
     settle(object, expectations_.abandon(object));
     throw;

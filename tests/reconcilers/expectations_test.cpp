@@ -70,6 +70,33 @@ TEST(Expectations, AChangeWhileAWriteIsInFlightWaitsForItsAnswer) {
   EXPECT_EQ(e.abandon("Pod/shop/d"), Held::kNone);
 }
 
+// Two writers to one object at once (a pod that two workloads list): neither's answer proves
+// what a change was, so what was held is routed and nothing more is held; a write in flight is
+// never swept or settled by the cache moving on, however long it takes.
+TEST(Expectations, TwoWritesInFlightProveNothingAndAWriteInFlightIsKept) {
+  using Seen = Expectations::Seen;
+  using Held = Expectations::Held;
+  testing::FakeClock clock;
+  Expectations e(clock);
+  e.begin("Pod/shop/a", "7");
+  EXPECT_EQ(e.echo("Pod/shop/a", "7", "8"), Seen::kHeld);
+  e.begin("Pod/shop/a", "7");
+  EXPECT_EQ(e.expect("Pod/shop/a", "7", "8", {{"label", "true"}}), Held::kRoute);
+  EXPECT_EQ(e.abandon("Pod/shop/a"), Held::kNone);
+  e.begin("Pod/shop/b", "7");
+  e.begin("Pod/shop/b", "7");
+  EXPECT_EQ(e.echo("Pod/shop/b", "7", "9"), Seen::kChange);  // contended: nothing held
+  EXPECT_EQ(e.expect("Pod/shop/b", "7", "9", {}), Held::kNone);
+  EXPECT_EQ(e.expect("Pod/shop/b", "7", "9", {}), Held::kNone);
+
+  e.begin("Pod/shop/c", "7");
+  EXPECT_EQ(e.echo("Pod/shop/c", "7", "8"), Seen::kHeld);
+  clock.advance(Expectations::kTimeout + std::chrono::minutes(1));
+  e.expect("Pod/shop/d", "1", "2", {});  // sweeps
+  EXPECT_EQ(e.seen("Pod/shop/c", "8", "label", std::nullopt), std::nullopt);
+  EXPECT_EQ(e.abandon("Pod/shop/c"), Held::kRoute);
+}
+
 TEST(Expectations, AWriteFromANewerVersionReplacesTheOld) {
   testing::FakeClock clock;
   Expectations e(clock);

@@ -89,8 +89,8 @@ TEST(LapsedExemptions, APolicyWithAnExemptionPastWhenWrittenStaysActive) {
   EXPECT_TRUE(load_policies(policies)[0].active());
 }
 
-// The status Bulwark writes after each change of standing must not make every workload be judged
-// again; a new generation, its first judgement or a deletion must.
+// The status Bulwark writes (its first, which records observedGeneration, too) must not make
+// every workload be judged again; a new generation or a deletion must.
 TEST(JudgingState, StatusWritesOfStandingDoNotChangeIt) {
   const auto with = [](const std::string& meta, const std::string& status) {
     return document::parse_json(policy_json("p", "{}", meta, status));
@@ -99,7 +99,7 @@ TEST(JudgingState, StatusWritesOfStandingDoNotChangeIt) {
   EXPECT_EQ(judging_state(with("", R"({"observedGeneration":1,"summary":{"score":40},)"
                                    R"("lastEvaluated":"2026-11-28T00:00:00Z"})")),
             base);
-  EXPECT_NE(judging_state(with("", "{}")), base);  // not judged yet
+  EXPECT_EQ(judging_state(with("", "{}")), base);  // its first status changes nothing either
   EXPECT_NE(judging_state(with(R"(,"deletionTimestamp":"2026-11-28T00:00:00Z")",
                                R"({"observedGeneration":1})")),
             base);

@@ -102,7 +102,8 @@ TEST_F(PostureTest, APodViolatingBeyondItsTemplateIsAnnotatedAndQuarantinedItsel
   EXPECT_EQ(
       cleared[0].json(),
       R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"annotations":{)"
-      R"("bulwark.dev/policies":null,"bulwark.dev/posture":null,"bulwark.dev/violations":null}}})");
+      R"("bulwark.dev/policies":null,"bulwark.dev/posture":null,"bulwark.dev/violations":null},)"
+      R"("resourceVersion":"1"}})");
 }
 
 // A pod that claims an existing, compliant Job by kind and name but not by UID is judged itself.
@@ -345,7 +346,7 @@ TEST_F(PostureTest, AUserScaleWhileHeldAtZeroStands) {
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].json(),
             R"({"metadata":{"annotations":{"bulwark.dev/recorded-replicas":null,)"
-            R"("bulwark.dev/scaled-by":null}}})");
+            R"("bulwark.dev/scaled-by":null},"resourceVersion":"1"}})");
 }
 
 // Issue 11 item 5: replicas come back only to the object Bulwark scaled, under a policy that
@@ -399,7 +400,8 @@ TEST_F(PostureTest, NoSelectingPolicyTakesTheAnnotationsAway) {
   const auto requests = reconcile("Deployment/shop/cart");
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].json(), R"({"metadata":{"annotations":{"bulwark.dev/posture":null,)"
-                                R"("bulwark.dev/violations":null,"bulwark.dev/policies":null}}})");
+                                R"("bulwark.dev/violations":null,"bulwark.dev/policies":null},)"
+                                R"("resourceVersion":"1"}})");
   EXPECT_EQ(book_.size(), 0u);
 }
 

@@ -40,8 +40,11 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
   events_.clear();
   requests = reconcile("Deployment/shop/cart");
   ASSERT_GE(requests.size(), 2u);
-  EXPECT_EQ(requests[0].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
-  EXPECT_EQ(requests[1].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
+  // Each conditional on the version judged (Expectations::begin).
+  EXPECT_EQ(requests[0].json(),
+            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"2"}})");
+  EXPECT_EQ(requests[1].json(),
+            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"2"}})");
   EXPECT_EQ(events_.briefs().back(), "Deployment/cart:Released");
 }
 
@@ -63,7 +66,8 @@ TEST_F(PostureTest, HostNetworkPodsAreNeverCalledQuarantined) {
                  host_spec + "}"));
   auto requests = reconcile("Deployment/shop/agent");
   ASSERT_EQ(requests.size(), 2u);  // the pod's old label goes, then the Deployment's annotations
-  EXPECT_EQ(requests[0].json(), R"({"metadata":{"labels":{"bulwark.dev/quarantine":null}}})");
+  EXPECT_EQ(requests[0].json(),
+            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"1"}})");
   EXPECT_EQ(requests[1].body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(),
             "violating");
   EXPECT_EQ(book_.summarize("enforce", 100).quarantined, 0);
