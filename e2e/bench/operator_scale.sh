@@ -182,13 +182,17 @@ pid=$started_pid
 eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator never became ready" >&2; exit 1; }
 echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
-cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-before"
-apiserver_snapshot pass-before
 metric() { curl -sf "http://127.0.0.1:$metrics/metrics" | grep "^$1"; }
 # posture_reconciles: the posture controller's reconciles so far (bulwark_reconcile_total, every
 # result), and each workload is judged once in a pass: the pass's count against the workloads.
 posture_reconciles() { metric 'bulwark_reconcile_total{controller="posture"' | awk '{n += $2} END {printf "%d", n}'; }
+# The start's passes over first (a resync may follow the start's own): the count holds for a
+# second.
+settled() { local a; a=$(posture_reconciles); sleep 1; [ "$a" = "$(posture_reconciles)" ]; }
+eventually 120 settled || { echo "the operator's start passes did not settle" >&2; exit 1; }
 reconciles_before=$(posture_reconciles)
+cpu_of "$(cpu_seconds "$pid")" >"$work/cpu-before"
+apiserver_snapshot pass-before
 switches_before=$(context_switches "$pid")
 since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 t0=$(date +%s.%N)

@@ -4,7 +4,10 @@
 # which runs with the OpenReports CRDs and client.qps 1000; a baseline Audit policy is then
 # created. Prints the time from the policy's creation to every report written, the operator's
 # writes (from the API server's audit log: the annotation patches, the report applies, Events),
-# and the reports' total size in the API server.
+# and the reports' total size in the API server, compliant and failing apart. Then the upgrade
+# from reports that list every passing control (reports.passes: list, as every release before
+# the summary wrote them) to the shipped summary: the operator restarted with the default, the
+# time until every report is rewritten, its writes, and the sizes after.
 #   usage: e2e/with_cluster.sh e2e/bench/reports_bench.sh BULWARK_BINARY [DEPLOYMENTS]
 set -uo pipefail
 bulwark=$1
@@ -36,7 +39,7 @@ eventually 600 bash -c "[ \$($kubectl get pods -A -o name | grep -c .) -ge $((de
   { echo "the controller manager did not create $((deployments * 5)) pods within 10 minutes" >&2; exit 1; }
 echo "workloads: $deployments Deployments, $((deployments * 5)) pods created in $(( $(date +%s) - start )) s"
 
-printf 'log: {level: info}\nclient: {qps: 1000, burst: 1000}\nworkers: 4\n' >"$work/config.yaml"
+printf 'log: {level: info}\nclient: {qps: 1000, burst: 1000}\nworkers: 4\nreports: {passes: list}\n' >"$work/config.yaml"
 start_own_operator operator
 pid=$started_pid
 eventually 120 bash -c "grep -q 'controllers started\|caches synced' '$work/operator.log'"
@@ -57,8 +60,9 @@ echo "every report written $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s after th
 python3 "$root/e2e/faults/audit_writes.py" "$BULWARK_E2E_CLUSTER/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
 echo "operator writes: $(head -1 "$work/writes.txt") in all; by resource:"
 tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -6
-# Each report as the API server keeps it (JSON, managedFields and all: what etcd stores of a
-# custom resource), compliant ones and failing ones apart.
+# sizes: each report as the API server keeps it (JSON, managedFields and all: what etcd stores of
+# a custom resource), compliant ones and failing ones apart.
+sizes() {
 $kubectl get reports -A -o json | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
@@ -68,4 +72,29 @@ def line(what, group):
 line("in all", items)
 line("compliant", [i for i in items if i.get("summary", {}).get("fail", 0) == 0])
 line("failing", [i for i in items if i.get("summary", {}).get("fail", 0) > 0])'
+}
+echo "listing every passing control (reports.passes: list):"
+sizes
+stop_operator "$pid" >/dev/null
+
+# The upgrade: the same operator with the shipped default rewrites every report once, in its
+# start's pass.
+printf 'log: {level: info}\nclient: {qps: 1000, burst: 1000}\nworkers: 4\n' >"$work/config.yaml"
+since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+t0=$(date +%s.%N)
+start_own_operator operator-upgraded
+pid=$started_pid
+summarised() {
+  [ "$($kubectl get reports -A -o json | python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+print(sum(1 for i in items if not any(r.get("result") == "pass" and r.get("rule") != "passing" for r in i.get("results", []))))')" -ge "$deployments" ]
+}
+eventually 600 summarised || { echo "not every report was rewritten within 10 minutes" >&2; stop_operator "$pid" >/dev/null; exit 1; }
+echo "upgraded: every report summarised $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after the operator started with the default"
+python3 "$root/e2e/faults/audit_writes.py" "$BULWARK_E2E_CLUSTER/logs/audit.log" bulwark/ "$since" >"$work/writes.txt"
+echo "its writes: $(head -1 "$work/writes.txt") in all; by resource:"
+tail -n +2 "$work/writes.txt" | awk '{print $2, $3}' | sort | uniq -c | sort -rn | head -6
+echo "summarising passing controls (the default):"
+sizes
 stop_operator "$pid" >/dev/null
