@@ -170,8 +170,9 @@ void QueuedEventRecorder::stop() {
   {
     std::lock_guard lock(mu_);
     if (stop_.exchange(true)) return;
-    if (!queue_.empty()) {
-      logging::info("stopping: " + std::to_string(queue_.size()) + " Events not written");
+    if (!queue_.empty() || folding_.folding()) {
+      logging::info("stopping: " + std::to_string(queue_.size() + folding_.folds()) +
+                    " Events not written");
     }
   }
   wake_.notify_all();
