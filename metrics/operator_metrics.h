@@ -107,7 +107,8 @@ class OperatorMetrics {
   // How long a change of the canary's NetworkPolicy took to be in effect on a node, one way.
   void enforcement_lag(Duration lag);
 
-  // An Event dropped because too many waited to be written (reconcilers::QueuedEventRecorder).
+  // An Event dropped: about a cluster-scoped object while too many waited, or past the spam
+  // filter (reconcilers::QueuedEventRecorder; a namespace's are folded instead).
   void event_dropped();
   // A watch event was the echo of the operator's own write, which costs no judgement.
   void echo_skipped();

@@ -268,9 +268,12 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
                                    return runtime::Result{};
                                  }),
                              1);
-  posture.set_change_router([&fanout](const std::string& kind, const std::string& key) {
-    fanout.add(FanoutEvent::of_workload(kind, key).key());
-  });
+  posture.set_change_router(
+      [&fanout, hooks = setup.hooks](const std::string& kind, const std::string& key) {
+        const auto event = FanoutEvent::of_workload(kind, key);
+        if (hooks.event_seen) hooks.event_seen(event.key());  // its detection is timed from now
+        fanout.add(event.key());
+      });
   posture.set_echo_observer(setup.hooks.echo_skipped);
   route_cache_events(setup, posture, routing->network, fanout);
   manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });

@@ -255,8 +255,8 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
                                                Expectations::Fields& written) {
   w.recorded = annotation(kRecordedReplicasAnnotation);
   if (!posture::kind_scales(t.kind)) return;
-  // A replica count is written only over the very object it was read from: a count the user set
-  // since (which the cache may not show yet) makes the patch fail with 409 and be judged again.
+  // Every posture patch is conditional on the version judged (patch_expecting): a count the user
+  // set since (which the cache may not show yet) makes it fail with 409 and be judged again.
   const std::string rv = document::text_at(*t.object, {"metadata", "resourceVersion"});
   const Value* value = t.object->find({"spec", "replicas"});
   const std::string text =
@@ -269,7 +269,7 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
   if (scale_to_zero && replicas > 0) {
     set(kRecordedReplicasAnnotation, std::to_string(replicas));
     set(kScaledByAnnotation, scaled_by_text(t.ref.uid, j.scalers));
-    patch.set({"spec", "replicas"}, Value::integer(0)).require_resource_version(rv);
+    patch.set({"spec", "replicas"}, Value::integer(0));
     w.replica_action = Remediation::kScaleToZero;
     written["spec.replicas"] = "0";
   } else if (!scale_to_zero && w.recorded &&
@@ -280,7 +280,7 @@ void WorkloadPostureReconciler::replica_change(const Target& t, const WorkloadJu
     set(kScaledByAnnotation, std::nullopt);
     // Give back what was taken, unless someone has set a count since: theirs stands.
     if (const auto recorded = parse_count(*w.recorded); replicas == 0 && recorded) {
-      patch.set({"spec", "replicas"}, Value::integer(*recorded)).require_resource_version(rv);
+      patch.set({"spec", "replicas"}, Value::integer(*recorded));
       w.replica_action = Remediation::kRestoreReplicas;
       written["spec.replicas"] = *w.recorded;
     }

@@ -67,9 +67,12 @@ def lost_quarantines(pods, details):
 
 
 def twice_events(events, details):
+    # Past 100 a minute a namespace's Events are folded into one a minute about the Namespace
+    # (docs/api.md, Events): those tell no object's change, and several are no repeat.
     seen = collections.Counter(
         (e["involvedObject"].get("uid", ""), e.get("reason", "")) for e in events
-        if e.get("reportingComponent") == "bulwark" or e.get("source", {}).get("component") == "bulwark")
+        if (e.get("reportingComponent") == "bulwark" or e.get("source", {}).get("component") == "bulwark")
+        and e["involvedObject"].get("kind") != "Namespace")
     for (uid, reason), n in seen.items():
         if n > 1:
             details.append("event %s on %s recorded %d times" % (reason, uid, n))

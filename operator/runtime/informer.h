@@ -48,8 +48,7 @@ class Informer : public Store, public CacheReader {
   // A watch delivers every version of an object in order, so a change from `before` to `after`
   // seen here is one write, with nothing between.
   struct Change {
-    const std::string& key;
-    std::string before, after;
+    std::string key, before, after;
   };
   using ChangeHandler = std::function<void(const Change& change)>;
 
