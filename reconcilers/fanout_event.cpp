@@ -11,6 +11,8 @@ std::string FanoutEvent::key() const {
   switch (type) {
     case Type::kEverything:
       return "everything";
+    case Type::kResync:
+      return "resync";
     case Type::kNamespace:
       return std::string("namespace") + kSeparator + object;
     case Type::kWorkload:
@@ -29,6 +31,7 @@ std::string FanoutEvent::key() const {
 
 std::optional<FanoutEvent> FanoutEvent::parse(std::string_view key) {
   if (key == "everything") return everything();
+  if (key == "resync") return resync();
   const auto bar = key.find(kSeparator);
   if (bar == std::string_view::npos) return std::nullopt;
   const std::string_view type = key.substr(0, bar), rest = key.substr(bar + 1);

@@ -11,7 +11,8 @@ namespace bulwark::reconcilers {
 // with parse(); nothing else spells or reads those keys.
 struct FanoutEvent {
   enum class Type {
-    kEverything,           // a resync: every workload, namespace and policy
+    kEverything,           // every workload (RBAC that changes every account, a node's enforcement)
+    kResync,               // the periodic resync: every workload, unless a pass is under way
     kPolicy,               // a policy object changed: every workload, if how it judges changed
     kNamespace,            // a namespace changed: its workloads
     kWorkload,             // a workload object (of `kind`) changed: its top-level workload
@@ -27,6 +28,7 @@ struct FanoutEvent {
   std::string object;
 
   static FanoutEvent everything() { return {Type::kEverything, "", ""}; }
+  static FanoutEvent resync() { return {Type::kResync, "", ""}; }
   static FanoutEvent of_namespace(std::string name) { return {Type::kNamespace, "", name}; }
   static FanoutEvent of_workload(std::string kind, std::string key) {
     return {Type::kWorkload, std::move(kind), std::move(key)};

@@ -21,6 +21,11 @@ bool PosturePass::in_pass(const std::string& key) const {
   return pending_.count(key) > 0;
 }
 
+bool PosturePass::under_way() const {
+  std::lock_guard lock(mu_);
+  return !pending_.empty();
+}
+
 void PosturePass::changed(const std::string& key) {
   std::lock_guard lock(mu_);
   if (pending_.count(key) > 0) ++changed_;

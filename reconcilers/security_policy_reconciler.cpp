@@ -423,6 +423,37 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
   return want;
 }
 
+namespace {
+
+// Whether `want` differs from `current` in its counts alone: the summary, the namespace count and
+// conditions' messages, with every condition's type, status and reason the same.
+bool only_counts_differ(const PolicyStatus& want, const PolicyStatus& current) {
+  if (want.conditions.size() != current.conditions.size()) return false;
+  PolicyStatus w = want;
+  w.summary = current.summary;
+  w.namespaces = current.namespaces;
+  for (auto& c : w.conditions) {
+    const auto was = std::find_if(current.conditions.begin(), current.conditions.end(),
+                                  [&](const Condition& o) { return o.type == c.type; });
+    if (was == current.conditions.end() || was->status != c.status || was->reason != c.reason) {
+      return false;
+    }
+    c.message = was->message;
+  }
+  return w.same_as(current);
+}
+
+}  // namespace
+
+std::optional<base::Clock::Duration> SecurityPolicyReconciler::counts_wait(
+    const std::string& name, const PolicyStatus& want, const PolicyStatus& current) const {
+  const auto last = counts_written_.find(name);
+  if (last == counts_written_.end() || !only_counts_differ(want, current)) return std::nullopt;
+  const auto since = clock_.now() - last->second;
+  if (since >= kCountsInterval) return std::nullopt;
+  return std::chrono::duration_cast<base::Clock::Duration>(kCountsInterval - since);
+}
+
 runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   auto object = sources_.policies.get(name);
   if (object == nullptr) return {};  // deleted: nothing to report on
@@ -472,6 +503,9 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     logging::debug("policy " + name + ": status is up to date");
     return done;
   }
+  if (const auto wait = counts_wait(name, want, current)) {
+    return {done.requeue_after ? std::min(*done.requeue_after, *wait) : *wait};
+  }
   Value body = Value::object();
   body.set("apiVersion", Value::string(kSecurityPolicyApiVersion))
       .set("kind", Value::string("SecurityPolicy"));
@@ -481,6 +515,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   body.set("status", want.to_value());
   if (!status_writer_.update_status(kube::resources::kSecurityPolicies, "", name, body))
     return done;
+  counts_written_[name] = clock_.now();
   if (ready.reason == reasons::kExpiredExemption) {
     const auto was = std::find_if(current.conditions.begin(), current.conditions.end(),
                                   [](const Condition& c) { return c.type == types::kReady; });

@@ -102,9 +102,15 @@ void route(const FanoutEvent& e, Routing& r, const PostureHooks& hooks) {
   // Controllers start once every cache has synced: every workload is judged now.
   std::call_once(r.first, [&] { r.pass->begin("start", posture.all_keys()); });
   if (e.type == Type::kPolicy && !r.policy_changes.changed(e.object)) return;
-  if (e.type == Type::kEverything || e.type == Type::kPolicy) {
+  // A resync while a pass is under way would judge again what the pass judged moments ago (at
+  // 50,000 workloads a pass outlasts a short resync period): the pass is the resync.
+  if (e.type == Type::kResync && r.pass->under_way()) {
+    logging::debug("resync: a posture pass is under way, which judges every workload");
+    return;
+  }
+  if (e.type == Type::kEverything || e.type == Type::kResync || e.type == Type::kPolicy) {
     const auto keys = posture.all_keys();
-    r.pass->begin(e.type == Type::kEverything ? "resync" : "policy " + e.object, keys);
+    r.pass->begin(e.type == Type::kPolicy ? "policy " + e.object : "resync", keys);
     for (const auto& k : keys) posture_queue.add(k);
     return;
   }
@@ -276,7 +282,7 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
       });
   posture.set_echo_observer(setup.hooks.echo_skipped);
   route_cache_events(setup, posture, routing->network, fanout);
-  manager.on_resync([&fanout] { fanout.add(FanoutEvent::everything().key()); });
+  manager.on_resync([&fanout] { fanout.add(FanoutEvent::resync().key()); });
   // A node that stops or starts enforcing NetworkPolicy changes which quarantines hold.
   if (setup.enforcement != nullptr) {
     setup.enforcement->add_listener([&fanout] { fanout.add(FanoutEvent::everything().key()); });

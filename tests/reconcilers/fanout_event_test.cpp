@@ -8,7 +8,7 @@ namespace {
 
 TEST(FanoutEvent, EveryTypeRoundTripsThroughItsKey) {
   for (const auto& e :
-       {FanoutEvent::everything(), FanoutEvent::of_namespace("shop"),
+       {FanoutEvent::everything(), FanoutEvent::resync(), FanoutEvent::of_namespace("shop"),
         FanoutEvent::of_workload("Pod", "shop/cart-1"), FanoutEvent::of_report("shop/r-1"),
         FanoutEvent::of_policy("prod"), FanoutEvent::of_account("shop/web"),
         FanoutEvent::of_selecting("Service", "shop/web")}) {

@@ -27,8 +27,10 @@ TEST(PosturePass, EndsWithOneLineCountingWhatItJudgedAndChanged) {
   EXPECT_EQ(pass.done("Deployment/shop/api"), "");
   EXPECT_EQ(pass.done("Pod/shop/debug"), "");
   pass.changed("StatefulSet/shop/cache");
+  EXPECT_TRUE(pass.under_way());  // a resync now would judge again what this pass judges
   EXPECT_EQ(pass.done("StatefulSet/shop/cache"),
             "posture pass (resync, policy prod): 4 workloads judged, 2 changed, in 1.5 s");
+  EXPECT_FALSE(pass.under_way());
   // The next pass starts its counts afresh.
   pass.begin("resync", {"Deployment/shop/web"});
   EXPECT_EQ(pass.done("Deployment/shop/web"),

@@ -218,6 +218,36 @@ TEST_F(PolicyReconcilerTest, StatusIsWrittenOnceAndTransitionTimesMoveOnlyOnAFli
             R"({"namespace":"shop","kind":"Deployment","name":"cart","controls":["privileged"]})");
 }
 
+// While a pass moves the counts, the status is written at most once each five seconds; a condition
+// that flips is written at once.
+TEST_F(PolicyReconcilerTest, CountsAloneAreWrittenAtMostOnceEachFiveSeconds) {
+  const auto violating = [&](const std::string& name) {
+    book_.put("Deployment/shop/" + name,
+              {"shop",
+               "Deployment",
+               name,
+               {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false, {}}}});
+  };
+  policy("{}", kFinalized);
+  auto written = reconcile_status();  // the first status
+  ASSERT_TRUE(written.has_value());
+  policy("{}", kFinalized, document::to_json(*written));
+  violating("a");  // Compliant flips: at once
+  written = reconcile_status();
+  ASSERT_TRUE(written.has_value());
+  policy("{}", kFinalized, document::to_json(*written));
+  violating("b");  // the counts alone
+  status_writer_.take_calls();
+  const auto result = reconciler_.reconcile("p");
+  EXPECT_TRUE(status_writer_.take_calls().empty());
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_LE(*result.requeue_after, std::chrono::seconds(5));
+  clock_.advance(*result.requeue_after);
+  written = reconcile_status();
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->find({"summary", "violating"})->str(), "2");
+}
+
 TEST_F(PolicyReconcilerTest, AnInvalidSpecIsReadyFalseAndJudgesNothing) {
   policy(R"({"podSecurity":{"level":"sometimes"}})", kFinalized);
   book_.put("Deployment/shop/cart",
