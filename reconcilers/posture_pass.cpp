@@ -26,6 +26,11 @@ bool PosturePass::under_way() const {
   return !pending_.empty();
 }
 
+bool PosturePass::under_way_for(base::Clock::Duration d) const {
+  std::lock_guard lock(mu_);
+  return !pending_.empty() && clock_.now() - started_ >= d;
+}
+
 void PosturePass::changed(const std::string& key) {
   std::lock_guard lock(mu_);
   if (pending_.count(key) > 0) ++changed_;

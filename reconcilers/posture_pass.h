@@ -23,7 +23,9 @@ class PosturePass {
   // `keys` are about to be enqueued for `why` ("start", "resync", "policy prod").
   void begin(std::string_view why, const std::vector<std::string>& keys);
   bool in_pass(const std::string& key) const;
-  bool under_way() const;                // some key of a pass has not been judged yet
+  bool under_way() const;  // some key of a pass has not been judged yet
+  // Whether a pass has been under way for at least `d`.
+  bool under_way_for(base::Clock::Duration d) const;
   void changed(const std::string& key);  // a verdict was written for it
   // A reconcile of `key` ended; the line that ends the pass, or "" when it goes on.
   std::string done(const std::string& key);

@@ -423,35 +423,15 @@ PolicyStatus SecurityPolicyReconciler::wanted_status(const std::string& name,
   return want;
 }
 
-namespace {
-
-// Whether `want` differs from `current` in its counts alone: the summary, the namespace count and
-// conditions' messages, with every condition's type, status and reason the same.
-bool only_counts_differ(const PolicyStatus& want, const PolicyStatus& current) {
-  if (want.conditions.size() != current.conditions.size()) return false;
-  PolicyStatus w = want;
-  w.summary = current.summary;
-  w.namespaces = current.namespaces;
-  for (auto& c : w.conditions) {
-    const auto was = std::find_if(current.conditions.begin(), current.conditions.end(),
-                                  [&](const Condition& o) { return o.type == c.type; });
-    if (was == current.conditions.end() || was->status != c.status || was->reason != c.reason) {
-      return false;
-    }
-    c.message = was->message;
+std::optional<base::Clock::Duration> SecurityPolicyReconciler::paced(
+    const std::string& name) const {
+  const auto last = written_at_.find(name);
+  if (last == written_at_.end() || !in_pass_for_ || !in_pass_for_(kPassInterval)) {
+    return std::nullopt;
   }
-  return w.same_as(current);
-}
-
-}  // namespace
-
-std::optional<base::Clock::Duration> SecurityPolicyReconciler::counts_wait(
-    const std::string& name, const PolicyStatus& want, const PolicyStatus& current) const {
-  const auto last = counts_written_.find(name);
-  if (last == counts_written_.end() || !only_counts_differ(want, current)) return std::nullopt;
   const auto since = clock_.now() - last->second;
-  if (since >= kCountsInterval) return std::nullopt;
-  return std::chrono::duration_cast<base::Clock::Duration>(kCountsInterval - since);
+  if (since >= kPassInterval) return std::nullopt;
+  return std::chrono::duration_cast<base::Clock::Duration>(kPassInterval - since);
 }
 
 runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
@@ -459,6 +439,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   if (object == nullptr) return {};  // deleted: nothing to report on
   if (auto done = keep_finalizer(name, *object)) return *done;
   if (book_complete_ && !book_complete_()) return {std::chrono::milliseconds(500)};
+  if (const auto wait = paced(name)) return {*wait};
 
   const Value* generation_value = object->find({"metadata", "generation"});
   const std::int64_t generation =
@@ -503,9 +484,6 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
     logging::debug("policy " + name + ": status is up to date");
     return done;
   }
-  if (const auto wait = counts_wait(name, want, current)) {
-    return {done.requeue_after ? std::min(*done.requeue_after, *wait) : *wait};
-  }
   Value body = Value::object();
   body.set("apiVersion", Value::string(kSecurityPolicyApiVersion))
       .set("kind", Value::string("SecurityPolicy"));
@@ -515,7 +493,7 @@ runtime::Result SecurityPolicyReconciler::reconcile(const std::string& name) {
   body.set("status", want.to_value());
   if (!status_writer_.update_status(kube::resources::kSecurityPolicies, "", name, body))
     return done;
-  counts_written_[name] = clock_.now();
+  written_at_[name] = clock_.now();
   if (ready.reason == reasons::kExpiredExemption) {
     const auto was = std::find_if(current.conditions.begin(), current.conditions.end(),
                                   [](const Condition& c) { return c.type == types::kReady; });
@@ -545,6 +523,7 @@ void setup_security_policy_status(runtime::Manager& manager, PolicyStatusSetup s
   reconciler->set_ownership(&setup.ownership);
   reconciler->set_enforcement(setup.enforcement);
   reconciler->set_harden_install(std::move(setup.harden_install));
+  reconciler->set_pass_clock(std::move(setup.posture_in_pass_for));
   reconciler->set_report_conflicts(std::move(setup.report_conflicts));
   if (setup.policy_reports_served) {
     reconciler->set_policy_reports_served(std::move(setup.policy_reports_served));

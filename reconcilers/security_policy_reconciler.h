@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,10 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
 
   // Records Events (ExemptionLapsed) when set.
   void set_events(EventRecorder* events) { events_ = events; }
+  // Whether a posture pass has been under way for at least the duration (PosturePass).
+  void set_pass_clock(std::function<bool(base::Clock::Duration)> in_pass_for) {
+    in_pass_for_ = std::move(in_pass_for);
+  }
   // The ownership record: the status records the managed NetworkPolicies' UIDs it holds, and
   // NetworkPoliciesHeld says where a name is taken. Unset: neither.
   void set_ownership(const OwnershipRecord* ownership) { ownership_ = ownership; }
@@ -160,17 +165,17 @@ class SecurityPolicyReconciler : public runtime::Reconciler {
   const OwnershipRecord* ownership_ = nullptr;
   const EnforcementBook* enforcement_ = nullptr;
   std::function<HardenInstall()> harden_install_;
-  // A status that differs only in its counts (the summary, and the messages that give them: a
-  // pass under way) is written at most once each kCountsInterval per policy; a condition that
-  // flips, or anything else, at once. Why: at 50,000 workloads a pass moved the counts between
-  // every two writes, and the status controller wrote 2,986 statuses in one pass, each its own
-  // round trip and watch event. The controller has one worker: no lock.
-  static constexpr auto kCountsInterval = std::chrono::seconds(5);
-  std::map<std::string, base::Clock::TimePoint> counts_written_;  // policy -> last status write
-  // How long to wait before writing `want` over `current`, if its counts alone changed too lately.
-  std::optional<base::Clock::Duration> counts_wait(const std::string& name,
-                                                   const PolicyStatus& want,
-                                                   const PolicyStatus& current) const;
+  // While a posture pass has gone on for kPassInterval or more (every workload judged again, at
+  // scale), a policy's status is written at most once each kPassInterval, and the summary is not
+  // even computed in between; otherwise at once. Why: at 50,000 workloads the counts moved
+  // between every two writes, and the status controller wrote 2,986 statuses in one pass (each
+  // write's watch event requeued it), each summarising the book of 50,000: 250 CPU seconds. The
+  // controller has one worker: no lock.
+  static constexpr auto kPassInterval = std::chrono::seconds(5);
+  std::function<bool(base::Clock::Duration)> in_pass_for_;
+  std::map<std::string, base::Clock::TimePoint> written_at_;  // policy -> last status write
+  // How long to wait before the next status of `name`, if a long pass paces it.
+  std::optional<base::Clock::Duration> paced(const std::string& name) const;
 };
 
 // What the "securitypolicy" controller needs. It reads the caches of SecurityPolicies,
@@ -190,6 +195,8 @@ struct PolicyStatusSetup {
   const InputAccess* access = nullptr;
   EnforcementBook* enforcement = nullptr;         // the condition NetworkEnforced; null: none
   std::function<HardenInstall()> harden_install;  // the condition Harden
+  // Whether a posture pass has been under way for at least the duration; empty: never.
+  std::function<bool(base::Clock::Duration)> posture_in_pass_for;
 };
 // Registers the "securitypolicy" controller and the events it follows, keyed by policy name: a
 // policy's own changes; any namespace or NetworkPolicy change (counts and namespace findings; the

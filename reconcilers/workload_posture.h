@@ -281,8 +281,13 @@ struct WorkloadPostureSetup {
 // only enqueue typed FanoutEvents; the fan-out worker turns each into workload keys (which reads
 // and parses cached objects): a workload object's change into its top-level workload; a
 // namespace's into its workloads; a VulnerabilityReport's into the workload it is about; a policy
-// change or a resync into every workload. Returns whether posture has caught up (both loops
-// idle), which policy status waits for after a start.
-std::function<bool()> setup_workload_posture(runtime::Manager& manager, WorkloadPostureSetup setup);
+// change or a resync into every workload.
+struct PostureProgress {
+  // Whether posture has caught up (both loops idle), which policy status waits for after a start.
+  std::function<bool()> caught_up;
+  // Whether a pass has been under way for at least the duration (policy status paces itself).
+  std::function<bool(base::Clock::Duration)> in_pass_for;
+};
+PostureProgress setup_workload_posture(runtime::Manager& manager, WorkloadPostureSetup setup);
 
 }  // namespace bulwark::reconcilers

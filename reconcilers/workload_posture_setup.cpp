@@ -244,8 +244,7 @@ void route_cache_events(const WorkloadPostureSetup& setup, const WorkloadPosture
 
 }  // namespace
 
-std::function<bool()> setup_workload_posture(runtime::Manager& manager,
-                                             WorkloadPostureSetup setup) {
+PostureProgress setup_workload_posture(runtime::Manager& manager, WorkloadPostureSetup setup) {
   const Caches& caches = setup.caches;
   const WorkloadPostureReconciler::Sources sources{
       caches.workloads(), caches.namespaces, setup.policies,   setup.vulnerabilities,
@@ -288,7 +287,8 @@ std::function<bool()> setup_workload_posture(runtime::Manager& manager,
     setup.enforcement->add_listener([&fanout] { fanout.add(FanoutEvent::everything().key()); });
   }
   // Latched by the caller; checked in this order, as the fan-out loop feeds the posture loop.
-  return [&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); };
+  return {[&fanout, &posture_queue] { return fanout.idle() && posture_queue.idle(); },
+          [pass](base::Clock::Duration d) { return pass->under_way_for(d); }};
 }
 
 }  // namespace bulwark::reconcilers

@@ -271,7 +271,7 @@ class OperatorControllers {
   // The controllers, each registered by its own setup function.
   void setup_controllers(runtime::Manager& manager, base::Clock& clock,
                          const config::OperatorConfig& cfg, metrics::OperatorMetrics& metrics) {
-    posture_caught_up_ =
+    const reconcilers::PostureProgress posture =
         reconcilers::setup_workload_posture(manager, {.caches = caches_,
                                                       .writer = writer_,
                                                       .policies = policy_set_,
@@ -288,6 +288,7 @@ class OperatorControllers {
                                                       .never_touch = cfg.never_touch_namespaces,
                                                       .workers = cfg.workers,
                                                       .hooks = posture_hooks(metrics)});
+    posture_caught_up_ = posture.caught_up;
     reconcilers::setup_managed_network_policies(manager, {.caches = caches_,
                                                           .writer = writer_,
                                                           .policies = policy_set_,
@@ -315,7 +316,8 @@ class OperatorControllers {
                       },
                   .access = &input_access_,
                   .enforcement = &canary_->book(),
-                  .harden_install = [this] { return harden_->state(); }});
+                  .harden_install = [this] { return harden_->state(); },
+                  .posture_in_pass_for = posture.in_pass_for});
   }
 
   // The validating webhook, served on every replica with the Manager's servers.

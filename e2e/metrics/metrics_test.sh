@@ -112,6 +112,15 @@ testdata enforce-baseline-policy.yaml NAME=metrics-enforce 'LABEL=tier: metrics'
 eventually 30 bash -c "[ \"\$($kubectl -n m-shop get pods -l bulwark.dev/quarantine=true -o name | grep -c .)\" = 2 ]" \
   && ok "the scenario's violating pods are quarantined" || fail "quarantine in the scenario"
 
+# A detection: a violating Deployment created after the policy in another namespace it selects;
+# from its watch event to its verdict written is what the histogram times (the echoes of
+# Bulwark's own writes are not judged again, so they time nothing).
+$kubectl create namespace m-late >/dev/null && $kubectl label namespace m-late tier=metrics >/dev/null
+$kubectl -n m-late create deployment late-root --image=registry.example.com/app:1.0 --dry-run=client -o json |
+  python3 -c 'import json, sys; d = json.load(sys.stdin); d["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}; print(json.dumps(d))' |
+  $kubectl apply -f - >/dev/null
+eventually 30 bash -c "[ \"\$($kubectl -n m-late get deployment late-root -o jsonpath='{.metadata.annotations.bulwark\.dev/posture}')\" = violating ]" \
+  || fail "the late Deployment was judged violating"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/live.prom"
 promtool check metrics <"$work/live.prom" >"$work/promtool-metrics.log" 2>&1 \
   && ok "promtool check metrics accepts a live scrape" || fail "promtool check metrics: $(head -5 "$work/promtool-metrics.log")"

@@ -28,6 +28,8 @@ TEST(PosturePass, EndsWithOneLineCountingWhatItJudgedAndChanged) {
   EXPECT_EQ(pass.done("Pod/shop/debug"), "");
   pass.changed("StatefulSet/shop/cache");
   EXPECT_TRUE(pass.under_way());  // a resync now would judge again what this pass judges
+  EXPECT_TRUE(pass.under_way_for(1500ms));
+  EXPECT_FALSE(pass.under_way_for(1501ms));
   EXPECT_EQ(pass.done("StatefulSet/shop/cache"),
             "posture pass (resync, policy prod): 4 workloads judged, 2 changed, in 1.5 s");
   EXPECT_FALSE(pass.under_way());

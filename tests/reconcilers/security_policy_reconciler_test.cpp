@@ -218,9 +218,12 @@ TEST_F(PolicyReconcilerTest, StatusIsWrittenOnceAndTransitionTimesMoveOnlyOnAFli
             R"({"namespace":"shop","kind":"Deployment","name":"cart","controls":["privileged"]})");
 }
 
-// While a pass moves the counts, the status is written at most once each five seconds; a condition
-// that flips is written at once.
-TEST_F(PolicyReconcilerTest, CountsAloneAreWrittenAtMostOnceEachFiveSeconds) {
+// While a posture pass has gone on for five seconds or more, a policy's status is written at most
+// once each five seconds; otherwise (small passes, single changes) at once.
+TEST_F(PolicyReconcilerTest, DuringALongPassTheStatusIsWrittenAtMostOnceEachFiveSeconds) {
+  bool long_pass = false;
+  reconciler_.set_pass_clock(
+      [&](base::Clock::Duration d) { return long_pass && d <= std::chrono::seconds(5); });
   const auto violating = [&](const std::string& name) {
     book_.put("Deployment/shop/" + name,
               {"shop",
@@ -229,14 +232,15 @@ TEST_F(PolicyReconcilerTest, CountsAloneAreWrittenAtMostOnceEachFiveSeconds) {
                {{"p", Posture::kViolating, {"privileged"}, crds::Severity::kHigh, false, {}}}});
   };
   policy("{}", kFinalized);
-  auto written = reconcile_status();  // the first status
+  auto written = reconcile_status();
   ASSERT_TRUE(written.has_value());
   policy("{}", kFinalized, document::to_json(*written));
-  violating("a");  // Compliant flips: at once
+  violating("a");  // no long pass: at once
   written = reconcile_status();
   ASSERT_TRUE(written.has_value());
   policy("{}", kFinalized, document::to_json(*written));
-  violating("b");  // the counts alone
+  long_pass = true;
+  violating("b");
   status_writer_.take_calls();
   const auto result = reconciler_.reconcile("p");
   EXPECT_TRUE(status_writer_.take_calls().empty());
