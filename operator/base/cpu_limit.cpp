@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "operator/base/files.h"
+
 namespace bulwark::base {
 
 namespace fs = std::filesystem;
@@ -29,12 +31,8 @@ std::optional<double> quota_of(std::optional<long long> quota, std::optional<lon
   return static_cast<double>(*quota) / static_cast<double>(*period);
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// A cgroup file's text; "" when it cannot be read (no limit there).
+std::string read_text(const fs::path& path) { return read_file(path.string()).value_or(""); }
 
 // A cgroup hierarchy the process is in: where it is mounted and the process's folder in it.
 struct Hierarchy {
