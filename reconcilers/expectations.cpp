@@ -75,7 +75,9 @@ Expectations::Held Expectations::settle_locked(Expected& e, const std::string& p
 
 Expectations::Seen Expectations::echo(const std::string& object, const std::string& before,
                                       const std::string& after) {
-  if (before.empty() || after.empty()) return Seen::kChange;
+  // A removal is never an echo. A change from no version (a creation, or a relist that may have
+  // missed versions between) can be one only of a write computed from no version: a creation.
+  if (after.empty()) return Seen::kChange;
   std::lock_guard lock(mu_);
   auto it = expected_.find(object);
   if (it == expected_.end() || it->second.based_on != before) return Seen::kChange;

@@ -40,7 +40,8 @@ class Expectations {
               const std::string& produced, Fields fields);
   // What a change the cache was told of (runtime::Informer::Change) is:
   // - kEcho: exactly this process's last write to `object`, from the version the write was
-  //   computed from to the version it produced, with nothing between. It carries nothing to judge
+  //   computed from ("" for a creation, which no version precedes) to the version it produced,
+  //   with nothing between. It carries nothing to judge
   //   (what was written is what the judgement decided, and seen() has answered with it meanwhile),
   //   and it settles the expectation.
   // - kHeld: a change from the version a write in flight (begin) was computed from. The watch can

@@ -69,6 +69,25 @@ const kube::ResourceType& PolicyReportKeeper::resource() const {
                                                          : kube::resources::kPolicyReports;
 }
 
+void PolicyReportKeeper::apply(const policy_reports::Subject& subject, const std::string& name,
+                               const std::string& over, const Value& report) {
+  const std::string key = subject.namespace_name + "/" + name;
+  expectations_.begin(key, over);
+  Expectations::Held held = Expectations::Held::kNone;
+  try {
+    const Value answer =
+        writer_.apply(resource(), subject.namespace_name, name, report, kBulwarkName, true);
+    const Value* produced = answer.find({"metadata", "resourceVersion"});
+    held = expectations_.expect(key, over, produced != nullptr ? std::string(produced->str()) : "",
+                                {});
+  } catch (...) {
+    if (expectations_.abandon(key) == Expectations::Held::kRoute && router_) router_(key);
+    throw;
+  }
+  ++writes_;
+  if (held == Expectations::Held::kRoute && router_) router_(key);
+}
+
 void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const WorkloadJudgement& j,
                               bool held) {
   if (held || !served_) return;
@@ -106,8 +125,8 @@ void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const Work
     // say pass is rewritten, once.
     const Value* says = cached ? cached->find(kReportContentField) : nullptr;
     if (says != nullptr && says->str() == hash) return;  // unchanged: no write
-    writer_.apply(resource(), subject.namespace_name, name, report, kBulwarkName, true);
-    ++writes_;
+    const Value* over = cached ? cached->find({"metadata", "resourceVersion"}) : nullptr;
+    apply(subject, name, over != nullptr ? std::string(over->str()) : "", report);
   } catch (const kube::ApiError& e) {
     // The CRD went away after start: say so and go on; the verdict itself is written already.
     // Anything else fails the reconcile, which the controller retries with backoff (the

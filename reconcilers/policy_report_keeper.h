@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -12,7 +13,9 @@
 #include "operator/policy/written_names.h"
 #include "operator/policy_reports/open_report.h"
 #include "operator/runtime/cache_reader.h"
+#include "operator/runtime/informer.h"
 #include "reconcilers/events.h"
+#include "reconcilers/expectations.h"
 #include "reconcilers/workload_judgement.h"
 
 namespace bulwark::reconcilers {
@@ -57,6 +60,18 @@ class PolicyReportKeeper {
   bool served() const { return served_.load(); }
 
   std::uint64_t writes() const { return writes_.load(); }
+
+  // What a change the reports cache was told of is (Expectations::echo, keyed "ns/name"): the
+  // echo of this process's own apply, from the version the report was written over ("" for none)
+  // to the one the apply answered with, is no news: the apply (forced) left the report saying
+  // what the verdict said, whatever it was written over. One seen while the apply is in flight is
+  // held until the answer says, and routed by the change router if it was not the echo.
+  Expectations::Seen own_echo(const runtime::Informer::Change& change) {
+    return expectations_.echo(change.key, change.before, change.after);
+  }
+  void set_change_router(std::function<void(const std::string& key)> router) {
+    router_ = std::move(router);
+  }
   // The workloads ("Kind/namespace/name") whose report name someone else's report holds.
   std::vector<std::string> conflicts() const;
   const kube::ResourceType& resource() const;  // reports or policyreports, by format
@@ -69,6 +84,11 @@ class PolicyReportKeeper {
   policy_reports::Passes passes_;
   EventRecorder* events_;
   std::atomic<std::uint64_t> writes_{0};
+  Expectations expectations_{clock_};
+  std::function<void(const std::string& key)> router_;  // set before use
+  // Applies `report` as `key`'s ("ns/name"), written over the cached version `over`.
+  void apply(const policy_reports::Subject& subject, const std::string& name,
+             const std::string& over, const document::Value& report);
   // Records the conflict of `subject` (a report `cached` not Bulwark's), or clears it (null).
   void conflict(const policy_reports::Subject& subject, const document::Value* cached);
   mutable std::mutex mu_;

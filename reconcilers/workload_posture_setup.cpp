@@ -181,9 +181,10 @@ void watch_selecting(const Caches& caches, NetworkIndex& network, runtime::WorkQ
 
 // A report edited or deleted by someone else is judged again now, not at the next resync:
 // "ns/kind-name" names its workload (policy_reports::report_name; a cut, hashed name is left to the
-// resync).
-void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout) {
-  reports.add_handler([&fanout](const std::string& key) {
+// resync). The echo of the keeper's own apply is no news (PolicyReportKeeper::own_echo).
+void watch_policy_reports(runtime::Informer& reports, PolicyReportKeeper* keeper,
+                          runtime::WorkQueue& fanout, const PostureHooks& hooks) {
+  auto route = [&fanout](const std::string& key) {
     const auto slash = key.find('/'), dash = key.find('-', slash);
     if (slash == std::string::npos || dash == std::string::npos) return;
     const std::string lower = key.substr(slash + 1, dash - slash - 1);
@@ -195,6 +196,12 @@ void watch_policy_reports(runtime::Informer& reports, runtime::WorkQueue& fanout
                                           key.substr(0, slash) + "/" + key.substr(dash + 1))
                      .key());
     }
+  };
+  if (keeper != nullptr) keeper->set_change_router(route);
+  reports.add_change_handler([route, keeper, hooks](const runtime::Informer::Change& change) {
+    const auto seen = keeper != nullptr ? keeper->own_echo(change) : Expectations::Seen::kChange;
+    if (seen == Expectations::Seen::kEcho && hooks.echo_skipped) hooks.echo_skipped();
+    if (seen == Expectations::Seen::kChange) route(change.key);  // kHeld: the answer says
   });
 }
 
@@ -234,7 +241,9 @@ void route_cache_events(const WorkloadPostureSetup& setup, const WorkloadPosture
   watch_selecting(caches, network, fanout);
   caches.policies.add_handler(
       [&fanout](const std::string& name) { fanout.add(FanoutEvent::of_policy(name).key()); });
-  if (caches.policy_reports != nullptr) watch_policy_reports(*caches.policy_reports, fanout);
+  if (caches.policy_reports != nullptr) {
+    watch_policy_reports(*caches.policy_reports, setup.reports, fanout, setup.hooks);
+  }
   if (caches.vulnerability_reports != nullptr) {
     caches.vulnerability_reports->add_handler(
         [&fanout](const std::string& key) { fanout.add(FanoutEvent::of_report(key).key()); });

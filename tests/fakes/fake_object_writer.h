@@ -71,27 +71,16 @@ class FakeObjectWriter : public kube::ObjectWriter {
   std::optional<document::Value> merge_patch(const kube::ResourceType& type, const std::string& ns,
                                              const std::string& name,
                                              const kube::MergePatch& patch) override {
-    std::function<void(const std::string& version)> told;
-    std::string version;
-    {
-      std::lock_guard lock(mu_);
-      told = before_answer_;
-      version = std::to_string(next_version_);
-    }
-    if (told) told(version);  // the watch, faster than the answer (or the failure)
+    tell_before_answer();
     if (!record(
             {WriteCall::Verb::kMergePatch, type.resource, ns, name, patch.body(), "", false, {}})) {
       return std::nullopt;
     }
     // As the API server answers: the object at the version the patch made.
-    document::Value answer = patch.body();
-    std::lock_guard lock(mu_);
-    answer.child("metadata")
-        .set("resourceVersion", document::Value::string(std::to_string(next_version_++)));
-    return answer;
+    return at_next_version(patch.body());
   }
-  // Called with the version each merge patch would make before it answers (or fails): what a
-  // watch faster than the answer delivers meanwhile.
+  // Called with the version each merge patch or apply would make before it answers (or fails):
+  // what a watch faster than the answer delivers meanwhile.
   void before_answer(std::function<void(const std::string& version)> told) {
     std::lock_guard lock(mu_);
     before_answer_ = std::move(told);
@@ -99,10 +88,11 @@ class FakeObjectWriter : public kube::ObjectWriter {
   document::Value apply(const kube::ResourceType& type, const std::string& ns,
                         const std::string& name, const document::Value& intent,
                         const std::string& field_manager, bool force) override {
+    tell_before_answer();
     record({WriteCall::Verb::kApply, type.resource, ns, name, intent, field_manager, force, {}});
     document::Value applied = intent;
     applied.child("metadata").set("uid", document::Value::string("uid-" + name));
-    return applied;
+    return at_next_version(std::move(applied));
   }
   bool remove(const kube::ResourceType& type, const std::string& ns, const std::string& name,
               const kube::Preconditions& preconditions) override {
@@ -111,6 +101,24 @@ class FakeObjectWriter : public kube::ObjectWriter {
   }
 
  private:
+  // What a watch faster than the answer (or the failure) delivers meanwhile: the version the
+  // write would make.
+  void tell_before_answer() {
+    std::function<void(const std::string& version)> told;
+    std::string version;
+    {
+      std::lock_guard lock(mu_);
+      told = before_answer_;
+      version = std::to_string(next_version_);
+    }
+    if (told) told(version);
+  }
+  document::Value at_next_version(document::Value object) {
+    std::lock_guard lock(mu_);
+    object.child("metadata")
+        .set("resourceVersion", document::Value::string(std::to_string(next_version_++)));
+    return object;
+  }
   // Records the call; throws a queued failure; false when the target is gone.
   bool record(WriteCall call) {
     std::lock_guard lock(mu_);
@@ -128,7 +136,7 @@ class FakeObjectWriter : public kube::ObjectWriter {
   std::vector<WriteCall> calls_;
   std::deque<kube::ApiError> failures_;
   std::set<std::string> gone_;
-  long next_version_ = 100;  // what the next merge patch answers with
+  long next_version_ = 100;  // what the next merge patch or apply answers with
   std::function<void(const std::string& version)> before_answer_;
 };
 
