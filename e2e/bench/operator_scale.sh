@@ -23,7 +23,12 @@
 #   usage: e2e/with_cluster.sh --kwok 10 e2e/bench/operator_scale.sh BULWARK_BINARY [N] [MODE]
 #   (BULWARK_SCALE_CONFIG: lines added to the operator's config; BULWARK_SCALE_POLICY: the policy's
 #   spec as JSON instead of baseline Audit without default-deny; BULWARK_SCALE_PERF=FILE: a perf
-#   profile of the operator during the pass; BULWARK_SCALE_ADMIN_FLOOR=0: no admin floor)
+#   profile of the operator during the pass; BULWARK_SCALE_HEAP=FILE: heaptrack's record of the
+#   operator from its start, ended (SIGKILL) right after the memory line, so that what was live
+#   then shows as "leaked" in heaptrack_print FILE; BULWARK_SCALE_ADMIN_FLOOR=0: no admin floor;
+#   BULWARK_SCALE_REPORTS=1: policy reports on, and after the memory line, instead of the rest,
+#   the floor of each workload's second write, the reports' sizes in etcd and the upgrade from
+#   listed passes: e2e/bench/scale_reports.sh)
 set -uo pipefail
 bulwark=$1
 n=${2:-10000}
@@ -34,6 +39,11 @@ cluster=$BULWARK_E2E_CLUSTER
 api="https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT"
 certs=(--cacert "$cluster/pki/ca.crt" --cert "$cluster/pki/admin.crt" --key "$cluster/pki/admin.key")
 install_prerequisites
+if [ -n "${BULWARK_SCALE_REPORTS:-}" ]; then
+  # shellcheck source=scale_reports.sh
+  . "$(dirname "$0")/scale_reports.sh"
+  install_report_crds
+fi
 
 # --- the workload ---
 python3 - "$n" "$mode" >"$work/workloads.json" <<'PY'
@@ -177,8 +187,19 @@ probe=$(free_port) metrics=$(free_port)
 printf 'log: {level: info}\nresyncPeriod: 60s\n%s' "${BULWARK_SCALE_CONFIG:-}" >"$work/config.yaml"
 echo "enforcement canary: on, as shipped; the operator runs as a host process (ProbeFromNode: nothing probed), KWOK nodes skipped"
 t0=$(date +%s.%N)
+if [ -n "${BULWARK_SCALE_HEAP:-}" ]; then
+  # heaptrack's own way (its script): the preload writes a raw record into a pipe, the
+  # interpreter reads it, gzip keeps it; the operator keeps its pid. Only the operator is started
+  # with the preload (the interpreter takes one process): its kubeconfig is written first.
+  [ -f "$work/sa.kubeconfig" ] || sa_kubeconfig "$work/sa.kubeconfig"
+  mkfifo "$work/heaptrack.pipe"
+  /usr/lib/heaptrack/libexec/heaptrack_interpret <"$work/heaptrack.pipe" | gzip >"$BULWARK_SCALE_HEAP" &
+  heap_pid=$!
+  export LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so DUMP_HEAPTRACK_OUTPUT="$work/heaptrack.pipe"
+fi
 start_own_operator operator --health-probe-bind-address "127.0.0.1:$probe" --metrics-bind-address "127.0.0.1:$metrics"
 pid=$started_pid
+unset LD_PRELOAD DUMP_HEAPTRACK_OUTPUT
 eventually 300 curl -sf "http://127.0.0.1:$probe/readyz" || { echo "the operator never became ready" >&2; exit 1; }
 echo "operator ready (every cache synced) $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s after start"
 eventually 300 grep -q 'posture pass (start' "$work/operator.log"
@@ -252,6 +273,33 @@ for name, r in sorted(rows.items(), key=lambda kv: -kv[1].get("bytes", 0)):
     print("  %-22s %7d objects %7.2f MiB" % (name, r.get("objects", 0), r.get("bytes", 0) / 1048576))
 print("  %-22s %7s         %7.2f MiB (indexes, heap, libraries, threads, buffers)" % ("the rest", "", (rss - total) / 1048576))
 ' "$rss_kib"
+# Where the resident pages lie: the heap (glibc's one arena, live objects and the free memory it
+# keeps), other anonymous mappings (threads' stacks, large allocations), the program and its
+# libraries.
+python3 - "/proc/$pid/smaps" <<'PY'
+import collections, sys
+kinds, kind = collections.Counter(), None
+for line in open(sys.argv[1]):
+    fields = line.split()
+    if "-" in fields[0] and not fields[0].endswith(":"):
+        path = fields[5] if len(fields) > 5 else ""
+        kind = ("heap" if path == "[heap]" else "anonymous (stacks, large blocks)" if path in ("", "[stack]") or path.startswith("[anon")
+                else "program and libraries" if path.startswith("/") else path)
+    elif fields[0] == "Rss:":
+        kinds[kind] += int(fields[1])
+print("  resident by mapping: " + ", ".join("%s %.1f MiB" % (k, v / 1024) for k, v in kinds.most_common() if v >= 512))
+PY
+if [ -n "${heap_pid:-}" ]; then
+  stop_operator "$pid" KILL >/dev/null
+  wait "$heap_pid"
+  echo "heaptrack's record of the operator, ended here: heaptrack_print $BULWARK_SCALE_HEAP"
+  exit 0
+fi
+if [ -n "${BULWARK_SCALE_REPORTS:-}" ]; then
+  token=$($kubectl -n bulwark-system create token bulwark --duration=60m)
+  reports_part "$first"
+  exit 0
+fi
 
 # --- converged: two resyncs write nothing; detection latency of new violations ---
 # Once the Events have been written, and after one resync (the policy's status settles first),
