@@ -61,20 +61,11 @@ std::map<Labels, double> by_policy_and_control(
   return out;
 }
 
-// Each namespace's score (compliant or exempt share of its workloads) into `scores`; returns how
-// many workloads are compliant or exempt in all.
-int namespace_scores(const PostureSnapshot& posture, std::map<Labels, double>& scores) {
-  std::map<std::string, std::pair<int, int>> per_namespace;  // good, all
-  int good = 0;
-  for (const auto& w : posture.workloads) {
-    auto& [g, all] = per_namespace[w.namespace_name];
-    ++all;
-    if (w.compliant_or_exempt) ++g, ++good;
+// Each namespace's score (compliant or exempt share of its workloads) into `scores`.
+void namespace_scores(const PostureSnapshot& posture, std::map<Labels, double>& scores) {
+  for (const auto& [ns, w] : posture.workloads) {
+    scores[{{"namespace", ns}}] = w.compliant_or_exempt * 100 / w.all;
   }
-  for (const auto& [ns, counts] : per_namespace) {
-    scores[{{"namespace", ns}}] = counts.first * 100 / counts.second;
-  }
-  return good;
 }
 
 }  // namespace
@@ -212,8 +203,9 @@ struct OperatorMetrics::Families {
                            .Add({})),
         watch_echoes(prometheus::BuildCounter()
                          .Name("bulwark_watch_echoes_total")
-                         .Help("Watch events about workloads that were the echo of the "
-                               "operator's own write, and were not judged again")
+                         .Help("Watch events about workloads or their policy reports that "
+                               "were the echo of the operator's own write, and were not judged "
+                               "again")
                          .Register(r)
                          .Add({})),
         network_enforcement(prometheus::BuildGauge()
@@ -497,6 +489,39 @@ std::map<Labels, double> conflicting_gauges(const PostureSnapshot& posture) {
 
 }  // namespace
 
+namespace {
+
+// bulwark_workloads and bulwark_violations from each namespace's standings. Every state, and
+// every control the policy judges, starts at zero for a namespace the policy governs, so a query
+// or an alert never sees its series vanish when the last violation is fixed; controls the policy
+// does not judge get no series.
+void standing_gauges(const PostureSnapshot& posture, std::map<Labels, double>& workloads,
+                     std::map<Labels, double>& violations) {
+  for (const auto& [ns, by_policy] : posture.standings) {
+    for (const auto& [policy, standing] : by_policy) {
+      for (const auto& s : kStates) {
+        const auto n = standing.states.find(s);
+        workloads[{{"namespace", ns}, {"policy", policy}, {"state", std::string(s)}}] =
+            n != standing.states.end() ? n->second : 0;
+      }
+      workloads[{{"namespace", ns}, {"policy", policy}, {"state", "quarantined"}}] =
+          standing.quarantined;
+      std::map<std::string, int, std::less<>> counts = standing.violations;
+      if (auto judged = posture.controls.find(policy); judged != posture.controls.end()) {
+        for (const auto& c : judged->second) counts.emplace(c, 0);
+      }
+      for (const auto& [c, n] : counts) {
+        violations[{{"namespace", ns},
+                    {"policy", policy},
+                    {"control", c},
+                    {"severity", std::string(crds::to_string(posture::severity_of(c)))}}] = n;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& queue_depths,
                                     const PostureSnapshot& posture,
                                     const std::map<std::string, CacheSize>& caches) {
@@ -507,38 +532,8 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
     bytes[{{"resource", resource}}] = static_cast<double>(size.bytes);
   }
 
-  const int good = namespace_scores(posture, scores);
-  std::set<std::pair<std::string, std::string>> pairs;
-  for (const auto& o : posture.outcomes) pairs.emplace(o.namespace_name, o.policy);
-  for (const auto& [ns, policy] : pairs) {
-    // Every state, and every control the policy judges, starts at zero for a namespace the policy
-    // governs, so a query or an alert never sees its series vanish when the last violation is
-    // fixed; controls the policy does not judge get no series.
-    for (const auto& s : kStates) {
-      workloads[{{"namespace", ns}, {"policy", policy}, {"state", std::string(s)}}] = 0;
-    }
-    auto judged = posture.controls.find(policy);
-    if (judged == posture.controls.end()) continue;
-    for (const auto& c : judged->second) {
-      violations[{{"namespace", ns},
-                  {"policy", policy},
-                  {"control", std::string(c)},
-                  {"severity", std::string(crds::to_string(posture::severity_of(c)))}}] = 0;
-    }
-  }
-  for (const auto& o : posture.outcomes) {
-    workloads[{{"namespace", o.namespace_name}, {"policy", o.policy}, {"state", o.state}}] += 1;
-    if (o.quarantined) {
-      workloads[{
-          {"namespace", o.namespace_name}, {"policy", o.policy}, {"state", "quarantined"}}] += 1;
-    }
-    for (const auto& c : o.controls) {
-      violations[{{"namespace", o.namespace_name},
-                  {"policy", o.policy},
-                  {"control", c},
-                  {"severity", std::string(crds::to_string(posture::severity_of(c)))}}] += 1;
-    }
-  }
+  namespace_scores(posture, scores);
+  standing_gauges(posture, workloads, violations);
   for (const auto& [policy, is_ready] : posture.policy_ready) {
     ready[{{"policy", policy}}] = is_ready ? 1 : 0;
   }
@@ -551,8 +546,9 @@ std::string OperatorMetrics::scrape(const std::map<std::string, std::size_t>& qu
   enforcement_gauges(posture, enforcement, enforcement_unknown);
 
   std::map<Labels, double> cluster_score;
-  cluster_score[{}] =
-      posture.workloads.empty() ? 100 : good * 100 / static_cast<int>(posture.workloads.size());
+  int all = 0, good = 0;
+  for (const auto& [ns, w] : posture.workloads) all += w.all, good += w.compliant_or_exempt;
+  cluster_score[{}] = all == 0 ? 100 : good * 100 / all;
   if (!posture.judged) {
     // A standby replica, or a leader before its first full pass: its book is empty or partial,
     // and a score from it would be a guess. No posture series at all rather than a wrong one.

@@ -52,8 +52,33 @@ void PostureBook::erase(const std::string& key) {
   if (listener_ && !touched.empty()) listener_({touched.begin(), touched.end()});
 }
 
+namespace {
+
+// A violating outcome in the book, pointed at while the book is locked.
+struct Violation {
+  const WorkloadRecord* record;
+  const PolicyOutcome* outcome;
+};
+
+// Worst first: the most severe control, then the most controls, then by name for a stable list.
+bool worse_first(const Violation& a, const Violation& b) {
+  if (a.outcome->worst != b.outcome->worst) {
+    return static_cast<int>(a.outcome->worst) < static_cast<int>(b.outcome->worst);
+  }
+  if (a.outcome->controls.size() != b.outcome->controls.size()) {
+    return a.outcome->controls.size() > b.outcome->controls.size();
+  }
+  return std::tie(a.record->namespace_name, a.record->kind, a.record->name) <
+         std::tie(b.record->namespace_name, b.record->kind, b.record->name);
+}
+
+}  // namespace
+
 PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_violations) const {
   PolicySummary s;
+  // Only the listed violations are copied: a copy of each (their controls and details) was about
+  // 15 MB at 50,000 violating workloads, for a list of at most `max_violations`.
+  std::vector<Violation> violations;
   std::lock_guard lock(mu_);
   for (const auto& [key, r] : records_) {
     for (const auto& o : r.outcomes) {
@@ -71,22 +96,21 @@ PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_
           break;
         case posture::Posture::kViolating:
           ++s.violating;
-          s.violations.push_back(
-              {r.namespace_name, r.kind, r.name, o.controls, o.worst, o.details});
+          violations.push_back({&r, &o});
           break;
       }
       if (o.enforced) ++s.quarantined;
     }
   }
   if (s.workloads > 0) s.score = (s.compliant + s.exempt) * 100 / s.workloads;
-  // Worst first: the most severe control, then the most controls, then by name for a stable list.
-  std::sort(s.violations.begin(), s.violations.end(), [](const auto& a, const auto& b) {
-    return std::tuple(static_cast<int>(a.worst), -static_cast<long>(a.controls.size()),
-                      a.namespace_name, a.kind, a.name) <
-           std::tuple(static_cast<int>(b.worst), -static_cast<long>(b.controls.size()),
-                      b.namespace_name, b.kind, b.name);
-  });
-  if (s.violations.size() > max_violations) s.violations.resize(max_violations);
+  const auto listed = std::min(violations.size(), max_violations);
+  std::partial_sort(violations.begin(), violations.begin() + static_cast<std::ptrdiff_t>(listed),
+                    violations.end(), worse_first);
+  for (std::size_t i = 0; i < listed; ++i) {
+    const auto& [r, o] = violations[i];
+    s.violations.push_back(
+        {r->namespace_name, r->kind, r->name, o->controls, o->worst, o->details});
+  }
   return s;
 }
 

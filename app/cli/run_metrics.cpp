@@ -83,10 +83,10 @@ metrics::PostureSnapshot posture_snapshot(const reconcilers::PostureBook& book,
     for (const auto& o : r.outcomes) {
       good = good &&
              (o.posture == posture::Posture::kCompliant || o.posture == posture::Posture::kExempt);
-      s.outcomes.push_back({r.namespace_name, o.policy, std::string(posture::to_string(o.posture)),
-                            o.enforced, o.controls});
+      s.add_outcome(r.namespace_name, o.policy, posture::to_string(o.posture), o.enforced,
+                    o.controls);
     }
-    s.workloads.push_back({r.namespace_name, good});
+    s.add_workload(r.namespace_name, good);
   });
   for (const auto& p : *policies.current()) {
     if (p.deleting) continue;

@@ -38,11 +38,11 @@ PostureSnapshot cluster(int namespaces, int workloads, const std::vector<std::st
   for (int i = 0; i < workloads; ++i) {
     const std::string ns = "ns-" + std::to_string(i % namespaces);
     const bool bad = i % 3 == 0;
-    s.workloads.push_back({ns, !bad});
+    s.add_workload(ns, !bad);
     for (const auto& p : policies) {
-      s.outcomes.push_back({ns, p, bad ? "violating" : "compliant", bad && i % 2 == 0,
-                            bad ? std::vector<std::string>{"privileged", "runAsNonRoot"}
-                                : std::vector<std::string>{}});
+      s.add_outcome(ns, p, bad ? "violating" : "compliant", bad && i % 2 == 0,
+                    bad ? std::vector<std::string>{"privileged", "runAsNonRoot"}
+                        : std::vector<std::string>{});
     }
   }
   for (const auto& p : policies) {
@@ -186,8 +186,8 @@ TEST_F(MetricsTest, CachesDroppedEventsAndEchoesAreExported) {
 // exports no posture series rather than a cluster score of 100.
 TEST_F(MetricsTest, NoPostureSeriesUntilEveryWorkloadWasJudged) {
   PostureSnapshot snapshot;
-  snapshot.workloads.push_back({"shop", false});
-  snapshot.outcomes.push_back({"shop", "p", "violating", false, {"privileged"}});
+  snapshot.add_workload("shop", false);
+  snapshot.add_outcome("shop", "p", "violating", false, {"privileged"});
   snapshot.judged = false;
   auto text = metrics_.scrape({}, snapshot);
   EXPECT_FALSE(has(text, "bulwark_cluster_posture_score "));
