@@ -253,8 +253,9 @@ struct OperatorMetrics::Families {
                           .Register(r)),
         cache_bytes(prometheus::BuildGauge()
                         .Name("bulwark_cache_bytes")
-                        .Help("Bytes of projected JSON held in a resource's cache (the "
-                              "objects' text, without the index around it)")
+                        .Help("Bytes a resource's cache keeps of its objects: their "
+                              "projected JSON, compressed once the cache has a dictionary "
+                              "(without the index around it)")
                         .Register(r)) {}
 
   Family<Gauge>& posture_score;

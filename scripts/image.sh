@@ -16,7 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The Debian packages of the libraries the binary links directly (beyond libc6, libstdc++6 and
 # libgcc-s1): deploy/Dockerfile's runtime stage installs the same (tests/deploy checks both).
 runtime_packages=(libcpprest2.10 libyaml-cpp0.7 libyaml-0-2 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0
-                  libssl3 ca-certificates)
+                  libssl3 libzstd1 ca-certificates)
 if [ "${1:-}" = --packages ]; then printf '%s\n' "${runtime_packages[@]}"; exit 0; fi
 command -v umoci >/dev/null || { echo "image.sh: umoci is missing (scripts/setup.sh installs it)" >&2; exit 2; }
 build=$("$root/scripts/build.sh" release)

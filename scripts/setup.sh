@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl openssl python3 iproute2 clang-format
   ccache  # serves a fresh clone's C++ compiles from the cache (scripts/build.sh)
   libcpprest-dev libyaml-cpp-dev libyaml-dev prometheus-cpp-dev libspdlog-dev libssl-dev
+  libzstd-dev  # the informers' dictionary compression (operator/runtime/cache_codec.h)
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers it runs under (scripts/fuzz.sh)
   prometheus  # the real Prometheus server and promtool, for the metrics tests

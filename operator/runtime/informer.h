@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "operator/document/value.h"
+#include "operator/runtime/cache_codec.h"
 #include "operator/runtime/cache_reader.h"
 
 namespace bulwark::runtime {
@@ -34,7 +35,8 @@ class Store {
 // 10,000 pods stays small.
 using Projection = std::function<document::Value(document::Value&&)>;
 
-// A cache of one resource kind, fed by a Reflector, indexed by namespace and by owner uid.
+// A cache of one resource kind, fed by a Reflector, indexed by owner uid (a namespace's objects lie
+// together in key order).
 // Handlers are called with the key of every object that was added, changed or removed; they must
 // only enqueue (they run on the reflector's thread). Reads are thread-safe and return immutable
 // snapshots. Objects are kept as minified JSON of their projection, about a tenth of the memory
@@ -68,26 +70,31 @@ class Informer : public Store, public CacheReader {
   std::vector<std::string> keys_in_namespace(const std::string& ns) const override;
   std::vector<std::string> keys_owned_by(const std::string& owner_uid) const override;
   std::size_t size() const override;
-  std::size_t cached_bytes() const;  // the projected JSON held, for metrics and benchmarks
+  // The bytes its objects take as kept (their projected JSON, packed by the codec), for metrics
+  // and benchmarks.
+  std::size_t cached_bytes() const;
 
  private:
   struct Entry {
-    std::string json;  // the projected object
+    std::string packed;  // the projected object's JSON, as codec_ packed it
     std::string resource_version;
-    std::string namespace_name;
     std::vector<std::string> owners;  // ownerReferences' uids
   };
-  static Entry make_entry(const document::Value& compacted);
+  Entry make_entry(const document::Value& compacted) const;
   void index_locked(const std::string& key, const Entry& entry, bool add);
+  // Once the cache holds enough objects, a dictionary trained on them and every object packed
+  // with it (CacheCodec). The reflector's thread, with mu_ held exclusively.
+  void train_locked();
   void notify(const std::vector<Change>& changes);
 
   Projection projection_;
+  CacheCodec codec_;                     // packs on the reflector's thread, unpacks on any
+  std::size_t next_training_ = 256;      // objects held at the next try; the reflector's thread
   std::vector<ChangeHandler> handlers_;  // set before the reflector starts
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> listing_;  // the list in progress; the reflector's thread only
   // Guarded by mu_.
   std::map<std::string, Entry> objects_;
-  std::map<std::string, std::set<std::string>> by_namespace_;
   std::map<std::string, std::set<std::string>> by_owner_;
 };
 
