@@ -16,7 +16,7 @@
 #   each (its requests by verb and resource, watchers it closed as too slow, writes by user
 #   agent; apiserver_activity.py), with the operator's watch restarts;
 # - resident memory after the pass, with what each cache holds (bulwark_cache_objects and
-#   bulwark_cache_bytes: the projected JSON, without the index around it), and the writes of two
+#   bulwark_cache_bytes: the projected JSON as kept, compressed), and the writes of two
 #   converged resyncs (should be 0);
 # - detection latency p50/p99 of new violating workloads and drift-repair latency p50/p99 of a
 #   deleted default-deny, from the operator's own histograms.
@@ -25,7 +25,8 @@
 #   spec as JSON instead of baseline Audit without default-deny; BULWARK_SCALE_PERF=FILE: a perf
 #   profile of the operator during the pass; BULWARK_SCALE_HEAP=FILE: heaptrack's record of the
 #   operator from its start, ended (SIGKILL) right after the memory line, so that what was live
-#   then shows as "leaked" in heaptrack_print FILE; BULWARK_SCALE_ADMIN_FLOOR=0: no admin floor;
+#   then shows as "leaked" in heaptrack_print FILE; BULWARK_SCALE_PRELOAD=LIB: the operator started
+#   with LD_PRELOAD=LIB (another allocator); BULWARK_SCALE_ADMIN_FLOOR=0: no admin floor;
 #   BULWARK_SCALE_REPORTS=1: policy reports on, and after the memory line, instead of the rest,
 #   the floor of each workload's second write, the reports' sizes in etcd and the upgrade from
 #   listed passes: e2e/bench/scale_reports.sh)
@@ -196,6 +197,8 @@ if [ -n "${BULWARK_SCALE_HEAP:-}" ]; then
   /usr/lib/heaptrack/libexec/heaptrack_interpret <"$work/heaptrack.pipe" | gzip >"$BULWARK_SCALE_HEAP" &
   heap_pid=$!
   export LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so DUMP_HEAPTRACK_OUTPUT="$work/heaptrack.pipe"
+elif [ -n "${BULWARK_SCALE_PRELOAD:-}" ]; then
+  export LD_PRELOAD=$BULWARK_SCALE_PRELOAD  # another allocator, for comparison
 fi
 start_own_operator operator --health-probe-bind-address "127.0.0.1:$probe" --metrics-bind-address "127.0.0.1:$metrics"
 pid=$started_pid
