@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
               with_reports ? " with reports" : "", resync_ms, resync_ms * 1000 / keys.size(),
               resync_writes);
   std::printf(
-      "  caches: %.1f MiB of projected JSON\n",
+      "  caches: %.1f MiB of projected JSON as kept\n",
       (pods.cached_bytes() + deploys.cached_bytes() + replicasets.cached_bytes()) / 1048576.0);
   return 0;
 }

@@ -35,7 +35,6 @@ using namespace bulwark;
 using Steady = std::chrono::steady_clock;
 constexpr int kAccounts = 500, kNamespaces = 20, kPods = 10000;
 
-
 double ms_since(Steady::time_point t) {
   return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
 }
@@ -211,7 +210,7 @@ int main() {
       "rbac_bench: %d pods over %d ServiceAccounts in %d namespaces; %zu roles and %zu "
       "bindings; one policy judging the 10 RBAC controls\n",
       kPods, kAccounts, kNamespaces, size.roles, size.bindings);
-  std::printf("  RBAC caches: %.1f MiB of heap (%.1f MiB of projected JSON)\n", caches_mib,
+  std::printf("  RBAC caches: %.1f MiB of heap (%.1f MiB of projected JSON as kept)\n", caches_mib,
               rbac.bytes() / 1048576.0);
   std::printf(
       "  index: %.1f MiB of heap (%.1f MiB the roles and bindings, the rest %zu accounts' "

@@ -32,7 +32,7 @@ struct PostureSnapshot {
   // exempt | not-evaluated), whether it quarantined, and the controls it violates.
   void add_outcome(const std::string& namespace_name, const std::string& policy,
                    std::string_view state, bool quarantined,
-                   const std::vector<std::string>& controls);
+                   const std::vector<std::string_view>& controls);
 
   struct Workloads {
     int all = 0;
@@ -127,7 +127,8 @@ class OperatorMetrics {
   void image_verification(std::string_view result, Duration took);
   void image_verification_cache_hit();
 
-  // What one cache holds: objects, and bytes of projected JSON (runtime::Informer::cached_bytes).
+  // What one cache holds: objects, and the bytes their projected JSON takes as kept, compressed
+  // or not (runtime::Informer::cached_bytes).
   struct CacheSize {
     std::size_t objects = 0;
     std::size_t bytes = 0;

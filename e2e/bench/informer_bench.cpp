@@ -62,7 +62,7 @@ int sync_child() {
   while (!reflector.has_synced()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "informer sync:  %6.2f s  %zu pods cached (%.1f MiB of projected JSON)  resident "
+      "informer sync:  %6.2f s  %zu pods cached (%.1f MiB of projected JSON as kept)  resident "
       "%.1f MiB (peak %.1f MiB; %.1f MiB before the cache)\n",
       secs, informer.size(), informer.cached_bytes() / 1048576.0, status_kib("VmRSS:") / 1024.0,
       status_kib("VmHWM:") / 1024.0, baseline / 1024.0);

@@ -17,8 +17,8 @@ namespace bulwark::runtime {
 //   unless compression would not make it smaller.
 // - unpack() takes what pack() returned, either form, and gives the JSON back. Thread-safe.
 // - train() makes the dictionary once; it returns false (and the codec stays as it was) when the
-//   samples are too few or too alike for one. pack() and train() are called from one thread at a
-//   time (the informer's writer, under its lock).
+//   samples are too few or too alike for one. pack() and train() are called from one thread (the
+//   informer's reflector, the only one that changes its objects).
 class CacheCodec {
  public:
   CacheCodec();

@@ -1,5 +1,7 @@
 #include "operator/runtime/informer.h"
 
+#include <algorithm>
+
 #include "operator/document/json_writer.h"
 #include "operator/document/reader.h"
 
@@ -57,17 +59,44 @@ void Informer::index_locked(const std::string& key, const Entry& entry, bool add
   }
 }
 
-void Informer::train_locked() {
-  if (codec_.trained() || objects_.size() < next_training_) return;
-  next_training_ = objects_.size() * 2;  // too few or too alike now: try again with twice as many
-  constexpr std::size_t kSamples = 1000;
-  std::vector<std::string_view> samples;
-  for (const auto& [key, entry] : objects_) {
-    if (samples.size() == kSamples) break;
-    samples.push_back(entry.packed);  // JSON as it is: nothing is packed before the dictionary
+void Informer::maybe_train() {
+  if (codec_.trained() || held_bytes_ < next_training_) return;
+  next_training_ = held_bytes_ * 2;  // too few or too alike now: try again with twice as much
+  // A spread of the objects, not the first namespace's, of at most 1 MiB and 16 KiB each (a
+  // larger object is no sample of the rest).
+  constexpr std::size_t kSampleBytes = 1 << 20, kLargestSample = 16 * 1024;
+  std::vector<std::string> samples;
+  {
+    std::shared_lock lock(mu_);
+    const std::size_t step = std::max<std::size_t>(1, held_bytes_ / kSampleBytes);
+    std::size_t i = 0, taken = 0;
+    for (const auto& [key, entry] : objects_) {
+      if (i++ % step != 0 || entry.packed.size() > kLargestSample) continue;
+      if (taken + entry.packed.size() > kSampleBytes) break;
+      taken += entry.packed.size();
+      samples.push_back(entry.packed);  // JSON as it is: nothing is packed before the dictionary
+    }
   }
-  if (!codec_.train(samples)) return;
-  for (auto& [key, entry] : objects_) entry.packed = codec_.pack(std::move(entry.packed));
+  if (!codec_.train({samples.begin(), samples.end()})) return;
+  const std::vector<std::string> all = keys();
+  constexpr std::size_t kBatch = 500;
+  for (std::size_t from = 0; from < all.size(); from += kBatch) {
+    std::vector<std::pair<std::string, std::string>> batch;  // key, its JSON, then packed
+    {
+      std::shared_lock lock(mu_);
+      for (std::size_t i = from; i < std::min(all.size(), from + kBatch); ++i) {
+        if (auto it = objects_.find(all[i]); it != objects_.end()) {
+          batch.emplace_back(all[i], it->second.packed);
+        }
+      }
+    }
+    for (auto& [key, json] : batch) json = codec_.pack(std::move(json));
+    std::unique_lock lock(mu_);
+    for (auto& [key, json] : batch) {
+      if (auto it = objects_.find(key); it != objects_.end()) it->second.packed = std::move(json);
+    }
+  }
+  held_bytes_ = 0;
 }
 
 void Informer::begin_list() { listing_.clear(); }
@@ -104,8 +133,12 @@ void Informer::end_list() {
     }
     objects_ = std::move(listing_);
     listing_ = {};
-    train_locked();
+    held_bytes_ = 0;
+    if (!codec_.trained()) {
+      for (const auto& [key, entry] : objects_) held_bytes_ += entry.packed.size();
+    }
   }
+  maybe_train();
   std::vector<Change> changes;
   changes.reserve(changed.size());
   for (auto& [key, now] : changed) changes.push_back({key, "", std::move(now)});
@@ -129,11 +162,13 @@ void Informer::upsert(Value raw) {
       if (it->second.resource_version == rv) return;
       before = it->second.resource_version;
       index_locked(key, it->second, false);
+      held_bytes_ -= std::min(held_bytes_, it->second.packed.size());
     }
     index_locked(key, entry, true);
+    if (!codec_.trained()) held_bytes_ += entry.packed.size();
     objects_[key] = std::move(entry);
-    train_locked();
   }
+  maybe_train();
   notify({{key, std::move(before), rv}});
 }
 
@@ -146,6 +181,7 @@ void Informer::remove(const Value& raw) {
     if (it == objects_.end()) return;
     before = std::move(it->second.resource_version);
     index_locked(key, it->second, false);
+    held_bytes_ -= std::min(held_bytes_, it->second.packed.size());
     objects_.erase(it);
   }
   notify({{key, std::move(before), ""}});

@@ -40,7 +40,8 @@ using Projection = std::function<document::Value(document::Value&&)>;
 // Handlers are called with the key of every object that was added, changed or removed; they must
 // only enqueue (they run on the reflector's thread). Reads are thread-safe and return immutable
 // snapshots. Objects are kept as minified JSON of their projection, about a tenth of the memory
-// of a parsed tree, and parsed again on get(): a cache is read far less often than it is held.
+// of a parsed tree, compressed once the cache is large enough (CacheCodec), and parsed again on
+// get(): a cache is read far less often than it is held.
 class Informer : public Store, public CacheReader {
  public:
   using Handler = std::function<void(const std::string& key)>;
@@ -82,14 +83,19 @@ class Informer : public Store, public CacheReader {
   };
   Entry make_entry(const document::Value& compacted) const;
   void index_locked(const std::string& key, const Entry& entry, bool add);
-  // Once the cache holds enough objects, a dictionary trained on them and every object packed
-  // with it (CacheCodec). The reflector's thread, with mu_ held exclusively.
-  void train_locked();
+  // Once the cache holds enough JSON for a dictionary to save more than it costs, a dictionary
+  // trained on a spread of its objects, then every object packed with it, a batch at a time so
+  // that readers are never held up long (CacheCodec). The reflector's thread, without mu_: the
+  // only thread that changes objects_, so no entry changes between the batches.
+  void maybe_train();
   void notify(const std::vector<Change>& changes);
 
   Projection projection_;
-  CacheCodec codec_;                     // packs on the reflector's thread, unpacks on any
-  std::size_t next_training_ = 256;      // objects held at the next try; the reflector's thread
+  CacheCodec codec_;  // packs on the reflector's thread, unpacks on any
+  // The JSON held while there is no dictionary, and what it must reach for the next try (1 MiB:
+  // a trained cache keeps a few hundred KiB of codec state); the reflector's thread.
+  std::size_t held_bytes_ = 0;
+  std::size_t next_training_ = 1 << 20;
   std::vector<ChangeHandler> handlers_;  // set before the reflector starts
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> listing_;  // the list in progress; the reflector's thread only

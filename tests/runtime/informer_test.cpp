@@ -95,32 +95,40 @@ TEST(Informer, ReadsAreSnapshotsThatOutliveAChange) {
   EXPECT_EQ(informer.get("ns/a")->find({"metadata", "resourceVersion"})->str(), "2");
 }
 
-// Past 256 objects the cache trains a dictionary on them and keeps every object packed with it
-// (cache_codec.h): what it gives back is unchanged, and it holds a fraction of the bytes.
+// Past 1 MiB of JSON the cache trains a dictionary on its objects and keeps every object packed
+// with it (cache_codec.h): what it gives back is unchanged, and it holds a fraction of the bytes.
 TEST(Informer, ACacheOfManyLikeObjectsKeepsThemPackedAndGivesThemBackUnchanged) {
   Informer informer([](document::Value&& v) { return std::move(v); });
   std::size_t raw = 0;
+  constexpr int kPods = 9000;  // about 1.1 MiB of JSON
+  std::size_t few = 0;
   for (int i = 0; i < 300; ++i) {
+    const std::string json = pod("web-" + std::to_string(i), 1, "rs-1");
+    few += document::to_json(parse_json(json)).size();
+    informer.upsert(parse_json(json));
+  }
+  EXPECT_EQ(informer.cached_bytes(), few);  // too little to be worth a dictionary: kept as it is
+  for (int i = 0; i < kPods; ++i) {
     const std::string json = pod("web-" + std::to_string(i), 10 + i, "rs-1");
     raw += document::to_json(parse_json(json)).size();
     informer.upsert(parse_json(json));
   }
   EXPECT_LT(informer.cached_bytes() * 2, raw);
-  for (int i = 0; i < 300; i += 37) {
+  for (int i = 0; i < kPods; i += 37) {
     const auto key = "ns/web-" + std::to_string(i);
     EXPECT_EQ(document::to_json(*informer.get(key)),
               document::to_json(parse_json(pod("web-" + std::to_string(i), 10 + i, "rs-1"))));
   }
   // A list after it packs with the same dictionary, and a change is read back as changed.
   informer.begin_list();
-  for (int i = 0; i < 300; ++i) {
-    informer.list_item(parse_json(pod("web-" + std::to_string(i), 1000 + i, "rs-2")));
+  for (int i = 0; i < kPods; ++i) {
+    informer.list_item(parse_json(pod("web-" + std::to_string(i), 100000 + i, "rs-2")));
   }
   informer.end_list();
   EXPECT_EQ(document::to_json(*informer.get("ns/web-7")),
-            document::to_json(parse_json(pod("web-7", 1007, "rs-2"))));
-  EXPECT_EQ(informer.keys_owned_by("rs-2").size(), 300u);
-  EXPECT_EQ(informer.keys_in_namespace("ns").size(), 300u);
+            document::to_json(parse_json(pod("web-7", 100007, "rs-2"))));
+  EXPECT_EQ(informer.keys_owned_by("rs-2").size(), static_cast<std::size_t>(kPods));
+  EXPECT_EQ(informer.keys_in_namespace("ns").size(), static_cast<std::size_t>(kPods));
 }
 
 }  // namespace
