@@ -55,8 +55,12 @@ class Expectations {
   // begin() is followed by expect() or abandon(). The write must be conditional on that version
   // (a merge patch with metadata.resourceVersion): an unconditional one that changes nothing on
   // top of another client's write answers with that client's version, which would pass for our
-  // echo. Two writers to one object at once (a pod two workloads list) make neither's answer
-  // proof of anything: what either held is routed.
+  // echo. The one exception is a write that sets every field its caller reads of the object (the
+  // policy report keeper's forced apply: the managed-by label and the whole content it hashes):
+  // whatever it was written over, the version it answers with says what the caller wanted, so
+  // that version's change is no news even when it was another client's. Two writers to one object
+  // at once (a pod two workloads list) make neither's answer proof of anything: what either held is
+  // routed.
   void begin(const std::string& object, const std::string& resource_version);
   // The write in flight failed or went unanswered: a change held back is to be routed.
   Held abandon(const std::string& object);

@@ -86,6 +86,7 @@ void PolicyReportKeeper::apply(const policy_reports::Subject& subject, const std
   }
   ++writes_;
   if (held == Expectations::Held::kRoute && router_) router_(key);
+  if (held == Expectations::Held::kEcho && on_echo_) on_echo_();
 }
 
 void PolicyReportKeeper::keep(const policy_reports::Subject& subject, const WorkloadJudgement& j,

@@ -72,6 +72,8 @@ class PolicyReportKeeper {
   void set_change_router(std::function<void(const std::string& key)> router) {
     router_ = std::move(router);
   }
+  // Told of each echo that held change turned out to be (own_echo's kEcho are the caller's).
+  void set_echo_observer(std::function<void()> observer) { on_echo_ = std::move(observer); }
   // The workloads ("Kind/namespace/name") whose report name someone else's report holds.
   std::vector<std::string> conflicts() const;
   const kube::ResourceType& resource() const;  // reports or policyreports, by format
@@ -86,6 +88,7 @@ class PolicyReportKeeper {
   std::atomic<std::uint64_t> writes_{0};
   Expectations expectations_{clock_};
   std::function<void(const std::string& key)> router_;  // set before use
+  std::function<void()> on_echo_;                       // set before use
   // Applies `report` as `key`'s ("ns/name"), written over the cached version `over`.
   void apply(const policy_reports::Subject& subject, const std::string& name,
              const std::string& over, const document::Value& report);

@@ -197,7 +197,10 @@ void watch_policy_reports(runtime::Informer& reports, PolicyReportKeeper* keeper
                      .key());
     }
   };
-  if (keeper != nullptr) keeper->set_change_router(route);
+  if (keeper != nullptr) {
+    keeper->set_change_router(route);
+    keeper->set_echo_observer(hooks.echo_skipped);
+  }
   reports.add_change_handler([route, keeper, hooks](const runtime::Informer::Change& change) {
     const auto seen = keeper != nullptr ? keeper->own_echo(change) : Expectations::Seen::kChange;
     if (seen == Expectations::Seen::kEcho && hooks.echo_skipped) hooks.echo_skipped();

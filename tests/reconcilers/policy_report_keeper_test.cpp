@@ -193,12 +193,15 @@ TEST_F(ReportKeeperTest, TheEchoOfItsOwnApplyIsNoNewsButAnyOtherChangeIs) {
 TEST_F(ReportKeeperTest, AChangeWhileTheApplyIsInFlightIsRoutedUnlessItWasTheEcho) {
   std::vector<std::string> routed;
   keeper.set_change_router([&](const std::string& key) { routed.push_back(key); });
+  int echoes = 0;
+  keeper.set_echo_observer([&] { ++echoes; });
   const std::string key = "shop/deployment-web";
   writer.before_answer([&](const std::string& version) {
     EXPECT_EQ(keeper.own_echo({key, "", version}), Seen::kHeld);
   });
   keeper.keep(subject, judge(true), false);
-  EXPECT_TRUE(routed.empty());  // it was the echo
+  EXPECT_TRUE(routed.empty());  // it was the echo, and counted as one
+  EXPECT_EQ(echoes, 1);
 
   auto cached = last_write();
   cached.child("metadata").set("resourceVersion", document::Value::string("100"));
@@ -208,6 +211,7 @@ TEST_F(ReportKeeperTest, AChangeWhileTheApplyIsInFlightIsRoutedUnlessItWasTheEch
   });
   keeper.keep(subject, judge(false), false);
   EXPECT_EQ(routed, std::vector<std::string>{key});
+  EXPECT_EQ(echoes, 1);
 
   routed.clear();
   cached = last_write();
