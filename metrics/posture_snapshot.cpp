@@ -12,7 +12,7 @@ void PostureSnapshot::add_workload(const std::string& namespace_name, bool compl
 
 void PostureSnapshot::add_outcome(const std::string& namespace_name, const std::string& policy,
                                   std::string_view state, bool quarantined,
-                                  const std::vector<std::string>& controls) {
+                                  const std::vector<std::string_view>& controls) {
   auto ns = standings.find(namespace_name);
   if (ns == standings.end()) ns = standings.emplace(namespace_name, decltype(ns->second){}).first;
   auto p = ns->second.find(policy);
@@ -24,7 +24,7 @@ void PostureSnapshot::add_outcome(const std::string& namespace_name, const std::
   if (quarantined) ++standing.quarantined;
   for (const auto& c : controls) {
     auto v = standing.violations.find(c);
-    if (v == standing.violations.end()) v = standing.violations.emplace(c, 0).first;
+    if (v == standing.violations.end()) v = standing.violations.emplace(std::string(c), 0).first;
     ++v->second;
   }
 }

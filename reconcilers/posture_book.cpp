@@ -108,8 +108,9 @@ PolicySummary PostureBook::summarize(const std::string& policy, std::size_t max_
                     violations.end(), worse_first);
   for (std::size_t i = 0; i < listed; ++i) {
     const auto& [r, o] = violations[i];
-    s.violations.push_back(
-        {r->namespace_name, r->kind, r->name, o->controls, o->worst, o->details});
+    s.violations.push_back({r->namespace_name, r->kind, r->name,
+                            std::vector<std::string>(o->controls.begin(), o->controls.end()),
+                            o->worst, o->details});
   }
   return s;
 }

@@ -82,7 +82,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     if (!p.evaluator->selects(workload, &namespace_labels)) continue;
     auto verdict = p.evaluator->evaluate(workload, context);
     PolicyOutcome outcome{p.policy.name, verdict.posture, {}, crds::Severity::kLow, false, {}};
-    std::set<std::string> mine;
+    std::set<std::string_view> mine;  // each a view of crds::kControlIds
     for (const auto& v : verdict.violations) {
       mine.emplace(v.control);
       outcome.worst = std::min(outcome.worst, v.severity);
@@ -91,7 +91,7 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
       }
     }
     outcome.controls.assign(mine.begin(), mine.end());
-    j.controls.insert(mine.begin(), mine.end());
+    for (auto c : mine) j.controls.emplace(c);
     if (verdict.posture == posture::Posture::kViolating) {
       violating = true;
       bool q = enforces(spec, crds::EnforcementAction::kQuarantine);
@@ -115,7 +115,8 @@ WorkloadJudgement judge_workload(const posture::Workload& workload, std::string_
     const auto lapse = next_lapse(spec, ns, context.now);
     if (lapse && (!j.next_expiry || *lapse < *j.next_expiry)) j.next_expiry = lapse;
     j.selecting.push_back(p.policy.name);
-    j.judged.push_back({&p, std::move(mine)});
+    j.judged.push_back({&p, {}});
+    for (auto c : mine) j.judged.back().controls.emplace(c);
     j.outcomes.push_back(std::move(outcome));
     j.verdicts.push_back(std::move(verdict));
   }

@@ -41,8 +41,8 @@ PostureSnapshot cluster(int namespaces, int workloads, const std::vector<std::st
     s.add_workload(ns, !bad);
     for (const auto& p : policies) {
       s.add_outcome(ns, p, bad ? "violating" : "compliant", bad && i % 2 == 0,
-                    bad ? std::vector<std::string>{"privileged", "runAsNonRoot"}
-                        : std::vector<std::string>{});
+                    bad ? std::vector<std::string_view>{"privileged", "runAsNonRoot"}
+                        : std::vector<std::string_view>{});
     }
   }
   for (const auto& p : policies) {

@@ -87,17 +87,19 @@ TEST(PostureBook, ScoreRoundsDownAndCountsExemptAsCompliant) {
   PostureBook book;
   for (int i = 0; i < 3; ++i) {
     const std::string name = "w" + std::to_string(i);
-    book.put(name, {"ns",
-                    "Deployment",
-                    name,
-                    {{"p",
-                      i == 0   ? Posture::kViolating
-                      : i == 1 ? Posture::kExempt
-                               : Posture::kCompliant,
-                      i == 0 ? std::vector<std::string>{"privileged"} : std::vector<std::string>{},
-                      crds::Severity::kHigh,
-                      false,
-                      {}}}});
+    book.put(
+        name,
+        {"ns",
+         "Deployment",
+         name,
+         {{"p",
+           i == 0   ? Posture::kViolating
+           : i == 1 ? Posture::kExempt
+                    : Posture::kCompliant,
+           i == 0 ? std::vector<std::string_view>{"privileged"} : std::vector<std::string_view>{},
+           crds::Severity::kHigh,
+           false,
+           {}}}});
   }
   const auto s = book.summarize("p", 100);
   EXPECT_EQ(s.compliant, 1);
