@@ -9,7 +9,9 @@ and every replica asks them (InputAccess, every 10 s: a frozen leader resumed pa
 once, which made e2e.faults.frozen_leader fail now and then).
 """
 import datetime
+import glob
 import json
+import os
 import sys
 
 
@@ -22,16 +24,24 @@ def parse_time(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def files(log):
+    """LOG and, oldest first before it, the files the API server rotated it into at 100 MB
+    (NAME-TIMESTAMP.EXT beside it): a benchmark at 50,000 pods writes several."""
+    base, ext = os.path.splitext(log)
+    return sorted(glob.glob(glob.escape(base) + "-*" + ext)) + [log]
+
+
 def events(log, since=None):
     """The audit events of LOG (JSON lines) received at or after SINCE (a datetime), in order."""
-    with open(log, encoding="utf-8") as f:
-        for line in f:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # a line being written as we read
-            if since is None or parse_time(event["requestReceivedTimestamp"]) >= since:
-                yield event
+    for path in files(log):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue  # a line being written as we read
+                if since is None or parse_time(event["requestReceivedTimestamp"]) >= since:
+                    yield event
 
 
 def main():
