@@ -30,8 +30,9 @@ Expectations::Held Expectations::expect(const std::string& object,
   auto& e = expected_[object];
   const Held held = settle_locked(e, produced);
   if (e.based_on != resource_version) {
+    // Written over our own last write (write_base): what that one set still stands.
+    if (e.produced != resource_version) e.fields.clear();
     e.based_on = resource_version;
-    e.fields.clear();
   }
   e.produced = produced;
   for (auto& [k, v] : fields) e.fields[k] = std::move(v);
@@ -47,6 +48,9 @@ void Expectations::begin(const std::string& object, const std::string& resource_
   auto& e = expected_[object];
   if (e.in_flight > 0) {
     e.contended = true;  // two writers: no change is taken for either's echo until both settle
+  } else if (e.based_on != resource_version && e.produced == resource_version &&
+             !resource_version.empty()) {
+    e.based_on = resource_version;  // over our own last write: what it set still stands
   } else if (e.based_on != resource_version) {
     e = Expected{resource_version, {}, {}, now, 0, false, std::nullopt};
   }
@@ -96,6 +100,17 @@ bool Expectations::pending(const Expected& e, const std::string& resource_versio
   if (resource_version == e.based_on) return true;
   const auto order = kube::compare_resource_versions(resource_version, e.produced);
   return order && *order < 0;  // between the version judged and the one our write made
+}
+
+std::string Expectations::write_base(const std::string& object,
+                                     const std::string& resource_version) const {
+  std::lock_guard lock(mu_);
+  const auto it = expected_.find(object);
+  if (it == expected_.end()) return resource_version;
+  const Expected& e = it->second;
+  const bool ours_unseen = e.in_flight == 0 && !e.produced.empty() &&
+                           resource_version != e.produced && pending(e, resource_version);
+  return ours_unseen ? e.produced : resource_version;
 }
 
 std::size_t Expectations::size() const {

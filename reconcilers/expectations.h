@@ -62,6 +62,13 @@ class Expectations {
   // at once (a pod two workloads list) make neither's answer proof of anything: what either held is
   // routed.
   void begin(const std::string& object, const std::string& resource_version);
+  // The version a write computed from the cache at `resource_version` is to be conditional on:
+  // the one this process's last write to `object` produced while the cache does not show it yet
+  // (what seen() answers is that version: the cache's, with what the write set), otherwise
+  // `resource_version`. A write conditional on the stale cached version would fail with 409
+  // against our own write, and the reconcile that made it (pods already written) would be cut
+  // short. A write based on our own last one keeps what that one set standing in for the cache.
+  std::string write_base(const std::string& object, const std::string& resource_version) const;
   // The write in flight failed or went unanswered: a change held back is to be routed.
   Held abandon(const std::string& object);
   std::size_t size() const;

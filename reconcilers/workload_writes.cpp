@@ -383,9 +383,11 @@ std::optional<Value> WorkloadPostureReconciler::patch_expecting(
     Expectations::Fields written) {
   // Conditional on the version judged: an answer is then proof that the write went straight from
   // it (Expectations::begin), and a change meanwhile is a conflict, judged again.
+  // Our own last write, when the cache does not show it yet, is the version judged (write_base).
+  const std::string base = expectations_.write_base(object, rv);
   kube::MergePatch conditional = patch;
-  conditional.require_resource_version(rv);
-  expectations_.begin(object, rv);
+  conditional.require_resource_version(base);
+  expectations_.begin(object, base);
   std::optional<Value> answer;
   try {
     answer = writer_.merge_patch(type, ns, name, conditional);
@@ -394,7 +396,7 @@ std::optional<Value> WorkloadPostureReconciler::patch_expecting(
     throw;
   }
   settle(object,
-         answer ? expectations_.expect(object, rv,
+         answer ? expectations_.expect(object, base,
                                        document::text_at(*answer, {"metadata", "resourceVersion"}),
                                        std::move(written))
                 : expectations_.abandon(object));

@@ -127,6 +127,37 @@ TEST(Expectations, AVersionBetweenTheJudgedAndOursStillWaitsForOurs) {
 
 // An object deleted before the cache showed our write is never looked up again: its expectation
 // times out and is swept, so the map does not grow for the life of the process.
+// A second write judged from the cache before it shows our first (the cache plus what seen()
+// answers is the version the first made) is conditional on that version, not the stale one: a
+// write conditional on the cached version would fail with 409 against our own write, cutting
+// short the reconcile that made it (e2e.ownership: a quarantine released, its Event lost).
+TEST(Expectations, AWriteOverOurOwnUnseenWriteIsBasedOnTheVersionItMade) {
+  using Seen = Expectations::Seen;
+  testing::FakeClock clock;
+  Expectations e(clock);
+  EXPECT_EQ(e.write_base("Deployment/shop/a", "7"), "7");  // nothing written
+  e.begin("Deployment/shop/a", "7");
+  e.expect("Deployment/shop/a", "7", "9", {{"posture", "violating"}});
+  EXPECT_EQ(e.write_base("Deployment/shop/a", "7"), "9");  // the cache still shows 7
+  EXPECT_EQ(e.write_base("Deployment/shop/b", "7"), "7");
+  e.begin("Deployment/shop/a", "9");
+  e.expect("Deployment/shop/a", "9", "11", {{"violations", "privileged"}});
+  // Both writes stand in for the stale cache, and for the first's version.
+  EXPECT_EQ(e.seen("Deployment/shop/a", "7", "posture", std::nullopt),
+            std::optional<std::string>("violating"));
+  EXPECT_EQ(e.seen("Deployment/shop/a", "7", "violations", std::nullopt),
+            std::optional<std::string>("privileged"));
+  EXPECT_EQ(e.seen("Deployment/shop/a", "9", "violations", std::nullopt),
+            std::optional<std::string>("privileged"));
+  EXPECT_EQ(e.write_base("Deployment/shop/a", "9"), "11");
+  // The first write's echo is no longer the last write's: judged (safe, and finds nothing to do).
+  EXPECT_EQ(e.echo("Deployment/shop/a", "7", "9"), Seen::kChange);
+  EXPECT_EQ(e.echo("Deployment/shop/a", "9", "11"), Seen::kEcho);
+  EXPECT_EQ(e.write_base("Deployment/shop/a", "11"), "11");
+  EXPECT_EQ(e.seen("Deployment/shop/a", "11", "posture", "violating"),
+            std::optional<std::string>("violating"));
+}
+
 TEST(Expectations, WhatIsNeverLookedUpAgainTimesOut) {
   testing::FakeClock clock;
   Expectations e(clock);

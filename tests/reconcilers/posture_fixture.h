@@ -86,12 +86,13 @@ class PostureTest : public ::testing::Test {
     }
   }
 
+  // `rv`: above the fake writer's versions (100 on) for an object that moved on after our writes.
   void pod(const std::string& name, const std::string& pod_spec, const std::string& meta = "",
-           const std::string& labels = "{}") {
+           const std::string& labels = "{}", const std::string& rv = "1") {
     pods_.put(document::parse_json(
         R"({"kind":"Pod","metadata":{"name":")" + name + R"(","namespace":"shop","uid":"p-)" +
-        name + R"(","resourceVersion":"1","labels":)" + labels + (meta.empty() ? "" : "," + meta) +
-        R"(},"spec":)" + pod_spec + "}"));
+        name + R"(","resourceVersion":")" + rv + R"(","labels":)" + labels +
+        (meta.empty() ? "" : "," + meta) + R"(},"spec":)" + pod_spec + "}"));
   }
 
   // The writes one reconcile made.

@@ -94,16 +94,16 @@ TEST_F(PostureTest, APodViolatingBeyondItsTemplateIsAnnotatedAndQuarantinedItsel
       R"("ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"cart-rs",)"
       R"("uid":"rs-cart","controller":true}],"annotations":{"bulwark.dev/posture":"violating",)"
       R"("bulwark.dev/violations":"privileged","bulwark.dev/policies":"q"})",
-      R"({"bulwark.dev/quarantine":"true"})");
+      R"({"bulwark.dev/quarantine":"true"})", "200");
   deployment("cart", kSecurePodSpec, 0,
-             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"q")");
+             R"("bulwark.dev/posture":"compliant","bulwark.dev/policies":"q")", "2", "201");
   const auto cleared = reconcile("Deployment/shop/cart");
   ASSERT_EQ(cleared.size(), 1u);
   EXPECT_EQ(
       cleared[0].json(),
       R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"annotations":{)"
       R"("bulwark.dev/policies":null,"bulwark.dev/posture":null,"bulwark.dev/violations":null},)"
-      R"("resourceVersion":"1"}})");
+      R"("resourceVersion":"200"}})");
 }
 
 // A pod that claims an existing, compliant Job by kind and name but not by UID is judged itself.
@@ -324,12 +324,12 @@ TEST_F(PostureTest, ScaleToZeroRecordsAndRestoresReplicas) {
              R"("bulwark.dev/posture":"violating","bulwark.dev/violations":"privileged",)"
              R"("bulwark.dev/policies":"scale","bulwark.dev/recorded-replicas":"3",)"
              R"("bulwark.dev/scaled-by":"d-cart:uid-scale")",
-             "0", "2");
+             "0", "200");
   requests = reconcile("Deployment/shop/cart");
   ASSERT_EQ(requests.size(), 1u);
   body = requests[0].body;
   EXPECT_EQ(body.find({"spec", "replicas"})->str(), "3");
-  EXPECT_EQ(body.find({"metadata", "resourceVersion"})->str(), "2");
+  EXPECT_EQ(body.find({"metadata", "resourceVersion"})->str(), "200");
   EXPECT_TRUE(body.find({"metadata", "annotations", "bulwark.dev/recorded-replicas"})->is_null());
   EXPECT_TRUE(body.find({"metadata", "annotations", "bulwark.dev/scaled-by"})->is_null());
   EXPECT_EQ(body.find({"metadata", "annotations", "bulwark.dev/posture"})->str(), "compliant");

@@ -25,11 +25,12 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
   EXPECT_EQ(events_.briefs(), (std::vector<std::string>{"Deployment/cart:PolicyViolation",
                                                         "Deployment/cart:Quarantined"}));
 
-  // The pods carry the label now; the policy goes back to Audit: release.
+  // The pods carry the label now (versions past the fake writer's); the policy goes back to
+  // Audit: release.
   for (const char* name : {"cart-rs-0", "cart-rs-1"}) {
     pods_.put(parse_json(
         R"({"kind":"Pod","metadata":{"name":")" + std::string(name) +
-        R"(","namespace":"shop","uid":"p","resourceVersion":"2",)"
+        R"(","namespace":"shop","uid":"p","resourceVersion":"200",)"
         R"("labels":{"bulwark.dev/quarantine":"true"},"ownerReferences":[{"kind":"ReplicaSet",)"
         R"("name":"cart-rs","uid":"rs-cart","controller":true}]},"spec":{"containers":[]}})"));
   }
@@ -42,9 +43,9 @@ TEST_F(PostureTest, EnforceQuarantineLabelsPodsAndReleasesThem) {
   ASSERT_GE(requests.size(), 2u);
   // Each conditional on the version judged (Expectations::begin).
   EXPECT_EQ(requests[0].json(),
-            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"2"}})");
+            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"200"}})");
   EXPECT_EQ(requests[1].json(),
-            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"2"}})");
+            R"({"metadata":{"labels":{"bulwark.dev/quarantine":null},"resourceVersion":"200"}})");
   EXPECT_EQ(events_.briefs().back(), "Deployment/cart:Released");
 }
 
