@@ -102,6 +102,10 @@ bool Expectations::pending(const Expected& e, const std::string& resource_versio
   return order && *order < 0;  // between the version judged and the one our write made
 }
 
+// Versions that do not compare (kube/resource_version.h: not etcd's numbers) make pending() false
+// once a write was based on our own: the overlay is then dropped and the next write conditional
+// on the cached version, with a 409 to judge again, as before write_base. Posture kinds are
+// built-in types, whose versions compare.
 std::string Expectations::write_base(const std::string& object,
                                      const std::string& resource_version) const {
   std::lock_guard lock(mu_);

@@ -201,16 +201,16 @@ class WorkloadPostureReconciler : public runtime::Reconciler {
                       const std::vector<LoadedPolicy>& policies, const Annotate& annotation,
                       const Set& set, Written& w, kube::MergePatch& patch,
                       Expectations::Fields& written);
-  // A merge patch of `object` (the expectations' key) computed from version `rv`, marked in
-  // flight while it is sent (Expectations::begin), and settled with its answer: nullopt when the
-  // object went meanwhile.
+  // A merge patch of `object` (the expectations' key) conditional on `base` (Expectations::
+  // write_base, taken before the judgement), marked in flight while it is sent
+  // (Expectations::begin), and settled with its answer: nullopt when the object went meanwhile.
   std::optional<document::Value> patch_expecting(const kube::ResourceType& type,
                                                  const std::string& ns, const std::string& name,
                                                  const kube::MergePatch& patch,
-                                                 const std::string& object, const std::string& rv,
+                                                 const std::string& object, const std::string& base,
                                                  Expectations::Fields written);
   void settle(const std::string& object, Expectations::Held held);
-  bool patch_workload(const Target& t, const kube::MergePatch& patch, const std::string& rv,
+  bool patch_workload(const Target& t, const kube::MergePatch& patch, const std::string& base,
                       Expectations::Fields written, const Written& w, const std::string& posture,
                       const std::string& violations);
   void record_events(const Target& t, const WorkloadJudgement& j, const Written& w);

@@ -29,6 +29,8 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     if (pod == nullptr || pod->find({"metadata", "deletionTimestamp"}) != nullptr) continue;
     const std::string pod_object = "Pod/" + pod_key;
     const std::string pod_rv = document::text_at(*pod, {"metadata", "resourceVersion"});
+    // Taken before anything is read through the expectation (patch_expecting).
+    const std::string pod_base = expectations_.write_base(pod_object, pod_rv);
     auto cached = [&](std::string_view section, const char* field) {
       const Value* v = pod->find({"metadata", section, field});
       return expectations_.seen(pod_object, pod_rv, field,
@@ -73,7 +75,7 @@ std::pair<int, int> WorkloadPostureReconciler::write_pods(
     try {
       const auto answer =
           patch_expecting(kube::resources::kPods, ns, pod_key.substr(pod_key.find('/') + 1), patch,
-                          pod_object, pod_rv, written);
+                          pod_object, pod_base, written);
       if (!answer) continue;  // the pod went meanwhile
       if (on_action_) on_action_(action, true);
     } catch (const kube::ApiError& e) {
@@ -292,6 +294,8 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
                                                const std::vector<LoadedPolicy>& policies,
                                                Written& w) {
   const std::string rv = document::text_at(*t.object, {"metadata", "resourceVersion"});
+  // Taken before anything is read through the expectation (patch_expecting).
+  const std::string base = expectations_.write_base(t.key, rv);
   const Annotate annotation = [&](const char* k) {
     const Value* v = t.object->find({"metadata", "annotations", k});
     return expectations_.seen(t.key, rv, k,
@@ -339,12 +343,13 @@ bool WorkloadPostureReconciler::write_workload(const Target& t, const WorkloadJu
     logging::debug(t.key + " is up to date");
     return true;
   }
-  return patch_workload(t, patch, rv, std::move(written), w, posture, violations);
+  return patch_workload(t, patch, base, std::move(written), w, posture, violations);
 }
 
 bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::MergePatch& patch,
-                                               const std::string& rv, Expectations::Fields written,
-                                               const Written& w, const std::string& posture,
+                                               const std::string& base,
+                                               Expectations::Fields written, const Written& w,
+                                               const std::string& posture,
                                                const std::string& violations) {
   auto act = [&](Remediation action, bool ok) {
     if (on_action_) on_action_(action, ok);
@@ -352,7 +357,8 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
   const bool label_changed = written.count(kQuarantineLabel) > 0;
   const bool labelled = label_changed && written[kQuarantineLabel].has_value();
   try {
-    const auto answer = patch_expecting(t.type, t.ns, t.name, patch, t.key, rv, std::move(written));
+    const auto answer =
+        patch_expecting(t.type, t.ns, t.name, patch, t.key, base, std::move(written));
     if (!answer) return false;  // it went meanwhile
     if (label_changed) act(labelled ? Remediation::kQuarantine : Remediation::kRelease, true);
     if (w.annotations_changed) act(Remediation::kAnnotate, true);
@@ -379,12 +385,13 @@ bool WorkloadPostureReconciler::patch_workload(const Target& t, const kube::Merg
 
 std::optional<Value> WorkloadPostureReconciler::patch_expecting(
     const kube::ResourceType& type, const std::string& ns, const std::string& name,
-    const kube::MergePatch& patch, const std::string& object, const std::string& rv,
+    const kube::MergePatch& patch, const std::string& object, const std::string& base,
     Expectations::Fields written) {
   // Conditional on the version judged: an answer is then proof that the write went straight from
-  // it (Expectations::begin), and a change meanwhile is a conflict, judged again.
-  // Our own last write, when the cache does not show it yet, is the version judged (write_base).
-  const std::string base = expectations_.write_base(object, rv);
+  // it (Expectations::begin), and a change meanwhile is a conflict, judged again. `base` is
+  // Expectations::write_base taken before the judgement read anything through the expectation:
+  // taken at the write, a write another thread settled meanwhile (a pod two workloads list)
+  // would pass for what this judgement saw.
   kube::MergePatch conditional = patch;
   conditional.require_resource_version(base);
   expectations_.begin(object, base);

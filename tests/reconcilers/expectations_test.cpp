@@ -125,8 +125,6 @@ TEST(Expectations, AVersionBetweenTheJudgedAndOursStillWaitsForOurs) {
   EXPECT_EQ(e.seen("Pod/shop/c", "a8", "label", std::nullopt), std::nullopt);
 }
 
-// An object deleted before the cache showed our write is never looked up again: its expectation
-// times out and is swept, so the map does not grow for the life of the process.
 // A second write judged from the cache before it shows our first (the cache plus what seen()
 // answers is the version the first made) is conditional on that version, not the stale one: a
 // write conditional on the cached version would fail with 409 against our own write, cutting
@@ -158,6 +156,8 @@ TEST(Expectations, AWriteOverOurOwnUnseenWriteIsBasedOnTheVersionItMade) {
             std::optional<std::string>("violating"));
 }
 
+// An object deleted before the cache showed our write is never looked up again: its expectation
+// times out and is swept, so the map does not grow for the life of the process.
 TEST(Expectations, WhatIsNeverLookedUpAgainTimesOut) {
   testing::FakeClock clock;
   Expectations e(clock);
